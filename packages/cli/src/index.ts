@@ -1,0 +1,1 @@
+export { RwsegCommand } from './base-command.js';

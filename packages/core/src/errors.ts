@@ -1,0 +1,32 @@
+/**
+ * Every user-facing failure in rwseg is an RwsegError with a stable code, so the CLI can print the message
+ * and exit non-zero, the server can map it to a 4xx, and tests can assert on the code rather than on prose.
+ */
+export type RwsegErrorCode =
+  | 'UNKNOWN_NAME'
+  | 'DUPLICATE_NAME'
+  | 'INVALID_OPTIONS'
+  | 'UNSUPPORTED_API_VERSION'
+  | 'PLUGIN_LOAD_FAILED'
+  | 'INVALID_PLUGIN'
+  | 'INVALID_INPUT'
+  | 'IO_ERROR'
+  | 'INVALID_CONFIG'
+  | 'NUMERICAL_ERROR'
+  | 'BACKEND_ERROR';
+
+export class RwsegError extends Error {
+  readonly code: RwsegErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: RwsegErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RwsegError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isRwsegError(error: unknown, code?: RwsegErrorCode): error is RwsegError {
+  return error instanceof RwsegError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,13 @@
+export { z } from 'zod';
+export { tf, type Tensor, type Scalar } from './tf.js';
+export { RwsegError, isRwsegError, type RwsegErrorCode } from './errors.js';
+export * from './plugin-api.js';
+export { PluginRegistry, validatePluginShape, type BoundMapGenerator, type ContributionInfo, type RegisteredPlugin } from './registry.js';
+export { PluginLoader, type LoadedPlugin } from './plugin-loader.js';
+export { pluginsFromPackageJson, type PluginSpec } from './plugin-config.js';
+export { BUILTIN_PLUGINS } from './builtin-plugins.js';
+export { createContainer, createRegistry, TOKENS, type CreateRegistryOptions } from './container.js';
+export { parseOptions, optionsJsonSchema, stableKey } from './options.js';
+export { silentLogger, stderrLogger, type Logger } from './logger.js';
+export { RWSEG_VERSION } from './version.js';
+export { useBackend, BACKEND_NAMES, type BackendName } from './backend.js';

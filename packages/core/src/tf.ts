@@ -1,0 +1,10 @@
+/**
+ * The one TF.js instance every package and plugin shares. TF.js keeps its engine (backends, registered kernels,
+ * gradient tape) in module state, so a plugin that imported its own copy of tfjs-core would compute on a backend
+ * nobody selected. Plugins import `tf` from '@rwseg/core' instead.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export { tf };
+export type Tensor = tf.Tensor;
+export type Scalar = tf.Scalar;

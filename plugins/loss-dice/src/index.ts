@@ -1,0 +1,9 @@
+import { definePlugin, PLUGIN_API_VERSION } from '@rwseg/core';
+
+export default definePlugin({
+  apiVersion: PLUGIN_API_VERSION,
+  name: '@rwseg/plugin-loss-dice',
+  description: 'placeholder: contributions land with their issue',
+  losses: [],
+  maps: [],
+});
