@@ -1,0 +1,18 @@
+/** The image type everything passes around: a dense N-D array with its physical voxel spacing. */
+
+export type VoxelArray = Float32Array | Float64Array | Int32Array | Int16Array | Uint16Array | Uint8Array | Int8Array | Uint32Array;
+
+export interface Volume<T extends VoxelArray = VoxelArray> {
+  /** Row-major voxels, last axis fastest. For multi-channel images the channel axis is last in `shape`. */
+  readonly data: T;
+  /** Shape, e.g. [H, W] or [D, H, W] (spatial), or [..., C] when `channels` is set. */
+  readonly shape: readonly number[];
+  /** Physical voxel size per spatial axis (mm), same order as the spatial axes of `shape`. */
+  readonly spacing: readonly number[];
+  /** Number of channels when the last axis of `shape` is a channel axis; absent for single-channel volumes. */
+  readonly channels?: number;
+}
+
+export function voxelCount(shape: readonly number[]): number {
+  return shape.reduce((n, d) => n * d, 1);
+}
