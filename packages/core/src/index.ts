@@ -15,3 +15,5 @@ export { voxelCount, type Volume, type VoxelArray } from './volume.js';
 export type { ClassMetrics, MetricsOptions } from './metrics-api.js';
 export type { Batch, BatchSource, ScaleTargets } from './data/batch.js';
 export * from './models/index.js';
+export * from './training/index.js';
+export * from './plots/index.js';
