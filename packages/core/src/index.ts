@@ -15,3 +15,4 @@ export { voxelCount, type Volume, type VoxelArray } from './volume.js';
 export type { ClassMetrics, MetricsOptions } from './metrics-api.js';
 export type { Batch, BatchSource, ScaleTargets } from './data/batch.js';
 export * from './distance/index.js';
+export * from './maps-check/index.js';
