@@ -17,3 +17,4 @@ export type { Batch, BatchSource, ScaleTargets } from './data/batch.js';
 export * from './distance/index.js';
 export * from './maps-check/index.js';
 export * from './losses/index.js';
+export * from './backends/webgpu.js';
