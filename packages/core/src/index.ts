@@ -18,3 +18,4 @@ export * from './distance/index.js';
 export * from './maps-check/index.js';
 export * from './losses/index.js';
 export * from './backends/webgpu.js';
+export * from './models/index.js';
