@@ -6,5 +6,5 @@ export { deriveSeed, SeededRandom } from './rng.js';
 export { learningRateAt, lrScheduleSchema, type LrSchedule } from './schedules.js';
 export { argmaxLabels, gaussianImportance, slidingWindowPredict, windowStarts, type SlidingWindowOptions } from './sliding-window.js';
 export { stabilityFigure, type StabilityFigure } from './stability.js';
-export { defaultDeepSupervisionWeights, readHistory, train, type HistoryEntry, type TrainingEvent, type TrainingOptions, type TrainingResult } from './trainer.js';
+export { readHistory, train, type HistoryEntry, type TrainingEvent, type TrainingOptions, type TrainingResult } from './trainer.js';
 export { diceOnlyMetrics, nanSummary, summariseCases, validate, type CasePrediction, type ClassSummary, type MetricsFunction, type MetricSummary, type ValidationCase, type ValidationResult } from './validation.js';

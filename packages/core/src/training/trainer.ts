@@ -18,6 +18,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch, BatchSource } from '../data/batch.js';
 import { RwsegError } from '../errors.js';
 import type { Loss } from '../plugin-api.js';
+import { deepSupervisionWeights } from '../losses/deep-supervision.js';
 import { lineChartSvg } from '../plots/line-chart.js';
 import { overlayPng } from '../plots/overlay.js';
 import { tf } from '../tf.js';
@@ -42,7 +43,7 @@ export interface TrainingOptions {
   readonly weightDecay?: number;
   /** Maximum global gradient norm (nnU-Net: 12); 0 disables clipping. */
   readonly clipNorm?: number;
-  /** Weights of the deep-supervision heads, full resolution first (default 1/2^s, normalised). */
+  /** Weights of the deep-supervision heads, full resolution first (default nnU-Net's: 1/2^s, the coarsest 0, normalised). */
   readonly deepSupervisionWeights?: readonly number[];
   readonly seed: number;
   readonly outDir: string;
@@ -88,13 +89,6 @@ export interface TrainingResult {
   readonly stability?: StabilityFigure;
 }
 
-/** nnU-Net's deep-supervision weights: halve per scale, normalise to sum 1. */
-export function defaultDeepSupervisionWeights(scales: number): number[] {
-  const raw = Array.from({ length: scales }, (_, s) => 1 / 2 ** s);
-  const total = raw.reduce((a, b) => a + b, 0);
-  return raw.map((w) => w / total);
-}
-
 export async function train(options: TrainingOptions): Promise<TrainingResult> {
   const { model, loss, outDir } = options;
   const checkpointDir = path.join(outDir, 'checkpoints');
@@ -108,7 +102,7 @@ export async function train(options: TrainingOptions): Promise<TrainingResult> {
   const schedule = options.schedule ?? { name: 'poly', power: 0.9 };
   const clipNorm = options.clipNorm ?? 12;
   const heads = model.outputs.length;
-  const dsWeights = options.deepSupervisionWeights ?? defaultDeepSupervisionWeights(heads);
+  const dsWeights = options.deepSupervisionWeights ?? deepSupervisionWeights(heads);
   if (dsWeights.length !== heads) {
     throw new RwsegError('INVALID_CONFIG', `deepSupervisionWeights has ${dsWeights.length} entries but the model has ${heads} output head(s)`, {});
   }
@@ -231,6 +225,7 @@ function trainStep(model: tfl.LayersModel, loss: Loss, optimizer: AdamW, batch: 
       const outputs = Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
       let total: tf.Tensor = tf.scalar(0);
       outputs.forEach((probs, s) => {
+        if (ctx.dsWeights[s] === 0) return;
         const raw = loss.compute({ probs, target: scales[s]!.target, maps: scales[s]!.maps, context: { epoch: ctx.epoch } });
         const scalar = raw.rank === 0 ? raw : tf.mean(raw);
         perScale.push(scalar.dataSync()[0]!);
