@@ -21,3 +21,4 @@ export * from './backends/webgpu.js';
 export * from './models/index.js';
 export * from './training/index.js';
 export * from './plots/index.js';
+export * from './pipeline/index.js';
