@@ -1,0 +1,28 @@
+import test from 'ava';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { errorText, parseJson, runCli } from './helpers/cli.js';
+
+// A shortened quickstart (same data, model and loss; fewer steps) must reach a Dice far above chance: an empty
+// or random prediction scores ~0-0.15 on these ellipses, a broken loss or model stays there.
+test('the quickstart pipeline trains rrw + Dice to a foreground Dice clearly above chance', async (t) => {
+  const out = mkdtempSync(path.join(tmpdir(), 'rwseg-quickstart-'));
+  const result = await runCli(
+    ['pipeline', 'run', 'pipelines/quickstart.yaml', '--backend', 'wasm', '--out', out, '--json',
+      '--set', 'training.epochs=6', '--set', 'training.iterationsPerEpoch=15', '--set', 'dataset.validation=4', '--set', 'evaluation.every=3'],
+    { timeoutMs: 300_000 },
+  );
+  t.is(result.code, 0, errorText(result));
+  const json = parseJson(result);
+  const run = json.runs[0];
+  t.is(run.epochsRun, 6);
+  for (const c of run.validation.classes) t.true(c.dice.mean > 0.6, `class ${c.classIndex} Dice ${c.dice.mean}`);
+  t.regex(result.stderr, /epoch 6\/6 loss -?\d\.\d{4} lr .* it\/s val Dice 1:\d\.\d{3} 2:\d\.\d{3}/);
+  for (const f of ['config.json', 'history.jsonl', 'summary.json', 'model/model.json', 'plots/loss.svg', 'plots/validation-dice.svg', 'plots/overlays/val-000.png']) t.true(existsSync(path.join(out, f)), f);
+
+  // The saved model evaluates to the best validation Dice the run reported.
+  const evaluated = await runCli(['evaluate', '--model', path.join(out, 'model'), '--data', 'pipelines/quickstart.yaml', '--set', 'dataset.validation=4', '--backend', 'wasm', '--json']);
+  t.is(evaluated.code, 0, errorText(evaluated));
+  t.true(Math.abs(parseJson(evaluated).meanDice - run.bestDice) < 1e-6);
+});
