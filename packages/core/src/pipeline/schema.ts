@@ -42,6 +42,8 @@ const folderDataset = z
     images: z.string().min(1),
     labels: z.string().min(1),
     numClasses: z.number().int().min(2),
+    /** Label values in class order when the files are not stored as 0..K-1 (e.g. [0, 255]; [255, 0] inverts). */
+    labelValues: z.array(z.number()).optional(),
     validationFraction: z.number().gt(0).lt(1).default(0.2),
     limit: positiveInt.optional(),
   })
