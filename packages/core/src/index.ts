@@ -13,5 +13,5 @@ export { RWSEG_VERSION } from './version.js';
 export { useBackend, BACKEND_NAMES, type BackendName } from './backend.js';
 export { voxelCount, type Volume, type VoxelArray } from './volume.js';
 export type { ClassMetrics, MetricsOptions } from './metrics-api.js';
-export type { Batch, BatchSource, ScaleTargets } from './data/batch.js';
+export * from './data/index.js';
 export * from './io/index.js';
