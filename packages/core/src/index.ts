@@ -19,3 +19,5 @@ export * from './maps-check/index.js';
 export * from './losses/index.js';
 export * from './backends/webgpu.js';
 export * from './models/index.js';
+export * from './data/index.js';
+export * from './io/index.js';
