@@ -16,3 +16,4 @@ export type { ClassMetrics, MetricsOptions } from './metrics-api.js';
 export type { Batch, BatchSource, ScaleTargets } from './data/batch.js';
 export * from './distance/index.js';
 export * from './maps-check/index.js';
+export * from './metrics/index.js';
