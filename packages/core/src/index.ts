@@ -21,3 +21,4 @@ export * from './backends/webgpu.js';
 export * from './models/index.js';
 export * from './data/index.js';
 export * from './io/index.js';
+export * from './metrics/index.js';
