@@ -49,7 +49,7 @@ for (const [name, options] of CASES) {
   });
 }
 
-test('every loss: reduction none gives [B, K] terms, sum adds them, and a weight of the wrong length names plugin and option', (t) => {
+test('every loss: reduction none gives [B, K] terms, sum adds them, includeBackground false drops column 0, and a weight of the wrong length names plugin and option', (t) => {
   for (const name of registry.lossNames()) {
     // Map keys depend on the map's options only, so the default loss's maps serve every variant below.
     const { logits, rest } = inputFor(name, {}, 3);
@@ -60,6 +60,8 @@ test('every loss: reduction none gives [B, K] terms, sum adds them, and a weight
     t.deepEqual(terms.shape, [2, K], name);
     const sum = scalar(registry.createLoss(name, { reduction: 'sum', includeBackground: true }).compute({ ...rest, maps, probs }));
     t.true(Math.abs(sum - scalar(tf.sum(terms))) < 1e-5, name);
+    const foreground = registry.createLoss(name, { reduction: 'none', includeBackground: false }).compute({ ...rest, maps, probs });
+    t.deepEqual(foreground.arraySync(), tf.slice(terms, [0, 1], [2, K - 1]).arraySync(), name);
     const wrong = registry.createLoss(name, { weight: [1, 1, 1, 1] });
     const error = t.throws(() => wrong.compute({ ...rest, maps, probs }), undefined, name);
     t.true(isRwsegError(error, 'INVALID_OPTIONS'), name);
