@@ -1,7 +1,7 @@
 /** What every built-in loss shares: gradients, the option vocabulary, and errors naming plugin and option. */
 import test from 'ava';
 import { finiteDifferenceLogitGradient, isRwsegError, logitGradient, tf, useBackend, type PluginRegistry } from '../src/index.js';
-import { lossRegistry, mapsFor, maxAbsDiff, oneHot, randomLabels, scalar, seededRandom } from './helpers/losses.js';
+import { GRADIENT_CASES, gradientCase, lossRegistry, maxAbsDiff, scalar } from './helpers/losses.js';
 
 let registry: PluginRegistry;
 test.before(async () => {
@@ -10,37 +10,12 @@ test.before(async () => {
 });
 
 const K = 3;
-const SHAPE = [3, 3];
 
-/** Each built-in loss with options that exercise its own code path. */
-const CASES: [string, Record<string, unknown>][] = [
-  ['cross-entropy', {}],
-  ['weighted-cross-entropy', {}],
-  ['weighted-cross-entropy', { weight: [0.2, 1, 3] }],
-  ['dice', {}],
-  ['dice', { batch: true, includeBackground: false }],
-  ['focal', {}],
-  ['focal', { gamma: 0.5, alpha: [0.5, 1, 2] }],
-  ['boundary', {}],
-  ['boundary', { map: 'boundary-rw', includeBackground: true }],
-  ['region-wise', { map: 'boundary' }],
-  ['rrw', {}],
-  ['rw-class-balance', { mapOptions: { weights: [0.9, 0.05, 0.05] } }],
-];
 
-function inputFor(name: string, options: Record<string, unknown>, seed: number) {
-  const random = seededRandom(seed);
-  const labels = [randomLabels(random, 9, K), randomLabels(random, 9, K)];
-  const target = oneHot(labels, SHAPE, K);
-  const loss = registry.createLoss(name, options);
-  const maps = Object.fromEntries(loss.requiredMaps.map((r) => [r.key, mapsFor(registry, r.map, r.options, labels, SHAPE, K)]));
-  const logits = tf.tensor(Array.from({ length: 2 * 9 * K }, () => (random() - 0.5) * 3), [2, ...SHAPE, K]);
-  return { loss, logits, rest: { target, maps, context: { epoch: 0 } } };
-}
 
-for (const [name, options] of CASES) {
+for (const [name, options] of GRADIENT_CASES) {
   test(`${name} ${JSON.stringify(options)}: gradient wrt logits through softmax matches central finite differences`, (t) => {
-    const { loss, logits, rest } = inputFor(name, options, 17);
+    const { loss, logits, rest } = gradientCase(registry, name, options, 17);
     const analytic = logitGradient(loss, logits, rest);
     const numeric = finiteDifferenceLogitGradient(loss, logits, rest);
     const scale = Math.max(...analytic.map(Math.abs));
@@ -52,7 +27,7 @@ for (const [name, options] of CASES) {
 test('every loss: reduction none gives [B, K] terms, sum adds them, includeBackground false drops column 0, and a weight of the wrong length names plugin and option', (t) => {
   for (const name of registry.lossNames()) {
     // Map keys depend on the map's options only, so the default loss's maps serve every variant below.
-    const { logits, rest } = inputFor(name, {}, 3);
+    const { logits, rest } = gradientCase(registry, name, {}, 3);
     const { maps } = rest;
     const probs = tf.softmax(logits);
     const none = registry.createLoss(name, { reduction: 'none', includeBackground: true });

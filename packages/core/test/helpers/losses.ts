@@ -30,6 +30,36 @@ export async function lossPlugins(): Promise<RwsegPlugin[]> {
   return modules.map((m) => m.default);
 }
 
+/** Each built-in loss with options that exercise its own code path. */
+export const GRADIENT_CASES: readonly [string, Record<string, unknown>][] = [
+  ['cross-entropy', {}],
+  ['weighted-cross-entropy', {}],
+  ['weighted-cross-entropy', { weight: [0.2, 1, 3] }],
+  ['dice', {}],
+  ['dice', { batch: true, includeBackground: false }],
+  ['focal', {}],
+  ['focal', { gamma: 0.5, alpha: [0.5, 1, 2] }],
+  ['boundary', {}],
+  ['boundary', { map: 'boundary-rw', includeBackground: true }],
+  ['boundary', { classes: [2, 0] }],
+  ['region-wise', { map: 'boundary' }],
+  ['rrw', {}],
+  ['rw-class-balance', { mapOptions: { weights: [0.9, 0.05, 0.05] } }],
+];
+
+/** A loss with random logits [2, 3, 3, 3], labels, and the maps it asks for, for gradient checks. */
+export function gradientCase(registry: PluginRegistry, name: string, options: Record<string, unknown>, seed: number) {
+  const K = 3;
+  const SHAPE = [3, 3];
+  const random = seededRandom(seed);
+  const labels = [randomLabels(random, 9, K), randomLabels(random, 9, K)];
+  const target = oneHot(labels, SHAPE, K);
+  const loss = registry.createLoss(name, options);
+  const maps = Object.fromEntries(loss.requiredMaps.map((r) => [r.key, mapsFor(registry, r.map, r.options, labels, SHAPE, K)]));
+  const logits = tf.tensor(Array.from({ length: 2 * 9 * K }, () => (random() - 0.5) * 3), [2, ...SHAPE, K]);
+  return { loss, logits, rest: { target, maps, context: { epoch: 0 } } };
+}
+
 /** A fresh registry with the loss plugins and the reference maps (plus `extra` plugins). */
 export async function lossRegistry(...extra: RwsegPlugin[]): Promise<PluginRegistry> {
   const registry = new PluginRegistry();
