@@ -38,21 +38,28 @@ const anchors = {
   rrw: (p) => tf.mean(tf.mul(p, map)),
 };
 
-function timeIt(fn) {
-  const step = () => tf.tidy(() => tf.grad((x) => fn(tf.softmax(x)))(logits).dataSync());
-  step();
-  const runs = 5;
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < runs; i++) step();
-  return Number(process.hrtime.bigint() - start) / 1e6 / runs;
+const step = (fn) => tf.tidy(() => tf.grad((x) => fn(tf.softmax(x)))(logits).dataSync());
+
+/** Median ms per call of a and b, timed alternately so that load on a shared machine hits both alike. */
+function timePair(a, b, runs = 9) {
+  step(a);
+  step(b);
+  const times = [[], []];
+  for (let i = 0; i < runs; i++) {
+    [a, b].forEach((fn, j) => {
+      const start = process.hrtime.bigint();
+      step(fn);
+      times[j].push(Number(process.hrtime.bigint() - start) / 1e6);
+    });
+  }
+  return times.map((t) => t.sort((x, y) => x - y)[Math.floor(runs / 2)]);
 }
 
-console.log(`backend ${tf.getBackend()}, probs [${B}, ${S}, ${S}, ${K}], forward + backward through softmax, ms per call`);
+console.log(`backend ${tf.getBackend()}, probs [${B}, ${S}, ${S}, ${K}], forward + backward through softmax, median ms per call`);
 console.log('loss            rwseg   anchor  ratio');
 for (const [name, anchor] of Object.entries(anchors)) {
   const loss = registry.createLoss(name);
   const maps = Object.fromEntries(loss.requiredMaps.map((r) => [r.key, map]));
-  const ours = timeIt((probs) => loss.compute({ probs, target, maps, context: { epoch: 0 } }));
-  const theirs = timeIt(anchor);
+  const [ours, theirs] = timePair((probs) => loss.compute({ probs, target, maps, context: { epoch: 0 } }), anchor);
   console.log(`${name.padEnd(14)} ${ours.toFixed(1).padStart(6)} ${theirs.toFixed(1).padStart(8)} ${(ours / theirs).toFixed(2).padStart(6)}`);
 }
