@@ -76,3 +76,14 @@ test('every loss lists its options with their defaults (what `rwseg plugins --js
   t.is(described['weighted-cross-entropy']!.properties.weight!.default, 'frequency');
   for (const [name, schema] of Object.entries(described)) t.is(schema.properties.reduction!.default, 'mean', name);
 });
+
+test('3D inputs [B, D, H, W, K] give what the same voxels laid out in 2D give, for every loss', (t) => {
+  for (const name of registry.lossNames()) {
+    const { loss, logits, rest } = gradientCase(registry, name, { reduction: 'none' }, 29);
+    const volume = (x: tf.Tensor) => tf.reshape(x, [2, 3, 1, 3, 3]);
+    const flat = loss.compute({ ...rest, probs: tf.softmax(logits) });
+    const maps = Object.fromEntries(Object.entries(rest.maps).map(([key, map]) => [key, volume(map)]));
+    const deep = loss.compute({ target: volume(rest.target), maps, probs: volume(tf.softmax(logits)), context: rest.context });
+    t.true(maxAbsDiff(flat.dataSync(), deep.dataSync()) < 1e-7, name);
+  }
+});
