@@ -2,6 +2,7 @@
 import test from 'ava';
 import { parse as parseYaml } from 'yaml';
 import {
+  batchLossInputs,
   buildLoss,
   deepSupervision,
   deepSupervisionWeights,
@@ -12,6 +13,7 @@ import {
   useBackend,
   type CombinedLoss,
   type Loss,
+  type Batch,
   type LossInput,
   type PluginRegistry,
   type RwsegError,
@@ -172,4 +174,24 @@ test('deep supervision: nnU-Net weights 1/2^i with the lowest scale at 0, normal
   t.regex(t.throws(() => supervised.compute(inputs.slice(0, 2)))!.message, /expected 3 inputs \(one per scale\), got 2/);
   t.regex(t.throws(() => deepSupervision(loss, { scales: 2, weights: [1] }))!.message, /option 'weights' has 1 values but there are 2 scales/);
   t.regex(t.throws(() => deepSupervision(loss, { scales: 0 }))!.message, /option 'scales' must be an integer >= 1/);
+});
+
+test('batchLossInputs wraps each scale of a loader batch (target and maps by key) for the deep-supervised loss', (t) => {
+  const loss = buildLoss(registry, { combine: ['dice', 'rrw'] });
+  const random = seededRandom(12);
+  const scales = [4, 2].map((size) => {
+    const labels = [randomLabels(random, size * size, 3), randomLabels(random, size * size, 3)];
+    const maps = Object.fromEntries(loss.requiredMaps.map((r) => [r.key, mapsFor(registry, r.map, r.options, labels, [size, size], 3).dataSync() as Float32Array]));
+    return { shape: [size, size], labels: Int32Array.from(labels.flat()), target: oneHot(labels, [size, size], 3).dataSync() as Float32Array, maps };
+  });
+  const batch: Batch = { size: 2, image: new Float32Array(32), channels: 1, numClasses: 3, spacing: [1, 1], scales, caseIds: ['a', 'b'] };
+  const probs = [4, 2].map((size) => tf.softmax(tf.randomNormal([2, size, size, 3], 0, 1, 'float32', size)));
+  const inputs = batchLossInputs(batch, probs, loss.requiredMaps, { epoch: 3 });
+  t.deepEqual(inputs.map((i) => i.target.shape), [[2, 4, 4, 3], [2, 2, 2, 3]]);
+  t.deepEqual([...inputs[1]!.target.dataSync()], [...scales[1]!.target]);
+  const value = scalar(deepSupervision(loss, { scales: 2, weights: [2, 1] }).compute(inputs));
+  t.true(Math.abs(value - (2 * scalar(loss.compute(inputs[0]!)) + scalar(loss.compute(inputs[1]!))) / 3) < 1e-6);
+  const missing = t.throws(() => batchLossInputs({ ...batch, scales: [{ ...scales[0]!, maps: {} }] }, probs.slice(0, 1), loss.requiredMaps, { epoch: 0 }));
+  t.regex(missing!.message, /batch scale 0 lacks map 'rrw'/);
+  t.regex(t.throws(() => batchLossInputs({ ...batch, scales: scales.slice(0, 1) }, probs, loss.requiredMaps, { epoch: 0 }))!.message, /2 outputs but the batch holds targets for 1 scales/);
 });
