@@ -90,7 +90,13 @@ export async function checkParity(model: tfl.LayersModel, onnxBytes: Uint8Array,
         feeds[name] = new ort.Tensor('float32', Float32Array.from(t.dataSync() as Float32Array), t.shape);
       });
       const onnxOut = await session.run(feeds);
-      const predicted = model.predict(inputs.length === 1 ? inputs[0]! : inputs);
+      let predicted: tf.Tensor | tf.Tensor[];
+      try {
+        predicted = model.predict(inputs.length === 1 ? inputs[0]! : inputs);
+      } catch (err) {
+        const shapes = inputs.map((x) => `[${x.shape}]`).join(', ');
+        throw new TfjsToOnnxError('INVALID_OPTION', `parity case '${label}': TF.js cannot run the model on input shapes ${shapes} (${(err as Error).message}); pass shapes the network accepts in randomShapes`);
+      }
       const tfOut = Array.isArray(predicted) ? predicted : [predicted];
       let abs = 0;
       let rel = 0;

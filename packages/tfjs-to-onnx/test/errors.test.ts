@@ -92,3 +92,14 @@ test('checkParity reports both errors and fails above the tolerance with both nu
   const relErr = await t.throwsAsync(checkParity(model, bytes, { tolerance: { abs: 1, rel: 1e-6 } }));
   t.regex(relErr!.message, /max abs error [\d.e-]+ \(tolerance 1\), max relative error [\d.e-]+ \(tolerance 0\.000001\)/);
 });
+
+test('checkParity on shapes the network cannot take says so and names the shapes', async (t) => {
+  const input = tfl.input({ shape: [null, null, 1] });
+  const down = tfl.layers.maxPooling2d({ poolSize: 2 }).apply(input) as ST;
+  const up = tfl.layers.upSampling2d({ size: [2, 2] }).apply(down) as ST;
+  const model = tfl.model({ inputs: input, outputs: tfl.layers.concatenate().apply([input, up]) as ST });
+  const { bytes } = convertLayersModel(model);
+  const err = await t.throwsAsync(checkParity(model, bytes, { randomShapes: [[1, 9, 8, 1]], randomCases: 1 }), { instanceOf: TfjsToOnnxError });
+  t.is(err?.code, 'INVALID_OPTION');
+  t.regex(err!.message, /parity case 'random 0': TF\.js cannot run the model on input shapes \[1,9,8,1\]/);
+});

@@ -3,6 +3,7 @@
  * the bookkeeping the converter's graph-level decisions need (which node produced a value, so a
  * BatchNormalization can fold into the Conv before it).
  */
+import { endianness } from 'node:os';
 import { AttributeType, DataType, type AttributeMessage, type NodeMessage, type TensorMessage } from './proto.js';
 
 /** Attribute values by JS type: integers become INT/INTS, other numbers FLOAT/FLOATS, strings STRING. */
@@ -30,8 +31,9 @@ function attribute(name: string, value: AttributeValue): AttributeMessage {
 }
 
 function littleEndianBytes(data: Float32Array | BigInt64Array): Uint8Array {
-  // Typed arrays use the platform's byte order; ONNX raw_data is little-endian, which every platform Node
-  // supports in practice is, so a copy of the bytes is enough.
+  // ONNX raw_data is little-endian and typed arrays use the host's order; the check makes a big-endian host
+  // fail loudly instead of writing a model with byte-swapped weights.
+  if (endianness() !== 'LE') throw new Error('writing ONNX raw_data needs a little-endian host');
   return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
 }
 
