@@ -89,7 +89,6 @@ export async function checkParity(model: tfl.LayersModel, onnxBytes: Uint8Array,
         const t = inputs[i]!;
         feeds[name] = new ort.Tensor('float32', Float32Array.from(t.dataSync() as Float32Array), t.shape);
       });
-      const onnxOut = await session.run(feeds);
       let predicted: tf.Tensor | tf.Tensor[];
       try {
         predicted = model.predict(inputs.length === 1 ? inputs[0]! : inputs);
@@ -98,6 +97,13 @@ export async function checkParity(model: tfl.LayersModel, onnxBytes: Uint8Array,
         throw new TfjsToOnnxError('INVALID_OPTION', `parity case '${label}': TF.js cannot run the model on input shapes ${shapes} (${(err as Error).message}); pass shapes the network accepts in randomShapes`);
       }
       const tfOut = Array.isArray(predicted) ? predicted : [predicted];
+      let onnxOut: ort.InferenceSession.ReturnType;
+      try {
+        onnxOut = await session.run(feeds);
+      } catch (err) {
+        tf.dispose(tfOut);
+        throw new TfjsToOnnxError('PARITY_FAILED', `parity case '${label}': onnxruntime failed where TF.js ran: ${(err as Error).message}`);
+      }
       let abs = 0;
       let rel = 0;
       session.outputNames.forEach((name, i) => {
