@@ -34,7 +34,11 @@ export class QueueFullError extends Error {
   }
 }
 
+/** The request's deadline passed before its session.run started (503: retry elsewhere). */
 export class QueueTimeoutError extends Error {}
+
+/** The request's deadline passed while its session.run was running (504); the run finishes unobserved. */
+export class RunTimeoutError extends Error {}
 
 interface Pending {
   feeds: TensorMap;
@@ -43,7 +47,6 @@ interface Pending {
   key: string;
   resolve: (out: TensorMap) => void;
   reject: (error: unknown) => void;
-  settled: boolean;
 }
 
 /** A key that is equal exactly when two requests may share a batch. */
@@ -103,16 +106,19 @@ export class DynamicBatcher {
   submit(feeds: TensorMap, fetches: readonly string[], timeoutMs?: number): Promise<TensorMap> {
     if (this.queue.length >= this.options.maxQueue) return Promise.reject(new QueueFullError(this.queue.length));
     return new Promise<TensorMap>((resolve, reject) => {
-      const pending: Pending = { feeds, fetches, rows: batchRows(feeds), key: mergeKey(feeds, fetches), resolve, reject, settled: false };
+      const pending: Pending = { feeds, fetches, rows: batchRows(feeds), key: mergeKey(feeds, fetches), resolve, reject };
       if (timeoutMs !== undefined && timeoutMs > 0) {
         const timer = setTimeout(() => {
-          // Only a request still waiting can be withdrawn; one already in session.run finishes normally.
+          // A waiting request is withdrawn; one already in session.run cannot be stopped, so its caller is
+          // answered now and the result is dropped when it arrives.
           const index = this.queue.indexOf(pending);
           if (index >= 0) {
             this.queue.splice(index, 1);
             this.reportDepth();
-            pending.settled = true;
+            this.notifyIdle();
             reject(new QueueTimeoutError(`the request waited ${timeoutMs} ms in the queue without starting`));
+          } else {
+            reject(new RunTimeoutError(`inference did not finish within ${timeoutMs} ms`));
           }
         }, timeoutMs);
         const clear = () => clearTimeout(timer);

@@ -6,7 +6,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { isRwsegError, RWSEG_VERSION } from '@rwseg/core';
 import { TokenChecker } from './auth.js';
-import { QueueFullError, QueueTimeoutError } from './batcher.js';
+import { QueueFullError, QueueTimeoutError, RunTimeoutError } from './batcher.js';
 import { HttpError } from './http-error.js';
 import { decodeRequest, encodeResponse, splitBody } from './inference-codec.js';
 import type { ServerLog } from './log.js';
@@ -60,20 +60,6 @@ const PUBLIC_ROUTES = new Set(['/v2/health/live', '/v2/health/ready']);
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-/** Races a promise against the request deadline. */
-async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  if (!(ms > 0)) return promise;
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HttpError(504, `${what} did not finish within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export async function createServer(options: ServerOptions): Promise<RwsegServer> {
@@ -144,6 +130,8 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     } else if (error instanceof QueueTimeoutError) {
       status = 503;
       reply.header('Retry-After', '1');
+    } else if (error instanceof RunTimeoutError) {
+      status = 504;
     } else if (isRwsegError(error)) {
       status = error.code === 'BACKEND_ERROR' ? 503 : 400;
     } else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 600) {
@@ -213,11 +201,7 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     if (body.length === 0) throw new HttpError(400, 'empty request body: send an $inference_request JSON object');
     const { json, binary } = splitBody(body, headerValue(request.headers['inference-header-content-length']));
     const decoded = decodeRequest(json, binary, mv.inputs, mv.outputs);
-    const results = await withDeadline(
-      mv.infer(decoded.feeds, decoded.outputs.map((o) => o.name), requestTimeoutMs),
-      requestTimeoutMs,
-      `inference on ${mv.label}`,
-    );
+    const results = await mv.infer(decoded.feeds, decoded.outputs.map((o) => o.name), requestTimeoutMs);
     const encoded = encodeResponse(mv.model.name, mv.version, decoded, results);
     if (encoded.headerLength !== undefined) {
       reply.header('Inference-Header-Content-Length', String(encoded.headerLength));
