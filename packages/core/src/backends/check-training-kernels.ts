@@ -139,5 +139,15 @@ function kernelError(error: unknown, type: string, backend: string): RwsegError 
       { cause: error },
     );
   }
+  const noGradient = /gradient function not found for (\w+)/.exec(message);
+  if (noGradient !== null) {
+    return new RwsegError(
+      'BACKEND_ERROR',
+      `layer ${type} cannot be trained: TF.js ${tf.version_core} has no gradient for kernel ${noGradient[1]} on any backend ` +
+        `(for 3D up-sampling use resize + convolution instead of Conv3DTranspose); see docs/backends.md`,
+      { backend, layer: type, kernel: noGradient[1] },
+      { cause: error },
+    );
+  }
   return new RwsegError('BACKEND_ERROR', `backend '${backend}' failed a training probe of layer ${type}: ${message}`, { backend, layer: type }, { cause: error });
 }
