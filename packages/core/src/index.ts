@@ -22,3 +22,5 @@ export * from './models/index.js';
 export * from './data/index.js';
 export * from './io/index.js';
 export * from './metrics/index.js';
+export * from './training/index.js';
+export * from './plots/index.js';
