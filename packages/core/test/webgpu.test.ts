@@ -147,3 +147,19 @@ test('no adapter, for real: a process whose Vulkan loader finds no driver fails 
   t.regex(run.stdout, /^BACKEND_ERROR: backend 'webgpu': no WebGPU adapter found/m);
   t.regex(run.stdout, /\/nonexistent\/rwseg_icd\.json, which does not exist/);
 });
+
+test('disposeWebGpuBackend destroys the device; a later init creates a new one; the process exits', (t) => {
+  const module = fileURLToPath(new URL('../src/backends/webgpu.js', import.meta.url));
+  const script = `import { initWebGpuBackend, disposeWebGpuBackend, describeWebGpuAdapter } from ${JSON.stringify(module)};
+    import * as tf from '@tensorflow/tfjs-core';
+    for (const round of [1, 2]) {
+      await initWebGpuBackend({ allowSoftwareAdapter: true });
+      const sum = tf.addN(Array.from({ length: 20 }, (_, i) => tf.scalar(i)));
+      console.log('round ' + round + ' ' + tf.getBackend() + ' ' + (await sum.data())[0]);
+      await disposeWebGpuBackend();
+      console.log('after dispose ' + (describeWebGpuAdapter() === undefined));
+    }`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  t.is(run.status, 0, run.stderr);
+  t.regex(run.stdout, /round 1 webgpu 190\nafter dispose true\nround 2 webgpu 190\nafter dispose true/);
+});

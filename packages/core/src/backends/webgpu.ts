@@ -6,7 +6,9 @@
  *
  * This module picks the adapter itself (a real GPU; a software one only when allowed), creates the device with
  * the adapter's own limits (the default of 8 storage buffers per shader breaks tf.addN), and registers the TF.js
- * backend on that device. `disposeWebGpuBackend` destroys the device: Dawn keeps the event loop alive until then.
+ * backend on that device. `disposeWebGpuBackend` destroys the device and frees its memory (some Dawn
+ * builds keep the event loop alive while a device lives; webgpu 0.6.2 does not, but a long-lived process should
+ * still give the GPU back).
  */
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -186,7 +188,7 @@ export async function initWebGpuBackend(options: WebGpuOptions = {}): Promise<We
 }
 
 /**
- * Removes the webgpu backend and destroys its device, so the process can exit. Tensors still on it are lost;
+ * Removes the webgpu backend and destroys its device, giving its memory back. Tensors still on it are lost;
  * switch to another backend first to keep any (tf.setBackend moves them lazily only while both exist).
  */
 export async function disposeWebGpuBackend(): Promise<void> {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { isRwsegError, RwsegError } from '../errors.js';
 import type { Loss, LossFactoryTools, LossInput, MapRequest } from '../plugin-api.js';
 import { tf } from '../tf.js';
-import { PAPER_GRADUAL, scheduleAt, scheduleSchema, type ScheduleSpec } from './schedules.js';
+import { configError, PAPER_GRADUAL, parseSchedule, scheduleAt, zodConfigError, type ScheduleSpec } from './schedules.js';
 
 export type LossConfig =
   | string
@@ -27,7 +27,7 @@ const leafSchema = z.object({ loss: z.string().min(1), options: z.record(z.strin
 const combineSchema = z
   .object({
     combine: z.array(z.unknown()).min(1),
-    weights: z.union([z.literal('equal'), z.literal('gradual'), z.array(scheduleSchema)]).optional(),
+    weights: z.unknown().optional(),
     name: z.string().min(1).optional(),
   })
   .strict();
@@ -47,8 +47,9 @@ export function parseLossConfig(raw: unknown, path = 'loss'): LossConfig {
   if ('combine' in raw) {
     const parsed = combineSchema.safeParse(raw);
     if (!parsed.success) throw zodConfigError(path, parsed.error);
-    const { combine, weights, name } = parsed.data;
+    const { combine, name } = parsed.data;
     const parts = combine.map((part, i) => parseLossConfig(part, `${path}.combine[${i}]`));
+    const weights = parseWeights(parsed.data.weights, `${path}.weights`);
     if (weights === 'gradual' && parts.length !== 2) {
       throw configError(`${path}.weights`, `'gradual' weighs exactly two losses (alpha(e) A + (1 - alpha(e)) B), but combine has ${parts.length}`);
     }
@@ -129,13 +130,8 @@ function createAt(registry: Pick<LossFactoryTools, 'createLoss'>, name: string, 
   }
 }
 
-function configError(path: string, message: string): RwsegError {
-  return new RwsegError('INVALID_CONFIG', `${path}: ${message}`, { configPath: path });
-}
-
-function zodConfigError(path: string, error: z.ZodError): RwsegError {
-  const issue = error.issues[0]!;
-  const where = issue.path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : `${acc}.${String(key)}`), path);
-  const unknownKeys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.map((k) => `'${k}'`).join(', ')})` : '';
-  return configError(where, `${issue.message}${unknownKeys}`);
+function parseWeights(raw: unknown, path: string): CombineWeights | undefined {
+  if (raw === undefined || raw === 'equal' || raw === 'gradual') return raw;
+  if (!Array.isArray(raw)) throw configError(path, `expected 'equal', 'gradual' or one number or schedule per loss, got ${JSON.stringify(raw)}`);
+  return raw.map((item, i) => parseSchedule(item, `${path}[${i}]`));
 }

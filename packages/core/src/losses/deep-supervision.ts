@@ -5,7 +5,8 @@
  * consumes them.
  */
 import { RwsegError } from '../errors.js';
-import type { Loss, LossInput, MapRequest } from '../plugin-api.js';
+import type { Batch } from '../data/batch.js';
+import type { LossContext, Loss, LossInput, MapRequest } from '../plugin-api.js';
 import { tf } from '../tf.js';
 
 export interface DeepSupervisionOptions {
@@ -72,4 +73,34 @@ function normalised(name: string, weights: readonly number[], scales: number): n
   const total = weights.reduce((a, b) => a + b, 0);
   if (total <= 0) fail('must not all be zero');
   return weights.map((w) => w / total);
+}
+
+/**
+ * The loss inputs of a batch, one per scale: `probs[i]` is the network output at scale i, [B, ...shape_i, K];
+ * target and maps are wrapped from `batch.scales[i]` (maps by key, only those `requiredMaps` names). The tensors
+ * are new: call inside tf.tidy (or dispose them) once the step is done.
+ */
+export function batchLossInputs(batch: Batch, probs: readonly tf.Tensor[], requiredMaps: readonly MapRequest[], context: LossContext): LossInput[] {
+  if (probs.length > batch.scales.length) {
+    throw new RwsegError('INVALID_INPUT', `the network gives ${probs.length} outputs but the batch holds targets for ${batch.scales.length} scales`, {
+      outputs: probs.length,
+      scales: batch.scales.length,
+    });
+  }
+  return probs.map((p, i) => {
+    const scale = batch.scales[i]!;
+    const shape = [batch.size, ...scale.shape, batch.numClasses];
+    const maps: Record<string, tf.Tensor> = {};
+    for (const request of requiredMaps) {
+      const data = scale.maps[request.key];
+      if (data === undefined) {
+        throw new RwsegError('INVALID_INPUT', `batch scale ${i} lacks map '${request.map}' (key ${request.key}); the loader computes the maps in loss.requiredMaps`, {
+          scale: i,
+          map: request.key,
+        });
+      }
+      maps[request.key] = tf.tensor(data, shape, 'float32');
+    }
+    return { probs: p, target: tf.tensor(scale.target, shape, 'float32'), maps, context };
+  });
 }

@@ -35,14 +35,45 @@ const linearSchema = z
   .strict();
 const gradualSchema = z.object({ kind: z.literal('gradual') }).strict();
 
-export const scheduleSchema: z.ZodType<ScheduleSpec> = z.union([
-  z.number(),
-  constantSchema,
-  stepSchema,
-  linearSchema,
-  gradualSchema,
-  z.object({ kind: z.literal('one-minus'), get of() { return scheduleSchema; } }).strict(),
-]);
+const KIND_SCHEMAS = {
+  constant: constantSchema,
+  step: stepSchema,
+  linear: linearSchema,
+  gradual: gradualSchema,
+  'one-minus': z.object({ kind: z.literal('one-minus'), of: z.unknown() }).strict(),
+} as const;
+
+/**
+ * Validates a schedule written in a configuration, naming the path of the first problem
+ * (`loss.weights[1].epochs: ...`).
+ */
+export function parseSchedule(raw: unknown, path: string): ScheduleSpec {
+  if (typeof raw === 'number') {
+    if (!Number.isFinite(raw)) throw configError(path, `a constant weight must be finite, got ${raw}`);
+    return raw;
+  }
+  const kind = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as { kind?: unknown }).kind : undefined;
+  if (typeof kind !== 'string' || !(kind in KIND_SCHEMAS)) {
+    throw configError(path, `expected a number or a schedule { kind: ${Object.keys(KIND_SCHEMAS).join(' | ')}, ... }, got ${JSON.stringify(raw)}`);
+  }
+  const parsed = KIND_SCHEMAS[kind as keyof typeof KIND_SCHEMAS].safeParse(raw);
+  if (!parsed.success) throw zodConfigError(path, parsed.error);
+  if (kind === 'one-minus') return { kind: 'one-minus', of: parseSchedule((raw as { of: unknown }).of, `${path}.of`) };
+  return parsed.data as ScheduleSpec;
+}
+
+/** An INVALID_CONFIG error whose message starts with the configuration path. */
+export function configError(path: string, message: string): RwsegError {
+  return new RwsegError('INVALID_CONFIG', `${path}: ${message}`, { configPath: path });
+}
+
+/** The first zod issue as a config error, its path appended to `path` (`a.b[2].c`). */
+export function zodConfigError(path: string, error: z.ZodError): RwsegError {
+  const issue = error.issues[0]!;
+  const where = issue.path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : `${acc}.${String(key)}`), path);
+  const unknownKeys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.map((k) => `'${k}'`).join(', ')})` : '';
+  return configError(where, `${issue.message}${unknownKeys}`);
+}
 
 /** The paper's Gradual alpha as a linear schedule. */
 export const PAPER_GRADUAL: ScheduleSpec = { kind: 'linear', start: 1, end: 0, epochs: 100, floor: 0.01 };

@@ -101,7 +101,7 @@ export function reduceClassTerms(owner: LossOwner, terms: tf.Tensor, options: Cl
   return tf.tidy(() => {
     const numClasses = classCount(terms);
     const keep = selectedClasses(owner, numClasses, options.includeBackground, options.classes);
-    let picked = keep.length === numClasses && keep.every((k, i) => k === i) ? terms : tf.gather(terms, keep, 1);
+    let picked = pickColumns(terms, keep);
     if (options.weight !== undefined) {
       checkPerClass(owner, 'weight', options.weight, numClasses);
       picked = tf.mul(picked, tf.tensor1d(keep.map((k) => options.weight![k]!), 'float32'));
@@ -110,6 +110,17 @@ export function reduceClassTerms(owner: LossOwner, terms: tf.Tensor, options: Cl
     if (options.reduction === 'sum') return tf.sum(picked);
     return classAggregate === 'mean' ? tf.mean(picked) : tf.div(tf.sum(picked), picked.shape[0]!);
   });
+}
+
+/**
+ * Columns `keep` of [B, K] terms. Slices rather than tf.gather: gather's gradient needs UnsortedSegmentSum, which
+ * the wasm backend lacks, and a loss must train on every backend.
+ */
+function pickColumns(terms: tf.Tensor, keep: readonly number[]): tf.Tensor {
+  const numClasses = classCount(terms);
+  const contiguous = keep.every((k, i) => i === 0 || k === keep[i - 1]! + 1);
+  if (contiguous) return keep.length === numClasses ? terms : tf.slice(terms, [0, keep[0]!], [-1, keep.length]);
+  return tf.concat(keep.map((k) => tf.slice(terms, [0, k], [-1, 1])), 1);
 }
 
 /** Mean over the spatial axes of a channels-last tensor [B, ...spatial, K] -> [B, K]. */

@@ -1,11 +1,15 @@
 /**
- * rwseg's training kernels for the wasm backend: the missing Conv2DBackpropFilter, and faster
- * Conv2DBackpropInput and Tile. Registered after tf.setBackend('wasm') (the stock kernels must exist to be kept
+ * rwseg's training kernels for the wasm backend: the missing Conv2DBackpropFilter, faster
+ * Conv2DBackpropInput and Tile, a correct MaxPoolGrad (the stock one loses all-negative windows), and correct resize
+ * gradients and (cpu-computed) 3D-convolution gradients, whose stock wasm versions are wrong. Registered after tf.setBackend('wasm') (the stock kernels must exist to be kept
  * as fallbacks); registering twice is a no-op.
  */
 import { tf } from '../../tf.js';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInput } from './conv2d-backprop-input.js';
+import { maxPoolGrad } from './max-pool-grad.js';
+import { viaCpuBackend } from './cpu-bridge.js';
+import { resizeBilinearGrad, resizeNearestNeighborGrad } from './resize-grad.js';
 import { captureStockKernel, markRwsegKernel } from './stock.js';
 import { tile } from './tile.js';
 
@@ -14,6 +18,12 @@ export const WASM_TRAINING_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
   Conv2DBackpropFilter: conv2DBackpropFilter as unknown as tf.KernelFunc,
   Conv2DBackpropInput: conv2DBackpropInput as unknown as tf.KernelFunc,
   Tile: tile as unknown as tf.KernelFunc,
+  MaxPoolGrad: maxPoolGrad as unknown as tf.KernelFunc,
+  // The stock wasm versions of these give wrong gradients (kernels-gradients.test.ts, kernels-resize-grad.test.ts).
+  ResizeBilinearGrad: resizeBilinearGrad,
+  ResizeNearestNeighborGrad: resizeNearestNeighborGrad,
+  Conv3DBackpropInputV2: viaCpuBackend('Conv3DBackpropInputV2'),
+  Conv3DBackpropFilterV2: viaCpuBackend('Conv3DBackpropFilterV2'),
 };
 
 /** Stock kernels the replacements are built from; all ship with tfjs-backend-wasm 4.22. */
