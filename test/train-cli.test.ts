@@ -64,3 +64,22 @@ test('a sweep over losses and seeds writes markdown and CSV comparison tables', 
   t.regex(md, /\| cross-entropy \| \d\.\d{3} ± \d\.\d{3} \|/);
   t.true(existsSync(path.join(dir, 'out', 'dice', 'seed-2', 'model', 'model.json')));
 });
+
+// The one real-data check: a few MSD hippocampus volumes through the 3D path (reader, split, 3D U-Net with
+// transposed convolutions, sliding-window validation, Dice and HD95 in mm).
+test('a 3D MSD pipeline trains and validates on real hippocampus volumes', async (t) => {
+  const data = [path.join(REPO_ROOT, '../shared/data'), path.join(REPO_ROOT, '../../shared/data')].find((d) => existsSync(path.join(d, 'msd-task04-hippocampus')));
+  t.truthy(data, 'the shared datasets are beside the checkout (../shared/data)');
+  const out = temp();
+  const result = await runCli([
+    'pipeline', 'run', 'pipelines/msd-hippocampus.yaml', '--json', '--out', out, '--backend', 'wasm',
+    '--set', `dataset.root=${path.join(data!, 'msd-task04-hippocampus')}`, '--set', 'dataset.limit=6',
+    '--set', 'training.epochs=1', '--set', 'training.iterationsPerEpoch=1', '--set', 'preprocessing.patch=[16,16,16]',
+    '--set', 'model.depth=2', '--set', 'model.baseFilters=2', '--set', 'model.deepSupervision=1',
+  ]);
+  t.is(result.code, 0, errorText(result));
+  const run = parseJson(result).runs[0];
+  t.deepEqual(run.validation.classes.map((c: { classIndex: number }) => c.classIndex), [1, 2]);
+  for (const c of run.validation.classes) t.true(Number.isFinite(c.hd95.mean) && c.hd95.mean > 0, `HD95 of class ${c.classIndex}`);
+  t.true(existsSync(path.join(out, 'plots', 'overlays')));
+});

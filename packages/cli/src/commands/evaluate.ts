@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { diceOnlyMetrics, loadDataset, loadModelDir, loadPipeline, useBackend, validate, BACKEND_CHOICES } from '@rwseg/core';
+import { computeSegmentationMetrics, loadDataset, loadModelDir, loadPipeline, useBackend, validate, BACKEND_CHOICES } from '@rwseg/core';
 import { RwsegCommand } from '../base-command.js';
 
 export default class Evaluate extends RwsegCommand {
@@ -18,15 +18,15 @@ export default class Evaluate extends RwsegCommand {
     const backend = await useBackend(flags.backend as never, { logger: this.logger });
     const config = loadPipeline(flags.data, flags.set ?? []);
     const { model } = await loadModelDir(flags.model);
-    const data = loadDataset(config);
+    const data = await loadDataset(config);
     const { result } = validate(model, data.validation, {
       patch: config.preprocessing.patch,
       overlap: flags.overlap === undefined ? config.evaluation.overlap : Number(flags.overlap),
       numClasses: data.numClasses,
-      metrics: diceOnlyMetrics,
+      metrics: computeSegmentationMetrics,
     });
     if (!this.jsonEnabled()) {
-      for (const c of result.classes) this.log(`class ${c.classIndex}: Dice ${c.dice.mean.toFixed(3)} ± ${c.dice.sd.toFixed(3)} over ${c.dice.n} case(s)`);
+      for (const c of result.classes) this.log(`class ${c.classIndex}: Dice ${c.dice.mean.toFixed(3)} ± ${c.dice.sd.toFixed(3)}, HD95 ${c.hd95.mean.toFixed(2)} ± ${c.hd95.sd.toFixed(2)} mm over ${c.dice.n} case(s)`);
       this.log(`mean foreground Dice ${result.meanDice.toFixed(3)} (${result.cases.length} cases, backend ${backend})`);
     }
     return { backend, meanDice: result.meanDice, classes: result.classes, cases: result.cases };

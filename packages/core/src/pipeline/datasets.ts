@@ -1,10 +1,17 @@
 /**
- * Turns a pipeline's dataset section into normalised training and validation cases held in memory.
- * Normalisation: 'zscore' per case (nnU-Net's default for non-CT images), 'minmax' to [0, 1], or none.
+ * Turns a pipeline's dataset section into normalised training and validation cases held in memory:
+ * 'synthetic' from ./synthetic.ts, 'msd' and 'folder' through the data module (../data: MSD/nnU-Net layout,
+ * 2D folder pairs, NIfTI/PNG readers), split by a seeded validation fraction. Normalisation is the data module's
+ * (zscore per case and channel, percentile clipping + zscore, or none).
  */
+import path from 'node:path';
+import { loadCase, type Case } from '../data/dataset.js';
+import { openFolderDataset } from '../data/folder.js';
+import { openMsdDataset } from '../data/msd.js';
+import { normalizeChannels } from '../data/preprocess.js';
+import { splitCases } from '../data/splits.js';
 import { RwsegError } from '../errors.js';
 import { deriveSeed } from '../training/rng.js';
-import type { Volume } from '../volume.js';
 import type { PatchCase } from './patch-source.js';
 import type { PipelineConfig } from './schema.js';
 import { syntheticCases } from './synthetic.js';
@@ -16,35 +23,35 @@ export interface LoadedDataset {
   readonly channels: number;
 }
 
-export function normalise(image: Volume<Float32Array>, mode: 'zscore' | 'minmax' | 'none'): Volume<Float32Array> {
-  if (mode === 'none') return image;
-  const data = image.data;
-  let a = 0;
-  let b = 0;
-  if (mode === 'zscore') {
-    const mean = data.reduce((s, v) => s + v, 0) / data.length;
-    const sd = Math.sqrt(data.reduce((s, v) => s + (v - mean) ** 2, 0) / data.length);
-    [a, b] = [mean, sd > 0 ? sd : 1];
-  } else {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const v of data) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
-    [a, b] = [lo, hi > lo ? hi - lo : 1];
-  }
-  return { ...image, data: data.map((v) => (v - a) / b) };
-}
-
-export function loadDataset(config: PipelineConfig): LoadedDataset {
+export async function loadDataset(config: PipelineConfig): Promise<LoadedDataset> {
   const dataset = config.dataset;
-  const mode = config.preprocessing.normalization;
+  const normalization = config.preprocessing.normalization;
   if (dataset.kind === 'synthetic') {
     const seed = dataset.seed ?? deriveSeed(config.seed, 'synthetic');
     const make = (count: number, prefix: string, s: number) =>
-      syntheticCases({ shape: dataset.shape, numClasses: dataset.numClasses, count, seed: s, noise: dataset.noise, prefix }).map((c) => ({ ...c, image: normalise(c.image, mode) }));
+      syntheticCases({ shape: dataset.shape, numClasses: dataset.numClasses, count, seed: s, noise: dataset.noise, prefix }).map((c) => {
+        const data = Float32Array.from(c.image.data);
+        normalizeChannels(data, 1, { normalization });
+        return { ...c, image: { ...c.image, data } };
+      });
     return { train: make(dataset.train, 'train', seed), validation: make(dataset.validation, 'val', seed + 1), numClasses: dataset.numClasses, channels: 1 };
   }
-  // Reading MSD folders and PNG/NIfTI folder pairs is the IO module's job (packages/core/src/io, in progress).
-  throw new RwsegError('INVALID_CONFIG', `dataset.kind '${dataset.kind}' needs rwseg's NIfTI/PNG readers, which this build does not include yet; use dataset.kind 'synthetic'`, {
-    kind: dataset.kind,
-  });
+  const info =
+    dataset.kind === 'msd'
+      ? openMsdDataset(path.resolve(dataset.root))
+      : // Folder paths may be absolute or relative to the working directory: resolve them and give no root.
+        openFolderDataset('', { images: path.resolve(dataset.images), labels: path.resolve(dataset.labels), numClasses: dataset.numClasses, labelMapping: dataset.labelValues });
+  const refs = dataset.limit ? info.training.slice(0, dataset.limit) : info.training;
+  if (refs.length < 2) throw new RwsegError('INVALID_INPUT', `dataset ${info.name} has ${refs.length} labelled case(s); training and validation need at least 2`, {});
+  const split = splitCases(refs, { method: 'fraction', validation: dataset.validationFraction, seed: deriveSeed(config.seed, 'split') });
+  const load = async (ref: (typeof refs)[number]): Promise<PatchCase> => {
+    const c: Case = await loadCase(info, ref);
+    if (!c.label) throw new RwsegError('INVALID_INPUT', `case ${c.id} (${c.source}) has no label`, { case: c.id });
+    const data = Float32Array.from(c.image.data);
+    normalizeChannels(data, c.image.channels, { normalization });
+    return { id: c.id, image: { ...c.image, data }, labels: c.label };
+  };
+  const train = await Promise.all(split.train.map(load));
+  const validation = await Promise.all(split.validation.map(load));
+  return { train, validation, numClasses: info.numClasses, channels: train[0]!.image.channels ?? 1 };
 }

@@ -16,7 +16,8 @@ import type { PluginRegistry } from '../registry.js';
 import { writeFileAtomic } from '../training/atomic-file.js';
 import { deriveSeed } from '../training/rng.js';
 import { train, type TrainingEvent, type TrainingResult } from '../training/trainer.js';
-import { diceOnlyMetrics, summariseCases, type MetricsFunction, type ValidationResult } from '../training/validation.js';
+import { computeSegmentationMetrics } from '../metrics/segmentation-metrics.js';
+import { summariseCases, type MetricsFunction, type ValidationResult } from '../training/validation.js';
 import { loadDataset } from './datasets.js';
 import { createPatchSource } from './patch-source.js';
 import { loadPipeline, type PipelineConfig } from './schema.js';
@@ -60,10 +61,10 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
   const logger = options.logger ?? silentLogger;
   const backend = await useBackend(options.backend ?? config.backend, { logger });
   const registry = options.registry ?? (await createRegistry({ logger }));
-  const metrics = options.metrics ?? diceOnlyMetrics;
+  const metrics = options.metrics ?? computeSegmentationMetrics;
   const outDir = path.resolve(options.out ?? config.output ?? path.join('runs', config.name));
   mkdirSync(outDir, { recursive: true });
-  const data = loadDataset(config);
+  const data = await loadDataset(config);
   const patch = config.preprocessing.patch;
 
   const plan = config.sweep

@@ -60,7 +60,7 @@ export const pipelineSchema = z
     dataset: z.discriminatedUnion('kind', [syntheticDataset, msdDataset, folderDataset]),
     preprocessing: z
       .object({
-        normalization: z.enum(['zscore', 'minmax', 'none']).default('zscore'),
+        normalization: z.enum(['zscore', 'percentile', 'none']).default('zscore'),
         patch: z.array(positiveInt).min(2).max(3),
         flip: z.boolean().default(true),
         foregroundFraction: z.number().min(0).max(1).default(1 / 3),
