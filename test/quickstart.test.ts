@@ -2,6 +2,7 @@ import test from 'ava';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { computeSegmentationMetrics, deriveSeed, readVolume, syntheticCases, writeVolume } from '@rwseg/core';
 import { errorText, parseJson, runCli } from './helpers/cli.js';
 
 // A shortened quickstart (same data, model and loss; fewer steps) must reach a Dice far above chance: an empty
@@ -25,4 +26,14 @@ test('the quickstart pipeline trains rrw + Dice to a foreground Dice clearly abo
   const evaluated = await runCli(['evaluate', '--model', path.join(out, 'model'), '--data', 'pipelines/quickstart.yaml', '--set', 'dataset.validation=4', '--backend', 'wasm', '--json']);
   t.is(evaluated.code, 0, errorText(evaluated));
   t.true(Math.abs(parseJson(evaluated).meanDice - run.bestDice) < 1e-6);
+
+  // rwseg predict on a validation image saved as NIfTI segments it as well as validation did.
+  const [valCase] = syntheticCases({ shape: [96, 96], numClasses: 3, count: 1, seed: deriveSeed(1, 'synthetic') + 1, prefix: 'val' });
+  const input = path.join(out, 'val-000.nii.gz');
+  await writeVolume(input, valCase!.image);
+  const predicted = await runCli(['predict', '--model', path.join(out, 'model'), '--input', input, '--out', path.join(out, 'val-000-labels.nii.gz'), '--backend', 'wasm', '--json']);
+  t.is(predicted.code, 0, errorText(predicted));
+  const labels = await readVolume(path.join(out, 'val-000-labels.nii.gz'));
+  t.deepEqual([...labels.shape], [96, 96]);
+  for (const m of computeSegmentationMetrics(labels.data, valCase!.labels.data, [96, 96], [1, 1], { numClasses: 3 })) t.true(m.dice > 0.6, `predict: class ${m.classIndex} Dice ${m.dice}`);
 });
