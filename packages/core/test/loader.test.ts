@@ -152,7 +152,7 @@ test('loader: a process that forgets close() still exits', async (t) => {
     import { createLoader, syntheticDatasetInfo } from ${JSON.stringify(index)};
     const loader = await createLoader({ dataset: syntheticDatasetInfo({ size: [32, 32], cases: 2 }), patchShape: [16, 16], batchSize: 2, workers: 2 });
     const batch = await loader.next();
-    console.log('got', batch.size);
+    console.log('got ' + String(batch.size));
   `;
   const file = path.join(tempDir('rwseg-exit-'), 'forgetful.mjs');
   writeFileSync(file, script);
