@@ -98,6 +98,26 @@ test('loader: batches carry one-hot targets, nearest-downsampled scales and the 
   });
 });
 
+test('loader: the built-in rrw map is computed in the workers: +1 outside each class, in [-1, 0) inside', async (t) => {
+  const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+  const registry = await createRegistry({ baseDir: repoRoot, packageJson: false });
+  const rrw = registry.requestMap('rrw');
+  const loader = await createLoader({ dataset: dataset2d, patchShape: [32, 32], batchSize: 2, workers: 1, maps: [rrw], scales: 2, registry: { baseDir: repoRoot, packageJson: false } });
+  const batch = await loader.next();
+  await loader.close();
+  for (const scale of batch.scales) {
+    const map = scale.maps[rrw.key]!;
+    t.is(map.length, scale.target.length);
+    let inside = 0;
+    for (let i = 0; i < map.length; i++) {
+      const ok = scale.target[i] === 1 ? map[i]! >= -1 && map[i]! < 0 : map[i] === 1;
+      if (!ok) return t.fail(`voxel-class ${i}: target ${scale.target[i]}, rrw ${map[i]}`);
+      if (scale.target[i] === 1) inside++;
+    }
+    t.is(inside, scale.labels.length);
+  }
+});
+
 test('loader: 2D slices of 3D volumes, and small images padded to the patch', async (t) => {
   const dataset = syntheticDatasetInfo({ dim: 3, size: [12, 20, 20], cases: 2, seed: 3 });
   const loader = await createLoader({ dataset, patchShape: [32, 32], batchSize: 2, workers: 0, augment: false, foregroundFraction: 0 });
@@ -136,6 +156,16 @@ test('loader: a failing map plugin names the map and the case; an unknown map fa
   await loader.close();
   const start = await t.throwsAsync(createLoader({ dataset, patchShape: [16, 16], batchSize: 2, workers: 1, maps: [{ map: 'no-such-map', options: {}, key: 'x' }], registry: registryOptions }));
   t.true(isRwsegError(start, 'UNKNOWN_NAME'), String(start));
+});
+
+test('loader: a worker thread that dies rejects the pending batches instead of hanging', async (t) => {
+  const crash = await probeRequest({ exitCode: 3 });
+  const loader = await createLoader({ dataset: dataset2d, patchShape: [16, 16], batchSize: 2, workers: 1, maps: [crash], registry: registryOptions });
+  const error = await t.throwsAsync(loader.next());
+  t.true(isRwsegError(error), String(error));
+  t.regex(error!.message, /data loader worker exited unexpectedly \(code 3\)/);
+  await t.throwsAsync(loader.next(), { message: /exited unexpectedly/ });
+  await loader.close();
 });
 
 test('loader: bad options are refused before any worker starts', async (t) => {
