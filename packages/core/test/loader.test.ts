@@ -168,6 +168,13 @@ test('loader: a worker thread that dies rejects the pending batches instead of h
   await loader.close();
 });
 
+test('loader: close() while a batch is pending settles it', async (t) => {
+  const loader = await createLoader({ dataset: dataset2d, patchShape: [32, 32], batchSize: 2, workers: 1 });
+  const pending = loader.next();
+  await loader.close();
+  await t.throwsAsync(pending, { message: /closed while a batch was pending/ });
+});
+
 test('loader: bad options are refused before any worker starts', async (t) => {
   const base = { dataset: dataset2d, patchShape: [16, 16], batchSize: 2 };
   await t.throwsAsync(createLoader({ ...base, patchShape: [16] }), { message: /patchShape/ });

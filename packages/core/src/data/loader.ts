@@ -171,6 +171,9 @@ class ThreadedLoader implements DataLoader {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A next() still waiting must settle rather than hang once its worker is gone.
+    const closed = new RwsegError('INVALID_INPUT', 'data loader was closed while a batch was pending');
+    for (const entry of this.pending.values()) entry.reject(closed);
     await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
   }
 }
