@@ -10,7 +10,17 @@ export { createContainer, createRegistry, TOKENS, type CreateRegistryOptions } f
 export { parseOptions, optionsJsonSchema, stableKey } from './options.js';
 export { silentLogger, stderrLogger, type Logger } from './logger.js';
 export { RWSEG_VERSION } from './version.js';
-export { useBackend, BACKEND_NAMES, type BackendName } from './backend.js';
+export * from './backends/index.js';
 export { voxelCount, type Volume, type VoxelArray } from './volume.js';
 export type { ClassMetrics, MetricsOptions } from './metrics-api.js';
 export type { Batch, BatchSource, ScaleTargets } from './data/batch.js';
+export * from './distance/index.js';
+export * from './maps-check/index.js';
+export * from './losses/index.js';
+export * from './backends/webgpu.js';
+export * from './models/index.js';
+export * from './data/index.js';
+export * from './io/index.js';
+export * from './metrics/index.js';
+export * from './training/index.js';
+export * from './plots/index.js';
