@@ -62,7 +62,7 @@ export async function useBackend(name: BackendChoice = 'auto', options: UseBacke
   }
   if (name !== 'auto') {
     if (current?.name === name && tf.getBackend() === name) return name;
-    const details = await activate(name);
+    const details = await activate(name, false);
     current = describe(name, 'requested', [], details);
     logger.info(`backend: ${name} (requested)`, details);
     return name;
@@ -70,7 +70,7 @@ export async function useBackend(name: BackendChoice = 'auto', options: UseBacke
   const skipped: { name: BackendName; reason: string }[] = [];
   for (const candidate of AUTO_ORDER) {
     try {
-      const details = await activate(candidate);
+      const details = await activate(candidate, true);
       const reason = skipped.length === 0 ? 'fastest backend available' : `best available: ${skipped.map((s) => `${s.name} unavailable`).join(', ')}`;
       current = describe(candidate, reason, skipped, details);
       logger.info(`backend: ${candidate} (auto: ${reason})`, { skipped, ...details });
@@ -96,7 +96,7 @@ function describe(name: BackendName, reason: string, skipped: BackendDescription
   return { name, tfjsVersion: tf.version_core, reason, skipped, details };
 }
 
-async function activate(name: BackendName): Promise<Record<string, unknown>> {
+async function activate(name: BackendName, auto: boolean): Promise<Record<string, unknown>> {
   const cached = initialised.get(name);
   if (cached !== undefined) {
     await setBackend(name);
@@ -116,7 +116,7 @@ async function activate(name: BackendName): Promise<Record<string, unknown>> {
       details = await activateTensorflow();
       break;
     case 'webgpu':
-      details = await activateWebGpu();
+      details = await activateWebGpu(auto);
       break;
   }
   initialised.set(name, details);
@@ -189,9 +189,11 @@ async function activateTensorflow(): Promise<Record<string, unknown>> {
  * WebGPU lives in ./backends/webgpu.ts (another module owns it). It is imported only when asked for, and a
  * build without it keeps the 'not available' error.
  */
-async function activateWebGpu(): Promise<Record<string, unknown>> {
+async function activateWebGpu(auto: boolean): Promise<Record<string, unknown>> {
   // ---- webgpu hook: initWebGpuBackend() from './backends/webgpu.js' sets up Dawn, picks a hardware adapter
   // (never a software one unless asked) and calls tf.setBackend('webgpu'); it throws RwsegError when it cannot.
+  // 'auto' never settles for a software adapter (lavapipe trains slower than wasm); an explicit request leaves
+  // that to the webgpu module's own default and settings.
   let module: { initWebGpuBackend?: (options?: { allowSoftware?: boolean }) => Promise<unknown> };
   try {
     const specifier: string = './backends/webgpu.js';
@@ -203,7 +205,7 @@ async function activateWebGpu(): Promise<Record<string, unknown>> {
   if (typeof module.initWebGpuBackend !== 'function') {
     throw new RwsegError('BACKEND_ERROR', `backend 'webgpu' is not available in this build of rwseg yet; use --backend wasm or cpu`, { backend: 'webgpu' });
   }
-  const info = await module.initWebGpuBackend({ allowSoftware: false });
+  const info = await module.initWebGpuBackend(auto ? { allowSoftware: false } : {});
   if (tf.getBackend() !== 'webgpu') await setBackend('webgpu');
   return info !== null && typeof info === 'object' ? { ...(info as Record<string, unknown>) } : {};
   // ---- end webgpu hook
