@@ -1,0 +1,5 @@
+export { euclideanDistanceTransform, squaredDistanceTransform, EdtScratch, type EdtOptions } from './edt.js';
+export { signedDistanceTransform } from './signed.js';
+export { classDistances, type ClassDistances, type ClassDistanceRequest } from './class-distances.js';
+export { checkGrid, checkLabelMap } from './grid.js';
+export { MapWorkerPool, type MapWorkerPoolOptions, type SubmitOptions } from './pool.js';

@@ -1,0 +1,2 @@
+export { checkMapPrinciples, marginStats, type MarginStats, type PrincipleCheckOptions, type PrincipleReport } from './principles.js';
+export { upsampleNearest } from './upsample.js';

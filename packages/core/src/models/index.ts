@@ -1,0 +1,11 @@
+export { InstanceNormalization, type InstanceNormalizationArgs } from './instance-norm.js';
+export {
+  buildUNet,
+  checkPatchShape,
+  filtersAtLevel,
+  parameterCount,
+  unetConfigSchema,
+  LEAKY_RELU_SLOPE,
+  type UNetConfig,
+  type UNetConfigInput,
+} from './unet.js';

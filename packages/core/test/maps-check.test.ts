@@ -1,0 +1,104 @@
+import test from 'ava';
+import { checkMapPrinciples, createRegistry, defineMap, definePlugin, isRwsegError, PLUGIN_API_VERSION, upsampleNearest, z, type LabelMapInput, type PluginRegistry } from '../src/index.js';
+
+const SPEC: LabelMapInput = {
+  labels: [0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 2, 0, 0, 0, 0, 0, 2],
+  shape: [5, 6],
+  numClasses: 3,
+  spacing: [1, 1],
+};
+
+// A third-party-style map written the wrong way round: the true class gets the LARGEST value (1), others 0.
+const inverted = defineMap({
+  name: 'inverted-indicator',
+  description: '1 on the true class, 0 elsewhere (violates P1 on purpose)',
+  options: z.object({}),
+  generate: ({ labels, numClasses }) => {
+    const out = new Float32Array(labels.length * numClasses);
+    for (let i = 0; i < labels.length; i++) out[i * numClasses + labels[i]!] = 1;
+    return out;
+  },
+});
+const flat = defineMap({ name: 'flat', description: 'all zeros: every voxel a tie', options: z.object({}), generate: ({ labels, numClasses }) => new Float32Array(labels.length * numClasses) });
+const wrongLength = defineMap({ name: 'short-map', description: 'one value too few', options: z.object({}), generate: ({ labels }) => new Float32Array(labels.length) });
+
+let registry: PluginRegistry;
+test.before(async () => {
+  registry = await createRegistry({
+    packageJson: false,
+    plugins: [definePlugin({ apiVersion: PLUGIN_API_VERSION, name: 'third-party-maps', maps: [inverted, flat, wrongLength] })],
+  });
+});
+
+/** Two discs of different sizes on a 2D grid, K = 3. */
+function discs(size: number): LabelMapInput {
+  const labels = new Int32Array(size * size);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      if ((y - size * 0.3) ** 2 + (x - size * 0.35) ** 2 < (size * 0.2) ** 2) labels[y * size + x] = 1;
+      else if ((y - size * 0.7) ** 2 + (x - size * 0.7) ** 2 < (size * 0.12) ** 2) labels[y * size + x] = 2;
+    }
+  }
+  return { labels, shape: [size, size], numClasses: 3, spacing: [1, 1] };
+}
+
+test('upsampleNearest repeats every voxel factor times along every axis', (t) => {
+  const up = upsampleNearest([1, 2, 3, 4, 5, 6], [2, 3], 2);
+  t.deepEqual(up.shape, [4, 6]);
+  t.deepEqual([...up.labels], [1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 4, 4, 5, 5, 6, 6]);
+});
+
+test('rrw on the spec vector: strict minimum, margins in (1, 2], scale-free under x2 upsampling', (t) => {
+  const report = checkMapPrinciples(registry.createMapGenerator('rrw'), SPEC);
+  t.is(report.violations, 0);
+  t.is(report.ties, 0);
+  t.true(report.strictMinimum);
+  // Weakest push: a background voxel next to the object, -1/sqrt(5) against +1; strongest: a deepest voxel, -1 against +1.
+  t.true(Math.abs(report.minMargin - (1 + 1 / Math.sqrt(5))) < 1e-6);
+  t.true(Math.abs(report.maxMargin - 2) < 1e-6);
+  t.true(Math.abs(report.marginRatio - 2 / (1 + 1 / Math.sqrt(5))) < 1e-6);
+  t.is(report.maxAbs, 1);
+  t.true(Math.abs(report.gradientBound - 2 / 90) < 1e-9);
+  t.is(report.upsampled.factor, 2);
+  t.true(Math.abs(report.upsampled.maxMarginRatio - 1) < 1e-6);
+  t.true(report.upsampled.minMargin > 1);
+  t.true(report.scaleFree);
+  t.true(report.pass);
+});
+
+test('rrw passes on 2D discs and a 3D anisotropic volume; boundary is strict but not scale-free', (t) => {
+  const labels3d = new Int32Array(6 * 10 * 12).map((_, i) => (i % 12 > 3 && Math.floor(i / 12) % 10 > 2 && Math.floor(i / 120) > 1 ? 1 : 0));
+  const cases = [discs(24), { labels: labels3d, shape: [6, 10, 12], numClasses: 2, spacing: [3, 1, 0.8] }];
+  for (const input of cases) {
+    const rrw = checkMapPrinciples(registry.createMapGenerator('rrw'), input);
+    t.true(rrw.pass, JSON.stringify(rrw));
+    t.true(rrw.minMargin > 1 && rrw.maxMargin <= 2 + 1e-6);
+    const boundary = checkMapPrinciples(registry.createMapGenerator('boundary'), input);
+    t.true(boundary.strictMinimum);
+    // Distances in voxels double when every object spans twice as many voxels: the largest push grows.
+    t.true(boundary.upsampled.maxMargin > boundary.maxMargin * 1.5, `${boundary.maxMargin} -> ${boundary.upsampled.maxMargin}`);
+    t.false(boundary.scaleFree);
+    t.false(boundary.pass);
+  }
+});
+
+test('a third-party map that gives the true class the largest value is reported as violating P1', (t) => {
+  const report = checkMapPrinciples(registry.createMapGenerator('inverted-indicator'), SPEC);
+  t.is(report.violations, 30);
+  t.false(report.strictMinimum);
+  t.false(report.pass);
+  t.is(report.minMargin, -1);
+  t.is(report.maxMargin, -1);
+});
+
+test('a constant map is all ties, and a map of the wrong size is an error naming the map', (t) => {
+  const flatReport = checkMapPrinciples(registry.createMapGenerator('flat'), SPEC);
+  t.is(flatReport.violations, 0);
+  t.is(flatReport.ties, 30);
+  t.false(flatReport.strictMinimum);
+  const error = t.throws(() => checkMapPrinciples(registry.createMapGenerator('short-map'), SPEC));
+  t.true(isRwsegError(error, 'INVALID_PLUGIN'));
+  t.regex(error!.message, /map 'short-map' returned a Float32Array of 30 values; expected .* = 90 values/);
+  const bad = t.throws(() => checkMapPrinciples(registry.createMapGenerator('rrw'), { ...SPEC, numClasses: 2 }));
+  t.regex(bad!.message, /principle check of map 'rrw': label 2 at voxel 23/);
+});
