@@ -4,7 +4,6 @@
  * Layouts: images channels-last [...spatial, C], labels [...spatial], row-major, last axis fastest.
  */
 import { RwsegError } from '../errors.js';
-import { percentile } from '../metrics/percentile.js';
 import { voxelCount } from '../volume.js';
 import type { Case } from './dataset.js';
 import { percentileOfSorted } from '../metrics/percentile.js';
