@@ -1,0 +1,84 @@
+// Train-step benchmark driver: ms per training step of the benchmark U-Net (2D, batch x 1 x size x size, base 16
+// filters, depth 4, batch norm, transposed-conv up-sampling, softmax + soft Dice, Adam) on each TF.js backend,
+// against PyTorch (Debian python3-torch, 2 threads) on the same architecture and batch, measured in the same
+// run. Runs alternate (torch, tfjs, torch, tfjs...) so load from other processes hits both sides alike.
+//
+// Usage (after `npx tsc -b`): node bench/train-step.mjs [--backends wasm,wasm-x2,wasm-stock,cpu] [--rounds 2]
+//        [--steps 5] [--warmup 2] [--batch 4] [--size 256] [--python /usr/bin/python3] [--json]
+// 'wasm-stock' is wasm without rwseg's faster kernels (it still needs rwseg's Conv2DBackpropFilter to train);
+// 'wasm-x2' is the data-parallel prototype over 2 worker threads. 'cpu' is left out by default: the pure-JS
+// backend takes minutes per step at 256 x 256.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { values: opt } = parseArgs({
+  options: {
+    backends: { type: 'string', default: 'wasm' },
+    rounds: { type: 'string', default: '2' },
+    steps: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    batch: { type: 'string', default: '4' },
+    size: { type: 'string', default: '256' },
+    threads: { type: 'string', default: '2' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const shared = ['--steps', opt.steps, '--warmup', opt.warmup, '--batch', opt.batch, '--size', opt.size];
+
+function run(command, args) {
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (result.status !== 0) return { error: (result.stderr || result.error?.message || 'failed').trim().split('\n').slice(-3).join(' ') };
+  const line = result.stdout.trim().split('\n').pop();
+  return JSON.parse(line);
+}
+
+const sides = [{ key: 'pytorch', command: opt.python, args: [path.join(here, 'train-step-torch.py'), '--threads', opt.threads, ...shared] }];
+for (const backend of opt.backends.split(',').filter(Boolean)) {
+  const stock = backend === 'wasm-stock';
+  const parallel = /^wasm-x(\d+)$/.exec(backend);
+  const extra = stock ? ['--stock-kernels'] : parallel ? ['--workers', parallel[1]] : [];
+  sides.push({
+    key: backend,
+    command: process.execPath,
+    args: [path.join(here, 'train-step-tfjs.mjs'), '--backend', stock || parallel ? 'wasm' : backend, ...extra, ...shared],
+  });
+}
+
+const samples = new Map(sides.map((s) => [s.key, []]));
+const errors = new Map();
+for (let round = 0; round < Number(opt.rounds); round++) {
+  for (const side of sides) {
+    const result = run(side.command, side.args);
+    if (result.error) errors.set(side.key, result.error);
+    else samples.get(side.key).push(result);
+    if (!opt.json) process.stderr.write(`round ${round + 1} ${side.key}: ${result.error ?? `${Math.round(result.msPerStep)} ms/step (${result.times.join(', ')})`}\n`);
+  }
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const summary = sides.map((side) => {
+  const runs = samples.get(side.key);
+  if (runs.length === 0) return { side: side.key, error: errors.get(side.key) };
+  const times = runs.flatMap((r) => r.times);
+  return { side: side.key, backend: runs[0].backend, msPerStep: median(times), minMs: Math.min(...times), steps: times.length };
+});
+const torch = summary.find((s) => s.side === 'pytorch' && s.msPerStep !== undefined);
+for (const s of summary) if (torch && s.msPerStep !== undefined) s.ratioToPytorch = Number((s.msPerStep / torch.msPerStep).toFixed(2));
+
+const context = { batch: Number(opt.batch), size: Number(opt.size), cpus: os.cpus().length, loadavg: os.loadavg().map((l) => l.toFixed(2)), node: process.version };
+if (opt.json) {
+  console.log(JSON.stringify({ context, summary }, null, 2));
+} else {
+  console.log(`U-Net train step, ${opt.batch} x 1 x ${opt.size} x ${opt.size}, ${context.cpus} CPUs, load ${context.loadavg.join(' ')}`);
+  console.log('| side | ms/step (median) | min | steps | x PyTorch |');
+  console.log('|---|---|---|---|---|');
+  for (const s of summary) {
+    if (s.error) console.log(`| ${s.side} | failed: ${s.error} | | | |`);
+    else console.log(`| ${s.backend} | ${Math.round(s.msPerStep)} | ${Math.round(s.minMs)} | ${s.steps} | ${s.ratioToPytorch ?? ''} |`);
+  }
+}

@@ -1,0 +1,75 @@
+import { Flags } from '@oclif/core';
+import { RwsegError } from '@rwseg/core';
+import { DEFAULT_PROVIDERS, loadTokens, parseProviderList, startServer } from '@rwseg/server';
+import { RwsegCommand } from '../base-command.js';
+
+/** "64mb", "512k", "1048576" -> bytes. */
+export function parseByteSize(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(b|kb?|mb?|gb?|kib|mib|gib)?$/i.exec(text.trim());
+  if (!match) throw new RwsegError('INVALID_OPTIONS', `invalid --body-limit '${text}': give bytes, or a number with k, m or g (e.g. 64m)`, { text });
+  const unit = (match[2] ?? 'b').toLowerCase()[0];
+  const scale = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
+  return Math.floor(Number(match[1]) * scale);
+}
+
+export default class Serve extends RwsegCommand {
+  static override summary = 'Serve exported models over the Open Inference Protocol (KServe V2 / Triton HTTP) with onnxruntime.';
+  static override description =
+    'Serves every model in a Triton-layout model repository (as `rwseg export` writes it). Execution providers are tried one at a time in the given order; the chosen one is printed. SIGTERM stops accepting, finishes in-flight requests and exits. Auth: --token-file or the RWSEG_TOKEN environment variable (comma-separated tokens).';
+  static override examples = [
+    '<%= config.bin %> serve --models ./model_repository',
+    '<%= config.bin %> serve --models ./repo --host 0.0.0.0 --port 8000 --provider cuda,cpu --max-batch-size 16',
+    'RWSEG_TOKEN=secret <%= config.bin %> serve --models ./repo',
+  ];
+  static override flags = {
+    models: Flags.string({ required: true, description: 'model repository folder (<name>/<version>/model.onnx)' }),
+    port: Flags.integer({ default: 8000, min: 0, max: 65535, description: 'TCP port (0 picks a free one)' }),
+    host: Flags.string({ default: '127.0.0.1', description: 'address to bind; 0.0.0.0 for all interfaces' }),
+    provider: Flags.string({ default: DEFAULT_PROVIDERS.join(','), description: 'execution providers in the order to try, comma-separated' }),
+    'strict-provider': Flags.boolean({ default: false, description: 'fail when a provider cannot load a model instead of trying the next' }),
+    'max-batch-size': Flags.integer({ default: 8, min: 1, description: 'rows merged into one onnxruntime run' }),
+    'max-queue-delay-ms': Flags.integer({ default: 2, min: 0, description: 'how long a request waits for others to batch with' }),
+    'max-queue': Flags.integer({ default: 256, min: 1, description: 'waiting requests per model before 503 + Retry-After' }),
+    'body-limit': Flags.string({ default: '64m', description: 'largest request body (413 beyond it), e.g. 64m' }),
+    'timeout-ms': Flags.integer({ default: 30_000, min: 0, description: 'per-request time limit, queueing included (0: none)' }),
+    'token-file': Flags.string({ description: 'file with bearer tokens, one per line (or set RWSEG_TOKEN)' }),
+    eager: Flags.boolean({ default: false, description: 'load every model at start instead of on first use' }),
+  };
+
+  async run() {
+    const { flags } = await this.parse(Serve);
+    const tokens = loadTokens({ env: process.env.RWSEG_TOKEN, file: flags['token-file'] });
+    const { server, url, models } = await startServer({
+      models: flags.models,
+      host: flags.host,
+      port: flags.port,
+      providers: parseProviderList(flags.provider),
+      strictProvider: flags['strict-provider'],
+      eager: flags.eager,
+      maxBatchSize: flags['max-batch-size'],
+      maxQueueDelayMs: flags['max-queue-delay-ms'],
+      maxQueue: flags['max-queue'],
+      bodyLimit: parseByteSize(flags['body-limit']),
+      requestTimeoutMs: flags['timeout-ms'],
+      tokens,
+      logLevel: flags['log-level'] as 'info',
+      // Logs go to stderr so stdout carries only what this command prints.
+      logStream: process.stderr,
+      handleSignals: false,
+    });
+    const started = { url, auth: tokens.length > 0, providers: parseProviderList(flags.provider), models };
+    if (this.jsonEnabled()) this.log(JSON.stringify({ event: 'listening', ...started }));
+    else {
+      this.log(`rwseg serve listening on ${url} (auth ${started.auth ? 'on' : 'off'})`);
+      for (const m of models) this.log(`  ${m.name}/${m.version}: ${m.state === 'ready' ? `ready on ${m.provider}` : m.state === 'unloaded' ? `loads on first use (providers ${started.providers.join(' -> ')})` : m.state}`);
+    }
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
+    if (!this.jsonEnabled()) this.log(`${signal}: finishing in-flight requests`);
+    await server.close();
+    if (!this.jsonEnabled()) this.log('stopped');
+    return { ...started, stopped: signal };
+  }
+}

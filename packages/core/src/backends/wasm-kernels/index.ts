@@ -1,0 +1,3 @@
+export { registerWasmTrainingKernels, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS } from './register.js';
+export { backpropInputPath, type BackpropInputPath } from './conv2d-backprop-input.js';
+export { tileInto } from './tile.js';

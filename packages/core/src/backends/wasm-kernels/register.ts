@@ -1,0 +1,64 @@
+/**
+ * rwseg's training kernels for the wasm backend: the missing Conv2DBackpropFilter, faster
+ * Conv2DBackpropInput and Tile, a correct MaxPoolGrad (the stock one loses all-negative windows), and correct resize
+ * gradients and (cpu-computed) 3D-convolution gradients, whose stock wasm versions are wrong. Registered after tf.setBackend('wasm') (the stock kernels must exist to be kept
+ * as fallbacks); registering twice is a no-op.
+ */
+import { tf } from '../../tf.js';
+import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
+import { conv2DBackpropInput } from './conv2d-backprop-input.js';
+import { maxPoolGrad } from './max-pool-grad.js';
+import { viaCpuBackend } from './cpu-bridge.js';
+import { resizeBilinearGrad, resizeNearestNeighborGrad } from './resize-grad.js';
+import { captureStockKernel, markRwsegKernel } from './stock.js';
+import { sum } from './sum.js';
+import { tile } from './tile.js';
+
+/** The kernels rwseg provides for wasm, by TF.js kernel name. */
+export const WASM_TRAINING_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
+  Conv2DBackpropFilter: conv2DBackpropFilter as unknown as tf.KernelFunc,
+  Conv2DBackpropInput: conv2DBackpropInput as unknown as tf.KernelFunc,
+  Tile: tile as unknown as tf.KernelFunc,
+  Sum: sum as unknown as tf.KernelFunc,
+  MaxPoolGrad: maxPoolGrad as unknown as tf.KernelFunc,
+  // The stock wasm versions of these give wrong gradients (kernels-gradients.test.ts, kernels-resize-grad.test.ts).
+  ResizeBilinearGrad: resizeBilinearGrad,
+  ResizeNearestNeighborGrad: resizeNearestNeighborGrad,
+  Conv3DBackpropInputV2: viaCpuBackend('Conv3DBackpropInputV2'),
+  Conv3DBackpropFilterV2: viaCpuBackend('Conv3DBackpropFilterV2'),
+};
+
+/** Stock kernels the replacements are built from; all ship with tfjs-backend-wasm 4.22. */
+const BUILDING_BLOCKS = ['Conv2D', 'Transpose', 'Reshape', 'Slice', 'Reverse', 'BatchMatMul', 'DepthToSpace'];
+
+/**
+ * Registers rwseg's wasm training kernels (idempotent). Returns, per kernel, whether it 'added' a kernel the
+ * backend lacked or 'replaced' the stock one (kept as fallback).
+ */
+export function registerWasmTrainingKernels(): Record<string, 'added' | 'replaced'> {
+  for (const name of BUILDING_BLOCKS) {
+    if (captureStockKernel(name) === undefined) throw new Error(`rwseg wasm kernels: tfjs-backend-wasm lacks ${name}; expected version 4.22`);
+  }
+  const result: Record<string, 'added' | 'replaced'> = {};
+  for (const kernelFunc of Object.values(WASM_TRAINING_KERNELS)) markRwsegKernel(kernelFunc);
+  for (const [name, kernelFunc] of Object.entries(WASM_TRAINING_KERNELS)) {
+    const stock = captureStockKernel(name);
+    result[name] = stock === undefined ? 'added' : 'replaced';
+    const registered = tf.getKernel(name, 'wasm');
+    if (registered?.kernelFunc === kernelFunc) continue;
+    if (registered !== undefined) tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
+  }
+  return result;
+}
+
+/** Puts the stock wasm kernels back (for benchmarks and tests comparing against them). */
+export function unregisterWasmTrainingKernels(): void {
+  for (const [name, kernelFunc] of Object.entries(WASM_TRAINING_KERNELS)) {
+    const registered = tf.getKernel(name, 'wasm');
+    if (registered?.kernelFunc !== kernelFunc) continue;
+    tf.unregisterKernel(name, 'wasm');
+    const stock = captureStockKernel(name);
+    if (stock !== undefined) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: stock });
+  }
+}

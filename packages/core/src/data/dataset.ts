@@ -1,0 +1,100 @@
+/**
+ * Datasets as plain, structured-clonable descriptions (so a worker thread can receive one and load cases on its
+ * own) plus `loadCase`, which reads one case into memory in the layout every later stage expects.
+ */
+import { RwsegError } from '../errors.js';
+import { readVolume } from '../io/volume-io.js';
+import { voxelCount, type Volume } from '../volume.js';
+import { toClassLabels } from './labels.js';
+import { generateSyntheticCase, type SyntheticOptions } from './synthetic.js';
+
+/** One case: its image file(s) (one per channel, or one multi-channel file) and its label file. */
+export interface CaseRef {
+  readonly id: string;
+  readonly images: readonly string[];
+  readonly label?: string;
+  /** For synthetic datasets: the case number the generator expands. */
+  readonly syntheticIndex?: number;
+}
+
+export interface DatasetInfo {
+  readonly kind: 'msd' | 'folder' | 'synthetic';
+  readonly name: string;
+  /** Folder the dataset was opened from. */
+  readonly root?: string;
+  readonly numClasses: number;
+  /** Class names by class index (0 = background). */
+  readonly classNames: readonly string[];
+  /** Input channel names (modalities); their count is the image channel count. */
+  readonly channelNames: readonly string[];
+  readonly training: readonly CaseRef[];
+  /** Unlabelled test images (MSD imagesTs/). */
+  readonly test: readonly CaseRef[];
+  /** Stored label value -> class index (as string keys, JSON-style); absent when stored values are classes. */
+  readonly labelMap?: Readonly<Record<string, number>>;
+  readonly synthetic?: Required<SyntheticOptions>;
+}
+
+/**
+ * A case in memory. `image` is channels-last Float32 [...spatial, C] with `channels` always set (also for C = 1);
+ * `label` holds class indices over the same spatial shape, spacing as the image.
+ */
+export interface Case {
+  readonly id: string;
+  readonly image: Volume<Float32Array> & { readonly channels: number };
+  readonly label?: Volume<Int32Array>;
+  /** Where the data came from, for messages. */
+  readonly source: string;
+}
+
+export function spatialShapeOf(volume: Volume): number[] {
+  return volume.channels ? volume.shape.slice(0, -1) : [...volume.shape];
+}
+
+/** Stacks single- or multi-channel volumes into one channels-last Float32 volume. */
+export function stackChannels(volumes: readonly Volume[], files: readonly string[]): Case['image'] {
+  const spatial = spatialShapeOf(volumes[0]!);
+  const counts = volumes.map((v) => v.channels ?? 1);
+  volumes.forEach((v, i) => {
+    const s = spatialShapeOf(v);
+    if (s.length !== spatial.length || s.some((d, a) => d !== spatial[a])) {
+      throw new RwsegError('INVALID_INPUT', `channel files disagree in shape: ${files[0]} is [${spatial.join(', ')}] but ${files[i]} is [${s.join(', ')}]`, { files });
+    }
+  });
+  const channels = counts.reduce((a, b) => a + b, 0);
+  const n = voxelCount(spatial);
+  const data = new Float32Array(n * channels);
+  let offset = 0;
+  volumes.forEach((v, i) => {
+    const c = counts[i]!;
+    for (let voxel = 0; voxel < n; voxel++) {
+      for (let k = 0; k < c; k++) data[voxel * channels + offset + k] = v.data[voxel * c + k]!;
+    }
+    offset += c;
+  });
+  return { data, shape: [...spatial, channels], spacing: volumes[0]!.spacing, channels };
+}
+
+/** Reads one case; labels are converted to class indices and checked against the dataset's class count. */
+export async function loadCase(info: DatasetInfo, ref: CaseRef): Promise<Case> {
+  if (info.kind === 'synthetic') {
+    if (!info.synthetic || ref.syntheticIndex === undefined) {
+      throw new RwsegError('INVALID_INPUT', `synthetic case ${ref.id} has no generator settings`, { caseId: ref.id });
+    }
+    return generateSyntheticCase(info.synthetic, ref.syntheticIndex);
+  }
+  const volumes = await Promise.all(ref.images.map((file) => readVolume(file)));
+  const image = stackChannels(volumes, ref.images);
+  if (!ref.label) return { id: ref.id, image, source: ref.images.join(', ') };
+  const raw = await readVolume(ref.label);
+  const imageShape = image.shape.slice(0, -1);
+  if (raw.channels || raw.shape.length !== imageShape.length || raw.shape.some((d, a) => d !== imageShape[a])) {
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `case ${ref.id}: label ${ref.label} has shape [${raw.shape.join(', ')}] but image ${ref.images[0]} has [${imageShape.join(', ')}]`,
+      { caseId: ref.id, label: ref.label, image: ref.images[0] },
+    );
+  }
+  const labels = toClassLabels(raw.data, info.numClasses, ref.label, info.labelMap);
+  return { id: ref.id, image, label: { data: labels, shape: raw.shape, spacing: image.spacing }, source: ref.images.join(', ') };
+}

@@ -1,0 +1,16 @@
+export type { Batch, BatchSource, ScaleTargets } from './batch.js';
+export * from './random.js';
+export * from './dataset.js';
+export * from './labels.js';
+export * from './msd.js';
+export * from './folder.js';
+export * from './synthetic.js';
+export * from './splits.js';
+export * from './open-dataset.js';
+export * from './preprocess.js';
+export * from './augment.js';
+export * from './sampler.js';
+export * from './batch-builder.js';
+export * from './batch-producer.js';
+export * from './loader.js';
+export * from './check.js';

@@ -1,0 +1,5 @@
+export * from './nifti-header.js';
+export * from './nifti.js';
+export * from './png.js';
+export * from './volume-io.js';
+export { imageExtension } from './files.js';

@@ -1,0 +1,31 @@
+/**
+ * Shared by every loss that weighs probabilities by a precomputed map (Region-wise, Boundary): the request of
+ * the map with errors that name the loss option, and the per-(sample, class) term mean_i p * z.
+ */
+import { isRwsegError, RwsegError } from '../errors.js';
+import type { LossFactoryTools, MapRequest } from '../plugin-api.js';
+import { tf } from '../tf.js';
+import { describeOwner, spatialMean, type LossOwner } from './vocabulary.js';
+
+/**
+ * Asks the registry for a map, re-labelling its errors with the loss option that named the map (`map`) or
+ * carried its options (`mapOptions`), so a user sees which line of their config to fix.
+ */
+export function requestMapOption(owner: LossOwner, tools: LossFactoryTools, map: string, mapOptions: Record<string, unknown> | undefined, mapOption = 'map'): MapRequest {
+  try {
+    return tools.requestMap(map, mapOptions);
+  } catch (error) {
+    if (!isRwsegError(error)) throw error;
+    const option = error.code === 'UNKNOWN_NAME' ? mapOption : 'mapOptions';
+    throw new RwsegError(error.code, `${describeOwner(owner)}: option '${option}': ${error.message}`, { ...error.details, ...owner, option }, { cause: error });
+  }
+}
+
+/**
+ * Region-wise terms [B, K]: mean over pixels of p * z (Valverde & Tohka 2023). Their mean over B and K is the
+ * authors' normalisation by B*K*N. The map is data
+ * (computed from labels), so gradients are taken with respect to probs only.
+ */
+export function mapWeightedTerms(probs: tf.Tensor, map: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => spatialMean(tf.mul(probs, map)));
+}

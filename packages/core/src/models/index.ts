@@ -1,0 +1,12 @@
+export { InstanceNormalization, type InstanceNormalizationArgs } from './instance-norm.js';
+export {
+  buildUNet,
+  checkPatchShape,
+  filtersAtLevel,
+  parameterCount,
+  unetConfigSchema,
+  LEAKY_RELU_SLOPE,
+  type UNetConfig,
+  type UNetConfigInput,
+} from './unet.js';
+export { registerConv3DTransposeGradient } from './conv3d-transpose-grad.js';

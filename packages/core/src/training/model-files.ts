@@ -1,0 +1,49 @@
+/**
+ * A trained model on disk in TF.js's own layout: model.json (topology + weights manifest) and weights.bin, both
+ * written atomically. TF.js's Node file handler lives in tfjs-node, which cannot install here, so this is the
+ * small reader/writer the trainer needs; any TF.js loader understands the result.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { RwsegError } from '../errors.js';
+import { tf } from '../tf.js';
+import { writeFileAtomic } from './atomic-file.js';
+import '../models/instance-norm.js';
+
+export async function saveModelDir(model: tfl.LayersModel, dir: string, extra: Record<string, unknown> = {}): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const weights = new Uint8Array(artifacts.weightData as ArrayBuffer);
+      writeFileAtomic(path.join(dir, 'weights.bin'), weights);
+      const json = {
+        modelTopology: artifacts.modelTopology,
+        format: 'layers-model',
+        generatedBy: 'rwseg',
+        convertedBy: null,
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+        userDefinedMetadata: extra,
+      };
+      writeFileAtomic(path.join(dir, 'model.json'), JSON.stringify(json));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+}
+
+export async function loadModelDir(dir: string): Promise<{ model: tfl.LayersModel; metadata: Record<string, unknown> }> {
+  const modelJson = path.join(dir, 'model.json');
+  if (!existsSync(modelJson)) throw new RwsegError('IO_ERROR', `no model.json in ${dir}: pass the model folder a training run wrote (<run>/model)`, { dir });
+  const json = JSON.parse(readFileSync(modelJson, 'utf8')) as {
+    modelTopology: object;
+    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+    userDefinedMetadata?: Record<string, unknown>;
+  };
+  const specs = json.weightsManifest.flatMap((g) => g.weights);
+  const buffers = json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(path.join(dir, p))));
+  const data = Buffer.concat(buffers);
+  const model = await tfl.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) }),
+  );
+  return { model, metadata: json.userDefinedMetadata ?? {} };
+}

@@ -1,0 +1,341 @@
+/**
+ * The training loop: epochs x iterations of AdamW steps on batches from a BatchSource, the loss fed the epoch,
+ * deep supervision over the model's heads, gradient-norm clipping, validation every N epochs with sliding-window
+ * inference, and results that survive a kill -9: atomic checkpoints (optimizer state and RNG included), a JSONL
+ * history, plots, and the resolved config, all in one output folder per run.
+ *
+ * Output folder:
+ *   config.json             resolved configuration (when given)
+ *   history.jsonl           one line per epoch
+ *   checkpoints/epoch-NNNN.ckpt   last two epochs; best.ckpt: best validation Dice
+ *   model/                  final model (best by validation Dice when validated, else last), TF.js layout
+ *   plots/loss.svg, plots/validation-dice.svg, plots/validation-hd95.svg, plots/overlays/<case>.png
+ *   summary.json            final validation, best epoch, stability figure
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { Batch, BatchSource } from '../data/batch.js';
+import { RwsegError } from '../errors.js';
+import type { Loss } from '../plugin-api.js';
+import { deepSupervisionWeights } from '../losses/deep-supervision.js';
+import { lineChartSvg } from '../plots/line-chart.js';
+import { overlayPng } from '../plots/overlay.js';
+import { tf } from '../tf.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { checkpointName, latestCheckpoint, listCheckpoints, readCheckpoint, writeCheckpoint, type CheckpointContent } from './checkpoint.js';
+import { saveModelDir } from './model-files.js';
+import { AdamW, clipByGlobalNorm } from './optimizer.js';
+import { deriveSeed } from './rng.js';
+import { learningRateAt, type LrSchedule } from './schedules.js';
+import { stabilityFigure, type StabilityFigure } from './stability.js';
+import { validate, type MetricsFunction, type ValidationCase, type ValidationResult } from './validation.js';
+
+export interface TrainingOptions {
+  readonly model: tfl.LayersModel;
+  readonly loss: Loss;
+  /** Opens the batch stream of one epoch; `seed` is derived from the run seed and the epoch, so a resumed run sees the same batches. */
+  readonly openData: (epoch: number, seed: number) => BatchSource | Promise<BatchSource>;
+  readonly epochs: number;
+  readonly iterationsPerEpoch: number;
+  readonly learningRate: number;
+  readonly schedule?: LrSchedule;
+  readonly weightDecay?: number;
+  /** Maximum global gradient norm (nnU-Net: 12); 0 disables clipping. */
+  readonly clipNorm?: number;
+  /** Weights of the deep-supervision heads, full resolution first (default nnU-Net's: 1/2^s, the coarsest 0, normalised). */
+  readonly deepSupervisionWeights?: readonly number[];
+  readonly seed: number;
+  readonly outDir: string;
+  /** Resume from the newest checkpoint in outDir (true) or from this checkpoint file. */
+  readonly resume?: boolean | string;
+  readonly validation?: {
+    readonly cases: readonly ValidationCase[];
+    readonly every: number;
+    readonly patch: readonly number[];
+    readonly overlap?: number;
+    readonly numClasses: number;
+    readonly metrics: MetricsFunction;
+    /** How many cases get a PNG overlay (default 3). */
+    readonly overlays?: number;
+  };
+  /** The resolved configuration, saved as config.json. */
+  readonly config?: unknown;
+  readonly onEvent?: (event: TrainingEvent) => void;
+}
+
+export type TrainingEvent =
+  | { type: 'start'; startEpoch: number; epochs: number; iterationsPerEpoch: number; resumedFrom?: string }
+  | { type: 'iteration'; epoch: number; iteration: number; loss: number; seconds: number }
+  | { type: 'epoch'; entry: HistoryEntry };
+
+export interface HistoryEntry {
+  readonly epoch: number;
+  readonly loss: number;
+  readonly lr: number;
+  readonly gradNorm: number;
+  readonly seconds: number;
+  readonly validation?: { meanDice: number; classes: ValidationResult['classes'] };
+}
+
+export interface TrainingResult {
+  readonly outDir: string;
+  readonly epochsRun: number;
+  readonly startEpoch: number;
+  readonly history: readonly HistoryEntry[];
+  readonly bestEpoch?: number;
+  readonly bestDice?: number;
+  readonly finalValidation?: ValidationResult;
+  readonly stability?: StabilityFigure;
+}
+
+export async function train(options: TrainingOptions): Promise<TrainingResult> {
+  const { model, loss, outDir } = options;
+  const checkpointDir = path.join(outDir, 'checkpoints');
+  const plotDir = path.join(outDir, 'plots');
+  mkdirSync(checkpointDir, { recursive: true });
+  mkdirSync(path.join(plotDir, 'overlays'), { recursive: true });
+  if (options.config !== undefined) writeFileAtomic(path.join(outDir, 'config.json'), JSON.stringify(options.config, null, 2));
+
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const optimizer = new AdamW(variables, { weightDecay: options.weightDecay ?? 0 });
+  const schedule = options.schedule ?? { name: 'poly', power: 0.9 };
+  const clipNorm = options.clipNorm ?? 12;
+  const heads = model.outputs.length;
+  const dsWeights = options.deepSupervisionWeights ?? deepSupervisionWeights(heads);
+  if (dsWeights.length !== heads) {
+    throw new RwsegError('INVALID_CONFIG', `deepSupervisionWeights has ${dsWeights.length} entries but the model has ${heads} output head(s)`, {});
+  }
+
+  let startEpoch = 0;
+  let best: { epoch: number; dice: number } | undefined;
+  let resumedFrom: string | undefined;
+  const historyFile = path.join(outDir, 'history.jsonl');
+  if (options.resume) {
+    const found = typeof options.resume === 'string' ? { file: options.resume, content: readCheckpoint(options.resume) } : latestCheckpoint(checkpointDir);
+    if (found) {
+      restoreCheckpoint(found.content, found.file, model, optimizer);
+      startEpoch = found.content.epoch;
+      best = found.content.meta.best as typeof best;
+      resumedFrom = found.file;
+    }
+  }
+  // History beyond the checkpoint belongs to an epoch that is being redone.
+  const history = readHistory(historyFile).filter((e) => e.epoch < startEpoch);
+  writeFileAtomic(historyFile, history.map((e) => JSON.stringify(e) + '\n').join(''));
+  options.onEvent?.({ type: 'start', startEpoch, epochs: options.epochs, iterationsPerEpoch: options.iterationsPerEpoch, resumedFrom });
+
+  let lastValidation: ValidationResult | undefined;
+  for (let epoch = startEpoch; epoch < options.epochs; epoch++) {
+    const started = Date.now();
+    const lr = learningRateAt(schedule, options.learningRate, epoch, options.epochs);
+    const source = await options.openData(epoch, deriveSeed(options.seed, 'data', epoch));
+    let lossSum = 0;
+    let normSum = 0;
+    try {
+      for (let iteration = 0; iteration < options.iterationsPerEpoch; iteration++) {
+        const batch = await source.next();
+        const step = trainStep(model, loss, optimizer, batch, { epoch, iteration, lr, clipNorm, dsWeights, variables });
+        lossSum += step.loss;
+        normSum += step.gradNorm;
+        options.onEvent?.({ type: 'iteration', epoch, iteration, loss: step.loss, seconds: (Date.now() - started) / 1000 });
+      }
+    } finally {
+      await source.close();
+    }
+
+    let validation: HistoryEntry['validation'];
+    const v = options.validation;
+    if (v && ((epoch + 1) % v.every === 0 || epoch === options.epochs - 1)) {
+      const { result, predictions } = validate(model, v.cases, { patch: v.patch, overlap: v.overlap, numClasses: v.numClasses, metrics: v.metrics });
+      lastValidation = result;
+      validation = { meanDice: result.meanDice, classes: result.classes };
+      predictions.slice(0, v.overlays ?? 3).forEach((p, i) => {
+        const c = v.cases[i]!;
+        writeFileAtomic(path.join(plotDir, 'overlays', `${safeName(p.id)}.png`), overlayPng({ image: c.image.data, channels: c.image.channels, prediction: p.labels, reference: c.labels.data, shape: p.shape }));
+      });
+    }
+
+    const entry: HistoryEntry = {
+      epoch,
+      loss: lossSum / options.iterationsPerEpoch,
+      lr,
+      gradNorm: normSum / options.iterationsPerEpoch,
+      seconds: (Date.now() - started) / 1000,
+      ...(validation ? { validation } : {}),
+    };
+    history.push(entry);
+    const improved = validation !== undefined && Number.isFinite(validation.meanDice) && (!best || validation.meanDice > best.dice);
+    if (improved) best = { epoch, dice: validation!.meanDice };
+
+    const content = await checkpointContent(epoch + 1, model, optimizer, { best, lr });
+    writeCheckpoint(path.join(checkpointDir, checkpointName(epoch + 1)), content);
+    if (improved) writeCheckpoint(path.join(checkpointDir, 'best.ckpt'), content);
+    for (const old of listCheckpoints(checkpointDir).slice(2)) rmSync(old, { force: true });
+    // The history line goes after the checkpoint: a line always has its checkpoint on disk.
+    appendFileSync(historyFile, JSON.stringify(entry) + '\n');
+    writePlots(plotDir, history);
+    options.onEvent?.({ type: 'epoch', entry });
+  }
+
+  // The model a user gets is the best validated one when there is one.
+  const bestFile = path.join(checkpointDir, 'best.ckpt');
+  if (best && existsSync(bestFile)) restoreCheckpoint(readCheckpoint(bestFile), bestFile, model);
+  await saveModelDir(model, path.join(outDir, 'model'), { bestEpoch: best?.epoch, bestDice: best?.dice });
+  const diceCurve = history.filter((e) => e.validation).map((e) => e.validation!.meanDice);
+  const stability = diceCurve.length > 0 ? stabilityFigure(diceCurve) : undefined;
+  const result: TrainingResult = {
+    outDir,
+    startEpoch,
+    epochsRun: options.epochs - startEpoch,
+    history,
+    bestEpoch: best?.epoch,
+    bestDice: best?.dice,
+    finalValidation: lastValidation,
+    stability,
+  };
+  writeFileAtomic(path.join(outDir, 'summary.json'), JSON.stringify({ ...result, history: undefined }, jsonNumbers, 2));
+  optimizer.dispose();
+  return result;
+}
+
+interface StepContext {
+  epoch: number;
+  iteration: number;
+  lr: number;
+  clipNorm: number;
+  dsWeights: readonly number[];
+  variables: readonly tf.Variable[];
+}
+
+function trainStep(model: tfl.LayersModel, loss: Loss, optimizer: AdamW, batch: Batch, ctx: StepContext): { loss: number; gradNorm: number } {
+  const spatial = batch.scales[0]!.shape;
+  if (batch.scales.length < ctx.dsWeights.length) {
+    throw new RwsegError('INVALID_INPUT', `the model has ${ctx.dsWeights.length} deep-supervision heads but batches carry ${batch.scales.length} scale(s); ask the data loader for ${ctx.dsWeights.length} scales`, {});
+  }
+  const image = tf.tensor(batch.image, [batch.size, ...spatial, batch.channels]);
+  const scales = batch.scales.slice(0, ctx.dsWeights.length).map((s) => {
+    const shape = [batch.size, ...s.shape, batch.numClasses];
+    return { target: tf.tensor(s.target, shape), maps: Object.fromEntries(Object.entries(s.maps).map(([k, m]) => [k, tf.tensor(m, shape)])) };
+  });
+  const perScale: number[] = [];
+  try {
+    const { value, grads } = tf.variableGrads(() => {
+      const out = model.apply(image, { training: true });
+      const outputs = Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
+      let total: tf.Tensor = tf.scalar(0);
+      outputs.forEach((probs, s) => {
+        if (ctx.dsWeights[s] === 0) return;
+        const raw = loss.compute({ probs, target: scales[s]!.target, maps: scales[s]!.maps, context: { epoch: ctx.epoch } });
+        const scalar = raw.rank === 0 ? raw : tf.mean(raw);
+        perScale.push(scalar.dataSync()[0]!);
+        total = tf.add(total, tf.mul(scalar, ctx.dsWeights[s]!));
+      });
+      return total as tf.Scalar;
+    }, ctx.variables as tf.Variable[]);
+    const lossValue = value.dataSync()[0]!;
+    value.dispose();
+    // A head whose deep-supervision weight is 0 gets no gradient at all: treat it as zero.
+    const gradList = ctx.variables.map((v) => grads[v.name] ?? tf.zerosLike(v));
+    if (!Number.isFinite(lossValue)) {
+      tf.dispose(gradList);
+      throw nonFiniteLossError(loss, batch, ctx, lossValue, perScale);
+    }
+    const { grads: clipped, norm } = ctx.clipNorm > 0 ? clipByGlobalNorm(gradList, ctx.clipNorm) : { grads: gradList, norm: Number.NaN };
+    if (ctx.clipNorm > 0 && !Number.isFinite(norm)) {
+      tf.dispose(gradList);
+      throw new RwsegError('NUMERICAL_ERROR', `gradients of loss '${loss.name}' are not finite (norm ${norm}) at epoch ${ctx.epoch}, iteration ${ctx.iteration}; cases ${batch.caseIds.join(', ')}`, { epoch: ctx.epoch });
+    }
+    optimizer.apply(clipped, ctx.lr);
+    tf.dispose([...gradList, ...clipped]);
+    return { loss: lossValue, gradNorm: norm };
+  } finally {
+    tf.dispose([image, ...scales.flatMap((s) => [s.target, ...Object.values(s.maps)])]);
+  }
+}
+
+/** Names the epoch, the loss, the scale and any map holding non-finite values: the usual culprit. */
+function nonFiniteLossError(loss: Loss, batch: Batch, ctx: StepContext, value: number, perScale: readonly number[]): RwsegError {
+  const badMaps: string[] = [];
+  batch.scales.forEach((s, i) => {
+    for (const [key, map] of Object.entries(s.maps)) if (map.some((x) => !Number.isFinite(x))) badMaps.push(i === 0 ? key : `${key} (scale ${i})`);
+  });
+  const badScales = perScale.map((v, s) => (Number.isFinite(v) ? -1 : s)).filter((s) => s >= 0);
+  const requested = loss.requiredMaps.map((m) => m.key);
+  const mapText = badMaps.length
+    ? `; non-finite values in map(s) ${badMaps.join(', ')}`
+    : requested.length
+      ? `; its maps (${requested.join(', ')}) are finite, so the loss itself overflowed`
+      : '; it uses no maps';
+  return new RwsegError(
+    'NUMERICAL_ERROR',
+    `loss '${loss.name}' is ${value} at epoch ${ctx.epoch}, iteration ${ctx.iteration} (output head(s) ${badScales.join(', ') || '?'})${mapText}; cases ${batch.caseIds.join(', ')}. Training stopped; the last checkpoint is intact.`,
+    { epoch: ctx.epoch, iteration: ctx.iteration, loss: loss.name, maps: badMaps, value },
+  );
+}
+
+async function checkpointContent(epoch: number, model: tfl.LayersModel, optimizer: AdamW, meta: Record<string, unknown>): Promise<CheckpointContent> {
+  const weights = model.weights.map((w) => ({ name: w.originalName, shape: w.shape as number[], data: w.read().dataSync() as Float32Array }));
+  const state = optimizer.state();
+  const moments = state.tensors.map((t, i) => ({ name: `optimizer/${i}`, shape: t.shape, data: t.dataSync() as Float32Array }));
+  return { epoch, meta: { ...meta, optimizerStep: state.step, weightCount: weights.length }, tensors: [...weights, ...moments] };
+}
+
+/** Loads weights (matched by order and checked by name and shape) and, when given, the optimizer state. */
+function restoreCheckpoint(content: CheckpointContent, file: string, model: tfl.LayersModel, optimizer?: AdamW): void {
+  const count = Number(content.meta.weightCount);
+  const weights = content.tensors.slice(0, count);
+  if (weights.length !== model.weights.length) {
+    throw new RwsegError('INVALID_CONFIG', `checkpoint ${file} holds ${weights.length} weights but the model has ${model.weights.length}: it was written for another model configuration`, { file });
+  }
+  model.weights.forEach((w, i) => {
+    const saved = weights[i]!;
+    if (saved.name !== w.originalName || saved.shape.join() !== w.shape.join()) {
+      throw new RwsegError('INVALID_CONFIG', `checkpoint ${file}: weight ${i} is ${saved.name} [${saved.shape}] but the model expects ${w.originalName} [${w.shape}]`, { file });
+    }
+  });
+  tf.tidy(() => model.weights.forEach((w, i) => w.write(tf.tensor(weights[i]!.data, [...weights[i]!.shape]))));
+  if (optimizer) {
+    const moments = content.tensors.slice(count).map((t) => tf.tensor(t.data, [...t.shape]));
+    optimizer.restore(Number(content.meta.optimizerStep), moments);
+    tf.dispose(moments);
+  }
+}
+
+export function readHistory(file: string): HistoryEntry[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim())
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line, (_k, v) => (v === null ? Number.NaN : v)) as HistoryEntry];
+      } catch {
+        return []; // a line cut by a kill
+      }
+    });
+}
+
+function writePlots(dir: string, history: readonly HistoryEntry[]): void {
+  writeFileSync(path.join(dir, 'loss.svg'), lineChartSvg([{ name: 'training loss', points: history.map((e) => [e.epoch + 1, e.loss]) }], { title: 'Training loss', xLabel: 'epoch', yLabel: 'loss' }));
+  const validated = history.filter((e) => e.validation);
+  if (validated.length === 0) return;
+  const classes = validated[0]!.validation!.classes.map((c) => c.classIndex);
+  for (const [metric, label] of [
+    ['dice', 'Dice'],
+    ['hd95', 'HD95 (mm)'],
+  ] as const) {
+    const series = classes.map((k) => ({
+      name: `class ${k}`,
+      points: validated.map((e) => [e.epoch + 1, e.validation!.classes.find((c) => c.classIndex === k)?.[metric].mean ?? Number.NaN] as [number, number]),
+    }));
+    writeFileSync(path.join(dir, `validation-${metric}.svg`), lineChartSvg(series, { title: `Validation ${label}`, xLabel: 'epoch', yLabel: label }));
+  }
+}
+
+const safeName = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, '_');
+
+/** JSON has no NaN: write null. */
+function jsonNumbers(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? null : value;
+}

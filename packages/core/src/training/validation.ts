@@ -1,0 +1,118 @@
+/**
+ * Validation: sliding-window predictions on whole cases, metrics per class per case, and NaN-aware means
+ * (a class absent from both prediction and reference gives NaN distances; means skip NaNs and report how many
+ * values they used). The metric implementation is passed in (normally computeSegmentationMetrics from
+ * ../metrics), so the trainer does not depend on how distances are computed.
+ */
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { ClassMetrics, MetricsOptions } from '../metrics-api.js';
+import type { Volume } from '../volume.js';
+import { argmaxLabels, slidingWindowPredict } from './sliding-window.js';
+
+export type MetricsFunction = (
+  prediction: ArrayLike<number>,
+  reference: ArrayLike<number>,
+  shape: readonly number[],
+  spacing: readonly number[],
+  options: MetricsOptions,
+) => ClassMetrics[];
+
+export interface ValidationCase {
+  readonly id: string;
+  /** Normalised image [...spatial, C] (channels-last; `channels` set when C > 1). */
+  readonly image: Volume<Float32Array>;
+  /** Integer labels over the same spatial shape. */
+  readonly labels: Volume;
+}
+
+export interface MetricSummary {
+  readonly mean: number;
+  readonly sd: number;
+  /** How many finite values the mean is over. */
+  readonly n: number;
+}
+
+export interface ClassSummary {
+  readonly classIndex: number;
+  readonly dice: MetricSummary;
+  readonly hd: MetricSummary;
+  readonly hd95: MetricSummary;
+  readonly assd: MetricSummary;
+}
+
+export interface ValidationResult {
+  /** Mean over classes of the per-class mean Dice (foreground classes). */
+  readonly meanDice: number;
+  readonly classes: readonly ClassSummary[];
+  readonly cases: readonly { id: string; metrics: readonly ClassMetrics[] }[];
+}
+
+/** Mean and sample standard deviation of the finite values. */
+export function nanSummary(values: readonly number[]): MetricSummary {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return { mean: Number.NaN, sd: Number.NaN, n: 0 };
+  const mean = finite.reduce((a, b) => a + b, 0) / finite.length;
+  const sd = finite.length > 1 ? Math.sqrt(finite.reduce((a, b) => a + (b - mean) ** 2, 0) / (finite.length - 1)) : 0;
+  return { mean, sd, n: finite.length };
+}
+
+export function summariseCases(cases: readonly { id: string; metrics: readonly ClassMetrics[] }[]): ValidationResult {
+  const classIndices = [...new Set(cases.flatMap((c) => c.metrics.map((m) => m.classIndex)))].sort((a, b) => a - b);
+  const classes = classIndices.map((classIndex) => {
+    const rows = cases.map((c) => c.metrics.find((m) => m.classIndex === classIndex)).filter((m): m is ClassMetrics => m !== undefined);
+    return {
+      classIndex,
+      dice: nanSummary(rows.map((r) => r.dice)),
+      hd: nanSummary(rows.map((r) => r.hd)),
+      hd95: nanSummary(rows.map((r) => r.hd95)),
+      assd: nanSummary(rows.map((r) => r.assd)),
+    };
+  });
+  return { meanDice: nanSummary(classes.map((c) => c.dice.mean)).mean, classes, cases };
+}
+
+export interface CasePrediction {
+  readonly id: string;
+  readonly labels: Int32Array;
+  readonly shape: readonly number[];
+}
+
+export function validate(
+  model: tfl.LayersModel,
+  cases: readonly ValidationCase[],
+  options: { patch: readonly number[]; overlap?: number; numClasses: number; metrics: MetricsFunction },
+): { result: ValidationResult; predictions: CasePrediction[] } {
+  const predictions: CasePrediction[] = [];
+  const perCase = cases.map((c) => {
+    const channels = c.image.channels ?? 1;
+    const shape = c.image.channels ? c.image.shape.slice(0, -1) : c.image.shape;
+    const probs = slidingWindowPredict(model, c.image.data, shape, channels, { patch: options.patch, overlap: options.overlap });
+    const labels = argmaxLabels(probs, options.numClasses);
+    predictions.push({ id: c.id, labels, shape });
+    return { id: c.id, metrics: options.metrics(labels, c.labels.data, shape, c.image.spacing, { numClasses: options.numClasses }) };
+  });
+  return { result: summariseCases(perCase), predictions };
+}
+
+/**
+ * Dice alone, for when no distance metrics are wanted (distances are NaN). Dice of a class absent from both
+ * prediction and reference is NaN, so it drops out of NaN-aware means instead of counting as perfect.
+ */
+export const diceOnlyMetrics: MetricsFunction = (prediction, reference, _shape, _spacing, options) => {
+  const first = options.includeBackground ? 0 : 1;
+  const out: ClassMetrics[] = [];
+  for (let k = first; k < options.numClasses; k++) {
+    let both = 0;
+    let p = 0;
+    let r = 0;
+    for (let i = 0; i < prediction.length; i++) {
+      const inP = prediction[i] === k;
+      const inR = reference[i] === k;
+      if (inP) p++;
+      if (inR) r++;
+      if (inP && inR) both++;
+    }
+    out.push({ classIndex: k, dice: p + r === 0 ? Number.NaN : (2 * both) / (p + r), hd: Number.NaN, hd95: Number.NaN, assd: Number.NaN, nsd: Number.NaN });
+  }
+  return out;
+};

@@ -1,0 +1,68 @@
+/**
+ * Reads a Triton-layout model repository: `<repo>/<name>/config.pbtxt`, `<repo>/<name>/<version>/model.onnx`,
+ * and rwseg's `<repo>/<name>/rwseg.json`. Only folders with a safe name and at least one numeric version
+ * holding a model.onnx count as models.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { RwsegError } from '@rwseg/core';
+import { isSafeName } from './model-name.js';
+import { parseModelMetadata, type RwsegModelMetadata } from './model-metadata.js';
+
+export interface ModelConfigSummary {
+  platform?: string;
+  maxBatchSize?: number;
+}
+
+export interface RepositoryModel {
+  name: string;
+  dir: string;
+  /** Numeric version folders, ascending. The highest is served when a request names none. */
+  versions: string[];
+  metadata: RwsegModelMetadata;
+  config: ModelConfigSummary;
+}
+
+/** The two fields of config.pbtxt the server uses; the rest is Triton's business. */
+export function summariseConfig(text: string): ModelConfigSummary {
+  const platform = /^\s*platform\s*:\s*"([^"]*)"/m.exec(text)?.[1];
+  const maxBatch = /^\s*max_batch_size\s*:\s*(\d+)/m.exec(text)?.[1];
+  return { platform, maxBatchSize: maxBatch === undefined ? undefined : Number(maxBatch) };
+}
+
+export function modelPath(model: RepositoryModel, version: string): string {
+  return join(model.dir, version, 'model.onnx');
+}
+
+export function scanRepository(root: string): RepositoryModel[] {
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new RwsegError('IO_ERROR', `model repository '${root}' is not a folder`, { path: root });
+  }
+  const models: RepositoryModel[] = [];
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    if (!entry.isDirectory() || !isSafeName(entry.name)) continue;
+    const dir = join(root, entry.name);
+    const versions = readdirSync(dir, { withFileTypes: true })
+      .filter((v) => v.isDirectory() && /^\d+$/.test(v.name) && existsSync(join(dir, v.name, 'model.onnx')))
+      .map((v) => v.name)
+      .sort((a, b) => Number(a) - Number(b));
+    if (versions.length === 0) continue;
+    const metaFile = join(dir, 'rwseg.json');
+    let metadata: RwsegModelMetadata;
+    if (existsSync(metaFile)) {
+      let json: unknown;
+      try {
+        json = JSON.parse(readFileSync(metaFile, 'utf8'));
+      } catch (error) {
+        throw new RwsegError('INVALID_CONFIG', `${metaFile}: not valid JSON (${(error as Error).message})`, { file: metaFile });
+      }
+      metadata = parseModelMetadata(json, metaFile);
+    } else {
+      metadata = parseModelMetadata({}, metaFile);
+    }
+    const configFile = join(dir, 'config.pbtxt');
+    const config = existsSync(configFile) ? summariseConfig(readFileSync(configFile, 'utf8')) : {};
+    models.push({ name: entry.name, dir, versions, metadata, config });
+  }
+  return models.sort((a, b) => a.name.localeCompare(b.name));
+}
