@@ -28,7 +28,7 @@ export interface ServerOptions {
   eager?: boolean;
   /** Rows merged into one session.run at most (capped by config.pbtxt's max_batch_size). */
   maxBatchSize?: number;
-  /** How long the first queued request waits for others to merge with. */
+  /** How long the oldest queued request waits for others to merge with (default 0: merge only what is queued). */
   maxQueueDelayMs?: number;
   /** Requests waiting per model before new ones get 503 + Retry-After. */
   maxQueue?: number;
@@ -86,7 +86,7 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     strictProvider: options.strictProvider ?? false,
     eager: options.eager ?? false,
     maxBatchSize: options.maxBatchSize ?? 8,
-    maxQueueDelayMs: options.maxQueueDelayMs ?? 2,
+    maxQueueDelayMs: options.maxQueueDelayMs ?? 0,
     maxQueue: options.maxQueue ?? 256,
     log,
     onBatch: (model, requests, rows) => {

@@ -28,7 +28,7 @@ export default class Serve extends RwsegCommand {
     provider: Flags.string({ default: DEFAULT_PROVIDERS.join(','), description: 'execution providers in the order to try, comma-separated' }),
     'strict-provider': Flags.boolean({ default: false, description: 'fail when a provider cannot load a model instead of trying the next' }),
     'max-batch-size': Flags.integer({ default: 8, min: 1, description: 'rows merged into one onnxruntime run' }),
-    'max-queue-delay-ms': Flags.integer({ default: 2, min: 0, description: 'how long a request waits for others to batch with' }),
+    'max-queue-delay-ms': Flags.integer({ default: 0, min: 0, description: 'how long the oldest queued request waits for others to batch with (0: merge only what is already queued)' }),
     'max-queue': Flags.integer({ default: 256, min: 1, description: 'waiting requests per model before 503 + Retry-After' }),
     'body-limit': Flags.string({ default: '64m', description: 'largest request body (413 beyond it), e.g. 64m' }),
     'timeout-ms': Flags.integer({ default: 30_000, min: 0, description: 'per-request time limit, queueing included (0: none)' }),
