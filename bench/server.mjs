@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Load test of `rwseg serve` on loopback with autocannon, against onnxruntime-node called in-process on the same
 // model and input (the anchor), at concurrency 1, 8 and 64. Build first (`npx tsc -b`).
-//   node bench/server.mjs [--duration 5] [--size 64] [--models seg2d,unet] [--max-queue-delay-ms 0]
-// Models: seg2d, the test fixture (a 1x1 conv + softmax: almost no compute, so it shows the server's own cost), and
-// unet, rwseg's U-Net shape (depth 2, base 8) exported by @rwseg/tfjs-to-onnx. Requests use the binary tensor
-// extension for input and output, as a production client would. The server runs in its own process
+//   node bench/server.mjs [--duration 5] [--size 64] [--models seg2d,unet] [--max-queue-delay-ms 0] [--spinning]
+// Models: affine, a tiny JSON request (4 floats: the HTTP path and codec alone); seg2d, the test fixture (a 1x1
+// conv + softmax on one 64x64 image: 16 KB in, 48 KB out, almost no compute); unet, rwseg's U-Net shape (depth 2,
+// base 8) exported by @rwseg/tfjs-to-onnx, on the same image. Image requests use the binary tensor extension for
+// input and output, as a production client would. The server runs in its own process
 // (`rwseg serve --provider cpu`, max batch 8, the given queue delay); the anchor runs `c`
 // concurrent session.run loops in this process. Overhead ratio = anchor throughput / server throughput.
 import { spawn } from 'node:child_process';
@@ -17,7 +18,7 @@ import autocannon from 'autocannon';
 import ort from 'onnxruntime-node';
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '5' }, size: { type: 'string', default: '64' }, models: { type: 'string', default: 'seg2d,unet' }, 'max-queue-delay-ms': { type: 'string', default: '0' } },
+  options: { duration: { type: 'string', default: '5' }, size: { type: 'string', default: '64' }, models: { type: 'string', default: 'affine,seg2d,unet' }, 'max-queue-delay-ms': { type: 'string', default: '0' }, spinning: { type: 'boolean', default: false } },
 });
 const duration = Number(values.duration);
 const size = Number(values.size);
@@ -60,7 +61,9 @@ async function exportUnet() {
 }
 
 const models = values.models.split(',');
-if (models.includes('seg2d')) cpSync(join(root, 'packages/server/test/fixtures/models/seg2d'), join(repo, 'seg2d'), { recursive: true });
+for (const fixture of ['affine', 'seg2d']) {
+  if (models.includes(fixture)) cpSync(join(root, `packages/server/test/fixtures/models/${fixture}`), join(repo, fixture), { recursive: true });
+}
 if (models.includes('unet')) await exportUnet();
 
 function percentile(sorted, p) {
@@ -87,7 +90,7 @@ async function inProcess(session, feeds, concurrency) {
 }
 
 function startServer() {
-  const child = spawn(process.execPath, [join(root, 'packages/cli/bin/run.js'), 'serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--eager', '--log-level', 'warn', '--max-queue-delay-ms', values['max-queue-delay-ms']], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(root, 'packages/cli/bin/run.js'), 'serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--eager', '--log-level', 'warn', '--max-queue-delay-ms', values['max-queue-delay-ms'], ...(values.spinning ? ['--spinning'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c) => {
@@ -103,20 +106,38 @@ const input = Float32Array.from({ length: size * size }, (_, i) => Math.sin(i * 
 const server = await startServer();
 const rows = [];
 try {
+  // The floor: the cheapest route, no body, no model, at each concurrency (what HTTP on this machine costs).
+  for (const concurrency of [1, 8, 64]) {
+    const live = await autocannon({ url: `${server.url}/v2/health/live`, connections: concurrency, duration: Math.min(duration, 3) });
+    console.log(`GET /v2/health/live c=${concurrency}: ${live.requests.average.toFixed(0)} req/s p50 ${live.latency.p50} ms p99 ${live.latency.p99} ms errors ${live.errors + live.non2xx}`);
+  }
   for (const model of models) {
-    const session = await ort.InferenceSession.create(join(repo, model, '1', 'model.onnx'), { executionProviders: ['cpu'] });
-    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, size, size, 1]) };
-    const header = Buffer.from(JSON.stringify({
-      inputs: [{ name: session.inputNames[0], shape: [1, size, size, 1], datatype: 'FP32', parameters: { binary_data_size: input.byteLength } }],
-      parameters: { binary_data_output: true },
-    }));
-    const body = Buffer.concat([header, Buffer.from(input.buffer)]);
+    // The anchor gets the server's session settings (CPU, no spin-waiting threads) so the ratio is the server's cost.
+    const session = await ort.InferenceSession.create(join(repo, model, '1', 'model.onnx'), {
+      executionProviders: ['cpu'],
+      extra: { session: { intra_op: { allow_spinning: values.spinning ? '1' : '0' } } },
+    });
+    let feeds;
+    let header;
+    let body;
+    if (model === 'affine') {
+      // A tiny JSON request (4 floats in, 8 out): what the HTTP path and the codec cost on their own.
+      feeds = { x: new ort.Tensor('float32', new Float32Array([1, 2, 3, 4]), [1, 4]) };
+      body = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] }));
+    } else {
+      feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, size, size, 1]) };
+      header = Buffer.from(JSON.stringify({
+        inputs: [{ name: session.inputNames[0], shape: [1, size, size, 1], datatype: 'FP32', parameters: { binary_data_size: input.byteLength } }],
+        parameters: { binary_data_output: true },
+      }));
+      body = Buffer.concat([header, Buffer.from(input.buffer)]);
+    }
     for (const concurrency of [1, 8, 64]) {
       const anchor = await inProcess(session, feeds, concurrency);
       const result = await autocannon({
         url: `${server.url}/v2/models/${model}/infer`,
         method: 'POST',
-        headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) },
+        headers: header ? { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) } : { 'content-type': 'application/json' },
         body,
         connections: concurrency,
         duration,
