@@ -1,10 +1,13 @@
 // One backend's side of the train-step benchmark: builds the benchmark U-Net in TF.js layers, runs warm-up and
 // timed training steps (forward, softmax + soft Dice loss, backward, Adam), prints one JSON line on stdout.
 // Usage: node bench/train-step-tfjs.mjs --backend wasm [--batch 4] [--size 256] [--base 16] [--depth 4]
-//        [--steps 5] [--warmup 2] [--stock-kernels] [--profile]
+//        [--steps 5] [--warmup 2] [--stock-kernels] [--profile] [--workers 2]
+// --workers N: data-parallel prototype (docs/backends.md, "Using both cores"): N worker threads, each with its own
+// backend and batch/N samples, gradients averaged on the main thread, the same Adam step applied in every worker.
 import { tf, useBackend, describeBackend, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS } from '@rwseg/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { parseArgs } from 'node:util';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 const { values: opt } = parseArgs({
   options: {
@@ -18,8 +21,16 @@ const { values: opt } = parseArgs({
     warmup: { type: 'string', default: '2' },
     'stock-kernels': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    workers: { type: 'string', default: '1' },
   },
+  args: isMainThread ? process.argv.slice(2) : workerData.argv,
 });
+const workers = Number(opt.workers);
+if (isMainThread && workers > 1) {
+  await runDataParallel(workers);
+  process.exit(0);
+}
+const rank = isMainThread ? 0 : workerData.rank;
 const [batch, size, base, depth, classes, steps, warmup] = ['batch', 'size', 'base', 'depth', 'classes', 'steps', 'warmup'].map((k) => Number(opt[k]));
 
 await useBackend(opt.backend);
@@ -67,11 +78,12 @@ function diceLoss(probs, target) {
   return tf.sub(1, tf.mean(dice));
 }
 
+const localBatch = isMainThread ? batch : batch / workers;
 const model = unet();
 const params = model.countParams();
 const optimizer = tf.train.adam(1e-3);
-const x = tf.randomNormal([batch, size, size, 1], 0, 1, 'float32', 1);
-const labels = tf.tidy(() => tf.cast(tf.greater(tf.randomUniform([batch, size, size], 0, 1, 'float32', 2), 0.7), 'int32'));
+const x = tf.randomNormal([localBatch, size, size, 1], 0, 1, 'float32', 1 + 10 * rank);
+const labels = tf.tidy(() => tf.cast(tf.greater(tf.randomUniform([localBatch, size, size], 0, 1, 'float32', 2 + 10 * rank), 0.7), 'int32'));
 const y = tf.tidy(() => tf.cast(tf.oneHot(labels, classes), 'float32'));
 
 function step() {
@@ -81,6 +93,9 @@ function step() {
   return value;
 }
 
+if (!isMainThread) {
+  await serveWorker();
+} else {
 for (let i = 0; i < warmup; i++) step();
 const times = [];
 let lastLoss = NaN;
@@ -109,3 +124,66 @@ console.log(JSON.stringify({
   lastLoss,
   profile,
 }));
+}
+
+/** Worker side of the data-parallel prototype: gradients out, averaged gradients in, the same Adam step. */
+async function serveWorker() {
+  const variables = model.trainableWeights.map((w) => w.read());
+  if (rank === 0) parentPort.postMessage({ type: 'weights', weights: model.getWeights().map((w) => w.dataSync().slice()) });
+  parentPort.on('message', (message) => {
+    if (message.type === 'weights') {
+      model.setWeights(model.getWeights().map((w, i) => tf.tensor(message.weights[i], w.shape)));
+      parentPort.postMessage({ type: 'ready' });
+    } else if (message.type === 'step') {
+      const { value, grads } = tf.variableGrads(() => diceLoss(model.apply(x, { training: true }), y), variables);
+      const flat = tf.tidy(() => tf.concat(variables.map((v) => tf.reshape(grads[v.name], [-1]))));
+      const data = flat.dataSync().slice();
+      tf.dispose([flat, value, ...Object.values(grads)]);
+      parentPort.postMessage({ type: 'grads', grads: data, loss: 0 }, [data.buffer]);
+    } else if (message.type === 'apply') {
+      const named = {};
+      let offset = 0;
+      for (const v of variables) {
+        named[v.name] = tf.tensor(message.grads.subarray(offset, offset + v.size), v.shape);
+        offset += v.size;
+      }
+      optimizer.applyGradients(named);
+      tf.dispose(Object.values(named));
+      parentPort.postMessage({ type: 'applied' });
+    } else if (message.type === 'exit') {
+      process.exit(0);
+    }
+  });
+}
+
+async function runDataParallel(count) {
+  const pool = Array.from({ length: count }, (_, r) => new Worker(new URL(import.meta.url), { workerData: { rank: r, argv: process.argv.slice(2) } }));
+  const next = (worker, type) => new Promise((resolve, reject) => {
+    const onMessage = (message) => { if (message.type === type) { worker.off('message', onMessage); resolve(message); } };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
+  });
+  const { weights } = await next(pool[0], 'weights');
+  await Promise.all(pool.map((w) => { w.postMessage({ type: 'weights', weights }); return next(w, 'ready'); }));
+  const step = async () => {
+    const replies = await Promise.all(pool.map((w) => { const reply = next(w, 'grads'); w.postMessage({ type: 'step' }); return reply; }));
+    const mean = replies[0].grads;
+    for (let r = 1; r < replies.length; r++) { const g = replies[r].grads; for (let i = 0; i < mean.length; i++) mean[i] += g[i]; }
+    for (let i = 0; i < mean.length; i++) mean[i] /= replies.length;
+    await Promise.all(pool.map((w) => { const reply = next(w, 'applied'); w.postMessage({ type: 'apply', grads: mean }); return reply; }));
+  };
+  const warmupSteps = Number(opt.warmup);
+  for (let i = 0; i < warmupSteps; i++) await step();
+  const times = [];
+  for (let i = 0; i < Number(opt.steps); i++) {
+    const t0 = performance.now();
+    await step();
+    times.push(performance.now() - t0);
+  }
+  for (const w of pool) w.postMessage({ type: 'exit' });
+  const sorted = [...times].sort((a, b) => a - b);
+  console.log(JSON.stringify({
+    framework: 'tfjs', backend: `${opt.backend} x ${count} workers (data-parallel)`, batch: Number(opt.batch), size: Number(opt.size),
+    msPerStep: sorted[Math.floor(sorted.length / 2)], minMs: sorted[0], times: times.map(Math.round),
+  }));
+}

@@ -59,7 +59,7 @@ export async function useBackend(name: BackendChoice = 'auto', options: UseBacke
   }
   if (name !== 'auto') {
     if (current?.name === name && tf.getBackend() === name) return name;
-    const details = await activate(name);
+    const details = await activate(name, false, logger);
     current = describe(name, 'requested', [], details);
     logger.info(`backend: ${name} (requested)`, details);
     return name;
@@ -67,7 +67,7 @@ export async function useBackend(name: BackendChoice = 'auto', options: UseBacke
   const skipped: { name: BackendName; reason: string }[] = [];
   for (const candidate of AUTO_ORDER) {
     try {
-      const details = await activate(candidate);
+      const details = await activate(candidate, true, logger);
       const reason = skipped.length === 0 ? 'fastest backend available' : `best available: ${skipped.map((s) => `${s.name} unavailable`).join(', ')}`;
       current = describe(candidate, reason, skipped, details);
       logger.info(`backend: ${candidate} (auto: ${reason})`, { skipped, ...details });
@@ -93,9 +93,10 @@ function describe(name: BackendName, reason: string, skipped: BackendDescription
   return { name, tfjsVersion: tf.version_core, reason, skipped, details };
 }
 
-async function activate(name: BackendName): Promise<Record<string, unknown>> {
+async function activate(name: BackendName, auto: boolean, logger: Logger): Promise<Record<string, unknown>> {
   const cached = initialised.get(name);
-  if (cached !== undefined) {
+  // webgpu re-checks its adapter each time (auto refuses software adapters an explicit request accepted).
+  if (cached !== undefined && name !== 'webgpu') {
     await setBackend(name);
     return cached;
   }
@@ -113,7 +114,7 @@ async function activate(name: BackendName): Promise<Record<string, unknown>> {
       details = await activateTensorflow();
       break;
     case 'webgpu':
-      details = await activateWebGpu();
+      details = await activateWebGpu(auto, logger);
       break;
   }
   initialised.set(name, details);
@@ -183,26 +184,28 @@ async function activateTensorflow(): Promise<Record<string, unknown>> {
 }
 
 /**
- * WebGPU lives in ./backends/webgpu.ts (another module owns it). It is imported only when asked for, and a
- * build without it keeps the 'not available' error.
+ * WebGPU lives in ./backends/webgpu.ts (another module owns it). It is imported only when asked for (it installs
+ * Dawn's globals), and a build without it keeps the 'not available' error.
  */
-async function activateWebGpu(): Promise<Record<string, unknown>> {
-  // ---- webgpu hook: initWebGpuBackend() from './backends/webgpu.js' sets up Dawn, picks a hardware adapter
-  // (never a software one unless asked) and calls tf.setBackend('webgpu'); it throws RwsegError when it cannot.
-  let module: { initWebGpuBackend?: (options?: { allowSoftware?: boolean }) => Promise<unknown> };
+async function activateWebGpu(auto: boolean, logger: Logger): Promise<Record<string, unknown>> {
+  // ---- webgpu hook: initWebGpuBackend() sets up Dawn, picks a hardware adapter (a software one only when
+  // allowed), makes 'webgpu' the active backend and returns the adapter's description; it throws RwsegError.
+  let module: typeof import('./backends/webgpu.js');
   try {
     const specifier: string = './backends/webgpu.js';
     module = (await import(specifier)) as typeof module;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    throw new RwsegError('BACKEND_ERROR', `backend 'webgpu' is not available in this build of rwseg yet; use --backend wasm or cpu`, { backend: 'webgpu' });
+    throw new RwsegError('BACKEND_ERROR', `backend 'webgpu' is not available in this build of rwseg; use --backend wasm or cpu`, { backend: 'webgpu' });
   }
-  if (typeof module.initWebGpuBackend !== 'function') {
-    throw new RwsegError('BACKEND_ERROR', `backend 'webgpu' is not available in this build of rwseg yet; use --backend wasm or cpu`, { backend: 'webgpu' });
+  // 'auto' never settles for a software adapter (lavapipe trains far slower than wasm); an explicit request
+  // leaves that to the webgpu module's default (RWSEG_WEBGPU_ALLOW_SOFTWARE=1).
+  const adapter = await module.initWebGpuBackend(auto ? { allowSoftwareAdapter: false, logger } : { logger });
+  if (auto && adapter.isSoftware) {
+    throw new RwsegError('BACKEND_ERROR', `backend 'webgpu' only has a software adapter (${adapter.description}); auto selection skips it`, { backend: 'webgpu' });
   }
-  const info = await module.initWebGpuBackend({ allowSoftware: false });
   if (tf.getBackend() !== 'webgpu') await setBackend('webgpu');
-  return info !== null && typeof info === 'object' ? { ...(info as Record<string, unknown>) } : {};
+  return { adapter };
   // ---- end webgpu hook
 }
 

@@ -11,6 +11,7 @@ import { maxPoolGrad } from './max-pool-grad.js';
 import { viaCpuBackend } from './cpu-bridge.js';
 import { resizeBilinearGrad, resizeNearestNeighborGrad } from './resize-grad.js';
 import { captureStockKernel, markRwsegKernel } from './stock.js';
+import { sum } from './sum.js';
 import { tile } from './tile.js';
 
 /** The kernels rwseg provides for wasm, by TF.js kernel name. */
@@ -18,6 +19,7 @@ export const WASM_TRAINING_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
   Conv2DBackpropFilter: conv2DBackpropFilter as unknown as tf.KernelFunc,
   Conv2DBackpropInput: conv2DBackpropInput as unknown as tf.KernelFunc,
   Tile: tile as unknown as tf.KernelFunc,
+  Sum: sum as unknown as tf.KernelFunc,
   MaxPoolGrad: maxPoolGrad as unknown as tf.KernelFunc,
   // The stock wasm versions of these give wrong gradients (kernels-gradients.test.ts, kernels-resize-grad.test.ts).
   ResizeBilinearGrad: resizeBilinearGrad,
