@@ -7,9 +7,6 @@
  * docs/backends.md explains each one and how to install the optional ones.
  */
 import { createRequire } from 'node:module';
-// tfjs-core's Node bundle registers no gradients and its register_all_gradients module is not loadable as Node
-// ESM; tfjs-layers' Node bundle registers them all into TF.js's global registry, so training needs it loaded.
-import '@tensorflow/tfjs-layers';
 import path from 'node:path';
 import { RwsegError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';

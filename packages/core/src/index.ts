@@ -24,3 +24,4 @@ export * from './io/index.js';
 export * from './metrics/index.js';
 export * from './training/index.js';
 export * from './plots/index.js';
+export * from './pipeline/index.js';

@@ -4,6 +4,9 @@
  * nobody selected. Plugins import `tf` from '@rwseg/core' instead.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core's Node bundle registers no gradient functions; tfjs-layers' bundle registers them all on import,
+// so without this tf.grad fails ("gradient function not found for Neg").
+import '@tensorflow/tfjs-layers';
 
 export { tf };
 export type Tensor = tf.Tensor;

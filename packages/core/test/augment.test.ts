@@ -5,7 +5,6 @@ import {
   drawSample,
   generateSyntheticCase,
   normalizeChannels,
-  percentile,
   prepareCase,
   resampleAxis,
   resampleCase,
@@ -91,8 +90,6 @@ test('augment: intensity scale, gamma and blur match their closed forms', (t) =>
 });
 
 test('augment: z-score and percentile normalisation per channel', (t) => {
-  t.is(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 25), 3.25); // numpy.percentile(range(1, 11), 25)
-  t.is(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 99.5), 9.955);
   const data = new Float32Array(200);
   for (let i = 0; i < 100; i++) { data[2 * i] = i; data[2 * i + 1] = i === 99 ? 1e6 : 5; }
   const z = Float32Array.from(data);
@@ -107,7 +104,6 @@ test('augment: z-score and percentile normalisation per channel', (t) => {
   const p = Float32Array.from(data);
   normalizeChannels(p, 2, { normalization: 'percentile', percentiles: [0, 98] });
   t.is(channel(p, 1)[99], channel(p, 1)[0], 'the outlier is clipped to the 98th percentile (5)');
-  t.true(Number.isNaN(percentile([], 50)));
 });
 
 test('augment: resampling images linearly and labels by nearest neighbour', (t) => {

@@ -2,6 +2,7 @@ import test from 'ava';
 import { mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  checkDataset,
   classHistogram,
   generateSyntheticCase,
   isRwsegError,
@@ -169,4 +170,16 @@ test('dataset: the synthetic dataset written in MSD layout reads back identicall
   t.deepEqual(fromDisk.image.shape, [16, 20, 24, 1]);
   t.deepEqual(fromDisk.image.data, generated.image.data);
   t.deepEqual(fromDisk.label!.data, generated.label!.data);
+});
+
+test('dataset: checkDataset on the whole hippocampus set reproduces the figures in its SOURCE.md', async (t) => {
+  const report = await checkDataset(openDataset(HIPPO));
+  t.true(report.ok, JSON.stringify(report.problems.slice(0, 3)));
+  t.is(report.trainingCases, 260);
+  // SOURCE.md: x 31..43, y 40..59, z 24..47 (NIfTI order), i.e. [Z, Y, X] here; 1 mm; shares 94.75 / 2.73 / 2.52 %.
+  t.deepEqual(report.shape, { min: [24, 40, 31], max: [47, 59, 43] });
+  t.deepEqual(report.spacings, [[1, 1, 1]]);
+  t.deepEqual(report.classFrequency.map((f) => Number((100 * f).toFixed(2))), [94.75, 2.73, 2.52]);
+  t.deepEqual(report.casesWithClass, [260, 260, 260]);
+  t.is(report.classVoxels.reduce((a, b) => a + b, 0) > 16e6, true, 'SOURCE.md: 16.3 M voxels in all');
 });

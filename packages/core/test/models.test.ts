@@ -103,3 +103,22 @@ test('instance normalisation: zero mean, unit variance per sample and channel; s
   const json = model.toJSON(null, false) as unknown as { config: { layers: { class_name: string }[] } };
   t.true(json.config.layers.some((l) => l.class_name === 'InstanceNormalization'));
 });
+
+test('conv3dTranspose has a gradient, matching central finite differences for input and filter', (t) => {
+  const x = tf.randomNormal([1, 2, 3, 2, 2], 0, 1, 'float32', 11) as tf.Tensor5D;
+  const w = tf.randomNormal([2, 2, 2, 3, 2], 0, 1, 'float32', 12) as tf.Tensor5D; // [d, h, w, outC, inC]
+  const probe = tf.randomNormal([1, 4, 6, 4, 3], 0, 1, 'float32', 13);
+  const f = (xi: tf.Tensor5D, wi: tf.Tensor5D) => tf.sum(tf.mul(tf.conv3dTranspose(xi, wi, [1, 4, 6, 4, 3], 2, 'same'), probe));
+  const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => f(a as tf.Tensor5D, b as tf.Tensor5D))([x, w]);
+  const eps = 1e-2;
+  const numeric = (which: 0 | 1, index: number) => {
+    const bump = (s: number) => {
+      const arrays = [x, w].map((v) => v.dataSync().slice());
+      arrays[which]![index]! += s;
+      return f(tf.tensor(arrays[0]!, x.shape) as tf.Tensor5D, tf.tensor(arrays[1]!, w.shape) as tf.Tensor5D).dataSync()[0]!;
+    };
+    return (bump(eps) - bump(-eps)) / (2 * eps);
+  };
+  for (const i of [0, 5, 17, 23]) t.true(Math.abs(gx!.dataSync()[i]! - numeric(0, i)) < 2e-2, `dx[${i}]`);
+  for (const i of [0, 9, 30, 47]) t.true(Math.abs(gw!.dataSync()[i]! - numeric(1, i)) < 2e-2, `dw[${i}]`);
+});

@@ -2,9 +2,12 @@
  * Image formats of the segment route, on @rwseg/core's byte-level readers and writers (the same code that
  * reads datasets for training, so a served image is decoded exactly as a training image was).
  */
-import * as core from '@rwseg/core';
-import type { Volume } from '@rwseg/core';
-import { HttpError, badRequest } from './http-error.js';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import { decodeNifti, decodePng, encodeNifti, encodePng, isRwsegError, type NiftiHeader, type Volume } from '@rwseg/core';
+import { badRequest } from './http-error.js';
+
+const gzip = promisify(gzipCallback);
 
 export type ImageFormat = 'png' | 'nii' | 'nii.gz';
 
@@ -45,27 +48,31 @@ export function pickFormat(body: Buffer, contentType: string | undefined, format
   throw badRequest('cannot tell the image format: send Content-Type image/png or application/gzip, or add ?format=png|nii|nii.gz');
 }
 
-type Decoder = (bytes: Uint8Array, name: string) => Promise<Volume | { volume: Volume }> | Volume | { volume: Volume };
-type Encoder = (volume: Volume, name: string, options?: Record<string, unknown>) => Promise<Uint8Array> | Uint8Array;
-
-function coreFunction<T>(names: string[]): T {
-  const lib = core as unknown as Record<string, unknown>;
-  for (const name of names) if (typeof lib[name] === 'function') return lib[name] as T;
-  throw new HttpError(501, `this build of @rwseg/core has no ${names[0]}; the segment route needs rwseg's image IO`);
+export interface DecodedImage {
+  volume: Volume;
+  /** The NIfTI header, kept so the label map carries the image's orientation. */
+  niftiHeader?: NiftiHeader;
 }
 
-export async function decodeImage(body: Buffer, format: ImageFormat): Promise<Volume> {
-  const decode = coreFunction<Decoder>(format === 'png' ? ['decodePng'] : ['decodeNifti']);
+export async function decodeImage(body: Buffer, format: ImageFormat): Promise<DecodedImage> {
+  const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  const name = `request body (${format})`;
   try {
-    const result = await decode(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), `request.${format}`);
-    return 'volume' in result ? result.volume : result;
+    if (format === 'png') return { volume: decodePng(bytes, name).volume };
+    const { volume, header } = await decodeNifti(bytes, name);
+    return { volume, niftiHeader: header };
   } catch (error) {
+    if (isRwsegError(error)) throw badRequest(`cannot decode the image: ${error.message}`);
     throw badRequest(`cannot decode the ${format} image: ${(error as Error).message}`);
   }
 }
 
-export async function encodeLabels(volume: Volume, format: ImageFormat): Promise<Buffer> {
-  const encode = coreFunction<Encoder>(format === 'png' ? ['encodePng'] : ['encodeNifti']);
-  const bytes = await encode(volume, `labels.${format}`);
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+export async function encodeLabels(volume: Volume, format: ImageFormat, niftiHeader?: NiftiHeader): Promise<Buffer> {
+  const name = `labels.${format}`;
+  if (format === 'png') {
+    if (volume.shape.length !== 2) throw badRequest(`a ${volume.shape.length}-D label map cannot be written as PNG; send NIfTI`);
+    return Buffer.from(encodePng(volume, name));
+  }
+  const bytes = encodeNifti(volume, name, { header: niftiHeader, datatype: volume.data instanceof Uint16Array ? 'uint16' : 'uint8' });
+  return format === 'nii.gz' ? gzip(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -69,9 +69,9 @@ export function registerSegmentRoutes(app: FastifyInstance, store: ModelStore, o
     if (body.length === 0) throw badRequest('empty body: POST a PNG or NIfTI image');
     const query = request.query as Record<string, string | undefined>;
     const format = pickFormat(body, request.headers['content-type'], query.format, query.filename);
-    const volume = await decodeImage(body, format);
+    const { volume, niftiHeader } = await decodeImage(body, format);
     const { labels, shape } = await segmentVolume(mv, volume, { ...options, timeoutMs: options.requestTimeoutMs });
-    const out = await encodeLabels({ data: labels, shape, spacing: volume.spacing }, format);
+    const out = await encodeLabels({ data: labels, shape, spacing: volume.spacing.slice(volume.spacing.length - shape.length) }, format, niftiHeader);
     reply.type(IMAGE_CONTENT_TYPES[format]);
     reply.header('X-Rwseg-Classes', JSON.stringify(mv.model.metadata.classes));
     return reply.send(out);

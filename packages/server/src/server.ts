@@ -118,6 +118,12 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     metrics.latency.observe({ route, method: request.method }, reply.elapsedTime / 1000);
   });
 
+  app.addHook('onSend', async (_request, reply, payload) => {
+    // While draining, answers close their connection, so keep-alive clients cannot hold the shutdown open.
+    if (draining) reply.header('connection', 'close');
+    return payload;
+  });
+
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     let status = 500;
     let message = error.message;

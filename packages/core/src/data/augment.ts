@@ -153,18 +153,39 @@ export function samplePatch(
   const src = source.image;
   const lab = source.label;
   let out = 0;
-  const pos = [0, 0, 0];
+  // Source position moves by one matrix column per patch step, so it is accumulated rather than recomputed.
+  const [m00, m01, m02] = M[0]! as [number, number, number];
+  const [m10, m11, m12] = M[1]! as [number, number, number];
+  const [m20, m21, m22] = M[2]! as [number, number, number];
   for (let q0 = 0; q0 < P[0]!; q0++) {
     for (let q1 = 0; q1 < P[1]!; q1++) {
-      for (let q2 = 0; q2 < P[2]!; q2++, out++) {
-        const d0 = q0 - h[0]!, d1 = q1 - h[1]!, d2 = q2 - h[2]!;
-        for (let a = 0; a < 3; a++) pos[a] = c[a]! + M[a]![0]! * d0 + M[a]![1]! * d1 + M[a]![2]! * d2;
+      const d0 = q0 - h[0]!, d1 = q1 - h[1]!, d2 = -h[2]!;
+      let p0 = c[0]! + m00 * d0 + m01 * d1 + m02 * d2;
+      let p1 = c[1]! + m10 * d0 + m11 * d1 + m12 * d2;
+      let p2 = c[2]! + m20 * d0 + m21 * d1 + m22 * d2;
+      for (let q2 = 0; q2 < P[2]!; q2++, out++, p0 += m02, p1 += m12, p2 += m22) {
         // Label: nearest voxel.
-        const n0 = Math.round(pos[0]!), n1 = Math.round(pos[1]!), n2 = Math.round(pos[2]!);
+        const n0 = Math.round(p0), n1 = Math.round(p1), n2 = Math.round(p2);
         if (lab && n0 >= 0 && n0 < S0 && n1 >= 0 && n1 < S1 && n2 >= 0 && n2 < S2) label[out] = lab[(n0 * S1 + n1) * S2 + n2]!;
-        // Image: trilinear over the 8 neighbours, each outside one reading padValue.
-        const f0 = Math.floor(pos[0]!), f1 = Math.floor(pos[1]!), f2 = Math.floor(pos[2]!);
-        const w0 = pos[0]! - f0, w1 = pos[1]! - f1, w2 = pos[2]! - f2;
+        // Image: trilinear over the 8 neighbours; a neighbour outside the image reads padValue.
+        const f0 = Math.floor(p0), f1 = Math.floor(p1), f2 = Math.floor(p2);
+        const w0 = p0 - f0, w1 = p1 - f1, w2 = p2 - f2;
+        const inside = f0 >= 0 && f0 + 1 < S0 && f1 >= 0 && f1 + 1 < S1 && f2 >= 0 && f2 + 1 < S2;
+        if (inside || (S0 === 1 && w0 === 0 && f0 === 0 && f1 >= 0 && f1 + 1 < S1 && f2 >= 0 && f2 + 1 < S2)) {
+          // Fast path: all neighbours inside (or a 2D image with its unit leading axis, where w0 is 0).
+          const base = f0 * s0 + f1 * s1 + f2 * C;
+          const a00 = (1 - w1) * (1 - w2), a01 = (1 - w1) * w2, a10 = w1 * (1 - w2), a11 = w1 * w2;
+          for (let ch = 0; ch < C; ch++) {
+            const i = base + ch;
+            let value = a00 * src[i]! + a01 * src[i + C]! + a10 * src[i + s1]! + a11 * src[i + s1 + C]!;
+            if (w0 !== 0) {
+              const j = i + s0;
+              value = (1 - w0) * value + w0 * (a00 * src[j]! + a01 * src[j + C]! + a10 * src[j + s1]! + a11 * src[j + s1 + C]!);
+            }
+            image[out * C + ch] = value;
+          }
+          continue;
+        }
         for (let ch = 0; ch < C; ch++) {
           let value = 0;
           for (let corner = 0; corner < 8; corner++) {

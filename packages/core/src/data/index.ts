@@ -13,3 +13,4 @@ export * from './sampler.js';
 export * from './batch-builder.js';
 export * from './batch-producer.js';
 export * from './loader.js';
+export * from './check.js';

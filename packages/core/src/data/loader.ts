@@ -171,6 +171,9 @@ class ThreadedLoader implements DataLoader {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A next() still waiting must settle rather than hang once its worker is gone.
+    const closed = new RwsegError('INVALID_INPUT', 'data loader was closed while a batch was pending');
+    for (const entry of this.pending.values()) entry.reject(closed);
     await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
   }
 }
@@ -193,7 +196,9 @@ class InlineLoader implements DataLoader {
 }
 
 function startWorker(config: ProducerConfig): Promise<WorkerSlot> {
-  const worker = new Worker(new URL('./loader-worker.js', import.meta.url), { workerData: config });
+  // Flags for a main script given on the command line (--input-type) make no sense for, and break, a worker file.
+  const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+  const worker = new Worker(new URL('./loader-worker.js', import.meta.url), { workerData: config, execArgv });
   return new Promise((resolve, reject) => {
     const onExit = (code: number) => reject(new RwsegError('INVALID_INPUT', `data loader worker exited during start-up (code ${code})`));
     worker.once('error', (error) => reject(new RwsegError('INVALID_INPUT', `data loader worker failed to start: ${error.message}`, {}, { cause: error })));

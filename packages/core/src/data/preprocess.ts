@@ -6,6 +6,7 @@
 import { RwsegError } from '../errors.js';
 import { voxelCount } from '../volume.js';
 import type { Case } from './dataset.js';
+import { percentileOfSorted } from '../metrics/percentile.js';
 
 export type Normalization = 'zscore' | 'percentile' | 'none';
 
@@ -21,16 +22,6 @@ export interface PreprocessOptions {
   targetSpacing?: number[];
 }
 
-/** The p-th percentile (0..100) with linear interpolation between order statistics, as numpy's default. */
-export function percentile(sorted: ArrayLike<number>, p: number): number {
-  const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  const pos = (Math.min(100, Math.max(0, p)) / 100) * (n - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(n - 1, lo + 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-
 /** Normalises each channel of a channels-last image in place. A constant channel becomes all zeros. */
 export function normalizeChannels(data: Float32Array, channels: number, options: Pick<PreprocessOptions, 'normalization' | 'percentiles'> = {}): void {
   const mode = options.normalization ?? 'zscore';
@@ -42,10 +33,10 @@ export function normalizeChannels(data: Float32Array, channels: number, options:
     let lo = -Infinity;
     let hi = Infinity;
     if (mode === 'percentile') {
-      const sorted = Float32Array.from(values).sort();
+      const sorted = Float64Array.from(values);
       const [pl, ph] = options.percentiles ?? [0.5, 99.5];
-      lo = percentile(sorted, pl);
-      hi = percentile(sorted, ph);
+      lo = percentileOfSorted(sorted, pl);
+      hi = percentileOfSorted(sorted, ph);
       for (let i = 0; i < n; i++) values[i] = Math.min(hi, Math.max(lo, values[i]!));
     }
     let mean = 0;

@@ -1,8 +1,8 @@
 /**
  * Exact Euclidean distance transform of N-D binary masks with anisotropic spacing.
  *
- * Separable and linear time: along the last (contiguous) axis the 1-D distance to the nearest zero comes from
- * two scans; every other axis then takes the lower envelope of parabolas (P. Felzenszwalb, D. Huttenlocher,
+ * Separable and linear time: along the first axis the 1-D distance to the nearest zero comes from two scans
+ * over whole rows; every other axis then takes the lower envelope of parabolas (P. Felzenszwalb, D. Huttenlocher,
  * "Distance Transforms of Sampled Functions", Theory of Computing 2012). Work is done in squared physical
  * distances (Float64, exact for sums of squared multiples of the spacing) and the square root is taken once.
  *
@@ -20,8 +20,9 @@ export class EdtScratch {
   block = new Float64Array(0);
   /** Results of the same block. */
   result = new Float64Array(0);
-  /** Envelope: parabola vertices, their heights f[v] + p(v)^2, and the boundaries between them. */
+  /** Envelope: parabola vertices, their values f[v], heights f[v] + p(v)^2, and the boundaries between them. */
   vertex = new Int32Array(0);
+  value = new Float64Array(0);
   height = new Float64Array(0);
   bound = new Float64Array(0);
 
@@ -29,6 +30,7 @@ export class EdtScratch {
     if (lineLength > this.capacity) {
       this.capacity = lineLength;
       this.vertex = new Int32Array(lineLength);
+      this.value = new Float64Array(lineLength);
       this.height = new Float64Array(lineLength);
       this.bound = new Float64Array(lineLength + 1);
     }
@@ -54,56 +56,80 @@ const BLOCK_COLUMNS = 16;
  * Layout: row-major over `shape`, last axis fastest; `spacing[a]` is the voxel size along axis a.
  */
 export function squaredDistanceTransform(mask: ArrayLike<number>, shape: readonly number[], spacing: readonly number[], options: EdtOptions = {}): Float64Array {
-  const count = checkGrid('distance transform', mask.length, shape, spacing);
-  const out = options.out ?? new Float64Array(count);
-  if (out.length !== count) throw new RangeError(`distance transform: out has ${out.length} entries, expected ${count}`);
-  const scratch = options.scratch ?? new EdtScratch();
-  const last = shape.length - 1;
-  scanLastAxis(mask, out, shape[last]!, spacing[last]!);
-  for (let axis = last - 1; axis >= 0; axis--) envelopeAlongAxis(out, shape, axis, spacing[axis]!, scratch);
-  return out;
+  return transform(mask, shape, spacing, options, false);
 }
 
 /** Euclidean distances (mm) to the nearest zero voxel; see the module comment for the conventions. */
 export function euclideanDistanceTransform(mask: ArrayLike<number>, shape: readonly number[], spacing: readonly number[], options: EdtOptions = {}): Float64Array {
-  const out = squaredDistanceTransform(mask, shape, spacing, options);
-  for (let i = 0; i < out.length; i++) out[i] = Math.sqrt(out[i]!);
+  return transform(mask, shape, spacing, options, true);
+}
+
+function transform(mask: ArrayLike<number>, shape: readonly number[], spacing: readonly number[], options: EdtOptions, root: boolean): Float64Array {
+  const count = checkGrid('distance transform', mask.length, shape, spacing);
+  const out = options.out ?? new Float64Array(count);
+  if (out.length !== count) throw new RangeError(`distance transform: out has ${out.length} entries, expected ${count}`);
+  const scratch = options.scratch ?? new EdtScratch();
+  // The binary scan runs along the first axis, whole rows at a time (contiguous); the envelopes then run along
+  // the middle axes (gathered in blocks) and last along the contiguous axis, in place, with no gather at all.
+  // The square root is taken inside that last pass, saving a sweep over the whole array.
+  scanFirstAxis(mask, out, shape[0]!, count / shape[0]!, spacing[0]!);
+  const last = shape.length - 1;
+  for (let axis = 1; axis <= last; axis++) envelopeAlongAxis(out, shape, axis, spacing[axis]!, scratch, root && axis === last);
+  if (root && last === 0) for (let i = 0; i < count; i++) out[i] = Math.sqrt(out[i]!);
   return out;
 }
 
-/** 1-D distance to the nearest zero along each contiguous line, squared; Infinity on lines without a zero. */
-function scanLastAxis(mask: ArrayLike<number>, out: Float64Array, n: number, spacing: number): void {
-  const lines = mask.length / n;
-  for (let line = 0; line < lines; line++) {
-    const base = line * n;
-    // Forward: steps since the last zero on the left (Infinity before the first one).
-    let since = Infinity;
-    for (let i = 0; i < n; i++) {
-      since = mask[base + i] === 0 ? 0 : since + 1;
-      out[base + i] = since;
-    }
-    // Backward: the nearer of that and the next zero on the right, then squared in mm.
-    since = Infinity;
-    for (let i = n - 1; i >= 0; i--) {
-      since = out[base + i] === 0 ? 0 : since + 1;
-      const steps = Math.min(since, out[base + i]!);
-      const d = steps * spacing;
-      out[base + i] = d * d;
-    }
+/**
+ * Squared 1-D distance to the nearest zero along axis 0 (Infinity where a column has no zero). The array is
+ * viewed as [n, inner]; both sweeps walk whole rows so every access is contiguous.
+ */
+function scanFirstAxis(mask: ArrayLike<number>, out: Float64Array, n: number, inner: number, spacing: number): void {
+  // Forward: steps since the last zero above (Infinity before the first one).
+  for (let j = 0; j < inner; j++) out[j] = mask[j] === 0 ? 0 : Infinity;
+  for (let i = 1; i < n; i++) {
+    const row = i * inner;
+    const above = row - inner;
+    for (let j = 0; j < inner; j++) out[row + j] = mask[row + j] === 0 ? 0 : out[above + j]! + 1;
   }
+  // Backward: the nearer of that and one more than the row below (already the nearer of its two), then mm^2.
+  // Squaring is deferred by one row because the row below is still needed in steps.
+  const squareRow = (row: number) => {
+    for (let j = 0; j < inner; j++) {
+      const d = out[row + j]! * spacing;
+      out[row + j] = d * d;
+    }
+  };
+  for (let i = n - 2; i >= 0; i--) {
+    const row = i * inner;
+    const below = row + inner;
+    for (let j = 0; j < inner; j++) {
+      const fromBelow = out[below + j]! + 1;
+      if (fromBelow < out[row + j]!) out[row + j] = fromBelow;
+    }
+    squareRow(below);
+  }
+  squareRow(0);
 }
 
 /**
  * Replaces every line along `axis` by its squared-distance lower envelope. The array is viewed as
  * [outer, n, inner]; lines are the columns of each n x inner slab, gathered BLOCK_COLUMNS at a time so that
- * reads and writes run along contiguous rows.
+ * reads and writes run along contiguous rows. Contiguous lines (inner = 1) are transformed in place.
  */
-function envelopeAlongAxis(data: Float64Array, shape: readonly number[], axis: number, spacing: number, scratch: EdtScratch): void {
+function envelopeAlongAxis(data: Float64Array, shape: readonly number[], axis: number, spacing: number, scratch: EdtScratch, root: boolean): void {
   const n = shape[axis]!;
-  if (n === 1) return;
+  if (n === 1) {
+    if (root) for (let i = 0; i < data.length; i++) data[i] = Math.sqrt(data[i]!);
+    return;
+  }
   let inner = 1;
   for (let a = axis + 1; a < shape.length; a++) inner *= shape[a]!;
   const outer = data.length / (n * inner);
+  if (inner === 1) {
+    scratch.ensure(n, 1);
+    for (let o = 0; o < outer; o++) lowerEnvelope(data, data, o * n, n, spacing, scratch, root);
+    return;
+  }
   const width = Math.min(BLOCK_COLUMNS, inner);
   scratch.ensure(n, width);
   const { block, result } = scratch;
@@ -122,7 +148,7 @@ function envelopeAlongAxis(data: Float64Array, shape: readonly number[], axis: n
       }
       // A block of background columns is already final (all 0).
       if (!positive) continue;
-      for (let c = 0; c < w; c++) lowerEnvelope(block, result, c * n, n, spacing, scratch);
+      for (let c = 0; c < w; c++) lowerEnvelope(block, result, c * n, n, spacing, scratch, root);
       for (let i = 0; i < n; i++) {
         const row = slab + i * inner + j0;
         for (let c = 0; c < w; c++) data[row + c] = result[c * n + i]!;
@@ -134,11 +160,12 @@ function envelopeAlongAxis(data: Float64Array, shape: readonly number[], axis: n
 /**
  * out[q] = min_r (f[r] + ((q - r) * spacing)^2) over the n samples starting at `offset`, in O(n).
  * Background columns are mostly zeros, so zero samples are answered directly and only the ends of zero runs
- * enter the envelope.
+ * enter the envelope. `out` may be `f` (in place): sample q is read before it is written and vertices keep
+ * their own copy of f. With `root`, the output is the square root (the last pass of a Euclidean transform).
  * Samples at +Infinity (no zero reached yet) contribute no parabola.
  */
-function lowerEnvelope(f: Float64Array, out: Float64Array, offset: number, n: number, spacing: number, scratch: EdtScratch): void {
-  const { vertex, height, bound } = scratch;
+function lowerEnvelope(f: Float64Array, out: Float64Array, offset: number, n: number, spacing: number, scratch: EdtScratch, root: boolean): void {
+  const { vertex, value, height, bound } = scratch;
   let k = -1;
   const lastIndex = n - 1;
   for (let q = 0; q < n; q++) {
@@ -158,6 +185,7 @@ function lowerEnvelope(f: Float64Array, out: Float64Array, offset: number, n: nu
     }
     k++;
     vertex[k] = q;
+    value[k] = fq;
     height[k] = hq;
     bound[k] = x;
   }
@@ -174,8 +202,8 @@ function lowerEnvelope(f: Float64Array, out: Float64Array, offset: number, n: nu
     }
     const pq = q * spacing;
     while (bound[j + 1]! < pq) j++;
-    const r = vertex[j]!;
-    const d = pq - r * spacing;
-    out[offset + q] = d * d + f[offset + r]!;
+    const d = pq - vertex[j]! * spacing;
+    const squared = d * d + value[j]!;
+    out[offset + q] = root ? Math.sqrt(squared) : squared;
   }
 }

@@ -74,3 +74,35 @@ export function unravel(index: number, shape: readonly number[]): number[] {
   }
   return coords;
 }
+
+/** Inclusive bounding box; empty when hi[0] < lo[0]. */
+export interface Box {
+  readonly lo: number[];
+  readonly hi: number[];
+}
+
+/** Bounding box of each class over one or more label maps on the same grid, in one sweep (labels validated). */
+export function classBoundingBoxes(labelMaps: readonly ArrayLike<number>[], shape: readonly number[], numClasses: number): Box[] {
+  const rank = shape.length;
+  const boxes = Array.from({ length: numClasses }, () => ({ lo: shape.map((n) => n), hi: shape.map(() => -1) }));
+  const coord = new Array<number>(rank).fill(0);
+  const grow = (box: Box) => {
+    for (let a = 0; a < rank; a++) {
+      const c = coord[a]!;
+      if (c < box.lo[a]!) box.lo[a] = c;
+      if (c > box.hi[a]!) box.hi[a] = c;
+    }
+  };
+  const [first, second] = labelMaps;
+  const n = first!.length;
+  for (let i = 0; i < n; i++) {
+    const p = first![i]!;
+    grow(boxes[p]!);
+    if (second !== undefined && second[i] !== p) grow(boxes[second[i]!]!);
+    for (let a = rank - 1; a >= 0; a--) {
+      if (++coord[a]! < shape[a]!) break;
+      coord[a] = 0;
+    }
+  }
+  return boxes;
+}

@@ -91,7 +91,7 @@ export async function decodeNifti(raw: Uint8Array, file: string): Promise<NiftiI
   const type = NIFTI_DATATYPES[header.datatype];
   const width = type.bitpix / 8;
   const count = voxelCount(header.dims);
-  const offset = Math.max(Math.floor(header.voxOffset), NIFTI1_SINGLE_FILE_OFFSET);
+  const offset = Number.isFinite(header.voxOffset) ? Math.max(Math.floor(header.voxOffset), NIFTI1_SINGLE_FILE_OFFSET) : NIFTI1_SINGLE_FILE_OFFSET;
   const needed = offset + count * width;
   if (bytes.length < needed) {
     throw new RwsegError(

@@ -2,8 +2,6 @@
  * Gradient checks for loss authors: the analytic gradient of a loss with respect to the logits (through a
  * softmax over the last axis, as in training) next to central finite differences. Meant for tiny tensors.
  */
-// tfjs-core's Node bundle ships no gradient definitions; tfjs-layers' bundle registers them all on import.
-import '@tensorflow/tfjs-layers';
 import type { Loss, LossInput } from '../plugin-api.js';
 import { tf } from '../tf.js';
 

@@ -1,12 +1,16 @@
 /** The q-th percentile (0..100) with linear interpolation between order statistics (numpy's default). Sorts `values` in place. */
 export function percentile(values: Float64Array, q: number): number {
-  const n = values.length;
+  return percentileOfSorted(values.sort(), q);
+}
+
+/** The q-th percentile (0..100, clamped) of values already sorted ascending, interpolated as numpy's default. */
+export function percentileOfSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
   if (n === 0) return Number.NaN;
-  values.sort();
-  const h = ((n - 1) * q) / 100;
+  const h = ((n - 1) * Math.min(100, Math.max(0, q))) / 100;
   const lo = Math.floor(h);
   const hi = Math.min(lo + 1, n - 1);
-  return values[lo]! + (h - lo) * (values[hi]! - values[lo]!);
+  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
 }
 
 /** Mean of the values that are not NaN; NaN when there are none (the paper averages HD over volumes this way). */

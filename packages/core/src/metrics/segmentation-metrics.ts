@@ -11,7 +11,7 @@
  * Each class is cropped to the bounding box of pred ∪ ref (exact: every surface voxel lies inside it), then one
  * surface extraction per mask and one distance transform per direction serve all four distance metrics.
  */
-import { checkLabelMap } from '../distance/grid.js';
+import { checkLabelMap, classBoundingBoxes, type Box } from '../distance/grid.js';
 import { EdtScratch, euclideanDistanceTransform } from '../distance/edt.js';
 import { RwsegError } from '../errors.js';
 import type { ClassMetrics, MetricsOptions } from '../metrics-api.js';
@@ -33,39 +33,11 @@ export function computeSegmentationMetrics(
   checkLabelMap('metrics: prediction', pred, shape, spacing, numClasses);
   checkLabelMap('metrics: reference', ref, shape, spacing, numClasses);
   const first = options.includeBackground ? 0 : 1;
-  const boxes = classBoxes(pred, ref, shape, numClasses);
+  const boxes = classBoundingBoxes([pred, ref], shape, numClasses);
   const scratch = new EdtScratch();
   const results: ClassMetrics[] = [];
   for (let c = first; c < numClasses; c++) results.push(classMetrics(pred, ref, shape, spacing, c, boxes[c]!, tolerance, scratch));
   return results;
-}
-
-interface Box {
-  readonly lo: number[];
-  readonly hi: number[];
-}
-
-/** Bounding box of pred == c or ref == c for every class, in one sweep. */
-function classBoxes(pred: ArrayLike<number>, ref: ArrayLike<number>, shape: readonly number[], numClasses: number): Box[] {
-  const rank = shape.length;
-  const boxes = Array.from({ length: numClasses }, () => ({ lo: shape.map((n) => n), hi: shape.map(() => -1) }));
-  const coord = new Array<number>(rank).fill(0);
-  for (let i = 0; i < pred.length; i++) {
-    const p = pred[i]!;
-    const r = ref[i]!;
-    for (const c of p === r ? [p] : [p, r]) {
-      const box = boxes[c]!;
-      for (let a = 0; a < rank; a++) {
-        if (coord[a]! < box.lo[a]!) box.lo[a] = coord[a]!;
-        if (coord[a]! > box.hi[a]!) box.hi[a] = coord[a]!;
-      }
-    }
-    for (let a = rank - 1; a >= 0; a--) {
-      if (++coord[a]! < shape[a]!) break;
-      coord[a] = 0;
-    }
-  }
-  return boxes;
 }
 
 function classMetrics(

@@ -9,3 +9,4 @@ export {
   type UNetConfig,
   type UNetConfigInput,
 } from './unet.js';
+export { registerConv3DTransposeGradient } from './conv3d-transpose-grad.js';

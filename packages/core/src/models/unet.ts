@@ -16,6 +16,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import { RwsegError } from '../errors.js';
 import { InstanceNormalization } from './instance-norm.js';
+import './conv3d-transpose-grad.js';
 
 export const unetConfigSchema = z
   .object({

@@ -8,3 +8,4 @@ export { argmaxLabels, gaussianImportance, slidingWindowPredict, windowStarts, t
 export { stabilityFigure, type StabilityFigure } from './stability.js';
 export { readHistory, train, type HistoryEntry, type TrainingEvent, type TrainingOptions, type TrainingResult } from './trainer.js';
 export { diceOnlyMetrics, nanSummary, summariseCases, validate, type CasePrediction, type ClassSummary, type MetricsFunction, type MetricSummary, type ValidationCase, type ValidationResult } from './validation.js';
+export { createProgressWriter, formatDuration, progressBar, type ProgressWriter } from './progress.js';

@@ -235,7 +235,8 @@ function trainStep(model: tfl.LayersModel, loss: Loss, optimizer: AdamW, batch: 
     }, ctx.variables as tf.Variable[]);
     const lossValue = value.dataSync()[0]!;
     value.dispose();
-    const gradList = ctx.variables.map((v) => grads[v.name]!);
+    // A head whose deep-supervision weight is 0 gets no gradient at all: treat it as zero.
+    const gradList = ctx.variables.map((v) => grads[v.name] ?? tf.zerosLike(v));
     if (!Number.isFinite(lossValue)) {
       tf.dispose(gradList);
       throw nonFiniteLossError(loss, batch, ctx, lossValue, perScale);

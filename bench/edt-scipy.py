@@ -1,0 +1,28 @@
+#!/usr/bin/env python3
+"""Times scipy.ndimage.distance_transform_edt on the masks written by bench/edt-masks.js.
+Usage: python3 bench/edt-scipy.py DIR   -> prints one JSON line {case: {isotropic: s, anisotropic: s}}"""
+import json, sys, time
+import numpy as np
+from scipy import ndimage
+
+def median_time(fn, repeats):
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+folder = sys.argv[1]
+manifest = json.load(open(f'{folder}/manifest.json'))
+out = {}
+for case in manifest:
+    mask = np.fromfile(f"{folder}/{case['file']}", dtype=np.uint8).reshape(case['shape'])
+    repeats = 5 if mask.size <= 2_100_000 else 3
+    iso = [1.0] * mask.ndim
+    out[case['name']] = {
+        'isotropic': median_time(lambda: ndimage.distance_transform_edt(mask, sampling=iso), repeats),
+        'anisotropic': median_time(lambda: ndimage.distance_transform_edt(mask, sampling=case['anisotropic']), repeats),
+    }
+print(json.dumps(out))

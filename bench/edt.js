@@ -1,0 +1,29 @@
+// rwseg's exact EDT against scipy.ndimage.distance_transform_edt, same masks, same run.
+// Usage (after `npx tsc -b`): node bench/edt.js [DIR]   (DIR defaults to $TMPDIR/rwseg-edt-bench)
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureMasks } from './edt-masks.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dir = process.argv[2] ?? path.join(tmpdir(), 'rwseg-edt-bench');
+const manifest = ensureMasks(dir);
+const run = (cmd, args) => JSON.parse(execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 20 }).trim().split('\n').pop());
+// Alternate the two so that load from other processes on a shared machine hits both alike.
+const scipy = run('python3', [path.join(here, 'edt-scipy.py'), dir]);
+const rwseg = run(process.execPath, [path.join(here, 'edt-rwseg.js'), dir]);
+
+const ms = (s) => `${(s * 1000).toFixed(1)} ms`;
+console.log(`masks in ${dir}; rwseg pool: ${rwseg.workers} workers, per-mask time of a batch of ${rwseg.workers * 2}`);
+console.log('| case | spacing | foreground | scipy | rwseg 1 thread | speed-up | rwseg pool (per mask) | speed-up |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const entry of manifest) {
+  for (const kind of ['isotropic', 'anisotropic']) {
+    const s = scipy[entry.name][kind];
+    const r = rwseg[entry.name][kind];
+    const p = rwseg[entry.name][`${kind}Pool`];
+    const spacing = kind === 'isotropic' ? 'iso' : entry.anisotropic.join('x');
+    console.log(`| ${entry.name} | ${spacing} | ${(entry.fraction * 100).toFixed(0)} % | ${ms(s)} | ${ms(r)} | ${(s / r).toFixed(1)}x | ${ms(p)} | ${(s / p).toFixed(1)}x |`);
+  }
+}

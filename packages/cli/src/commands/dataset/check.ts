@@ -1,0 +1,73 @@
+import { Args, Flags } from '@oclif/core';
+import { checkDataset, openDataset, RwsegError, type LabelMapping } from '@rwseg/core';
+import { RwsegCommand } from '../../base-command.js';
+
+/** Parses --label-map: "0:0,255:1" (stored value:class) or "0,255" (stored values, position = class). */
+function parseLabelMap(text: string): LabelMapping {
+  const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
+  const bad = () => new RwsegError('INVALID_OPTIONS', `--label-map "${text}": use value:class pairs like 0:0,255:1 or a list of grey values like 0,255`, { option: 'label-map' });
+  if (parts.length === 0) throw bad();
+  if (parts.every((p) => p.includes(':'))) {
+    const out: Record<string, number> = {};
+    for (const p of parts) {
+      const [value, cls] = p.split(':').map(Number);
+      if (!Number.isFinite(value) || !Number.isInteger(cls)) throw bad();
+      out[String(value)] = cls!;
+    }
+    return out;
+  }
+  const values = parts.map(Number);
+  if (values.some((v) => !Number.isFinite(v))) throw bad();
+  return values;
+}
+
+export default class DatasetCheck extends RwsegCommand {
+  static override summary = 'Validate a dataset: image/label pairs, shapes, spacings, label values; report class frequencies and sizes.';
+  static override description =
+    'PATH is a folder with dataset.json (Medical Segmentation Decathlon or nnU-Net v2 layout), a folder with images/ and labels/ (2D), or "synthetic". Exits 2 when a problem is found, naming the file.';
+  static override examples = [
+    '<%= config.bin %> dataset check ./Task04_Hippocampus',
+    '<%= config.bin %> dataset check ./isbi --label-map 0:1,255:0 --json',
+    '<%= config.bin %> dataset check ./vnc --labels labels_5class --classes 5',
+  ];
+  static override args = { path: Args.string({ required: true, description: 'dataset folder, or "synthetic"' }) };
+  static override flags = {
+    'label-map': Flags.string({ description: '2D folders: stored label value to class, "0:0,255:1", or grey values in class order, "0,255"' }),
+    labels: Flags.string({ description: '2D folders: label sub-folder (default labels)' }),
+    images: Flags.string({ description: '2D folders: image sub-folder (default images)' }),
+    classes: Flags.integer({ description: '2D folders without a label map: number of classes (default 2)', min: 2 }),
+  };
+
+  async run() {
+    const { args, flags } = await this.parse(DatasetCheck);
+    const info = openDataset(args.path, {
+      ...(flags['label-map'] ? { labelMapping: parseLabelMap(flags['label-map']) } : {}),
+      ...(flags.labels ? { labels: flags.labels } : {}),
+      ...(flags.images ? { images: flags.images } : {}),
+      ...(flags.classes ? { numClasses: flags.classes } : {}),
+    });
+    const interactive = !this.jsonEnabled() && process.stderr.isTTY;
+    const started = Date.now();
+    const report = await checkDataset(info, (done, total, id) => {
+      if (!interactive) return;
+      const elapsed = (Date.now() - started) / 1000;
+      const eta = done > 0 ? (elapsed / done) * (total - done) : 0;
+      process.stderr.write(`\r  checking ${done}/${total} (${id}) ETA ${eta.toFixed(0)} s   `);
+    });
+    if (interactive) process.stderr.write('\n');
+    if (!this.jsonEnabled()) {
+      this.log(`${report.name} (${report.kind}): ${report.trainingCases} training, ${report.testCases} test cases; channels ${report.channels.join(', ')}`);
+      this.log(`shape min [${report.shape.min.join(', ')}] max [${report.shape.max.join(', ')}]; spacings ${report.spacings.map((s) => `[${s.join(', ')}]`).join(' ')}`);
+      report.classNames.forEach((name, k) => {
+        this.log(`  class ${k} ${name}: ${(100 * report.classFrequency[k]!).toFixed(2)}% of voxels, in ${report.casesWithClass[k]} case(s)`);
+      });
+    }
+    if (!report.ok) {
+      const list = report.problems.slice(0, 20).map((p) => `  ${p.message}`).join('\n');
+      const more = report.problems.length > 20 ? `\n  ... and ${report.problems.length - 20} more` : '';
+      throw new RwsegError('INVALID_INPUT', `${report.problems.length} problem(s) in dataset ${report.name}:\n${list}${more}`, { report });
+    }
+    if (!this.jsonEnabled()) this.log('ok');
+    return report;
+  }
+}

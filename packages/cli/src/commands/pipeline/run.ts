@@ -1,0 +1,81 @@
+import { Args, Flags } from '@oclif/core';
+import { BACKEND_CHOICES, createProgressWriter, runPipeline, type PipelineResult } from '@rwseg/core';
+import { RwsegCommand } from '../../base-command.js';
+
+export default class PipelineRun extends RwsegCommand {
+  static override summary = 'Run a pipeline YAML: data, model, loss, training, evaluation (and a loss x seed sweep if it has one).';
+  static override description =
+    'Writes a run folder (resolved config, checkpoints, history.jsonl, plots, model) to --out or the file\'s output (default runs/<name>). Progress goes to stderr; --json prints the results on stdout.';
+  static override examples = [
+    '<%= config.bin %> pipeline run pipelines/quickstart.yaml',
+    '<%= config.bin %> pipeline run pipelines/quickstart.yaml --set training.epochs=2 --out runs/try --json',
+    '<%= config.bin %> pipeline run pipelines/msd-hippocampus.yaml --set dataset.root=../shared/data/msd-task04-hippocampus/Task04_Hippocampus',
+  ];
+  static override args = { file: Args.string({ description: 'pipeline YAML file', required: true }) };
+  static override flags = {
+    set: Flags.string({ description: 'override a value: key.path=value (repeatable)', multiple: true }),
+    out: Flags.string({ description: 'output folder (overrides the file\'s output)' }),
+    backend: Flags.option({ options: BACKEND_CHOICES as string[], description: 'TF.js backend (default: the file\'s, else auto)' })(),
+    resume: Flags.boolean({ description: 'resume each run from its newest checkpoint in the output folder' }),
+  };
+
+  async run() {
+    const { args, flags } = await this.parse(PipelineRun);
+    const registry = await this.loadRegistry(flags.plugin);
+    const writers = new Map<string, ReturnType<typeof createProgressWriter>>();
+    const result = await runPipeline(args.file, {
+      set: flags.set ?? [],
+      out: flags.out,
+      backend: flags.backend as never,
+      resume: flags.resume,
+      registry,
+      logger: this.logger,
+      onEvent: (run, event) => {
+        if (!writers.has(run)) writers.set(run, createProgressWriter(process.stderr, run));
+        writers.get(run)!(event);
+      },
+    });
+    if (!this.jsonEnabled()) this.log(describeResult(result));
+    return summariseResult(result);
+  }
+}
+
+/** The JSON-able part of a pipeline result: per run, the best and final validation and the stability figure. */
+export function summariseResult(result: PipelineResult) {
+  return {
+    name: result.name,
+    outDir: result.outDir,
+    backend: result.backend,
+    runs: result.runs.map((r) => ({
+      name: r.name,
+      loss: r.lossName,
+      seed: r.seed,
+      outDir: r.outDir,
+      epochsRun: r.result.epochsRun,
+      bestEpoch: r.result.bestEpoch,
+      bestDice: r.result.bestDice,
+      finalLoss: r.result.history.at(-1)?.loss,
+      validation: r.result.finalValidation && { meanDice: r.result.finalValidation.meanDice, classes: r.result.finalValidation.classes },
+      stability: r.result.stability,
+    })),
+    comparison: result.comparison?.map((c) => ({ loss: c.loss, meanDice: c.summary.meanDice, classes: c.summary.classes })),
+  };
+}
+
+export function describeResult(result: PipelineResult): string {
+  const lines: string[] = [];
+  for (const r of result.runs) {
+    const v = r.result.finalValidation;
+    lines.push(`${r.name}: ${r.result.epochsRun} epoch(s) on ${result.backend}, results in ${r.outDir}`);
+    if (v) {
+      for (const c of v.classes) {
+        const hd = Number.isFinite(c.hd95.mean) ? `, HD95 ${c.hd95.mean.toFixed(2)} ± ${c.hd95.sd.toFixed(2)} mm` : '';
+        lines.push(`  class ${c.classIndex}: Dice ${c.dice.mean.toFixed(3)} ± ${c.dice.sd.toFixed(3)}${hd} (${c.dice.n} cases)`);
+      }
+      lines.push(`  mean foreground Dice ${v.meanDice.toFixed(3)}; best ${r.result.bestDice?.toFixed(3)} at epoch ${(r.result.bestEpoch ?? 0) + 1}`);
+    }
+    if (r.result.stability) lines.push(`  stability: ${r.result.stability.drops} Dice drop(s) after warm-up (largest ${r.result.stability.largestDrop.toFixed(3)}), final sd ${r.result.stability.finalSd.toFixed(3)}`);
+  }
+  if (result.comparison) lines.push(`comparison table: ${result.outDir}/comparison.md and comparison.csv`);
+  return lines.join('\n');
+}

@@ -1,0 +1,170 @@
+/**
+ * Runs a pipeline: data, model, loss and training as the YAML says, once, or over a sweep of losses x seeds
+ * with a comparison table (per loss, per class Dice and HD95 mean +- sd over seeds' validation cases).
+ *
+ * Output layout: <out>/ holds the run (see training/trainer.ts); with a sweep, <out>/<loss name>/seed-<n>/ per
+ * run and <out>/comparison.md + comparison.csv.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { useBackend, type BackendName } from '../backend.js';
+import { createRegistry } from '../container.js';
+import { buildLoss } from '../losses/combine.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { buildUNet } from '../models/unet.js';
+import type { PluginRegistry } from '../registry.js';
+import { writeFileAtomic } from '../training/atomic-file.js';
+import { deriveSeed } from '../training/rng.js';
+import { train, type TrainingEvent, type TrainingResult } from '../training/trainer.js';
+import { computeSegmentationMetrics } from '../metrics/segmentation-metrics.js';
+import { summariseCases, type MetricsFunction, type ValidationResult } from '../training/validation.js';
+import { loadDataset } from './datasets.js';
+import { createPatchSource } from './patch-source.js';
+import { loadPipeline, type PipelineConfig } from './schema.js';
+
+export interface RunPipelineOptions {
+  /** `key.path=value` overrides applied to the YAML before validation. */
+  readonly set?: readonly string[];
+  /** Output folder (overrides the file's `output`). */
+  readonly out?: string;
+  readonly backend?: PipelineConfig['backend'];
+  readonly resume?: boolean;
+  readonly registry?: PluginRegistry;
+  readonly metrics?: MetricsFunction;
+  readonly logger?: Logger;
+  readonly onEvent?: (run: string, event: TrainingEvent) => void;
+}
+
+export interface PipelineRun {
+  readonly name: string;
+  readonly lossName: string;
+  readonly seed: number;
+  readonly outDir: string;
+  readonly result: TrainingResult;
+}
+
+export interface PipelineResult {
+  readonly name: string;
+  readonly outDir: string;
+  readonly backend: BackendName;
+  readonly runs: readonly PipelineRun[];
+  /** Per loss (sweeps): validation summary over all seeds' cases. */
+  readonly comparison?: readonly { loss: string; summary: ValidationResult }[];
+}
+
+export async function runPipeline(file: string, options: RunPipelineOptions = {}): Promise<PipelineResult> {
+  const config = loadPipeline(file, options.set ?? []);
+  return runPipelineConfig(config, { ...options, configFile: file });
+}
+
+export async function runPipelineConfig(config: PipelineConfig, options: RunPipelineOptions & { configFile?: string } = {}): Promise<PipelineResult> {
+  const logger = options.logger ?? silentLogger;
+  const backend = await useBackend(options.backend ?? config.backend, { logger });
+  const registry = options.registry ?? (await createRegistry({ logger }));
+  const metrics = options.metrics ?? computeSegmentationMetrics;
+  const outDir = path.resolve(options.out ?? config.output ?? path.join('runs', config.name));
+  mkdirSync(outDir, { recursive: true });
+  const data = await loadDataset(config);
+  const patch = config.preprocessing.patch;
+
+  const plan = config.sweep
+    ? config.sweep.losses.flatMap((l) => (config.sweep!.seeds ?? [config.seed]).map((seed) => ({ lossName: l.name, loss: l.loss, seed, dir: path.join(outDir, l.name, `seed-${seed}`) })))
+    : [{ lossName: lossLabel(config.loss), loss: config.loss, seed: config.seed, dir: outDir }];
+
+  // Validate every loss before the first epoch: a typo in the last sweep entry should not cost a night.
+  const losses = plan.map((p, i) => buildLoss(registry, p.loss, config.sweep ? `sweep.losses[${Math.floor(i / (config.sweep.seeds?.length ?? 1))}].loss` : 'loss'));
+
+  const runs: PipelineRun[] = [];
+  for (const [i, p] of plan.entries()) {
+    const loss = losses[i]!;
+    const heads = config.model.deepSupervision ?? 1;
+    const model = buildUNet({ ...config.model, dims: patch.length as 2 | 3, inputChannels: data.channels, numClasses: data.numClasses, seed: deriveSeed(p.seed, 'init') }, patch);
+    const maps = loss.requiredMaps.map((r) => registry.createMapGenerator(r.map, r.options));
+    const name = config.sweep ? `${p.lossName}/seed-${p.seed}` : config.name;
+    logger.info(`run ${name}: loss ${loss.name}, ${data.train.length} training and ${data.validation.length} validation cases, patch [${patch.join(', ')}], backend ${backend}`);
+    const result = await train({
+      model,
+      loss,
+      openData: (_epoch, seed) =>
+        createPatchSource({
+          cases: data.train,
+          patch,
+          batchSize: config.training.batchSize,
+          numClasses: data.numClasses,
+          scales: heads,
+          maps,
+          seed,
+          flip: config.preprocessing.flip,
+          foregroundFraction: config.preprocessing.foregroundFraction,
+        }),
+      epochs: config.training.epochs,
+      iterationsPerEpoch: config.training.iterationsPerEpoch,
+      learningRate: config.training.learningRate,
+      weightDecay: config.training.weightDecay,
+      schedule: config.training.schedule,
+      clipNorm: config.training.clipNorm,
+      seed: p.seed,
+      outDir: p.dir,
+      resume: options.resume,
+      config: { ...config, sweep: undefined, loss: p.loss, seed: p.seed, backend, configFile: options.configFile },
+      validation: {
+        cases: data.validation,
+        every: config.evaluation.every,
+        patch,
+        overlap: config.evaluation.overlap,
+        numClasses: data.numClasses,
+        metrics,
+        overlays: config.evaluation.overlays,
+      },
+      onEvent: (event) => options.onEvent?.(name, event),
+    });
+    model.dispose();
+    runs.push({ name, lossName: p.lossName, seed: p.seed, outDir: p.dir, result });
+  }
+  if (config.export.onnx) logger.warn('export.onnx: the ONNX converter is not part of this build yet; the TF.js model is in <run>/model');
+
+  const comparison = config.sweep ? compareLosses(runs) : undefined;
+  if (comparison) writeComparison(outDir, comparison);
+  return { name: config.name, outDir, backend, runs, comparison };
+}
+
+function lossLabel(loss: PipelineConfig['loss']): string {
+  if (typeof loss === 'string') return loss;
+  if ('loss' in loss) return loss.loss;
+  return loss.name ?? `combine(${loss.combine.map(lossLabel).join('+')})`;
+}
+
+/** Pools every seed's final validation cases per loss, then summarises per class. */
+export function compareLosses(runs: readonly PipelineRun[]): { loss: string; summary: ValidationResult }[] {
+  const names = [...new Set(runs.map((r) => r.lossName))];
+  return names.map((loss) => ({
+    loss,
+    summary: summariseCases(runs.filter((r) => r.lossName === loss).flatMap((r) => (r.result.finalValidation?.cases ?? []).map((c) => ({ ...c, id: `${r.seed}/${c.id}` })))),
+  }));
+}
+
+const fmt = (s: { mean: number; sd: number }, digits: number) => (Number.isFinite(s.mean) ? `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}` : 'n/a');
+
+export function comparisonMarkdown(comparison: readonly { loss: string; summary: ValidationResult }[]): string {
+  const classes = comparison[0]?.summary.classes.map((c) => c.classIndex) ?? [];
+  const header = ['loss', ...classes.flatMap((k) => [`Dice class ${k}`, `HD95 class ${k} (mm)`])];
+  const rows = comparison.map(({ loss, summary }) => [loss, ...classes.flatMap((k) => {
+    const c = summary.classes.find((x) => x.classIndex === k);
+    return c ? [fmt(c.dice, 3), fmt(c.hd95, 2)] : ['n/a', 'n/a'];
+  })]);
+  return [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n';
+}
+
+export function comparisonCsv(comparison: readonly { loss: string; summary: ValidationResult }[]): string {
+  const lines = ['loss,class,dice_mean,dice_sd,hd95_mean,hd95_sd,n'];
+  const num = (x: number) => (Number.isFinite(x) ? String(x) : '');
+  for (const { loss, summary } of comparison) {
+    for (const c of summary.classes) lines.push([loss, c.classIndex, num(c.dice.mean), num(c.dice.sd), num(c.hd95.mean), num(c.hd95.sd), c.dice.n].join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+function writeComparison(outDir: string, comparison: readonly { loss: string; summary: ValidationResult }[]): void {
+  writeFileAtomic(path.join(outDir, 'comparison.md'), comparisonMarkdown(comparison));
+  writeFileAtomic(path.join(outDir, 'comparison.csv'), comparisonCsv(comparison));
+}

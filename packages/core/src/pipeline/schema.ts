@@ -1,0 +1,192 @@
+/**
+ * The pipeline file: one YAML document describing a whole experiment. Validated with zod; every error names the
+ * YAML path (and line) of the offending value. Paths to data are options (overridable with --set), never fixed.
+ */
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { BACKEND_CHOICES, type BackendChoice } from '../backend.js';
+import { RwsegError } from '../errors.js';
+import { parseLossConfig, type LossConfig } from '../losses/combine.js';
+import { unetConfigSchema } from '../models/unet.js';
+import { lrScheduleSchema } from '../training/schedules.js';
+
+const positiveInt = z.number().int().positive();
+
+const syntheticDataset = z
+  .object({
+    kind: z.literal('synthetic'),
+    shape: z.tuple([positiveInt, positiveInt]),
+    numClasses: z.number().int().min(2).default(3),
+    train: positiveInt.default(32),
+    validation: positiveInt.default(8),
+    noise: z.number().nonnegative().default(0.5),
+    seed: z.number().int().optional(),
+  })
+  .strict();
+
+const msdDataset = z
+  .object({
+    kind: z.literal('msd'),
+    /** Folder holding dataset.json, imagesTr/ and labelsTr/. */
+    root: z.string().min(1),
+    validationFraction: z.number().gt(0).lt(1).default(0.2),
+    limit: positiveInt.optional(),
+  })
+  .strict();
+
+const folderDataset = z
+  .object({
+    kind: z.literal('folder'),
+    /** Folder of images (PNG/NIfTI) and a folder of label maps with the same file names. */
+    images: z.string().min(1),
+    labels: z.string().min(1),
+    numClasses: z.number().int().min(2),
+    /** Label values in class order when the files are not stored as 0..K-1 (e.g. [0, 255]; [255, 0] inverts). */
+    labelValues: z.array(z.number()).optional(),
+    validationFraction: z.number().gt(0).lt(1).default(0.2),
+    limit: positiveInt.optional(),
+  })
+  .strict();
+
+export const pipelineSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash or underscore').default('pipeline'),
+    description: z.string().optional(),
+    seed: z.number().int().default(1),
+    backend: z.enum(BACKEND_CHOICES as [BackendChoice, ...BackendChoice[]]).default('auto'),
+    /** Output folder (relative to the working directory); --out overrides it. */
+    output: z.string().optional(),
+    dataset: z.discriminatedUnion('kind', [syntheticDataset, msdDataset, folderDataset]),
+    preprocessing: z
+      .object({
+        normalization: z.enum(['zscore', 'percentile', 'none']).default('zscore'),
+        patch: z.array(positiveInt).min(2).max(3),
+        flip: z.boolean().default(true),
+        foregroundFraction: z.number().min(0).max(1).default(1 / 3),
+      })
+      .strict(),
+    model: unetConfigSchema.omit({ dims: true, inputChannels: true, numClasses: true, seed: true }).partial().strict().default({}),
+    loss: z.unknown(),
+    training: z
+      .object({
+        epochs: positiveInt,
+        iterationsPerEpoch: positiveInt,
+        batchSize: positiveInt.default(2),
+        learningRate: z.number().positive().default(0.01),
+        weightDecay: z.number().nonnegative().default(3e-5),
+        schedule: lrScheduleSchema.default({ name: 'poly', power: 0.9 }),
+        clipNorm: z.number().nonnegative().default(12),
+      })
+      .strict(),
+    evaluation: z
+      .object({
+        every: positiveInt.default(1),
+        overlap: z.number().min(0).lt(1).default(0.5),
+        overlays: z.number().int().nonnegative().default(3),
+      })
+      .strict()
+      .default({ every: 1, overlap: 0.5, overlays: 3 }),
+    export: z.object({ onnx: z.boolean().default(false) }).strict().default({ onnx: false }),
+    sweep: z
+      .object({
+        losses: z.array(z.object({ name: z.string().regex(/^[A-Za-z0-9._+-]+$/), loss: z.unknown() }).strict()).min(1),
+        seeds: z.array(z.number().int()).min(1).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type PipelineConfig = Omit<z.output<typeof pipelineSchema>, 'loss' | 'sweep'> & {
+  loss: LossConfig;
+  sweep?: { losses: { name: string; loss: LossConfig }[]; seeds?: number[] };
+};
+
+/** Applies `a.b.c=value` overrides (value parsed as YAML, so numbers and lists work) to a raw document. */
+export function applyOverrides(raw: Record<string, unknown>, overrides: readonly string[]): void {
+  for (const override of overrides) {
+    const eq = override.indexOf('=');
+    if (eq <= 0) throw new RwsegError('INVALID_CONFIG', `--set '${override}': expected key.path=value`, { override });
+    const keys = override.slice(0, eq).split('.');
+    const value = parseYaml(override.slice(eq + 1)) as unknown;
+    let node: Record<string, unknown> = raw;
+    keys.slice(0, -1).forEach((key) => {
+      if (node[key] === undefined || node[key] === null) node[key] = {};
+      if (typeof node[key] !== 'object') throw new RwsegError('INVALID_CONFIG', `--set '${override}': '${key}' is not a section`, { override });
+      node = node[key] as Record<string, unknown>;
+    });
+    node[keys.at(-1)!] = value;
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
+}
+
+/** Validates a raw pipeline object; `where` (the file) and `lineOf` (a YAML path -> line) make errors precise. */
+export function parsePipeline(raw: unknown, where = 'pipeline', lineOf: (path: readonly PropertyKey[]) => number | undefined = () => undefined): PipelineConfig {
+  const parsed = pipelineSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const yamlPath = formatPath(issue.path);
+    const line = lineOf(issue.path);
+    throw new RwsegError('INVALID_CONFIG', `${where}: ${yamlPath || '(top level)'}${line ? ` (line ${line})` : ''}: ${issue.message}`, { path: yamlPath, line, issues: parsed.error.issues });
+  }
+  const atFile = (error: unknown, path: string) => {
+    if (error instanceof RwsegError) {
+      const line = lineOf(path.split(/[.[\]]+/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p)));
+      return new RwsegError(error.code, `${where}: ${error.message}${line ? ` (line ${line})` : ''}`, error.details);
+    }
+    return error;
+  };
+  const data = parsed.data;
+  if (data.loss === undefined) throw new RwsegError('INVALID_CONFIG', `${where}: loss: required (a loss name or { combine: [...] })`, { path: 'loss' });
+  let loss: LossConfig;
+  try {
+    loss = parseLossConfig(data.loss, 'loss');
+  } catch (error) {
+    throw atFile(error, 'loss');
+  }
+  const sweep = data.sweep && {
+    ...data.sweep,
+    losses: data.sweep.losses.map((l, i) => {
+      try {
+        return { name: l.name, loss: parseLossConfig(l.loss, `sweep.losses[${i}].loss`) };
+      } catch (error) {
+        throw atFile(error, `sweep.losses.${i}.loss`);
+      }
+    }),
+  };
+  if (data.preprocessing.patch.length === 3 && data.dataset.kind === 'synthetic') {
+    throw new RwsegError('INVALID_CONFIG', `${where}: preprocessing.patch: the synthetic dataset is 2D; give a 2D patch`, { path: 'preprocessing.patch' });
+  }
+  return { ...data, loss, sweep } as PipelineConfig;
+}
+
+/** Reads, overrides and validates a pipeline YAML file. */
+export function loadPipeline(file: string, overrides: readonly string[] = []): PipelineConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new RwsegError('IO_ERROR', `cannot read pipeline ${file}: ${(error as Error).message}`, { file });
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new RwsegError('INVALID_CONFIG', `${file}: YAML syntax error at line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`, { file });
+  }
+  const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new RwsegError('INVALID_CONFIG', `${file}: expected a mapping at the top level`, { file });
+  applyOverrides(raw, overrides);
+  const lineOf = (path: readonly PropertyKey[]) => {
+    for (let n = path.length; n > 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as (string | number)[], true) as { range?: [number, number, number] } | undefined;
+      if (node && typeof node === 'object' && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  return parsePipeline(raw, file, lineOf);
+}

@@ -1,0 +1,83 @@
+/** The real `rwseg serve` process: start-up report, SIGTERM with requests in flight, start-up errors. */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import test from 'ava';
+import { CLI_BIN, MODELS } from './helpers.js';
+
+interface Running {
+  child: ChildProcessWithoutNullStreams;
+  url: string;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Running> {
+  const child = spawn(process.execPath, [CLI_BIN, 'serve', '--models', MODELS, '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
+  let stdout = '';
+  let stderr = '';
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`rwseg serve did not start:\n${stdout}\n${stderr}`));
+    }, 30_000);
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      // The report ends with the last model's line (seg2d/1 sorts last in the fixtures).
+      const match = /listening on (http:\/\/\S+)[^]*seg2d\/1: .*\n/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1], stdout: () => stdout, stderr: () => stderr, exit });
+      }
+    });
+    exit.then((code) => {
+      clearTimeout(timer);
+      reject(Object.assign(new Error(`rwseg serve exited ${code}:\n${stdout}\n${stderr}`), { code, stdout, stderr }));
+    });
+  });
+}
+
+test('SIGTERM with requests in flight: every request is answered, then the process exits 0', async (t) => {
+  // A long batching delay keeps the requests queued when the signal arrives.
+  const serve = await spawnServe(['--provider', 'cpu', '--max-queue-delay-ms', '600', '--max-batch-size', '64', '--eager']);
+  t.teardown(() => serve.child.kill('SIGKILL'));
+  t.regex(serve.stdout(), /affine\/2: ready on cpu/);
+  const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] });
+  const requests = Array.from({ length: 12 }, (_, i) =>
+    fetch(`${serve.url}/v2/models/affine/infer`, { method: 'POST', body: body.replace('[1,2,3,4]', `[${i},0,0,0]`) }).then(async (r) => ({ status: r.status, json: (await r.json()) as any })),
+  );
+  // Signal only once the server has received all twelve (its log says so), so each is truly in flight.
+  const received = () => (serve.stderr().match(/"url":"\/v2\/models\/affine\/infer"[^\n]*"msg":"incoming request"/g) ?? []).length;
+  while (received() < 12) await new Promise((r) => setTimeout(r, 10));
+  serve.child.kill('SIGTERM');
+  const responses = await Promise.all(requests);
+  t.deepEqual(responses.map((r) => r.status), Array(12).fill(200));
+  responses.forEach((r, i) => t.deepEqual(r.json.outputs.find((o: any) => o.name === 'y').data, [2 * i + 1, 1, 1, 1]));
+  t.is(await serve.exit, 0);
+  t.regex(serve.stdout(), /SIGTERM: finishing in-flight requests\nstopped/);
+  await t.throwsAsync(fetch(`${serve.url}/v2/health/live`));
+});
+
+test('auth from RWSEG_TOKEN; the start-up report says auth is on and never prints the token', async (t) => {
+  const serve = await spawnServe(['--provider', 'cpu'], { RWSEG_TOKEN: 'tok-from-env' });
+  try {
+    t.regex(serve.stdout(), /\(auth on\)/);
+    t.is((await fetch(`${serve.url}/v2`)).status, 401);
+    t.is((await fetch(`${serve.url}/v2`, { headers: { authorization: 'Bearer tok-from-env' } })).status, 200);
+  } finally {
+    serve.child.kill('SIGTERM');
+    await serve.exit;
+  }
+  t.false(serve.stdout().includes('tok-from-env') || serve.stderr().includes('tok-from-env'));
+});
+
+test('start-up errors exit non-zero with the reason: strict provider, bad provider list, missing token file', async (t) => {
+  const strict = await t.throwsAsync(spawnServe(['--provider', 'cuda,cpu', '--strict-provider', '--eager']));
+  t.is((strict as any).code, 2);
+  t.regex((strict as any).stderr, /execution provider 'cuda' failed and --strict-provider is set/);
+  const badList = await t.throwsAsync(spawnServe(['--provider', 'cpu,,cuda']));
+  t.regex((badList as any).stderr, /invalid --provider list 'cpu,,cuda'/);
+  const noFile = await t.throwsAsync(spawnServe(['--token-file', '/nonexistent/tokens']));
+  t.regex((noFile as any).stderr, /cannot read token file '\/nonexistent\/tokens': ENOENT/);
+});
