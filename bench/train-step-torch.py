@@ -71,15 +71,18 @@ def main():
 
     for _ in range(a.warmup):
         step()
-    times = []
+    times, cpu_times = [], []
     for _ in range(a.steps):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         last = step()
         times.append((time.perf_counter() - t0) * 1000)
+        cpu_times.append((time.process_time() - c0) * 1000)
     print(json.dumps({
         'framework': 'pytorch', 'backend': f'torch {torch.__version__} cpu, {a.threads} threads',
         'params': sum(p.numel() for p in model.parameters()), 'batch': a.batch, 'size': a.size,
         'msPerStep': statistics.median(times), 'minMs': min(times), 'times': [round(t) for t in times], 'lastLoss': last,
+        # CPU time summed over all threads: an ideal 2-thread run takes about half of it as wall time.
+        'cpuMsPerStep': statistics.median(cpu_times),
     }))
 
 

@@ -65,7 +65,8 @@ const summary = sides.map((side) => {
   const runs = samples.get(side.key);
   if (runs.length === 0) return { side: side.key, error: errors.get(side.key) };
   const times = runs.flatMap((r) => r.times);
-  return { side: side.key, backend: runs[0].backend, msPerStep: median(times), minMs: Math.min(...times), steps: times.length };
+  const cpu = runs.map((r) => r.cpuMsPerStep).filter((v) => v !== undefined);
+  return { side: side.key, backend: runs[0].backend, msPerStep: median(times), minMs: Math.min(...times), steps: times.length, cpuMsPerStep: cpu.length ? median(cpu) : undefined };
 });
 const torch = summary.find((s) => s.side === 'pytorch' && s.msPerStep !== undefined);
 for (const s of summary) if (torch && s.msPerStep !== undefined) s.ratioToPytorch = Number((s.msPerStep / torch.msPerStep).toFixed(2));
@@ -75,10 +76,10 @@ if (opt.json) {
   console.log(JSON.stringify({ context, summary }, null, 2));
 } else {
   console.log(`U-Net train step, ${opt.batch} x 1 x ${opt.size} x ${opt.size}, ${context.cpus} CPUs, load ${context.loadavg.join(' ')}`);
-  console.log('| side | ms/step (median) | min | steps | x PyTorch |');
-  console.log('|---|---|---|---|---|');
+  console.log('| side | ms/step (median) | min | steps | x PyTorch | CPU ms/step (all threads) |');
+  console.log('|---|---|---|---|---|---|');
   for (const s of summary) {
-    if (s.error) console.log(`| ${s.side} | failed: ${s.error} | | | |`);
-    else console.log(`| ${s.backend} | ${Math.round(s.msPerStep)} | ${Math.round(s.minMs)} | ${s.steps} | ${s.ratioToPytorch ?? ''} |`);
+    if (s.error) console.log(`| ${s.side} | failed: ${s.error} | | | | |`);
+    else console.log(`| ${s.backend} | ${Math.round(s.msPerStep)} | ${Math.round(s.minMs)} | ${s.steps} | ${s.ratioToPytorch ?? ''} | ${s.cpuMsPerStep === undefined ? '' : Math.round(s.cpuMsPerStep)} |`);
   }
 }

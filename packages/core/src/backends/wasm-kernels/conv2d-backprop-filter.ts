@@ -7,13 +7,9 @@
  * [Ho, Wo, N, Co], applied with dilation = the forward stride. XNNPACK then does the heavy lifting.
  */
 import { tf } from '../../tf.js';
-import { callStock, release, transpose, type TensorInfo, type WasmBackend } from './stock.js';
+import { callStock, release, transpose, type ConvGradAttrs, type TensorInfo, type WasmBackend } from './stock.js';
 
-interface BackpropFilterAttrs {
-  strides: number | [number, number];
-  pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface BackpropFilterAttrs extends ConvGradAttrs {
   filterShape: [number, number, number, number];
 }
 

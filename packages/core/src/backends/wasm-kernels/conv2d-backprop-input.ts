@@ -9,13 +9,9 @@
  * Layouts: dy [N, Ho, Wo, Co], filter [kh, kw, Ci, Co], dx [N, H, W, Ci] (NHWC, HWIO).
  */
 import { tf } from '../../tf.js';
-import { callStock, release, reshape, transpose, type TensorInfo, type WasmBackend } from './stock.js';
+import { callStock, release, reshape, transpose, type ConvGradAttrs, type TensorInfo, type WasmBackend } from './stock.js';
 
-interface BackpropInputAttrs {
-  strides: number | [number, number];
-  pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface BackpropInputAttrs extends ConvGradAttrs {
   inputShape: [number, number, number, number];
 }
 

@@ -57,3 +57,11 @@ export function reshape(backend: WasmBackend, x: TensorInfo, shape: number[]): T
 export function transpose(backend: WasmBackend, x: TensorInfo, perm: number[]): TensorInfo {
   return callStock('Transpose', backend, { x }, { perm });
 }
+
+/** Attributes shared by the 2D convolution gradient kernels (NHWC only on wasm). */
+export interface ConvGradAttrs {
+  strides: number | [number, number];
+  pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
