@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readVolume, writeVolume } from '@rwseg/core';
 import { errorText, parseJson, REPO_ROOT, runCli } from './helpers/cli.js';
+import { makeUserProject, writePluginPackage } from './helpers/user-project.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rwseg-cli-maps-'));
 const at = (name: string) => path.join(dir, name);
@@ -115,4 +116,30 @@ test('bad inputs exit 2 naming the file or the flag', async (t) => {
   const unknown = await runCli(['maps', 'check', '--labels', at('spec.png'), '--map', 'nope']);
   t.is(unknown.code, 2);
   t.regex(errorText(unknown), /unknown map 'nope'/);
+});
+
+test('a plugin author checks a new map from the CLI: a map that favours the true class is reported as violating P1', async (t) => {
+  const project = makeUserProject();
+  writePluginPackage(
+    path.join(project, 'inverted-map'),
+    'rwseg-plugin-inverted-map',
+    `import { definePlugin, defineMap, PLUGIN_API_VERSION, z } from '@rwseg/core';
+const inverted = defineMap({
+  name: 'inverted-indicator',
+  description: '1 on the true class, 0 elsewhere: the wrong way round',
+  options: z.object({}),
+  generate: ({ labels, numClasses }) => {
+    const out = new Float32Array(labels.length * numClasses);
+    for (let i = 0; i < labels.length; i++) out[i * numClasses + labels[i]] = 1;
+    return out;
+  },
+});
+export default definePlugin({ apiVersion: PLUGIN_API_VERSION, name: 'inverted-map', maps: [inverted] });
+`,
+  );
+  const result = await runCli(['maps', 'check', '--labels', at('spec.png'), '--map', 'inverted-indicator', '--plugin', './inverted-map', '--json'], { cwd: project });
+  t.is(result.code, 1, result.stderr);
+  const report = parseJson<{ pass: boolean; strictMinimum: boolean; violations: number }>(result);
+  t.false(report.strictMinimum);
+  t.is(report.violations, 30);
 });
