@@ -35,8 +35,8 @@ function regionWiseLoss(name: string, map: string, mapOptions: Record<string, un
     requiredMaps: [request],
     compute: (input) => {
       checkProbsAndTarget(owner, input);
-      const z = requiredMap(owner, input, request);
-      return tf.tidy(() => reduceClassTerms(owner, mapWeightedTerms(input.probs, z), options, 'mean'));
+      const map = requiredMap(owner, input, request);
+      return tf.tidy(() => reduceClassTerms(owner, mapWeightedTerms(input.probs, map), options, 'mean'));
     },
   };
 }
