@@ -42,6 +42,9 @@ test('library use: createRegistry, buildLoss({ loss: "rrw" }) and one compute ca
   const target = oneHot([SPEC.labels], SPEC.shape, SPEC.numClasses);
   const input = inputFor(registry, loss.requiredMaps, [SPEC.labels], SPEC.shape, SPEC.numClasses, tf.softmax(tf.zerosLike(target)));
   t.true(Math.abs(scalar(loss.compute(input)) - 0.15906376) < 1e-6);
+  // A registry without the map a named RW loss needs says so, without blaming an option the user never set.
+  const bare = await createRegistry({ builtins: false, plugins: [(await import('@rwseg/plugin-loss-region-wise' as string)).default] });
+  t.regex(t.throws(() => bare.createLoss('rrw'))!.message, /^loss 'rrw' \(plugin @rwseg\/plugin-loss-region-wise\): needs map 'rrw', which no loaded plugin provides: unknown map 'rrw'/);
   // A bare name is a configuration too.
   t.is(buildLoss(registry, 'dice').name, 'dice');
 });

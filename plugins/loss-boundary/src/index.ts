@@ -17,7 +17,7 @@ const boundary = defineLoss({
   }),
   create: (options, tools) => {
     const owner: LossOwner = { loss: 'boundary', plugin: PLUGIN };
-    const request = requestMapOption(owner, tools, options.map, {});
+    const request = requestMapOption(owner, tools, options.map, {}, 'map');
     return {
       name: 'boundary',
       requiredMaps: [request],

@@ -26,16 +26,17 @@ const PLUGIN = '@rwseg/plugin-loss-region-wise';
 
 const mapOptionsOption = z.record(z.string(), z.unknown()).default({}).describe("options of the map generator, validated by that map's schema");
 
-function regionWiseLoss(name: string, map: string, mapOptions: Record<string, unknown>, options: ClassReductionOptions, tools: LossFactoryTools): Loss {
+/** `mapOption` names the option that chose the map, when the user did (generic region-wise). */
+function regionWiseLoss(name: string, map: string, mapOptions: Record<string, unknown>, options: ClassReductionOptions, tools: LossFactoryTools, mapOption?: string): Loss {
   const owner = { loss: name, plugin: PLUGIN };
-  const request = requestMapOption(owner, tools, map, mapOptions);
+  const request = requestMapOption(owner, tools, map, mapOptions, mapOption);
   return {
     name,
     requiredMaps: [request],
     compute: (input) => {
       checkProbsAndTarget(owner, input);
-      const z = requiredMap(owner, input, request);
-      return tf.tidy(() => reduceClassTerms(owner, mapWeightedTerms(input.probs, z), options, 'mean'));
+      const map = requiredMap(owner, input, request);
+      return tf.tidy(() => reduceClassTerms(owner, mapWeightedTerms(input.probs, map), options, 'mean'));
     },
   };
 }
@@ -48,7 +49,7 @@ const generic = defineLoss({
     map: z.string().min(1).default('rrw').describe('name of a registered map generator'),
     mapOptions: mapOptionsOption,
   }),
-  create: (options, tools) => regionWiseLoss('region-wise', options.map, options.mapOptions, options, tools),
+  create: (options, tools) => regionWiseLoss('region-wise', options.map, options.mapOptions, options, tools, 'map'),
 });
 
 /** A region-wise loss bound to one map: the names users reach for first. */

@@ -8,16 +8,18 @@ import { tf } from '../tf.js';
 import { describeOwner, spatialMean, type LossOwner } from './vocabulary.js';
 
 /**
- * Asks the registry for a map, re-labelling its errors with the loss option that named the map (`map`) or
- * carried its options (`mapOptions`), so a user sees which line of their config to fix.
+ * Asks the registry for a map, re-labelling its errors with the loss option that named the map (`mapOption`,
+ * when the user chose it) or carried its options (`mapOptions`), so a user sees which line of their config to fix.
  */
-export function requestMapOption(owner: LossOwner, tools: LossFactoryTools, map: string, mapOptions: Record<string, unknown> | undefined, mapOption = 'map'): MapRequest {
+export function requestMapOption(owner: LossOwner, tools: LossFactoryTools, map: string, mapOptions: Record<string, unknown> | undefined, mapOption?: string): MapRequest {
   try {
     return tools.requestMap(map, mapOptions);
   } catch (error) {
     if (!isRwsegError(error)) throw error;
-    const option = error.code === 'UNKNOWN_NAME' ? mapOption : 'mapOptions';
-    throw new RwsegError(error.code, `${describeOwner(owner)}: option '${option}': ${error.message}`, { ...error.details, ...owner, option }, { cause: error });
+    const unknown = error.code === 'UNKNOWN_NAME';
+    const option = unknown ? mapOption : 'mapOptions';
+    const where = option === undefined ? `needs map '${map}', which no loaded plugin provides` : `option '${option}'`;
+    throw new RwsegError(error.code, `${describeOwner(owner)}: ${where}: ${error.message}`, { ...error.details, ...owner, option }, { cause: error });
   }
 }
 
