@@ -133,6 +133,14 @@ function describe(adapter: GpuAdapter, device: GpuDevice): WebGpuAdapterDescript
  * Throws RwsegError('BACKEND_ERROR') naming the cause and the fix when no acceptable adapter exists.
  */
 export async function initWebGpuBackend(options: WebGpuOptions = {}): Promise<WebGpuAdapterDescription> {
+  // Two callers racing (CLI and a plugin, say) must share one device, not create two.
+  pending ??= initOnce(options).finally(() => (pending = undefined));
+  return pending;
+}
+
+let pending: Promise<WebGpuAdapterDescription> | undefined;
+
+async function initOnce(options: WebGpuOptions): Promise<WebGpuAdapterDescription> {
   const logger = options.logger ?? silentLogger;
   if (state && !state.destroyed && tf.findBackend('webgpu')) {
     if (tf.getBackend() !== 'webgpu') await tf.setBackend('webgpu');
