@@ -10,13 +10,16 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const dir = process.argv[2] ?? path.join(tmpdir(), 'rwseg-edt-bench');
 const manifest = ensureMasks(dir);
 const run = (cmd, args) => JSON.parse(execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 20 }).trim().split('\n').pop());
-// Alternate the two so that load from other processes on a shared machine hits both alike.
-const scipy = run('python3', [path.join(here, 'edt-scipy.py'), dir]);
-const rwseg = run(process.execPath, [path.join(here, 'edt-rwseg.js'), dir]);
-
+// Case by case, scipy then rwseg, so that load from other processes on a shared machine hits both alike.
+const scipy = {};
+const rwseg = {};
+for (const entry of manifest) {
+  Object.assign(scipy, run('python3', [path.join(here, 'edt-scipy.py'), dir, entry.name]));
+  Object.assign(rwseg, run(process.execPath, [path.join(here, 'edt-rwseg.js'), dir, entry.name]));
+}
 const ms = (s) => `${(s * 1000).toFixed(1)} ms`;
-console.log(`masks in ${dir}; rwseg pool: ${rwseg.workers} workers, per-mask time of a batch of ${rwseg.workers * 2}`);
-console.log('| case | spacing | foreground | scipy | rwseg 1 thread | speed-up | rwseg pool (per mask) | speed-up |');
+console.log(`masks in ${dir}; single thread: median CPU time of the process (scipy: time.process_time); pool: ${rwseg.workers} workers, wall time per mask of a batch of ${rwseg.workers * 2}, against scipy's CPU time`);
+console.log('| case | spacing | foreground | scipy (CPU) | rwseg 1 thread (CPU) | speed-up | rwseg pool (wall per mask) | speed-up |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const entry of manifest) {
   for (const kind of ['isotropic', 'anisotropic']) {

@@ -20,7 +20,7 @@ def hd95():
 
 times = []
 for _ in range(3):
-    t = time.perf_counter()
+    t = time.process_time()  # CPU time: the machine is shared, wall time would measure the neighbours
     value = hd95()
-    times.append(time.perf_counter() - t)
+    times.append(time.process_time() - t)
 print(json.dumps({'hd95': float(value), 'seconds': float(np.median(times))}))

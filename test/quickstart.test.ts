@@ -18,9 +18,10 @@ test('the quickstart pipeline trains rrw + Dice to a foreground Dice clearly abo
   const json = parseJson(result);
   const run = json.runs[0];
   t.is(run.epochsRun, 6);
+  t.deepEqual(json.onnx, [path.join(out, 'model.onnx')]);
   for (const c of run.validation.classes) t.true(c.dice.mean > 0.6, `class ${c.classIndex} Dice ${c.dice.mean}`);
   t.regex(result.stderr, /epoch 6\/6 loss -?\d\.\d{4} lr .* it\/s val Dice 1:\d\.\d{3} 2:\d\.\d{3}/);
-  for (const f of ['config.json', 'history.jsonl', 'summary.json', 'model/model.json', 'plots/loss.svg', 'plots/validation-dice.svg', 'plots/overlays/val-000.png']) t.true(existsSync(path.join(out, f)), f);
+  for (const f of ['config.json', 'history.jsonl', 'summary.json', 'model/model.json', 'plots/loss.svg', 'plots/validation-dice.svg', 'plots/overlays/val-000.png', 'model.onnx']) t.true(existsSync(path.join(out, f)), f);
 
   // The saved model evaluates to the best validation Dice the run reported.
   const evaluated = await runCli(['evaluate', '--model', path.join(out, 'model'), '--data', 'pipelines/quickstart.yaml', '--set', 'dataset.validation=4', '--backend', 'wasm', '--json']);

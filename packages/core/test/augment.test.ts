@@ -104,6 +104,14 @@ test('augment: z-score and percentile normalisation per channel', (t) => {
   const p = Float32Array.from(data);
   normalizeChannels(p, 2, { normalization: 'percentile', percentiles: [0, 98] });
   t.is(channel(p, 1)[99], channel(p, 1)[0], 'the outlier is clipped to the 98th percentile (5)');
+  // Unsorted input: 1e6, then 99..0 descending. numpy.percentile gives 2 and 97 for the 2nd and 97th percentiles
+  // of these 101 values, so the channel is clipped to [2, 97] before the z-score.
+  const shuffled = Float32Array.from([1e6, ...Array.from({ length: 100 }, (_, i) => 99 - i)]);
+  const expected = Array.from(shuffled, (v) => Math.min(97, Math.max(2, v)));
+  const mean = expected.reduce((a, b) => a + b, 0) / expected.length;
+  const sd = Math.sqrt(expected.reduce((a, b) => a + (b - mean) ** 2, 0) / expected.length);
+  normalizeChannels(shuffled, 1, { normalization: 'percentile', percentiles: [2, 97] });
+  shuffled.forEach((v, i) => t.true(Math.abs(v - (expected[i]! - mean) / sd) < 1e-5, `value ${i}`));
 });
 
 test('augment: resampling images linearly and labels by nearest neighbour', (t) => {

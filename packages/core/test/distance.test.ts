@@ -4,6 +4,7 @@ import {
   classDistances,
   EdtScratch,
   euclideanDistanceTransform,
+  euclideanDistanceTransformAt,
   isRwsegError,
   MapWorkerPool,
   signedDistanceTransform,
@@ -238,4 +239,21 @@ test('the worker pool computes distance transforms in parallel threads, transfer
     await pool.close();
   }
   await t.throwsAsync(pool.distanceTransform([0], [1], [1]), { message: /closed/ });
+});
+
+test('euclideanDistanceTransformAt is exact at the query voxels and skips lines without one', (t) => {
+  const rand = random(29);
+  for (let trial = 0; trial < 20; trial++) {
+    const { shape, spacing, mask } = randomCase(rand, 2 + (trial % 2), 9);
+    const query = Uint8Array.from(mask, () => (rand() < 0.2 ? 1 : 0));
+    const full = euclideanDistanceTransform(mask, shape, spacing);
+    const at = euclideanDistanceTransformAt(mask, shape, spacing, query);
+    const n = shape[shape.length - 1]!;
+    for (let i = 0; i < mask.length; i++) {
+      const line = Math.floor(i / n) * n;
+      const lineHasQuery = query.subarray(line, line + n).some((v) => v !== 0);
+      if (query[i]) t.is(at[i], full[i], `trial ${trial} voxel ${i}`);
+      else if (!lineHasQuery && shape.length > 1 && n > 1) t.true(Number.isNaN(at[i]), `trial ${trial} voxel ${i} should be skipped`);
+    }
+  }
 });

@@ -102,3 +102,22 @@ test('a constant map is all ties, and a map of the wrong size is an error naming
   const bad = t.throws(() => checkMapPrinciples(registry.createMapGenerator('rrw'), { ...SPEC, numClasses: 2 }));
   t.regex(bad!.message, /principle check of map 'rrw': label 2 at voxel 23/);
 });
+
+test('mapFigurePng draws the labels and each map on a diverging scale with its colour bar', async (t) => {
+  const { mapFigurePng } = await import('../src/index.js');
+  const { PNG } = await import('pngjs');
+  const rrw = registry.createMapGenerator('rrw').generate(SPEC);
+  const figure = mapFigurePng(SPEC.labels, SPEC.shape, 3, 1, [{ name: 'rrw', map: rrw }]);
+  t.deepEqual(figure.panels, [{ name: 'rrw', limit: 1, min: -1, max: 1 }]);
+  const png = PNG.sync.read(figure.png);
+  t.is(png.width, figure.width);
+  // 5x6 labels are drawn at 26x per voxel (at least 128 px on the short side), panels 8 px apart.
+  const scale = 26;
+  const pixel = (x: number, y: number) => [...png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3)];
+  const centre = (panel: number, row: number, col: number) => pixel(8 + panel * (6 * scale + 8) + col * scale + 13, 8 + row * scale + 13);
+  t.deepEqual(centre(0, 0, 0), [0, 0, 0]); // class 0: black
+  t.deepEqual(centre(0, 2, 2), [255, 215, 0]); // class 1
+  t.deepEqual(centre(1, 2, 2), [0, 0, 255]); // rrw = -1 at the centre of class 1: full blue
+  t.deepEqual(centre(1, 1, 1), [128, 128, 255]); // -0.5 on its ring
+  t.deepEqual(centre(1, 0, 0), [255, 0, 0]); // +1 outside
+});

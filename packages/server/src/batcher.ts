@@ -45,6 +45,7 @@ interface Pending {
   fetches: readonly string[];
   rows: number;
   key: string;
+  arrived: number;
   resolve: (out: TensorMap) => void;
   reject: (error: unknown) => void;
 }
@@ -86,7 +87,7 @@ function sliceRows(tensor: HostTensor, start: number, rows: number): HostTensor 
 export class DynamicBatcher {
   private queue: Pending[] = [];
   private running = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -106,7 +107,7 @@ export class DynamicBatcher {
   submit(feeds: TensorMap, fetches: readonly string[], timeoutMs?: number): Promise<TensorMap> {
     if (this.queue.length >= this.options.maxQueue) return Promise.reject(new QueueFullError(this.queue.length));
     return new Promise<TensorMap>((resolve, reject) => {
-      const pending: Pending = { feeds, fetches, rows: batchRows(feeds), key: mergeKey(feeds, fetches), resolve, reject };
+      const pending: Pending = { feeds, fetches, rows: batchRows(feeds), key: mergeKey(feeds, fetches), arrived: performance.now(), resolve, reject };
       if (timeoutMs !== undefined && timeoutMs > 0) {
         const timer = setTimeout(() => {
           // A waiting request is withdrawn; one already in session.run cannot be stopped, so its caller is
@@ -142,14 +143,16 @@ export class DynamicBatcher {
   }
 
   private schedule(): void {
-    if (this.running > 0 || this.queue.length === 0) return;
+    if (this.running > 0 || this.queue.length === 0 || this.timer) return;
     const rows = this.queue.reduce((n, p) => n + p.rows, 0);
-    if (!this.options.batchable || rows >= this.options.maxBatchSize || this.options.maxQueueDelayMs <= 0) {
-      // Even with no delay, wait for the current tick so requests parsed together can merge.
-      if (!this.timer) this.timer = setTimeout(() => this.dispatch(), 0);
-      return;
+    // The delay counts from the oldest waiting request, so requests that already waited out a run go at once.
+    const wait = this.options.batchable && rows < this.options.maxBatchSize ? this.queue[0].arrived + this.options.maxQueueDelayMs - performance.now() : 0;
+    if (wait <= 0) {
+      // Even with no delay, let the current I/O phase finish so requests parsed together can merge.
+      this.timer = setImmediate(() => this.dispatch());
+    } else {
+      this.timer = setTimeout(() => this.dispatch(), wait);
     }
-    if (!this.timer) this.timer = setTimeout(() => this.dispatch(), this.options.maxQueueDelayMs);
   }
 
   private takeBatch(): Pending[] {

@@ -2,14 +2,18 @@
  * rwseg's metadata beside an exported model (`<repo>/<name>/rwseg.json`): what the segment route needs to
  * turn an image into the model's input (normalisation, patch size) and its output back into labels.
  */
-import { RwsegError } from '@rwseg/core';
+import { normalizeChannels, RwsegError } from '@rwseg/core';
 
+/**
+ * How an image is normalised before inference. Without fixed statistics, zscore and percentile are computed per
+ * image and channel by @rwseg/core's `normalizeChannels`, the function training uses, so serving sees what
+ * training saw.
+ */
 export type Normalisation =
   | { kind: 'none' }
-  | { kind: 'zscore' }
-  | { kind: 'minmax' }
-  | { kind: 'fixed'; mean: number; std: number }
-  | { kind: 'clip-zscore'; min: number; max: number; mean?: number; std?: number };
+  | { kind: 'zscore'; mean?: number; std?: number }
+  | { kind: 'percentile'; percentiles?: [number, number] }
+  | { kind: 'minmax'; min?: number; max?: number };
 
 export interface RwsegModelMetadata {
   classes: string[];
@@ -36,26 +40,46 @@ function numberList(value: unknown, field: string, file: string): number[] | und
 function parseNormalisation(value: unknown, file: string): Normalisation {
   if (value === undefined || value === null) return { kind: 'none' };
   const spec = (typeof value === 'string' ? { kind: value } : value) as Record<string, unknown>;
-  const num = (key: string) => {
+  // The exporter writes { method, ... }; { kind, ... } is accepted too.
+  const kind = spec.method ?? spec.kind;
+  const optional = (key: string) => {
     const v = spec[key];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new RwsegError('INVALID_CONFIG', `${file}: normalisation '${String(spec.kind)}' needs a finite number '${key}'`, { file });
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new RwsegError('INVALID_CONFIG', `${file}: normalisation '${String(kind)}' field '${key}' must be a finite number`, { file });
     return v;
   };
-  switch (spec.kind) {
+  const pair = (a: string, b: string, check: (x: number, y: number) => boolean, what: string) => {
+    const x = optional(a);
+    const y = optional(b);
+    if ((x === undefined) !== (y === undefined)) throw new RwsegError('INVALID_CONFIG', `${file}: normalisation '${String(kind)}' needs both '${a}' and '${b}' or neither`, { file });
+    if (x !== undefined && !check(x, y!)) throw new RwsegError('INVALID_CONFIG', `${file}: normalisation '${String(kind)}' needs ${what}`, { file });
+    return x === undefined ? {} : { [a]: x, [b]: y };
+  };
+  switch (kind) {
     case 'none':
+      return { kind: 'none' };
     case 'zscore':
+      return { kind: 'zscore', ...pair('mean', 'std', (_m, s) => s > 0, 'std > 0') };
     case 'minmax':
-      return { kind: spec.kind };
-    case 'fixed': {
-      const std = num('std');
-      if (std <= 0) throw new RwsegError('INVALID_CONFIG', `${file}: normalisation 'fixed' needs std > 0`, { file });
-      return { kind: 'fixed', mean: num('mean'), std };
+      return { kind: 'minmax', ...pair('min', 'max', (lo, hi) => hi > lo, 'max > min') };
+    case 'percentile': {
+      const p = spec.percentiles;
+      if (p === undefined || p === null) return { kind: 'percentile' };
+      if (!Array.isArray(p) || p.length !== 2 || !p.every((v) => typeof v === 'number' && v >= 0 && v <= 100) || p[0] >= p[1]) {
+        throw new RwsegError('INVALID_CONFIG', `${file}: normalisation 'percentile' needs percentiles [low, high] within 0..100`, { file });
+      }
+      return { kind: 'percentile', percentiles: [p[0], p[1]] };
     }
-    case 'clip-zscore':
-      return { kind: 'clip-zscore', min: num('min'), max: num('max'), ...(spec.mean !== undefined ? { mean: num('mean'), std: num('std') } : {}) };
     default:
-      throw new RwsegError('INVALID_CONFIG', `${file}: unknown normalisation kind '${String(spec.kind)}' (none, zscore, minmax, fixed, clip-zscore)`, { file });
+      throw new RwsegError('INVALID_CONFIG', `${file}: unknown normalisation '${String(kind)}' (none, zscore, percentile, minmax)`, { file });
   }
+}
+
+/** The exporter's `model.inputs[0].name` / `model.outputs[0].name`, when present. */
+function tensorName(model: unknown, key: 'inputs' | 'outputs'): string | undefined {
+  const list = (model as Record<string, unknown> | undefined)?.[key];
+  const name = Array.isArray(list) ? (list[0] as { name?: unknown } | undefined)?.name : undefined;
+  return typeof name === 'string' ? name : undefined;
 }
 
 /** Validates a parsed rwseg.json; `file` names it in errors. Accepts British and American spellings. */
@@ -66,6 +90,12 @@ export function parseModelMetadata(json: unknown, file: string): RwsegModelMetad
   const rawClasses = raw.classes ?? raw.classNames ?? raw.numClasses;
   if (typeof rawClasses === 'number' && Number.isInteger(rawClasses) && rawClasses > 0) classes = Array.from({ length: rawClasses }, (_, i) => `class${i}`);
   else if (Array.isArray(rawClasses) && rawClasses.every((c) => typeof c === 'string')) classes = rawClasses as string[];
+  else if (Array.isArray(rawClasses) && rawClasses.every((c) => typeof c?.name === 'string' && Number.isInteger(c?.index))) {
+    // The exporter's form: [{ index, name }], output channel `index` is class `name`.
+    classes = [];
+    for (const c of rawClasses as { index: number; name: string }[]) classes[c.index] = c.name;
+    classes = Array.from(classes, (name, i) => name ?? `class${i}`);
+  }
   else if (rawClasses === undefined) classes = [];
   else throw new RwsegError('INVALID_CONFIG', `${file}: 'classes' must be a list of names or a count`, { file });
   return {
@@ -75,56 +105,44 @@ export function parseModelMetadata(json: unknown, file: string): RwsegModelMetad
     patchSize: numberList(raw.patchSize ?? raw.patch_size, 'patchSize', file),
     rwsegVersion: typeof raw.rwsegVersion === 'string' ? raw.rwsegVersion : undefined,
     loss: raw.loss,
-    input: typeof raw.input === 'string' ? raw.input : undefined,
-    output: typeof raw.output === 'string' ? raw.output : undefined,
+    input: typeof raw.input === 'string' ? raw.input : tensorName(raw.model, 'inputs'),
+    output: typeof raw.output === 'string' ? raw.output : tensorName(raw.model, 'outputs'),
     raw,
   };
 }
 
-/** Applies the model's normalisation to one image's voxels (all channels together), returning a new array. */
-export function normalise(data: ArrayLike<number>, spec: Normalisation): Float32Array {
+/** Applies the model's normalisation to a channels-last image ([..., C] row-major), returning a new array. */
+export function normalise(data: ArrayLike<number>, channels: number, spec: Normalisation): Float32Array {
   const out = Float32Array.from(data);
-  const n = out.length;
-  const affine = (shift: number, scale: number) => {
-    for (let i = 0; i < n; i++) out[i] = (out[i] - shift) / scale;
-  };
-  const meanStd = () => {
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += out[i];
-    const mean = n ? sum / n : 0;
-    let sq = 0;
-    for (let i = 0; i < n; i++) sq += (out[i] - mean) ** 2;
-    const std = n ? Math.sqrt(sq / n) : 0;
-    // A constant image has no spread: centre it and leave the scale alone instead of dividing by zero.
-    return [mean, std > 1e-8 ? std : 1];
-  };
   switch (spec.kind) {
     case 'none':
-      break;
-    case 'zscore': {
-      const [mean, std] = meanStd();
-      affine(mean, std);
-      break;
-    }
+      return out;
+    case 'zscore':
+      if (spec.mean !== undefined && spec.std !== undefined) return affine(out, spec.mean, spec.std);
+      normalizeChannels(out, channels, { normalization: 'zscore' });
+      return out;
+    case 'percentile':
+      normalizeChannels(out, channels, { normalization: 'percentile', percentiles: spec.percentiles });
+      return out;
     case 'minmax': {
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (let i = 0; i < n; i++) {
-        if (out[i] < lo) lo = out[i];
-        if (out[i] > hi) hi = out[i];
+      if (spec.min !== undefined && spec.max !== undefined) return affine(out, spec.min, spec.max - spec.min);
+      for (let c = 0; c < channels; c++) {
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (let i = c; i < out.length; i += channels) {
+          lo = Math.min(lo, out[i]);
+          hi = Math.max(hi, out[i]);
+        }
+        // A constant channel has no range: it maps to zeros, as normalizeChannels does for zscore.
+        const scale = hi > lo ? 1 / (hi - lo) : 0;
+        for (let i = c; i < out.length; i += channels) out[i] = (out[i] - lo) * scale;
       }
-      affine(n ? lo : 0, hi > lo ? hi - lo : 1);
-      break;
-    }
-    case 'fixed':
-      affine(spec.mean, spec.std);
-      break;
-    case 'clip-zscore': {
-      for (let i = 0; i < n; i++) out[i] = Math.min(spec.max, Math.max(spec.min, out[i]));
-      const [mean, std] = spec.mean !== undefined && spec.std !== undefined ? [spec.mean, spec.std] : meanStd();
-      affine(mean, std);
-      break;
+      return out;
     }
   }
-  return out;
+}
+
+function affine(data: Float32Array, shift: number, scale: number): Float32Array {
+  for (let i = 0; i < data.length; i++) data[i] = (data[i] - shift) / scale;
+  return data;
 }

@@ -40,7 +40,7 @@ export async function segmentVolume(mv: ModelVersion, volume: Volume, options: S
   if (modelChannels > 0 && modelChannels !== channels) throw badRequest(`the image has ${channels} channel(s); model '${mv.label}' expects ${modelChannels}`);
   if (spatial.length < r) throw badRequest(`the image has ${spatial.length} spatial axes; model '${mv.label}' needs ${r}`);
   if (voxelCount(spatial) === 0) throw badRequest('the image is empty');
-  const data = normalise(volume.data, mv.model.metadata.normalisation);
+  const data = normalise(volume.data, channels, mv.model.metadata.normalisation);
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) throw badRequest(`the image holds a non-finite value at voxel ${Math.floor(i / channels)}`);
   const window = spatial.slice(spatial.length - r);
   const patch = patchFor(mv, input.shape, window);

@@ -28,7 +28,7 @@ export interface ServerOptions {
   eager?: boolean;
   /** Rows merged into one session.run at most (capped by config.pbtxt's max_batch_size). */
   maxBatchSize?: number;
-  /** How long the first queued request waits for others to merge with. */
+  /** How long the oldest queued request waits for others to merge with (default 0: merge only what is queued). */
   maxQueueDelayMs?: number;
   /** Requests waiting per model before new ones get 503 + Retry-After. */
   maxQueue?: number;
@@ -42,6 +42,13 @@ export interface ServerOptions {
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   logStream?: NodeJS.WritableStream;
   segment?: SegmentOptions;
+  /** onnxruntime intra-op threads per session (0: onnxruntime's choice, one per core). */
+  threads?: number;
+  /**
+   * Let onnxruntime's idle worker threads spin-wait for the next run (its default). Off by default here: spinning
+   * threads take the cores the HTTP event loop and the clients need, which costs more than the wake-up saves.
+   */
+  spinning?: boolean;
   /** Node's default process metrics at /metrics (on by default). */
   defaultMetrics?: boolean;
 }
@@ -86,7 +93,7 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     strictProvider: options.strictProvider ?? false,
     eager: options.eager ?? false,
     maxBatchSize: options.maxBatchSize ?? 8,
-    maxQueueDelayMs: options.maxQueueDelayMs ?? 2,
+    maxQueueDelayMs: options.maxQueueDelayMs ?? 0,
     maxQueue: options.maxQueue ?? 256,
     log,
     onBatch: (model, requests, rows) => {
@@ -94,6 +101,10 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
       metrics.batchSize.observe({ model }, rows);
     },
     onQueueDepth: (model, depth) => metrics.queueDepth.set({ model }, depth),
+    sessionOptions: {
+      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+      extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } },
+    },
   });
   await store.init();
   const tokens = options.tokens && options.tokens.length > 0 ? new TokenChecker(options.tokens) : undefined;

@@ -28,11 +28,13 @@ export default class Serve extends RwsegCommand {
     provider: Flags.string({ default: DEFAULT_PROVIDERS.join(','), description: 'execution providers in the order to try, comma-separated' }),
     'strict-provider': Flags.boolean({ default: false, description: 'fail when a provider cannot load a model instead of trying the next' }),
     'max-batch-size': Flags.integer({ default: 8, min: 1, description: 'rows merged into one onnxruntime run' }),
-    'max-queue-delay-ms': Flags.integer({ default: 2, min: 0, description: 'how long a request waits for others to batch with' }),
+    'max-queue-delay-ms': Flags.integer({ default: 0, min: 0, description: 'how long the oldest queued request waits for others to batch with (0: merge only what is already queued)' }),
     'max-queue': Flags.integer({ default: 256, min: 1, description: 'waiting requests per model before 503 + Retry-After' }),
     'body-limit': Flags.string({ default: '64m', description: 'largest request body (413 beyond it), e.g. 64m' }),
     'timeout-ms': Flags.integer({ default: 30_000, min: 0, description: 'per-request time limit, queueing included (0: none)' }),
     'token-file': Flags.string({ description: 'file with bearer tokens, one per line (or set RWSEG_TOKEN)' }),
+    threads: Flags.integer({ default: 0, min: 0, description: 'onnxruntime intra-op threads per model (0: one per core)' }),
+    spinning: Flags.boolean({ default: false, description: "let onnxruntime's idle threads spin-wait (faster alone, slower beside the HTTP work)" }),
     eager: Flags.boolean({ default: false, description: 'load every model at start instead of on first use' }),
   };
 
@@ -46,6 +48,8 @@ export default class Serve extends RwsegCommand {
       providers: parseProviderList(flags.provider),
       strictProvider: flags['strict-provider'],
       eager: flags.eager,
+      threads: flags.threads,
+      spinning: flags.spinning,
       maxBatchSize: flags['max-batch-size'],
       maxQueueDelayMs: flags['max-queue-delay-ms'],
       maxQueue: flags['max-queue'],

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BACKEND_CHOICES, createProgressWriter, loadPipeline, RwsegError, runPipelineConfig } from '@rwseg/core';
 import { RwsegCommand } from '../base-command.js';
-import { describeResult, summariseResult } from './pipeline/run.js';
+import { describeResult, exportRuns, summariseResult } from './pipeline/run.js';
 
 export default class Train extends RwsegCommand {
   static override summary = 'Train a U-Net: the data, model and schedule of a pipeline file, with flags for the usual knobs.';
@@ -52,7 +52,8 @@ export default class Train extends RwsegCommand {
       logger: this.logger,
       onEvent: (_run, event) => progress(event),
     });
+    const onnx = await exportRuns(config, result, this.logger);
     if (!this.jsonEnabled()) this.log(describeResult(result));
-    return summariseResult(result).runs[0];
+    return { ...summariseResult(result).runs[0], onnx: onnx[0] };
   }
 }

@@ -4,9 +4,9 @@
  * Layouts: images channels-last [...spatial, C], labels [...spatial], row-major, last axis fastest.
  */
 import { RwsegError } from '../errors.js';
+import { percentileOfSorted } from '../metrics/percentile.js';
 import { voxelCount } from '../volume.js';
 import type { Case } from './dataset.js';
-import { percentileOfSorted } from '../metrics/percentile.js';
 
 export type Normalization = 'zscore' | 'percentile' | 'none';
 
@@ -33,7 +33,7 @@ export function normalizeChannels(data: Float32Array, channels: number, options:
     let lo = -Infinity;
     let hi = Infinity;
     if (mode === 'percentile') {
-      const sorted = Float64Array.from(values);
+      const sorted = Float64Array.from(values).sort();
       const [pl, ph] = options.percentiles ?? [0.5, 99.5];
       lo = percentileOfSorted(sorted, pl);
       hi = percentileOfSorted(sorted, ph);

@@ -7,8 +7,9 @@
  *   class always touches the class (step from it towards the query along any axis where they differ and you
  *   land on a nearer voxel unless that one is of the class), so it lies in that box;
  * - when only two classes are present, inside[a] == outside[b] and inside[b] == outside[a].
- * Measured (bench/edt-classes.js) this gains 1.1-1.3x, not K-fold: the costly transforms are those with few
- * zeros (the background's inside, every outside), and those cannot be shared between classes exactly.
+ * Measured (bench/edt-classes.js, docs/BENCHMARKS.md) this gains little, 0.8-1.6x on a noisy machine, not K-fold:
+ * the costly transforms are those with few zeros (the background's inside, every outside), and those cannot be
+ * shared between classes exactly.
  */
 import { euclideanDistanceTransform, EdtScratch } from './edt.js';
 import { checkLabelMap, classBoundingBoxes, type Box } from './grid.js';

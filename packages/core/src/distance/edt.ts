@@ -64,7 +64,22 @@ export function euclideanDistanceTransform(mask: ArrayLike<number>, shape: reado
   return transform(mask, shape, spacing, options, true);
 }
 
-function transform(mask: ArrayLike<number>, shape: readonly number[], spacing: readonly number[], options: EdtOptions, root: boolean): Float64Array {
+/**
+ * Euclidean distances needed only at the voxels where `query` is nonzero (e.g. surface voxels for surface
+ * distances): contiguous lines with no query voxel skip the last pass and hold NaN. Exact at every query voxel.
+ */
+export function euclideanDistanceTransformAt(
+  mask: ArrayLike<number>,
+  shape: readonly number[],
+  spacing: readonly number[],
+  query: Uint8Array,
+  options: EdtOptions = {},
+): Float64Array {
+  if (query.length !== mask.length) throw new RangeError(`distance transform: query has ${query.length} entries, mask ${mask.length}`);
+  return transform(mask, shape, spacing, options, true, query);
+}
+
+function transform(mask: ArrayLike<number>, shape: readonly number[], spacing: readonly number[], options: EdtOptions, root: boolean, query?: Uint8Array): Float64Array {
   const count = checkGrid('distance transform', mask.length, shape, spacing);
   const out = options.out ?? new Float64Array(count);
   if (out.length !== count) throw new RangeError(`distance transform: out has ${out.length} entries, expected ${count}`);
@@ -74,7 +89,7 @@ function transform(mask: ArrayLike<number>, shape: readonly number[], spacing: r
   // The square root is taken inside that last pass, saving a sweep over the whole array.
   scanFirstAxis(mask, out, shape[0]!, count / shape[0]!, spacing[0]!);
   const last = shape.length - 1;
-  for (let axis = 1; axis <= last; axis++) envelopeAlongAxis(out, shape, axis, spacing[axis]!, scratch, root && axis === last);
+  for (let axis = 1; axis <= last; axis++) envelopeAlongAxis(out, shape, axis, spacing[axis]!, scratch, root && axis === last, axis === last ? query : undefined);
   if (root && last === 0) for (let i = 0; i < count; i++) out[i] = Math.sqrt(out[i]!);
   return out;
 }
@@ -116,7 +131,7 @@ function scanFirstAxis(mask: ArrayLike<number>, out: Float64Array, n: number, in
  * [outer, n, inner]; lines are the columns of each n x inner slab, gathered BLOCK_COLUMNS at a time so that
  * reads and writes run along contiguous rows. Contiguous lines (inner = 1) are transformed in place.
  */
-function envelopeAlongAxis(data: Float64Array, shape: readonly number[], axis: number, spacing: number, scratch: EdtScratch, root: boolean): void {
+function envelopeAlongAxis(data: Float64Array, shape: readonly number[], axis: number, spacing: number, scratch: EdtScratch, root: boolean, query?: Uint8Array): void {
   const n = shape[axis]!;
   if (n === 1) {
     if (root) for (let i = 0; i < data.length; i++) data[i] = Math.sqrt(data[i]!);
@@ -127,7 +142,11 @@ function envelopeAlongAxis(data: Float64Array, shape: readonly number[], axis: n
   const outer = data.length / (n * inner);
   if (inner === 1) {
     scratch.ensure(n, 1);
-    for (let o = 0; o < outer; o++) lowerEnvelope(data, data, o * n, n, spacing, scratch, root);
+    for (let o = 0; o < outer; o++) {
+      const start = o * n;
+      if (query && !anyNonzero(query, start, start + n)) data.fill(Number.NaN, start, start + n);
+      else lowerEnvelope(data, data, start, n, spacing, scratch, root);
+    }
     return;
   }
   const width = Math.min(BLOCK_COLUMNS, inner);
@@ -206,4 +225,9 @@ function lowerEnvelope(f: Float64Array, out: Float64Array, offset: number, n: nu
     const squared = d * d + value[j]!;
     out[offset + q] = root ? Math.sqrt(squared) : squared;
   }
+}
+
+function anyNonzero(values: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (values[i] !== 0) return true;
+  return false;
 }

@@ -12,7 +12,7 @@
  * surface extraction per mask and one distance transform per direction serve all four distance metrics.
  */
 import { checkLabelMap, classBoundingBoxes, type Box } from '../distance/grid.js';
-import { EdtScratch, euclideanDistanceTransform } from '../distance/edt.js';
+import { EdtScratch, euclideanDistanceTransformAt } from '../distance/edt.js';
 import { RwsegError } from '../errors.js';
 import type { ClassMetrics, MetricsOptions } from '../metrics-api.js';
 import { nanMean, percentile } from './percentile.js';
@@ -117,7 +117,8 @@ function cropMasks(pred: ArrayLike<number>, ref: ArrayLike<number>, shape: reado
 function directedDistances(from: Uint8Array, to: Uint8Array, shape: readonly number[], spacing: readonly number[], scratch: EdtScratch): Float64Array {
   const notTo = new Uint8Array(to.length);
   for (let i = 0; i < to.length; i++) notTo[i] = 1 - to[i]!;
-  const distance = euclideanDistanceTransform(notTo, shape, spacing, { scratch });
+  // Only the distances at `from`'s voxels are read, so lines without one skip the last pass.
+  const distance = euclideanDistanceTransformAt(notTo, shape, spacing, from, { scratch });
   let n = 0;
   for (let i = 0; i < from.length; i++) n += from[i]!;
   const out = new Float64Array(n);

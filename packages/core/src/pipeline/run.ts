@@ -121,7 +121,6 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
     model.dispose();
     runs.push({ name, lossName: p.lossName, seed: p.seed, outDir: p.dir, result });
   }
-  if (config.export.onnx) logger.warn('export.onnx: the ONNX converter is not part of this build yet; the TF.js model is in <run>/model');
 
   const comparison = config.sweep ? compareLosses(runs) : undefined;
   if (comparison) writeComparison(outDir, comparison);

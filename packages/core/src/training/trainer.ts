@@ -168,12 +168,13 @@ export async function train(options: TrainingOptions): Promise<TrainingResult> {
     const improved = validation !== undefined && Number.isFinite(validation.meanDice) && (!best || validation.meanDice > best.dice);
     if (improved) best = { epoch, dice: validation!.meanDice };
 
+    // The history line goes first: killed before the checkpoint lands, the run resumes from the previous one
+    // and drops this line as an epoch being redone; the other order would leave a hole in the history.
+    appendFileSync(historyFile, JSON.stringify(entry) + '\n');
     const content = await checkpointContent(epoch + 1, model, optimizer, { best, lr });
     writeCheckpoint(path.join(checkpointDir, checkpointName(epoch + 1)), content);
     if (improved) writeCheckpoint(path.join(checkpointDir, 'best.ckpt'), content);
     for (const old of listCheckpoints(checkpointDir).slice(2)) rmSync(old, { force: true });
-    // The history line goes after the checkpoint: a line always has its checkpoint on disk.
-    appendFileSync(historyFile, JSON.stringify(entry) + '\n');
     writePlots(plotDir, history);
     options.onEvent?.({ type: 'epoch', entry });
   }

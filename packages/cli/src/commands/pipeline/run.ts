@@ -1,5 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { BACKEND_CHOICES, createProgressWriter, runPipeline, type PipelineResult } from '@rwseg/core';
+import path from 'node:path';
+import { BACKEND_CHOICES, createProgressWriter, loadModelDir, loadPipeline, runPipelineConfig, writeFileAtomic, type Logger, type PipelineConfig, type PipelineResult } from '@rwseg/core';
+import { convertLayersModel } from '@rwseg/tfjs-to-onnx';
 import { RwsegCommand } from '../../base-command.js';
 
 export default class PipelineRun extends RwsegCommand {
@@ -23,8 +25,9 @@ export default class PipelineRun extends RwsegCommand {
     const { args, flags } = await this.parse(PipelineRun);
     const registry = await this.loadRegistry(flags.plugin);
     const writers = new Map<string, ReturnType<typeof createProgressWriter>>();
-    const result = await runPipeline(args.file, {
-      set: flags.set ?? [],
+    const config = loadPipeline(args.file, flags.set ?? []);
+    const result = await runPipelineConfig(config, {
+      configFile: args.file,
       out: flags.out,
       backend: flags.backend as never,
       resume: flags.resume,
@@ -35,9 +38,26 @@ export default class PipelineRun extends RwsegCommand {
         writers.get(run)!(event);
       },
     });
+    const onnx = await exportRuns(config, result, this.logger);
     if (!this.jsonEnabled()) this.log(describeResult(result));
-    return summariseResult(result);
+    return { ...summariseResult(result), onnx };
   }
+}
+
+/** With `export.onnx: true`, converts each run's model to <run>/model.onnx (TF.js layout kept: NHWC in and out). */
+export async function exportRuns(config: PipelineConfig, result: PipelineResult, logger: Logger): Promise<string[]> {
+  if (!config.export.onnx) return [];
+  const files: string[] = [];
+  for (const run of result.runs) {
+    const { model } = await loadModelDir(path.join(run.outDir, 'model'));
+    const converted = await convertLayersModel(model, { metadataProps: { producer: 'rwseg', loss: run.lossName, seed: String(run.seed) } });
+    const file = path.join(run.outDir, 'model.onnx');
+    writeFileAtomic(file, converted.bytes);
+    logger.info(`exported ${file} (opset ${converted.opset})`);
+    model.dispose();
+    files.push(file);
+  }
+  return files;
 }
 
 /** The JSON-able part of a pipeline result: per run, the best and final validation and the stability figure. */

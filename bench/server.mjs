@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// Load test of `rwseg serve` on loopback with autocannon, against onnxruntime-node called in-process on the same
+// model and input (the anchor), at concurrency 1, 8 and 64. Build first (`npx tsc -b`).
+//   node bench/server.mjs [--duration 5] [--size 64] [--models seg2d,unet] [--max-queue-delay-ms 0] [--spinning]
+// Models: affine, a tiny JSON request (4 floats: the HTTP path and codec alone); seg2d, the test fixture (a 1x1
+// conv + softmax on one 64x64 image: 16 KB in, 48 KB out, almost no compute); unet, rwseg's U-Net shape (depth 2,
+// base 8) exported by @rwseg/tfjs-to-onnx, on the same image. Image requests use the binary tensor extension for
+// input and output, as a production client would. The server runs in its own process
+// (`rwseg serve --provider cpu`, max batch 8, the given queue delay); the anchor runs `c`
+// concurrent session.run loops in this process. Overhead ratio = anchor throughput / server throughput.
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import ort from 'onnxruntime-node';
+
+const { values } = parseArgs({
+  options: { duration: { type: 'string', default: '5' }, size: { type: 'string', default: '64' }, models: { type: 'string', default: 'affine,seg2d,unet' }, 'max-queue-delay-ms': { type: 'string', default: '0' }, spinning: { type: 'boolean', default: false } },
+});
+const duration = Number(values.duration);
+const size = Number(values.size);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const repo = mkdtempSync(join(tmpdir(), 'rwseg-bench-repo-'));
+
+async function exportUnet() {
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-backend-cpu');
+  const tfl = await import('@tensorflow/tfjs-layers');
+  const { convertLayersModel } = await import('@rwseg/tfjs-to-onnx');
+  await tf.setBackend('cpu');
+  const block = (x, f, name) => {
+    for (const i of [0, 1]) {
+      x = tfl.layers.conv2d({ filters: f, kernelSize: 3, padding: 'same', useBias: false, name: `${name}_conv${i}` }).apply(x);
+      x = tfl.layers.batchNormalization({ name: `${name}_bn${i}` }).apply(x);
+      x = tfl.layers.reLU({ name: `${name}_relu${i}` }).apply(x);
+    }
+    return x;
+  };
+  const input = tfl.input({ shape: [null, null, 1], name: 'image' });
+  const skips = [];
+  let x = input;
+  for (let l = 0; l <= 2; l++) {
+    if (l > 0) x = tfl.layers.maxPooling2d({ poolSize: 2, name: `pool${l}` }).apply(x);
+    x = block(x, 8 * 2 ** l, `enc${l}`);
+    skips.push(x);
+  }
+  for (let l = 1; l >= 0; l--) {
+    x = tfl.layers.conv2dTranspose({ filters: 8 * 2 ** l, kernelSize: 2, strides: 2, name: `up${l}` }).apply(x);
+    x = tfl.layers.concatenate({ name: `cat${l}` }).apply([skips[l], x]);
+    x = block(x, 8 * 2 ** l, `dec${l}`);
+  }
+  const output = tfl.layers.conv2d({ filters: 3, kernelSize: 1, activation: 'softmax', name: 'head' }).apply(x);
+  const { bytes } = convertLayersModel(tfl.model({ inputs: input, outputs: output }));
+  mkdirSync(join(repo, 'unet', '1'), { recursive: true });
+  writeFileSync(join(repo, 'unet', '1', 'model.onnx'), bytes);
+  writeFileSync(join(repo, 'unet', 'config.pbtxt'), 'name: "unet"\nplatform: "onnxruntime_onnx"\nmax_batch_size: 8\n');
+  writeFileSync(join(repo, 'unet', 'rwseg.json'), JSON.stringify({ classes: 3, normalization: { kind: 'zscore' }, patchSize: [size, size] }));
+}
+
+const models = values.models.split(',');
+for (const fixture of ['affine', 'seg2d']) {
+  if (models.includes(fixture)) cpSync(join(root, `packages/server/test/fixtures/models/${fixture}`), join(repo, fixture), { recursive: true });
+}
+if (models.includes('unet')) await exportUnet();
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** `concurrency` loops of session.run for `duration` seconds; throughput and latency percentiles. */
+async function inProcess(session, feeds, concurrency) {
+  for (let i = 0; i < 3; i++) await session.run(feeds);
+  const latencies = [];
+  const end = performance.now() + duration * 1000;
+  const loop = async () => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      await session.run(feeds);
+      latencies.push(performance.now() - t0);
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { rps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+function startServer() {
+  const child = spawn(process.execPath, [join(root, 'packages/cli/bin/run.js'), 'serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--eager', '--log-level', 'warn', '--max-queue-delay-ms', values['max-queue-delay-ms'], ...(values.spinning ? ['--spinning'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c) => {
+      out += c;
+      const m = /listening on (\S+)/.exec(out);
+      if (m && out.split('\n').length > models.length + 1) resolve({ child, url: m[1] });
+    });
+    child.on('exit', (code) => reject(new Error(`rwseg serve exited ${code}: ${out}`)));
+  });
+}
+
+const input = Float32Array.from({ length: size * size }, (_, i) => Math.sin(i * 0.01) * 2);
+const server = await startServer();
+const rows = [];
+try {
+  // The floor: the cheapest route, no body, no model, at each concurrency (what HTTP on this machine costs).
+  for (const concurrency of [1, 8, 64]) {
+    const live = await autocannon({ url: `${server.url}/v2/health/live`, connections: concurrency, duration: Math.min(duration, 3) });
+    console.log(`GET /v2/health/live c=${concurrency}: ${live.requests.average.toFixed(0)} req/s p50 ${live.latency.p50} ms p99 ${live.latency.p99} ms errors ${live.errors + live.non2xx}`);
+  }
+  for (const model of models) {
+    // The anchor gets the server's session settings (CPU, no spin-waiting threads) so the ratio is the server's cost.
+    const session = await ort.InferenceSession.create(join(repo, model, '1', 'model.onnx'), {
+      executionProviders: ['cpu'],
+      extra: { session: { intra_op: { allow_spinning: values.spinning ? '1' : '0' } } },
+    });
+    let feeds;
+    let header;
+    let body;
+    if (model === 'affine') {
+      // A tiny JSON request (4 floats in, 8 out): what the HTTP path and the codec cost on their own.
+      feeds = { x: new ort.Tensor('float32', new Float32Array([1, 2, 3, 4]), [1, 4]) };
+      body = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] }));
+    } else {
+      feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, size, size, 1]) };
+      header = Buffer.from(JSON.stringify({
+        inputs: [{ name: session.inputNames[0], shape: [1, size, size, 1], datatype: 'FP32', parameters: { binary_data_size: input.byteLength } }],
+        parameters: { binary_data_output: true },
+      }));
+      body = Buffer.concat([header, Buffer.from(input.buffer)]);
+    }
+    for (const concurrency of [1, 8, 64]) {
+      const anchor = await inProcess(session, feeds, concurrency);
+      const result = await autocannon({
+        url: `${server.url}/v2/models/${model}/infer`,
+        method: 'POST',
+        headers: header ? { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) } : { 'content-type': 'application/json' },
+        body,
+        connections: concurrency,
+        duration,
+      });
+      const errors = result.errors + result.timeouts + result.non2xx;
+      rows.push({ model, concurrency, serverRps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors, anchorRps: anchor.rps, anchorP50: anchor.p50, anchorP99: anchor.p99 });
+      const r = rows.at(-1);
+      console.log(`${model} c=${concurrency}: server ${r.serverRps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms errors ${errors} | in-process ${r.anchorRps.toFixed(0)} runs/s p50 ${r.anchorP50.toFixed(2)} ms p99 ${r.anchorP99.toFixed(2)} ms | overhead ${(r.anchorRps / r.serverRps).toFixed(2)}x`);
+    }
+    await session.release();
+  }
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  const batches = [...metrics.matchAll(/rwseg_inference_batch_requests_(sum|count)\{model="(\w+)"\} (\d+)/g)];
+  for (const model of models) {
+    const sum = Number(batches.find((b) => b[1] === 'sum' && b[2] === model)?.[3] ?? 0);
+    const count = Number(batches.find((b) => b[1] === 'count' && b[2] === model)?.[3] ?? 1);
+    console.log(`${model}: mean requests per session.run in the server ${(sum / count).toFixed(2)}`);
+  }
+} finally {
+  server.child.kill('SIGTERM');
+  rmSync(repo, { recursive: true, force: true });
+}
+console.log('\n| model | concurrency | server req/s | p50 ms | p99 ms | errors | in-process runs/s | p50 ms | p99 ms | overhead |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  console.log(`| ${r.model} | ${r.concurrency} | ${r.serverRps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.anchorRps.toFixed(0)} | ${r.anchorP50.toFixed(2)} | ${r.anchorP99.toFixed(2)} | ${(r.anchorRps / r.serverRps).toFixed(2)}x |`);
+}
+if (rows.some((r) => r.errors > 0)) process.exitCode = 1;
