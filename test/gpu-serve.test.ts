@@ -8,6 +8,7 @@ import test from 'ava';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { errorText } from './helpers/cli.js';
+import { LAVAPIPE_ONLY } from './helpers/lavapipe.js';
 import { SERVER_MODELS, spawnServe } from './helpers/serve.js';
 
 const SHAPE = [1, 8, 8, 1];
@@ -33,7 +34,7 @@ async function infer(url: string): Promise<{ status: number; json: any }> {
 }
 
 test.serial('serve --provider webgpu --strict-provider answers like the CPU provider and reports webgpu', async (t) => {
-  const serve = await spawnServe(['--provider', 'webgpu', '--strict-provider', '--eager']);
+  const serve = await spawnServe(['--provider', 'webgpu', '--strict-provider', '--eager'], LAVAPIPE_ONLY);
   try {
     t.regex(serve.stdout(), /seg2d\/1: ready on webgpu/);
     const meta = (await (await fetch(`${serve.url}/v2/models/seg2d`)).json()) as any;
@@ -57,7 +58,7 @@ test.serial('serve --provider webgpu --strict-provider answers like the CPU prov
 });
 
 test.serial('serve --provider cuda,webgpu falls back to webgpu with the reason logged and in the metadata', async (t) => {
-  const serve = await spawnServe(['--provider', 'cuda,webgpu', '--eager']);
+  const serve = await spawnServe(['--provider', 'cuda,webgpu', '--eager'], LAVAPIPE_ONLY);
   try {
     const meta = (await (await fetch(`${serve.url}/v2/models/seg2d`)).json()) as any;
     t.is(meta.rwseg.provider, 'webgpu');
@@ -74,7 +75,7 @@ test.serial('serve --provider cuda,webgpu falls back to webgpu with the reason l
 });
 
 test.serial('serve --provider cuda --strict-provider --eager fails to start, exit 2, naming the provider and the switch', async (t) => {
-  const error = (await t.throwsAsync(spawnServe(['--provider', 'cuda', '--strict-provider', '--eager']))) as Error & { code: number; stderr: string };
+  const error = (await t.throwsAsync(spawnServe(['--provider', 'cuda', '--strict-provider', '--eager'], LAVAPIPE_ONLY))) as Error & { code: number; stderr: string };
   t.is(error.code, 2);
   t.regex(errorText({ code: error.code, stdout: '', stderr: error.stderr }), /execution provider 'cuda' failed and --strict-provider is set/);
 });

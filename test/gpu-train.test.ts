@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { errorText, parseJson, runCli, type CliResult } from './helpers/cli.js';
+import { LAVAPIPE_ONLY } from './helpers/lavapipe.js';
 
 // A couple of single-iteration epochs on 32x32 patches of a depth-3, 4-filter U-Net: seconds on lavapipe.
 const small = [
@@ -15,9 +16,9 @@ const small = [
   '--set', 'model.depth=3', '--set', 'model.baseFilters=4', '--set', 'training.batchSize=2', '--set', 'training.epochs=2',
   '--set', 'training.iterationsPerEpoch=1', '--set', 'evaluation.overlays=0', '--set', 'export.onnx=false',
 ];
-const allowSoftware = { RWSEG_WEBGPU_ALLOW_SOFTWARE: '1' };
+const allowSoftware = { ...LAVAPIPE_ONLY, RWSEG_WEBGPU_ALLOW_SOFTWARE: '1' };
 // The variable may be set in the environment running the tests; the refusal test must not inherit it.
-const refuseSoftware = { RWSEG_WEBGPU_ALLOW_SOFTWARE: '' };
+const refuseSoftware = { ...LAVAPIPE_ONLY, RWSEG_WEBGPU_ALLOW_SOFTWARE: '' };
 
 interface HistoryLine {
   epoch: number;
