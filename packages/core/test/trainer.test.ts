@@ -137,10 +137,11 @@ test('validation writes history, plots, overlays and a loadable best model; slid
 
   // The saved model is the best one: validating it again gives the best Dice.
   const { model } = await loadModelDir(path.join(outDir, 'model'));
-  const dices = cases.map((c) => {
-    const probs = slidingWindowPredict(model, c.image.data, c.image.shape, 1, { patch: [16, 16] });
+  const dices = [];
+  for (const c of cases) {
+    const probs = await slidingWindowPredict(model, c.image.data, c.image.shape, 1, { patch: [16, 16] });
     const labels = new Int32Array(probs.length / 2).map((_, v) => (probs[2 * v + 1]! > probs[2 * v]! ? 1 : 0));
-    return diceOnlyMetrics(labels, c.labels.data, c.image.shape, [1, 1], { numClasses: 2 })[0]!.dice;
-  });
+    dices.push(diceOnlyMetrics(labels, c.labels.data, c.image.shape, [1, 1], { numClasses: 2 })[0]!.dice);
+  }
   t.true(Math.abs((dices[0]! + dices[1]!) / 2 - result.bestDice!) < 1e-6);
 });

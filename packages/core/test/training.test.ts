@@ -54,13 +54,13 @@ test('AdamW steps match the update written out by hand, with decoupled weight de
   expected.forEach((e, i) => t.true(Math.abs(got[i]! - e) < 1e-5, `${got[i]} vs ${e}`));
 });
 
-test('gradient clipping scales to the maximum global norm and leaves small gradients alone', (t) => {
+test('gradient clipping scales to the maximum global norm and leaves small gradients alone', async (t) => {
   const grads = [tf.tensor1d([3, 0]), tf.tensor1d([0, 4])];
-  const { grads: clipped, norm } = clipByGlobalNorm(grads, 1);
+  const { grads: clipped, norm } = await clipByGlobalNorm(grads, 1);
   t.true(Math.abs(norm - 5) < 1e-6);
   t.deepEqual([...clipped[0]!.dataSync()].map((x) => +x.toFixed(5)), [0.6, 0]);
   t.deepEqual([...clipped[1]!.dataSync()].map((x) => +x.toFixed(5)), [0, 0.8]);
-  t.is(clipByGlobalNorm(grads, 12).grads[0], grads[0]);
+  t.is((await clipByGlobalNorm(grads, 12)).grads[0], grads[0]);
 });
 
 test('window starts cover the axis evenly and the Gaussian map peaks at the centre', (t) => {
@@ -72,7 +72,7 @@ test('window starts cover the axis evenly and the Gaussian map peaks at the cent
   t.true(g[5]! > g[0]! && g[0]! >= 1e-3);
 });
 
-test('sliding-window inference equals whole-image inference for a pointwise model, padding included', (t) => {
+test('sliding-window inference equals whole-image inference for a pointwise model, padding included', async (t) => {
   // A 1x1 convolution + softmax sees one pixel at a time, so any window layout must give the same answer.
   const model = tfl.sequential({
     layers: [tfl.layers.conv2d({ inputShape: [8, 8, 2], filters: 3, kernelSize: 1, kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }) }), tfl.layers.activation({ activation: 'softmax' })],
@@ -80,7 +80,7 @@ test('sliding-window inference equals whole-image inference for a pointwise mode
   const shape = [13, 6];
   const rng = new SeededRandom(3);
   const image = Float32Array.from({ length: 13 * 6 * 2 }, () => rng.next() * 4 - 2);
-  const got = slidingWindowPredict(model, image, shape, 2, { patch: [8, 8], overlap: 0.5 });
+  const got = await slidingWindowPredict(model, image, shape, 2, { patch: [8, 8], overlap: 0.5 });
   const pointwise = tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [13, 6, 2], filters: 3, kernelSize: 1 }), tfl.layers.activation({ activation: 'softmax' })] });
   pointwise.setWeights(model.getWeights());
   const want = (pointwise.predict(tf.tensor(image, [1, 13, 6, 2])) as tf.Tensor).dataSync();

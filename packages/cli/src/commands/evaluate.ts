@@ -19,7 +19,7 @@ export default class Evaluate extends RwsegCommand {
     const config = loadPipeline(flags.data, flags.set ?? []);
     const { model } = await loadModelDir(flags.model);
     const data = await loadDataset(config);
-    const { result } = validate(model, data.validation, {
+    const { result } = await validate(model, data.validation, {
       patch: config.preprocessing.patch,
       overlap: flags.overlap === undefined ? config.evaluation.overlap : Number(flags.overlap),
       numClasses: data.numClasses,

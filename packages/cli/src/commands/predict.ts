@@ -30,7 +30,7 @@ export default class Predict extends RwsegCommand {
     }
     const data = Float32Array.from(volume.data as ArrayLike<number>);
     normalizeChannels(data, channels, { normalization: flags.normalization });
-    const probs = slidingWindowPredict(model, data, shape, channels, { patch, overlap: Number(flags.overlap) });
+    const probs = await slidingWindowPredict(model, data, shape, channels, { patch, overlap: Number(flags.overlap) });
     const numClasses = probs.length / data.length * channels;
     const labels = argmaxLabels(probs, numClasses);
     await writeVolume(flags.out, { data: Uint8Array.from(labels), shape, spacing: volume.spacing });

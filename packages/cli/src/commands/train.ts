@@ -54,6 +54,7 @@ export default class Train extends RwsegCommand {
     });
     const onnx = await exportRuns(config, result, this.logger);
     if (!this.jsonEnabled()) this.log(describeResult(result));
-    return { ...summariseResult(result).runs[0], onnx: onnx[0] };
+    const summary = summariseResult(result);
+    return { ...summary.runs[0], backend: summary.backend, backendInfo: summary.backendInfo, onnx: onnx[0] };
   }
 }

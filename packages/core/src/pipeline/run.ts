@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { useBackend, type BackendName } from '../backend.js';
+import { describeBackend, useBackend, type BackendDescription, type BackendName } from '../backend.js';
 import { createRegistry } from '../container.js';
 import { buildLoss } from '../losses/combine.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -47,6 +47,8 @@ export interface PipelineResult {
   readonly name: string;
   readonly outDir: string;
   readonly backend: BackendName;
+  /** The backend's facts (the WebGPU adapter's vendor, architecture and driver; wasm SIMD...), also in config.json. */
+  readonly backendInfo?: BackendDescription;
   readonly runs: readonly PipelineRun[];
   /** Per loss (sweeps): validation summary over all seeds' cases. */
   readonly comparison?: readonly { loss: string; summary: ValidationResult }[];
@@ -60,6 +62,7 @@ export async function runPipeline(file: string, options: RunPipelineOptions = {}
 export async function runPipelineConfig(config: PipelineConfig, options: RunPipelineOptions & { configFile?: string } = {}): Promise<PipelineResult> {
   const logger = options.logger ?? silentLogger;
   const backend = await useBackend(options.backend ?? config.backend, { logger });
+  const backendInfo = describeBackend() ?? undefined;
   const registry = options.registry ?? (await createRegistry({ logger }));
   const metrics = options.metrics ?? computeSegmentationMetrics;
   const outDir = path.resolve(options.out ?? config.output ?? path.join('runs', config.name));
@@ -106,7 +109,7 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
       seed: p.seed,
       outDir: p.dir,
       resume: options.resume,
-      config: { ...config, sweep: undefined, loss: p.loss, seed: p.seed, backend, configFile: options.configFile },
+      config: { ...config, sweep: undefined, loss: p.loss, seed: p.seed, backend, backendInfo, configFile: options.configFile },
       validation: {
         cases: data.validation,
         every: config.evaluation.every,
@@ -124,7 +127,7 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
 
   const comparison = config.sweep ? compareLosses(runs) : undefined;
   if (comparison) writeComparison(outDir, comparison);
-  return { name: config.name, outDir, backend, runs, comparison };
+  return { name: config.name, outDir, backend, backendInfo, runs, comparison };
 }
 
 function lossLabel(loss: PipelineConfig['loss']): string {

@@ -75,10 +75,13 @@ export function globalNorm(grads: readonly tf.Tensor[]): tf.Scalar {
   });
 }
 
-/** Scales gradients so their global norm is at most maxNorm; returns the new list and the norm before clipping. */
-export function clipByGlobalNorm(grads: readonly tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; norm: number } {
+/**
+ * Scales gradients so their global norm is at most maxNorm; returns the new list and the norm before clipping.
+ * Async: the webgpu backend cannot read tensors synchronously under Node (TF.js needs an OffscreenCanvas).
+ */
+export async function clipByGlobalNorm(grads: readonly tf.Tensor[], maxNorm: number): Promise<{ grads: tf.Tensor[]; norm: number }> {
   const normTensor = globalNorm(grads);
-  const norm = normTensor.dataSync()[0]!;
+  const norm = (await normTensor.data())[0]!;
   normTensor.dispose();
   if (!(norm > maxNorm) || !Number.isFinite(norm)) return { grads: [...grads], norm };
   const scale = maxNorm / norm;

@@ -75,8 +75,11 @@ function forEachWindowVoxel(shape: readonly number[], patch: readonly number[], 
   }
 }
 
-/** Probabilities [...shape, K] for a whole image [...shape, C]. Uses the model's first (full-resolution) output. */
-export function slidingWindowPredict(model: tfl.LayersModel, image: Float32Array, shape: readonly number[], channels: number, options: SlidingWindowOptions): Float32Array {
+/**
+ * Probabilities [...shape, K] for a whole image [...shape, C]. Uses the model's first (full-resolution) output.
+ * Async because the webgpu backend cannot read tensors synchronously under Node.
+ */
+export async function slidingWindowPredict(model: tfl.LayersModel, image: Float32Array, shape: readonly number[], channels: number, options: SlidingWindowOptions): Promise<Float32Array> {
   const { patch } = options;
   const overlap = options.overlap ?? 0.5;
   const batchSize = options.batchSize ?? 4;
@@ -99,10 +102,12 @@ export function slidingWindowPredict(model: tfl.LayersModel, image: Float32Array
         for (let c = 0; c < channels; c++) input[(b * patchVoxels + p) * channels + c] = image[v * channels + c]!;
       });
     });
-    const probs = tf.tidy(() => {
+    const head = tf.tidy(() => {
       const output = model.predict(tf.tensor(input, [group.length, ...patch, channels]));
-      return (Array.isArray(output) ? output[0]! : output).dataSync() as Float32Array;
+      return Array.isArray(output) ? output[0]! : output;
     });
+    const probs = (await head.data()) as Float32Array;
+    head.dispose();
     if (numClasses === 0) {
       numClasses = probs.length / (group.length * patchVoxels);
       sum = new Float32Array(voxels * numClasses);

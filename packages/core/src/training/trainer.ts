@@ -135,7 +135,7 @@ export async function train(options: TrainingOptions): Promise<TrainingResult> {
     try {
       for (let iteration = 0; iteration < options.iterationsPerEpoch; iteration++) {
         const batch = await source.next();
-        const step = trainStep(model, loss, optimizer, batch, { epoch, iteration, lr, clipNorm, dsWeights, variables });
+        const step = await trainStep(model, loss, optimizer, batch, { epoch, iteration, lr, clipNorm, dsWeights, variables });
         lossSum += step.loss;
         normSum += step.gradNorm;
         options.onEvent?.({ type: 'iteration', epoch, iteration, loss: step.loss, seconds: (Date.now() - started) / 1000 });
@@ -147,7 +147,7 @@ export async function train(options: TrainingOptions): Promise<TrainingResult> {
     let validation: HistoryEntry['validation'];
     const v = options.validation;
     if (v && ((epoch + 1) % v.every === 0 || epoch === options.epochs - 1)) {
-      const { result, predictions } = validate(model, v.cases, { patch: v.patch, overlap: v.overlap, numClasses: v.numClasses, metrics: v.metrics });
+      const { result, predictions } = await validate(model, v.cases, { patch: v.patch, overlap: v.overlap, numClasses: v.numClasses, metrics: v.metrics });
       lastValidation = result;
       validation = { meanDice: result.meanDice, classes: result.classes };
       predictions.slice(0, v.overlays ?? 3).forEach((p, i) => {
@@ -209,7 +209,8 @@ interface StepContext {
   variables: readonly tf.Variable[];
 }
 
-function trainStep(model: tfl.LayersModel, loss: Loss, optimizer: AdamW, batch: Batch, ctx: StepContext): { loss: number; gradNorm: number } {
+// Every read is async: the webgpu backend has no synchronous read under Node.
+async function trainStep(model: tfl.LayersModel, loss: Loss, optimizer: AdamW, batch: Batch, ctx: StepContext): Promise<{ loss: number; gradNorm: number }> {
   const spatial = batch.scales[0]!.shape;
   if (batch.scales.length < ctx.dsWeights.length) {
     throw new RwsegError('INVALID_INPUT', `the model has ${ctx.dsWeights.length} deep-supervision heads but batches carry ${batch.scales.length} scale(s); ask the data loader for ${ctx.dsWeights.length} scales`, {});
@@ -219,7 +220,7 @@ function trainStep(model: tfl.LayersModel, loss: Loss, optimizer: AdamW, batch: 
     const shape = [batch.size, ...s.shape, batch.numClasses];
     return { target: tf.tensor(s.target, shape), maps: Object.fromEntries(Object.entries(s.maps).map(([k, m]) => [k, tf.tensor(m, shape)])) };
   });
-  const perScale: number[] = [];
+  const perScaleTensors: tf.Scalar[] = [];
   try {
     const { value, grads } = tf.variableGrads(() => {
       const out = model.apply(image, { training: true });
@@ -229,20 +230,21 @@ function trainStep(model: tfl.LayersModel, loss: Loss, optimizer: AdamW, batch: 
         if (ctx.dsWeights[s] === 0) return;
         const raw = loss.compute({ probs, target: scales[s]!.target, maps: scales[s]!.maps, context: { epoch: ctx.epoch } });
         const scalar = raw.rank === 0 ? raw : tf.mean(raw);
-        perScale.push(scalar.dataSync()[0]!);
+        perScaleTensors.push(tf.keep(scalar.clone()) as tf.Scalar);
         total = tf.add(total, tf.mul(scalar, ctx.dsWeights[s]!));
       });
       return total as tf.Scalar;
     }, ctx.variables as tf.Variable[]);
-    const lossValue = value.dataSync()[0]!;
+    const lossValue = (await value.data())[0]!;
     value.dispose();
+    const perScale = await Promise.all(perScaleTensors.map(async (s) => (await s.data())[0]!));
     // A head whose deep-supervision weight is 0 gets no gradient at all: treat it as zero.
     const gradList = ctx.variables.map((v) => grads[v.name] ?? tf.zerosLike(v));
     if (!Number.isFinite(lossValue)) {
       tf.dispose(gradList);
       throw nonFiniteLossError(loss, batch, ctx, lossValue, perScale);
     }
-    const { grads: clipped, norm } = ctx.clipNorm > 0 ? clipByGlobalNorm(gradList, ctx.clipNorm) : { grads: gradList, norm: Number.NaN };
+    const { grads: clipped, norm } = ctx.clipNorm > 0 ? await clipByGlobalNorm(gradList, ctx.clipNorm) : { grads: gradList, norm: Number.NaN };
     if (ctx.clipNorm > 0 && !Number.isFinite(norm)) {
       tf.dispose(gradList);
       throw new RwsegError('NUMERICAL_ERROR', `gradients of loss '${loss.name}' are not finite (norm ${norm}) at epoch ${ctx.epoch}, iteration ${ctx.iteration}; cases ${batch.caseIds.join(', ')}`, { epoch: ctx.epoch });
@@ -251,7 +253,7 @@ function trainStep(model: tfl.LayersModel, loss: Loss, optimizer: AdamW, batch: 
     tf.dispose([...gradList, ...clipped]);
     return { loss: lossValue, gradNorm: norm };
   } finally {
-    tf.dispose([image, ...scales.flatMap((s) => [s.target, ...Object.values(s.maps)])]);
+    tf.dispose([image, ...perScaleTensors, ...scales.flatMap((s) => [s.target, ...Object.values(s.maps)])]);
   }
 }
 
@@ -276,9 +278,9 @@ function nonFiniteLossError(loss: Loss, batch: Batch, ctx: StepContext, value: n
 }
 
 async function checkpointContent(epoch: number, model: tfl.LayersModel, optimizer: AdamW, meta: Record<string, unknown>): Promise<CheckpointContent> {
-  const weights = model.weights.map((w) => ({ name: w.originalName, shape: w.shape as number[], data: w.read().dataSync() as Float32Array }));
+  const weights = await Promise.all(model.weights.map(async (w) => ({ name: w.originalName, shape: w.shape as number[], data: (await w.read().data()) as Float32Array })));
   const state = optimizer.state();
-  const moments = state.tensors.map((t, i) => ({ name: `optimizer/${i}`, shape: t.shape, data: t.dataSync() as Float32Array }));
+  const moments = await Promise.all(state.tensors.map(async (t, i) => ({ name: `optimizer/${i}`, shape: t.shape, data: (await t.data()) as Float32Array })));
   return { epoch, meta: { ...meta, optimizerStep: state.step, weightCount: weights.length }, tensors: [...weights, ...moments] };
 }
 

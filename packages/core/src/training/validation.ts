@@ -77,20 +77,21 @@ export interface CasePrediction {
   readonly shape: readonly number[];
 }
 
-export function validate(
+export async function validate(
   model: tfl.LayersModel,
   cases: readonly ValidationCase[],
   options: { patch: readonly number[]; overlap?: number; numClasses: number; metrics: MetricsFunction },
-): { result: ValidationResult; predictions: CasePrediction[] } {
+): Promise<{ result: ValidationResult; predictions: CasePrediction[] }> {
   const predictions: CasePrediction[] = [];
-  const perCase = cases.map((c) => {
+  const perCase: { id: string; metrics: ClassMetrics[] }[] = [];
+  for (const c of cases) {
     const channels = c.image.channels ?? 1;
     const shape = c.image.channels ? c.image.shape.slice(0, -1) : c.image.shape;
-    const probs = slidingWindowPredict(model, c.image.data, shape, channels, { patch: options.patch, overlap: options.overlap });
+    const probs = await slidingWindowPredict(model, c.image.data, shape, channels, { patch: options.patch, overlap: options.overlap });
     const labels = argmaxLabels(probs, options.numClasses);
     predictions.push({ id: c.id, labels, shape });
-    return { id: c.id, metrics: options.metrics(labels, c.labels.data, shape, c.image.spacing, { numClasses: options.numClasses }) };
-  });
+    perCase.push({ id: c.id, metrics: options.metrics(labels, c.labels.data, shape, c.image.spacing, { numClasses: options.numClasses }) });
+  }
   return { result: summariseCases(perCase), predictions };
 }
 

@@ -66,6 +66,7 @@ export function summariseResult(result: PipelineResult) {
     name: result.name,
     outDir: result.outDir,
     backend: result.backend,
+    backendInfo: result.backendInfo,
     runs: result.runs.map((r) => ({
       name: r.name,
       loss: r.lossName,
@@ -84,6 +85,8 @@ export function summariseResult(result: PipelineResult) {
 
 export function describeResult(result: PipelineResult): string {
   const lines: string[] = [];
+  const adapter = result.backendInfo?.details.adapter as { description?: string } | undefined;
+  if (adapter?.description) lines.push(`webgpu adapter: ${adapter.description}`);
   for (const r of result.runs) {
     const v = r.result.finalValidation;
     lines.push(`${r.name}: ${r.result.epochsRun} epoch(s) on ${result.backend}, results in ${r.outDir}`);
