@@ -4,11 +4,11 @@
  * user error the command documents.
  */
 import test from 'ava';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { RWSEG_VERSION, saveModelDir, useBackend } from '@rwseg/core';
+import { encodePng, RWSEG_VERSION, saveModelDir, useBackend } from '@rwseg/core';
 import { errorText, parseJson, runCli } from './helpers/cli.js';
 import { checkOnnxFile, onnxCheckerAvailability } from './helpers/onnx-checker.js';
 
@@ -19,10 +19,35 @@ test.before(async () => {
   await useBackend('cpu');
   const trained = await runCli(
     ['train', '--config', 'pipelines/quickstart.yaml', '--out', run, '--backend', 'wasm', '--epochs', '1', '--iterations', '3', '--json',
-      '--set', 'model.deepSupervision=2', '--set', 'export.onnx=false', '--set', 'dataset.train=4', '--set', 'dataset.validation=1', '--set', 'evaluation.overlays=0'],
+      '--set', 'model.deepSupervision=2', '--set', 'export.format=triton', '--set', 'export.name=ds', '--set', 'dataset.train=4', '--set', 'dataset.validation=1', '--set', 'evaluation.overlays=0'],
     { timeoutMs: 120_000 },
   );
   if (trained.code !== 0) throw new Error(`training failed: ${errorText(trained)}`);
+  trainedJson = parseJson(trained);
+});
+
+let trainedJson: any;
+
+test('the training run\'s export step (export.format: triton) leaves a model repository with the same metadata', (t) => {
+  t.is(trainedJson.onnx, path.join(run, 'model_repository', 'ds', '1', 'model.onnx'));
+  t.regex(readFileSync(path.join(run, 'model_repository', 'ds', 'config.pbtxt'), 'utf8'), /^name: "ds"\nplatform: "onnxruntime_onnx"/);
+  const meta = JSON.parse(readFileSync(path.join(run, 'model_repository', 'ds', 'rwseg.json'), 'utf8'));
+  t.is(meta.model.file, '1/model.onnx');
+  t.is(meta.extra.droppedDeepSupervisionHeads, 1);
+  t.deepEqual(meta.normalisation, { method: 'zscore', scope: 'per-image-and-channel' });
+  t.true(meta.parity.maxAbsError < 1e-4);
+});
+
+test('--image adds a real image to the parity check, normalised and cropped to the patch', async (t) => {
+  const image = path.join(work, 'image.png');
+  const grey = new Uint8Array(80 * 70).map((_, i) => (i * 37) % 251);
+  writeFileSync(image, encodePng({ data: grey, shape: [80, 70], spacing: [1, 1] }, image));
+  const result = await runCli(['export', '--model', run, '--out', path.join(work, 'with-image'), '--image', image, '--json']);
+  t.is(result.code, 0, errorText(result));
+  const first = parseJson(result).parity.cases[0];
+  t.is(first.label, image);
+  t.deepEqual(first.inputShapes, [[1, 64, 64, 1]]);
+  t.true(first.maxAbsError < 1e-4);
 });
 
 test('exports a trained deep-supervision U-Net: model.onnx + complete rwseg.json, the full-resolution head only, parity on a real validation image', async (t) => {

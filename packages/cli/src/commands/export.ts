@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import path from 'node:path';
-import { useBackend } from '@rwseg/core';
+import { silentLogger, useBackend } from '@rwseg/core';
 import { RwsegCommand } from '../base-command.js';
 import { exportRun } from '../export-run.js';
 
@@ -30,7 +30,7 @@ export default class Export extends RwsegCommand {
     const tolerance = Number(flags.tolerance);
     if (!(tolerance > 0)) this.error(`--tolerance must be a positive number, got '${flags.tolerance}'`, { exit: 2 });
     // The parity reference is TF.js on the exact cpu backend, whatever backend trained the model.
-    await useBackend('cpu', { logger: this.logger });
+    await useBackend('cpu', { logger: silentLogger });
     const result = await exportRun(flags.model, flags.out, {
       format: flags.format,
       opset: flags.opset,
@@ -41,14 +41,20 @@ export default class Export extends RwsegCommand {
       ...(flags.image ? { image: flags.image } : {}),
     });
     if (!this.jsonEnabled()) {
-      this.log(`wrote ${result.files.map((f) => path.relative(process.cwd(), f) || f).join(', ')}`);
+      this.log(`wrote ${result.files.map(shortPath).join(', ')}`);
       if (result.droppedHeads > 0) this.log(`  deep supervision: exported the full-resolution head, left out ${result.droppedHeads} coarser head(s)`);
       if (result.parity) {
         for (const c of result.parity.cases) this.log(`  parity ${c.label} [${c.inputShapes.join('; ')}]: max abs error ${c.maxAbsError.toExponential(2)}, max rel error ${c.maxRelError.toExponential(2)}`);
         this.log(`  parity passed (tolerance ${result.parity.tolerance.abs})`);
       } else this.log('  parity not checked (--no-parity)');
-      if (result.format === 'triton') this.log(`serve it: rwseg serve --models ${path.relative(process.cwd(), result.outDir) || '.'}`);
+      if (result.format === 'triton') this.log(`serve it: rwseg serve --models ${shortPath(result.outDir)}`);
     }
     return result;
   }
+}
+
+/** Relative to the working directory when inside it, else absolute. */
+function shortPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
 }
