@@ -73,7 +73,7 @@ export function runMetadata(config: Record<string, any> | undefined, summary: Re
   const normalization: string = config?.preprocessing?.normalization ?? 'zscore';
   return {
     classes: classNames(config, numClasses),
-    ...(config?.dataset?.kind === 'synthetic' ? { spacing: config.dataset.shape.map(() => 1) } : {}),
+    ...spacingOf(config),
     normalisation: normalization === 'none' ? { method: 'none' } : { method: normalization, scope: 'per-image-and-channel', ...(normalization === 'percentile' ? { percentiles: [0.5, 99.5] } : {}) },
     ...(config?.preprocessing?.patch ? { patchSize: config.preprocessing.patch } : {}),
     rwsegVersion: RWSEG_VERSION,
@@ -87,6 +87,13 @@ export function runMetadata(config: Record<string, any> | undefined, summary: Re
       droppedDeepSupervisionHeads: droppedHeads,
     },
   };
+}
+
+/** The spacing inputs were resampled to, when the run fixed one; the synthetic images are on a 1 mm grid. */
+function spacingOf(config: Record<string, any> | undefined): { spacing?: number[] } {
+  const fixed = config?.preprocessing?.targetSpacing ?? config?.preprocessing?.spacing;
+  if (Array.isArray(fixed)) return { spacing: fixed };
+  return config?.dataset?.kind === 'synthetic' ? { spacing: config.dataset.shape.map(() => 1) } : {};
 }
 
 function lossOf(loss: unknown): { name: string; [key: string]: unknown } {
