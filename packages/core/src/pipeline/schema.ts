@@ -87,7 +87,18 @@ export const pipelineSchema = z
       })
       .strict()
       .default({ every: 1, overlap: 0.5, overlays: 3 }),
-    export: z.object({ onnx: z.boolean().default(false) }).strict().default({ onnx: false }),
+    /** After training: model.onnx + rwseg.json in the run folder (format onnx) or <run>/model_repository (triton). */
+    export: z
+      .object({
+        onnx: z.boolean().default(false),
+        format: z.enum(['onnx', 'triton']).default('onnx'),
+        /** Triton model name (default: the pipeline's name). */
+        name: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+        /** Largest max abs error the parity check against TF.js accepts. */
+        tolerance: z.number().positive().default(1e-4),
+      })
+      .strict()
+      .default({ onnx: false, format: 'onnx', tolerance: 1e-4 }),
     sweep: z
       .object({
         losses: z.array(z.object({ name: z.string().regex(/^[A-Za-z0-9._+-]+$/), loss: z.unknown() }).strict()).min(1),

@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import path from 'node:path';
-import { BACKEND_CHOICES, createProgressWriter, loadModelDir, loadPipeline, runPipelineConfig, writeFileAtomic, type Logger, type PipelineConfig, type PipelineResult } from '@rwseg/core';
-import { convertLayersModel } from '@rwseg/tfjs-to-onnx';
+import { BACKEND_CHOICES, createProgressWriter, loadPipeline, runPipelineConfig, silentLogger, useBackend, type Logger, type PipelineConfig, type PipelineResult } from '@rwseg/core';
 import { RwsegCommand } from '../../base-command.js';
+import { exportRun } from '../../export-run.js';
 
 export default class PipelineRun extends RwsegCommand {
   static override summary = 'Run a pipeline YAML: data, model, loss, training, evaluation (and a loss x seed sweep if it has one).';
@@ -44,18 +44,20 @@ export default class PipelineRun extends RwsegCommand {
   }
 }
 
-/** With `export.onnx: true`, converts each run's model to <run>/model.onnx (TF.js layout kept: NHWC in and out). */
+/**
+ * With `export.onnx: true`, exports each run as `rwseg export` would: <run>/model.onnx + <run>/rwseg.json, or
+ * with `export.format: triton` a model repository in <run>/model_repository, after the parity check.
+ */
 export async function exportRuns(config: PipelineConfig, result: PipelineResult, logger: Logger): Promise<string[]> {
   if (!config.export.onnx) return [];
+  // The parity reference is TF.js on the exact cpu backend, whatever backend trained the model.
+  await useBackend('cpu', { logger: silentLogger });
   const files: string[] = [];
   for (const run of result.runs) {
-    const { model } = await loadModelDir(path.join(run.outDir, 'model'));
-    const converted = await convertLayersModel(model, { metadataProps: { producer: 'rwseg', loss: run.lossName, seed: String(run.seed) } });
-    const file = path.join(run.outDir, 'model.onnx');
-    writeFileAtomic(file, converted.bytes);
-    logger.info(`exported ${file} (opset ${converted.opset})`);
-    model.dispose();
-    files.push(file);
+    const format = config.export.format;
+    const out = format === 'triton' ? path.join(run.outDir, 'model_repository') : run.outDir;
+    const exported = await exportRun(run.outDir, out, { format, name: config.export.name, tolerance: config.export.tolerance, logger });
+    files.push(exported.onnx);
   }
   return files;
 }

@@ -1,0 +1,143 @@
+/**
+ * `rwseg export` on a real trained run: a quickstart U-Net (instance norm, transposed convs) trained briefly with
+ * two deep-supervision heads, exported to ONNX with its metadata, checked by Debian's ONNX checker, and every
+ * user error the command documents.
+ */
+import test from 'ava';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { encodePng, RWSEG_VERSION, saveModelDir, useBackend } from '@rwseg/core';
+import { errorText, parseJson, runCli } from './helpers/cli.js';
+import { checkOnnxFile, onnxCheckerAvailability } from './helpers/onnx-checker.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'rwseg-export-'));
+const run = path.join(work, 'run');
+
+test.before(async () => {
+  await useBackend('cpu');
+  const trained = await runCli(
+    ['train', '--config', 'pipelines/quickstart.yaml', '--out', run, '--backend', 'wasm', '--epochs', '1', '--iterations', '3', '--json',
+      '--set', 'model.deepSupervision=2', '--set', 'export.format=triton', '--set', 'export.name=ds', '--set', 'dataset.train=4', '--set', 'dataset.validation=1', '--set', 'evaluation.overlays=0'],
+    { timeoutMs: 120_000 },
+  );
+  if (trained.code !== 0) throw new Error(`training failed: ${errorText(trained)}`);
+  trainedJson = parseJson(trained);
+});
+
+let trainedJson: any;
+
+test('the training run\'s export step (export.format: triton) leaves a model repository with the same metadata', (t) => {
+  t.is(trainedJson.onnx, path.join(run, 'model_repository', 'ds', '1', 'model.onnx'));
+  t.regex(readFileSync(path.join(run, 'model_repository', 'ds', 'config.pbtxt'), 'utf8'), /^name: "ds"\nplatform: "onnxruntime_onnx"/);
+  const meta = JSON.parse(readFileSync(path.join(run, 'model_repository', 'ds', 'rwseg.json'), 'utf8'));
+  t.is(meta.model.file, '1/model.onnx');
+  t.is(meta.extra.droppedDeepSupervisionHeads, 1);
+  t.deepEqual(meta.normalisation, { method: 'zscore', scope: 'per-image-and-channel' });
+  t.true(meta.parity.maxAbsError < 1e-4);
+});
+
+test('--image adds a real image to the parity check, normalised and cropped to the patch', async (t) => {
+  const image = path.join(work, 'image.png');
+  const grey = new Uint8Array(80 * 70).map((_, i) => (i * 37) % 251);
+  writeFileSync(image, encodePng({ data: grey, shape: [80, 70], spacing: [1, 1] }, image));
+  const result = await runCli(['export', '--model', run, '--out', path.join(work, 'with-image'), '--image', image, '--json']);
+  t.is(result.code, 0, errorText(result));
+  const first = parseJson(result).parity.cases[0];
+  t.is(first.label, image);
+  t.deepEqual(first.inputShapes, [[1, 64, 64, 1]]);
+  t.true(first.maxAbsError < 1e-4);
+});
+
+test('exports a trained deep-supervision U-Net: model.onnx + complete rwseg.json, the full-resolution head only, parity on a real validation image', async (t) => {
+  const out = path.join(work, 'onnx');
+  const result = await runCli(['export', '--model', run, '--out', out, '--json']);
+  t.is(result.code, 0, errorText(result));
+  const json = parseJson(result);
+  t.is(json.format, 'onnx');
+  t.is(json.droppedHeads, 1);
+  t.deepEqual(json.files.sort(), [path.join(out, 'model.onnx'), path.join(out, 'rwseg.json')]);
+  // The real image comes first, then the random cases; all within the default tolerance.
+  t.deepEqual(json.parity.cases.map((c: any) => c.label), ['validation case val-000', 'random 0', 'random 1']);
+  t.deepEqual(json.parity.cases[0].inputShapes, [[1, 64, 64, 1]]);
+  t.true(json.parity.maxAbsError < 1e-4, String(json.parity.maxAbsError));
+
+  const meta = JSON.parse(readFileSync(path.join(out, 'rwseg.json'), 'utf8'));
+  t.deepEqual(meta.classes, [{ index: 0, name: 'background' }, { index: 1, name: 'class 1' }, { index: 2, name: 'class 2' }]);
+  t.deepEqual(meta.normalisation, { method: 'zscore', scope: 'per-image-and-channel' });
+  t.deepEqual(meta.patchSize, [64, 64]);
+  t.deepEqual(meta.spacing, [1, 1]);
+  t.is(meta.rwsegVersion, RWSEG_VERSION);
+  t.is(meta.loss.name, 'combine(rrw+dice)');
+  t.deepEqual(meta.loss.combine, ['rrw', 'dice']);
+  t.is(meta.model.outputs.length, 1);
+  t.deepEqual(meta.model.outputs[0].shape, ['batch', 64, 64, 3]);
+  t.is(meta.model.outputs[0].activation, 'softmax');
+  t.is(meta.extra.droppedDeepSupervisionHeads, 1);
+  t.is(meta.parity.maxAbsError, json.parity.maxAbsError);
+});
+
+const checker = onnxCheckerAvailability();
+if (checker.ok) {
+  test('the exported trained U-Net passes onnx.checker (full check), with instance norm, transposed convs and softmax in the graph', async (t) => {
+    const out = path.join(work, 'checked');
+    // The model/ subfolder is accepted as well as the run folder.
+    const result = await runCli(['export', '--model', path.join(run, 'model'), '--out', out, '--opset', '18', '--json']);
+    t.is(result.code, 0, errorText(result));
+    const info = checkOnnxFile(path.join(out, 'model.onnx'));
+    t.deepEqual(info.opset, [18]);
+    t.deepEqual(info.inputs, ['input']);
+    t.deepEqual(info.outputs, ['output']);
+    for (const op of ['InstanceNormalization', 'ConvTranspose', 'Softmax', 'LeakyRelu', 'Concat']) t.true(info.ops.includes(op), `${op} in ${info.ops}`);
+    t.is(JSON.parse(info.metadata.rwseg!).patchSize.join(','), '64,64');
+  });
+} else {
+  console.warn(`rwseg export: ONNX checker test SKIPPED: ${checker.reason}`);
+  test.skip(`SKIPPED (python3-onnx absent: ${checker.reason}): the exported trained U-Net passes onnx.checker`, () => {});
+}
+
+test('a parity failure exits 2 with both error numbers and writes nothing', async (t) => {
+  const out = path.join(work, 'strict');
+  const result = await runCli(['export', '--model', run, '--out', out, '--tolerance', '1e-12']);
+  t.is(result.code, 2);
+  t.regex(errorText(result), /ONNX and TF.js outputs differ: max abs error \d[\d.e-]* \(tolerance 1e-12\), max relative error \d[\d.e-]*/);
+  t.false(existsSync(path.join(out, 'model.onnx')));
+  const json = await runCli(['export', '--model', run, '--out', out, '--tolerance', '1e-12', '--json']);
+  t.is(json.code, 2);
+  t.is(parseJson(json).error.code, 'NUMERICAL_ERROR');
+  t.is(parseJson(json).error.details.converterCode, 'PARITY_FAILED');
+  // --no-parity skips the check and says so in the metadata.
+  const skipped = await runCli(['export', '--model', run, '--out', out, '--tolerance', '1e-12', '--no-parity', '--json']);
+  t.is(skipped.code, 0, errorText(skipped));
+  t.is(parseJson(skipped).parity, null);
+  t.is(JSON.parse(readFileSync(path.join(out, 'rwseg.json'), 'utf8')).parity, null);
+});
+
+test('clear errors: missing folder, not a run folder, a run without its model', async (t) => {
+  const missing = await runCli(['export', '--model', path.join(work, 'nope'), '--out', path.join(work, 'x')]);
+  t.is(missing.code, 2);
+  t.regex(errorText(missing), /model folder '.*nope' does not exist/);
+  const plots = await runCli(['export', '--model', path.join(run, 'plots'), '--out', path.join(work, 'x')]);
+  t.is(plots.code, 2);
+  t.regex(errorText(plots), /'.*plots' is not a run folder: it holds neither model.json nor model\/model.json/);
+  const unfinished = path.join(work, 'unfinished');
+  mkdirSync(unfinished);
+  copyFileSync(path.join(run, 'config.json'), path.join(unfinished, 'config.json'));
+  const noModel = await runCli(['export', '--model', unfinished, '--out', path.join(work, 'x')]);
+  t.is(noModel.code, 2);
+  t.regex(errorText(noModel), /run folder without a trained model \(no model\/model.json\)/);
+});
+
+test('an unsupported layer fails with the converter\'s message naming the layer, its class and index', async (t) => {
+  const dir = path.join(work, 'depthwise');
+  const input = tfl.input({ shape: [16, 16, 1] });
+  const dw = tfl.layers.depthwiseConv2d({ kernelSize: 3, name: 'dw', padding: 'same' }).apply(input) as tfl.SymbolicTensor;
+  const out = tfl.layers.conv2d({ filters: 2, kernelSize: 1, activation: 'softmax', name: 'head' }).apply(dw) as tfl.SymbolicTensor;
+  await saveModelDir(tfl.model({ inputs: input, outputs: out }), path.join(dir, 'model'));
+  const result = await runCli(['export', '--model', dir, '--out', path.join(work, 'dw-out'), '--json']);
+  t.is(result.code, 2);
+  const error = parseJson(result).error;
+  t.is(error.details.converterCode, 'UNSUPPORTED_LAYER');
+  t.regex(error.message, /cannot convert layer 'dw' \(class DepthwiseConv2D, index 1\)/);
+});
