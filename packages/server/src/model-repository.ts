@@ -2,9 +2,13 @@
  * Reads a Triton-layout model repository: `<repo>/<name>/config.pbtxt`, `<repo>/<name>/<version>/model.onnx`,
  * and rwseg's `<repo>/<name>/rwseg.json`. Only folders with a safe name and at least one numeric version
  * holding a model.onnx count as models.
+ *
+ * A plain export folder (`model.onnx` + `rwseg.json` side by side, as `rwseg export --format onnx` and a
+ * pipeline's default export write them) is served too, as one model named after the folder, version 1, so a
+ * freshly trained run can be served without re-exporting it.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { RwsegError } from '@rwseg/core';
 import { isSafeName } from './model-name.js';
 import { parseModelMetadata, type RwsegModelMetadata } from './model-metadata.js';
@@ -21,6 +25,8 @@ export interface RepositoryModel {
   versions: string[];
   metadata: RwsegModelMetadata;
   config: ModelConfigSummary;
+  /** Set for a plain export folder: the one model.onnx, served as version 1. */
+  singleFile?: string;
 }
 
 /** The two fields of config.pbtxt the server uses; the rest is Triton's business. */
@@ -31,13 +37,14 @@ export function summariseConfig(text: string): ModelConfigSummary {
 }
 
 export function modelPath(model: RepositoryModel, version: string): string {
-  return join(model.dir, version, 'model.onnx');
+  return model.singleFile ?? join(model.dir, version, 'model.onnx');
 }
 
 export function scanRepository(root: string): RepositoryModel[] {
   if (!existsSync(root) || !statSync(root).isDirectory()) {
     throw new RwsegError('IO_ERROR', `model repository '${root}' is not a folder`, { path: root });
   }
+  if (existsSync(join(root, 'model.onnx'))) return [plainExportFolder(root)];
   const models: RepositoryModel[] = [];
   for (const entry of readdirSync(root, { withFileTypes: true })) {
     if (!entry.isDirectory() || !isSafeName(entry.name)) continue;
@@ -47,22 +54,28 @@ export function scanRepository(root: string): RepositoryModel[] {
       .map((v) => v.name)
       .sort((a, b) => Number(a) - Number(b));
     if (versions.length === 0) continue;
-    const metaFile = join(dir, 'rwseg.json');
-    let metadata: RwsegModelMetadata;
-    if (existsSync(metaFile)) {
-      let json: unknown;
-      try {
-        json = JSON.parse(readFileSync(metaFile, 'utf8'));
-      } catch (error) {
-        throw new RwsegError('INVALID_CONFIG', `${metaFile}: not valid JSON (${(error as Error).message})`, { file: metaFile });
-      }
-      metadata = parseModelMetadata(json, metaFile);
-    } else {
-      metadata = parseModelMetadata({}, metaFile);
-    }
+    const metadata = readMetadata(join(dir, 'rwseg.json'));
     const configFile = join(dir, 'config.pbtxt');
     const config = existsSync(configFile) ? summariseConfig(readFileSync(configFile, 'utf8')) : {};
     models.push({ name: entry.name, dir, versions, metadata, config });
   }
   return models.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function readMetadata(metaFile: string): RwsegModelMetadata {
+  if (!existsSync(metaFile)) return parseModelMetadata({}, metaFile);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(metaFile, 'utf8'));
+  } catch (error) {
+    throw new RwsegError('INVALID_CONFIG', `${metaFile}: not valid JSON (${(error as Error).message})`, { file: metaFile });
+  }
+  return parseModelMetadata(json, metaFile);
+}
+
+function plainExportFolder(root: string): RepositoryModel {
+  const folder = basename(resolve(root));
+  // The folder name becomes a URL segment; fall back to a fixed name rather than refuse a folder like 'my run'.
+  const name = isSafeName(folder) ? folder : 'model';
+  return { name, dir: root, versions: ['1'], metadata: readMetadata(join(root, 'rwseg.json')), config: {}, singleFile: join(root, 'model.onnx') };
 }
