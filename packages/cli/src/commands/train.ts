@@ -49,6 +49,7 @@ export default class Train extends RwsegCommand {
       backend: flags.backend as never,
       resume: flags.resume,
       registry,
+      plugins: flags.plugin,
       logger: this.logger,
       onEvent: (_run, event) => progress(event),
     });

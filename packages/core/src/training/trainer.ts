@@ -26,7 +26,7 @@ import { writeFileAtomic } from './atomic-file.js';
 import { checkpointName, latestCheckpoint, listCheckpoints, readCheckpoint, writeCheckpoint, type CheckpointContent } from './checkpoint.js';
 import { saveModelDir } from './model-files.js';
 import { AdamW, clipByGlobalNorm } from './optimizer.js';
-import { deriveSeed } from './rng.js';
+import { deriveSeed } from '../data/random.js';
 import { learningRateAt, type LrSchedule } from './schedules.js';
 import { stabilityFigure, type StabilityFigure } from './stability.js';
 import { validate, type MetricsFunction, type ValidationCase, type ValidationResult } from './validation.js';
