@@ -8,15 +8,15 @@ import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { decodePng, deriveSeed, encodePng, loadModelDir, normalizeChannels, syntheticCases, tf, useBackend } from '@rwseg/core';
+import { decodePng, deriveSeed, encodePng, generateSyntheticCase, loadModelDir, normalizeChannels, resolveSyntheticOptions, tf, useBackend } from '@rwseg/core';
 import { CLI_BIN, errorText, parseJson, runCli } from './helpers/cli.js';
 
 const PATCH = 64;
 
 /** A synthetic image (not one the model trained on) cropped to the patch and quantised to 8 bits, as a PNG would hold it. */
 function greyImage(seed: number): Uint8Array {
-  const [c] = syntheticCases({ shape: [96, 96], numClasses: 3, count: 1, seed, prefix: 'e2e' });
-  const src = c!.image.data;
+  const c = generateSyntheticCase(resolveSyntheticOptions({ size: [96, 96], numClasses: 3, seed }), 0);
+  const src = c.image.data;
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of src) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));

@@ -10,24 +10,32 @@ const temp = () => mkdtempSync(path.join(tmpdir(), 'rwseg-cli-'));
 
 test.serial('rwseg train killed with -9 resumes with --resume from its last checkpoint', async (t) => {
   const out = temp();
-  const child = spawn(process.execPath, [CLI_BIN, 'train', '--config', 'pipelines/quickstart.yaml', '--out', out, '--epochs', '30', '--iterations', '3', ...tiny], { cwd: REPO_ROOT, stdio: 'ignore' });
+  const args = ['train', '--config', 'pipelines/quickstart.yaml', '--epochs', '5', '--iterations', '3', ...tiny];
+  // RWSEG_TEST_PAUSE_AFTER_EPOCH (test-only) makes the run stop and wait once epoch 2's checkpoint is on disk;
+  // the CLI numbers epochs from 1, so it resumes at "epoch 3".
+  const child = spawn(process.execPath, [CLI_BIN, ...args, '--out', out], { cwd: REPO_ROOT, stdio: 'ignore', env: { ...process.env, RWSEG_TEST_PAUSE_AFTER_EPOCH: '2' } });
   const exited = new Promise((r) => child.on('exit', r));
-  // Only the last two epoch checkpoints are kept: wait for any of epoch 2 or later.
-  const dir = path.join(out, 'checkpoints');
-  const atLeastTwo = () => existsSync(dir) && readdirSync(dir).some((f) => Number(/^epoch-(\d+)\.ckpt$/.exec(f)?.[1] ?? 0) >= 2);
+  const marker = path.join(out, 'test-paused-after-epoch-2');
   const deadline = Date.now() + 120_000;
-  while (!atLeastTwo() && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (!existsSync(marker) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  t.is(child.exitCode, null, 'the run was still alive at the pause');
   child.kill('SIGKILL');
   await exited;
-  t.true(atLeastTwo());
+  t.true(existsSync(marker), 'the run reached the end of epoch 2');
+  t.deepEqual(readdirSync(path.join(out, 'checkpoints')).filter((f) => f.startsWith('epoch-')).sort(), ['epoch-0001.ckpt', 'epoch-0002.ckpt']);
 
-  const resumed = await runCli(['train', '--config', 'pipelines/quickstart.yaml', '--out', out, '--epochs', '30', '--iterations', '3', '--resume', '--json', ...tiny, '--set', 'training.epochs=30']);
+  const resumed = await runCli([...args, '--out', out, '--resume', '--json']);
   t.is(resumed.code, 0, errorText(resumed));
-  const json = parseJson(resumed);
-  t.true(json.epochsRun <= 28 && json.epochsRun > 0, `ran ${json.epochsRun} more epochs`);
-  t.regex(resumed.stderr, /resuming at epoch \d+ from .*epoch-\d{4}\.ckpt/);
-  const epochs = readFileSync(path.join(out, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);
-  t.deepEqual(epochs, Array.from({ length: 30 }, (_, i) => i));
+  t.is(parseJson(resumed).epochsRun, 3);
+  t.regex(resumed.stderr, /resuming at epoch 3 from .*epoch-0002\.ckpt/);
+  const history = (dir: string) => readFileSync(path.join(dir, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; loss: number });
+  t.deepEqual(history(out).map((e) => e.epoch), [0, 1, 2, 3, 4]);
+
+  // Same seed, same batches per epoch, optimizer state restored: the losses match a run never interrupted.
+  const straightOut = temp();
+  const straight = await runCli([...args, '--out', straightOut, '--json']);
+  t.is(straight.code, 0, errorText(straight));
+  history(straightOut).forEach((e, i) => t.true(Math.abs(e.loss - history(out)[i]!.loss) < 1e-4, `epoch ${i}: ${e.loss} vs ${history(out)[i]!.loss}`));
 });
 
 test('a bad pipeline value is reported with its YAML path and line, exit code 2', async (t) => {
@@ -84,4 +92,54 @@ test('a 3D MSD pipeline trains and validates on real hippocampus volumes', async
   t.deepEqual(run.validation.classes.map((c: { classIndex: number }) => c.classIndex), [1, 2]);
   for (const c of run.validation.classes) t.true(Number.isFinite(c.hd95.mean) && c.hd95.mean > 0, `HD95 of class ${c.classIndex}`);
   t.true(existsSync(path.join(out, 'plots', 'overlays')));
+});
+
+test('rwseg train --data builds the pipeline a YAML file would; rwseg evaluate reads the dataset folder as well as the YAML', async (t) => {
+  const dir = temp();
+  const synth = await runCli(['dataset', 'synth', '--out', path.join(dir, 'msd'), '--cases', '5', '--size', '32x32', '--seed', '5', '--json']);
+  t.is(synth.code, 0, errorText(synth));
+  const model = ['--set', 'model.depth=3', '--set', 'model.baseFilters=4', '--backend', 'wasm'];
+  const trained = await runCli([
+    'train', '--data', path.join(dir, 'msd'), '--loss-config', '{"combine": ["rrw", "dice"], "weights": "equal"}', '--epochs', '2', '--iterations', '2',
+    '--batch-size', '2', '--patch', '32,32', '--lr', '0.005', '--seed', '7', '--out', path.join(dir, 'flags'), '--json', ...model,
+  ]);
+  t.is(trained.code, 0, errorText(trained));
+  const config = JSON.parse(readFileSync(path.join(dir, 'flags', 'config.json'), 'utf8'));
+  t.like(config, { seed: 7, dataset: { kind: 'msd', root: path.join(dir, 'msd') }, preprocessing: { patch: [32, 32] }, training: { epochs: 2, iterationsPerEpoch: 2, batchSize: 2, learningRate: 0.005 } });
+  t.deepEqual(config.loss, { combine: ['rrw', 'dice'], weights: 'equal' });
+
+  // The same pipeline written as YAML and run with `pipeline run` trains the same run: identical history.
+  const yaml = path.join(dir, 'same.yaml');
+  writeFileSync(yaml, JSON.stringify({ ...config, backend: undefined, configFile: undefined, output: undefined }));
+  const piped = await runCli(['pipeline', 'run', yaml, '--out', path.join(dir, 'yaml'), '--json', '--backend', 'wasm']);
+  t.is(piped.code, 0, errorText(piped));
+  const history = (run: string) => readFileSync(path.join(dir, run, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).loss as number);
+  t.deepEqual(history('flags'), history('yaml'));
+
+  // The dataset folder: every labelled case; the YAML: its validation split. Shared cases score the same.
+  const byFolder = await runCli(['evaluate', '--model', path.join(dir, 'flags', 'model'), '--data', path.join(dir, 'msd'), '--json', '--backend', 'wasm']);
+  t.is(byFolder.code, 0, errorText(byFolder));
+  const folderCases = parseJson(byFolder).cases as { id: string; metrics: { dice: number }[] }[];
+  t.is(folderCases.length, 5);
+  const byYaml = await runCli(['evaluate', '--model', path.join(dir, 'flags', 'model'), '--data', yaml, '--json', '--backend', 'wasm']);
+  t.is(byYaml.code, 0, errorText(byYaml));
+  const yamlCases = parseJson(byYaml).cases as { id: string; metrics: { dice: number }[] }[];
+  t.true(yamlCases.length >= 1);
+  for (const c of yamlCases) t.deepEqual(folderCases.find((f) => f.id === c.id)?.metrics.map((m) => m.dice), c.metrics.map((m) => m.dice), c.id);
+
+  const none = await runCli(['train', '--epochs', '1', '--out', dir]);
+  t.is(none.code, 2);
+  t.regex(errorText(none), /needs --data PATH .*--synthetic, or --config FILE/);
+  const badPatch = await runCli(['train', '--synthetic', '--patch', '64', '--out', dir]);
+  t.regex(errorText(badPatch), /--patch: expected 2 or 3 positive integers like 64,64, got '64'/);
+  const badJson = await runCli(['train', '--synthetic', '--loss-config', '{rrw', '--out', dir]);
+  t.regex(errorText(badJson), /--loss-config: not valid JSON/);
+  const wrongRank = await runCli(['evaluate', '--model', path.join(dir, 'flags', 'model'), '--data', 'synthetic-3d', '--backend', 'wasm']);
+  t.is(wrongRank.code, 2);
+  t.regex(errorText(wrongRank), /synthetic-3d holds 3D images but the model in .* is 2D \(input patch \[32, 32\]\)/);
+  const wrongClasses = await runCli(['dataset', 'synth', '--out', path.join(dir, 'two'), '--cases', '2', '--size', '32x32', '--classes', '2', '--json']);
+  t.is(wrongClasses.code, 0, errorText(wrongClasses));
+  const mismatch = await runCli(['evaluate', '--model', path.join(dir, 'flags', 'model'), '--data', path.join(dir, 'two'), '--backend', 'wasm']);
+  t.is(mismatch.code, 2);
+  t.regex(errorText(mismatch), /two has 2 classes but the model in .* predicts 3/);
 });

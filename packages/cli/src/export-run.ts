@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { deriveSeed, loadModelDir, normalizeChannels, readVolume, RwsegError, RWSEG_VERSION, syntheticCases, tf, type Logger, type RwsegErrorCode } from '@rwseg/core';
+import { loadDataset, loadModelDir, normalizeChannels, readVolume, RwsegError, RWSEG_VERSION, tf, type Logger, type PipelineConfig, type RwsegErrorCode, type ValidationCase } from '@rwseg/core';
 import { exportModel, TfjsToOnnxError, type ExportResult, type ModelMetadataInput, type ParityReport } from '@rwseg/tfjs-to-onnx';
 import * as tfl from '@tensorflow/tfjs-layers';
 
@@ -123,10 +123,12 @@ function fitToPatch(data: Float32Array, shape: readonly number[], channels: numb
   return out;
 }
 
-/** A real image for the parity check: --image, or the run's first synthetic validation case regenerated from its seed. */
+/**
+ * A real image for the parity check: --image, else the run's first validation case, loaded and normalised
+ * exactly as training loaded it (from the resolved config.json; skipped when its data is no longer there).
+ */
 async function realImage(config: Record<string, any> | undefined, options: RunExportOptions, channels: number): Promise<{ label: string; tensor: tf.Tensor } | undefined> {
   const patch: number[] | undefined = config?.preprocessing?.patch;
-  const normalization = config?.preprocessing?.normalization ?? 'zscore';
   let data: Float32Array;
   let shape: number[];
   let label: string;
@@ -136,16 +138,21 @@ async function realImage(config: Record<string, any> | undefined, options: RunEx
     if (c !== channels) throw new RwsegError('INVALID_INPUT', `--image ${options.image} has ${c} channel(s); the model takes ${channels}`, { file: options.image });
     shape = volume.channels ? volume.shape.slice(0, -1) : [...volume.shape];
     data = Float32Array.from(volume.data);
+    normalizeChannels(data, channels, { normalization: config?.preprocessing?.normalization ?? 'zscore' });
     label = options.image;
-  } else if (config?.dataset?.kind === 'synthetic') {
-    const d = config.dataset;
-    const seed = (d.seed ?? deriveSeed(config.seed, 'synthetic')) + 1;
-    const [first] = syntheticCases({ shape: d.shape, numClasses: d.numClasses, count: 1, seed, noise: d.noise, prefix: 'val' });
-    data = Float32Array.from(first!.image.data);
-    shape = [...d.shape];
-    label = 'validation case val-000';
+  } else if (config?.dataset) {
+    let first: ValidationCase | undefined;
+    try {
+      first = (await loadDataset(config as PipelineConfig)).validation[0];
+    } catch (error) {
+      options.logger?.warn(`parity check without a real image: the run's validation data could not be loaded (${(error as Error).message})`);
+    }
+    if (!first) return undefined;
+    const image = first.image;
+    shape = image.channels ? image.shape.slice(0, -1) : [...image.shape];
+    data = Float32Array.from(image.data);
+    label = `validation case ${first.id}`;
   } else return undefined;
-  normalizeChannels(data, channels, { normalization });
   const size = patch && patch.length === shape.length ? patch : shape;
   return { label, tensor: tf.tensor(fitToPatch(data, shape, channels, size), [1, ...size, channels]) };
 }

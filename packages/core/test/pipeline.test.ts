@@ -1,70 +1,70 @@
 import test from 'ava';
-import { createPatchSource, defineMap, definePlugin, parsePipeline, PLUGIN_API_VERSION, PluginRegistry, syntheticCases, useBackend, z } from '../src/index.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadCase, loadDataset, parsePipeline, pipelineDatasetInfo, preprocessCase, runPipelineConfig, useBackend } from '../src/index.js';
 
 test.before(async () => {
   await useBackend('cpu');
 });
 
-// A map whose value at a voxel is its class index + 1 in that class's channel: it lets the test check that
-// maps follow the labels of their own scale.
-const labelEcho = defineMap({
-  name: 'label-echo',
-  description: 'class index + 1 in the channel of the voxel class',
-  options: z.object({}),
-  generate: ({ labels, numClasses }) => {
-    const out = new Float32Array(labels.length * numClasses);
-    for (let i = 0; i < labels.length; i++) out[i * numClasses + labels[i]!] = labels[i]! + 1;
-    return out;
-  },
+const tinyPipeline = (overrides: Record<string, unknown> = {}) =>
+  parsePipeline({
+    name: 'tiny',
+    seed: 3,
+    backend: 'cpu',
+    dataset: { kind: 'synthetic', shape: [24, 24], train: 4, validation: 2 },
+    preprocessing: { patch: [16, 16] },
+    model: { depth: 3, baseFilters: 2, deepSupervision: 2 },
+    loss: { combine: ['rrw', 'dice'] },
+    training: { epochs: 2, iterationsPerEpoch: 2, batchSize: 2, workers: 1 },
+    evaluation: { every: 1, overlays: 0 },
+    ...overrides,
+  });
+
+test('a pipeline reads the data module synthetic set: its split, its generator options, preprocessed validation cases', async (t) => {
+  const config = tinyPipeline({ dataset: { kind: 'synthetic', shape: [40, 36], train: 3, validation: 2, noise: 0.05, objects: 3 } });
+  const info = pipelineDatasetInfo(config);
+  t.is(info.kind, 'synthetic');
+  t.deepEqual(info.synthetic!.size, [40, 36]);
+  t.is(info.synthetic!.noise, 0.05);
+  t.is(info.synthetic!.objects, 3);
+  const data = await loadDataset(config);
+  t.deepEqual(data.train.map((c) => c.id), ['synth_000', 'synth_001', 'synth_002']);
+  t.deepEqual(data.validation.map((c) => c.id), ['synth_003', 'synth_004']);
+  // The validation image is the generator's case after the loader's own preprocessing (z-score).
+  const raw = preprocessCase(await loadCase(info, info.training[3]!), { normalization: 'zscore' });
+  t.deepEqual(data.validation[0]!.image.data, raw.image.data);
+  t.deepEqual(data.validation[0]!.labels.data, raw.label!.data);
+  const mean = raw.image.data.reduce((a, b) => a + b, 0) / raw.image.data.length;
+  t.true(Math.abs(mean) < 1e-4, `z-scored mean ${mean}`);
 });
 
-function source(seed: number, scales = 3) {
-  const registry = new PluginRegistry();
-  registry.register(definePlugin({ apiVersion: PLUGIN_API_VERSION, name: 'echo', maps: [labelEcho] }), 'test');
-  const cases = syntheticCases({ shape: [40, 36], numClasses: 3, count: 4, seed: 1 });
-  const generator = registry.createMapGenerator('label-echo');
-  return Object.assign(createPatchSource({ cases, patch: [16, 32], batchSize: 3, numClasses: 3, scales, maps: [generator], seed }), { mapKey: generator.key });
-}
-
-test('patch batches carry image, one-hot targets and maps at every scale, each consistent with its labels', async (t) => {
-  const patches = source(5);
-  const batch = await patches.next();
-  t.is(batch.size, 3);
-  t.is(batch.image.length, 3 * 16 * 32);
-  t.deepEqual(
-    batch.scales.map((s) => s.shape),
-    [
-      [16, 32],
-      [8, 16],
-      [4, 8],
-    ],
-  );
-  for (const s of batch.scales) {
-    const map = s.maps[patches.mapKey]!;
-    t.is(s.target.length, s.labels.length * 3);
-    for (let i = 0; i < s.labels.length; i++) {
-      const k = s.labels[i]!;
-      t.is(s.target[i * 3 + k], 1);
-      t.is(map[i * 3 + k], k + 1);
-    }
-  }
-  // Scale 1 is every second voxel of scale 0 along each axis.
-  const [s0, s1] = batch.scales;
-  t.is(s1!.labels[1 * 16 + 3], s0!.labels[2 * 32 + 6]);
-  t.true(batch.scales[0]!.labels.some((l) => l > 0), 'foreground oversampling yields foreground');
+// Seeds drive the generator, the split, the weights, the worker loader's patches and augmentation.
+test.serial('a pipeline run is reproduced by its seed (worker loader, augmentation and all) and changes with it', async (t) => {
+  const run = async (seed: number) => {
+    const out = mkdtempSync(path.join(tmpdir(), 'rwseg-pipe-'));
+    const result = await runPipelineConfig(tinyPipeline({ seed }), { out });
+    return readFileSync(path.join(out, 'history.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const e = JSON.parse(l) as { loss: number; validation: { meanDice: number } };
+        return [e.loss, e.validation.meanDice];
+      })
+      .concat([[result.runs[0]!.result.epochsRun]]);
+  };
+  const [a, b, c] = [await run(3), await run(3), await run(4)];
+  t.deepEqual(a, b);
+  t.notDeepEqual(a, c);
 });
 
-test('patch sources are reproducible per seed', async (t) => {
-  const [a, b, c] = [source(7), source(7), source(8)];
-  t.deepEqual((await a.next()).image, (await b.next()).image);
-  t.notDeepEqual((await a.next()).image, (await c.next()).image);
-});
-
-test('synthetic cases contain every class and are reproducible', (t) => {
-  const [one] = syntheticCases({ shape: [64, 64], numClasses: 3, count: 1, seed: 3 });
-  const again = syntheticCases({ shape: [64, 64], numClasses: 3, count: 1, seed: 3 })[0]!;
-  t.deepEqual(one!.image.data, again.image.data);
-  for (const k of [0, 1, 2]) t.true(one!.labels.data.includes(k), `class ${k}`);
+test('the augmentation section is validated by name and reaches the config; false turns it off', (t) => {
+  t.deepEqual(tinyPipeline().augmentation, {});
+  t.is(tinyPipeline({ augmentation: false }).augmentation, false);
+  t.is((tinyPipeline({ augmentation: { rotation: 0, mirror: 0.25 } }).augmentation as { mirror: number }).mirror, 0.25);
+  t.regex(t.throws(() => tinyPipeline({ augmentation: { mirror: 2 } }))!.message, /augmentation\.mirror: /);
+  t.regex(t.throws(() => tinyPipeline({ augmentation: { spin: 1 } }))!.message, /augmentation: Unrecognized key: "spin"/);
 });
 
 test('pipeline errors name the YAML path; losses are validated with their own paths', (t) => {

@@ -37,25 +37,31 @@ test('training steps on a fixed batch decrease the loss', async (t) => {
 // Serial: concurrent tests would block this process's event loop with tensor work while it watches the child.
 test.serial('a run killed with -9 resumes from its last checkpoint and ends where an uninterrupted run ends', async (t) => {
   const outDir = tempDir();
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./helpers/train-child.js', import.meta.url)), outDir, '8'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The child pauses (test-only hook) once the checkpoint of epoch 3 is on disk, so the kill lands at a known point.
+  const pausedAt = 3;
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./helpers/train-child.js', import.meta.url)), outDir, '8'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, RWSEG_TEST_PAUSE_AFTER_EPOCH: String(pausedAt) },
+  });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise((r) => child.on('exit', r));
-  // Only the last two epoch checkpoints are kept, so wait for any checkpoint of epoch 2 or later.
-  const atLeastTwo = () => listCheckpoints(path.join(outDir, 'checkpoints')).some((f) => Number(/epoch-(\d+)/.exec(f)![1]) >= 2);
-  const deadline = Date.now() + 90_000;
-  while (!atLeastTwo() && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const marker = path.join(outDir, `test-paused-after-epoch-${pausedAt}`);
+  const deadline = Date.now() + 120_000;
+  while (!existsSync(marker) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  t.is(child.exitCode, null, `the child was still running when paused; its stderr: ${stderr}`);
   child.kill('SIGKILL');
   await exited;
-  t.true(atLeastTwo(), `the child wrote a checkpoint of epoch 2 or later; its stderr: ${stderr}`);
+  t.true(existsSync(marker), `the child reached the end of epoch ${pausedAt}; its stderr: ${stderr}`);
+  t.deepEqual(listCheckpoints(path.join(outDir, 'checkpoints')).map((f) => path.basename(f)), ['epoch-0003.ckpt', 'epoch-0002.ckpt']);
 
   const events: { startEpoch: number; resumedFrom?: string }[] = [];
   // The same epoch count as the child: the poly learning rate depends on it.
   const resumedEpochs = 8;
   const resumed = await train({ ...childTrainingOptions(outDir, resumedEpochs, true), onEvent: (e) => e.type === 'start' && events.push(e) });
   const saved = events[0]!.startEpoch;
-  t.true(saved >= 2 && saved < resumedEpochs, `resumed at epoch ${saved}`);
-  t.regex(events[0]!.resumedFrom!, /epoch-\d{4}\.ckpt$/);
+  t.is(saved, pausedAt);
+  t.regex(events[0]!.resumedFrom!, /epoch-0003\.ckpt$/);
   t.deepEqual(
     readHistory(path.join(outDir, 'history.jsonl')).map((e) => e.epoch),
     [0, 1, 2, 3, 4, 5, 6, 7],

@@ -1,28 +1,79 @@
 import { Flags } from '@oclif/core';
-import { computeSegmentationMetrics, loadDataset, loadModelDir, loadPipeline, useBackend, validate, BACKEND_CHOICES } from '@rwseg/core';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  computeSegmentationMetrics,
+  loadDataset,
+  loadModelDir,
+  loadPipeline,
+  loadValidationCases,
+  openDataset,
+  RwsegError,
+  useBackend,
+  validate,
+  BACKEND_CHOICES,
+  type Normalization,
+  type ValidationCase,
+} from '@rwseg/core';
 import { RwsegCommand } from '../base-command.js';
 
 export default class Evaluate extends RwsegCommand {
-  static override summary = 'Evaluate a trained model on a pipeline\'s validation cases: per-class Dice (and distances) per case, NaN-aware means.';
-  static override examples = ['<%= config.bin %> evaluate --model runs/quickstart/model --data pipelines/quickstart.yaml --json'];
+  static override summary = 'Evaluate a trained model on a dataset folder or a pipeline\'s validation cases: per-class Dice (and distances) per case, NaN-aware means.';
+  static override description =
+    'With a pipeline YAML, the cases are its validation split, preprocessed as it says. With a dataset folder (MSD / nnU-Net, or images/ + labels/), every labelled case is evaluated, normalised as the model\'s run was (its config.json beside the model folder; z-score otherwise), with the model\'s patch as the sliding window.';
+  static override examples = [
+    '<%= config.bin %> evaluate --model runs/quickstart/model --data pipelines/quickstart.yaml --json',
+    '<%= config.bin %> evaluate --model runs/hippocampus/model --data data/Task04_Hippocampus',
+    '<%= config.bin %> evaluate --model runs/isbi/model --data data/isbi2012 --label-map \'{"0": 1, "255": 0}\'',
+  ];
   static override flags = {
     model: Flags.string({ description: 'model folder written by training (<run>/model)', required: true }),
-    data: Flags.string({ description: 'pipeline YAML whose dataset and preprocessing give the cases', required: true }),
-    set: Flags.string({ description: 'override a pipeline value: key.path=value (repeatable)', multiple: true }),
-    overlap: Flags.string({ description: 'sliding-window overlap in [0, 1) (default: the pipeline\'s)' }),
+    data: Flags.string({ description: 'a pipeline YAML, or a dataset folder (MSD / nnU-Net, or images/ + labels/)', required: true }),
+    set: Flags.string({ description: 'pipeline YAML: override a value, key.path=value (repeatable)', multiple: true }),
+    'label-map': Flags.string({ description: 'dataset folder pairs: stored label value -> class as JSON, e.g. \'{"0": 0, "255": 1}\'' }),
+    'num-classes': Flags.integer({ min: 2, description: 'dataset folder pairs without --label-map: classes stored as 0..K-1' }),
+    limit: Flags.integer({ min: 1, description: 'dataset folder: evaluate the first N labelled cases only' }),
+    overlap: Flags.string({ description: 'sliding-window overlap in [0, 1) (default: the pipeline\'s, else 0.5)' }),
     backend: Flags.option({ options: BACKEND_CHOICES as string[], default: 'auto' })(),
   };
 
   async run() {
     const { flags } = await this.parse(Evaluate);
     const backend = await useBackend(flags.backend as never, { logger: this.logger });
-    const config = loadPipeline(flags.data, flags.set ?? []);
     const { model } = await loadModelDir(flags.model);
-    const data = await loadDataset(config);
-    const { result } = await validate(model, data.validation, {
-      patch: config.preprocessing.patch,
-      overlap: flags.overlap === undefined ? config.evaluation.overlap : Number(flags.overlap),
-      numClasses: data.numClasses,
+    const modelPatch = (model.inputs[0]!.shape.slice(1, -1) as number[]);
+    const modelClasses = model.outputs[0]!.shape.at(-1) as number;
+    let cases: ValidationCase[];
+    let numClasses: number;
+    let patch: readonly number[];
+    let overlap = 0.5;
+    if (/\.ya?ml$/i.test(flags.data)) {
+      const config = loadPipeline(flags.data, flags.set ?? []);
+      const data = await loadDataset(config);
+      cases = [...data.validation];
+      numClasses = data.numClasses;
+      patch = config.preprocessing.patch;
+      overlap = config.evaluation.overlap;
+    } else {
+      const labelMap = flags['label-map'] ? parseLabelMap(flags['label-map']) : undefined;
+      const info = openDataset(flags.data, { labelMapping: labelMap, numClasses: flags['num-classes'] ?? (labelMap ? undefined : modelClasses) });
+      const refs = info.training.filter((r) => r.label !== undefined || info.kind === 'synthetic').slice(0, flags.limit);
+      if (refs.length === 0) throw new RwsegError('INVALID_INPUT', `${flags.data}: no labelled cases to evaluate`, { file: flags.data });
+      cases = await loadValidationCases(info, refs, { normalization: runNormalization(flags.model) });
+      numClasses = info.numClasses;
+      patch = modelPatch;
+    }
+    const rank = cases[0]!.image.shape.length - (cases[0]!.image.channels ? 1 : 0);
+    if (rank !== modelPatch.length) {
+      throw new RwsegError('INVALID_INPUT', `${flags.data} holds ${rank}D images but the model in ${flags.model} is ${modelPatch.length}D (input patch [${modelPatch.join(', ')}])`, { data: flags.data, model: flags.model });
+    }
+    if (numClasses !== modelClasses) {
+      throw new RwsegError('INVALID_INPUT', `${flags.data} has ${numClasses} classes but the model in ${flags.model} predicts ${modelClasses}`, { data: flags.data, model: flags.model });
+    }
+    const { result } = await validate(model, cases, {
+      patch,
+      overlap: flags.overlap === undefined ? overlap : Number(flags.overlap),
+      numClasses,
       metrics: computeSegmentationMetrics,
     });
     if (!this.jsonEnabled()) {
@@ -30,5 +81,25 @@ export default class Evaluate extends RwsegCommand {
       this.log(`mean foreground Dice ${result.meanDice.toFixed(3)} (${result.cases.length} cases, backend ${backend})`);
     }
     return { backend, meanDice: result.meanDice, classes: result.classes, cases: result.cases };
+  }
+}
+
+/** The normalisation the model was trained with: from its run's config.json (beside model/), z-score otherwise. */
+function runNormalization(modelDir: string): Normalization {
+  const file = path.join(path.resolve(modelDir), '..', 'config.json');
+  if (!existsSync(file)) return 'zscore';
+  try {
+    const config = JSON.parse(readFileSync(file, 'utf8')) as { preprocessing?: { normalization?: Normalization } };
+    return config.preprocessing?.normalization ?? 'zscore';
+  } catch {
+    return 'zscore';
+  }
+}
+
+function parseLabelMap(text: string): Record<string, number> {
+  try {
+    return JSON.parse(text) as Record<string, number>;
+  } catch (error) {
+    throw new RwsegError('INVALID_OPTIONS', `--label-map: not valid JSON (${(error as Error).message}): ${text}`, { option: 'label-map' });
   }
 }

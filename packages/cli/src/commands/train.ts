@@ -1,19 +1,28 @@
 import { Flags } from '@oclif/core';
-import { BACKEND_CHOICES, createProgressWriter, loadPipeline, RwsegError, runPipelineConfig } from '@rwseg/core';
+import path from 'node:path';
+import { applyOverrides, BACKEND_CHOICES, createProgressWriter, datasetSectionFor, defaultPatchFor, loadPipeline, parsePipeline, RwsegError, runPipelineConfig, type PipelineConfig } from '@rwseg/core';
 import { RwsegCommand } from '../base-command.js';
 import { describeResult, exportRuns, summariseResult } from './pipeline/run.js';
 
 export default class Train extends RwsegCommand {
-  static override summary = 'Train a U-Net: the data, model and schedule of a pipeline file, with flags for the usual knobs.';
+  static override summary = 'Train a U-Net on a dataset (--data PATH or --synthetic) or as a pipeline file (--config) says, with flags for the usual knobs.';
   static override description =
-    'Trains one run (a pipeline file without its sweep). Flags override the file; any other value with --set key.path=value. Kill it any time: --resume continues from the last checkpoint, losing at most the current epoch.';
+    'Trains one run. Without --config, the flags build the same pipeline a YAML file would (rrw + Dice, a depth-4 U-Net, the data module\'s loader and augmentation); with it, flags override the file. Any other value: --set key.path=value. Kill it any time: --resume continues from the last checkpoint, losing at most the current epoch.';
   static override examples = [
+    '<%= config.bin %> train --synthetic --epochs 10 --out runs/synthetic',
+    '<%= config.bin %> train --data ../shared/data/isbi2012-em-membrane --label-map \'{"0": 1, "255": 0}\' --patch 128,128 --loss-config \'{"combine": ["rrw", "dice"]}\'',
     '<%= config.bin %> train --config pipelines/quickstart.yaml --epochs 20 --out runs/rrw-dice',
     '<%= config.bin %> train --config pipelines/quickstart.yaml --loss dice --lr 0.001 --backend wasm',
     '<%= config.bin %> train --config pipelines/quickstart.yaml --out runs/rrw-dice --resume',
   ];
   static override flags = {
-    config: Flags.string({ description: 'pipeline YAML with dataset, model, loss and training sections', required: true }),
+    config: Flags.string({ description: 'pipeline YAML with dataset, model, loss and training sections' }),
+    data: Flags.string({ description: 'dataset folder: MSD / nnU-Net (dataset.json) or a 2D folder pair (images/ + labels/)', exclusive: ['synthetic'] }),
+    synthetic: Flags.boolean({ description: 'train on the built-in synthetic 2D dataset' }),
+    'label-map': Flags.string({ description: 'folder pairs: stored label value -> class as JSON, e.g. \'{"0": 0, "255": 1}\'' }),
+    'num-classes': Flags.integer({ min: 2, description: 'folder pairs without --label-map: classes stored as 0..K-1' }),
+    'loss-config': Flags.string({ description: 'loss configuration as JSON, e.g. \'{"combine": ["rrw", "dice"], "weights": "equal"}\'', exclusive: ['loss'] }),
+    patch: Flags.string({ description: 'patch size, e.g. 64,64 or 32,48,32 (default: the images\' size rounded to the U-Net grid, at most 128 / 64)' }),
     out: Flags.string({ description: 'output folder for this run' }),
     loss: Flags.string({ description: 'loss name (replaces the file\'s loss section), e.g. rrw, dice, cross-entropy' }),
     epochs: Flags.integer({ min: 1 }),
@@ -30,6 +39,8 @@ export default class Train extends RwsegCommand {
     const { flags } = await this.parse(Train);
     const set = [
       ...(flags.loss ? [`loss=${flags.loss}`] : []),
+      ...(flags['loss-config'] ? [`loss=${parseJsonFlag('--loss-config', flags['loss-config'])}`] : []),
+      ...(flags.patch ? [`preprocessing.patch=${patchValue(flags.patch)}`] : []),
       ...(flags.epochs ? [`training.epochs=${flags.epochs}`] : []),
       ...(flags.iterations ? [`training.iterationsPerEpoch=${flags.iterations}`] : []),
       ...(flags['batch-size'] ? [`training.batchSize=${flags['batch-size']}`] : []),
@@ -37,18 +48,19 @@ export default class Train extends RwsegCommand {
       ...(flags.seed !== undefined ? [`seed=${flags.seed}`] : []),
       ...(flags.set ?? []),
     ];
-    const config = loadPipeline(flags.config, set);
-    if (config.sweep) {
+    const config = flags.config ? loadPipeline(flags.config, [...(await this.dataOverrides(flags)), ...set]) : await this.configFromFlags(flags, set);
+    if (flags.config && config.sweep) {
       throw new RwsegError('INVALID_CONFIG', `${flags.config} has a sweep section: run it with 'rwseg pipeline run ${flags.config}', or remove the sweep to train one run`, {});
     }
     const registry = await this.loadRegistry(flags.plugin);
     const progress = createProgressWriter(process.stderr);
     const result = await runPipelineConfig(config, {
-      configFile: flags.config,
+      ...(flags.config ? { configFile: flags.config } : {}),
       out: flags.out,
       backend: flags.backend as never,
       resume: flags.resume,
       registry,
+      plugins: flags.plugin,
       logger: this.logger,
       onEvent: (_run, event) => progress(event),
     });
@@ -57,4 +69,55 @@ export default class Train extends RwsegCommand {
     const summary = summariseResult(result);
     return { ...summary.runs[0], backend: summary.backend, backendInfo: summary.backendInfo, onnx: onnx[0] };
   }
+
+  /** --data / --synthetic with --config: the dataset section is replaced by the one the path describes. */
+  private async dataOverrides(flags: TrainFlags): Promise<string[]> {
+    const source = flags.synthetic ? 'synthetic' : flags.data;
+    if (!source) return [];
+    return [`dataset=${JSON.stringify(datasetSectionFor(source, datasetFlagOptions(flags)))}`];
+  }
+
+  /** Without --config: the pipeline a YAML file would hold, from the flags. */
+  private async configFromFlags(flags: TrainFlags, set: readonly string[]): Promise<PipelineConfig> {
+    const source = flags.synthetic ? 'synthetic' : flags.data;
+    if (!source) throw new RwsegError('INVALID_OPTIONS', 'rwseg train needs --data PATH (an MSD or images/ + labels/ folder), --synthetic, or --config FILE', { option: 'data' });
+    const dataset = datasetSectionFor(source, datasetFlagOptions(flags));
+    const raw: Record<string, unknown> = {
+      name: source === 'synthetic' ? 'synthetic' : path.basename(path.resolve(source)).replace(/[^A-Za-z0-9._-]+/g, '-'),
+      dataset,
+      preprocessing: { normalization: 'zscore', patch: flags.patch ? undefined : await defaultPatchFor(dataset) },
+      model: { depth: 4, baseFilters: source === 'synthetic' ? 8 : 16 },
+      loss: { combine: ['rrw', 'dice'], weights: 'equal' },
+      training: { epochs: 50, iterationsPerEpoch: 50, batchSize: 4 },
+      evaluation: { every: 1 },
+    };
+    applyOverrides(raw, set);
+    return parsePipeline(raw, 'rwseg train flags');
+  }
+}
+
+type TrainFlags = { data?: string; synthetic?: boolean; 'label-map'?: string; 'num-classes'?: number; patch?: string };
+
+function datasetFlagOptions(flags: TrainFlags): { labelMap?: Record<string, number>; numClasses?: number } {
+  return {
+    ...(flags['label-map'] ? { labelMap: JSON.parse(parseJsonFlag('--label-map', flags['label-map'])) as Record<string, number> } : {}),
+    ...(flags['num-classes'] ? { numClasses: flags['num-classes'] } : {}),
+  };
+}
+
+/** Checks a JSON flag and returns it as text (YAML reads JSON, so it can go through --set). */
+function parseJsonFlag(flag: string, text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text));
+  } catch (error) {
+    throw new RwsegError('INVALID_OPTIONS', `${flag}: not valid JSON (${(error as Error).message}): ${text}`, { option: flag });
+  }
+}
+
+function patchValue(text: string): string {
+  const sizes = text.replace(/^\[|\]$/g, '').split(/[,x ]+/).filter(Boolean).map(Number);
+  if (sizes.length < 2 || sizes.length > 3 || sizes.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new RwsegError('INVALID_OPTIONS', `--patch: expected 2 or 3 positive integers like 64,64, got '${text}'`, { option: 'patch' });
+  }
+  return `[${sizes.join(',')}]`;
 }

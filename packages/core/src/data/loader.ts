@@ -112,7 +112,8 @@ class ThreadedLoader implements DataLoader {
     for (const slot of slots) {
       slot.worker.on('message', (message: { type: string; index: number; batch?: Batch; error?: SerializedError }) => {
         const entry = this.pending.get(message.index);
-        if (!entry) return;
+        // After close() a late batch must not unref a worker that terminate() is still waiting on.
+        if (!entry || this.closed) return;
         this.settled(slot);
         if (message.type === 'batch') entry.resolve(message.batch!);
         else entry.reject(toError(message.error!));
@@ -174,7 +175,8 @@ class ThreadedLoader implements DataLoader {
     // A next() still waiting must settle rather than hang once its worker is gone.
     const closed = new RwsegError('INVALID_INPUT', 'data loader was closed while a batch was pending');
     for (const entry of this.pending.values()) entry.reject(closed);
-    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+    // Held referenced until 'exit': an unreferenced worker lets the process end with terminate() still pending.
+    await Promise.all(this.slots.map((slot) => (slot.worker.ref(), slot.worker.terminate())));
   }
 }
 

@@ -96,6 +96,11 @@ export class Random {
   }
 }
 
+/** A 31-bit seed for (run seed, purpose, index), e.g. the data stream of epoch 3, independent of any draw order. */
+export function deriveSeed(seed: number, purpose: string, index = 0): number {
+  return hashSeed(seed, purpose, index) >>> 1;
+}
+
 export function createRandom(...seed: readonly (number | string)[]): Random {
   return new Random(seed.length === 1 && typeof seed[0] === 'number' ? seed[0] : hashSeed(...seed));
 }

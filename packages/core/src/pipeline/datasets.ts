@@ -1,57 +1,85 @@
 /**
- * Turns a pipeline's dataset section into normalised training and validation cases held in memory:
- * 'synthetic' from ./synthetic.ts, 'msd' and 'folder' through the data module (../data: MSD/nnU-Net layout,
- * 2D folder pairs, NIfTI/PNG readers), split by a seeded validation fraction. Normalisation is the data module's
- * (zscore per case and channel, percentile clipping + zscore, or none).
+ * Turns a pipeline's dataset section into the data module's description of it (../data: the synthetic generator,
+ * the MSD/nnU-Net layout, 2D folder pairs), a seeded train/validation split, and the validation cases loaded and
+ * preprocessed in memory for sliding-window validation. Training cases stay references: the worker-thread loader
+ * (data/loader.ts) reads, preprocesses, samples and augments them.
  */
 import path from 'node:path';
-import { loadCase, type Case } from '../data/dataset.js';
+import { loadCase, type CaseRef, type DatasetInfo } from '../data/dataset.js';
 import { openFolderDataset } from '../data/folder.js';
 import { openMsdDataset } from '../data/msd.js';
-import { normalizeChannels } from '../data/preprocess.js';
+import { preprocessCase, type PreprocessOptions } from '../data/preprocess.js';
+import { deriveSeed } from '../data/random.js';
 import { splitCases } from '../data/splits.js';
+import { syntheticDatasetInfo } from '../data/synthetic.js';
 import { RwsegError } from '../errors.js';
-import { deriveSeed } from '../training/rng.js';
-import type { PatchCase } from './patch-source.js';
+import type { ValidationCase } from '../training/validation.js';
 import type { PipelineConfig } from './schema.js';
-import { syntheticCases } from './synthetic.js';
 
-export interface LoadedDataset {
-  readonly train: PatchCase[];
-  readonly validation: PatchCase[];
+export interface PipelineData {
+  readonly info: DatasetInfo;
+  readonly train: readonly CaseRef[];
+  readonly validation: readonly ValidationCase[];
   readonly numClasses: number;
   readonly channels: number;
+  readonly preprocess: PreprocessOptions;
 }
 
-export async function loadDataset(config: PipelineConfig): Promise<LoadedDataset> {
+/** The data module's description of a pipeline's dataset section (paths resolved against the working directory). */
+export function pipelineDatasetInfo(config: PipelineConfig): DatasetInfo {
   const dataset = config.dataset;
-  const normalization = config.preprocessing.normalization;
   if (dataset.kind === 'synthetic') {
-    const seed = dataset.seed ?? deriveSeed(config.seed, 'synthetic');
-    const make = (count: number, prefix: string, s: number) =>
-      syntheticCases({ shape: dataset.shape, numClasses: dataset.numClasses, count, seed: s, noise: dataset.noise, prefix }).map((c) => {
-        const data = Float32Array.from(c.image.data);
-        normalizeChannels(data, 1, { normalization });
-        return { ...c, image: { ...c.image, data } };
-      });
-    return { train: make(dataset.train, 'train', seed), validation: make(dataset.validation, 'val', seed + 1), numClasses: dataset.numClasses, channels: 1 };
+    return syntheticDatasetInfo({
+      size: dataset.shape,
+      cases: dataset.train + dataset.validation,
+      numClasses: dataset.numClasses,
+      seed: dataset.seed ?? deriveSeed(config.seed, 'synthetic'),
+      ...(dataset.noise !== undefined ? { noise: dataset.noise } : {}),
+      ...(dataset.objects !== undefined ? { objects: dataset.objects } : {}),
+      ...(dataset.objectScale !== undefined ? { objectScale: dataset.objectScale } : {}),
+      ...(dataset.classWeights !== undefined ? { classWeights: dataset.classWeights } : {}),
+    });
   }
-  const info =
-    dataset.kind === 'msd'
-      ? openMsdDataset(path.resolve(dataset.root))
-      : // Folder paths may be absolute or relative to the working directory: resolve them and give no root.
-        openFolderDataset('', { images: path.resolve(dataset.images), labels: path.resolve(dataset.labels), numClasses: dataset.numClasses, labelMapping: dataset.labelValues });
+  if (dataset.kind === 'msd') return openMsdDataset(path.resolve(dataset.root));
+  // Without `path`, images/ and labels/ may each be absolute or relative to the working directory.
+  const root = dataset.path ? path.resolve(dataset.path) : '';
+  return openFolderDataset(root, {
+    images: dataset.path ? (dataset.images ?? 'images') : path.resolve(dataset.images!),
+    labels: dataset.path ? (dataset.labels ?? 'labels') : path.resolve(dataset.labels!),
+    numClasses: dataset.numClasses,
+    labelMapping: dataset.labelMap ?? dataset.labelValues,
+  });
+}
+
+/** Train/validation split: the synthetic set's first `train` cases train, the rest validate; others by seeded fraction. */
+export function splitPipelineCases(config: PipelineConfig, info: DatasetInfo): { train: CaseRef[]; validation: CaseRef[] } {
+  const dataset = config.dataset;
+  if (dataset.kind === 'synthetic') return { train: info.training.slice(0, dataset.train), validation: info.training.slice(dataset.train) };
   const refs = dataset.limit ? info.training.slice(0, dataset.limit) : info.training;
   if (refs.length < 2) throw new RwsegError('INVALID_INPUT', `dataset ${info.name} has ${refs.length} labelled case(s); training and validation need at least 2`, {});
   const split = splitCases(refs, { method: 'fraction', validation: dataset.validationFraction, seed: deriveSeed(config.seed, 'split') });
-  const load = async (ref: (typeof refs)[number]): Promise<PatchCase> => {
-    const c: Case = await loadCase(info, ref);
-    if (!c.label) throw new RwsegError('INVALID_INPUT', `case ${c.id} (${c.source}) has no label`, { case: c.id });
-    const data = Float32Array.from(c.image.data);
-    normalizeChannels(data, c.image.channels, { normalization });
-    return { id: c.id, image: { ...c.image, data }, labels: c.label };
-  };
-  const train = await Promise.all(split.train.map(load));
-  const validation = await Promise.all(split.validation.map(load));
-  return { train, validation, numClasses: info.numClasses, channels: train[0]!.image.channels ?? 1 };
+  return { train: split.train, validation: split.validation };
+}
+
+export function pipelinePreprocess(config: PipelineConfig): PreprocessOptions {
+  return { normalization: config.preprocessing.normalization };
+}
+
+/** Loads and preprocesses cases the way the loader's workers do, for whole-image validation. */
+export async function loadValidationCases(info: DatasetInfo, refs: readonly CaseRef[], preprocess: PreprocessOptions): Promise<ValidationCase[]> {
+  return Promise.all(
+    refs.map(async (ref) => {
+      const c = preprocessCase(await loadCase(info, ref), preprocess);
+      if (!c.label) throw new RwsegError('INVALID_INPUT', `case ${c.id} (${c.source}) has no label`, { case: c.id });
+      return { id: c.id, image: c.image, labels: c.label };
+    }),
+  );
+}
+
+export async function loadDataset(config: PipelineConfig): Promise<PipelineData> {
+  const info = pipelineDatasetInfo(config);
+  const split = splitPipelineCases(config, info);
+  const preprocess = pipelinePreprocess(config);
+  const validation = await loadValidationCases(info, split.validation, preprocess);
+  return { info, train: split.train, validation, numClasses: info.numClasses, channels: validation[0]?.image.channels ?? info.channelNames.length, preprocess };
 }

@@ -1,5 +1,4 @@
-export { loadDataset, type LoadedDataset } from './datasets.js';
-export { createPatchSource, type PatchCase, type PatchSourceOptions } from './patch-source.js';
+export { loadDataset, loadValidationCases, pipelineDatasetInfo, pipelinePreprocess, splitPipelineCases, type PipelineData } from './datasets.js';
 export { compareLosses, comparisonCsv, comparisonMarkdown, runPipeline, runPipelineConfig, type PipelineResult, type PipelineRun, type RunPipelineOptions } from './run.js';
 export { applyOverrides, loadPipeline, parsePipeline, pipelineSchema, type PipelineConfig } from './schema.js';
-export { syntheticCases, type SyntheticCase, type SyntheticOptions as SyntheticEllipsesOptions } from './synthetic.js';
+export { datasetSectionFor, defaultPatchFor } from './from-data.js';

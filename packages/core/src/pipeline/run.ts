@@ -14,12 +14,12 @@ import { silentLogger, type Logger } from '../logger.js';
 import { buildUNet } from '../models/unet.js';
 import type { PluginRegistry } from '../registry.js';
 import { writeFileAtomic } from '../training/atomic-file.js';
-import { deriveSeed } from '../training/rng.js';
+import { createLoader } from '../data/loader.js';
+import { deriveSeed } from '../data/random.js';
 import { train, type TrainingEvent, type TrainingResult } from '../training/trainer.js';
 import { computeSegmentationMetrics } from '../metrics/segmentation-metrics.js';
 import { summariseCases, type MetricsFunction, type ValidationResult } from '../training/validation.js';
 import { loadDataset } from './datasets.js';
-import { createPatchSource } from './patch-source.js';
 import { loadPipeline, type PipelineConfig } from './schema.js';
 
 export interface RunPipelineOptions {
@@ -30,6 +30,8 @@ export interface RunPipelineOptions {
   readonly backend?: PipelineConfig['backend'];
   readonly resume?: boolean;
   readonly registry?: PluginRegistry;
+  /** Plugin specifiers (package names or paths) the loader's worker threads load their map plugins from. */
+  readonly plugins?: readonly string[];
   readonly metrics?: MetricsFunction;
   readonly logger?: Logger;
   readonly onEvent?: (run: string, event: TrainingEvent) => void;
@@ -82,23 +84,27 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
     const loss = losses[i]!;
     const heads = config.model.deepSupervision ?? 1;
     const model = buildUNet({ ...config.model, dims: patch.length as 2 | 3, inputChannels: data.channels, numClasses: data.numClasses, seed: deriveSeed(p.seed, 'init') }, patch);
-    const maps = loss.requiredMaps.map((r) => registry.createMapGenerator(r.map, r.options));
     const name = config.sweep ? `${p.lossName}/seed-${p.seed}` : config.name;
     logger.info(`run ${name}: loss ${loss.name}, ${data.train.length} training and ${data.validation.length} validation cases, patch [${patch.join(', ')}], backend ${backend}`);
     const result = await train({
       model,
       loss,
+      // One loader per epoch, seeded by the epoch: a resumed run sees the same batches as an uninterrupted one.
       openData: (_epoch, seed) =>
-        createPatchSource({
+        createLoader({
+          dataset: data.info,
           cases: data.train,
-          patch,
+          patchShape: patch,
           batchSize: config.training.batchSize,
-          numClasses: data.numClasses,
-          scales: heads,
-          maps,
           seed,
-          flip: config.preprocessing.flip,
+          sliceAxis: config.preprocessing.sliceAxis,
           foregroundFraction: config.preprocessing.foregroundFraction,
+          preprocess: data.preprocess,
+          augment: config.augmentation,
+          maps: loss.requiredMaps,
+          scales: heads,
+          registry: { plugins: options.plugins ?? [] },
+          ...(config.training.workers !== undefined ? { workers: config.training.workers } : {}),
         }),
       epochs: config.training.epochs,
       iterationsPerEpoch: config.training.iterationsPerEpoch,

@@ -13,14 +13,43 @@ import { lrScheduleSchema } from '../training/schedules.js';
 
 const positiveInt = z.number().int().positive();
 
+const probability = z.number().min(0).max(1);
+const range = z.tuple([z.number(), z.number()]);
+
+const augmentationSchema = z
+  .object({
+    mirror: probability,
+    axes: z.array(z.number().int().nonnegative()),
+    rotate90: probability,
+    rotation: probability,
+    maxDegrees: z.number().nonnegative(),
+    scaling: probability,
+    scaleRange: range,
+    intensityScale: probability,
+    intensityRange: range,
+    gamma: probability,
+    gammaRange: range,
+    noise: probability,
+    noiseVariance: z.number().nonnegative(),
+    blur: probability,
+    blurSigma: range,
+  })
+  .partial()
+  .strict();
+
 const syntheticDataset = z
   .object({
     kind: z.literal('synthetic'),
-    shape: z.tuple([positiveInt, positiveInt]),
-    numClasses: z.number().int().min(2).default(3),
+    /** [H, W] or [D, H, W]; the data module's generator (data/synthetic.ts) draws the images. */
+    shape: z.array(positiveInt).min(2).max(3),
+    numClasses: z.number().int().min(2).max(8).default(3),
     train: positiveInt.default(32),
     validation: positiveInt.default(8),
-    noise: z.number().nonnegative().default(0.5),
+    /** Gaussian noise relative to the contrast between classes (the generator's default 0.15). */
+    noise: z.number().nonnegative().optional(),
+    objects: positiveInt.optional(),
+    objectScale: z.number().positive().optional(),
+    classWeights: z.array(z.number().nonnegative()).optional(),
     seed: z.number().int().optional(),
   })
   .strict();
@@ -38,12 +67,16 @@ const msdDataset = z
 const folderDataset = z
   .object({
     kind: z.literal('folder'),
-    /** Folder of images (PNG/NIfTI) and a folder of label maps with the same file names. */
-    images: z.string().min(1),
-    labels: z.string().min(1),
+    /** Folder holding the images/ and labels/ sub-folders (their names: `images`, `labels`). */
+    path: z.string().min(1).optional(),
+    /** Folder of images (PNG/NIfTI) and a folder of label maps with the same file names; relative to `path` when given. */
+    images: z.string().min(1).optional(),
+    labels: z.string().min(1).optional(),
     numClasses: z.number().int().min(2),
     /** Label values in class order when the files are not stored as 0..K-1 (e.g. [0, 255]; [255, 0] inverts). */
     labelValues: z.array(z.number()).optional(),
+    /** Stored value -> class index, e.g. { 0: 1, 255: 0 } (the alternative to labelValues). */
+    labelMap: z.record(z.string(), z.number().int().nonnegative()).optional(),
     validationFraction: z.number().gt(0).lt(1).default(0.2),
     limit: positiveInt.optional(),
   })
@@ -62,10 +95,13 @@ export const pipelineSchema = z
       .object({
         normalization: z.enum(['zscore', 'percentile', 'none']).default('zscore'),
         patch: z.array(positiveInt).min(2).max(3),
-        flip: z.boolean().default(true),
         foregroundFraction: z.number().min(0).max(1).default(1 / 3),
+        /** Axis of a 3D volume that 2D patches are sliced along (2D patches from 3D data). */
+        sliceAxis: z.number().int().min(0).max(2).default(0),
       })
       .strict(),
+    /** The data module's augmentation (data/augment.ts); omitted keys take its defaults, `false` turns it off. */
+    augmentation: z.union([z.literal(false), augmentationSchema]).default({}),
     model: unetConfigSchema.omit({ dims: true, inputChannels: true, numClasses: true, seed: true }).partial().strict().default({}),
     loss: z.unknown(),
     training: z
@@ -77,6 +113,8 @@ export const pipelineSchema = z
         weightDecay: z.number().nonnegative().default(3e-5),
         schedule: lrScheduleSchema.default({ name: 'poly', power: 0.9 }),
         clipNorm: z.number().nonnegative().default(12),
+        /** Data loader worker threads (default: CPU cores minus one; 0 loads in the training thread). */
+        workers: z.number().int().nonnegative().optional(),
       })
       .strict(),
     evaluation: z
@@ -169,8 +207,15 @@ export function parsePipeline(raw: unknown, where = 'pipeline', lineOf: (path: r
       }
     }),
   };
-  if (data.preprocessing.patch.length === 3 && data.dataset.kind === 'synthetic') {
-    throw new RwsegError('INVALID_CONFIG', `${where}: preprocessing.patch: the synthetic dataset is 2D; give a 2D patch`, { path: 'preprocessing.patch' });
+  const dataset = data.dataset;
+  if (dataset.kind === 'synthetic' && data.preprocessing.patch.length > dataset.shape.length) {
+    throw new RwsegError('INVALID_CONFIG', `${where}: preprocessing.patch: a ${data.preprocessing.patch.length}D patch needs a 3D dataset.shape`, { path: 'preprocessing.patch' });
+  }
+  if (dataset.kind === 'folder' && !dataset.path && !(dataset.images && dataset.labels)) {
+    throw new RwsegError('INVALID_CONFIG', `${where}: dataset.path: required (the folder with images/ and labels/), or give both dataset.images and dataset.labels`, { path: 'dataset.path' });
+  }
+  if (dataset.kind === 'folder' && dataset.labelValues && dataset.labelMap) {
+    throw new RwsegError('INVALID_CONFIG', `${where}: dataset.labelMap: give labelValues or labelMap, not both`, { path: 'dataset.labelMap' });
   }
   return { ...data, loss, sweep } as PipelineConfig;
 }

@@ -2,7 +2,6 @@ export { writeFileAtomic } from './atomic-file.js';
 export { checkpointName, decodeCheckpoint, encodeCheckpoint, latestCheckpoint, listCheckpoints, readCheckpoint, writeCheckpoint, type CheckpointContent, type CheckpointTensor } from './checkpoint.js';
 export { loadModelDir, saveModelDir } from './model-files.js';
 export { AdamW, clipByGlobalNorm, globalNorm, type AdamWOptions } from './optimizer.js';
-export { deriveSeed, SeededRandom } from './rng.js';
 export { learningRateAt, lrScheduleSchema, type LrSchedule } from './schedules.js';
 export { argmaxLabels, gaussianImportance, slidingWindowPredict, windowStarts, type SlidingWindowOptions } from './sliding-window.js';
 export { stabilityFigure, type StabilityFigure } from './stability.js';

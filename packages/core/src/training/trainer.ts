@@ -26,7 +26,7 @@ import { writeFileAtomic } from './atomic-file.js';
 import { checkpointName, latestCheckpoint, listCheckpoints, readCheckpoint, writeCheckpoint, type CheckpointContent } from './checkpoint.js';
 import { saveModelDir } from './model-files.js';
 import { AdamW, clipByGlobalNorm } from './optimizer.js';
-import { deriveSeed } from './rng.js';
+import { deriveSeed } from '../data/random.js';
 import { learningRateAt, type LrSchedule } from './schedules.js';
 import { stabilityFigure, type StabilityFigure } from './stability.js';
 import { validate, type MetricsFunction, type ValidationCase, type ValidationResult } from './validation.js';
@@ -177,6 +177,7 @@ export async function train(options: TrainingOptions): Promise<TrainingResult> {
     for (const old of listCheckpoints(checkpointDir).slice(2)) rmSync(old, { force: true });
     writePlots(plotDir, history);
     options.onEvent?.({ type: 'epoch', entry });
+    await pauseForKillTest(outDir, epoch + 1);
   }
 
   // The model a user gets is the best validated one when there is one.
@@ -275,6 +276,20 @@ function nonFiniteLossError(loss: Loss, batch: Batch, ctx: StepContext, value: n
     `loss '${loss.name}' is ${value} at epoch ${ctx.epoch}, iteration ${ctx.iteration} (output head(s) ${badScales.join(', ') || '?'})${mapText}; cases ${batch.caseIds.join(', ')}. Training stopped; the last checkpoint is intact.`,
     { epoch: ctx.epoch, iteration: ctx.iteration, loss: loss.name, maps: badMaps, value },
   );
+}
+
+/**
+ * TEST-ONLY hook for the kill -9 / resume tests: with RWSEG_TEST_PAUSE_AFTER_EPOCH=N in the environment, once the
+ * checkpoint of epoch N is on disk (written atomically and fsynced) the run writes `<outDir>/test-paused-after-epoch-N`
+ * and then waits forever, so the test's SIGKILL lands mid-run at a known point instead of racing the training.
+ * Not a user feature: nothing else reads this variable.
+ */
+async function pauseForKillTest(outDir: string, epochsDone: number): Promise<void> {
+  const pauseAt = process.env.RWSEG_TEST_PAUSE_AFTER_EPOCH;
+  if (pauseAt === undefined || Number(pauseAt) !== epochsDone) return;
+  writeFileAtomic(path.join(outDir, `test-paused-after-epoch-${epochsDone}`), String(process.pid));
+  // A timer keeps the event loop (and the process) alive until the test kills it.
+  await new Promise<never>(() => setInterval(() => {}, 60_000));
 }
 
 async function checkpointContent(epoch: number, model: tfl.LayersModel, optimizer: AdamW, meta: Record<string, unknown>): Promise<CheckpointContent> {

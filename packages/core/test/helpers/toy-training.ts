@@ -8,17 +8,18 @@ import {
   definePlugin,
   PLUGIN_API_VERSION,
   PluginRegistry,
-  SeededRandom,
+  createRandom,
   tf,
   z,
   type Batch,
   type BatchSource,
   type Loss,
+  type Random,
   type ValidationCase,
 } from '../../src/index.js';
 
 /** One image [H, W] and its labels: a disk of random centre and radius, intensity 1 + noise inside, noise outside. */
-export function diskCase(rng: SeededRandom, h: number, w: number): { image: Float32Array; labels: Int32Array } {
+export function diskCase(rng: Random, h: number, w: number): { image: Float32Array; labels: Int32Array } {
   const cy = 3 + rng.next() * (h - 6);
   const cx = 3 + rng.next() * (w - 6);
   const r = 2 + rng.next() * Math.min(h, w) * 0.2;
@@ -42,7 +43,7 @@ export function oneHot(labels: Int32Array, k: number): Float32Array {
 
 /** A batch of B disk patches; `maps` adds named map arrays (e.g. to inject NaN). */
 export function diskBatch(seed: number, size: number, patch: [number, number], maps: Record<string, (n: number) => Float32Array> = {}): Batch {
-  const rng = new SeededRandom(seed);
+  const rng = createRandom(seed);
   const n = patch[0] * patch[1];
   const image = new Float32Array(size * n);
   const labels = new Int32Array(size * n);
@@ -64,12 +65,12 @@ export function diskBatch(seed: number, size: number, patch: [number, number], m
 
 /** Fresh random batches per call, seeded: the same seed gives the same stream. */
 export function diskSource(seed: number, size: number, patch: [number, number]): BatchSource {
-  const rng = new SeededRandom(seed);
-  return { next: async () => diskBatch(rng.seed(), size, patch), close: async () => {} };
+  const rng = createRandom(seed);
+  return { next: async () => diskBatch(rng.int(2 ** 31), size, patch), close: async () => {} };
 }
 
 export function diskValidationCases(seed: number, count: number, shape: [number, number]): ValidationCase[] {
-  const rng = new SeededRandom(seed);
+  const rng = createRandom(seed);
   return Array.from({ length: count }, (_, i) => {
     const c = diskCase(rng, shape[0], shape[1]);
     return { id: `val-${i}`, image: { data: c.image, shape, spacing: [1, 1] }, labels: { data: c.labels, shape, spacing: [1, 1] } };

@@ -32,6 +32,7 @@ export default class PipelineRun extends RwsegCommand {
       backend: flags.backend as never,
       resume: flags.resume,
       registry,
+      plugins: flags.plugin,
       logger: this.logger,
       onEvent: (run, event) => {
         if (!writers.has(run)) writers.set(run, createProgressWriter(process.stderr, run));
