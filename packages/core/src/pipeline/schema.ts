@@ -90,6 +90,12 @@ export const pipelineSchema = z
     backend: z.enum(BACKEND_CHOICES as [BackendChoice, ...BackendChoice[]]).default('auto'),
     /** Output folder (relative to the working directory); --out overrides it. */
     output: z.string().optional(),
+    /**
+     * Written by rwseg into a run's config.json (the file it came from, the backend's facts); accepted and
+     * ignored on input so that a run's config.json is itself a pipeline that reproduces the run.
+     */
+    configFile: z.string().optional(),
+    backendInfo: z.unknown().optional(),
     dataset: z.discriminatedUnion('kind', [syntheticDataset, msdDataset, folderDataset]),
     preprocessing: z
       .object({
