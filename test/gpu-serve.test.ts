@@ -79,3 +79,19 @@ test.serial('serve --provider cuda --strict-provider --eager fails to start, exi
   t.is(error.code, 2);
   t.regex(errorText({ code: error.code, stdout: '', stderr: error.stderr }), /execution provider 'cuda' failed and --strict-provider is set/);
 });
+
+test.serial('by default, serve leaves webgpu out when its only adapter is a software rasteriser, and says why', async (t) => {
+  // Lavapipe is the only Vulkan driver the loader sees: onnxruntime would otherwise pick it over the CPU provider.
+  const serve = await spawnServe(['--eager'], LAVAPIPE_ONLY);
+  try {
+    const meta = (await (await fetch(`${serve.url}/v2/models/seg2d`)).json()) as any;
+    t.is(meta.rwseg.provider, 'cpu');
+    t.deepEqual(meta.rwseg.failedProviders.map((f: { provider: string }) => f.provider), ['cuda']);
+    const note = serve.stderr().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((l) => /left out of the default order/.test(l.msg ?? ''));
+    t.truthy(note, serve.stderr());
+    t.regex(note.reason, /software rasteriser \(.*llvmpipe/);
+    t.is((await infer(serve.url)).status, 200);
+  } finally {
+    t.is(await serve.stop(), 0);
+  }
+});

@@ -12,7 +12,7 @@ import { decodeRequest, encodeResponse, splitBody } from './inference-codec.js';
 import type { ServerLog } from './log.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { ModelStore, type ModelVersion } from './models.js';
-import { DEFAULT_PROVIDERS } from './providers.js';
+import { defaultProviders } from './providers.js';
 import { registerSegmentRoutes, type SegmentOptions } from './segment-route.js';
 
 export interface ServerOptions {
@@ -57,6 +57,8 @@ export interface RwsegServer {
   app: FastifyInstance;
   store: ModelStore;
   metrics: ServerMetrics;
+  /** The execution providers tried for each model, in order. */
+  providers: readonly string[];
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
   /** Stops accepting, lets in-flight requests finish, then releases the sessions. */
@@ -87,9 +89,15 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
   });
   const log = app.log as unknown as ServerLog;
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics });
+  let providers = options.providers;
+  if (!providers) {
+    const chosen = await defaultProviders();
+    if (chosen.skippedWebGpu) log.info({ reason: chosen.skippedWebGpu }, `execution provider 'webgpu' left out of the default order: ${chosen.skippedWebGpu}`);
+    providers = chosen.providers;
+  }
   const store = new ModelStore({
     repository: options.models,
-    providers: options.providers ?? DEFAULT_PROVIDERS,
+    providers,
     strictProvider: options.strictProvider ?? false,
     eager: options.eager ?? false,
     maxBatchSize: options.maxBatchSize ?? 8,
@@ -244,6 +252,7 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     app,
     store,
     metrics,
+    providers,
     async listen() {
       return app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8000 });
     },

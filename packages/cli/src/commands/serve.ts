@@ -25,7 +25,7 @@ export default class Serve extends RwsegCommand {
     models: Flags.string({ required: true, description: 'model repository folder (<name>/<version>/model.onnx)' }),
     port: Flags.integer({ default: 8000, min: 0, max: 65535, description: 'TCP port (0 picks a free one)' }),
     host: Flags.string({ default: '127.0.0.1', description: 'address to bind; 0.0.0.0 for all interfaces' }),
-    provider: Flags.string({ default: DEFAULT_PROVIDERS.join(','), description: 'execution providers in the order to try, comma-separated' }),
+    provider: Flags.string({ description: `execution providers in the order to try, comma-separated (default ${DEFAULT_PROVIDERS.join(',')}, leaving out webgpu when its only adapter is a software rasteriser)` }),
     'strict-provider': Flags.boolean({ default: false, description: 'fail when a provider cannot load a model instead of trying the next' }),
     'max-batch-size': Flags.integer({ default: 8, min: 1, description: 'rows merged into one onnxruntime run' }),
     'max-queue-delay-ms': Flags.integer({ default: 0, min: 0, description: 'how long the oldest queued request waits for others to batch with (0: merge only what is already queued)' }),
@@ -45,7 +45,7 @@ export default class Serve extends RwsegCommand {
       models: flags.models,
       host: flags.host,
       port: flags.port,
-      providers: parseProviderList(flags.provider),
+      providers: flags.provider === undefined ? undefined : parseProviderList(flags.provider),
       strictProvider: flags['strict-provider'],
       eager: flags.eager,
       threads: flags.threads,
@@ -61,7 +61,7 @@ export default class Serve extends RwsegCommand {
       logStream: process.stderr,
       handleSignals: false,
     });
-    const started = { url, auth: tokens.length > 0, providers: parseProviderList(flags.provider), models };
+    const started = { url, auth: tokens.length > 0, providers: [...server.providers], models };
     if (this.jsonEnabled()) this.log(JSON.stringify({ event: 'listening', ...started }));
     else {
       this.log(`rwseg serve listening on ${url} (auth ${started.auth ? 'on' : 'off'})`);

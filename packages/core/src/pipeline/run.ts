@@ -11,6 +11,7 @@ import { describeBackend, useBackend, type BackendDescription, type BackendName 
 import { createRegistry } from '../container.js';
 import { buildLoss } from '../losses/combine.js';
 import { silentLogger, type Logger } from '../logger.js';
+import { checkTrainingKernels } from '../backends/check-training-kernels.js';
 import { buildUNet } from '../models/unet.js';
 import type { PluginRegistry } from '../registry.js';
 import { writeFileAtomic } from '../training/atomic-file.js';
@@ -84,6 +85,12 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
     const loss = losses[i]!;
     const heads = config.model.deepSupervision ?? 1;
     const model = buildUNet({ ...config.model, dims: patch.length as 2 | 3, inputChannels: data.channels, numClasses: data.numClasses, seed: deriveSeed(p.seed, 'init') }, patch);
+    // A kernel the backend lacks should fail now, naming it, not at the first backward pass (once per pipeline:
+    // every run of a sweep has the same layers).
+    if (i === 0) {
+      const check = checkTrainingKernels(model);
+      if (check.unchecked.length > 0) logger.debug(`kernel check on ${check.backend}: no probe for ${check.unchecked.join(', ')}`);
+    }
     const name = config.sweep ? `${p.lossName}/seed-${p.seed}` : config.name;
     logger.info(`run ${name}: loss ${loss.name}, ${data.train.length} training and ${data.validation.length} validation cases, patch [${patch.join(', ')}], backend ${backend}`);
     const result = await train({
