@@ -25,17 +25,21 @@ const root = path.dirname(here);
 export const BENCHMARKS = [
   { name: 'edt', file: 'edt.js', args: [], anchor: 'scipy.ndimage.distance_transform_edt (python3)', section: 'Distance transforms and surface metrics' },
   { name: 'edt-classes', file: 'edt-classes.js', args: [], anchor: 'one full EDT per class and side', section: 'Distance transforms and surface metrics' },
-  {
-    name: 'hd95', file: 'hd95.js', args: [], quick: [path.join(tmpdir(), 'rwseg-hd95-bench-48'), '48'],
-    anchor: 'scipy HD95 (MONAI definition, python3)', section: 'Distance transforms and surface metrics',
-  },
+  ...[192, 256].map((side) => ({
+    name: side === 192 ? 'hd95' : `hd95-${side}`, file: 'hd95.js', args: [path.join(tmpdir(), `rwseg-hd95-bench-${side}`), String(side)],
+    quick: [path.join(tmpdir(), 'rwseg-hd95-bench-48'), '48'], anchor: 'scipy HD95 (MONAI definition, python3)', section: 'Distance transforms and surface metrics',
+  })),
   { name: 'losses', file: 'losses.mjs', args: [], quick: ['--size', '16', '--batch', '1'], anchor: 'the same formula as bare TF.js ops', section: 'Losses' },
+  {
+    name: 'losses-wasm', file: 'losses.mjs', args: ['--backend', 'wasm', '--size', '128', '--batch', '4'], quick: ['--backend', 'wasm', '--size', '16', '--batch', '1'],
+    anchor: 'the same formula as bare TF.js ops', section: 'Losses',
+  },
   {
     name: 'loader', file: 'loader.mjs', args: [], quick: ['--batches', '2', '--workers', '1', '--no-step'],
     anchor: 'the same stream made serially in the main thread; one TF.js training step', section: 'Data loader',
   },
   {
-    name: 'train-step', file: 'train-step.mjs', args: [], quick: ['--backends', 'wasm', '--rounds', '1', '--steps', '1', '--warmup', '1', '--size', '64'],
+    name: 'train-step', file: 'train-step.mjs', args: ['--backends', 'wasm,wasm-x2,wasm-stock', '--rounds', '2', '--steps', '3', '--warmup', '1'], quick: ['--backends', 'wasm', '--rounds', '1', '--steps', '1', '--warmup', '1', '--size', '64'],
     anchor: 'PyTorch (python3-torch, 2 threads), same U-Net and batch', section: 'Training step',
   },
   {
@@ -52,7 +56,7 @@ export const BENCHMARKS = [
   },
 ];
 
-const GPU_LOCAL = 'node bench/gpu/pack.mjs --skip-debs && TINY=1 RWSEG_GPU_WORK=${TMPDIR:-/tmp}/rwseg-gpu-bench bash bench/gpu/run-on-device.sh';
+const GPU_LOCAL = 'node bench/gpu/pack.mjs --skip-debs && TINY=1 PYTHON=${PYTHON:-/usr/bin/python3} RWSEG_GPU_WORK=${TMPDIR:-/tmp}/rwseg-gpu-bench bash bench/gpu/run-on-device.sh';
 
 function parseArgs(argv) {
   const options = { only: undefined, quick: false, list: false, out: undefined };
