@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Turns a sweep folder written by `rwseg pipeline run` (<out>/<loss>/seed-<n>/summary.json + history.jsonl) into
-// what docs/RESULTS.md shows: per loss and class, Dice and HD95 as mean ± sd over seeds (over validation cases
-// when there is one seed), HD max, the stability figure, and SVG plots of mean foreground validation Dice over
-// epochs per loss. The pipeline's own comparison.md pools every seed's cases; this adds what it leaves out.
+// what docs/RESULTS.md shows: per loss and class, Dice, HD95 and HD as mean ± sd over seeds (over validation
+// cases when there is one seed), the largest HD of any case, the stability figure, and SVG plots of mean
+// foreground validation Dice over epochs per loss. The pipeline's own comparison.md pools every seed's cases; this adds what it leaves out.
 // Usage (after `npx tsc -b`): node bench/comparison-report.mjs SWEEP_DIR [--plots DIR] > report.md
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -48,7 +48,7 @@ export function summarise(sweep) {
       const stab = runs.map((r) => r.summary.stability);
       rows.push({
         loss, classIndex: k, seeds: runs.length, cases: runs[0].summary.finalValidation.cases.length,
-        dice: over('dice'), hd95: over('hd95'), hdMax: hdAll.length ? Math.max(...hdAll) : NaN,
+        dice: over('dice'), hd95: over('hd95'), hd: over('hd'), hdMax: hdAll.length ? Math.max(...hdAll) : NaN,
         bestDice: runs.map((r) => r.summary.bestDice),
         drops: stab.map((s) => s.drops), largestDrop: stab.map((s) => s.largestDrop), totalDrop: stab.map((s) => s.totalDrop), finalSd: stab.map((s) => s.finalSd),
       });
@@ -61,12 +61,12 @@ export function markdownTable(rows) {
   const many = rows.some((r) => r.seeds > 1);
   const over = many ? 'over seeds' : 'over validation cases';
   const lines = [
-    `| loss | class | Dice (${over}) | HD95 px (${over}) | HD max px | best Dice | drops | largest drop | total drop | final sd |`,
-    '|---|---|---|---|---|---|---|---|---|---|',
+    `| loss | class | Dice (${over}) | HD95 px (${over}) | HD px (${over}) | HD max px | best Dice | drops | largest drop | total drop | final sd |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   const show = (xs, digits) => (xs.length > 1 ? pm(xs, digits) : fmt(xs[0], digits));
   for (const r of rows) {
-    lines.push(`| ${r.loss} | ${r.classIndex} | ${pm(r.dice, 3)} | ${pm(r.hd95, 1)} | ${fmt(r.hdMax, 1)} | ${show(r.bestDice, 3)} | ${show(r.drops, 1)} | ${show(r.largestDrop, 3)} | ${show(r.totalDrop, 3)} | ${show(r.finalSd, 3)} |`);
+    lines.push(`| ${r.loss} | ${r.classIndex} | ${pm(r.dice, 3)} | ${pm(r.hd95, 1)} | ${pm(r.hd, 1)} | ${fmt(r.hdMax, 1)} | ${show(r.bestDice, 3)} | ${show(r.drops, 1)} | ${show(r.largestDrop, 3)} | ${show(r.totalDrop, 3)} | ${show(r.finalSd, 3)} |`);
   }
   return `${lines.join('\n')}\n`;
 }

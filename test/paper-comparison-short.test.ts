@@ -52,7 +52,7 @@ test('a short paper comparison (DSB 2018, dice vs rrw+dice gradual, 1 seed) writ
   const report = await import(pathToFileURL(path.join(REPO_ROOT, 'bench/comparison-report.mjs')).href);
   const sweep = report.readSweep(out);
   const table: string = report.markdownTable(report.summarise(sweep));
-  t.regex(table, /\| loss \| class \| Dice \(over validation cases\) \| HD95 px .* \| HD max px \| best Dice \| drops \|/);
+  t.regex(table, /\| loss \| class \| Dice \(over validation cases\) \| HD95 px .* \| HD px .* \| HD max px \| best Dice \| drops \|/);
   t.deepEqual(table.trim().split('\n').slice(2).map((l) => l.split('|')[1]!.trim()), LOSSES);
   const plots: string[] = report.writePlots(sweep, path.join(out, 'plots'));
   const svg = plots.map((f) => readFileSync(f, 'utf8')).join('\n');
