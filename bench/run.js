@@ -23,7 +23,7 @@ const root = path.dirname(here);
  * `device`: needs a lent GPU machine; printed, not run, unless named with --only.
  */
 export const BENCHMARKS = [
-  { name: 'edt', file: 'edt.js', args: [], anchor: 'scipy.ndimage.distance_transform_edt (python3)', section: 'Distance transforms and surface metrics' },
+  { name: 'edt', file: 'edt.js', args: [], quick: [path.join(tmpdir(), 'rwseg-edt-bench'), '512x512'], anchor: 'scipy.ndimage.distance_transform_edt (python3)', section: 'Distance transforms and surface metrics' },
   { name: 'edt-classes', file: 'edt-classes.js', args: [], anchor: 'one full EDT per class and side', section: 'Distance transforms and surface metrics' },
   ...[192, 256].map((side) => ({
     name: side === 192 ? 'hd95' : `hd95-${side}`, file: 'hd95.js', args: [path.join(tmpdir(), `rwseg-hd95-bench-${side}`), String(side)],
