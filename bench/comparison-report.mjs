@@ -25,12 +25,15 @@ export function readSweep(dir) {
   return listed.map((loss) => {
     const lossDir = path.join(dir, loss);
     const seeds = readdirSync(lossDir).filter((s) => /^seed-\d+$/.test(s) && existsSync(path.join(lossDir, s, 'summary.json')));
+    const runs = seeds.map((s) => ({ seed: Number(s.slice(5)), dir: path.join(lossDir, s), summary: JSON.parse(readFileSync(path.join(lossDir, s, 'summary.json'), 'utf8')) }));
+    // A run without a final validation (unfinished, or re-opened with --resume after it had finished) cannot be
+    // reported: say so instead of averaging nothing.
+    for (const r of runs.filter((r) => !r.summary.finalValidation)) console.error(`${r.dir}: summary.json has no finalValidation; left out`);
     return {
       loss,
-      runs: seeds.map((s) => ({
-        seed: Number(s.slice(5)),
-        summary: JSON.parse(readFileSync(path.join(lossDir, s, 'summary.json'), 'utf8')),
-        history: readFileSync(path.join(lossDir, s, 'history.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)),
+      runs: runs.filter((r) => r.summary.finalValidation).map((r) => ({
+        ...r,
+        history: readFileSync(path.join(r.dir, 'history.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)),
       })),
     };
   }).filter((l) => l.runs.length > 0);
