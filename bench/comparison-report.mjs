@@ -18,10 +18,12 @@ const pm = (xs, digits) => (xs.length ? `${fmt(mean(xs), digits)} ± ${fmt(sd(xs
 
 /** Every (loss, seed) run of a sweep, in the order of the pipeline's comparison.csv when there is one. */
 export function readSweep(dir) {
+  // The sweep's order where comparison.csv gives it, then any other loss folder (a loss whose runs had nothing
+  // to report is missing from the CSV but may have been rerun since).
   const csv = path.join(dir, 'comparison.csv');
-  const listed = existsSync(csv)
-    ? [...new Set(readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]))]
-    : readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const ordered = existsSync(csv) ? readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]) : [];
+  const folders = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const listed = [...new Set([...ordered.filter((l) => folders.includes(l)), ...folders])];
   return listed.map((loss) => {
     const lossDir = path.join(dir, loss);
     const seeds = readdirSync(lossDir).filter((s) => /^seed-\d+$/.test(s) && existsSync(path.join(lossDir, s, 'summary.json')));
