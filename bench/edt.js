@@ -1,5 +1,6 @@
 // rwseg's exact EDT against scipy.ndimage.distance_transform_edt, same masks, same run.
-// Usage (after `npx tsc -b`): node bench/edt.js [DIR]   (DIR defaults to $TMPDIR/rwseg-edt-bench)
+// Usage (after `npx tsc -b`): node bench/edt.js [DIR] [CASE...]   (DIR defaults to $TMPDIR/rwseg-edt-bench; CASE, e.g.
+// 512x512, limits the run to those masks: `npm run bench -- --quick` uses that)
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,7 +9,8 @@ import { ensureMasks } from './edt-masks.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dir = process.argv[2] ?? path.join(tmpdir(), 'rwseg-edt-bench');
-const manifest = ensureMasks(dir);
+const only = process.argv.slice(3);
+const manifest = ensureMasks(dir).filter((e) => only.length === 0 || only.includes(e.name));
 const run = (cmd, args) => JSON.parse(execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 20 }).trim().split('\n').pop());
 // Case by case, scipy then rwseg, so that load from other processes on a shared machine hits both alike.
 const scipy = {};
