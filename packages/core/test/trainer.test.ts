@@ -151,3 +151,27 @@ test('validation writes history, plots, overlays and a loadable best model; slid
   }
   t.true(Math.abs((dices[0]! + dices[1]!) / 2 - result.bestDice!) < 1e-6);
 });
+
+test('resuming a finished run validates its final weights again instead of reporting no final validation', async (t) => {
+  const outDir = tempDir();
+  const cases = diskValidationCases(4, 2, [16, 16]);
+  const options = () => ({
+    model: buildUNet(TINY_UNET, [16, 16]),
+    loss: testLoss(),
+    openData: (_e: number, seed: number) => diskSource(seed, 2, [16, 16]),
+    epochs: 2,
+    iterationsPerEpoch: 2,
+    learningRate: 0.02,
+    seed: 3,
+    outDir,
+    validation: { cases, every: 1, patch: [16, 16], numClasses: 2, metrics: diceOnlyMetrics },
+  });
+  const first = await train(options());
+  const again = await train({ ...options(), resume: true });
+  t.is(again.startEpoch, 2);
+  t.is(again.epochsRun, 0);
+  t.truthy(again.finalValidation);
+  t.is(again.finalValidation!.meanDice, first.finalValidation!.meanDice);
+  const summary = JSON.parse(readFileSync(path.join(outDir, 'summary.json'), 'utf8'));
+  t.is(summary.finalValidation.meanDice, first.finalValidation!.meanDice);
+});

@@ -180,6 +180,13 @@ export async function train(options: TrainingOptions): Promise<TrainingResult> {
     await pauseForKillTest(outDir, epoch + 1);
   }
 
+  // Resumed after the last epoch's checkpoint (a finished run, or one killed before its summary was written):
+  // the restored weights are the final epoch's, so validate them once rather than report no final validation.
+  const v = options.validation;
+  if (lastValidation === undefined && startEpoch >= options.epochs && v) {
+    lastValidation = (await validate(model, v.cases, { patch: v.patch, overlap: v.overlap, numClasses: v.numClasses, metrics: v.metrics })).result;
+  }
+
   // The model a user gets is the best validated one when there is one.
   const bestFile = path.join(checkpointDir, 'best.ckpt');
   if (best && existsSync(bestFile)) restoreCheckpoint(readCheckpoint(bestFile), bestFile, model);
