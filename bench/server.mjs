@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import ort from 'onnxruntime-node';
+import { benchUNet } from './bench-unet.mjs';
 
 const { values } = parseArgs({
   options: { duration: { type: 'string', default: '5' }, size: { type: 'string', default: '64' }, models: { type: 'string', default: 'affine,seg2d,unet' }, 'max-queue-delay-ms': { type: 'string', default: '0' }, spinning: { type: 'boolean', default: false } },
@@ -31,29 +32,7 @@ async function exportUnet() {
   const tfl = await import('@tensorflow/tfjs-layers');
   const { convertLayersModel } = await import('@rwseg/tfjs-to-onnx');
   await tf.setBackend('cpu');
-  const block = (x, f, name) => {
-    for (const i of [0, 1]) {
-      x = tfl.layers.conv2d({ filters: f, kernelSize: 3, padding: 'same', useBias: false, name: `${name}_conv${i}` }).apply(x);
-      x = tfl.layers.batchNormalization({ name: `${name}_bn${i}` }).apply(x);
-      x = tfl.layers.reLU({ name: `${name}_relu${i}` }).apply(x);
-    }
-    return x;
-  };
-  const input = tfl.input({ shape: [null, null, 1], name: 'image' });
-  const skips = [];
-  let x = input;
-  for (let l = 0; l <= 2; l++) {
-    if (l > 0) x = tfl.layers.maxPooling2d({ poolSize: 2, name: `pool${l}` }).apply(x);
-    x = block(x, 8 * 2 ** l, `enc${l}`);
-    skips.push(x);
-  }
-  for (let l = 1; l >= 0; l--) {
-    x = tfl.layers.conv2dTranspose({ filters: 8 * 2 ** l, kernelSize: 2, strides: 2, name: `up${l}` }).apply(x);
-    x = tfl.layers.concatenate({ name: `cat${l}` }).apply([skips[l], x]);
-    x = block(x, 8 * 2 ** l, `dec${l}`);
-  }
-  const output = tfl.layers.conv2d({ filters: 3, kernelSize: 1, activation: 'softmax', name: 'head' }).apply(x);
-  const { bytes } = convertLayersModel(tfl.model({ inputs: input, outputs: output }));
+  const { bytes } = convertLayersModel(benchUNet(tfl, { depth: 2, base: 8, inputName: 'image' }));
   mkdirSync(join(repo, 'unet', '1'), { recursive: true });
   writeFileSync(join(repo, 'unet', '1', 'model.onnx'), bytes);
   writeFileSync(join(repo, 'unet', 'config.pbtxt'), 'name: "unet"\nplatform: "onnxruntime_onnx"\nmax_batch_size: 8\n');

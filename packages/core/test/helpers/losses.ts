@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
+  createRandom,
   defineMap,
   definePlugin,
   PLUGIN_API_VERSION,
@@ -167,16 +168,10 @@ export function mapsFor(registry: PluginRegistry, map: string, options: Record<s
   return tf.tensor(data, [labels.length, ...shape, numClasses]);
 }
 
-/** Deterministic pseudo-random numbers (mulberry32) so tests never flake. */
+/** Deterministic pseudo-random numbers from rwseg's one PRNG (data/random.ts) so tests never flake. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = createRandom(seed);
+  return () => random.next();
 }
 
 export function randomLabels(random: () => number, count: number, numClasses: number): number[] {
