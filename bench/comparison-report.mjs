@@ -2,7 +2,8 @@
 // Turns a sweep folder written by `rwseg pipeline run` (<out>/<loss>/seed-<n>/summary.json + history.jsonl) into
 // what docs/RESULTS.md shows: per loss and class, Dice, HD95 and HD as mean ± sd over seeds (over validation
 // cases when there is one seed), the largest HD of any case, the stability figure, and SVG plots of mean
-// foreground validation Dice over epochs per loss. The pipeline's own comparison.md pools every seed's cases; this adds what it leaves out.
+// foreground validation Dice over epochs per loss. The pipeline's own comparison.md has the same
+// Dice/HD rows; this adds the stability figure, best Dice and the plots.
 // Usage (after `npx tsc -b`): node bench/comparison-report.mjs SWEEP_DIR [--plots DIR] > report.md
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

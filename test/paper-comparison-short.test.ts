@@ -31,11 +31,11 @@ test('a short paper comparison (DSB 2018, dice vs rrw+dice gradual, 1 seed) writ
 
   // comparison.md: header, separator, one row per loss; comparison.csv: one row per loss and foreground class.
   const md = readFileSync(path.join(out, 'comparison.md'), 'utf8').trim().split('\n');
-  t.regex(md[0]!, /\| loss \| Dice class 1 \| HD95 class 1/);
+  t.is(md[0], '| loss | class | seeds | spread | Dice | HD95 (mm) | HD (mm) | HD max (mm) |');
   t.deepEqual(md.slice(2).map((l) => l.split('|')[1]!.trim()), LOSSES);
-  for (const row of md.slice(2)) t.regex(row, /\| \d\.\d{3} ± \d\.\d{3} \|/);
+  for (const row of md.slice(2)) t.regex(row, /\| 1 \| 1 \| sd over cases \| \d\.\d{3} ± \d\.\d{3} \|/);
   const csv = readFileSync(path.join(out, 'comparison.csv'), 'utf8').trim().split('\n');
-  t.is(csv[0], 'loss,class,dice_mean,dice_sd,hd95_mean,hd95_sd,n');
+  t.is(csv[0], 'loss,class,seeds,spread,dice_mean,dice_sd,hd95_mean,hd95_sd,hd_mean,hd_sd,hd_max,n');
   t.deepEqual(csv.slice(1).map((l) => l.split(',').slice(0, 2).join(',')), LOSSES.map((l) => `${l},1`));
 
   // Each run keeps its history and the stability figure of its validation curve (one evaluation per epoch).

@@ -65,13 +65,14 @@ test('a sweep over losses and seeds writes markdown and CSV comparison tables', 
     json.runs.map((r: { name: string }) => r.name),
     ['dice/seed-1', 'dice/seed-2', 'cross-entropy/seed-1', 'cross-entropy/seed-2'],
   );
+  // Two seeds per loss: the spread is over the per-seed means. One row per loss and foreground class.
   const csv = readFileSync(path.join(dir, 'out', 'comparison.csv'), 'utf8').trim().split('\n');
-  t.is(csv[0], 'loss,class,dice_mean,dice_sd,hd95_mean,hd95_sd,n');
+  t.is(csv[0], 'loss,class,seeds,spread,dice_mean,dice_sd,hd95_mean,hd95_sd,hd_mean,hd_sd,hd_max,n');
   t.is(csv.length, 1 + 2 * 2);
-  t.regex(csv[1]!, /^dice,1,[\d.]+,[\d.]+,/);
+  t.regex(csv[1]!, /^dice,1,2,seeds,[\d.]+,[\d.]+,/);
   const md = readFileSync(path.join(dir, 'out', 'comparison.md'), 'utf8');
-  t.regex(md, /\| loss \| Dice class 1 \| HD95 class 1 \(mm\) \| Dice class 2 \|/);
-  t.regex(md, /\| cross-entropy \| \d\.\d{3} ± \d\.\d{3} \|/);
+  t.regex(md, /\| loss \| class \| seeds \| spread \| Dice \| HD95 \(mm\) \| HD \(mm\) \| HD max \(mm\) \|/);
+  t.regex(md, /\| cross-entropy \| 2 \| 2 \| sd over seeds \| \d\.\d{3} ± \d\.\d{3} \|/);
   t.true(existsSync(path.join(dir, 'out', 'dice', 'seed-2', 'model', 'model.json')));
 });
 

@@ -1,4 +1,5 @@
 export { loadDataset, loadValidationCases, pipelineDatasetInfo, pipelinePreprocess, splitPipelineCases, type PipelineData } from './datasets.js';
-export { compareLosses, comparisonCsv, comparisonMarkdown, runPipeline, runPipelineConfig, type PipelineResult, type PipelineRun, type RunPipelineOptions } from './run.js';
+export { compareLosses, comparisonCsv, comparisonMarkdown, writeComparison, type ComparedRun, type ComparisonRow, type LossComparison } from './comparison.js';
+export { runPipeline, runPipelineConfig, type PipelineResult, type PipelineRun, type RunPipelineOptions } from './run.js';
 export { applyOverrides, loadPipeline, parsePipeline, pipelineSchema, type PipelineConfig } from './schema.js';
 export { datasetSectionFor, defaultPatchFor } from './from-data.js';

@@ -1,6 +1,6 @@
 /**
  * Runs a pipeline: data, model, loss and training as the YAML says, once, or over a sweep of losses x seeds
- * with a comparison table (per loss, per class Dice and HD95 mean +- sd over seeds' validation cases).
+ * with a comparison table (comparison.ts: per loss and class, Dice, HD95 and HD mean +- sd over seeds).
  *
  * Output layout: <out>/ holds the run (see training/trainer.ts); with a sweep, <out>/<loss name>/seed-<n>/ per
  * run and <out>/comparison.md + comparison.csv.
@@ -14,12 +14,12 @@ import { silentLogger, type Logger } from '../logger.js';
 import { checkTrainingKernels } from '../backends/check-training-kernels.js';
 import { buildUNet } from '../models/unet.js';
 import type { PluginRegistry } from '../registry.js';
-import { writeFileAtomic } from '../training/atomic-file.js';
 import { createLoader } from '../data/loader.js';
 import { deriveSeed } from '../data/random.js';
 import { train, type TrainingEvent, type TrainingResult } from '../training/trainer.js';
 import { computeSegmentationMetrics } from '../metrics/segmentation-metrics.js';
-import { summariseCases, type MetricsFunction, type ValidationResult } from '../training/validation.js';
+import type { MetricsFunction } from '../training/validation.js';
+import { compareLosses, writeComparison, type LossComparison } from './comparison.js';
 import { loadDataset } from './datasets.js';
 import { loadPipeline, type PipelineConfig } from './schema.js';
 
@@ -53,8 +53,8 @@ export interface PipelineResult {
   /** The backend's facts (the WebGPU adapter's vendor, architecture and driver; wasm SIMD...), also in config.json. */
   readonly backendInfo?: BackendDescription;
   readonly runs: readonly PipelineRun[];
-  /** Per loss (sweeps): validation summary over all seeds' cases. */
-  readonly comparison?: readonly { loss: string; summary: ValidationResult }[];
+  /** Per loss (sweeps): the comparison table's rows, and every seed's validation cases pooled. */
+  readonly comparison?: readonly LossComparison[];
 }
 
 export async function runPipeline(file: string, options: RunPipelineOptions = {}): Promise<PipelineResult> {
@@ -150,37 +150,3 @@ function lossLabel(loss: PipelineConfig['loss']): string {
   return loss.name ?? `combine(${loss.combine.map(lossLabel).join('+')})`;
 }
 
-/** Pools every seed's final validation cases per loss, then summarises per class. */
-export function compareLosses(runs: readonly PipelineRun[]): { loss: string; summary: ValidationResult }[] {
-  const names = [...new Set(runs.map((r) => r.lossName))];
-  return names.map((loss) => ({
-    loss,
-    summary: summariseCases(runs.filter((r) => r.lossName === loss).flatMap((r) => (r.result.finalValidation?.cases ?? []).map((c) => ({ ...c, id: `${r.seed}/${c.id}` })))),
-  }));
-}
-
-const fmt = (s: { mean: number; sd: number }, digits: number) => (Number.isFinite(s.mean) ? `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}` : 'n/a');
-
-export function comparisonMarkdown(comparison: readonly { loss: string; summary: ValidationResult }[]): string {
-  const classes = comparison[0]?.summary.classes.map((c) => c.classIndex) ?? [];
-  const header = ['loss', ...classes.flatMap((k) => [`Dice class ${k}`, `HD95 class ${k} (mm)`])];
-  const rows = comparison.map(({ loss, summary }) => [loss, ...classes.flatMap((k) => {
-    const c = summary.classes.find((x) => x.classIndex === k);
-    return c ? [fmt(c.dice, 3), fmt(c.hd95, 2)] : ['n/a', 'n/a'];
-  })]);
-  return [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n';
-}
-
-export function comparisonCsv(comparison: readonly { loss: string; summary: ValidationResult }[]): string {
-  const lines = ['loss,class,dice_mean,dice_sd,hd95_mean,hd95_sd,n'];
-  const num = (x: number) => (Number.isFinite(x) ? String(x) : '');
-  for (const { loss, summary } of comparison) {
-    for (const c of summary.classes) lines.push([loss, c.classIndex, num(c.dice.mean), num(c.dice.sd), num(c.hd95.mean), num(c.hd95.sd), c.dice.n].join(','));
-  }
-  return lines.join('\n') + '\n';
-}
-
-function writeComparison(outDir: string, comparison: readonly { loss: string; summary: ValidationResult }[]): void {
-  writeFileAtomic(path.join(outDir, 'comparison.md'), comparisonMarkdown(comparison));
-  writeFileAtomic(path.join(outDir, 'comparison.csv'), comparisonCsv(comparison));
-}

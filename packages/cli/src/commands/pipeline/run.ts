@@ -82,7 +82,7 @@ export function summariseResult(result: PipelineResult) {
       validation: r.result.finalValidation && { meanDice: r.result.finalValidation.meanDice, classes: r.result.finalValidation.classes },
       stability: r.result.stability,
     })),
-    comparison: result.comparison?.map((c) => ({ loss: c.loss, meanDice: c.summary.meanDice, classes: c.summary.classes })),
+    comparison: result.comparison?.map((c) => ({ loss: c.loss, seeds: c.seeds, rows: c.rows, pooled: { meanDice: c.summary.meanDice, classes: c.summary.classes } })),
   };
 }
 
