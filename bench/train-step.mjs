@@ -3,10 +3,12 @@
 // against PyTorch (Debian python3-torch, 2 threads) on the same architecture and batch, measured in the same
 // run. Runs alternate (torch, tfjs, torch, tfjs...) so load from other processes hits both sides alike.
 //
-// Usage (after `npx tsc -b`): node bench/train-step.mjs [--backends wasm,wasm-x2,wasm-stock,cpu] [--rounds 2]
+// Usage (after `npx tsc -b`): node bench/train-step.mjs [--backends wasm,wasm-dp2,wasm-x2,wasm-stock,cpu] [--rounds 2]
 //        [--steps 5] [--warmup 2] [--batch 4] [--size 256] [--python /usr/bin/python3] [--json]
 // 'wasm-stock' is wasm without rwseg's faster kernels (it still needs rwseg's Conv2DBackpropFilter to train);
-// 'wasm-x2' is the data-parallel prototype over 2 worker threads. 'cpu' is left out by default: the pure-JS
+// 'wasm-x2' is the data-parallel prototype over 2 worker threads (each with its own Adam); 'wasm-dpN' is the
+// product's training step (rwseg's trainStep, training.threads N: the training thread and N - 1 gradient workers,
+// one optimizer; wasm-dp1 is that step on one thread). 'cpu' is left out by default: the pure-JS
 // backend takes minutes per step at 256 x 256.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -41,11 +43,12 @@ const sides = [{ key: 'pytorch', command: opt.python, args: [path.join(here, 'tr
 for (const backend of opt.backends.split(',').filter(Boolean)) {
   const stock = backend === 'wasm-stock';
   const parallel = /^wasm-x(\d+)$/.exec(backend);
-  const extra = stock ? ['--stock-kernels'] : parallel ? ['--workers', parallel[1]] : [];
+  const product = /^wasm-dp(\d+)$/.exec(backend);
+  const extra = stock ? ['--stock-kernels'] : parallel ? ['--workers', parallel[1]] : product ? ['--product-threads', product[1]] : [];
   sides.push({
     key: backend,
     command: process.execPath,
-    args: [path.join(here, 'train-step-tfjs.mjs'), '--backend', stock || parallel ? 'wasm' : backend, ...extra, ...shared],
+    args: [path.join(here, 'train-step-tfjs.mjs'), '--backend', stock || parallel || product ? 'wasm' : backend, ...extra, ...shared],
   });
 }
 
