@@ -135,6 +135,8 @@ export class GradientWorkers {
     // Flags for a main script given on the command line (--input-type) make no sense for, and break, a worker file.
     const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
     const slots = Array.from({ length: options.threads - 1 }, (_, i) => ({ worker: new Worker(new URL('./gradient-worker.js', import.meta.url), { workerData: config, execArgv }), index: i + 1 }));
+    // A late 'error' from a worker being terminated after a failed start must not crash the process as unhandled.
+    for (const slot of slots) slot.worker.on('error', () => {});
     const started = await Promise.allSettled(slots.map((slot) => ready(slot, options.threads)));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
@@ -154,9 +156,11 @@ export class GradientWorkers {
     const shares = splitBatch(batch, this.threads);
     const step = ++this.steps;
     const weights = await flatten(ctx.variables);
-    const remote = shares.slice(1).map((share, i) => {
+    // The training thread takes the last share, the smallest when the split is uneven: it also averages and steps.
+    const mine = shares.pop()!;
+    const remote = shares.map((share, i) => {
       const slot = this.slots[i]!;
-      const own = i === shares.length - 2 ? weights : weights.slice();
+      const own = i === shares.length - 1 ? weights : weights.slice();
       const { copy, transfer } = detach(share);
       return new Promise<Extract<StepReply, { type: 'grads' }>>((resolve, reject) => {
         slot.pending = { step, resolve, reject };
@@ -164,7 +168,7 @@ export class GradientWorkers {
       });
     });
     // The training thread's own share, while the workers compute theirs.
-    const local = await lossAndGradients(model, loss, shares[0]!, ctx).catch(async (error: unknown) => {
+    const local = await lossAndGradients(model, loss, mine, ctx).catch(async (error: unknown) => {
       await Promise.allSettled(remote);
       throw error;
     });
@@ -182,11 +186,11 @@ export class GradientWorkers {
       const from = offset;
       offset += v.size;
       return tf.tidy(() =>
-        replies.reduce((sum, reply, r) => tf.add(sum, tf.mul(tf.tensor(reply.grads.subarray(from, from + v.size), v.shape), weightOf(shares[r + 1]!))), tf.mul(local.grads[j]!, weightOf(shares[0]!))),
+        replies.reduce((sum, reply, r) => tf.add(sum, tf.mul(tf.tensor(reply.grads.subarray(from, from + v.size), v.shape), weightOf(shares[r]!))), tf.mul(local.grads[j]!, weightOf(mine))),
       );
     });
     tf.dispose(local.grads);
-    const mean = (own: number, pick: (reply: Extract<StepReply, { type: 'grads' }>) => number) => replies.reduce((sum, reply, r) => sum + pick(reply) * weightOf(shares[r + 1]!), own * weightOf(shares[0]!));
+    const mean = (own: number, pick: (reply: Extract<StepReply, { type: 'grads' }>) => number) => replies.reduce((sum, reply, r) => sum + pick(reply) * weightOf(shares[r]!), own * weightOf(mine));
     return {
       value: mean(local.value, (reply) => reply.value),
       perScale: local.perScale.map((v, s) => mean(v, (reply) => reply.perScale[s]!)),
