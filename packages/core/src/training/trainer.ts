@@ -97,6 +97,16 @@ export interface TrainingResult {
 }
 
 export async function train(options: TrainingOptions): Promise<TrainingResult> {
+  // Data-parallel workers are terminated however the run ends (an error included), so the process can exit.
+  const openWorkers: GradientWorkers[] = [];
+  try {
+    return await runTraining(options, openWorkers);
+  } finally {
+    await Promise.all(openWorkers.map((w) => w.close()));
+  }
+}
+
+async function runTraining(options: TrainingOptions, openWorkers: GradientWorkers[]): Promise<TrainingResult> {
   const { model, loss, outDir } = options;
   const checkpointDir = path.join(outDir, 'checkpoints');
   const plotDir = path.join(outDir, 'plots');
@@ -132,66 +142,63 @@ export async function train(options: TrainingOptions): Promise<TrainingResult> {
   writeFileAtomic(historyFile, history.map((e) => JSON.stringify(e) + '\n').join(''));
   options.onEvent?.({ type: 'start', startEpoch, epochs: options.epochs, iterationsPerEpoch: options.iterationsPerEpoch, resumedFrom });
 
-  // Started after the checkpoint restore (workers get the weights each step) and closed however the run ends.
+  // Started after the checkpoint restore: workers get the current weights with every step.
   const workers = (options.dataParallel?.threads ?? 1) > 1 && startEpoch < options.epochs ? await GradientWorkers.start(model, dsWeights, options.dataParallel!) : undefined;
+  if (workers) openWorkers.push(workers);
   const gradients: StepContext['gradients'] = workers ? (batch, ctx) => workers.lossAndGradients(model, loss, batch, ctx) : (batch, ctx) => lossAndGradients(model, loss, batch, ctx);
   let lastValidation: ValidationResult | undefined;
-  try {
-    for (let epoch = startEpoch; epoch < options.epochs; epoch++) {
-      const started = Date.now();
-      const lr = learningRateAt(schedule, options.learningRate, epoch, options.epochs);
-      const source = await options.openData(epoch, deriveSeed(options.seed, 'data', epoch));
-      let lossSum = 0;
-      let normSum = 0;
-      try {
-        for (let iteration = 0; iteration < options.iterationsPerEpoch; iteration++) {
-          const batch = await source.next();
-          const step = await trainStep(loss, optimizer, batch, { epoch, iteration, lr, clipNorm, dsWeights, variables, gradients });
-          lossSum += step.loss;
-          normSum += step.gradNorm;
-          options.onEvent?.({ type: 'iteration', epoch, iteration, loss: step.loss, seconds: (Date.now() - started) / 1000 });
-        }
-      } finally {
-        await source.close();
+  for (let epoch = startEpoch; epoch < options.epochs; epoch++) {
+    const started = Date.now();
+    const lr = learningRateAt(schedule, options.learningRate, epoch, options.epochs);
+    const source = await options.openData(epoch, deriveSeed(options.seed, 'data', epoch));
+    let lossSum = 0;
+    let normSum = 0;
+    try {
+      for (let iteration = 0; iteration < options.iterationsPerEpoch; iteration++) {
+        const batch = await source.next();
+        const step = await trainStep(loss, optimizer, batch, { epoch, iteration, lr, clipNorm, dsWeights, variables, gradients });
+        lossSum += step.loss;
+        normSum += step.gradNorm;
+        options.onEvent?.({ type: 'iteration', epoch, iteration, loss: step.loss, seconds: (Date.now() - started) / 1000 });
       }
-
-      let validation: HistoryEntry['validation'];
-      const v = options.validation;
-      if (v && ((epoch + 1) % v.every === 0 || epoch === options.epochs - 1)) {
-        const { result, predictions } = await validate(model, v.cases, { patch: v.patch, overlap: v.overlap, numClasses: v.numClasses, metrics: v.metrics });
-        lastValidation = result;
-        validation = { meanDice: result.meanDice, classes: result.classes };
-        predictions.slice(0, v.overlays ?? 3).forEach((p, i) => {
-          const c = v.cases[i]!;
-          writeFileAtomic(path.join(plotDir, 'overlays', `${safeName(p.id)}.png`), overlayPng({ image: c.image.data, channels: c.image.channels, prediction: p.labels, reference: c.labels.data, shape: p.shape }));
-        });
-      }
-
-      const entry: HistoryEntry = {
-        epoch,
-        loss: lossSum / options.iterationsPerEpoch,
-        lr,
-        gradNorm: normSum / options.iterationsPerEpoch,
-        seconds: (Date.now() - started) / 1000,
-        ...(validation ? { validation } : {}),
-      };
-      history.push(entry);
-      const improved = validation !== undefined && Number.isFinite(validation.meanDice) && (!best || validation.meanDice > best.dice);
-      if (improved) best = { epoch, dice: validation!.meanDice };
-
-      // The history line goes first: killed before the checkpoint lands, the run resumes from the previous one
-      // and drops this line as an epoch being redone; the other order would leave a hole in the history.
-      appendFileSync(historyFile, JSON.stringify(entry) + '\n');
-      const content = await checkpointContent(epoch + 1, model, optimizer, { best, lr });
-      writeCheckpoint(path.join(checkpointDir, checkpointName(epoch + 1)), content);
-      if (improved) writeCheckpoint(path.join(checkpointDir, 'best.ckpt'), content);
-      for (const old of listCheckpoints(checkpointDir).slice(2)) rmSync(old, { force: true });
-      writePlots(plotDir, history);
-      options.onEvent?.({ type: 'epoch', entry });
-      await pauseForKillTest(outDir, epoch + 1);
+    } finally {
+      await source.close();
     }
-  } finally {
-    await workers?.close();
+
+    let validation: HistoryEntry['validation'];
+    const v = options.validation;
+    if (v && ((epoch + 1) % v.every === 0 || epoch === options.epochs - 1)) {
+      const { result, predictions } = await validate(model, v.cases, { patch: v.patch, overlap: v.overlap, numClasses: v.numClasses, metrics: v.metrics });
+      lastValidation = result;
+      validation = { meanDice: result.meanDice, classes: result.classes };
+      predictions.slice(0, v.overlays ?? 3).forEach((p, i) => {
+        const c = v.cases[i]!;
+        writeFileAtomic(path.join(plotDir, 'overlays', `${safeName(p.id)}.png`), overlayPng({ image: c.image.data, channels: c.image.channels, prediction: p.labels, reference: c.labels.data, shape: p.shape }));
+      });
+    }
+
+    const entry: HistoryEntry = {
+      epoch,
+      loss: lossSum / options.iterationsPerEpoch,
+      lr,
+      gradNorm: normSum / options.iterationsPerEpoch,
+      seconds: (Date.now() - started) / 1000,
+      ...(validation ? { validation } : {}),
+    };
+    history.push(entry);
+    const improved = validation !== undefined && Number.isFinite(validation.meanDice) && (!best || validation.meanDice > best.dice);
+    if (improved) best = { epoch, dice: validation!.meanDice };
+
+    // The history line goes first: killed before the checkpoint lands, the run resumes from the previous one
+    // and drops this line as an epoch being redone; the other order would leave a hole in the history.
+    appendFileSync(historyFile, JSON.stringify(entry) + '\n');
+    const content = await checkpointContent(epoch + 1, model, optimizer, { best, lr });
+    writeCheckpoint(path.join(checkpointDir, checkpointName(epoch + 1)), content);
+    if (improved) writeCheckpoint(path.join(checkpointDir, 'best.ckpt'), content);
+    for (const old of listCheckpoints(checkpointDir).slice(2)) rmSync(old, { force: true });
+    writePlots(plotDir, history);
+    options.onEvent?.({ type: 'epoch', entry });
+    await pauseForKillTest(outDir, epoch + 1);
   }
 
   // Resumed after the last epoch's checkpoint (a finished run, or one killed before its summary was written):
