@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: opt } = parseArgs({
@@ -52,6 +53,23 @@ for (const backend of opt.backends.split(',').filter(Boolean)) {
   });
 }
 
+/**
+ * How much a second thread can help right now: the same fixed CPU work (a counting loop, ~0.5 s) in 1 and then in 2
+ * worker threads at once; 2 x wall(1) / wall(2) is 2 with two free cores and 1 when other processes leave this one
+ * about a core. A control for the data-parallel sides, whose gain needs that second core.
+ */
+async function twoThreadSpeedup() {
+  const burn = (threads) => {
+    const t0 = performance.now();
+    const code = 'let n = 0; while (n < 6e8) n++;';
+    return Promise.all(Array.from({ length: threads }, () => new Promise((resolve) => new Worker(code, { eval: true }).on('exit', resolve)))).then(() => performance.now() - t0);
+  };
+  const one = await burn(1);
+  const two = await burn(2);
+  return Number(((2 * one) / two).toFixed(2));
+}
+
+const speedups = [await twoThreadSpeedup()];
 const samples = new Map(sides.map((s) => [s.key, []]));
 const errors = new Map();
 for (let round = 0; round < Number(opt.rounds); round++) {
@@ -63,6 +81,7 @@ for (let round = 0; round < Number(opt.rounds); round++) {
   }
 }
 
+speedups.push(await twoThreadSpeedup());
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const summary = sides.map((side) => {
   const runs = samples.get(side.key);
@@ -74,11 +93,12 @@ const summary = sides.map((side) => {
 const torch = summary.find((s) => s.side === 'pytorch' && s.msPerStep !== undefined);
 for (const s of summary) if (torch && s.msPerStep !== undefined) s.ratioToPytorch = Number((s.msPerStep / torch.msPerStep).toFixed(2));
 
-const context = { batch: Number(opt.batch), size: Number(opt.size), cpus: os.cpus().length, loadavg: os.loadavg().map((l) => l.toFixed(2)), node: process.version };
+const context = { batch: Number(opt.batch), size: Number(opt.size), cpus: os.cpus().length, loadavg: os.loadavg().map((l) => l.toFixed(2)), twoThreadSpeedup: speedups, node: process.version };
 if (opt.json) {
   console.log(JSON.stringify({ context, summary }, null, 2));
 } else {
   console.log(`U-Net train step, ${opt.batch} x 1 x ${opt.size} x ${opt.size}, ${context.cpus} CPUs, load ${context.loadavg.join(' ')}`);
+  console.log(`two-thread speedup of a CPU burner before / after the rounds: ${speedups.join(' / ')} (2 = two free cores, 1 = about one)`);
   console.log('| side | ms/step (median) | min | steps | x PyTorch | CPU ms/step (all threads) |');
   console.log('|---|---|---|---|---|---|');
   for (const s of summary) {
