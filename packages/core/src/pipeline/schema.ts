@@ -126,7 +126,7 @@ export const pipelineSchema = z
          * own TF.js engine; wasm and cpu backends). 1 (default): the training thread alone. 'auto': the CPU cores,
          * at most the batch size, on wasm; 1 on other backends.
          */
-        threads: z.union([positiveInt, z.literal('auto')]).default(1),
+        threads: z.union([positiveInt, z.literal('auto')], { error: "expected a positive integer (compute threads) or 'auto'" }).default(1),
       })
       .strict(),
     evaluation: z
