@@ -5,6 +5,7 @@
  * leaves no thread behind.
  */
 import test from 'ava';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,6 +126,28 @@ for (const [title, config, heads] of [
     model.dispose();
   });
 }
+
+test.serial('any layers model works, and a one-variable model keeps its weights (its buffer is never transferred)', async (t) => {
+  const input = tfl.input({ shape: [...PATCH, 1] });
+  const model = tfl.model({ inputs: input, outputs: tfl.layers.conv2d({ filters: 2, kernelSize: 1, useBias: false, activation: 'softmax', kernelInitializer: tfl.initializers.glorotNormal({ seed: 3 }) }).apply(input) as tfl.SymbolicTensor });
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  t.is(variables.length, 1);
+  const before = [...variables[0]!.dataSync()];
+  const loss = registry.createLoss('cross-entropy');
+  const batch = diskBatch(4, 2, PATCH);
+  const ctx = { epoch: 0, dsWeights: [1], variables };
+  const single = await lossAndGradients(model, loss, batch, ctx);
+  const workers = await GradientWorkers.start(model, [1], { threads: 2, loss: 'cross-entropy' });
+  try {
+    const parallel = await workers.lossAndGradients(model, loss, batch, ctx);
+    t.deepEqual([...variables[0]!.dataSync()], before);
+    const diff = tf.tidy(() => maxAbs(tf.sub(parallel.grads[0]!, single.grads[0]!)));
+    t.true(diff <= 1e-5 * maxAbs(single.grads[0]!), `max difference ${diff}`);
+    tf.dispose([...single.grads, ...parallel.grads]);
+  } finally {
+    await workers.close();
+  }
+});
 
 test.serial('training with two threads ends at the weights of one thread after a few steps (cross-entropy, instance norm)', async (t) => {
   const batches = [diskBatch(31, 4, PATCH), diskBatch(32, 4, PATCH), diskBatch(33, 4, PATCH)];

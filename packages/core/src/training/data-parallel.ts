@@ -240,7 +240,8 @@ async function flatten(variables: readonly tf.Variable[]): Promise<Float32Array>
   const flat = tf.tidy(() => tf.concat(variables.map((v) => tf.reshape(v, [-1]))));
   const data = (await flat.data()) as Float32Array;
   flat.dispose();
-  return data;
+  // The cpu backend hands out its own buffer, which for a single variable is the variable's: never transfer that.
+  return variables.length === 1 ? data.slice() : data;
 }
 
 /** A share with its arrays copied out of the batch's buffers (a view would clone the whole buffer), and their buffers. */
