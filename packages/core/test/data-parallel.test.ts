@@ -99,14 +99,15 @@ test('splitBatch cuts every array along the sample axis into contiguous shares, 
  */
 for (const [title, config, heads] of [
   ['cross-entropy', 'cross-entropy', 1],
-  ['deep supervision and a map-based loss (cross-entropy + rrw, 2 heads)', { combine: ['cross-entropy', 'rrw'] }, 2],
+  // Gradual weights follow the epoch: a worker fed another epoch would weigh the two losses differently.
+  ['deep supervision and a map-based loss (cross-entropy + rrw, gradual weights, 2 heads)', { combine: ['cross-entropy', 'rrw'], weights: 'gradual' }, 2],
 ] as [string, LossConfig, number][]) {
   test.serial(`two threads give the gradients of one: ${title}`, async (t) => {
     const loss = buildLoss(registry, config);
     const model = instanceNormUNet(heads);
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const batch = batchFor(loss, 9, 3, heads);
-    const ctx = { epoch: 4, dsWeights: heads === 1 ? [1] : [2 / 3, 1 / 3], variables };
+    const ctx = { epoch: 40, dsWeights: heads === 1 ? [1] : [2 / 3, 1 / 3], variables };
     const single = await lossAndGradients(model, loss, batch, ctx);
     const workers = await GradientWorkers.start(model, ctx.dsWeights, { threads: 2, loss: config });
     try {
