@@ -1,10 +1,13 @@
 // One backend's side of the train-step benchmark: builds the benchmark U-Net in TF.js layers, runs warm-up and
 // timed training steps (forward, softmax + soft Dice loss, backward, Adam), prints one JSON line on stdout.
 // Usage: node bench/train-step-tfjs.mjs --backend wasm [--batch 4] [--size 256] [--base 16] [--depth 4]
-//        [--steps 5] [--warmup 2] [--stock-kernels] [--profile] [--workers 2]
+//        [--steps 5] [--warmup 2] [--stock-kernels] [--profile] [--workers 2] [--product-threads N]
+// --product-threads N: the product's training step instead (rwseg's trainStep: the trainer's code path, with its
+// AdamW and gradient clipping at 12, the registry's Dice loss pooled over the batch as below), over N compute
+// threads through the trainer's data-parallel workers (training.threads N; 1 = the training thread alone).
 // --workers N: data-parallel prototype (docs/backends.md, "Using both cores"): N worker threads, each with its own
 // backend and batch/N samples, gradients averaged on the main thread, the same Adam step applied in every worker.
-import { tf, useBackend, describeBackend, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS } from '@rwseg/core';
+import { AdamW, createRegistry, buildLoss, GradientWorkers, lossAndGradients, trainStep, tf, useBackend, describeBackend, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS } from '@rwseg/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -22,6 +25,7 @@ const { values: opt } = parseArgs({
     'stock-kernels': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     workers: { type: 'string', default: '1' },
+    'product-threads': { type: 'string' },
   },
   args: isMainThread ? process.argv.slice(2) : workerData.argv,
 });
@@ -91,6 +95,11 @@ function step() {
   const value = loss.dataSync()[0];
   loss.dispose();
   return value;
+}
+
+if (opt['product-threads'] !== undefined) {
+  await runProductStep(Number(opt['product-threads']));
+  process.exit(0);
 }
 
 if (!isMainThread) {
@@ -196,5 +205,44 @@ async function runDataParallel(count) {
     framework: 'tfjs', backend: `${opt.backend} x ${count} workers (data-parallel)`, batch: Number(opt.batch), size: Number(opt.size),
     msPerStep: sorted[Math.floor(sorted.length / 2)], minMs: sorted[0], times: times.map(Math.round),
     cpuMsPerStep: [...cpuTimes].sort((a, b) => a - b)[Math.floor(cpuTimes.length / 2)],
+  }));
+}
+
+/** The product's step (trainStep over `threads` compute threads) on the same model and batch, timed as above. */
+async function runProductStep(threads) {
+  // The bench's soft Dice: one Dice per class pooled over batch and pixels, smoothing 1e-5 above and below.
+  const lossConfig = { loss: 'dice', options: { batch: true, smooth: 1e-5, smoothNumerator: 1e-5 } };
+  const loss = buildLoss(await createRegistry({ packageJson: false }), lossConfig);
+  const variables = model.trainableWeights.map((w) => w.read());
+  const optimizer = new AdamW(variables, { weightDecay: 0 });
+  const labelData = labels.dataSync();
+  const sample = {
+    size: batch, image: x.dataSync().slice(), channels: 1, numClasses: classes, spacing: [1, 1],
+    scales: [{ shape: [size, size], labels: Int32Array.from(labelData), target: y.dataSync().slice(), maps: {} }],
+    caseIds: Array.from({ length: batch }, (_, i) => `random-${i}`),
+  };
+  const workers = threads > 1 ? await GradientWorkers.start(model, [1], { threads, loss: lossConfig }) : undefined;
+  const gradients = workers ? (b, ctx) => workers.lossAndGradients(model, loss, b, ctx) : (b, ctx) => lossAndGradients(model, loss, b, ctx);
+  let iteration = 0;
+  const step = async () => (await trainStep(loss, optimizer, sample, { epoch: 0, iteration: iteration++, lr: 1e-3, clipNorm: 12, dsWeights: [1], variables, gradients })).loss;
+  for (let i = 0; i < warmup; i++) await step();
+  const times = [];
+  const cpuTimes = [];
+  let lastLoss = NaN;
+  for (let i = 0; i < steps; i++) {
+    const c0 = process.cpuUsage(); // covers every thread of the process, workers included
+    const t0 = performance.now();
+    lastLoss = await step();
+    times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpuTimes.push((c.user + c.system) / 1000);
+  }
+  await workers?.close();
+  const sorted = [...times].sort((a, b) => a - b);
+  console.log(JSON.stringify({
+    framework: 'tfjs', backend: `${opt.backend}, rwseg trainStep, ${threads} thread(s)`, details: describeBackend()?.details, params, batch, size, base, depth,
+    msPerStep: sorted[Math.floor(sorted.length / 2)], minMs: sorted[0], times: times.map(Math.round),
+    cpuMsPerStep: [...cpuTimes].sort((a, b) => a - b)[Math.floor(cpuTimes.length / 2)],
+    lastLoss,
   }));
 }

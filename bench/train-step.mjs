@@ -3,16 +3,19 @@
 // against PyTorch (Debian python3-torch, 2 threads) on the same architecture and batch, measured in the same
 // run. Runs alternate (torch, tfjs, torch, tfjs...) so load from other processes hits both sides alike.
 //
-// Usage (after `npx tsc -b`): node bench/train-step.mjs [--backends wasm,wasm-x2,wasm-stock,cpu] [--rounds 2]
+// Usage (after `npx tsc -b`): node bench/train-step.mjs [--backends wasm,wasm-dp2,wasm-x2,wasm-stock,cpu] [--rounds 2]
 //        [--steps 5] [--warmup 2] [--batch 4] [--size 256] [--python /usr/bin/python3] [--json]
 // 'wasm-stock' is wasm without rwseg's faster kernels (it still needs rwseg's Conv2DBackpropFilter to train);
-// 'wasm-x2' is the data-parallel prototype over 2 worker threads. 'cpu' is left out by default: the pure-JS
+// 'wasm-x2' is the data-parallel prototype over 2 worker threads (each with its own Adam); 'wasm-dpN' is the
+// product's training step (rwseg's trainStep, training.threads N: the training thread and N - 1 gradient workers,
+// one optimizer; wasm-dp1 is that step on one thread). 'cpu' is left out by default: the pure-JS
 // backend takes minutes per step at 256 x 256.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: opt } = parseArgs({
@@ -41,14 +44,32 @@ const sides = [{ key: 'pytorch', command: opt.python, args: [path.join(here, 'tr
 for (const backend of opt.backends.split(',').filter(Boolean)) {
   const stock = backend === 'wasm-stock';
   const parallel = /^wasm-x(\d+)$/.exec(backend);
-  const extra = stock ? ['--stock-kernels'] : parallel ? ['--workers', parallel[1]] : [];
+  const product = /^wasm-dp(\d+)$/.exec(backend);
+  const extra = stock ? ['--stock-kernels'] : parallel ? ['--workers', parallel[1]] : product ? ['--product-threads', product[1]] : [];
   sides.push({
     key: backend,
     command: process.execPath,
-    args: [path.join(here, 'train-step-tfjs.mjs'), '--backend', stock || parallel ? 'wasm' : backend, ...extra, ...shared],
+    args: [path.join(here, 'train-step-tfjs.mjs'), '--backend', stock || parallel || product ? 'wasm' : backend, ...extra, ...shared],
   });
 }
 
+/**
+ * How much a second thread can help right now: the same fixed CPU work (a counting loop, ~0.5 s) in 1 and then in 2
+ * worker threads at once; 2 x wall(1) / wall(2) is 2 with two free cores and 1 when other processes leave this one
+ * about a core. A control for the data-parallel sides, whose gain needs that second core.
+ */
+async function twoThreadSpeedup() {
+  const burn = (threads) => {
+    const t0 = performance.now();
+    const code = 'let n = 0; while (n < 6e8) n++;';
+    return Promise.all(Array.from({ length: threads }, () => new Promise((resolve) => new Worker(code, { eval: true }).on('exit', resolve)))).then(() => performance.now() - t0);
+  };
+  const one = await burn(1);
+  const two = await burn(2);
+  return Number(((2 * one) / two).toFixed(2));
+}
+
+const speedups = [await twoThreadSpeedup()];
 const samples = new Map(sides.map((s) => [s.key, []]));
 const errors = new Map();
 for (let round = 0; round < Number(opt.rounds); round++) {
@@ -60,6 +81,7 @@ for (let round = 0; round < Number(opt.rounds); round++) {
   }
 }
 
+speedups.push(await twoThreadSpeedup());
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const summary = sides.map((side) => {
   const runs = samples.get(side.key);
@@ -71,11 +93,12 @@ const summary = sides.map((side) => {
 const torch = summary.find((s) => s.side === 'pytorch' && s.msPerStep !== undefined);
 for (const s of summary) if (torch && s.msPerStep !== undefined) s.ratioToPytorch = Number((s.msPerStep / torch.msPerStep).toFixed(2));
 
-const context = { batch: Number(opt.batch), size: Number(opt.size), cpus: os.cpus().length, loadavg: os.loadavg().map((l) => l.toFixed(2)), node: process.version };
+const context = { batch: Number(opt.batch), size: Number(opt.size), cpus: os.cpus().length, loadavg: os.loadavg().map((l) => l.toFixed(2)), twoThreadSpeedup: speedups, node: process.version };
 if (opt.json) {
   console.log(JSON.stringify({ context, summary }, null, 2));
 } else {
   console.log(`U-Net train step, ${opt.batch} x 1 x ${opt.size} x ${opt.size}, ${context.cpus} CPUs, load ${context.loadavg.join(' ')}`);
+  console.log(`two-thread speedup of a CPU burner before / after the rounds: ${speedups.join(' / ')} (2 = two free cores, 1 = about one)`);
   console.log('| side | ms/step (median) | min | steps | x PyTorch | CPU ms/step (all threads) |');
   console.log('|---|---|---|---|---|---|');
   for (const s of summary) {

@@ -144,3 +144,16 @@ test('rwseg train --data builds the pipeline a YAML file would; rwseg evaluate r
   t.is(mismatch.code, 2);
   t.regex(errorText(mismatch), /two has 2 classes but the model in .* predicts 3/);
 });
+
+test('rwseg train --threads 2 trains data-parallel on wasm and exits; a thread count above the batch size is refused', async (t) => {
+  const out = temp();
+  const result = await runCli(['train', '--config', 'pipelines/quickstart.yaml', '--epochs', '1', '--iterations', '2', '--threads', '2', ...tiny, '--out', out, '--json']);
+  t.is(result.code, 0, errorText(result));
+  t.is(parseJson(result).epochsRun, 1);
+  t.is((JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')) as { training: { threads: number } }).training.threads, 2);
+  t.regex(result.stderr, /2 compute threads/);
+
+  const tooMany = await runCli(['train', '--config', 'pipelines/quickstart.yaml', '--epochs', '1', '--threads', '3', ...tiny, '--out', temp()]);
+  t.is(tooMany.code, 2);
+  t.regex(errorText(tooMany), /training\.threads 3 exceeds training\.batchSize 2/);
+});

@@ -13,7 +13,8 @@ export type RwsegErrorCode =
   | 'IO_ERROR'
   | 'INVALID_CONFIG'
   | 'NUMERICAL_ERROR'
-  | 'BACKEND_ERROR';
+  | 'BACKEND_ERROR'
+  | 'WORKER_FAILED';
 
 export class RwsegError extends Error {
   readonly code: RwsegErrorCode;
@@ -29,4 +30,16 @@ export class RwsegError extends Error {
 
 export function isRwsegError(error: unknown, code?: RwsegErrorCode): error is RwsegError {
   return error instanceof RwsegError && (code === undefined || error.code === code);
+}
+
+/** An error as it crosses a worker-thread boundary (structured clone keeps no class): code, message, details. */
+export interface SerializedError {
+  code: string | undefined;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+export function serializeError(error: unknown): SerializedError {
+  const details = isRwsegError(error) ? (JSON.parse(JSON.stringify(error.details ?? {})) as Record<string, unknown>) : {};
+  return { code: isRwsegError(error) ? error.code : undefined, message: (error as Error)?.message ?? String(error), details };
 }

@@ -13,6 +13,7 @@ export default class Train extends RwsegCommand {
     '<%= config.bin %> train --data ../shared/data/isbi2012-em-membrane --label-map \'{"0": 1, "255": 0}\' --patch 128,128 --loss-config \'{"combine": ["rrw", "dice"]}\'',
     '<%= config.bin %> train --config pipelines/quickstart.yaml --epochs 20 --out runs/rrw-dice',
     '<%= config.bin %> train --config pipelines/quickstart.yaml --loss dice --lr 0.001 --backend wasm',
+    '<%= config.bin %> train --config pipelines/quickstart.yaml --backend wasm --threads 2',
     '<%= config.bin %> train --config pipelines/quickstart.yaml --out runs/rrw-dice --resume',
   ];
   static override flags = {
@@ -29,6 +30,9 @@ export default class Train extends RwsegCommand {
     iterations: Flags.integer({ min: 1, description: 'iterations per epoch' }),
     'batch-size': Flags.integer({ min: 1 }),
     lr: Flags.string({ description: 'initial learning rate' }),
+    threads: Flags.string({
+      description: 'compute threads per training step (training.threads): N splits each batch over N threads, each with its own TF.js engine (wasm or cpu backend); auto: the CPU cores, at most the batch size, on wasm and 1 elsewhere. Default 1',
+    }),
     seed: Flags.integer(),
     set: Flags.string({ description: 'override a value: key.path=value (repeatable)', multiple: true }),
     backend: Flags.option({ options: BACKEND_CHOICES as string[] })(),
@@ -45,6 +49,7 @@ export default class Train extends RwsegCommand {
       ...(flags.iterations ? [`training.iterationsPerEpoch=${flags.iterations}`] : []),
       ...(flags['batch-size'] ? [`training.batchSize=${flags['batch-size']}`] : []),
       ...(flags.lr ? [`training.learningRate=${flags.lr}`] : []),
+      ...(flags.threads ? [`training.threads=${flags.threads}`] : []),
       ...(flags.seed !== undefined ? [`seed=${flags.seed}`] : []),
       ...(flags.set ?? []),
     ];

@@ -1,19 +1,10 @@
 /** The loader's worker thread: builds its own producer (and plugin registry) and answers batch requests. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isRwsegError } from '../errors.js';
+import { serializeError, type SerializedError } from '../errors.js';
 import { batchTransferList } from './batch-builder.js';
 import { BatchProducer, type ProducerConfig } from './batch-producer.js';
 
-export interface SerializedError {
-  code: string | undefined;
-  message: string;
-  details: Record<string, unknown>;
-}
-
-export function serializeError(error: unknown): SerializedError {
-  const details = isRwsegError(error) ? JSON.parse(JSON.stringify(error.details ?? {})) as Record<string, unknown> : {};
-  return { code: isRwsegError(error) ? error.code : undefined, message: (error as Error)?.message ?? String(error), details };
-}
+export { serializeError, type SerializedError };
 
 const port = parentPort!;
 try {

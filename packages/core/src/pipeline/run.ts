@@ -16,6 +16,7 @@ import { buildUNet } from '../models/unet.js';
 import type { PluginRegistry } from '../registry.js';
 import { createLoader } from '../data/loader.js';
 import { deriveSeed } from '../data/random.js';
+import { checkThreads, resolveThreads } from '../training/data-parallel.js';
 import { train, type TrainingEvent, type TrainingResult } from '../training/trainer.js';
 import { computeSegmentationMetrics } from '../metrics/segmentation-metrics.js';
 import type { MetricsFunction } from '../training/validation.js';
@@ -80,6 +81,12 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
   // Validate every loss before the first epoch: a typo in the last sweep entry should not cost a night.
   const losses = plan.map((p, i) => buildLoss(registry, p.loss, config.sweep ? `sweep.losses[${Math.floor(i / (config.sweep.seeds?.length ?? 1))}].loss` : 'loss'));
 
+  const threads = resolveThreads(config.training.threads, backend, config.training.batchSize);
+  checkThreads(threads, backend, config.training.batchSize);
+  if (config.training.threads === 'auto') {
+    logger.info(`training threads: ${threads} (auto: ${backend === 'wasm' ? 'CPU cores, at most the batch size' : `1 on ${backend}, which does not gain from worker threads`})`);
+  }
+
   const runs: PipelineRun[] = [];
   for (const [i, p] of plan.entries()) {
     const loss = losses[i]!;
@@ -93,7 +100,7 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
       if (check.unchecked.length > 0) logger.debug(`kernel check on ${check.backend}: no probe for ${check.unchecked.join(', ')}`);
     }
     const name = config.sweep ? `${p.lossName}/seed-${p.seed}` : config.name;
-    logger.info(`run ${name}: loss ${loss.name}, ${data.train.length} training and ${data.validation.length} validation cases, patch [${patch.join(', ')}], backend ${backend}`);
+    logger.info(`run ${name}: loss ${loss.name}, ${data.train.length} training and ${data.validation.length} validation cases, patch [${patch.join(', ')}], backend ${backend}${threads > 1 ? `, ${threads} compute threads` : ''}`);
     const result = await train({
       model,
       loss,
@@ -133,6 +140,7 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
         metrics,
         overlays: config.evaluation.overlays,
       },
+      ...(threads > 1 ? { dataParallel: { threads, loss: p.loss, plugins: options.plugins ?? [] } } : {}),
       onEvent: (event) => options.onEvent?.(name, event),
     });
     model.dispose();

@@ -121,6 +121,12 @@ export const pipelineSchema = z
         clipNorm: z.number().nonnegative().default(12),
         /** Data loader worker threads (default: CPU cores minus one; 0 loads in the training thread). */
         workers: z.number().int().nonnegative().optional(),
+        /**
+         * Compute threads per training step (data-parallel: the batch is split over worker threads, each with its
+         * own TF.js engine; wasm and cpu backends). 1 (default): the training thread alone. 'auto': the CPU cores,
+         * at most the batch size, on wasm; 1 on other backends.
+         */
+        threads: z.union([positiveInt, z.literal('auto')], { error: "expected a positive integer (compute threads) or 'auto'" }).default(1),
       })
       .strict(),
     evaluation: z

@@ -25,6 +25,8 @@ import { tf } from '../tf.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { checkpointName, latestCheckpoint, listCheckpoints, readCheckpoint, writeCheckpoint, type CheckpointContent } from './checkpoint.js';
 import { saveModelDir } from './model-files.js';
+import { GradientWorkers, type DataParallelOptions } from './data-parallel.js';
+import { lossAndGradients, type LossAndGradients } from './gradients.js';
 import { AdamW, clipByGlobalNorm } from './optimizer.js';
 import { deriveSeed } from '../data/random.js';
 import { learningRateAt, type LrSchedule } from './schedules.js';
@@ -61,6 +63,11 @@ export interface TrainingOptions {
   };
   /** The resolved configuration, saved as config.json. */
   readonly config?: unknown;
+  /**
+   * Data-parallel training over worker threads (training/data-parallel.ts; docs/training.md): each step's batch is
+   * split over `threads` compute threads. Absent or threads 1: the training thread alone.
+   */
+  readonly dataParallel?: DataParallelOptions;
   readonly onEvent?: (event: TrainingEvent) => void;
 }
 
@@ -90,6 +97,16 @@ export interface TrainingResult {
 }
 
 export async function train(options: TrainingOptions): Promise<TrainingResult> {
+  // Data-parallel workers are terminated however the run ends (an error included), so the process can exit.
+  const openWorkers: GradientWorkers[] = [];
+  try {
+    return await runTraining(options, openWorkers);
+  } finally {
+    await Promise.all(openWorkers.map((w) => w.close()));
+  }
+}
+
+async function runTraining(options: TrainingOptions, openWorkers: GradientWorkers[]): Promise<TrainingResult> {
   const { model, loss, outDir } = options;
   const checkpointDir = path.join(outDir, 'checkpoints');
   const plotDir = path.join(outDir, 'plots');
@@ -125,6 +142,10 @@ export async function train(options: TrainingOptions): Promise<TrainingResult> {
   writeFileAtomic(historyFile, history.map((e) => JSON.stringify(e) + '\n').join(''));
   options.onEvent?.({ type: 'start', startEpoch, epochs: options.epochs, iterationsPerEpoch: options.iterationsPerEpoch, resumedFrom });
 
+  // Started after the checkpoint restore: workers get the current weights with every step.
+  const workers = (options.dataParallel?.threads ?? 1) > 1 && startEpoch < options.epochs ? await GradientWorkers.start(model, dsWeights, options.dataParallel!) : undefined;
+  if (workers) openWorkers.push(workers);
+  const gradients: StepContext['gradients'] = workers ? (batch, ctx) => workers.lossAndGradients(model, loss, batch, ctx) : (batch, ctx) => lossAndGradients(model, loss, batch, ctx);
   let lastValidation: ValidationResult | undefined;
   for (let epoch = startEpoch; epoch < options.epochs; epoch++) {
     const started = Date.now();
@@ -135,7 +156,7 @@ export async function train(options: TrainingOptions): Promise<TrainingResult> {
     try {
       for (let iteration = 0; iteration < options.iterationsPerEpoch; iteration++) {
         const batch = await source.next();
-        const step = await trainStep(model, loss, optimizer, batch, { epoch, iteration, lr, clipNorm, dsWeights, variables });
+        const step = await trainStep(loss, optimizer, batch, { epoch, iteration, lr, clipNorm, dsWeights, variables, gradients });
         lossSum += step.loss;
         normSum += step.gradNorm;
         options.onEvent?.({ type: 'iteration', epoch, iteration, loss: step.loss, seconds: (Date.now() - started) / 1000 });
@@ -208,61 +229,32 @@ export async function train(options: TrainingOptions): Promise<TrainingResult> {
   return result;
 }
 
-interface StepContext {
+export interface StepContext {
   epoch: number;
   iteration: number;
   lr: number;
   clipNorm: number;
   dsWeights: readonly number[];
   variables: readonly tf.Variable[];
+  /** The batch's loss and gradients: `lossAndGradients` on the training thread, or over data-parallel workers. */
+  gradients: (batch: Batch, ctx: { epoch: number; dsWeights: readonly number[]; variables: readonly tf.Variable[] }) => Promise<LossAndGradients>;
 }
 
-// Every read is async: the webgpu backend has no synchronous read under Node.
-async function trainStep(model: tfl.LayersModel, loss: Loss, optimizer: AdamW, batch: Batch, ctx: StepContext): Promise<{ loss: number; gradNorm: number }> {
-  const spatial = batch.scales[0]!.shape;
-  if (batch.scales.length < ctx.dsWeights.length) {
-    throw new RwsegError('INVALID_INPUT', `the model has ${ctx.dsWeights.length} deep-supervision heads but batches carry ${batch.scales.length} scale(s); ask the data loader for ${ctx.dsWeights.length} scales`, {});
+/** One optimizer step: loss and gradients of the batch, the non-finite checks, clipping, AdamW. */
+export async function trainStep(loss: Loss, optimizer: AdamW, batch: Batch, ctx: StepContext): Promise<{ loss: number; gradNorm: number }> {
+  const { value: lossValue, perScale, grads: gradList } = await ctx.gradients(batch, ctx);
+  if (!Number.isFinite(lossValue)) {
+    tf.dispose(gradList);
+    throw nonFiniteLossError(loss, batch, ctx, lossValue, perScale);
   }
-  const image = tf.tensor(batch.image, [batch.size, ...spatial, batch.channels]);
-  const scales = batch.scales.slice(0, ctx.dsWeights.length).map((s) => {
-    const shape = [batch.size, ...s.shape, batch.numClasses];
-    return { target: tf.tensor(s.target, shape), maps: Object.fromEntries(Object.entries(s.maps).map(([k, m]) => [k, tf.tensor(m, shape)])) };
-  });
-  const perScaleTensors: tf.Scalar[] = [];
-  try {
-    const { value, grads } = tf.variableGrads(() => {
-      const out = model.apply(image, { training: true });
-      const outputs = Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
-      let total: tf.Tensor = tf.scalar(0);
-      outputs.forEach((probs, s) => {
-        if (ctx.dsWeights[s] === 0) return;
-        const raw = loss.compute({ probs, target: scales[s]!.target, maps: scales[s]!.maps, context: { epoch: ctx.epoch } });
-        const scalar = raw.rank === 0 ? raw : tf.mean(raw);
-        perScaleTensors.push(tf.keep(scalar.clone()) as tf.Scalar);
-        total = tf.add(total, tf.mul(scalar, ctx.dsWeights[s]!));
-      });
-      return total as tf.Scalar;
-    }, ctx.variables as tf.Variable[]);
-    const lossValue = (await value.data())[0]!;
-    value.dispose();
-    const perScale = await Promise.all(perScaleTensors.map(async (s) => (await s.data())[0]!));
-    // A head whose deep-supervision weight is 0 gets no gradient at all: treat it as zero.
-    const gradList = ctx.variables.map((v) => grads[v.name] ?? tf.zerosLike(v));
-    if (!Number.isFinite(lossValue)) {
-      tf.dispose(gradList);
-      throw nonFiniteLossError(loss, batch, ctx, lossValue, perScale);
-    }
-    const { grads: clipped, norm } = ctx.clipNorm > 0 ? await clipByGlobalNorm(gradList, ctx.clipNorm) : { grads: gradList, norm: Number.NaN };
-    if (ctx.clipNorm > 0 && !Number.isFinite(norm)) {
-      tf.dispose(gradList);
-      throw new RwsegError('NUMERICAL_ERROR', `gradients of loss '${loss.name}' are not finite (norm ${norm}) at epoch ${ctx.epoch}, iteration ${ctx.iteration}; cases ${batch.caseIds.join(', ')}`, { epoch: ctx.epoch });
-    }
-    optimizer.apply(clipped, ctx.lr);
-    tf.dispose([...gradList, ...clipped]);
-    return { loss: lossValue, gradNorm: norm };
-  } finally {
-    tf.dispose([image, ...perScaleTensors, ...scales.flatMap((s) => [s.target, ...Object.values(s.maps)])]);
+  const { grads: clipped, norm } = ctx.clipNorm > 0 ? await clipByGlobalNorm(gradList, ctx.clipNorm) : { grads: gradList, norm: Number.NaN };
+  if (ctx.clipNorm > 0 && !Number.isFinite(norm)) {
+    tf.dispose(gradList);
+    throw new RwsegError('NUMERICAL_ERROR', `gradients of loss '${loss.name}' are not finite (norm ${norm}) at epoch ${ctx.epoch}, iteration ${ctx.iteration}; cases ${batch.caseIds.join(', ')}`, { epoch: ctx.epoch });
   }
+  optimizer.apply(clipped, ctx.lr);
+  tf.dispose([...gradList, ...clipped]);
+  return { loss: lossValue, gradNorm: norm };
 }
 
 /** Names the epoch, the loss, the scale and any map holding non-finite values: the usual culprit. */
