@@ -1,0 +1,168 @@
+/*
+ * rwseg's WebAssembly SIMD kernels for the memory-bound ops of a training step on the tfjs wasm backend.
+ *
+ * The module imports tfjs-backend-wasm's own linear memory, so every pointer below is an address in the tfjs
+ * heap (a tensor's memoryOffset) and no data is copied in or out. For that reason the module must own no memory:
+ * no globals, no static data, no address-taken locals (clang then needs no linear-memory stack). The build
+ * script checks that the binary has no data segments and never touches a stack pointer.
+ *
+ * Layouts: "rows x C" is a channels-last tensor [N, H, W, C] viewed as [N*H*W, C]; counts are in elements.
+ * Build: packages/core/simd/build.sh (clang + wasm-ld, -msimd128).
+ */
+#include <wasm_simd128.h>
+
+typedef unsigned int u32;
+typedef unsigned char u8;
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+/* Rows added in float32 before each flush into the float64 totals: keeps the float32 partial sums short. */
+#define SUM_BLOCK 64
+
+/*
+ * totals[c] = sum over rows of x[r, c], for x viewed as rows x C. `partial` is float32 scratch of C elements,
+ * `totals` float64 of C elements (8-byte aligned); both are overwritten.
+ */
+EXPORT(sum_rows)
+void sum_rows(const float *x, u32 rows, u32 C, float *partial, double *totals) {
+  for (u32 c = 0; c < C; c++) totals[c] = 0;
+  if (C == 1 || C == 2 || C == 4) {
+    /* Lane l of a vector starting at a multiple of 4 always holds channel l % C: add the tensor as flat vectors. */
+    const u32 n = rows * C;
+    u32 i = 0;
+    while (i + 4 <= n) {
+      const u32 end = (n - i) / 4 > SUM_BLOCK * 4 ? i + SUM_BLOCK * 16 : i + ((n - i) & ~3u);
+      v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+      for (; i + 16 <= end; i += 16) {
+        a0 = wasm_f32x4_add(a0, wasm_v128_load(x + i));
+        a1 = wasm_f32x4_add(a1, wasm_v128_load(x + i + 4));
+        a2 = wasm_f32x4_add(a2, wasm_v128_load(x + i + 8));
+        a3 = wasm_f32x4_add(a3, wasm_v128_load(x + i + 12));
+      }
+      for (; i + 4 <= end; i += 4) a0 = wasm_f32x4_add(a0, wasm_v128_load(x + i));
+      const v128_t s = wasm_f32x4_add(wasm_f32x4_add(a0, a1), wasm_f32x4_add(a2, a3));
+      totals[0 % C] += wasm_f32x4_extract_lane(s, 0);
+      totals[1 % C] += wasm_f32x4_extract_lane(s, 1);
+      totals[2 % C] += wasm_f32x4_extract_lane(s, 2);
+      totals[3 % C] += wasm_f32x4_extract_lane(s, 3);
+    }
+    for (; i < n; i++) totals[i % C] += x[i];
+    return;
+  }
+  for (u32 r0 = 0; r0 < rows; r0 += SUM_BLOCK) {
+    const u32 r1 = rows - r0 < SUM_BLOCK ? rows : r0 + SUM_BLOCK;
+    for (u32 c = 0; c < C; c++) partial[c] = 0;
+    for (u32 r = r0; r < r1; r++) {
+      const float *row = x + (unsigned long)r * C;
+      u32 c = 0;
+      for (; c + 4 <= C; c += 4) wasm_v128_store(partial + c, wasm_f32x4_add(wasm_v128_load(partial + c), wasm_v128_load(row + c)));
+      for (; c < C; c++) partial[c] += row[c];
+    }
+    for (u32 c = 0; c < C; c++) totals[c] += partial[c];
+  }
+}
+
+/* y = x < 0 ? alpha * x : x (the cpu backend's definition, NaN passes through). */
+EXPORT(leaky_relu)
+void leaky_relu(const float *x, float *y, u32 n, float alpha) {
+  const v128_t va = wasm_f32x4_splat(alpha), zero = wasm_f32x4_splat(0);
+  u32 i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t v = wasm_v128_load(x + i);
+    wasm_v128_store(y + i, wasm_v128_bitselect(wasm_f32x4_mul(v, va), v, wasm_f32x4_lt(v, zero)));
+  }
+  for (; i < n; i++) y[i] = x[i] < 0 ? alpha * x[i] : x[i];
+}
+
+/* out = x > s as bytes 0/1 (tfjs's bool layout). */
+EXPORT(greater_scalar)
+void greater_scalar(const float *x, float s, u8 *out, u32 n) {
+  const v128_t vs = wasm_f32x4_splat(s), one = wasm_i8x16_splat(1);
+  u32 i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const v128_t m0 = wasm_f32x4_gt(wasm_v128_load(x + i), vs), m1 = wasm_f32x4_gt(wasm_v128_load(x + i + 4), vs);
+    const v128_t m2 = wasm_f32x4_gt(wasm_v128_load(x + i + 8), vs), m3 = wasm_f32x4_gt(wasm_v128_load(x + i + 12), vs);
+    const v128_t bytes = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(m0, m1), wasm_i16x8_narrow_i32x4(m2, m3));
+    wasm_v128_store(out + i, wasm_v128_and(bytes, one));
+  }
+  for (; i < n; i++) out[i] = x[i] > s ? 1 : 0;
+}
+
+/* out = cond ? a : b, cond as bytes. */
+EXPORT(select_f32)
+void select_f32(const u8 *cond, const float *a, const float *b, float *out, u32 n) {
+  const v128_t zero = wasm_i32x4_splat(0);
+  u32 i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t m = wasm_i32x4_ne(wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(cond + i))), zero);
+    wasm_v128_store(out + i, wasm_v128_bitselect(wasm_v128_load(a + i), wasm_v128_load(b + i), m));
+  }
+  for (; i < n; i++) out[i] = cond[i] ? a[i] : b[i];
+}
+
+enum { OP_MUL = 0, OP_ADD = 1, OP_SUB = 2, OP_DIV = 3 };
+
+static inline v128_t apply_op(u32 op, v128_t a, v128_t b) {
+  switch (op) {
+    case OP_MUL: return wasm_f32x4_mul(a, b);
+    case OP_ADD: return wasm_f32x4_add(a, b);
+    case OP_SUB: return wasm_f32x4_sub(a, b);
+    default: return wasm_f32x4_div(a, b);
+  }
+}
+
+static inline float apply_op1(u32 op, float a, float b) {
+  switch (op) {
+    case OP_MUL: return a * b;
+    case OP_ADD: return a + b;
+    case OP_SUB: return a - b;
+    default: return a / b;
+  }
+}
+
+/*
+ * Elementwise op between x (rows x C) and a per-channel vector v (C): out = x op v, or v op x when v_first.
+ * With rows = 1 and C = n it is the same-shape elementwise op.
+ */
+EXPORT(channel_binary)
+void channel_binary(const float *x, const float *v, float *out, u32 rows, u32 C, u32 op, u32 v_first) {
+  for (u32 r = 0; r < rows; r++) {
+    const float *xr = x + (unsigned long)r * C;
+    float *or = out + (unsigned long)r * C;
+    u32 c = 0;
+    if (v_first) {
+      for (; c + 4 <= C; c += 4) wasm_v128_store(or + c, apply_op(op, wasm_v128_load(v + c), wasm_v128_load(xr + c)));
+      for (; c < C; c++) or[c] = apply_op1(op, v[c], xr[c]);
+    } else {
+      for (; c + 4 <= C; c += 4) wasm_v128_store(or + c, apply_op(op, wasm_v128_load(xr + c), wasm_v128_load(v + c)));
+      for (; c < C; c++) or[c] = apply_op1(op, xr[c], v[c]);
+    }
+  }
+}
+
+/* Batch-norm inference form per channel: out = (x - mean[c]) * factor[c] + offset[c]. */
+EXPORT(channel_affine)
+void channel_affine(const float *x, const float *mean, const float *factor, const float *offset, float *out, u32 rows, u32 C) {
+  for (u32 r = 0; r < rows; r++) {
+    const float *xr = x + (unsigned long)r * C;
+    float *or = out + (unsigned long)r * C;
+    u32 c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const v128_t centred = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c));
+      wasm_v128_store(or + c, wasm_f32x4_add(wasm_f32x4_mul(centred, wasm_v128_load(factor + c)), wasm_v128_load(offset + c)));
+    }
+    for (; c < C; c++) or[c] = (xr[c] - mean[c]) * factor[c] + offset[c];
+  }
+}
+
+/* Copies `width` floats from each of `rows` rows: dst[r*dst_stride + i] = src[r*src_stride + i] (concat/split). */
+EXPORT(copy_rows)
+void copy_rows(const float *src, u32 src_stride, float *dst, u32 dst_stride, u32 rows, u32 width) {
+  for (u32 r = 0; r < rows; r++) {
+    const float *s = src + (unsigned long)r * src_stride;
+    float *d = dst + (unsigned long)r * dst_stride;
+    u32 i = 0;
+    for (; i + 4 <= width; i += 4) wasm_v128_store(d + i, wasm_v128_load(s + i));
+    for (; i < width; i++) d[i] = s[i];
+  }
+}

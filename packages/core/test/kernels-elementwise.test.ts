@@ -1,0 +1,146 @@
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { SIMD_KERNELS_WASM_BASE64 } from '../src/backends/wasm-kernels/simd-binary.js';
+import { tf } from '../src/tf.js';
+import { useBackend } from '../src/backend.js';
+import { setSimdKernelsEnabled, simdKernels } from '../src/backends/wasm-kernels/simd.js';
+import type { WasmBackend } from '../src/backends/wasm-kernels/stock.js';
+import { compareBackends, runOn, seededValues } from './kernels-compare.js';
+
+test.before(async () => {
+  await useBackend('wasm');
+  await useBackend('cpu');
+});
+
+const count = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+const tensor = (shape: number[], seed: number): tf.Tensor => tf.tensor(seededValues(count(shape), seed), shape);
+/** Activation shapes: batch 1 and 3, odd sizes, channels 1, 3, 16 and 17 (a SIMD remainder), rows > 64. */
+const SHAPES = [[1, 5, 7, 1], [3, 9, 11, 3], [3, 13, 7, 16], [1, 6, 5, 17], [2, 4, 3, 2], [1, 3, 5, 4]];
+
+test('the embedded SIMD module is the checked-in build of simd/kernels.c and imports nothing but memory', (t) => {
+  const built = readFileSync(fileURLToPath(new URL('../../simd/rwseg-kernels.wasm', import.meta.url)));
+  t.deepEqual(Buffer.from(SIMD_KERNELS_WASM_BASE64, 'base64'), built);
+  // The WebAssembly API is not in this project's ES2022 lib typings.
+  const api = (globalThis as unknown as { WebAssembly: { Module: { new (b: Uint8Array): object; imports(m: object): unknown } } }).WebAssembly;
+  t.deepEqual(api.Module.imports(new api.Module(built)), [{ module: 'env', name: 'memory', kind: 'memory' }]);
+});
+
+test.serial('the SIMD kernels load into the wasm backend', async (t) => {
+  await useBackend('wasm');
+  t.not(simdKernels(tf.backend() as unknown as WasmBackend), undefined);
+});
+
+for (const simd of [true, false]) {
+  const mode = simd ? 'SIMD' : 'fallback';
+  const compare = async (compute: () => tf.Tensor | tf.Tensor[]): Promise<number> => {
+    setSimdKernelsEnabled(simd);
+    try {
+      return await compareBackends(compute);
+    } finally {
+      setSimdKernelsEnabled(true);
+    }
+  };
+
+  test.serial(`${mode}: LeakyRelu, Greater(x, scalar) and Select match cpu`, async (t) => {
+    for (const [i, shape] of SHAPES.entries()) {
+      const worst = await compare(() => {
+        const x = tensor(shape, 10 + i);
+        const y = tensor(shape, 20 + i);
+        return [tf.leakyRelu(x, 0.01), tf.leakyRelu(x, 0.3), tf.cast(tf.greater(x, 0.25), 'float32'), tf.where(tf.greater(x, 0), x, y)];
+      });
+      t.true(worst <= 1e-7, `${JSON.stringify(shape)}: relative difference ${worst}`);
+    }
+    // Signed zeros, infinities, subnormals and NaN, compared exactly (with a remainder past the SIMD width).
+    const special = (): tf.Tensor[] => {
+      const x = tf.tensor([-0, 0, -1, 1, -Infinity, Infinity, 3e-39, -3e-39, NaN, 2, -2], [11]);
+      return [tf.leakyRelu(x, 0.5), tf.cast(tf.greater(x, 0), 'float32')];
+    };
+    setSimdKernelsEnabled(simd);
+    const [expected, actual] = [await runOn('cpu', special), await runOn('wasm', special)];
+    setSimdKernelsEnabled(true);
+    t.deepEqual(actual.values.map((v) => Array.from(v)), expected.values.map((v) => Array.from(v)));
+  });
+
+  test.serial(`${mode}: Multiply, Add, Sub, RealDiv with same shapes and per-channel vectors match cpu`, async (t) => {
+    for (const [i, shape] of SHAPES.entries()) {
+      const c = shape[3] as number;
+      const worst = await compare(() => {
+        const x = tensor(shape, 30 + i);
+        const y = tensor(shape, 40 + i);
+        const v = tf.add(tensor([c], 50 + i), 2); // away from 0, for RealDiv
+        const v4 = tf.reshape(v, [1, 1, 1, c]);
+        const out: tf.Tensor[] = [];
+        for (const op of [tf.mul, tf.add, tf.sub, tf.div]) out.push(op(x, y), op(x, v), op(v, x), op(v4, x), op(x, v4));
+        // Broadcasts that are not per-channel take the stock kernels.
+        out.push(tf.mul(x, tf.tensor(seededValues(shape[0] as number, 60), [shape[0] as number, 1, 1, 1])), tf.sub(x, tf.scalar(0.5)));
+        return out;
+      });
+      t.true(worst <= 1e-6, `${JSON.stringify(shape)}: relative difference ${worst}`);
+    }
+  });
+
+  test.serial(`${mode}: FusedBatchNorm with per-channel and scalar parameters matches cpu`, async (t) => {
+    for (const [i, shape] of SHAPES.entries()) {
+      const c = shape[3] as number;
+      const worst = await compare(() => {
+        const x = tensor(shape, 70 + i);
+        const mean = tensor([c], 71 + i);
+        const variance = tf.add(tf.abs(tensor([c], 72 + i)), 0.1);
+        const offset = tensor([c], 73 + i);
+        const scale = tensor([c], 74 + i);
+        return [
+          tf.batchNorm(x, mean, variance, offset, scale, 1e-3),
+          tf.batchNorm(x, mean, variance, undefined, undefined, 1e-5),
+          tf.batchNorm(x, tf.scalar(0.2), tf.scalar(2), tf.scalar(0.5), tf.scalar(-1.5), 1e-3),
+        ];
+      });
+      t.true(worst <= 1e-5, `${JSON.stringify(shape)}: relative difference ${worst}`);
+    }
+  });
+
+  test.serial(`${mode}: Concat and SplitV along the channel axis (and others) match cpu`, async (t) => {
+    for (const [i, shape] of SHAPES.entries()) {
+      const c = shape[3] as number;
+      const worst = await compare(() => {
+        const x = tensor(shape, 80 + i);
+        const y = tensor([...shape.slice(0, 3), 3], 81 + i);
+        const z = tensor([...shape.slice(0, 3), 1], 82 + i);
+        const joined = tf.concat([x, y, z], 3);
+        return [
+          joined,
+          tf.concat([y, x], -1),
+          tf.concat([x, x], 0),
+          ...tf.split(joined, [c, 3, 1], 3),
+          ...tf.split(joined, [1, c + 2, 1], -1),
+          ...tf.split(tf.concat([x, x], 0), 2, 0),
+        ];
+      });
+      t.true(worst === 0, `${JSON.stringify(shape)}: relative difference ${worst}`);
+    }
+  });
+
+  test.serial(`${mode}: Sum and Mean over every axis but the last match cpu (rows beyond one block)`, async (t) => {
+    for (const [i, shape] of [...SHAPES, [2, 30, 40, 16], [1, 300, 7, 1], [3, 50, 21, 2], [2, 33, 10, 5]].entries()) {
+      const worst = await compare(() => {
+        const x = tf.add(tensor(shape, 90 + i), 0.25);
+        return [tf.sum(x, [0, 1, 2]), tf.mean(x, [0, 1, 2], true), tf.mean(x, [1, 2]), tf.sum(tf.reshape(x, [-1, shape[3] as number]), 0)];
+      });
+      t.true(worst <= 1e-5, `${JSON.stringify(shape)}: relative difference ${worst}`);
+    }
+  });
+}
+
+test.serial('Identity shares storage: the clone keeps its values after the original is disposed', async (t) => {
+  await useBackend('wasm');
+  const backend = tf.backend() as unknown as { numDataIds(): number };
+  const before = backend.numDataIds();
+  const x = tensor([3, 4, 5, 2], 1);
+  const expected = Array.from(x.dataSync());
+  const y = tf.clone(x);
+  t.is(backend.numDataIds(), before + 1, 'the clone allocates no second buffer');
+  x.dispose();
+  t.deepEqual(Array.from(y.dataSync()), expected);
+  y.dispose();
+  t.is(backend.numDataIds(), before, 'the buffer is freed with its last tensor');
+});
