@@ -166,3 +166,80 @@ void copy_rows(const float *src, u32 src_stride, float *dst, u32 dst_stride, u32
     for (; i < width; i++) d[i] = s[i];
   }
 }
+
+/*
+ * Filter gradient of a 2D convolution with strides sh, sw (dilation 1):
+ *   dw[a, b, c, o] = sum over n, i < ho, j < wo of xp[n, i*sh + a, j*sw + b, c] * dy[n, i, j, o]
+ * with xp the zero-padded input [n, hp, wp, ci] (hp >= (ho-1)*sh + kh, wp >= (wo-1)*sw + kw), dy [n, ho, wo, co] and
+ * dw [kh, kw, ci, co] (overwritten). co must be a multiple of 4.
+ * The (n, i) output rows are taken `chunk_rows` at a time so that their x and dy stay in cache while every
+ * (tap, 4 input channels, 8 output channels) block of dw is accumulated over them in SIMD registers; each chunk's
+ * block sum is then added into dw (shorter float32 sums than one running total over all pixels).
+ */
+#define FG_ACCUMULATE(NC, NV)                                                                     \
+  for (u32 r = r0; r < r1; r++) {                                                                 \
+    const u32 img = r / ho, i = r - img * ho;                                                     \
+    const float *xr = xp + ((unsigned long)(img * hp + i * sh + a) * wp + b) * ci + c0;           \
+    const float *dr = dy + (unsigned long)r * wo * co + o0;                                       \
+    for (u32 j = 0; j < wo; j++, xr += xstep, dr += co) {                                         \
+      const v128_t d0 = wasm_v128_load(dr);                                                       \
+      const v128_t d1 = NV > 1 ? wasm_v128_load(dr + 4) : d0;                                     \
+      const v128_t x0 = wasm_v128_load32_splat(xr);                                               \
+      s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, d0));                                          \
+      if (NV > 1) s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, d1));                              \
+      if (NC > 1) {                                                                               \
+        const v128_t x1 = wasm_v128_load32_splat(xr + 1), x2 = wasm_v128_load32_splat(xr + 2);    \
+        const v128_t x3 = wasm_v128_load32_splat(xr + 3);                                         \
+        s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(x1, d0));                                        \
+        s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(x2, d0));                                        \
+        s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(x3, d0));                                        \
+        if (NV > 1) {                                                                             \
+          s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(x1, d1));                                      \
+          s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(x2, d1));                                      \
+          s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(x3, d1));                                      \
+        }                                                                                         \
+      }                                                                                           \
+    }                                                                                             \
+  }
+
+#define FG_FLUSH(ROW, S0, S1, NV)                                                                 \
+  {                                                                                               \
+    float *w = dw + ((unsigned long)(a * kw + b) * ci + c0 + ROW) * co + o0;                      \
+    wasm_v128_store(w, wasm_f32x4_add(wasm_v128_load(w), S0));                                    \
+    if (NV > 1) wasm_v128_store(w + 4, wasm_f32x4_add(wasm_v128_load(w + 4), S1));                \
+  }
+
+#define FG_BLOCK(NC, NV)                                                                          \
+  {                                                                                               \
+    const v128_t z = wasm_f32x4_splat(0);                                                         \
+    v128_t s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;                \
+    FG_ACCUMULATE(NC, NV)                                                                         \
+    FG_FLUSH(0, s00, s01, NV)                                                                     \
+    if (NC > 1) { FG_FLUSH(1, s10, s11, NV) FG_FLUSH(2, s20, s21, NV) FG_FLUSH(3, s30, s31, NV) } \
+  }
+
+EXPORT(conv2d_filter_grad)
+void conv2d_filter_grad(const float *xp, const float *dy, float *dw, u32 n, u32 hp, u32 wp, u32 ci, u32 ho, u32 wo,
+                        u32 co, u32 kh, u32 kw, u32 sh, u32 sw, u32 chunk_rows) {
+  const u32 total = kh * kw * ci * co, xstep = sw * ci;
+  for (u32 k = 0; k < total; k++) dw[k] = 0;
+  const u32 rows = n * ho;
+  for (u32 r0 = 0; r0 < rows; r0 += chunk_rows) {
+    const u32 r1 = rows - r0 < chunk_rows ? rows : r0 + chunk_rows;
+    for (u32 a = 0; a < kh; a++) {
+      for (u32 b = 0; b < kw; b++) {
+        u32 c0 = 0;
+        for (; c0 + 4 <= ci; c0 += 4) {
+          u32 o0 = 0;
+          for (; o0 + 8 <= co; o0 += 8) FG_BLOCK(4, 2)
+          if (o0 < co) FG_BLOCK(4, 1)
+        }
+        for (; c0 < ci; c0++) {
+          u32 o0 = 0;
+          for (; o0 + 8 <= co; o0 += 8) FG_BLOCK(1, 2)
+          if (o0 < co) FG_BLOCK(1, 1)
+        }
+      }
+    }
+  }
+}
