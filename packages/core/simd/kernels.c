@@ -243,3 +243,75 @@ void conv2d_filter_grad(const float *xp, const float *dy, float *dw, u32 n, u32 
     }
   }
 }
+
+/*
+ * Stride-1, dilation-1 2D convolution on a zero-padded input (the U-Net's 3x3 "same" convolutions, and
+ * Conv2DBackpropInput as the convolution of dy with the flipped kernel):
+ *   out[n, i, j, o] = sum over a < kh, b < kw, c < ci of xp[n, i + a, j + b, c] * w[a, b, c, o]
+ * xp [n, hp, wp, ci] with hp >= ho + kh - 1, wp >= wo + kw - 1; w [kh, kw, ci, co]; out [n, ho, wo, co]
+ * (overwritten). co must be a multiple of 4. Blocks of 4 output pixels x 8 output channels live in registers.
+ */
+#define CV_BLOCK(NP, NV)                                                                          \
+  {                                                                                               \
+    const v128_t z = wasm_f32x4_splat(0);                                                         \
+    v128_t s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;                \
+    for (u32 a = 0; a < kh; a++) {                                                                \
+      for (u32 b = 0; b < kw; b++) {                                                              \
+        const float *xr = xp + ((unsigned long)(img * hp + i + a) * wp + j0 + b) * ci;            \
+        const float *wr = w + (unsigned long)(a * kw + b) * ci * co + o0;                         \
+        for (u32 c = 0; c < ci; c++, wr += co) {                                                  \
+          const v128_t w0 = wasm_v128_load(wr);                                                   \
+          const v128_t w1 = NV > 1 ? wasm_v128_load(wr + 4) : w0;                                 \
+          const v128_t x0 = wasm_v128_load32_splat(xr + c);                                       \
+          s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, w0));                                      \
+          if (NV > 1) s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, w1));                          \
+          if (NP > 1) {                                                                           \
+            const v128_t x1 = wasm_v128_load32_splat(xr + ci + c);                                \
+            const v128_t x2 = wasm_v128_load32_splat(xr + 2 * ci + c);                            \
+            const v128_t x3 = wasm_v128_load32_splat(xr + 3 * ci + c);                            \
+            s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(x1, w0));                                    \
+            s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(x2, w0));                                    \
+            s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(x3, w0));                                    \
+            if (NV > 1) {                                                                         \
+              s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(x1, w1));                                  \
+              s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(x2, w1));                                  \
+              s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(x3, w1));                                  \
+            }                                                                                     \
+          }                                                                                       \
+        }                                                                                         \
+      }                                                                                           \
+    }                                                                                             \
+    float *o = out + ((unsigned long)(img * ho + i) * wo + j0) * co + o0;                         \
+    wasm_v128_store(o, s00);                                                                      \
+    if (NV > 1) wasm_v128_store(o + 4, s01);                                                      \
+    if (NP > 1) {                                                                                 \
+      wasm_v128_store(o + co, s10);                                                               \
+      wasm_v128_store(o + 2 * co, s20);                                                           \
+      wasm_v128_store(o + 3 * co, s30);                                                           \
+      if (NV > 1) {                                                                               \
+        wasm_v128_store(o + co + 4, s11);                                                         \
+        wasm_v128_store(o + 2 * co + 4, s21);                                                     \
+        wasm_v128_store(o + 3 * co + 4, s31);                                                     \
+      }                                                                                           \
+    }                                                                                             \
+  }
+
+EXPORT(conv2d_s1)
+void conv2d_s1(const float *xp, const float *w, float *out, u32 n, u32 hp, u32 wp, u32 ci, u32 ho, u32 wo, u32 co,
+               u32 kh, u32 kw) {
+  for (u32 img = 0; img < n; img++) {
+    for (u32 i = 0; i < ho; i++) {
+      u32 o0 = 0;
+      for (; o0 + 8 <= co; o0 += 8) {
+        u32 j0 = 0;
+        for (; j0 + 4 <= wo; j0 += 4) CV_BLOCK(4, 2)
+        for (; j0 < wo; j0++) CV_BLOCK(1, 2)
+      }
+      if (o0 < co) {
+        u32 j0 = 0;
+        for (; j0 + 4 <= wo; j0 += 4) CV_BLOCK(4, 1)
+        for (; j0 < wo; j0++) CV_BLOCK(1, 1)
+      }
+    }
+  }
+}

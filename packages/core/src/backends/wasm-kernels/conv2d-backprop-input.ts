@@ -10,6 +10,7 @@
  */
 import { tf } from '../../tf.js';
 import { callStock, release, reshape, transpose, type ConvGradAttrs, type TensorInfo, type WasmBackend } from './stock.js';
+import { simdConv2d, simdConvApplies } from './conv2d-forward.js';
 
 interface BackpropInputAttrs extends ConvGradAttrs {
   inputShape: [number, number, number, number];
@@ -54,17 +55,25 @@ export function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backe
   }
 }
 
+/** Whether the stride-1 path's convolution (dy: Co channels in, Ci out) runs in rwseg's SIMD kernel. */
+export function flippedConvUsesSimd(backend: WasmBackend, info: tf.backend_util.Conv2DInfo): boolean {
+  const flipped = { ...info, inChannels: info.outChannels, outChannels: info.inChannels, outHeight: info.inHeight, outWidth: info.inWidth };
+  return simdConvApplies(backend, flipped);
+}
+
 function viaFlippedConv(backend: WasmBackend, dy: TensorInfo, filter: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
   const [top, bottom, left, right] = flippedPads(info);
   const flipped = callStock('Reverse', backend, { x: filter }, { dims: [0, 1] });
   const swapped = transpose(backend, flipped, [0, 1, 3, 2]); // [kh, kw, Co, Ci]
   release(backend, flipped);
-  const dx = callStock('Conv2D', backend, { x: dy, filter: swapped }, {
-    strides: [1, 1],
-    pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
-    dataFormat: 'NHWC',
-    dilations: [1, 1],
-  });
+  const dx = flippedConvUsesSimd(backend, info)
+    ? simdConv2d(backend, dy, swapped, [top, bottom, left, right])
+    : callStock('Conv2D', backend, { x: dy, filter: swapped }, {
+      strides: [1, 1],
+      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+    });
   release(backend, swapped);
   return dx;
 }

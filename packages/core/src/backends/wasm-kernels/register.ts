@@ -7,6 +7,7 @@
 import { tf } from '../../tf.js';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInput } from './conv2d-backprop-input.js';
+import { conv2D, fusedConv2D } from './conv2d-forward.js';
 import { maxPoolGrad } from './max-pool-grad.js';
 import { viaCpuBackend } from './cpu-bridge.js';
 import { resizeBilinearGrad, resizeNearestNeighborGrad } from './resize-grad.js';
@@ -19,6 +20,8 @@ import { tile } from './tile.js';
 export const WASM_TRAINING_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
   Conv2DBackpropFilter: conv2DBackpropFilter as unknown as tf.KernelFunc,
   Conv2DBackpropInput: conv2DBackpropInput as unknown as tf.KernelFunc,
+  Conv2D: conv2D as unknown as tf.KernelFunc,
+  FusedConv2D: fusedConv2D as unknown as tf.KernelFunc,
   Tile: tile as unknown as tf.KernelFunc,
   Sum: sum as unknown as tf.KernelFunc,
   Mean: mean as unknown as tf.KernelFunc,

@@ -17,6 +17,7 @@ export interface SimdKernels {
   channel_binary(x: number, v: number, out: number, rows: number, channels: number, op: number, vFirst: number): void;
   channel_affine(x: number, mean: number, factor: number, offset: number, out: number, rows: number, channels: number): void;
   copy_rows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, width: number): void;
+  conv2d_s1(xp: number, w: number, out: number, n: number, hp: number, wp: number, ci: number, ho: number, wo: number, co: number, kh: number, kw: number): void;
   conv2d_filter_grad(xp: number, dy: number, dw: number, n: number, hp: number, wp: number, ci: number, ho: number, wo: number, co: number, kh: number, kw: number, sh: number, sw: number, chunkRows: number): void;
 }
 
