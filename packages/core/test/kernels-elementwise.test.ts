@@ -120,6 +120,13 @@ for (const simd of [true, false]) {
     }
   });
 
+  test.serial(`${mode}: DepthToSpace (NHWC, block sizes 2 and 3) matches cpu`, async (t) => {
+    for (const [i, [n, h, w, c, block]] of [[1, 3, 5, 1, 2], [3, 4, 3, 3, 2], [2, 5, 7, 16, 2], [1, 2, 3, 2, 3]].entries()) {
+      const worst = await compare(() => tf.depthToSpace(tensor([n as number, h as number, w as number, (c as number) * (block as number) ** 2], 95 + i) as tf.Tensor4D, block as number));
+      t.true(worst === 0, `[${n},${h},${w},${c}] block ${block}: relative difference ${worst}`);
+    }
+  });
+
   test.serial(`${mode}: Sum and Mean over every axis but the last match cpu (rows beyond one block)`, async (t) => {
     for (const [i, shape] of [...SHAPES, [2, 30, 40, 16], [1, 300, 7, 1], [3, 50, 21, 2], [2, 33, 10, 5]].entries()) {
       const worst = await compare(() => {

@@ -11,6 +11,7 @@
 import { tf } from '../../tf.js';
 import { callStock, release, reshape, transpose, type ConvGradAttrs, type TensorInfo, type WasmBackend } from './stock.js';
 import { simdConv2d, simdConvApplies } from './conv2d-forward.js';
+import { depthToSpace } from './elementwise.js';
 
 interface BackpropInputAttrs extends ConvGradAttrs {
   inputShape: [number, number, number, number];
@@ -88,7 +89,7 @@ function viaDepthToSpace(backend: WasmBackend, dy: TensorInfo, filter: TensorInf
   if (kh === kw) {
     const blocks = reshape(backend, product, [n, ho, wo, kh * kw * ci]);
     release(backend, product);
-    const dx = callStock('DepthToSpace', backend, { x: blocks }, { blockSize: kh, dataFormat: 'NHWC' });
+    const dx = depthToSpace({ inputs: { x: blocks }, backend, attrs: { blockSize: kh, dataFormat: 'NHWC' } }) as TensorInfo;
     release(backend, blocks);
     return dx;
   }
