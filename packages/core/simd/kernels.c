@@ -315,3 +315,58 @@ void conv2d_s1(const float *xp, const float *w, float *out, u32 n, u32 hp, u32 w
     }
   }
 }
+
+/*
+ * MaxPoolGrad for 2x2 windows with stride 2 and no padding: dx gets dy at each window's first maximum (row-major;
+ * a NaN first element stays the maximum, as in the cpu backend), zero elsewhere. x, dx [n, h, w, c]; dy [n, ho, wo, c]
+ * with 2*ho <= h, 2*wo <= w; rows and columns past the last window get zeros.
+ */
+EXPORT(max_pool_grad_2x2)
+void max_pool_grad_2x2(const float *x, const float *dy, float *dx, u32 n, u32 h, u32 w, u32 c, u32 ho, u32 wo) {
+  if (2 * ho != h || 2 * wo != w) {
+    const unsigned long total = (unsigned long)n * h * w * c;
+    for (unsigned long k = 0; k < total; k++) dx[k] = 0;
+  }
+  const u32 row = w * c;
+  const v128_t zero = wasm_f32x4_splat(0);
+  for (u32 img = 0; img < n; img++) {
+    for (u32 i = 0; i < ho; i++) {
+      for (u32 j = 0; j < wo; j++) {
+        const unsigned long p00 = ((unsigned long)(img * h + 2 * i) * w + 2 * j) * c;
+        const unsigned long p01 = p00 + c, p10 = p00 + row, p11 = p10 + c;
+        const float *g = dy + ((unsigned long)(img * ho + i) * wo + j) * c;
+        u32 k = 0;
+        for (; k + 4 <= c; k += 4) {
+          const v128_t a = wasm_v128_load(x + p00 + k), b = wasm_v128_load(x + p01 + k);
+          const v128_t cc = wasm_v128_load(x + p10 + k), d = wasm_v128_load(x + p11 + k);
+          /* Lane masks of the winning position: a later element wins only if strictly greater. */
+          const v128_t bWins = wasm_f32x4_gt(b, a);
+          const v128_t m1 = wasm_v128_bitselect(b, a, bWins);
+          const v128_t cWins = wasm_f32x4_gt(cc, m1);
+          const v128_t m2 = wasm_v128_bitselect(cc, m1, cWins);
+          const v128_t dWins = wasm_f32x4_gt(d, m2);
+          const v128_t cFinal = wasm_v128_andnot(cWins, dWins);
+          const v128_t bFinal = wasm_v128_andnot(wasm_v128_andnot(bWins, cWins), dWins);
+          const v128_t aFinal = wasm_v128_not(wasm_v128_or(wasm_v128_or(bWins, cWins), dWins));
+          const v128_t gv = wasm_v128_load(g + k);
+          wasm_v128_store(dx + p00 + k, wasm_v128_bitselect(gv, zero, aFinal));
+          wasm_v128_store(dx + p01 + k, wasm_v128_bitselect(gv, zero, bFinal));
+          wasm_v128_store(dx + p10 + k, wasm_v128_bitselect(gv, zero, cFinal));
+          wasm_v128_store(dx + p11 + k, wasm_v128_bitselect(gv, zero, dWins));
+        }
+        for (; k < c; k++) {
+          const float va = x[p00 + k], vb = x[p01 + k], vc = x[p10 + k], vd = x[p11 + k];
+          u32 best = 0;
+          float m = va;
+          if (vb > m) { m = vb; best = 1; }
+          if (vc > m) { m = vc; best = 2; }
+          if (vd > m) { best = 3; }
+          dx[p00 + k] = best == 0 ? g[k] : 0;
+          dx[p01 + k] = best == 1 ? g[k] : 0;
+          dx[p10 + k] = best == 2 ? g[k] : 0;
+          dx[p11 + k] = best == 3 ? g[k] : 0;
+        }
+      }
+    }
+  }
+}

@@ -2,6 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SIMD_KERNELS_WASM_BASE64 } from '../src/backends/wasm-kernels/simd-binary.js';
+import { maxPoolGradUsesSimd } from '../src/backends/wasm-kernels/max-pool-grad.js';
 import { tf } from '../src/tf.js';
 import { useBackend } from '../src/backend.js';
 import { setSimdKernelsEnabled, simdKernels } from '../src/backends/wasm-kernels/simd.js';
@@ -127,11 +128,31 @@ for (const simd of [true, false]) {
     }
   });
 
+  test.serial(`${mode}: MaxPoolGrad 2x2 stride 2 (ties, all-negative windows, odd sizes, channel remainders) matches cpu`, async (t) => {
+    for (const [i, shape] of [[1, 4, 6, 1], [3, 8, 6, 4], [2, 7, 9, 3], [1, 6, 4, 17], [2, 10, 8, 16]].entries()) {
+      for (const pad of ['valid', 'same'] as const) {
+        const worst = await compare(() => {
+          // Values on a coarse grid (many ties), shifted so that some windows are all negative.
+          const x = tf.sub(tf.round(tf.mul(tensor(shape, 120 + i), 2)), 0.5) as tf.Tensor4D;
+          const weights = tf.add(tensor(tf.maxPool(x, 2, 2, pad).shape, 130 + i), 1.5);
+          return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(input as tf.Tensor4D, 2, 2, pad), weights)))(x);
+        });
+        t.true(worst === 0, `${JSON.stringify(shape)} ${pad}: relative difference ${worst}`);
+      }
+    }
+    setSimdKernelsEnabled(simd);
+    await useBackend('wasm');
+    const pool = (shape: [number, number, number, number], pad: 'valid' | 'same') => tf.backend_util.computePool2DInfo(shape, 2, 2, 1, pad);
+    t.is(maxPoolGradUsesSimd(tf.backend() as unknown as WasmBackend, pool([2, 7, 9, 3], 'valid')), simd, 'odd sizes, valid: SIMD');
+    t.false(maxPoolGradUsesSimd(tf.backend() as unknown as WasmBackend, pool([2, 7, 9, 3], 'same')), 'odd sizes, same (padded): JavaScript');
+    setSimdKernelsEnabled(true);
+  });
+
   test.serial(`${mode}: Sum and Mean over every axis but the last match cpu (rows beyond one block)`, async (t) => {
     for (const [i, shape] of [...SHAPES, [2, 30, 40, 16], [1, 300, 7, 1], [3, 50, 21, 2], [2, 33, 10, 5]].entries()) {
       const worst = await compare(() => {
         const x = tf.add(tensor(shape, 90 + i), 0.25);
-        return [tf.sum(x, [0, 1, 2]), tf.mean(x, [0, 1, 2], true), tf.mean(x, [1, 2]), tf.sum(tf.reshape(x, [-1, shape[3] as number]), 0)];
+        return [tf.sum(x, [0, 1, 2]), tf.mean(x, [0, 1, 2], true), tf.mean(x, [1, 2]), tf.sum(tf.reshape(x, [-1, shape[3] as number]), 0), tf.moments(x, [0, 1, 2]).variance];
       });
       t.true(worst <= 1e-5, `${JSON.stringify(shape)}: relative difference ${worst}`);
     }

@@ -178,6 +178,13 @@ export function splitV(args: KernelArgs): TensorInfo | TensorInfo[] {
   });
 }
 
+/** Cast to the tensor's own dtype (tf.moments casts its input to float32) shares storage; other casts: stock. */
+export function cast(args: KernelArgs): TensorInfo | TensorInfo[] {
+  const { x } = args.inputs as { x: TensorInfo };
+  if ((args.attrs as { dtype: string }).dtype !== x.dtype) return stockResult('Cast', args);
+  return identity(args);
+}
+
 /** Identity shares the input's storage (reference counted, as the wasm backend's Reshape does) instead of copying it. */
 export function identity(args: KernelArgs): TensorInfo | TensorInfo[] {
   const backend = args.backend as WasmBackend & { incRef(dataId: object): void };

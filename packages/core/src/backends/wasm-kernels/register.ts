@@ -13,7 +13,7 @@ import { viaCpuBackend } from './cpu-bridge.js';
 import { resizeBilinearGrad, resizeNearestNeighborGrad } from './resize-grad.js';
 import { captureStockKernel, markRwsegKernel } from './stock.js';
 import { sum, mean } from './sum.js';
-import { add, concat, depthToSpace, fusedBatchNorm, greater, identity, leakyRelu, multiply, realDiv, select, splitV, sub } from './elementwise.js';
+import { add, cast, concat, depthToSpace, fusedBatchNorm, greater, identity, leakyRelu, multiply, realDiv, select, splitV, sub } from './elementwise.js';
 import { tile } from './tile.js';
 
 /** The kernels rwseg provides for wasm, by TF.js kernel name. */
@@ -38,6 +38,7 @@ export const WASM_TRAINING_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
   SplitV: splitV as unknown as tf.KernelFunc,
   DepthToSpace: depthToSpace as unknown as tf.KernelFunc,
   Identity: identity as unknown as tf.KernelFunc,
+  Cast: cast as unknown as tf.KernelFunc,
   MaxPoolGrad: maxPoolGrad as unknown as tf.KernelFunc,
   // The stock wasm versions of these give wrong gradients (kernels-gradients.test.ts, kernels-resize-grad.test.ts).
   ResizeBilinearGrad: resizeBilinearGrad,
