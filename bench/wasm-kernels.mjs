@@ -85,6 +85,9 @@ if (opt.only === undefined || opt.only === 'elementwise') {
   const joined = tf.concat([x, y], 3);
   report('SplitV (last axis)', `[${joined.shape}]`, 'stock', compare(() => tf.split(joined, 2, 3)));
   report('DepthToSpace (block 2)', `[${n},${size / 2},${size / 2},${4 * c}]`, 'stock', compare(() => tf.depthToSpace(tf.reshape(x, [n, size / 2, size / 2, 4 * c]), 2)));
-  tf.dispose([x, y, v, mask, joined]);
+  const pooled = tf.maxPool(x, 2, 2, 'valid');
+  const dyPool = random(pooled.shape);
+  report('MaxPoolGrad (2x2, 2)', label, 'rwseg JavaScript', compare(() => tf.engine().runKernel('MaxPoolGrad', { dy: dyPool, input: x, output: pooled }, { filterSize: 2, strides: 2, pad: 'valid' })));
+  tf.dispose([x, y, v, mask, joined, pooled, dyPool]);
 }
 console.log(JSON.stringify({ reps, batch: n, size, rows }));
