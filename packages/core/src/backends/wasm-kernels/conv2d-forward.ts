@@ -7,7 +7,7 @@
  * Layouts: x [N, H, W, Ci], filter [kh, kw, Ci, Co], bias [Co], result [N, Ho, Wo, Co].
  */
 import { tf } from '../../tf.js';
-import { callStock, captureStockKernel, release, type TensorInfo, type WasmBackend } from './stock.js';
+import { callStock, fallBackToStock, release, type TensorInfo, type WasmBackend } from './stock.js';
 import { addressOf, simdKernels } from './simd.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -62,19 +62,13 @@ function forwardPads(info: tf.backend_util.Conv2DInfo): [number, number, number,
   return top >= 0 && left >= 0 && bottom >= 0 && right >= 0 ? [top, bottom, left, right] : undefined;
 }
 
-function stock(name: string, args: KernelArgs): TensorInfo | TensorInfo[] {
-  const kernel = captureStockKernel(name);
-  if (kernel === undefined) throw new Error(`rwseg wasm kernels: the wasm backend has no ${name} kernel to build on`);
-  return kernel(args as Parameters<tf.KernelFunc>[0]) as TensorInfo | TensorInfo[];
-}
-
 export function conv2D(args: KernelArgs): TensorInfo | TensorInfo[] {
   const backend = args.backend as WasmBackend;
   const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
-  if (x.dtype !== 'float32' || filter.dtype !== 'float32') return stock('Conv2D', args);
+  if (x.dtype !== 'float32' || filter.dtype !== 'float32') return fallBackToStock('Conv2D', args);
   const info = convInfo(x, filter, args.attrs as tf.NamedAttrMap);
   const pads = forwardPads(info);
-  if (pads === undefined || !simdConvApplies(backend, info)) return stock('Conv2D', args);
+  if (pads === undefined || !simdConvApplies(backend, info)) return fallBackToStock('Conv2D', args);
   return simdConv2d(backend, x, filter, pads);
 }
 
@@ -83,10 +77,10 @@ export function fusedConv2D(args: KernelArgs): TensorInfo | TensorInfo[] {
   const { x, filter, bias, preluActivationWeights } = args.inputs as { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
   const { activation } = args.attrs as { activation?: string };
   const simple = (activation ?? 'linear') === 'linear' && preluActivationWeights == null && x.dtype === 'float32' && filter.dtype === 'float32';
-  if (!simple || (bias != null && (bias.dtype !== 'float32' || bias.shape.length !== 1))) return stock('FusedConv2D', args);
+  if (!simple || (bias != null && (bias.dtype !== 'float32' || bias.shape.length !== 1))) return fallBackToStock('FusedConv2D', args);
   const info = convInfo(x, filter, args.attrs as tf.NamedAttrMap);
   const pads = forwardPads(info);
-  if (pads === undefined || !simdConvApplies(backend, info) || (bias != null && bias.shape[0] !== info.outChannels)) return stock('FusedConv2D', args);
+  if (pads === undefined || !simdConvApplies(backend, info) || (bias != null && bias.shape[0] !== info.outChannels)) return fallBackToStock('FusedConv2D', args);
   const out = simdConv2d(backend, x, filter, pads);
   if (bias != null) {
     // In place: each element is read once before it is written.

@@ -2,21 +2,16 @@
  * SIMD versions of the memory-bound kernels a U-Net training step runs on every activation [N, H, W, C]: LeakyRelu
  * and its gradient's Greater(x, scalar) and Select, Multiply/Add/Sub/RealDiv of same-shape tensors or of a tensor
  * and a per-channel vector (batch norm and its gradient), FusedBatchNorm, Concat and SplitV along the channel axis
- * (the U-Net's skip connections), and a zero-copy Identity. The stock kernels use per-element index arithmetic for
+ * (the U-Net's skip connections), DepthToSpace (transposed-conv up-sampling), and a zero-copy Identity and
+ * same-dtype Cast. The stock kernels use per-element index arithmetic for
  * these broadcasts, or transpose. Anything outside these fast cases, or when the SIMD module is not loaded, goes
  * to the stock kernel unchanged.
  */
 import { tf } from '../../tf.js';
-import { callStock, captureStockKernel, type TensorInfo, type WasmBackend } from './stock.js';
+import { fallBackToStock, type TensorInfo, type WasmBackend } from './stock.js';
 import { addressOf, heapFloat32, simdKernels, withScratch } from './simd.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
-
-function stockResult(name: string, args: KernelArgs): TensorInfo | TensorInfo[] {
-  const kernel = captureStockKernel(name);
-  if (kernel === undefined) throw new Error(`rwseg wasm kernels: the wasm backend has no ${name} kernel to build on`);
-  return kernel(args as Parameters<tf.KernelFunc>[0]) as TensorInfo | TensorInfo[];
-}
 
 const size = (info: TensorInfo): number => tf.util.sizeFromShape(info.shape);
 const sameShape = (a: TensorInfo, b: TensorInfo): boolean => tf.util.arraysEqual(a.shape, b.shape);
@@ -25,7 +20,7 @@ export function leakyRelu(args: KernelArgs): TensorInfo | TensorInfo[] {
   const backend = args.backend as WasmBackend;
   const { x } = args.inputs as { x: TensorInfo };
   const simd = simdKernels(backend);
-  if (simd === undefined || x.dtype !== 'float32') return stockResult('LeakyRelu', args);
+  if (simd === undefined || x.dtype !== 'float32') return fallBackToStock('LeakyRelu', args);
   const out = backend.makeOutput(x.shape, 'float32');
   simd.leaky_relu(addressOf(backend, x), addressOf(backend, out), size(x), (args.attrs as { alpha: number }).alpha);
   return out;
@@ -37,7 +32,7 @@ export function greater(args: KernelArgs): TensorInfo | TensorInfo[] {
   const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
   const simd = simdKernels(backend);
   if (simd === undefined || a.dtype !== 'float32' || b.dtype !== 'float32' || size(b) !== 1 || b.shape.length > a.shape.length) {
-    return stockResult('Greater', args);
+    return fallBackToStock('Greater', args);
   }
   const out = backend.makeOutput(a.shape, 'bool');
   const threshold = (backend.typedArrayFromHeap(b) as Float32Array)[0] as number;
@@ -50,7 +45,7 @@ export function select(args: KernelArgs): TensorInfo | TensorInfo[] {
   const { condition, t, e } = args.inputs as { condition: TensorInfo; t: TensorInfo; e: TensorInfo };
   const simd = simdKernels(backend);
   if (simd === undefined || condition.dtype !== 'bool' || t.dtype !== 'float32' || e.dtype !== 'float32' || !sameShape(condition, t) || !sameShape(t, e)) {
-    return stockResult('Select', args);
+    return fallBackToStock('Select', args);
   }
   const out = backend.makeOutput(t.shape, 'float32');
   simd.select_f32(addressOf(backend, condition), addressOf(backend, t), addressOf(backend, e), addressOf(backend, out), size(t));
@@ -73,7 +68,7 @@ function binary(kernel: BinaryKernel): (args: KernelArgs) => TensorInfo | Tensor
     const backend = args.backend as WasmBackend;
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const simd = simdKernels(backend);
-    if (simd === undefined || a.dtype !== 'float32' || b.dtype !== 'float32' || size(a) === 0 || size(b) === 0) return stockResult(kernel, args);
+    if (simd === undefined || a.dtype !== 'float32' || b.dtype !== 'float32' || size(a) === 0 || size(b) === 0) return fallBackToStock(kernel, args);
     let big: TensorInfo, vector: TensorInfo, vectorFirst: number, rows: number, channels: number;
     if (sameShape(a, b)) {
       [big, vector, vectorFirst, rows, channels] = [a, b, 0, 1, size(a)];
@@ -86,7 +81,7 @@ function binary(kernel: BinaryKernel): (args: KernelArgs) => TensorInfo | Tensor
       channels = size(a);
       rows = size(b) / channels;
     } else {
-      return stockResult(kernel, args);
+      return fallBackToStock(kernel, args);
     }
     const out = backend.makeOutput(big.shape, 'float32');
     simd.channel_binary(addressOf(backend, big), addressOf(backend, vector), addressOf(backend, out), rows, channels, BINARY_OPS[kernel], vectorFirst);
@@ -108,7 +103,7 @@ export function fusedBatchNorm(args: KernelArgs): TensorInfo | TensorInfo[] {
   const rank = x.shape.length;
   const channels = x.shape[rank - 1] as number;
   const perChannel = (p: TensorInfo): boolean => p.dtype === 'float32' && (size(p) === 1 || isChannelVector(p, x));
-  if (simd === undefined || x.dtype !== 'float32' || rank < 2 || size(x) === 0 || !params.every(perChannel)) return stockResult('FusedBatchNorm', args);
+  if (simd === undefined || x.dtype !== 'float32' || rank < 2 || size(x) === 0 || !params.every(perChannel)) return fallBackToStock('FusedBatchNorm', args);
   const epsilon = (args.attrs as { varianceEpsilon: number }).varianceEpsilon;
   const out = backend.makeOutput(x.shape, 'float32');
   withScratch(backend, channels * 12, (scratch) => {
@@ -136,11 +131,11 @@ export function concat(args: KernelArgs): TensorInfo | TensorInfo[] {
   const inputs = args.inputs as unknown as TensorInfo[];
   const simd = simdKernels(backend);
   const first = inputs[0];
-  if (simd === undefined || first === undefined || inputs.length < 2 || inputs.some((t) => t.dtype !== 'float32')) return stockResult('Concat', args);
+  if (simd === undefined || first === undefined || inputs.length < 2 || inputs.some((t) => t.dtype !== 'float32')) return fallBackToStock('Concat', args);
   const rank = first.shape.length;
   const axis = tf.util.parseAxisParam((args.attrs as { axis: number | number[] }).axis, first.shape)[0];
   const lead = first.shape.slice(0, -1);
-  if (rank < 2 || axis !== rank - 1 || inputs.some((t) => t.shape.length !== rank || !tf.util.arraysEqual(t.shape.slice(0, -1), lead))) return stockResult('Concat', args);
+  if (rank < 2 || axis !== rank - 1 || inputs.some((t) => t.shape.length !== rank || !tf.util.arraysEqual(t.shape.slice(0, -1), lead))) return fallBackToStock('Concat', args);
   const widths = inputs.map((t) => t.shape[rank - 1] as number);
   const total = widths.reduce((a, b) => a + b, 0);
   const rows = tf.util.sizeFromShape(lead);
@@ -163,7 +158,7 @@ export function splitV(args: KernelArgs): TensorInfo | TensorInfo[] {
   const simd = simdKernels(backend);
   const rank = x.shape.length;
   const $axis = tf.util.parseAxisParam(axis, x.shape)[0];
-  if (simd === undefined || x.dtype !== 'float32' || rank < 2 || $axis !== rank - 1) return stockResult('SplitV', args);
+  if (simd === undefined || x.dtype !== 'float32' || rank < 2 || $axis !== rank - 1) return fallBackToStock('SplitV', args);
   const widths = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, $axis);
   const total = x.shape[rank - 1] as number;
   const lead = x.shape.slice(0, -1);
@@ -181,7 +176,7 @@ export function splitV(args: KernelArgs): TensorInfo | TensorInfo[] {
 /** Cast to the tensor's own dtype (tf.moments casts its input to float32) shares storage; other casts: stock. */
 export function cast(args: KernelArgs): TensorInfo | TensorInfo[] {
   const { x } = args.inputs as { x: TensorInfo };
-  if ((args.attrs as { dtype: string }).dtype !== x.dtype) return stockResult('Cast', args);
+  if ((args.attrs as { dtype: string }).dtype !== x.dtype) return fallBackToStock('Cast', args);
   return identity(args);
 }
 
@@ -189,7 +184,7 @@ export function cast(args: KernelArgs): TensorInfo | TensorInfo[] {
 export function identity(args: KernelArgs): TensorInfo | TensorInfo[] {
   const backend = args.backend as WasmBackend & { incRef(dataId: object): void };
   const { x } = args.inputs as { x: TensorInfo };
-  if (x.dtype === 'string') return stockResult('Identity', args);
+  if (x.dtype === 'string') return fallBackToStock('Identity', args);
   backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
@@ -203,7 +198,7 @@ export function depthToSpace(args: KernelArgs): TensorInfo | TensorInfo[] {
   const { x } = args.inputs as { x: TensorInfo };
   const { blockSize, dataFormat } = args.attrs as unknown as { blockSize: number; dataFormat: string };
   const simd = simdKernels(backend);
-  if (simd === undefined || x.dtype !== 'float32' || dataFormat !== 'NHWC' || x.shape.length !== 4 || size(x) === 0) return stockResult('DepthToSpace', args);
+  if (simd === undefined || x.dtype !== 'float32' || dataFormat !== 'NHWC' || x.shape.length !== 4 || size(x) === 0) return fallBackToStock('DepthToSpace', args);
   const [n, h, w, depth] = x.shape as [number, number, number, number];
   const bs = blockSize;
   const c = depth / (bs * bs);
