@@ -16,6 +16,18 @@ typedef unsigned char u8;
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 
+/*
+ * acc + a * b for the convolution kernels. The RWSEG_FMA build uses relaxed SIMD's fused multiply-add. clang 14
+ * knows it only as the pre-standard f32x4.fma (opcode 0xfd 0xaf 0x01, computing x + y * z), which V8 rejects;
+ * build.sh rewrites each one to the standard f32x4.relaxed_madd (0xfd 0x85 0x02, computing x * y + z), which is
+ * why the operands are passed as (a, b, acc).
+ */
+#ifdef RWSEG_FMA
+#define MADD(acc, a, b) __builtin_wasm_fma_f32x4((a), (b), (acc))
+#else
+#define MADD(acc, a, b) wasm_f32x4_add((acc), wasm_f32x4_mul((a), (b)))
+#endif
+
 /* Rows added in float32 before each flush into the float64 totals: keeps the float32 partial sums short. */
 #define SUM_BLOCK 64
 
@@ -185,18 +197,18 @@ void copy_rows(const float *src, u32 src_stride, float *dst, u32 dst_stride, u32
       const v128_t d0 = wasm_v128_load(dr);                                                       \
       const v128_t d1 = NV > 1 ? wasm_v128_load(dr + 4) : d0;                                     \
       const v128_t x0 = wasm_v128_load32_splat(xr);                                               \
-      s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, d0));                                          \
-      if (NV > 1) s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, d1));                              \
+      s00 = MADD(s00, x0, d0);                                          \
+      if (NV > 1) s01 = MADD(s01, x0, d1);                              \
       if (NC > 1) {                                                                               \
         const v128_t x1 = wasm_v128_load32_splat(xr + 1), x2 = wasm_v128_load32_splat(xr + 2);    \
         const v128_t x3 = wasm_v128_load32_splat(xr + 3);                                         \
-        s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(x1, d0));                                        \
-        s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(x2, d0));                                        \
-        s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(x3, d0));                                        \
+        s10 = MADD(s10, x1, d0);                                        \
+        s20 = MADD(s20, x2, d0);                                        \
+        s30 = MADD(s30, x3, d0);                                        \
         if (NV > 1) {                                                                             \
-          s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(x1, d1));                                      \
-          s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(x2, d1));                                      \
-          s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(x3, d1));                                      \
+          s11 = MADD(s11, x1, d1);                                      \
+          s21 = MADD(s21, x2, d1);                                      \
+          s31 = MADD(s31, x3, d1);                                      \
         }                                                                                         \
       }                                                                                           \
     }                                                                                             \
@@ -263,19 +275,19 @@ void conv2d_filter_grad(const float *xp, const float *dy, float *dw, u32 n, u32 
           const v128_t w0 = wasm_v128_load(wr);                                                   \
           const v128_t w1 = NV > 1 ? wasm_v128_load(wr + 4) : w0;                                 \
           const v128_t x0 = wasm_v128_load32_splat(xr + c);                                       \
-          s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, w0));                                      \
-          if (NV > 1) s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, w1));                          \
+          s00 = MADD(s00, x0, w0);                                      \
+          if (NV > 1) s01 = MADD(s01, x0, w1);                          \
           if (NP > 1) {                                                                           \
             const v128_t x1 = wasm_v128_load32_splat(xr + ci + c);                                \
             const v128_t x2 = wasm_v128_load32_splat(xr + 2 * ci + c);                            \
             const v128_t x3 = wasm_v128_load32_splat(xr + 3 * ci + c);                            \
-            s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(x1, w0));                                    \
-            s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(x2, w0));                                    \
-            s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(x3, w0));                                    \
+            s10 = MADD(s10, x1, w0);                                    \
+            s20 = MADD(s20, x2, w0);                                    \
+            s30 = MADD(s30, x3, w0);                                    \
             if (NV > 1) {                                                                         \
-              s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(x1, w1));                                  \
-              s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(x2, w1));                                  \
-              s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(x3, w1));                                  \
+              s11 = MADD(s11, x1, w1);                                  \
+              s21 = MADD(s21, x2, w1);                                  \
+              s31 = MADD(s31, x3, w1);                                  \
             }                                                                                     \
           }                                                                                       \
         }                                                                                         \

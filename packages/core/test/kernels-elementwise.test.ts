@@ -1,11 +1,11 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SIMD_KERNELS_WASM_BASE64 } from '../src/backends/wasm-kernels/simd-binary.js';
+import { SIMD_FMA_KERNELS_WASM_BASE64, SIMD_KERNELS_WASM_BASE64 } from '../src/backends/wasm-kernels/simd-binary.js';
 import { maxPoolGradUsesSimd } from '../src/backends/wasm-kernels/max-pool-grad.js';
 import { tf } from '../src/tf.js';
 import { useBackend } from '../src/backend.js';
-import { setSimdKernelsEnabled, simdKernels } from '../src/backends/wasm-kernels/simd.js';
+import { setSimdKernelsEnabled, simdKernels, simdVariant } from '../src/backends/wasm-kernels/simd.js';
 import type { WasmBackend } from '../src/backends/wasm-kernels/stock.js';
 import { compareBackends, runOn, seededValues } from './kernels-compare.js';
 
@@ -19,17 +19,23 @@ const tensor = (shape: number[], seed: number): tf.Tensor => tf.tensor(seededVal
 /** Activation shapes: batch 1 and 3, odd sizes, channels 1, 3, 16 and 17 (a SIMD remainder), rows > 64. */
 const SHAPES = [[1, 5, 7, 1], [3, 9, 11, 3], [3, 13, 7, 16], [1, 6, 5, 17], [2, 4, 3, 2], [1, 3, 5, 4]];
 
-test('the embedded SIMD module is the checked-in build of simd/kernels.c and imports nothing but memory', (t) => {
-  const built = readFileSync(fileURLToPath(new URL('../../simd/rwseg-kernels.wasm', import.meta.url)));
-  t.deepEqual(Buffer.from(SIMD_KERNELS_WASM_BASE64, 'base64'), built);
-  // The WebAssembly API is not in this project's ES2022 lib typings.
-  const api = (globalThis as unknown as { WebAssembly: { Module: { new (b: Uint8Array): object; imports(m: object): unknown } } }).WebAssembly;
-  t.deepEqual(api.Module.imports(new api.Module(built)), [{ module: 'env', name: 'memory', kind: 'memory' }]);
+// The WebAssembly API is not in this project's ES2022 lib typings.
+const wasmApi = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean; Module: { new (b: Uint8Array): object; imports(m: object): unknown } } }).WebAssembly;
+
+test('the embedded SIMD modules are the checked-in builds of simd/kernels.c and import nothing but memory', (t) => {
+  for (const [file, embedded] of [['rwseg-kernels.wasm', SIMD_KERNELS_WASM_BASE64], ['rwseg-kernels-fma.wasm', SIMD_FMA_KERNELS_WASM_BASE64]] as const) {
+    const built = readFileSync(fileURLToPath(new URL(`../../simd/${file}`, import.meta.url)));
+    t.deepEqual(Buffer.from(embedded, 'base64'), built, file);
+    if (file === 'rwseg-kernels.wasm') t.deepEqual(wasmApi.Module.imports(new wasmApi.Module(built)), [{ module: 'env', name: 'memory', kind: 'memory' }]);
+  }
 });
 
-test.serial('the SIMD kernels load into the wasm backend', async (t) => {
+test.serial('the SIMD kernels load into the wasm backend: the FMA build only where relaxed SIMD validates', async (t) => {
   await useBackend('wasm');
   t.not(simdKernels(tf.backend() as unknown as WasmBackend), undefined);
+  // Without RWSEG_WASM_RELAXED_SIMD=1, Node 20 does not validate relaxed SIMD (kernels-fma.test.ts covers the opt-in).
+  const relaxed = wasmApi.validate(Buffer.from(SIMD_FMA_KERNELS_WASM_BASE64, 'base64'));
+  t.is(simdVariant(tf.backend() as unknown as WasmBackend), relaxed ? 'fma' : 'simd');
 });
 
 for (const simd of [true, false]) {
