@@ -103,7 +103,7 @@ function relaxedSimdSupported(api: WebAssemblyApi): boolean {
   if (fmaSupported === undefined) {
     const bytes = decode('fma');
     fmaSupported = api.validate(bytes);
-    if (!fmaSupported && process.env['RWSEG_WASM_RELAXED_SIMD'] === '1') {
+    if (!fmaSupported && globalThis.process?.env['RWSEG_WASM_RELAXED_SIMD'] === '1') {
       try {
         const v8 = createRequire(import.meta.url)('node:v8') as { setFlagsFromString(flags: string): void };
         v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
