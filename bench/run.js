@@ -43,6 +43,10 @@ export const BENCHMARKS = [
     anchor: 'PyTorch (python3-torch, 2 threads), same U-Net and batch', section: 'Training step',
   },
   {
+    name: 'wasm-kernels', file: 'wasm-kernels.mjs', args: ['--reps', '7'], quick: ['--reps', '1', '--size', '32'],
+    anchor: 'the stock wasm kernel (XNNPACK for convolutions), or rwseg\'s kernel without SIMD, same process', section: 'wasm training kernels',
+  },
+  {
     name: 'onnx-inference', file: 'onnx-inference.mjs', args: [], quick: ['--batch', '1', '--size', '32', '--base', '4', '--depth', '2', '--runs', '2', '--cpu-runs', '1'],
     anchor: 'TF.js predict (wasm, cpu) on the same model', section: 'ONNX export',
   },

@@ -144,12 +144,16 @@ async function activateWasm(): Promise<Record<string, unknown>> {
   wasm.setWasmPaths(wasmBinaryDirectory());
   await setBackend('wasm');
   const { registerWasmTrainingKernels } = await import('./backends/wasm-kernels/register.js');
+  const { simdVariant } = await import('./backends/wasm-kernels/simd.js');
   const kernels = registerWasmTrainingKernels();
   return {
     simd: await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'),
     // tfjs 4.22 disables wasm threads under Node; parallelism must come from worker threads (docs/backends.md).
     threads: await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'),
     rwsegKernels: kernels,
+    // rwseg's WebAssembly SIMD kernels (packages/core/simd): 'simd', 'fma' (relaxed-SIMD build) or false, when
+    // their stock/JavaScript fallbacks run.
+    rwsegSimdKernels: simdVariant(tf.backend() as never) ?? false,
   };
 }
 

@@ -1,3 +1,4 @@
 export { registerWasmTrainingKernels, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS } from './register.js';
 export { backpropInputPath, type BackpropInputPath } from './conv2d-backprop-input.js';
 export { tileInto } from './tile.js';
+export { setSimdKernelsEnabled, setFmaKernelsAllowed, type SimdVariant } from './simd.js';

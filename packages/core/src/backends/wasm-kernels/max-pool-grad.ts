@@ -2,12 +2,21 @@
  * MaxPoolGrad for the wasm backend. The stock kernel (tfjs-backend-wasm 4.22) drops the gradient of every pooling
  * window whose values are all negative (it seems to start its running maximum at 0), which in a U-Net means
  * every window of negative LeakyReLU outputs: training silently goes wrong. This one follows the cpu backend: the
- * gradient goes to the first maximum of each window (row-major), windows clipped at the padded border.
+ * gradient goes to the first maximum of each window (row-major), windows clipped at the padded border. 2x2 windows
+ * with stride 2 (a U-Net's pooling) run in rwseg's SIMD kernel (simd/kernels.c), everything else in JavaScript.
  *
  * Layouts: x [N, H, W, C], dy [N, Ho, Wo, C], dx [N, H, W, C].
  */
 import { tf } from '../../tf.js';
 import type { TensorInfo, WasmBackend } from './stock.js';
+import { addressOf, simdKernels } from './simd.js';
+
+/** Whether a pooling geometry runs in the SIMD kernel: 2x2 windows, stride 2, no padding (a U-Net's max-pool). */
+export function maxPoolGradUsesSimd(backend: WasmBackend, info: tf.backend_util.Conv2DInfo): boolean {
+  const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, outHeight, outWidth, inHeight, inWidth } = info;
+  return filterHeight === 2 && filterWidth === 2 && strideHeight === 2 && strideWidth === 2 && dilationHeight === 1 && dilationWidth === 1 &&
+    info.padInfo.top === 0 && info.padInfo.left === 0 && 2 * outHeight <= inHeight && 2 * outWidth <= inWidth && simdKernels(backend) !== undefined;
+}
 
 interface MaxPoolGradAttrs {
   filterSize: number | [number, number];
@@ -22,6 +31,11 @@ export function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: unkn
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as MaxPoolGradAttrs;
   const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
   const dx = backend.makeOutput(input.shape, 'float32');
+  const simd = simdKernels(backend);
+  if (simd !== undefined && maxPoolGradUsesSimd(backend, info)) {
+    simd.max_pool_grad_2x2(addressOf(backend, input), addressOf(backend, dy), addressOf(backend, dx), info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth);
+    return dx;
+  }
   maxPoolGradInto(backend.typedArrayFromHeap(input) as Float32Array, backend.typedArrayFromHeap(dy) as Float32Array, backend.typedArrayFromHeap(dx) as Float32Array, info);
   return dx;
 }

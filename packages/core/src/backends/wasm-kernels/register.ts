@@ -7,19 +7,38 @@
 import { tf } from '../../tf.js';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInput } from './conv2d-backprop-input.js';
+import { conv2D, fusedConv2D } from './conv2d-forward.js';
 import { maxPoolGrad } from './max-pool-grad.js';
 import { viaCpuBackend } from './cpu-bridge.js';
 import { resizeBilinearGrad, resizeNearestNeighborGrad } from './resize-grad.js';
 import { captureStockKernel, markRwsegKernel } from './stock.js';
-import { sum } from './sum.js';
+import { sum, mean } from './sum.js';
+import { add, cast, concat, depthToSpace, fusedBatchNorm, greater, identity, leakyRelu, multiply, realDiv, select, splitV, sub } from './elementwise.js';
 import { tile } from './tile.js';
 
 /** The kernels rwseg provides for wasm, by TF.js kernel name. */
 export const WASM_TRAINING_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
   Conv2DBackpropFilter: conv2DBackpropFilter as unknown as tf.KernelFunc,
   Conv2DBackpropInput: conv2DBackpropInput as unknown as tf.KernelFunc,
+  Conv2D: conv2D as unknown as tf.KernelFunc,
+  FusedConv2D: fusedConv2D as unknown as tf.KernelFunc,
   Tile: tile as unknown as tf.KernelFunc,
   Sum: sum as unknown as tf.KernelFunc,
+  Mean: mean as unknown as tf.KernelFunc,
+  // Memory-bound kernels of every activation, in WebAssembly SIMD (simd.ts); stock when that cannot load.
+  LeakyRelu: leakyRelu as unknown as tf.KernelFunc,
+  Greater: greater as unknown as tf.KernelFunc,
+  Select: select as unknown as tf.KernelFunc,
+  Multiply: multiply as unknown as tf.KernelFunc,
+  Add: add as unknown as tf.KernelFunc,
+  Sub: sub as unknown as tf.KernelFunc,
+  RealDiv: realDiv as unknown as tf.KernelFunc,
+  FusedBatchNorm: fusedBatchNorm as unknown as tf.KernelFunc,
+  Concat: concat as unknown as tf.KernelFunc,
+  SplitV: splitV as unknown as tf.KernelFunc,
+  DepthToSpace: depthToSpace as unknown as tf.KernelFunc,
+  Identity: identity as unknown as tf.KernelFunc,
+  Cast: cast as unknown as tf.KernelFunc,
   MaxPoolGrad: maxPoolGrad as unknown as tf.KernelFunc,
   // The stock wasm versions of these give wrong gradients (kernels-gradients.test.ts, kernels-resize-grad.test.ts).
   ResizeBilinearGrad: resizeBilinearGrad,

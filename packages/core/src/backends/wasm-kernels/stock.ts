@@ -45,6 +45,13 @@ export function callStock(name: string, backend: WasmBackend, inputs: Record<str
   return Array.isArray(result) ? (result[0] as TensorInfo) : result;
 }
 
+/** Runs the stock wasm kernel `name` on a replacement kernel's own arguments, all outputs kept (the fallback path). */
+export function fallBackToStock(name: string, args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): TensorInfo | TensorInfo[] {
+  const kernel = captureStockKernel(name);
+  if (kernel === undefined) throw new Error(`rwseg wasm kernels: the wasm backend has no ${name} kernel to build on`);
+  return kernel(args as Parameters<KernelFunc>[0]) as TensorInfo | TensorInfo[];
+}
+
 /** Frees intermediates produced by `callStock` (reshape shares storage: refcounts make that safe). */
 export function release(backend: WasmBackend, ...infos: TensorInfo[]): void {
   for (const info of infos) backend.disposeData(info.dataId);
