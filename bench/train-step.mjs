@@ -3,12 +3,12 @@
 // against PyTorch (Debian python3-torch, 2 threads) on the same architecture and batch, measured in the same
 // run. Runs alternate (torch, tfjs, torch, tfjs...) so load from other processes hits both sides alike.
 //
-// Usage (after `npx tsc -b`): node bench/train-step.mjs [--backends wasm,wasm-dp2,wasm-x2,wasm-stock,cpu] [--rounds 2]
+// Usage (after `npx tsc -b`): node bench/train-step.mjs [--backends wasm,wasm-dp2,wasm-dp2-fma,wasm-x2,wasm-stock,cpu] [--rounds 2]
 //        [--steps 5] [--warmup 2] [--batch 4] [--size 256] [--python /usr/bin/python3] [--json]
 // 'wasm-stock' is wasm without rwseg's faster kernels (it still needs rwseg's Conv2DBackpropFilter to train);
 // 'wasm-x2' is the data-parallel prototype over 2 worker threads (each with its own Adam); 'wasm-dpN' is the
 // product's training step (rwseg's trainStep, training.threads N: the training thread and N - 1 gradient workers,
-// one optimizer; wasm-dp1 is that step on one thread). 'cpu' is left out by default: the pure-JS
+// one optimizer; wasm-dp1 is that step on one thread). Any side + '-fma': with RWSEG_WASM_RELAXED_SIMD=1 (docs/backends.md). 'cpu' is left out by default: the pure-JS
 // backend takes minutes per step at 256 x 256.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -33,21 +33,25 @@ const { values: opt } = parseArgs({
 });
 const shared = ['--steps', opt.steps, '--warmup', opt.warmup, '--batch', opt.batch, '--size', opt.size];
 
-function run(command, args) {
-  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+function run(command, args, env = process.env) {
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 24, env });
   if (result.status !== 0) return { error: (result.stderr || result.error?.message || 'failed').trim().split('\n').slice(-3).join(' ') };
   const line = result.stdout.trim().split('\n').pop();
   return JSON.parse(line);
 }
 
 const sides = [{ key: 'pytorch', command: opt.python, args: [path.join(here, 'train-step-torch.py'), '--threads', opt.threads, ...shared] }];
-for (const backend of opt.backends.split(',').filter(Boolean)) {
+for (const name of opt.backends.split(',').filter(Boolean)) {
+  // A '-fma' suffix runs the side with the relaxed-SIMD (fused multiply-add) kernels, opted into by environment.
+  const fma = name.endsWith('-fma');
+  const backend = fma ? name.slice(0, -4) : name;
   const stock = backend === 'wasm-stock';
   const parallel = /^wasm-x(\d+)$/.exec(backend);
   const product = /^wasm-dp(\d+)$/.exec(backend);
   const extra = stock ? ['--stock-kernels'] : parallel ? ['--workers', parallel[1]] : product ? ['--product-threads', product[1]] : [];
   sides.push({
-    key: backend,
+    key: name,
+    env: fma ? { ...process.env, RWSEG_WASM_RELAXED_SIMD: '1' } : process.env,
     command: process.execPath,
     args: [path.join(here, 'train-step-tfjs.mjs'), '--backend', stock || parallel || product ? 'wasm' : backend, ...extra, ...shared],
   });
@@ -74,7 +78,7 @@ const samples = new Map(sides.map((s) => [s.key, []]));
 const errors = new Map();
 for (let round = 0; round < Number(opt.rounds); round++) {
   for (const side of sides) {
-    const result = run(side.command, side.args);
+    const result = run(side.command, side.args, side.env);
     if (result.error) errors.set(side.key, result.error);
     else samples.get(side.key).push(result);
     if (!opt.json) process.stderr.write(`round ${round + 1} ${side.key}: ${result.error ?? `${Math.round(result.msPerStep)} ms/step (${result.times.join(', ')})`}\n`);
@@ -103,6 +107,6 @@ if (opt.json) {
   console.log('|---|---|---|---|---|---|');
   for (const s of summary) {
     if (s.error) console.log(`| ${s.side} | failed: ${s.error} | | | | |`);
-    else console.log(`| ${s.backend} | ${Math.round(s.msPerStep)} | ${Math.round(s.minMs)} | ${s.steps} | ${s.ratioToPytorch ?? ''} | ${s.cpuMsPerStep === undefined ? '' : Math.round(s.cpuMsPerStep)} |`);
+    else console.log(`| ${s.backend}${s.side.endsWith("-fma") ? " (FMA kernels)" : ""} | ${Math.round(s.msPerStep)} | ${Math.round(s.minMs)} | ${s.steps} | ${s.ratioToPytorch ?? ''} | ${s.cpuMsPerStep === undefined ? '' : Math.round(s.cpuMsPerStep)} |`);
   }
 }
