@@ -39,7 +39,7 @@ export const BENCHMARKS = [
     anchor: 'the same stream made serially in the main thread; one TF.js training step', section: 'Data loader',
   },
   {
-    name: 'train-step', file: 'train-step.mjs', args: ['--backends', 'wasm,wasm-x2,wasm-stock', '--rounds', '2', '--steps', '3', '--warmup', '1'], quick: ['--backends', 'wasm', '--rounds', '1', '--steps', '1', '--warmup', '1', '--size', '64'],
+    name: 'train-step', file: 'train-step.mjs', args: ['--backends', 'wasm,wasm-fma,wasm-dp2,wasm-dp2-fma', '--rounds', '2', '--steps', '3', '--warmup', '1'], quick: ['--backends', 'wasm', '--rounds', '1', '--steps', '1', '--warmup', '1', '--size', '64'],
     anchor: 'PyTorch (python3-torch, 2 threads), same U-Net and batch', section: 'Training step',
   },
   {
