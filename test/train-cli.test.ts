@@ -135,9 +135,10 @@ test('rwseg train --data builds the pipeline a YAML file would; rwseg evaluate r
   t.regex(errorText(badPatch), /--patch: expected 2 or 3 positive integers like 64,64, got '64'/);
   const badJson = await runCli(['train', '--synthetic', '--loss-config', '{rrw', '--out', dir]);
   t.regex(errorText(badJson), /--loss-config: not valid JSON/);
-  const wrongRank = await runCli(['evaluate', '--model', path.join(dir, 'flags', 'model'), '--data', 'synthetic-3d', '--backend', 'wasm']);
+  // A 2D model applies to 3D cases slice by slice (slice-wise-cli.test.ts); a pipeline with another patch does not.
+  const wrongRank = await runCli(['evaluate', '--model', path.join(dir, 'flags', 'model'), '--data', yaml, '--set', 'preprocessing.patch=[8,32,32]', '--backend', 'wasm']);
   t.is(wrongRank.code, 2);
-  t.regex(errorText(wrongRank), /synthetic-3d holds 3D images but the model in .* is 2D \(input patch \[32, 32\]\)/);
+  t.regex(errorText(wrongRank), /preprocessing\.patch \[8, 32, 32\] is not the input patch \[32, 32\] of the model in /);
   const wrongClasses = await runCli(['dataset', 'synth', '--out', path.join(dir, 'two'), '--cases', '2', '--size', '32x32', '--classes', '2', '--json']);
   t.is(wrongClasses.code, 0, errorText(wrongClasses));
   const mismatch = await runCli(['evaluate', '--model', path.join(dir, 'flags', 'model'), '--data', path.join(dir, 'two'), '--backend', 'wasm']);

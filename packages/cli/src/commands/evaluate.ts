@@ -1,6 +1,4 @@
 import { Flags } from '@oclif/core';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import {
   computeSegmentationMetrics,
   loadDataset,
@@ -12,10 +10,10 @@ import {
   useBackend,
   validate,
   BACKEND_CHOICES,
-  type Normalization,
   type ValidationCase,
 } from '@rwseg/core';
 import { RwsegCommand } from '../base-command.js';
+import { runPreprocessing } from '../run-config.js';
 
 export default class Evaluate extends RwsegCommand {
   static override summary = 'Evaluate a trained model on a dataset folder or a pipeline\'s validation cases: per-class Dice (and distances) per case, NaN-aware means.';
@@ -34,6 +32,7 @@ export default class Evaluate extends RwsegCommand {
     'num-classes': Flags.integer({ min: 2, description: 'dataset folder pairs without --label-map: classes stored as 0..K-1' }),
     limit: Flags.integer({ min: 1, description: 'dataset folder: evaluate the first N labelled cases only' }),
     overlap: Flags.string({ description: 'sliding-window overlap in [0, 1) (default: the pipeline\'s, else 0.5)' }),
+    'slice-axis': Flags.integer({ min: 0, max: 2, description: 'a 2D model on 3D cases: the axis to predict slices along (default: the pipeline\'s or the model run\'s preprocessing.sliceAxis, else 0)' }),
     backend: Flags.option({ options: BACKEND_CHOICES as string[], default: 'auto' })(),
   };
 
@@ -47,25 +46,31 @@ export default class Evaluate extends RwsegCommand {
     let numClasses: number;
     let patch: readonly number[];
     let overlap = 0.5;
+    let sliceAxis = runPreprocessing(flags.model).sliceAxis ?? 0;
     if (/\.ya?ml$/i.test(flags.data)) {
       const config = loadPipeline(flags.data, flags.set ?? []);
       const data = await loadDataset(config);
       cases = [...data.validation];
       numClasses = data.numClasses;
       patch = config.preprocessing.patch;
+      if (patch.join() !== modelPatch.join()) {
+        throw new RwsegError('INVALID_INPUT', `${flags.data}: preprocessing.patch [${patch.join(', ')}] is not the input patch [${modelPatch.join(', ')}] of the model in ${flags.model}`, { data: flags.data, model: flags.model });
+      }
       overlap = config.evaluation.overlap;
+      sliceAxis = config.preprocessing.sliceAxis;
     } else {
       const labelMap = flags['label-map'] ? parseLabelMap(flags['label-map']) : undefined;
       const info = openDataset(flags.data, { labelMapping: labelMap, numClasses: flags['num-classes'] ?? (labelMap ? undefined : modelClasses) });
       const refs = info.training.filter((r) => r.label !== undefined || info.kind === 'synthetic').slice(0, flags.limit);
       if (refs.length === 0) throw new RwsegError('INVALID_INPUT', `${flags.data}: no labelled cases to evaluate`, { file: flags.data });
-      cases = await loadValidationCases(info, refs, { normalization: runNormalization(flags.model) });
+      cases = await loadValidationCases(info, refs, { normalization: runPreprocessing(flags.model).normalization ?? 'zscore' });
       numClasses = info.numClasses;
       patch = modelPatch;
     }
     const rank = cases[0]!.image.shape.length - (cases[0]!.image.channels ? 1 : 0);
-    if (rank !== modelPatch.length) {
-      throw new RwsegError('INVALID_INPUT', `${flags.data} holds ${rank}D images but the model in ${flags.model} is ${modelPatch.length}D (input patch [${modelPatch.join(', ')}])`, { data: flags.data, model: flags.model });
+    // A 2D model on 3D cases predicts them slice by slice (predictCase); any other mismatch is an error.
+    if (rank !== modelPatch.length && rank !== modelPatch.length + 1) {
+      throw new RwsegError('INVALID_INPUT', `${flags.data} holds ${rank}D images but the model in ${flags.model} is ${modelPatch.length}D (input patch [${modelPatch.join(', ')}]); it applies to ${modelPatch.length}D images, or ${modelPatch.length + 1}D slice by slice`, { data: flags.data, model: flags.model });
     }
     if (numClasses !== modelClasses) {
       throw new RwsegError('INVALID_INPUT', `${flags.data} has ${numClasses} classes but the model in ${flags.model} predicts ${modelClasses}`, { data: flags.data, model: flags.model });
@@ -73,6 +78,7 @@ export default class Evaluate extends RwsegCommand {
     const { result } = await validate(model, cases, {
       patch,
       overlap: flags.overlap === undefined ? overlap : Number(flags.overlap),
+      sliceAxis: flags['slice-axis'] ?? sliceAxis,
       numClasses,
       metrics: computeSegmentationMetrics,
     });
@@ -81,18 +87,6 @@ export default class Evaluate extends RwsegCommand {
       this.log(`mean foreground Dice ${result.meanDice.toFixed(3)} (${result.cases.length} cases, backend ${backend})`);
     }
     return { backend, meanDice: result.meanDice, classes: result.classes, cases: result.cases };
-  }
-}
-
-/** The normalisation the model was trained with: from its run's config.json (beside model/), z-score otherwise. */
-function runNormalization(modelDir: string): Normalization {
-  const file = path.join(path.resolve(modelDir), '..', 'config.json');
-  if (!existsSync(file)) return 'zscore';
-  try {
-    const config = JSON.parse(readFileSync(file, 'utf8')) as { preprocessing?: { normalization?: Normalization } };
-    return config.preprocessing?.normalization ?? 'zscore';
-  } catch {
-    return 'zscore';
   }
 }
 

@@ -1,10 +1,11 @@
 import { Flags } from '@oclif/core';
-import { argmaxLabels, BACKEND_CHOICES, loadModelDir, normalizeChannels, readVolume, RwsegError, slidingWindowPredict, useBackend, writeVolume } from '@rwseg/core';
+import { argmaxLabels, BACKEND_CHOICES, loadModelDir, normalizeChannels, predictCase, readVolume, RwsegError, useBackend, writeVolume } from '@rwseg/core';
 import { RwsegCommand } from '../base-command.js';
+import { runPreprocessing } from '../run-config.js';
 
 export default class Predict extends RwsegCommand {
   static override summary = 'Segment one image (NIfTI or PNG) with a trained model; writes the label map (NIfTI or PNG, by extension).';
-  static override description = 'Sliding-window inference with Gaussian-weighted overlap at the model\'s patch size, after the same per-image normalisation as training.';
+  static override description = 'Sliding-window inference with Gaussian-weighted overlap at the model\'s patch size, after the same per-image normalisation as training. A 2D model on a 3D volume predicts it slice by slice along --slice-axis.';
   static override examples = ['<%= config.bin %> predict --model runs/quickstart/model --input image.png --out labels.png', '<%= config.bin %> predict --model runs/hippo/model --input case.nii.gz --out case-labels.nii.gz --json'];
   static override flags = {
     model: Flags.string({ description: 'model folder written by training (<run>/model)', required: true }),
@@ -12,6 +13,7 @@ export default class Predict extends RwsegCommand {
     out: Flags.string({ description: 'label map to write (.nii, .nii.gz, .png)', required: true }),
     normalization: Flags.option({ options: ['zscore', 'percentile', 'none'] as const, default: 'zscore', description: 'as the model was trained with' })(),
     overlap: Flags.string({ description: 'sliding-window overlap in [0, 1)', default: '0.5' }),
+    'slice-axis': Flags.integer({ min: 0, max: 2, description: 'a 2D model on a 3D volume: the axis to predict slices along (default: the model run\'s preprocessing.sliceAxis, else 0)' }),
     backend: Flags.option({ options: BACKEND_CHOICES as string[], default: 'auto' })(),
   };
 
@@ -25,12 +27,13 @@ export default class Predict extends RwsegCommand {
     const volume = await readVolume(flags.input);
     const imageChannels = volume.channels ?? 1;
     const shape = volume.channels ? volume.shape.slice(0, -1) : [...volume.shape];
-    if (imageChannels !== channels || shape.length !== patch.length) {
-      throw new RwsegError('INVALID_INPUT', `${flags.input} is ${shape.length}D with ${imageChannels} channel(s), but the model in ${flags.model} takes ${patch.length}D patches with ${channels} channel(s)`, { file: flags.input });
+    if (imageChannels !== channels || (shape.length !== patch.length && shape.length !== patch.length + 1)) {
+      throw new RwsegError('INVALID_INPUT', `${flags.input} is ${shape.length}D with ${imageChannels} channel(s), but the model in ${flags.model} takes ${patch.length}D patches with ${channels} channel(s) (${patch.length}D images, or ${patch.length + 1}D slice by slice)`, { file: flags.input });
     }
     const data = Float32Array.from(volume.data as ArrayLike<number>);
     normalizeChannels(data, channels, { normalization: flags.normalization });
-    const probs = await slidingWindowPredict(model, data, shape, channels, { patch, overlap: Number(flags.overlap) });
+    const sliceAxis = flags['slice-axis'] ?? runPreprocessing(flags.model).sliceAxis ?? 0;
+    const probs = await predictCase(model, data, shape, channels, { patch, overlap: Number(flags.overlap), sliceAxis });
     const numClasses = probs.length / data.length * channels;
     const labels = argmaxLabels(probs, numClasses);
     await writeVolume(flags.out, { data: Uint8Array.from(labels), shape, spacing: volume.spacing });

@@ -136,6 +136,7 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
         every: config.evaluation.every,
         patch,
         overlap: config.evaluation.overlap,
+        sliceAxis: config.preprocessing.sliceAxis,
         numClasses: data.numClasses,
         metrics,
         overlays: config.evaluation.overlays,

@@ -56,6 +56,8 @@ export interface TrainingOptions {
     readonly every: number;
     readonly patch: readonly number[];
     readonly overlap?: number;
+    /** A 2D patch on 3D cases: validation predicts slice by slice along this axis (validation.ts, predictCase). */
+    readonly sliceAxis?: number;
     readonly numClasses: number;
     readonly metrics: MetricsFunction;
     /** How many cases get a PNG overlay (default 3). */
@@ -168,7 +170,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
     let validation: HistoryEntry['validation'];
     const v = options.validation;
     if (v && ((epoch + 1) % v.every === 0 || epoch === options.epochs - 1)) {
-      const { result, predictions } = await validate(model, v.cases, { patch: v.patch, overlap: v.overlap, numClasses: v.numClasses, metrics: v.metrics });
+      const { result, predictions } = await validate(model, v.cases, { patch: v.patch, overlap: v.overlap, sliceAxis: v.sliceAxis, numClasses: v.numClasses, metrics: v.metrics });
       lastValidation = result;
       validation = { meanDice: result.meanDice, classes: result.classes };
       predictions.slice(0, v.overlays ?? 3).forEach((p, i) => {
@@ -205,7 +207,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   // the restored weights are the final epoch's, so validate them once rather than report no final validation.
   const v = options.validation;
   if (lastValidation === undefined && startEpoch >= options.epochs && v) {
-    lastValidation = (await validate(model, v.cases, { patch: v.patch, overlap: v.overlap, numClasses: v.numClasses, metrics: v.metrics })).result;
+    lastValidation = (await validate(model, v.cases, { patch: v.patch, overlap: v.overlap, sliceAxis: v.sliceAxis, numClasses: v.numClasses, metrics: v.metrics })).result;
   }
 
   // The model a user gets is the best validated one when there is one.

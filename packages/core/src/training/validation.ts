@@ -1,5 +1,5 @@
 /**
- * Validation: sliding-window predictions on whole cases, metrics per class per case, and NaN-aware means
+ * Validation: sliding-window predictions on whole cases (slice by slice for a 2D model on 3D cases), metrics per class per case, and NaN-aware means
  * (a class absent from both prediction and reference gives NaN distances; means skip NaNs and report how many
  * values they used). The metric implementation is passed in (normally computeSegmentationMetrics from
  * ../metrics), so the trainer does not depend on how distances are computed.
@@ -7,7 +7,8 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ClassMetrics, MetricsOptions } from '../metrics-api.js';
 import type { Volume } from '../volume.js';
-import { argmaxLabels, slidingWindowPredict } from './sliding-window.js';
+import { predictCase } from './case-prediction.js';
+import { argmaxLabels } from './sliding-window.js';
 
 export type MetricsFunction = (
   prediction: ArrayLike<number>,
@@ -80,14 +81,21 @@ export interface CasePrediction {
 export async function validate(
   model: tfl.LayersModel,
   cases: readonly ValidationCase[],
-  options: { patch: readonly number[]; overlap?: number; numClasses: number; metrics: MetricsFunction },
+  options: {
+    patch: readonly number[];
+    overlap?: number;
+    /** A 2D patch on 3D cases: the axis slices are predicted along (see predictCase). */
+    sliceAxis?: number;
+    numClasses: number;
+    metrics: MetricsFunction;
+  },
 ): Promise<{ result: ValidationResult; predictions: CasePrediction[] }> {
   const predictions: CasePrediction[] = [];
   const perCase: { id: string; metrics: ClassMetrics[] }[] = [];
   for (const c of cases) {
     const channels = c.image.channels ?? 1;
     const shape = c.image.channels ? c.image.shape.slice(0, -1) : c.image.shape;
-    const probs = await slidingWindowPredict(model, c.image.data, shape, channels, { patch: options.patch, overlap: options.overlap });
+    const probs = await predictCase(model, c.image.data, shape, channels, { patch: options.patch, overlap: options.overlap, sliceAxis: options.sliceAxis });
     const labels = argmaxLabels(probs, options.numClasses);
     predictions.push({ id: c.id, labels, shape });
     perCase.push({ id: c.id, metrics: options.metrics(labels, c.labels.data, shape, c.image.spacing, { numClasses: options.numClasses }) });
