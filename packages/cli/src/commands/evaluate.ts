@@ -46,7 +46,8 @@ export default class Evaluate extends RwsegCommand {
     let numClasses: number;
     let patch: readonly number[];
     let overlap = 0.5;
-    let sliceAxis = runPreprocessing(flags.model).sliceAxis ?? 0;
+    const trained = runPreprocessing(flags.model);
+    let sliceAxis = trained.sliceAxis ?? 0;
     if (/\.ya?ml$/i.test(flags.data)) {
       const config = loadPipeline(flags.data, flags.set ?? []);
       const data = await loadDataset(config);
@@ -63,7 +64,7 @@ export default class Evaluate extends RwsegCommand {
       const info = openDataset(flags.data, { labelMapping: labelMap, numClasses: flags['num-classes'] ?? (labelMap ? undefined : modelClasses) });
       const refs = info.training.filter((r) => r.label !== undefined || info.kind === 'synthetic').slice(0, flags.limit);
       if (refs.length === 0) throw new RwsegError('INVALID_INPUT', `${flags.data}: no labelled cases to evaluate`, { file: flags.data });
-      cases = await loadValidationCases(info, refs, { normalization: runPreprocessing(flags.model).normalization ?? 'zscore' });
+      cases = await loadValidationCases(info, refs, { normalization: trained.normalization ?? 'zscore' });
       numClasses = info.numClasses;
       patch = modelPatch;
     }

@@ -7,11 +7,11 @@
  * seed draws) changes. With a single seed, the only spread available is over the validation cases, and the table
  * says so in its `spread` column, since the two are not comparable.
  */
+import path from 'node:path';
 import type { ClassMetrics } from '../metrics-api.js';
 import { writeFileAtomic } from '../training/atomic-file.js';
 import type { TrainingResult } from '../training/trainer.js';
 import { nanSummary, summariseCases, type MetricSummary, type ValidationResult } from '../training/validation.js';
-import path from 'node:path';
 
 export interface ComparisonRow {
   readonly classIndex: number;

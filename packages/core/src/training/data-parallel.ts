@@ -214,13 +214,17 @@ export class GradientWorkers {
   }
 
   private workerError(slot: Slot, what: string, cause?: SerializedError): RwsegError {
-    return new RwsegError('WORKER_FAILED', `data-parallel gradient worker ${slot.index} (training.threads ${this.threads}) ${what}`, { worker: slot.index, ...(cause ? { cause } : {}) });
+    return workerFailure(slot.index, this.threads, what, cause);
   }
 }
 
+/** The one error a failing worker becomes, naming the worker and the thread count. */
+function workerFailure(index: number, threads: number, what: string, cause?: SerializedError): RwsegError {
+  return new RwsegError('WORKER_FAILED', `data-parallel gradient worker ${index} (training.threads ${threads}) ${what}`, { worker: index, ...(cause ? { cause } : {}) });
+}
+
 function ready(slot: Slot, threads: number): Promise<void> {
-  const failed = (what: string, cause?: SerializedError) =>
-    new RwsegError('WORKER_FAILED', `data-parallel gradient worker ${slot.index} (training.threads ${threads}) failed to start: ${what}`, { worker: slot.index, ...(cause ? { cause } : {}) });
+  const failed = (what: string, cause?: SerializedError) => workerFailure(slot.index, threads, `failed to start: ${what}`, cause);
   return new Promise((resolve, reject) => {
     const onExit = (code: number) => reject(failed(`it exited (code ${code})`));
     const onError = (error: Error) => reject(failed(error.message));
