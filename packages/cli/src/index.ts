@@ -1,1 +1,2 @@
 export { RwsegCommand } from './base-command.js';
+export { describeFailure } from './base-command.js';
