@@ -46,3 +46,15 @@ test('failures are classified: user errors exit 2, numerical, worker and unexpec
   t.is(unexpected.code, 'INTERNAL_ERROR');
   t.regex(unexpected.message, /^internal error: cannot read properties/);
 });
+
+test('--log-level is honoured by every command (here predict, which logs its backend choice before reading the model)', async (t) => {
+  const args = ['predict', '--model', 'no-such-model', '--input', 'no-such.png', '--out', 'out.png'];
+  const info = await runCli(args);
+  t.regex(info.stderr, /\[rwseg\] info: backend: /);
+  t.notRegex(info.stderr, /\[rwseg\] debug:/);
+  const debug = await runCli([...args, '--log-level', 'debug']);
+  t.regex(debug.stderr, /\[rwseg\] debug: backend tensorflow not usable/);
+  const quiet = await runCli([...args, '--log-level=warn']);
+  t.notRegex(quiet.stderr, /\[rwseg\] (info|debug):/);
+  t.is(quiet.code, 2);
+});

@@ -48,6 +48,14 @@ export abstract class RwsegCommand extends Command {
 
   protected logger: Logger = stderrLogger('info');
 
+  /** Honours --log-level for every command (parsed from argv here, before the command's own flags are). */
+  public override async init(): Promise<void> {
+    await super.init();
+    const at = this.argv.findIndex((arg) => arg === '--log-level' || arg.startsWith('--log-level='));
+    const value = at < 0 ? undefined : this.argv[at]!.includes('=') ? this.argv[at]!.split('=')[1] : this.argv[at + 1];
+    if (value === 'debug' || value === 'info' || value === 'warn') this.logger = stderrLogger(value);
+  }
+
   protected async loadRegistry(plugins: readonly string[] = [], extra: { baseDir?: string } = {}): Promise<PluginRegistry> {
     return createRegistry({ plugins, logger: this.logger, baseDir: extra.baseDir });
   }
