@@ -45,7 +45,7 @@ test('SIGTERM with requests in flight: every request is answered, then the proce
   t.regex(serve.stdout(), /affine\/2: ready on cpu/);
   const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] });
   const requests = Array.from({ length: 12 }, (_, i) =>
-    fetch(`${serve.url}/v2/models/affine/infer`, { method: 'POST', body: body.replace('[1,2,3,4]', `[${i},0,0,0]`) }).then(async (r) => ({ status: r.status, json: (await r.json()) as any })),
+    fetch(`${serve.url}/v2/models/affine/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body.replace('[1,2,3,4]', `[${i},0,0,0]`) }).then(async (r) => ({ status: r.status, json: (await r.json()) as any })),
   );
   // Signal only once the server has received all twelve (its log says so), so each is truly in flight.
   const received = () => (serve.stderr().match(/"url":"\/v2\/models\/affine\/infer"[^\n]*"msg":"incoming request"/g) ?? []).length;
