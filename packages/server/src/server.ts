@@ -178,7 +178,7 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
 
   // Every route handler runs inside its request's context, so deadlines, cancellation and size caps reach the
   // model store and the image decoder whichever module registered the route.
-  const contexts = new WeakMap<FastifyRequest, RequestContext & { bodyPending: boolean }>();
+  const contexts = new WeakMap<FastifyRequest, RequestContext & { bodyPending: boolean; bodyTimer?: NodeJS.Timeout }>();
   app.addHook('onRoute', (route) => {
     const handler = route.handler;
     route.handler = function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
@@ -191,7 +191,8 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks are callback-style: no promise per hook per request on the hot path.
+  app.addHook('onRequest', (request, reply, done) => {
     const controller = new AbortController();
     const started = performance.now();
     const context = {
@@ -201,21 +202,13 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
       limits,
       workStarted: false,
       bodyPending: false,
+      bodyTimer: undefined as NodeJS.Timeout | undefined,
     };
     contexts.set(request, context);
-    // A body still trickling in at the deadline ends the request with 408 (answered, then the connection closes).
-    const timer =
-      requestTimeoutMs > 0
-        ? setTimeout(() => {
-            if (!context.bodyPending || request.raw.listenerCount('error') === 0) return;
-            reply.header('connection', 'close');
-            request.raw.emit('error', new HttpError(408, `the request body did not arrive within the ${requestTimeoutMs} ms deadline (--timeout-ms)`));
-          }, requestTimeoutMs)
-        : undefined;
     metrics.inFlight.inc();
     // 'close' fires once per response, sent or not: the one place that counts every request, aborted ones too.
     reply.raw.once('close', () => {
-      if (timer) clearTimeout(timer);
+      if (context.bodyTimer) clearTimeout(context.bodyTimer);
       metrics.inFlight.dec();
       const finished = reply.raw.writableFinished;
       const route = request.routeOptions.url ?? 'unmatched';
@@ -230,33 +223,45 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     const route = request.routeOptions.url;
     if (draining && !DRAIN_OPEN_ROUTES.has(route ?? '')) {
       reply.header('connection', 'close');
-      throw new HttpError(503, 'the server is shutting down; retry on another replica', { 'retry-after': '1' });
+      return done(new HttpError(503, 'the server is shutting down; retry on another replica', { 'retry-after': '1' }));
     }
     if (cors) {
       cors.decorate(request, reply);
       // Preflights carry no credentials; they are answered by the not-found handler's route lookup.
-      if (request.method === 'OPTIONS') return;
+      if (request.method === 'OPTIONS') return done();
     }
-    if (!tokens || PUBLIC_ROUTES.has(route ?? '')) return;
-    if (!tokens.check(headerValue(request.headers.authorization))) {
-      reply.header('WWW-Authenticate', 'Bearer realm="rwseg"');
-      throw new HttpError(401, request.headers.authorization ? 'invalid bearer token' : 'missing bearer token (send Authorization: Bearer <token>)');
+    if (!tokens || PUBLIC_ROUTES.has(route ?? '') || tokens.check(headerValue(request.headers.authorization))) return done();
+    reply.header('WWW-Authenticate', 'Bearer realm="rwseg"');
+    done(new HttpError(401, request.headers.authorization ? 'invalid bearer token' : 'missing bearer token (send Authorization: Bearer <token>)'));
+  });
+  app.addHook('preParsing', (request, reply, payload, done) => {
+    const context = contexts.get(request);
+    const hasBody = request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined;
+    if (context && hasBody && Number.isFinite(context.deadline)) {
+      context.bodyPending = true;
+      // A body still trickling in at the deadline ends the request with 408 (answered, then the connection closes).
+      context.bodyTimer = setTimeout(() => {
+        if (!context.bodyPending || request.raw.listenerCount('error') === 0) return;
+        reply.header('connection', 'close');
+        request.raw.emit('error', new HttpError(408, `the request body did not arrive within the ${requestTimeoutMs} ms deadline (--timeout-ms)`));
+      }, Math.max(0, context.deadline - performance.now()));
     }
+    done(null, payload);
   });
-  app.addHook('preParsing', async (request, _reply, payload) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     const context = contexts.get(request);
-    if (context) context.bodyPending = true;
-    return payload;
-  });
-  app.addHook('preValidation', async (request) => {
-    const context = contexts.get(request);
-    if (context) context.bodyPending = false;
+    if (context?.bodyTimer) {
+      context.bodyPending = false;
+      clearTimeout(context.bodyTimer);
+      context.bodyTimer = undefined;
+    }
+    done();
   });
 
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     // While draining, answers close their connection, so keep-alive clients cannot hold the shutdown open.
     if (draining) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
