@@ -28,7 +28,7 @@ test('readJsonData reads nested data row-major exactly as flat data, and checks 
   t.deepEqual(Array.from(readJsonData(nested, 'FP64', 24, 3, 'x', '[2,3,4]') as Float64Array), flat);
   t.throws(() => readJsonData([1, 300], 'UINT8', 2, 1, 'x', '[2]'), { message: /element 1 \(300\) is not a UINT8 integer in \[0, 255\]/ });
   t.throws(() => readJsonData([1, 2.5], 'INT32', 2, 1, 'x', '[2]'), { message: /element 1 \(2.5\) is not a INT32 integer/ });
-  t.deepEqual(Array.from(readJsonData([[true], [false]], 'BOOL', 2, 2, 'x', '[2,1]')), [1, 0]);
+  t.deepEqual(Array.from(readJsonData([[true], [false]], 'BOOL', 2, 2, 'x', '[2,1]') as Uint8Array), [1, 0]);
   t.throws(() => readJsonData([[1, 2], [3]], 'FP32', 4, 2, 'x', '[2,2]'), { message: /3 elements for shape \[2,2\] \(needs 4\)/ });
 });
 
