@@ -87,11 +87,12 @@ function concatData(parts: HostTensor[]): NumericArray | string[] {
   return out;
 }
 
+/** One request's rows of a batch output: a view, not a copy (the batch output belongs to nobody else). */
 function sliceRows(tensor: HostTensor, start: number, rows: number): HostTensor {
   const perRow = tensor.dims.slice(1).reduce((n, d) => n * d, 1);
   const data = Array.isArray(tensor.data)
     ? tensor.data.slice(start * perRow, (start + rows) * perRow)
-    : (tensor.data as NumericArray).slice(start * perRow, (start + rows) * perRow);
+    : (tensor.data as NumericArray).subarray(start * perRow, (start + rows) * perRow);
   return { type: tensor.type, dims: [rows, ...tensor.dims.slice(1)], data };
 }
 
@@ -120,7 +121,16 @@ export class DynamicBatcher {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.queue.length >= this.options.maxQueue) return Promise.reject(new QueueFullError(this.queue.length));
     return new Promise<TensorMap>((resolve, reject) => {
-      const pending: Pending = { feeds, fetches, rows: batchRows(feeds), key: mergeKey(feeds, fetches), arrived: performance.now(), resolve, reject, onStart: options.onStart };
+      const pending: Pending = {
+        feeds,
+        fetches,
+        rows: batchRows(feeds),
+        key: mergeKey(feeds, fetches),
+        arrived: performance.now(),
+        resolve,
+        reject,
+        onStart: options.onStart,
+      };
       // A waiting request is withdrawn; one already in session.run cannot be stopped, so its caller is answered
       // now and the result is dropped when it arrives.
       const withdraw = (error: unknown, ifRunning: unknown) => {

@@ -17,11 +17,16 @@ const EXPOSED_HEADERS = 'inference-header-content-length, x-rwseg-classes, retry
 
 /** Parses `--cors-origin`: '*' or a comma-separated list of origins such as https://viewer.example.org. */
 export function parseCorsOrigins(text: string): string[] {
-  const origins = text.split(',').map((o) => o.trim()).filter(Boolean);
+  const origins = text
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   for (const o of origins) {
-    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) throw new Error(`invalid --cors-origin '${o}': give '*' or origins like https://host:port, comma-separated`);
+    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o))
+      throw new Error(`invalid --cors-origin '${o}': give '*' or origins like https://host:port, comma-separated`);
   }
-  if (origins.length === 0) throw new Error(`invalid --cors-origin '${text}': give '*' or a comma-separated list of origins`);
+  if (origins.length === 0)
+    throw new Error(`invalid --cors-origin '${text}': give '*' or a comma-separated list of origins`);
   return origins;
 }
 

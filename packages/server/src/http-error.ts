@@ -35,6 +35,7 @@ export function describeValue(value: unknown): string {
 
 /** A shape as `[a,b,c]` when it is a short list of numbers, else its description. */
 export function describeShape(shape: unknown): string {
-  if (Array.isArray(shape) && shape.length <= 16 && shape.every((d) => typeof d === 'number')) return `[${shape.join(',')}]`;
+  if (Array.isArray(shape) && shape.length <= 16 && shape.every((d) => typeof d === 'number'))
+    return `[${shape.join(',')}]`;
   return describeValue(shape);
 }

@@ -60,12 +60,16 @@ const NIFTI1_HEADER = 348;
 const MAX_VOXEL_BYTES = 32;
 
 function tooLarge(what: string, voxels: number, limits: RequestLimits): HttpError {
-  return new HttpError(413, `the image has ${what} = ${voxels} voxels, more than the server's limit of ${limits.maxVoxels} (--max-voxels)`);
+  return new HttpError(
+    413,
+    `the image has ${what} = ${voxels} voxels, more than the server's limit of ${limits.maxVoxels} (--max-voxels)`,
+  );
 }
 
 /** PNG width and height from the IHDR chunk, checked before anything is inflated. */
 function checkPngSize(body: Buffer, limits: RequestLimits): void {
-  if (body.length < 24 || !body.subarray(0, 8).equals(PNG_SIGNATURE) || body.toString('latin1', 12, 16) !== 'IHDR') return;
+  if (body.length < 24 || !body.subarray(0, 8).equals(PNG_SIGNATURE)) return;
+  if (body.toString('latin1', 12, 16) !== 'IHDR') return;
   const width = body.readUInt32BE(16);
   const height = body.readUInt32BE(20);
   if (width * height > limits.maxVoxels) throw tooLarge(`${width}x${height}`, width * height, limits);
@@ -120,17 +124,26 @@ async function inflateNifti(body: Buffer, limits: RequestLimits): Promise<Buffer
         if (size) allowed = size.bytes + 65_536;
       }
       if (length > allowed) {
-        fail(new HttpError(413, `the gzip body inflates past the ${allowed} bytes its NIfTI header needs (the server's limit is ${limits.maxVoxels} voxels, --max-voxels)`));
+        const message =
+          `the gzip body inflates past the ${allowed} bytes its NIfTI header needs ` +
+          `(the server's limit is ${limits.maxVoxels} voxels, --max-voxels)`;
+        fail(new HttpError(413, message));
       }
     });
     gunzip.on('end', () => resolve(Buffer.concat(chunks, length)));
-    gunzip.on('error', (error) => fail(badRequest(`cannot decode the image: corrupt or truncated gzip data (${error.message})`)));
+    gunzip.on('error', (error) =>
+      fail(badRequest(`cannot decode the image: corrupt or truncated gzip data (${error.message})`)),
+    );
     gunzip.end(body);
   });
 }
 
 /** Decodes the body; the decoded size is capped (the request's --max-voxels) before any large allocation. */
-export async function decodeImage(body: Buffer, format: ImageFormat, limits: RequestLimits = currentLimits()): Promise<DecodedImage> {
+export async function decodeImage(
+  body: Buffer,
+  format: ImageFormat,
+  limits: RequestLimits = currentLimits(),
+): Promise<DecodedImage> {
   const name = `request body (${format})`;
   let bytes = body;
   if (format === 'png') checkPngSize(body, limits);

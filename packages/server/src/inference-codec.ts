@@ -7,7 +7,14 @@
  * echoed into an error message is clipped, so no request can cause a 5xx or an unbounded answer.
  */
 import { Readable } from 'node:stream';
-import { DATATYPES, isV2Datatype, toLittleEndianBytes, v2FromOrt, type NumericArray, type V2Datatype } from './datatypes.js';
+import {
+  DATATYPES,
+  isV2Datatype,
+  toLittleEndianBytes,
+  v2FromOrt,
+  type NumericArray,
+  type V2Datatype,
+} from './datatypes.js';
 import type { HostTensor, TensorMap } from './batcher.js';
 import { badRequest, clip, describeShape, describeValue, HttpError } from './http-error.js';
 import { jsonListText, readJsonData } from './json-tensor.js';
@@ -34,7 +41,10 @@ export function splitBody(body: Buffer, headerLength: string | undefined): { jso
   if (headerLength !== undefined) {
     const n = Number(headerLength);
     if (!/^\d+$/.test(headerLength.trim()) || n > body.length) {
-      throw badRequest(`Inference-Header-Content-Length '${clip(headerLength, 20)}' is not a byte count within the ${body.length}-byte body`);
+      throw badRequest(
+        `Inference-Header-Content-Length '${clip(headerLength, 20)}' is not a byte count ` +
+          `within the ${body.length}-byte body`,
+      );
     }
     jsonBytes = body.subarray(0, n);
     binary = body.subarray(n);
@@ -51,22 +61,38 @@ function checkFinite(data: NumericArray, datatype: V2Datatype, name: string): vo
   if (datatype !== 'FP32' && datatype !== 'FP64') return;
   const values = data as Float32Array;
   for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) throw badRequest(`input '${name}': element ${i} is ${values[i]}; NaN and Infinity are not accepted`);
+    if (!Number.isFinite(values[i]))
+      throw badRequest(`input '${name}': element ${i} is ${values[i]}; NaN and Infinity are not accepted`);
   }
 }
 
 function checkShape(shape: unknown, spec: TensorSpec): number[] {
-  if (!Array.isArray(shape) || shape.length > 16 || shape.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)) {
-    throw badRequest(`input '${spec.name}': shape must be a list of at most 16 non-negative integers, got ${describeShape(shape)}`);
+  if (
+    !Array.isArray(shape) ||
+    shape.length > 16 ||
+    shape.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)
+  ) {
+    throw badRequest(
+      `input '${spec.name}': shape must be a list of at most 16 non-negative integers, got ${describeShape(shape)}`,
+    );
   }
   if (shape.length !== spec.shape.length || shape.some((d, i) => spec.shape[i] !== -1 && spec.shape[i] !== d)) {
-    throw badRequest(`input '${spec.name}': shape [${shape.join(',')}] does not match the model's [${spec.shape.join(',')}] (-1 = any)`);
+    throw badRequest(
+      `input '${spec.name}': shape [${shape.join(',')}] does not match ` +
+        `the model's [${spec.shape.join(',')}] (-1 = any)`,
+    );
   }
   return shape as number[];
 }
 
 /** Validates a request against the model's inputs and outputs and builds the session feeds. */
-export function decodeRequest(json: unknown, binary: Buffer, inputs: readonly TensorSpec[], outputs: readonly TensorSpec[], limits: DecodeLimits): DecodedRequest {
+export function decodeRequest(
+  json: unknown,
+  binary: Buffer,
+  inputs: readonly TensorSpec[],
+  outputs: readonly TensorSpec[],
+  limits: DecodeLimits,
+): DecodedRequest {
   if (!isObject(json)) throw badRequest('the inference request must be a JSON object');
   if (json.id !== undefined && typeof json.id !== 'string') throw badRequest("'id' must be a string");
   if (json.parameters !== undefined && !isObject(json.parameters)) throw badRequest("'parameters' must be an object");
@@ -80,36 +106,53 @@ export function decodeRequest(json: unknown, binary: Buffer, inputs: readonly Te
     const spec = inputs.find((i) => i.name === name);
     if (!spec) throw badRequest(`unknown input '${clip(name)}'; the model's inputs: ${inputNames()}`);
     if (feeds[name]) throw badRequest(`input '${name}' is given twice`);
-    if (!isV2Datatype(raw.datatype)) throw badRequest(`input '${name}': unknown datatype ${describeValue(raw.datatype)}`);
+    if (!isV2Datatype(raw.datatype))
+      throw badRequest(`input '${name}': unknown datatype ${describeValue(raw.datatype)}`);
     const datatype = raw.datatype;
-    if (datatype !== spec.datatype) throw badRequest(`input '${name}': datatype ${datatype} does not match the model's ${spec.datatype}`);
+    if (datatype !== spec.datatype)
+      throw badRequest(`input '${name}': datatype ${datatype} does not match the model's ${spec.datatype}`);
     if (datatype === 'BYTES') throw badRequest(`input '${name}': BYTES tensors are not supported`);
     const shape = checkShape(raw.shape, spec);
     const shapeText = `[${shape.join(',')}]`;
     const count = shape.reduce((n, d) => n * d, 1);
     if (count > limits.maxElements) {
-      throw new HttpError(413, `input '${name}': shape ${shapeText} holds ${count} elements, more than the server's limit of ${limits.maxElements} (--max-voxels)`);
+      throw new HttpError(
+        413,
+        `input '${name}': shape ${shapeText} holds ${count} elements, ` +
+          `more than the server's limit of ${limits.maxElements} (--max-voxels)`,
+      );
     }
     const params = raw.parameters;
     if (params !== undefined && !isObject(params)) throw badRequest(`input '${name}': 'parameters' must be an object`);
     const binarySize = params?.binary_data_size;
     let data: NumericArray;
     if (binarySize !== undefined) {
-      if (typeof binarySize !== 'number' || !Number.isSafeInteger(binarySize) || binarySize < 0) throw badRequest(`input '${name}': binary_data_size must be a byte count`);
+      if (typeof binarySize !== 'number' || !Number.isSafeInteger(binarySize) || binarySize < 0)
+        throw badRequest(`input '${name}': binary_data_size must be a byte count`);
       const expected = count * DATATYPES[datatype].bytes;
-      if (binarySize !== expected) throw badRequest(`input '${name}': binary_data_size ${binarySize} does not match shape ${shapeText} of ${datatype} (${expected} bytes)`);
-      if (offset + binarySize > binary.length) throw badRequest(`input '${name}': the binary payload is truncated (needs ${binarySize} bytes at offset ${offset}, ${binary.length - offset} left)`);
+      if (binarySize !== expected)
+        throw badRequest(
+          `input '${name}': binary_data_size ${binarySize} does not match ` +
+            `shape ${shapeText} of ${datatype} (${expected} bytes)`,
+        );
+      if (offset + binarySize > binary.length)
+        throw badRequest(
+          `input '${name}': the binary payload is truncated ` +
+            `(needs ${binarySize} bytes at offset ${offset}, ${binary.length - offset} left)`,
+        );
       data = DATATYPES[datatype].fromBytes!(binary.subarray(offset, offset + binarySize), count);
       offset += binarySize;
       checkFinite(data, datatype, name);
     } else {
-      if (raw.data === undefined) throw badRequest(`input '${name}' has neither 'data' nor parameters.binary_data_size`);
+      if (raw.data === undefined)
+        throw badRequest(`input '${name}' has neither 'data' nor parameters.binary_data_size`);
       if (datatype === 'FP16') throw badRequest(`input '${name}': send FP16 tensors as binary data`);
       data = readJsonData(raw.data, datatype, count, Math.max(1, shape.length), name, shapeText);
     }
     feeds[name] = { type: DATATYPES[datatype].ort, dims: shape, data };
   }
-  if (offset !== binary.length) throw badRequest(`the body has ${binary.length - offset} bytes after the binary inputs the JSON header describes`);
+  if (offset !== binary.length)
+    throw badRequest(`the body has ${binary.length - offset} bytes after the binary inputs the JSON header describes`);
   const missing = inputs.filter((i) => !feeds[i.name]);
   if (missing.length > 0) throw badRequest(`missing input(s): ${missing.map((i) => i.name).join(', ')}`);
 
@@ -124,7 +167,9 @@ export function decodeRequest(json: unknown, binary: Buffer, inputs: readonly Te
       if (!isObject(o) || typeof o.name !== 'string') throw badRequest("every requested output needs a 'name'");
       const name = o.name;
       if (!outputs.some((s) => s.name === name)) {
-        throw badRequest(`unknown output '${clip(name)}'; the model's outputs: ${clip(outputs.map((s) => s.name).join(', '), 200)}`);
+        throw badRequest(
+          `unknown output '${clip(name)}'; the model's outputs: ${clip(outputs.map((s) => s.name).join(', '), 200)}`,
+        );
       }
       // Each output is computed once; asking for it again would only multiply the answer's size.
       if (seen.has(name)) throw badRequest(`output '${name}' is requested more than once`);
@@ -184,7 +229,12 @@ function* jsonChunks(t: HostTensor): Generator<string> {
  * Builds $inference_response; binary outputs follow the JSON header in the order of `outputs`. The JSON is
  * written as text directly (no intermediate arrays of boxed numbers, no JSON.stringify over the data).
  */
-export function encodeResponse(modelName: string, modelVersion: string, request: DecodedRequest, results: TensorMap): EncodedResponse {
+export function encodeResponse(
+  modelName: string,
+  modelVersion: string,
+  request: DecodedRequest,
+  results: TensorMap,
+): EncodedResponse {
   const tails: Buffer[] = [];
   const parts: (string | HostTensor)[] = [];
   let jsonElements = 0;

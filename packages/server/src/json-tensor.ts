@@ -22,21 +22,25 @@ type Store = (out: NumericArray, i: number, v: unknown) => void;
 function storeFor(datatype: V2Datatype, name: string): Store {
   if (datatype === 'BOOL') {
     return (out, i, v) => {
-      if (typeof v !== 'boolean') throw badRequest(`input '${name}': BOOL data must be true/false, element ${i} is ${describeValue(v)}`);
+      if (typeof v !== 'boolean')
+        throw badRequest(`input '${name}': BOOL data must be true/false, element ${i} is ${describeValue(v)}`);
       out[i] = v ? 1 : 0;
     };
   }
   if (datatype === 'FP32' || datatype === 'FP64') {
     return (out, i, v) => {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw badRequest(`input '${name}': element ${i} is ${describeValue(v)}, not a finite number`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw badRequest(`input '${name}': element ${i} is ${describeValue(v)}, not a finite number`);
       out[i] = v;
     };
   }
   const [lo, hi] = INTEGER_RANGES[datatype]!;
   const big = datatype === 'INT64' || datatype === 'UINT64';
   return (out, i, v) => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw badRequest(`input '${name}': element ${i} is ${describeValue(v)}, not a finite number`);
-    if (!Number.isInteger(v) || v < lo || v > hi) throw badRequest(`input '${name}': element ${i} (${v}) is not a ${datatype} integer in [${lo}, ${hi}]`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw badRequest(`input '${name}': element ${i} is ${describeValue(v)}, not a finite number`);
+    if (!Number.isInteger(v) || v < lo || v > hi)
+      throw badRequest(`input '${name}': element ${i} (${v}) is not a ${datatype} integer in [${lo}, ${hi}]`);
     if (big) (out as BigInt64Array)[i] = BigInt(v);
     else out[i] = v;
   };
@@ -46,12 +50,20 @@ function storeFor(datatype: V2Datatype, name: string): Store {
  * `count` elements of `datatype` from `data`, which may nest lists at most `maxDepth` deep (the tensor's rank:
  * the protocol allows flat data or data nested like the shape, nothing deeper).
  */
-export function readJsonData(data: unknown, datatype: V2Datatype, count: number, maxDepth: number, name: string, shapeText: string): NumericArray {
+export function readJsonData(
+  data: unknown,
+  datatype: V2Datatype,
+  count: number,
+  maxDepth: number,
+  name: string,
+  shapeText: string,
+): NumericArray {
   const out = DATATYPES[datatype].create!(count);
   const store = storeFor(datatype, name);
   const tooMany = () => badRequest(`input '${name}': more than ${count} elements for shape ${shapeText}`);
   if (!Array.isArray(data)) {
-    if (count !== 1) throw badRequest(`input '${name}': 'data' must be a list of ${count} elements for shape ${shapeText}`);
+    if (count !== 1)
+      throw badRequest(`input '${name}': 'data' must be a list of ${count} elements for shape ${shapeText}`);
     store(out, 0, data);
     return out;
   }
@@ -81,7 +93,10 @@ export function readJsonData(data: unknown, datatype: V2Datatype, count: number,
     next[top] = i + 1;
     const v = list[i];
     if (Array.isArray(v)) {
-      if (lists.length >= maxDepth) throw badRequest(`input '${name}': 'data' is nested deeper than the ${maxDepth} level(s) of shape ${shapeText}`);
+      if (lists.length >= maxDepth)
+        throw badRequest(
+          `input '${name}': 'data' is nested deeper than the ${maxDepth} level(s) of shape ${shapeText}`,
+        );
       lists.push(v);
       next.push(0);
       continue;

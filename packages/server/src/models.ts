@@ -176,7 +176,8 @@ export class ModelVersion {
       });
     } catch (error) {
       // A request whose earlier windows already ran is past the point of a cheap retry elsewhere: 504, not 503.
-      if (request && (error instanceof QueueTimeoutError || error instanceof RunTimeoutError)) throw this.deadlineError(request.workStarted, request.timeoutMs);
+      const timedOut = error instanceof QueueTimeoutError || error instanceof RunTimeoutError;
+      if (request && timedOut) throw this.deadlineError(request.workStarted, request.timeoutMs);
       throw error;
     }
   }
@@ -184,7 +185,9 @@ export class ModelVersion {
   private deadlineError(started: boolean, timeoutMs: number): Error {
     return started
       ? new RunTimeoutError(`the request did not finish within its ${timeoutMs} ms deadline (--timeout-ms)`)
-      : new QueueTimeoutError(`the request's ${timeoutMs} ms deadline (--timeout-ms) passed before its inference started`);
+      : new QueueTimeoutError(
+          `the request's ${timeoutMs} ms deadline (--timeout-ms) passed before its inference started`,
+        );
   }
 
   async ensureReady(): Promise<void> {
@@ -242,10 +245,12 @@ export class ModelStore {
   /** Finds a model version; with no version, the highest. Unknown or unsafe names are 404s. */
   get(name: string, version?: string): ModelVersion {
     const entry = isSafeName(name) ? this.models.get(name) : undefined;
-    if (!entry) throw notFound(`unknown model '${clip(name)}'; models: ${clip(this.names().join(', '), 300) || '(none)'}`);
+    const known = clip(this.names().join(', '), 300) || '(none)';
+    if (!entry) throw notFound(`unknown model '${clip(name)}'; models: ${known}`);
     const chosen = version ?? entry.model.versions[entry.model.versions.length - 1];
     const found = entry.versions.get(chosen);
-    if (!found) throw notFound(`model '${name}' has no version '${clip(chosen, 40)}'; versions: ${clip(entry.model.versions.join(', '), 200)}`);
+    const versions = clip(entry.model.versions.join(', '), 200);
+    if (!found) throw notFound(`model '${name}' has no version '${clip(chosen, 40)}'; versions: ${versions}`);
     return found;
   }
 

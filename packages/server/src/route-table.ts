@@ -19,7 +19,9 @@ export class RouteTable {
       let entry = this.routes.get(route.url);
       if (!entry) {
         // ':name' matches one path segment, as fastify's router does.
-        const source = route.url.split('/').map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+        const source = route.url
+          .split('/')
+          .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
         entry = { pattern: new RegExp(`^${source.join('/')}/?$`), methods: new Set() };
         this.routes.set(route.url, entry);
       }
@@ -30,7 +32,8 @@ export class RouteTable {
   /** The methods a concrete path answers (empty: no route has this path). */
   methodsFor(path: string): string[] {
     const methods = new Set<string>();
-    for (const { pattern, methods: m } of this.routes.values()) if (pattern.test(path)) for (const x of m) methods.add(x);
+    for (const { pattern, methods: m } of this.routes.values())
+      if (pattern.test(path)) for (const x of m) methods.add(x);
     return [...methods].sort();
   }
 }

@@ -15,7 +15,8 @@ import type { ServerLog } from './log.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { ModelStore, type ModelVersion } from './models.js';
 import { defaultProviders } from './providers.js';
-import { ClientGoneError, DEFAULT_MAX_VOXELS, runInRequest, type RequestContext, type RequestLimits } from './request-context.js';
+import { ClientGoneError, DEFAULT_MAX_VOXELS, runInRequest } from './request-context.js';
+import type { RequestContext, RequestLimits } from './request-context.js';
 import { RouteTable } from './route-table.js';
 import { registerSegmentRoutes, type SegmentOptions } from './segment-route.js';
 
@@ -110,7 +111,8 @@ function clientErrorHandler(error: Error & { code?: string }, socket: Socket): v
         : [400, 'Bad Request', 'malformed HTTP request'];
   const body = JSON.stringify({ error: message });
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const head = `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}`;
+    socket.write(`${head}\r\nConnection: close\r\n\r\n${body}`);
   }
   socket.destroy();
 }
@@ -183,7 +185,8 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     const handler = route.handler;
     route.handler = function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
       const context = contexts.get(request);
-      return context ? runInRequest(context, () => handler.call(this, request, reply)) : handler.call(this, request, reply);
+      if (!context) return handler.call(this, request, reply);
+      return runInRequest(context, () => handler.call(this, request, reply));
     } as typeof handler;
   });
 
@@ -217,7 +220,10 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
       metrics.latency.observe({ route, method: request.method }, (performance.now() - started) / 1000);
       if (!finished) {
         controller.abort(new ClientGoneError());
-        request.log.info({ url: clip(request.url, 200), elapsedMs: Math.round(performance.now() - started) }, 'request aborted: the client closed the connection before the answer was sent');
+        request.log.info(
+          { url: clip(request.url, 200), elapsedMs: Math.round(performance.now() - started) },
+          'request aborted: the client closed the connection before the answer was sent',
+        );
       }
     });
     const route = request.routeOptions.url;
@@ -230,20 +236,24 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
       // Preflights carry no credentials; they are answered by the not-found handler's route lookup.
       if (request.method === 'OPTIONS') return done();
     }
-    if (!tokens || PUBLIC_ROUTES.has(route ?? '') || tokens.check(headerValue(request.headers.authorization))) return done();
+    const authorization = headerValue(request.headers.authorization);
+    if (!tokens || PUBLIC_ROUTES.has(route ?? '') || tokens.check(authorization)) return done();
     reply.header('WWW-Authenticate', 'Bearer realm="rwseg"');
-    done(new HttpError(401, request.headers.authorization ? 'invalid bearer token' : 'missing bearer token (send Authorization: Bearer <token>)'));
+    const reason = authorization ? 'invalid bearer token' : 'missing bearer token (send Authorization: Bearer <token>)';
+    done(new HttpError(401, reason));
   });
   app.addHook('preParsing', (request, reply, payload, done) => {
     const context = contexts.get(request);
-    const hasBody = request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined;
+    const { headers } = request;
+    const hasBody = headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined;
     if (context && hasBody && Number.isFinite(context.deadline)) {
       context.bodyPending = true;
       // A body still trickling in at the deadline ends the request with 408 (answered, then the connection closes).
       context.bodyTimer = setTimeout(() => {
         if (!context.bodyPending || request.raw.listenerCount('error') === 0) return;
         reply.header('connection', 'close');
-        request.raw.emit('error', new HttpError(408, `the request body did not arrive within the ${requestTimeoutMs} ms deadline (--timeout-ms)`));
+        const message = `the request body did not arrive within the ${requestTimeoutMs} ms deadline (--timeout-ms)`;
+        request.raw.emit('error', new HttpError(408, message));
       }, Math.max(0, context.deadline - performance.now()));
     }
     done(null, payload);
@@ -295,11 +305,14 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     const path = request.url.split('?')[0];
     const methods = routes.methodsFor(path);
     // A path some route has for this very method, but the router refused (such as '..'), is simply not found.
-    if (methods.length === 0 || methods.includes(request.method)) return reply.code(404).send({ error: `no route ${request.method} ${clip(path, 200)}` });
+    if (methods.length === 0 || methods.includes(request.method)) {
+      return reply.code(404).send({ error: `no route ${request.method} ${clip(path, 200)}` });
+    }
     if (request.method === 'OPTIONS' && cors) return cors.preflight(request, reply);
     const allow = methods.includes('GET') && !methods.includes('HEAD') ? [...methods, 'HEAD'] : methods;
     reply.header('allow', allow.join(', '));
-    return reply.code(405).send({ error: `method ${request.method} is not allowed on ${clip(path, 200)}; use ${allow.join(', ')}` });
+    const message = `method ${request.method} is not allowed on ${clip(path, 200)}; use ${allow.join(', ')}`;
+    return reply.code(405).send({ error: message });
   });
 
   // Health (Kubernetes probes): 200 means true, 4xx false, as the protocol says; 503 while draining.
@@ -357,7 +370,8 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     if (!INFER_CONTENT_TYPES.has(type)) {
       throw new HttpError(
         415,
-        `Content-Type '${clip(type, 60) || '(none)'}' is not accepted on infer: send application/json, or application/octet-stream with Inference-Header-Content-Length (binary tensor extension)`,
+        `Content-Type '${clip(type, 60) || '(none)'}' is not accepted on infer: send application/json, ` +
+          'or application/octet-stream with Inference-Header-Content-Length (binary tensor extension)',
       );
     }
   };

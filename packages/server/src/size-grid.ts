@@ -14,7 +14,8 @@ export function sizeGridOf(raw: Record<string, unknown>, inputRank: number): num
   if (spatial < 1) return undefined;
   const valid = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
   if (valid(value)) return Array(spatial).fill(value);
-  if (Array.isArray(value) && value.every(valid) && value.length >= spatial) return (value as number[]).slice(value.length - spatial);
+  if (Array.isArray(value) && value.every(valid) && value.length >= spatial)
+    return (value as number[]).slice(value.length - spatial);
   return undefined;
 }
 
@@ -26,7 +27,12 @@ function nearest(size: number, multiple: number): string {
 }
 
 /** 400 when a dynamic spatial axis of `dims` is off the grid. */
-export function checkSizeGrid(model: string, spec: TensorSpec, dims: readonly number[], grid: readonly number[] | undefined): void {
+export function checkSizeGrid(
+  model: string,
+  spec: TensorSpec,
+  dims: readonly number[],
+  grid: readonly number[] | undefined,
+): void {
   if (!grid || dims.length !== spec.shape.length) return;
   const bad: string[] = [];
   for (let a = 0; a < grid.length; a++) {
@@ -35,7 +41,8 @@ export function checkSizeGrid(model: string, spec: TensorSpec, dims: readonly nu
   }
   if (bad.length > 0) {
     throw badRequest(
-      `input '${spec.name}' of model '${model}' has spatial size [${dims.slice(1, -1).join(',')}], off the model's size grid ` +
+      `input '${spec.name}' of model '${model}' has spatial size [${dims.slice(1, -1).join(',')}], ` +
+        `off the model's size grid ` +
         `(each spatial side a multiple of [${grid.join(',')}]): ${bad.join('; ')}`,
     );
   }

@@ -20,7 +20,11 @@ test('model names up to 200 characters are served on the route as on disk; longe
       const meta = await rawRequest(`${s.url}/v2/models/${name}`);
       t.is(meta.status, 200, `${name.length} characters`);
       t.is(JSON.parse(meta.body.toString()).name, name);
-      const infer = await rawRequest(`${s.url}/v2/models/${name}/versions/1/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const infer = await rawRequest(`${s.url}/v2/models/${name}/versions/1/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       t.is(infer.status, 200);
     }
     const tooLong = await rawRequest(`${s.url}/v2/models/${'n'.repeat(201)}`);
@@ -35,18 +39,30 @@ test('model names up to 200 characters are served on the route as on disk; longe
 test('infer takes application/json or application/octet-stream only (415 {"error"} otherwise)', async (t) => {
   const s = await startTestServer();
   try {
-    const send = (headers: Record<string, string>) => rawRequest(`${s.url}/v2/models/affine/infer`, { method: 'POST', headers, body });
+    const send = (headers: Record<string, string>) =>
+      rawRequest(`${s.url}/v2/models/affine/infer`, { method: 'POST', headers, body });
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
       const res = await send({ 'content-type': type });
       t.is(res.status, 415, type);
-      t.regex(JSON.parse(res.body.toString()).error, /is not accepted on infer: send application\/json, or application\/octet-stream/);
+      t.regex(
+        JSON.parse(res.body.toString()).error,
+        /is not accepted on infer: send application\/json, or application\/octet-stream/,
+      );
     }
     const none = await send({});
     t.is(none.status, 415);
     t.regex(JSON.parse(none.body.toString()).error, /Content-Type '\(none\)'/);
     t.is((await send({ 'content-type': 'application/json; charset=utf-8' })).status, 200);
     t.is((await send({ 'content-type': 'Application/JSON' })).status, 200);
-    t.is((await send({ 'content-type': 'application/octet-stream', 'inference-header-content-length': String(body.length) })).status, 200);
+    t.is(
+      (
+        await send({
+          'content-type': 'application/octet-stream',
+          'inference-header-content-length': String(body.length),
+        })
+      ).status,
+      200,
+    );
   } finally {
     await s.server.close({ drainMs: 0 });
   }
@@ -60,7 +76,11 @@ test('CORS is off by default: no Access-Control headers, and a preflight is 405'
     t.is(res.headers['access-control-allow-origin'], undefined);
     const preflight = await rawRequest(`${s.url}/v2/models/affine/infer`, {
       method: 'OPTIONS',
-      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: 'https://evil.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
     t.is(preflight.status, 405);
     t.is(preflight.headers['access-control-allow-origin'], undefined);
@@ -75,11 +95,18 @@ test('with corsOrigins, allowed origins get preflights (no token needed) and rea
   try {
     const preflight = await rawRequest(`${s.url}/v2/models/affine/infer`, {
       method: 'OPTIONS',
-      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
     });
     t.is(preflight.status, 204);
     t.is(preflight.headers['access-control-allow-origin'], origin);
-    t.regex(String(preflight.headers['access-control-allow-headers']), /authorization, content-type, inference-header-content-length/);
+    t.regex(
+      String(preflight.headers['access-control-allow-headers']),
+      /authorization, content-type, inference-header-content-length/,
+    );
     t.regex(String(preflight.headers['access-control-allow-methods']), /POST/);
     const res = await rawRequest(`${s.url}/v2/models/affine/infer`, {
       method: 'POST',

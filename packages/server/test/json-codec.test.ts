@@ -26,10 +26,16 @@ test('readJsonData reads nested data row-major exactly as flat data, and checks 
   const nested = [0, 1].map((a) => [0, 1, 2].map((b) => [0, 1, 2, 3].map((c) => flat[a * 12 + b * 4 + c])));
   t.deepEqual(readJsonData(nested, 'FP32', 24, 3, 'x', '[2,3,4]'), readJsonData(flat, 'FP32', 24, 3, 'x', '[2,3,4]'));
   t.deepEqual(Array.from(readJsonData(nested, 'FP64', 24, 3, 'x', '[2,3,4]') as Float64Array), flat);
-  t.throws(() => readJsonData([1, 300], 'UINT8', 2, 1, 'x', '[2]'), { message: /element 1 \(300\) is not a UINT8 integer in \[0, 255\]/ });
-  t.throws(() => readJsonData([1, 2.5], 'INT32', 2, 1, 'x', '[2]'), { message: /element 1 \(2.5\) is not a INT32 integer/ });
+  t.throws(() => readJsonData([1, 300], 'UINT8', 2, 1, 'x', '[2]'), {
+    message: /element 1 \(300\) is not a UINT8 integer in \[0, 255\]/,
+  });
+  t.throws(() => readJsonData([1, 2.5], 'INT32', 2, 1, 'x', '[2]'), {
+    message: /element 1 \(2.5\) is not a INT32 integer/,
+  });
   t.deepEqual(Array.from(readJsonData([[true], [false]], 'BOOL', 2, 2, 'x', '[2,1]') as Uint8Array), [1, 0]);
-  t.throws(() => readJsonData([[1, 2], [3]], 'FP32', 4, 2, 'x', '[2,2]'), { message: /3 elements for shape \[2,2\] \(needs 4\)/ });
+  t.throws(() => readJsonData([[1, 2], [3]], 'FP32', 4, 2, 'x', '[2,2]'), {
+    message: /3 elements for shape \[2,2\] \(needs 4\)/,
+  });
 });
 
 test('a JSON answer of more than 2^20 elements is streamed (chunked) and equals onnxruntime', async (t) => {
@@ -37,8 +43,14 @@ test('a JSON answer of more than 2^20 elements is streamed (chunked) and equals 
   try {
     const [h, w] = [600, 600];
     const image = seededFloats(h * w, 5);
-    const body = JSON.stringify({ inputs: [{ name: 'image', shape: [1, h, w, 1], datatype: 'FP32', data: Array.from(image) }] });
-    const res = await rawRequest(`${url}/v2/models/seg2d/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const body = JSON.stringify({
+      inputs: [{ name: 'image', shape: [1, h, w, 1], datatype: 'FP32', data: Array.from(image) }],
+    });
+    const res = await rawRequest(`${url}/v2/models/seg2d/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     t.is(res.status, 200);
     t.is(res.headers['transfer-encoding'], 'chunked');
     t.regex(String(res.headers['content-type']), /application\/json/);

@@ -5,7 +5,16 @@
  */
 import test from 'ava';
 import { encodePng } from '@rwseg/core';
-import { binaryBody, GRID_MODELS, postJson, rawRequest, runDirect, startTestServer, tempRepository, type TestServer } from './helpers.js';
+import {
+  binaryBody,
+  GRID_MODELS,
+  postJson,
+  rawRequest,
+  runDirect,
+  startTestServer,
+  tempRepository,
+  type TestServer,
+} from './helpers.js';
 
 let t0: TestServer;
 test.before(async () => {
@@ -16,7 +25,9 @@ test.after.always(async () => {
 });
 
 const inferUrl = () => `${t0.url}/v2/models/affine/infer`;
-const x4 = (over: Record<string, unknown> = {}) => ({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4], ...over }] });
+const x4 = (over: Record<string, unknown> = {}) => ({
+  inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4], ...over }],
+});
 
 async function stillServes(t: { is: (a: unknown, b: unknown, m?: string) => void }) {
   const ok = await postJson(inferUrl(), x4());
@@ -67,21 +78,40 @@ test('the same output requested many times is a 400, not a response multiplied i
   t.is(res.status, 400);
   t.regex(res.json.error, /output 'y' is requested more than once/);
   const twoDistinct = await postJson(inferUrl(), { ...x4(), outputs: [{ name: 'neg' }, { name: 'y' }] });
-  t.deepEqual(twoDistinct.json.outputs.map((o: any) => o.name), ['neg', 'y']);
+  t.deepEqual(
+    twoDistinct.json.outputs.map((o: any) => o.name),
+    ['neg', 'y'],
+  );
 });
 
 test('megabyte strings in names and data are clipped in the answer and in the log', async (t) => {
   const big = 'A'.repeat(2 * 1024 * 1024);
-  for (const body of [x4({ data: [1, 2, big, 4] }), x4({ name: big }), { ...x4(), outputs: [{ name: big }] }, x4({ datatype: big })]) {
-    const res = await rawRequest(inferUrl(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  for (const body of [
+    x4({ data: [1, 2, big, 4] }),
+    x4({ name: big }),
+    { ...x4(), outputs: [{ name: big }] },
+    x4({ datatype: big }),
+  ]) {
+    const res = await rawRequest(inferUrl(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     t.is(res.status, 400);
     t.true(res.body.length < 1200, `answer of ${res.body.length} bytes`);
     t.deepEqual(Object.keys(JSON.parse(res.body.toString())), ['error']);
   }
-  const huge = await rawRequest(inferUrl(), { method: 'POST', headers: { 'content-type': 'application/json', 'inference-header-content-length': big.slice(0, 8000) }, body: '{}' });
+  const huge = await rawRequest(inferUrl(), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'inference-header-content-length': big.slice(0, 8000) },
+    body: '{}',
+  });
   t.is(huge.status, 400);
   t.true(huge.body.length < 400);
-  t.true(t0.logs.every((line) => line.length < 8192), `longest log line ${Math.max(...t0.logs.map((l) => l.length))}`);
+  t.true(
+    t0.logs.every((line) => line.length < 8192),
+    `longest log line ${Math.max(...t0.logs.map((l) => l.length))}`,
+  );
   await stillServes(t);
 });
 
@@ -96,26 +126,45 @@ test('huge, unsafe, negative and too many dims are 4xx before any allocation; ze
   }
   const zero = await postJson(inferUrl(), x4({ shape: [0, 4], data: [] }));
   t.is(zero.status, 200);
-  t.deepEqual(zero.json.outputs.find((o: any) => o.name === 'y'), { name: 'y', datatype: 'FP32', shape: [0, 4], data: [] });
-  const binaryHuge = binaryBody({ inputs: [{ name: 'x', shape: [2 ** 26, 4], datatype: 'FP32', parameters: { binary_data_size: 2 ** 30 } }] }, []);
+  t.deepEqual(
+    zero.json.outputs.find((o: any) => o.name === 'y'),
+    { name: 'y', datatype: 'FP32', shape: [0, 4], data: [] },
+  );
+  const binaryHuge = binaryBody(
+    { inputs: [{ name: 'x', shape: [2 ** 26, 4], datatype: 'FP32', parameters: { binary_data_size: 2 ** 30 } }] },
+    [],
+  );
   const res = await rawRequest(inferUrl(), {
     method: 'POST',
-    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(binaryHuge.headerLength) },
+    headers: {
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': String(binaryHuge.headerLength),
+    },
     body: binaryHuge.body,
   });
   t.is(res.status, 413);
 });
 
 test('values JSON cannot hold as numbers (1e999 is Infinity) are refused', async (t) => {
-  const res = await postJson(inferUrl(), '{"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,1e999,3,4]}]}');
+  const res = await postJson(
+    inferUrl(),
+    '{"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,1e999,3,4]}]}',
+  );
   t.is(res.status, 400);
   t.regex(res.json.error, /element 1 is Infinity, not a finite number/);
 });
 
 test('a binary header length shorter than the JSON is a 400 (malformed JSON), longer than the body too', async (t) => {
-  const { body, headerLength } = binaryBody({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }] }, [new Float32Array([1, 2, 3, 4])]);
+  const { body, headerLength } = binaryBody(
+    { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }] },
+    [new Float32Array([1, 2, 3, 4])],
+  );
   for (const h of [headerLength - 5, body.length + 1, -3]) {
-    const res = await rawRequest(inferUrl(), { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(h) }, body });
+    const res = await rawRequest(inferUrl(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(h) },
+      body,
+    });
     t.is(res.status, 400, String(h));
     t.regex(JSON.parse(res.body.toString()).error, /malformed JSON|Inference-Header-Content-Length/);
   }
@@ -123,17 +172,31 @@ test('a binary header length shorter than the JSON is a 400 (malformed JSON), lo
 
 test('a spatial size off the model size grid is a 400 naming the valid sizes; on the grid it equals onnxruntime', async (t) => {
   const grid = await startTestServer({ models: GRID_MODELS });
-  const noGrid = tempRepository([{ root: GRID_MODELS, from: 'pool2d', name: 'pool2d', metadata: { sizeGrid: undefined } }]);
+  const noGrid = tempRepository([
+    { root: GRID_MODELS, from: 'pool2d', name: 'pool2d', metadata: { sizeGrid: undefined } },
+  ]);
   const unknownGrid = await startTestServer({ models: noGrid.dir });
   try {
-    const image = (h: number, w: number) => ({ inputs: [{ name: 'image', shape: [1, h, w, 1], datatype: 'FP32', data: Array.from({ length: h * w }, (_, i) => i % 7) }] });
+    const image = (h: number, w: number) => ({
+      inputs: [
+        { name: 'image', shape: [1, h, w, 1], datatype: 'FP32', data: Array.from({ length: h * w }, (_, i) => i % 7) },
+      ],
+    });
     const off = await postJson(`${grid.url}/v2/models/pool2d/infer`, image(5, 6));
     t.is(off.status, 400);
-    t.regex(off.json.error, /spatial size \[5,6\], off the model's size grid \(each spatial side a multiple of \[2,2\]\): axis 1 is 5: use 4 or 6/);
+    t.regex(
+      off.json.error,
+      /spatial size \[5,6\], off the model's size grid \(each spatial side a multiple of \[2,2\]\): axis 1 is 5: use 4 or 6/,
+    );
     t.is(grid.server.store.get('pool2d').runs, 0, 'refused before onnxruntime ran');
     const on = await postJson(`${grid.url}/v2/models/pool2d/infer`, image(4, 6));
     t.is(on.status, 200);
-    const direct = await runDirect('pool2d', { image: { data: Float32Array.from(image(4, 6).inputs[0].data), dims: [1, 4, 6, 1] } }, '1', GRID_MODELS);
+    const direct = await runDirect(
+      'pool2d',
+      { image: { data: Float32Array.from(image(4, 6).inputs[0].data), dims: [1, 4, 6, 1] } },
+      '1',
+      GRID_MODELS,
+    );
     t.deepEqual(Float32Array.from(on.json.outputs[0].data), direct.out.data as Float32Array);
     // Without a grid in rwseg.json, onnxruntime's failure on the shape is still the client's 400, not a 500.
     const failed = await postJson(`${unknownGrid.url}/v2/models/pool2d/infer`, image(5, 6));
@@ -153,7 +216,11 @@ test('class names outside Latin-1 reach the client intact through X-Rwseg-Classe
   const served = await startTestServer({ models: repo.dir });
   try {
     const png = encodePng({ data: new Uint8Array(16).map((_, i) => i * 16), shape: [4, 4], spacing: [1, 1] }, 'in.png');
-    const res = await fetch(`${served.url}/v2/models/seg2d/segment`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: png });
+    const res = await fetch(`${served.url}/v2/models/seg2d/segment`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/png' },
+      body: png,
+    });
     t.is(res.status, 200);
     const header = res.headers.get('x-rwseg-classes')!;
     t.regex(header, /^[\x20-\x7e]+$/, 'the header value is plain ASCII');
@@ -164,7 +231,7 @@ test('class names outside Latin-1 reach the client intact through X-Rwseg-Classe
   }
 });
 
-test("fastify's own errors are {\"error\"} bodies: 404, 405, 413, 414, bad URL encoding", async (t) => {
+test('fastify\'s own errors are {"error"} bodies: 404, 405, 413, 414, bad URL encoding', async (t) => {
   const cases: [string, string, number, RegExp][] = [
     ['GET', '/nothing/here', 404, /no route GET \/nothing\/here/],
     ['DELETE', '/v2/models/affine', 405, /method DELETE is not allowed on \/v2\/models\/affine; use GET, HEAD/],

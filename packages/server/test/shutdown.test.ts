@@ -7,7 +7,8 @@ import http from 'node:http';
 import test from 'ava';
 import { rawRequest, startTestServer } from './helpers.js';
 
-const body = (i: number) => JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [i, 0, 0, 0] }] });
+const body = (i: number) =>
+  JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [i, 0, 0, 0] }] });
 const json = { 'content-type': 'application/json' };
 
 async function inFlight(server: Awaited<ReturnType<typeof startTestServer>>['server']): Promise<number> {
@@ -44,7 +45,12 @@ test('close() with requests in flight on keep-alive connections: readiness 503 a
   t.is((await rawRequest(`${url}/v2/health/live`)).status, 200);
   // A new request, on a fresh connection and on the idle keep-alive one, is 503 + Connection: close, not a reset.
   for (const a of [undefined, idleAgent]) {
-    const refused = await rawRequest(`${url}/v2/models/affine/infer`, { method: 'POST', headers: json, body: body(0), ...(a ? { agent: a } : {}) });
+    const refused = await rawRequest(`${url}/v2/models/affine/infer`, {
+      method: 'POST',
+      headers: json,
+      body: body(0),
+      ...(a ? { agent: a } : {}),
+    });
     t.is(refused.status, 503);
     t.is(refused.headers.connection, 'close');
     t.is(refused.headers['retry-after'], '1');
@@ -52,9 +58,16 @@ test('close() with requests in flight on keep-alive connections: readiness 503 a
   }
 
   const responses = await Promise.all(requests);
-  t.deepEqual(responses.map((r) => r.status), Array(n).fill(200), JSON.stringify(responses.filter((r) => r.status !== 200)));
+  t.deepEqual(
+    responses.map((r) => r.status),
+    Array(n).fill(200),
+    JSON.stringify(responses.filter((r) => r.status !== 200)),
+  );
   responses.forEach((r, i) => t.deepEqual(r.json.outputs.find((o: any) => o.name === 'y').data, [2 * i + 1, 1, 1, 1]));
-  t.true(responses.every((r) => r.connection === 'close'), 'answers during the drain close their keep-alive connection');
+  t.true(
+    responses.every((r) => r.connection === 'close'),
+    'answers during the drain close their keep-alive connection',
+  );
   await closed;
   t.true(Date.now() - startedAt >= 700, 'the listener stayed open for the drain period');
   t.is(await inFlight(server), 0);
@@ -62,7 +75,12 @@ test('close() with requests in flight on keep-alive connections: readiness 503 a
 });
 
 test('a second close() with drainMs 0 ends a long drain at once; requests in flight are still answered', async (t) => {
-  const { server, url } = await startTestServer({ maxQueueDelayMs: 300, maxBatchSize: 64, drainMs: 60_000, eager: true });
+  const { server, url } = await startTestServer({
+    maxQueueDelayMs: 300,
+    maxBatchSize: 64,
+    drainMs: 60_000,
+    eager: true,
+  });
   const pending = rawRequest(`${url}/v2/models/affine/infer`, { method: 'POST', headers: json, body: body(3) });
   while ((await inFlight(server)) < 1) await new Promise((r) => setTimeout(r, 5));
   const started = Date.now();
