@@ -26,7 +26,8 @@ export async function startTestServer(options: Partial<ServerOptions> = {}): Pro
       done();
     },
   });
-  const server = await createServer({ models: MODELS, port: 0, providers: ['cpu'], defaultMetrics: false, logStream, ...options });
+  // No drain period unless a test asks for one: closing is then immediate, as a test wants.
+  const server = await createServer({ models: MODELS, port: 0, providers: ['cpu'], defaultMetrics: false, logStream, drainMs: 0, ...options });
   const url = await server.listen();
   return { server, url, logs };
 }

@@ -77,7 +77,7 @@ test('auth from RWSEG_TOKEN; the start-up report says auth is on and never print
   t.false(serve.stdout().includes('tok-from-env') || serve.stderr().includes('tok-from-env'));
 });
 
-test('start-up errors exit non-zero with the reason: strict provider, bad provider list, missing token file', async (t) => {
+test('start-up errors exit non-zero with the reason: strict provider, bad provider list, missing token file, bad CORS origin', async (t) => {
   const strict = await t.throwsAsync(spawnServe(['--provider', 'cuda,cpu', '--strict-provider', '--eager']));
   t.is((strict as any).code, 2);
   t.regex((strict as any).stderr, /execution provider 'cuda' failed and --strict-provider is set/);
@@ -85,4 +85,7 @@ test('start-up errors exit non-zero with the reason: strict provider, bad provid
   t.regex((badList as any).stderr, /invalid --provider list 'cpu,,cuda'/);
   const noFile = await t.throwsAsync(spawnServe(['--token-file', '/nonexistent/tokens']));
   t.regex((noFile as any).stderr, /cannot read token file '\/nonexistent\/tokens': ENOENT/);
+  const badCors = await t.throwsAsync(spawnServe(['--cors-origin', 'viewer.example.org']));
+  t.is((badCors as any).code, 2);
+  t.regex((badCors as any).stderr, /invalid --cors-origin 'viewer.example.org': give '\*' or origins/);
 });
