@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Load test of `rwseg serve` on loopback with autocannon, against onnxruntime-node called in-process on the same
 // model and input (the anchor), at concurrency 1, 8 and 64. Build first (`npx tsc -b`).
-//   node bench/server.mjs [--duration 5] [--size 64] [--models seg2d,unet,unet-json] [--max-queue-delay-ms 0] [--spinning]
+//   node bench/server.mjs [--duration 5] [--size 64] [--models seg2d,unet,unet-json] [--max-queue-delay-ms 0] [--max-batch-size 8] [--spinning]
 // Models: affine, a tiny JSON request (4 floats: the HTTP path and codec alone); seg2d, the test fixture (a 1x1
 // conv + softmax on one 64x64 image: 16 KB in, 48 KB out, almost no compute); unet, rwseg's U-Net shape (depth 2,
 // base 8) exported by @rwseg/tfjs-to-onnx, on the same image. Image requests use the binary tensor extension for
 // input and output, as a production client would; a `-json` suffix (unet-json) sends the same model and image
 // as JSON in and out instead, the protocol's plain form. The server runs in its own process
-// (`rwseg serve --provider cpu`, max batch 8, the given queue delay); the anchor runs `c`
+// (`rwseg serve --provider cpu`, the given max batch size and queue delay); the anchor runs `c`
 // concurrent session.run loops in this process. Overhead ratio = anchor throughput / server throughput.
 // On a loaded machine throughput moves with the load, so each row also reports CPU time: the server process's
 // CPU seconds per answered request (from /proc/<pid>/stat, every thread) against the anchor's CPU seconds per
@@ -23,7 +23,7 @@ import ort from 'onnxruntime-node';
 import { benchUNet } from './bench-unet.mjs';
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '5' }, size: { type: 'string', default: '64' }, models: { type: 'string', default: 'affine,seg2d,unet,unet-json' }, 'max-queue-delay-ms': { type: 'string', default: '0' }, spinning: { type: 'boolean', default: false } },
+  options: { duration: { type: 'string', default: '5' }, size: { type: 'string', default: '64' }, models: { type: 'string', default: 'affine,seg2d,unet,unet-json' }, 'max-queue-delay-ms': { type: 'string', default: '0' }, 'max-batch-size': { type: 'string', default: '8' }, spinning: { type: 'boolean', default: false } },
 });
 const duration = Number(values.duration);
 const size = Number(values.size);
@@ -93,7 +93,7 @@ async function inProcess(session, feeds, concurrency) {
 }
 
 function startServer() {
-  const child = spawn(process.execPath, [join(root, 'packages/cli/bin/run.js'), 'serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--eager', '--log-level', 'warn', '--drain-ms', '0', '--max-queue-delay-ms', values['max-queue-delay-ms'], ...(values.spinning ? ['--spinning'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(root, 'packages/cli/bin/run.js'), 'serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--eager', '--log-level', 'warn', '--drain-ms', '0', '--max-batch-size', values['max-batch-size'], '--max-queue-delay-ms', values['max-queue-delay-ms'], ...(values.spinning ? ['--spinning'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c) => {

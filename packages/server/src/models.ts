@@ -11,7 +11,7 @@ import type { ServerLog } from './log.js';
 import { isSafeName } from './model-name.js';
 import { modelPath, scanRepository, type RepositoryModel } from './model-repository.js';
 import { createSessionWithFallback, type ProviderAttempt } from './providers.js';
-import { currentRequest } from './request-context.js';
+import { currentRequest, type RequestContext } from './request-context.js';
 import { checkSizeGrid, sizeGridOf } from './size-grid.js';
 
 export interface TensorSpec {
@@ -155,13 +155,17 @@ export class ModelVersion {
    * Runs one request through the batcher, loading the session first when it is lazy. Inside a server request it
    * takes the request's remaining time and its client-gone signal, so every route's work is bounded the same way.
    */
-  async infer(feeds: TensorMap, fetches: readonly string[], timeoutMs?: number): Promise<TensorMap> {
+  async infer(
+    feeds: TensorMap,
+    fetches: readonly string[],
+    timeoutMs?: number,
+    request: RequestContext | undefined = currentRequest(),
+  ): Promise<TensorMap> {
     await this.ensureReady();
     for (const spec of this.inputs) {
       const t = feeds[spec.name];
       if (t) checkSizeGrid(this.label, spec, t.dims, sizeGridOf(this.model.metadata.raw, spec.shape.length));
     }
-    const request = currentRequest();
     let limit = timeoutMs !== undefined && timeoutMs > 0 ? timeoutMs : Infinity;
     if (request) {
       const left = request.deadline - performance.now();

@@ -178,10 +178,13 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
   const routes = new RouteTable(app);
   let draining = false;
 
-  // Every route handler runs inside its request's context, so deadlines, cancellation and size caps reach the
-  // model store and the image decoder whichever module registered the route.
+  // Route handlers registered elsewhere (the segment routes) run inside their request's context, so deadlines,
+  // cancellation and size caps reach the model store and the image decoder without being passed along. This
+  // file's own routes pass the context explicitly: AsyncLocalStorage on Node 20 makes every promise in the
+  // process pay for async hooks from its first use (about 7% of the CPU of a small binary infer request).
   const contexts = new WeakMap<FastifyRequest, RequestContext & { bodyPending: boolean; bodyTimer?: NodeJS.Timeout }>();
   app.addHook('onRoute', (route) => {
+    if ((route.config as { explicitContext?: boolean } | undefined)?.explicitContext) return;
     const handler = route.handler;
     route.handler = function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
       const context = contexts.get(request);
@@ -213,7 +216,8 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     reply.raw.once('close', () => {
       if (context.bodyTimer) clearTimeout(context.bodyTimer);
       metrics.inFlight.dec();
-      const finished = reply.raw.writableFinished;
+      // Answered once the whole response was handed to the socket (end() called), whether or not the client read it.
+      const finished = reply.raw.writableEnded;
       const route = request.routeOptions.url ?? 'unmatched';
       // 499: nginx's code for a client that closed the connection before the answer.
       metrics.requests.inc({ route, method: request.method, status: finished ? String(reply.raw.statusCode) : '499' });
@@ -316,13 +320,15 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
   });
 
   // Health (Kubernetes probes): 200 means true, 4xx false, as the protocol says; 503 while draining.
-  app.get('/v2/health/live', async () => ({ live: true }));
-  app.get('/v2/health/ready', async (_request, reply) => {
+  // This file's routes, which take their request context explicitly (see the onRoute hook).
+  const own = { config: { explicitContext: true } };
+  app.get('/v2/health/live', own, async () => ({ live: true }));
+  app.get('/v2/health/ready', own, async (_request, reply) => {
     if (draining) return reply.code(503).send({ ready: false });
     const ready = store.ready();
     return reply.code(ready ? 200 : 400).send({ ready });
   });
-  app.get('/v2', async () => ({ name: 'rwseg', version: RWSEG_VERSION, extensions: ['binary_tensor_data', 'rwseg_segment'] }));
+  app.get('/v2', own, async () => ({ name: 'rwseg', version: RWSEG_VERSION, extensions: ['binary_tensor_data', 'rwseg_segment'] }));
 
   type Params = { name: string; version?: string };
   const modelOf = (request: FastifyRequest) => {
@@ -382,7 +388,7 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     if (body.length === 0) throw new HttpError(400, 'empty request body: send an $inference_request JSON object');
     const { json, binary } = splitBody(body, headerValue(request.headers['inference-header-content-length']));
     const decoded = decodeRequest(json, binary, mv.inputs, mv.outputs, { maxElements: limits.maxVoxels });
-    const results = await mv.infer(decoded.feeds, decoded.outputs.map((o) => o.name));
+    const results = await mv.infer(decoded.feeds, decoded.outputs.map((o) => o.name), undefined, contexts.get(request));
     const encoded = encodeResponse(mv.model.name, mv.version, decoded, results);
     if (encoded.headerLength !== undefined) {
       reply.header('Inference-Header-Content-Length', String(encoded.headerLength));
@@ -392,13 +398,13 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
   };
 
   for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
-    app.get(prefix, modelMetadata);
-    app.get(`${prefix}/ready`, modelReady);
-    app.post(`${prefix}/infer`, { onRequest: inferContentType }, infer);
+    app.get(prefix, own, modelMetadata);
+    app.get(`${prefix}/ready`, own, modelReady);
+    app.post(`${prefix}/infer`, { ...own, onRequest: inferContentType }, infer);
   }
   registerSegmentRoutes(app, store, { ...options.segment, requestTimeoutMs });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', own, async (_request, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });
