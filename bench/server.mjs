@@ -111,8 +111,13 @@ const rows = [];
 try {
   // The floor: the cheapest route, no body, no model, at each concurrency (what HTTP on this machine costs).
   for (const concurrency of [1, 8, 64]) {
+    const cpuBefore = processCpuSeconds(server.child.pid);
     const live = await autocannon({ url: `${server.url}/v2/health/live`, connections: concurrency, duration: Math.min(duration, 3) });
-    console.log(`GET /v2/health/live c=${concurrency}: ${live.requests.average.toFixed(0)} req/s p50 ${live.latency.p50} ms p99 ${live.latency.p99} ms errors ${live.errors + live.non2xx}`);
+    const cpuMs = ((processCpuSeconds(server.child.pid) - cpuBefore) * 1000) / Math.max(1, live.requests.total);
+    console.log(
+      `GET /v2/health/live c=${concurrency}: ${live.requests.average.toFixed(0)} req/s p50 ${live.latency.p50} ms ` +
+        `p99 ${live.latency.p99} ms errors ${live.errors + live.non2xx} cpu ${cpuMs.toFixed(3)} ms/req`,
+    );
   }
   for (const variant of models) {
     const model = variant.replace(/-json$/, '');
