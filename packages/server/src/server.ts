@@ -128,6 +128,16 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
       level: options.logLevel ?? 'info',
       // Tokens must never reach a log line, whatever a serializer or a handler adds.
       redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization'], censor: '[redacted]' },
+      // fastify's request fields, with the URL clipped: a 16 KB URL must not make a 16 KB log line.
+      serializers: {
+        req: (req: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+          method: req.method,
+          url: clip(req.url, 300),
+          host: req.host,
+          remoteAddress: req.ip,
+          remotePort: req.socket?.remotePort,
+        }),
+      },
       ...(options.logStream ? { stream: options.logStream } : {}),
     } as never,
     // Node's own per-request timer, a backstop behind the server's deadline (which answers first, in {"error"}).
