@@ -15,7 +15,8 @@ function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Runnin
   const child = spawn(process.execPath, [CLI_BIN, 'serve', '--models', MODELS, '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
   let stdout = '';
   let stderr = '';
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': it fires once stdout and stderr are drained, so the last lines are always read.
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
