@@ -40,8 +40,8 @@ export interface ServerOptions {
   /** Largest request body in bytes (413 beyond it). */
   bodyLimit?: number;
   /**
-   * One deadline for the whole request, from its first byte: a body still arriving then is 408, inference that
-   * never started 503, inference that started 504 (both with Retry-After). 0: none.
+   * One deadline for the whole request, from when its headers are read: a body still arriving then is 408,
+   * inference that never started 503, inference that started 504 (both with Retry-After). 0: none.
    */
   requestTimeoutMs?: number;
   /** Most voxels a decoded /segment image, or elements an infer input tensor, may have (413 beyond). */

@@ -31,7 +31,7 @@ export default class Serve extends RwsegCommand {
     'max-queue-delay-ms': Flags.integer({ default: 0, min: 0, description: 'how long the oldest queued request waits for others to batch with (0: merge only what is already queued)' }),
     'max-queue': Flags.integer({ default: 256, min: 1, description: 'waiting requests per model before 503 + Retry-After' }),
     'body-limit': Flags.string({ default: '64m', description: 'largest request body (413 beyond it), e.g. 64m' }),
-    'timeout-ms': Flags.integer({ default: 30_000, min: 0, description: 'one deadline per request from its first byte: body still arriving 408, inference not started 503, started 504 (0: none)' }),
+    'timeout-ms': Flags.integer({ default: 30_000, min: 0, description: 'one deadline per request, from when its headers are read: body still arriving 408, inference not started 503, started 504 (0: none)' }),
     'max-voxels': Flags.integer({ default: DEFAULT_MAX_VOXELS, min: 1, description: 'most voxels a decoded /segment image, or elements an infer input, may have (413 beyond)' }),
     'drain-ms': Flags.integer({ default: 5_000, min: 0, description: 'on SIGTERM, how long readiness and new requests answer 503 before the listener closes' }),
     'cors-origin': Flags.string({ description: "origins allowed cross-origin access, comma-separated, or '*' (CORS is off without it)" }),
