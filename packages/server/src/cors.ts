@@ -1,7 +1,7 @@
 /**
  * Cross-origin access, off unless origins are configured (`--cors-origin`). Off, a browser on another site gets
  * no Access-Control-* header, so it can neither read an answer nor send a preflighted request (JSON or binary
- * inference); the Content-Type check on infer refuses the simple requests it could still send.
+ * inference); the Content-Type check on infer refuses the form and text/plain requests it could still send.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 

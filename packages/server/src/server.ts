@@ -380,13 +380,16 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     }
     return reply.code(ready ? 200 : 400).send({ name: mv.model.name, ready });
   };
-  // Only the protocol's two body types: a cross-site form or text/plain POST cannot start inference.
+  // Only the protocol's two body types, so a cross-site form or text/plain POST cannot start inference. A request
+  // with no Content-Type at all is taken: Triton's own Python client and tests send none.
   const inferContentType = async (request: FastifyRequest) => {
-    const type = (headerValue(request.headers['content-type']) ?? '').split(';')[0].trim().toLowerCase();
+    const header = headerValue(request.headers['content-type']);
+    if (header === undefined) return;
+    const type = header.split(';')[0].trim().toLowerCase();
     if (!INFER_CONTENT_TYPES.has(type)) {
       throw new HttpError(
         415,
-        `Content-Type '${clip(type, 60) || '(none)'}' is not accepted on infer: send application/json, ` +
+        `Content-Type '${clip(type, 60)}' is not accepted on infer: send application/json, ` +
           'or application/octet-stream with Inference-Header-Content-Length (binary tensor extension)',
       );
     }
