@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 // Load test of `rwseg serve` on loopback with autocannon, against onnxruntime-node called in-process on the same
 // model and input (the anchor), at concurrency 1, 8 and 64. Build first (`npx tsc -b`).
-//   node bench/server.mjs [--duration 5] [--size 64] [--models seg2d,unet] [--max-queue-delay-ms 0] [--spinning]
+//   node bench/server.mjs [--duration 5] [--size 64] [--models seg2d,unet,unet-json] [--max-queue-delay-ms 0] [--max-batch-size 8] [--spinning]
 // Models: affine, a tiny JSON request (4 floats: the HTTP path and codec alone); seg2d, the test fixture (a 1x1
 // conv + softmax on one 64x64 image: 16 KB in, 48 KB out, almost no compute); unet, rwseg's U-Net shape (depth 2,
 // base 8) exported by @rwseg/tfjs-to-onnx, on the same image. Image requests use the binary tensor extension for
-// input and output, as a production client would. The server runs in its own process
-// (`rwseg serve --provider cpu`, max batch 8, the given queue delay); the anchor runs `c`
+// input and output, as a production client would; a `-json` suffix (unet-json) sends the same model and image
+// as JSON in and out instead, the protocol's plain form. The server runs in its own process
+// (`rwseg serve --provider cpu`, the given max batch size and queue delay); the anchor runs `c`
 // concurrent session.run loops in this process. Overhead ratio = anchor throughput / server throughput.
-import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// On a loaded machine throughput moves with the load, so each row also reports CPU time: the server process's
+// CPU seconds per answered request (from /proc/<pid>/stat, every thread) against the anchor's CPU seconds per
+// session.run (process.cpuUsage), the cost of serving that the load on other cores does not change much.
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +23,7 @@ import ort from 'onnxruntime-node';
 import { benchUNet } from './bench-unet.mjs';
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '5' }, size: { type: 'string', default: '64' }, models: { type: 'string', default: 'affine,seg2d,unet' }, 'max-queue-delay-ms': { type: 'string', default: '0' }, spinning: { type: 'boolean', default: false } },
+  options: { duration: { type: 'string', default: '5' }, size: { type: 'string', default: '64' }, models: { type: 'string', default: 'affine,seg2d,unet,unet-json' }, 'max-queue-delay-ms': { type: 'string', default: '0' }, 'max-batch-size': { type: 'string', default: '8' }, spinning: { type: 'boolean', default: false } },
 });
 const duration = Number(values.duration);
 const size = Number(values.size);
@@ -40,10 +44,27 @@ async function exportUnet() {
 }
 
 const models = values.models.split(',');
+const repoModels = [...new Set(models.map((m) => m.replace(/-json$/, '')))];
 for (const fixture of ['affine', 'seg2d']) {
-  if (models.includes(fixture)) cpSync(join(root, `packages/server/test/fixtures/models/${fixture}`), join(repo, fixture), { recursive: true });
+  if (repoModels.includes(fixture)) cpSync(join(root, `packages/server/test/fixtures/models/${fixture}`), join(repo, fixture), { recursive: true });
 }
-if (models.includes('unet')) await exportUnet();
+if (repoModels.includes('unet')) await exportUnet();
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU seconds (user + system, all threads) a process has used, or undefined off Linux. */
+function processCpuSeconds(pid) {
+  const file = `/proc/${pid}/stat`;
+  if (!existsSync(file)) return undefined;
+  const fields = readFileSync(file, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -62,20 +83,23 @@ async function inProcess(session, feeds, concurrency) {
     }
   };
   const start = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(Array.from({ length: concurrency }, loop));
+  const used = process.cpuUsage(cpu);
   const seconds = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  const cpuMs = (used.user + used.system) / 1000 / latencies.length;
+  return { rps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuMs };
 }
 
 function startServer() {
-  const child = spawn(process.execPath, [join(root, 'packages/cli/bin/run.js'), 'serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--eager', '--log-level', 'warn', '--max-queue-delay-ms', values['max-queue-delay-ms'], ...(values.spinning ? ['--spinning'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(root, 'packages/cli/bin/run.js'), 'serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--eager', '--log-level', 'warn', '--drain-ms', '0', '--max-batch-size', values['max-batch-size'], '--max-queue-delay-ms', values['max-queue-delay-ms'], ...(values.spinning ? ['--spinning'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c) => {
       out += c;
       const m = /listening on (\S+)/.exec(out);
-      if (m && out.split('\n').length > models.length + 1) resolve({ child, url: m[1] });
+      if (m && out.split('\n').length > repoModels.length + 1) resolve({ child, url: m[1] });
     });
     child.on('exit', (code) => reject(new Error(`rwseg serve exited ${code}: ${out}`)));
   });
@@ -87,10 +111,17 @@ const rows = [];
 try {
   // The floor: the cheapest route, no body, no model, at each concurrency (what HTTP on this machine costs).
   for (const concurrency of [1, 8, 64]) {
+    const cpuBefore = processCpuSeconds(server.child.pid);
     const live = await autocannon({ url: `${server.url}/v2/health/live`, connections: concurrency, duration: Math.min(duration, 3) });
-    console.log(`GET /v2/health/live c=${concurrency}: ${live.requests.average.toFixed(0)} req/s p50 ${live.latency.p50} ms p99 ${live.latency.p99} ms errors ${live.errors + live.non2xx}`);
+    const cpuMs = ((processCpuSeconds(server.child.pid) - cpuBefore) * 1000) / Math.max(1, live.requests.total);
+    console.log(
+      `GET /v2/health/live c=${concurrency}: ${live.requests.average.toFixed(0)} req/s p50 ${live.latency.p50} ms ` +
+        `p99 ${live.latency.p99} ms errors ${live.errors + live.non2xx} cpu ${cpuMs.toFixed(3)} ms/req`,
+    );
   }
-  for (const model of models) {
+  for (const variant of models) {
+    const model = variant.replace(/-json$/, '');
+    const asJson = variant !== model;
     // The anchor gets the server's session settings (CPU, no spin-waiting threads) so the ratio is the server's cost.
     const session = await ort.InferenceSession.create(join(repo, model, '1', 'model.onnx'), {
       executionProviders: ['cpu'],
@@ -103,6 +134,9 @@ try {
       // A tiny JSON request (4 floats in, 8 out): what the HTTP path and the codec cost on their own.
       feeds = { x: new ort.Tensor('float32', new Float32Array([1, 2, 3, 4]), [1, 4]) };
       body = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] }));
+    } else if (asJson) {
+      feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, size, size, 1]) };
+      body = Buffer.from(JSON.stringify({ inputs: [{ name: session.inputNames[0], shape: [1, size, size, 1], datatype: 'FP32', data: Array.from(input) }] }));
     } else {
       feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, size, size, 1]) };
       header = Buffer.from(JSON.stringify({
@@ -113,6 +147,7 @@ try {
     }
     for (const concurrency of [1, 8, 64]) {
       const anchor = await inProcess(session, feeds, concurrency);
+      const cpuBefore = processCpuSeconds(server.child.pid);
       const result = await autocannon({
         url: `${server.url}/v2/models/${model}/infer`,
         method: 'POST',
@@ -121,16 +156,18 @@ try {
         connections: concurrency,
         duration,
       });
+      const cpuAfter = processCpuSeconds(server.child.pid);
       const errors = result.errors + result.timeouts + result.non2xx;
-      rows.push({ model, concurrency, serverRps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors, anchorRps: anchor.rps, anchorP50: anchor.p50, anchorP99: anchor.p99 });
+      const serverCpuMs = cpuBefore === undefined ? NaN : ((cpuAfter - cpuBefore) * 1000) / Math.max(1, result.requests.total);
+      rows.push({ model: variant, concurrency, serverRps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors, anchorRps: anchor.rps, anchorP50: anchor.p50, anchorP99: anchor.p99, serverCpuMs, anchorCpuMs: anchor.cpuMs });
       const r = rows.at(-1);
-      console.log(`${model} c=${concurrency}: server ${r.serverRps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms errors ${errors} | in-process ${r.anchorRps.toFixed(0)} runs/s p50 ${r.anchorP50.toFixed(2)} ms p99 ${r.anchorP99.toFixed(2)} ms | overhead ${(r.anchorRps / r.serverRps).toFixed(2)}x`);
+      console.log(`${variant} c=${concurrency}: server ${r.serverRps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms errors ${errors} cpu ${r.serverCpuMs.toFixed(3)} ms/req | in-process ${r.anchorRps.toFixed(0)} runs/s p50 ${r.anchorP50.toFixed(2)} ms p99 ${r.anchorP99.toFixed(2)} ms cpu ${r.anchorCpuMs.toFixed(3)} ms/run | overhead ${(r.anchorRps / r.serverRps).toFixed(2)}x, cpu ${(r.serverCpuMs / r.anchorCpuMs).toFixed(2)}x`);
     }
     await session.release();
   }
   const metrics = await (await fetch(`${server.url}/metrics`)).text();
   const batches = [...metrics.matchAll(/rwseg_inference_batch_requests_(sum|count)\{model="(\w+)"\} (\d+)/g)];
-  for (const model of models) {
+  for (const model of repoModels) {
     const sum = Number(batches.find((b) => b[1] === 'sum' && b[2] === model)?.[3] ?? 0);
     const count = Number(batches.find((b) => b[1] === 'count' && b[2] === model)?.[3] ?? 1);
     console.log(`${model}: mean requests per session.run in the server ${(sum / count).toFixed(2)}`);
@@ -139,9 +176,10 @@ try {
   server.child.kill('SIGTERM');
   rmSync(repo, { recursive: true, force: true });
 }
-console.log('\n| model | concurrency | server req/s | p50 ms | p99 ms | errors | in-process runs/s | p50 ms | p99 ms | overhead |');
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log(`\nload average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
+console.log('\n| model | concurrency | server req/s | p50 ms | p99 ms | errors | in-process runs/s | p50 ms | p99 ms | overhead | server CPU ms/req | in-process CPU ms/run | CPU overhead |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.model} | ${r.concurrency} | ${r.serverRps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.anchorRps.toFixed(0)} | ${r.anchorP50.toFixed(2)} | ${r.anchorP99.toFixed(2)} | ${(r.anchorRps / r.serverRps).toFixed(2)}x |`);
+  console.log(`| ${r.model} | ${r.concurrency} | ${r.serverRps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.anchorRps.toFixed(0)} | ${r.anchorP50.toFixed(2)} | ${r.anchorP99.toFixed(2)} | ${(r.anchorRps / r.serverRps).toFixed(2)}x | ${r.serverCpuMs.toFixed(3)} | ${r.anchorCpuMs.toFixed(3)} | ${(r.serverCpuMs / r.anchorCpuMs).toFixed(2)}x |`);
 }
 if (rows.some((r) => r.errors > 0)) process.exitCode = 1;

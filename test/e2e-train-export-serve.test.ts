@@ -46,7 +46,7 @@ interface Served {
 }
 
 function startServe(repo: string): Promise<Served> {
-  const child = spawn(process.execPath, [CLI_BIN, 'serve', '--models', repo, '--port', '0', '--provider', 'cpu'], { stdio: 'pipe' });
+  const child = spawn(process.execPath, [CLI_BIN, 'serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--drain-ms', '0'], { stdio: 'pipe' });
   let stdout = '';
   let stderr = '';
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

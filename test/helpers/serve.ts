@@ -19,7 +19,7 @@ export interface RunningServe {
  * with the exit code and output when the process exits first.
  */
 export function spawnServe(args: readonly string[], env: NodeJS.ProcessEnv = {}, ready = /listening on (http:\/\/\S+)[^]*seg2d\/1: .*\n/): Promise<RunningServe> {
-  const child = spawn(process.execPath, [CLI_BIN, 'serve', '--models', SERVER_MODELS, '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
+  const child = spawn(process.execPath, [CLI_BIN, 'serve', '--models', SERVER_MODELS, '--port', '0', '--drain-ms', '0', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
   let stdout = '';
   let stderr = '';
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

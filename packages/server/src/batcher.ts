@@ -40,7 +40,18 @@ export class QueueTimeoutError extends Error {}
 /** The request's deadline passed while its session.run was running (504); the run finishes unobserved. */
 export class RunTimeoutError extends Error {}
 
+/** How one request is bounded while it waits and runs. */
+export interface SubmitOptions {
+  /** Time left for this request, in ms: queued past it is a QueueTimeoutError, running past it a RunTimeoutError. */
+  timeoutMs?: number;
+  /** Aborting withdraws a queued request and answers a running one at once with the signal's reason. */
+  signal?: AbortSignal;
+  /** Called when the request's session.run starts. */
+  onStart?: () => void;
+}
+
 interface Pending {
+  onStart?: () => void;
   feeds: TensorMap;
   fetches: readonly string[];
   rows: number;
@@ -76,11 +87,12 @@ function concatData(parts: HostTensor[]): NumericArray | string[] {
   return out;
 }
 
+/** One request's rows of a batch output: a view, not a copy (the batch output belongs to nobody else). */
 function sliceRows(tensor: HostTensor, start: number, rows: number): HostTensor {
   const perRow = tensor.dims.slice(1).reduce((n, d) => n * d, 1);
   const data = Array.isArray(tensor.data)
     ? tensor.data.slice(start * perRow, (start + rows) * perRow)
-    : (tensor.data as NumericArray).slice(start * perRow, (start + rows) * perRow);
+    : (tensor.data as NumericArray).subarray(start * perRow, (start + rows) * perRow);
   return { type: tensor.type, dims: [rows, ...tensor.dims.slice(1)], data };
 }
 
@@ -104,28 +116,61 @@ export class DynamicBatcher {
   }
 
   /** Queues one request; rejects with QueueFullError at once when the queue is full. */
-  submit(feeds: TensorMap, fetches: readonly string[], timeoutMs?: number): Promise<TensorMap> {
+  submit(feeds: TensorMap, fetches: readonly string[], options: SubmitOptions = {}): Promise<TensorMap> {
+    const { timeoutMs, signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.queue.length >= this.options.maxQueue) return Promise.reject(new QueueFullError(this.queue.length));
     return new Promise<TensorMap>((resolve, reject) => {
-      const pending: Pending = { feeds, fetches, rows: batchRows(feeds), key: mergeKey(feeds, fetches), arrived: performance.now(), resolve, reject };
-      if (timeoutMs !== undefined && timeoutMs > 0) {
-        const timer = setTimeout(() => {
-          // A waiting request is withdrawn; one already in session.run cannot be stopped, so its caller is
-          // answered now and the result is dropped when it arrives.
-          const index = this.queue.indexOf(pending);
-          if (index >= 0) {
-            this.queue.splice(index, 1);
-            this.reportDepth();
-            this.notifyIdle();
-            reject(new QueueTimeoutError(`the request waited ${timeoutMs} ms in the queue without starting`));
-          } else {
-            reject(new RunTimeoutError(`inference did not finish within ${timeoutMs} ms`));
-          }
-        }, timeoutMs);
-        const clear = () => clearTimeout(timer);
-        pending.resolve = (out) => (clear(), resolve(out));
-        pending.reject = (error) => (clear(), reject(error));
-      }
+      const pending: Pending = {
+        feeds,
+        fetches,
+        rows: batchRows(feeds),
+        key: mergeKey(feeds, fetches),
+        arrived: performance.now(),
+        resolve,
+        reject,
+        onStart: options.onStart,
+      };
+      // A waiting request is withdrawn; one already in session.run cannot be stopped, so its caller is answered
+      // now and the result is dropped when it arrives.
+      const withdraw = (error: unknown, ifRunning: unknown) => {
+        const index = this.queue.indexOf(pending);
+        if (index >= 0) {
+          this.queue.splice(index, 1);
+          this.reportDepth();
+          this.notifyIdle();
+          pending.reject(error);
+        } else pending.reject(ifRunning);
+      };
+      const timer =
+        timeoutMs !== undefined && timeoutMs > 0 && Number.isFinite(timeoutMs)
+          ? setTimeout(
+              () =>
+                withdraw(
+                  new QueueTimeoutError(`the request waited ${Math.round(timeoutMs)} ms in the queue without starting`),
+                  new RunTimeoutError(`inference did not finish within ${Math.round(timeoutMs)} ms`),
+                ),
+              timeoutMs,
+            )
+          : undefined;
+      const onAbort = () => withdraw(signal!.reason, signal!.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      let settled = false;
+      const done = () => {
+        settled = true;
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      pending.resolve = (out) => {
+        if (settled) return;
+        done();
+        resolve(out);
+      };
+      pending.reject = (error) => {
+        if (settled) return;
+        done();
+        reject(error);
+      };
       this.queue.push(pending);
       this.reportDepth();
       this.schedule();
@@ -179,6 +224,7 @@ export class DynamicBatcher {
     this.running++;
     const rows = batch.reduce((n, p) => n + p.rows, 0);
     this.options.onBatch?.(batch.length, rows);
+    for (const p of batch) p.onStart?.();
     try {
       if (batch.length === 1) {
         batch[0].resolve(await this.run(batch[0].feeds, batch[0].fetches));

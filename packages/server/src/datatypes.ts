@@ -2,24 +2,67 @@
  * The Open Inference Protocol's tensor datatypes and their onnxruntime counterparts. Binary tensor data is
  * little-endian, row-major, without padding (Triton binary data extension).
  */
-export type V2Datatype = 'BOOL' | 'UINT8' | 'UINT16' | 'UINT32' | 'UINT64' | 'INT8' | 'INT16' | 'INT32' | 'INT64' | 'FP16' | 'FP32' | 'FP64' | 'BYTES';
+export type V2Datatype =
+  | 'BOOL'
+  | 'UINT8'
+  | 'UINT16'
+  | 'UINT32'
+  | 'UINT64'
+  | 'INT8'
+  | 'INT16'
+  | 'INT32'
+  | 'INT64'
+  | 'FP16'
+  | 'FP32'
+  | 'FP64'
+  | 'BYTES';
 
-export type OrtTensorType = 'bool' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'int8' | 'int16' | 'int32' | 'int64' | 'float16' | 'float32' | 'float64' | 'string';
+export type OrtTensorType =
+  | 'bool'
+  | 'uint8'
+  | 'uint16'
+  | 'uint32'
+  | 'uint64'
+  | 'int8'
+  | 'int16'
+  | 'int32'
+  | 'int64'
+  | 'float16'
+  | 'float32'
+  | 'float64'
+  | 'string';
 
-export type NumericArray = Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | BigInt64Array | BigUint64Array;
+export type NumericArray =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
 
 interface DatatypeInfo {
   ort: OrtTensorType;
   bytes: number;
-  /** Builds a typed array over little-endian bytes (copied so alignment never matters). */
+  /** A typed array over little-endian bytes: a view when they are aligned for the type, else a copy. */
   fromBytes?: (bytes: Uint8Array, count: number) => NumericArray;
   create?: (count: number) => NumericArray;
 }
 
-function typed<T extends NumericArray>(Ctor: { new (n: number): T; BYTES_PER_ELEMENT: number }) {
+interface TypedArrayConstructor<T> {
+  new (n: number): T;
+  new (buffer: ArrayBufferLike, offset: number, length: number): T;
+  BYTES_PER_ELEMENT: number;
+}
+
+function typed<T extends NumericArray>(Ctor: TypedArrayConstructor<T>) {
   return {
     create: (count: number) => new Ctor(count),
     fromBytes: (bytes: Uint8Array, count: number) => {
+      if (bytes.byteOffset % Ctor.BYTES_PER_ELEMENT === 0) return new Ctor(bytes.buffer, bytes.byteOffset, count);
       const out = new Ctor(count);
       new Uint8Array(out.buffer).set(bytes.subarray(0, count * Ctor.BYTES_PER_ELEMENT));
       return out;
@@ -43,7 +86,9 @@ export const DATATYPES: Record<V2Datatype, DatatypeInfo> = {
   BYTES: { ort: 'string', bytes: 0 },
 };
 
-const ORT_TO_V2 = new Map<string, V2Datatype>(Object.entries(DATATYPES).map(([v2, info]) => [info.ort, v2 as V2Datatype]));
+const ORT_TO_V2 = new Map<string, V2Datatype>(
+  Object.entries(DATATYPES).map(([v2, info]) => [info.ort, v2 as V2Datatype]),
+);
 
 export function isV2Datatype(value: unknown): value is V2Datatype {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(DATATYPES, value);

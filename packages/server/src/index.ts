@@ -11,3 +11,6 @@ export { slidingWindowProbabilities, gaussianImportance, windowStarts, argmaxLab
 export { segmentVolume } from './segment-route.js';
 export { isSafeName, assertSafeName } from './model-name.js';
 export { DATATYPES, type V2Datatype } from './datatypes.js';
+export { DEFAULT_MAX_VOXELS, type RequestLimits } from './request-context.js';
+export { parseCorsOrigins } from './cors.js';
+export { sizeGridOf } from './size-grid.js';

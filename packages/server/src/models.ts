@@ -4,13 +4,15 @@
  */
 import * as ort from 'onnxruntime-node';
 import { isRwsegError } from '@rwseg/core';
-import { DynamicBatcher, type HostTensor, type TensorMap } from './batcher.js';
+import { DynamicBatcher, QueueTimeoutError, RunTimeoutError, type HostTensor, type TensorMap } from './batcher.js';
 import { v2FromOrt } from './datatypes.js';
-import { HttpError, notFound } from './http-error.js';
+import { clip, HttpError, notFound } from './http-error.js';
 import type { ServerLog } from './log.js';
 import { isSafeName } from './model-name.js';
 import { modelPath, scanRepository, type RepositoryModel } from './model-repository.js';
 import { createSessionWithFallback, type ProviderAttempt } from './providers.js';
+import { currentRequest, type RequestContext } from './request-context.js';
+import { checkSizeGrid, sizeGridOf } from './size-grid.js';
 
 export interface TensorSpec {
   name: string;
@@ -122,7 +124,12 @@ export class ModelVersion {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
     this.runs++;
-    const result = await this.session!.run(ortFeeds, fetches as string[]);
+    let result: ort.InferenceSession.ReturnType;
+    try {
+      result = await this.session!.run(ortFeeds, fetches as string[]);
+    } catch (error) {
+      throw this.runFailure(feeds, error as Error);
+    }
     const out: TensorMap = {};
     for (const name of fetches) {
       const t = result[name];
@@ -131,10 +138,60 @@ export class ModelVersion {
     return out;
   }
 
-  /** Runs one request through the batcher, loading the session first when it is lazy. */
-  async infer(feeds: TensorMap, fetches: readonly string[], timeoutMs?: number): Promise<TensorMap> {
+  /**
+   * A failed run on a request that passed every check. With a dynamic non-batch axis the request's shape is the
+   * likely cause (a size the graph cannot take), so it is the client's 400, naming the shape; otherwise a 500.
+   */
+  private runFailure(feeds: TensorMap, error: Error): Error {
+    const dynamic = this.inputs.some((i) => i.shape.slice(1).includes(-1));
+    const shapes = Object.entries(feeds).map(([name, t]) => `'${name}' [${t.dims.join(',')}]`).join(', ');
+    const reason = clip(error.message.split('\n')[0], 300);
+    this.options.log.warn({ model: this.label, shapes, err: reason }, `session.run failed for ${this.label}`);
+    if (!dynamic) return error;
+    return new HttpError(400, `model '${this.label}' cannot run on input ${shapes} (onnxruntime: ${reason})`);
+  }
+
+  /**
+   * Runs one request through the batcher, loading the session first when it is lazy. Inside a server request it
+   * takes the request's remaining time and its client-gone signal, so every route's work is bounded the same way.
+   */
+  async infer(
+    feeds: TensorMap,
+    fetches: readonly string[],
+    timeoutMs?: number,
+    request: RequestContext | undefined = currentRequest(),
+  ): Promise<TensorMap> {
     await this.ensureReady();
-    return this.batcher!.submit(feeds, fetches, timeoutMs);
+    for (const spec of this.inputs) {
+      const t = feeds[spec.name];
+      if (t) checkSizeGrid(this.label, spec, t.dims, sizeGridOf(this.model.metadata.raw, spec.shape.length));
+    }
+    let limit = timeoutMs !== undefined && timeoutMs > 0 ? timeoutMs : Infinity;
+    if (request) {
+      const left = request.deadline - performance.now();
+      if (left <= 0) throw this.deadlineError(request.workStarted, request.timeoutMs);
+      limit = Math.min(limit, left);
+    }
+    try {
+      return await this.batcher!.submit(feeds, fetches, {
+        timeoutMs: limit,
+        signal: request?.signal,
+        onStart: request ? () => (request.workStarted = true) : undefined,
+      });
+    } catch (error) {
+      // A request whose earlier windows already ran is past the point of a cheap retry elsewhere: 504, not 503.
+      const timedOut = error instanceof QueueTimeoutError || error instanceof RunTimeoutError;
+      if (request && timedOut) throw this.deadlineError(request.workStarted, request.timeoutMs);
+      throw error;
+    }
+  }
+
+  private deadlineError(started: boolean, timeoutMs: number): Error {
+    return started
+      ? new RunTimeoutError(`the request did not finish within its ${timeoutMs} ms deadline (--timeout-ms)`)
+      : new QueueTimeoutError(
+          `the request's ${timeoutMs} ms deadline (--timeout-ms) passed before its inference started`,
+        );
   }
 
   async ensureReady(): Promise<void> {
@@ -192,10 +249,12 @@ export class ModelStore {
   /** Finds a model version; with no version, the highest. Unknown or unsafe names are 404s. */
   get(name: string, version?: string): ModelVersion {
     const entry = isSafeName(name) ? this.models.get(name) : undefined;
-    if (!entry) throw notFound(`unknown model '${name.slice(0, 80)}'; models: ${this.names().join(', ') || '(none)'}`);
+    const known = clip(this.names().join(', '), 300) || '(none)';
+    if (!entry) throw notFound(`unknown model '${clip(name)}'; models: ${known}`);
     const chosen = version ?? entry.model.versions[entry.model.versions.length - 1];
     const found = entry.versions.get(chosen);
-    if (!found) throw notFound(`model '${name}' has no version '${chosen.slice(0, 40)}'; versions: ${entry.model.versions.join(', ')}`);
+    const versions = clip(entry.model.versions.join(', '), 200);
+    if (!found) throw notFound(`model '${name}' has no version '${clip(chosen, 40)}'; versions: ${versions}`);
     return found;
   }
 

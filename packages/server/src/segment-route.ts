@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { voxelCount, type Volume } from '@rwseg/core';
+import { asciiJson } from './header-value.js';
 import { HttpError, badRequest } from './http-error.js';
 import { decodeImage, encodeLabels, IMAGE_CONTENT_TYPES, pickFormat } from './image-io.js';
 import { normalise } from './model-metadata.js';
@@ -73,7 +74,7 @@ export function registerSegmentRoutes(app: FastifyInstance, store: ModelStore, o
     const { labels, shape } = await segmentVolume(mv, volume, { ...options, timeoutMs: options.requestTimeoutMs });
     const out = await encodeLabels({ data: labels, shape, spacing: volume.spacing.slice(volume.spacing.length - shape.length) }, format, niftiHeader);
     reply.type(IMAGE_CONTENT_TYPES[format]);
-    reply.header('X-Rwseg-Classes', JSON.stringify(mv.model.metadata.classes));
+    reply.header('X-Rwseg-Classes', asciiJson(mv.model.metadata.classes));
     return reply.send(out);
   };
   app.post('/v2/models/:name/segment', handler);

@@ -1,4 +1,7 @@
-/** Starts a server and wires SIGTERM/SIGINT to a graceful shutdown: stop accepting, drain, release, exit. */
+/**
+ * Starts a server and wires SIGTERM/SIGINT to a graceful shutdown (drain, close the listener, answer what was
+ * received, release); a second signal ends the drain period at once.
+ */
 import { createServer, describeModels, type RwsegServer, type ServerOptions } from './server.js';
 
 export interface StartedServer {
@@ -12,7 +15,10 @@ export async function startServer(options: ServerOptions & { handleSignals?: boo
   const url = await server.listen();
   if (options.handleSignals !== false) {
     const shutdown = (signal: NodeJS.Signals) => {
-      server.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+      server.app.log.info({ signal }, 'shutting down: draining, then finishing in-flight requests');
+      const hurry = () => void server.close({ drainMs: 0 });
+      process.once('SIGTERM', hurry);
+      process.once('SIGINT', hurry);
       server
         .close()
         .then(() => {

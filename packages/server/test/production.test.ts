@@ -86,7 +86,8 @@ test('a request still queued at its deadline is answered 503, not left hanging',
     const started = Date.now();
     const res = await postJson(`${url}/v2/models/affine/infer`, affine([1, 2, 3, 4]));
     t.is(res.status, 503);
-    t.regex(res.json.error, /waited 100 ms in the queue/);
+    t.regex(res.json.error, /100 ms deadline \(--timeout-ms\) passed before its inference started/);
+    t.is(res.headers.get('retry-after'), '1');
     t.true(Date.now() - started < 4000, "answered at the deadline, long before the batch would have run");
   } finally {
     await server.close();

@@ -147,6 +147,7 @@ test('binary tensor extension: binary input and binary output equal onnxruntime 
 test('binary_data_output returns every output as binary, in order; JSON input with binary output works', async (t) => {
   const res = await fetch(`${t0.url}/v2/models/affine/infer`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ parameters: { binary_data_output: true }, inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }], outputs: [{ name: 'y' }, { name: 'neg', parameters: { binary_data: false } }] }),
   });
   t.is(res.status, 200);
@@ -193,7 +194,7 @@ test('binary payload with NaN or Infinity is refused with 400', async (t) => {
   for (const bad of [NaN, Infinity, -Infinity]) {
     const data = new Float32Array([1, bad, 3, 4]);
     const { body, headerLength } = binaryBody({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }] }, [data]);
-    const res = await fetch(`${t0.url}/v2/models/affine/infer`, { method: 'POST', headers: { 'inference-header-content-length': String(headerLength) }, body });
+    const res = await fetch(`${t0.url}/v2/models/affine/infer`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) }, body });
     t.is(res.status, 400);
     t.regex(((await res.json()) as any).error, /element 1 is (NaN|Infinity|-Infinity); NaN and Infinity are not accepted/);
   }
@@ -202,7 +203,7 @@ test('binary payload with NaN or Infinity is refused with 400', async (t) => {
 test('truncated, oversized or mislabelled binary payloads are 400', async (t) => {
   const header = { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }] };
   const { body, headerLength } = binaryBody(header, [new Float32Array([1, 2, 3, 4])]);
-  const send = (b: Buffer, h: string) => fetch(`${t0.url}/v2/models/affine/infer`, { method: 'POST', headers: { 'inference-header-content-length': h }, body: b });
+  const send = (b: Buffer, h: string) => fetch(`${t0.url}/v2/models/affine/infer`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': h }, body: b });
   const truncated = await send(body.subarray(0, body.length - 3), String(headerLength));
   t.is(truncated.status, 400);
   t.regex(((await truncated.json()) as any).error, /binary payload is truncated \(needs 16 bytes at offset 0, 13 left\)/);
