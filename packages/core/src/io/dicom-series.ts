@@ -143,7 +143,8 @@ export async function readDicomSeries(dir: string): Promise<Volume> {
     if (duplicate >= 0) {
       throw seriesError(dir, `has two slices at one position (${keyed[duplicate]!.at.toFixed(3)} mm along the normal): ${sorted[duplicate]!.file} and ${sorted[duplicate + 1]!.file}`, [sorted[duplicate]!.file, sorted[duplicate + 1]!.file]);
     }
-    step = [...steps].sort((a, b) => a - b)[Math.floor(steps.length / 2)]!;
+    // A missing slice only ever lengthens a step, so the shortest one is the series' own.
+    step = Math.min(...steps);
     const gap = steps.findIndex((d) => Math.abs(d - step) > TOLERANCE * Math.max(1, step) + 1e-3);
     if (gap >= 0) {
       throw seriesError(dir, `is missing slices or unevenly spaced: ${steps[gap]!.toFixed(3)} mm between ${sorted[gap]!.file} and ${sorted[gap + 1]!.file}, ${step.toFixed(3)} mm elsewhere`, [sorted[gap]!.file, sorted[gap + 1]!.file]);

@@ -7,14 +7,15 @@
  * is channels-last). ITK's world is LPS, the same as VolumeOrientation's; its direction is a row-major matrix
  * whose column c is the unit vector of index axis c.
  */
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readImageNode, writeImageNode } from '@itk-wasm/image-io';
 import { RwsegError } from '../errors.js';
 import type { Volume, VolumeOrientation, VoxelArray } from '../volume.js';
 import { colorSamplesToVolume, type ColorPolicy } from './color.js';
 import { imageExtension } from './files.js';
-import { FORMAT_NAMES, type ImageFormat } from './formats.js';
+import { FORMAT_EXTENSIONS, FORMAT_NAMES, type ImageFormat } from './formats.js';
 import { assertVolumeConsistent } from './nifti.js';
 
 type ItkImage = Awaited<ReturnType<typeof readImageNode>>;
@@ -36,12 +37,29 @@ function itkReason(error: unknown): string {
   return text.split('\n').map((l) => l.trim()).find((l) => l && !l.startsWith('WARNING')) ?? 'unknown error';
 }
 
+/**
+ * ITK chooses its reader by extension (and NRRD's refuses other names), so a file whose content and extension
+ * disagree is read through a copy with the extension of what it holds.
+ */
+async function readWithItk(file: string, format: ImageFormat): Promise<ItkImage> {
+  if (FORMAT_EXTENSIONS[format].includes(imageExtension(file))) return readImageNode(path.resolve(file));
+  const dir = await mkdtemp(path.join(tmpdir(), 'rwseg-itk-'));
+  try {
+    const alias = path.join(dir, `image${FORMAT_EXTENSIONS[format][0]}`);
+    await copyFile(file, alias);
+    return await readImageNode(alias);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export async function readItkImage(file: string, format: ImageFormat, color?: ColorPolicy): Promise<ItkReadResult> {
   let image: ItkImage;
   try {
-    image = await readImageNode(file);
+    image = await readWithItk(file, format);
   } catch (error) {
-    throw new RwsegError('IO_ERROR', `${file}: not a readable ${FORMAT_NAMES[format]} file (${itkReason(error)})`, { file, format }, { cause: error });
+    const reason = itkReason(error).replace(/Could not read: \S+/, 'the decoder gave up');
+    throw new RwsegError('IO_ERROR', `${file}: not a readable ${FORMAT_NAMES[format]} file (${reason})`, { file, format }, { cause: error });
   }
   const data = image.data as unknown;
   if (!VOXEL_ARRAYS.some((Ctor) => data instanceof Ctor)) {

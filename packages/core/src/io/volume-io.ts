@@ -10,6 +10,7 @@ import { open } from 'node:fs/promises';
 import { RwsegError } from '../errors.js';
 import type { Volume } from '../volume.js';
 import type { ColorPolicy } from './color.js';
+import { assertBmpComplete } from './bmp-header.js';
 import { readDicomSeries, squeezeSingleSlice } from './dicom-series.js';
 import { imageExtension, readBytes } from './files.js';
 import { FORMAT_EXTENSIONS, FORMAT_NAMES, IMAGE_EXTENSIONS, detectImageFormat, formatOfExtension, type ImageFormat } from './formats.js';
@@ -17,7 +18,7 @@ import { decodeGif } from './gif.js';
 import { readItkImage, writeItkImage } from './itk-image.js';
 import { decodeNifti, writeNifti, type WriteNiftiOptions } from './nifti.js';
 import { decodePng, writePng, type WritePngOptions } from './png.js';
-import { readTiffSpacing } from './tiff-spacing.js';
+import { completeTiffRead, readTiffTags } from './tiff-tags.js';
 
 export { IMAGE_EXTENSIONS };
 
@@ -75,7 +76,8 @@ export async function readImage(file: string, options: ReadVolumeOptions = {}): 
     await readBytes(file);
   }
   if (isFolder) return { volume: await readDicomSeries(file), format: 'dicom-series', spacingSource: 'dicom' };
-  const format = detectImageFormat(file, await head(file, 1024));
+  const first = await head(file, 1024);
+  const format = detectImageFormat(file, first);
   if (!format) throw unsupported(file);
   const { color } = options;
   switch (format) {
@@ -88,10 +90,13 @@ export async function readImage(file: string, options: ReadVolumeOptions = {}): 
     case 'dicom':
       return { volume: squeezeSingleSlice((await readItkImage(file, format, color)).volume), format, spacingSource: 'dicom' };
     case 'tiff': {
+      // The structure check first: libtiff reads a stack cut short as fewer pages.
+      const tags = await readTiffTags(file);
       const { volume } = await readItkImage(file, format, color);
-      return readTiffSpacing(file, volume);
+      return completeTiffRead(file, volume, tags);
     }
     default: {
+      if (format === 'bmp') assertBmpComplete(first, statSync(file).size, file);
       const { volume } = await readItkImage(file, format, color);
       const spacingSource = format === 'nrrd' || format === 'metaimage' ? 'header' : 'none';
       return { volume, format, spacingSource };
