@@ -5,11 +5,12 @@
  *   case id    = image file name without its extension and without `imageSuffix`   (e.g. 21_training.tif -> 21)
  *   mask name  = case id + `maskSuffix` + any image extension                       (e.g. 21 -> 21_manual1.gif)
  *
- * `imageGlob` (wildcards * and ?) picks which files of images/ are images. Defaults: every image file, no
+ * A sub-folder of images/ is a DICOM series, its name the case's. `imageGlob` (wildcards * and ?) picks which
+ * files of images/ are images. Defaults: every image file, no
  * suffixes (images/NAME.png with labels/NAME.png). An image without a mask, or with two (NAME.gif and NAME.png),
  * is an error naming the files: nothing trains on a half-paired dataset.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { RwsegError } from '../errors.js';
 import { imageExtension } from '../io/files.js';
@@ -65,7 +66,9 @@ export function pairFolderCases(imageDir: string, labelDir: string, pairing: Fol
     list.push(path.join(labelDir, f));
     labelsByStem.set(stem(f), list);
   }
-  const images = readdirSync(imageDir).filter((f) => !f.startsWith('.') && isImageFile(f) && (!glob || glob.test(f))).sort();
+  // A sub-folder of the image folder is a DICOM series (one case), named by the folder.
+  const isSeries = (f: string) => statSync(path.join(imageDir, f)).isDirectory();
+  const images = readdirSync(imageDir).filter((f) => !f.startsWith('.') && (isImageFile(f) || isSeries(f)) && (!glob || glob.test(f))).sort();
   if (images.length === 0) {
     const what = pairing.imageGlob ? `no image matches the image glob "${pairing.imageGlob}"` : 'no image files';
     throw new RwsegError('INVALID_INPUT', `${imageDir}: ${what} (rwseg reads ${IMAGE_EXTENSIONS.join(', ')})`, { file: imageDir });
@@ -73,7 +76,7 @@ export function pairFolderCases(imageDir: string, labelDir: string, pairing: Fol
   const seen = new Map<string, string>();
   return images.map((f) => {
     const file = path.join(imageDir, f);
-    const base = stem(f);
+    const base = isSeries(f) ? f : stem(f);
     if (imageSuffix && !base.endsWith(imageSuffix)) {
       throw new RwsegError('INVALID_INPUT', `${file}: name does not end in the image suffix "${imageSuffix}" before its extension; narrow the images with --image-glob`, { file });
     }
