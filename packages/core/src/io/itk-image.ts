@@ -10,7 +10,7 @@
 import { copyFile, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readImageNode, writeImageNode } from '@itk-wasm/image-io';
+import type { readImageNode as ReadImageNode } from '@itk-wasm/image-io';
 import { RwsegError } from '../errors.js';
 import type { Volume, VolumeOrientation, VoxelArray } from '../volume.js';
 import { colorSamplesToVolume, type ColorPolicy } from './color.js';
@@ -18,7 +18,14 @@ import { imageExtension } from './files.js';
 import { FORMAT_EXTENSIONS, FORMAT_NAMES, type ImageFormat } from './formats.js';
 import { assertVolumeConsistent } from './nifti.js';
 
-type ItkImage = Awaited<ReturnType<typeof readImageNode>>;
+type ItkImage = Awaited<ReturnType<typeof ReadImageNode>>;
+
+/** Loaded on first use: a command that reads no TIFF/NRRD/MHA/DICOM does not pay for ITK's module graph. */
+let itk: Promise<typeof import('@itk-wasm/image-io')> | undefined;
+function itkIo(): Promise<typeof import('@itk-wasm/image-io')> {
+  itk ??= import('@itk-wasm/image-io');
+  return itk;
+}
 
 /** Formats whose files place the image in the scanner; the raster formats only say how big a pixel is. */
 const ORIENTED_FORMATS: ReadonlySet<ImageFormat> = new Set(['nrrd', 'metaimage', 'dicom']);
@@ -42,6 +49,7 @@ function itkReason(error: unknown): string {
  * disagree is read through a copy with the extension of what it holds.
  */
 async function readWithItk(file: string, format: ImageFormat): Promise<ItkImage> {
+  const { readImageNode } = await itkIo();
   if (FORMAT_EXTENSIONS[format].includes(imageExtension(file))) return readImageNode(path.resolve(file));
   const dir = await mkdtemp(path.join(tmpdir(), 'rwseg-itk-'));
   try {
@@ -137,6 +145,7 @@ export async function writeItkImage(file: string, volume: Volume, format: ImageF
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}${imageExtension(file)}`);
   try {
     await mkdir(path.dirname(file), { recursive: true });
+    const { writeImageNode } = await itkIo();
     await writeImageNode(image, temp, { useCompression: format !== 'tiff' });
     await rename(temp, file);
   } catch (error) {
