@@ -1,25 +1,7 @@
-import { Args, Flags } from '@oclif/core';
-import { checkDataset, openDataset, RwsegError, type LabelMapping } from '@rwseg/core';
+import { Args } from '@oclif/core';
+import { checkDataset, openDataset, RwsegError } from '@rwseg/core';
 import { RwsegCommand } from '../../base-command.js';
-
-/** Parses --label-map: "0:0,255:1" (stored value:class) or "0,255" (stored values, position = class). */
-function parseLabelMap(text: string): LabelMapping {
-  const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
-  const bad = () => new RwsegError('INVALID_OPTIONS', `--label-map "${text}": use value:class pairs like 0:0,255:1 or a list of grey values like 0,255`, { option: 'label-map' });
-  if (parts.length === 0) throw bad();
-  if (parts.every((p) => p.includes(':'))) {
-    const out: Record<string, number> = {};
-    for (const p of parts) {
-      const [value, cls] = p.split(':').map(Number);
-      if (!Number.isFinite(value) || !Number.isInteger(cls)) throw bad();
-      out[String(value)] = cls!;
-    }
-    return out;
-  }
-  const values = parts.map(Number);
-  if (values.some((v) => !Number.isFinite(v))) throw bad();
-  return values;
-}
+import { datasetFlags, datasetOptionsFromFlags } from '../../dataset-flags.js';
 
 /** How `dataset check` names where a spacing came from. */
 const SPACING_SOURCE_NAMES: Record<string, string> = {
@@ -39,27 +21,11 @@ export default class DatasetCheck extends RwsegCommand {
     '<%= config.bin %> dataset check ./ISIC2018 --mask-suffix _segmentation --image-glob "*.jpg"',
   ];
   static override args = { path: Args.string({ required: true, description: 'dataset folder, or "synthetic"' }) };
-  static override flags = {
-    'label-map': Flags.string({ description: '2D folders: stored label value to class, "0:0,255:1", or grey values in class order, "0,255"' }),
-    labels: Flags.string({ description: '2D folders: label sub-folder (default labels)' }),
-    images: Flags.string({ description: '2D folders: image sub-folder (default images)' }),
-    classes: Flags.integer({ description: '2D folders without a label map: number of classes (default 2)', min: 2 }),
-    'image-suffix': Flags.string({ description: 'folders: image name part after the case id, e.g. _training (21_training.tif)' }),
-    'mask-suffix': Flags.string({ description: 'folders: mask name = case id + this, any format, e.g. _manual1 (21_manual1.gif)' }),
-    'image-glob': Flags.string({ description: 'folders: which files of the image folder are images, e.g. "*_training.tif"' }),
-  };
+  static override flags = datasetFlags;
 
   async run() {
     const { args, flags } = await this.parse(DatasetCheck);
-    const info = openDataset(args.path, {
-      ...(flags['label-map'] ? { labelMapping: parseLabelMap(flags['label-map']) } : {}),
-      ...(flags.labels ? { labels: flags.labels } : {}),
-      ...(flags.images ? { images: flags.images } : {}),
-      ...(flags.classes ? { numClasses: flags.classes } : {}),
-      ...(flags['image-suffix'] ? { imageSuffix: flags['image-suffix'] } : {}),
-      ...(flags['mask-suffix'] ? { maskSuffix: flags['mask-suffix'] } : {}),
-      ...(flags['image-glob'] ? { imageGlob: flags['image-glob'] } : {}),
-    });
+    const info = openDataset(args.path, datasetOptionsFromFlags(flags));
     const interactive = !this.jsonEnabled() && process.stderr.isTTY;
     const started = Date.now();
     const report = await checkDataset(info, (done, total, id) => {
