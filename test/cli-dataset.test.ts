@@ -108,3 +108,18 @@ test('rwseg dataset check reports every problem with its file and exits 2', asyn
   t.is(badFlag.code, 2);
   t.regex(errorText(badFlag), /option size/);
 });
+
+test('rwseg dataset convert writes an nnU-Net v2 folder that rwseg dataset check accepts', async (t) => {
+  const out = path.join(tmp('rwseg-cli-convert-'), 'Dataset003_Stack');
+  const result = await runCli(['dataset', 'convert', path.join(FORMAT_DATASETS, 'stack-v2'), '--out', out, '--file-ending', '.nrrd', '--json']);
+  t.is(result.code, 0, result.stderr);
+  const written = parseJson<{ training: number; fileEnding: string; labels: Record<string, number> }>(result);
+  t.deepEqual([written.training, written.fileEnding, written.labels], [2, '.nrrd', { background: 0, membrane: 1, organelle: 2 }]);
+  t.true(existsSync(path.join(out, 'imagesTr', 'em_001_0000.nrrd')) && existsSync(path.join(out, 'labelsTr', 'em_001.nrrd')));
+  const check = await runCli(['dataset', 'check', out, '--json']);
+  t.is(check.code, 0, check.stderr);
+  t.deepEqual(parseJson<{ spacingSources: unknown }>(check).spacingSources, { header: 2 });
+  const bad = await runCli(['dataset', 'convert', path.join(FORMAT_DATASETS, 'stack-v2'), '--out', out, '--file-ending', '.jpg']);
+  t.is(bad.code, 2);
+  t.regex(errorText(bad), /file-ending/);
+});
