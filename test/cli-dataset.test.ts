@@ -51,7 +51,7 @@ test('rwseg dataset check on TIFF images with GIF masks reports pairing, formats
   const root = path.join(FORMAT_DATASETS, 'drive-like');
   const result = await runCli(['dataset', 'check', root, '--image-suffix', '_training', '--mask-suffix', '_manual1']);
   t.is(result.code, 0, result.stderr);
-  t.regex(result.stdout, /4 training, 0 test cases; channels red, green, blue/);
+  t.regex(result.stdout, /4 training, 0 test cases; channels R, G, B/);
   t.regex(result.stdout, /pairing: images\/\* as <id>_training\.<ext> with labels\/<id>_manual1\.<any image extension>/);
   t.regex(result.stdout, /formats: images TIFF x4; labels GIF x4/);
   t.regex(result.stdout, /spacing from: none \(1 per pixel\) x4/);

@@ -154,7 +154,7 @@ export async function checkDataset(info: DatasetInfo, onCase?: (done: number, to
     classNames: info.classNames,
     // A folder dataset's channels are what its images hold (an RGB image: three).
     channels: info.kind === 'folder' && channels !== undefined && channels !== info.channelNames.length
-      ? (channels === 3 ? ['red', 'green', 'blue'] : Array.from({ length: channels }, (_, c) => `channel${c}`))
+      ? (channels === 3 ? ['R', 'G', 'B'] : Array.from({ length: channels }, (_, c) => `channel${c}`))
       : info.channelNames,
     trainingCases: info.training.length,
     testCases: info.test.length,

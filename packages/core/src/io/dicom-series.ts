@@ -1,6 +1,6 @@
 /**
- * A DICOM series (a folder of single-slice files) as one Volume. Each file is decoded by ITK-Wasm's GDCM reader
- * (any transfer syntax GDCM knows, RescaleSlope/Intercept applied); the series geometry is rwseg's:
+ * A DICOM series (a folder of single-slice files) as one Volume. Each file is decoded by io/dicom-slice.ts
+ * (RescaleSlope/Intercept applied); the series geometry is rwseg's:
  * - slices are sorted by ImagePositionPatient projected on the slice normal (ImageOrientationPatient's row x
  *   column), or by InstanceNumber where positions are missing;
  * - spacing is [slice step from the positions, PixelSpacing row, PixelSpacing column];
@@ -11,36 +11,11 @@ import { readdirSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { RwsegError } from '../errors.js';
-import type { Volume, VoxelArray } from '../volume.js';
-import { readItkImage } from './itk-image.js';
-
-const TAG = {
-  series: '0020|000e',
-  instance: '0020|0013',
-  position: '0020|0032',
-  orientation: '0020|0037',
-  pixelSpacing: '0028|0030',
-  thickness: '0018|0050',
-} as const;
+import type { Volume, VolumeOrientation, VoxelArray } from '../volume.js';
+import { readDicomSlice, type DicomSlice } from './dicom-slice.js';
 
 /** Relative tolerance on slice steps and geometry; scanners write positions with a few decimals. */
 const TOLERANCE = 1e-3;
-
-interface Slice {
-  file: string;
-  volume: Volume;
-  series: string;
-  instance?: number;
-  position?: number[];
-  orientation?: number[];
-  thickness?: number;
-}
-
-function numbers(value: unknown): number[] | undefined {
-  if (typeof value !== 'string' || !value.trim()) return undefined;
-  const parts = value.split('\\').map((p) => Number(p.trim()));
-  return parts.every(Number.isFinite) ? parts : undefined;
-}
 
 function dot(a: readonly number[], b: readonly number[]): number {
   return a.reduce((s, v, i) => s + v * b[i]!, 0);
@@ -76,63 +51,61 @@ export async function listDicomFiles(dir: string): Promise<string[]> {
   return files;
 }
 
-async function readSlice(file: string): Promise<Slice> {
-  const { volume, metadata } = await readItkImage(file, 'dicom', 'reject');
-  const tag = (key: string) => metadata.get(key);
-  const instance = numbers(tag(TAG.instance))?.[0];
-  const position = numbers(tag(TAG.position));
-  const orientation = numbers(tag(TAG.orientation));
-  const thickness = numbers(tag(TAG.thickness))?.[0];
-  return {
-    file,
-    volume,
-    series: String(tag(TAG.series) ?? '').trim(),
-    ...(instance !== undefined ? { instance } : {}),
-    ...(position?.length === 3 ? { position } : {}),
-    ...(orientation?.length === 6 ? { orientation } : {}),
-    ...(thickness !== undefined && thickness > 0 ? { thickness } : {}),
-  };
-}
-
-/** Drops the size-1 slice axis GDCM gives one file, so a single 2D DICOM image reads as [H, W]. */
-export function squeezeSingleSlice(volume: Volume): Volume {
-  if (volume.shape.length - (volume.channels ? 1 : 0) !== 3 || volume.shape[0] !== 1) return volume;
-  const orientation = volume.orientation ? { orientation: { origin: volume.orientation.origin, direction: volume.orientation.direction.slice(1) } } : {};
-  return { ...volume, shape: volume.shape.slice(1), spacing: volume.spacing.slice(1), ...orientation };
-}
-
 function seriesError(dir: string, message: string, files: string[] = []): RwsegError {
   return new RwsegError('INVALID_INPUT', `${dir}: DICOM series ${message}`, { file: dir, files });
+}
+
+/**
+ * One file as a Volume: [frames, rows, columns] (or [rows, columns] for one frame), spacing from PixelSpacing
+ * (the frame step from SliceThickness, or 1), orientation from ImageOrientationPatient / ImagePositionPatient.
+ */
+export function sliceVolume(slice: DicomSlice): Volume {
+  const plane = [slice.rows, slice.columns];
+  const shape = slice.frames > 1 ? [slice.frames, ...plane] : plane;
+  const spacing = slice.frames > 1 ? [slice.thickness ?? 1, ...slice.pixelSpacing] : [...slice.pixelSpacing];
+  let orientation: VolumeOrientation | undefined;
+  if (slice.orientation && slice.position) {
+    // Volume axes are [rows (down a column: the column direction), columns (along a row: the row direction)].
+    const rowDir = slice.orientation.slice(0, 3), colDir = slice.orientation.slice(3, 6);
+    const inPlane = [colDir, rowDir];
+    orientation = { origin: slice.position, direction: slice.frames > 1 ? [cross(rowDir, colDir), ...inPlane] : inPlane };
+  }
+  return {
+    data: slice.data, shape: slice.samples > 1 ? [...shape, slice.samples] : shape, spacing,
+    ...(slice.samples > 1 ? { channels: slice.samples } : {}), ...(orientation ? { orientation } : {}),
+  };
 }
 
 export async function readDicomSeries(dir: string): Promise<Volume> {
   const files = await listDicomFiles(dir);
   if (files.length === 0) throw seriesError(dir, 'not found: the folder holds no .dcm file and no file with the DICM preamble');
-  const slices: Slice[] = [];
-  for (const file of files) slices.push(await readSlice(file));
+  const slices: DicomSlice[] = [];
+  for (const file of files) slices.push(await readDicomSlice(file));
   const seriesIds = [...new Set(slices.map((s) => s.series))];
   if (seriesIds.length > 1) {
-    const first = slices.find((s) => s.series === seriesIds[1])!;
-    throw seriesError(dir, `mixes ${seriesIds.length} series (SeriesInstanceUID ${seriesIds[0]} in ${slices[0]!.file}, ${seriesIds[1]} in ${first.file}); put each series in its own folder`, [slices[0]!.file, first.file]);
+    const other = slices.find((s) => s.series === seriesIds[1])!;
+    throw seriesError(dir, `mixes ${seriesIds.length} series (SeriesInstanceUID ${seriesIds[0]} in ${slices[0]!.file}, ${seriesIds[1]} in ${other.file}); put each series in its own folder`, [slices[0]!.file, other.file]);
   }
   const first = slices[0]!;
-  const single = first.volume.shape[0]!;
-  if (slices.length === 1) return single > 1 ? first.volume : squeezeSingleSlice(first.volume);
-  if (single !== 1) throw seriesError(dir, `holds several files but ${first.file} is a multi-frame image (${single} frames); give that file alone`, [first.file]);
+  if (slices.length === 1) return sliceVolume(first);
+  if (first.frames !== 1) throw seriesError(dir, `holds several files but ${first.file} is a multi-frame image (${first.frames} frames); give that file alone`, [first.file]);
   for (const s of slices) {
-    if (s.volume.shape.join() !== first.volume.shape.join() || s.volume.channels !== first.volume.channels) {
-      throw seriesError(dir, `slices differ in size: ${first.file} is [${first.volume.shape.slice(1).join(', ')}], ${s.file} is [${s.volume.shape.slice(1).join(', ')}]`, [first.file, s.file]);
+    if (s.rows !== first.rows || s.columns !== first.columns || s.samples !== first.samples || s.frames !== 1) {
+      throw seriesError(dir, `slices differ in size: ${first.file} is ${first.rows}x${first.columns}, ${s.file} is ${s.rows}x${s.columns}${s.frames > 1 ? ` x ${s.frames} frames` : ''}`, [first.file, s.file]);
     }
-    if (!close(s.volume.spacing.slice(1), first.volume.spacing.slice(1))) {
-      throw seriesError(dir, `slices differ in PixelSpacing: ${first.file} [${first.volume.spacing.slice(1).join(', ')}], ${s.file} [${s.volume.spacing.slice(1).join(', ')}]`, [first.file, s.file]);
+    if (!close(s.pixelSpacing, first.pixelSpacing)) {
+      throw seriesError(dir, `slices differ in PixelSpacing: ${first.file} [${first.pixelSpacing.join(', ')}], ${s.file} [${s.pixelSpacing.join(', ')}]`, [first.file, s.file]);
     }
     if (first.orientation && s.orientation && !close(s.orientation, first.orientation)) {
       throw seriesError(dir, `slices differ in ImageOrientationPatient: ${first.file} and ${s.file}`, [first.file, s.file]);
     }
+    if (s.data.constructor !== first.data.constructor) {
+      throw seriesError(dir, `slices decode to different pixel types (${first.file}: ${first.data.constructor.name}, ${s.file}: ${s.data.constructor.name}); their RescaleSlope/Intercept differ`, [first.file, s.file]);
+    }
   }
   const byPosition = slices.every((s) => s.position && s.orientation);
   let step: number;
-  let sorted: Slice[];
+  let sorted: DicomSlice[];
   if (byPosition) {
     const iop = first.orientation!;
     const normal = cross(iop.slice(0, 3), iop.slice(3, 6));
@@ -162,24 +135,22 @@ export async function readDicomSeries(dir: string): Promise<Volume> {
     // Without positions the slice step is unknown; SliceThickness is the closest the headers offer.
     step = first.thickness ?? 1;
   }
-  const perSlice = first.volume.data.length;
-  const Ctor = first.volume.data.constructor as new (n: number) => VoxelArray;
-  const data = new Ctor(perSlice * sorted.length);
-  sorted.forEach((s, k) => {
-    if (s.volume.data.constructor !== Ctor) {
-      throw seriesError(dir, `slices decode to different pixel types (${first.file}: ${Ctor.name}, ${s.file}: ${s.volume.data.constructor.name})`, [first.file, s.file]);
-    }
-    data.set(s.volume.data, k * perSlice);
-  });
-  const base = sorted[0]!.volume;
-  const spacing = [step, ...base.spacing.slice(1)];
-  const placed = byPosition && base.orientation
-    ? (() => {
-        const p0 = sorted[0]!.position!, p1 = sorted[sorted.length - 1]!.position!;
-        const along = p1.map((v, i) => v - p0[i]!);
-        const length = Math.hypot(...along);
-        return { orientation: { origin: [...p0], direction: [along.map((v) => v / length), ...base.orientation!.direction.slice(1)] } };
-      })()
-    : {};
-  return { data, shape: [sorted.length, ...base.shape.slice(1)], spacing, ...(base.channels ? { channels: base.channels } : {}), ...placed };
+  const perSlice = first.data.length;
+  const data = new (first.data.constructor as new (n: number) => VoxelArray)(perSlice * sorted.length);
+  sorted.forEach((s, k) => data.set(s.data, k * perSlice));
+  const plane = sliceVolume(sorted[0]!);
+  let placed = {};
+  if (byPosition && plane.orientation) {
+    const p0 = sorted[0]!.position!, p1 = sorted[sorted.length - 1]!.position!;
+    const along = p1.map((v, i) => v - p0[i]!);
+    const length = Math.hypot(...along);
+    placed = { orientation: { origin: [...p0], direction: [along.map((v) => v / length), ...plane.orientation.direction] } };
+  }
+  return {
+    data,
+    shape: [sorted.length, ...plane.shape],
+    spacing: [step, ...plane.spacing],
+    ...(plane.channels ? { channels: plane.channels } : {}),
+    ...placed,
+  };
 }

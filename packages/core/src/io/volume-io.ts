@@ -3,7 +3,8 @@
  * is recognised from the file's first bytes, then its extension (io/formats.ts); a folder is a DICOM series.
  *
  * Who decodes what (docs/data.md says why): NIfTI and PNG are rwseg's own (header code in nifti-header.ts,
- * pngjs); TIFF, JPEG, BMP, NRRD, MetaImage and DICOM go through ITK-Wasm; GIF through sharp.
+ * pngjs); TIFF, JPEG, BMP, NRRD and MetaImage go through ITK-Wasm; GIF through sharp; DICOM through dicom-parser
+ * (uncompressed) or ITK-Wasm's GDCM (compressed).
  */
 import { statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -11,7 +12,8 @@ import { RwsegError } from '../errors.js';
 import type { Volume } from '../volume.js';
 import type { ColorPolicy } from './color.js';
 import { assertBmpComplete } from './bmp-header.js';
-import { readDicomSeries, squeezeSingleSlice } from './dicom-series.js';
+import { readDicomSeries, sliceVolume } from './dicom-series.js';
+import { readDicomSlice } from './dicom-slice.js';
 import { imageExtension, readBytes } from './files.js';
 import { FORMAT_EXTENSIONS, FORMAT_NAMES, IMAGE_EXTENSIONS, detectImageFormat, formatOfExtension, type ImageFormat } from './formats.js';
 import { decodeGif } from './gif.js';
@@ -88,7 +90,7 @@ export async function readImage(file: string, options: ReadVolumeOptions = {}): 
     case 'gif':
       return { volume: await decodeGif(await readBytes(file), file, color), format, spacingSource: 'none' };
     case 'dicom':
-      return { volume: squeezeSingleSlice((await readItkImage(file, format, color)).volume), format, spacingSource: 'dicom' };
+      return { volume: sliceVolume(await readDicomSlice(file)), format, spacingSource: 'dicom' };
     case 'tiff': {
       // The structure check first: libtiff reads a stack cut short as fewer pages.
       const tags = await readTiffTags(file);
