@@ -38,7 +38,7 @@ const SPACING_SOURCE: Record<string, SpacingSource> = {
   'stack16.tif': 'tiff-resolution', 'stack_imagej.tif': 'imagej', 'grey8.tif': 'none', 'rgb8.tif': 'none',
   'rgb.jpg': 'none', 'grey.jpg': 'none', 'mask.gif': 'none', 'grey.bmp': 'none', 'rgb.bmp': 'none',
   'volume-gzip.nrrd': 'header', 'volume-raw-be.nrrd': 'header', 'volume.mha': 'header', 'volume.mhd': 'header',
-  'rotated.nii.gz': 'header', 'dicom-series': 'dicom',
+  'rotated.nii.gz': 'header', 'dicom-series': 'dicom', 'rle.dcm': 'dicom', 'stored12.dcm': 'dicom',
 };
 
 function closeTo(t: import('ava').ExecutionContext, actual: readonly number[], expected: readonly number[], tolerance: number, what: string): void {
