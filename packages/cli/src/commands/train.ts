@@ -18,10 +18,12 @@ export default class Train extends RwsegCommand {
   ];
   static override flags = {
     config: Flags.string({ description: 'pipeline YAML with dataset, model, loss and training sections' }),
-    data: Flags.string({ description: 'dataset folder: MSD / nnU-Net (dataset.json) or a 2D folder pair (images/ + labels/)', exclusive: ['synthetic'] }),
+    data: Flags.string({ description: 'dataset folder: MSD / nnU-Net (dataset.json) or a folder pair (images/ + labels/, any formats; see --mask-suffix)', exclusive: ['synthetic'] }),
     synthetic: Flags.boolean({ description: 'train on the built-in synthetic 2D dataset' }),
     'label-map': Flags.string({ description: 'folder pairs: stored label value -> class as JSON, e.g. \'{"0": 0, "255": 1}\'' }),
     'num-classes': Flags.integer({ min: 2, description: 'folder pairs without --label-map: classes stored as 0..K-1' }),
+    images: Flags.string({ description: 'folder pairs: image sub-folder (default images)' }),
+    labels: Flags.string({ description: 'folder pairs: mask sub-folder (default labels), e.g. 1st_manual' }),
     'image-suffix': Flags.string({ description: 'folder pairs: image name part after the case id, e.g. _training (21_training.tif)' }),
     'mask-suffix': Flags.string({ description: 'folder pairs: mask name = case id + this, any format, e.g. _manual1 (21_manual1.gif)' }),
     'image-glob': Flags.string({ description: 'folder pairs: which files of images/ are images, e.g. "*_training.tif"' }),
@@ -106,11 +108,13 @@ export default class Train extends RwsegCommand {
 
 type TrainFlags = {
   data?: string; synthetic?: boolean; 'label-map'?: string; 'num-classes'?: number; patch?: string;
-  'image-suffix'?: string; 'mask-suffix'?: string; 'image-glob'?: string;
+  images?: string; labels?: string; 'image-suffix'?: string; 'mask-suffix'?: string; 'image-glob'?: string;
 };
 
-function datasetFlagOptions(flags: TrainFlags): { labelMap?: Record<string, number>; numClasses?: number } & FolderPairing {
+function datasetFlagOptions(flags: TrainFlags): { labelMap?: Record<string, number>; numClasses?: number; images?: string; labels?: string } & FolderPairing {
   return {
+    ...(flags.images ? { images: flags.images } : {}),
+    ...(flags.labels ? { labels: flags.labels } : {}),
     ...(flags['image-suffix'] ? { imageSuffix: flags['image-suffix'] } : {}),
     ...(flags['mask-suffix'] ? { maskSuffix: flags['mask-suffix'] } : {}),
     ...(flags['image-glob'] ? { imageGlob: flags['image-glob'] } : {}),

@@ -10,16 +10,21 @@ import { openDataset } from '../data/open-dataset.js';
 import { RwsegError } from '../errors.js';
 
 /** The raw `dataset:` section for a path (or 'synthetic'); `labelMap` (stored value -> class) for folder pairs. */
-export function datasetSectionFor(source: string, options: { labelMap?: Record<string, number>; numClasses?: number } & FolderPairing = {}): Record<string, unknown> {
+export function datasetSectionFor(
+  source: string,
+  options: { labelMap?: Record<string, number>; numClasses?: number; images?: string; labels?: string } & FolderPairing = {},
+): Record<string, unknown> {
   if (source === 'synthetic') return { kind: 'synthetic', shape: [96, 96], train: 48, validation: 8 };
   const pairing = pairingOf(options);
-  const info = openDataset(source, { labelMapping: options.labelMap, numClasses: options.numClasses, ...pairing });
+  const folders = { ...(options.images ? { images: options.images } : {}), ...(options.labels ? { labels: options.labels } : {}) };
+  const info = openDataset(source, { labelMapping: options.labelMap, numClasses: options.numClasses, ...folders, ...pairing });
   if (info.kind === 'msd') return { kind: 'msd', root: path.resolve(source) };
   return {
     kind: 'folder',
     path: path.resolve(source),
     numClasses: options.numClasses ?? info.numClasses,
     ...(options.labelMap ? { labelMap: options.labelMap } : {}),
+    ...folders,
     ...pairing,
   };
 }
@@ -43,6 +48,8 @@ export async function defaultPatchFor(dataset: Record<string, unknown>, depth = 
   const info = openDataset(String(dataset.kind === 'msd' ? dataset.root : dataset.path), {
     labelMapping: dataset.labelMap as Record<string, number> | undefined,
     numClasses: dataset.numClasses as number | undefined,
+    ...(typeof dataset.images === 'string' ? { images: dataset.images } : {}),
+    ...(typeof dataset.labels === 'string' ? { labels: dataset.labels } : {}),
     ...pairingOf(dataset),
   });
   const first = info.training[0];
