@@ -5,7 +5,8 @@
  * corrupt or truncated files of each format failing with an error that names the file.
  */
 import test from 'ava';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -122,6 +123,42 @@ test('formats: NRRD, MHA and TIFF writers round trip voxels, spacing and orienta
   t.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temporary file left behind');
   const refused = await t.throwsAsync(writeVolume(path.join(dir, 'out.jpg'), stack));
   t.true(isRwsegError(refused, 'INVALID_OPTIONS') && refused!.message.includes('read-only'), refused!.message);
+});
+
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : undefined;
+
+/** The file as tifffile / nibabel / the NRRD and MetaImage specs read it (fixtures/formats/read_back.py). */
+function independentRead(file: string): { shape: number[]; spacing: number[]; origin: number[] | null; direction: number[][] | null; data: number[] } | undefined {
+  if (!PYTHON) return undefined;
+  try {
+    return JSON.parse(execFileSync(PYTHON, [path.join(FIXTURES, 'read_back.py'), file], { encoding: 'utf8', maxBuffer: 1 << 26 }));
+  } catch (error) {
+    // Only a missing python module is a reason to skip; a parse failure is a finding.
+    if (String((error as { stderr?: string }).stderr ?? '').includes('ModuleNotFoundError')) return undefined;
+    throw error;
+  }
+}
+
+test('formats: what rwseg writes, independent readers read the same (tifffile, nibabel, NRRD and MetaImage specs)', async (t) => {
+  const dir = tempDir();
+  const oriented = await readVolume(path.join(FIXTURES, 'volume.mha'));
+  const stack = await readVolume(path.join(FIXTURES, 'stack16.tif'));
+  for (const [name, volume] of [['w.nrrd', oriented], ['w.mha', oriented], ['w.nii.gz', oriented], ['w.tif', stack]] as const) {
+    const file = path.join(dir, name);
+    await writeVolume(file, volume);
+    const other = independentRead(file);
+    if (!other) {
+      t.log(`SKIPPED the independent read of ${name}: /usr/bin/python3 with numpy, tifffile and nibabel not found`);
+      continue;
+    }
+    t.deepEqual(other.shape, [...volume.shape], `${name}: shape`);
+    closeTo(t, other.spacing, volume.spacing, 1e-5, `${name}: spacing`);
+    closeTo(t, other.data, Array.from(volume.data), 0, `${name}: voxels`);
+    if (other.origin && volume.orientation) {
+      closeTo(t, other.origin, volume.orientation.origin, 1e-4, `${name}: origin`);
+      closeTo(t, other.direction!.flat(), volume.orientation.direction.flat(), 1e-5, `${name}: direction`);
+    }
+  }
 });
 
 /** Copies the series into a temp folder without (or with extra) slices. */
