@@ -26,7 +26,8 @@ function sharedData(): string | undefined {
 const DATA = sharedData();
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : undefined;
 const ready = DATA && PYTHON ? test : test.skip;
-if (!DATA || !PYTHON) test('formats-real-data: SKIPPED (needs shared/data and /usr/bin/python3 with tifffile, pydicom)', (t) => t.pass());
+if (!DATA || !PYTHON)
+  test('formats-real-data: SKIPPED (needs shared/data and /usr/bin/python3 with tifffile, pydicom)', (t) => t.pass());
 
 ready('the ISBI 2012 slices as one 30-page ImageJ TIFF read as a [30, 512, 512] stack in mm, page = PNG', async (t) => {
   const src = path.join(DATA!, 'isbi2012-em-membrane', 'images');
@@ -35,8 +36,13 @@ ready('the ISBI 2012 slices as one 30-page ImageJ TIFF read as a [30, 512, 512] 
   const read = await readImage(stack);
   t.is(read.spacingSource, 'imagej');
   t.deepEqual(read.volume.shape, [30, 512, 512]);
-  t.true(read.volume.spacing.every((s, i) => Math.abs(s - [5e-5, 4e-6, 4e-6][i]!) < 1e-12), `spacing ${read.volume.spacing}`);
-  const pngs = readdirSync(src).filter((f) => f.endsWith('.png')).sort();
+  t.true(
+    read.volume.spacing.every((s, i) => Math.abs(s - [5e-5, 4e-6, 4e-6][i]!) < 1e-12),
+    `spacing ${read.volume.spacing}`,
+  );
+  const pngs = readdirSync(src)
+    .filter((f) => f.endsWith('.png'))
+    .sort();
   for (const [k, f] of pngs.entries()) {
     const page = await readVolume(path.join(src, f));
     const slice = read.volume.data.subarray(k * 512 * 512, (k + 1) * 512 * 512);
@@ -56,6 +62,9 @@ ready('an MSD hippocampus volume as a shuffled DICOM series reads as the NIfTI d
   t.deepEqual(series.volume.spacing, nifti.spacing);
   t.deepEqual(Array.from(series.volume.data), Array.from(nifti.data));
   const close = (a: readonly number[], b: readonly number[]) => a.every((v, i) => Math.abs(v - b[i]!) < 1e-4);
-  t.true(close(series.volume.orientation!.origin, nifti.orientation!.origin), JSON.stringify([series.volume.orientation, nifti.orientation]));
+  t.true(
+    close(series.volume.orientation!.origin, nifti.orientation!.origin),
+    JSON.stringify([series.volume.orientation, nifti.orientation]),
+  );
   t.true(close(series.volume.orientation!.direction.flat(), nifti.orientation!.direction.flat()));
 });

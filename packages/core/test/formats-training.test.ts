@@ -9,7 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDataset, parsePipeline, runPipelineConfig, useBackend } from '../src/index.js';
 
-const DRIVE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/formats/datasets/drive-like');
+const DRIVE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../test/fixtures/formats/datasets/drive-like',
+);
 
 test.before(async () => {
   await useBackend('cpu');
@@ -20,7 +23,14 @@ test('a U-Net trains on TIFF images with GIF masks (3 input channels, masks 0/25
     name: 'tiff-gif',
     seed: 2,
     backend: 'cpu',
-    dataset: { kind: 'folder', path: DRIVE, imageSuffix: '_training', maskSuffix: '_manual1', numClasses: 2, validationFraction: 0.25 },
+    dataset: {
+      kind: 'folder',
+      path: DRIVE,
+      imageSuffix: '_training',
+      maskSuffix: '_manual1',
+      numClasses: 2,
+      validationFraction: 0.25,
+    },
     preprocessing: { patch: [16, 16] },
     model: { depth: 2, baseFilters: 2, deepSupervision: 1 },
     loss: 'dice',
@@ -30,11 +40,17 @@ test('a U-Net trains on TIFF images with GIF masks (3 input channels, masks 0/25
   const data = await loadDataset(config);
   t.is(data.channels, 3);
   t.is(data.train.length + data.validation.length, 4);
-  t.true(data.validation[0]!.labels.data.some((v) => v === 1), 'the 255s of the GIF mask are class 1');
+  t.true(
+    data.validation[0]!.labels.data.some((v) => v === 1),
+    'the 255s of the GIF mask are class 1',
+  );
   const out = mkdtempSync(path.join(tmpdir(), 'rwseg-tiff-gif-'));
   const result = await runPipelineConfig(config, { out });
   t.is(result.runs[0]!.result.epochsRun, 1);
-  const history = readFileSync(path.join(out, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { loss: number });
+  const history = readFileSync(path.join(out, 'history.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { loss: number });
   t.is(history.length, 1);
   t.true(Number.isFinite(history[0]!.loss));
   t.true(existsSync(path.join(out, 'config.json')));

@@ -36,13 +36,32 @@ interface Expected {
 const EXPECTED = JSON.parse(readFileSync(path.join(FIXTURES, 'expected.json'), 'utf8')) as Record<string, Expected>;
 
 const SPACING_SOURCE: Record<string, SpacingSource> = {
-  'stack16.tif': 'tiff-resolution', 'stack_imagej.tif': 'imagej', 'grey8.tif': 'none', 'rgb8.tif': 'none',
-  'rgb.jpg': 'none', 'grey.jpg': 'none', 'mask.gif': 'none', 'grey.bmp': 'none', 'rgb.bmp': 'none',
-  'volume-gzip.nrrd': 'header', 'volume-raw-be.nrrd': 'header', 'volume.mha': 'header', 'volume.mhd': 'header',
-  'rotated.nii.gz': 'header', 'dicom-series': 'dicom', 'rle.dcm': 'dicom', 'stored12.dcm': 'dicom',
+  'stack16.tif': 'tiff-resolution',
+  'stack_imagej.tif': 'imagej',
+  'grey8.tif': 'none',
+  'rgb8.tif': 'none',
+  'rgb.jpg': 'none',
+  'grey.jpg': 'none',
+  'mask.gif': 'none',
+  'grey.bmp': 'none',
+  'rgb.bmp': 'none',
+  'volume-gzip.nrrd': 'header',
+  'volume-raw-be.nrrd': 'header',
+  'volume.mha': 'header',
+  'volume.mhd': 'header',
+  'rotated.nii.gz': 'header',
+  'dicom-series': 'dicom',
+  'rle.dcm': 'dicom',
+  'stored12.dcm': 'dicom',
 };
 
-function closeTo(t: import('ava').ExecutionContext, actual: readonly number[], expected: readonly number[], tolerance: number, what: string): void {
+function closeTo(
+  t: import('ava').ExecutionContext,
+  actual: readonly number[],
+  expected: readonly number[],
+  tolerance: number,
+  what: string,
+): void {
   t.is(actual.length, expected.length, `${what}: length`);
   const worst = expected.reduce((w, e, i) => Math.max(w, Math.abs(actual[i]! - e)), 0);
   t.true(worst <= tolerance, `${what}: largest difference ${worst} > ${tolerance}`);
@@ -93,12 +112,17 @@ test('formats: colour policies: labels refuse colour, luminance on request, grey
   t.is((await readVolume(path.join(FIXTURES, 'grey.bmp'))).channels, undefined);
 });
 
-test('formats: NIfTI orientation: the sform read matches nibabel, and a label written from it overlays the image', async (t) => {
+test('formats: NIfTI orientation matches nibabel, and a label written from it overlays the image', async (t) => {
   const ref = EXPECTED['rotated.nii.gz']!;
   const image = await readVolume(path.join(FIXTURES, 'rotated.nii.gz'));
   const dir = tempDir();
   // What predict does: new voxels, the image's spacing and orientation.
-  const labels: Volume = { data: Uint8Array.from(image.data), shape: image.shape, spacing: image.spacing, orientation: image.orientation! };
+  const labels: Volume = {
+    data: Uint8Array.from(image.data),
+    shape: image.shape,
+    spacing: image.spacing,
+    orientation: image.orientation!,
+  };
   await writeVolume(path.join(dir, 'labels.nii.gz'), labels);
   const back = await readNifti(path.join(dir, 'labels.nii.gz'));
   closeTo(t, niftiAffine(back.header)!.flat(), ref.affine!.slice(0, 3).flat(), 1e-5, 'sform');
@@ -120,7 +144,11 @@ test('formats: NRRD, MHA and TIFF writers round trip voxels, spacing and orienta
   t.deepEqual(Array.from(tiff.volume.data), EXPECTED['stack16.tif']!.data);
   t.deepEqual(tiff.volume.shape, [3, 4, 5]);
   closeTo(t, tiff.volume.spacing.slice(1), [2.5, 5], 1e-6, 'TIFF spacing');
-  t.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temporary file left behind');
+  t.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('.tmp-')),
+    [],
+    'no temporary file left behind',
+  );
   const refused = await t.throwsAsync(writeVolume(path.join(dir, 'out.jpg'), stack));
   t.true(isRwsegError(refused, 'INVALID_OPTIONS') && refused!.message.includes('read-only'), refused!.message);
 });
@@ -128,10 +156,16 @@ test('formats: NRRD, MHA and TIFF writers round trip voxels, spacing and orienta
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : undefined;
 
 /** The file as tifffile / nibabel / the NRRD and MetaImage specs read it (fixtures/formats/read_back.py). */
-function independentRead(file: string): { shape: number[]; spacing: number[]; origin: number[] | null; direction: number[][] | null; data: number[] } | undefined {
+function independentRead(
+  file: string,
+):
+  | { shape: number[]; spacing: number[]; origin: number[] | null; direction: number[][] | null; data: number[] }
+  | undefined {
   if (!PYTHON) return undefined;
   try {
-    return JSON.parse(execFileSync(PYTHON, [path.join(FIXTURES, 'read_back.py'), file], { encoding: 'utf8', maxBuffer: 1 << 26 }));
+    return JSON.parse(
+      execFileSync(PYTHON, [path.join(FIXTURES, 'read_back.py'), file], { encoding: 'utf8', maxBuffer: 1 << 26 }),
+    );
   } catch (error) {
     // Only a missing python module is a reason to skip; a parse failure is a finding.
     if (String((error as { stderr?: string }).stderr ?? '').includes('ModuleNotFoundError')) return undefined;
@@ -139,11 +173,16 @@ function independentRead(file: string): { shape: number[]; spacing: number[]; or
   }
 }
 
-test('formats: what rwseg writes, independent readers read the same (tifffile, nibabel, NRRD and MetaImage specs)', async (t) => {
+test('formats: what rwseg writes, independent readers read the same (tifffile, nibabel, NRRD/MHA specs)', async (t) => {
   const dir = tempDir();
   const oriented = await readVolume(path.join(FIXTURES, 'volume.mha'));
   const stack = await readVolume(path.join(FIXTURES, 'stack16.tif'));
-  for (const [name, volume] of [['w.nrrd', oriented], ['w.mha', oriented], ['w.nii.gz', oriented], ['w.tif', stack]] as const) {
+  for (const [name, volume] of [
+    ['w.nrrd', oriented],
+    ['w.mha', oriented],
+    ['w.nii.gz', oriented],
+    ['w.tif', stack],
+  ] as const) {
     const file = path.join(dir, name);
     await writeVolume(file, volume);
     const other = independentRead(file);
@@ -170,7 +209,11 @@ function seriesCopy(edit: (dir: string, files: string[]) => void): string {
   return dir;
 }
 
-async function failsWith(t: import('ava').ExecutionContext, promise: Promise<unknown>, ...parts: string[]): Promise<void> {
+async function failsWith(
+  t: import('ava').ExecutionContext,
+  promise: Promise<unknown>,
+  ...parts: string[]
+): Promise<void> {
   const error = await t.throwsAsync(promise);
   t.true(isRwsegError(error), `not an RwsegError: ${error}`);
   for (const part of parts) t.true(error!.message.includes(part), `"${error!.message}" lacks "${part}"`);
@@ -178,12 +221,17 @@ async function failsWith(t: import('ava').ExecutionContext, promise: Promise<unk
 
 test('formats: DICOM series with a missing, duplicated or foreign slice fail naming the files', async (t) => {
   // a.dcm is slice 2 of 4 (positions 7.5): removing it leaves a 5 mm gap between c.dcm and d.dcm.
-  const gap = seriesCopy((dir) => { readdirSync(dir).includes('a.dcm') && writeFileSync(path.join(dir, 'a.dcm'), ''); });
+  const gap = seriesCopy((dir) => {
+    readdirSync(dir).includes('a.dcm') && writeFileSync(path.join(dir, 'a.dcm'), '');
+  });
   await failsWith(t, readVolume(gap), 'a.dcm');
-  const missing = seriesCopy((dir) => { copyFileSync(path.join(dir, 'a.dcm'), path.join(dir, '.hidden')); });
+  const missing = seriesCopy((dir) => {
+    copyFileSync(path.join(dir, 'a.dcm'), path.join(dir, '.hidden'));
+  });
   t.deepEqual((await readVolume(missing)).shape, [4, 6, 5], 'hidden files are not slices');
   const holed = tempDir();
-  for (const f of ['c.dcm', 'd.dcm', 'b.dcm']) copyFileSync(path.join(FIXTURES, 'dicom-series', f), path.join(holed, f));
+  for (const f of ['c.dcm', 'd.dcm', 'b.dcm'])
+    copyFileSync(path.join(FIXTURES, 'dicom-series', f), path.join(holed, f));
   await failsWith(t, readVolume(holed), 'missing slices', '5.000 mm', '2.500 mm', 'c.dcm', 'd.dcm');
   const twice = seriesCopy((dir) => copyFileSync(path.join(dir, 'a.dcm'), path.join(dir, 'a-copy.dcm')));
   await failsWith(t, readVolume(twice), 'two slices at one position', 'a.dcm');
@@ -195,8 +243,14 @@ test('formats: DICOM series with a missing, duplicated or foreign slice fail nam
 test('formats: corrupt and truncated files of each format fail with an error naming the file', async (t) => {
   const dir = tempDir();
   const cases: [string, number][] = [
-    ['stack16.tif', 0.5], ['rgb.jpg', 0.3], ['mask.gif', 0.4], ['rgb.bmp', 0.5], ['volume-gzip.nrrd', 0.7],
-    ['volume-raw-be.nrrd', 0.8], ['volume.mha', 0.7], ['dicom-series/a.dcm', 0.6],
+    ['stack16.tif', 0.5],
+    ['rgb.jpg', 0.3],
+    ['mask.gif', 0.4],
+    ['rgb.bmp', 0.5],
+    ['volume-gzip.nrrd', 0.7],
+    ['volume-raw-be.nrrd', 0.8],
+    ['volume.mha', 0.7],
+    ['dicom-series/a.dcm', 0.6],
   ];
   for (const [name, keep] of cases) {
     const bytes = readFileSync(path.join(FIXTURES, name));
@@ -205,7 +259,12 @@ test('formats: corrupt and truncated files of each format fail with an error nam
     await failsWith(t, readVolume(file), file);
   }
   // Right magic, garbage after it.
-  for (const [name, magic] of [['bad.tif', 'II*\0'], ['bad.nrrd', 'NRRD0004\n'], ['bad.jpg', '\xff\xd8\xff\xe0'], ['bad.gif', 'GIF89a']] as const) {
+  for (const [name, magic] of [
+    ['bad.tif', 'II*\0'],
+    ['bad.nrrd', 'NRRD0004\n'],
+    ['bad.jpg', '\xff\xd8\xff\xe0'],
+    ['bad.gif', 'GIF89a'],
+  ] as const) {
     const file = path.join(dir, name);
     writeFileSync(file, Buffer.concat([Buffer.from(magic, 'latin1'), Buffer.alloc(64, 0x5a)]));
     await failsWith(t, readVolume(file), file);

@@ -7,7 +7,15 @@ import { isRwsegError } from '../errors.js';
 import { FORMAT_NAMES } from '../io/formats.js';
 import { readImage, type ImageRead, type SpacingSource } from '../io/volume-io.js';
 import type { Volume } from '../volume.js';
-import { BINARY_MASK_MAPPING, labelMappingFor, loadCase, spatialShapeOf, stackChannels, type CaseRef, type DatasetInfo } from './dataset.js';
+import {
+  BINARY_MASK_MAPPING,
+  labelMappingFor,
+  loadCase,
+  spatialShapeOf,
+  stackChannels,
+  type CaseRef,
+  type DatasetInfo,
+} from './dataset.js';
 import { classHistogram, toClassLabels } from './labels.js';
 
 export interface DatasetProblem {
@@ -143,7 +151,10 @@ export async function checkDataset(info: DatasetInfo, onCase?: (done: number, to
   }
   const notices: string[] = [];
   if (binaryMasks > 0) {
-    notices.push(`${binaryMasks} mask(s) hold only 0 and 255: read as class 0 (0) and class 1 (255); if 255 is the background, give a label map (--label-map 0:1,255:0)`);
+    notices.push(
+      `${binaryMasks} mask(s) hold only 0 and 255: read as class 0 (0) and class 1 (255); ` +
+        'if 255 is the background, give a label map (--label-map 0:1,255:0)',
+    );
   }
   const labelled = classVoxels.reduce((a, b) => a + b, 0);
   return {

@@ -95,7 +95,10 @@ export function isZero255Mask(values: ArrayLike<number>): boolean {
  * The label mapping for one mask: the dataset's own, else 0/255 -> 0/1 for a two-class folder dataset whose mask
  * holds exactly those values (`dataset check` reports it as a notice; a label map turns it off), else none.
  */
-export function labelMappingFor(info: DatasetInfo, values: ArrayLike<number>): Readonly<Record<string, number>> | undefined {
+export function labelMappingFor(
+  info: DatasetInfo,
+  values: ArrayLike<number>,
+): Readonly<Record<string, number>> | undefined {
   if (info.labelMap) return info.labelMap;
   if (info.kind === 'folder' && info.numClasses === 2 && isZero255Mask(values)) return BINARY_MASK_MAPPING;
   return undefined;

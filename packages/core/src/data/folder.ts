@@ -45,7 +45,10 @@ function stem(file: string): string {
 
 /** A shell-style glob (only * and ?) as an anchored regular expression. */
 export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 'i');
 }
 
@@ -68,28 +71,48 @@ export function pairFolderCases(imageDir: string, labelDir: string, pairing: Fol
   }
   // A sub-folder of the image folder is a DICOM series (one case), named by the folder.
   const isSeries = (f: string) => statSync(path.join(imageDir, f)).isDirectory();
-  const images = readdirSync(imageDir).filter((f) => !f.startsWith('.') && (isImageFile(f) || isSeries(f)) && (!glob || glob.test(f))).sort();
+  const images = readdirSync(imageDir)
+    .filter((f) => !f.startsWith('.') && (isImageFile(f) || isSeries(f)) && (!glob || glob.test(f)))
+    .sort();
   if (images.length === 0) {
     const what = pairing.imageGlob ? `no image matches the image glob "${pairing.imageGlob}"` : 'no image files';
-    throw new RwsegError('INVALID_INPUT', `${imageDir}: ${what} (rwseg reads ${IMAGE_EXTENSIONS.join(', ')})`, { file: imageDir });
+    throw new RwsegError('INVALID_INPUT', `${imageDir}: ${what} (rwseg reads ${IMAGE_EXTENSIONS.join(', ')})`, {
+      file: imageDir,
+    });
   }
   const seen = new Map<string, string>();
   return images.map((f) => {
     const file = path.join(imageDir, f);
     const base = isSeries(f) ? f : stem(f);
     if (imageSuffix && !base.endsWith(imageSuffix)) {
-      throw new RwsegError('INVALID_INPUT', `${file}: name does not end in the image suffix "${imageSuffix}" before its extension; narrow the images with --image-glob`, { file });
+      throw new RwsegError(
+        'INVALID_INPUT',
+        `${file}: name does not end in the image suffix "${imageSuffix}" before its extension; narrow the images ` +
+          `with --image-glob`,
+        { file },
+      );
     }
     const id = imageSuffix ? base.slice(0, -imageSuffix.length) : base;
     const twin = seen.get(id);
-    if (twin) throw new RwsegError('INVALID_INPUT', `${file} and ${twin} are the same case "${id}" (two images with one name); keep one, or narrow the images with --image-glob`, { file });
+    if (twin)
+      throw new RwsegError(
+        'INVALID_INPUT',
+        `${file} and ${twin} are the same case "${id}" (two images with one name); keep one, or narrow the images ` +
+          `with --image-glob`,
+        { file },
+      );
     seen.set(id, file);
     const labels = labelsByStem.get(id + maskSuffix) ?? [];
     if (labels.length === 0) {
-      throw new RwsegError('INVALID_INPUT', `${file} has no label: expected ${path.join(labelDir, `${id}${maskSuffix}`)}.<png|tif|gif|...>${maskSuffix ? '' : ' (set --mask-suffix when mask names add a suffix, e.g. _manual1)'}`, { file });
+      const expected = `${path.join(labelDir, `${id}${maskSuffix}`)}.<png|tif|gif|...>`;
+      const hint = maskSuffix ? '' : ' (set --mask-suffix when mask names add a suffix, e.g. _manual1)';
+      throw new RwsegError('INVALID_INPUT', `${file} has no label: expected ${expected}${hint}`, { file });
     }
     if (labels.length > 1) {
-      throw new RwsegError('INVALID_INPUT', `${file} matches ${labels.length} masks (${labels.join(', ')}); keep one`, { file, labels });
+      throw new RwsegError('INVALID_INPUT', `${file} matches ${labels.length} masks (${labels.join(', ')}); keep one`, {
+        file,
+        labels,
+      });
     }
     return { id, images: [file], label: labels[0]! };
   });
@@ -99,7 +122,13 @@ export function openFolderDataset(root: string, options: FolderDatasetOptions = 
   const imageDir = path.resolve(root, options.images ?? 'images');
   const labelDir = path.resolve(root, options.labels ?? 'labels');
   for (const dir of [imageDir, labelDir]) {
-    if (!existsSync(dir)) throw new RwsegError('IO_ERROR', `${dir}: folder not found (a folder dataset needs an image folder and a mask folder, default images/ and labels/)`, { file: dir });
+    if (!existsSync(dir))
+      throw new RwsegError(
+        'IO_ERROR',
+        `${dir}: folder not found (a folder dataset needs an image folder and a mask folder, default images/ and ` +
+          `labels/)`,
+        { file: dir },
+      );
   }
   const pairing: FolderPairing = {
     ...(options.imageSuffix ? { imageSuffix: options.imageSuffix } : {}),
@@ -109,12 +138,22 @@ export function openFolderDataset(root: string, options: FolderDatasetOptions = 
   const training = pairFolderCases(imageDir, labelDir, pairing);
   const labelMap = options.labelMapping ? normaliseLabelMapping(options.labelMapping) : undefined;
   const numClasses = options.numClasses ?? (labelMap ? classCountOfMapping(labelMap) : 2);
-  const classNames = options.classNames ?? Array.from({ length: numClasses }, (_, i) => (i === 0 ? 'background' : `class${i}`));
+  const classNames =
+    options.classNames ?? Array.from({ length: numClasses }, (_, i) => (i === 0 ? 'background' : `class${i}`));
   if (classNames.length !== numClasses) {
-    throw new RwsegError('INVALID_OPTIONS', `classNames has ${classNames.length} names for ${numClasses} classes`, { option: 'classNames' });
+    throw new RwsegError('INVALID_OPTIONS', `classNames has ${classNames.length} names for ${numClasses} classes`, {
+      option: 'classNames',
+    });
   }
   return {
-    kind: 'folder', name: path.basename(path.resolve(root)), root, numClasses, classNames, channelNames: ['image'], training, test: [],
+    kind: 'folder',
+    name: path.basename(path.resolve(root)),
+    root,
+    numClasses,
+    classNames,
+    channelNames: ['image'],
+    training,
+    test: [],
     pairing: describePairing(imageDir, labelDir, pairing),
     ...(labelMap ? { labelMap } : {}),
   };

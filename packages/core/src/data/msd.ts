@@ -44,7 +44,11 @@ function classNames(json: DatasetJson, file: string, v2: boolean): string[] {
   for (const [key, value] of Object.entries(json.labels)) {
     const [id, name] = v2 ? [value, key] : [Number(key), value];
     if (v2 && Array.isArray(value)) {
-      throw invalid(file, `label ${JSON.stringify(key)}: ${JSON.stringify(value)} is an nnU-Net region (a set of label ids); rwseg trains exclusive classes: remove the region entries and "regions_class_order", keeping one id per label`);
+      throw invalid(
+        file,
+        `label ${JSON.stringify(key)}: ${JSON.stringify(value)} is an nnU-Net region (a set of label ids); rwseg ` +
+          'trains exclusive classes: remove the region entries and "regions_class_order", keeping one id per label',
+      );
     }
     if (!Number.isInteger(id) || (id as number) < 0) {
       throw invalid(file, `label ${JSON.stringify(key)}: ${JSON.stringify(value)} is not a class index`);
@@ -102,14 +106,24 @@ export function openMsdDataset(root: string): DatasetInfo {
       const complete = found === c.images.length && (found === channelNames.length || (found === 1 && rgbInOneFile));
       if (!complete) {
         const names = channelNames.map((_, k) => `${c.id}_${String(k).padStart(4, '0')}${ending}`).join(', ');
-        throw new RwsegError('INVALID_INPUT', `case ${c.id}: expected ${channelNames.length} channel file(s) (${names}) as channel_names lists; found ${found} (${c.images.filter(Boolean).map((f) => path.basename(f)).join(', ')})`, { caseId: c.id });
+        const present = c.images.filter(Boolean).map((f) => path.basename(f)).join(', ');
+        throw new RwsegError(
+          'INVALID_INPUT',
+          `case ${c.id}: expected ${channelNames.length} channel file(s) (${names}) as channel_names lists; ` +
+            `found ${found} (${present})`,
+          { caseId: c.id },
+        );
       }
     }
     for (const c of training) {
-      if (!existsSync(c.label!)) throw new RwsegError('INVALID_INPUT', `case ${c.id}: label ${c.label} not found (labelsTr/<case>${ending})`, { caseId: c.id, file: c.label });
+      if (!existsSync(c.label!)) {
+        const message = `case ${c.id}: label ${c.label} not found (labelsTr/<case>${ending})`;
+        throw new RwsegError('INVALID_INPUT', message, { caseId: c.id, file: c.label });
+      }
     }
     if (json.numTraining !== undefined && json.numTraining !== training.length) {
-      throw invalid(file, `numTraining is ${JSON.stringify(json.numTraining)} but imagesTr/ holds ${training.length} case(s) ending in ${ending}`);
+      const found = `imagesTr/ holds ${training.length} case(s) ending in ${ending}`;
+      throw invalid(file, `numTraining is ${JSON.stringify(json.numTraining)} but ${found}`);
     }
   } else {
     if (!Array.isArray(json.training)) throw invalid(file, 'missing "training" list');

@@ -5,7 +5,8 @@
 import { RwsegError } from '../errors.js';
 
 export function assertBmpComplete(head: Uint8Array, fileSize: number, file: string): void {
-  const fail = (what: string) => new RwsegError('IO_ERROR', `${file}: truncated or corrupt BMP (${what})`, { file, format: 'bmp' });
+  const fail = (what: string) =>
+    new RwsegError('IO_ERROR', `${file}: truncated or corrupt BMP (${what})`, { file, format: 'bmp' });
   if (head.length < 54) throw fail(`${head.length} bytes, the headers alone are 54`);
   const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const declared = view.getUint32(2, true);
@@ -21,5 +22,6 @@ export function assertBmpComplete(head: Uint8Array, fileSize: number, file: stri
   // Uncompressed rows are padded to 4 bytes; RLE-compressed pixels are only as long as the header says.
   const uncompressed = compression === 0 || compression === 3;
   const needed = uncompressed ? pixelOffset + Math.floor((bitsPerPixel * width + 31) / 32) * 4 * height : pixelOffset;
-  if (needed > fileSize) throw fail(`${width}x${height} at ${bitsPerPixel} bits needs ${needed} bytes, the file has ${fileSize}`);
+  if (needed > fileSize)
+    throw fail(`${width}x${height} at ${bitsPerPixel} bits needs ${needed} bytes, the file has ${fileSize}`);
 }

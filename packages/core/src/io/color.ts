@@ -44,11 +44,12 @@ export function colorSamplesToVolume(
   }
   if (policy === 'reject') {
     const width = spatialShape[spatialShape.length - 1]!;
-    const x = colored % width, y = Math.floor(colored / width) % (spatialShape[spatialShape.length - 2] ?? 1);
+    const x = colored % width,
+      y = Math.floor(colored / width) % (spatialShape[spatialShape.length - 2] ?? 1);
     throw new RwsegError(
       'INVALID_INPUT',
       `${file}: colour image (pixel x=${x}, y=${y} has different R, G, B) where one channel is needed (a label image ` +
-        'must hold class values); convert it to greyscale, or read it with color: \'luminance\'',
+        "must hold class values); convert it to greyscale, or read it with color: 'luminance'",
       { file, x, y },
     );
   }

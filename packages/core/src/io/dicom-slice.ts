@@ -41,7 +41,12 @@ function numbers(value: string | undefined): number[] | undefined {
 }
 
 function dicomError(file: string, what: string, cause?: unknown): RwsegError {
-  return new RwsegError('IO_ERROR', `${file}: not a readable DICOM file (${what})`, { file, format: 'dicom' }, cause ? { cause } : undefined);
+  return new RwsegError(
+    'IO_ERROR',
+    `${file}: not a readable DICOM file (${what})`,
+    { file, format: 'dicom' },
+    cause ? { cause } : undefined,
+  );
 }
 
 function optional<T>(key: string, value: T | undefined): Record<string, T> {
@@ -49,12 +54,20 @@ function optional<T>(key: string, value: T | undefined): Record<string, T> {
 }
 
 /** Stored integers to values: high bits beyond BitsStored dropped (sign-extended when signed), then the rescale. */
-function rescaled(raw: Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array, bitsStored: number, bitsAllocated: number, signed: boolean, slope: number, intercept: number): VoxelArray {
+function rescaled(
+  raw: Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array,
+  bitsStored: number,
+  bitsAllocated: number,
+  signed: boolean,
+  slope: number,
+  intercept: number,
+): VoxelArray {
   let stored: VoxelArray = raw;
   if (bitsStored < bitsAllocated) {
     const shift = 32 - bitsStored;
     const out = new (raw.constructor as new (n: number) => typeof raw)(raw.length);
-    for (let i = 0; i < raw.length; i++) out[i] = signed ? (raw[i]! << shift) >> shift : raw[i]! & ((2 ** bitsStored) - 1);
+    for (let i = 0; i < raw.length; i++)
+      out[i] = signed ? (raw[i]! << shift) >> shift : raw[i]! & (2 ** bitsStored - 1);
     stored = out;
   }
   if (slope === 1 && intercept === 0) return stored;
@@ -69,14 +82,18 @@ function parseUncompressed(file: string, bytes: Uint8Array): DicomSlice | undefi
   try {
     ds = dicomParser.parseDicom(bytes);
   } catch (error) {
-    const reason = typeof error === 'string' ? error : (error as Error)?.message ?? String((error as { exception?: string }).exception ?? error);
+    const reason =
+      typeof error === 'string'
+        ? error
+        : ((error as Error)?.message ?? String((error as { exception?: string }).exception ?? error));
     throw dicomError(file, String(reason).split('\n')[0]!, error);
   }
   const transfer = ds.string('x00020010')?.trim() ?? '1.2.840.10008.1.2';
   const samples = ds.uint16('x00280002') ?? 1;
   const bitsAllocated = ds.uint16('x00280100');
   const pixel = ds.elements.x7fe00010;
-  if (!UNCOMPRESSED_LITTLE_ENDIAN.has(transfer) || samples !== 1 || !pixel || pixel.encapsulatedPixelData) return undefined;
+  if (!UNCOMPRESSED_LITTLE_ENDIAN.has(transfer) || samples !== 1 || !pixel || pixel.encapsulatedPixelData)
+    return undefined;
   if (bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32) return undefined;
   const rows = ds.uint16('x00280010') ?? 0;
   const columns = ds.uint16('x00280011') ?? 0;
@@ -85,13 +102,21 @@ function parseUncompressed(file: string, bytes: Uint8Array): DicomSlice | undefi
   const width = bitsAllocated / 8;
   if (count === 0) throw dicomError(file, `Rows ${rows} x Columns ${columns}`);
   if (pixel.dataOffset + count * width > bytes.length) {
-    throw dicomError(file, `truncated pixel data: ${rows}x${columns}x${frames} of ${bitsAllocated} bits need ${count * width} bytes, the file has ${Math.max(0, bytes.length - pixel.dataOffset)}`);
+    throw dicomError(
+      file,
+      `truncated pixel data: ${rows}x${columns}x${frames} of ${bitsAllocated} bits need ${count * width} bytes, ` +
+        `the file has ${Math.max(0, bytes.length - pixel.dataOffset)}`,
+    );
   }
   const signed = ds.uint16('x00280103') === 1;
   // A private aligned copy of the pixel bytes (the file buffer's offset need not be aligned).
   const copy = new Uint8Array(count * width);
   copy.set(bytes.subarray(pixel.dataOffset, pixel.dataOffset + count * width));
-  const Ctor = { 1: signed ? Int8Array : Uint8Array, 2: signed ? Int16Array : Uint16Array, 4: signed ? Int32Array : Uint32Array }[width as 1 | 2 | 4];
+  const Ctor = {
+    1: signed ? Int8Array : Uint8Array,
+    2: signed ? Int16Array : Uint16Array,
+    4: signed ? Int32Array : Uint32Array,
+  }[width as 1 | 2 | 4];
   const raw = new Ctor(copy.buffer);
   const slope = Number(ds.string('x00281053') ?? 1) || 1;
   const intercept = Number(ds.string('x00281052') ?? 0) || 0;
@@ -100,7 +125,11 @@ function parseUncompressed(file: string, bytes: Uint8Array): DicomSlice | undefi
   const orientation = numbers(ds.string('x00200037'));
   const thickness = numbers(ds.string('x00180050'))?.[0];
   return {
-    file, rows, columns, frames, samples,
+    file,
+    rows,
+    columns,
+    frames,
+    samples,
     data: rescaled(raw, ds.uint16('x00280101') ?? bitsAllocated, bitsAllocated, signed, slope, intercept),
     pixelSpacing: spacing && spacing.length >= 2 ? [spacing[0]!, spacing[1]!] : [1, 1],
     series: (ds.string('x0020000e') ?? '').trim(),
@@ -124,8 +153,16 @@ async function decodeWithItk(file: string): Promise<DicomSlice> {
   const orientation = numbers(tag('0020|0037'));
   const thickness = numbers(tag('0018|0050'))?.[0];
   return {
-    file, data: volume.data, rows: rows!, columns: columns!, frames: frames!, samples: volume.channels ?? 1,
-    pixelSpacing: spacing && spacing.length >= 2 ? [spacing[0]!, spacing[1]!] : [volume.spacing.at(-2) ?? 1, volume.spacing.at(-1) ?? 1],
+    file,
+    data: volume.data,
+    rows: rows!,
+    columns: columns!,
+    frames: frames!,
+    samples: volume.channels ?? 1,
+    pixelSpacing:
+      spacing && spacing.length >= 2
+        ? [spacing[0]!, spacing[1]!]
+        : [volume.spacing.at(-2) ?? 1, volume.spacing.at(-1) ?? 1],
     series: (tag('0020|000e') ?? '').trim(),
     ...optional('instance', numbers(tag('0020|0013'))?.[0]),
     ...optional('position', position?.length === 3 ? position : undefined),

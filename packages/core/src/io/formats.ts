@@ -21,8 +21,15 @@ export const FORMAT_EXTENSIONS: Readonly<Record<ImageFormat, readonly string[]>>
 
 /** Human names for messages and reports. */
 export const FORMAT_NAMES: Readonly<Record<ImageFormat, string>> = {
-  nifti: 'NIfTI', png: 'PNG', jpeg: 'JPEG', gif: 'GIF', bmp: 'BMP', tiff: 'TIFF', nrrd: 'NRRD',
-  metaimage: 'MetaImage (MHA/MHD)', dicom: 'DICOM',
+  nifti: 'NIfTI',
+  png: 'PNG',
+  jpeg: 'JPEG',
+  gif: 'GIF',
+  bmp: 'BMP',
+  tiff: 'TIFF',
+  nrrd: 'NRRD',
+  metaimage: 'MetaImage (MHA/MHD)',
+  dicom: 'DICOM',
 };
 
 export const IMAGE_EXTENSIONS: readonly string[] = Object.values(FORMAT_EXTENSIONS).flat();
@@ -37,7 +44,11 @@ function startsWith(bytes: Uint8Array, signature: readonly number[], offset = 0)
 }
 
 function ascii(bytes: Uint8Array, offset: number, length: number): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset + offset, Math.max(0, Math.min(length, bytes.length - offset))).toString('latin1');
+  return Buffer.from(
+    bytes.buffer,
+    bytes.byteOffset + offset,
+    Math.max(0, Math.min(length, bytes.length - offset)),
+  ).toString('latin1');
 }
 
 /** The format the bytes announce, or undefined (gzip is left to the extension: it wraps NIfTI here). */

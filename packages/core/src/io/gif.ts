@@ -14,7 +14,12 @@ export async function decodeGif(bytes: Uint8Array, file: string, color?: ColorPo
     const { default: sharp } = await import('sharp');
     decoded = await sharp(bytes, { pages: 1, failOn: 'truncated' }).raw().toBuffer({ resolveWithObject: true });
   } catch (error) {
-    throw new RwsegError('IO_ERROR', `${file}: not a readable GIF (${(error as Error).message})`, { file, format: 'gif' }, { cause: error });
+    throw new RwsegError(
+      'IO_ERROR',
+      `${file}: not a readable GIF (${(error as Error).message})`,
+      { file, format: 'gif' },
+      { cause: error },
+    );
   }
   const { data, info } = decoded;
   const samples = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);

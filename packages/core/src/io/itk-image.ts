@@ -30,7 +30,16 @@ function itkIo(): Promise<typeof import('@itk-wasm/image-io')> {
 /** Formats whose files place the image in the scanner; the raster formats only say how big a pixel is. */
 const ORIENTED_FORMATS: ReadonlySet<ImageFormat> = new Set(['nrrd', 'metaimage', 'dicom']);
 
-const VOXEL_ARRAYS = [Uint8Array, Int8Array, Uint16Array, Int16Array, Uint32Array, Int32Array, Float32Array, Float64Array];
+const VOXEL_ARRAYS = [
+  Uint8Array,
+  Int8Array,
+  Uint16Array,
+  Int16Array,
+  Uint32Array,
+  Int32Array,
+  Float32Array,
+  Float64Array,
+];
 
 export interface ItkReadResult {
   volume: Volume;
@@ -41,7 +50,12 @@ export interface ItkReadResult {
 /** ITK's messages carry its C++ source paths; the first line that says what went wrong is enough. */
 function itkReason(error: unknown): string {
   const text = String((error as Error)?.message ?? error);
-  return text.split('\n').map((l) => l.trim()).find((l) => l && !l.startsWith('WARNING')) ?? 'unknown error';
+  return (
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l && !l.startsWith('WARNING')) ?? 'unknown error'
+  );
 }
 
 /**
@@ -67,11 +81,21 @@ export async function readItkImage(file: string, format: ImageFormat, color?: Co
     image = await readWithItk(file, format);
   } catch (error) {
     const reason = itkReason(error).replace(/Could not read: \S+/, 'the decoder gave up');
-    throw new RwsegError('IO_ERROR', `${file}: not a readable ${FORMAT_NAMES[format]} file (${reason})`, { file, format }, { cause: error });
+    throw new RwsegError(
+      'IO_ERROR',
+      `${file}: not a readable ${FORMAT_NAMES[format]} file (${reason})`,
+      { file, format },
+      { cause: error },
+    );
   }
   const data = image.data as unknown;
   if (!VOXEL_ARRAYS.some((Ctor) => data instanceof Ctor)) {
-    throw new RwsegError('IO_ERROR', `${file}: unsupported pixel component type ${image.imageType.componentType} (rwseg reads 8/16/32-bit integers and floats)`, { file, format });
+    throw new RwsegError(
+      'IO_ERROR',
+      `${file}: unsupported pixel component type ${image.imageType.componentType} (rwseg reads 8/16/32-bit ` +
+        `integers and floats)`,
+      { file, format },
+    );
   }
   const voxels = data as VoxelArray;
   const rank = image.size.length;
@@ -81,7 +105,11 @@ export async function readItkImage(file: string, format: ImageFormat, color?: Co
   const components = image.imageType.components;
   const expected = image.size.reduce((a, b) => a * b, 1) * components;
   if (voxels.length !== expected) {
-    throw new RwsegError('IO_ERROR', `${file}: truncated pixel data (${voxels.length} samples for size ${image.size.join('x')} x ${components})`, { file, format });
+    throw new RwsegError(
+      'IO_ERROR',
+      `${file}: truncated pixel data (${voxels.length} samples for size ${image.size.join('x')} x ${components})`,
+      { file, format },
+    );
   }
   const pixelType = String(image.imageType.pixelType);
   const isColor = pixelType === 'RGB' || pixelType === 'RGBA';
@@ -107,8 +135,14 @@ export async function readItkImage(file: string, format: ImageFormat, color?: Co
 }
 
 const COMPONENT_TYPES = new Map<Function, string>([
-  [Uint8Array, 'uint8'], [Int8Array, 'int8'], [Uint16Array, 'uint16'], [Int16Array, 'int16'],
-  [Uint32Array, 'uint32'], [Int32Array, 'int32'], [Float32Array, 'float32'], [Float64Array, 'float64'],
+  [Uint8Array, 'uint8'],
+  [Int8Array, 'int8'],
+  [Uint16Array, 'uint16'],
+  [Int16Array, 'int16'],
+  [Uint32Array, 'uint32'],
+  [Int32Array, 'int32'],
+  [Float32Array, 'float32'],
+  [Float64Array, 'float64'],
 ]);
 
 /** Writes NRRD, MetaImage (MHA) or TIFF through ITK; the format follows the file's extension. */
@@ -116,15 +150,22 @@ export async function writeItkImage(file: string, volume: Volume, format: ImageF
   const { spatialShape, channels } = assertVolumeConsistent(volume, file);
   const n = spatialShape.length;
   if (format === 'tiff' && (n < 2 || n > 3)) {
-    throw new RwsegError('INVALID_INPUT', `${file}: TIFF holds a 2D image or a 3D stack; got shape [${volume.shape.join(', ')}]`, { file });
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `${file}: TIFF holds a 2D image or a 3D stack; got shape [${volume.shape.join(', ')}]`,
+      { file },
+    );
   }
   const size = [...spatialShape].reverse();
   const direction = new Float64Array(n * n);
-  const orientation = volume.orientation && volume.orientation.direction.length === n && format !== 'tiff'
-    ? volume.orientation : undefined;
+  const orientation =
+    volume.orientation && volume.orientation.direction.length === n && format !== 'tiff'
+      ? volume.orientation
+      : undefined;
   for (let a = 0; a < n; a++) {
     const column = n - 1 - a;
-    for (let row = 0; row < n; row++) direction[row * n + column] = orientation ? orientation.direction[a]![row] ?? 0 : row === column ? 1 : 0;
+    for (let row = 0; row < n; row++)
+      direction[row * n + column] = orientation ? (orientation.direction[a]![row] ?? 0) : row === column ? 1 : 0;
   }
   const image = {
     imageType: {
@@ -142,7 +183,10 @@ export async function writeItkImage(file: string, volume: Volume, format: ImageF
     data: volume.data,
   } as unknown as ItkImage;
   // ITK picks the writer from the extension, so the temporary file keeps it; the rename makes the write atomic.
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}${imageExtension(file)}`);
+  const temp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}${imageExtension(file)}`,
+  );
   try {
     await mkdir(path.dirname(file), { recursive: true });
     const { writeImageNode } = await itkIo();
@@ -150,6 +194,11 @@ export async function writeItkImage(file: string, volume: Volume, format: ImageF
     await rename(temp, file);
   } catch (error) {
     await rm(temp, { force: true });
-    throw new RwsegError('IO_ERROR', `cannot write ${file} as ${FORMAT_NAMES[format]} (${itkReason(error)})`, { file, format }, { cause: error });
+    throw new RwsegError(
+      'IO_ERROR',
+      `cannot write ${file} as ${FORMAT_NAMES[format]} (${itkReason(error)})`,
+      { file, format },
+      { cause: error },
+    );
   }
 }

@@ -61,7 +61,11 @@ function directions3(orientation: VolumeOrientation): { origin: Vector3; axes: V
     const v = orientation.direction[rank - 1 - i]!;
     axes.push([v[0] ?? 0, v[1] ?? 0, v[2] ?? 0]);
   }
-  const unit: Vector3[] = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+  const unit: Vector3[] = [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ];
   while (axes.length < 3) axes.push(unit[axes.length]!);
   const o = orientation.origin;
   return { origin: [o[0] ?? 0, o[1] ?? 0, o[2] ?? 0], axes };
@@ -71,29 +75,47 @@ function directions3(orientation: VolumeOrientation): { origin: Vector3; axes: V
 function quaternionOf(columns: Vector3[]): { quatern: Vector3; qfac: 1 | -1 } {
   // r[row][col], columns are the axis unit vectors.
   const r = [0, 1, 2].map((row) => columns.map((col) => col[row]!));
-  const det = r[0]![0]! * (r[1]![1]! * r[2]![2]! - r[1]![2]! * r[2]![1]!)
-    - r[0]![1]! * (r[1]![0]! * r[2]![2]! - r[1]![2]! * r[2]![0]!)
-    + r[0]![2]! * (r[1]![0]! * r[2]![1]! - r[1]![1]! * r[2]![0]!);
+  const det =
+    r[0]![0]! * (r[1]![1]! * r[2]![2]! - r[1]![2]! * r[2]![1]!) -
+    r[0]![1]! * (r[1]![0]! * r[2]![2]! - r[1]![2]! * r[2]![0]!) +
+    r[0]![2]! * (r[1]![0]! * r[2]![1]! - r[1]![1]! * r[2]![0]!);
   const qfac = det < 0 ? -1 : 1;
   if (qfac < 0) for (const row of r) row[2] = -row[2]!;
-  const [r11, r12, r13] = r[0]!, [r21, r22, r23] = r[1]!, [r31, r32, r33] = r[2]!;
+  const [r11, r12, r13] = r[0]!,
+    [r21, r22, r23] = r[1]!,
+    [r31, r32, r33] = r[2]!;
   let a = r11! + r22! + r33! + 1;
   let b: number, c: number, d: number;
   if (a > 0.5) {
     a = 0.5 * Math.sqrt(a);
-    b = 0.25 * (r32! - r23!) / a;
-    c = 0.25 * (r13! - r31!) / a;
-    d = 0.25 * (r21! - r12!) / a;
+    b = (0.25 * (r32! - r23!)) / a;
+    c = (0.25 * (r13! - r31!)) / a;
+    d = (0.25 * (r21! - r12!)) / a;
   } else {
-    const xd = 1 + r11! - (r22! + r33!), yd = 1 + r22! - (r11! + r33!), zd = 1 + r33! - (r11! + r22!);
+    const xd = 1 + r11! - (r22! + r33!),
+      yd = 1 + r22! - (r11! + r33!),
+      zd = 1 + r33! - (r11! + r22!);
     if (xd > 1) {
-      b = 0.5 * Math.sqrt(xd); c = 0.25 * (r12! + r21!) / b; d = 0.25 * (r13! + r31!) / b; a = 0.25 * (r32! - r23!) / b;
+      b = 0.5 * Math.sqrt(xd);
+      c = (0.25 * (r12! + r21!)) / b;
+      d = (0.25 * (r13! + r31!)) / b;
+      a = (0.25 * (r32! - r23!)) / b;
     } else if (yd > 1) {
-      c = 0.5 * Math.sqrt(yd); b = 0.25 * (r12! + r21!) / c; d = 0.25 * (r23! + r32!) / c; a = 0.25 * (r13! - r31!) / c;
+      c = 0.5 * Math.sqrt(yd);
+      b = (0.25 * (r12! + r21!)) / c;
+      d = (0.25 * (r23! + r32!)) / c;
+      a = (0.25 * (r13! - r31!)) / c;
     } else {
-      d = 0.5 * Math.sqrt(zd); b = 0.25 * (r13! + r31!) / d; c = 0.25 * (r23! + r32!) / d; a = 0.25 * (r21! - r12!) / d;
+      d = 0.5 * Math.sqrt(zd);
+      b = (0.25 * (r13! + r31!)) / d;
+      c = (0.25 * (r23! + r32!)) / d;
+      a = (0.25 * (r21! - r12!)) / d;
     }
-    if (a < 0) { b = -b; c = -c; d = -d; }
+    if (a < 0) {
+      b = -b;
+      c = -c;
+      d = -d;
+    }
   }
   return { quatern: [b, c, d], qfac };
 }
@@ -102,8 +124,10 @@ function quaternionOf(columns: Vector3[]): { quatern: Vector3; qfac: 1 | -1 } {
  * The header fields that place a volume in the scanner: sform and qform (both code 1, scanner-anatomical) from
  * the orientation and the file-order pixdim. The two agree, so viewers that prefer either overlay the same way.
  */
-export function niftiOrientationFields(orientation: VolumeOrientation, filePixdim: readonly number[]):
-  Pick<NiftiHeader, 'srow' | 'quatern' | 'qoffset' | 'qfac' | 'qformCode' | 'sformCode'> {
+export function niftiOrientationFields(
+  orientation: VolumeOrientation,
+  filePixdim: readonly number[],
+): Pick<NiftiHeader, 'srow' | 'quatern' | 'qoffset' | 'qfac' | 'qformCode' | 'sformCode'> {
   const { origin, axes } = directions3(orientation);
   const ras = (v: Vector3): Vector3 => [-v[0], -v[1], v[2]];
   const rasAxes = axes.map((v) => {
@@ -113,8 +137,11 @@ export function niftiOrientationFields(orientation: VolumeOrientation, filePixdi
   });
   const rasOrigin = ras(origin);
   const scale = [0, 1, 2].map((i) => filePixdim[i] ?? 1);
-  const srow = [0, 1, 2].map((row) => [...rasAxes.map((axis, i) => axis[row]! * scale[i]!), rasOrigin[row]!]) as
-    [number[], number[], number[]];
+  const srow = [0, 1, 2].map((row) => [...rasAxes.map((axis, i) => axis[row]! * scale[i]!), rasOrigin[row]!]) as [
+    number[],
+    number[],
+    number[],
+  ];
   const { quatern, qfac } = quaternionOf(rasAxes);
   return { srow, quatern, qoffset: rasOrigin, qfac, qformCode: 1, sformCode: 1 };
 }

@@ -23,8 +23,22 @@ const MAX_PAGES = 100_000;
 
 /** Millimetres per ImageJ unit name. */
 const UNIT_MM: Readonly<Record<string, number>> = {
-  nm: 1e-6, nanometer: 1e-6, um: 1e-3, micron: 1e-3, microns: 1e-3, micrometer: 1e-3, '\u00b5m': 1e-3, '\u03bcm': 1e-3,
-  mm: 1, millimeter: 1, cm: 10, centimeter: 10, m: 1000, meter: 1000, inch: 25.4, in: 25.4,
+  nm: 1e-6,
+  nanometer: 1e-6,
+  um: 1e-3,
+  micron: 1e-3,
+  microns: 1e-3,
+  micrometer: 1e-3,
+  '\u00b5m': 1e-3,
+  '\u03bcm': 1e-3,
+  mm: 1,
+  millimeter: 1,
+  cm: 10,
+  centimeter: 10,
+  m: 1000,
+  meter: 1000,
+  inch: 25.4,
+  in: 25.4,
 };
 
 export interface TiffTags {
@@ -58,19 +72,22 @@ export async function readTiffTags(file: string): Promise<TiffTags> {
     const seen = new Set<number>();
     // Values of SHORT (3) or LONG (4) arrays, inline when they fit in 4 bytes.
     const values = async (entry: Buffer, e: number): Promise<number[]> => {
-      const type = u16(entry, e + 2), count = u32(entry, e + 4);
+      const type = u16(entry, e + 2),
+        count = u32(entry, e + 4);
       const width = type === 3 ? 2 : 4;
       const bytes = count * width <= 4 ? entry.subarray(e + 8, e + 12) : await read(u32(entry, e + 8), count * width);
-      if (bytes.length < count * width && count * width > 4) throw truncated(file, `tag ${u16(entry, e)} points past the end`);
+      if (bytes.length < count * width && count * width > 4)
+        throw truncated(file, `tag ${u16(entry, e)} points past the end`);
       return Array.from({ length: count }, (_, i) => (width === 2 ? u16(bytes, i * 2) : u32(bytes, i * 4)));
     };
-    for (let ifd = u32(header, 4); ifd !== 0; ) {
+    for (let ifd = u32(header, 4); ifd !== 0;) {
       if (seen.has(ifd) || tags.pages >= MAX_PAGES) throw truncated(file, `IFD chain loops at offset ${ifd}`);
       seen.add(ifd);
       if (ifd + 2 > size) throw truncated(file, `page ${tags.pages + 1} starts at byte ${ifd}, the file has ${size}`);
       const count = u16(await read(ifd, 2), 0);
       const entries = await read(ifd + 2, count * 12 + 4);
-      if (entries.length < count * 12 + 4) throw truncated(file, `page ${tags.pages + 1}'s directory runs past the end`);
+      if (entries.length < count * 12 + 4)
+        throw truncated(file, `page ${tags.pages + 1}'s directory runs past the end`);
       let offsets: number[] | undefined, counts: number[] | undefined;
       for (let e = 0; e < count * 12; e += 12) {
         const tag = u16(entries, e);
@@ -92,7 +109,8 @@ export async function readTiffTags(file: string): Promise<TiffTags> {
       }
       if (offsets && counts) {
         const end = Math.max(...offsets.map((o, i) => o + (counts![i] ?? 0)));
-        if (end > size) throw truncated(file, `page ${tags.pages + 1}'s pixel data ends at byte ${end}, the file has ${size}`);
+        if (end > size)
+          throw truncated(file, `page ${tags.pages + 1}'s pixel data ends at byte ${end}, the file has ${size}`);
       }
       tags.pages++;
       ifd = u32(entries, count * 12);

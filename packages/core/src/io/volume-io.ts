@@ -15,7 +15,14 @@ import { assertBmpComplete } from './bmp-header.js';
 import { readDicomSeries, sliceVolume } from './dicom-series.js';
 import { readDicomSlice } from './dicom-slice.js';
 import { imageExtension, readBytes } from './files.js';
-import { FORMAT_EXTENSIONS, FORMAT_NAMES, IMAGE_EXTENSIONS, detectImageFormat, formatOfExtension, type ImageFormat } from './formats.js';
+import {
+  FORMAT_EXTENSIONS,
+  FORMAT_NAMES,
+  IMAGE_EXTENSIONS,
+  detectImageFormat,
+  formatOfExtension,
+  type ImageFormat,
+} from './formats.js';
 import { decodeGif } from './gif.js';
 import { readItkImage, writeItkImage } from './itk-image.js';
 import { decodeNifti, writeNifti, type WriteNiftiOptions } from './nifti.js';
@@ -66,7 +73,12 @@ async function head(file: string, length: number): Promise<Uint8Array> {
 }
 
 function unsupported(file: string): RwsegError {
-  return new RwsegError('IO_ERROR', `${file}: unrecognised image format "${imageExtension(file) || '(none)'}"; rwseg reads ${IMAGE_EXTENSIONS.join(', ')} and DICOM series folders`, { file });
+  return new RwsegError(
+    'IO_ERROR',
+    `${file}: unrecognised image format "${imageExtension(file) || '(none)'}"; rwseg reads ` +
+      `${IMAGE_EXTENSIONS.join(', ')} and DICOM series folders`,
+    { file },
+  );
 }
 
 /** Reads any supported image, telling which format it was and where its spacing came from. */
@@ -115,8 +127,12 @@ export async function readVolume(file: string, options: ReadVolumeOptions = {}):
 export async function writeVolume(file: string, volume: Volume, options: WriteVolumeOptions = {}): Promise<void> {
   const format = formatOfExtension(file);
   if (!format || !WRITABLE.includes(format) || imageExtension(file) === '.mhd' || imageExtension(file) === '.nhdr') {
-    const writable = WRITABLE.map((f) => FORMAT_EXTENSIONS[f].filter((e) => e !== '.mhd' && e !== '.nhdr').join('/')).join(', ');
-    const why = format ? `${FORMAT_NAMES[format]} "${imageExtension(file)}" is read-only in rwseg` : `unknown extension "${imageExtension(file) || '(none)'}"`;
+    const writable = WRITABLE.map((f) =>
+      FORMAT_EXTENSIONS[f].filter((e) => e !== '.mhd' && e !== '.nhdr').join('/'),
+    ).join(', ');
+    const why = format
+      ? `${FORMAT_NAMES[format]} "${imageExtension(file)}" is read-only in rwseg`
+      : `unknown extension "${imageExtension(file) || '(none)'}"`;
     throw new RwsegError('INVALID_OPTIONS', `${file}: cannot write: ${why}; rwseg writes ${writable}`, { file });
   }
   switch (format) {

@@ -9,15 +9,31 @@ import type { FolderPairing } from '../data/folder.js';
 import { openDataset } from '../data/open-dataset.js';
 import { RwsegError } from '../errors.js';
 
+/** What `--data` comes with: a label map and class count, and for folder pairs their folders and pairing rule. */
+export type DatasetSectionOptions = {
+  labelMap?: Record<string, number>;
+  numClasses?: number;
+  images?: string;
+  labels?: string;
+} & FolderPairing;
+
 /** The raw `dataset:` section for a path (or 'synthetic'); `labelMap` (stored value -> class) for folder pairs. */
 export function datasetSectionFor(
   source: string,
-  options: { labelMap?: Record<string, number>; numClasses?: number; images?: string; labels?: string } & FolderPairing = {},
+  options: DatasetSectionOptions = {},
 ): Record<string, unknown> {
   if (source === 'synthetic') return { kind: 'synthetic', shape: [96, 96], train: 48, validation: 8 };
   const pairing = pairingOf(options);
-  const folders = { ...(options.images ? { images: options.images } : {}), ...(options.labels ? { labels: options.labels } : {}) };
-  const info = openDataset(source, { labelMapping: options.labelMap, numClasses: options.numClasses, ...folders, ...pairing });
+  const folders = {
+    ...(options.images ? { images: options.images } : {}),
+    ...(options.labels ? { labels: options.labels } : {}),
+  };
+  const info = openDataset(source, {
+    labelMapping: options.labelMap,
+    numClasses: options.numClasses,
+    ...folders,
+    ...pairing,
+  });
   if (info.kind === 'msd') return { kind: 'msd', root: path.resolve(source) };
   return {
     kind: 'folder',

@@ -10,14 +10,19 @@ const SPACING_SOURCE_NAMES: Record<string, string> = {
 };
 
 export default class DatasetCheck extends RwsegCommand {
-  static override summary = 'Validate a dataset: pairing, formats, spacing sources, shapes, label values; report class frequencies and sizes.';
+  static override summary =
+    'Validate a dataset: pairing, formats, spacing sources, shapes, label values; report class frequencies and sizes.';
   static override description =
-    'PATH is a folder with dataset.json (Medical Segmentation Decathlon or nnU-Net v2 layout, any file_ending rwseg reads), a folder with images/ and labels/ (any formats, which may differ: TIFF images with GIF masks, JPEG with PNG; sub-folders of images/ are DICOM series), or "synthetic". Masks holding only 0 and 255 are read as classes 0 and 1 with a notice. Exits 2 when a problem is found, naming the file.';
+    'PATH is a folder with dataset.json (Medical Segmentation Decathlon or nnU-Net v2 layout, any file_ending ' +
+    'rwseg reads), a folder with images/ and labels/ (any formats, which may differ: TIFF images with GIF masks, ' +
+    'JPEG with PNG; sub-folders of images/ are DICOM series), or "synthetic". Masks holding only 0 and 255 are ' +
+    'read as classes 0 and 1 with a notice. Exits 2 when a problem is found, naming the file.';
   static override examples = [
     '<%= config.bin %> dataset check ./Task04_Hippocampus',
     '<%= config.bin %> dataset check ./isbi --label-map 0:1,255:0 --json',
     '<%= config.bin %> dataset check ./vnc --labels labels_5class --classes 5',
-    '<%= config.bin %> dataset check ./DRIVE/training --labels 1st_manual --image-suffix _training --mask-suffix _manual1',
+    '<%= config.bin %> dataset check ./DRIVE/training --labels 1st_manual --image-suffix _training --mask-suffix ' +
+    '_manual1',
     '<%= config.bin %> dataset check ./ISIC2018 --mask-suffix _segmentation --image-glob "*.jpg"',
   ];
   static override args = { path: Args.string({ required: true, description: 'dataset folder, or "synthetic"' }) };
@@ -39,10 +44,12 @@ export default class DatasetCheck extends RwsegCommand {
     if (!this.jsonEnabled()) {
       this.log(`${report.name} (${report.kind}): ${report.trainingCases} training, ${report.testCases} test cases; channels ${report.channels.join(', ')}`);
       if (report.pairing) this.log(`pairing: ${report.pairing}`);
-      const table = (counts: Record<string, number>) => Object.entries(counts).map(([name, n]) => `${name} x${n}`).join(', ') || '-';
+      const table = (counts: Record<string, number>) =>
+        Object.entries(counts).map(([name, n]) => `${name} x${n}`).join(', ') || '-';
       if (report.kind !== 'synthetic') {
         this.log(`formats: images ${table(report.formats.images)}; labels ${table(report.formats.labels)}`);
-        this.log(`spacing from: ${table(Object.fromEntries(Object.entries(report.spacingSources).map(([k, n]) => [SPACING_SOURCE_NAMES[k] ?? k, n!])))}`);
+        const sources = Object.entries(report.spacingSources).map(([k, n]) => [SPACING_SOURCE_NAMES[k] ?? k, n!]);
+        this.log(`spacing from: ${table(Object.fromEntries(sources))}`);
       }
       this.log(`shape min [${report.shape.min.join(', ')}] max [${report.shape.max.join(', ')}]; spacings ${report.spacings.map((s) => `[${s.join(', ')}]`).join(' ')}`);
       report.classNames.forEach((name, k) => {
