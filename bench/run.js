@@ -39,6 +39,10 @@ export const BENCHMARKS = [
     anchor: 'the same stream made serially in the main thread; one TF.js training step', section: 'Data loader',
   },
   {
+    name: 'image-io', file: 'image-io.mjs', args: ['--reps', '5'], quick: ['--reps', '1'],
+    anchor: 'ITK-Wasm GDCM per DICOM file; the 30 ISBI PNG files through pngjs', section: 'Image IO',
+  },
+  {
     name: 'train-step', file: 'train-step.mjs', args: ['--backends', 'wasm,wasm-fma,wasm-dp2,wasm-dp2-fma', '--rounds', '2', '--steps', '3', '--warmup', '1'], quick: ['--backends', 'wasm', '--rounds', '1', '--steps', '1', '--warmup', '1', '--size', '64'],
     anchor: 'PyTorch (python3-torch, 2 threads), same U-Net and batch', section: 'Training step',
   },

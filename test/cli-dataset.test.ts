@@ -34,10 +34,35 @@ test('rwseg dataset check on the real ISBI pair with a label map', async (t) => 
   t.is(result.code, 0, result.stderr);
   t.regex(result.stdout, /30 training, 0 test cases/);
   t.regex(result.stdout, /class 1 class1: 2[0-9]\.\d\d% of voxels, in 30 case/);
-  // Without a mapping the 255s are not class indices: exit 2 naming a label file.
+  // Without a mapping the 0/255 masks are read as classes 0/1 (here 255, non-membrane, becomes class 1), with a notice.
   const raw = await runCli(['dataset', 'check', root]);
-  t.is(raw.code, 2);
-  t.regex(errorText(raw), /labels\/\d\d\.png: label value 255 at voxel \d+ is not a class index/);
+  t.is(raw.code, 0, raw.stderr);
+  t.regex(raw.stderr, /notice: 30 mask\(s\) hold only 0 and 255: read as class 0 \(0\) and class 1 \(255\); if 255 is the background, give a label map/);
+  t.regex(raw.stdout, /class 1 class1: [78][0-9]\.\d\d% of voxels, in 30 case/);
+  // With more classes declared the guess is off: 255 is not a class index, exit 2 naming a label file.
+  const three = await runCli(['dataset', 'check', root, '--classes', '3']);
+  t.is(three.code, 2);
+  t.regex(errorText(three), /labels\/\d\d\.png: label value 255 at voxel \d+ is not a class index/);
+});
+
+const FORMAT_DATASETS = path.join(REPO_ROOT, 'packages', 'core', 'test', 'fixtures', 'formats', 'datasets');
+
+test('rwseg dataset check on TIFF images with GIF masks reports pairing, formats and spacing sources', async (t) => {
+  const root = path.join(FORMAT_DATASETS, 'drive-like');
+  const result = await runCli(['dataset', 'check', root, '--image-suffix', '_training', '--mask-suffix', '_manual1']);
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stdout, /4 training, 0 test cases; channels R, G, B/);
+  t.regex(result.stdout, /pairing: images\/\* as <id>_training\.<ext> with labels\/<id>_manual1\.<any image extension>/);
+  t.regex(result.stdout, /formats: images TIFF x4; labels GIF x4/);
+  t.regex(result.stdout, /spacing from: none \(1 per pixel\) x4/);
+  const json = parseJson<{ formats: unknown; spacingSources: unknown; notices: string[] }>(
+    await runCli(['dataset', 'check', path.join(FORMAT_DATASETS, 'stack-v2'), '--json']));
+  t.deepEqual(json.formats, { images: { TIFF: 2 }, labels: { TIFF: 2 } });
+  t.deepEqual(json.spacingSources, { imagej: 2 });
+  // The names differ and no rule says how: exit 2 naming the image and the flag to use.
+  const unpaired = await runCli(['dataset', 'check', root]);
+  t.is(unpaired.code, 2);
+  t.regex(errorText(unpaired), /21_training\.tif has no label: expected .*21_training\.<png\|tif\|gif\|\.\.\.> \(set --mask-suffix/);
 });
 
 test('rwseg dataset check reports every problem with its file and exits 2', async (t) => {
@@ -82,4 +107,19 @@ test('rwseg dataset check reports every problem with its file and exits 2', asyn
   const badFlag = await runCli(['dataset', 'synth', '--out', path.join(root, 'x'), '--size', '8']);
   t.is(badFlag.code, 2);
   t.regex(errorText(badFlag), /option size/);
+});
+
+test('rwseg dataset convert writes an nnU-Net v2 folder that rwseg dataset check accepts', async (t) => {
+  const out = path.join(tmp('rwseg-cli-convert-'), 'Dataset003_Stack');
+  const result = await runCli(['dataset', 'convert', path.join(FORMAT_DATASETS, 'stack-v2'), '--out', out, '--file-ending', '.nrrd', '--json']);
+  t.is(result.code, 0, result.stderr);
+  const written = parseJson<{ training: number; fileEnding: string; labels: Record<string, number> }>(result);
+  t.deepEqual([written.training, written.fileEnding, written.labels], [2, '.nrrd', { background: 0, membrane: 1, organelle: 2 }]);
+  t.true(existsSync(path.join(out, 'imagesTr', 'em_001_0000.nrrd')) && existsSync(path.join(out, 'labelsTr', 'em_001.nrrd')));
+  const check = await runCli(['dataset', 'check', out, '--json']);
+  t.is(check.code, 0, check.stderr);
+  t.deepEqual(parseJson<{ spacingSources: unknown }>(check).spacingSources, { header: 2 });
+  const bad = await runCli(['dataset', 'convert', path.join(FORMAT_DATASETS, 'stack-v2'), '--out', out, '--file-ending', '.jpg']);
+  t.is(bad.code, 2);
+  t.regex(errorText(bad), /file-ending/);
 });

@@ -11,6 +11,18 @@ export interface Volume<T extends VoxelArray = VoxelArray> {
   readonly spacing: readonly number[];
   /** Number of channels when the last axis of `shape` is a channel axis; absent for single-channel volumes. */
   readonly channels?: number;
+  /** Where the voxels sit in the scanner (formats that carry it: NIfTI, NRRD, MHA, DICOM); see io/orientation.ts. */
+  readonly orientation?: VolumeOrientation;
+}
+
+/**
+ * World placement in LPS millimetres (the DICOM/ITK convention), in Volume axis order: `direction[a]` is the unit
+ * world vector of spatial axis a (a = 0 slowest), `origin` the world position of voxel [0, ..., 0], so
+ * world = origin + sum_a index[a] * spacing[a] * direction[a].
+ */
+export interface VolumeOrientation {
+  readonly origin: readonly number[];
+  readonly direction: readonly (readonly number[])[];
 }
 
 export function voxelCount(shape: readonly number[]): number {

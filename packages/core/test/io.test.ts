@@ -211,16 +211,18 @@ function rgbPng(file: string, pixels: number[][]): void {
   writeFileSync(file, PNG.sync.write(png, { colorType: 2, inputHasAlpha: false }));
 }
 
-test('io: colour PNGs load as grey when R=G=B, are refused otherwise, or converted on request', async (t) => {
+test('io: colour PNGs load as grey when R=G=B, as 3 channels otherwise, or refused / converted on request', async (t) => {
   const dir = tempDir();
   rgbPng(path.join(dir, 'grey.png'), [[5, 5, 5], [200, 200, 200]]);
   t.deepEqual(Array.from((await readVolume(path.join(dir, 'grey.png'))).data), [5, 200]);
   const colour = path.join(dir, 'colour.png');
   rgbPng(colour, [[5, 5, 5], [255, 0, 0]]);
-  const error = await t.throwsAsync(readVolume(colour));
+  const rgb = await readVolume(colour);
+  t.deepEqual([rgb.shape, rgb.channels, Array.from(rgb.data)], [[1, 2, 3], 3, [5, 5, 5, 255, 0, 0]]);
+  const error = await t.throwsAsync(readVolume(colour, { color: 'reject' }));
   t.true(isRwsegError(error, 'INVALID_INPUT'));
   t.true(error!.message.includes(colour) && error!.message.includes('x=1, y=0'), error!.message);
-  t.deepEqual(Array.from((await readPng(colour, { colour: 'luminance' })).volume.data), [5, 76]);
+  t.deepEqual(Array.from((await readPng(colour, { color: 'luminance' })).volume.data), [5, 76]);
 });
 
 async function ioError(t: import('ava').ExecutionContext, promise: Promise<unknown>, ...mustContain: string[]): Promise<void> {
@@ -261,7 +263,9 @@ test('io: bad input fails with an RwsegError naming the file', async (t) => {
   writeFileSync(badPng, Buffer.alloc(100, 7));
   await ioError(t, readVolume(badPng), badPng, 'PNG');
 
-  await ioError(t, readVolume(path.join(dir, 'x.tif')), 'x.tif', 'unsupported image format');
+  const unknown = path.join(dir, 'x.xyz');
+  writeFileSync(unknown, 'neither an image nor a known extension');
+  await ioError(t, readVolume(unknown), 'x.xyz', 'unrecognised image format');
 
   const mismatch = path.join(dir, 'mismatch.nii');
   await ioError(t, writeVolume(mismatch, { data: new Float32Array(5), shape: [2, 3], spacing: [1, 1] }), mismatch, '[2, 3]', '5');

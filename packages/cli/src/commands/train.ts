@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import path from 'node:path';
-import { applyOverrides, BACKEND_CHOICES, createProgressWriter, datasetSectionFor, defaultPatchFor, loadPipeline, parsePipeline, RwsegError, runPipelineConfig, type PipelineConfig } from '@rwseg/core';
+import { applyOverrides, BACKEND_CHOICES, createProgressWriter, datasetSectionFor, defaultPatchFor, loadPipeline, parsePipeline, RwsegError, runPipelineConfig, type DatasetSectionOptions, type PipelineConfig } from '@rwseg/core';
 import { RwsegCommand } from '../base-command.js';
 import { describeResult, exportRuns, summariseResult } from './pipeline/run.js';
 
@@ -18,10 +18,18 @@ export default class Train extends RwsegCommand {
   ];
   static override flags = {
     config: Flags.string({ description: 'pipeline YAML with dataset, model, loss and training sections' }),
-    data: Flags.string({ description: 'dataset folder: MSD / nnU-Net (dataset.json) or a 2D folder pair (images/ + labels/)', exclusive: ['synthetic'] }),
+    data: Flags.string({
+      description: 'dataset folder: MSD / nnU-Net (dataset.json) or a folder pair (images/ + labels/, any formats)',
+      exclusive: ['synthetic'],
+    }),
     synthetic: Flags.boolean({ description: 'train on the built-in synthetic 2D dataset' }),
     'label-map': Flags.string({ description: 'folder pairs: stored label value -> class as JSON, e.g. \'{"0": 0, "255": 1}\'' }),
     'num-classes': Flags.integer({ min: 2, description: 'folder pairs without --label-map: classes stored as 0..K-1' }),
+    images: Flags.string({ description: 'folder pairs: image sub-folder (default images)' }),
+    labels: Flags.string({ description: 'folder pairs: mask sub-folder (default labels), e.g. 1st_manual' }),
+    'image-suffix': Flags.string({ description: 'folder pairs: image name part after the case id, e.g. _training' }),
+    'mask-suffix': Flags.string({ description: 'folder pairs: mask name = case id + this (any format), e.g. _manual1' }),
+    'image-glob': Flags.string({ description: 'folder pairs: which files of images/ are images, e.g. "*_training.tif"' }),
     'loss-config': Flags.string({ description: 'loss configuration as JSON, e.g. \'{"combine": ["rrw", "dice"], "weights": "equal"}\'', exclusive: ['loss'] }),
     patch: Flags.string({ description: 'patch size, e.g. 64,64 or 32,48,32 (default: the images\' size rounded to the U-Net grid, at most 128 / 64)' }),
     out: Flags.string({ description: 'output folder for this run' }),
@@ -101,10 +109,18 @@ export default class Train extends RwsegCommand {
   }
 }
 
-type TrainFlags = { data?: string; synthetic?: boolean; 'label-map'?: string; 'num-classes'?: number; patch?: string };
+type TrainFlags = {
+  data?: string; synthetic?: boolean; 'label-map'?: string; 'num-classes'?: number; patch?: string;
+  images?: string; labels?: string; 'image-suffix'?: string; 'mask-suffix'?: string; 'image-glob'?: string;
+};
 
-function datasetFlagOptions(flags: TrainFlags): { labelMap?: Record<string, number>; numClasses?: number } {
+function datasetFlagOptions(flags: TrainFlags): DatasetSectionOptions {
   return {
+    ...(flags.images ? { images: flags.images } : {}),
+    ...(flags.labels ? { labels: flags.labels } : {}),
+    ...(flags['image-suffix'] ? { imageSuffix: flags['image-suffix'] } : {}),
+    ...(flags['mask-suffix'] ? { maskSuffix: flags['mask-suffix'] } : {}),
+    ...(flags['image-glob'] ? { imageGlob: flags['image-glob'] } : {}),
     ...(flags['label-map'] ? { labelMap: JSON.parse(parseJsonFlag('--label-map', flags['label-map'])) as Record<string, number> } : {}),
     ...(flags['num-classes'] ? { numClasses: flags['num-classes'] } : {}),
   };

@@ -4,9 +4,18 @@
  * stopping at the first, and reports class frequencies and sizes.
  */
 import { isRwsegError } from '../errors.js';
-import { readVolume } from '../io/volume-io.js';
+import { FORMAT_NAMES } from '../io/formats.js';
+import { readImage, type ImageRead, type SpacingSource } from '../io/volume-io.js';
 import type { Volume } from '../volume.js';
-import { loadCase, spatialShapeOf, stackChannels, type CaseRef, type DatasetInfo } from './dataset.js';
+import {
+  BINARY_MASK_MAPPING,
+  labelMappingFor,
+  loadCase,
+  spatialShapeOf,
+  stackChannels,
+  type CaseRef,
+  type DatasetInfo,
+} from './dataset.js';
 import { classHistogram, toClassLabels } from './labels.js';
 
 export interface DatasetProblem {
@@ -33,6 +42,14 @@ export interface DatasetReport {
   /** Smallest and largest spatial shape per axis, and the distinct spacings seen (up to 10). */
   shape: { min: number[]; max: number[] };
   spacings: number[][];
+  /** Files per format (FORMAT_NAMES, or "DICOM series"), images and labels apart. */
+  formats: { images: Record<string, number>; labels: Record<string, number> };
+  /** Where the images' spacing came from (file header, TIFF resolution tags, ImageJ, DICOM, none), in files. */
+  spacingSources: Partial<Record<SpacingSource, number>>;
+  /** Folder datasets: the pairing rule applied. */
+  pairing?: string;
+  /** Things done on the user's behalf that they should know (0/255 masks read as 0/1). */
+  notices: string[];
   problems: DatasetProblem[];
   ok: boolean;
 }
@@ -57,6 +74,16 @@ export async function checkDataset(info: DatasetInfo, onCase?: (done: number, to
   const spacings: number[][] = [];
   let channels: number | undefined;
   let firstCase = '';
+  const formats = { images: {} as Record<string, number>, labels: {} as Record<string, number> };
+  const spacingSources: Partial<Record<SpacingSource, number>> = {};
+  let binaryMasks = 0;
+  const count = (table: Record<string, number>, key: string) => { table[key] = (table[key] ?? 0) + 1; };
+  const formatName = (read: ImageRead) => (read.format === 'dicom-series' ? 'DICOM series' : FORMAT_NAMES[read.format]);
+  const readNoted = async (file: string, table: Record<string, number>, options?: { color: 'reject' }) => {
+    const read = await readImage(file, options);
+    count(table, formatName(read));
+    return read;
+  };
   const total = info.training.length + info.test.length;
   let done = 0;
 
@@ -80,20 +107,28 @@ export async function checkDataset(info: DatasetInfo, onCase?: (done: number, to
         classHistogram(c.label!.data, info.numClasses).forEach((n, k) => { classVoxels[k]! += n; if (n > 0) casesWithClass[k]!++; });
       } else {
         const volumes: Volume[] = [];
-        for (const file of ref.images) volumes.push(await readVolume(file));
+        for (const file of ref.images) {
+          const read = await readNoted(file, formats.images);
+          spacingSources[read.spacingSource] = (spacingSources[read.spacingSource] ?? 0) + 1;
+          volumes.push(read.volume);
+        }
         const image = stackChannels(volumes, ref.images);
         const imageShape = spatialShapeOf(image);
         note(imageShape, image.spacing, image.channels!, ref);
         if (!ref.label) throw new Error(`case ${ref.id} has no label file`);
-        const label = await readVolume(ref.label);
+        const labelRead = await readNoted(ref.label, formats.labels, { color: 'reject' });
+        const label = labelRead.volume;
         const labelShape = spatialShapeOf(label);
         if (label.channels || labelShape.join() !== imageShape.join()) {
           problems.push({ caseId: ref.id, file: ref.label, message: `${ref.label}: label shape [${label.shape.join(', ')}] differs from image ${ref.images[0]} [${imageShape.join(', ')}]` });
         } else {
-          if (!sameSpacing(label.spacing, image.spacing)) {
+          // A mask format without physical size (PNG, GIF, ...) takes the image's, as loading does.
+          if (labelRead.spacingSource !== 'none' && !sameSpacing(label.spacing, image.spacing)) {
             problems.push({ caseId: ref.id, file: ref.label, message: `${ref.label}: label spacing [${label.spacing.join(', ')}] differs from image ${ref.images[0]} [${image.spacing.join(', ')}]` });
           }
-          const classes = toClassLabels(label.data, info.numClasses, ref.label, info.labelMap);
+          const mapping = labelMappingFor(info, label.data);
+          if (mapping === BINARY_MASK_MAPPING) binaryMasks++;
+          const classes = toClassLabels(label.data, info.numClasses, ref.label, mapping);
           classHistogram(classes, info.numClasses).forEach((n, k) => { classVoxels[k]! += n; if (n > 0) casesWithClass[k]!++; });
         }
       }
@@ -104,14 +139,22 @@ export async function checkDataset(info: DatasetInfo, onCase?: (done: number, to
   }
   for (const ref of info.test) {
     try {
-      for (const file of ref.images) await readVolume(file);
+      for (const file of ref.images) await readNoted(file, formats.images);
     } catch (error) {
       problems.push(problemOf(error, ref.id));
     }
     onCase?.(++done, total, ref.id);
   }
-  if (channels !== undefined && channels !== info.channelNames.length) {
+  // A folder dataset declares no channels: its images say (RGB -> 3); the cases must only agree with each other.
+  if (info.kind !== 'folder' && channels !== undefined && channels !== info.channelNames.length) {
     problems.push({ caseId: firstCase, message: `the dataset declares ${info.channelNames.length} channel(s) (${info.channelNames.join(', ')}) but case ${firstCase} has ${channels}` });
+  }
+  const notices: string[] = [];
+  if (binaryMasks > 0) {
+    notices.push(
+      `${binaryMasks} mask(s) hold only 0 and 255: read as class 0 (0) and class 1 (255); ` +
+        'if 255 is the background, give a label map (--label-map 0:1,255:0)',
+    );
   }
   const labelled = classVoxels.reduce((a, b) => a + b, 0);
   return {
@@ -120,7 +163,10 @@ export async function checkDataset(info: DatasetInfo, onCase?: (done: number, to
     ...(info.root ? { root: info.root } : {}),
     numClasses: info.numClasses,
     classNames: info.classNames,
-    channels: info.channelNames,
+    // A folder dataset's channels are what its images hold (an RGB image: three).
+    channels: info.kind === 'folder' && channels !== undefined && channels !== info.channelNames.length
+      ? (channels === 3 ? ['R', 'G', 'B'] : Array.from({ length: channels }, (_, c) => `channel${c}`))
+      : info.channelNames,
     trainingCases: info.training.length,
     testCases: info.test.length,
     classVoxels,
@@ -128,6 +174,10 @@ export async function checkDataset(info: DatasetInfo, onCase?: (done: number, to
     casesWithClass,
     shape: { min: min ?? [], max: max ?? [] },
     spacings,
+    formats,
+    spacingSources,
+    ...(info.pairing ? { pairing: info.pairing } : {}),
+    notices,
     problems,
     ok: problems.length === 0,
   };

@@ -32,6 +32,8 @@ export interface DatasetInfo {
   readonly test: readonly CaseRef[];
   /** Stored label value -> class index (as string keys, JSON-style); absent when stored values are classes. */
   readonly labelMap?: Readonly<Record<string, number>>;
+  /** Folder datasets: how images and masks were paired, in words (data/folder.ts). */
+  readonly pairing?: string;
   readonly synthetic?: Required<SyntheticOptions>;
 }
 
@@ -75,6 +77,33 @@ export function stackChannels(volumes: readonly Volume[], files: readonly string
   return { data, shape: [...spatial, channels], spacing: volumes[0]!.spacing, channels };
 }
 
+/** The mapping that reads 0/255 masks (how most 2D tools save a binary mask) as classes 0 and 1. */
+export const BINARY_MASK_MAPPING: Readonly<Record<string, number>> = { 0: 0, 255: 1 };
+
+/** True when the values are all 0 or 255 and some are 255. */
+export function isZero255Mask(values: ArrayLike<number>): boolean {
+  let any255 = false;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v === 255) any255 = true;
+    else if (v !== 0) return false;
+  }
+  return any255;
+}
+
+/**
+ * The label mapping for one mask: the dataset's own, else 0/255 -> 0/1 for a two-class folder dataset whose mask
+ * holds exactly those values (`dataset check` reports it as a notice; a label map turns it off), else none.
+ */
+export function labelMappingFor(
+  info: DatasetInfo,
+  values: ArrayLike<number>,
+): Readonly<Record<string, number>> | undefined {
+  if (info.labelMap) return info.labelMap;
+  if (info.kind === 'folder' && info.numClasses === 2 && isZero255Mask(values)) return BINARY_MASK_MAPPING;
+  return undefined;
+}
+
 /** Reads one case; labels are converted to class indices and checked against the dataset's class count. */
 export async function loadCase(info: DatasetInfo, ref: CaseRef): Promise<Case> {
   if (info.kind === 'synthetic') {
@@ -86,7 +115,8 @@ export async function loadCase(info: DatasetInfo, ref: CaseRef): Promise<Case> {
   const volumes = await Promise.all(ref.images.map((file) => readVolume(file)));
   const image = stackChannels(volumes, ref.images);
   if (!ref.label) return { id: ref.id, image, source: ref.images.join(', ') };
-  const raw = await readVolume(ref.label);
+  // A colour label image would invent classes: refused, naming the first coloured pixel.
+  const raw = await readVolume(ref.label, { color: 'reject' });
   const imageShape = image.shape.slice(0, -1);
   if (raw.channels || raw.shape.length !== imageShape.length || raw.shape.some((d, a) => d !== imageShape[a])) {
     throw new RwsegError(
@@ -95,6 +125,6 @@ export async function loadCase(info: DatasetInfo, ref: CaseRef): Promise<Case> {
       { caseId: ref.id, label: ref.label, image: ref.images[0] },
     );
   }
-  const labels = toClassLabels(raw.data, info.numClasses, ref.label, info.labelMap);
+  const labels = toClassLabels(raw.data, info.numClasses, ref.label, labelMappingFor(info, raw.data));
   return { id: ref.id, image, label: { data: labels, shape: raw.shape, spacing: image.spacing }, source: ref.images.join(', ') };
 }

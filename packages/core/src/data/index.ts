@@ -14,3 +14,4 @@ export * from './batch-builder.js';
 export * from './batch-producer.js';
 export * from './loader.js';
 export * from './check.js';
+export * from './convert.js';

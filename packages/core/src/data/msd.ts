@@ -2,8 +2,11 @@
  * The Medical Segmentation Decathlon / nnU-Net raw layout: dataset.json + imagesTr/ + labelsTr/ (+ imagesTs/).
  *
  * v1 (MSD): `training: [{image, label}]`, `test: [path]`, `labels: {"0": "background", ...}`, `modality`.
- * v2 (nnU-Net): `channel_names`, `labels: {"background": 0, ...}`, `file_ending`; cases are found by listing
- * imagesTr/ for `<case>_<XXXX><file_ending>` (one file per channel) and labelsTr/ for `<case><file_ending>`.
+ * v2 (nnU-Net): `channel_names`, `labels: {"background": 0, ...}`, `file_ending` (any format rwseg reads:
+ * .nii.gz, .png, .tif, .nrrd, .mha, ...), `numTraining`; cases are found by listing imagesTr/ for
+ * `<case>_<XXXX><file_ending>` (one file per channel; one RGB file _0000 may carry three channels, as nnU-Net's
+ * natural-image reader does) and labelsTr/ for `<case><file_ending>`. Region-based labels (a list of ids) are
+ * refused: rwseg trains on exclusive classes.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +19,7 @@ interface DatasetJson {
   modality?: Record<string, string>;
   channel_names?: Record<string, string>;
   file_ending?: string;
+  numTraining?: unknown;
   training?: { image?: unknown; label?: unknown }[];
   test?: unknown[];
 }
@@ -39,9 +43,15 @@ function classNames(json: DatasetJson, file: string, v2: boolean): string[] {
   const names: string[] = [];
   for (const [key, value] of Object.entries(json.labels)) {
     const [id, name] = v2 ? [value, key] : [Number(key), value];
+    if (v2 && Array.isArray(value)) {
+      throw invalid(
+        file,
+        `label ${JSON.stringify(key)}: ${JSON.stringify(value)} is an nnU-Net region (a set of label ids); rwseg ` +
+          'trains exclusive classes: remove the region entries and "regions_class_order", keeping one id per label',
+      );
+    }
     if (!Number.isInteger(id) || (id as number) < 0) {
-      const hint = v2 && Array.isArray(value) ? ' (region-based labels are not supported)' : '';
-      throw invalid(file, `label ${JSON.stringify(key)}: ${JSON.stringify(value)} is not a class index${hint}`);
+      throw invalid(file, `label ${JSON.stringify(key)}: ${JSON.stringify(value)} is not a class index`);
     }
     names[id as number] = String(name);
   }
@@ -87,12 +97,33 @@ export function openMsdDataset(root: string): DatasetInfo {
   let test: CaseRef[];
   if (v2) {
     const ending = json.file_ending ?? '.nii.gz';
+    // nnU-Net's natural-image reader takes an RGB PNG/BMP/TIFF as one _0000 file with three channel_names.
+    const rgbInOneFile = ['.png', '.bmp', '.tif', '.tiff', '.jpg', '.jpeg'].includes(ending.toLowerCase());
     training = listV2Cases(root, 'imagesTr', ending, true);
     test = listV2Cases(root, 'imagesTs', ending, false);
-    for (const c of training) {
-      if (c.images.length !== channelNames.length || c.images.some((f) => f === undefined)) {
-        throw new RwsegError('INVALID_INPUT', `case ${c.id}: expected ${channelNames.length} channel file(s) ${c.id}_0000${ending}..; found ${c.images.filter(Boolean).length}`, { caseId: c.id });
+    for (const c of [...training, ...test]) {
+      const found = c.images.filter(Boolean).length;
+      const complete = found === c.images.length && (found === channelNames.length || (found === 1 && rgbInOneFile));
+      if (!complete) {
+        const names = channelNames.map((_, k) => `${c.id}_${String(k).padStart(4, '0')}${ending}`).join(', ');
+        const present = c.images.filter(Boolean).map((f) => path.basename(f)).join(', ');
+        throw new RwsegError(
+          'INVALID_INPUT',
+          `case ${c.id}: expected ${channelNames.length} channel file(s) (${names}) as channel_names lists; ` +
+            `found ${found} (${present})`,
+          { caseId: c.id },
+        );
       }
+    }
+    for (const c of training) {
+      if (!existsSync(c.label!)) {
+        const message = `case ${c.id}: label ${c.label} not found (labelsTr/<case>${ending})`;
+        throw new RwsegError('INVALID_INPUT', message, { caseId: c.id, file: c.label });
+      }
+    }
+    if (json.numTraining !== undefined && json.numTraining !== training.length) {
+      const found = `imagesTr/ holds ${training.length} case(s) ending in ${ending}`;
+      throw invalid(file, `numTraining is ${JSON.stringify(json.numTraining)} but ${found}`);
     }
   } else {
     if (!Array.isArray(json.training)) throw invalid(file, 'missing "training" list');

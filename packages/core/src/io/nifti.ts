@@ -21,6 +21,7 @@ import {
   type NiftiDatatypeName,
   type NiftiHeader,
 } from './nifti-header.js';
+import { niftiOrientationFields, orientationFromNifti } from './orientation.js';
 
 const gunzip = promisify(gunzipCallback);
 const gzip = promisify(gzipCallback);
@@ -116,11 +117,13 @@ export async function decodeNifti(raw: Uint8Array, file: string): Promise<NiftiI
   const channels = voxelCount(header.dims.slice(spatialRank));
   const shape = [...spatialDims].reverse();
   const spacing = header.pixdim.slice(0, spatialRank).map((p) => (Number.isFinite(p) && p > 0 ? p : 1)).reverse();
+  const orientation = orientationFromNifti(header, spatialRank);
+  const placed = orientation ? { orientation } : {};
   if (channels > 1) {
     data = channelsLast(data, voxelCount(spatialDims), channels);
-    return { header, volume: { data, shape: [...shape, channels], spacing, channels } };
+    return { header, volume: { data, shape: [...shape, channels], spacing, channels, ...placed } };
   }
-  return { header, volume: { data, shape, spacing } };
+  return { header, volume: { data, shape, spacing, ...placed } };
 }
 
 export async function readNifti(file: string): Promise<NiftiImage> {
@@ -192,9 +195,13 @@ export function encodeNifti(volume: Volume, file: string, options: WriteNiftiOpt
     pixdim.push(1);
   }
   const base = defaultNiftiHeader(dims, pixdim, code);
+  // An explicit header wins (it is what the caller read); else the volume's own orientation, so labels written
+  // for an image overlay it in a viewer.
   const header: NiftiHeader = options.header
     ? { ...options.header, dims, pixdim, datatype: code, bitpix: NIFTI_DATATYPES[code].bitpix, voxOffset: NIFTI1_SINGLE_FILE_OFFSET }
-    : base;
+    : volume.orientation && spatialShape.length === volume.orientation.direction.length
+      ? { ...base, ...niftiOrientationFields(volume.orientation, pixdim) }
+      : base;
   // Volume values are already real-world values; they are stored unscaled.
   header.sclSlope = 1;
   header.sclInter = 0;

@@ -1,13 +1,12 @@
 /**
- * Grey PNG images (8 or 16 bit, label PNGs included) to and from Volume: shape [H, W] (row-major, x fastest as
- * in the file), spacing [1, 1] since PNG carries no physical size rwseg trusts.
- *
- * Colour PNGs whose R, G and B are equal everywhere (grey images saved as RGB) load as grey. True colour is
- * refused unless `colour: 'luminance'` is asked for, because converting a colour label image would invent classes.
+ * PNG images (8 or 16 bit, label PNGs included) to and from Volume: shape [H, W] (row-major, x fastest as in the
+ * file), spacing [1, 1] since PNG carries no physical size rwseg trusts. Colour follows io/color.ts: grey saved as
+ * RGB loads as grey, true colour as 3 channels (or refused / converted, as the caller asks).
  */
 import { PNG } from 'pngjs';
 import { RwsegError } from '../errors.js';
 import type { Volume } from '../volume.js';
+import { colorSamplesToVolume, type ColorPolicy } from './color.js';
 import { readBytes, writeBytesAtomic } from './files.js';
 import { assertVolumeConsistent } from './nifti.js';
 
@@ -27,8 +26,8 @@ export interface PngImage {
 }
 
 export interface ReadPngOptions {
-  /** What to do with a PNG whose colour channels differ: refuse it (default) or take Rec. 601 luminance. */
-  colour?: 'reject' | 'luminance';
+  /** What a PNG whose colour channels differ becomes (see io/color.ts); default 'channels'. */
+  color?: ColorPolicy;
 }
 
 export interface WritePngOptions {
@@ -47,28 +46,9 @@ export function decodePng(bytes: Uint8Array, file: string, options: ReadPngOptio
   const { width, height } = meta;
   const info: PngInfo = { width, height, bitDepth: meta.depth, colorType: meta.colorType };
   // pngjs hands back RGBA (4 samples per pixel); 16-bit files keep their range with skipRescale.
-  const rgba = meta.data;
-  const n = width * height;
-  const sixteen = meta.depth === 16;
-  const grey = sixteen ? new Uint16Array(n) : new Uint8Array(n);
-  let coloured = -1;
-  for (let i = 0, p = 0; i < n; i++, p += 4) {
-    const r = rgba[p]!, g = rgba[p + 1]!, b = rgba[p + 2]!;
-    if (coloured < 0 && (r !== g || g !== b)) coloured = i;
-    grey[i] = r;
-  }
-  if (coloured >= 0) {
-    if (options.colour !== 'luminance') {
-      const [x, y] = [coloured % width, Math.floor(coloured / width)];
-      throw new RwsegError(
-        'INVALID_INPUT',
-        `${file}: colour PNG (pixel x=${x}, y=${y} has different R, G, B); rwseg needs grey images and label PNGs. Convert it to greyscale, or read it with colour: 'luminance'`,
-        { file, x, y },
-      );
-    }
-    for (let i = 0, p = 0; i < n; i++, p += 4) grey[i] = Math.round(0.299 * rgba[p]! + 0.587 * rgba[p + 1]! + 0.114 * rgba[p + 2]!);
-  }
-  return { info, volume: { data: grey, shape: [height, width], spacing: [1, 1] } };
+  const samples = meta.depth === 16 ? Uint16Array.from(meta.data) : Uint8Array.from(meta.data);
+  const volume = colorSamplesToVolume(samples, [height, width], 4, [1, 1], file, options.color);
+  return { info, volume: volume as Volume<Uint8Array | Uint16Array> };
 }
 
 export async function readPng(file: string, options: ReadPngOptions = {}): Promise<PngImage> {

@@ -48,6 +48,9 @@ export function pipelineDatasetInfo(config: PipelineConfig): DatasetInfo {
     labels: dataset.path ? (dataset.labels ?? 'labels') : path.resolve(dataset.labels!),
     numClasses: dataset.numClasses,
     labelMapping: dataset.labelMap ?? dataset.labelValues,
+    ...(dataset.imageSuffix ? { imageSuffix: dataset.imageSuffix } : {}),
+    ...(dataset.maskSuffix ? { maskSuffix: dataset.maskSuffix } : {}),
+    ...(dataset.imageGlob ? { imageGlob: dataset.imageGlob } : {}),
   });
 }
 

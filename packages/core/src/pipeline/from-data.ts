@@ -5,20 +5,54 @@
  */
 import path from 'node:path';
 import { loadCase } from '../data/dataset.js';
+import type { FolderPairing } from '../data/folder.js';
 import { openDataset } from '../data/open-dataset.js';
 import { RwsegError } from '../errors.js';
 
+/** What `--data` comes with: a label map and class count, and for folder pairs their folders and pairing rule. */
+export type DatasetSectionOptions = {
+  labelMap?: Record<string, number>;
+  numClasses?: number;
+  images?: string;
+  labels?: string;
+} & FolderPairing;
+
 /** The raw `dataset:` section for a path (or 'synthetic'); `labelMap` (stored value -> class) for folder pairs. */
-export function datasetSectionFor(source: string, options: { labelMap?: Record<string, number>; numClasses?: number } = {}): Record<string, unknown> {
+export function datasetSectionFor(
+  source: string,
+  options: DatasetSectionOptions = {},
+): Record<string, unknown> {
   if (source === 'synthetic') return { kind: 'synthetic', shape: [96, 96], train: 48, validation: 8 };
-  const info = openDataset(source, { labelMapping: options.labelMap, numClasses: options.numClasses });
+  const pairing = pairingOf(options);
+  const folders = {
+    ...(options.images ? { images: options.images } : {}),
+    ...(options.labels ? { labels: options.labels } : {}),
+  };
+  const info = openDataset(source, {
+    labelMapping: options.labelMap,
+    numClasses: options.numClasses,
+    ...folders,
+    ...pairing,
+  });
   if (info.kind === 'msd') return { kind: 'msd', root: path.resolve(source) };
   return {
     kind: 'folder',
     path: path.resolve(source),
     numClasses: options.numClasses ?? info.numClasses,
     ...(options.labelMap ? { labelMap: options.labelMap } : {}),
+    ...folders,
+    ...pairing,
   };
+}
+
+/** The folder pairing options that are set (data/folder.ts). */
+function pairingOf(options: FolderPairing | Record<string, unknown>): FolderPairing {
+  const out: Record<string, string> = {};
+  for (const key of ['imageSuffix', 'maskSuffix', 'imageGlob'] as const) {
+    const value = (options as Record<string, unknown>)[key];
+    if (typeof value === 'string' && value) out[key] = value;
+  }
+  return out;
 }
 
 /**
@@ -30,6 +64,9 @@ export async function defaultPatchFor(dataset: Record<string, unknown>, depth = 
   const info = openDataset(String(dataset.kind === 'msd' ? dataset.root : dataset.path), {
     labelMapping: dataset.labelMap as Record<string, number> | undefined,
     numClasses: dataset.numClasses as number | undefined,
+    ...(typeof dataset.images === 'string' ? { images: dataset.images } : {}),
+    ...(typeof dataset.labels === 'string' ? { labels: dataset.labels } : {}),
+    ...pairingOf(dataset),
   });
   const first = info.training[0];
   if (!first) throw new RwsegError('INVALID_INPUT', `dataset ${info.name} has no labelled cases`, {});

@@ -2,4 +2,4 @@ export { loadDataset, loadValidationCases, pipelineDatasetInfo, pipelinePreproce
 export { compareLosses, comparisonCsv, comparisonMarkdown, writeComparison, type ComparedRun, type ComparisonRow, type LossComparison } from './comparison.js';
 export { runPipeline, runPipelineConfig, type PipelineResult, type PipelineRun, type RunPipelineOptions } from './run.js';
 export { applyOverrides, loadPipeline, parsePipeline, pipelineSchema, type PipelineConfig } from './schema.js';
-export { datasetSectionFor, defaultPatchFor } from './from-data.js';
+export { datasetSectionFor, defaultPatchFor, type DatasetSectionOptions } from './from-data.js';

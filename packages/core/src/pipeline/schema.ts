@@ -69,9 +69,14 @@ const folderDataset = z
     kind: z.literal('folder'),
     /** Folder holding the images/ and labels/ sub-folders (their names: `images`, `labels`). */
     path: z.string().min(1).optional(),
-    /** Folder of images (PNG/NIfTI) and a folder of label maps with the same file names; relative to `path` when given. */
+    /** Folder of images (any format rwseg reads) and a folder of masks; relative to `path` when given. */
     images: z.string().min(1).optional(),
     labels: z.string().min(1).optional(),
+    /** Pairing (data/folder.ts): id = image name less `imageSuffix`; mask = id + `maskSuffix`, any extension. */
+    imageSuffix: z.string().min(1).optional(),
+    maskSuffix: z.string().min(1).optional(),
+    /** Which files of the image folder are images, e.g. "*_training.tif". */
+    imageGlob: z.string().min(1).optional(),
     numClasses: z.number().int().min(2),
     /** Label values in class order when the files are not stored as 0..K-1 (e.g. [0, 255]; [255, 0] inverts). */
     labelValues: z.array(z.number()).optional(),

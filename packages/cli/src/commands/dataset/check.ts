@@ -1,51 +1,36 @@
-import { Args, Flags } from '@oclif/core';
-import { checkDataset, openDataset, RwsegError, type LabelMapping } from '@rwseg/core';
+import { Args } from '@oclif/core';
+import { checkDataset, openDataset, RwsegError } from '@rwseg/core';
 import { RwsegCommand } from '../../base-command.js';
+import { datasetFlags, datasetOptionsFromFlags } from '../../dataset-flags.js';
 
-/** Parses --label-map: "0:0,255:1" (stored value:class) or "0,255" (stored values, position = class). */
-function parseLabelMap(text: string): LabelMapping {
-  const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
-  const bad = () => new RwsegError('INVALID_OPTIONS', `--label-map "${text}": use value:class pairs like 0:0,255:1 or a list of grey values like 0,255`, { option: 'label-map' });
-  if (parts.length === 0) throw bad();
-  if (parts.every((p) => p.includes(':'))) {
-    const out: Record<string, number> = {};
-    for (const p of parts) {
-      const [value, cls] = p.split(':').map(Number);
-      if (!Number.isFinite(value) || !Number.isInteger(cls)) throw bad();
-      out[String(value)] = cls!;
-    }
-    return out;
-  }
-  const values = parts.map(Number);
-  if (values.some((v) => !Number.isFinite(v))) throw bad();
-  return values;
-}
+/** How `dataset check` names where a spacing came from. */
+const SPACING_SOURCE_NAMES: Record<string, string> = {
+  header: 'file header', 'tiff-resolution': 'TIFF resolution tags', imagej: 'ImageJ calibration',
+  dicom: 'DICOM PixelSpacing + slice positions', none: 'none (1 per pixel)',
+};
 
 export default class DatasetCheck extends RwsegCommand {
-  static override summary = 'Validate a dataset: image/label pairs, shapes, spacings, label values; report class frequencies and sizes.';
+  static override summary =
+    'Validate a dataset: pairing, formats, spacing sources, shapes, label values; report class frequencies and sizes.';
   static override description =
-    'PATH is a folder with dataset.json (Medical Segmentation Decathlon or nnU-Net v2 layout), a folder with images/ and labels/ (2D), or "synthetic". Exits 2 when a problem is found, naming the file.';
+    'PATH is a folder with dataset.json (Medical Segmentation Decathlon or nnU-Net v2 layout, any file_ending ' +
+    'rwseg reads), a folder with images/ and labels/ (any formats, which may differ: TIFF images with GIF masks, ' +
+    'JPEG with PNG; sub-folders of images/ are DICOM series), or "synthetic". Masks holding only 0 and 255 are ' +
+    'read as classes 0 and 1 with a notice. Exits 2 when a problem is found, naming the file.';
   static override examples = [
     '<%= config.bin %> dataset check ./Task04_Hippocampus',
     '<%= config.bin %> dataset check ./isbi --label-map 0:1,255:0 --json',
     '<%= config.bin %> dataset check ./vnc --labels labels_5class --classes 5',
+    '<%= config.bin %> dataset check ./DRIVE/training --labels 1st_manual --image-suffix _training --mask-suffix ' +
+    '_manual1',
+    '<%= config.bin %> dataset check ./ISIC2018 --mask-suffix _segmentation --image-glob "*.jpg"',
   ];
   static override args = { path: Args.string({ required: true, description: 'dataset folder, or "synthetic"' }) };
-  static override flags = {
-    'label-map': Flags.string({ description: '2D folders: stored label value to class, "0:0,255:1", or grey values in class order, "0,255"' }),
-    labels: Flags.string({ description: '2D folders: label sub-folder (default labels)' }),
-    images: Flags.string({ description: '2D folders: image sub-folder (default images)' }),
-    classes: Flags.integer({ description: '2D folders without a label map: number of classes (default 2)', min: 2 }),
-  };
+  static override flags = datasetFlags;
 
   async run() {
     const { args, flags } = await this.parse(DatasetCheck);
-    const info = openDataset(args.path, {
-      ...(flags['label-map'] ? { labelMapping: parseLabelMap(flags['label-map']) } : {}),
-      ...(flags.labels ? { labels: flags.labels } : {}),
-      ...(flags.images ? { images: flags.images } : {}),
-      ...(flags.classes ? { numClasses: flags.classes } : {}),
-    });
+    const info = openDataset(args.path, datasetOptionsFromFlags(flags));
     const interactive = !this.jsonEnabled() && process.stderr.isTTY;
     const started = Date.now();
     const report = await checkDataset(info, (done, total, id) => {
@@ -55,8 +40,17 @@ export default class DatasetCheck extends RwsegCommand {
       process.stderr.write(`\r  checking ${done}/${total} (${id}) ETA ${eta.toFixed(0)} s   `);
     });
     if (interactive) process.stderr.write('\n');
+    for (const notice of report.notices) this.logToStderr(`notice: ${notice}`);
     if (!this.jsonEnabled()) {
       this.log(`${report.name} (${report.kind}): ${report.trainingCases} training, ${report.testCases} test cases; channels ${report.channels.join(', ')}`);
+      if (report.pairing) this.log(`pairing: ${report.pairing}`);
+      const table = (counts: Record<string, number>) =>
+        Object.entries(counts).map(([name, n]) => `${name} x${n}`).join(', ') || '-';
+      if (report.kind !== 'synthetic') {
+        this.log(`formats: images ${table(report.formats.images)}; labels ${table(report.formats.labels)}`);
+        const sources = Object.entries(report.spacingSources).map(([k, n]) => [SPACING_SOURCE_NAMES[k] ?? k, n!]);
+        this.log(`spacing from: ${table(Object.fromEntries(sources))}`);
+      }
       this.log(`shape min [${report.shape.min.join(', ')}] max [${report.shape.max.join(', ')}]; spacings ${report.spacings.map((s) => `[${s.join(', ')}]`).join(' ')}`);
       report.classNames.forEach((name, k) => {
         this.log(`  class ${k} ${name}: ${(100 * report.classFrequency[k]!).toFixed(2)}% of voxels, in ${report.casesWithClass[k]} case(s)`);

@@ -1,0 +1,27 @@
+/**
+ * GIF through sharp (libvips): ITK has no GIF reader. A GIF stores palette indices; what it shows, and what a
+ * mask means, are the palette colours, so those are what a Volume holds (first frame only; 8-bit).
+ */
+import type { OutputInfo } from 'sharp';
+import { RwsegError } from '../errors.js';
+import type { Volume } from '../volume.js';
+import { colorSamplesToVolume, type ColorPolicy } from './color.js';
+
+export async function decodeGif(bytes: Uint8Array, file: string, color?: ColorPolicy): Promise<Volume> {
+  let decoded: { data: Buffer; info: OutputInfo };
+  try {
+    // Loaded on first use: libvips is only needed for GIFs.
+    const { default: sharp } = await import('sharp');
+    decoded = await sharp(bytes, { pages: 1, failOn: 'truncated' }).raw().toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw new RwsegError(
+      'IO_ERROR',
+      `${file}: not a readable GIF (${(error as Error).message})`,
+      { file, format: 'gif' },
+      { cause: error },
+    );
+  }
+  const { data, info } = decoded;
+  const samples = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return colorSamplesToVolume(samples, [info.height, info.width], info.channels, [1, 1], file, color);
+}

@@ -1,0 +1,204 @@
+/**
+ * Images read and written by ITK-Wasm (@itk-wasm/image-io: Kitware's ITK IO compiled to WebAssembly, shipped in
+ * the npm package and run in-process, no network): TIFF, JPEG, BMP, NRRD, MetaImage and single DICOM files.
+ *
+ * Axis order: ITK lists size, spacing and the direction matrix's columns x first; a Volume lists the slowest axis
+ * first, so each is reversed and the voxel bytes stay as they are (multi-component pixels are interleaved, which
+ * is channels-last). ITK's world is LPS, the same as VolumeOrientation's; its direction is a row-major matrix
+ * whose column c is the unit vector of index axis c.
+ */
+import { copyFile, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { readImageNode as ReadImageNode } from '@itk-wasm/image-io';
+import { RwsegError } from '../errors.js';
+import type { Volume, VolumeOrientation, VoxelArray } from '../volume.js';
+import { colorSamplesToVolume, type ColorPolicy } from './color.js';
+import { imageExtension } from './files.js';
+import { FORMAT_EXTENSIONS, FORMAT_NAMES, type ImageFormat } from './formats.js';
+import { assertVolumeConsistent } from './nifti.js';
+
+type ItkImage = Awaited<ReturnType<typeof ReadImageNode>>;
+
+/** Loaded on first use: a command that reads no TIFF/NRRD/MHA/DICOM does not pay for ITK's module graph. */
+let itk: Promise<typeof import('@itk-wasm/image-io')> | undefined;
+function itkIo(): Promise<typeof import('@itk-wasm/image-io')> {
+  itk ??= import('@itk-wasm/image-io');
+  return itk;
+}
+
+/** Formats whose files place the image in the scanner; the raster formats only say how big a pixel is. */
+const ORIENTED_FORMATS: ReadonlySet<ImageFormat> = new Set(['nrrd', 'metaimage', 'dicom']);
+
+const VOXEL_ARRAYS = [
+  Uint8Array,
+  Int8Array,
+  Uint16Array,
+  Int16Array,
+  Uint32Array,
+  Int32Array,
+  Float32Array,
+  Float64Array,
+];
+
+export interface ItkReadResult {
+  volume: Volume;
+  /** The DICOM tags (group|element -> value) and other key/value metadata the file carries. */
+  metadata: ReadonlyMap<string, unknown>;
+}
+
+/** ITK's messages carry its C++ source paths; the first line that says what went wrong is enough. */
+function itkReason(error: unknown): string {
+  const text = String((error as Error)?.message ?? error);
+  return (
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l && !l.startsWith('WARNING')) ?? 'unknown error'
+  );
+}
+
+/**
+ * ITK chooses its reader by extension (and NRRD's refuses other names), so a file whose content and extension
+ * disagree is read through a copy with the extension of what it holds.
+ */
+async function readWithItk(file: string, format: ImageFormat): Promise<ItkImage> {
+  const { readImageNode } = await itkIo();
+  if (FORMAT_EXTENSIONS[format].includes(imageExtension(file))) return readImageNode(path.resolve(file));
+  const dir = await mkdtemp(path.join(tmpdir(), 'rwseg-itk-'));
+  try {
+    const alias = path.join(dir, `image${FORMAT_EXTENSIONS[format][0]}`);
+    await copyFile(file, alias);
+    return await readImageNode(alias);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function readItkImage(file: string, format: ImageFormat, color?: ColorPolicy): Promise<ItkReadResult> {
+  let image: ItkImage;
+  try {
+    image = await readWithItk(file, format);
+  } catch (error) {
+    const reason = itkReason(error).replace(/Could not read: \S+/, 'the decoder gave up');
+    throw new RwsegError(
+      'IO_ERROR',
+      `${file}: not a readable ${FORMAT_NAMES[format]} file (${reason})`,
+      { file, format },
+      { cause: error },
+    );
+  }
+  const data = image.data as unknown;
+  if (!VOXEL_ARRAYS.some((Ctor) => data instanceof Ctor)) {
+    throw new RwsegError(
+      'IO_ERROR',
+      `${file}: unsupported pixel component type ${image.imageType.componentType} (rwseg reads 8/16/32-bit ` +
+        `integers and floats)`,
+      { file, format },
+    );
+  }
+  const voxels = data as VoxelArray;
+  const rank = image.size.length;
+  // A trailing axis of size 1 (one DICOM slice, a single-page stack) is kept: the series reader needs it.
+  const shape = [...image.size].reverse();
+  const spacing = [...image.spacing].reverse();
+  const components = image.imageType.components;
+  const expected = image.size.reduce((a, b) => a * b, 1) * components;
+  if (voxels.length !== expected) {
+    throw new RwsegError(
+      'IO_ERROR',
+      `${file}: truncated pixel data (${voxels.length} samples for size ${image.size.join('x')} x ${components})`,
+      { file, format },
+    );
+  }
+  const pixelType = String(image.imageType.pixelType);
+  const isColor = pixelType === 'RGB' || pixelType === 'RGBA';
+  let volume: Volume;
+  if (isColor) {
+    volume = colorSamplesToVolume(voxels, shape, components, spacing, file, color);
+  } else if (components > 1) {
+    volume = { data: voxels, shape: [...shape, components], spacing, channels: components };
+  } else {
+    volume = { data: voxels, shape, spacing };
+  }
+  if (ORIENTED_FORMATS.has(format)) {
+    const n = rank;
+    const direction: number[][] = [];
+    for (let a = 0; a < n; a++) {
+      const column = n - 1 - a;
+      direction.push(Array.from({ length: n }, (_, row) => Number(image.direction[row * n + column])));
+    }
+    const orientation: VolumeOrientation = { origin: [...image.origin], direction };
+    volume = { ...volume, orientation };
+  }
+  return { volume, metadata: image.metadata as ReadonlyMap<string, unknown> };
+}
+
+const COMPONENT_TYPES = new Map<Function, string>([
+  [Uint8Array, 'uint8'],
+  [Int8Array, 'int8'],
+  [Uint16Array, 'uint16'],
+  [Int16Array, 'int16'],
+  [Uint32Array, 'uint32'],
+  [Int32Array, 'int32'],
+  [Float32Array, 'float32'],
+  [Float64Array, 'float64'],
+]);
+
+/** Writes NRRD, MetaImage (MHA) or TIFF through ITK; the format follows the file's extension. */
+export async function writeItkImage(file: string, volume: Volume, format: ImageFormat): Promise<void> {
+  const { spatialShape, channels } = assertVolumeConsistent(volume, file);
+  const n = spatialShape.length;
+  if (format === 'tiff' && (n < 2 || n > 3)) {
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `${file}: TIFF holds a 2D image or a 3D stack; got shape [${volume.shape.join(', ')}]`,
+      { file },
+    );
+  }
+  const size = [...spatialShape].reverse();
+  const direction = new Float64Array(n * n);
+  const orientation =
+    volume.orientation && volume.orientation.direction.length === n && format !== 'tiff'
+      ? volume.orientation
+      : undefined;
+  for (let a = 0; a < n; a++) {
+    const column = n - 1 - a;
+    for (let row = 0; row < n; row++)
+      direction[row * n + column] = orientation ? (orientation.direction[a]![row] ?? 0) : row === column ? 1 : 0;
+  }
+  const image = {
+    imageType: {
+      dimension: n,
+      componentType: COMPONENT_TYPES.get(volume.data.constructor) ?? 'float32',
+      pixelType: channels > 1 ? (channels === 3 && format === 'tiff' ? 'RGB' : 'VariableLengthVector') : 'Scalar',
+      components: channels,
+    },
+    name: 'image',
+    origin: orientation ? [...orientation.origin].slice(0, n) : new Array<number>(n).fill(0),
+    spacing: [...volume.spacing].reverse(),
+    direction,
+    size,
+    metadata: new Map(),
+    data: volume.data,
+  } as unknown as ItkImage;
+  // ITK picks the writer from the extension, so the temporary file keeps it; the rename makes the write atomic.
+  const temp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}${imageExtension(file)}`,
+  );
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    const { writeImageNode } = await itkIo();
+    await writeImageNode(image, temp, { useCompression: format !== 'tiff' });
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw new RwsegError(
+      'IO_ERROR',
+      `cannot write ${file} as ${FORMAT_NAMES[format]} (${itkReason(error)})`,
+      { file, format },
+      { cause: error },
+    );
+  }
+}
