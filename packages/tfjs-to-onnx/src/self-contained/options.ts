@@ -1,0 +1,114 @@
+/**
+ * Options of a self-contained export: a graph a Triton or KServe user can call on raw whole images, with no
+ * client code. Each part is opt-in; `resolveSelfContained` validates them up front and names the bad option.
+ */
+import { TfjsToOnnxError } from '../errors.js';
+
+/**
+ * Normalization computed inside the graph, per sample and channel of the raw input:
+ * - `zscore`: (x - mean) / std over the image (population std; a channel with std <= 1e-8 becomes zeros), as
+ *   rwseg trains (packages/core/src/data/preprocess.ts);
+ * - `percentile`: clip to the image's own lower/upper percentiles (linear interpolation, numpy's default), then
+ *   z-score the clipped values, as rwseg trains CT;
+ * - `fixed`: (x - mean[c]) / std[c] with constants (one per channel, or one for all);
+ * - `none`: the input is fed as it is.
+ */
+export type InGraphNormalization =
+  | { method: 'none' }
+  | { method: 'zscore' }
+  | { method: 'percentile'; percentiles?: [number, number] }
+  | { method: 'fixed'; mean: number | number[]; std: number | number[] };
+
+export interface SelfContainedOptions {
+  /**
+   * Spatial dims of the graph's input: 'any' (default) accepts every size, padding with zeros at the end of each
+   * axis up to the next multiple of the size grid (after normalization) and cropping the output back; 'grid'
+   * accepts sizes on the grid only (no padding; other sizes fail in onnxruntime); 'fixed' keeps the model's.
+   */
+  dynamicSpatial?: 'any' | 'grid' | 'fixed';
+  /** The size grid (one per spatial axis, or one for all); default: the network's total downsampling factor. */
+  sizeGrid?: number | number[];
+  /** Normalization inside the graph (default none). */
+  normalization?: InGraphNormalization;
+  /** Adds a uint8 label output (ArgMax over classes) beside the probabilities: true for 'labels', or its name. */
+  argmaxOutput?: boolean | string;
+}
+
+export interface ResolvedSelfContained {
+  dynamicSpatial: 'any' | 'grid' | 'fixed';
+  sizeGrid: number[] | undefined;
+  normalization: InGraphNormalization;
+  labelsName: string | null;
+}
+
+export const DEFAULT_PERCENTILES: [number, number] = [0.5, 99.5];
+export const DEFAULT_LABELS_NAME = 'labels';
+
+function invalid(message: string): TfjsToOnnxError {
+  return new TfjsToOnnxError('INVALID_OPTION', `selfContained.${message}`);
+}
+
+function checkNormalization(n: InGraphNormalization): InGraphNormalization {
+  const method = (n as { method?: unknown })?.method;
+  switch (method) {
+    case 'none':
+    case 'zscore':
+      return { method };
+    case 'percentile': {
+      const p = (n as { percentiles?: unknown }).percentiles ?? DEFAULT_PERCENTILES;
+      if (!Array.isArray(p) || p.length !== 2 || !p.every((v) => typeof v === 'number' && v >= 0 && v <= 100) || p[0] > p[1]) {
+        throw invalid(`normalization.percentiles must be [lower, upper] with 0 <= lower <= upper <= 100, got ${JSON.stringify(p)}`);
+      }
+      return { method, percentiles: [p[0], p[1]] };
+    }
+    case 'fixed': {
+      const { mean, std } = n as { mean: unknown; std: unknown };
+      const list = (v: unknown) => (typeof v === 'number' ? [v] : v);
+      const m = list(mean);
+      const s = list(std);
+      if (!Array.isArray(m) || !m.length || !m.every(Number.isFinite)) throw invalid(`normalization.mean must be a number or a list of numbers, got ${JSON.stringify(mean)}`);
+      if (!Array.isArray(s) || !s.length || !s.every((v) => Number.isFinite(v) && v > 0)) throw invalid(`normalization.std must be a positive number or a list of them, got ${JSON.stringify(std)}`);
+      return { method, mean: m as number[], std: s as number[] };
+    }
+    default:
+      throw invalid(`normalization.method must be 'zscore', 'percentile', 'fixed' or 'none', got ${JSON.stringify(method)}`);
+  }
+}
+
+export function resolveSelfContained(options: SelfContainedOptions): ResolvedSelfContained {
+  const dynamicSpatial = options.dynamicSpatial ?? 'any';
+  if (!['any', 'grid', 'fixed'].includes(dynamicSpatial)) throw invalid(`dynamicSpatial must be 'any', 'grid' or 'fixed', got ${JSON.stringify(dynamicSpatial)}`);
+  let sizeGrid: number[] | undefined;
+  if (options.sizeGrid !== undefined) {
+    sizeGrid = typeof options.sizeGrid === 'number' ? [options.sizeGrid] : options.sizeGrid;
+    if (!Array.isArray(sizeGrid) || !sizeGrid.length || !sizeGrid.every((g) => Number.isInteger(g) && g >= 1)) {
+      throw invalid(`sizeGrid must be a positive integer or a list of them, got ${JSON.stringify(options.sizeGrid)}`);
+    }
+  }
+  const a = options.argmaxOutput;
+  if (a !== undefined && typeof a !== 'boolean' && (typeof a !== 'string' || !a)) throw invalid(`argmaxOutput must be true, false or an output name, got ${JSON.stringify(a)}`);
+  const labelsName = a === true ? DEFAULT_LABELS_NAME : typeof a === 'string' ? a : null;
+  return { dynamicSpatial, sizeGrid, normalization: checkNormalization(options.normalization ?? { method: 'none' }), labelsName };
+}
+
+/**
+ * The in-graph normalization for an rwseg.json-style `normalisation` record ({ method: 'zscore' } per image,
+ * { method: 'zscore', mean, std } fixed, { method: 'minmax', min, max } fixed, { method: 'percentile',
+ * percentiles }, { method: 'none' }), so an export can embed what its metadata documents.
+ */
+export function normalizationFromMetadata(record: { method: string; [key: string]: unknown }): InGraphNormalization {
+  const { method } = record;
+  if (method === 'none') return { method };
+  if (method === 'percentile') return checkNormalization({ method, percentiles: (record['percentiles'] as [number, number] | undefined) ?? DEFAULT_PERCENTILES });
+  if (method === 'zscore') {
+    if (record['mean'] === undefined && record['std'] === undefined) return { method };
+    return checkNormalization({ method: 'fixed', mean: record['mean'] as number[], std: record['std'] as number[] });
+  }
+  if (method === 'minmax') {
+    const lo = ([] as unknown[]).concat(record['min']) as number[];
+    const hi = ([] as unknown[]).concat(record['max']) as number[];
+    if (lo.length !== hi.length) throw invalid(`normalization from metadata: minmax min and max have ${lo.length} and ${hi.length} values`);
+    return checkNormalization({ method: 'fixed', mean: lo, std: hi.map((h, i) => h - lo[i]!) });
+  }
+  throw invalid(`normalization: metadata.normalisation.method '${String(method)}' cannot be embedded in the graph (known: zscore, percentile, minmax, none)`);
+}
