@@ -62,7 +62,11 @@ function selfContainedOptions(options: ExportOptions): SelfContainedOptions | nu
   if (given.normalization) return given;
   const recorded = options.metadata?.normalisation;
   if (!recorded) {
-    throw new TfjsToOnnxError('INVALID_OPTION', "selfContained needs the normalization to embed: pass selfContained.normalization or metadata.normalisation ({ method: 'none' } for none)");
+    throw new TfjsToOnnxError(
+      'INVALID_OPTION',
+      'selfContained needs the normalization to embed: pass selfContained.normalization or metadata.normalisation ' +
+        "({ method: 'none' } for none)",
+    );
   }
   return { ...given, normalization: normalizationFromMetadata(recorded) };
 }
@@ -92,13 +96,19 @@ export async function exportModel(options: ExportOptions): Promise<ExportResult>
     ...(options.inputNames ? { inputNames: options.inputNames } : {}),
     ...(options.outputNames ? { outputNames: options.outputNames } : {}),
   };
-  const rwsegProps: Record<string, string> = options.metadata ? { rwseg: JSON.stringify({ ...options.metadata, extra: undefined }) } : {};
+  const rwsegProps: Record<string, string> = options.metadata
+    ? { rwseg: JSON.stringify({ ...options.metadata, extra: undefined }) }
+    : {};
   const network = convertLayersModel(model, { ...common, metadataProps: rwsegProps });
   // Parity is checked on the network as TF.js runs it; the self-contained graph wraps those same nodes in
   // normalization, padding and ArgMax, which the package's tests check against numpy and TF.js.
   const parity = options.parity === false ? null : await checkParity(model, network.bytes, options.parity ?? {});
   const { bytes, io, opset } = selfContained
-    ? convertLayersModel(model, { ...common, selfContained, metadataProps: { ...rwsegProps, 'rwseg.selfContained': JSON.stringify(summary) } })
+    ? convertLayersModel(model, {
+        ...common,
+        selfContained,
+        metadataProps: { ...rwsegProps, 'rwseg.selfContained': JSON.stringify(summary) },
+      })
     : network;
   await mkdir(options.outDir, { recursive: true });
   let files: string[];
@@ -118,7 +128,9 @@ export async function exportModel(options: ExportOptions): Promise<ExportResult>
   const metadataPath = join(metadataDir, METADATA_FILE);
   // The label output has no TF.js counterpart: it is described beside the probabilities it is the ArgMax of.
   const labels = io.outputs.filter((o) => o.name === summary?.labels);
-  const metadata = buildMetadata(options.metadata ?? {}, model, { ...io, outputs: io.outputs.filter((o) => !labels.includes(o)) }, opset, format === 'triton' ? '1/model.onnx' : 'model.onnx', parity);
+  const networkIO = { ...io, outputs: io.outputs.filter((o) => !labels.includes(o)) };
+  const file = format === 'triton' ? '1/model.onnx' : 'model.onnx';
+  const metadata = buildMetadata(options.metadata ?? {}, model, networkIO, opset, file, parity);
   if (summary) {
     metadata.model.outputs.push(...labels.map((o) => ({ ...o, activation: 'argmax' })));
     metadata.extra = { ...metadata.extra, selfContained: summary };

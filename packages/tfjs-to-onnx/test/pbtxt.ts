@@ -12,7 +12,15 @@ type Token = { kind: 'ident' | 'number' | 'string' | 'punct'; text: string; line
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
-  const re = /\s+|#[^\n]*|("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|(-?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+)|-?inf|-?nan)(?![A-Za-z_])|([A-Za-z_][A-Za-z0-9_]*)|([:{}\[\],;<>])/gy;
+  // Whitespace and comments | 1 a quoted string | 2 a number | 3 an identifier | 4 punctuation.
+  const parts = [
+    String.raw`\s+|#[^\n]*`,
+    String.raw`("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')`,
+    String.raw`(-?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+)|-?inf|-?nan)(?![A-Za-z_])`,
+    String.raw`([A-Za-z_][A-Za-z0-9_]*)`,
+    String.raw`([:{}\[\],;<>])`,
+  ];
+  const re = new RegExp(parts.join('|'), 'gy');
   let line = 1;
   let m: RegExpExecArray | null;
   while (re.lastIndex < text.length) {
@@ -74,7 +82,8 @@ class Parser {
         return out;
       }
       const nameToken = this.next('a field name');
-      if (nameToken.kind !== 'ident') throw new Error(`line ${nameToken.line}: expected a field name, got '${nameToken.text}'`);
+      if (nameToken.kind !== 'ident')
+        throw new Error(`line ${nameToken.line}: expected a field name, got '${nameToken.text}'`);
       const field = type.fields[nameToken.text];
       const where = path ? `${path}.${nameToken.text}` : nameToken.text;
       if (!field) throw new Error(`line ${nameToken.line}: ${type.name} has no field '${nameToken.text}' (${where})`);
@@ -86,7 +95,8 @@ class Parser {
       if (this.accept('[')) {
         if (!field.repeated) throw new Error(`line ${nameToken.line}: ${where} is not repeated but is given a list`);
         if (!this.accept(']')) {
-          do values.push(this.value(field, where)); while (this.accept(','));
+          do values.push(this.value(field, where));
+          while (this.accept(','));
           if (!this.accept(']')) throw new Error(`line ${nameToken.line}: ${where}: expected ',' or ']'`);
         }
       } else {
@@ -107,17 +117,22 @@ class Parser {
     const t = this.next(`a value for ${where}`);
     const rt = field.resolvedType;
     if (rt instanceof protobuf.Type) {
-      if (t.kind !== 'punct' || (t.text !== '{' && t.text !== '<')) throw new Error(`line ${t.line}: ${where} is a ${rt.name} message, expected '{', got '${t.text}'`);
+      if (t.kind !== 'punct' || (t.text !== '{' && t.text !== '<'))
+        throw new Error(`line ${t.line}: ${where} is a ${rt.name} message, expected '{', got '${t.text}'`);
       return this.message(rt, where, t.text === '{' ? '}' : '>');
     }
     if (rt instanceof protobuf.Enum) {
       if (t.kind === 'ident' && t.text in rt.values) return rt.values[t.text];
-      throw new Error(`line ${t.line}: ${where} is an enum ${rt.name}; '${t.text}' is not one of ${Object.keys(rt.values).join(', ')}`);
+      throw new Error(
+        `line ${t.line}: ${where} is an enum ${rt.name}; '${t.text}' is not one of ` +
+          Object.keys(rt.values).join(', '),
+      );
     }
     switch (field.type) {
       case 'string':
       case 'bytes': {
-        if (t.kind !== 'string') throw new Error(`line ${t.line}: ${where} is a ${field.type}, expected a quoted string, got '${t.text}'`);
+        if (t.kind !== 'string')
+          throw new Error(`line ${t.line}: ${where} is a ${field.type}, expected a quoted string, got '${t.text}'`);
         return JSON.parse(t.text.startsWith("'") ? `"${t.text.slice(1, -1).replace(/"/g, '\\"')}"` : t.text);
       }
       case 'bool':
@@ -131,9 +146,11 @@ class Parser {
       default: {
         const range = INTEGER_RANGES[field.type];
         if (!range) throw new Error(`internal: field type ${field.type} of ${where} is not handled`);
-        if (t.kind !== 'number' || !/^-?\d+$/.test(t.text)) throw new Error(`line ${t.line}: ${where} is an ${field.type}, expected an integer, got '${t.text}'`);
+        if (t.kind !== 'number' || !/^-?\d+$/.test(t.text))
+          throw new Error(`line ${t.line}: ${where} is an ${field.type}, expected an integer, got '${t.text}'`);
         const v = BigInt(t.text);
-        if (v < range[0] || v > range[1]) throw new Error(`line ${t.line}: ${where}: ${t.text} is out of range for ${field.type}`);
+        if (v < range[0] || v > range[1])
+          throw new Error(`line ${t.line}: ${where}: ${t.text} is out of range for ${field.type}`);
         return Number(v);
       }
     }

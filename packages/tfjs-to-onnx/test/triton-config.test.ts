@@ -41,17 +41,26 @@ const TRITON_TYPE: Record<number, string> = { 1: 'TYPE_FP32', 2: 'TYPE_UINT8' };
 function checkAgainstModel(config: Record<string, any>, onnxPath: string): void {
   const graph = decodeModel(readFileSync(onnxPath)).graph;
   const batched = config['max_batch_size'] > 0;
-  for (const [kind, values, entries] of [['input', graph.input, config['input']], ['output', graph.output, config['output']]] as const) {
-    if (entries.length !== values.length) throw new Error(`${kind}: ${entries.length} in config.pbtxt, ${values.length} in the model`);
+  for (const [kind, values, entries] of [
+    ['input', graph.input, config['input']],
+    ['output', graph.output, config['output']],
+  ] as const) {
+    if (entries.length !== values.length)
+      throw new Error(`${kind}: ${entries.length} in config.pbtxt, ${values.length} in the model`);
     for (const v of values) {
       const entry = (entries as { name: string; data_type: string; dims: number[] }[]).find((e) => e.name === v.name);
       if (!entry) throw new Error(`${kind} '${v.name}' of the model is missing from config.pbtxt`);
       const type = TRITON_TYPE[v.type.tensor_type.elem_type];
-      if (entry.data_type !== type) throw new Error(`${kind} '${v.name}': config says ${entry.data_type}, the model ${type}`);
-      const dims = v.type.tensor_type.shape.dim.map((d) => ('dim_value' in d && d.dim_value !== undefined ? Number(d.dim_value) : -1));
-      if (batched && dims[0] !== -1) throw new Error(`${kind} '${v.name}': max_batch_size > 0 needs a dynamic first axis`);
+      if (entry.data_type !== type)
+        throw new Error(`${kind} '${v.name}': config says ${entry.data_type}, the model ${type}`);
+      const dims = v.type.tensor_type.shape.dim.map((d) =>
+        'dim_value' in d && d.dim_value !== undefined ? Number(d.dim_value) : -1,
+      );
+      if (batched && dims[0] !== -1)
+        throw new Error(`${kind} '${v.name}': max_batch_size > 0 needs a dynamic first axis`);
       const want = batched ? dims.slice(1) : dims;
-      if (entry.dims.join(',') !== want.join(',')) throw new Error(`${kind} '${v.name}': dims [${entry.dims}] in config.pbtxt, [${want}] expected`);
+      if (entry.dims.join(',') !== want.join(','))
+        throw new Error(`${kind} '${v.name}': dims [${entry.dims}] in config.pbtxt, [${want}] expected`);
     }
   }
 }
@@ -76,7 +85,10 @@ test('the pbtxt parser accepts a config in Triton style and rejects unknown fiel
     ['max_batch_size: 2.5', /max_batch_size is an int32, expected an integer/],
     ['max_batch_size: 4294967296', /out of range for int32/],
     ['name: seg', /name is a string, expected a quoted string/],
-    ['input [ { name: "x" data_type: TYPE_FLOAT32 } ]', /input\.data_type is an enum DataType; 'TYPE_FLOAT32' is not one of/],
+    [
+      'input [ { name: "x" data_type: TYPE_FLOAT32 } ]',
+      /input\.data_type is an enum DataType; 'TYPE_FLOAT32' is not one of/,
+    ],
     ['input [ { name: "x" dims: [ 1, "2" ] } ]', /input\.dims is an int64, expected an integer/],
     ['input [ { name: "x" shape: [ 1 ] } ]', /ModelInput has no field 'shape' \(input\.shape\)/],
     ['input: "x"', /input is a ModelInput message, expected '\{'/],
@@ -88,24 +100,38 @@ test('the pbtxt parser accepts a config in Triton style and rejects unknown fiel
 });
 
 async function exportTriton(out: string, name: string, extra: Partial<ExportOptions>) {
-  return exportModel({ model: segmenter(), outDir: out, format: 'triton', name, parity: { randomShapes: [[1, 8, 8, 1]] }, metadata: { classes: ['bg', 'fg'] }, ...extra });
+  return exportModel({
+    model: segmenter(),
+    outDir: out,
+    format: 'triton',
+    name,
+    parity: { randomShapes: [[1, 8, 8, 1]] },
+    metadata: { classes: ['bg', 'fg'] },
+    ...extra,
+  });
 }
 
-test('self-contained Triton exports: config.pbtxt passes the ModelConfig schema and matches the graph, for max_batch_size 4 and 0', async (t) => {
+test('self-contained Triton exports (max_batch_size 4, 0): config passes the schema, fits the graph', async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'tfjs-to-onnx-triton-sc-'));
   for (const maxBatchSize of [4, 0]) {
     const name = `seg_b${maxBatchSize}`;
-    const result = await exportTriton(out, name, { maxBatchSize, selfContained: { normalization: { method: 'zscore' }, argmaxOutput: true } });
+    const result = await exportTriton(out, name, {
+      maxBatchSize,
+      selfContained: { normalization: { method: 'zscore' }, argmaxOutput: true },
+    });
     const config = parseConfig(readFileSync(join(out, name, 'config.pbtxt'), 'utf8'));
     t.is(config['name'], name);
     t.is(config['platform'], 'onnxruntime_onnx');
     t.is(config['max_batch_size'], maxBatchSize);
     t.notThrows(() => checkAgainstModel(config, result.onnxPath));
     const outputs = config['output'] as { name: string; data_type: string; dims: number[] }[];
-    t.deepEqual(outputs.map((o) => [o.name, o.data_type, o.dims]), [
-      ['output', 'TYPE_FP32', maxBatchSize > 0 ? [-1, -1, 2] : [-1, -1, -1, 2]],
-      ['labels', 'TYPE_UINT8', maxBatchSize > 0 ? [-1, -1] : [-1, -1, -1]],
-    ]);
+    t.deepEqual(
+      outputs.map((o) => [o.name, o.data_type, o.dims]),
+      [
+        ['output', 'TYPE_FP32', maxBatchSize > 0 ? [-1, -1, 2] : [-1, -1, -1, 2]],
+        ['labels', 'TYPE_UINT8', maxBatchSize > 0 ? [-1, -1] : [-1, -1, -1]],
+      ],
+    );
     t.deepEqual(config['input'][0].dims, maxBatchSize > 0 ? [-1, -1, 1] : [-1, -1, -1, 1]);
     // The repository's model runs on a raw image of a size off the grid, off the patch.
     const session = await ort.InferenceSession.create(result.onnxPath);
@@ -114,14 +140,25 @@ test('self-contained Triton exports: config.pbtxt passes the ModelConfig schema 
     t.deepEqual(y['labels']!.dims, [2, 11, 7]);
     await session.release();
     const meta = JSON.parse(readFileSync(result.metadataPath, 'utf8'));
-    t.deepEqual(meta.model.outputs.map((o: { name: string; activation: string }) => [o.name, o.activation]), [['output', 'softmax'], ['labels', 'argmax']]);
-    t.deepEqual(meta.extra.selfContained, { dynamicSpatial: 'any', sizeGrid: [2, 2], normalization: { method: 'zscore' }, labels: 'labels' });
+    t.deepEqual(
+      meta.model.outputs.map((o: { name: string; activation: string }) => [o.name, o.activation]),
+      [
+        ['output', 'softmax'],
+        ['labels', 'argmax'],
+      ],
+    );
+    t.deepEqual(meta.extra.selfContained, {
+      dynamicSpatial: 'any',
+      sizeGrid: [2, 2],
+      normalization: { method: 'zscore' },
+      labels: 'labels',
+    });
     const props = decodeModel(readFileSync(result.onnxPath)).metadata_props;
     t.deepEqual(JSON.parse(props.find((p) => p.key === 'rwseg.selfContained')!.value), meta.extra.selfContained);
   }
 });
 
-test('plain Triton exports pass the schema too; max_batch_size 0 writes full dims, batch included (Triton\'s rule)', async (t) => {
+test("plain exports pass the schema; max_batch_size 0 writes full dims, batch too (Triton's rule)", async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'tfjs-to-onnx-triton-plain-'));
   for (const maxBatchSize of [8, 0]) {
     const name = `plain_b${maxBatchSize}`;
@@ -146,15 +183,35 @@ test('selfContained: true embeds the normalization rwseg.json records; without o
     selfContained: true,
     metadata: { normalisation: { method: 'percentile', scope: 'per-image-and-channel', percentiles: [1, 99] } },
   });
-  t.deepEqual(result.selfContained, { dynamicSpatial: 'any', sizeGrid: [2, 2], normalization: { method: 'percentile', percentiles: [1, 99] }, labels: 'labels' });
+  t.deepEqual(result.selfContained, {
+    dynamicSpatial: 'any',
+    sizeGrid: [2, 2],
+    normalization: { method: 'percentile', percentiles: [1, 99] },
+    labels: 'labels',
+  });
   t.true(decodeModel(readFileSync(result.onnxPath)).graph.node.some((n) => n.op_type === 'TopK'));
-  const fixed = await exportModel({ model: segmenter(), outDir: out, parity: false, selfContained: true, metadata: { normalisation: { method: 'zscore', mean: 71.2, std: 12.5 } } });
+  const fixed = await exportModel({
+    model: segmenter(),
+    outDir: out,
+    parity: false,
+    selfContained: true,
+    metadata: { normalisation: { method: 'zscore', mean: 71.2, std: 12.5 } },
+  });
   t.deepEqual(fixed.selfContained!.normalization, { method: 'fixed', mean: [71.2], std: [12.5] });
   await t.throwsAsync(exportModel({ model: segmenter(), outDir: out, selfContained: true }), {
     instanceOf: TfjsToOnnxError,
-    message: /selfContained needs the normalization to embed: pass selfContained\.normalization or metadata\.normalisation/,
+    message:
+      /selfContained needs the normalization to embed: pass selfContained\.normalization or metadata\.normalisation/,
   });
-  await t.throwsAsync(exportModel({ model: segmenter(), outDir: out, selfContained: true, metadata: { normalisation: { method: 'histogram' } } }), {
-    message: /metadata\.normalisation\.method 'histogram' cannot be embedded in the graph/,
-  });
+  await t.throwsAsync(
+    exportModel({
+      model: segmenter(),
+      outDir: out,
+      selfContained: true,
+      metadata: { normalisation: { method: 'histogram' } },
+    }),
+    {
+      message: /metadata\.normalisation\.method 'histogram' cannot be embedded in the graph/,
+    },
+  );
 });

@@ -159,7 +159,8 @@ export function convertLayersModel(model: tfl.LayersModel, options: ConvertOptio
     const name = b.reserve(inputNames[i]!);
     const prefix = model.inputs.length === 1 ? '' : `${name}_`;
     const shape = plan ? plan.inputShape : t.shape;
-    io.inputs.push({ name, dtype: 'float32', shape: specShape(shape, prefix), layout: LAYOUTS[t.shape.length] ?? `rank${t.shape.length}` });
+    const layout = LAYOUTS[t.shape.length] ?? `rank${t.shape.length}`;
+    io.inputs.push({ name, dtype: 'float32', shape: specShape(shape, prefix), layout });
     const entry = toChannelsFirst(b, { name, rank: t.shape.length, channelsFirst: false }, name);
     values.set(t.id, plan ? plan.prepareInput(b, entry) : entry);
   });
@@ -222,10 +223,12 @@ export function convertLayersModel(model: tfl.LayersModel, options: ConvertOptio
     const shape = plan ? plan.outputShape : t.shape;
     // Cropped back to the input's size, the output's spatial dims are the input's: the same symbolic names say so.
     const spec = specShape(shape, plan?.dynamicSpatial === 'any' ? '' : prefix);
-    io.outputs.push({ name, dtype: 'float32', shape: spec, layout: LAYOUTS[t.shape.length] ?? `rank${t.shape.length}` });
+    const layout = LAYOUTS[t.shape.length] ?? `rank${t.shape.length}`;
+    io.outputs.push({ name, dtype: 'float32', shape: spec, layout });
     if (plan?.labelsName) {
       plan.addLabels(b, v, plan.labelsName);
-      io.outputs.push({ name: plan.labelsName, dtype: 'uint8', shape: spec.slice(0, -1), layout: LAYOUTS[t.shape.length]!.slice(0, -1) });
+      // Labels drop the class axis: NHWC -> NHW.
+      io.outputs.push({ name: plan.labelsName, dtype: 'uint8', shape: spec.slice(0, -1), layout: layout.slice(0, -1) });
     }
   });
 

@@ -4,7 +4,7 @@
  * BatchNormalization can fold into the Conv before it).
  */
 import { endianness } from 'node:os';
-import { AttributeType, DataType, type AttributeMessage, type NodeMessage, type TensorMessage } from './proto.js';
+import { AttributeType, DataType, type AttributeMessage, type DataTypeCode, type NodeMessage, type TensorMessage } from './proto.js';
 
 /** Attribute values by JS type: integers become INT/INTS, other numbers FLOAT/FLOATS, strings STRING. */
 export type AttributeValue = number | string | number[] | { floats: number[] } | { float: number };
@@ -30,7 +30,14 @@ function attribute(name: string, value: AttributeValue): AttributeMessage {
   return { name, type: AttributeType.FLOAT, f: value.float };
 }
 
-function littleEndianBytes(data: Float32Array | Float64Array | BigInt64Array): Uint8Array {
+type InitializerData = Float32Array | Float64Array | BigInt64Array;
+
+function dataTypeOf(data: InitializerData): DataTypeCode {
+  if (data instanceof Float32Array) return DataType.FLOAT;
+  return data instanceof Float64Array ? DataType.DOUBLE : DataType.INT64;
+}
+
+function littleEndianBytes(data: InitializerData): Uint8Array {
   // ONNX raw_data is little-endian and typed arrays use the host's order; the check makes a big-endian host
   // fail loudly instead of writing a model with byte-swapped weights.
   if (endianness() !== 'LE') throw new Error('writing ONNX raw_data needs a little-endian host');
@@ -39,7 +46,7 @@ function littleEndianBytes(data: Float32Array | Float64Array | BigInt64Array): U
 
 export class GraphBuilder {
   readonly nodes: NodeMessage[] = [];
-  private readonly initializers = new Map<string, { dims: number[]; data: Float32Array | Float64Array | BigInt64Array }>();
+  private readonly initializers = new Map<string, { dims: number[]; data: InitializerData }>();
   private readonly producers = new Map<string, NodeMessage>();
   private readonly usedNames = new Set<string>();
 
@@ -121,7 +128,9 @@ export class GraphBuilder {
 
   /** A ReduceMean/ReduceMax/... over `axes`, keeping dims; opset 18 moved `axes` from an attribute to an input. */
   reduce(opType: string, input: string, axes: number[], outputBase: string): string {
-    if (this.opset >= 18) return this.op(opType, [input, this.addInt64(`${outputBase}_axes`, axes)], outputBase, { keepdims: 1 });
+    if (this.opset >= 18) {
+      return this.op(opType, [input, this.addInt64(`${outputBase}_axes`, axes)], outputBase, { keepdims: 1 });
+    }
     return this.op(opType, [input], outputBase, { axes, keepdims: 1 });
   }
 
@@ -144,7 +153,7 @@ export class GraphBuilder {
     return [...this.initializers].map(([name, { dims, data }]) => ({
       name,
       dims,
-      data_type: data instanceof Float32Array ? DataType.FLOAT : data instanceof Float64Array ? DataType.DOUBLE : DataType.INT64,
+      data_type: dataTypeOf(data),
       raw_data: littleEndianBytes(data),
     }));
   }

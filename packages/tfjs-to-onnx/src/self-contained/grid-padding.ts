@@ -17,9 +17,18 @@ export function padToGrid(b: GraphBuilder, x: OnnxValue, grid: number[], base = 
   const sizes = b.op('Shape', [x.name], `${base}_sizes`, { start: 2 });
   const g = b.addInt64(`${base}_multiple`, grid);
   // (grid - size % grid) % grid: 0 when the size is already on the grid.
-  const extra = b.op('Mod', [b.op('Sub', [g, b.op('Mod', [sizes, g], `${base}_rest`)], `${base}_missing`), g], `${base}_extra`);
+  const extra = b.op(
+    'Mod',
+    [b.op('Sub', [g, b.op('Mod', [sizes, g], `${base}_rest`)], `${base}_missing`), g],
+    `${base}_extra`,
+  );
   // Pad's pads are [begin of every axis..., end of every axis...]: nothing at the start, nothing on N and C.
-  const pads = b.op('Concat', [b.addInt64(`${base}_pads_fixed`, new Array<number>(x.rank + 2).fill(0)), extra], `${base}_pads`, { axis: 0 });
+  const pads = b.op(
+    'Concat',
+    [b.addInt64(`${base}_pads_fixed`, new Array<number>(x.rank + 2).fill(0)), extra],
+    `${base}_pads`,
+    { axis: 0 },
+  );
   const padded = b.op('Pad', [x.name, pads], `${base}_padded`, { mode: 'constant' });
   return { padded: { ...x, name: padded }, spatialSizes: sizes };
 }
@@ -28,6 +37,9 @@ export function padToGrid(b: GraphBuilder, x: OnnxValue, grid: number[], base = 
 export function cropToSizes(b: GraphBuilder, y: OnnxValue, spatialSizes: string, base = 'crop'): OnnxValue {
   const spatial = y.rank - 2;
   const starts = b.addInt64(`${base}_starts`, new Array<number>(spatial).fill(0));
-  const axes = b.addInt64(`${base}_axes`, Array.from({ length: spatial }, (_, i) => i + 2));
+  const axes = b.addInt64(
+    `${base}_axes`,
+    Array.from({ length: spatial }, (_, i) => i + 2),
+  );
   return { ...y, name: b.op('Slice', [y.name, starts, spatialSizes, axes], base) };
 }

@@ -14,10 +14,22 @@ export const CONSTANT_CHANNEL_STD = 1e-8;
 /** The q-th percentile (0..100) of each row of `sorted` ([N, C, M] ascending, float64), numpy's linear rule. */
 function percentileOfRows(b: GraphBuilder, sorted: string, countMinusOne: string, q: number, base: string): string {
   // h = (M - 1) * q / 100 in double, in preprocess.ts's order of operations; lo = floor(h), hi = min(lo + 1, M - 1).
-  const h = b.op('Div', [b.op('Mul', [countMinusOne, b.addDouble(`${base}_q`, [q], [1])], `${base}_hq`), b.addDouble(`${base}_100`, [100], [1])], `${base}_h`);
+  const h = b.op(
+    'Div',
+    [
+      b.op('Mul', [countMinusOne, b.addDouble(`${base}_q`, [q], [1])], `${base}_hq`),
+      b.addDouble(`${base}_100`, [100], [1]),
+    ],
+    `${base}_h`,
+  );
   const lo = b.op('Floor', [h], `${base}_lo`);
-  const hi = b.op('Min', [b.op('Add', [lo, b.addDouble(`${base}_one`, [1], [1])], `${base}_lo1`), countMinusOne], `${base}_hi`);
-  const gather = (index: string, name: string) => b.op('Gather', [sorted, b.op('Cast', [index], `${name}_index`, { to: DataType.INT64 })], name, { axis: 2 });
+  const hi = b.op(
+    'Min',
+    [b.op('Add', [lo, b.addDouble(`${base}_one`, [1], [1])], `${base}_lo1`), countMinusOne],
+    `${base}_hi`,
+  );
+  const gather = (index: string, name: string) =>
+    b.op('Gather', [sorted, b.op('Cast', [index], `${name}_index`, { to: DataType.INT64 })], name, { axis: 2 });
   const vLo = gather(lo, `${base}_vlo`);
   const vHi = gather(hi, `${base}_vhi`);
   const frac = b.op('Sub', [h, lo], `${base}_frac`);
@@ -31,7 +43,11 @@ function zscoreRows(b: GraphBuilder, x: string, base: string): string {
   const variance = b.reduce('ReduceMean', b.op('Mul', [centred, centred], `${base}_sq`), [2], `${base}_var`);
   const std = b.op('Sqrt', [variance], `${base}_std`);
   const constant = b.op('Greater', [std, b.addDouble(`${base}_floor`, [CONSTANT_CHANNEL_STD], [])], `${base}_varies`);
-  const scale = b.op('Where', [constant, b.op('Reciprocal', [std], `${base}_inv_std`), b.addDouble(`${base}_zero`, [0], [])], `${base}_scale`);
+  const scale = b.op(
+    'Where',
+    [constant, b.op('Reciprocal', [std], `${base}_inv_std`), b.addDouble(`${base}_zero`, [0], [])],
+    `${base}_scale`,
+  );
   return b.op('Mul', [centred, scale], base);
 }
 
@@ -39,13 +55,21 @@ function zscoreRows(b: GraphBuilder, x: string, base: string): string {
  * Appends the nodes normalizing `x` (channels-first, `channels` known) and returns the normalized value.
  * 'none' returns `x` itself.
  */
-export function normalizeInGraph(b: GraphBuilder, x: OnnxValue, channels: number, n: InGraphNormalization, base = 'normalization'): OnnxValue {
+export function normalizeInGraph(
+  b: GraphBuilder,
+  x: OnnxValue,
+  channels: number,
+  n: InGraphNormalization,
+  base = 'normalization',
+): OnnxValue {
   if (n.method === 'none') return x;
   if (n.method === 'fixed') {
     const pick = (v: number | number[], what: string): number[] => {
       const list = typeof v === 'number' ? [v] : v;
       if (list.length !== 1 && list.length !== channels) {
-        throw new Error(`selfContained.normalization.${what} has ${list.length} values for a model with ${channels} input channels`);
+        throw new Error(
+          `selfContained.normalization.${what} has ${list.length} values for a model with ${channels} input channels`,
+        );
       }
       return list.length === 1 ? new Array<number>(channels).fill(list[0]!) : list;
     };
@@ -59,9 +83,17 @@ export function normalizeInGraph(b: GraphBuilder, x: OnnxValue, channels: number
   let values = rows;
   if (n.method === 'percentile') {
     const count = b.op('Shape', [rows], `${base}_count`, { start: 2, end: 3 });
-    const sorted = b.node('TopK', [rows, count], [`${base}_sorted`, `${base}_order`], { axis: 2, largest: 0, sorted: 1 })[0]!;
+    const sorted = b.node('TopK', [rows, count], [`${base}_sorted`, `${base}_order`], {
+      axis: 2,
+      largest: 0,
+      sorted: 1,
+    })[0]!;
     const sortedD = b.op('Cast', [sorted], `${base}_sorted_f64`, { to: DataType.DOUBLE });
-    const countMinusOne = b.op('Sub', [b.op('Cast', [count], `${base}_count_f64`, { to: DataType.DOUBLE }), b.addDouble(`${base}_one`, [1], [1])], `${base}_last`);
+    const countMinusOne = b.op(
+      'Sub',
+      [b.op('Cast', [count], `${base}_count_f64`, { to: DataType.DOUBLE }), b.addDouble(`${base}_one`, [1], [1])],
+      `${base}_last`,
+    );
     const [pl, ph] = n.percentiles ?? [0.5, 99.5];
     const lo = percentileOfRows(b, sortedD, countMinusOne, pl, `${base}_p_lo`);
     const hi = percentileOfRows(b, sortedD, countMinusOne, ph, `${base}_p_hi`);

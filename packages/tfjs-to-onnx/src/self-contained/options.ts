@@ -56,8 +56,15 @@ function checkNormalization(n: InGraphNormalization): InGraphNormalization {
       return { method };
     case 'percentile': {
       const p = (n as { percentiles?: unknown }).percentiles ?? DEFAULT_PERCENTILES;
-      if (!Array.isArray(p) || p.length !== 2 || !p.every((v) => typeof v === 'number' && v >= 0 && v <= 100) || p[0] > p[1]) {
-        throw invalid(`normalization.percentiles must be [lower, upper] with 0 <= lower <= upper <= 100, got ${JSON.stringify(p)}`);
+      if (
+        !Array.isArray(p) ||
+        p.length !== 2 ||
+        !p.every((v) => typeof v === 'number' && v >= 0 && v <= 100) ||
+        p[0] > p[1]
+      ) {
+        throw invalid(
+          `normalization.percentiles must be [lower, upper] with 0 <= lower <= upper <= 100, got ${JSON.stringify(p)}`,
+        );
       }
       return { method, percentiles: [p[0], p[1]] };
     }
@@ -66,18 +73,23 @@ function checkNormalization(n: InGraphNormalization): InGraphNormalization {
       const list = (v: unknown) => (typeof v === 'number' ? [v] : v);
       const m = list(mean);
       const s = list(std);
-      if (!Array.isArray(m) || !m.length || !m.every(Number.isFinite)) throw invalid(`normalization.mean must be a number or a list of numbers, got ${JSON.stringify(mean)}`);
-      if (!Array.isArray(s) || !s.length || !s.every((v) => Number.isFinite(v) && v > 0)) throw invalid(`normalization.std must be a positive number or a list of them, got ${JSON.stringify(std)}`);
+      if (!Array.isArray(m) || !m.length || !m.every(Number.isFinite))
+        throw invalid(`normalization.mean must be a number or a list of numbers, got ${JSON.stringify(mean)}`);
+      if (!Array.isArray(s) || !s.length || !s.every((v) => Number.isFinite(v) && v > 0))
+        throw invalid(`normalization.std must be a positive number or a list of them, got ${JSON.stringify(std)}`);
       return { method, mean: m as number[], std: s as number[] };
     }
     default:
-      throw invalid(`normalization.method must be 'zscore', 'percentile', 'fixed' or 'none', got ${JSON.stringify(method)}`);
+      throw invalid(
+        `normalization.method must be 'zscore', 'percentile', 'fixed' or 'none', got ${JSON.stringify(method)}`,
+      );
   }
 }
 
 export function resolveSelfContained(options: SelfContainedOptions): ResolvedSelfContained {
   const dynamicSpatial = options.dynamicSpatial ?? 'any';
-  if (!['any', 'grid', 'fixed'].includes(dynamicSpatial)) throw invalid(`dynamicSpatial must be 'any', 'grid' or 'fixed', got ${JSON.stringify(dynamicSpatial)}`);
+  if (!['any', 'grid', 'fixed'].includes(dynamicSpatial))
+    throw invalid(`dynamicSpatial must be 'any', 'grid' or 'fixed', got ${JSON.stringify(dynamicSpatial)}`);
   let sizeGrid: number[] | undefined;
   if (options.sizeGrid !== undefined) {
     sizeGrid = typeof options.sizeGrid === 'number' ? [options.sizeGrid] : options.sizeGrid;
@@ -86,9 +98,15 @@ export function resolveSelfContained(options: SelfContainedOptions): ResolvedSel
     }
   }
   const a = options.argmaxOutput;
-  if (a !== undefined && typeof a !== 'boolean' && (typeof a !== 'string' || !a)) throw invalid(`argmaxOutput must be true, false or an output name, got ${JSON.stringify(a)}`);
+  if (a !== undefined && typeof a !== 'boolean' && (typeof a !== 'string' || !a))
+    throw invalid(`argmaxOutput must be true, false or an output name, got ${JSON.stringify(a)}`);
   const labelsName = a === true ? DEFAULT_LABELS_NAME : typeof a === 'string' ? a : null;
-  return { dynamicSpatial, sizeGrid, normalization: checkNormalization(options.normalization ?? { method: 'none' }), labelsName };
+  return {
+    dynamicSpatial,
+    sizeGrid,
+    normalization: checkNormalization(options.normalization ?? { method: 'none' }),
+    labelsName,
+  };
 }
 
 /**
@@ -99,7 +117,11 @@ export function resolveSelfContained(options: SelfContainedOptions): ResolvedSel
 export function normalizationFromMetadata(record: { method: string; [key: string]: unknown }): InGraphNormalization {
   const { method } = record;
   if (method === 'none') return { method };
-  if (method === 'percentile') return checkNormalization({ method, percentiles: (record['percentiles'] as [number, number] | undefined) ?? DEFAULT_PERCENTILES });
+  if (method === 'percentile')
+    return checkNormalization({
+      method,
+      percentiles: (record['percentiles'] as [number, number] | undefined) ?? DEFAULT_PERCENTILES,
+    });
   if (method === 'zscore') {
     if (record['mean'] === undefined && record['std'] === undefined) return { method };
     return checkNormalization({ method: 'fixed', mean: record['mean'] as number[], std: record['std'] as number[] });
@@ -107,8 +129,12 @@ export function normalizationFromMetadata(record: { method: string; [key: string
   if (method === 'minmax') {
     const lo = ([] as unknown[]).concat(record['min']) as number[];
     const hi = ([] as unknown[]).concat(record['max']) as number[];
-    if (lo.length !== hi.length) throw invalid(`normalization from metadata: minmax min and max have ${lo.length} and ${hi.length} values`);
+    if (lo.length !== hi.length)
+      throw invalid(`normalization from metadata: minmax min and max have ${lo.length} and ${hi.length} values`);
     return checkNormalization({ method: 'fixed', mean: lo, std: hi.map((h, i) => h - lo[i]!) });
   }
-  throw invalid(`normalization: metadata.normalisation.method '${String(method)}' cannot be embedded in the graph (known: zscore, percentile, minmax, none)`);
+  throw invalid(
+    `normalization: metadata.normalisation.method '${String(method)}' cannot be embedded in the graph ` +
+      '(known: zscore, percentile, minmax, none)',
+  );
 }

@@ -7,7 +7,14 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { perAxis } from '../convert/arrays.js';
 
-const DOWNSAMPLING = new Set(['MaxPooling2D', 'MaxPooling3D', 'AveragePooling2D', 'AveragePooling3D', 'Conv2D', 'Conv3D']);
+const DOWNSAMPLING = new Set([
+  'MaxPooling2D',
+  'MaxPooling3D',
+  'AveragePooling2D',
+  'AveragePooling3D',
+  'Conv2D',
+  'Conv3D',
+]);
 const UPSAMPLING = new Set(['Conv2DTranspose', 'Conv3DTranspose', 'UpSampling2D', 'UpSampling3D']);
 
 function layerStride(layer: tfl.layers.Layer, spatial: number): { factor: number[]; down: boolean } | null {
@@ -17,7 +24,11 @@ function layerStride(layer: tfl.layers.Layer, spatial: number): { factor: number
     const strides = config['strides'] ?? (cls.includes('Pooling') ? config['poolSize'] : 1);
     return { factor: perAxis(strides, spatial, 1), down: true };
   }
-  if (UPSAMPLING.has(cls)) return { factor: perAxis(cls.startsWith('UpSampling') ? config['size'] : config['strides'], spatial, 1), down: false };
+  if (UPSAMPLING.has(cls))
+    return {
+      factor: perAxis(cls.startsWith('UpSampling') ? config['size'] : config['strides'], spatial, 1),
+      down: false,
+    };
   return null;
 }
 
