@@ -4,7 +4,8 @@
  * BatchNormalization can fold into the Conv before it).
  */
 import { endianness } from 'node:os';
-import { AttributeType, DataType, type AttributeMessage, type DataTypeCode, type NodeMessage, type TensorMessage } from './proto.js';
+import { AttributeType, DataType, type AttributeMessage, type DataTypeCode } from './proto.js';
+import type { NodeMessage, TensorMessage } from './proto.js';
 
 /** Attribute values by JS type: integers become INT/INTS, other numbers FLOAT/FLOATS, strings STRING. */
 export type AttributeValue = number | string | number[] | { floats: number[] } | { float: number };
