@@ -36,7 +36,13 @@ function rawImage(spatial: number[], seed: number): Float32Array {
 }
 
 /** rwseg's whole-image result for a raw [1, ...spatial, 1] image: probabilities and labels, in TF.js. */
-function wholeImageReference(model: tfl.LayersModel, raw: Float32Array, spatial: number[], grid: number, normalization: Normalization) {
+function wholeImageReference(
+  model: tfl.LayersModel,
+  raw: Float32Array,
+  spatial: number[],
+  grid: number,
+  normalization: Normalization,
+): { probs: Float32Array; labels: Uint8Array } {
   const data = Float32Array.from(raw);
   normalizeChannels(data, 1, { normalization, percentiles: [0.5, 99.5] });
   return tf.tidy(() => {
