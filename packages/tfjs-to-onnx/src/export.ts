@@ -60,12 +60,15 @@ function selfContainedOptions(options: ExportOptions): SelfContainedOptions | nu
   if (sc === undefined || sc === false) return null;
   const given: SelfContainedOptions = sc === true ? { dynamicSpatial: 'any', argmaxOutput: true } : sc;
   if (given.normalization) return given;
-  const recorded = options.metadata?.normalisation;
+  // rwseg.json 1 spelled the field 'normalisation', the model artefact spells it 'normalization': read either.
+  type Recorded = { method: string; [key: string]: unknown };
+  const spelled = options.metadata as { normalization?: Recorded; normalisation?: Recorded } | undefined;
+  const recorded = spelled?.normalization ?? spelled?.normalisation;
   if (!recorded) {
     throw new TfjsToOnnxError(
       'INVALID_OPTION',
-      'selfContained needs the normalization to embed: pass selfContained.normalization or metadata.normalisation ' +
-        "({ method: 'none' } for none)",
+      'selfContained needs the normalization to embed: pass selfContained.normalization or ' +
+        "metadata.normalization ({ method: 'none' } for none)",
     );
   }
   return { ...given, normalization: normalizationFromMetadata(recorded) };

@@ -13,6 +13,7 @@ import {
   convertLayersModel,
   decodeModel,
   inferSizeGrid,
+  normalizationFromMetadata,
   type InGraphNormalization,
   type SelfContainedOptions,
 } from '../src/index.js';
@@ -155,11 +156,13 @@ for (const opset of [17, 21]) {
       t.log(`${JSON.stringify(c.normalization)}: max abs error ${err.toExponential(2)}`);
       // float64 statistics cast to float32 once: within a float32 rounding of the numpy value.
       t.true(err < 2e-6, `${c.normalization.method}: ${err}`);
-      const constantChannel = Array.from({ length: 13 * 17 }, (_, v) => got[(13 * 17 + v) * 2 + 1]!);
-      t.true(
-        constantChannel.every((v) => v === 0),
-        'a constant channel normalizes to zeros',
-      );
+      if (c.normalization.method !== 'fixed') {
+        const constantChannel = Array.from({ length: 13 * 17 }, (_, v) => got[(13 * 17 + v) * 2 + 1]!);
+        t.true(
+          constantChannel.every((v) => v === 0),
+          'a constant channel normalizes to zeros',
+        );
+      }
     }
   });
 }
@@ -256,6 +259,36 @@ test("dynamicSpatial 'fixed' keeps the model's size; without selfContained nothi
   t.false(decodeModel(plain.bytes).graph.node.some((n) => ['Pad', 'ReduceMean', 'ArgMax'].includes(n.op_type)));
 });
 
+test("normalizationFromMetadata reads rwseg.json's and the model artefact's records (scope decides fixed)", (t) => {
+  const cases: [Record<string, unknown>, InGraphNormalization][] = [
+    [{ method: 'zscore', scope: 'per-image-and-channel' }, { method: 'zscore' }],
+    [
+      { method: 'zscore', mean: 71.2, std: 12.5 },
+      { method: 'fixed', mean: [71.2], std: [12.5] },
+    ],
+    [
+      { method: 'zscore', scope: 'fixed', mean: [1, 2], std: [3, 4] },
+      { method: 'fixed', mean: [1, 2], std: [3, 4] },
+    ],
+    [{ method: 'minmax', scope: 'per-image-and-channel' }, { method: 'minmax' }],
+    [
+      { method: 'minmax', min: 0, max: 255 },
+      { method: 'fixed', mean: [0], std: [255] },
+    ],
+    [
+      { method: 'percentile', scope: 'per-image-and-channel', percentiles: [1, 99] },
+      { method: 'percentile', percentiles: [1, 99] },
+    ],
+    [{ method: 'percentile' }, { method: 'percentile', percentiles: [0.5, 99.5] }],
+    [{ method: 'none' }, { method: 'none' }],
+  ];
+  for (const [record, want] of cases) t.deepEqual(normalizationFromMetadata(record as { method: string }), want);
+  t.throws(() => normalizationFromMetadata({ method: 'zscore', scope: 'dataset' }), { message: /scope 'dataset'/ });
+  t.throws(() => normalizationFromMetadata({ method: 'minmax', scope: 'fixed', min: [0, 1], max: [1] }), {
+    message: /minmax min and max have 2 and 1 values/,
+  });
+});
+
 test('the size grid follows strides: pooling and strided convs multiply it, up-sampling does not lower it', (t) => {
   const input = tfl.input({ shape: [null, null, 1] });
   let x = tfl.layers.conv2d({ filters: 2, kernelSize: 3, strides: [2, 1], padding: 'same' }).apply(input) as ST;
@@ -269,7 +302,8 @@ test('bad self-contained options fail with a message naming the option', (t) => 
   const convert = (selfContained: unknown) => () =>
     convertLayersModel(model, { selfContained: selfContained as SelfContainedOptions });
   t.throws(convert({ normalization: { method: 'robust' } }), {
-    message: /selfContained\.normalization\.method must be 'zscore', 'percentile', 'fixed' or 'none', got "robust"/,
+    message:
+      /selfContained\.normalization\.method must be 'zscore', 'percentile', 'minmax', 'fixed' or 'none', got "robust"/,
   });
   t.throws(convert({ normalization: { method: 'percentile', percentiles: [99, 1] } }), {
     message: /selfContained\.normalization\.percentiles must be \[lower, upper\]/,

@@ -201,7 +201,7 @@ test('selfContained: true embeds the normalization rwseg.json records; without o
   await t.throwsAsync(exportModel({ model: segmenter(), outDir: out, selfContained: true }), {
     instanceOf: TfjsToOnnxError,
     message:
-      /selfContained needs the normalization to embed: pass selfContained\.normalization or metadata\.normalisation/,
+      /selfContained needs the normalization to embed: pass selfContained\.normalization or metadata\.normalization/,
   });
   await t.throwsAsync(
     exportModel({
@@ -211,7 +211,7 @@ test('selfContained: true embeds the normalization rwseg.json records; without o
       metadata: { normalisation: { method: 'histogram' } },
     }),
     {
-      message: /metadata\.normalisation\.method 'histogram' cannot be embedded in the graph/,
+      message: /the recorded method 'histogram' cannot be embedded in the graph/,
     },
   );
 });

@@ -4,6 +4,7 @@
  * normalized values are computed in float64 and cast back to float32, the arithmetic of rwseg's
  * `normalizeChannels` (float32 voxels, double sums), so an exported model sees what the trained one saw.
  */
+import { TfjsToOnnxError } from '../errors.js';
 import type { GraphBuilder, OnnxValue } from '../onnx/graph-builder.js';
 import { DataType } from '../onnx/proto.js';
 import type { InGraphNormalization } from './options.js';
@@ -64,19 +65,23 @@ export function normalizeInGraph(
 ): OnnxValue {
   if (n.method === 'none') return x;
   if (n.method === 'fixed') {
+    // In double, as the artefact's affine normalization computes (x - shift) / scale in JS numbers.
     const pick = (v: number | number[], what: string): number[] => {
       const list = typeof v === 'number' ? [v] : v;
       if (list.length !== 1 && list.length !== channels) {
-        throw new Error(
+        throw new TfjsToOnnxError(
+          'INVALID_OPTION',
           `selfContained.normalization.${what} has ${list.length} values for a model with ${channels} input channels`,
         );
       }
       return list.length === 1 ? new Array<number>(channels).fill(list[0]!) : list;
     };
     const shape = [channels, ...new Array<number>(x.rank - 2).fill(1)];
-    const mean = b.addFloat(`${base}_mean`, pick(n.mean, 'mean'), shape);
-    const std = b.addFloat(`${base}_std`, pick(n.std, 'std'), shape);
-    return { ...x, name: b.op('Div', [b.op('Sub', [x.name, mean], `${base}_centred`), std], base) };
+    const mean = b.addDouble(`${base}_mean`, pick(n.mean, 'mean'), shape);
+    const std = b.addDouble(`${base}_std`, pick(n.std, 'std'), shape);
+    const xD = b.op('Cast', [x.name], `${base}_f64`, { to: DataType.DOUBLE });
+    const y = b.op('Div', [b.op('Sub', [xD, mean], `${base}_centred`), std], `${base}_scaled`);
+    return { ...x, name: b.op('Cast', [y], base, { to: DataType.FLOAT }) };
   }
   // [N, C, M]: Reshape's 0 copies N and C, -1 gathers the voxels.
   const rows = b.op('Reshape', [x.name, b.addInt64(`${base}_rows_shape`, [0, 0, -1])], `${base}_rows`);
@@ -101,6 +106,21 @@ export function normalizeInGraph(
     const loF = b.op('Cast', [lo], `${base}_p_lo_f32`, { to: DataType.FLOAT });
     const hiF = b.op('Cast', [hi], `${base}_p_hi_f32`, { to: DataType.FLOAT });
     values = b.op('Min', [b.op('Max', [rows, loF], `${base}_clip_lo`), hiF], `${base}_clipped`);
+  }
+  if (n.method === 'minmax') {
+    const lo = b.op('Cast', [b.reduce('ReduceMin', rows, [2], `${base}_min`)], `${base}_min_f64`, {
+      to: DataType.DOUBLE,
+    });
+    const hi = b.op('Cast', [b.reduce('ReduceMax', rows, [2], `${base}_max`)], `${base}_max_f64`, {
+      to: DataType.DOUBLE,
+    });
+    const range = b.op('Sub', [hi, lo], `${base}_range`);
+    const varies = b.op('Greater', [range, b.addDouble(`${base}_zero_range`, [0], [])], `${base}_varies`);
+    const inverse = b.op('Reciprocal', [range], `${base}_inv_range`);
+    const scale = b.op('Where', [varies, inverse, b.addDouble(`${base}_zero`, [0], [])], `${base}_scale`);
+    const shifted = b.op('Sub', [b.op('Cast', [rows], `${base}_f64`, { to: DataType.DOUBLE }), lo], `${base}_shifted`);
+    const m = b.op('Cast', [b.op('Mul', [shifted, scale], `${base}_m`)], `${base}_f32`, { to: DataType.FLOAT });
+    return { ...x, name: b.op('Reshape', [m, b.op('Shape', [x.name], `${base}_shape`)], base) };
   }
   const z = zscoreRows(b, b.op('Cast', [values], `${base}_f64`, { to: DataType.DOUBLE }), `${base}_z`);
   const zF = b.op('Cast', [z], `${base}_f32`, { to: DataType.FLOAT });

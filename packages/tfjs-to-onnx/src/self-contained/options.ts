@@ -10,12 +10,15 @@ import { TfjsToOnnxError } from '../errors.js';
  *   rwseg trains (packages/core/src/data/preprocess.ts);
  * - `percentile`: clip to the image's own lower/upper percentiles (linear interpolation, numpy's default), then
  *   z-score the clipped values, as rwseg trains CT;
+ * - `minmax`: (x - min) / (max - min) over the image (a constant channel becomes zeros), as the model
+ *   artefact's per-image minmax (packages/core/src/artefact/normalization.ts);
  * - `fixed`: (x - mean[c]) / std[c] with constants (one per channel, or one for all);
  * - `none`: the input is fed as it is.
  */
 export type InGraphNormalization =
   | { method: 'none' }
   | { method: 'zscore' }
+  | { method: 'minmax' }
   | { method: 'percentile'; percentiles?: [number, number] }
   | { method: 'fixed'; mean: number | number[]; std: number | number[] };
 
@@ -53,6 +56,7 @@ function checkNormalization(n: InGraphNormalization): InGraphNormalization {
   switch (method) {
     case 'none':
     case 'zscore':
+    case 'minmax':
       return { method };
     case 'percentile': {
       const p = (n as { percentiles?: unknown }).percentiles ?? DEFAULT_PERCENTILES;
@@ -81,7 +85,8 @@ function checkNormalization(n: InGraphNormalization): InGraphNormalization {
     }
     default:
       throw invalid(
-        `normalization.method must be 'zscore', 'percentile', 'fixed' or 'none', got ${JSON.stringify(method)}`,
+        "normalization.method must be 'zscore', 'percentile', 'minmax', 'fixed' or 'none', " +
+          `got ${JSON.stringify(method)}`,
       );
   }
 }
@@ -110,31 +115,45 @@ export function resolveSelfContained(options: SelfContainedOptions): ResolvedSel
 }
 
 /**
- * The in-graph normalization for an rwseg.json-style `normalisation` record ({ method: 'zscore' } per image,
+ * The in-graph normalization for a recorded one: rwseg.json's `normalisation` ({ method: 'zscore' } per image,
  * { method: 'zscore', mean, std } fixed, { method: 'minmax', min, max } fixed, { method: 'percentile',
- * percentiles }, { method: 'none' }), so an export can embed what its metadata documents.
+ * percentiles }, { method: 'none' }) or the model artefact's `normalization` (the same methods with
+ * `scope: 'per-image-and-channel' | 'fixed'`), so an export embeds what its metadata documents.
  */
 export function normalizationFromMetadata(record: { method: string; [key: string]: unknown }): InGraphNormalization {
   const { method } = record;
-  if (method === 'none') return { method };
-  if (method === 'percentile')
-    return checkNormalization({
-      method,
-      percentiles: (record['percentiles'] as [number, number] | undefined) ?? DEFAULT_PERCENTILES,
-    });
-  if (method === 'zscore') {
-    if (record['mean'] === undefined && record['std'] === undefined) return { method };
-    return checkNormalization({ method: 'fixed', mean: record['mean'] as number[], std: record['std'] as number[] });
+  const stated = record['scope'];
+  const hasConstants = ['mean', 'std', 'min', 'max'].some((k) => record[k] !== undefined);
+  const fixed = stated === undefined ? hasConstants : stated === 'fixed';
+  if (stated !== undefined && stated !== 'fixed' && stated !== 'per-image-and-channel') {
+    throw invalid(`normalization: scope '${String(stated)}' is neither 'per-image-and-channel' nor 'fixed'`);
   }
-  if (method === 'minmax') {
-    const lo = ([] as unknown[]).concat(record['min']) as number[];
-    const hi = ([] as unknown[]).concat(record['max']) as number[];
-    if (lo.length !== hi.length)
-      throw invalid(`normalization from metadata: minmax min and max have ${lo.length} and ${hi.length} values`);
-    return checkNormalization({ method: 'fixed', mean: lo, std: hi.map((h, i) => h - lo[i]!) });
+  const list = (v: unknown) => ([] as unknown[]).concat(v ?? []) as number[];
+  switch (method) {
+    case 'none':
+      return { method };
+    case 'percentile': {
+      const percentiles = (record['percentiles'] as [number, number] | undefined) ?? DEFAULT_PERCENTILES;
+      return checkNormalization({ method, percentiles });
+    }
+    case 'zscore':
+      return fixed
+        ? checkNormalization({ method: 'fixed', mean: list(record['mean']), std: list(record['std']) })
+        : { method };
+    case 'minmax': {
+      if (!fixed) return { method };
+      const lo = list(record['min']);
+      const hi = list(record['max']);
+      if (lo.length !== hi.length) {
+        throw invalid(`normalization: minmax min and max have ${lo.length} and ${hi.length} values`);
+      }
+      // (x - min) / (max - min): a fixed affine map, the range computed in double as the artefact does.
+      return checkNormalization({ method: 'fixed', mean: lo, std: hi.map((h, i) => h - lo[i]!) });
+    }
+    default:
+      throw invalid(
+        `normalization: the recorded method '${String(method)}' cannot be embedded in the graph ` +
+          '(known: zscore, percentile, minmax, none)',
+      );
   }
-  throw invalid(
-    `normalization: metadata.normalisation.method '${String(method)}' cannot be embedded in the graph ` +
-      '(known: zscore, percentile, minmax, none)',
-  );
 }
