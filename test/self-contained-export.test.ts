@@ -2,7 +2,8 @@
  * A self-contained export of rwseg's own U-Net (core's buildUNet: instance normalization, LeakyReLU, transposed
  * convolutions, a fixed training patch) run in onnxruntime on RAW images whose size is neither the patch nor on the
  * size grid, against what rwseg does in whole-image mode: core's normalizeChannels (the training preprocessing),
- * zeros at the end of each axis up to the grid, the TF.js network, cropped back, first-max arg-max. The
+ * zeros up to the grid split around the image as the inference engine splits them (floor(extra / 2) before), the
+ * TF.js network, cropped back, first-max arg-max. The
  * normalization comes from rwseg.json's `normalisation` record, as `rwseg export` writes it.
  */
 import { mkdtempSync } from 'node:fs';
@@ -47,9 +48,11 @@ function wholeImageReference(
   normalizeChannels(data, 1, { normalization, percentiles: [0.5, 99.5] });
   return tf.tidy(() => {
     const shape = [1, ...spatial, 1];
-    const pads = [[0, 0], ...spatial.map((s) => [0, (grid - (s % grid)) % grid]), [0, 0]] as [number, number][];
-    const out = model.apply(tf.pad(tf.tensor(data, shape), pads)) as tf.Tensor;
-    const cropped = tf.slice(out, new Array<number>(shape.length).fill(0), [1, ...spatial, -1]);
+    // The inference engine's whole-image padding: floor(extra / 2) zeros before each axis, the rest after.
+    const before = spatial.map((s) => Math.floor(((grid - (s % grid)) % grid) / 2));
+    const pads = [[0, 0], ...spatial.map((s, a) => [before[a]!, (grid - (s % grid)) % grid - before[a]!]), [0, 0]];
+    const out = model.apply(tf.pad(tf.tensor(data, shape), pads as [number, number][])) as tf.Tensor;
+    const cropped = tf.slice(out, [0, ...before, 0], [1, ...spatial, -1]);
     const probs = cropped.dataSync() as Float32Array;
     const classes = out.shape[out.shape.length - 1]!;
     const labels = new Uint8Array(probs.length / classes);
@@ -62,7 +65,7 @@ function wholeImageReference(
 
 const cases = [
   { dims: 2, patch: [32, 32], depth: 3, spatial: [45, 61], grid: 4 },
-  { dims: 3, patch: [8, 8, 8], depth: 2, spatial: [5, 9, 11], grid: 2 },
+  { dims: 3, patch: [8, 8, 8], depth: 3, spatial: [5, 9, 11], grid: 4 },
 ] as const;
 
 for (const c of cases) {

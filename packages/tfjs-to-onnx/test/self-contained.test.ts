@@ -40,7 +40,7 @@ const fixture = JSON.parse(
   readFileSync(new URL('../../test/fixtures/normalization.json', import.meta.url), 'utf8'),
 ) as Fixture;
 
-/** A U-Net as rwseg builds it: a FIXED training patch, two (2-D) or one (3-D) poolings, softmax over classes. */
+/** A U-Net as rwseg builds it: a FIXED training patch, two poolings (size grid 4), softmax over classes. */
 function fixedUNet(dims: 2 | 3, patch: number[], channels: number, classes: number): tfl.LayersModel {
   const conv = (filters: number, name: string, k = 3) =>
     dims === 2
@@ -62,7 +62,7 @@ function fixedUNet(dims: 2 | 3, patch: number[], channels: number, classes: numb
       ? tfl.layers.conv2dTranspose({ filters, kernelSize: 2, strides: 2, name })
       : tfl.layers.conv3dTranspose({ filters, kernelSize: 2, strides: 2, name });
   const input = tfl.input({ shape: [...patch, channels], name: 'image' });
-  const levels = dims === 2 ? 3 : 2;
+  const levels = 3;
   const skips: ST[] = [];
   let x: ST = input;
   for (let l = 0; l < levels; l++) {
@@ -81,7 +81,10 @@ function fixedUNet(dims: 2 | 3, patch: number[], channels: number, classes: numb
   return model;
 }
 
-/** TF.js whole-image reference: zero-pad [N, ...S, C] at the end of each axis to the grid, run, crop to S. */
+/**
+ * TF.js whole-image reference, padded as rwseg's inference engine pads: zeros up to the grid, floor(extra / 2)
+ * before each axis and the rest after; run; crop the image back out.
+ */
 function tfjsWholeImage(
   model: tfl.LayersModel,
   normalized: Float32Array,
@@ -90,14 +93,17 @@ function tfjsWholeImage(
 ): { probs: Float32Array; classes: number } {
   return tf.tidy(() => {
     const spatial = shape.slice(1, -1);
-    const pads = [[0, 0], ...spatial.map((s, a) => [0, (grid[a]! - (s % grid[a]!)) % grid[a]!]), [0, 0]] as [
-      number,
-      number,
-    ][];
+    const extra = spatial.map((s, a) => (grid[a]! - (s % grid[a]!)) % grid[a]!);
+    const pads: [number, number][] = [
+      [0, 0],
+      ...extra.map((e): [number, number] => [Math.floor(e / 2), e - Math.floor(e / 2)]),
+      [0, 0],
+    ];
     const padded = tf.pad(tf.tensor(normalized, shape), pads);
     // apply() runs the functional graph eagerly on any size; predict() would insist on the training patch.
     const out = model.apply(padded) as tf.Tensor;
-    const cropped = tf.slice(out, new Array<number>(shape.length).fill(0), [...shape.slice(0, -1), -1]);
+    const begin = [0, ...extra.map((e) => Math.floor(e / 2)), 0];
+    const cropped = tf.slice(out, begin, [...shape.slice(0, -1), -1]);
     return { probs: cropped.dataSync() as Float32Array, classes: out.shape[out.shape.length - 1]! };
   });
 }
@@ -208,9 +214,9 @@ for (const [i, c] of fixture.cases.slice(0, 2).entries()) {
   });
 }
 
-test('3-D U-Net (patch 8x8x8, InstanceNormalization): a RAW 5x7x9 volume gives TF.js padded to 6x8x10', async (t) => {
+test('3-D U-Net (patch 8x8x8, InstanceNormalization): a RAW 5x7x9 volume gives TF.js padded to 8x8x12', async (t) => {
   const model = fixedUNet(3, [8, 8, 8], 1, 2);
-  t.deepEqual(inferSizeGrid(model), [2, 2, 2]);
+  t.deepEqual(inferSizeGrid(model), [4, 4, 4]);
   for (const c of fixture.volume.cases) {
     const { bytes, io } = convertLayersModel(model, {
       selfContained: { normalization: c.normalization, argmaxOutput: 'segmentation' },
@@ -222,7 +228,7 @@ test('3-D U-Net (patch 8x8x8, InstanceNormalization): a RAW 5x7x9 volume gives T
       layout: 'NDHW',
     });
     const out = await runOnnx(bytes, Float32Array.from(fixture.volume.raw), fixture.volume.shape);
-    const want = tfjsWholeImage(model, Float32Array.from(c.expected), fixture.volume.shape, [2, 2, 2]);
+    const want = tfjsWholeImage(model, Float32Array.from(c.expected), fixture.volume.shape, [4, 4, 4]);
     const err = maxAbsDiff(out['output']!.data as Float32Array, want.probs);
     t.log(`${c.normalization.method}: max abs error ${err.toExponential(2)}`);
     t.true(err < 1e-5, `max abs error ${err}`);

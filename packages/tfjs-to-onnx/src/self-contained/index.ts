@@ -9,4 +9,5 @@ export {
 export type { InGraphNormalization, SelfContainedOptions, ResolvedSelfContained } from './options.js';
 export { inferSizeGrid } from './size-grid.js';
 export { normalizeInGraph, CONSTANT_CHANNEL_STD } from './normalization-graph.js';
-export { padToGrid, cropToSizes } from './grid-padding.js';
+export { padToGrid, cropToImage } from './grid-padding.js';
+export type { GridPadding } from './grid-padding.js';

@@ -24,8 +24,9 @@ export type InGraphNormalization =
 
 export interface SelfContainedOptions {
   /**
-   * Spatial dims of the graph's input: 'any' (default) accepts every size, padding with zeros at the end of each
-   * axis up to the next multiple of the size grid (after normalization) and cropping the output back; 'grid'
+   * Spatial dims of the graph's input: 'any' (default) accepts every size, padding each axis with zeros up to the
+   * next multiple of the size grid (after normalization; floor(extra / 2) before the image, the rest after, as
+   * rwseg's whole-image inference pads) and cropping the output back; 'grid'
    * accepts sizes on the grid only (no padding; other sizes fail in onnxruntime); 'fixed' keeps the model's.
    */
   dynamicSpatial?: 'any' | 'grid' | 'fixed';

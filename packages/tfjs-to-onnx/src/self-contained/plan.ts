@@ -1,6 +1,7 @@
 /**
  * What a self-contained export adds around the converted network, decided once from the model and the options:
- * on the way in normalization then padding to the size grid, on the way out cropping back and the label output.
+ * on the way in normalization then padding to the size grid (centred), on the way out cropping back and the label
+ * output.
  *
  *   raw [N, ...S, C] -> Transpose -> normalize -> Pad to grid -> network -> Slice to S -> Transpose -> output
  *                                                                               \-> ArgMax -> Cast -> labels [N, ...S]
@@ -10,7 +11,7 @@ import { toChannelsFirst } from '../convert/layout.js';
 import { TfjsToOnnxError } from '../errors.js';
 import type { GraphBuilder, OnnxValue } from '../onnx/graph-builder.js';
 import { DataType } from '../onnx/proto.js';
-import { cropToSizes, padToGrid } from './grid-padding.js';
+import { cropToImage, padToGrid, type GridPadding } from './grid-padding.js';
 import { normalizeInGraph } from './normalization-graph.js';
 import { resolveSelfContained, type ResolvedSelfContained, type SelfContainedOptions } from './options.js';
 import { inferSizeGrid } from './size-grid.js';
@@ -78,7 +79,7 @@ export function planSelfContained(model: tfl.LayersModel, options: SelfContained
   if (resolved.labelsName && classes > MAX_LABEL_CLASSES)
     throw invalid(`argmaxOutput writes uint8 labels, the model has ${classes} classes`);
   const dynamic = resolved.dynamicSpatial !== 'fixed';
-  let spatialSizes: string | null = null;
+  let padding: GridPadding | null = null;
   return {
     ...resolved,
     grid,
@@ -87,13 +88,12 @@ export function planSelfContained(model: tfl.LayersModel, options: SelfContained
     prepareInput(b, input) {
       const x = normalizeInGraph(b, input, channels, resolved.normalization);
       if (resolved.dynamicSpatial !== 'any') return x;
-      const { padded, spatialSizes: sizes } = padToGrid(b, x, grid);
-      spatialSizes = sizes;
-      return padded;
+      padding = padToGrid(b, x, grid);
+      return padding.padded;
     },
     finishOutput(b, output) {
-      if (!spatialSizes) return output;
-      return cropToSizes(b, toChannelsFirst(b, output, 'crop'), spatialSizes);
+      if (!padding) return output;
+      return cropToImage(b, toChannelsFirst(b, output, 'crop'), padding);
     },
     addLabels(b, probabilities, name) {
       const p = toChannelsFirst(b, probabilities, 'labels');
