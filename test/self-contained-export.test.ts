@@ -4,7 +4,7 @@
  * size grid, against what rwseg does in whole-image mode: core's normalizeChannels (the training preprocessing),
  * zeros up to the grid split around the image as the inference engine splits them (floor(extra / 2) before), the
  * TF.js network, cropped back, first-max arg-max. The
- * normalization comes from rwseg.json's `normalisation` record, as `rwseg export` writes it.
+ * normalization comes from the metadata's normalization record, as `rwseg export` passes it.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import test from 'ava';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import ort from 'onnxruntime-node';
 import { buildUNet, normalizeChannels, tf, useBackend, type Normalization } from '@rwseg/core';
-import { exportModel } from '@rwseg/tfjs-to-onnx';
+import { exportModel, type ModelMetadataInput } from '@rwseg/tfjs-to-onnx';
 
 test.before(async () => {
   await useBackend('cpu');
@@ -76,11 +76,13 @@ for (const c of cases) {
     test(title, async (t) => {
       const model = buildUNet({ dims: c.dims, depth: c.depth, baseFilters: 4, numClasses: 3, seed: 5 }, c.patch);
       const out = mkdtempSync(path.join(tmpdir(), 'rwseg-self-contained-'));
-      const record = normalization === 'zscore' ? {} : { percentiles: [0.5, 99.5] };
+      const extra = normalization === 'zscore' ? {} : { percentiles: [0.5, 99.5] };
+      const recorded = { method: normalization, scope: 'per-image-and-channel', ...extra };
       const result = await exportModel({
         model,
         outDir: out,
-        metadata: { normalisation: { method: normalization, scope: 'per-image-and-channel', ...record } },
+        // Both spellings: rwseg.json 1 says `normalisation`, the model artefact `normalization`; either is read.
+        metadata: { normalisation: recorded, normalization: recorded } as unknown as ModelMetadataInput,
         selfContained: true,
         parity: { randomCases: 1 },
       });

@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import test from 'ava';
 import * as tfl from '@tensorflow/tfjs-layers';
 import ort from 'onnxruntime-node';
-import { decodeModel, exportModel, TfjsToOnnxError, tritonConfig, type ExportOptions } from '../src/index.js';
+import {
+  decodeModel,
+  exportModel,
+  TfjsToOnnxError,
+  tritonConfig,
+  type ExportOptions,
+  type ModelMetadataInput,
+} from '../src/index.js';
 import { randomizeWeights, useCpuBackend } from './helpers.js';
 import { parsePbtxt } from './pbtxt.js';
 
@@ -99,6 +106,14 @@ test('the pbtxt parser accepts a config in Triton style and rejects unknown fiel
   for (const [text, message] of bad) t.throws(() => parseConfig(text), { message }, text);
 });
 
+/**
+ * Metadata recording a normalization under both spellings: rwseg.json 1 says `normalisation`, the model artefact
+ * `normalization`; exportModel reads either, and this test holds whichever the metadata type has.
+ */
+function recordedNormalization(n: { method: string; [key: string]: unknown }): ModelMetadataInput {
+  return { normalisation: n, normalization: n } as unknown as ModelMetadataInput;
+}
+
 async function exportTriton(out: string, name: string, extra: Partial<ExportOptions>) {
   return exportModel({
     model: segmenter(),
@@ -181,7 +196,7 @@ test('selfContained: true embeds the normalization rwseg.json records; without o
     outDir: out,
     parity: false,
     selfContained: true,
-    metadata: { normalisation: { method: 'percentile', scope: 'per-image-and-channel', percentiles: [1, 99] } },
+    metadata: recordedNormalization({ method: 'percentile', scope: 'per-image-and-channel', percentiles: [1, 99] }),
   });
   t.deepEqual(result.selfContained, {
     dynamicSpatial: 'any',
@@ -195,7 +210,7 @@ test('selfContained: true embeds the normalization rwseg.json records; without o
     outDir: out,
     parity: false,
     selfContained: true,
-    metadata: { normalisation: { method: 'zscore', mean: 71.2, std: 12.5 } },
+    metadata: recordedNormalization({ method: 'zscore', mean: 71.2, std: 12.5 }),
   });
   t.deepEqual(fixed.selfContained!.normalization, { method: 'fixed', mean: [71.2], std: [12.5] });
   await t.throwsAsync(exportModel({ model: segmenter(), outDir: out, selfContained: true }), {
@@ -208,7 +223,7 @@ test('selfContained: true embeds the normalization rwseg.json records; without o
       model: segmenter(),
       outDir: out,
       selfContained: true,
-      metadata: { normalisation: { method: 'histogram' } },
+      metadata: recordedNormalization({ method: 'histogram' }),
     }),
     {
       message: /the recorded method 'histogram' cannot be embedded in the graph/,
