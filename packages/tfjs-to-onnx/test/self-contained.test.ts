@@ -345,6 +345,7 @@ if (checker.ok) {
     const cases: [string, tfl.LayersModel, SelfContainedOptions][] = [
       ['zscore2d', fixedUNet(2, [16, 16], 2, 3), { normalization: { method: 'zscore' }, argmaxOutput: true }],
       ['percentile2d', fixedUNet(2, [16, 16], 1, 2), { normalization: { method: 'percentile' }, argmaxOutput: true }],
+      ['minmax2d', fixedUNet(2, [16, 16], 1, 2), { normalization: { method: 'minmax' }, argmaxOutput: true }],
       [
         'fixed3d',
         fixedUNet(3, [8, 8, 8], 1, 2),
