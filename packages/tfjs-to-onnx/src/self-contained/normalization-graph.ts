@@ -43,13 +43,25 @@ function zscoreRows(b: GraphBuilder, x: string, base: string): string {
   const centred = b.op('Sub', [x, mean], `${base}_centred`);
   const variance = b.reduce('ReduceMean', b.op('Mul', [centred, centred], `${base}_sq`), [2], `${base}_var`);
   const std = b.op('Sqrt', [variance], `${base}_std`);
-  const constant = b.op('Greater', [std, b.addDouble(`${base}_floor`, [CONSTANT_CHANNEL_STD], [])], `${base}_varies`);
+  const varies = b.op('Greater', [std, b.addDouble(`${base}_floor`, [CONSTANT_CHANNEL_STD], [])], `${base}_varies`);
   const scale = b.op(
     'Where',
-    [constant, b.op('Reciprocal', [std], `${base}_inv_std`), b.addDouble(`${base}_zero`, [0], [])],
+    [varies, b.op('Reciprocal', [std], `${base}_inv_std`), b.addDouble(`${base}_zero`, [0], [])],
     `${base}_scale`,
   );
   return b.op('Mul', [centred, scale], base);
+}
+
+/** One constant per channel from one for all or one each; names the option when the count fits neither. */
+export function perChannel(v: number | number[], channels: number, what: 'mean' | 'std'): number[] {
+  const list = typeof v === 'number' ? [v] : v;
+  if (list.length !== 1 && list.length !== channels) {
+    throw new TfjsToOnnxError(
+      'INVALID_OPTION',
+      `selfContained.normalization.${what} has ${list.length} values for a model with ${channels} input channels`,
+    );
+  }
+  return list.length === 1 ? new Array<number>(channels).fill(list[0]!) : list;
 }
 
 /**
@@ -66,19 +78,9 @@ export function normalizeInGraph(
   if (n.method === 'none') return x;
   if (n.method === 'fixed') {
     // In double, as the artefact's affine normalization computes (x - shift) / scale in JS numbers.
-    const pick = (v: number | number[], what: string): number[] => {
-      const list = typeof v === 'number' ? [v] : v;
-      if (list.length !== 1 && list.length !== channels) {
-        throw new TfjsToOnnxError(
-          'INVALID_OPTION',
-          `selfContained.normalization.${what} has ${list.length} values for a model with ${channels} input channels`,
-        );
-      }
-      return list.length === 1 ? new Array<number>(channels).fill(list[0]!) : list;
-    };
     const shape = [channels, ...new Array<number>(x.rank - 2).fill(1)];
-    const mean = b.addDouble(`${base}_mean`, pick(n.mean, 'mean'), shape);
-    const std = b.addDouble(`${base}_std`, pick(n.std, 'std'), shape);
+    const mean = b.addDouble(`${base}_mean`, perChannel(n.mean, channels, 'mean'), shape);
+    const std = b.addDouble(`${base}_std`, perChannel(n.std, channels, 'std'), shape);
     const xD = b.op('Cast', [x.name], `${base}_f64`, { to: DataType.DOUBLE });
     const y = b.op('Div', [b.op('Sub', [xD, mean], `${base}_centred`), std], `${base}_scaled`);
     return { ...x, name: b.op('Cast', [y], base, { to: DataType.FLOAT }) };

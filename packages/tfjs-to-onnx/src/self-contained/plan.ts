@@ -12,7 +12,7 @@ import { TfjsToOnnxError } from '../errors.js';
 import type { GraphBuilder, OnnxValue } from '../onnx/graph-builder.js';
 import { DataType } from '../onnx/proto.js';
 import { cropToImage, padToGrid, type GridPadding } from './grid-padding.js';
-import { normalizeInGraph } from './normalization-graph.js';
+import { normalizeInGraph, perChannel } from './normalization-graph.js';
 import { resolveSelfContained, type ResolvedSelfContained, type SelfContainedOptions } from './options.js';
 import { inferSizeGrid } from './size-grid.js';
 
@@ -78,6 +78,12 @@ export function planSelfContained(model: tfl.LayersModel, options: SelfContained
     throw invalid(`argmaxOutput needs at least 2 classes, the model has ${classes} output channel`);
   if (resolved.labelsName && classes > MAX_LABEL_CLASSES)
     throw invalid(`argmaxOutput writes uint8 labels, the model has ${classes} classes`);
+  const n = resolved.normalization;
+  // Checked here, before an export spends time on its parity check, not only when the graph is built.
+  if (n.method === 'fixed') {
+    perChannel(n.mean, channels, 'mean');
+    perChannel(n.std, channels, 'std');
+  }
   const dynamic = resolved.dynamicSpatial !== 'fixed';
   let padding: GridPadding | null = null;
   return {
