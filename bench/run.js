@@ -55,6 +55,10 @@ export const BENCHMARKS = [
     anchor: 'TF.js predict (wasm, cpu) on the same model', section: 'ONNX export',
   },
   {
+    name: 'self-contained', file: 'self-contained.mjs', args: [], quick: ['--height', '40', '--width', '50', '--base', '4', '--depth', '2', '--runs', '1'],
+    anchor: 'the network-only ONNX graph with normalization, padding and arg-max done by the client in JS, same image', section: 'Self-contained ONNX',
+  },
+  {
     name: 'server', file: 'server.mjs', args: [], quick: ['--duration', '1', '--models', 'affine,seg2d'],
     anchor: 'onnxruntime-node in-process, same model and input', section: 'Inference server',
   },

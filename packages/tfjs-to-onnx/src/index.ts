@@ -21,3 +21,10 @@ export { buildMetadata, writeMetadata, outputActivation, METADATA_FILE, METADATA
 export type { ModelMetadata, ModelMetadataInput } from './metadata.js';
 export { exportModel } from './export.js';
 export type { ExportOptions, ExportResult } from './export.js';
+export {
+  inferSizeGrid,
+  normalizationFromMetadata,
+  resolveSelfContained,
+  CONSTANT_CHANNEL_STD,
+} from './self-contained/index.js';
+export type { InGraphNormalization, SelfContainedOptions } from './self-contained/index.js';

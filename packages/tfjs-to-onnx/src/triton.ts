@@ -12,7 +12,7 @@ export interface TritonOptions {
   maxBatchSize?: number;
 }
 
-const TRITON_DTYPES: Record<TensorSpec['dtype'], string> = { float32: 'TYPE_FP32' };
+const TRITON_DTYPES: Record<TensorSpec['dtype'], string> = { float32: 'TYPE_FP32', uint8: 'TYPE_UINT8' };
 
 function dynamicBatch(spec: TensorSpec): boolean {
   return typeof spec.shape[0] === 'string';
@@ -25,19 +25,20 @@ function tensorBlock(spec: TensorSpec, dropBatch: boolean): string {
 
 /**
  * The config.pbtxt text. With a dynamic batch axis everywhere, Triton batches requests itself
- * (max_batch_size > 0) and `dims` leave the batch axis out; otherwise max_batch_size is 0 and dims are full.
- * Dynamic dims are -1.
+ * (max_batch_size > 0) and `dims` leave the batch axis out. With max_batch_size 0 (asked for, or forced by a
+ * fixed batch axis) Triton's rule is that `dims` are the full shapes, batch included. Dynamic dims are -1.
  */
 export function tritonConfig(name: string, io: ModelIO, options: TritonOptions = {}): string {
   const batched = [...io.inputs, ...io.outputs].every(dynamicBatch);
   const maxBatch = batched ? (options.maxBatchSize ?? 8) : 0;
   if (!Number.isInteger(maxBatch) || maxBatch < 0) throw new TfjsToOnnxError('INVALID_OPTION', `maxBatchSize must be a non-negative integer, got ${options.maxBatchSize}`);
+  const dropBatch = maxBatch > 0;
   return [
     `name: "${name}"`,
     'platform: "onnxruntime_onnx"',
     `max_batch_size: ${maxBatch}`,
-    `input [\n${io.inputs.map((s) => tensorBlock(s, batched)).join(',\n')}\n]`,
-    `output [\n${io.outputs.map((s) => tensorBlock(s, batched)).join(',\n')}\n]`,
+    `input [\n${io.inputs.map((s) => tensorBlock(s, dropBatch)).join(',\n')}\n]`,
+    `output [\n${io.outputs.map((s) => tensorBlock(s, dropBatch)).join(',\n')}\n]`,
     '',
   ].join('\n');
 }

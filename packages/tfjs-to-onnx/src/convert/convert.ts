@@ -12,6 +12,7 @@ import { registerBuiltinConverters } from '../layers/builtin.js';
 import { TFJS_TO_ONNX_VERSION } from '../version.js';
 import { toChannelsFirst, toChannelsLastPerm } from './layout.js';
 import { layerConverter, registeredLayerClasses, type LayerConversionContext, type LayerWeight } from './registry.js';
+import { planSelfContained, type SelfContainedOptions } from '../self-contained/index.js';
 
 registerBuiltinConverters();
 
@@ -22,9 +23,10 @@ const IR_VERSION_FOR_OPSET: Record<number, number> = { 17: 8, 18: 8, 19: 9, 20: 
 /** One graph input or output: its ONNX name, dtype and TF.js-layout shape (strings name dynamic dims). */
 export interface TensorSpec {
   name: string;
-  dtype: 'float32';
+  /** float32 for images and probabilities; uint8 for the label output of a self-contained export. */
+  dtype: 'float32' | 'uint8';
   shape: (number | string)[];
-  /** 'NHWC'/'NDHWC' for images and volumes, 'NC' etc. for others; always TF.js's channels-last order. */
+  /** 'NHWC'/'NDHWC' for images and volumes, 'NHW'/'NDHW' for labels, 'NC' etc. for others; TF.js's order. */
   layout: string;
 }
 
@@ -43,6 +45,12 @@ export interface ConvertOptions {
   /** Stored as ModelProto.metadata_props. */
   metadataProps?: Record<string, string>;
   docString?: string;
+  /**
+   * Makes the graph callable on raw whole images: dynamic spatial dims with in-graph padding to the size grid,
+   * the training normalization inside, an optional uint8 label output (see docs/export.md). Needs one rank-4/5
+   * input and one output.
+   */
+  selfContained?: SelfContainedOptions;
 }
 
 export interface ConversionResult {
@@ -78,7 +86,8 @@ function specShape(shape: (number | null)[], prefix: string): (number | string)[
 
 function valueInfo(spec: TensorSpec): ValueInfoMessage {
   const dim: DimMessage[] = spec.shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d }));
-  return { name: spec.name, type: { tensor_type: { elem_type: DataType.FLOAT, shape: { dim } } } };
+  const elemType = spec.dtype === 'uint8' ? DataType.UINT8 : DataType.FLOAT;
+  return { name: spec.name, type: { tensor_type: { elem_type: elemType, shape: { dim } } } };
 }
 
 function layerWeights(layer: tfl.layers.Layer): LayerWeight[] {
@@ -143,15 +152,20 @@ export function convertLayersModel(model: tfl.LayersModel, options: ConvertOptio
   const outputNames = defaultNames(options.outputNames, model.outputs.length, 'output', 'outputNames');
   const values = new Map<number, OnnxValue>();
   const io: ModelIO = { inputs: [], outputs: [] };
+  const plan = options.selfContained ? planSelfContained(model, options.selfContained) : null;
 
   model.inputs.forEach((t, i) => {
     if (t.dtype !== 'float32') throw new TfjsToOnnxError('INVALID_MODEL', `model input '${t.name}' is ${t.dtype}; only float32 inputs are converted`);
     const name = b.reserve(inputNames[i]!);
     const prefix = model.inputs.length === 1 ? '' : `${name}_`;
-    io.inputs.push({ name, dtype: 'float32', shape: specShape(t.shape, prefix), layout: LAYOUTS[t.shape.length] ?? `rank${t.shape.length}` });
-    values.set(t.id, toChannelsFirst(b, { name, rank: t.shape.length, channelsFirst: false }, name));
+    const shape = plan ? plan.inputShape : t.shape;
+    const layout = LAYOUTS[t.shape.length] ?? `rank${t.shape.length}`;
+    io.inputs.push({ name, dtype: 'float32', shape: specShape(shape, prefix), layout });
+    const entry = toChannelsFirst(b, { name, rank: t.shape.length, channelsFirst: false }, name);
+    values.set(t.id, plan ? plan.prepareInput(b, entry) : entry);
   });
   for (const name of outputNames) b.reserve(name);
+  if (plan?.labelsName) b.reserve(plan.labelsName);
 
   const { nodes, consumers } = orderedNodes(model);
   for (const node of nodes) {
@@ -198,7 +212,7 @@ export function convertLayersModel(model: tfl.LayersModel, options: ConvertOptio
 
   model.outputs.forEach((t, i) => {
     const name = outputNames[i]!;
-    const v = values.get(t.id)!;
+    const v = plan ? plan.finishOutput(b, values.get(t.id)!) : values.get(t.id)!;
     // The final node writes the exact output name: a Transpose back to channels-last, or an Identity.
     if (v.channelsFirst) {
       b.opWithReservedOutput('Transpose', [v.name], name, { perm: toChannelsLastPerm(v.rank) });
@@ -206,7 +220,16 @@ export function convertLayersModel(model: tfl.LayersModel, options: ConvertOptio
       b.opWithReservedOutput('Identity', [v.name], name);
     }
     const prefix = `${name}_`;
-    io.outputs.push({ name, dtype: 'float32', shape: specShape(t.shape, prefix), layout: LAYOUTS[t.shape.length] ?? `rank${t.shape.length}` });
+    const shape = plan ? plan.outputShape : t.shape;
+    // Cropped back to the input's size, the output's spatial dims are the input's: the same symbolic names say so.
+    const spec = specShape(shape, plan?.dynamicSpatial === 'any' ? '' : prefix);
+    const layout = LAYOUTS[t.shape.length] ?? `rank${t.shape.length}`;
+    io.outputs.push({ name, dtype: 'float32', shape: spec, layout });
+    if (plan?.labelsName) {
+      plan.addLabels(b, v, plan.labelsName);
+      // Labels drop the class axis: NHWC -> NHW.
+      io.outputs.push({ name: plan.labelsName, dtype: 'uint8', shape: spec.slice(0, -1), layout: layout.slice(0, -1) });
+    }
   });
 
   const bytes = encodeModel({

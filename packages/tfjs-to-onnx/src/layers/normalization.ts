@@ -83,8 +83,7 @@ export function convertBatchNormalization(ctx: LayerConversionContext): OnnxValu
 
 /** Reduces over `axes`, keeping dims; opset 18 moved ReduceMean's axes from an attribute to an input. */
 export function reduceMean(b: GraphBuilder, input: string, axes: number[], base: string): string {
-  if (b.opset >= 18) return b.op('ReduceMean', [input, b.addInt64(`${base}_axes`, axes)], base, { keepdims: 1 });
-  return b.op('ReduceMean', [input], base, { axes, keepdims: 1 });
+  return b.reduce('ReduceMean', input, axes, base);
 }
 
 export function convertLayerNormalization(ctx: LayerConversionContext): OnnxValue {

@@ -4,7 +4,8 @@
  * BatchNormalization can fold into the Conv before it).
  */
 import { endianness } from 'node:os';
-import { AttributeType, DataType, type AttributeMessage, type NodeMessage, type TensorMessage } from './proto.js';
+import { AttributeType, DataType, type AttributeMessage, type DataTypeCode } from './proto.js';
+import type { NodeMessage, TensorMessage } from './proto.js';
 
 /** Attribute values by JS type: integers become INT/INTS, other numbers FLOAT/FLOATS, strings STRING. */
 export type AttributeValue = number | string | number[] | { floats: number[] } | { float: number };
@@ -30,7 +31,14 @@ function attribute(name: string, value: AttributeValue): AttributeMessage {
   return { name, type: AttributeType.FLOAT, f: value.float };
 }
 
-function littleEndianBytes(data: Float32Array | BigInt64Array): Uint8Array {
+type InitializerData = Float32Array | Float64Array | BigInt64Array;
+
+function dataTypeOf(data: InitializerData): DataTypeCode {
+  if (data instanceof Float32Array) return DataType.FLOAT;
+  return data instanceof Float64Array ? DataType.DOUBLE : DataType.INT64;
+}
+
+function littleEndianBytes(data: InitializerData): Uint8Array {
   // ONNX raw_data is little-endian and typed arrays use the host's order; the check makes a big-endian host
   // fail loudly instead of writing a model with byte-swapped weights.
   if (endianness() !== 'LE') throw new Error('writing ONNX raw_data needs a little-endian host');
@@ -39,7 +47,7 @@ function littleEndianBytes(data: Float32Array | BigInt64Array): Uint8Array {
 
 export class GraphBuilder {
   readonly nodes: NodeMessage[] = [];
-  private readonly initializers = new Map<string, { dims: number[]; data: Float32Array | BigInt64Array }>();
+  private readonly initializers = new Map<string, { dims: number[]; data: InitializerData }>();
   private readonly producers = new Map<string, NodeMessage>();
   private readonly usedNames = new Set<string>();
 
@@ -84,6 +92,16 @@ export class GraphBuilder {
     return name;
   }
 
+  /** Adds a float64 constant (statistics computed in double, as rwseg's preprocessing does) and returns its name. */
+  addDouble(base: string, values: number[], dims: number[]): string {
+    const name = this.uniqueName(base);
+    if (values.length !== dims.reduce((a, b) => a * b, 1)) {
+      throw new Error(`internal error: initializer ${name} has ${values.length} values for dims [${dims}]`);
+    }
+    this.initializers.set(name, { dims, data: Float64Array.from(values) });
+    return name;
+  }
+
   /** Adds a 1-D int64 constant (shapes, axes, pads) and returns its name. */
   addInt64(base: string, values: number[]): string {
     const name = this.uniqueName(base);
@@ -109,6 +127,14 @@ export class GraphBuilder {
     return output;
   }
 
+  /** A ReduceMean/ReduceMax/... over `axes`, keeping dims; opset 18 moved `axes` from an attribute to an input. */
+  reduce(opType: string, input: string, axes: number[], outputBase: string): string {
+    if (this.opset >= 18) {
+      return this.op(opType, [input, this.addInt64(`${outputBase}_axes`, axes)], outputBase, { keepdims: 1 });
+    }
+    return this.op(opType, [input], outputBase, { axes, keepdims: 1 });
+  }
+
   /** One-output convenience over `node`. */
   op(opType: string, inputs: string[], outputBase: string, attributes: Attributes = {}): string {
     return this.node(opType, inputs, [outputBase], attributes)[0]!;
@@ -128,7 +154,7 @@ export class GraphBuilder {
     return [...this.initializers].map(([name, { dims, data }]) => ({
       name,
       dims,
-      data_type: data instanceof Float32Array ? DataType.FLOAT : DataType.INT64,
+      data_type: dataTypeOf(data),
       raw_data: littleEndianBytes(data),
     }));
   }
