@@ -9,6 +9,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../backend.js';
 import { RwsegError } from '../errors.js';
 import { parseLossConfig, type LossConfig } from '../losses/combine.js';
 import { unetConfigSchema } from '../models/unet.js';
+import { DEFAULT_PROGRESS_INTERVAL_SECONDS } from '../training/progress.js';
 import { lrScheduleSchema } from '../training/schedules.js';
 
 const positiveInt = z.number().int().positive();
@@ -127,6 +128,8 @@ export const pipelineSchema = z
          * at most the batch size, on wasm; 1 on other backends.
          */
         threads: z.union([positiveInt, z.literal('auto')], { error: "expected a positive integer (compute threads) or 'auto'" }).default(1),
+        /** Seconds between plain progress lines inside an epoch when stderr is not a terminal (training/progress.ts). */
+        progressIntervalSeconds: z.number().nonnegative().default(DEFAULT_PROGRESS_INTERVAL_SECONDS),
       })
       .strict(),
     evaluation: z

@@ -76,6 +76,8 @@ export interface TrainingOptions {
 export type TrainingEvent =
   | { type: 'start'; startEpoch: number; epochs: number; iterationsPerEpoch: number; resumedFrom?: string }
   | { type: 'iteration'; epoch: number; iteration: number; loss: number; seconds: number }
+  /** Validation finished case `case` (0-based) of `cases`, whose id is `id`. */
+  | { type: 'validation'; epoch: number; case: number; cases: number; id: string }
   | { type: 'epoch'; entry: HistoryEntry };
 
 export interface HistoryEntry {
@@ -170,7 +172,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
     let validation: HistoryEntry['validation'];
     const v = options.validation;
     if (v && ((epoch + 1) % v.every === 0 || epoch === options.epochs - 1)) {
-      const { result, predictions } = await validate(model, v.cases, { patch: v.patch, overlap: v.overlap, sliceAxis: v.sliceAxis, numClasses: v.numClasses, metrics: v.metrics });
+      const { result, predictions } = await validate(model, v.cases, { patch: v.patch, overlap: v.overlap, sliceAxis: v.sliceAxis, numClasses: v.numClasses, metrics: v.metrics, onCase: validationProgress(options, epoch) });
       lastValidation = result;
       validation = { meanDice: result.meanDice, classes: result.classes };
       predictions.slice(0, v.overlays ?? 3).forEach((p, i) => {
@@ -207,7 +209,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   // the restored weights are the final epoch's, so validate them once rather than report no final validation.
   const v = options.validation;
   if (lastValidation === undefined && startEpoch >= options.epochs && v) {
-    lastValidation = (await validate(model, v.cases, { patch: v.patch, overlap: v.overlap, sliceAxis: v.sliceAxis, numClasses: v.numClasses, metrics: v.metrics })).result;
+    lastValidation = (await validate(model, v.cases, { patch: v.patch, overlap: v.overlap, sliceAxis: v.sliceAxis, numClasses: v.numClasses, metrics: v.metrics, onCase: validationProgress(options, options.epochs - 1) })).result;
   }
 
   // The model a user gets is the best validated one when there is one.
@@ -229,6 +231,13 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   writeFileAtomic(path.join(outDir, 'summary.json'), JSON.stringify({ ...result, history: undefined }, jsonNumbers, 2));
   optimizer.dispose();
   return result;
+}
+
+/** Forwards validate()'s per-case callback as 'validation' events (progress.ts prints them). */
+function validationProgress(options: TrainingOptions, epoch: number): ((index: number, id: string) => void) | undefined {
+  const onEvent = options.onEvent;
+  const cases = options.validation?.cases.length ?? 0;
+  return onEvent && ((index, id) => onEvent({ type: 'validation', epoch, case: index, cases, id }));
 }
 
 export interface StepContext {
