@@ -85,6 +85,14 @@ export async function loadCase(info: DatasetInfo, ref: CaseRef): Promise<Case> {
   }
   const volumes = await Promise.all(ref.images.map((file) => readVolume(file)));
   const image = stackChannels(volumes, ref.images);
+  // dataset.json declares the channels (modality / channel_names): a case that disagrees would reach the model.
+  if (info.kind === 'msd' && image.channels !== info.channelNames.length) {
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `case ${ref.id}: image ${ref.images.join(', ')} has ${image.channels} channel(s) (shape [${image.shape.join(', ')}], channels last) but ${info.root ? `${info.root}/dataset.json` : 'dataset.json'} lists ${info.channelNames.length} (${info.channelNames.join(', ')})`,
+      { caseId: ref.id, file: ref.images[0], channels: image.channels, expected: info.channelNames.length },
+    );
+  }
   if (!ref.label) return { id: ref.id, image, source: ref.images.join(', ') };
   const raw = await readVolume(ref.label);
   const imageShape = image.shape.slice(0, -1);

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { BACKEND_CHOICES, type BackendChoice } from '../backend.js';
 import { RwsegError } from '../errors.js';
 import { parseLossConfig, type LossConfig } from '../losses/combine.js';
-import { unetConfigSchema } from '../models/unet.js';
+import { checkPatchShape, unetConfigSchema } from '../models/unet.js';
 import { DEFAULT_PROGRESS_INTERVAL_SECONDS } from '../training/progress.js';
 import { lrScheduleSchema } from '../training/schedules.js';
 
@@ -231,6 +231,13 @@ export function parsePipeline(raw: unknown, where = 'pipeline', lineOf: (path: r
   }
   if (dataset.kind === 'folder' && dataset.labelValues && dataset.labelMap) {
     throw new RwsegError('INVALID_CONFIG', `${where}: dataset.labelMap: give labelValues or labelMap, not both`, { path: 'dataset.labelMap' });
+  }
+  // The U-Net's size grid, checked here so the error names this file and line before any data is read.
+  try {
+    const { depth } = unetConfigSchema.parse({ ...data.model });
+    checkPatchShape(data.preprocessing.patch, depth, data.preprocessing.patch.length);
+  } catch (error) {
+    throw atFile(error instanceof RwsegError ? new RwsegError(error.code, `preprocessing.patch: ${error.message}`, error.details) : error, 'preprocessing.patch');
   }
   return { ...data, loss, sweep } as PipelineConfig;
 }

@@ -16,7 +16,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileS
 import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch, BatchSource } from '../data/batch.js';
-import { RwsegError } from '../errors.js';
+import { isRwsegError, RwsegError } from '../errors.js';
 import type { Loss } from '../plugin-api.js';
 import { deepSupervisionWeights } from '../losses/deep-supervision.js';
 import { lineChartSvg } from '../plots/line-chart.js';
@@ -24,6 +24,7 @@ import { overlayPng } from '../plots/overlay.js';
 import { tf } from '../tf.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { checkpointName, latestCheckpoint, listCheckpoints, readCheckpoint, writeCheckpoint, type CheckpointContent } from './checkpoint.js';
+import { checkCheckpointFitsModel } from './checkpoint-fit.js';
 import { saveModelDir } from './model-files.js';
 import { GradientWorkers, type DataParallelOptions } from './data-parallel.js';
 import { lossAndGradients, type LossAndGradients } from './gradients.js';
@@ -105,9 +106,19 @@ export async function train(options: TrainingOptions): Promise<TrainingResult> {
   const openWorkers: GradientWorkers[] = [];
   try {
     return await runTraining(options, openWorkers);
+  } catch (error) {
+    throw withCheckpointNote(error, path.join(options.outDir, 'checkpoints'));
   } finally {
     await Promise.all(openWorkers.map((w) => w.close()));
   }
+}
+
+/** A dead worker thread stops the run: say which checkpoint survives, so the user knows --resume loses little. */
+function withCheckpointNote(error: unknown, checkpointDir: string): unknown {
+  if (!isRwsegError(error, 'WORKER_FAILED')) return error;
+  const latest = listCheckpoints(checkpointDir)[0];
+  const note = latest ? `training stopped; the last checkpoint ${latest} is intact and --resume continues from it` : 'training stopped before its first checkpoint';
+  return new RwsegError(error.code, `${error.message}; ${note}`, { ...error.details, ...(latest ? { checkpoint: latest } : {}) }, { cause: error });
 }
 
 async function runTraining(options: TrainingOptions, openWorkers: GradientWorkers[]): Promise<TrainingResult> {
@@ -313,6 +324,7 @@ async function checkpointContent(epoch: number, model: tfl.LayersModel, optimize
 function restoreCheckpoint(content: CheckpointContent, file: string, model: tfl.LayersModel, optimizer?: AdamW): void {
   const count = Number(content.meta.weightCount);
   const weights = content.tensors.slice(0, count);
+  checkCheckpointFitsModel(weights, file, model);
   if (weights.length !== model.weights.length) {
     throw new RwsegError('INVALID_CONFIG', `checkpoint ${file} holds ${weights.length} weights but the model has ${model.weights.length}: it was written for another model configuration`, { file });
   }

@@ -6,6 +6,7 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ClassMetrics, MetricsOptions } from '../metrics-api.js';
+import { RwsegError } from '../errors.js';
 import type { Volume } from '../volume.js';
 import { predictCase } from './case-prediction.js';
 import { argmaxLabels } from './sliding-window.js';
@@ -94,8 +95,12 @@ export async function validate(
 ): Promise<{ result: ValidationResult; predictions: CasePrediction[] }> {
   const predictions: CasePrediction[] = [];
   const perCase: { id: string; metrics: ClassMetrics[] }[] = [];
+  const modelChannels = model.inputs[0]!.shape.at(-1);
   for (const c of cases) {
     const channels = c.image.channels ?? 1;
+    if (channels !== modelChannels) {
+      throw new RwsegError('INVALID_INPUT', `case ${c.id}: its image has ${channels} channel(s) but the model takes ${modelChannels} (input [${model.inputs[0]!.shape.slice(1).join(', ')}])`, { caseId: c.id, channels, modelChannels });
+    }
     const shape = c.image.channels ? c.image.shape.slice(0, -1) : c.image.shape;
     const probs = await predictCase(model, c.image.data, shape, channels, { patch: options.patch, overlap: options.overlap, sliceAxis: options.sliceAxis });
     const labels = argmaxLabels(probs, options.numClasses);
