@@ -11,3 +11,4 @@ export { diceOnlyMetrics, nanSummary, summariseCases, validate, type CasePredict
 export { createProgressWriter, DEFAULT_PROGRESS_INTERVAL_SECONDS, formatDuration, progressBar, type ProgressOptions, type ProgressWriter } from './progress.js';
 export { checkThreads, GradientWorkers, resolveThreads, type DataParallelOptions } from './data-parallel.js';
 export { lossAndGradients, splitBatch, type GradientContext, type LossAndGradients } from './gradients.js';
+export { checkCheckpointFitsModel } from './checkpoint-fit.js';
