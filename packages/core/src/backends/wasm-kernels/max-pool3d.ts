@@ -1,13 +1,15 @@
 /**
- * MaxPool3D and MaxPool3DGrad for the wasm backend. 2x2x2 windows with stride 2 and no padding (a 3D U-Net's
- * pooling) run in rwseg's SIMD kernels (simd/kernels3d.c); other geometries go to the stock MaxPool3D and to the
- * cpu backend's MaxPool3DGrad. The gradient follows the cpu backend: it goes to the last maximum of each window in
+ * MaxPool3D and MaxPool3DGrad for the wasm backend. The stock MaxPool3D (tfjs-backend-wasm 4.22) is wrong: a
+ * window whose values are all negative pools to FLT_MIN (its running maximum starts at the smallest positive
+ * float), so every all-negative LeakyReLU window is lost. 2x2x2 windows with stride 2 and no padding (a 3D U-Net's
+ * pooling) run in rwseg's SIMD kernels (simd/kernels3d.c); other geometries, or no SIMD module, go to the cpu
+ * backend's kernels on copied data. The gradient follows the cpu backend: it goes to the last maximum of each window in
  * (d, h, w) order (tfjs-backend-cpu's maxPool3dPositions keeps a position when `value >= max`).
  *
  * Layouts: x [N, D, H, W, C], y and dy [N, D/2, H/2, W/2, C] (floor), dx [N, D, H, W, C].
  */
 import { tf } from '../../tf.js';
-import { fallBackToStock, type TensorInfo, type WasmBackend } from './stock.js';
+import type { TensorInfo, WasmBackend } from './stock.js';
 import { addressOf, simdKernels } from './simd.js';
 import { viaCpuBackend } from './cpu-bridge.js';
 
@@ -23,6 +25,7 @@ interface Pool3DAttrs {
   dataFormat?: 'NDHWC' | 'NCDHW';
 }
 
+const cpuMaxPool3D = viaCpuBackend('MaxPool3D');
 const cpuMaxPool3DGrad = viaCpuBackend('MaxPool3DGrad');
 
 /** Whether a pooling geometry runs in the SIMD kernels: 2x2x2 windows, stride 2, no padding, float32. */
@@ -45,7 +48,7 @@ export function maxPool3D(args: KernelArgs): TensorInfo | TensorInfo[] {
   const backend = args.backend as WasmBackend;
   const { x } = args.inputs as { x: TensorInfo };
   const info = poolInfo(x.shape, args.attrs as unknown as Pool3DAttrs);
-  if (x.dtype !== 'float32' || !maxPool3dUsesSimd(backend, info)) return fallBackToStock('MaxPool3D', args);
+  if (x.dtype !== 'float32' || !maxPool3dUsesSimd(backend, info)) return cpuMaxPool3D(args as Parameters<tf.KernelFunc>[0]);
   const out = backend.makeOutput(info.outShape, 'float32');
   const [n, d, h, w, c] = x.shape as Shape5;
   simdKernels(backend)!.max_pool3d_2x2x2(addressOf(backend, x), addressOf(backend, out), n, d, h, w, c);
