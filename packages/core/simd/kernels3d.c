@@ -15,17 +15,30 @@
  * xp [n, dp, hp, wp, ci] with dp >= dout + kd - 1 (same for h, w); w [kd, kh, kw, ci, co]; out [n, dout, ho, wo, co]
  * (overwritten). co must be a multiple of 4. Blocks of 4 output voxels along W x 8 output channels live in
  * registers, as in conv2d_s1: each x value loaded is used for 8 outputs, each filter vector for 4.
+ * The input channels are taken `chunk` at a time over the whole output (each later chunk adds into it), so that
+ * the filter slice one block reads, kd*kh*kw*chunk*8 floats, stays in the L1 cache whatever ci is.
  */
 #define CV3_BLOCK(NP, NV)                                                                         \
   {                                                                                               \
     const v128_t z = wasm_f32x4_splat(0);                                                         \
+    float *o = out + (((unsigned long)(img * dout + d) * ho + i) * wo + j0) * co + o0;            \
     v128_t s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;                \
-    const float *wr = w + o0;                                                                     \
+    if (c_begin > 0) {                                                                            \
+      s00 = wasm_v128_load(o);                                                                    \
+      if (NV > 1) s01 = wasm_v128_load(o + 4);                                                    \
+      if (NP > 1) {                                                                               \
+        s10 = wasm_v128_load(o + co); s20 = wasm_v128_load(o + 2 * co); s30 = wasm_v128_load(o + 3 * co); \
+        if (NV > 1) {                                                                             \
+          s11 = wasm_v128_load(o + co + 4); s21 = wasm_v128_load(o + 2 * co + 4); s31 = wasm_v128_load(o + 3 * co + 4); \
+        }                                                                                         \
+      }                                                                                           \
+    }                                                                                             \
+    const float *wr = w + (unsigned long)c_begin * co + o0;                                       \
     for (u32 a = 0; a < kd; a++) {                                                                \
       for (u32 b = 0; b < kh; b++) {                                                              \
-        for (u32 e = 0; e < kw; e++) {                                                            \
-          const float *xr = xp + (((unsigned long)(img * dp + d + a) * hp + i + b) * wp + j0 + e) * ci; \
-          for (u32 c = 0; c < ci; c++, wr += co) {                                                \
+        for (u32 e = 0; e < kw; e++, wr += (unsigned long)(ci - c_count) * co) {                  \
+          const float *xr = xp + (((unsigned long)(img * dp + d + a) * hp + i + b) * wp + j0 + e) * ci + c_begin; \
+          for (u32 c = 0; c < c_count; c++, wr += co) {                                           \
             const v128_t w0 = wasm_v128_load(wr);                                                 \
             const v128_t w1 = NV > 1 ? wasm_v128_load(wr + 4) : w0;                               \
             const v128_t x0 = wasm_v128_load32_splat(xr + c);                                     \
@@ -48,7 +61,6 @@
         }                                                                                         \
       }                                                                                           \
     }                                                                                             \
-    float *o = out + (((unsigned long)(img * dout + d) * ho + i) * wo + j0) * co + o0;            \
     wasm_v128_store(o, s00);                                                                      \
     if (NV > 1) wasm_v128_store(o + 4, s01);                                                      \
     if (NP > 1) {                                                                                 \
@@ -65,7 +77,9 @@
 
 EXPORT(conv3d_s1)
 void conv3d_s1(const float *xp, const float *w, float *out, u32 n, u32 dp, u32 hp, u32 wp, u32 ci, u32 dout, u32 ho,
-               u32 wo, u32 co, u32 kd, u32 kh, u32 kw) {
+               u32 wo, u32 co, u32 kd, u32 kh, u32 kw, u32 chunk) {
+  for (u32 c_begin = 0; c_begin < ci; c_begin += chunk) {
+  const u32 c_count = ci - c_begin < chunk ? ci - c_begin : chunk;
   for (u32 img = 0; img < n; img++) {
     for (u32 d = 0; d < dout; d++) {
       for (u32 i = 0; i < ho; i++) {
@@ -83,6 +97,7 @@ void conv3d_s1(const float *xp, const float *w, float *out, u32 n, u32 dp, u32 h
       }
     }
   }
+  }
 }
 
 /*
@@ -95,10 +110,12 @@ void conv3d_s1(const float *xp, const float *w, float *out, u32 n, u32 dp, u32 h
  * scheme); each chunk's block sums are then added into dw.
  */
 #define FG3_ACCUMULATE(NC, NV)                                                                    \
+  /* (img, d, i) of row r advance with r: no division per row (rows are short at the coarse levels). */ \
+  u32 img = r0_img, d = r0_d, i = r0_i;                                                           \
   for (u32 r = r0; r < r1; r++) {                                                                 \
-    const u32 img = r / (dout * ho), rest = r - img * dout * ho, d = rest / ho, i = rest - d * ho; \
     const float *xr = xp + (((unsigned long)(img * dp + d * sd + a) * hp + i * sh + b) * wp + e) * ci + c0; \
     const float *dr = dy + (unsigned long)r * wo * co + o0;                                       \
+    if (++i == ho) { i = 0; if (++d == dout) { d = 0; img++; } }                                  \
     for (u32 j = 0; j < wo; j++, xr += xstep, dr += co) {                                         \
       const v128_t d0 = wasm_v128_load(dr);                                                       \
       const v128_t d1 = NV > 1 ? wasm_v128_load(dr + 4) : d0;                                     \
@@ -144,6 +161,7 @@ void conv3d_filter_grad(const float *xp, const float *dy, float *dw, u32 n, u32 
   const u32 rows = n * dout * ho;
   for (u32 r0 = 0; r0 < rows; r0 += chunk_rows) {
     const u32 r1 = rows - r0 < chunk_rows ? rows : r0 + chunk_rows;
+    const u32 r0_img = r0 / (dout * ho), r0_rest = r0 - r0_img * dout * ho, r0_d = r0_rest / ho, r0_i = r0_rest - r0_d * ho;
     for (u32 a = 0; a < kd; a++) {
       for (u32 b = 0; b < kh; b++) {
         for (u32 e = 0; e < kw; e++) {

@@ -26,6 +26,18 @@ type Pad3D = 'same' | 'valid' | number;
 
 export type Conv3DPath = 'simd' | 'matmul' | 'blocks-matmul' | 'cpu' | 'stock';
 
+/**
+ * Largest kd*kh*kw*chunk of input channels one pass of the SIMD convolution reduces over: its 8-output-channel
+ * filter slice (chunk*taps*32 bytes) then stays in the L1 cache; wider inputs take several passes.
+ */
+const SIMD_MAX_REDUCTION = 27 * 32;
+
+/** Input channels per pass of conv3d_s1 (a multiple of 4 where it can be). */
+export function conv3dChannelChunk(taps: number, ci: number): number {
+  const fit = Math.floor(SIMD_MAX_REDUCTION / taps);
+  return fit >= ci ? ci : Math.max(4, fit - (fit % 4));
+}
+
 /** Output (n, d, i) rows per cache-resident run of the filter-gradient kernel, as ~128 output voxels. */
 const FILTER_GRAD_RUN_VOXELS = 128;
 
@@ -115,7 +127,8 @@ function simdConv3d(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, pad
   const [kd, kh, kw, , co] = filter.shape as Shape5;
   const [od, oh, ow] = [dp - kd + 1, hp - kh + 1, wp - kw + 1];
   const out = backend.makeOutput([n, od, oh, ow, co], 'float32');
-  simd.conv3d_s1(addressOf(backend, xPad), addressOf(backend, filter), addressOf(backend, out), n, dp, hp, wp, ci, od, oh, ow, co, kd, kh, kw);
+  simd.conv3d_s1(addressOf(backend, xPad), addressOf(backend, filter), addressOf(backend, out), n, dp, hp, wp, ci, od, oh, ow, co, kd, kh, kw,
+    conv3dChannelChunk(kd * kh * kw, ci));
   if (xPad !== x) release(backend, xPad);
   return out;
 }

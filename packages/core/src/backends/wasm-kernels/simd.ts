@@ -31,7 +31,7 @@ export interface SimdKernels {
   conv2d_filter_grad(xp: number, dy: number, dw: number, n: number, hp: number, wp: number, ci: number, ho: number, wo: number, co: number, kh: number, kw: number, sh: number, sw: number, chunkRows: number): void;
   // 3D (simd/kernels3d.c).
   conv3d_s1(xp: number, w: number, out: number, n: number, dp: number, hp: number, wp: number, ci: number, od: number, oh: number,
-    ow: number, co: number, kd: number, kh: number, kw: number): void;
+    ow: number, co: number, kd: number, kh: number, kw: number, chunk: number): void;
   conv3d_filter_grad(xp: number, dy: number, dw: number, n: number, dp: number, hp: number, wp: number, ci: number, od: number,
     oh: number, ow: number, co: number, kd: number, kh: number, kw: number, sd: number, sh: number, sw: number, chunkRows: number): void;
   blocks3d(x: number, blocks: number, n: number, d: number, h: number, w: number, c: number, bd: number, bh: number, bw: number,
