@@ -3,7 +3,7 @@ import { tf } from '../src/tf.js';
 import { useBackend } from '../src/backend.js';
 import '../src/models/conv3d-transpose-grad.js';
 import {
-  conv3dBackpropFilterPath, conv3dBackpropInputPath, conv3dForwardPath, type Conv3DPath,
+  conv3dBackpropFilterPath, conv3dBackpropInputPath, conv3dChannelChunk, conv3dForwardPath, type Conv3DPath,
 } from '../src/backends/wasm-kernels/conv3d.js';
 import { setSimdKernelsEnabled } from '../src/backends/wasm-kernels/simd.js';
 import type { WasmBackend } from '../src/backends/wasm-kernels/stock.js';
@@ -23,7 +23,8 @@ interface Conv3DGeometry {
  * Every path of conv3d.ts: 3x3x3 'same' and 'valid' stride 1 (SIMD), input channels 1 to 20 and output channels
  * 3 to 20 (8-wide register blocks, a 4-wide one, and counts that are not multiples of 4, which leave SIMD),
  * widths leaving 1-3 voxels after the 4-voxel blocks, rectangular kernels, 1x1x1 (matmul), kernel == stride 2
- * (blocks + matmul), stride 2 with 3x3x3 (stock / cpu forward and input gradient, SIMD filter gradient), batch 1-3.
+ * (blocks + matmul), stride 2 with 3x3x3 (stock / cpu forward and input gradient, SIMD filter gradient), batch 1-3,
+ * and input channels wide enough for the forward convolution to take two passes.
  */
 const GEOMETRIES: Conv3DGeometry[] = [
   { n: 2, d: 5, h: 6, w: 7, ci: 3, co: 8, k: [3, 3, 3], stride: 1, pad: 'same' },
@@ -31,6 +32,8 @@ const GEOMETRIES: Conv3DGeometry[] = [
   { n: 3, d: 4, h: 7, w: 6, ci: 4, co: 4, k: [3, 3, 3], stride: 1, pad: 'valid' },
   { n: 1, d: 5, h: 5, w: 5, ci: 20, co: 16, k: [3, 2, 1], stride: 1, pad: 'same' },
   { n: 2, d: 6, h: 6, w: 6, ci: 4, co: 6, k: [3, 3, 3], stride: 1, pad: 'same' },
+  // 27 x 36 input values per output exceed one pass (conv3dChannelChunk): channels 0-31, then 32-35 added in.
+  { n: 1, d: 3, h: 4, w: 5, ci: 36, co: 8, k: [3, 3, 3], stride: 1, pad: 'same' },
   { n: 2, d: 3, h: 4, w: 5, ci: 1, co: 4, k: [3, 3, 3], stride: 1, pad: 'same' },
   { n: 2, d: 8, h: 6, w: 4, ci: 8, co: 20, k: [2, 2, 2], stride: 2, pad: 'valid' },
   { n: 1, d: 6, h: 4, w: 8, ci: 2, co: 4, k: [2, 2, 2], stride: 2, pad: 'same' },
@@ -83,6 +86,14 @@ for (const [index, g] of GEOMETRIES.entries()) {
     });
   });
 }
+
+test('conv3dChannelChunk: one pass while taps x channels fit, else passes of a multiple of 4 channels', (t) => {
+  t.is(conv3dChannelChunk(27, 32), 32);
+  t.is(conv3dChannelChunk(27, 36), 32);
+  t.is(conv3dChannelChunk(27, 128), 32);
+  t.is(conv3dChannelChunk(1, 500), 500);
+  t.is(conv3dChannelChunk(6, 20), 20);
+});
 
 test.serial('every conv3d path is exercised by the geometries above', (t) => {
   t.deepEqual([...seen.forward].sort(), ['blocks-matmul', 'matmul', 'simd', 'stock']);
