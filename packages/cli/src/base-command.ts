@@ -3,10 +3,7 @@
  * plugins, --log-level, and one place that turns RwsegErrors into a clear message and a non-zero exit.
  */
 import { Command, Flags } from '@oclif/core';
-import { createRegistry, isRwsegError, stderrLogger, type Logger, type PluginRegistry, type RwsegErrorCode } from '@rwseg/core';
-
-/** Error codes that are rwseg's failure, not the user's input. */
-const INTERNAL_FAILURES: readonly RwsegErrorCode[] = ['WORKER_FAILED'];
+import { createRegistry, isRwsegError, stderrLogger, type Logger, type PluginRegistry } from '@rwseg/core';
 
 export abstract class RwsegCommand extends Command {
   static override enableJsonFlag = true;
@@ -28,14 +25,12 @@ export abstract class RwsegCommand extends Command {
 
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     if (isRwsegError(error)) {
-      // One line a user can act on, with the code for scripts; no stack trace for user errors. Exit 2 is bad
-      // input; a worker thread that died is an internal failure (exit 1), whatever input it was given.
-      const exit = INTERNAL_FAILURES.includes(error.code) ? 1 : 2;
+      // One line a user can act on, with the code for scripts; no stack trace for user errors.
       if (this.jsonEnabled()) {
         this.logJson({ error: { code: error.code, message: error.message, details: error.details } });
-        this.exit(exit);
+        this.exit(2);
       }
-      this.error(error.message, { exit, code: error.code });
+      this.error(error.message, { exit: 2, code: error.code });
     }
     return super.catch(error);
   }
