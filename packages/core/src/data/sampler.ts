@@ -74,12 +74,20 @@ function cornerRange(size: number, patch: number): [number, number] {
  * A patch has the case's rank, or one fewer (2D slices of a 3D volume); a 3D patch from a 2D image is the usual
  * mistake (a 3D pipeline pointed at a PNG folder): name the file, both shapes, and the 2D patch that would fit.
  */
-export function checkPatchRank(patchShape: readonly number[], spatialShape: readonly number[], c: Pick<Case, 'id' | 'source'>): void {
+export function checkPatchRank(
+  patchShape: readonly number[],
+  spatialShape: readonly number[],
+  c: Pick<Case, 'id' | 'source'>,
+): void {
   if (patchShape.length <= spatialShape.length) return;
-  const fitting = patchShape.slice(patchShape.length - spatialShape.length).map((p, a) => Math.min(p, spatialShape[a]!));
+  const rank = spatialShape.length;
+  const fitting = patchShape.slice(patchShape.length - rank).map((p, a) => Math.min(p, spatialShape[a]!));
   throw new RwsegError(
     'INVALID_INPUT',
-    `case ${c.id} (${c.source}): a ${patchShape.length}D patch [${patchShape.join(', ')}] cannot come from a ${spatialShape.length}D image of shape [${spatialShape.join(', ')}]; train a ${spatialShape.length}D model on it (preprocessing.patch of ${spatialShape.length} sizes, e.g. [${fitting.join(', ')}] rounded to the U-Net's size grid)`,
+    `case ${c.id} (${c.source}): a ${patchShape.length}D patch [${patchShape.join(', ')}] ` +
+      `cannot come from a ${rank}D ` +
+      `image of shape [${spatialShape.join(', ')}]; train a ${rank}D model on it (preprocessing.patch of ${rank} ` +
+      `sizes, e.g. [${fitting.join(', ')}] rounded to the U-Net's size grid)`,
     { caseId: c.id, patch: [...patchShape], shape: [...spatialShape] },
   );
 }

@@ -83,7 +83,9 @@ export function checkPatchShape(patch: readonly number[], depth: number, dims: n
   const nearest = nearestValidPatch(patch, depth);
   throw new RwsegError(
     'INVALID_CONFIG',
-    `patch size ${size} on axis ${axis} of patch [${patch.join(', ')}] is not a multiple of ${factor} (2^(depth-1) for depth ${depth}); use ${lower === upper ? upper : `${lower} or ${upper}`}: the nearest valid patch is [${nearest.join(', ')}], or use a smaller depth`,
+    `patch size ${size} on axis ${axis} of patch [${patch.join(', ')}] is not a multiple of ${factor} ` +
+      `(2^(depth-1) for depth ${depth}); use ${lower === upper ? upper : `${lower} or ${upper}`}: ` +
+      `the nearest valid patch is [${nearest.join(', ')}], or use a smaller depth`,
     { patch, depth, axis, nearest },
   );
 }

@@ -128,7 +128,7 @@ export const pipelineSchema = z
          * at most the batch size, on wasm; 1 on other backends.
          */
         threads: z.union([positiveInt, z.literal('auto')], { error: "expected a positive integer (compute threads) or 'auto'" }).default(1),
-        /** Seconds between plain progress lines inside an epoch when stderr is not a terminal (training/progress.ts). */
+        /** Seconds between plain progress lines inside an epoch, off a terminal (training/progress.ts). */
         progressIntervalSeconds: z.number().nonnegative().default(DEFAULT_PROGRESS_INTERVAL_SECONDS),
       })
       .strict(),
@@ -237,7 +237,10 @@ export function parsePipeline(raw: unknown, where = 'pipeline', lineOf: (path: r
     const { depth } = unetConfigSchema.parse({ ...data.model });
     checkPatchShape(data.preprocessing.patch, depth, data.preprocessing.patch.length);
   } catch (error) {
-    throw atFile(error instanceof RwsegError ? new RwsegError(error.code, `preprocessing.patch: ${error.message}`, error.details) : error, 'preprocessing.patch');
+    const named = error instanceof RwsegError
+      ? new RwsegError(error.code, `preprocessing.patch: ${error.message}`, error.details)
+      : error;
+    throw atFile(named, 'preprocessing.patch');
   }
   return { ...data, loss, sweep } as PipelineConfig;
 }

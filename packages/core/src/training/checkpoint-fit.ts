@@ -13,21 +13,25 @@ interface NamedShape {
 }
 
 const isKernel = (w: NamedShape) => w.shape.length >= 4 && /kernel$/.test(w.name);
+const kernelText = (w: NamedShape) => `kernel ${w.name} [${w.shape.join(', ')}]`;
+const ELSEWHERE = 'or train into another output folder';
 
 /** Throws naming the checkpoint, the two models and what to do, when dimensionality, channels or classes differ. */
 export function checkCheckpointFitsModel(saved: readonly NamedShape[], file: string, model: tfl.LayersModel): void {
   const savedKernels = saved.filter(isKernel);
-  const modelKernels = model.weights.map((w) => ({ name: w.originalName, shape: w.shape as number[] })).filter(isKernel);
+  const modelWeights = model.weights.map((w) => ({ name: w.originalName, shape: w.shape as number[] }));
+  const modelKernels = modelWeights.filter(isKernel);
   const [savedFirst, modelFirst] = [savedKernels[0], modelKernels[0]];
   if (!savedFirst || !modelFirst) return;
   const patch = (model.inputs[0]!.shape.slice(1, -1) as number[]).join(', ');
-  const kernel = (w: NamedShape) => `${w.name} [${w.shape.join(', ')}]`;
   const savedDims = savedFirst.shape.length - 2;
   const modelDims = modelFirst.shape.length - 2;
   if (savedDims !== modelDims) {
     throw new RwsegError(
       'INVALID_CONFIG',
-      `checkpoint ${file} was written by a ${savedDims}D model (kernel ${kernel(savedFirst)}) but this run builds a ${modelDims}D model for patch [${patch}]: resume with a ${savedDims}D preprocessing.patch, as that run had, or train into another output folder`,
+      `checkpoint ${file} was written by a ${savedDims}D model (${kernelText(savedFirst)}) but this run builds a ` +
+        `${modelDims}D model for patch [${patch}]: resume with a ${savedDims}D preprocessing.patch, as that run had, ` +
+        ELSEWHERE,
       { file, savedDims, modelDims },
     );
   }
@@ -36,7 +40,8 @@ export function checkCheckpointFitsModel(saved: readonly NamedShape[], file: str
   if (savedChannels !== modelChannels) {
     throw new RwsegError(
       'INVALID_CONFIG',
-      `checkpoint ${file} was written for images with ${savedChannels} channel(s) (kernel ${kernel(savedFirst)}) but this run's images have ${modelChannels}: resume on the data that run trained on, or train into another output folder`,
+      `checkpoint ${file} was written for images with ${savedChannels} channel(s) (${kernelText(savedFirst)}) but ` +
+        `this run's images have ${modelChannels}: resume on the data that run trained on, ${ELSEWHERE}`,
       { file, savedChannels, modelChannels },
     );
   }
@@ -44,7 +49,8 @@ export function checkCheckpointFitsModel(saved: readonly NamedShape[], file: str
   if (savedLast.shape.at(-1) !== modelLast.shape.at(-1) && savedKernels.length === modelKernels.length) {
     throw new RwsegError(
       'INVALID_CONFIG',
-      `checkpoint ${file} predicts ${savedLast.shape.at(-1)} classes (kernel ${kernel(savedLast)}) but this run's dataset has ${modelLast.shape.at(-1)}: resume on the data that run trained on, or train into another output folder`,
+      `checkpoint ${file} predicts ${savedLast.shape.at(-1)} classes (${kernelText(savedLast)}) but this run's ` +
+        `dataset has ${modelLast.shape.at(-1)}: resume on the data that run trained on, ${ELSEWHERE}`,
       { file },
     );
   }

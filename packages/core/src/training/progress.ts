@@ -42,7 +42,11 @@ export interface ProgressOptions {
 type ProgressStream = { write(s: string): unknown; isTTY?: boolean };
 
 /** A TrainingEvent listener that draws progress on `stream`; `label` prefixes each line (the run's name). */
-export function createProgressWriter(stream: ProgressStream, label = '', options: ProgressOptions = {}): ProgressWriter {
+export function createProgressWriter(
+  stream: ProgressStream,
+  label = '',
+  options: ProgressOptions = {},
+): ProgressWriter {
   const now = options.now ?? Date.now;
   const interval = (options.intervalSeconds ?? DEFAULT_PROGRESS_INTERVAL_SECONDS) * 1000;
   const tty = stream.isTTY === true;
@@ -74,7 +78,9 @@ export function createProgressWriter(stream: ProgressStream, label = '', options
       done = 0;
       if (event.resumedFrom) stream.write(`${prefix}resuming at epoch ${startEpoch + 1} from ${event.resumedFrom}\n`);
       if (!tty && startEpoch < epochs) {
-        plain(`training epochs ${startEpoch + 1}..${epochs}, ${perEpoch} iterations per epoch, progress every ${formatDuration(interval / 1000)}`);
+        const every = formatDuration(interval / 1000);
+        const epochRange = `${startEpoch + 1}..${epochs}`;
+        plain(`training epochs ${epochRange}, ${perEpoch} iterations per epoch, progress every ${every}`);
       }
       return;
     }
@@ -89,19 +95,27 @@ export function createProgressWriter(stream: ProgressStream, label = '', options
       const runRemaining = ((epochs - startEpoch) * perEpoch - done) * perIteration;
       const epochEta = formatDuration((perEpoch - iteration) / rate);
       if (tty) {
-        redraw(`epoch ${event.epoch + 1}/${epochs} ${progressBar(iteration / perEpoch)} ${iteration}/${perEpoch} loss ${event.loss.toFixed(4)} ${rate.toFixed(2)} it/s ETA ${formatDuration(runRemaining)}`);
+        const bar = `${progressBar(iteration / perEpoch)} ${iteration}/${perEpoch}`;
+        const eta = formatDuration(runRemaining);
+        const at = `epoch ${event.epoch + 1}/${epochs}`;
+        redraw(`${at} ${bar} loss ${event.loss.toFixed(4)} ${rate.toFixed(2)} it/s ETA ${eta}`);
         return;
       }
       // The epoch's last iteration is followed by the epoch line; skip it here.
       if (iteration === perEpoch || !due()) return;
-      plain(`epoch ${event.epoch + 1}/${epochs} iteration ${iteration}/${perEpoch} loss ${event.loss.toFixed(4)} (epoch mean ${(epochLoss / iteration).toFixed(4)}) ${formatRate(rate)} it/s ETA epoch ${epochEta} run ${formatDuration(runRemaining)}`);
+      const lossText = `loss ${event.loss.toFixed(4)} (epoch mean ${(epochLoss / iteration).toFixed(4)})`;
+      const eta = `ETA epoch ${epochEta} run ${formatDuration(runRemaining)}`;
+      const at = `epoch ${event.epoch + 1}/${epochs} iteration ${iteration}/${perEpoch}`;
+      plain(`${at} ${lossText} ${formatRate(rate)} it/s ${eta}`);
       return;
     }
     if (event.type === 'validation') {
       if (event.case === 0) validationStartedAt = previousEventAt;
       const finished = event.case + 1;
       const rate = finished / Math.max((now() - validationStartedAt) / 1000, 1e-9);
-      const line = `epoch ${event.epoch + 1}/${epochs} validation case ${finished}/${event.cases} (${event.id}) ${formatRate(rate)} cases/s ETA ${formatDuration((event.cases - finished) / rate)}`;
+      const eta = formatDuration((event.cases - finished) / rate);
+      const at = `epoch ${event.epoch + 1}/${epochs} validation case ${finished}/${event.cases} (${event.id})`;
+      const line = `${at} ${formatRate(rate)} cases/s ETA ${eta}`;
       if (tty) redraw(line);
       else if (due()) plain(line);
       return;
@@ -109,9 +123,13 @@ export function createProgressWriter(stream: ProgressStream, label = '', options
     const e = event.entry;
     const elapsed = (now() - startedAt) / 1000;
     const remaining = ((epochs - e.epoch - 1) * elapsed) / Math.max(e.epoch + 1 - startEpoch, 1);
-    const dice = e.validation ? ` val Dice ${e.validation.classes.map((c) => `${c.classIndex}:${Number.isFinite(c.dice.mean) ? c.dice.mean.toFixed(3) : 'n/a'}`).join(' ')}` : '';
+    const classDice = (c: { classIndex: number; dice: { mean: number } }) =>
+      `${c.classIndex}:${Number.isFinite(c.dice.mean) ? c.dice.mean.toFixed(3) : 'n/a'}`;
+    const dice = e.validation ? ` val Dice ${e.validation.classes.map(classDice).join(' ')}` : '';
     if (tty) stream.write('\r\u001b[K');
-    plain(`epoch ${e.epoch + 1}/${epochs} loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)} ${formatRate(perEpoch / Math.max(e.seconds, 1e-9))} it/s${dice} ETA ${formatDuration(remaining)}`);
+    const rate = formatRate(perEpoch / Math.max(e.seconds, 1e-9));
+    const lossText = `loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)}`;
+    plain(`epoch ${e.epoch + 1}/${epochs} ${lossText} ${rate} it/s${dice} ETA ${formatDuration(remaining)}`);
   };
 }
 

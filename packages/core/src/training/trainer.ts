@@ -117,8 +117,11 @@ export async function train(options: TrainingOptions): Promise<TrainingResult> {
 function withCheckpointNote(error: unknown, checkpointDir: string): unknown {
   if (!isRwsegError(error, 'WORKER_FAILED')) return error;
   const latest = listCheckpoints(checkpointDir)[0];
-  const note = latest ? `training stopped; the last checkpoint ${latest} is intact and --resume continues from it` : 'training stopped before its first checkpoint';
-  return new RwsegError(error.code, `${error.message}; ${note}`, { ...error.details, ...(latest ? { checkpoint: latest } : {}) }, { cause: error });
+  const note = latest
+    ? `training stopped; the last checkpoint ${latest} is intact and --resume continues from it`
+    : 'training stopped before its first checkpoint';
+  const details = { ...error.details, ...(latest ? { checkpoint: latest } : {}) };
+  return new RwsegError(error.code, `${error.message}; ${note}`, details, { cause: error });
 }
 
 async function runTraining(options: TrainingOptions, openWorkers: GradientWorkers[]): Promise<TrainingResult> {
@@ -183,7 +186,10 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
     let validation: HistoryEntry['validation'];
     const v = options.validation;
     if (v && ((epoch + 1) % v.every === 0 || epoch === options.epochs - 1)) {
-      const { result, predictions } = await validate(model, v.cases, { patch: v.patch, overlap: v.overlap, sliceAxis: v.sliceAxis, numClasses: v.numClasses, metrics: v.metrics, onCase: validationProgress(options, epoch) });
+      const { result, predictions } = await validate(model, v.cases, {
+        patch: v.patch, overlap: v.overlap, sliceAxis: v.sliceAxis, numClasses: v.numClasses, metrics: v.metrics,
+        onCase: validationProgress(options, epoch),
+      });
       lastValidation = result;
       validation = { meanDice: result.meanDice, classes: result.classes };
       predictions.slice(0, v.overlays ?? 3).forEach((p, i) => {
@@ -220,7 +226,11 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   // the restored weights are the final epoch's, so validate them once rather than report no final validation.
   const v = options.validation;
   if (lastValidation === undefined && startEpoch >= options.epochs && v) {
-    lastValidation = (await validate(model, v.cases, { patch: v.patch, overlap: v.overlap, sliceAxis: v.sliceAxis, numClasses: v.numClasses, metrics: v.metrics, onCase: validationProgress(options, options.epochs - 1) })).result;
+    const validated = await validate(model, v.cases, {
+      patch: v.patch, overlap: v.overlap, sliceAxis: v.sliceAxis, numClasses: v.numClasses, metrics: v.metrics,
+      onCase: validationProgress(options, options.epochs - 1),
+    });
+    lastValidation = validated.result;
   }
 
   // The model a user gets is the best validated one when there is one.
@@ -244,8 +254,10 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   return result;
 }
 
+type ValidationCallback = (index: number, id: string) => void;
+
 /** Forwards validate()'s per-case callback as 'validation' events (progress.ts prints them). */
-function validationProgress(options: TrainingOptions, epoch: number): ((index: number, id: string) => void) | undefined {
+function validationProgress(options: TrainingOptions, epoch: number): ValidationCallback | undefined {
   const onEvent = options.onEvent;
   const cases = options.validation?.cases.length ?? 0;
   return onEvent && ((index, id) => onEvent({ type: 'validation', epoch, case: index, cases, id }));

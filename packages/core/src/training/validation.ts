@@ -99,7 +99,10 @@ export async function validate(
   for (const c of cases) {
     const channels = c.image.channels ?? 1;
     if (channels !== modelChannels) {
-      throw new RwsegError('INVALID_INPUT', `case ${c.id}: its image has ${channels} channel(s) but the model takes ${modelChannels} (input [${model.inputs[0]!.shape.slice(1).join(', ')}])`, { caseId: c.id, channels, modelChannels });
+      const input = model.inputs[0]!.shape.slice(1).join(', ');
+      const message = `case ${c.id}: its image has ${channels} channel(s) but the model takes ${modelChannels} ` +
+        `(input [${input}])`;
+      throw new RwsegError('INVALID_INPUT', message, { caseId: c.id, channels, modelChannels });
     }
     const shape = c.image.channels ? c.image.shape.slice(0, -1) : c.image.shape;
     const probs = await predictCase(model, c.image.data, shape, channels, { patch: options.patch, overlap: options.overlap, sliceAxis: options.sliceAxis });
