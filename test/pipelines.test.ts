@@ -67,11 +67,13 @@ test('the ISBI and VNC pipelines open their datasets through dataset.path with t
   t.regex(error!.message, /data\/isbi2012-em-membrane\/images: folder not found/);
 });
 
-test('the 3D hippocampus pipeline opens the MSD set (3 classes, 1 channel) and builds a 3D U-Net whose patch holds a volume', async (t) => {
+test('the 3D hippocampus pipeline opens the MSD set and builds a 3D U-Net whose patch holds a volume', async (t) => {
   await useBackend('cpu');
-  const shared = [path.join(REPO_ROOT, '../shared/data'), path.join(REPO_ROOT, '../../shared/data')].find((d) => existsSync(path.join(d, 'msd-task04-hippocampus')));
+  const candidates = [path.join(REPO_ROOT, '../shared/data'), path.join(REPO_ROOT, '../../shared/data')];
+  const shared = candidates.find((d) => existsSync(path.join(d, 'msd-task04-hippocampus')));
   t.truthy(shared, 'the shared datasets are beside the checkout (../shared/data)');
-  const config = loadPipeline(path.join(dir, 'msd-hippocampus-3d.yaml'), [`dataset.root=${path.join(shared!, 'msd-task04-hippocampus')}`]);
+  const root = path.join(shared!, 'msd-task04-hippocampus');
+  const config = loadPipeline(path.join(dir, 'msd-hippocampus-3d.yaml'), [`dataset.root=${root}`]);
   const info = pipelineDatasetInfo(config);
   t.is(info.numClasses, 3);
   t.deepEqual(info.channelNames, ['MRI']);
@@ -79,8 +81,9 @@ test('the 3D hippocampus pipeline opens the MSD set (3 classes, 1 channel) and b
   const first = await loadCase(info, info.training[0]!);
   const spatial = first.image.shape.slice(0, -1);
   t.is(spatial.length, 3);
-  t.true(spatial.every((d, a) => d <= config.preprocessing.patch[a]!), `case ${first.id} [${spatial.join(', ')}] fits in one patch [${config.preprocessing.patch.join(', ')}]`);
-  const model = buildUNet({ ...config.model, dims: 3, inputChannels: 1, numClasses: info.numClasses }, config.preprocessing.patch);
+  const patch = config.preprocessing.patch;
+  t.true(spatial.every((d, a) => d <= patch[a]!), `case ${first.id} [${spatial.join(', ')}] fits in one patch [${patch.join(', ')}]`);
+  const model = buildUNet({ ...config.model, dims: 3, inputChannels: 1, numClasses: info.numClasses }, patch);
   t.deepEqual(model.outputs.map((o) => o.shape), [[null, 40, 56, 40, 3], [null, 20, 28, 20, 3], [null, 10, 14, 10, 3]]);
   model.dispose();
 });

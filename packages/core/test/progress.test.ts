@@ -2,16 +2,22 @@ import test from 'ava';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildUNet, createProgressWriter, diceOnlyMetrics, train, useBackend, type TrainingEvent } from '../src/index.js';
+import { buildUNet, createProgressWriter, diceOnlyMetrics, train, useBackend } from '../src/index.js';
+import type { TrainingEvent } from '../src/index.js';
 import { diskSource, diskValidationCases, testLoss, TINY_UNET } from './helpers/toy-training.js';
 
 /** A log file's view of the writer: everything written, no terminal. */
 function logStream() {
   const chunks: string[] = [];
-  return { stream: { write: (s: string) => chunks.push(s), isTTY: false }, lines: () => chunks.join('').split('\n').filter(Boolean), raw: () => chunks.join('') };
+  const raw = () => chunks.join('');
+  const lines = () => raw().split('\n').filter(Boolean);
+  return { stream: { write: (s: string) => chunks.push(s), isTTY: false }, lines, raw };
 }
 
-const ITERATION_LINE = /^epoch (\d+)\/(\d+) iteration (\d+)\/(\d+) loss (\d+\.\d{4}) \(epoch mean (\d+\.\d{4})\) ([\d.]+) it\/s ETA epoch (\S+) run (\S+)$/;
+const ITERATION_LINE = new RegExp(
+  String.raw`^epoch (\d+)/(\d+) iteration (\d+)/(\d+) loss (\d+\.\d{4}) \(epoch mean (\d+\.\d{4})\) ` +
+    String.raw`([\d.]+) it/s ETA epoch (\S+) run (\S+)$`,
+);
 const VALIDATION_LINE = /^epoch (\d+)\/(\d+) validation case (\d+)\/(\d+) \((\S+)\) ([\d.]+) cases\/s ETA (\S+)$/;
 const EPOCH_LINE = /^epoch (\d+)\/(\d+) loss (\d+\.\d{4}) lr \S+ ([\d.]+) it\/s( val Dice .*)? ETA (\S+)$/;
 
@@ -58,7 +64,10 @@ test('on a terminal the bar is redrawn in place at every iteration and cleared f
   let clock = 0;
   const write = createProgressWriter({ write: (s: string) => chunks.push(s), isTTY: true }, '', { now: () => clock });
   write({ type: 'start', startEpoch: 0, epochs: 1, iterationsPerEpoch: 2 });
-  for (let i = 0; i < 2; i++) write({ type: 'iteration', epoch: 0, iteration: i, loss: 0.5, seconds: (clock += 1000) / 1000 });
+  for (let i = 0; i < 2; i++) {
+    clock += 1000;
+    write({ type: 'iteration', epoch: 0, iteration: i, loss: 0.5, seconds: clock / 1000 });
+  }
   write({ type: 'epoch', entry: { epoch: 0, loss: 0.5, lr: 0.01, gradNorm: 1, seconds: 2 } });
   t.is(chunks.length, 4);
   t.regex(chunks[1]!, /^\repoch 1\/1 \[#{20}\] 2\/2 loss 0\.5000 1\.00 it\/s ETA 0s\u001b\[K$/);
@@ -89,11 +98,15 @@ test('the trainer feeds a non-TTY writer: iteration, validation and epoch lines 
   });
   const lines = log.lines();
   t.regex(lines[0]!, /^training epochs 1\.\.2, 3 iterations per epoch, progress every 0s$/);
-  const parsed = lines.slice(1).map((l) => ({ it: ITERATION_LINE.exec(l), val: VALIDATION_LINE.exec(l), epoch: EPOCH_LINE.exec(l), l }));
+  const parsed = lines.slice(1).map((l) => ({
+    l, it: ITERATION_LINE.exec(l), val: VALIDATION_LINE.exec(l), epoch: EPOCH_LINE.exec(l),
+  }));
   for (const p of parsed) t.truthy(p.it ?? p.val ?? p.epoch, `unparsed line: ${p.l}`);
   // Interval 0: every iteration but the epoch's last, every validation case, every epoch.
-  t.deepEqual(parsed.filter((p) => p.it).map((p) => `${p.it![1]}:${p.it![3]}/${p.it![4]}`), ['1:1/3', '1:2/3', '2:1/3', '2:2/3']);
-  t.deepEqual(parsed.filter((p) => p.val).map((p) => `${p.val![1]}:${p.val![3]}/${p.val![4]} ${p.val![5]}`), ['1:1/3 val-0', '1:2/3 val-1', '1:3/3 val-2', '2:1/3 val-0', '2:2/3 val-1', '2:3/3 val-2']);
+  const iterations = parsed.filter((p) => p.it).map((p) => `${p.it![1]}:${p.it![3]}/${p.it![4]}`);
+  t.deepEqual(iterations, ['1:1/3', '1:2/3', '2:1/3', '2:2/3']);
+  const validated = parsed.filter((p) => p.val).map((p) => `${p.val![1]}:${p.val![3]}/${p.val![4]} ${p.val![5]}`);
+  t.deepEqual(validated, ['1:1/3 val-0', '1:2/3 val-1', '1:3/3 val-2', '2:1/3 val-0', '2:2/3 val-1', '2:3/3 val-2']);
   const epochs = parsed.filter((p) => p.epoch);
   t.deepEqual(epochs.map((p) => p.epoch![1]), ['1', '2']);
   for (const p of epochs) t.truthy(p.epoch![5], 'the epoch line carries the validation Dice');

@@ -5,7 +5,12 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildUNet, createLoader, createRegistry, isRwsegError, listCheckpoints, readCheckpoint, readHistory, syntheticDatasetInfo, train, useBackend, type Batch, type TrainingOptions } from '../src/index.js';
+import {
+  buildUNet, createLoader, createRegistry, isRwsegError, listCheckpoints, readCheckpoint,
+} from '../src/index.js';
+import {
+  readHistory, syntheticDatasetInfo, train, useBackend, type Batch, type TrainingOptions,
+} from '../src/index.js';
 
 const PATCH = [16, 16, 16];
 const plugin = fileURLToPath(new URL('./helpers/worker-exiting-plugin.js', import.meta.url));
@@ -14,13 +19,13 @@ test.before(async () => {
   await useBackend('wasm');
 });
 
-test.serial('a gradient worker thread that exits mid-step stops the run naming it; --resume continues from the intact checkpoint', async (t) => {
+test.serial('a gradient worker thread that exits mid-step stops the run naming it; resume continues', async (t) => {
   const outDir = mkdtempSync(path.join(tmpdir(), 'rwseg-worker-exit-'));
   const marker = path.join(outDir, 'worker-exited');
   const lossConfig = { loss: 'test-worker-exits', options: { marker, dieAtEpoch: 1 } };
   const registry = await createRegistry({ packageJson: false, plugins: [plugin] });
   const info = syntheticDatasetInfo({ dim: 3, size: [20, 20, 20], cases: 4, numClasses: 3, seed: 3 });
-  const loader = await createLoader({ dataset: info, patchShape: PATCH, batchSize: 2, seed: 1, workers: 0, augment: false });
+  const loader = await createLoader({ dataset: info, patchShape: PATCH, batchSize: 2, seed: 1, workers: 0 });
   const batches: Batch[] = [await loader.next(), await loader.next()];
   await loader.close();
   const options = (resume: boolean, onEvent?: TrainingOptions['onEvent']): TrainingOptions => ({
