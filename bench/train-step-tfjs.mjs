@@ -2,12 +2,17 @@
 // timed training steps (forward, softmax + soft Dice loss, backward, Adam), prints one JSON line on stdout.
 // Usage: node bench/train-step-tfjs.mjs --backend wasm [--batch 4] [--size 256] [--base 16] [--depth 4]
 //        [--steps 5] [--warmup 2] [--stock-kernels] [--profile] [--workers 2] [--product-threads N]
+//        [--dims 3 --size 32|40x56x40 --classes 3]
+// --dims 3: rwseg's own 3D U-Net, buildUNet({ dims: 3, depth, baseFilters: base, numClasses: classes,
+// normalization: 'instance' }) (depth = levels, bottleneck included: depth 4 = three poolings), batch x size^3 x 1
+// (or D x H x W), the same Dice loss and Adam. The 2D net below is the older benchmark net (batch norm, depth =
+// poolings) kept so the 2D figures stay comparable.
 // --product-threads N: the product's training step instead (rwseg's trainStep: the trainer's code path, with its
 // AdamW and gradient clipping at 12, the registry's Dice loss pooled over the batch as below), over N compute
 // threads through the trainer's data-parallel workers (training.threads N; 1 = the training thread alone).
 // --workers N: data-parallel prototype (docs/backends.md, "Using both cores"): N worker threads, each with its own
 // backend and batch/N samples, gradients averaged on the main thread, the same Adam step applied in every worker.
-import { AdamW, createRegistry, buildLoss, GradientWorkers, lossAndGradients, trainStep, tf, useBackend, describeBackend, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS } from '@rwseg/core';
+import { AdamW, buildUNet, createRegistry, buildLoss, GradientWorkers, lossAndGradients, trainStep, tf, useBackend, describeBackend, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS } from '@rwseg/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -20,6 +25,7 @@ const { values: opt } = parseArgs({
     base: { type: 'string', default: '16' },
     depth: { type: 'string', default: '4' },
     classes: { type: 'string', default: '2' },
+    dims: { type: 'string', default: '2' },
     steps: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
     'stock-kernels': { type: 'boolean', default: false },
@@ -35,7 +41,12 @@ if (isMainThread && workers > 1) {
   process.exit(0);
 }
 const rank = isMainThread ? 0 : workerData.rank;
-const [batch, size, base, depth, classes, steps, warmup] = ['batch', 'size', 'base', 'depth', 'classes', 'steps', 'warmup'].map((k) => Number(opt[k]));
+const [batch, base, depth, classes, steps, warmup, dims] = ['batch', 'base', 'depth', 'classes', 'steps', 'warmup', 'dims'].map((k) => Number(opt[k]));
+/** Spatial shape: '256' (square / cube) or 'DxHxW'. */
+const spatial = opt.size.includes('x') ? opt.size.split('x').map(Number) : Array.from({ length: dims }, () => Number(opt.size));
+if (spatial.length !== dims || spatial.some((v) => !Number.isInteger(v) || v <= 0)) throw new Error(`--size ${opt.size} is not a ${dims}D size`);
+const size = opt.size;
+const spatialAxes = Array.from({ length: dims + 1 }, (_, i) => i);
 
 await useBackend(opt.backend);
 if (opt['stock-kernels']) {
@@ -55,7 +66,8 @@ function block(x, filters) {
 }
 
 function unet() {
-  const input = tfl.input({ shape: [size, size, 1] });
+  if (dims === 3) return buildUNet({ dims: 3, depth, baseFilters: base, numClasses: classes, normalization: 'instance', activation: 'leaky-relu' }, spatial);
+  const input = tfl.input({ shape: [...spatial, 1] });
   const skips = [];
   let x = input;
   for (let level = 0; level < depth; level++) {
@@ -75,7 +87,7 @@ function unet() {
 
 /** 1 - mean over classes of the soft Dice (sums over batch and pixels), as in the PyTorch twin. */
 function diceLoss(probs, target) {
-  const axes = [0, 1, 2];
+  const axes = spatialAxes;
   const intersection = tf.sum(tf.mul(probs, target), axes);
   const denominator = tf.add(tf.sum(probs, axes), tf.sum(target, axes));
   const dice = tf.div(tf.add(tf.mul(intersection, 2), 1e-5), tf.add(denominator, 1e-5));
@@ -86,8 +98,8 @@ const localBatch = isMainThread ? batch : batch / workers;
 const model = unet();
 const params = model.countParams();
 const optimizer = tf.train.adam(1e-3);
-const x = tf.randomNormal([localBatch, size, size, 1], 0, 1, 'float32', 1 + 10 * rank);
-const labels = tf.tidy(() => tf.cast(tf.greater(tf.randomUniform([localBatch, size, size], 0, 1, 'float32', 2 + 10 * rank), 0.7), 'int32'));
+const x = tf.randomNormal([localBatch, ...spatial, 1], 0, 1, 'float32', 1 + 10 * rank);
+const labels = tf.tidy(() => tf.cast(tf.greater(tf.randomUniform([localBatch, ...spatial], 0, 1, 'float32', 2 + 10 * rank), 0.7), 'int32'));
 const y = tf.tidy(() => tf.cast(tf.oneHot(labels, classes), 'float32'));
 
 function step() {
@@ -122,7 +134,7 @@ if (opt.profile) {
   const byKernel = new Map();
   const info = await tf.profile(() => { step(); });
   for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + k.kernelTimeMs);
-  profile = [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([name, ms]) => ({ name, ms: Math.round(ms) }));
+  profile = [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([name, ms]) => ({ name, ms: Math.round(ms) }));
 }
 const sorted = [...times].sort((a, b) => a - b);
 const description = describeBackend();
@@ -130,7 +142,7 @@ console.log(JSON.stringify({
   framework: 'tfjs',
   backend: opt.backend + (opt['stock-kernels'] ? ' (stock kernels)' : ''),
   details: description?.details,
-  params, batch, size, base, depth,
+  params, batch, size, base, depth, dims,
   msPerStep: sorted[Math.floor(sorted.length / 2)],
   minMs: sorted[0],
   times: times.map(Math.round),
@@ -138,6 +150,7 @@ console.log(JSON.stringify({
   cpuMsPerStep: [...cpuTimes].sort((a, b) => a - b)[Math.floor(cpuTimes.length / 2)],
   lastLoss,
   profile,
+  maxRssMiB: peakRssMiB(),
 }));
 }
 
@@ -202,9 +215,10 @@ async function runDataParallel(count) {
   for (const w of pool) w.postMessage({ type: 'exit' });
   const sorted = [...times].sort((a, b) => a - b);
   console.log(JSON.stringify({
-    framework: 'tfjs', backend: `${opt.backend} x ${count} workers (data-parallel)`, batch: Number(opt.batch), size: Number(opt.size),
+    framework: 'tfjs', backend: `${opt.backend} x ${count} workers (data-parallel)`, batch: Number(opt.batch), size: opt.size,
     msPerStep: sorted[Math.floor(sorted.length / 2)], minMs: sorted[0], times: times.map(Math.round),
     cpuMsPerStep: [...cpuTimes].sort((a, b) => a - b)[Math.floor(cpuTimes.length / 2)],
+    maxRssMiB: peakRssMiB(),
   }));
 }
 
@@ -217,8 +231,8 @@ async function runProductStep(threads) {
   const optimizer = new AdamW(variables, { weightDecay: 0 });
   const labelData = labels.dataSync();
   const sample = {
-    size: batch, image: x.dataSync().slice(), channels: 1, numClasses: classes, spacing: [1, 1],
-    scales: [{ shape: [size, size], labels: Int32Array.from(labelData), target: y.dataSync().slice(), maps: {} }],
+    size: batch, image: x.dataSync().slice(), channels: 1, numClasses: classes, spacing: spatial.map(() => 1),
+    scales: [{ shape: spatial, labels: Int32Array.from(labelData), target: y.dataSync().slice(), maps: {} }],
     caseIds: Array.from({ length: batch }, (_, i) => `random-${i}`),
   };
   const workers = threads > 1 ? await GradientWorkers.start(model, [1], { threads, loss: lossConfig }) : undefined;
@@ -240,9 +254,15 @@ async function runProductStep(threads) {
   await workers?.close();
   const sorted = [...times].sort((a, b) => a - b);
   console.log(JSON.stringify({
-    framework: 'tfjs', backend: `${opt.backend}, rwseg trainStep, ${threads} thread(s)`, details: describeBackend()?.details, params, batch, size, base, depth,
+    framework: 'tfjs', backend: `${opt.backend}, rwseg trainStep, ${threads} thread(s)`, details: describeBackend()?.details, params, batch, size, base, depth, dims,
     msPerStep: sorted[Math.floor(sorted.length / 2)], minMs: sorted[0], times: times.map(Math.round),
     cpuMsPerStep: [...cpuTimes].sort((a, b) => a - b)[Math.floor(cpuTimes.length / 2)],
     lastLoss,
+    maxRssMiB: peakRssMiB(),
   }));
+}
+
+/** Peak resident memory of this process (worker threads included), MiB: Linux reports maxRSS in KiB. */
+function peakRssMiB() {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
 }

@@ -4,7 +4,11 @@
 // run. Runs alternate (torch, tfjs, torch, tfjs...) so load from other processes hits both sides alike.
 //
 // Usage (after `npx tsc -b`): node bench/train-step.mjs [--backends wasm,wasm-dp2,wasm-dp2-fma,wasm-x2,wasm-stock,cpu] [--rounds 2]
-//        [--steps 5] [--warmup 2] [--batch 4] [--size 256] [--python /usr/bin/python3] [--json]
+//        [--steps 5] [--warmup 2] [--batch 4] [--size 256] [--threads 2] [--python /usr/bin/python3] [--json]
+//        [--dims 3 --size 32|40x56x40 (--batch 2 --classes 3 --depth 4 by default in 3D)]
+// --dims 3: rwseg's 3D U-Net (buildUNet({ dims: 3, depth 4, baseFilters 16, numClasses 3, normalization: 'instance' }))
+// and its PyTorch twin layer by layer; --threads sets PyTorch's thread count (compare 1 with wasm, 2 with wasm-dp2).
+// Peak RSS (maxRSS) of each side's process is reported.
 // 'wasm-stock' is wasm without rwseg's faster kernels (it still needs rwseg's Conv2DBackpropFilter to train);
 // 'wasm-x2' is the data-parallel prototype over 2 worker threads (each with its own Adam); 'wasm-dpN' is the
 // product's training step (rwseg's trainStep, training.threads N: the training thread and N - 1 gradient workers,
@@ -24,14 +28,23 @@ const { values: opt } = parseArgs({
     rounds: { type: 'string', default: '2' },
     steps: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
-    batch: { type: 'string', default: '4' },
-    size: { type: 'string', default: '256' },
+    batch: { type: 'string' },
+    size: { type: 'string' },
+    dims: { type: 'string', default: '2' },
+    classes: { type: 'string' },
+    depth: { type: 'string' },
     threads: { type: 'string', default: '2' },
     python: { type: 'string', default: '/usr/bin/python3' },
     json: { type: 'boolean', default: false },
   },
 });
-const shared = ['--steps', opt.steps, '--warmup', opt.warmup, '--batch', opt.batch, '--size', opt.size];
+const dims = Number(opt.dims);
+// 3D defaults: the issue's benchmark (batch 2, 32^3, 3 classes, depth 4 = three poolings).
+const batch = opt.batch ?? (dims === 3 ? '2' : '4');
+const size = opt.size ?? (dims === 3 ? '32' : '256');
+const shared = ['--steps', opt.steps, '--warmup', opt.warmup, '--batch', batch, '--size', size, '--dims', opt.dims];
+if (dims === 3 || opt.classes !== undefined) shared.push('--classes', opt.classes ?? '3');
+if (opt.depth !== undefined) shared.push('--depth', opt.depth);
 
 function run(command, args, env = process.env) {
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 24, env });
@@ -92,21 +105,24 @@ const summary = sides.map((side) => {
   if (runs.length === 0) return { side: side.key, error: errors.get(side.key) };
   const times = runs.flatMap((r) => r.times);
   const cpu = runs.map((r) => r.cpuMsPerStep).filter((v) => v !== undefined);
-  return { side: side.key, backend: runs[0].backend, msPerStep: median(times), minMs: Math.min(...times), steps: times.length, cpuMsPerStep: cpu.length ? median(cpu) : undefined };
+  const rss = runs.map((r) => r.maxRssMiB).filter((v) => v !== undefined);
+  return { side: side.key, backend: runs[0].backend, msPerStep: median(times), minMs: Math.min(...times), steps: times.length, cpuMsPerStep: cpu.length ? median(cpu) : undefined, maxRssMiB: rss.length ? Math.max(...rss) : undefined };
 });
 const torch = summary.find((s) => s.side === 'pytorch' && s.msPerStep !== undefined);
 for (const s of summary) if (torch && s.msPerStep !== undefined) s.ratioToPytorch = Number((s.msPerStep / torch.msPerStep).toFixed(2));
 
-const context = { batch: Number(opt.batch), size: Number(opt.size), cpus: os.cpus().length, loadavg: os.loadavg().map((l) => l.toFixed(2)), twoThreadSpeedup: speedups, node: process.version };
+const context = { dims, batch: Number(batch), size, cpus: os.cpus().length, loadavg: os.loadavg().map((l) => l.toFixed(2)), twoThreadSpeedup: speedups, node: process.version };
 if (opt.json) {
   console.log(JSON.stringify({ context, summary }, null, 2));
 } else {
-  console.log(`U-Net train step, ${opt.batch} x 1 x ${opt.size} x ${opt.size}, ${context.cpus} CPUs, load ${context.loadavg.join(' ')}`);
+  const spatial = size.includes('x') ? size : Array.from({ length: dims }, () => size).join(' x ');
+  console.log(`${dims}D U-Net train step, ${batch} x 1 x ${spatial}, ${context.cpus} CPUs, load ${context.loadavg.join(' ')}`);
   console.log(`two-thread speedup of a CPU burner before / after the rounds: ${speedups.join(' / ')} (2 = two free cores, 1 = about one)`);
-  console.log('| side | ms/step (median) | min | steps | x PyTorch | CPU ms/step (all threads) |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| side | ms/step (median) | min | steps | x PyTorch | CPU ms/step (all threads) | x PyTorch (CPU) | peak RSS MiB |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const s of summary) {
-    if (s.error) console.log(`| ${s.side} | failed: ${s.error} | | | | |`);
-    else console.log(`| ${s.backend}${s.side.endsWith("-fma") ? " (FMA kernels)" : ""} | ${Math.round(s.msPerStep)} | ${Math.round(s.minMs)} | ${s.steps} | ${s.ratioToPytorch ?? ''} | ${s.cpuMsPerStep === undefined ? '' : Math.round(s.cpuMsPerStep)} |`);
+    if (s.error) { console.log(`| ${s.side} | failed: ${s.error} | | | | | | |`); continue; }
+    const cpuRatio = torch?.cpuMsPerStep && s.cpuMsPerStep ? (s.cpuMsPerStep / torch.cpuMsPerStep).toFixed(2) : '';
+    console.log(`| ${s.backend}${s.side.endsWith("-fma") ? " (FMA kernels)" : ""} | ${Math.round(s.msPerStep)} | ${Math.round(s.minMs)} | ${s.steps} | ${s.ratioToPytorch ?? ''} | ${s.cpuMsPerStep === undefined ? '' : Math.round(s.cpuMsPerStep)} | ${cpuRatio} | ${s.maxRssMiB ?? ''} |`);
   }
 }

@@ -10,7 +10,7 @@ const dir = path.join(REPO_ROOT, 'pipelines');
 test('every shipped pipeline validates and builds every loss it names with the built-in plugins', async (t) => {
   const registry = await createRegistry({ baseDir: REPO_ROOT });
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
-  for (const f of ['quickstart.yaml', 'paper-comparison.yaml', 'msd-hippocampus.yaml', 'dsb2018-nuclei.yaml', 'isbi2012-em-membrane.yaml', 'drosophila-vnc.yaml']) t.true(files.includes(f), f);
+  for (const f of ['quickstart.yaml', 'paper-comparison.yaml', 'msd-hippocampus.yaml', 'msd-hippocampus-3d.yaml', 'dsb2018-nuclei.yaml', 'isbi2012-em-membrane.yaml', 'drosophila-vnc.yaml']) t.true(files.includes(f), f);
   for (const file of files) {
     const config = loadPipeline(path.join(dir, file));
     const losses = config.sweep ? config.sweep.losses.map((l) => l.loss) : [config.loss];
@@ -65,4 +65,25 @@ test('the ISBI and VNC pipelines open their datasets through dataset.path with t
   // Without --set the placeholder path fails with the folder named, before any training.
   const error = t.throws(() => pipelineDatasetInfo(loadPipeline(path.join(dir, 'isbi2012-em-membrane.yaml'))));
   t.regex(error!.message, /data\/isbi2012-em-membrane\/images: folder not found/);
+});
+
+test('the 3D hippocampus pipeline opens the MSD set and builds a 3D U-Net whose patch holds a volume', async (t) => {
+  await useBackend('cpu');
+  const candidates = [path.join(REPO_ROOT, '../shared/data'), path.join(REPO_ROOT, '../../shared/data')];
+  const shared = candidates.find((d) => existsSync(path.join(d, 'msd-task04-hippocampus')));
+  t.truthy(shared, 'the shared datasets are beside the checkout (../shared/data)');
+  const root = path.join(shared!, 'msd-task04-hippocampus');
+  const config = loadPipeline(path.join(dir, 'msd-hippocampus-3d.yaml'), [`dataset.root=${root}`]);
+  const info = pipelineDatasetInfo(config);
+  t.is(info.numClasses, 3);
+  t.deepEqual(info.channelNames, ['MRI']);
+  t.is(info.training.length, 260);
+  const first = await loadCase(info, info.training[0]!);
+  const spatial = first.image.shape.slice(0, -1);
+  t.is(spatial.length, 3);
+  const patch = config.preprocessing.patch;
+  t.true(spatial.every((d, a) => d <= patch[a]!), `case ${first.id} [${spatial.join(', ')}] fits in one patch [${patch.join(', ')}]`);
+  const model = buildUNet({ ...config.model, dims: 3, inputChannels: 1, numClasses: info.numClasses }, patch);
+  t.deepEqual(model.outputs.map((o) => o.shape), [[null, 40, 56, 40, 3], [null, 20, 28, 20, 3], [null, 10, 14, 10, 3]]);
+  model.dispose();
 });

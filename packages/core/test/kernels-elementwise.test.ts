@@ -87,6 +87,31 @@ for (const simd of [true, false]) {
     }
   });
 
+  test.serial(`${mode}: per-sample channel vectors [B, 1, ..., 1, C] and Sum / Mean over the middle axes (instance norm) match cpu`, async (t) => {
+    for (const [i, shape] of [[2, 4, 5, 6, 16], [3, 3, 7, 5, 3], [1, 6, 5, 4, 17], [2, 9, 11, 5], [3, 40, 30, 2, 4]].entries()) {
+      const rank = shape.length;
+      const middle = Array.from({ length: rank - 2 }, (_, k) => k + 1);
+      const vShape = [shape[0] as number, ...middle.map(() => 1), shape[rank - 1] as number];
+      const worst = await compare(() => {
+        const x = tf.add(tensor(shape, 200 + i), 0.25);
+        const v = tf.add(tensor(vShape, 210 + i), 2); // away from 0, for RealDiv
+        const out: tf.Tensor[] = [];
+        for (const op of [tf.mul, tf.add, tf.sub, tf.div]) out.push(op(x, v), op(v, x));
+        const { mean, variance } = tf.moments(x, middle, true);
+        out.push(tf.sum(x, middle), tf.sum(x, middle, true), tf.mean(x, middle, true), mean, variance);
+        // Instance norm and its gradient through the same kernels.
+        const norm = (input: tf.Tensor) => {
+          const m = tf.moments(input, middle, true);
+          return tf.div(tf.sub(input, m.mean), tf.sqrt(tf.add(m.variance, 1e-5)));
+        };
+        const weights = tensor(shape, 220 + i);
+        out.push(norm(x), tf.grad((input: tf.Tensor) => tf.sum(tf.mul(norm(input), weights)))(x));
+        return out;
+      });
+      t.true(worst <= 1e-5, `${JSON.stringify(shape)}: relative difference ${worst}`);
+    }
+  });
+
   test.serial(`${mode}: FusedBatchNorm with per-channel and scalar parameters matches cpu`, async (t) => {
     for (const [i, shape] of SHAPES.entries()) {
       const c = shape[3] as number;

@@ -162,7 +162,7 @@ test('loader: a worker thread that dies rejects the pending batches instead of h
   const crash = await probeRequest({ exitCode: 3 });
   const loader = await createLoader({ dataset: dataset2d, patchShape: [16, 16], batchSize: 2, workers: 1, maps: [crash], registry: registryOptions });
   const error = await t.throwsAsync(loader.next());
-  t.true(isRwsegError(error), String(error));
+  t.true(isRwsegError(error, 'WORKER_FAILED'), String(error));
   t.regex(error!.message, /data loader worker exited unexpectedly \(code 3\)/);
   await t.throwsAsync(loader.next(), { message: /exited unexpectedly/ });
   await loader.close();

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { buildUNet, InstanceNormalization, isRwsegError, parameterCount, tf, useBackend, type UNetConfigInput } from '../src/index.js';
+import { buildUNet, checkPatchShape, InstanceNormalization, isRwsegError, nearestValidPatch, nearestValidSize } from '../src/index.js';
+import { parameterCount, patchGrid, tf, useBackend, type UNetConfigInput } from '../src/index.js';
 
 test.before(async () => {
   await useBackend('cpu');
@@ -73,7 +74,21 @@ test('3D U-Net outputs [B, D, H, W, K]', (t) => {
 test('a patch size not divisible by 2^(depth-1) is rejected with the axis and valid sizes named', (t) => {
   const error = t.throws(() => buildUNet({ ...base, depth: 4 }, [32, 20]));
   t.true(isRwsegError(error, 'INVALID_CONFIG'));
-  t.regex(error!.message, /patch size 20 on axis 1 is not a multiple of 8.*use 16 or 24/);
+  t.regex(error!.message, /patch size 20 on axis 1 of patch \[32, 20\] is not a multiple of 8.*use 16 or 24: /);
+  t.regex(error!.message, /the nearest valid patch is \[32, 24\]/);
+});
+
+test('the nearest valid patch rounds each axis to the size grid, at least one step, ties up', (t) => {
+  t.is(patchGrid(4), 8);
+  t.deepEqual(nearestValidPatch([40, 56, 36], 4), [40, 56, 40]);
+  t.deepEqual(nearestValidPatch([35, 51, 35], 4), [32, 48, 32]);
+  t.deepEqual(nearestValidPatch([3, 13, 1], 3), [4, 12, 4]);
+  t.is(nearestValidSize(44, 4), 48);
+  t.is(nearestValidSize(43, 4), 40);
+  // Every suggestion is itself accepted.
+  for (const patch of [[40, 56, 36], [3, 13, 1], [100, 7]]) {
+    t.notThrows(() => checkPatchShape(nearestValidPatch(patch, 4), 4, patch.length));
+  }
 });
 
 test('more deep-supervision heads than decoder scales is refused', (t) => {

@@ -66,7 +66,7 @@ export default class Train extends RwsegCommand {
       throw new RwsegError('INVALID_CONFIG', `${flags.config} has a sweep section: run it with 'rwseg pipeline run ${flags.config}', or remove the sweep to train one run`, {});
     }
     const registry = await this.loadRegistry(flags.plugin);
-    const progress = createProgressWriter(process.stderr);
+    const progress = createProgressWriter(process.stderr, '', { intervalSeconds: config.training.progressIntervalSeconds });
     const result = await runPipelineConfig(config, {
       ...(flags.config ? { configFile: flags.config } : {}),
       out: flags.out,

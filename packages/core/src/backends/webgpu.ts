@@ -17,6 +17,7 @@ import { RwsegError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { tf } from '../tf.js';
 import { installChunkedAddN } from './webgpu-addn.js';
+import { installRankSafeBinaryOps } from './webgpu-binary-rank.js';
 import { explainNoAdapter, probeVulkan, WEBGPU_INSTALL_HINT } from './webgpu-diagnose.js';
 
 export { safeAddN } from './webgpu-addn.js';
@@ -186,6 +187,7 @@ async function initOnce(options: WebGpuOptions): Promise<WebGpuAdapterDescriptio
   tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info), 3);
   // One storage buffer is the output: the rest can be inputs.
   installChunkedAddN(Math.max(2, description.limits.maxStorageBuffersPerShaderStage - 1));
+  installRankSafeBinaryOps();
   if (!(await tf.setBackend('webgpu'))) {
     await disposeWebGpuBackend();
     throw new RwsegError('BACKEND_ERROR', `backend 'webgpu' failed to initialise on ${description.description}. ${WEBGPU_INSTALL_HINT}`, { adapter: description });

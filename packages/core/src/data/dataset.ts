@@ -114,6 +114,17 @@ export async function loadCase(info: DatasetInfo, ref: CaseRef): Promise<Case> {
   }
   const volumes = await Promise.all(ref.images.map((file) => readVolume(file)));
   const image = stackChannels(volumes, ref.images);
+  // dataset.json declares the channels (modality / channel_names): a case that disagrees would reach the model.
+  if (info.kind === 'msd' && image.channels !== info.channelNames.length) {
+    const declaredBy = info.root ? `${info.root}/dataset.json` : 'dataset.json';
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `case ${ref.id}: image ${ref.images.join(', ')} has ${image.channels} channel(s) ` +
+        `(shape [${image.shape.join(', ')}], channels last) but ${declaredBy} ` +
+        `lists ${info.channelNames.length} (${info.channelNames.join(', ')})`,
+      { caseId: ref.id, file: ref.images[0], channels: image.channels, expected: info.channelNames.length },
+    );
+  }
   if (!ref.label) return { id: ref.id, image, source: ref.images.join(', ') };
   // A colour label image would invent classes: refused, naming the first coloured pixel.
   const raw = await readVolume(ref.label, { color: 'reject' });

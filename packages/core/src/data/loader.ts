@@ -118,9 +118,14 @@ class ThreadedLoader implements DataLoader {
         if (message.type === 'batch') entry.resolve(message.batch!);
         else entry.reject(toError(message.error!));
       });
-      slot.worker.on('error', (error) => this.fail(new RwsegError('INVALID_INPUT', `data loader worker crashed: ${error.message}`, {}, { cause: error })));
+      // A dead thread is rwseg's failure, not the input's (a bad case arrives as an 'error' message instead).
+      slot.worker.on('error', (error) => {
+        const message = `data loader worker crashed: ${error.message}`;
+        this.fail(new RwsegError('WORKER_FAILED', message, {}, { cause: error }));
+      });
       slot.worker.on('exit', (code) => {
-        if (!this.closed) this.fail(new RwsegError('INVALID_INPUT', `data loader worker exited unexpectedly (code ${code})`));
+        if (this.closed) return;
+        this.fail(new RwsegError('WORKER_FAILED', `data loader worker exited unexpectedly (code ${code})`));
       });
     }
   }

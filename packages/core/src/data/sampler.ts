@@ -70,15 +70,35 @@ function cornerRange(size: number, patch: number): [number, number] {
   return [Math.min(0, size - patch), Math.max(0, size - patch)];
 }
 
+/**
+ * A patch has the case's rank, or one fewer (2D slices of a 3D volume); a 3D patch from a 2D image is the usual
+ * mistake (a 3D pipeline pointed at a PNG folder): name the file, both shapes, and the 2D patch that would fit.
+ */
+export function checkPatchRank(
+  patchShape: readonly number[],
+  spatialShape: readonly number[],
+  c: Pick<Case, 'id' | 'source'>,
+): void {
+  if (patchShape.length <= spatialShape.length) return;
+  const rank = spatialShape.length;
+  const fitting = patchShape.slice(patchShape.length - rank).map((p, a) => Math.min(p, spatialShape[a]!));
+  throw new RwsegError(
+    'INVALID_INPUT',
+    `case ${c.id} (${c.source}): a ${patchShape.length}D patch [${patchShape.join(', ')}] ` +
+      `cannot come from a ${rank}D ` +
+      `image of shape [${spatialShape.join(', ')}]; train a ${rank}D model on it (preprocessing.patch of ${rank} ` +
+      `sizes, e.g. [${fitting.join(', ')}] rounded to the U-Net's size grid)`,
+    { caseId: c.id, patch: [...patchShape], shape: [...spatialShape] },
+  );
+}
+
 /** Draws one augmented patch from a prepared case. */
 export function drawSample(prepared: PreparedCase, options: SampleOptions, rng: Random, foreground: boolean): Sample {
   const { patchShape, sliceAxis, augment } = options;
   const c = prepared.case;
   const C = c.image.channels;
   let shape = [...prepared.spatialShape];
-  if (patchShape.length > shape.length) {
-    throw new RwsegError('INVALID_INPUT', `case ${c.id}: a ${patchShape.length}D patch cannot come from a ${shape.length}D image`, { caseId: c.id });
-  }
+  checkPatchRank(patchShape, shape, c);
   // Foreground target: a random present class, then one of its voxels.
   const present = prepared.classLocations.map((l, k) => (k > 0 && l.length > 0 ? k : -1)).filter((k) => k > 0);
   const classDraw = rng.next();

@@ -2,6 +2,9 @@ export { InstanceNormalization, type InstanceNormalizationArgs } from './instanc
 export {
   buildUNet,
   checkPatchShape,
+  nearestValidPatch,
+  nearestValidSize,
+  patchGrid,
   filtersAtLevel,
   parameterCount,
   unetConfigSchema,

@@ -50,23 +50,44 @@ export function filtersAtLevel(config: Pick<UNetConfig, 'baseFilters' | 'maxFilt
   return Math.min(config.baseFilters * 2 ** level, config.maxFilters);
 }
 
-/** Checks that each axis of the patch survives depth - 1 halvings exactly; names the axis and the nearest sizes. */
+/** The size grid of a depth-`depth` U-Net: every patch axis must be a positive multiple of 2^(depth-1). */
+export function patchGrid(depth: number): number {
+  return 2 ** (depth - 1);
+}
+
+/** The valid size nearest to `size` on the grid (at least one grid step; a tie goes up, to keep the context). */
+export function nearestValidSize(size: number, depth: number): number {
+  const grid = patchGrid(depth);
+  return Math.max(grid, Math.round(size / grid) * grid);
+}
+
+/** The valid patch nearest to `patch`, axis by axis (what the errors suggest). */
+export function nearestValidPatch(patch: readonly number[], depth: number): number[] {
+  return patch.map((size) => nearestValidSize(size, depth));
+}
+
+/**
+ * Checks that each axis of the patch survives depth - 1 halvings exactly; names the axis, the sizes either side,
+ * and the nearest valid patch, so the user can copy it.
+ */
 export function checkPatchShape(patch: readonly number[], depth: number, dims: number): void {
   if (patch.length !== dims) {
     throw new RwsegError('INVALID_CONFIG', `patch size [${patch.join(', ')}] has ${patch.length} axes but the model is ${dims}D`, { patch, dims });
   }
-  const factor = 2 ** (depth - 1);
-  patch.forEach((size, axis) => {
-    if (!Number.isInteger(size) || size < factor || size % factor !== 0) {
-      const lower = Math.max(factor, Math.floor(size / factor) * factor);
-      const upper = Math.ceil(Math.max(size, 1) / factor) * factor;
-      throw new RwsegError(
-        'INVALID_CONFIG',
-        `patch size ${size} on axis ${axis} is not a multiple of ${factor} (2^(depth-1) for depth ${depth}); use ${lower === upper ? upper : `${lower} or ${upper}`}, or a smaller depth`,
-        { patch, depth, axis },
-      );
-    }
-  });
+  const factor = patchGrid(depth);
+  const axis = patch.findIndex((size) => !Number.isInteger(size) || size < factor || size % factor !== 0);
+  if (axis < 0) return;
+  const size = patch[axis]!;
+  const lower = Math.max(factor, Math.floor(size / factor) * factor);
+  const upper = Math.ceil(Math.max(size, 1) / factor) * factor;
+  const nearest = nearestValidPatch(patch, depth);
+  throw new RwsegError(
+    'INVALID_CONFIG',
+    `patch size ${size} on axis ${axis} of patch [${patch.join(', ')}] is not a multiple of ${factor} ` +
+      `(2^(depth-1) for depth ${depth}); use ${lower === upper ? upper : `${lower} or ${upper}`}: ` +
+      `the nearest valid patch is [${nearest.join(', ')}], or use a smaller depth`,
+    { patch, depth, axis, nearest },
+  );
 }
 
 /** Builds the U-Net for patches of `patch` (spatial shape). Returns a LayersModel with 1..n softmax outputs. */

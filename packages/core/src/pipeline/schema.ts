@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { BACKEND_CHOICES, type BackendChoice } from '../backend.js';
 import { RwsegError } from '../errors.js';
 import { parseLossConfig, type LossConfig } from '../losses/combine.js';
-import { unetConfigSchema } from '../models/unet.js';
+import { checkPatchShape, unetConfigSchema } from '../models/unet.js';
+import { DEFAULT_PROGRESS_INTERVAL_SECONDS } from '../training/progress.js';
 import { lrScheduleSchema } from '../training/schedules.js';
 
 const positiveInt = z.number().int().positive();
@@ -132,6 +133,8 @@ export const pipelineSchema = z
          * at most the batch size, on wasm; 1 on other backends.
          */
         threads: z.union([positiveInt, z.literal('auto')], { error: "expected a positive integer (compute threads) or 'auto'" }).default(1),
+        /** Seconds between plain progress lines inside an epoch, off a terminal (training/progress.ts). */
+        progressIntervalSeconds: z.number().nonnegative().default(DEFAULT_PROGRESS_INTERVAL_SECONDS),
       })
       .strict(),
     evaluation: z
@@ -233,6 +236,16 @@ export function parsePipeline(raw: unknown, where = 'pipeline', lineOf: (path: r
   }
   if (dataset.kind === 'folder' && dataset.labelValues && dataset.labelMap) {
     throw new RwsegError('INVALID_CONFIG', `${where}: dataset.labelMap: give labelValues or labelMap, not both`, { path: 'dataset.labelMap' });
+  }
+  // The U-Net's size grid, checked here so the error names this file and line before any data is read.
+  try {
+    const { depth } = unetConfigSchema.parse({ ...data.model });
+    checkPatchShape(data.preprocessing.patch, depth, data.preprocessing.patch.length);
+  } catch (error) {
+    const named = error instanceof RwsegError
+      ? new RwsegError(error.code, `preprocessing.patch: ${error.message}`, error.details)
+      : error;
+    throw atFile(named, 'preprocessing.patch');
   }
   return { ...data, loss, sweep } as PipelineConfig;
 }

@@ -15,6 +15,8 @@ import { tf } from '../tf.js';
 import type { GradientWorkerConfig, StepReply, StepRequest } from './data-parallel.js';
 import { lossAndGradients } from './gradients.js';
 import '../models/instance-norm.js';
+// A 3D U-Net up-samples with conv3dTranspose, whose gradient TF.js lacks: rwseg registers it (per thread).
+import '../models/conv3d-transpose-grad.js';
 
 const port = parentPort!;
 const config = workerData as GradientWorkerConfig;

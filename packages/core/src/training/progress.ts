@@ -1,9 +1,19 @@
 /**
- * Progress for long training runs: a one-line bar with epoch, iteration, loss, speed and ETA, redrawn in place
- * on a terminal and printed once per epoch elsewhere (logs, CI). Writes to a stream the caller gives (stderr in
- * the CLI, so --json output on stdout stays clean).
+ * Progress for long training runs, written to a stream the caller gives (stderr in the CLI, so --json output on
+ * stdout stays clean). On a terminal: a one-line bar with epoch, iteration, loss, speed and ETA, redrawn in place.
+ * Elsewhere (a log file, CI, `nohup`): plain lines, one when training starts, then one every `intervalSeconds`
+ * inside an epoch and inside validation, and one at the end of each epoch, so a long 3D epoch is never silent.
+ *
+ * Plain lines, one per event kind (docs/training.md lists them; the fields are space-separated `name value`):
+ *   <label> training epochs 1..E, N iterations per epoch, progress every Ss
+ *   <label> epoch e/E iteration i/N loss L (epoch mean M) R it/s ETA epoch T run T
+ *   <label> epoch e/E validation case c/C (id) R cases/s ETA T
+ *   <label> epoch e/E loss L lr X R it/s [val Dice k:d ...] ETA T
  */
 import type { TrainingEvent } from './trainer.js';
+
+/** Seconds between plain progress lines when the caller does not say (training.progressIntervalSeconds). */
+export const DEFAULT_PROGRESS_INTERVAL_SECONDS = 10;
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
@@ -22,36 +32,108 @@ export interface ProgressWriter {
   (event: TrainingEvent): void;
 }
 
+export interface ProgressOptions {
+  /** Seconds between plain lines inside an epoch or a validation pass (non-TTY streams); 0 prints every event. */
+  readonly intervalSeconds?: number;
+  /** The clock, in milliseconds (tests pass their own). */
+  readonly now?: () => number;
+}
+
+type ProgressStream = { write(s: string): unknown; isTTY?: boolean };
+
 /** A TrainingEvent listener that draws progress on `stream`; `label` prefixes each line (the run's name). */
-export function createProgressWriter(stream: { write(s: string): unknown; isTTY?: boolean }, label = '', now: () => number = Date.now): ProgressWriter {
+export function createProgressWriter(
+  stream: ProgressStream,
+  label = '',
+  options: ProgressOptions = {},
+): ProgressWriter {
+  const now = options.now ?? Date.now;
+  const interval = (options.intervalSeconds ?? DEFAULT_PROGRESS_INTERVAL_SECONDS) * 1000;
+  const tty = stream.isTTY === true;
   let epochs = 0;
   let perEpoch = 0;
   let startEpoch = 0;
   let startedAt = 0;
   let done = 0;
+  let epochLoss = 0;
+  let lastLineAt = 0;
+  let validationStartedAt = 0;
+  // Validation starts right after the event before its first case (the epoch's last iteration, or a resume).
+  let lastEventAt = 0;
   const prefix = label ? `${label} ` : '';
+  // A plain line is due once `interval` has passed since the last line of any kind.
+  const due = () => now() - lastLineAt >= interval;
+  const plain = (line: string) => {
+    stream.write(`${prefix}${line}\n`);
+    lastLineAt = now();
+  };
+  const redraw = (line: string) => stream.write(`\r${prefix}${line}\u001b[K`);
   return (event) => {
+    const previousEventAt = lastEventAt;
+    lastEventAt = now();
     if (event.type === 'start') {
       ({ epochs, iterationsPerEpoch: perEpoch, startEpoch } = event);
       startedAt = now();
+      lastLineAt = startedAt;
       done = 0;
       if (event.resumedFrom) stream.write(`${prefix}resuming at epoch ${startEpoch + 1} from ${event.resumedFrom}\n`);
+      if (!tty && startEpoch < epochs) {
+        const every = formatDuration(interval / 1000);
+        const epochRange = `${startEpoch + 1}..${epochs}`;
+        plain(`training epochs ${epochRange}, ${perEpoch} iterations per epoch, progress every ${every}`);
+      }
       return;
     }
     if (event.type === 'iteration') {
       done++;
-      if (!stream.isTTY) return;
-      const elapsed = (now() - startedAt) / 1000;
-      const rate = done / Math.max(elapsed, 1e-9);
-      const remaining = (epochs - startEpoch) * perEpoch - done;
-      const line = `${prefix}epoch ${event.epoch + 1}/${epochs} ${progressBar((event.iteration + 1) / perEpoch)} ${event.iteration + 1}/${perEpoch} loss ${event.loss.toFixed(4)} ${rate.toFixed(2)} it/s ETA ${formatDuration(remaining / rate)}`;
-      stream.write(`\r${line}\u001b[K`);
+      epochLoss = event.iteration === 0 ? event.loss : epochLoss + event.loss;
+      const iteration = event.iteration + 1;
+      // This epoch's speed (the trainer's clock: seconds since the epoch began); the run's ETA from the whole run's
+      // pace, which includes validation and data-loader start-up, so it does not promise too early an end.
+      const rate = iteration / Math.max(event.seconds, 1e-9);
+      const perIteration = (now() - startedAt) / 1000 / done;
+      const runRemaining = ((epochs - startEpoch) * perEpoch - done) * perIteration;
+      const epochEta = formatDuration((perEpoch - iteration) / rate);
+      if (tty) {
+        const bar = `${progressBar(iteration / perEpoch)} ${iteration}/${perEpoch}`;
+        const eta = formatDuration(runRemaining);
+        const at = `epoch ${event.epoch + 1}/${epochs}`;
+        redraw(`${at} ${bar} loss ${event.loss.toFixed(4)} ${rate.toFixed(2)} it/s ETA ${eta}`);
+        return;
+      }
+      // The epoch's last iteration is followed by the epoch line; skip it here.
+      if (iteration === perEpoch || !due()) return;
+      const lossText = `loss ${event.loss.toFixed(4)} (epoch mean ${(epochLoss / iteration).toFixed(4)})`;
+      const eta = `ETA epoch ${epochEta} run ${formatDuration(runRemaining)}`;
+      const at = `epoch ${event.epoch + 1}/${epochs} iteration ${iteration}/${perEpoch}`;
+      plain(`${at} ${lossText} ${formatRate(rate)} it/s ${eta}`);
+      return;
+    }
+    if (event.type === 'validation') {
+      if (event.case === 0) validationStartedAt = previousEventAt;
+      const finished = event.case + 1;
+      const rate = finished / Math.max((now() - validationStartedAt) / 1000, 1e-9);
+      const eta = formatDuration((event.cases - finished) / rate);
+      const at = `epoch ${event.epoch + 1}/${epochs} validation case ${finished}/${event.cases} (${event.id})`;
+      const line = `${at} ${formatRate(rate)} cases/s ETA ${eta}`;
+      if (tty) redraw(line);
+      else if (due()) plain(line);
       return;
     }
     const e = event.entry;
     const elapsed = (now() - startedAt) / 1000;
     const remaining = ((epochs - e.epoch - 1) * elapsed) / Math.max(e.epoch + 1 - startEpoch, 1);
-    const dice = e.validation ? ` val Dice ${e.validation.classes.map((c) => `${c.classIndex}:${Number.isFinite(c.dice.mean) ? c.dice.mean.toFixed(3) : 'n/a'}`).join(' ')}` : '';
-    stream.write(`${stream.isTTY ? '\r\u001b[K' : ''}${prefix}epoch ${e.epoch + 1}/${epochs} loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)} ${(perEpoch / Math.max(e.seconds, 1e-9)).toFixed(2)} it/s${dice} ETA ${formatDuration(remaining)}\n`);
+    const classDice = (c: { classIndex: number; dice: { mean: number } }) =>
+      `${c.classIndex}:${Number.isFinite(c.dice.mean) ? c.dice.mean.toFixed(3) : 'n/a'}`;
+    const dice = e.validation ? ` val Dice ${e.validation.classes.map(classDice).join(' ')}` : '';
+    if (tty) stream.write('\r\u001b[K');
+    const rate = formatRate(perEpoch / Math.max(e.seconds, 1e-9));
+    const lossText = `loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)}`;
+    plain(`epoch ${e.epoch + 1}/${epochs} ${lossText} ${rate} it/s${dice} ETA ${formatDuration(remaining)}`);
   };
+}
+
+/** Two decimals, or three significant digits below 0.1 it/s (a 3D step on a CPU can take minutes). */
+function formatRate(rate: number): string {
+  return rate >= 0.1 ? rate.toFixed(2) : rate.toPrecision(3);
 }

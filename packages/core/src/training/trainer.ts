@@ -16,7 +16,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileS
 import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch, BatchSource } from '../data/batch.js';
-import { RwsegError } from '../errors.js';
+import { isRwsegError, RwsegError } from '../errors.js';
 import type { Loss } from '../plugin-api.js';
 import { deepSupervisionWeights } from '../losses/deep-supervision.js';
 import { lineChartSvg } from '../plots/line-chart.js';
@@ -24,6 +24,7 @@ import { overlayPng } from '../plots/overlay.js';
 import { tf } from '../tf.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { checkpointName, latestCheckpoint, listCheckpoints, readCheckpoint, writeCheckpoint, type CheckpointContent } from './checkpoint.js';
+import { checkCheckpointFitsModel } from './checkpoint-fit.js';
 import { saveModelDir } from './model-files.js';
 import { GradientWorkers, type DataParallelOptions } from './data-parallel.js';
 import { lossAndGradients, type LossAndGradients } from './gradients.js';
@@ -76,6 +77,8 @@ export interface TrainingOptions {
 export type TrainingEvent =
   | { type: 'start'; startEpoch: number; epochs: number; iterationsPerEpoch: number; resumedFrom?: string }
   | { type: 'iteration'; epoch: number; iteration: number; loss: number; seconds: number }
+  /** Validation finished case `case` (0-based) of `cases`, whose id is `id`. */
+  | { type: 'validation'; epoch: number; case: number; cases: number; id: string }
   | { type: 'epoch'; entry: HistoryEntry };
 
 export interface HistoryEntry {
@@ -103,9 +106,22 @@ export async function train(options: TrainingOptions): Promise<TrainingResult> {
   const openWorkers: GradientWorkers[] = [];
   try {
     return await runTraining(options, openWorkers);
+  } catch (error) {
+    throw withCheckpointNote(error, path.join(options.outDir, 'checkpoints'));
   } finally {
     await Promise.all(openWorkers.map((w) => w.close()));
   }
+}
+
+/** A dead worker thread stops the run: say which checkpoint survives, so the user knows --resume loses little. */
+function withCheckpointNote(error: unknown, checkpointDir: string): unknown {
+  if (!isRwsegError(error, 'WORKER_FAILED')) return error;
+  const latest = listCheckpoints(checkpointDir)[0];
+  const note = latest
+    ? `training stopped; the last checkpoint ${latest} is intact and --resume continues from it`
+    : 'training stopped before its first checkpoint';
+  const details = { ...error.details, ...(latest ? { checkpoint: latest } : {}) };
+  return new RwsegError(error.code, `${error.message}; ${note}`, details, { cause: error });
 }
 
 async function runTraining(options: TrainingOptions, openWorkers: GradientWorkers[]): Promise<TrainingResult> {
@@ -170,7 +186,10 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
     let validation: HistoryEntry['validation'];
     const v = options.validation;
     if (v && ((epoch + 1) % v.every === 0 || epoch === options.epochs - 1)) {
-      const { result, predictions } = await validate(model, v.cases, { patch: v.patch, overlap: v.overlap, sliceAxis: v.sliceAxis, numClasses: v.numClasses, metrics: v.metrics });
+      const { result, predictions } = await validate(model, v.cases, {
+        patch: v.patch, overlap: v.overlap, sliceAxis: v.sliceAxis, numClasses: v.numClasses, metrics: v.metrics,
+        onCase: validationProgress(options, epoch),
+      });
       lastValidation = result;
       validation = { meanDice: result.meanDice, classes: result.classes };
       predictions.slice(0, v.overlays ?? 3).forEach((p, i) => {
@@ -207,7 +226,11 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   // the restored weights are the final epoch's, so validate them once rather than report no final validation.
   const v = options.validation;
   if (lastValidation === undefined && startEpoch >= options.epochs && v) {
-    lastValidation = (await validate(model, v.cases, { patch: v.patch, overlap: v.overlap, sliceAxis: v.sliceAxis, numClasses: v.numClasses, metrics: v.metrics })).result;
+    const validated = await validate(model, v.cases, {
+      patch: v.patch, overlap: v.overlap, sliceAxis: v.sliceAxis, numClasses: v.numClasses, metrics: v.metrics,
+      onCase: validationProgress(options, options.epochs - 1),
+    });
+    lastValidation = validated.result;
   }
 
   // The model a user gets is the best validated one when there is one.
@@ -229,6 +252,15 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   writeFileAtomic(path.join(outDir, 'summary.json'), JSON.stringify({ ...result, history: undefined }, jsonNumbers, 2));
   optimizer.dispose();
   return result;
+}
+
+type ValidationCallback = (index: number, id: string) => void;
+
+/** Forwards validate()'s per-case callback as 'validation' events (progress.ts prints them). */
+function validationProgress(options: TrainingOptions, epoch: number): ValidationCallback | undefined {
+  const onEvent = options.onEvent;
+  const cases = options.validation?.cases.length ?? 0;
+  return onEvent && ((index, id) => onEvent({ type: 'validation', epoch, case: index, cases, id }));
 }
 
 export interface StepContext {
@@ -304,6 +336,7 @@ async function checkpointContent(epoch: number, model: tfl.LayersModel, optimize
 function restoreCheckpoint(content: CheckpointContent, file: string, model: tfl.LayersModel, optimizer?: AdamW): void {
   const count = Number(content.meta.weightCount);
   const weights = content.tensors.slice(0, count);
+  checkCheckpointFitsModel(weights, file, model);
   if (weights.length !== model.weights.length) {
     throw new RwsegError('INVALID_CONFIG', `checkpoint ${file} holds ${weights.length} weights but the model has ${model.weights.length}: it was written for another model configuration`, { file });
   }

@@ -6,6 +6,7 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ClassMetrics, MetricsOptions } from '../metrics-api.js';
+import { RwsegError } from '../errors.js';
 import type { Volume } from '../volume.js';
 import { predictCase } from './case-prediction.js';
 import { argmaxLabels } from './sliding-window.js';
@@ -88,17 +89,27 @@ export async function validate(
     sliceAxis?: number;
     numClasses: number;
     metrics: MetricsFunction;
+    /** Called after each case with its index and id (the trainer's validation progress). */
+    onCase?: (index: number, id: string) => void;
   },
 ): Promise<{ result: ValidationResult; predictions: CasePrediction[] }> {
   const predictions: CasePrediction[] = [];
   const perCase: { id: string; metrics: ClassMetrics[] }[] = [];
+  const modelChannels = model.inputs[0]!.shape.at(-1);
   for (const c of cases) {
     const channels = c.image.channels ?? 1;
+    if (channels !== modelChannels) {
+      const input = model.inputs[0]!.shape.slice(1).join(', ');
+      const message = `case ${c.id}: its image has ${channels} channel(s) but the model takes ${modelChannels} ` +
+        `(input [${input}])`;
+      throw new RwsegError('INVALID_INPUT', message, { caseId: c.id, channels, modelChannels });
+    }
     const shape = c.image.channels ? c.image.shape.slice(0, -1) : c.image.shape;
     const probs = await predictCase(model, c.image.data, shape, channels, { patch: options.patch, overlap: options.overlap, sliceAxis: options.sliceAxis });
     const labels = argmaxLabels(probs, options.numClasses);
     predictions.push({ id: c.id, labels, shape });
     perCase.push({ id: c.id, metrics: options.metrics(labels, c.labels.data, shape, c.image.spacing, { numClasses: options.numClasses }) });
+    options.onCase?.(perCase.length - 1, c.id);
   }
   return { result: summariseCases(perCase), predictions };
 }

@@ -17,7 +17,7 @@ export default class DatasetSynth extends RwsegCommand {
   ];
   static override flags = {
     out: Flags.string({ required: true, description: 'output folder' }),
-    dim: Flags.option({ options: ['2', '3'] as const, default: '2', description: 'image dimensionality' })(),
+    dim: Flags.option({ options: ['2', '3'] as const, description: 'image dimensionality (default: the rank of --size, else 2)' })(),
     size: Flags.string({ description: 'spatial size, e.g. 96x96 or 48x48x48 (default by --dim)' }),
     cases: Flags.integer({ default: 24, min: 1, description: 'number of cases' }),
     classes: Flags.integer({ default: 3, min: 2, max: 8, description: 'classes including background' }),
@@ -32,7 +32,8 @@ export default class DatasetSynth extends RwsegCommand {
     const { flags } = await this.parse(DatasetSynth);
     const number = (text: string | undefined, flag: string) => (text === undefined ? undefined : parseList(text, flag)[0]);
     const options = {
-      dim: Number(flags.dim) as 2 | 3,
+      // Without --dim, a 3-axis --size means 3D (the generator's rule).
+      ...(flags.dim ? { dim: Number(flags.dim) as 2 | 3 } : {}),
       cases: flags.cases,
       numClasses: flags.classes,
       seed: flags.seed,

@@ -35,7 +35,7 @@ export default class PipelineRun extends RwsegCommand {
       plugins: flags.plugin,
       logger: this.logger,
       onEvent: (run, event) => {
-        if (!writers.has(run)) writers.set(run, createProgressWriter(process.stderr, run));
+        if (!writers.has(run)) writers.set(run, createProgressWriter(process.stderr, run, { intervalSeconds: config.training.progressIntervalSeconds }));
         writers.get(run)!(event);
       },
     });

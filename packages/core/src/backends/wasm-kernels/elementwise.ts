@@ -63,6 +63,16 @@ function isChannelVector(v: TensorInfo, x: TensorInfo): boolean {
   return v.shape[v.shape.length - 1] === channels && size(v) === channels;
 }
 
+/**
+ * True when `v` is one channel vector per sample: shape [B, 1, ..., 1, C] against x [B, ..., C] of the same rank
+ * (instance norm's per-sample mean and variance, and their gradients).
+ */
+function isSampleChannelVector(v: TensorInfo, x: TensorInfo): boolean {
+  const rank = x.shape.length;
+  if (rank < 3 || v.shape.length !== rank || v.shape[0] !== x.shape[0] || v.shape[rank - 1] !== x.shape[rank - 1]) return false;
+  return v.shape.slice(1, -1).every((d) => d === 1);
+}
+
 function binary(kernel: BinaryKernel): (args: KernelArgs) => TensorInfo | TensorInfo[] {
   return (args) => {
     const backend = args.backend as WasmBackend;
@@ -70,6 +80,20 @@ function binary(kernel: BinaryKernel): (args: KernelArgs) => TensorInfo | Tensor
     const simd = simdKernels(backend);
     if (simd === undefined || a.dtype !== 'float32' || b.dtype !== 'float32' || size(a) === 0 || size(b) === 0) return fallBackToStock(kernel, args);
     let big: TensorInfo, vector: TensorInfo, vectorFirst: number, rows: number, channels: number;
+    const perSample = !sameShape(a, b) && (isSampleChannelVector(b, a) || isSampleChannelVector(a, b));
+    if (perSample) {
+      // One channel_binary per sample, each over that sample's rows and its own vector.
+      [big, vector, vectorFirst] = isSampleChannelVector(b, a) ? [a, b, 0] : [b, a, 1];
+      const samples = big.shape[0] as number;
+      channels = big.shape[big.shape.length - 1] as number;
+      rows = size(big) / samples / channels;
+      const out = backend.makeOutput(big.shape, 'float32');
+      const [x, v, o] = [addressOf(backend, big), addressOf(backend, vector), addressOf(backend, out)];
+      for (let s = 0; s < samples; s++) {
+        simd.channel_binary(x + s * rows * channels * 4, v + s * channels * 4, o + s * rows * channels * 4, rows, channels, BINARY_OPS[kernel], vectorFirst);
+      }
+      return out;
+    }
     if (sameShape(a, b)) {
       [big, vector, vectorFirst, rows, channels] = [a, b, 0, 1, size(a)];
     } else if (isChannelVector(b, a)) {

@@ -1,7 +1,8 @@
 /**
  * rwseg's training kernels for the wasm backend: the missing Conv2DBackpropFilter, faster
- * Conv2DBackpropInput and Tile, a correct MaxPoolGrad (the stock one loses all-negative windows), and correct resize
- * gradients and (cpu-computed) 3D-convolution gradients, whose stock wasm versions are wrong. Registered after tf.setBackend('wasm') (the stock kernels must exist to be kept
+ * Conv2DBackpropInput and Tile, a correct MaxPoolGrad (the stock one loses all-negative windows), correct resize
+ * gradients, and the 3D kernels (Conv3D and its two gradients, whose stock wasm versions are wrong, MaxPool3D and
+ * its gradient). Registered after tf.setBackend('wasm') (the stock kernels must exist to be kept
  * as fallbacks); registering twice is a no-op.
  */
 import { tf } from '../../tf.js';
@@ -9,7 +10,8 @@ import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInput } from './conv2d-backprop-input.js';
 import { conv2D, fusedConv2D } from './conv2d-forward.js';
 import { maxPoolGrad } from './max-pool-grad.js';
-import { viaCpuBackend } from './cpu-bridge.js';
+import { conv3D, conv3DBackpropFilterV2, conv3DBackpropInputV2 } from './conv3d.js';
+import { maxPool3D, maxPool3DGrad } from './max-pool3d.js';
 import { resizeBilinearGrad, resizeNearestNeighborGrad } from './resize-grad.js';
 import { captureStockKernel, markRwsegKernel } from './stock.js';
 import { sum, mean } from './sum.js';
@@ -43,12 +45,16 @@ export const WASM_TRAINING_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
   // The stock wasm versions of these give wrong gradients (kernels-gradients.test.ts, kernels-resize-grad.test.ts).
   ResizeBilinearGrad: resizeBilinearGrad,
   ResizeNearestNeighborGrad: resizeNearestNeighborGrad,
-  Conv3DBackpropInputV2: viaCpuBackend('Conv3DBackpropInputV2'),
-  Conv3DBackpropFilterV2: viaCpuBackend('Conv3DBackpropFilterV2'),
+  // 3D (conv3d.ts, max-pool3d.ts): SIMD kernels; the cpu backend's where stock wasm is wrong and SIMD cannot run.
+  Conv3D: conv3D as unknown as tf.KernelFunc,
+  Conv3DBackpropInputV2: conv3DBackpropInputV2 as unknown as tf.KernelFunc,
+  Conv3DBackpropFilterV2: conv3DBackpropFilterV2 as unknown as tf.KernelFunc,
+  MaxPool3D: maxPool3D as unknown as tf.KernelFunc,
+  MaxPool3DGrad: maxPool3DGrad as unknown as tf.KernelFunc,
 };
 
 /** Stock kernels the replacements are built from; all ship with tfjs-backend-wasm 4.22. */
-const BUILDING_BLOCKS = ['Conv2D', 'Transpose', 'Reshape', 'Slice', 'Reverse', 'BatchMatMul', 'DepthToSpace'];
+const BUILDING_BLOCKS = ['Conv2D', 'Conv3D', 'MaxPool3D', 'Transpose', 'Reshape', 'Slice', 'Reverse', 'BatchMatMul', 'DepthToSpace'];
 
 /**
  * Registers rwseg's wasm training kernels (idempotent). Returns, per kernel, whether it 'added' a kernel the
