@@ -36,10 +36,11 @@ const crossEntropy = defineLoss({
     return {
       name: 'cross-entropy',
       requiredMaps: [],
-      compute: (input) => {
-        checkProbsAndTarget(owner, input);
-        return tf.tidy(() => reduceClassTerms(owner, crossEntropyTerms(input.probs, input.target), options, 'sum'));
-      },
+      compute: (input) =>
+        tf.tidy(() => {
+          const { probs, target } = checkProbsAndTarget(owner, input, options);
+          return reduceClassTerms(owner, crossEntropyTerms(probs, target), options, 'sum');
+        }),
     };
   },
 });
@@ -59,16 +60,15 @@ const weightedCrossEntropy = defineLoss({
     return {
       name: 'weighted-cross-entropy',
       requiredMaps: [],
-      compute: (input) => {
-        checkProbsAndTarget(owner, input);
-        return tf.tidy(() => {
-          const terms = crossEntropyTerms(input.probs, input.target);
+      compute: (input) =>
+        tf.tidy(() => {
+          const { probs, target } = checkProbsAndTarget(owner, input, options);
+          const terms = crossEntropyTerms(probs, target);
           const { weight } = options;
           if (weight !== 'frequency') return reduceClassTerms(owner, terms, { ...options, weight }, 'sum');
-          const weighted = tf.mul(terms, classFrequencyWeights(input.target));
+          const weighted = tf.mul(terms, classFrequencyWeights(target));
           return reduceClassTerms(owner, weighted, { ...options, weight: undefined }, 'sum');
-        });
-      },
+        }),
     };
   },
 });
