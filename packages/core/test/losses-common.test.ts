@@ -25,7 +25,8 @@ for (const [name, options] of GRADIENT_CASES) {
 }
 
 test('every loss: reduction none gives [B, K] terms, sum adds them, includeBackground false drops column 0, and a weight of the wrong length names plugin and option', (t) => {
-  for (const name of registry.lossNames()) {
+  // Generalized Dice combines the classes inside its ratio: one term per sample (its own tests cover it).
+  for (const name of registry.lossNames().filter((n) => n !== 'generalized-dice')) {
     // Map keys depend on the map's options only, so the default loss's maps serve every variant below.
     const { logits, rest } = gradientCase(registry, name, {}, 3);
     const { maps } = rest;
@@ -66,15 +67,21 @@ test('bad options: unknown loss, unknown option, wrong type and negative gamma a
 
 test('every loss lists its options with their defaults (what `rwseg plugins --json` shows)', (t) => {
   const described = Object.fromEntries(registry.describeAll().filter((d) => d.kind === 'loss').map((d) => [d.name, d.options as { properties: Record<string, { default?: unknown }> }]));
-  t.deepEqual(Object.keys(described).sort(), ['boundary', 'cross-entropy', 'dice', 'focal', 'region-wise', 'rrw', 'rw-class-balance', 'weighted-cross-entropy']);
+  t.deepEqual(Object.keys(described).sort(), [
+    'boundary', 'cross-entropy', 'dice', 'focal', 'focal-tversky', 'generalized-dice', 'region-wise', 'rrw', 'rw-class-balance', 'tversky',
+    'weighted-cross-entropy',
+  ]);
   t.is(described.focal!.properties.gamma!.default, 2);
   t.is(described.focal!.properties.alpha!.default, 1);
-  t.is(described.dice!.properties.smooth!.default, 1e-6);
+  t.is(described.dice!.properties.preset!.default, 'region-wise');
   t.is(described.boundary!.properties.includeBackground!.default, false);
   t.is(described.boundary!.properties.map!.default, 'boundary');
   t.is(described['region-wise']!.properties.map!.default, 'rrw');
   t.is(described['weighted-cross-entropy']!.properties.weight!.default, 'frequency');
-  for (const [name, schema] of Object.entries(described)) t.is(schema.properties.reduction!.default, 'mean', name);
+  for (const [name, schema] of Object.entries(described)) {
+    t.is(schema.properties.reduction!.default, 'mean', name);
+    t.is(schema.properties.validateInputs!.default, true, name);
+  }
 });
 
 test('3D inputs [B, D, H, W, K] give what the same voxels laid out in 2D give, for every loss', (t) => {

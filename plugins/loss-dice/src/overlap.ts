@@ -41,5 +41,7 @@ export function overlapStatistics(probs: tf.Tensor, target: tf.Tensor, options: 
  * smoothing: the loss is 1, as the default smoothing gives) and neither value nor gradient is NaN.
  */
 export function safeRatio(numerator: tf.Tensor, denominator: tf.Tensor): tf.Tensor {
-  return tf.div(numerator, tf.where(tf.equal(denominator, 0), tf.onesLike(denominator), denominator));
+  // Denominators are >= 0, so 1 - sign is 1 exactly at 0; sign rather than equal + where because comparisons have
+  // no gradient in TF.js and would break backpropagation through the denominator.
+  return tf.div(numerator, tf.add(denominator, tf.sub(1, tf.sign(denominator))));
 }
