@@ -7,7 +7,7 @@
  * -dc, not 1 - dc: the value is 1 * weightDice below CE + Dice loss and the gradient is the same. It is built from
  * the registered 'cross-entropy' and 'dice' losses (@rwseg/plugin-loss-cross-entropy, @rwseg/plugin-loss-dice).
  */
-import { definePlugin, defineLoss, includeBackgroundOption, PLUGIN_API_VERSION, tf, validateInputsOption, z } from '@rwseg/core';
+import { definePlugin, defineLoss, includeBackgroundOption, isRwsegError, PLUGIN_API_VERSION, RwsegError, tf, validateInputsOption, z } from '@rwseg/core';
 
 const PLUGIN = '@rwseg/plugin-loss-compound';
 
@@ -38,7 +38,7 @@ const dcAndCe = defineLoss({
       requiredMaps: [],
       compute: (input) =>
         tf.tidy(() => {
-          const crossEntropy = ce.compute(input);
+          const crossEntropy = named(() => ce.compute(input));
           // -dc = (1 - dc) - 1: the Dice loss less one, nnU-Net's value.
           const negativeDice = tf.sub(dice.compute(input), 1);
           return tf.add(tf.mul(crossEntropy, options.weightCe), tf.mul(negativeDice, options.weightDice));
@@ -46,6 +46,16 @@ const dcAndCe = defineLoss({
     };
   },
 });
+
+/** The part's error, said to come from dc-and-ce: the user configured dc-and-ce, not its parts. */
+function named<T>(part: () => T): T {
+  try {
+    return part();
+  } catch (error) {
+    if (!isRwsegError(error)) throw error;
+    throw new RwsegError(error.code, `loss 'dc-and-ce' (plugin ${PLUGIN}): ${error.message}`, { ...error.details, loss: 'dc-and-ce' }, { cause: error });
+  }
+}
 
 export default definePlugin({
   apiVersion: PLUGIN_API_VERSION,
