@@ -1,6 +1,6 @@
 /** The shared input checks: bad probabilities and targets fail naming the loss, the tensor and the first bad position. */
 import test from 'ava';
-import { isRwsegError, tf, useBackend, type PluginRegistry } from '../src/index.js';
+import { deviceCountsMatch, isRwsegError, tf, useBackend, type PluginRegistry } from '../src/index.js';
 import { lossRegistry, oneHot, scalar } from './helpers/losses.js';
 
 let registry: PluginRegistry;
@@ -84,4 +84,15 @@ test('weight of length K - 1 weighs the foreground classes when includeBackgroun
   t.true(Math.abs(scalar(run('dice', p, target(), { includeBackground: false, weight: [2, 3] })) - full) < 1e-7);
   const error = t.throws(() => run('dice', p, target(), { weight: [2, 3] }));
   t.regex(error!.message, /option 'weight' has 2 values but the input has 3 classes \(background included\); give 3$/);
+});
+
+test('the on-device pre-check (GPU backends) agrees with the scan on good and bad inputs', (t) => {
+  t.true(deviceCountsMatch(probs(), target(), 'one-hot', false));
+  t.false(deviceCountsMatch(withValue(probs(), 3, NaN), target(), 'one-hot', false));
+  t.false(deviceCountsMatch(withValue(probs(), 3, -0.5), target(), 'one-hot', false));
+  t.false(deviceCountsMatch(probs(), withValue(target(), 4, 2), 'one-hot', false));
+  t.false(deviceCountsMatch(probs(), withValue(target(), 4, 0.5), 'multi-label', false));
+  t.true(deviceCountsMatch(probs(), withValue(target(), 4, 0.5), 'multi-label', true));
+  t.false(deviceCountsMatch(probs(), withValue(target(), 23, 0), 'one-hot', false));
+  t.true(deviceCountsMatch(probs(), withValue(target(), 23, 0), 'multi-label', false));
 });

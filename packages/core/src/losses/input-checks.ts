@@ -75,11 +75,25 @@ function oneHotTarget(owner: LossOwner, probs: tf.Tensor, target: tf.Tensor, val
   return tf.oneHot(tf.cast(flat, 'int32'), numClasses, 1, 0, 'float32');
 }
 
+/** Backends whose tensors live in this process's memory: reading them back costs a copy at most. */
+const HOST_BACKENDS = new Set(['cpu', 'wasm', 'tensorflow']);
+
 /**
- * Counts the valid entries with a few TF.js reductions and reads back three numbers; only when one is short does
- * it read the whole tensor to name the first bad position. Comparisons are false for NaN, so NaN and Inf fail.
+ * On a host backend, one pass over the values in JS. On a GPU backend, a few reductions on the device count the
+ * valid entries and only three numbers are read back; the values are read and scanned only when one count is
+ * short, to name the first bad position. Comparisons are false for NaN, so NaN and Inf fail.
  */
 function checkValues(owner: LossOwner, probs: tf.Tensor, target: tf.Tensor, layout: TargetLayout, softLabel: boolean): void {
+  if (HOST_BACKENDS.has(tf.getBackend()) || !deviceCountsMatch(probs, target, layout, softLabel)) {
+    scanValues(owner, probs.dataSync(), target.dataSync(), probs.shape, layout, softLabel);
+  }
+}
+
+const inUnitInterval = (v: number): boolean => v >= -VALUE_TOLERANCE && v <= 1 + VALUE_TOLERANCE;
+const isBinary = (v: number): boolean => v === 0 || v === 1;
+
+/** Whether every value passes, counted on the device (exported for its test, which runs on the cpu backend). */
+export function deviceCountsMatch(probs: tf.Tensor, target: tf.Tensor, layout: TargetLayout, softLabel: boolean): boolean {
   const numClasses = probs.shape[probs.rank - 1]!;
   const rows = probs.size / numClasses;
   const counts = tf.tidy(() => {
@@ -93,35 +107,45 @@ function checkValues(owner: LossOwner, probs: tf.Tensor, target: tf.Tensor, layo
   });
   const [okProbs, okTarget, okRows] = counts.dataSync();
   counts.dispose();
-  if (okProbs !== probs.size) {
-    const values = probs.dataSync();
-    const i = values.findIndex((v) => !(v >= -VALUE_TOLERANCE && v <= 1 + VALUE_TOLERANCE));
-    const what = Number.isFinite(values[i]) ? 'outside [0, 1]' : 'not finite';
-    throw valueError(owner, 'probs', `probs[${position(i, probs.shape)}] = ${values[i]} is ${what}`, i);
-  }
-  if (okTarget !== target.size) {
-    const values = target.dataSync();
-    const ok = softLabel ? (v: number) => v >= -VALUE_TOLERANCE && v <= 1 + VALUE_TOLERANCE : (v: number) => v === 0 || v === 1;
-    const i = values.findIndex((v) => !ok(v));
-    const hint = softLabel ? 'outside [0, 1]' : 'not 0 or 1 (soft labels need softLabel: true)';
-    throw valueError(owner, 'target', `target[${position(i, target.shape)}] = ${values[i]} is ${hint}`, i);
-  }
-  if (okRows !== rows) {
-    const values = target.dataSync();
-    let row = 0;
-    let sum = 0;
-    for (; row < rows; row++) {
-      sum = 0;
-      for (let k = 0; k < numClasses; k++) sum += values[row * numClasses + k]!;
-      if (!(Math.abs(sum - 1) <= ROW_TOLERANCE)) break;
+  return okProbs === probs.size && okTarget === target.size && okRows === rows;
+}
+
+/** Throws at the first bad probability, then target value, then one-hot row. */
+function scanValues(
+  owner: LossOwner,
+  probs: ArrayLike<number>,
+  target: ArrayLike<number>,
+  shape: readonly number[],
+  layout: TargetLayout,
+  softLabel: boolean,
+): void {
+  for (let i = 0; i < probs.length; i++) {
+    const v = probs[i]!;
+    if (!inUnitInterval(v)) {
+      throw valueError(owner, 'probs', `probs[${position(i, shape)}] = ${v} is ${Number.isFinite(v) ? 'outside [0, 1]' : 'not finite'}`, i);
     }
-    const where = position(row, probs.shape.slice(0, -1));
-    throw valueError(
-      owner,
-      'target',
-      `the target row at [${where}] sums to ${sum}, not 1: a one-hot target has one class per pixel (a label >= K upstream gives 0; multi-label targets need sigmoid: true)`,
-      row * numClasses,
-    );
+  }
+  const targetOk = softLabel ? inUnitInterval : isBinary;
+  for (let i = 0; i < target.length; i++) {
+    const v = target[i]!;
+    if (!targetOk(v)) {
+      const hint = softLabel ? 'outside [0, 1]' : 'not 0 or 1 (soft labels need softLabel: true)';
+      throw valueError(owner, 'target', `target[${position(i, shape)}] = ${v} is ${hint}`, i);
+    }
+  }
+  if (layout !== 'one-hot') return;
+  const numClasses = shape[shape.length - 1]!;
+  for (let row = 0; row < target.length / numClasses; row++) {
+    let sum = 0;
+    for (let k = 0; k < numClasses; k++) sum += target[row * numClasses + k]!;
+    if (!(Math.abs(sum - 1) <= ROW_TOLERANCE)) {
+      throw valueError(
+        owner,
+        'target',
+        `the target row at [${position(row, shape.slice(0, -1))}] sums to ${sum}, not 1: a one-hot target has one class per pixel (a label >= K upstream gives 0; multi-label targets need sigmoid: true)`,
+        row * numClasses,
+      );
+    }
   }
 }
 
