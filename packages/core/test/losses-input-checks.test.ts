@@ -10,9 +10,18 @@ test.before(async () => {
 });
 
 const K = 3;
-const labels = [[0, 1, 2, 1, 0, 0], [2, 2, 1, 0, 0, 1]];
+const labels = [
+  [0, 1, 2, 1, 0, 0],
+  [2, 2, 1, 0, 0, 1],
+];
 const target = () => oneHot(labels, [2, 3], K);
-const probs = () => tf.softmax(tf.tensor(Array.from({ length: 36 }, (_, i) => Math.sin(i)), [2, 2, 3, K]));
+const probs = () =>
+  tf.softmax(
+    tf.tensor(
+      Array.from({ length: 36 }, (_, i) => Math.sin(i)),
+      [2, 2, 3, K],
+    ),
+  );
 const run = (name: string, p: tf.Tensor, y: tf.Tensor, options: Record<string, unknown> = {}) =>
   registry.createLoss(name, options).compute({ probs: p, target: y, maps: {}, context: { epoch: 0 } });
 
@@ -23,7 +32,11 @@ function withValue(t: tf.Tensor, index: number, value: number): tf.Tensor {
 }
 
 test('NaN, Inf and out-of-range probabilities name the loss, the tensor and the position', (t) => {
-  for (const [value, what] of [[NaN, /probs\[1, 0, 2, 1\] = NaN is not finite/], [Infinity, /= Infinity is not finite/], [1.5, /= 1.5 is outside \[0, 1\]/]] as const) {
+  for (const [value, what] of [
+    [NaN, /probs\[1, 0, 2, 1\] = NaN is not finite/],
+    [Infinity, /= Infinity is not finite/],
+    [1.5, /= 1.5 is outside \[0, 1\]/],
+  ] as const) {
     const error = t.throws(() => run('cross-entropy', withValue(probs(), 18 + 7, value), target()));
     t.true(isRwsegError(error, 'INVALID_INPUT'));
     t.regex(error!.message, /^loss 'cross-entropy' \(plugin @rwseg\/plugin-loss-cross-entropy\): /);
@@ -62,7 +75,12 @@ test('class-index targets, [B, ...spatial] or [B, ...spatial, 1], give what thei
 
 test('multi-label (sigmoid) targets may overlap or be empty; soft labels pass with softLabel', (t) => {
   const overlapping = withValue(withValue(target(), 0, 1), 1, 1);
-  const sigmoidProbs = tf.sigmoid(tf.tensor(Array.from({ length: 36 }, (_, i) => Math.cos(i)), [2, 2, 3, K]));
+  const sigmoidProbs = tf.sigmoid(
+    tf.tensor(
+      Array.from({ length: 36 }, (_, i) => Math.cos(i)),
+      [2, 2, 3, K],
+    ),
+  );
   t.true(Number.isFinite(scalar(run('dice', sigmoidProbs, overlapping, { sigmoid: true }))));
   t.throws(() => run('dice', sigmoidProbs, overlapping), { message: /sums to 2, not 1/ });
   const soft = tf.div(tf.add(target(), 0.1), 1 + 0.1 * K);
@@ -72,9 +90,14 @@ test('multi-label (sigmoid) targets may overlap or be empty; soft labels pass wi
 test('dice with smoothDr 0: a class empty in target and prediction scores 1, not NaN, and its gradient is finite', (t) => {
   const two = oneHot([[0, 1, 1, 0, 0, 1]], [2, 3], K);
   const terms = run('dice', two, two, { smoothDr: 0, reduction: 'none' }).dataSync();
-  t.deepEqual([...terms].map((v) => Math.round(v * 1e6) / 1e6), [0, 0, 1]);
+  t.deepEqual(
+    [...terms].map((v) => Math.round(v * 1e6) / 1e6),
+    [0, 0, 1],
+  );
   const loss = registry.createLoss('dice', { smoothDr: 0 });
-  const gradient = tf.grad((p: tf.Tensor) => loss.compute({ probs: p, target: two, maps: {}, context: { epoch: 0 } }))(two).dataSync();
+  const gradient = tf
+    .grad((p: tf.Tensor) => loss.compute({ probs: p, target: two, maps: {}, context: { epoch: 0 } }))(two)
+    .dataSync();
   t.true(gradient.every(Number.isFinite));
 });
 

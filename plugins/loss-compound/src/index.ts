@@ -7,7 +7,17 @@
  * -dc, not 1 - dc: the value is 1 * weightDice below CE + Dice loss and the gradient is the same. It is built from
  * the registered 'cross-entropy' and 'dice' losses (@rwseg/plugin-loss-cross-entropy, @rwseg/plugin-loss-dice).
  */
-import { definePlugin, defineLoss, includeBackgroundOption, isRwsegError, PLUGIN_API_VERSION, RwsegError, tf, validateInputsOption, z } from '@rwseg/core';
+import {
+  definePlugin,
+  defineLoss,
+  includeBackgroundOption,
+  isRwsegError,
+  PLUGIN_API_VERSION,
+  RwsegError,
+  tf,
+  validateInputsOption,
+  z,
+} from '@rwseg/core';
 
 const PLUGIN = '@rwseg/plugin-loss-compound';
 
@@ -17,8 +27,15 @@ const dcAndCe = defineLoss({
   options: z.object({
     weightCe: z.number().nonnegative().default(1).describe('weight of the cross-entropy (nnU-Net weight_ce)'),
     weightDice: z.number().nonnegative().default(1).describe('weight of the Dice term (nnU-Net weight_dice)'),
-    batchDice: z.boolean().default(false).describe("pool the batch per class in the Dice term (nnU-Net batch_dice; its plans set it per configuration)"),
-    smooth: z.number().nonnegative().default(1e-5).describe("added to the Dice numerator and denominator (nnU-Net's 1e-5)"),
+    batchDice: z
+      .boolean()
+      .default(false)
+      .describe('pool the batch per class in the Dice term (nnU-Net batch_dice; its plans set it per configuration)'),
+    smooth: z
+      .number()
+      .nonnegative()
+      .default(1e-5)
+      .describe("added to the Dice numerator and denominator (nnU-Net's 1e-5)"),
     includeBackground: includeBackgroundOption(false).describe('include class 0 in the Dice term (nnU-Net do_bg)'),
     validateInputs: validateInputsOption,
   }),
@@ -53,7 +70,12 @@ function named<T>(part: () => T): T {
     return part();
   } catch (error) {
     if (!isRwsegError(error)) throw error;
-    throw new RwsegError(error.code, `loss 'dc-and-ce' (plugin ${PLUGIN}): ${error.message}`, { ...error.details, loss: 'dc-and-ce' }, { cause: error });
+    throw new RwsegError(
+      error.code,
+      `loss 'dc-and-ce' (plugin ${PLUGIN}): ${error.message}`,
+      { ...error.details, loss: 'dc-and-ce' },
+      { cause: error },
+    );
   }
 }
 

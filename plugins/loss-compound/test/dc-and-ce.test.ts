@@ -15,7 +15,9 @@ interface Case {
   expected: number;
 }
 
-const cases = JSON.parse(readFileSync(new URL('../../test/fixtures/dc-and-ce-cases.json', import.meta.url), 'utf8')) as Case[];
+const cases = JSON.parse(
+  readFileSync(new URL('../../test/fixtures/dc-and-ce-cases.json', import.meta.url), 'utf8'),
+) as Case[];
 let registry: PluginRegistry;
 
 test.before(async () => {
@@ -31,20 +33,28 @@ test.before(async () => {
 for (const c of cases) {
   test(c.source, (t) => {
     const loss = registry.createLoss('dc-and-ce', c.options);
-    const got = loss.compute({ probs: tf.tensor(c.probs), target: tf.tensor(c.labels), maps: {}, context: { epoch: 0 } }).dataSync()[0]!;
+    const got = loss
+      .compute({ probs: tf.tensor(c.probs), target: tf.tensor(c.labels), maps: {}, context: { epoch: 0 } })
+      .dataSync()[0]!;
     t.true(Math.abs(got - c.expected) < 2e-6 * Math.max(1, Math.abs(c.expected)), `got ${got}, nnU-Net ${c.expected}`);
   });
 }
 
-test('dc-and-ce is CE + Dice loss - 1 with nnU-Net\'s Dice options, and its inputs are checked once, by name', (t) => {
+test("dc-and-ce is CE + Dice loss - 1 with nnU-Net's Dice options, and its inputs are checked once, by name", (t) => {
   const c = cases[0]!;
   const probs = tf.tensor(c.probs);
   const target = tf.tensor(c.labels);
   const input = { probs, target, maps: {}, context: { epoch: 0 } };
   const ce = registry.createLoss('cross-entropy').compute(input).dataSync()[0]!;
-  const dice = registry.createLoss('dice', { smoothNr: 1e-5, smoothDr: 1e-5, includeBackground: false }).compute(input).dataSync()[0]!;
+  const dice = registry
+    .createLoss('dice', { smoothNr: 1e-5, smoothDr: 1e-5, includeBackground: false })
+    .compute(input)
+    .dataSync()[0]!;
   t.true(Math.abs(registry.createLoss('dc-and-ce').compute(input).dataSync()[0]! - (ce + dice - 1)) < 1e-6);
   const bad = t.throws(() => registry.createLoss('dc-and-ce').compute({ ...input, target: tf.fill(target.shape, 7) }));
   t.true(isRwsegError(bad, 'INVALID_INPUT'));
-  t.regex(bad!.message, /^loss 'dc-and-ce' \(plugin @rwseg\/plugin-loss-compound\): loss 'cross-entropy' .*target class index 7 at 0, 0, 0 is not an integer in 0\.\.2/);
+  t.regex(
+    bad!.message,
+    /^loss 'dc-and-ce' \(plugin @rwseg\/plugin-loss-compound\): loss 'cross-entropy' .*target class index 7 at 0, 0, 0 is not an integer in 0\.\.2/,
+  );
 });

@@ -9,7 +9,17 @@
  * numerator, 1e-6 on the denominator: a class absent from target and prediction scores 1); preset 'monai' is
  * MONAI's (1e-5 on both: it scores 0). With smoothDr 0 such a class scores 1, not NaN (safeRatio).
  */
-import { defineLoss, describeOwner, lossVocabulary, checkProbsAndTarget, reduceClassTerms, RwsegError, tf, z, type LossOwner } from '@rwseg/core';
+import {
+  defineLoss,
+  describeOwner,
+  lossVocabulary,
+  checkProbsAndTarget,
+  reduceClassTerms,
+  RwsegError,
+  tf,
+  z,
+  type LossOwner,
+} from '@rwseg/core';
 import { overlapStatistics, safeRatio, type OverlapOptions } from './overlap.js';
 import { layoutOf, MONAI_SMOOTHING, overlapOptions, PLUGIN } from './shared-options.js';
 
@@ -46,22 +56,33 @@ export const dice = defineLoss({
     preset: z
       .enum(['region-wise', 'monai'])
       .default('region-wise')
-      .describe("smoothing defaults: 'region-wise' smoothNr 0, smoothDr 1e-6 (absent class: loss 1); 'monai' 1e-5 on both (loss 0)"),
+      .describe(
+        "smoothing defaults: 'region-wise' smoothNr 0, smoothDr 1e-6 (absent class: loss 1);" +
+          " 'monai' 1e-5 on both (loss 0)",
+      ),
     smoothNr: z.number().nonnegative().optional().describe("added to the numerator (default: the preset's)"),
     smoothDr: z.number().nonnegative().optional().describe("added to the denominator (default: the preset's)"),
     smooth: z.number().nonnegative().optional().describe('deprecated name of smoothDr'),
     smoothNumerator: z.number().nonnegative().optional().describe('deprecated name of smoothNr'),
-    squaredPred: z.boolean().default(false).describe('squared terms in the denominator: sum p^2 + sum y^2 (Milletari\'s form)'),
+    squaredPred: z
+      .boolean()
+      .default(false)
+      .describe("squared terms in the denominator: sum p^2 + sum y^2 (Milletari's form)"),
     jaccard: z.boolean().default(false).describe('soft Jaccard (IoU) instead of Dice'),
     ...overlapOptions,
   }),
   create: (options) => {
     const owner: LossOwner = { loss: 'dice', plugin: PLUGIN };
     const preset = DICE_PRESETS[options.preset];
-    const smoothNr = aliased(owner, 'smoothNr', options.smoothNr, 'smoothNumerator', options.smoothNumerator) ?? preset.smoothNr;
+    const smoothNr =
+      aliased(owner, 'smoothNr', options.smoothNr, 'smoothNumerator', options.smoothNumerator) ?? preset.smoothNr;
     const smoothDr = aliased(owner, 'smoothDr', options.smoothDr, 'smooth', options.smooth) ?? preset.smoothDr;
     const terms: DiceOptions = { ...options, smoothNr, smoothDr };
-    const checks = { validateInputs: options.validateInputs, layout: layoutOf(options.sigmoid), softLabel: options.softLabel };
+    const checks = {
+      validateInputs: options.validateInputs,
+      layout: layoutOf(options.sigmoid),
+      softLabel: options.softLabel,
+    };
     return {
       name: 'dice',
       requiredMaps: [],
@@ -75,12 +96,22 @@ export const dice = defineLoss({
 });
 
 /** An option and its deprecated name: either, not both. */
-function aliased(owner: LossOwner, name: string, value: number | undefined, oldName: string, oldValue: number | undefined): number | undefined {
+function aliased(
+  owner: LossOwner,
+  name: string,
+  value: number | undefined,
+  oldName: string,
+  oldValue: number | undefined,
+): number | undefined {
   if (value !== undefined && oldValue !== undefined) {
-    throw new RwsegError('INVALID_OPTIONS', `${describeOwner(owner)}: options '${name}' and '${oldName}' (its old name) are both given; keep '${name}'`, {
-      ...owner,
-      option: oldName,
-    });
+    throw new RwsegError(
+      'INVALID_OPTIONS',
+      `${describeOwner(owner)}: options '${name}' and '${oldName}' (its old name) are both given; keep '${name}'`,
+      {
+        ...owner,
+        option: oldName,
+      },
+    );
   }
   return value ?? oldValue;
 }

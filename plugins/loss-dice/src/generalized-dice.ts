@@ -8,7 +8,17 @@
  * One term per sample ([B, 1]; [1, 1] with `batch`, which pools the batch before weighting): the classes are
  * combined inside the ratio, so there is no per-class `weight` option (w is the weighting).
  */
-import { defineLoss, includeBackgroundOption, reductionOption, selectedClasses, validateInputsOption, checkProbsAndTarget, tf, z, type LossOwner } from '@rwseg/core';
+import {
+  defineLoss,
+  includeBackgroundOption,
+  reductionOption,
+  selectedClasses,
+  validateInputsOption,
+  checkProbsAndTarget,
+  tf,
+  z,
+  type LossOwner,
+} from '@rwseg/core';
 import { overlapStatistics, safeRatio } from './overlap.js';
 import { layoutOf, monaiSmoothingOptions, overlapOptions, PLUGIN } from './shared-options.js';
 
@@ -27,18 +37,32 @@ export function generalizedDiceWeights(targetSize: tf.Tensor, wType: Generalized
   return tf.tidy(() => {
     const absent = tf.equal(targetSize, 0);
     const size = tf.where(absent, tf.onesLike(targetSize), targetSize);
-    const raw = wType === 'square' ? tf.reciprocal(tf.square(size)) : wType === 'simple' ? tf.reciprocal(size) : tf.onesLike(size);
+    const raw =
+      wType === 'square'
+        ? tf.reciprocal(tf.square(size))
+        : wType === 'simple'
+          ? tf.reciprocal(size)
+          : tf.onesLike(size);
     const present = tf.where(absent, tf.zerosLike(raw), raw);
     return tf.add(present, tf.mul(tf.cast(absent, 'float32'), tf.max(present, 1, true)));
   });
 }
 
 /** Loss terms [B, 1] (or [1, 1] with batch) over the classes `keep` (contiguous: all, or all but background). */
-export function generalizedDiceTerms(probs: tf.Tensor, target: tf.Tensor, keep: readonly number[], options: GeneralizedDiceOptions): tf.Tensor {
+export function generalizedDiceTerms(
+  probs: tf.Tensor,
+  target: tf.Tensor,
+  keep: readonly number[],
+  options: GeneralizedDiceOptions,
+): tf.Tensor {
   return tf.tidy(() => {
     const stats = overlapStatistics(probs, target, { ...options, squaredPred: false });
     const pick = (x: tf.Tensor): tf.Tensor => tf.slice(x, [0, keep[0]!], [-1, keep.length]);
-    const [tp, p, y] = [stats.truePositives, stats.predictionSize, stats.targetSize].map(pick) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    const [tp, p, y] = [stats.truePositives, stats.predictionSize, stats.targetSize].map(pick) as [
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+    ];
     const w = generalizedDiceWeights(y, options.wType);
     const numerator = tf.add(tf.mul(tf.sum(tf.mul(tp, w), 1, true), 2), options.smoothNr);
     const denominator = tf.add(tf.sum(tf.mul(tf.add(p, y), w), 1, true), options.smoothDr);
@@ -48,18 +72,27 @@ export function generalizedDiceTerms(probs: tf.Tensor, target: tf.Tensor, keep: 
 
 export const generalizedDice = defineLoss({
   name: 'generalized-dice',
-  description: 'Generalized Dice (Sudre 2017): 1 - (2 sum_k w_k TP_k + smoothNr) / (sum_k w_k (P_k + Y_k) + smoothDr), w_k = 1/Y_k^2',
+  description:
+    'Generalized Dice (Sudre 2017): 1 - (2 sum_k w_k TP_k + smoothNr) / (sum_k w_k (P_k + Y_k) + smoothDr),' +
+    ' w_k = 1/Y_k^2',
   options: z.object({
     includeBackground: includeBackgroundOption(true),
     reduction: reductionOption,
     validateInputs: validateInputsOption,
-    wType: z.enum(['square', 'simple', 'uniform']).default('square').describe("class weights w_k: 'square' 1/Y_k^2, 'simple' 1/Y_k, 'uniform' 1"),
+    wType: z
+      .enum(['square', 'simple', 'uniform'])
+      .default('square')
+      .describe("class weights w_k: 'square' 1/Y_k^2, 'simple' 1/Y_k, 'uniform' 1"),
     ...monaiSmoothingOptions,
     ...overlapOptions,
   }),
   create: (options) => {
     const owner: LossOwner = { loss: 'generalized-dice', plugin: PLUGIN };
-    const checks = { validateInputs: options.validateInputs, layout: layoutOf(options.sigmoid), softLabel: options.softLabel };
+    const checks = {
+      validateInputs: options.validateInputs,
+      layout: layoutOf(options.sigmoid),
+      softLabel: options.softLabel,
+    };
     return {
       name: 'generalized-dice',
       requiredMaps: [],

@@ -11,7 +11,13 @@ import { PLUGIN } from './shared-options.js';
 import { focalTversky, tversky } from './tversky.js';
 
 export { DICE_PRESETS, dice, diceTerms, type DiceOptions, type DiceSmoothing } from './dice.js';
-export { generalizedDice, generalizedDiceTerms, generalizedDiceWeights, type GeneralizedDiceOptions, type GeneralizedDiceWeighting } from './generalized-dice.js';
+export {
+  generalizedDice,
+  generalizedDiceTerms,
+  generalizedDiceWeights,
+  type GeneralizedDiceOptions,
+  type GeneralizedDiceWeighting,
+} from './generalized-dice.js';
 export { overlapStatistics, safeRatio, type Overlap, type OverlapOptions } from './overlap.js';
 export { MONAI_SMOOTHING } from './shared-options.js';
 export { focalTversky, tversky, tverskyIndex, type TverskyOptions } from './tversky.js';

@@ -7,15 +7,22 @@ export const PLUGIN = '@rwseg/plugin-loss-dice';
 export const MONAI_SMOOTHING = { smoothNr: 1e-5, smoothDr: 1e-5 } as const;
 
 export const overlapOptions = {
-  batch: z.boolean().default(false).describe("pool the batch per class before the ratio (reduction none gives [1, K'])"),
+  batch: z
+    .boolean()
+    .default(false)
+    .describe("pool the batch per class before the ratio (reduction none gives [1, K'])"),
   softLabel: z
     .boolean()
     .default(false)
-    .describe('targets in [0, 1] (soft labels): the semimetric form, 0 exactly where probs = target (Wang et al. 2023)'),
+    .describe(
+      'targets in [0, 1] (soft labels): the semimetric form, 0 exactly where probs = target (Wang et al. 2023)',
+    ),
   sigmoid: z
     .boolean()
     .default(false)
-    .describe("probs are per-channel sigmoids and the target multi-label: channels independent, may overlap (nnU-Net regions)"),
+    .describe(
+      'probs are per-channel sigmoids and the target multi-label: channels independent, may overlap (nnU-Net regions)',
+    ),
 };
 
 /** smoothNr / smoothDr defaulting to MONAI's 1e-5 (Tversky, Generalized Dice). */

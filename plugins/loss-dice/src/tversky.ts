@@ -24,10 +24,17 @@ export interface TverskyOptions {
 /** The Tversky index TI per (b, k): [B, K], or [1, K] with batch. */
 export function tverskyIndex(probs: tf.Tensor, target: tf.Tensor, options: TverskyOptions): tf.Tensor {
   return tf.tidy(() => {
-    const { truePositives: tp, predictionSize, targetSize } = overlapStatistics(probs, target, { ...options, squaredPred: false });
+    const {
+      truePositives: tp,
+      predictionSize,
+      targetSize,
+    } = overlapStatistics(probs, target, { ...options, squaredPred: false });
     const falsePositives = tf.sub(predictionSize, tp);
     const falseNegatives = tf.sub(targetSize, tp);
-    const denominator = tf.add(tf.add(tp, tf.add(tf.mul(falsePositives, options.alpha), tf.mul(falseNegatives, options.beta))), options.smoothDr);
+    const denominator = tf.add(
+      tf.add(tp, tf.add(tf.mul(falsePositives, options.alpha), tf.mul(falseNegatives, options.beta))),
+      options.smoothDr,
+    );
     return safeRatio(tf.add(tp, options.smoothNr), denominator);
   });
 }
@@ -46,11 +53,23 @@ function tverskyLoss(name: string, description: string, alphaDefault: number, be
       ...tverskyShape,
       alpha: z.number().nonnegative().default(alphaDefault).describe('weight of the false positives'),
       beta: z.number().nonnegative().default(betaDefault).describe('weight of the false negatives'),
-      ...(focal ? { gamma: z.number().positive().default(4 / 3).describe('focal parameter: the term is (1 - TI)^(1/gamma)') } : {}),
+      ...(focal
+        ? {
+            gamma: z
+              .number()
+              .positive()
+              .default(4 / 3)
+              .describe('focal parameter: the term is (1 - TI)^(1/gamma)'),
+          }
+        : {}),
     }),
     create: (options) => {
       const owner: LossOwner = { loss: name, plugin: PLUGIN };
-      const checks = { validateInputs: options.validateInputs, layout: layoutOf(options.sigmoid), softLabel: options.softLabel };
+      const checks = {
+        validateInputs: options.validateInputs,
+        layout: layoutOf(options.sigmoid),
+        softLabel: options.softLabel,
+      };
       const exponent = focal ? 1 / (options as { gamma: number }).gamma : 1;
       return {
         name,
@@ -68,7 +87,13 @@ function tverskyLoss(name: string, description: string, alphaDefault: number, be
   });
 }
 
-export const tversky = tverskyLoss('tversky', 'Tversky loss 1 - (TP + smoothNr) / (TP + alpha FP + beta FN + smoothDr) (Salehi 2017)', 0.5, 0.5, false);
+export const tversky = tverskyLoss(
+  'tversky',
+  'Tversky loss 1 - (TP + smoothNr) / (TP + alpha FP + beta FN + smoothDr) (Salehi 2017)',
+  0.5,
+  0.5,
+  false,
+);
 export const focalTversky = tverskyLoss(
   'focal-tversky',
   'Focal Tversky loss (1 - TI)^(1/gamma) (Abraham & Khan 2019), defaults alpha 0.3 (FP), beta 0.7 (FN), gamma 4/3',

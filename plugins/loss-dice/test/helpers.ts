@@ -13,8 +13,14 @@ export function randomCase(seed: number, numClasses = 3) {
   const random = createRandom(seed);
   const count = 2 * 9;
   const labels = Array.from({ length: count }, () => Math.floor(random.next() * numClasses));
-  const target = tf.cast(tf.reshape(tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses), [2, 3, 3, numClasses]), 'float32');
-  const logits = tf.tensor(Array.from({ length: count * numClasses }, () => (random.next() - 0.5) * 3), [2, 3, 3, numClasses]);
+  const target = tf.cast(
+    tf.reshape(tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses), [2, 3, 3, numClasses]),
+    'float32',
+  );
+  const logits = tf.tensor(
+    Array.from({ length: count * numClasses }, () => (random.next() - 0.5) * 3),
+    [2, 3, 3, numClasses],
+  );
   return { labels, target, logits, probs: tf.softmax(logits) };
 }
 

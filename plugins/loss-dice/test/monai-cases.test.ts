@@ -20,7 +20,9 @@ interface MonaiCase {
   rtol: number;
 }
 
-const cases = JSON.parse(readFileSync(new URL('../../test/fixtures/monai-cases.json', import.meta.url), 'utf8')) as MonaiCase[];
+const cases = JSON.parse(
+  readFileSync(new URL('../../test/fixtures/monai-cases.json', import.meta.url), 'utf8'),
+) as MonaiCase[];
 
 test.before(async () => {
   await useBackend('cpu');
@@ -34,11 +36,23 @@ test('the fixture holds every transcribed case of the three MONAI test files', (
 for (const c of cases) {
   test(`${c.source}: ${c.loss} ${JSON.stringify(c.options)}`, (t) => {
     const loss = overlapRegistry().createLoss(c.loss, c.options);
-    const value = loss.compute({ probs: tf.tensor(c.probs), target: tf.tensor(c.target), maps: {}, context: { epoch: 0 } });
+    const value = loss.compute({
+      probs: tf.tensor(c.probs),
+      target: tf.tensor(c.target),
+      maps: {},
+      context: { epoch: 0 },
+    });
     const got = [...value.dataSync()];
     t.is(got.length, c.expected.length);
     // MONAI's own tolerance against its published value (atol for the zeros); float32 against float64 numpy.
-    got.forEach((v, i) => t.true(Math.abs(v - c.expected[i]!) <= c.rtol * Math.abs(c.expected[i]!) + 1e-6, `got ${got}, MONAI ${c.expected}`));
-    got.forEach((v, i) => t.true(Math.abs(v - c.numpy[i]!) <= 2e-6 * Math.max(1, Math.abs(c.numpy[i]!)), `got ${got}, numpy ${c.numpy}`));
+    got.forEach((v, i) =>
+      t.true(
+        Math.abs(v - c.expected[i]!) <= c.rtol * Math.abs(c.expected[i]!) + 1e-6,
+        `got ${got}, MONAI ${c.expected}`,
+      ),
+    );
+    got.forEach((v, i) =>
+      t.true(Math.abs(v - c.numpy[i]!) <= 2e-6 * Math.max(1, Math.abs(c.numpy[i]!)), `got ${got}, numpy ${c.numpy}`),
+    );
   });
 }

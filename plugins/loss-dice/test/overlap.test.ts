@@ -12,12 +12,19 @@ const run = (name: string, options: Record<string, unknown>, probs: tf.Tensor, t
   registry.createLoss(name, options).compute({ probs, target, maps: {}, context: { epoch: 0 } });
 
 /** Per (b, k) sums over the 9 pixels of a [2, 3, 3, K] case, in plain JS. */
-function sums(p: Float32Array | Int32Array | Uint8Array, y: Float32Array | Int32Array | Uint8Array, K: number, f: (p: number, y: number) => number) {
+function sums(
+  p: Float32Array | Int32Array | Uint8Array,
+  y: Float32Array | Int32Array | Uint8Array,
+  K: number,
+  f: (p: number, y: number) => number,
+) {
   const out: number[] = new Array(2 * K).fill(0);
-  for (let b = 0; b < 2; b++) for (let i = 0; i < 9; i++) for (let k = 0; k < K; k++) {
-    const j = (b * 9 + i) * K + k;
-    out[b * K + k]! += f(p[j]!, y[j]!);
-  }
+  for (let b = 0; b < 2; b++)
+    for (let i = 0; i < 9; i++)
+      for (let k = 0; k < K; k++) {
+        const j = (b * 9 + i) * K + k;
+        out[b * K + k]! += f(p[j]!, y[j]!);
+      }
   return out;
 }
 
@@ -32,17 +39,30 @@ test('dice: squaredPred, jaccard and the monai preset against brute-force sums',
   const squared = tp.map((v, i) => 1 - (2 * v) / (P2[i]! + Y[i]! + 1e-6));
   t.true(maxAbsDiff(run('dice', { squaredPred: true, reduction: 'none' }, probs, target).dataSync(), squared) < 1e-6);
   const jaccard = tp.map((v, i) => 1 - (2 * v + 1e-5) / (2 * (P[i]! + Y[i]! - v) + 1e-5));
-  t.true(maxAbsDiff(run('dice', { jaccard: true, preset: 'monai', reduction: 'none' }, probs, target).dataSync(), jaccard) < 1e-6);
+  t.true(
+    maxAbsDiff(run('dice', { jaccard: true, preset: 'monai', reduction: 'none' }, probs, target).dataSync(), jaccard) <
+      1e-6,
+  );
   // The deprecated names still work and mean smoothDr / smoothNr.
   const old = run('dice', { smooth: 1, smoothNumerator: 1, reduction: 'none' }, probs, target).dataSync();
-  t.true(maxAbsDiff(old, run('dice', { smoothDr: 1, smoothNr: 1, reduction: 'none' }, probs, target).dataSync()) < 1e-7);
-  t.throws(() => registry.createLoss('dice', { smooth: 1, smoothDr: 1 }), { message: /options 'smoothDr' and 'smooth' \(its old name\) are both given/ });
+  t.true(
+    maxAbsDiff(old, run('dice', { smoothDr: 1, smoothNr: 1, reduction: 'none' }, probs, target).dataSync()) < 1e-7,
+  );
+  t.throws(() => registry.createLoss('dice', { smooth: 1, smoothDr: 1 }), {
+    message: /options 'smoothDr' and 'smooth' \(its old name\) are both given/,
+  });
 });
 
 test('dice presets: a class absent from target and prediction scores 1 (region-wise) or 0 (monai)', (t) => {
   const two = tf.tensor([1, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0, 0], [1, 2, 2, 3]);
-  t.deepEqual([...run('dice', { reduction: 'none' }, two, two).dataSync()].map((v) => Math.round(v * 1e5) / 1e5), [0, 0, 1]);
-  t.deepEqual([...run('dice', { reduction: 'none', preset: 'monai' }, two, two).dataSync()].map((v) => Math.round(v * 1e5) / 1e5), [0, 0, 0]);
+  t.deepEqual(
+    [...run('dice', { reduction: 'none' }, two, two).dataSync()].map((v) => Math.round(v * 1e5) / 1e5),
+    [0, 0, 1],
+  );
+  t.deepEqual(
+    [...run('dice', { reduction: 'none', preset: 'monai' }, two, two).dataSync()].map((v) => Math.round(v * 1e5) / 1e5),
+    [0, 0, 0],
+  );
 });
 
 test('soft labels: dice with softLabel is 0 exactly where probs equal a soft target, the plain form is not', (t) => {
@@ -61,11 +81,21 @@ test('tversky: alpha = beta = 0.5 is Dice, alpha = beta = 1 is Jaccard; focal-tv
   t.true(maxAbsDiff(run('tversky', { ...smoothing, alpha: 1, beta: 1 }, probs, target).dataSync(), jaccard) < 1e-6);
   const tv = run('tversky', { ...smoothing, alpha: 0.3, beta: 0.7 }, probs, target).dataSync();
   const focal = run('focal-tversky', { ...smoothing, gamma: 2 }, probs, target).dataSync();
-  t.true(maxAbsDiff(focal, [...tv].map((v) => v ** 0.5)) < 1e-6);
+  t.true(
+    maxAbsDiff(
+      focal,
+      [...tv].map((v) => v ** 0.5),
+    ) < 1e-6,
+  );
   // Its defaults are Abraham & Khan's: FN weighed 0.7, FP 0.3, exponent 3/4.
   const defaults = run('focal-tversky', { reduction: 'none' }, probs, target).dataSync();
   const tvDefaults = run('tversky', { alpha: 0.3, beta: 0.7, reduction: 'none' }, probs, target).dataSync();
-  t.true(maxAbsDiff(defaults, [...tvDefaults].map((v) => v ** 0.75)) < 1e-6);
+  t.true(
+    maxAbsDiff(
+      defaults,
+      [...tvDefaults].map((v) => v ** 0.75),
+    ) < 1e-6,
+  );
 });
 
 test('generalized dice: per-sample terms with 1/Y^2 weights, absent classes weighted like the largest, against brute force', (t) => {
@@ -86,10 +116,24 @@ test('generalized dice: per-sample terms with 1/Y^2 weights, absent classes weig
   const none = run('generalized-dice', { includeBackground: false, reduction: 'none' }, probs, target);
   t.deepEqual(none.shape, [2, 1]);
   t.true(maxAbsDiff(none.dataSync(), expected) < 1e-6);
-  t.true(Math.abs(scalar(run('generalized-dice', { includeBackground: false }, probs, target)) - (expected[0]! + expected[1]!) / 2) < 1e-6);
+  t.true(
+    Math.abs(
+      scalar(run('generalized-dice', { includeBackground: false }, probs, target)) - (expected[0]! + expected[1]!) / 2,
+    ) < 1e-6,
+  );
   // Uniform weights with one class is the plain Dice loss (same smoothing).
-  const uniform = run('generalized-dice', { wType: 'uniform', reduction: 'none', includeBackground: false, sigmoid: true }, tf.slice(probs, [0, 0, 0, 0], [-1, -1, -1, 2]), tf.slice(target, [0, 0, 0, 0], [-1, -1, -1, 2]));
-  const dice = run('dice', { preset: 'monai', includeBackground: false, reduction: 'none', sigmoid: true }, tf.slice(probs, [0, 0, 0, 0], [-1, -1, -1, 2]), tf.slice(target, [0, 0, 0, 0], [-1, -1, -1, 2]));
+  const uniform = run(
+    'generalized-dice',
+    { wType: 'uniform', reduction: 'none', includeBackground: false, sigmoid: true },
+    tf.slice(probs, [0, 0, 0, 0], [-1, -1, -1, 2]),
+    tf.slice(target, [0, 0, 0, 0], [-1, -1, -1, 2]),
+  );
+  const dice = run(
+    'dice',
+    { preset: 'monai', includeBackground: false, reduction: 'none', sigmoid: true },
+    tf.slice(probs, [0, 0, 0, 0], [-1, -1, -1, 2]),
+    tf.slice(target, [0, 0, 0, 0], [-1, -1, -1, 2]),
+  );
   t.true(maxAbsDiff(uniform.dataSync(), dice.dataSync()) < 1e-6);
 });
 
@@ -112,7 +156,10 @@ for (const [name, options] of GRADIENT_CASES) {
     const numeric = finiteDifferenceLogitGradient(loss, logits, rest);
     const scale = Math.max(...analytic.map(Math.abs));
     t.true(scale > 1e-4, 'the gradient is not trivially zero');
-    t.true(maxAbsDiff(analytic, numeric) < 2e-3 * Math.max(scale, 1e-2), `max diff ${maxAbsDiff(analytic, numeric)}, scale ${scale}`);
+    t.true(
+      maxAbsDiff(analytic, numeric) < 2e-3 * Math.max(scale, 1e-2),
+      `max diff ${maxAbsDiff(analytic, numeric)}, scale ${scale}`,
+    );
   });
 }
 

@@ -11,7 +11,11 @@ import { EdtScratch, signedDistanceTransform } from '@rwseg/core';
  * d^alpha of `values` laid out channels-last [B, ...spatial, K], returned in the same layout. Pure, on the CPU:
  * the thresholded masks are constants for the gradient.
  */
-export function poweredDistanceFields(values: ArrayLike<number>, shape: readonly number[], alpha: number): Float32Array {
+export function poweredDistanceFields(
+  values: ArrayLike<number>,
+  shape: readonly number[],
+  alpha: number,
+): Float32Array {
   const batch = shape[0]!;
   const numClasses = shape[shape.length - 1]!;
   const spatial = shape.slice(1, -1);

@@ -43,7 +43,8 @@ export function hausdorffDistanceTerms(probs: tf.Tensor, target: tf.Tensor, alph
 
 const hausdorffDT = defineLoss({
   name: 'hausdorff-dt',
-  description: "Karimi's Hausdorff distance-transform loss mean_i (p - y)^2 (d_p^alpha + d_y^alpha), as MONAI's HausdorffDTLoss",
+  description:
+    "Karimi's Hausdorff distance-transform loss mean_i (p - y)^2 (d_p^alpha + d_y^alpha), as MONAI's HausdorffDTLoss",
   options: z.object({
     ...lossVocabulary(false),
     alpha: z.number().nonnegative().default(2).describe('power of the distances'),
@@ -55,14 +56,22 @@ const hausdorffDT = defineLoss({
   }),
   create: (options) => {
     const owner: LossOwner = { loss: 'hausdorff-dt', plugin: PLUGIN };
-    const checks = { validateInputs: options.validateInputs, layout: options.sigmoid ? ('multi-label' as const) : ('one-hot' as const) };
+    const checks = {
+      validateInputs: options.validateInputs,
+      layout: options.sigmoid ? ('multi-label' as const) : ('one-hot' as const),
+    };
     return {
       name: 'hausdorff-dt',
       requiredMaps: [],
       compute: (input) =>
         tf.tidy(() => {
           const { probs, target } = checkProbsAndTarget(owner, input, checks);
-          return reduceClassTerms(owner, hausdorffDistanceTerms(probs, target, options.alpha, options.batch), options, 'mean');
+          return reduceClassTerms(
+            owner,
+            hausdorffDistanceTerms(probs, target, options.alpha, options.batch),
+            options,
+            'mean',
+          );
         }),
     };
   },

@@ -26,13 +26,21 @@ export { lovaszWeights } from './lovasz.js';
 const PLUGIN = '@rwseg/plugin-loss-lovasz';
 
 /** Terms [groups, K]: per group (1, or B with perImage) and class, sum_i |y - p| w; and which classes are present. */
-export function lovaszTerms(probs: tf.Tensor, target: tf.Tensor, perImage: boolean): { terms: tf.Tensor; present: tf.Tensor } {
+export function lovaszTerms(
+  probs: tf.Tensor,
+  target: tf.Tensor,
+  perImage: boolean,
+): { terms: tf.Tensor; present: tf.Tensor } {
   return tf.tidy(() => {
     const numClasses = probs.shape[probs.rank - 1]!;
     const groups = perImage ? probs.shape[0]! : 1;
     const errors = tf.abs(tf.sub(target, probs));
     const targetValues = target.dataSync();
-    const weights = tf.tensor(lovaszWeights(errors.dataSync(), targetValues, groups, numClasses), probs.shape, 'float32');
+    const weights = tf.tensor(
+      lovaszWeights(errors.dataSync(), targetValues, groups, numClasses),
+      probs.shape,
+      'float32',
+    );
     const grouped = (x: tf.Tensor): tf.Tensor => tf.reshape(x, [groups, -1, numClasses]);
     const terms = spatialSum(grouped(tf.mul(errors, weights)));
     const present = tf.cast(tf.greater(spatialSum(grouped(target)), 0), 'float32');
@@ -42,11 +50,18 @@ export function lovaszTerms(probs: tf.Tensor, target: tf.Tensor, perImage: boole
 
 const lovasz = defineLoss({
   name: 'lovasz-softmax',
-  description: 'Lovász-softmax (Berman 2018): the Lovász extension of the Jaccard loss per class, as smp LovaszLoss (multiclass)',
+  description:
+    'Lovász-softmax (Berman 2018): the Lovász extension of the Jaccard loss per class, as smp LovaszLoss',
   options: z.object({
     ...lossVocabulary(true),
-    perImage: z.boolean().default(false).describe('one loss per image, averaged (smp per_image); false pools the batch'),
-    onlyPresent: z.boolean().default(true).describe("average only the classes present in the target (smp classes='present')"),
+    perImage: z
+      .boolean()
+      .default(false)
+      .describe('one loss per image, averaged (smp per_image); false pools the batch'),
+    onlyPresent: z
+      .boolean()
+      .default(true)
+      .describe("average only the classes present in the target (smp classes='present')"),
   }),
   create: (options) => {
     const owner: LossOwner = { loss: 'lovasz-softmax', plugin: PLUGIN };
@@ -68,4 +83,9 @@ const lovasz = defineLoss({
   },
 });
 
-export default definePlugin({ apiVersion: PLUGIN_API_VERSION, name: PLUGIN, description: 'Lovász-softmax loss (Berman et al. 2018)', losses: [lovasz] });
+export default definePlugin({
+  apiVersion: PLUGIN_API_VERSION,
+  name: PLUGIN,
+  description: 'Lovász-softmax loss (Berman et al. 2018)',
+  losses: [lovasz],
+});

@@ -11,7 +11,12 @@
  * Lovász weights w_i for each (group, class), laid out like `errors` ([groups * n, K] row-major, pixels of a group
  * contiguous). `errors` and `target` are read on the CPU; the weights are constants for the gradient.
  */
-export function lovaszWeights(errors: ArrayLike<number>, target: ArrayLike<number>, groups: number, numClasses: number): Float32Array {
+export function lovaszWeights(
+  errors: ArrayLike<number>,
+  target: ArrayLike<number>,
+  groups: number,
+  numClasses: number,
+): Float32Array {
   const n = errors.length / (groups * numClasses);
   const out = new Float32Array(errors.length);
   const order = new Int32Array(n);

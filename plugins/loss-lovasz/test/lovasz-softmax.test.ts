@@ -4,7 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import test from 'ava';
-import { createRandom, finiteDifferenceLogitGradient, logitGradient, PluginRegistry, tf, useBackend } from '@rwseg/core';
+import {
+  createRandom,
+  finiteDifferenceLogitGradient,
+  logitGradient,
+  PluginRegistry,
+  tf,
+  useBackend,
+} from '@rwseg/core';
 import plugin, { lovaszWeights } from '../src/index.js';
 
 interface Case {
@@ -15,7 +22,9 @@ interface Case {
   expected: number;
 }
 
-const cases = JSON.parse(readFileSync(new URL('../../test/fixtures/lovasz-cases.json', import.meta.url), 'utf8')) as Case[];
+const cases = JSON.parse(
+  readFileSync(new URL('../../test/fixtures/lovasz-cases.json', import.meta.url), 'utf8'),
+) as Case[];
 const registry = new PluginRegistry();
 registry.register(plugin, plugin.name);
 const run = (options: Record<string, unknown>, probs: tf.Tensor, target: tf.Tensor) =>
@@ -42,14 +51,18 @@ test('Lovász weights: the Jaccard loss increments along the sorted errors; an a
   t.true(Math.abs(run({}, target, target).dataSync()[0]!) < 1e-7);
 });
 
-test('onlyPresent false averages every selected class; reduction none gives [groups, K\']; weight scales classes', (t) => {
+test("onlyPresent false averages every selected class; reduction none gives [groups, K']; weight scales classes", (t) => {
   const c = cases.find((x) => x.options.perImage === true && x.options.onlyPresent === false)!;
   const probs = tf.tensor(c.probs);
   const target = tf.tensor(c.target);
   const none = run({ perImage: true, onlyPresent: false, reduction: 'none' }, probs, target);
   t.deepEqual(none.shape, [2, 4]);
   t.true(Math.abs(tf.mean(none).dataSync()[0]! - c.expected) < 1e-5);
-  const foreground = run({ perImage: true, onlyPresent: false, reduction: 'none', includeBackground: false, weight: [1, 2, 3] }, probs, target);
+  const foreground = run(
+    { perImage: true, onlyPresent: false, reduction: 'none', includeBackground: false, weight: [1, 2, 3] },
+    probs,
+    target,
+  );
   const terms = none.arraySync() as number[][];
   const weighted = (foreground.arraySync() as number[][]).flat();
   t.true(weighted.every((v, i) => Math.abs(v - terms[Math.floor(i / 3)]![(i % 3) + 1]! * [1, 2, 3][i % 3]!) < 1e-6));
@@ -58,8 +71,14 @@ test('onlyPresent false averages every selected class; reduction none gives [gro
 test('gradient wrt logits through softmax matches central finite differences', (t) => {
   const random = createRandom(9);
   const K = 3;
-  const logits = tf.tensor(Array.from({ length: 2 * 9 * K }, () => (random.next() - 0.5) * 4), [2, 3, 3, K]);
-  const labels = tf.tensor1d(Array.from({ length: 18 }, () => Math.floor(random.next() * K)), 'int32');
+  const logits = tf.tensor(
+    Array.from({ length: 2 * 9 * K }, () => (random.next() - 0.5) * 4),
+    [2, 3, 3, K],
+  );
+  const labels = tf.tensor1d(
+    Array.from({ length: 18 }, () => Math.floor(random.next() * K)),
+    'int32',
+  );
   const target = tf.cast(tf.reshape(tf.oneHot(labels, K), [2, 3, 3, K]), 'float32');
   for (const options of [{}, { perImage: true, includeBackground: false }]) {
     const loss = registry.createLoss('lovasz-softmax', options);
@@ -69,6 +88,9 @@ test('gradient wrt logits through softmax matches central finite differences', (
     const numeric = finiteDifferenceLogitGradient(loss, logits, rest, 1e-3);
     const scale = Math.max(...analytic.map(Math.abs));
     const diff = Math.max(...analytic.map((a, i) => Math.abs(a - numeric[i]!)));
-    t.true(scale > 1e-3 && diff < 5e-3 * Math.max(scale, 1e-2), `${JSON.stringify(options)}: max diff ${diff}, scale ${scale}`);
+    t.true(
+      scale > 1e-3 && diff < 5e-3 * Math.max(scale, 1e-2),
+      `${JSON.stringify(options)}: max diff ${diff}, scale ${scale}`,
+    );
   }
 });

@@ -37,7 +37,11 @@ const ROW_TOLERANCE = 1e-3;
 export function checkProbsAndTarget(owner: LossOwner, input: LossInput, options: InputCheckOptions = {}): LossInput {
   const { probs } = input;
   if (probs.rank < 2) {
-    throw new RwsegError('INVALID_INPUT', `${describeOwner(owner)}: probs must be [B, ...spatial, K], got shape ${shapeText(probs)}`, { ...owner });
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `${describeOwner(owner)}: probs must be [B, ...spatial, K], got shape ${shapeText(probs)}`,
+      { ...owner },
+    );
   }
   const validate = options.validateInputs ?? true;
   const target = oneHotTarget(owner, probs, input.target, validate);
@@ -52,11 +56,15 @@ function oneHotTarget(owner: LossOwner, probs: tf.Tensor, target: tf.Tensor, val
   const leading = probs.shape.slice(0, -1);
   const indices =
     (target.rank === probs.rank - 1 && sameShape(target.shape, leading)) ||
-    (numClasses > 1 && target.rank === probs.rank && sameShape(target.shape.slice(0, -1), leading) && target.shape[target.rank - 1] === 1);
+    (numClasses > 1 &&
+      target.rank === probs.rank &&
+      sameShape(target.shape.slice(0, -1), leading) &&
+      target.shape[target.rank - 1] === 1);
   if (!indices) {
     throw new RwsegError(
       'INVALID_INPUT',
-      `${describeOwner(owner)}: target shape ${shapeText(target)} differs from probs shape ${shapeText(probs)} (and is not class indices [${leading.join(', ')}] or [${leading.join(', ')}, 1])`,
+      `${describeOwner(owner)}: target shape ${shapeText(target)} differs from probs shape ${shapeText(probs)}` +
+        ` (and is not class indices [${leading.join(', ')}] or [${leading.join(', ')}, 1])`,
       { ...owner },
     );
   }
@@ -67,7 +75,8 @@ function oneHotTarget(owner: LossOwner, probs: tf.Tensor, target: tf.Tensor, val
     if (bad >= 0) {
       throw new RwsegError(
         'INVALID_INPUT',
-        `${describeOwner(owner)}: target class index ${values[bad]} at ${position(bad, leading)} is not an integer in 0..${numClasses - 1}`,
+        `${describeOwner(owner)}: target class index ${values[bad]} at ${position(bad, leading)}` +
+          ` is not an integer in 0..${numClasses - 1}`,
         { ...owner, tensor: 'target', index: bad },
       );
     }
@@ -83,7 +92,13 @@ const HOST_BACKENDS = new Set(['cpu', 'wasm', 'tensorflow']);
  * valid entries and only three numbers are read back; the values are read and scanned only when one count is
  * short, to name the first bad position. Comparisons are false for NaN, so NaN and Inf fail.
  */
-function checkValues(owner: LossOwner, probs: tf.Tensor, target: tf.Tensor, layout: TargetLayout, softLabel: boolean): void {
+function checkValues(
+  owner: LossOwner,
+  probs: tf.Tensor,
+  target: tf.Tensor,
+  layout: TargetLayout,
+  softLabel: boolean,
+): void {
   if (HOST_BACKENDS.has(tf.getBackend()) || !deviceCountsMatch(probs, target, layout, softLabel)) {
     scanValues(owner, probs.dataSync(), target.dataSync(), probs.shape, layout, softLabel);
   }
@@ -93,16 +108,30 @@ const inUnitInterval = (v: number): boolean => v >= -VALUE_TOLERANCE && v <= 1 +
 const isBinary = (v: number): boolean => v === 0 || v === 1;
 
 /** Whether every value passes, counted on the device (exported for its test, which runs on the cpu backend). */
-export function deviceCountsMatch(probs: tf.Tensor, target: tf.Tensor, layout: TargetLayout, softLabel: boolean): boolean {
+export function deviceCountsMatch(
+  probs: tf.Tensor,
+  target: tf.Tensor,
+  layout: TargetLayout,
+  softLabel: boolean,
+): boolean {
   const numClasses = probs.shape[probs.rank - 1]!;
   const rows = probs.size / numClasses;
   const counts = tf.tidy(() => {
     const inUnit = (x: tf.Tensor): tf.Tensor =>
-      tf.sum(tf.mul(tf.cast(tf.greaterEqual(x, -VALUE_TOLERANCE), 'float32'), tf.cast(tf.lessEqual(x, 1 + VALUE_TOLERANCE), 'float32')));
+      tf.sum(
+        tf.mul(
+          tf.cast(tf.greaterEqual(x, -VALUE_TOLERANCE), 'float32'),
+          tf.cast(tf.lessEqual(x, 1 + VALUE_TOLERANCE), 'float32'),
+        ),
+      );
     const goodProbs = inUnit(probs);
-    const goodTarget = softLabel ? inUnit(target) : tf.sum(tf.add(tf.cast(tf.equal(target, 0), 'float32'), tf.cast(tf.equal(target, 1), 'float32')));
+    const goodTarget = softLabel
+      ? inUnit(target)
+      : tf.sum(tf.add(tf.cast(tf.equal(target, 0), 'float32'), tf.cast(tf.equal(target, 1), 'float32')));
     const goodRows =
-      layout === 'one-hot' ? tf.sum(tf.cast(tf.lessEqual(tf.abs(tf.sub(tf.sum(target, -1), 1)), ROW_TOLERANCE), 'float32')) : tf.scalar(rows);
+      layout === 'one-hot'
+        ? tf.sum(tf.cast(tf.lessEqual(tf.abs(tf.sub(tf.sum(target, -1), 1)), ROW_TOLERANCE), 'float32'))
+        : tf.scalar(rows);
     return tf.stack([goodProbs, goodTarget, goodRows]);
   });
   const [okProbs, okTarget, okRows] = counts.dataSync();
@@ -122,7 +151,12 @@ function scanValues(
   for (let i = 0; i < probs.length; i++) {
     const v = probs[i]!;
     if (!inUnitInterval(v)) {
-      throw valueError(owner, 'probs', `probs[${position(i, shape)}] = ${v} is ${Number.isFinite(v) ? 'outside [0, 1]' : 'not finite'}`, i);
+      throw valueError(
+        owner,
+        'probs',
+        `probs[${position(i, shape)}] = ${v} is ${Number.isFinite(v) ? 'outside [0, 1]' : 'not finite'}`,
+        i,
+      );
     }
   }
   const targetOk = softLabel ? inUnitInterval : isBinary;
@@ -142,7 +176,8 @@ function scanValues(
       throw valueError(
         owner,
         'target',
-        `the target row at [${position(row, shape.slice(0, -1))}] sums to ${sum}, not 1: a one-hot target has one class per pixel (a label >= K upstream gives 0; multi-label targets need sigmoid: true)`,
+        `the target row at [${position(row, shape.slice(0, -1))}] sums to ${sum}, not 1: a one-hot target has one` +
+          ' class per pixel (a label >= K upstream gives 0; multi-label targets need sigmoid: true)',
         row * numClasses,
       );
     }
@@ -150,7 +185,11 @@ function scanValues(
 }
 
 function valueError(owner: LossOwner, tensor: string, what: string, index: number): RwsegError {
-  return new RwsegError('INVALID_INPUT', `${describeOwner(owner)}: ${what} (validateInputs: false skips this check)`, { ...owner, tensor, index });
+  return new RwsegError('INVALID_INPUT', `${describeOwner(owner)}: ${what} (validateInputs: false skips this check)`, {
+    ...owner,
+    tensor,
+    index,
+  });
 }
 
 /** "b, i, j, k" of a flat row-major index. */
@@ -174,10 +213,14 @@ export function requiredMap(owner: LossOwner, input: LossInput, request: MapRequ
     );
   }
   if (!sameShape(map.shape, input.probs.shape)) {
-    throw new RwsegError('INVALID_INPUT', `${describeOwner(owner)}: map '${request.map}' has shape ${shapeText(map)} but probs has ${shapeText(input.probs)}`, {
-      ...owner,
-      map: request.key,
-    });
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `${describeOwner(owner)}: map '${request.map}' has shape ${shapeText(map)} but probs has ${shapeText(input.probs)}`,
+      {
+        ...owner,
+        map: request.key,
+      },
+    );
   }
   return map;
 }

@@ -28,12 +28,17 @@ export const classWeightOption = z
   .array(z.number().nonnegative())
   .min(1)
   .optional()
-  .describe('one non-negative weight per class: length K, or K - 1 (foreground classes) when includeBackground is false; multiplies each class term');
+  .describe(
+    'one non-negative weight per class: length K, or K - 1 (foreground classes) when includeBackground is false;' +
+      ' multiplies each class term',
+  );
 
 export const validateInputsOption = z
   .boolean()
   .default(true)
-  .describe('check that probs are finite and in [0, 1] and targets one-hot (or multi-label, soft), naming the first bad value');
+  .describe(
+    'check that probs are finite and in [0, 1] and targets one-hot (or multi-label, soft), naming the first bad value',
+  );
 
 /** The shared options with a loss's own default for includeBackground. */
 export function lossVocabulary(includeBackgroundDefault: boolean) {
@@ -129,7 +134,9 @@ function selectedWeights(owner: LossOwner, options: ClassReductionOptions, numCl
   if (foregroundOnly && weight.length === numClasses - 1) return keep.map((k) => weight[k - 1]!);
   throw new RwsegError(
     'INVALID_OPTIONS',
-    `${describeOwner(owner)}: option 'weight' has ${weight.length} value${weight.length === 1 ? '' : 's'} but the input has ${numClasses} classes (background included); give ${numClasses}${foregroundOnly ? `, or ${numClasses - 1} for the foreground classes` : ''}`,
+    `${describeOwner(owner)}: option 'weight' has ${weight.length} value${weight.length === 1 ? '' : 's'} but the input` +
+      ` has ${numClasses} classes (background included); give ${numClasses}` +
+      (foregroundOnly ? `, or ${numClasses - 1} for the foreground classes` : ''),
     { ...owner, option: 'weight', length: weight.length, numClasses },
   );
 }

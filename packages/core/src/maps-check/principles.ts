@@ -28,7 +28,9 @@ export interface MarginStats {
   /** max over voxels of (max_k z - min_k z) / (K * N): the bound on |dL/da| at a voxel. */
   readonly gradientBound: number;
   /** Where the smallest margin is: voxel coordinates, the true class and the class closest to it. */
-  readonly minMarginAt?: { readonly voxel: readonly number[]; readonly trueClass: number; readonly otherClass: number } | undefined;
+  readonly minMarginAt?:
+    | { readonly voxel: readonly number[]; readonly trueClass: number; readonly otherClass: number }
+    | undefined;
 }
 
 export interface PrincipleReport extends MarginStats {
@@ -136,8 +138,13 @@ export function marginStats(generator: BoundMapGenerator, input: LabelMapInput):
     minMargin = Number.NaN;
     maxMargin = Number.NaN;
   }
-  const minMarginAt = minAt && { voxel: unravel(minAt.voxel, input.shape), trueClass: labels[minAt.voxel]!, otherClass: minAt.otherClass };
-  return { violations, ties, minMargin, maxMargin, marginRatio: maxMargin / minMargin, maxAbs, gradientBound: widest / (K * n), minMarginAt };
+  const minMarginAt = minAt && {
+    voxel: unravel(minAt.voxel, input.shape),
+    trueClass: labels[minAt.voxel]!,
+    otherClass: minAt.otherClass,
+  };
+  const gradientBound = widest / (K * n);
+  return { violations, ties, minMargin, maxMargin, marginRatio: maxMargin / minMargin, maxAbs, gradientBound, minMarginAt };
 }
 
 function describe(value: unknown): string {
