@@ -174,3 +174,31 @@ test('soft-label dice: gradient wrt logits matches finite differences on a soft 
   const scale = Math.max(...analytic.map(Math.abs));
   t.true(maxAbsDiff(analytic, numeric) < 2e-3 * scale, `max diff ${maxAbsDiff(analytic, numeric)}, scale ${scale}`);
 });
+
+test('multi-label (sigmoid) dice, tversky and generalized dice: gradients wrt logits through a sigmoid match finite differences', (t) => {
+  const { logits } = randomCase(7);
+  // Overlapping and empty channels: a target no softmax layout could hold.
+  const target = tf.tensor(Array.from({ length: logits.size }, (_, i) => ((i * 7) % 5 < 2 ? 1 : 0)), logits.shape);
+  for (const [name, options] of [
+    ['dice', { sigmoid: true, preset: 'monai' }],
+    ['tversky', { sigmoid: true, alpha: 0.7, beta: 0.3 }],
+    ['generalized-dice', { sigmoid: true }],
+  ] as const) {
+    const loss = registry.createLoss(name, options);
+    const value = (x: tf.Tensor) => loss.compute({ probs: tf.sigmoid(x), target, maps: {}, context: { epoch: 0 } });
+    const analytic = tf.grad((x: tf.Tensor) => value(x))(logits).dataSync();
+    const base = logits.dataSync().slice();
+    const eps = 1e-2;
+    const numeric = Array.from(base, (x, i) => {
+      const at = (v: number) => {
+        base[i] = v;
+        const out = scalar(value(tf.tensor(base, logits.shape)));
+        base[i] = x;
+        return out;
+      };
+      return (at(x + eps) - at(x - eps)) / (2 * eps);
+    });
+    const scale = Math.max(...Array.from(analytic, Math.abs));
+    t.true(scale > 1e-4 && maxAbsDiff(analytic, numeric) < 2e-3 * Math.max(scale, 1e-2), `${name}: ${maxAbsDiff(analytic, numeric)}`);
+  }
+});
