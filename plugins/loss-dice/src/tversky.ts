@@ -39,6 +39,8 @@ export function tverskyIndex(probs: tf.Tensor, target: tf.Tensor, options: Tvers
   });
 }
 
+const FOCAL_FLOOR = 1e-12;
+
 const tverskyShape = {
   ...lossVocabulary(true),
   ...monaiSmoothingOptions,
@@ -78,8 +80,9 @@ function tverskyLoss(name: string, description: string, alphaDefault: number, be
           tf.tidy(() => {
             const { probs, target } = checkProbsAndTarget(owner, input, checks);
             const distance = tf.sub(1, tverskyIndex(probs, target, options));
-            // relu keeps pow's base >= 0 where smoothing pushes TI a hair above 1.
-            const terms = exponent === 1 ? distance : tf.pow(tf.relu(distance), exponent);
+            // (1 - TI)^(1/gamma) has an infinite slope at 0 (a perfect or saturated prediction, an absent class
+            // predicted exactly 0): a floor of 1e-12 keeps the gradient finite and moves the value by < 1e-8.
+            const terms = exponent === 1 ? distance : tf.pow(tf.maximum(distance, FOCAL_FLOOR), exponent);
             return reduceClassTerms(owner, terms, options, 'mean');
           }),
       };

@@ -202,3 +202,11 @@ test('multi-label (sigmoid) dice, tversky and generalized dice: gradients wrt lo
     t.true(scale > 1e-4 && maxAbsDiff(analytic, numeric) < 2e-3 * Math.max(scale, 1e-2), `${name}: ${maxAbsDiff(analytic, numeric)}`);
   }
 });
+
+test('focal-tversky: a perfect, saturated prediction (TI = 1 exactly) has a finite gradient and a loss of about 0', (t) => {
+  const { target } = randomCase(8);
+  const loss = registry.createLoss('focal-tversky');
+  const value = (p: tf.Tensor) => loss.compute({ probs: p, target, maps: {}, context: { epoch: 0 } });
+  t.true(scalar(value(target)) < 1e-8);
+  t.true(tf.grad(value)(target).dataSync().every(Number.isFinite));
+});
