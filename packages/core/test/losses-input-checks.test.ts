@@ -1,6 +1,7 @@
 /** The shared input checks: bad probabilities and targets fail naming the loss, the tensor and the first bad position. */
 import test from 'ava';
-import { deviceCountsMatch, isRwsegError, tf, useBackend, type PluginRegistry } from '../src/index.js';
+import { isRwsegError, tf, useBackend, type PluginRegistry } from '../src/index.js';
+import { deviceCountsMatch } from '../src/losses/device-counts.js';
 import { lossRegistry, oneHot, scalar } from './helpers/losses.js';
 
 let registry: PluginRegistry;

@@ -7,6 +7,7 @@
 import { RwsegError } from '../errors.js';
 import type { LossInput, MapRequest } from '../plugin-api.js';
 import { tf } from '../tf.js';
+import { deviceCountsMatch, ROW_TOLERANCE, VALUE_TOLERANCE } from './device-counts.js';
 import { describeOwner, type LossOwner } from './vocabulary.js';
 
 const shapeText = (t: tf.Tensor): string => `[${t.shape.join(', ')}]`;
@@ -26,9 +27,6 @@ export interface InputCheckOptions {
   readonly softLabel?: boolean | undefined;
 }
 
-/** Slack for float32 rounding: softmax outputs and soft-label rows are exact to about 1e-7. */
-const VALUE_TOLERANCE = 1e-6;
-const ROW_TOLERANCE = 1e-3;
 
 /**
  * Validates probs and target and returns the input with the target as one-hot [B, ...spatial, K]. Call it inside
@@ -106,38 +104,6 @@ function checkValues(
 
 const inUnitInterval = (v: number): boolean => v >= -VALUE_TOLERANCE && v <= 1 + VALUE_TOLERANCE;
 const isBinary = (v: number): boolean => v === 0 || v === 1;
-
-/** Whether every value passes, counted on the device (exported for its test, which runs on the cpu backend). */
-export function deviceCountsMatch(
-  probs: tf.Tensor,
-  target: tf.Tensor,
-  layout: TargetLayout,
-  softLabel: boolean,
-): boolean {
-  const numClasses = probs.shape[probs.rank - 1]!;
-  const rows = probs.size / numClasses;
-  const counts = tf.tidy(() => {
-    const inUnit = (x: tf.Tensor): tf.Tensor =>
-      tf.sum(
-        tf.mul(
-          tf.cast(tf.greaterEqual(x, -VALUE_TOLERANCE), 'float32'),
-          tf.cast(tf.lessEqual(x, 1 + VALUE_TOLERANCE), 'float32'),
-        ),
-      );
-    const goodProbs = inUnit(probs);
-    const goodTarget = softLabel
-      ? inUnit(target)
-      : tf.sum(tf.add(tf.cast(tf.equal(target, 0), 'float32'), tf.cast(tf.equal(target, 1), 'float32')));
-    const goodRows =
-      layout === 'one-hot'
-        ? tf.sum(tf.cast(tf.lessEqual(tf.abs(tf.sub(tf.sum(target, -1), 1)), ROW_TOLERANCE), 'float32'))
-        : tf.scalar(rows);
-    return tf.stack([goodProbs, goodTarget, goodRows]);
-  });
-  const [okProbs, okTarget, okRows] = counts.dataSync();
-  counts.dispose();
-  return okProbs === probs.size && okTarget === target.size && okRows === rows;
-}
 
 /** Throws at the first bad probability, then target value, then one-hot row. */
 function scanValues(
