@@ -25,9 +25,9 @@ for (const [name, options] of GRADIENT_CASES) {
 }
 
 test('every loss: reduction none gives [B, K] terms, sum adds them, includeBackground false drops column 0, and a weight of the wrong length names plugin and option', (t) => {
-  // Generalized Dice combines the classes inside its ratio (one term per sample) and dc-and-ce is a scalar
-  // combination: their own tests cover their reductions.
-  for (const name of registry.lossNames().filter((n) => n !== 'generalized-dice' && n !== 'dc-and-ce')) {
+  // Generalized Dice combines the classes inside its ratio (one term per sample) and dc-and-ce / dc-and-bce are
+  // scalar combinations: their own tests cover their reductions.
+  for (const name of registry.lossNames().filter((n) => n !== 'generalized-dice' && !n.startsWith('dc-and-'))) {
     // Map keys depend on the map's options only, so the default loss's maps serve every variant below.
     const { logits, rest } = gradientCase(registry, name, {}, 3);
     const { maps } = rest;
@@ -71,7 +71,8 @@ test('bad options: unknown loss, unknown option, wrong type and negative gamma a
 test('every loss lists its options with their defaults (what `rwseg plugins --json` shows)', (t) => {
   const described = Object.fromEntries(registry.describeAll().filter((d) => d.kind === 'loss').map((d) => [d.name, d.options as { properties: Record<string, { default?: unknown }> }]));
   t.deepEqual(Object.keys(described).sort(), [
-    'boundary', 'cross-entropy', 'dc-and-ce', 'dice', 'focal', 'focal-tversky', 'generalized-dice', 'hausdorff-dt', 'lovasz-softmax',
+    'boundary', 'cross-entropy', 'dc-and-bce', 'dc-and-ce', 'dice', 'focal', 'focal-tversky', 'generalized-dice',
+    'hausdorff-dt', 'lovasz-softmax',
     'region-wise', 'rrw', 'rw-class-balance', 'tversky', 'weighted-cross-entropy',
   ]);
   t.is(described.focal!.properties.gamma!.default, 2);
@@ -82,14 +83,14 @@ test('every loss lists its options with their defaults (what `rwseg plugins --js
   t.is(described['region-wise']!.properties.map!.default, 'rrw');
   t.is(described['weighted-cross-entropy']!.properties.weight!.default, 'frequency');
   for (const [name, schema] of Object.entries(described)) {
-    if (name !== 'dc-and-ce') t.is(schema.properties.reduction!.default, 'mean', name);
+    if (!name.startsWith('dc-and-')) t.is(schema.properties.reduction!.default, 'mean', name);
     t.is(schema.properties.validateInputs!.default, true, name);
   }
 });
 
 test('3D inputs [B, D, H, W, K] give what the same voxels laid out in 2D give, for every loss', (t) => {
   for (const name of registry.lossNames()) {
-    const { loss, logits, rest } = gradientCase(registry, name, name === 'dc-and-ce' ? {} : { reduction: 'none' }, 29);
+    const { loss, logits, rest } = gradientCase(registry, name, name.startsWith('dc-and-') ? {} : { reduction: 'none' }, 29);
     const volume = (x: tf.Tensor) => tf.reshape(x, [2, 3, 1, 3, 3]);
     const flat = loss.compute({ ...rest, probs: tf.softmax(logits) });
     const maps = Object.fromEntries(Object.entries(rest.maps).map(([key, map]) => [key, volume(map)]));

@@ -1,6 +1,7 @@
 /**
- * dc-and-ce against a torch transcription of nnU-Net's DC_and_CE_loss (fixtures/make_dc_and_ce_cases.py), with
- * class-index targets as nnU-Net takes them; its parts are the registered cross-entropy and dice losses.
+ * dc-and-ce and dc-and-bce against torch transcriptions of nnU-Net's DC_and_CE_loss and DC_and_BCE_loss
+ * (fixtures/make_dc_and_ce_cases.py), with class-index targets and region masks as nnU-Net takes them; their parts
+ * are the registered cross-entropy and dice losses.
  */
 import { readFileSync } from 'node:fs';
 import test from 'ava';
@@ -8,10 +9,13 @@ import { isRwsegError, PluginRegistry, tf, useBackend, type RwsegPlugin } from '
 import plugin from '../src/index.js';
 
 interface Case {
+  loss: 'dc-and-ce' | 'dc-and-bce';
   source: string;
   options: Record<string, unknown>;
   probs: number[];
-  labels: number[];
+  /** Class indices (dc-and-ce) or a multi-label region mask, channels-last (dc-and-bce). */
+  labels?: number[];
+  target?: number[];
   expected: number;
 }
 
@@ -32,18 +36,17 @@ test.before(async () => {
 
 for (const c of cases) {
   test(c.source, (t) => {
-    const loss = registry.createLoss('dc-and-ce', c.options);
-    const got = loss
-      .compute({ probs: tf.tensor(c.probs), target: tf.tensor(c.labels), maps: {}, context: { epoch: 0 } })
-      .dataSync()[0]!;
+    const loss = registry.createLoss(c.loss, c.options);
+    const target = tf.tensor((c.labels ?? c.target)!);
+    const got = loss.compute({ probs: tf.tensor(c.probs), target, maps: {}, context: { epoch: 0 } }).dataSync()[0]!;
     t.true(Math.abs(got - c.expected) < 2e-6 * Math.max(1, Math.abs(c.expected)), `got ${got}, nnU-Net ${c.expected}`);
   });
 }
 
 test("dc-and-ce is CE + Dice loss - 1 with nnU-Net's Dice options, and its inputs are checked once, by name", (t) => {
-  const c = cases[0]!;
+  const c = cases.find((x) => x.loss === 'dc-and-ce')!;
   const probs = tf.tensor(c.probs);
-  const target = tf.tensor(c.labels);
+  const target = tf.tensor(c.labels!);
   const input = { probs, target, maps: {}, context: { epoch: 0 } };
   const ce = registry.createLoss('cross-entropy').compute(input).dataSync()[0]!;
   const dice = registry
