@@ -20,13 +20,12 @@ const shapeText = (t: tf.Tensor): string => `[${t.shape.join(', ')}]`;
 export type TargetLayout = 'one-hot' | 'multi-label';
 
 export interface InputCheckOptions {
-  /** false skips the value checks (they cost a few reductions and one small read-back per call). */
+  /** false skips the value checks (one pass over the values on host backends, a small read-back on GPU ones). */
   readonly validateInputs?: boolean | undefined;
   readonly layout?: TargetLayout | undefined;
   /** Targets may hold any value in [0, 1] (soft labels), not only 0 and 1. */
   readonly softLabel?: boolean | undefined;
 }
-
 
 /**
  * Validates probs and target and returns the input with the target as one-hot [B, ...spatial, K]. Call it inside
