@@ -6,8 +6,8 @@
  *   Dice:    r = (2 TP + smoothNr) / (P + Y + smoothDr)
  *   Jaccard: r = (2 TP + smoothNr) / (2 (P + Y - TP) + smoothDr)      (MONAI's jaccard: 2 TP / 2 |p u y|)
  * loss terms 1 - r, reduced by the shared vocabulary. The default smoothing is the Region-wise authors' (0 on the
- * numerator, 1e-6 on the denominator: a class absent from target and prediction scores 1); preset 'monai' is
- * MONAI's (1e-5 on both: it scores 0). With smoothDr 0 such a class scores 1, not NaN (safeRatio).
+ * numerator, 1e-6 on the denominator: a class absent from target and prediction has a loss of 1); preset 'monai'
+ * is MONAI's (1e-5 on both: a loss of 0). With smoothDr 0 such a class has a loss of 1, not NaN (safeRatio).
  */
 import {
   defineLoss,
