@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 // Loss forward + backward time per call, each built-in loss next to its anchor: the same formula written as bare
 // TF.js ops in this file, measured in the same run on the same tensors. The ratio is the cost of the plugin
-// machinery (option vocabulary, input checks, class reduction). Run after `npx tsc -b`:
+// machinery (option vocabulary, input checks, class reduction). Each loss is also timed with validateInputs false:
+// the difference is what the value checks (finite probabilities in [0, 1], one-hot targets) cost. Run after
+// `npx tsc -b`:
 //   node bench/losses.mjs [--backend cpu|wasm] [--size 64] [--batch 2]
 import { parseArgs } from 'node:util';
-import { PluginRegistry, tf, useBackend } from '@rwseg/core';
+import { checkProbsAndTarget, PluginRegistry, tf, useBackend } from '@rwseg/core';
 
 const { values } = parseArgs({ options: { backend: { type: 'string', default: 'cpu' }, size: { type: 'string', default: '64' }, batch: { type: 'string', default: '2' } } });
 await useBackend(values.backend);
 await import('@tensorflow/tfjs-layers'); // registers the gradients
 
 const registry = new PluginRegistry();
-for (const name of ['cross-entropy', 'dice', 'focal', 'boundary', 'region-wise']) {
+for (const name of ['cross-entropy', 'dice', 'focal', 'boundary', 'region-wise', 'hausdorff', 'lovasz', 'compound']) {
   registry.register((await import(`@rwseg/plugin-loss-${name}`)).default, name);
 }
 // Only the option schemas of the maps matter here: the benchmark feeds a random map tensor.
@@ -40,13 +42,12 @@ const anchors = {
 
 const step = (fn) => tf.tidy(() => tf.grad((x) => fn(tf.softmax(x)))(logits).dataSync());
 
-/** Median ms per call of a and b, timed alternately so that load on a shared machine hits both alike. */
-function timePair(a, b, runs = 9) {
-  step(a);
-  step(b);
-  const times = [[], []];
+/** Median ms per call of each function, timed in turn so that load on a shared machine hits them alike. */
+function timeAll(fns, runs = 9) {
+  fns.forEach(step);
+  const times = fns.map(() => []);
   for (let i = 0; i < runs; i++) {
-    [a, b].forEach((fn, j) => {
+    fns.forEach((fn, j) => {
       const start = process.hrtime.bigint();
       step(fn);
       times[j].push(Number(process.hrtime.bigint() - start) / 1e6);
@@ -55,11 +56,40 @@ function timePair(a, b, runs = 9) {
   return times.map((t) => t.sort((x, y) => x - y)[Math.floor(runs / 2)]);
 }
 
+const call = (loss) => (probs) => loss.compute({ probs, target, maps: Object.fromEntries(loss.requiredMaps.map((r) => [r.key, map])), context: { epoch: 0 } });
+const checked = (name, options = {}) => call(registry.createLoss(name, options));
+const unchecked = (name, options = {}) => call(registry.createLoss(name, { ...options, validateInputs: false }));
+
 console.log(`backend ${tf.getBackend()}, probs [${B}, ${S}, ${S}, ${K}], forward + backward through softmax, median ms per call`);
-console.log('loss            rwseg   anchor  ratio');
+console.log('loss                    rwseg  no checks   anchor  ratio  checks');
+const row = (label, ours, off, theirs) =>
+  console.log(
+    `${label.padEnd(22)} ${ours.toFixed(1).padStart(6)} ${off.toFixed(1).padStart(10)} ${theirs === undefined ? '       -' : theirs.toFixed(1).padStart(8)}` +
+      ` ${theirs === undefined ? '     -' : (ours / theirs).toFixed(2).padStart(6)} ${(((ours - off) / off) * 100).toFixed(0).padStart(6)}%`,
+  );
 for (const [name, anchor] of Object.entries(anchors)) {
-  const loss = registry.createLoss(name);
-  const maps = Object.fromEntries(loss.requiredMaps.map((r) => [r.key, map]));
-  const [ours, theirs] = timePair((probs) => loss.compute({ probs, target, maps, context: { epoch: 0 } }), anchor);
-  console.log(`${name.padEnd(14)} ${ours.toFixed(1).padStart(6)} ${theirs.toFixed(1).padStart(8)} ${(ours / theirs).toFixed(2).padStart(6)}`);
+  const [ours, off, theirs] = timeAll([checked(name), unchecked(name), anchor]);
+  row(name, ours, off, theirs);
 }
+// The losses without an anchor here: their own tests check their values against MONAI, smp and nnU-Net.
+for (const [name, options] of [
+  ['dice', { jaccard: true, squaredPred: true }],
+  ['generalized-dice', {}],
+  ['tversky', {}],
+  ['focal-tversky', {}],
+  ['hausdorff-dt', {}],
+  ['lovasz-softmax', {}],
+  ['dc-and-ce', {}],
+]) {
+  const [ours, off] = timeAll([checked(name, options), unchecked(name, options)]);
+  row(Object.keys(options).length > 0 ? `${name} ${Object.keys(options).join('+')}` : name, ours, off);
+}
+
+// The checks alone, outside any gradient: what validateInputs adds to every loss call.
+const owner = { loss: 'bench', plugin: 'bench' };
+const probs = tf.softmax(logits);
+const input = { probs, target, maps: {}, context: { epoch: 0 } };
+for (let i = 0; i < 5; i++) checkProbsAndTarget(owner, input);
+const start = process.hrtime.bigint();
+for (let i = 0; i < 50; i++) checkProbsAndTarget(owner, input);
+console.log(`input checks alone (checkProbsAndTarget): ${(Number(process.hrtime.bigint() - start) / 1e6 / 50).toFixed(2)} ms per call`);

@@ -10,4 +10,8 @@ export const BUILTIN_PLUGINS: readonly string[] = [
   '@rwseg/plugin-loss-focal',
   '@rwseg/plugin-loss-boundary',
   '@rwseg/plugin-loss-region-wise',
+  '@rwseg/plugin-loss-hausdorff',
+  '@rwseg/plugin-loss-lovasz',
+  // After cross-entropy and dice: it builds its parts from them by name.
+  '@rwseg/plugin-loss-compound',
 ];

@@ -169,3 +169,20 @@ test('boundary: mean of p * phi over the foreground classes; boundary-rw map, cl
   const badMap = t.throws(() => registry.createLoss('boundary', { map: 'rrw' }));
   t.regex(badMap!.message, /loss 'boundary' \(plugin @rwseg\/plugin-loss-boundary\): option 'map'/);
 });
+
+test('cross-entropy with sigmoid: binary cross-entropy averaged over channels, a multi-label target, gradient through a sigmoid', (t) => {
+  const random = seededRandom(11);
+  const logits = tf.tensor(Array.from({ length: 2 * 12 * K }, () => (random() - 0.5) * 4), [2, 3, 4, K]);
+  const y: number[] = Array.from({ length: 2 * 12 * K }, () => (random() < 0.4 ? 1 : 0));
+  const target = tf.tensor(y, logits.shape);
+  const p = tf.sigmoid(logits).dataSync();
+  const expected = y.reduce((s, v, i) => s - (v * Math.log(p[i]! + 1e-15) + (1 - v) * Math.log(1 - p[i]! + 1e-15)), 0) / y.length;
+  const loss = registry.createLoss('cross-entropy', { sigmoid: true });
+  const value = (x: tf.Tensor) => loss.compute({ probs: tf.sigmoid(x), target, maps: {}, context: { epoch: 0 } });
+  t.true(Math.abs(scalar(value(logits)) - expected) < 1e-6);
+  // d BCE / d logit = (sigmoid - y) / (number of elements).
+  const gradient = tf.grad(value)(logits).dataSync();
+  t.true(maxAbsDiff(gradient, Array.from(p, (v, i) => (v - y[i]!) / y.length)) < 1e-6);
+  // Without sigmoid the same target is refused: its rows do not sum to 1.
+  t.throws(() => run(registry.createLoss('cross-entropy'), tf.sigmoid(logits), target), { message: /not 1: a one-hot target/ });
+});

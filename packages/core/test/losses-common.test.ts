@@ -25,17 +25,21 @@ for (const [name, options] of GRADIENT_CASES) {
 }
 
 test('every loss: reduction none gives [B, K] terms, sum adds them, includeBackground false drops column 0, and a weight of the wrong length names plugin and option', (t) => {
-  for (const name of registry.lossNames()) {
+  // Generalized Dice combines the classes inside its ratio (one term per sample) and dc-and-ce / dc-and-bce are
+  // scalar combinations: their own tests cover their reductions.
+  for (const name of registry.lossNames().filter((n) => n !== 'generalized-dice' && !n.startsWith('dc-and-'))) {
     // Map keys depend on the map's options only, so the default loss's maps serve every variant below.
     const { logits, rest } = gradientCase(registry, name, {}, 3);
     const { maps } = rest;
     const probs = tf.softmax(logits);
-    const none = registry.createLoss(name, { reduction: 'none', includeBackground: true });
+    // Lovász-softmax pools the batch by default, as smp does; per image it has [B, K] terms.
+    const own = name === 'lovasz-softmax' ? { perImage: true } : {};
+    const none = registry.createLoss(name, { ...own, reduction: 'none', includeBackground: true });
     const terms = none.compute({ ...rest, maps, probs });
     t.deepEqual(terms.shape, [2, K], name);
-    const sum = scalar(registry.createLoss(name, { reduction: 'sum', includeBackground: true }).compute({ ...rest, maps, probs }));
+    const sum = scalar(registry.createLoss(name, { ...own, reduction: 'sum', includeBackground: true }).compute({ ...rest, maps, probs }));
     t.true(Math.abs(sum - scalar(tf.sum(terms))) < 1e-5, name);
-    const foreground = registry.createLoss(name, { reduction: 'none', includeBackground: false }).compute({ ...rest, maps, probs });
+    const foreground = registry.createLoss(name, { ...own, reduction: 'none', includeBackground: false }).compute({ ...rest, maps, probs });
     t.deepEqual(foreground.arraySync(), tf.slice(terms, [0, 1], [2, K - 1]).arraySync(), name);
     const wrong = registry.createLoss(name, { weight: [1, 1, 1, 1] });
     const error = t.throws(() => wrong.compute({ ...rest, maps, probs }), undefined, name);
@@ -66,20 +70,27 @@ test('bad options: unknown loss, unknown option, wrong type and negative gamma a
 
 test('every loss lists its options with their defaults (what `rwseg plugins --json` shows)', (t) => {
   const described = Object.fromEntries(registry.describeAll().filter((d) => d.kind === 'loss').map((d) => [d.name, d.options as { properties: Record<string, { default?: unknown }> }]));
-  t.deepEqual(Object.keys(described).sort(), ['boundary', 'cross-entropy', 'dice', 'focal', 'region-wise', 'rrw', 'rw-class-balance', 'weighted-cross-entropy']);
+  t.deepEqual(Object.keys(described).sort(), [
+    'boundary', 'cross-entropy', 'dc-and-bce', 'dc-and-ce', 'dice', 'focal', 'focal-tversky', 'generalized-dice',
+    'hausdorff-dt', 'lovasz-softmax',
+    'region-wise', 'rrw', 'rw-class-balance', 'tversky', 'weighted-cross-entropy',
+  ]);
   t.is(described.focal!.properties.gamma!.default, 2);
   t.is(described.focal!.properties.alpha!.default, 1);
-  t.is(described.dice!.properties.smooth!.default, 1e-6);
+  t.is(described.dice!.properties.preset!.default, 'region-wise');
   t.is(described.boundary!.properties.includeBackground!.default, false);
   t.is(described.boundary!.properties.map!.default, 'boundary');
   t.is(described['region-wise']!.properties.map!.default, 'rrw');
   t.is(described['weighted-cross-entropy']!.properties.weight!.default, 'frequency');
-  for (const [name, schema] of Object.entries(described)) t.is(schema.properties.reduction!.default, 'mean', name);
+  for (const [name, schema] of Object.entries(described)) {
+    if (!name.startsWith('dc-and-')) t.is(schema.properties.reduction!.default, 'mean', name);
+    t.is(schema.properties.validateInputs!.default, true, name);
+  }
 });
 
 test('3D inputs [B, D, H, W, K] give what the same voxels laid out in 2D give, for every loss', (t) => {
   for (const name of registry.lossNames()) {
-    const { loss, logits, rest } = gradientCase(registry, name, { reduction: 'none' }, 29);
+    const { loss, logits, rest } = gradientCase(registry, name, name.startsWith('dc-and-') ? {} : { reduction: 'none' }, 29);
     const volume = (x: tf.Tensor) => tf.reshape(x, [2, 3, 1, 3, 3]);
     const flat = loss.compute({ ...rest, probs: tf.softmax(logits) });
     const maps = Object.fromEntries(Object.entries(rest.maps).map(([key, map]) => [key, volume(map)]));

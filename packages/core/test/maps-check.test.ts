@@ -82,6 +82,28 @@ test('rrw passes on 2D discs and a 3D anisotropic volume; boundary is strict but
   }
 });
 
+test('boundary: strict above 0.5 mm, ties at 0.5 mm and violates P1 below, its -1 being in mm; rrw passes at every spacing', (t) => {
+  const input = discs(24);
+  const at = (s: number) => checkMapPrinciples(registry.createMapGenerator('boundary'), { ...input, spacing: [s, s] });
+  const coarse = at(0.6);
+  t.true(coarse.strictMinimum);
+  t.deepEqual(coarse.spacing, [0.6, 0.6]);
+  // On the inner border the true class is 1 - s and its neighbour class s: margin 2 s - 1.
+  t.true(Math.abs(coarse.minMargin - 0.2) < 1e-6, String(coarse.minMargin));
+  const half = at(0.5);
+  t.false(half.strictMinimum);
+  t.is(half.violations, 0);
+  t.true(half.ties > 0);
+  const fine = at(0.4);
+  t.true(fine.violations > 0);
+  t.true(Math.abs(fine.minMargin - -0.2) < 1e-6);
+  // The report says where: an inner-border voxel of a disc against the class across the border.
+  const where = fine.minMarginAt!;
+  t.not(where.trueClass, where.otherClass);
+  t.is(input.labels[where.voxel[0]! * 24 + where.voxel[1]!], where.trueClass);
+  for (const s of [0.3, 0.5, 2]) t.true(checkMapPrinciples(registry.createMapGenerator('rrw'), { ...input, spacing: [s, s] }).pass, String(s));
+});
+
 test('a third-party map that gives the true class the largest value is reported as violating P1', (t) => {
   const report = checkMapPrinciples(registry.createMapGenerator('inverted-indicator'), SPEC);
   t.is(report.violations, 30);

@@ -21,11 +21,11 @@ const boundary = defineLoss({
     return {
       name: 'boundary',
       requiredMaps: [request],
-      compute: (input) => {
-        checkProbsAndTarget(owner, input);
-        const map = requiredMap(owner, input, request);
-        return tf.tidy(() => reduceClassTerms(owner, mapWeightedTerms(input.probs, map), options, 'mean'));
-      },
+      compute: (input) =>
+        tf.tidy(() => {
+          const { probs } = checkProbsAndTarget(owner, input, options);
+          return reduceClassTerms(owner, mapWeightedTerms(probs, requiredMap(owner, input, request)), options, 'mean');
+        }),
     };
   },
 });

@@ -1,8 +1,21 @@
 /**
  * Cross-entropy and weighted cross-entropy on softmax probabilities, channels-last [B, ...spatial, K].
  * Parity with the Region-wise authors' code: CE = -mean over b, i of sum_k y log(p + 1e-15).
+ * With `sigmoid` (multi-label targets: each channel its own binary region), the binary cross-entropy
+ * -mean over b, k, i of [y log(p + 1e-15) + (1 - y) log(1 - p + 1e-15)], averaged over channels as torch's BCELoss.
  */
-import { definePlugin, defineLoss, lossVocabulary, checkProbsAndTarget, reduceClassTerms, spatialMean, PLUGIN_API_VERSION, tf, z, type LossOwner } from '@rwseg/core';
+import {
+  definePlugin,
+  defineLoss,
+  lossVocabulary,
+  checkProbsAndTarget,
+  reduceClassTerms,
+  spatialMean,
+  PLUGIN_API_VERSION,
+  tf,
+  z,
+  type LossOwner,
+} from '@rwseg/core';
 
 const PLUGIN = '@rwseg/plugin-loss-cross-entropy';
 /** The authors' guard against log(0). */
@@ -11,6 +24,15 @@ export const LOG_EPSILON = 1e-15;
 /** Per-(sample, class) terms [B, K]: mean over pixels of -y log(p + 1e-15). Their sum over k is the CE. */
 export function crossEntropyTerms(probs: tf.Tensor, target: tf.Tensor): tf.Tensor {
   return tf.tidy(() => spatialMean(tf.neg(tf.mul(target, tf.log(tf.add(probs, LOG_EPSILON))))));
+}
+
+/** Binary cross-entropy terms [B, K] of per-channel sigmoid probabilities: their mean over b and k is the BCE. */
+export function binaryCrossEntropyTerms(probs: tf.Tensor, target: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const positive = tf.mul(target, tf.log(tf.add(probs, LOG_EPSILON)));
+    const negative = tf.mul(tf.sub(1, target), tf.log(tf.add(tf.sub(1, probs), LOG_EPSILON)));
+    return spatialMean(tf.neg(tf.add(positive, negative)));
+  });
 }
 
 /**
@@ -29,24 +51,39 @@ export function classFrequencyWeights(target: tf.Tensor): tf.Tensor {
 
 const crossEntropy = defineLoss({
   name: 'cross-entropy',
-  description: 'Cross-entropy -mean_{b,i} sum_k w_k y log(p + 1e-15), channels-last softmax probabilities',
-  options: z.object(lossVocabulary(true)),
+  description: 'Cross-entropy -mean_{b,i} sum_k w_k y log(p + 1e-15) (softmax), or binary cross-entropy with sigmoid',
+  options: z.object({
+    ...lossVocabulary(true),
+    sigmoid: z
+      .boolean()
+      .default(false)
+      .describe(
+        'per-channel sigmoid probabilities and a multi-label target: binary cross-entropy, averaged over channels',
+      ),
+  }),
   create: (options) => {
     const owner: LossOwner = { loss: 'cross-entropy', plugin: PLUGIN };
+    const checks = {
+      validateInputs: options.validateInputs,
+      layout: options.sigmoid ? ('multi-label' as const) : ('one-hot' as const),
+    };
     return {
       name: 'cross-entropy',
       requiredMaps: [],
-      compute: (input) => {
-        checkProbsAndTarget(owner, input);
-        return tf.tidy(() => reduceClassTerms(owner, crossEntropyTerms(input.probs, input.target), options, 'sum'));
-      },
+      compute: (input) =>
+        tf.tidy(() => {
+          const { probs, target } = checkProbsAndTarget(owner, input, checks);
+          if (options.sigmoid) return reduceClassTerms(owner, binaryCrossEntropyTerms(probs, target), options, 'mean');
+          return reduceClassTerms(owner, crossEntropyTerms(probs, target), options, 'sum');
+        }),
     };
   },
 });
 
 const weightedCrossEntropy = defineLoss({
   name: 'weighted-cross-entropy',
-  description: "Cross-entropy with per-class weights: given (one per class), or 'frequency' = N / (K * n_k) from the batch target",
+  description:
+    "Cross-entropy with per-class weights: given (one per class), or 'frequency' = N / (K * n_k) from the batch target",
   options: z.object({
     ...lossVocabulary(true),
     weight: z
@@ -59,16 +96,15 @@ const weightedCrossEntropy = defineLoss({
     return {
       name: 'weighted-cross-entropy',
       requiredMaps: [],
-      compute: (input) => {
-        checkProbsAndTarget(owner, input);
-        return tf.tidy(() => {
-          const terms = crossEntropyTerms(input.probs, input.target);
+      compute: (input) =>
+        tf.tidy(() => {
+          const { probs, target } = checkProbsAndTarget(owner, input, options);
+          const terms = crossEntropyTerms(probs, target);
           const { weight } = options;
           if (weight !== 'frequency') return reduceClassTerms(owner, terms, { ...options, weight }, 'sum');
-          const weighted = tf.mul(terms, classFrequencyWeights(input.target));
+          const weighted = tf.mul(terms, classFrequencyWeights(target));
           return reduceClassTerms(owner, weighted, { ...options, weight: undefined }, 'sum');
-        });
-      },
+        }),
     };
   },
 });

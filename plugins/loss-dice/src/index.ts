@@ -1,53 +1,30 @@
 /**
- * Soft Dice loss (Milletari et al. 2016) on softmax probabilities, channels-last [B, ...spatial, K].
- * Parity with the Region-wise authors' code: per (b, k), background included,
- * r = 2 sum(p y) / (sum p + sum y + 1e-6), loss 1 - mean r.
+ * The overlap losses: soft Dice / Jaccard (Milletari 2016), Generalized Dice (Sudre 2017), Tversky (Salehi 2017)
+ * and Focal Tversky (Abraham & Khan 2019). One package because they are one family: each is a ratio of the same
+ * per-class statistics TP, FP = P - TP, FN = Y - TP (overlap.ts); Tversky with alpha = beta = 0.5 is Dice, and
+ * Generalized Dice is Dice with the classes weighted inside the ratio. Options follow MONAI's names in camelCase.
  */
-import { definePlugin, defineLoss, lossVocabulary, checkProbsAndTarget, classCount, reduceClassTerms, spatialSum, PLUGIN_API_VERSION, tf, z, type LossOwner } from '@rwseg/core';
+import { definePlugin, PLUGIN_API_VERSION } from '@rwseg/core';
+import { dice } from './dice.js';
+import { generalizedDice } from './generalized-dice.js';
+import { PLUGIN } from './shared-options.js';
+import { focalTversky, tversky } from './tversky.js';
 
-const PLUGIN = '@rwseg/plugin-loss-dice';
+export { DICE_PRESETS, dice, diceTerms, type DiceOptions, type DiceSmoothing } from './dice.js';
+export {
+  generalizedDice,
+  generalizedDiceTerms,
+  generalizedDiceWeights,
+  type GeneralizedDiceOptions,
+  type GeneralizedDiceWeighting,
+} from './generalized-dice.js';
+export { overlapStatistics, safeRatio, type Overlap, type OverlapOptions } from './overlap.js';
+export { MONAI_SMOOTHING } from './shared-options.js';
+export { focalTversky, tversky, tverskyIndex, type TverskyOptions } from './tversky.js';
 
-export interface DiceSmoothing {
-  /** Added to the denominator (the authors' 1e-6). */
-  readonly smooth: number;
-  /** Added to the numerator (0 in the authors' code; 1 with smooth 1 gives the "Laplace" form). */
-  readonly smoothNumerator: number;
-}
-
-/**
- * Dice loss terms 1 - r: [B, K] per sample, or [1, K] when `batch` pools the whole batch per class
- * (so a class absent from one sample is judged on the others).
- */
-export function diceTerms(probs: tf.Tensor, target: tf.Tensor, batch: boolean, smoothing: DiceSmoothing): tf.Tensor {
-  return tf.tidy(() => {
-    const pool = (x: tf.Tensor): tf.Tensor => (batch ? tf.reshape(x, [1, -1, classCount(x)]) : x);
-    const intersection = spatialSum(pool(tf.mul(probs, target)));
-    const sizes = tf.add(spatialSum(pool(probs)), spatialSum(pool(target)));
-    const ratio = tf.div(tf.add(tf.mul(intersection, 2), smoothing.smoothNumerator), tf.add(sizes, smoothing.smooth));
-    return tf.sub(1, ratio);
-  });
-}
-
-const dice = defineLoss({
-  name: 'dice',
-  description: 'Soft Dice loss 1 - mean_{b,k} 2 sum(p y) / (sum p + sum y + smooth), per sample or over the batch',
-  options: z.object({
-    ...lossVocabulary(true),
-    smooth: z.number().nonnegative().default(1e-6).describe('added to the denominator'),
-    smoothNumerator: z.number().nonnegative().default(0).describe('added to the numerator'),
-    batch: z.boolean().default(false).describe('pool the batch per class (one Dice per class, reduction none gives [1, K\'])'),
-  }),
-  create: (options) => {
-    const owner: LossOwner = { loss: 'dice', plugin: PLUGIN };
-    return {
-      name: 'dice',
-      requiredMaps: [],
-      compute: (input) => {
-        checkProbsAndTarget(owner, input);
-        return tf.tidy(() => reduceClassTerms(owner, diceTerms(input.probs, input.target, options.batch, options), options, 'mean'));
-      },
-    };
-  },
+export default definePlugin({
+  apiVersion: PLUGIN_API_VERSION,
+  name: PLUGIN,
+  description: 'Overlap losses: Dice / Jaccard, Generalized Dice, Tversky, Focal Tversky',
+  losses: [dice, generalizedDice, tversky, focalTversky],
 });
-
-export default definePlugin({ apiVersion: PLUGIN_API_VERSION, name: PLUGIN, description: 'Soft Dice loss', losses: [dice] });

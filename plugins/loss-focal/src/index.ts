@@ -33,11 +33,12 @@ const focal = defineLoss({
     return {
       name: 'focal',
       requiredMaps: [],
-      compute: (input) => {
-        checkProbsAndTarget(owner, input);
-        if (Array.isArray(options.alpha)) checkPerClass(owner, 'alpha', options.alpha, classCount(input.probs));
-        return tf.tidy(() => reduceClassTerms(owner, focalTerms(input.probs, input.target, options.gamma, options.alpha), options, 'sum'));
-      },
+      compute: (input) =>
+        tf.tidy(() => {
+          const { probs, target } = checkProbsAndTarget(owner, input, options);
+          if (Array.isArray(options.alpha)) checkPerClass(owner, 'alpha', options.alpha, classCount(probs));
+          return reduceClassTerms(owner, focalTerms(probs, target, options.gamma, options.alpha), options, 'sum');
+        }),
     };
   },
 });

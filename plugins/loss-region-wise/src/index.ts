@@ -17,6 +17,7 @@ import {
   tf,
   z,
   type ClassReductionOptions,
+  type InputCheckOptions,
   type LossDefinition,
   type LossFactoryTools,
   type Loss,
@@ -27,17 +28,17 @@ const PLUGIN = '@rwseg/plugin-loss-region-wise';
 const mapOptionsOption = z.record(z.string(), z.unknown()).default({}).describe("options of the map generator, validated by that map's schema");
 
 /** `mapOption` names the option that chose the map, when the user did (generic region-wise). */
-function regionWiseLoss(name: string, map: string, mapOptions: Record<string, unknown>, options: ClassReductionOptions, tools: LossFactoryTools, mapOption?: string): Loss {
+function regionWiseLoss(name: string, map: string, mapOptions: Record<string, unknown>, options: ClassReductionOptions & InputCheckOptions, tools: LossFactoryTools, mapOption?: string): Loss {
   const owner = { loss: name, plugin: PLUGIN };
   const request = requestMapOption(owner, tools, map, mapOptions, mapOption);
   return {
     name,
     requiredMaps: [request],
-    compute: (input) => {
-      checkProbsAndTarget(owner, input);
-      const map = requiredMap(owner, input, request);
-      return tf.tidy(() => reduceClassTerms(owner, mapWeightedTerms(input.probs, map), options, 'mean'));
-    },
+    compute: (input) =>
+      tf.tidy(() => {
+        const { probs } = checkProbsAndTarget(owner, input, options);
+        return reduceClassTerms(owner, mapWeightedTerms(probs, requiredMap(owner, input, request)), options, 'mean');
+      }),
   };
 }
 

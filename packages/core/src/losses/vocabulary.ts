@@ -1,6 +1,7 @@
 /**
- * The option vocabulary every loss shares (as MONAI does): `includeBackground`, a per-class `weight` and
- * `reduction`. Each loss computes one term per (sample, class), a [B, K] tensor; `reduceClassTerms` then picks
+ * The option vocabulary every loss shares (as MONAI does): `includeBackground`, a per-class `weight`,
+ * `reduction`, and `validateInputs` (the value checks of input-checks.ts). Each loss computes one term per
+ * (sample, class), a [B, K] tensor; `reduceClassTerms` then picks
  * the classes, applies the weights and reduces, so the three options mean the same thing for every loss.
  */
 import { z } from 'zod';
@@ -27,7 +28,17 @@ export const classWeightOption = z
   .array(z.number().nonnegative())
   .min(1)
   .optional()
-  .describe('one non-negative weight per class, background included (length K); multiplies each class term');
+  .describe(
+    'one non-negative weight per class: length K, or K - 1 (foreground classes) when includeBackground is false;' +
+      ' multiplies each class term',
+  );
+
+export const validateInputsOption = z
+  .boolean()
+  .default(true)
+  .describe(
+    'check that probs are finite and in [0, 1] and targets one-hot (or multi-label, soft), naming the first bad value',
+  );
 
 /** The shared options with a loss's own default for includeBackground. */
 export function lossVocabulary(includeBackgroundDefault: boolean) {
@@ -35,6 +46,7 @@ export function lossVocabulary(includeBackgroundDefault: boolean) {
     includeBackground: includeBackgroundOption(includeBackgroundDefault),
     weight: classWeightOption,
     reduction: reductionOption,
+    validateInputs: validateInputsOption,
   };
 }
 
@@ -103,13 +115,30 @@ export function reduceClassTerms(owner: LossOwner, terms: tf.Tensor, options: Cl
     const keep = selectedClasses(owner, numClasses, options.includeBackground, options.classes);
     let picked = pickColumns(terms, keep);
     if (options.weight !== undefined) {
-      checkPerClass(owner, 'weight', options.weight, numClasses);
-      picked = tf.mul(picked, tf.tensor1d(keep.map((k) => options.weight![k]!), 'float32'));
+      picked = tf.mul(picked, tf.tensor1d(selectedWeights(owner, options, numClasses, keep), 'float32'));
     }
     if (options.reduction === 'none') return picked;
     if (options.reduction === 'sum') return tf.sum(picked);
     return classAggregate === 'mean' ? tf.mean(picked) : tf.div(tf.sum(picked), picked.shape[0]!);
   });
+}
+
+/**
+ * The weights of the kept classes. Length K is indexed by class; length K - 1 with includeBackground false (and no
+ * explicit `classes`) by foreground class, as MONAI's DiceLoss takes it.
+ */
+function selectedWeights(owner: LossOwner, options: ClassReductionOptions, numClasses: number, keep: readonly number[]): number[] {
+  const weight = options.weight!;
+  if (weight.length === numClasses) return keep.map((k) => weight[k]!);
+  const foregroundOnly = !options.includeBackground && options.classes === undefined;
+  if (foregroundOnly && weight.length === numClasses - 1) return keep.map((k) => weight[k - 1]!);
+  throw new RwsegError(
+    'INVALID_OPTIONS',
+    `${describeOwner(owner)}: option 'weight' has ${weight.length} value${weight.length === 1 ? '' : 's'} but the input` +
+      ` has ${numClasses} classes (background included); give ${numClasses}` +
+      (foregroundOnly ? `, or ${numClasses - 1} for the foreground classes` : ''),
+    { ...owner, option: 'weight', length: weight.length, numClasses },
+  );
 }
 
 /**

@@ -5,9 +5,11 @@
  *   P2  margins z[k] - z[g] are bounded and scale-free: they stay put when the label is upsampled x2 (nearest,
  *       same spacing per voxel, i.e. every object spans twice as many voxels);
  *   P3  the per-voxel gradient of L_RW is bounded by (max_k z - min_k z) / M with M = K * N (B = 1).
+ * Maps are generated at the label map's spacing, so the verdict is the one for that spacing: maps with an offset in
+ * mm (Kervadec's boundary map, -(EDT - 1) inside) tie at their inner border at spacing 0.5 mm and violate P1 below.
  */
 import { RwsegError } from '../errors.js';
-import { checkLabelMap } from '../distance/grid.js';
+import { checkLabelMap, unravel } from '../distance/grid.js';
 import type { LabelMapInput } from '../plugin-api.js';
 import type { BoundMapGenerator } from '../registry.js';
 import { upsampleNearest } from './upsample.js';
@@ -25,11 +27,17 @@ export interface MarginStats {
   readonly maxAbs: number;
   /** max over voxels of (max_k z - min_k z) / (K * N): the bound on |dL/da| at a voxel. */
   readonly gradientBound: number;
+  /** Where the smallest margin is: voxel coordinates, the true class and the class closest to it. */
+  readonly minMarginAt?:
+    | { readonly voxel: readonly number[]; readonly trueClass: number; readonly otherClass: number }
+    | undefined;
 }
 
 export interface PrincipleReport extends MarginStats {
   readonly map: string;
   readonly shape: readonly number[];
+  /** The spacing (mm) the maps were generated at: the verdict holds for it. */
+  readonly spacing: readonly number[];
   readonly numClasses: number;
   /** P1: no violation and no tie. */
   readonly strictMinimum: boolean;
@@ -69,6 +77,7 @@ export function checkMapPrinciples(generator: BoundMapGenerator, input: LabelMap
   return {
     map: generator.key,
     shape: [...input.shape],
+    spacing: [...input.spacing],
     numClasses: input.numClasses,
     ...base,
     strictMinimum,
@@ -94,6 +103,7 @@ export function marginStats(generator: BoundMapGenerator, input: LabelMapInput):
   let maxMargin = -Infinity;
   let maxAbs = 0;
   let widest = 0;
+  let minAt: { voxel: number; otherClass: number } | undefined;
   for (let i = 0; i < n; i++) {
     const row = i * K;
     const truth = z[row + labels[i]!]!;
@@ -114,7 +124,10 @@ export function marginStats(generator: BoundMapGenerator, input: LabelMapInput):
       const margin = v - truth;
       if (margin < 0) violated = true;
       else if (margin === 0) tied = true;
-      if (margin < minMargin) minMargin = margin;
+      if (margin < minMargin) {
+        minMargin = margin;
+        minAt = { voxel: i, otherClass: k };
+      }
       if (margin > maxMargin) maxMargin = margin;
     }
     if (violated) violations++;
@@ -125,7 +138,13 @@ export function marginStats(generator: BoundMapGenerator, input: LabelMapInput):
     minMargin = Number.NaN;
     maxMargin = Number.NaN;
   }
-  return { violations, ties, minMargin, maxMargin, marginRatio: maxMargin / minMargin, maxAbs, gradientBound: widest / (K * n) };
+  const minMarginAt = minAt && {
+    voxel: unravel(minAt.voxel, input.shape),
+    trueClass: labels[minAt.voxel]!,
+    otherClass: minAt.otherClass,
+  };
+  const gradientBound = widest / (K * n);
+  return { violations, ties, minMargin, maxMargin, marginRatio: maxMargin / minMargin, maxAbs, gradientBound, minMarginAt };
 }
 
 function describe(value: unknown): string {

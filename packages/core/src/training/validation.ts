@@ -1,6 +1,6 @@
 /**
  * Validation: sliding-window predictions on whole cases (slice by slice for a 2D model on 3D cases), metrics per class per case, and NaN-aware means
- * (a class absent from both prediction and reference gives NaN distances; means skip NaNs and report how many
+ * (a class in one mask only has NaN distances, absent from both 0; means skip NaNs and report how many
  * values they used). The metric implementation is passed in (normally computeSegmentationMetrics from
  * ../metrics), so the trainer does not depend on how distances are computed.
  */

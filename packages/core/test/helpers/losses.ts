@@ -24,6 +24,9 @@ export const LOSS_PLUGINS = [
   '@rwseg/plugin-loss-focal',
   '@rwseg/plugin-loss-boundary',
   '@rwseg/plugin-loss-region-wise',
+  '@rwseg/plugin-loss-hausdorff',
+  '@rwseg/plugin-loss-lovasz',
+  '@rwseg/plugin-loss-compound',
 ];
 
 export async function lossPlugins(): Promise<RwsegPlugin[]> {
@@ -46,6 +49,13 @@ export const GRADIENT_CASES: readonly [string, Record<string, unknown>][] = [
   ['region-wise', { map: 'boundary' }],
   ['rrw', {}],
   ['rw-class-balance', { mapOptions: { weights: [0.9, 0.05, 0.05] } }],
+  ['dice', { jaccard: true, squaredPred: true, preset: 'monai' }],
+  ['generalized-dice', {}],
+  ['tversky', { alpha: 0.3, beta: 0.7 }],
+  ['focal-tversky', {}],
+  ['hausdorff-dt', {}],
+  // lovasz-softmax is left out: steps of 1e-2 reorder its sorted errors; its own test takes smaller steps.
+  ['dc-and-ce', {}],
 ];
 
 /** A loss with random logits [2, 3, 3, 3], labels, and the maps it asks for, for gradient checks. */
