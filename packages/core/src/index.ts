@@ -25,3 +25,4 @@ export * from './metrics/index.js';
 export * from './training/index.js';
 export * from './plots/index.js';
 export * from './pipeline/index.js';
+export * from './artefact/index.js';
