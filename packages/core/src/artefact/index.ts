@@ -11,15 +11,7 @@ export {
   type ModelArtefact,
   type ModelArtefactInput,
 } from './schema.js';
-export {
-  checkExportedFile,
-  fieldName,
-  parseModelArtefact,
-  parseWithSchema,
-  readJsonFile,
-  readModelArtefact,
-  type ReadArtefactOptions,
-} from './read.js';
+export { checkExportedFile, parseModelArtefact, readModelArtefact, type ReadArtefactOptions } from './read.js';
 export { serializeModelArtefact, stageModelArtefact, writeModelArtefact } from './write.js';
 export {
   artefactMetrics,
@@ -30,7 +22,6 @@ export {
   type ArtefactFacts,
   type ArtefactRunConfig,
 } from './build.js';
-export { sha256OfFile } from './migrate.js';
 export { applyNormalization } from './normalization.js';
 export { assertSafeName, isSafeName } from './model-name.js';
 export {
