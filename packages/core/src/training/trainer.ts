@@ -303,7 +303,7 @@ export async function trainStep(loss: Loss, optimizer: AdamW, batch: Batch, ctx:
   const { grads: clipped, norm } = ctx.clipNorm > 0 ? await clipByGlobalNorm(gradList, ctx.clipNorm) : { grads: gradList, norm: Number.NaN };
   if (ctx.clipNorm > 0 && !Number.isFinite(norm)) {
     tf.dispose(gradList);
-    throw new RwsegError('NUMERICAL_ERROR', `gradients of loss '${loss.name}' are not finite (norm ${norm}) at epoch ${ctx.epoch + 1}, iteration ${ctx.iteration}; cases ${batch.caseIds.join(', ')}`, { epoch: ctx.epoch });
+    throw new RwsegError('NUMERICAL_ERROR', `gradients of loss '${loss.name}' are not finite (norm ${norm}) at epoch ${ctx.epoch + 1}, iteration ${ctx.iteration}; cases ${batch.caseIds.join(', ')}`, { epoch: ctx.epoch + 1 });
   }
   optimizer.apply(clipped, ctx.lr);
   tf.dispose([...gradList, ...clipped]);
@@ -326,7 +326,7 @@ function nonFiniteLossError(loss: Loss, batch: Batch, ctx: StepContext, value: n
   return new RwsegError(
     'NUMERICAL_ERROR',
     `loss '${loss.name}' is ${value} at epoch ${ctx.epoch + 1}, iteration ${ctx.iteration} (output head(s) ${badScales.join(', ') || '?'})${mapText}; cases ${batch.caseIds.join(', ')}. Training stopped; the last checkpoint is intact.`,
-    { epoch: ctx.epoch, iteration: ctx.iteration, loss: loss.name, maps: badMaps, value },
+    { epoch: ctx.epoch + 1, iteration: ctx.iteration, loss: loss.name, maps: badMaps, value },
   );
 }
 
