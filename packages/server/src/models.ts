@@ -177,7 +177,8 @@ export class ModelStore {
         try {
           await version.load();
         } catch (error) {
-          if (this.options.strictProvider) throw error;
+          // A bad model folder stays that model's problem (not ready, with the reason), even with --strict-provider.
+          if (this.options.strictProvider && !version.model.problem) throw error;
         }
       }
     }

@@ -269,7 +269,19 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
   };
 }
 
+export interface ModelDescription {
+  name: string;
+  version: string;
+  state: string;
+  provider?: string;
+  /** Why the version is not ready: a bad model folder, or the load failure. */
+  reason?: string;
+}
+
 /** Lists every model version with its load state and provider (for the CLI's start-up report). */
-export function describeModels(store: ModelStore): { name: string; version: string; state: string; provider?: string }[] {
-  return store.allVersions().map((v: ModelVersion) => ({ name: v.model.name, version: v.version, state: v.state, provider: v.provider }));
+export function describeModels(store: ModelStore): ModelDescription[] {
+  return store.allVersions().map((v: ModelVersion) => {
+    const reason = v.model.problem ?? (v.state === 'failed' ? v.error : undefined);
+    return { name: v.model.name, version: v.version, state: v.state, provider: v.provider, ...(reason ? { reason } : {}) };
+  });
 }

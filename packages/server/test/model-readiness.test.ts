@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { decodePng, encodePng } from '@rwseg/core';
+import { describeModels } from '../src/index.js';
 import { getJson, MODELS, postJson, startTestServer } from './helpers.js';
 
 /** A repository: seg2d as checked in, and copies of it with their rwseg.json altered by `edit`. */
@@ -63,6 +64,10 @@ test('bad and incomplete folders are not ready with the reason; the others serve
     t.is(refused.status, 503);
     t.regex(refused.json.error, /field 'normalization\.method'/);
 
+    // The start-up report (rwseg serve) names the reason too.
+    const report = describeModels(server.store);
+    t.regex(report.find((m) => m.name === 'edited')!.reason!, /field 'normalization\.method'/);
+    t.is(report.find((m) => m.name === 'seg2d')!.reason, undefined);
     for (const name of ['seg2d', 'nulls']) t.is((await getJson(`${url}/v2/models/${name}/ready`)).status, 200, name);
     t.is((await getJson(`${url}/v2/health/ready`)).status, 200);
     // spacing null, patchSize null: the segment route runs on the whole image and returns labels of its size.
