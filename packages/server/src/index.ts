@@ -1,4 +1,4 @@
-export { createServer, describeModels, type RwsegServer, type ServerOptions } from './server.js';
+export { createServer, describeModels, type ModelDescription, type RwsegServer, type ServerOptions } from './server.js';
 export { startServer, type StartedServer } from './start.js';
 export { DEFAULT_PROVIDERS, parseProviderList, createSessionWithFallback, type ProviderAttempt, type SessionWithProvider } from './providers.js';
 export { TokenChecker, loadTokens, readTokenFile } from './auth.js';
