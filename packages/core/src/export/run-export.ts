@@ -6,7 +6,9 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { exportModel, TfjsToOnnxError, type ModelMetadataInput, type ParityReport } from '@rwseg/tfjs-to-onnx';
+// Types only at load time: the converter (and onnxruntime-node under it) is imported when an export runs, so
+// importing @rwseg/core (plugins, worker threads) never loads onnxruntime's native library.
+import type { ModelMetadataInput, ParityReport } from '@rwseg/tfjs-to-onnx';
 import { assertSafeName } from '../artefact/model-name.js';
 import { readModelArtefact } from '../artefact/read.js';
 import { resolveRunFolder } from '../artefact/run-folder.js';
@@ -203,8 +205,8 @@ const CODES: Record<string, RwsegErrorCode> = {
 };
 
 /** The converter's errors as RwsegErrors (exit 2 in the CLI), keeping its message and code. */
-function asRwsegError(error: unknown): unknown {
-  if (!(error instanceof TfjsToOnnxError)) return error;
+function asRwsegError(error: unknown, converterError: typeof import('@rwseg/tfjs-to-onnx').TfjsToOnnxError): unknown {
+  if (!(error instanceof converterError)) return error;
   return new RwsegError(
     CODES[error.code] ?? 'INVALID_INPUT',
     error.message,
@@ -238,6 +240,7 @@ export async function exportRun(dir: string, outDir: string, options: RunExportO
     );
   }
 
+  const { exportModel, TfjsToOnnxError } = await import('@rwseg/tfjs-to-onnx');
   const { model: trained } = await loadModelDir(modelDir);
   // Deep supervision: only the full-resolution head (output 0) is a prediction; the coarser heads exist for the loss.
   const droppedHeads = trained.outputs.length - 1;
@@ -274,7 +277,7 @@ export async function exportRun(dir: string, outDir: string, options: RunExportO
               },
       });
     } catch (error) {
-      throw asRwsegError(error);
+      throw asRwsegError(error, TfjsToOnnxError);
     }
     const parity = result.parity && {
       maxAbsError: result.parity.maxAbsError,
