@@ -4,9 +4,10 @@
  * renames (export-folder.ts), the new model.onnx sits beside the old rwseg.json and the new rwseg.json is still in
  * the export's staging folder: that one is taken, read-only, so the folder serves the new model.
  */
-import { existsSync, readdirSync, renameSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { RwsegError } from '../errors.js';
+import { renameDurable } from '../io/files.js';
 import {
   checkExportedFile,
   parseModelArtefact,
@@ -61,7 +62,7 @@ export function completeInterruptedExport(dir: string): void {
   if (!existsSync(path.join(dir, MODEL_ARTEFACT_FILE))) return;
   try {
     const found = readExportedModel(dir);
-    if (found.file !== path.join(dir, MODEL_ARTEFACT_FILE)) renameSync(found.file, path.join(dir, MODEL_ARTEFACT_FILE));
+    if (found.file !== path.join(dir, MODEL_ARTEFACT_FILE)) renameDurable(found.file, path.join(dir, MODEL_ARTEFACT_FILE));
   } catch {
     // Nothing servable to keep: the new export replaces it.
   }

@@ -17,7 +17,7 @@
  * Epochs are 1-based in files, events and messages (epoch 1 is the first completed one, checkpoint epoch-0001);
  * the loop index, `openData(epoch)` and the loss's `context.epoch` are 0-based indices.
  */
-import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch, BatchSource } from '../data/batch.js';
@@ -378,7 +378,7 @@ export function readHistory(file: string): HistoryEntry[] {
 }
 
 function writePlots(dir: string, history: readonly HistoryEntry[]): void {
-  writeFileSync(path.join(dir, 'loss.svg'), lineChartSvg([{ name: 'training loss', points: history.map((e) => [e.epoch, e.loss]) }], { title: 'Training loss', xLabel: 'epoch', yLabel: 'loss' }));
+  writeFileAtomic(path.join(dir, 'loss.svg'), lineChartSvg([{ name: 'training loss', points: history.map((e) => [e.epoch, e.loss]) }], { title: 'Training loss', xLabel: 'epoch', yLabel: 'loss' }));
   const validated = history.filter((e) => e.validation);
   if (validated.length === 0) return;
   const classes = validated[0]!.validation!.classes.map((c) => c.classIndex);
@@ -390,7 +390,7 @@ function writePlots(dir: string, history: readonly HistoryEntry[]): void {
       name: `class ${k}`,
       points: validated.map((e) => [e.epoch, e.validation!.classes.find((c) => c.classIndex === k)?.[metric].mean ?? Number.NaN] as [number, number]),
     }));
-    writeFileSync(path.join(dir, `validation-${metric}.svg`), lineChartSvg(series, { title: `Validation ${label}`, xLabel: 'epoch', yLabel: label }));
+    writeFileAtomic(path.join(dir, `validation-${metric}.svg`), lineChartSvg(series, { title: `Validation ${label}`, xLabel: 'epoch', yLabel: label }));
   }
 }
 
