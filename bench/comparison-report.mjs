@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { lineChartSvg } from '@rwseg/core';
+import { lineChartSvg, readRunHistory } from '@rwseg/core';
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** Sample standard deviation (n - 1); 0 for one value. */
@@ -36,7 +36,7 @@ export function readSweep(dir) {
       loss,
       runs: runs.filter((r) => r.summary.finalValidation).map((r) => ({
         ...r,
-        history: readFileSync(path.join(r.dir, 'history.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)),
+        history: readRunHistory(r.dir), // 1-based epochs (older 0-based files renumbered)
       })),
     };
   }).filter((l) => l.runs.length > 0);
@@ -92,7 +92,7 @@ export function writePlots(sweep, dir) {
   mkdirSync(dir, { recursive: true });
   const curve = ({ runs }) => {
     const byEpoch = new Map();
-    for (const r of runs) for (const h of r.history) if (h.validation) byEpoch.set(h.epoch + 1, [...(byEpoch.get(h.epoch + 1) ?? []), h.validation.meanDice]);
+    for (const r of runs) for (const h of r.history) if (h.validation) byEpoch.set(h.epoch, [...(byEpoch.get(h.epoch) ?? []), h.validation.meanDice]);
     return [...byEpoch].sort((a, b) => a[0] - b[0]).map(([e, ds]) => [e, mean(ds)]);
   };
   const files = [];

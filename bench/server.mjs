@@ -40,7 +40,17 @@ async function exportUnet() {
   mkdirSync(join(repo, 'unet', '1'), { recursive: true });
   writeFileSync(join(repo, 'unet', '1', 'model.onnx'), bytes);
   writeFileSync(join(repo, 'unet', 'config.pbtxt'), 'name: "unet"\nplatform: "onnxruntime_onnx"\nmax_batch_size: 8\n');
-  writeFileSync(join(repo, 'unet', 'rwseg.json'), JSON.stringify({ classes: 3, normalization: { kind: 'zscore' }, patchSize: [size, size] }));
+  // The model artefact the server reads (rwseg-model/2; no export section, so no checksum to match).
+  const { buildModelArtefact, writeModelArtefact } = await import('@rwseg/core');
+  const artefact = buildModelArtefact({
+    config: { preprocessing: { normalization: 'zscore', patch: [size, size] } },
+    dataDims: 2,
+    inputChannels: 1,
+    classNames: ['background', 'class 1', 'class 2'],
+    unet: { depth: 2 },
+    metrics: { epoch: null, selection: 'unknown', meanDice: null, classes: null },
+  });
+  writeModelArtefact(join(repo, 'unet'), artefact);
 }
 
 const models = values.models.split(',');

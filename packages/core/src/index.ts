@@ -26,3 +26,5 @@ export * from './training/index.js';
 export * from './plots/index.js';
 export * from './pipeline/index.js';
 export { isCi, vulkanSkipReason, LAVAPIPE_ICD } from './testing/hardware.js';
+export * from './artefact/index.js';
+export * from './export/index.js';

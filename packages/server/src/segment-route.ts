@@ -9,7 +9,7 @@ import { voxelCount, type Volume } from '@rwseg/core';
 import { asciiJson } from './header-value.js';
 import { HttpError, badRequest } from './http-error.js';
 import { decodeImage, encodeLabels, IMAGE_CONTENT_TYPES, pickFormat } from './image-io.js';
-import { normalise } from './model-metadata.js';
+import { normalize } from './model-metadata.js';
 import type { ModelStore, ModelVersion } from './models.js';
 import { argmaxLabels, slidingWindowProbabilities } from './sliding-window.js';
 
@@ -41,7 +41,7 @@ export async function segmentVolume(mv: ModelVersion, volume: Volume, options: S
   if (modelChannels > 0 && modelChannels !== channels) throw badRequest(`the image has ${channels} channel(s); model '${mv.label}' expects ${modelChannels}`);
   if (spatial.length < r) throw badRequest(`the image has ${spatial.length} spatial axes; model '${mv.label}' needs ${r}`);
   if (voxelCount(spatial) === 0) throw badRequest('the image is empty');
-  const data = normalise(volume.data, channels, mv.model.metadata.normalisation);
+  const data = normalize(volume.data, channels, mv.model.metadata.normalization);
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) throw badRequest(`the image holds a non-finite value at voxel ${Math.floor(i / channels)}`);
   const window = spatial.slice(spatial.length - r);
   const patch = patchFor(mv, input.shape, window);

@@ -362,7 +362,7 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
         failedProviders: mv.failedProviders,
         maxBatchSize: mv.maxBatchSize,
         classes: mv.model.metadata.classes,
-        normalisation: mv.model.metadata.normalisation,
+        normalization: mv.model.metadata.normalization,
         patchSize: mv.model.metadata.patchSize,
         spacing: mv.model.metadata.spacing,
         rwsegVersion: mv.model.metadata.rwsegVersion,
@@ -378,7 +378,8 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     } catch {
       ready = false;
     }
-    return reply.code(ready ? 200 : 400).send({ name: mv.model.name, ready });
+    // Not ready: say why (a bad or incomplete model folder, or a session that failed to load).
+    return reply.code(ready ? 200 : 400).send({ name: mv.model.name, ready, ...(ready ? {} : { reason: mv.error }) });
   };
   // Only the protocol's two body types, so a cross-site form or text/plain POST cannot start inference. A request
   // with no Content-Type at all is taken: Triton's own Python client and tests send none.
@@ -460,7 +461,19 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
   };
 }
 
+export interface ModelDescription {
+  name: string;
+  version: string;
+  state: string;
+  provider?: string;
+  /** Why the version is not ready: a bad model folder, or the load failure. */
+  reason?: string;
+}
+
 /** Lists every model version with its load state and provider (for the CLI's start-up report). */
-export function describeModels(store: ModelStore): { name: string; version: string; state: string; provider?: string }[] {
-  return store.allVersions().map((v: ModelVersion) => ({ name: v.model.name, version: v.version, state: v.state, provider: v.provider }));
+export function describeModels(store: ModelStore): ModelDescription[] {
+  return store.allVersions().map((v: ModelVersion) => {
+    const reason = v.model.problem ?? (v.state === 'failed' ? v.error : undefined);
+    return { name: v.model.name, version: v.version, state: v.state, provider: v.provider, ...(reason ? { reason } : {}) };
+  });
 }

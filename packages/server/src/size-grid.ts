@@ -1,22 +1,17 @@
 /**
  * The spatial sizes a fully convolutional model can take. A U-Net of depth d halves its input d-1 times and
  * concatenates skips on the way up, so each spatial side must be a multiple of 2^(d-1); other sizes fail deep
- * inside onnxruntime. rwseg.json states the grid as `sizeGrid` (one multiple for every spatial axis, or one per
- * axis); requests are checked against it before onnxruntime runs, and the 400 names the nearest valid sizes.
+ * inside onnxruntime. the model artefact (rwseg.json) states the grid as `sizeGrid`, one multiple per
+ * spatial axis; requests are checked against it before onnxruntime runs, and the 400 names the nearest valid sizes.
  */
 import { badRequest } from './http-error.js';
 import type { TensorSpec } from './models.js';
 
-/** The multiple per spatial axis for a model input of the given rank ([N, ...spatial, C]), if rwseg.json says. */
-export function sizeGridOf(raw: Record<string, unknown>, inputRank: number): number[] | undefined {
-  const value = raw.sizeGrid ?? raw.size_grid;
+/** The multiple per spatial axis for a model input of the given rank ([N, ...spatial, C]), from the artefact. */
+export function sizeGridOf(grid: readonly number[] | null | undefined, inputRank: number): number[] | undefined {
   const spatial = inputRank - 2;
-  if (spatial < 1) return undefined;
-  const valid = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
-  if (valid(value)) return Array(spatial).fill(value);
-  if (Array.isArray(value) && value.every(valid) && value.length >= spatial)
-    return (value as number[]).slice(value.length - spatial);
-  return undefined;
+  if (spatial < 1 || !grid || grid.length < spatial) return undefined;
+  return grid.slice(grid.length - spatial);
 }
 
 /** The valid sizes around `size` on a grid of `multiple` (for the error message). */

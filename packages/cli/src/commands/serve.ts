@@ -77,7 +77,16 @@ export default class Serve extends RwsegCommand {
     if (this.jsonEnabled()) this.log(JSON.stringify({ event: 'listening', ...started }));
     else {
       this.log(`rwseg serve listening on ${url} (auth ${started.auth ? 'on' : 'off'})`);
-      for (const m of models) this.log(`  ${m.name}/${m.version}: ${m.state === 'ready' ? `ready on ${m.provider}` : m.state === 'unloaded' ? `loads on first use (providers ${started.providers.join(' -> ')})` : m.state}`);
+      for (const m of models) {
+        const state = m.reason
+          ? `not ready: ${m.reason}`
+          : m.state === 'ready'
+            ? `ready on ${m.provider}`
+            : m.state === 'unloaded'
+              ? `loads on first use (providers ${started.providers.join(' -> ')})`
+              : m.state;
+        this.log(`  ${m.name}/${m.version}: ${state}`);
+      }
     }
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));

@@ -13,5 +13,5 @@ export {
   type ImageFormat,
 } from './formats.js';
 export { listDicomFiles, readDicomSeries } from './dicom-series.js';
-export { imageExtension } from './files.js';
+export { imageExtension, stageFile, writeFileAtomic, type StagedFile } from './files.js';
 export type { VolumeOrientation } from '../volume.js';

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { RwsegError } from '../errors.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../io/files.js';
 
 const MAGIC = 'RWSEGCK1';
 
@@ -21,7 +21,7 @@ export interface CheckpointTensor {
 }
 
 export interface CheckpointContent {
-  /** Number of completed epochs: training resumes at this 0-based epoch. */
+  /** Completed epochs: the 1-based epoch this checkpoint ends (epoch-NNNN.ckpt); resuming starts at epoch + 1. */
   readonly epoch: number;
   readonly meta: Record<string, unknown>;
   readonly tensors: readonly CheckpointTensor[];
@@ -111,7 +111,8 @@ export function latestCheckpoint(dir: string): { file: string; content: Checkpoi
         return false;
       }
     });
-    const advice = previous ? `; the previous checkpoint ${previous} is intact: resume from it with --resume-from ${previous}` : '; no earlier intact checkpoint exists';
+    const resumeFrom = `resume from it with --resume-from ${previous} (rwseg train, rwseg pipeline run)`;
+    const advice = previous ? `; the previous checkpoint ${previous} is intact: ${resumeFrom}` : '; no earlier intact checkpoint exists';
     throw new RwsegError('IO_ERROR', `${error.message}${advice}`, { file: files[0], previous });
   }
 }

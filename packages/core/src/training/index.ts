@@ -1,4 +1,3 @@
-export { writeFileAtomic } from './atomic-file.js';
 export { predictCase, type CasePredictionOptions } from './case-prediction.js';
 export { checkpointName, decodeCheckpoint, encodeCheckpoint, latestCheckpoint, listCheckpoints, readCheckpoint, writeCheckpoint, type CheckpointContent, type CheckpointTensor } from './checkpoint.js';
 export { loadModelDir, saveModelDir } from './model-files.js';

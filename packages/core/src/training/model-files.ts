@@ -1,34 +1,61 @@
 /**
- * A trained model on disk in TF.js's own layout: model.json (topology + weights manifest) and weights.bin, both
- * written atomically. TF.js's Node file handler lives in tfjs-node, which cannot install here, so this is the
- * small reader/writer the trainer needs; any TF.js loader understands the result.
+ * A trained model on disk in TF.js's own layout: model.json (topology + weights manifest) and weights.bin, and
+ * beside them the model artefact rwseg.json (artefact/schema.ts) when the caller gives one; the folder is replaced
+ * as a whole. TF.js's Node file handler lives in tfjs-node, which cannot install here, so this is the small
+ * reader/writer the trainer needs; any TF.js loader understands the result.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { RwsegError } from '../errors.js';
 import { tf } from '../tf.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { fsyncPath, renameDurable, temporaryName, writeFileAtomic } from '../io/files.js';
+import type { ModelArtefactInput } from '../artefact/schema.js';
+import { writeModelArtefact } from '../artefact/write.js';
 import '../models/instance-norm.js';
 
-export async function saveModelDir(model: tfl.LayersModel, dir: string, extra: Record<string, unknown> = {}): Promise<void> {
-  mkdirSync(dir, { recursive: true });
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const weights = new Uint8Array(artifacts.weightData as ArrayBuffer);
-      writeFileAtomic(path.join(dir, 'weights.bin'), weights);
-      const json = {
-        modelTopology: artifacts.modelTopology,
-        format: 'layers-model',
-        generatedBy: 'rwseg',
-        convertedBy: null,
-        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-        userDefinedMetadata: extra,
-      };
-      writeFileAtomic(path.join(dir, 'model.json'), JSON.stringify(json));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
+/**
+ * Writes the folder as a whole: its files go to a hidden staging folder beside `dir`, which then takes the place
+ * of the old folder (two renames), so a reader never sees new weights beside an old model.json or rwseg.json.
+ */
+export async function saveModelDir(
+  model: tfl.LayersModel,
+  dir: string,
+  extra: Record<string, unknown> = {},
+  artefact?: ModelArtefactInput,
+): Promise<void> {
+  mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
+  const staged = temporaryName(path.resolve(dir));
+  mkdirSync(staged);
+  try {
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        const weights = new Uint8Array(artifacts.weightData as ArrayBuffer);
+        writeFileAtomic(path.join(staged, 'weights.bin'), weights);
+        const json = {
+          modelTopology: artifacts.modelTopology,
+          format: 'layers-model',
+          generatedBy: 'rwseg',
+          convertedBy: null,
+          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+          userDefinedMetadata: extra,
+        };
+        writeFileAtomic(path.join(staged, 'model.json'), JSON.stringify(json));
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    // Validated before it is written: a trainer bug surfaces here, naming the field, not in a later export.
+    if (artefact) writeModelArtefact(staged, artefact);
+    fsyncPath(staged);
+  } catch (error) {
+    rmSync(staged, { recursive: true, force: true });
+    throw error;
+  }
+  if (!existsSync(dir)) return renameDurable(staged, dir);
+  const old = temporaryName(path.resolve(dir), 'old');
+  renameDurable(dir, old);
+  renameDurable(staged, dir);
+  rmSync(old, { recursive: true, force: true });
 }
 
 export async function loadModelDir(dir: string): Promise<{ model: tfl.LayersModel; metadata: Record<string, unknown> }> {

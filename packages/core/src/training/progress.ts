@@ -97,7 +97,7 @@ export function createProgressWriter(
       if (tty) {
         const bar = `${progressBar(iteration / perEpoch)} ${iteration}/${perEpoch}`;
         const eta = formatDuration(runRemaining);
-        const at = `epoch ${event.epoch + 1}/${epochs}`;
+        const at = `epoch ${event.epoch}/${epochs}`;
         redraw(`${at} ${bar} loss ${event.loss.toFixed(4)} ${rate.toFixed(2)} it/s ETA ${eta}`);
         return;
       }
@@ -105,7 +105,7 @@ export function createProgressWriter(
       if (iteration === perEpoch || !due()) return;
       const lossText = `loss ${event.loss.toFixed(4)} (epoch mean ${(epochLoss / iteration).toFixed(4)})`;
       const eta = `ETA epoch ${epochEta} run ${formatDuration(runRemaining)}`;
-      const at = `epoch ${event.epoch + 1}/${epochs} iteration ${iteration}/${perEpoch}`;
+      const at = `epoch ${event.epoch}/${epochs} iteration ${iteration}/${perEpoch}`;
       plain(`${at} ${lossText} ${formatRate(rate)} it/s ${eta}`);
       return;
     }
@@ -114,7 +114,7 @@ export function createProgressWriter(
       const finished = event.case + 1;
       const rate = finished / Math.max((now() - validationStartedAt) / 1000, 1e-9);
       const eta = formatDuration((event.cases - finished) / rate);
-      const at = `epoch ${event.epoch + 1}/${epochs} validation case ${finished}/${event.cases} (${event.id})`;
+      const at = `epoch ${event.epoch}/${epochs} validation case ${finished}/${event.cases} (${event.id})`;
       const line = `${at} ${formatRate(rate)} cases/s ETA ${eta}`;
       if (tty) redraw(line);
       else if (due()) plain(line);
@@ -122,14 +122,15 @@ export function createProgressWriter(
     }
     const e = event.entry;
     const elapsed = (now() - startedAt) / 1000;
-    const remaining = ((epochs - e.epoch - 1) * elapsed) / Math.max(e.epoch + 1 - startEpoch, 1);
+    // Epochs in events are 1-based (trainer.ts): e.epoch epochs are done.
+    const remaining = ((epochs - e.epoch) * elapsed) / Math.max(e.epoch - startEpoch, 1);
     const classDice = (c: { classIndex: number; dice: { mean: number } }) =>
       `${c.classIndex}:${Number.isFinite(c.dice.mean) ? c.dice.mean.toFixed(3) : 'n/a'}`;
     const dice = e.validation ? ` val Dice ${e.validation.classes.map(classDice).join(' ')}` : '';
     if (tty) stream.write('\r\u001b[K');
     const rate = formatRate(perEpoch / Math.max(e.seconds, 1e-9));
     const lossText = `loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)}`;
-    plain(`epoch ${e.epoch + 1}/${epochs} ${lossText} ${rate} it/s${dice} ETA ${formatDuration(remaining)}`);
+    plain(`epoch ${e.epoch}/${epochs} ${lossText} ${rate} it/s${dice} ETA ${formatDuration(remaining)}`);
   };
 }
 

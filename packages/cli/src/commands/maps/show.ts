@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
-import { writeFile } from 'node:fs/promises';
-import { mapFigurePng, RwsegError } from '@rwseg/core';
+import { mapFigurePng, RwsegError, writeFileAtomic } from '@rwseg/core';
 import { RwsegCommand } from '../../base-command.js';
 import { labelFileFlags, readLabelFile } from '../../label-input.js';
 
@@ -28,7 +27,7 @@ export default class MapsShow extends RwsegCommand {
       throw new RwsegError('INVALID_OPTIONS', `--class ${flags.class}: ${flags.labels} has ${input.numClasses} classes (0..${input.numClasses - 1})`, { option: 'class' });
     }
     const figure = mapFigurePng(input.labels, input.shape, input.numClasses, flags.class, generators.map((g) => ({ name: g.map, map: g.generate(input) })));
-    await writeFile(flags.out, figure.png);
+    writeFileAtomic(flags.out, figure.png);
     if (!this.jsonEnabled()) {
       this.log(`${flags.out}: ${figure.width}x${figure.height}, panels: labels, ${figure.panels.map((p) => `${p.name} [${p.min.toFixed(3)}, ${p.max.toFixed(3)}] (scale +-${p.limit.toFixed(3)})`).join(', ')}`);
     }
