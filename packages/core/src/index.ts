@@ -23,5 +23,6 @@ export * from './data/index.js';
 export * from './io/index.js';
 export * from './metrics/index.js';
 export * from './training/index.js';
+export * from './inference/index.js';
 export * from './plots/index.js';
 export * from './pipeline/index.js';
