@@ -4,10 +4,9 @@ export { DEFAULT_PROVIDERS, parseProviderList, createSessionWithFallback, type P
 export { TokenChecker, loadTokens, readTokenFile } from './auth.js';
 export { ModelStore, ModelVersion, type TensorSpec, type ModelStoreOptions } from './models.js';
 export { scanRepository, summariseConfig, type RepositoryModel } from './model-repository.js';
-export { parseModelMetadata, normalise, type Normalisation, type RwsegModelMetadata } from './model-metadata.js';
+export { parseModelMetadata, normalise, normalizationSpec, type Normalisation, type RwsegModelMetadata } from './model-metadata.js';
 export { DynamicBatcher, QueueFullError, type HostTensor, type TensorMap } from './batcher.js';
 export { decodeRequest, encodeResponse, splitBody } from './inference-codec.js';
-export { slidingWindowProbabilities, gaussianImportance, windowStarts, argmaxLabels } from './sliding-window.js';
-export { segmentVolume } from './segment-route.js';
+export { segmentVolume, windowingFor } from './segment-route.js';
 export { isSafeName, assertSafeName } from './model-name.js';
 export { DATATYPES, type V2Datatype } from './datatypes.js';

@@ -2,12 +2,12 @@
  * rwseg's metadata beside an exported model (`<repo>/<name>/rwseg.json`): what the segment route needs to
  * turn an image into the model's input (normalisation, patch size) and its output back into labels.
  */
-import { normalizeChannels, RwsegError } from '@rwseg/core';
+import { normalizeImage, RwsegError, type NormalizationSpec } from '@rwseg/core';
 
 /**
  * How an image is normalised before inference. Without fixed statistics, zscore and percentile are computed per
- * image and channel by @rwseg/core's `normalizeChannels`, the function training uses, so serving sees what
- * training saw.
+ * image and channel by @rwseg/core's `normalizeImage` (on `normalizeChannels`, the function training uses), so
+ * serving sees what training saw.
  */
 export type Normalisation =
   | { kind: 'none' }
@@ -111,38 +111,13 @@ export function parseModelMetadata(json: unknown, file: string): RwsegModelMetad
   };
 }
 
-/** Applies the model's normalisation to a channels-last image ([..., C] row-major), returning a new array. */
-export function normalise(data: ArrayLike<number>, channels: number, spec: Normalisation): Float32Array {
-  const out = Float32Array.from(data);
-  switch (spec.kind) {
-    case 'none':
-      return out;
-    case 'zscore':
-      if (spec.mean !== undefined && spec.std !== undefined) return affine(out, spec.mean, spec.std);
-      normalizeChannels(out, channels, { normalization: 'zscore' });
-      return out;
-    case 'percentile':
-      normalizeChannels(out, channels, { normalization: 'percentile', percentiles: spec.percentiles });
-      return out;
-    case 'minmax': {
-      if (spec.min !== undefined && spec.max !== undefined) return affine(out, spec.min, spec.max - spec.min);
-      for (let c = 0; c < channels; c++) {
-        let lo = Infinity;
-        let hi = -Infinity;
-        for (let i = c; i < out.length; i += channels) {
-          lo = Math.min(lo, out[i]);
-          hi = Math.max(hi, out[i]);
-        }
-        // A constant channel has no range: it maps to zeros, as normalizeChannels does for zscore.
-        const scale = hi > lo ? 1 / (hi - lo) : 0;
-        for (let i = c; i < out.length; i += channels) out[i] = (out[i] - lo) * scale;
-      }
-      return out;
-    }
-  }
+/** The inference engine's form of a normalisation ({ method }, as the exporter writes it). */
+export function normalizationSpec(n: Normalisation): NormalizationSpec {
+  const { kind, ...rest } = n;
+  return { method: kind, ...rest } as NormalizationSpec;
 }
 
-function affine(data: Float32Array, shift: number, scale: number): Float32Array {
-  for (let i = 0; i < data.length; i++) data[i] = (data[i] - shift) / scale;
-  return data;
+/** Applies the model's normalisation to a channels-last image ([..., C] row-major): @rwseg/core's normalizeImage. */
+export function normalise(data: ArrayLike<number>, channels: number, spec: Normalisation): Float32Array {
+  return normalizeImage(data, channels, normalizationSpec(spec));
 }

@@ -1,31 +1,45 @@
 /**
  * POST /v2/models/{name}[/versions/{v}]/segment: an image in (PNG, NIfTI .nii or .nii.gz), its label map out
- * in the same format. The image is normalised as the model's rwseg.json says, run through sliding-window
- * inference (Gaussian-weighted overlapping patches, batched through the model's dynamic batcher) and
- * reduced to labels by argmax over classes.
+ * in the same format. The segmentation itself is @rwseg/core's inference engine, the code `rwseg predict`
+ * runs on the TF.js model: normalisation as rwseg.json says, Gaussian-weighted sliding windows at its patchSize
+ * (batched through the model's dynamic batcher; whole-image when the model declares no patch and takes any size),
+ * slice by slice for a 2D model on a 3D volume, argmax, and the stored label values when rwseg.json has a label
+ * map. Only the window predictor differs (onnxruntime here, TF.js there).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { voxelCount, type Volume } from '@rwseg/core';
+import { classValuesOf, OnnxWindowPredictor, segmentImage, voxelCount, type InferenceOptions, type LabelArray, type Volume } from '@rwseg/core';
 import { HttpError, badRequest } from './http-error.js';
 import { decodeImage, encodeLabels, IMAGE_CONTENT_TYPES, pickFormat } from './image-io.js';
-import { normalise } from './model-metadata.js';
+import { normalizationSpec } from './model-metadata.js';
 import type { ModelStore, ModelVersion } from './models.js';
-import { argmaxLabels, slidingWindowProbabilities } from './sliding-window.js';
 
 export interface SegmentOptions {
   /** Fraction of a patch that neighbouring windows share (default 0.5). */
   overlap?: number;
 }
 
-/** The patch the model sees: rwseg.json's patchSize, else the model's fixed spatial dims, else the whole image. */
-export function patchFor(mv: ModelVersion, inputShape: readonly number[], imageWindow: readonly number[]): number[] {
+/**
+ * How windows cover an image: rwseg.json's patchSize (its last r axes), else the model's fixed spatial dims;
+ * a model with dynamic spatial dims and no patchSize runs whole-image, padded to rwseg.json's sizeGrid if any.
+ */
+export function windowingFor(mv: ModelVersion, inputShape: readonly number[]): Pick<InferenceOptions, 'mode' | 'patch' | 'sizeGrid'> {
   const r = inputShape.length - 2;
   const fromMeta = mv.model.metadata.patchSize;
-  if (fromMeta && fromMeta.length >= r) return fromMeta.slice(fromMeta.length - r).map(Math.round);
-  return imageWindow.map((size, a) => (inputShape[1 + a] > 0 ? inputShape[1 + a] : size));
+  if (fromMeta && fromMeta.length >= r) return { mode: 'sliding-window', patch: fromMeta.slice(fromMeta.length - r).map(Math.round) };
+  const spatial = inputShape.slice(1, -1);
+  if (spatial.every((d) => d > 0)) return { mode: 'sliding-window', patch: spatial };
+  const grid = mv.model.metadata.raw.sizeGrid;
+  return { mode: 'whole-image', ...(typeof grid === 'number' || Array.isArray(grid) ? { sizeGrid: grid as number | number[] } : {}) };
 }
 
-export async function segmentVolume(mv: ModelVersion, volume: Volume, options: SegmentOptions & { timeoutMs?: number } = {}): Promise<{ labels: Uint8Array | Uint16Array; shape: number[] }> {
+/** The class -> stored value table, when rwseg.json carries the training label map. */
+function labelValuesFor(mv: ModelVersion, classes: number): number[] | undefined {
+  const raw = mv.model.metadata.raw;
+  const mapping = (raw.labelMap ?? raw.labelValues) as Record<string, number> | number[] | undefined;
+  return mapping ? classValuesOf(mapping, classes) : undefined;
+}
+
+export async function segmentVolume(mv: ModelVersion, volume: Volume, options: SegmentOptions & { timeoutMs?: number } = {}): Promise<{ labels: LabelArray; shape: readonly number[] }> {
   await mv.ensureReady();
   const inputName = mv.model.metadata.input ?? mv.inputs[0]?.name;
   const outputName = mv.model.metadata.output ?? mv.outputs[0]?.name;
@@ -34,31 +48,26 @@ export async function segmentVolume(mv: ModelVersion, volume: Volume, options: S
   if (input.datatype !== 'FP32') throw new HttpError(400, `model '${mv.label}' takes ${input.datatype}; the segment route needs an FP32 image input`);
   const r = input.shape.length - 2;
   if (r < 1) throw new HttpError(400, `model '${mv.label}' input '${input.name}' has shape [${input.shape.join(',')}]; expected [N, ...spatial, C]`);
-  const channels = volume.channels ?? 1;
-  const spatial = volume.channels ? volume.shape.slice(0, -1) : [...volume.shape];
-  const modelChannels = input.shape[input.shape.length - 1];
-  if (modelChannels > 0 && modelChannels !== channels) throw badRequest(`the image has ${channels} channel(s); model '${mv.label}' expects ${modelChannels}`);
-  if (spatial.length < r) throw badRequest(`the image has ${spatial.length} spatial axes; model '${mv.label}' needs ${r}`);
+  const spatial = volume.channels ? volume.shape.slice(0, -1) : volume.shape;
   if (voxelCount(spatial) === 0) throw badRequest('the image is empty');
-  const data = normalise(volume.data, channels, mv.model.metadata.normalisation);
-  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) throw badRequest(`the image holds a non-finite value at voxel ${Math.floor(i / channels)}`);
-  const window = spatial.slice(spatial.length - r);
-  const patch = patchFor(mv, input.shape, window);
-  const { probabilities, classes } = await slidingWindowProbabilities(
-    data,
-    spatial,
-    channels,
-    patch,
-    async (patches, n, p) => {
-      const out = await mv.infer({ [input.name]: { type: 'float32', dims: [n, ...p, channels], data: patches } }, [outputName], options.timeoutMs);
-      const t = out[outputName];
-      const classes = t.dims[t.dims.length - 1];
-      if (t.type !== 'float32' || t.dims.length !== r + 2) throw new HttpError(500, `output '${outputName}' of ${mv.label} has dims [${t.dims.join(',')}] (${t.type}); expected [N, ...spatial, K] float32`);
-      return { data: t.data as Float32Array, classes };
-    },
-    { overlap: options.overlap, batchSize: mv.maxBatchSize },
-  );
-  return { labels: argmaxLabels(probabilities, classes), shape: spatial };
+  const predictor = new OnnxWindowPredictor({
+    run: (feeds, fetches) => mv.infer(feeds, fetches, options.timeoutMs),
+    input: input.name,
+    output: outputName,
+    inputDims: input.shape,
+  });
+  const classes = mv.model.metadata.classes.length;
+  const raw = mv.model.metadata.raw;
+  const result = await segmentImage(predictor, volume, {
+    ...windowingFor(mv, input.shape),
+    normalization: normalizationSpec(mv.model.metadata.normalisation),
+    overlap: options.overlap,
+    batchSize: mv.maxBatchSize,
+    sliceAxis: typeof raw.sliceAxis === 'number' ? raw.sliceAxis : 0,
+    imageName: 'the image',
+    ...(classes > 0 ? { labelValues: labelValuesFor(mv, classes) } : {}),
+  });
+  return { labels: result.labels, shape: result.shape };
 }
 
 export function registerSegmentRoutes(app: FastifyInstance, store: ModelStore, options: SegmentOptions & { requestTimeoutMs?: number }): void {
