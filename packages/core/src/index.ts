@@ -26,3 +26,4 @@ export * from './training/index.js';
 export * from './inference/index.js';
 export * from './plots/index.js';
 export * from './pipeline/index.js';
+export * from './artefact/index.js';

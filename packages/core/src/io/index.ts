@@ -2,4 +2,4 @@ export * from './nifti-header.js';
 export * from './nifti.js';
 export * from './png.js';
 export * from './volume-io.js';
-export { imageExtension } from './files.js';
+export { fsyncPath, imageExtension, isTemporaryName, readBytes, removeStaleTemporaries, renameDurable, stageFile, temporaryName, writeBytesAtomic, writeFileAtomic, type StagedFile } from './files.js';

@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import type { ClassMetrics } from '../metrics-api.js';
-import { writeFileAtomic } from '../training/atomic-file.js';
+import { writeFileAtomic } from '../io/files.js';
 import type { TrainingResult } from '../training/trainer.js';
 import { nanSummary, summariseCases, type MetricSummary, type ValidationResult } from '../training/validation.js';
 

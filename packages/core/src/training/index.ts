@@ -1,4 +1,3 @@
-export { writeFileAtomic } from './atomic-file.js';
 export { checkpointName, decodeCheckpoint, encodeCheckpoint, latestCheckpoint, listCheckpoints, readCheckpoint, writeCheckpoint, type CheckpointContent, type CheckpointTensor } from './checkpoint.js';
 export { loadModelDir, saveModelDir } from './model-files.js';
 export { AdamW, clipByGlobalNorm, globalNorm, type AdamWOptions } from './optimizer.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { RwsegError } from '../errors.js';
 import { tf } from '../tf.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../io/files.js';
 import '../models/instance-norm.js';
 
 export async function saveModelDir(model: tfl.LayersModel, dir: string, extra: Record<string, unknown> = {}): Promise<void> {

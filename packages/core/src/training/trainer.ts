@@ -22,7 +22,7 @@ import { deepSupervisionWeights } from '../losses/deep-supervision.js';
 import { lineChartSvg } from '../plots/line-chart.js';
 import { overlayPng } from '../plots/overlay.js';
 import { tf } from '../tf.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../io/files.js';
 import { checkpointName, latestCheckpoint, listCheckpoints, readCheckpoint, writeCheckpoint, type CheckpointContent } from './checkpoint.js';
 import { saveModelDir } from './model-files.js';
 import { GradientWorkers, type DataParallelOptions } from './data-parallel.js';
