@@ -7,6 +7,7 @@ const args = ['lerna', 'run', 'test', '--concurrency', '1', '--stream', ...proce
 const child = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NX_DAEMON: 'false' } });
 let passed = 0;
 let failed = 0;
+let skipped = 0;
 let buffered = '';
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
@@ -19,9 +20,11 @@ child.stdout.on('data', (chunk) => {
     const fail = /\b(\d+) tests? failed\b/.exec(line);
     if (pass) passed += Number(pass[1]);
     if (fail) failed += Number(fail[1]);
+    const skip = /\b(\d+) tests? skipped\b/.exec(line);
+    if (skip) skipped += Number(skip[1]);
   }
 });
 child.on('close', (code) => {
-  console.log(`\nall packages: ${passed} passed, ${failed} failed`);
+  console.log(`\nall packages: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   process.exit(code ?? 1);
 });

@@ -97,14 +97,14 @@ if (checker.ok) {
   test.skip(`SKIPPED (python3-onnx absent: ${checker.reason}): the exported trained U-Net passes onnx.checker`, () => {});
 }
 
-test('a parity failure exits 2 with both error numbers and writes nothing', async (t) => {
+test('a parity failure exits 1 (a numerical failure, not a user error) with both error numbers and writes nothing', async (t) => {
   const out = path.join(work, 'strict');
   const result = await runCli(['export', '--model', run, '--out', out, '--tolerance', '1e-12']);
-  t.is(result.code, 2);
+  t.is(result.code, 1);
   t.regex(errorText(result), /ONNX and TF.js outputs differ: max abs error \d[\d.e-]* \(tolerance 1e-12\), max relative error \d[\d.e-]*/);
   t.false(existsSync(path.join(out, 'model.onnx')));
   const json = await runCli(['export', '--model', run, '--out', out, '--tolerance', '1e-12', '--json']);
-  t.is(json.code, 2);
+  t.is(json.code, 1);
   t.is(parseJson(json).error.code, 'NUMERICAL_ERROR');
   t.is(parseJson(json).error.details.converterCode, 'PARITY_FAILED');
   // --no-parity skips the check and says so in the metadata.

@@ -1,3 +1,4 @@
+
 /**
  * `rwseg serve` on onnxruntime's WebGPU provider (Mesa lavapipe here: no GPU needed) answers like onnxruntime's
  * CPU provider called directly, and reports the provider; asking for cuda (absent here) falls back with the
@@ -8,7 +9,7 @@ import test from 'ava';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { errorText } from './helpers/cli.js';
-import { LAVAPIPE_ONLY } from './helpers/lavapipe.js';
+import { LAVAPIPE_ONLY, lavapipeSerialTest } from './helpers/lavapipe.js';
 import { SERVER_MODELS, spawnServe } from './helpers/serve.js';
 
 const SHAPE = [1, 8, 8, 1];
@@ -33,7 +34,7 @@ async function infer(url: string): Promise<{ status: number; json: any }> {
   return { status: res.status, json: await res.json() };
 }
 
-test.serial('serve --provider webgpu --strict-provider answers like the CPU provider and reports webgpu', async (t) => {
+lavapipeSerialTest('serve --provider webgpu --strict-provider answers like the CPU provider and reports webgpu', async (t) => {
   const serve = await spawnServe(['--provider', 'webgpu', '--strict-provider', '--eager'], LAVAPIPE_ONLY);
   try {
     t.regex(serve.stdout(), /seg2d\/1: ready on webgpu/);
@@ -57,7 +58,7 @@ test.serial('serve --provider webgpu --strict-provider answers like the CPU prov
   }
 });
 
-test.serial('serve --provider cuda,webgpu falls back to webgpu with the reason logged and in the metadata', async (t) => {
+lavapipeSerialTest('serve --provider cuda,webgpu falls back to webgpu with the reason logged and in the metadata', async (t) => {
   const serve = await spawnServe(['--provider', 'cuda,webgpu', '--eager'], LAVAPIPE_ONLY);
   try {
     const meta = (await (await fetch(`${serve.url}/v2/models/seg2d`)).json()) as any;
@@ -80,7 +81,7 @@ test.serial('serve --provider cuda --strict-provider --eager fails to start, exi
   t.regex(errorText({ code: error.code, stdout: '', stderr: error.stderr }), /execution provider 'cuda' failed and --strict-provider is set/);
 });
 
-test.serial('by default, serve leaves webgpu out when its only adapter is a software rasteriser, and says why', async (t) => {
+lavapipeSerialTest('by default, serve leaves webgpu out when its only adapter is a software rasteriser, and says why', async (t) => {
   // Lavapipe is the only Vulkan driver the loader sees: onnxruntime would otherwise pick it over the CPU provider.
   const serve = await spawnServe(['--eager'], LAVAPIPE_ONLY);
   try {

@@ -1,14 +1,14 @@
+
 /**
  * `rwseg train/pipeline run --backend webgpu` end to end on Mesa lavapipe (a software Vulkan driver, so this runs
  * in CI without a GPU): the real binary trains a small quickstart, reports the WebGPU adapter in its results, and
  * its losses match the wasm and cpu backends. Without RWSEG_WEBGPU_ALLOW_SOFTWARE the software adapter is refused.
  */
-import test from 'ava';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { errorText, parseJson, runCli, type CliResult } from './helpers/cli.js';
-import { LAVAPIPE_ONLY } from './helpers/lavapipe.js';
+import { LAVAPIPE_ONLY, lavapipeTest } from './helpers/lavapipe.js';
 
 // A couple of single-iteration epochs on 32x32 patches of a depth-3, 4-filter U-Net: seconds on lavapipe.
 const small = [
@@ -38,7 +38,7 @@ function history(out: string): HistoryLine[] {
 
 const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
 
-test('pipeline run --backend webgpu trains on lavapipe, reports the adapter, and matches wasm and cpu', async (t) => {
+lavapipeTest('pipeline run --backend webgpu trains on lavapipe, reports the adapter, and matches wasm and cpu', async (t) => {
   // One at a time: the machine has two cores and lavapipe uses them all.
   const webgpu = await pipelineRun('webgpu', allowSoftware);
   t.is(webgpu.result.code, 0, errorText(webgpu.result));
@@ -77,7 +77,7 @@ test('pipeline run --backend webgpu trains on lavapipe, reports the adapter, and
   t.true(Math.abs(g[1]!.loss - g[0]!.loss) > 1e-3);
 });
 
-test('rwseg train --backend webgpu reports the adapter in its --json results', async (t) => {
+lavapipeTest('rwseg train --backend webgpu reports the adapter in its --json results', async (t) => {
   const out = mkdtempSync(path.join(tmpdir(), 'rwseg-gpu-train-'));
   const result = await runCli(['train', '--config', 'pipelines/quickstart.yaml', '--backend', 'webgpu', '--out', out, '--json', ...small], { env: allowSoftware });
   t.is(result.code, 0, errorText(result));
@@ -88,7 +88,7 @@ test('rwseg train --backend webgpu reports the adapter in its --json results', a
   t.true(Number.isFinite(json.finalLoss));
 });
 
-test('without RWSEG_WEBGPU_ALLOW_SOFTWARE, --backend webgpu on a software adapter exits 2 naming it and the switch', async (t) => {
+lavapipeTest('without RWSEG_WEBGPU_ALLOW_SOFTWARE, --backend webgpu on a software adapter exits 2 naming it and the switch', async (t) => {
   for (const command of [['train', '--config'], ['pipeline', 'run']]) {
     const out = mkdtempSync(path.join(tmpdir(), 'rwseg-gpu-refused-'));
     const result = await runCli([...command, 'pipelines/quickstart.yaml', '--backend', 'webgpu', '--out', out, ...small], { env: refuseSoftware });

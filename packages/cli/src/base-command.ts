@@ -1,9 +1,38 @@
 /**
  * What every rwseg command shares: --json (oclif prints the returned object), --plugin to add third-party
- * plugins, --log-level, and one place that turns RwsegErrors into a clear message and a non-zero exit.
+ * plugins, --log-level, and one place that turns every failure into one line (or one JSON object with --json) and
+ * an exit status: 2 for what the user can fix (a file, a flag, an option, a plugin), 1 for internal failures.
  */
 import { Command, Flags } from '@oclif/core';
-import { createRegistry, isRwsegError, stderrLogger, type Logger, type PluginRegistry } from '@rwseg/core';
+import { createRegistry, isRwsegError, stderrLogger, type Logger, type PluginRegistry, type RwsegErrorCode } from '@rwseg/core';
+
+/** Failures of rwseg itself or of the numerics, not of what the user gave: exit 1. */
+const INTERNAL_CODES: ReadonlySet<RwsegErrorCode> = new Set(['NUMERICAL_ERROR', 'WORKER_FAILED']);
+
+interface Failure {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+  exit: number;
+}
+
+/** oclif's parser and `this.error()` errors carry `oclif.exit`; its own exit signal is `EEXIT`. */
+type OclifError = Error & { code?: string; oclif?: { exit?: number }; parse?: unknown };
+
+export function describeFailure(error: OclifError): Failure {
+  if (isRwsegError(error)) {
+    return { code: error.code, message: error.message, details: error.details, exit: INTERNAL_CODES.has(error.code) ? 1 : 2 };
+  }
+  if (error.oclif?.exit !== undefined) {
+    // Parser messages span lines ("The following errors occurred:", one indented line per problem, "See more help
+    // with --help"): fold them into one line that names every problem.
+    const lines = error.message.split('\n').map((line) => line.trim()).filter((line) => line && !/^See more help/.test(line));
+    const problems = lines[0]?.endsWith(':') && lines.length > 1 ? lines.slice(1) : lines;
+    const message = `${problems.join('; ').replace(/:$/, '')} (see --help)`;
+    return { code: error.parse ? 'INVALID_ARGUMENTS' : (error.code ?? 'INVALID_INPUT'), message, exit: error.oclif.exit || 2 };
+  }
+  return { code: 'INTERNAL_ERROR', message: `internal error: ${error.message}`, exit: 1 };
+}
 
 export abstract class RwsegCommand extends Command {
   static override enableJsonFlag = true;
@@ -19,19 +48,28 @@ export abstract class RwsegCommand extends Command {
 
   protected logger: Logger = stderrLogger('info');
 
+  /** Honours --log-level for every command (parsed from argv here, before the command's own flags are). */
+  public override async init(): Promise<void> {
+    await super.init();
+    const at = this.argv.findIndex((arg) => arg === '--log-level' || arg.startsWith('--log-level='));
+    const value = at < 0 ? undefined : this.argv[at]!.includes('=') ? this.argv[at]!.split('=')[1] : this.argv[at + 1];
+    if (value === 'debug' || value === 'info' || value === 'warn') this.logger = stderrLogger(value);
+  }
+
   protected async loadRegistry(plugins: readonly string[] = [], extra: { baseDir?: string } = {}): Promise<PluginRegistry> {
     return createRegistry({ plugins, logger: this.logger, baseDir: extra.baseDir });
   }
 
-  protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
-    if (isRwsegError(error)) {
-      // One line a user can act on, with the code for scripts; no stack trace for user errors.
-      if (this.jsonEnabled()) {
-        this.logJson({ error: { code: error.code, message: error.message, details: error.details } });
-        this.exit(2);
-      }
-      this.error(error.message, { exit: 2, code: error.code });
+  protected override async catch(error: OclifError): Promise<unknown> {
+    if (error.code === 'EEXIT') return super.catch(error);
+    const failure = describeFailure(error);
+    // --json may be unparsed when the flags themselves failed: look at argv too.
+    if (this.jsonEnabled() || this.argv.includes('--json')) {
+      process.stdout.write(`${JSON.stringify({ error: { code: failure.code, message: failure.message, details: failure.details ?? {} } })}\n`);
+    } else {
+      process.stderr.write(`Error: ${failure.message}\n`);
+      if (failure.exit === 1 && error.stack && process.env.RWSEG_DEBUG) process.stderr.write(`${error.stack}\n`);
     }
-    return super.catch(error);
+    this.exit(failure.exit);
   }
 }

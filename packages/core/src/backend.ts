@@ -70,7 +70,8 @@ export async function useBackend(name: BackendChoice = 'auto', options: UseBacke
       const details = await activate(candidate, true, logger);
       const reason = skipped.length === 0 ? 'fastest backend available' : `best available: ${skipped.map((s) => `${s.name} unavailable`).join(', ')}`;
       current = describe(candidate, reason, skipped, details);
-      logger.info(`backend: ${candidate} (auto: ${reason})`, { skipped, ...details });
+      // The skipped backends' full reasons went to debug above; info keeps one short line.
+      logger.info(`backend: ${candidate} (auto: ${reason})`, details);
       return candidate;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);

@@ -27,3 +27,4 @@ export * from './inference/index.js';
 export * from './plots/index.js';
 export * from './pipeline/index.js';
 export * from './artefact/index.js';
+export { isCi, vulkanSkipReason, LAVAPIPE_ICD } from './testing/hardware.js';

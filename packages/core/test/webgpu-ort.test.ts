@@ -3,13 +3,13 @@
  * answer on a small segmentation net (fixtures/webgpu/make_tiny_segmenter.py), and really runs the nodes itself:
  * onnxruntime's profile names the provider of every node.
  */
-import test from 'ava';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { seededUniform, WEBGPU_INSTALL_HINT } from '../src/index.js';
+import { vulkanTest } from './helpers/vulkan.js';
 
 const modelPath = fileURLToPath(new URL('../../test/fixtures/webgpu/tiny_segmenter.onnx', import.meta.url));
 
@@ -27,7 +27,7 @@ async function infer(provider: 'cpu' | 'webgpu', image: Float32Array, profileDir
   return out.probabilities!.data as Float32Array;
 }
 
-test('the WebGPU provider runs every node and matches the CPU provider', async (t) => {
+vulkanTest('the WebGPU provider runs every node and matches the CPU provider', async (t) => {
   process.env.XDG_RUNTIME_DIR ||= mkdtempSync(path.join(tmpdir(), 'rwseg-xdg-'));
   const profileDir = mkdtempSync(path.join(tmpdir(), 'rwseg-ort-profile-'));
   const image = seededUniform(256, 5).map((u) => 4 * u - 2);

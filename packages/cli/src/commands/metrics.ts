@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { computeSegmentationMetrics, RwsegError } from '@rwseg/core';
 import { RwsegCommand } from '../base-command.js';
-import { readLabelFile } from '../label-input.js';
+import { labelFileFlags, positiveNumberFlag, readLabelFile } from '../label-input.js';
 
 export default class Metrics extends RwsegCommand {
   static override summary = 'Per-class Dice, HD, HD95, ASSD and NSD (mm) between a predicted and a reference label image.';
@@ -14,7 +14,8 @@ export default class Metrics extends RwsegCommand {
   static override flags = {
     pred: Flags.string({ description: 'predicted label image (.nii, .nii.gz or .png)', required: true }),
     ref: Flags.string({ description: 'reference label image, same shape', required: true }),
-    classes: Flags.integer({ description: 'number of classes K (default: largest label in either + 1)', min: 1 }),
+    ...labelFileFlags,
+    classes: Flags.integer({ description: 'number of classes K (default: largest class in either + 1)', min: 1 }),
     spacing: Flags.string({ description: 'voxel spacing in mm, comma-separated (default: the reference\'s)' }),
     'include-background': Flags.boolean({ description: 'also report class 0', default: false }),
     'nsd-tolerance': Flags.string({ description: 'normalised surface Dice tolerance in mm (default 1)' }),
@@ -22,13 +23,14 @@ export default class Metrics extends RwsegCommand {
 
   async run() {
     const { flags } = await this.parse(Metrics);
-    const ref = await readLabelFile(flags.ref, { classes: flags.classes, spacing: flags.spacing });
-    const pred = await readLabelFile(flags.pred, { classes: flags.classes, spacing: flags.spacing ?? ref.spacing.join(',') });
+    const read = { classes: flags.classes, labelMap: flags['label-map'], logger: this.logger };
+    const ref = await readLabelFile(flags.ref, { ...read, spacing: flags.spacing });
+    const pred = await readLabelFile(flags.pred, { ...read, spacing: flags.spacing ?? ref.spacing.join(',') });
     if (pred.shape.join('x') !== ref.shape.join('x')) {
       throw new RwsegError('INVALID_INPUT', `${flags.pred} has shape [${pred.shape.join(', ')}] but ${flags.ref} has [${ref.shape.join(', ')}]`, { pred: flags.pred, ref: flags.ref });
     }
     const numClasses = flags.classes ?? Math.max(pred.numClasses, ref.numClasses);
-    const nsdTolerance = flags['nsd-tolerance'] === undefined ? 1 : Number(flags['nsd-tolerance']);
+    const nsdTolerance = positiveNumberFlag('nsd-tolerance', flags['nsd-tolerance']) ?? 1;
     const classes = computeSegmentationMetrics(pred.labels, ref.labels, ref.shape, ref.spacing, {
       numClasses,
       includeBackground: flags['include-background'],

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { checkMapPrinciples } from '@rwseg/core';
 import { RwsegCommand } from '../../base-command.js';
-import { parseMapOptions, readLabelFile } from '../../label-input.js';
+import { parseMapOptions, labelFileFlags, positiveNumberFlag, readLabelFile } from '../../label-input.js';
 
 export default class MapsCheck extends RwsegCommand {
   static override summary = 'Check a registered map against the RW principle: P1 strict minimum, bounded scale-free margins, P3 gradient bound.';
@@ -14,8 +14,7 @@ export default class MapsCheck extends RwsegCommand {
   static override flags = {
     labels: Flags.string({ description: 'label image (.nii, .nii.gz or .png)', required: true }),
     map: Flags.string({ description: 'registered map name', required: true }),
-    classes: Flags.integer({ description: 'number of classes K (default: largest label + 1)', min: 1 }),
-    spacing: Flags.string({ description: 'voxel spacing in mm, comma-separated (default: from the file)' }),
+    ...labelFileFlags,
     option: Flags.string({ description: 'map option key=value (repeatable; JSON values)', multiple: true }),
     'scale-tolerance': Flags.string({ description: 'relative change of the largest margin still called scale-free (default 0.1)' }),
   };
@@ -24,8 +23,8 @@ export default class MapsCheck extends RwsegCommand {
     const { flags } = await this.parse(MapsCheck);
     const registry = await this.loadRegistry(flags.plugin ?? []);
     const generator = registry.createMapGenerator(flags.map, parseMapOptions(flags.option));
-    const input = await readLabelFile(flags.labels, { classes: flags.classes, spacing: flags.spacing });
-    const tolerance = flags['scale-tolerance'] === undefined ? undefined : Number(flags['scale-tolerance']);
+    const input = await readLabelFile(flags.labels, { classes: flags.classes, spacing: flags.spacing, labelMap: flags['label-map'], logger: this.logger });
+    const tolerance = positiveNumberFlag('scale-tolerance', flags['scale-tolerance']);
     const report = checkMapPrinciples(generator, input, { scaleTolerance: tolerance });
     if (!this.jsonEnabled()) {
       const f = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : String(v));

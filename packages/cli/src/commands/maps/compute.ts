@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { imageExtension, RwsegError, writeVolume } from '@rwseg/core';
 import { RwsegCommand } from '../../base-command.js';
-import { parseMapOptions, readLabelFile } from '../../label-input.js';
+import { parseMapOptions, labelFileFlags, readLabelFile } from '../../label-input.js';
 
 export default class MapsCompute extends RwsegCommand {
   static override summary = 'Compute a registered RW map (rrw, boundary, active-contour, ...) from a label image.';
@@ -14,7 +14,7 @@ export default class MapsCompute extends RwsegCommand {
   static override flags = {
     labels: Flags.string({ description: 'label image (.nii, .nii.gz or .png)', required: true }),
     map: Flags.string({ description: 'registered map name (see rwseg plugins)', required: true }),
-    classes: Flags.integer({ description: 'number of classes K (default: largest label + 1)', min: 1 }),
+    ...labelFileFlags,
     spacing: Flags.string({ description: 'voxel spacing in mm, comma-separated in the image\'s axis order (default: from the file)' }),
     option: Flags.string({ description: 'map option key=value (repeatable; JSON values)', multiple: true }),
     out: Flags.string({ description: 'output file: .nii, .nii.gz or .png', required: true }),
@@ -24,7 +24,7 @@ export default class MapsCompute extends RwsegCommand {
     const { flags } = await this.parse(MapsCompute);
     const registry = await this.loadRegistry(flags.plugin ?? []);
     const generator = registry.createMapGenerator(flags.map, parseMapOptions(flags.option));
-    const input = await readLabelFile(flags.labels, { classes: flags.classes, spacing: flags.spacing });
+    const input = await readLabelFile(flags.labels, { classes: flags.classes, spacing: flags.spacing, labelMap: flags['label-map'], logger: this.logger });
     const map = generator.generate(input);
     const K = input.numClasses;
     const channels = Array.from({ length: K }, (_, k) => channelRange(map, k, K));

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
 import { mapFigurePng, RwsegError } from '@rwseg/core';
 import { RwsegCommand } from '../../base-command.js';
-import { readLabelFile } from '../../label-input.js';
+import { labelFileFlags, readLabelFile } from '../../label-input.js';
 
 export default class MapsShow extends RwsegCommand {
   static override summary = 'Write a PNG figure of a label image and its RW maps side by side, with colour scales.';
@@ -13,8 +13,7 @@ export default class MapsShow extends RwsegCommand {
     labels: Flags.string({ description: 'label image (.nii, .nii.gz or .png)', required: true }),
     maps: Flags.string({ description: 'comma-separated registered maps', default: 'active-contour,boundary,rrw' }),
     class: Flags.integer({ description: 'class whose map channel is shown', default: 1, min: 0 }),
-    classes: Flags.integer({ description: 'number of classes K (default: largest label + 1)', min: 1 }),
-    spacing: Flags.string({ description: 'voxel spacing in mm, comma-separated (default: from the file)' }),
+    ...labelFileFlags,
     out: Flags.string({ description: 'output PNG', required: true }),
   };
 
@@ -24,7 +23,7 @@ export default class MapsShow extends RwsegCommand {
     const registry = await this.loadRegistry(flags.plugin ?? []);
     const names = flags.maps.split(',').map((s) => s.trim()).filter(Boolean);
     const generators = names.map((name) => registry.createMapGenerator(name));
-    const input = await readLabelFile(flags.labels, { classes: flags.classes, spacing: flags.spacing });
+    const input = await readLabelFile(flags.labels, { classes: flags.classes, spacing: flags.spacing, labelMap: flags['label-map'], logger: this.logger });
     if (flags.class >= input.numClasses) {
       throw new RwsegError('INVALID_OPTIONS', `--class ${flags.class}: ${flags.labels} has ${input.numClasses} classes (0..${input.numClasses - 1})`, { option: 'class' });
     }

@@ -11,7 +11,7 @@ export default class PipelineRun extends RwsegCommand {
   static override examples = [
     '<%= config.bin %> pipeline run pipelines/quickstart.yaml',
     '<%= config.bin %> pipeline run pipelines/quickstart.yaml --set training.epochs=2 --out runs/try --json',
-    '<%= config.bin %> pipeline run pipelines/msd-hippocampus.yaml --set dataset.root=../shared/data/msd-task04-hippocampus/Task04_Hippocampus',
+    '<%= config.bin %> pipeline run pipelines/msd-hippocampus.yaml --set dataset.root=PATH/msd-task04-hippocampus',
   ];
   static override args = { file: Args.string({ description: 'pipeline YAML file', required: true }) };
   static override flags = {
