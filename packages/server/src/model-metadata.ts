@@ -2,11 +2,11 @@
  * rwseg's metadata beside an exported model (`<repo>/<name>/rwseg.json`): what the segment route needs to
  * turn an image into the model's input (normalisation, patch size) and its output back into labels.
  */
-import { normalizeImage, RwsegError, type NormalizationSpec } from '@rwseg/core';
+import { applyNormalization, RwsegError, type ArtefactNormalization } from '@rwseg/core';
 
 /**
  * How an image is normalised before inference. Without fixed statistics, zscore and percentile are computed per
- * image and channel by @rwseg/core's `normalizeImage` (on `normalizeChannels`, the function training uses), so
+ * image and channel by @rwseg/core's `applyNormalization` (on `normalizeChannels`, the function training uses), so
  * serving sees what training saw.
  */
 export type Normalisation =
@@ -111,13 +111,21 @@ export function parseModelMetadata(json: unknown, file: string): RwsegModelMetad
   };
 }
 
-/** The inference engine's form of a normalisation ({ method }, as the exporter writes it). */
-export function normalizationSpec(n: Normalisation): NormalizationSpec {
-  const { kind, ...rest } = n;
-  return { method: kind, ...rest } as NormalizationSpec;
+/** The model artefact's form of a normalisation ({ method, scope }, statistics one per channel). */
+export function artefactNormalizationOf(n: Normalisation): ArtefactNormalization {
+  switch (n.kind) {
+    case 'none':
+      return { method: 'none' };
+    case 'zscore':
+      return n.mean !== undefined ? { method: 'zscore', scope: 'fixed', mean: [n.mean], std: [n.std!] } : { method: 'zscore', scope: 'per-image-and-channel' };
+    case 'percentile':
+      return { method: 'percentile', scope: 'per-image-and-channel', percentiles: n.percentiles ?? [0.5, 99.5] };
+    case 'minmax':
+      return n.min !== undefined ? { method: 'minmax', scope: 'fixed', min: [n.min], max: [n.max!] } : { method: 'minmax', scope: 'per-image-and-channel' };
+  }
 }
 
-/** Applies the model's normalisation to a channels-last image ([..., C] row-major): @rwseg/core's normalizeImage. */
+/** Applies the model's normalisation to a channels-last image ([..., C] row-major): @rwseg/core's applyNormalization. */
 export function normalise(data: ArrayLike<number>, channels: number, spec: Normalisation): Float32Array {
-  return normalizeImage(data, channels, normalizationSpec(spec));
+  return applyNormalization(data, channels, artefactNormalizationOf(spec));
 }

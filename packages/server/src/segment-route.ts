@@ -3,14 +3,25 @@
  * in the same format. The segmentation itself is @rwseg/core's inference engine, the code `rwseg predict`
  * runs on the TF.js model: normalisation as rwseg.json says, Gaussian-weighted sliding windows at its patchSize
  * (batched through the model's dynamic batcher; whole-image when the model declares no patch and takes any size),
- * slice by slice for a 2D model on a 3D volume, argmax, and the stored label values when rwseg.json has a label
- * map. Only the window predictor differs (onnxruntime here, TF.js there).
+ * slice by slice along its sliceAxis for a 2D model on a 3D volume, argmax, and the stored label values when
+ * rwseg.json has them. Only the window predictor differs (onnxruntime here, TF.js there).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { classValuesOf, OnnxWindowPredictor, segmentImage, voxelCount, type InferenceOptions, type LabelArray, type Volume } from '@rwseg/core';
+import {
+  MODEL_ARTEFACT_FILE,
+  MODEL_ARTEFACT_SCHEMA,
+  OnnxWindowPredictor,
+  parseModelArtefact,
+  segmentImage,
+  voxelCount,
+  type ArtefactNormalization,
+  type InferenceOptions,
+  type LabelArray,
+  type Volume,
+} from '@rwseg/core';
 import { HttpError, badRequest } from './http-error.js';
 import { decodeImage, encodeLabels, IMAGE_CONTENT_TYPES, pickFormat } from './image-io.js';
-import { normalizationSpec } from './model-metadata.js';
+import { artefactNormalizationOf } from './model-metadata.js';
 import type { ModelStore, ModelVersion } from './models.js';
 
 export interface SegmentOptions {
@@ -18,25 +29,47 @@ export interface SegmentOptions {
   overlap?: number;
 }
 
-/**
- * How windows cover an image: rwseg.json's patchSize (its last r axes), else the model's fixed spatial dims;
- * a model with dynamic spatial dims and no patchSize runs whole-image, padded to rwseg.json's sizeGrid if any.
- */
-export function windowingFor(mv: ModelVersion, inputShape: readonly number[]): Pick<InferenceOptions, 'mode' | 'patch' | 'sizeGrid'> {
-  const r = inputShape.length - 2;
-  const fromMeta = mv.model.metadata.patchSize;
-  if (fromMeta && fromMeta.length >= r) return { mode: 'sliding-window', patch: fromMeta.slice(fromMeta.length - r).map(Math.round) };
-  const spatial = inputShape.slice(1, -1);
-  if (spatial.every((d) => d > 0)) return { mode: 'sliding-window', patch: spatial };
-  const grid = mv.model.metadata.raw.sizeGrid;
-  return { mode: 'whole-image', ...(typeof grid === 'number' || Array.isArray(grid) ? { sizeGrid: grid as number | number[] } : {}) };
+/** What the engine takes from a model's rwseg.json: windowing, normalisation, slice axis, stored label values. */
+interface SegmentSettings {
+  readonly windowing: Pick<InferenceOptions, 'mode' | 'patch' | 'sizeGrid'>;
+  readonly normalization: ArtefactNormalization;
+  readonly sliceAxis: number;
+  readonly labelValues?: readonly number[];
 }
 
-/** The class -> stored value table, when rwseg.json carries the training label map. */
-function labelValuesFor(mv: ModelVersion, classes: number): number[] | undefined {
-  const raw = mv.model.metadata.raw;
-  const mapping = (raw.labelMap ?? raw.labelValues) as Record<string, number> | number[] | undefined;
-  return mapping ? classValuesOf(mapping, classes) : undefined;
+const settingsCache = new WeakMap<ModelVersion, SegmentSettings>();
+
+/**
+ * How windows cover an image: the patch (its last r axes), else the model's fixed spatial dims; a model with
+ * dynamic spatial dims and no patch runs whole-image, padded to the size grid when one is known.
+ */
+export function windowingFor(inputShape: readonly number[], patch: readonly number[] | null | undefined, sizeGrid?: readonly number[] | null): SegmentSettings['windowing'] {
+  const r = inputShape.length - 2;
+  if (patch && patch.length >= r) return { mode: 'sliding-window', patch: patch.slice(patch.length - r).map(Math.round) };
+  const spatial = inputShape.slice(1, -1);
+  if (spatial.every((d) => d > 0)) return { mode: 'sliding-window', patch: spatial };
+  return { mode: 'whole-image', ...(sizeGrid && sizeGrid.length >= r ? { sizeGrid: sizeGrid.slice(sizeGrid.length - r) } : {}) };
+}
+
+/** A model artefact (rwseg-model/2) through core's reader; an older rwseg.json through the server's parse of it. */
+function settingsFor(mv: ModelVersion, inputShape: readonly number[]): SegmentSettings {
+  const cached = settingsCache.get(mv);
+  if (cached) return cached;
+  const meta = mv.model.metadata;
+  let settings: SegmentSettings;
+  if (meta.raw.schema === MODEL_ARTEFACT_SCHEMA) {
+    const artefact = parseModelArtefact(meta.raw, `${mv.model.name}/${MODEL_ARTEFACT_FILE}`);
+    settings = {
+      windowing: windowingFor(inputShape, artefact.patchSize, artefact.sizeGrid),
+      normalization: artefact.normalization,
+      sliceAxis: artefact.sliceAxis ?? 0,
+      ...(artefact.labelValues ? { labelValues: artefact.labelValues } : {}),
+    };
+  } else {
+    settings = { windowing: windowingFor(inputShape, meta.patchSize), normalization: artefactNormalizationOf(meta.normalisation), sliceAxis: 0 };
+  }
+  settingsCache.set(mv, settings);
+  return settings;
 }
 
 export async function segmentVolume(mv: ModelVersion, volume: Volume, options: SegmentOptions & { timeoutMs?: number } = {}): Promise<{ labels: LabelArray; shape: readonly number[] }> {
@@ -56,16 +89,15 @@ export async function segmentVolume(mv: ModelVersion, volume: Volume, options: S
     output: outputName,
     inputDims: input.shape,
   });
-  const classes = mv.model.metadata.classes.length;
-  const raw = mv.model.metadata.raw;
+  const settings = settingsFor(mv, input.shape);
   const result = await segmentImage(predictor, volume, {
-    ...windowingFor(mv, input.shape),
-    normalization: normalizationSpec(mv.model.metadata.normalisation),
+    ...settings.windowing,
+    normalization: settings.normalization,
     overlap: options.overlap,
     batchSize: mv.maxBatchSize,
-    sliceAxis: typeof raw.sliceAxis === 'number' ? raw.sliceAxis : 0,
+    sliceAxis: settings.sliceAxis,
     imageName: 'the image',
-    ...(classes > 0 ? { labelValues: labelValuesFor(mv, classes) } : {}),
+    ...(settings.labelValues ? { labelValues: settings.labelValues } : {}),
   });
   return { labels: result.labels, shape: result.shape };
 }

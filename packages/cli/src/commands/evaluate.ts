@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import {
+  applyNormalization,
   computeSegmentationMetrics,
   loadDataset,
   loadModelDir,
@@ -40,9 +41,9 @@ export default class Evaluate extends RwsegCommand {
     const { flags } = await this.parse(Evaluate);
     const backend = await useBackend(flags.backend as never, { logger: this.logger });
     const { model } = await loadModelDir(flags.model);
-    const settings = modelSettings(flags.model, model);
-    const modelPatch = settings.patch;
-    const modelClasses = settings.classes;
+    const modelPatch = (model.inputs[0]!.shape.slice(1, -1) as number[]);
+    const modelClasses = model.outputs[0]!.shape.at(-1) as number;
+    const settings = modelSettings(flags.model, modelClasses, this.logger);
     let cases: ValidationCase[];
     let numClasses: number;
     let patch: readonly number[];
@@ -65,7 +66,9 @@ export default class Evaluate extends RwsegCommand {
       const info = openDataset(flags.data, { labelMapping: labelMap, numClasses: flags['num-classes'] ?? (labelMap ? undefined : modelClasses) });
       const refs = info.training.filter((r) => r.label !== undefined || info.kind === 'synthetic').slice(0, flags.limit);
       if (refs.length === 0) throw new RwsegError('INVALID_INPUT', `${flags.data}: no labelled cases to evaluate`, { file: flags.data });
-      cases = await loadValidationCases(info, refs, { normalization: settings.normalizationName });
+      // Loaded raw, then normalised as the model says (applyNormalization: per image as training's loader did).
+      const raw = await loadValidationCases(info, refs, { normalization: 'none' });
+      cases = raw.map((c) => ({ ...c, image: { ...c.image, data: applyNormalization(c.image.data, c.image.channels ?? 1, settings.artefact.normalization) } }));
       numClasses = info.numClasses;
       patch = modelPatch;
     }
@@ -99,3 +102,4 @@ function parseLabelMap(text: string): Record<string, number> {
     throw new RwsegError('INVALID_OPTIONS', `--label-map: not valid JSON (${(error as Error).message}): ${text}`, { option: 'label-map' });
   }
 }
+

@@ -2,8 +2,7 @@
  * The inference engine: one sliding-window / whole-image implementation that validation, `rwseg predict`,
  * `rwseg evaluate` and the server's /segment all run, on a pluggable window predictor per runtime.
  */
-export { classValuesOf, argmaxLabels, toStoredValues, type LabelArray } from './labels.js';
-export { normalizationSpecOf, normalizeImage, type NormalizationSpec } from './normalization.js';
+export { argmaxLabels, toStoredValues, type LabelArray } from './labels.js';
 export { OnnxWindowPredictor, type HostTensorLike, type OnnxRunner, type OnnxWindowPredictorOptions } from './onnx-window-predictor.js';
 export { planWindows, predictProbabilities, type InferenceMode, type InferenceOptions, type ProbabilityMap, type WindowPlan } from './probabilities.js';
 export { segmentImage, type SegmentImageOptions, type Segmentation } from './segment-image.js';

@@ -1,10 +1,9 @@
 /**
  * From probabilities to the label map a user gets back: argmax over classes (ties go to the lower class, as
- * numpy and torch argmax do), then class indices to the values the user's labels were stored with (the inverse
- * of training's label map, e.g. {"0": 1, "255": 0} gives class 0 -> 255, class 1 -> 0).
+ * numpy and torch argmax do), then class indices to the values the user's labels were stored with (the artefact's
+ * labelValues, the inverse of training's label map: {"0": 1, "255": 0} gives class 0 -> 255, class 1 -> 0).
  */
 import { RwsegError } from '../errors.js';
-import { normaliseLabelMapping, type LabelMapping } from '../data/labels.js';
 
 export type LabelArray = Uint8Array | Uint16Array;
 
@@ -25,23 +24,6 @@ export function argmaxLabels(probabilities: Float32Array, classes: number): Labe
     out[v] = best;
   }
   return out;
-}
-
-/**
- * The stored value of each class, from a label mapping (stored value -> class). A class that several values map
- * to gets the smallest; a class no value maps to is an error (its voxels could not be written back).
- */
-export function classValuesOf(mapping: LabelMapping, classes: number): number[] {
-  const byClass = new Array<number | undefined>(classes).fill(undefined);
-  for (const [key, cls] of Object.entries(normaliseLabelMapping(mapping))) {
-    const value = Number(key);
-    if (cls < classes && (byClass[cls] === undefined || value < byClass[cls]!)) byClass[cls] = value;
-  }
-  const missing = byClass.findIndex((v) => v === undefined);
-  if (missing >= 0) {
-    throw new RwsegError('INVALID_CONFIG', `the label map ${JSON.stringify(mapping)} gives no stored value for class ${missing} of ${classes}`, { labelMap: mapping });
-  }
-  return byClass as number[];
 }
 
 /** Replaces class indices by the user's stored values (uint8 when they all fit, else uint16). */

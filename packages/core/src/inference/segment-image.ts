@@ -1,18 +1,19 @@
 /**
- * A raw image in, the user's label map out: normalisation as trained, probabilities (probabilities.ts), argmax,
+ * A raw image in, the user's label map out: normalisation as trained (the artefact's applyNormalization), probabilities (probabilities.ts), argmax,
  * and class indices back to the stored label values. What `rwseg predict` and the server's /segment run.
  */
+import { applyNormalization } from '../artefact/normalization.js';
+import type { ArtefactNormalization } from '../artefact/schema.js';
 import { RwsegError } from '../errors.js';
 import type { Volume } from '../volume.js';
 import { argmaxLabels, toStoredValues, type LabelArray } from './labels.js';
-import { normalizeImage, type NormalizationSpec } from './normalization.js';
 import { predictProbabilities, type InferenceOptions } from './probabilities.js';
 import type { WindowPredictor } from './window-predictor.js';
 
 export interface SegmentImageOptions extends InferenceOptions {
-  /** How the model's training normalised images (required: the model decides, there is no default). */
-  readonly normalization: NormalizationSpec;
-  /** The stored label value of each class (classValuesOf(labelMap)); default: the class index itself. */
+  /** How the model's training normalised images, the artefact's `normalization` (required: the model decides). */
+  readonly normalization: ArtefactNormalization;
+  /** The stored label value of each class, the artefact's `labelValues`; default: the class index itself. */
   readonly labelValues?: readonly number[];
 }
 
@@ -31,7 +32,7 @@ export interface Segmentation {
 export async function segmentImage(predictor: WindowPredictor, volume: Volume, options: SegmentImageOptions): Promise<Segmentation> {
   const channels = volume.channels ?? 1;
   const shape = volume.channels ? volume.shape.slice(0, -1) : [...volume.shape];
-  const data = normalizeImage(volume.data, channels, options.normalization);
+  const data = applyNormalization(volume.data, channels, options.normalization);
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {
       throw new RwsegError('INVALID_INPUT', `${options.imageName ?? 'the image'} holds a non-finite value at voxel ${Math.floor(i / channels)}`, { voxel: Math.floor(i / channels) });
