@@ -29,7 +29,7 @@ test.serial('rwseg train killed with -9 resumes with --resume from its last chec
   t.is(parseJson(resumed).epochsRun, 3);
   t.regex(resumed.stderr, /resuming at epoch 3 from .*epoch-0002\.ckpt/);
   const history = (dir: string) => readFileSync(path.join(dir, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; loss: number });
-  t.deepEqual(history(out).map((e) => e.epoch), [0, 1, 2, 3, 4]);
+  t.deepEqual(history(out).map((e) => e.epoch), [1, 2, 3, 4, 5]);
 
   // Same seed, same batches per epoch, optimizer state restored: the losses match a run never interrupted.
   const straightOut = temp();

@@ -1,21 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import type { Normalization } from '@rwseg/core';
+import { readModelArtefact, type Normalization } from '@rwseg/core';
 
-/** What a trained model's run recorded about its preprocessing (its config.json beside model/), if anything. */
+/** What a trained model's artefact (model/rwseg.json, read by @rwseg/core's one reader) says about its preprocessing. */
 export interface RunPreprocessing {
   readonly normalization?: Normalization;
   /** The axis a 2D model's training slices were taken along, when it was trained on 3D cases. */
   readonly sliceAxis?: number;
 }
 
+/** Kept for predict/evaluate until they read the artefact themselves; errors name the file and field. */
 export function runPreprocessing(modelDir: string): RunPreprocessing {
-  const file = path.join(path.resolve(modelDir), '..', 'config.json');
-  if (!existsSync(file)) return {};
-  try {
-    const config = JSON.parse(readFileSync(file, 'utf8')) as { preprocessing?: RunPreprocessing };
-    return config.preprocessing ?? {};
-  } catch {
-    return {};
-  }
+  const artefact = readModelArtefact(modelDir);
+  const method = artefact.normalization.method;
+  return {
+    normalization: method === 'percentile' || method === 'zscore' ? method : 'none',
+    ...(artefact.sliceAxis !== null ? { sliceAxis: artefact.sliceAxis } : {}),
+  };
 }

@@ -28,3 +28,4 @@ export * from './plots/index.js';
 export * from './pipeline/index.js';
 export * from './artefact/index.js';
 export { isCi, vulkanSkipReason, LAVAPIPE_ICD } from './testing/hardware.js';
+export * from './export/index.js';

@@ -242,7 +242,7 @@ test.serial('a pipeline with training.threads 2 (deep supervision, rrw + Dice) r
   const out = tempDir();
   const first = await runPipelineConfig(tinyPipeline(1), { out });
   t.is(first.runs[0]!.result.epochsRun, 1);
-  t.deepEqual(readHistory(path.join(out, 'history.jsonl')).map((e) => e.epoch), [0]);
+  t.deepEqual(readHistory(path.join(out, 'history.jsonl')).map((e) => e.epoch), [1]);
   t.is((JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')) as { training: { threads: number } }).training.threads, 2);
   // The threads-2 run's checkpoint resumes, with threads 2 again, for a second epoch.
   const events: { startEpoch: number; resumedFrom?: string }[] = [];
@@ -251,7 +251,7 @@ test.serial('a pipeline with training.threads 2 (deep supervision, rrw + Dice) r
   t.regex(events[0]!.resumedFrom!, /epoch-0001\.ckpt$/);
   t.is(resumed.runs[0]!.result.epochsRun, 1);
   const history = readHistory(path.join(out, 'history.jsonl'));
-  t.deepEqual(history.map((e) => e.epoch), [0, 1]);
+  t.deepEqual(history.map((e) => e.epoch), [1, 2]);
   t.true(history.every((e) => Number.isFinite(e.loss) && e.validation !== undefined));
 });
 

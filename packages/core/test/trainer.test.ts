@@ -64,7 +64,7 @@ test.serial('a run killed with -9 resumes from its last checkpoint and ends wher
   t.regex(events[0]!.resumedFrom!, /epoch-0003\.ckpt$/);
   t.deepEqual(
     readHistory(path.join(outDir, 'history.jsonl')).map((e) => e.epoch),
-    [0, 1, 2, 3, 4, 5, 6, 7],
+    [1, 2, 3, 4, 5, 6, 7, 8],
   );
   t.is(resumed.epochsRun, resumedEpochs - saved);
 
@@ -91,7 +91,7 @@ test('a truncated checkpoint gives an error naming it; the previous one still re
   t.deepEqual(events, [2]);
   t.deepEqual(
     readHistory(path.join(outDir, 'history.jsonl')).map((e) => e.epoch),
-    [0, 1, 2, 3],
+    [1, 2, 3, 4],
   );
 });
 
@@ -110,7 +110,7 @@ test('a NaN loss stops training with the epoch, the loss and the bad map named',
     }),
   );
   t.true(isRwsegError(error, 'NUMERICAL_ERROR'));
-  t.regex(error!.message, /loss 'test-dice-ce' is NaN at epoch 1, iteration 0/);
+  t.regex(error!.message, /loss 'test-dice-ce' is NaN at epoch 2, iteration 0/);
   t.regex(error!.message, /non-finite values in map\(s\) weights-map/);
 });
 

@@ -4,7 +4,7 @@ export { DEFAULT_PROVIDERS, parseProviderList, createSessionWithFallback, type P
 export { TokenChecker, loadTokens, readTokenFile } from './auth.js';
 export { ModelStore, ModelVersion, type TensorSpec, type ModelStoreOptions } from './models.js';
 export { scanRepository, summariseConfig, type RepositoryModel } from './model-repository.js';
-export { parseModelMetadata, normalise, artefactNormalizationOf, type Normalisation, type RwsegModelMetadata } from './model-metadata.js';
+export { metadataOf, normalize, parseModelMetadata, type Normalization, type RwsegModelMetadata } from './model-metadata.js';
 export { DynamicBatcher, QueueFullError, type HostTensor, type TensorMap } from './batcher.js';
 export { decodeRequest, encodeResponse, splitBody } from './inference-codec.js';
 export { segmentVolume, windowingFor } from './segment-route.js';

@@ -1,17 +1,20 @@
 /**
- * Reads a Triton-layout model repository: `<repo>/<name>/config.pbtxt`, `<repo>/<name>/<version>/model.onnx`,
- * and rwseg's `<repo>/<name>/rwseg.json`. Only folders with a safe name and at least one numeric version
- * holding a model.onnx count as models.
+ * Reads a Triton-layout model repository: `<repo>/<name>/config.pbtxt`, `<repo>/<name>/<version>/model.onnx`, and
+ * the model's artefact rwseg.json (@rwseg/core's reader): `<repo>/<name>/<version>/rwseg.json` for the highest
+ * version when the export wrote one there, else `<repo>/<name>/rwseg.json`. Only folders with a safe name and at
+ * least one numeric version holding a model.onnx count as models; hidden folders (an export's staging) never do.
+ *
+ * A bad or incomplete model folder (invalid rwseg.json, a model.onnx that does not match its sha256) is listed with
+ * `problem` set: that model is not ready, with the reason, and every other model is served as usual.
  *
  * A plain export folder (`model.onnx` + `rwseg.json` side by side, as `rwseg export --format onnx` and a
- * pipeline's default export write them) is served too, as one model named after the folder, version 1, so a
- * freshly trained run can be served without re-exporting it.
+ * pipeline's default export write them) is served too, as one model named after the folder, version 1.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { RwsegError } from '@rwseg/core';
+import { MODEL_ARTEFACT_FILE, readExportedModel, RwsegError, type ModelArtefact } from '@rwseg/core';
 import { isSafeName } from './model-name.js';
-import { parseModelMetadata, type RwsegModelMetadata } from './model-metadata.js';
+import { metadataOf, type RwsegModelMetadata } from './model-metadata.js';
 
 export interface ModelConfigSummary {
   platform?: string;
@@ -24,6 +27,8 @@ export interface RepositoryModel {
   /** Numeric version folders, ascending. The highest is served when a request names none. */
   versions: string[];
   metadata: RwsegModelMetadata;
+  /** Why the model cannot be served (a bad or incomplete folder); undefined when it can. */
+  problem?: string;
   config: ModelConfigSummary;
   /** Set for a plain export folder: the one model.onnx, served as version 1. */
   singleFile?: string;
@@ -54,28 +59,29 @@ export function scanRepository(root: string): RepositoryModel[] {
       .map((v) => v.name)
       .sort((a, b) => Number(a) - Number(b));
     if (versions.length === 0) continue;
-    const metadata = readMetadata(join(dir, 'rwseg.json'));
+    const latest = join(dir, versions.at(-1)!);
+    const { artefact, problem } = readArtefact(existsSync(join(latest, MODEL_ARTEFACT_FILE)) ? latest : dir);
     const configFile = join(dir, 'config.pbtxt');
     const config = existsSync(configFile) ? summariseConfig(readFileSync(configFile, 'utf8')) : {};
-    models.push({ name: entry.name, dir, versions, metadata, config });
+    models.push({ name: entry.name, dir, versions, metadata: metadataOf(artefact), ...(problem ? { problem } : {}), config });
   }
   return models.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-function readMetadata(metaFile: string): RwsegModelMetadata {
-  if (!existsSync(metaFile)) return parseModelMetadata({}, metaFile);
-  let json: unknown;
+/** The artefact of `dir` (checked against its ONNX file), or the reason it cannot be served. No rwseg.json: neither. */
+function readArtefact(dir: string): { artefact?: ModelArtefact; problem?: string } {
+  if (!existsSync(join(dir, MODEL_ARTEFACT_FILE))) return {};
   try {
-    json = JSON.parse(readFileSync(metaFile, 'utf8'));
+    return { artefact: readExportedModel(dir).artefact };
   } catch (error) {
-    throw new RwsegError('INVALID_CONFIG', `${metaFile}: not valid JSON (${(error as Error).message})`, { file: metaFile });
+    return { problem: (error as Error).message };
   }
-  return parseModelMetadata(json, metaFile);
 }
 
 function plainExportFolder(root: string): RepositoryModel {
   const folder = basename(resolve(root));
   // The folder name becomes a URL segment; fall back to a fixed name rather than refuse a folder like 'my run'.
   const name = isSafeName(folder) ? folder : 'model';
-  return { name, dir: root, versions: ['1'], metadata: readMetadata(join(root, 'rwseg.json')), config: {}, singleFile: join(root, 'model.onnx') };
+  const { artefact, problem } = readArtefact(root);
+  return { name, dir: root, versions: ['1'], metadata: metadataOf(artefact), ...(problem ? { problem } : {}), config: {}, singleFile: join(root, 'model.onnx') };
 }

@@ -3,7 +3,7 @@
  * start, each behind its own dynamic batcher.
  */
 import * as ort from 'onnxruntime-node';
-import { isRwsegError } from '@rwseg/core';
+import { isRwsegError, RwsegError } from '@rwseg/core';
 import { DynamicBatcher, type HostTensor, type TensorMap } from './batcher.js';
 import { v2FromOrt } from './datatypes.js';
 import { HttpError, notFound } from './http-error.js';
@@ -85,6 +85,8 @@ export class ModelVersion {
   private async doLoad(): Promise<void> {
     this.state = 'loading';
     try {
+      // A bad or incomplete model folder (model-repository.ts) never gets a session: it fails with the reason.
+      if (this.model.problem) throw new RwsegError('INVALID_CONFIG', this.model.problem, { model: this.model.name });
       const { session, provider, failed } = await createSessionWithFallback(modelPath(this.model, this.version), this.options.providers, {
         strict: this.options.strictProvider,
         log: this.options.log,
@@ -199,9 +201,12 @@ export class ModelStore {
     return found;
   }
 
-  /** Ready when every eagerly loaded version loaded; lazy models count as ready until they fail. */
+  /**
+   * Ready when every eagerly loaded version loaded; lazy models count as ready until they fail. A model whose
+   * folder is bad or incomplete is reported not ready on its own route and does not hold back the others.
+   */
   ready(): boolean {
-    return this.allVersions().every((v) => (this.options.eager ? v.state === 'ready' : v.state !== 'failed'));
+    return this.allVersions().filter((v) => !v.model.problem).every((v) => (this.options.eager ? v.state === 'ready' : v.state !== 'failed'));
   }
 
   async idle(): Promise<void> {

@@ -8,10 +8,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  MODEL_ARTEFACT_FILE,
-  MODEL_ARTEFACT_SCHEMA,
   OnnxWindowPredictor,
-  parseModelArtefact,
   segmentImage,
   voxelCount,
   type ArtefactNormalization,
@@ -21,7 +18,6 @@ import {
 } from '@rwseg/core';
 import { HttpError, badRequest } from './http-error.js';
 import { decodeImage, encodeLabels, IMAGE_CONTENT_TYPES, pickFormat } from './image-io.js';
-import { artefactNormalizationOf } from './model-metadata.js';
 import type { ModelStore, ModelVersion } from './models.js';
 
 export interface SegmentOptions {
@@ -37,8 +33,6 @@ interface SegmentSettings {
   readonly labelValues?: readonly number[];
 }
 
-const settingsCache = new WeakMap<ModelVersion, SegmentSettings>();
-
 /**
  * How windows cover an image: the patch (its last r axes), else the model's fixed spatial dims; a model with
  * dynamic spatial dims and no patch runs whole-image, padded to the size grid when one is known.
@@ -51,25 +45,15 @@ export function windowingFor(inputShape: readonly number[], patch: readonly numb
   return { mode: 'whole-image', ...(sizeGrid && sizeGrid.length >= r ? { sizeGrid: sizeGrid.slice(sizeGrid.length - r) } : {}) };
 }
 
-/** A model artefact (rwseg-model/2) through core's reader; an older rwseg.json through the server's parse of it. */
+/** From the model's artefact (rwseg.json through core's reader); a folder without one: raw intensities, class indices. */
 function settingsFor(mv: ModelVersion, inputShape: readonly number[]): SegmentSettings {
-  const cached = settingsCache.get(mv);
-  if (cached) return cached;
-  const meta = mv.model.metadata;
-  let settings: SegmentSettings;
-  if (meta.raw.schema === MODEL_ARTEFACT_SCHEMA) {
-    const artefact = parseModelArtefact(meta.raw, `${mv.model.name}/${MODEL_ARTEFACT_FILE}`);
-    settings = {
-      windowing: windowingFor(inputShape, artefact.patchSize, artefact.sizeGrid),
-      normalization: artefact.normalization,
-      sliceAxis: artefact.sliceAxis ?? 0,
-      ...(artefact.labelValues ? { labelValues: artefact.labelValues } : {}),
-    };
-  } else {
-    settings = { windowing: windowingFor(inputShape, meta.patchSize), normalization: artefactNormalizationOf(meta.normalisation), sliceAxis: 0 };
-  }
-  settingsCache.set(mv, settings);
-  return settings;
+  const artefact = mv.model.metadata.artefact;
+  return {
+    windowing: windowingFor(inputShape, artefact?.patchSize, artefact?.sizeGrid),
+    normalization: mv.model.metadata.normalization,
+    sliceAxis: artefact?.sliceAxis ?? 0,
+    ...(artefact?.labelValues ? { labelValues: artefact.labelValues } : {}),
+  };
 }
 
 export async function segmentVolume(mv: ModelVersion, volume: Volume, options: SegmentOptions & { timeoutMs?: number } = {}): Promise<{ labels: LabelArray; shape: readonly number[] }> {

@@ -201,7 +201,7 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
         failedProviders: mv.failedProviders,
         maxBatchSize: mv.maxBatchSize,
         classes: mv.model.metadata.classes,
-        normalisation: mv.model.metadata.normalisation,
+        normalization: mv.model.metadata.normalization,
         patchSize: mv.model.metadata.patchSize,
         spacing: mv.model.metadata.spacing,
         rwsegVersion: mv.model.metadata.rwsegVersion,
@@ -217,7 +217,8 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     } catch {
       ready = false;
     }
-    return reply.code(ready ? 200 : 400).send({ name: mv.model.name, ready });
+    // Not ready: say why (a bad or incomplete model folder, or a session that failed to load).
+    return reply.code(ready ? 200 : 400).send({ name: mv.model.name, ready, ...(ready ? {} : { reason: mv.error }) });
   };
   const infer = async (request: FastifyRequest, reply: FastifyReply) => {
     const mv = modelOf(request);

@@ -1,5 +1,5 @@
 /** A plain export folder (model.onnx + rwseg.json, as a pipeline's default export leaves them) is served as one model. */
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
@@ -10,7 +10,9 @@ function plainFolder(name: string): string {
   const dir = path.join(mkdtempSync(path.join(tmpdir(), 'rwseg-plain-')), name);
   mkdirSync(dir);
   copyFileSync(path.join(MODELS, 'seg2d', '1', 'model.onnx'), path.join(dir, 'model.onnx'));
-  copyFileSync(path.join(MODELS, 'seg2d', 'rwseg.json'), path.join(dir, 'rwseg.json'));
+  // The same artefact, its export.file now beside it (a plain export names model.onnx, not 1/model.onnx).
+  const artefact = JSON.parse(readFileSync(path.join(MODELS, 'seg2d', 'rwseg.json'), 'utf8'));
+  writeFileSync(path.join(dir, 'rwseg.json'), JSON.stringify({ ...artefact, export: { ...artefact.export, format: 'onnx', file: 'model.onnx' } }));
   return dir;
 }
 

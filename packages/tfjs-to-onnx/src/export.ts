@@ -1,9 +1,10 @@
 /** One call from a TF.js model (or its saved folder) to an export folder: ONNX or a Triton repository, plus rwseg.json. */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { convertLayersModel, type ModelIO } from './convert/convert.js';
 import { TfjsToOnnxError } from './errors.js';
+import { writeFileAtomic } from './io/atomic-write.js';
 import { fileSystemIO } from './io/file-system-io.js';
 import { buildMetadata, METADATA_FILE, writeMetadata, type ModelMetadata, type ModelMetadataInput } from './metadata.js';
 import { checkParity, type ParityOptions, type ParityReport } from './parity.js';
@@ -67,7 +68,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportResult>
     metadataDir = join(options.outDir, name);
   } else {
     onnxPath = join(options.outDir, 'model.onnx');
-    await writeFile(onnxPath, bytes);
+    await writeFileAtomic(onnxPath, bytes);
     files = [onnxPath];
     metadataDir = options.outDir;
   }

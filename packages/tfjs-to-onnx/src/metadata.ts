@@ -1,9 +1,10 @@
 /**
  * rwseg.json: what someone holding only the export folder needs to reproduce the predictions (schema in
- * docs/export.md): the model's interface, the classes, how to normalise inputs, spacing, patch size, the loss it
- * was trained with and the parity measured at export.
+ * docs/export.md): the model's interface, the classes, how to normalize inputs, spacing, patch size, the loss it
+ * was trained with and the parity measured at export. rwseg's own export (@rwseg/core, export/) replaces this file
+ * with the full model artefact (schema rwseg-model/2); this is what the converter alone can say.
  */
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from './io/atomic-write.js';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ModelIO } from './convert/convert.js';
 import { TfjsToOnnxError } from './errors.js';
@@ -19,8 +20,8 @@ export interface ModelMetadataInput {
   classes?: (string | { index: number; name: string })[];
   /** Voxel/pixel spacing (mm) the model was trained at, in the input's spatial axis order. */
   spacing?: number[];
-  /** Input normalisation, e.g. { method: 'zscore', mean, std } or { method: 'minmax', min, max }. */
-  normalisation?: { method: string; [key: string]: unknown };
+  /** Input normalization, e.g. { method: 'zscore', mean, std } or { method: 'minmax', min, max }. */
+  normalization?: { method: string; [key: string]: unknown };
   /** Training patch size (spatial axes). */
   patchSize?: number[];
   rwsegVersion?: string;
@@ -38,7 +39,7 @@ export interface ModelMetadata {
   model: { file: string; format: 'onnx'; opset: number; layout: 'channels-last'; inputs: ModelIO['inputs']; outputs: (ModelIO['outputs'][number] & { activation: string })[] };
   classes: { index: number; name: string }[];
   spacing: number[] | null;
-  normalisation: ModelMetadataInput['normalisation'] | null;
+  normalization: ModelMetadataInput['normalization'] | null;
   patchSize: number[] | null;
   loss: { name: string; [key: string]: unknown } | null;
   parity: Pick<ParityReport, 'maxAbsError' | 'maxRelError' | 'tolerance'> | null;
@@ -75,7 +76,7 @@ export function buildMetadata(input: ModelMetadataInput, model: tfl.LayersModel,
     model: { file, format: 'onnx', opset, layout: 'channels-last', inputs: io.inputs, outputs: io.outputs.map((o, i) => ({ ...o, activation: outputActivation(model, i) })) },
     classes,
     spacing: positiveNumbers(input.spacing, 'spacing', false),
-    normalisation: input.normalisation ?? null,
+    normalization: input.normalization ?? null,
     patchSize: positiveNumbers(input.patchSize, 'patchSize', true),
     loss,
     parity: parity && { maxAbsError: parity.maxAbsError, maxRelError: parity.maxRelError, tolerance: parity.tolerance },
@@ -84,5 +85,5 @@ export function buildMetadata(input: ModelMetadataInput, model: tfl.LayersModel,
 }
 
 export async function writeMetadata(path: string, metadata: ModelMetadata): Promise<void> {
-  await writeFile(path, `${JSON.stringify(metadata, null, 2)}\n`);
+  await writeFileAtomic(path, `${JSON.stringify(metadata, null, 2)}\n`);
 }

@@ -2,10 +2,11 @@
  * NVIDIA Triton model repository for an exported model: `<dir>/<name>/config.pbtxt` and
  * `<dir>/<name>/1/model.onnx`, loadable by Triton's onnxruntime backend as written.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelIO, TensorSpec } from './convert/convert.js';
 import { TfjsToOnnxError } from './errors.js';
+import { writeFileAtomic } from './io/atomic-write.js';
 
 export interface TritonOptions {
   /** Largest batch Triton may form; used only when every input and output has a dynamic batch axis. Default 8. */
@@ -49,7 +50,7 @@ export async function writeTritonRepository(dir: string, name: string, onnxBytes
   const config = join(modelDir, 'config.pbtxt');
   const onnxPath = join(modelDir, '1', 'model.onnx');
   await mkdir(join(modelDir, '1'), { recursive: true });
-  await writeFile(onnxPath, onnxBytes);
-  await writeFile(config, tritonConfig(name, io, options));
+  await writeFileAtomic(onnxPath, onnxBytes);
+  await writeFileAtomic(config, tritonConfig(name, io, options));
   return [config, onnxPath];
 }

@@ -63,7 +63,7 @@ test("exportModel (format 'onnx') from a saved folder writes model.onnx and rwse
     metadata: {
       classes: ['background', 'liver', 'tumour'],
       spacing: [0.8, 0.8],
-      normalisation: { method: 'zscore', mean: 71.2, std: 12.5 },
+      normalization: { method: 'zscore', mean: 71.2, std: 12.5 },
       patchSize: [128, 128],
       rwsegVersion: '0.1.0',
       loss: { name: 'rw', map: 'rrw' },
@@ -81,7 +81,7 @@ test("exportModel (format 'onnx') from a saved folder writes model.onnx and rwse
   t.is(meta.model.file, 'model.onnx');
   t.is(meta.model.opset, 17);
   t.deepEqual(meta.loss, { name: 'rw', map: 'rrw' });
-  t.deepEqual(meta.normalisation, { method: 'zscore', mean: 71.2, std: 12.5 });
+  t.deepEqual(meta.normalization, { method: 'zscore', mean: 71.2, std: 12.5 });
   t.is(meta.parity.maxAbsError, result.parity!.maxAbsError);
   // Whoever has only the folder can run it: a fresh session on the file reproduces TF.js.
   const session = await ort.InferenceSession.create(join(out, 'model.onnx'));

@@ -1,13 +1,11 @@
 import { Flags } from '@oclif/core';
-import path from 'node:path';
-import { applyOverrides, BACKEND_CHOICES, createProgressWriter, datasetSectionFor, defaultPatchFor, loadPipeline, parsePipeline, RwsegError, runPipelineConfig, type PipelineConfig } from '@rwseg/core';
+import { applyOverrides, BACKEND_CHOICES, createProgressWriter, datasetSectionFor, describeTrainPreset, loadPipeline, parsePipeline, RwsegError, runPipelineConfig, TRAIN_PRESET, trainPresetPipeline, type PipelineConfig } from '@rwseg/core';
 import { RwsegCommand } from '../base-command.js';
-import { describeResult, exportRuns, summariseResult } from './pipeline/run.js';
+import { describeResult, resumeOption, runFolderFlags, summariseResult } from './pipeline/run.js';
 
 export default class Train extends RwsegCommand {
   static override summary = 'Train a U-Net on a dataset (--data PATH or --synthetic) or as a pipeline file (--config) says, with flags for the usual knobs.';
-  static override description =
-    'Trains one run. Without --config, the flags build the same pipeline a YAML file would (rrw + Dice, a depth-4 U-Net, the data module\'s loader and augmentation); with it, flags override the file. Any other value: --set key.path=value. Kill it any time: --resume continues from the last checkpoint, losing at most the current epoch.';
+  static override description = `Trains one run. Without --config, the flags override core's training preset: ${describeTrainPreset()}; with --config, they override the file. Any other value: --set key.path=value. Kill it any time: --resume continues from the last checkpoint, losing at most the current epoch. A folder that already holds a run needs --resume or --force.`;
   static override examples = [
     '<%= config.bin %> train --synthetic --epochs 10 --out runs/synthetic',
     '<%= config.bin %> train --data ../shared/data/isbi2012-em-membrane --label-map \'{"0": 1, "255": 0}\' --patch 128,128 --loss-config \'{"combine": ["rrw", "dice"]}\'',
@@ -15,6 +13,7 @@ export default class Train extends RwsegCommand {
     '<%= config.bin %> train --config pipelines/quickstart.yaml --loss dice --lr 0.001 --backend wasm',
     '<%= config.bin %> train --config pipelines/quickstart.yaml --backend wasm --threads 2',
     '<%= config.bin %> train --config pipelines/quickstart.yaml --out runs/rrw-dice --resume',
+    '<%= config.bin %> train --config pipelines/quickstart.yaml --out runs/rrw-dice --resume-from runs/rrw-dice/checkpoints/epoch-0002.ckpt',
   ];
   static override flags = {
     config: Flags.string({ description: 'pipeline YAML with dataset, model, loss and training sections' }),
@@ -26,17 +25,17 @@ export default class Train extends RwsegCommand {
     patch: Flags.string({ description: 'patch size, e.g. 64,64 or 32,48,32 (default: the images\' size rounded to the U-Net grid, at most 128 / 64)' }),
     out: Flags.string({ description: 'output folder for this run' }),
     loss: Flags.string({ description: 'loss name (replaces the file\'s loss section), e.g. rrw, dice, cross-entropy' }),
-    epochs: Flags.integer({ min: 1 }),
-    iterations: Flags.integer({ min: 1, description: 'iterations per epoch' }),
-    'batch-size': Flags.integer({ min: 1 }),
-    lr: Flags.string({ description: 'initial learning rate' }),
+    epochs: Flags.integer({ min: 1, description: `epochs (preset: ${TRAIN_PRESET.training.epochs})` }),
+    iterations: Flags.integer({ min: 1, description: `iterations per epoch (preset: ${TRAIN_PRESET.training.iterationsPerEpoch})` }),
+    'batch-size': Flags.integer({ min: 1, description: `batch size (preset: ${TRAIN_PRESET.training.batchSize})` }),
+    lr: Flags.string({ description: 'initial learning rate (preset: the pipeline default, 0.01)' }),
     threads: Flags.string({
       description: 'compute threads per training step (training.threads): N splits each batch over N threads, each with its own TF.js engine (wasm or cpu backend); auto: the CPU cores, at most the batch size, on wasm and 1 elsewhere. Default 1',
     }),
     seed: Flags.integer(),
     set: Flags.string({ description: 'override a value: key.path=value (repeatable)', multiple: true }),
     backend: Flags.option({ options: BACKEND_CHOICES as string[] })(),
-    resume: Flags.boolean({ description: 'continue from the newest checkpoint in the output folder' }),
+    ...runFolderFlags,
   };
 
   async run() {
@@ -63,16 +62,16 @@ export default class Train extends RwsegCommand {
       ...(flags.config ? { configFile: flags.config } : {}),
       out: flags.out,
       backend: flags.backend as never,
-      resume: flags.resume,
+      resume: resumeOption(flags),
+      force: flags.force,
       registry,
       plugins: flags.plugin,
       logger: this.logger,
       onEvent: (_run, event) => progress(event),
     });
-    const onnx = await exportRuns(config, result, this.logger);
     if (!this.jsonEnabled()) this.log(describeResult(result));
     const summary = summariseResult(result);
-    return { ...summary.runs[0], backend: summary.backend, backendInfo: summary.backendInfo, onnx: onnx[0] };
+    return { ...summary.runs[0], backend: summary.backend, backendInfo: summary.backendInfo, onnx: result.runs[0]?.export?.onnx };
   }
 
   /** --data / --synthetic with --config: the dataset section is replaced by the one the path describes. */
@@ -86,16 +85,7 @@ export default class Train extends RwsegCommand {
   private async configFromFlags(flags: TrainFlags, set: readonly string[]): Promise<PipelineConfig> {
     const source = flags.synthetic ? 'synthetic' : flags.data;
     if (!source) throw new RwsegError('INVALID_OPTIONS', 'rwseg train needs --data PATH (an MSD or images/ + labels/ folder), --synthetic, or --config FILE', { option: 'data' });
-    const dataset = datasetSectionFor(source, datasetFlagOptions(flags));
-    const raw: Record<string, unknown> = {
-      name: source === 'synthetic' ? 'synthetic' : path.basename(path.resolve(source)).replace(/[^A-Za-z0-9._-]+/g, '-'),
-      dataset,
-      preprocessing: { normalization: 'zscore', patch: flags.patch ? undefined : await defaultPatchFor(dataset) },
-      model: { depth: 4, baseFilters: source === 'synthetic' ? 8 : 16 },
-      loss: { combine: ['rrw', 'dice'], weights: 'equal' },
-      training: { epochs: 50, iterationsPerEpoch: 50, batchSize: 4 },
-      evaluation: { every: 1 },
-    };
+    const raw = await trainPresetPipeline(source, { ...datasetFlagOptions(flags), patch: flags.patch !== undefined });
     applyOverrides(raw, set);
     return parsePipeline(raw, 'rwseg train flags');
   }

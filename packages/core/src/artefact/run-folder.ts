@@ -213,7 +213,8 @@ export function prepareRunFolder(dir: string, config: PipelineConfig, policy: Ru
       return 'fresh';
     }
     if (existsSync(path.join(dir, RUN_FILES.config))) {
-      const differences = resumeDifferences(readRunConfig(dir), config);
+      // Through JSON and the schema, as config.json went: defaults filled the same way on both sides.
+      const differences = resumeDifferences(readRunConfig(dir), parsePipeline(JSON.parse(JSON.stringify(config)), 'the new settings'));
       if (differences.length > 0) {
         if (!policy.force) {
           throw new RwsegError('INVALID_OPTIONS', `--resume: the settings differ from the run in ${path.join(dir, RUN_FILES.config)}: ${differences.join('; ')}. Use the run's settings, another --out, or --force to resume anyway`, { option: 'resume', differences });

@@ -3,3 +3,4 @@ export { compareLosses, comparisonCsv, comparisonMarkdown, writeComparison, type
 export { runPipeline, runPipelineConfig, type PipelineResult, type PipelineRun, type RunPipelineOptions } from './run.js';
 export { applyOverrides, loadPipeline, parsePipeline, pipelineSchema, type PipelineConfig } from './schema.js';
 export { datasetSectionFor, defaultPatchFor } from './from-data.js';
+export { describeTrainPreset, TRAIN_PRESET, trainPresetPipeline } from './presets.js';

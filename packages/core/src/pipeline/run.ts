@@ -1,9 +1,11 @@
 /**
  * Runs a pipeline: data, model, loss and training as the YAML says, once, or over a sweep of losses x seeds
- * with a comparison table (comparison.ts: per loss and class, Dice, HD95 and HD mean +- sd over seeds).
+ * with a comparison table (comparison.ts: per loss and class, Dice, HD95 and HD mean +- sd over seeds), then the
+ * export step (`export:`, export/run-export.ts) for every run. The CLI and other callers are thin wrappers.
  *
  * Output layout: <out>/ holds the run (see training/trainer.ts); with a sweep, <out>/<loss name>/seed-<n>/ per
- * run and <out>/comparison.md + comparison.csv.
+ * run and <out>/comparison.md + comparison.csv. A folder that holds a run is continued only with `resume` (same
+ * settings) and replaced only with `force` (artefact/run-folder.ts prepareRunFolder).
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -11,8 +13,11 @@ import { describeBackend, useBackend, type BackendDescription, type BackendName 
 import { createRegistry } from '../container.js';
 import { buildLoss } from '../losses/combine.js';
 import { silentLogger, type Logger } from '../logger.js';
+import { RwsegError } from '../errors.js';
 import { checkTrainingKernels } from '../backends/check-training-kernels.js';
-import { buildUNet } from '../models/unet.js';
+import { buildUNet, unetConfigSchema } from '../models/unet.js';
+import { prepareRunFolder } from '../artefact/run-folder.js';
+import { exportRun, type RunExport } from '../export/run-export.js';
 import type { PluginRegistry } from '../registry.js';
 import { createLoader } from '../data/loader.js';
 import { deriveSeed } from '../data/random.js';
@@ -22,7 +27,7 @@ import { computeSegmentationMetrics } from '../metrics/segmentation-metrics.js';
 import type { MetricsFunction } from '../training/validation.js';
 import { compareLosses, writeComparison, type LossComparison } from './comparison.js';
 import { loadDataset } from './datasets.js';
-import { loadPipeline, type PipelineConfig } from './schema.js';
+import { loadPipeline, parsePipeline, type PipelineConfig } from './schema.js';
 
 export interface RunPipelineOptions {
   /** `key.path=value` overrides applied to the YAML before validation. */
@@ -30,7 +35,10 @@ export interface RunPipelineOptions {
   /** Output folder (overrides the file's `output`). */
   readonly out?: string;
   readonly backend?: PipelineConfig['backend'];
-  readonly resume?: boolean;
+  /** Continue each run from its newest checkpoint (true), or a single run from this checkpoint file. */
+  readonly resume?: boolean | string;
+  /** Resume despite different settings or no checkpoint, or start over in a folder that holds a run. */
+  readonly force?: boolean;
   readonly registry?: PluginRegistry;
   /** Plugin specifiers (package names or paths) the loader's worker threads load their map plugins from. */
   readonly plugins?: readonly string[];
@@ -45,6 +53,8 @@ export interface PipelineRun {
   readonly seed: number;
   readonly outDir: string;
   readonly result: TrainingResult;
+  /** The export step's result (`export.onnx: true`). */
+  readonly export?: RunExport;
 }
 
 export interface PipelineResult {
@@ -71,12 +81,19 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
   const metrics = options.metrics ?? computeSegmentationMetrics;
   const outDir = path.resolve(options.out ?? config.output ?? path.join('runs', config.name));
   mkdirSync(outDir, { recursive: true });
-  const data = await loadDataset(config);
   const patch = config.preprocessing.patch;
 
   const plan = config.sweep
     ? config.sweep.losses.flatMap((l) => (config.sweep!.seeds ?? [config.seed]).map((seed) => ({ lossName: l.name, loss: l.loss, seed, dir: path.join(outDir, l.name, `seed-${seed}`) })))
     : [{ lossName: lossLabel(config.loss), loss: config.loss, seed: config.seed, dir: outDir }];
+  if (config.sweep && typeof options.resume === 'string') {
+    throw new RwsegError('INVALID_OPTIONS', '--resume-from names one checkpoint, and this pipeline is a sweep: use --resume to continue every run', { option: 'resume-from' });
+  }
+  // The resolved config each run saves as config.json (itself a pipeline that reproduces the run).
+  const runConfigOf = (p: (typeof plan)[number]) => ({ ...config, sweep: undefined, loss: p.loss, seed: p.seed, backend, backendInfo, configFile: options.configFile });
+  // Before any data is read: a run folder that would be overwritten, or a resume that does not fit, stops here.
+  const modes = plan.map((p) => prepareRunFolder(p.dir, parsePipeline(JSON.parse(JSON.stringify(runConfigOf(p))), 'the resolved pipeline'), { resume: options.resume, force: options.force, logger }));
+  const data = await loadDataset(config);
 
   // Validate every loss before the first epoch: a typo in the last sweep entry should not cost a night.
   const losses = plan.map((p, i) => buildLoss(registry, p.loss, config.sweep ? `sweep.losses[${Math.floor(i / (config.sweep.seeds?.length ?? 1))}].loss` : 'loss'));
@@ -87,11 +104,13 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
     logger.info(`training threads: ${threads} (auto: ${backend === 'wasm' ? 'CPU cores, at most the batch size' : `1 on ${backend}, which does not gain from worker threads`})`);
   }
 
+  const firstImage = data.validation[0]?.image;
   const runs: PipelineRun[] = [];
   for (const [i, p] of plan.entries()) {
     const loss = losses[i]!;
     const heads = config.model.deepSupervision ?? 1;
-    const model = buildUNet({ ...config.model, dims: patch.length as 2 | 3, inputChannels: data.channels, numClasses: data.numClasses, seed: deriveSeed(p.seed, 'init') }, patch);
+    const unet = unetConfigSchema.parse({ ...config.model, dims: patch.length as 2 | 3, inputChannels: data.channels, numClasses: data.numClasses, seed: deriveSeed(p.seed, 'init') });
+    const model = buildUNet(unet, patch);
     // A kernel the backend lacks should fail now, naming it, not at the first backward pass (once per pipeline:
     // every run of a sweep has the same layers). The check reads gradients synchronously, which webgpu cannot do
     // in Node (no OffscreenCanvas); its kernel set is complete and checked against cpu by the lavapipe tests.
@@ -129,8 +148,16 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
       clipNorm: config.training.clipNorm,
       seed: p.seed,
       outDir: p.dir,
-      resume: options.resume,
-      config: { ...config, sweep: undefined, loss: p.loss, seed: p.seed, backend, backendInfo, configFile: options.configFile },
+      resume: modes[i] === 'resume' ? options.resume : false,
+      config: runConfigOf(p),
+      artefact: {
+        config: runConfigOf(p),
+        dataDims: firstImage ? firstImage.shape.length - (firstImage.channels !== undefined ? 1 : 0) : patch.length,
+        inputChannels: data.channels,
+        classNames: data.info.classNames.length === data.numClasses ? data.info.classNames : Array.from({ length: data.numClasses }, (_, k) => (k === 0 ? 'background' : `class ${k}`)),
+        ...(data.info.labelMap ? { labelMap: data.info.labelMap } : {}),
+        unet,
+      },
       validation: {
         cases: data.validation,
         every: config.evaluation.every,
@@ -150,7 +177,26 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
 
   const comparison = config.sweep ? compareLosses(runs) : undefined;
   if (comparison) writeComparison(outDir, comparison);
-  return { name: config.name, outDir, backend, backendInfo, runs, comparison };
+  const exported = config.export.onnx ? await exportRuns(config, runs, logger) : runs;
+  return { name: config.name, outDir, backend, backendInfo, runs: exported, comparison };
+}
+
+/**
+ * The export step: each run as `rwseg export` would write it, <run>/model.onnx + <run>/rwseg.json, or with
+ * `export.format: triton` a model repository in <run>/model_repository. The run folder is the pipeline's own
+ * output (its policy was applied before training), so an earlier export there is replaced.
+ */
+async function exportRuns(config: PipelineConfig, runs: readonly PipelineRun[], logger: Logger): Promise<PipelineRun[]> {
+  // The parity reference is TF.js on the exact cpu backend, whatever backend trained the model.
+  await useBackend('cpu', { logger: silentLogger });
+  const out: PipelineRun[] = [];
+  for (const run of runs) {
+    const format = config.export.format;
+    const target = format === 'triton' ? path.join(run.outDir, 'model_repository') : run.outDir;
+    const exported = await exportRun(run.outDir, target, { format, name: config.export.name, tolerance: config.export.tolerance, force: true, logger });
+    out.push({ ...run, export: exported });
+  }
+  return out;
 }
 
 function lossLabel(loss: PipelineConfig['loss']): string {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BACKEND_CHOICES, type BackendChoice } from '../backend.js';
+import { isSafeName } from '../artefact/model-name.js';
 import { RwsegError } from '../errors.js';
 import { parseLossConfig, type LossConfig } from '../losses/combine.js';
 import { unetConfigSchema } from '../models/unet.js';
@@ -142,8 +143,8 @@ export const pipelineSchema = z
       .object({
         onnx: z.boolean().default(false),
         format: z.enum(['onnx', 'triton']).default('onnx'),
-        /** Triton model name (default: the pipeline's name). */
-        name: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+        /** Triton model name (default: the pipeline's name); the server's model-name rule (artefact/model-name.ts). */
+        name: z.string().refine(isSafeName, "use letters, digits, '_', '.' and '-' only, not starting with '.'").optional(),
         /** Largest max abs error the parity check against TF.js accepts. */
         tolerance: z.number().positive().default(1e-4),
       })

@@ -1,6 +1,6 @@
 /**
  * A trained model on disk in TF.js's own layout: model.json (topology + weights manifest) and weights.bin, both
- * written atomically. TF.js's Node file handler lives in tfjs-node, which cannot install here, so this is the
+ * written atomically, and beside them the model artefact rwseg.json (artefact/schema.ts) when the caller gives one. TF.js's Node file handler lives in tfjs-node, which cannot install here, so this is the
  * small reader/writer the trainer needs; any TF.js loader understands the result.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -9,9 +9,11 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { RwsegError } from '../errors.js';
 import { tf } from '../tf.js';
 import { writeFileAtomic } from '../io/files.js';
+import type { ModelArtefactInput } from '../artefact/schema.js';
+import { writeModelArtefact } from '../artefact/write.js';
 import '../models/instance-norm.js';
 
-export async function saveModelDir(model: tfl.LayersModel, dir: string, extra: Record<string, unknown> = {}): Promise<void> {
+export async function saveModelDir(model: tfl.LayersModel, dir: string, extra: Record<string, unknown> = {}, artefact?: ModelArtefactInput): Promise<void> {
   mkdirSync(dir, { recursive: true });
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
@@ -29,6 +31,8 @@ export async function saveModelDir(model: tfl.LayersModel, dir: string, extra: R
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
+  // Validated before it is written: a trainer bug surfaces here, naming the field, not in a later export.
+  if (artefact) writeModelArtefact(dir, artefact);
 }
 
 export async function loadModelDir(dir: string): Promise<{ model: tfl.LayersModel; metadata: Record<string, unknown> }> {

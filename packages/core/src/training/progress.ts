@@ -44,14 +44,15 @@ export function createProgressWriter(stream: { write(s: string): unknown; isTTY?
       const elapsed = (now() - startedAt) / 1000;
       const rate = done / Math.max(elapsed, 1e-9);
       const remaining = (epochs - startEpoch) * perEpoch - done;
-      const line = `${prefix}epoch ${event.epoch + 1}/${epochs} ${progressBar((event.iteration + 1) / perEpoch)} ${event.iteration + 1}/${perEpoch} loss ${event.loss.toFixed(4)} ${rate.toFixed(2)} it/s ETA ${formatDuration(remaining / rate)}`;
+      const line = `${prefix}epoch ${event.epoch}/${epochs} ${progressBar((event.iteration + 1) / perEpoch)} ${event.iteration + 1}/${perEpoch} loss ${event.loss.toFixed(4)} ${rate.toFixed(2)} it/s ETA ${formatDuration(remaining / rate)}`;
       stream.write(`\r${line}\u001b[K`);
       return;
     }
     const e = event.entry;
     const elapsed = (now() - startedAt) / 1000;
-    const remaining = ((epochs - e.epoch - 1) * elapsed) / Math.max(e.epoch + 1 - startEpoch, 1);
+    // Epochs in events are 1-based (trainer.ts): e.epoch epochs are done.
+    const remaining = ((epochs - e.epoch) * elapsed) / Math.max(e.epoch - startEpoch, 1);
     const dice = e.validation ? ` val Dice ${e.validation.classes.map((c) => `${c.classIndex}:${Number.isFinite(c.dice.mean) ? c.dice.mean.toFixed(3) : 'n/a'}`).join(' ')}` : '';
-    stream.write(`${stream.isTTY ? '\r\u001b[K' : ''}${prefix}epoch ${e.epoch + 1}/${epochs} loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)} ${(perEpoch / Math.max(e.seconds, 1e-9)).toFixed(2)} it/s${dice} ETA ${formatDuration(remaining)}\n`);
+    stream.write(`${stream.isTTY ? '\r\u001b[K' : ''}${prefix}epoch ${e.epoch}/${epochs} loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)} ${(perEpoch / Math.max(e.seconds, 1e-9)).toFixed(2)} it/s${dice} ETA ${formatDuration(remaining)}\n`);
   };
 }

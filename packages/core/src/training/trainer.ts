@@ -6,13 +6,18 @@
  *
  * Output folder:
  *   config.json             resolved configuration (when given)
- *   history.jsonl           one line per epoch
+ *   history.jsonl           one line per completed epoch
  *   checkpoints/epoch-NNNN.ckpt   last two epochs; best.ckpt: best validation Dice
- *   model/                  final model (best by validation Dice when validated, else last), TF.js layout
+ *   model/                  final model (best by validation Dice when validated, else last), TF.js layout, and
+ *                           its artefact rwseg.json (artefact/schema.ts) with the metrics of those weights
  *   plots/loss.svg, plots/validation-dice.svg, plots/validation-hd95.svg, plots/overlays/<case>.png
- *   summary.json            final validation, best epoch, stability figure
+ *   summary.json            schema rwseg-run-summary/2 (artefact/run-folder.ts): the validation of model/'s
+ *                           weights, best epoch, stability figure
+ *
+ * Epochs are 1-based in files, events and messages (epoch 1 is the first completed one, checkpoint epoch-0001);
+ * the loop index, `openData(epoch)` and the loss's `context.epoch` are 0-based indices.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch, BatchSource } from '../data/batch.js';
@@ -23,6 +28,8 @@ import { lineChartSvg } from '../plots/line-chart.js';
 import { overlayPng } from '../plots/overlay.js';
 import { tf } from '../tf.js';
 import { writeFileAtomic } from '../io/files.js';
+import { artefactMetrics, buildModelArtefact, type ArtefactFacts } from '../artefact/build.js';
+import { readRunHistory, RUN_SUMMARY_SCHEMA } from '../artefact/run-folder.js';
 import { checkpointName, latestCheckpoint, listCheckpoints, readCheckpoint, writeCheckpoint, type CheckpointContent } from './checkpoint.js';
 import { saveModelDir } from './model-files.js';
 import { GradientWorkers, type DataParallelOptions } from './data-parallel.js';
@@ -66,6 +73,11 @@ export interface TrainingOptions {
   /** The resolved configuration, saved as config.json. */
   readonly config?: unknown;
   /**
+   * What the model artefact (model/rwseg.json) records besides the metrics, which the trainer adds for the
+   * weights it saves. Absent: model/ holds the TF.js files only (library use without a pipeline).
+   */
+  readonly artefact?: Omit<ArtefactFacts, 'metrics'>;
+  /**
    * Data-parallel training over worker threads (training/data-parallel.ts; docs/training.md): each step's batch is
    * split over `threads` compute threads. Absent or threads 1: the training thread alone.
    */
@@ -79,6 +91,7 @@ export type TrainingEvent =
   | { type: 'epoch'; entry: HistoryEntry };
 
 export interface HistoryEntry {
+  /** 1-based: the epoch this line completes. */
   readonly epoch: number;
   readonly loss: number;
   readonly lr: number;
@@ -92,9 +105,15 @@ export interface TrainingResult {
   readonly epochsRun: number;
   readonly startEpoch: number;
   readonly history: readonly HistoryEntry[];
+  /** 1-based epoch of the best validation mean Dice. */
   readonly bestEpoch?: number;
   readonly bestDice?: number;
+  /** 1-based epoch whose weights model/ holds (the best one when validated, else the last). */
+  readonly modelEpoch?: number;
+  /** Validation of the weights model/ holds: what the summary and the console report. */
   readonly finalValidation?: ValidationResult;
+  /** Validation of the last epoch's weights, when model/ holds an earlier (better) epoch. */
+  readonly lastEpochValidation?: ValidationResult;
   readonly stability?: StabilityFigure;
 }
 
@@ -136,11 +155,13 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
       restoreCheckpoint(found.content, found.file, model, optimizer);
       startEpoch = found.content.epoch;
       best = found.content.meta.best as typeof best;
+      // Checkpoints of rwseg 0.1 recorded the best epoch 0-based.
+      if (best && found.content.meta.epochBase !== 1) best = { ...best, epoch: best.epoch + 1 };
       resumedFrom = found.file;
     }
   }
   // History beyond the checkpoint belongs to an epoch that is being redone.
-  const history = readHistory(historyFile).filter((e) => e.epoch < startEpoch);
+  const history = readHistory(historyFile).filter((e) => e.epoch <= startEpoch);
   writeFileAtomic(historyFile, history.map((e) => JSON.stringify(e) + '\n').join(''));
   options.onEvent?.({ type: 'start', startEpoch, epochs: options.epochs, iterationsPerEpoch: options.iterationsPerEpoch, resumedFrom });
 
@@ -149,6 +170,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   if (workers) openWorkers.push(workers);
   const gradients: StepContext['gradients'] = workers ? (batch, ctx) => workers.lossAndGradients(model, loss, batch, ctx) : (batch, ctx) => lossAndGradients(model, loss, batch, ctx);
   let lastValidation: ValidationResult | undefined;
+  let bestValidation: ValidationResult | undefined;
   for (let epoch = startEpoch; epoch < options.epochs; epoch++) {
     const started = Date.now();
     const lr = learningRateAt(schedule, options.learningRate, epoch, options.epochs);
@@ -161,17 +183,19 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
         const step = await trainStep(loss, optimizer, batch, { epoch, iteration, lr, clipNorm, dsWeights, variables, gradients });
         lossSum += step.loss;
         normSum += step.gradNorm;
-        options.onEvent?.({ type: 'iteration', epoch, iteration, loss: step.loss, seconds: (Date.now() - started) / 1000 });
+        options.onEvent?.({ type: 'iteration', epoch: epoch + 1, iteration, loss: step.loss, seconds: (Date.now() - started) / 1000 });
       }
     } finally {
       await source.close();
     }
 
     let validation: HistoryEntry['validation'];
+    let validatedNow: ValidationResult | undefined;
     const v = options.validation;
     if (v && ((epoch + 1) % v.every === 0 || epoch === options.epochs - 1)) {
       const { result, predictions } = await validate(model, v.cases, { patch: v.patch, overlap: v.overlap, sliceAxis: v.sliceAxis, numClasses: v.numClasses, metrics: v.metrics });
       lastValidation = result;
+      validatedNow = result;
       validation = { meanDice: result.meanDice, classes: result.classes };
       predictions.slice(0, v.overlays ?? 3).forEach((p, i) => {
         const c = v.cases[i]!;
@@ -180,7 +204,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
     }
 
     const entry: HistoryEntry = {
-      epoch,
+      epoch: epoch + 1,
       loss: lossSum / options.iterationsPerEpoch,
       lr,
       gradNorm: normSum / options.iterationsPerEpoch,
@@ -189,12 +213,15 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
     };
     history.push(entry);
     const improved = validation !== undefined && Number.isFinite(validation.meanDice) && (!best || validation.meanDice > best.dice);
-    if (improved) best = { epoch, dice: validation!.meanDice };
+    if (improved) {
+      best = { epoch: epoch + 1, dice: validation!.meanDice };
+      bestValidation = validatedNow;
+    }
 
     // The history line goes first: killed before the checkpoint lands, the run resumes from the previous one
     // and drops this line as an epoch being redone; the other order would leave a hole in the history.
     appendFileSync(historyFile, JSON.stringify(entry) + '\n');
-    const content = await checkpointContent(epoch + 1, model, optimizer, { best, lr });
+    const content = await checkpointContent(epoch + 1, model, optimizer, { best, lr, epochBase: 1 });
     writeCheckpoint(path.join(checkpointDir, checkpointName(epoch + 1)), content);
     if (improved) writeCheckpoint(path.join(checkpointDir, 'best.ckpt'), content);
     for (const old of listCheckpoints(checkpointDir).slice(2)) rmSync(old, { force: true });
@@ -206,14 +233,19 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   // Resumed after the last epoch's checkpoint (a finished run, or one killed before its summary was written):
   // the restored weights are the final epoch's, so validate them once rather than report no final validation.
   const v = options.validation;
-  if (lastValidation === undefined && startEpoch >= options.epochs && v) {
-    lastValidation = (await validate(model, v.cases, { patch: v.patch, overlap: v.overlap, sliceAxis: v.sliceAxis, numClasses: v.numClasses, metrics: v.metrics })).result;
-  }
+  const validateNow = async () => (await validate(model, v!.cases, { patch: v!.patch, overlap: v!.overlap, sliceAxis: v!.sliceAxis, numClasses: v!.numClasses, metrics: v!.metrics })).result;
+  if (lastValidation === undefined && startEpoch >= options.epochs && v) lastValidation = await validateNow();
+  const lastEpoch = Math.max(startEpoch, options.epochs);
 
-  // The model a user gets is the best validated one when there is one.
+  // The model a user gets is the best validated one when there is one; the summary reports that model's metrics
+  // (validated again when the best epoch was before this invocation, e.g. after a resume).
   const bestFile = path.join(checkpointDir, 'best.ckpt');
-  if (best && existsSync(bestFile)) restoreCheckpoint(readCheckpoint(bestFile), bestFile, model);
-  await saveModelDir(model, path.join(outDir, 'model'), { bestEpoch: best?.epoch, bestDice: best?.dice });
+  const holdsBest = best !== undefined && best.epoch !== lastEpoch && existsSync(bestFile);
+  if (holdsBest) restoreCheckpoint(readCheckpoint(bestFile), bestFile, model);
+  const modelEpoch = holdsBest ? best!.epoch : lastEpoch;
+  const modelValidation = !holdsBest ? lastValidation : (bestValidation ?? (v ? await validateNow() : undefined));
+  const metrics = artefactMetrics(modelEpoch, modelValidation, best?.epoch === modelEpoch ? 'best-validation-dice' : 'last-epoch');
+  await saveModelDir(model, path.join(outDir, 'model'), { bestEpoch: best?.epoch, bestDice: best?.dice }, options.artefact && buildModelArtefact({ ...options.artefact, metrics }));
   const diceCurve = history.filter((e) => e.validation).map((e) => e.validation!.meanDice);
   const stability = diceCurve.length > 0 ? stabilityFigure(diceCurve) : undefined;
   const result: TrainingResult = {
@@ -223,10 +255,23 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
     history,
     bestEpoch: best?.epoch,
     bestDice: best?.dice,
-    finalValidation: lastValidation,
+    modelEpoch,
+    finalValidation: modelValidation,
+    ...(holdsBest && lastValidation ? { lastEpochValidation: lastValidation } : {}),
     stability,
   };
-  writeFileAtomic(path.join(outDir, 'summary.json'), JSON.stringify({ ...result, history: undefined }, jsonNumbers, 2));
+  const summary = {
+    schema: RUN_SUMMARY_SCHEMA,
+    ...result,
+    epochs: options.epochs,
+    epochsRun: Math.max(0, result.epochsRun),
+    history: undefined,
+    bestEpoch: best?.epoch ?? null,
+    bestDice: best?.dice ?? null,
+    finalValidation: modelValidation ?? null,
+    stability: stability ?? null,
+  };
+  writeFileAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, jsonNumbers, 2));
   optimizer.dispose();
   return result;
 }
@@ -252,7 +297,7 @@ export async function trainStep(loss: Loss, optimizer: AdamW, batch: Batch, ctx:
   const { grads: clipped, norm } = ctx.clipNorm > 0 ? await clipByGlobalNorm(gradList, ctx.clipNorm) : { grads: gradList, norm: Number.NaN };
   if (ctx.clipNorm > 0 && !Number.isFinite(norm)) {
     tf.dispose(gradList);
-    throw new RwsegError('NUMERICAL_ERROR', `gradients of loss '${loss.name}' are not finite (norm ${norm}) at epoch ${ctx.epoch}, iteration ${ctx.iteration}; cases ${batch.caseIds.join(', ')}`, { epoch: ctx.epoch });
+    throw new RwsegError('NUMERICAL_ERROR', `gradients of loss '${loss.name}' are not finite (norm ${norm}) at epoch ${ctx.epoch + 1}, iteration ${ctx.iteration}; cases ${batch.caseIds.join(', ')}`, { epoch: ctx.epoch });
   }
   optimizer.apply(clipped, ctx.lr);
   tf.dispose([...gradList, ...clipped]);
@@ -274,7 +319,7 @@ function nonFiniteLossError(loss: Loss, batch: Batch, ctx: StepContext, value: n
       : '; it uses no maps';
   return new RwsegError(
     'NUMERICAL_ERROR',
-    `loss '${loss.name}' is ${value} at epoch ${ctx.epoch}, iteration ${ctx.iteration} (output head(s) ${badScales.join(', ') || '?'})${mapText}; cases ${batch.caseIds.join(', ')}. Training stopped; the last checkpoint is intact.`,
+    `loss '${loss.name}' is ${value} at epoch ${ctx.epoch + 1}, iteration ${ctx.iteration} (output head(s) ${badScales.join(', ') || '?'})${mapText}; cases ${batch.caseIds.join(', ')}. Training stopped; the last checkpoint is intact.`,
     { epoch: ctx.epoch, iteration: ctx.iteration, loss: loss.name, maps: badMaps, value },
   );
 }
@@ -321,22 +366,13 @@ function restoreCheckpoint(content: CheckpointContent, file: string, model: tfl.
   }
 }
 
+/** history.jsonl as HistoryEntry lines (artefact/run-folder.ts readRunHistory: the one reader). */
 export function readHistory(file: string): HistoryEntry[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim())
-    .flatMap((line) => {
-      try {
-        return [JSON.parse(line, (_k, v) => (v === null ? Number.NaN : v)) as HistoryEntry];
-      } catch {
-        return []; // a line cut by a kill
-      }
-    });
+  return readRunHistory(file) as HistoryEntry[];
 }
 
 function writePlots(dir: string, history: readonly HistoryEntry[]): void {
-  writeFileSync(path.join(dir, 'loss.svg'), lineChartSvg([{ name: 'training loss', points: history.map((e) => [e.epoch + 1, e.loss]) }], { title: 'Training loss', xLabel: 'epoch', yLabel: 'loss' }));
+  writeFileSync(path.join(dir, 'loss.svg'), lineChartSvg([{ name: 'training loss', points: history.map((e) => [e.epoch, e.loss]) }], { title: 'Training loss', xLabel: 'epoch', yLabel: 'loss' }));
   const validated = history.filter((e) => e.validation);
   if (validated.length === 0) return;
   const classes = validated[0]!.validation!.classes.map((c) => c.classIndex);
@@ -346,7 +382,7 @@ function writePlots(dir: string, history: readonly HistoryEntry[]): void {
   ] as const) {
     const series = classes.map((k) => ({
       name: `class ${k}`,
-      points: validated.map((e) => [e.epoch + 1, e.validation!.classes.find((c) => c.classIndex === k)?.[metric].mean ?? Number.NaN] as [number, number]),
+      points: validated.map((e) => [e.epoch, e.validation!.classes.find((c) => c.classIndex === k)?.[metric].mean ?? Number.NaN] as [number, number]),
     }));
     writeFileSync(path.join(dir, `validation-${metric}.svg`), lineChartSvg(series, { title: `Validation ${label}`, xLabel: 'epoch', yLabel: label }));
   }

@@ -3,10 +3,11 @@
  * writes), for Node programs without tfjs-node. Saving writes both files under temporary names and renames them
  * into place, weights first, so a reader never sees a model.json pointing at half-written weights.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { TfjsToOnnxError } from '../errors.js';
+import { writeFileAtomic } from './atomic-write.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -17,12 +18,6 @@ async function readOrFail(path: string): Promise<Buffer> {
   } catch (err) {
     throw new TfjsToOnnxError('IO_ERROR', `cannot read ${path}: ${(err as Error).message}`, { path });
   }
-}
-
-async function writeAtomically(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
 }
 
 function weightBytes(data: tf.io.WeightData | undefined): Uint8Array {
@@ -51,8 +46,8 @@ export function fileSystemIO(dir: string): tf.io.IOHandler {
         ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
         ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
       };
-      await writeAtomically(join(dir, WEIGHTS_BIN), weights);
-      await writeAtomically(join(dir, MODEL_JSON), JSON.stringify(modelJSON));
+      await writeFileAtomic(join(dir, WEIGHTS_BIN), weights);
+      await writeFileAtomic(join(dir, MODEL_JSON), JSON.stringify(modelJSON));
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
 

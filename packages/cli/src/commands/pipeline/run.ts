@@ -1,13 +1,23 @@
 import { Args, Flags } from '@oclif/core';
-import path from 'node:path';
-import { BACKEND_CHOICES, createProgressWriter, loadPipeline, runPipelineConfig, silentLogger, useBackend, type Logger, type PipelineConfig, type PipelineResult } from '@rwseg/core';
+import { BACKEND_CHOICES, createProgressWriter, loadPipeline, runPipelineConfig, type PipelineResult } from '@rwseg/core';
 import { RwsegCommand } from '../../base-command.js';
-import { exportRun } from '../../export-run.js';
+
+/** The run-folder flags `rwseg train` and `rwseg pipeline run` share (the policy is core's prepareRunFolder). */
+export const runFolderFlags = {
+  resume: Flags.boolean({ description: 'continue from the newest checkpoint in the output folder; stops (exit 2) when there is none or the settings differ from the run\'s, unless --force' }),
+  'resume-from': Flags.string({ description: 'continue from this checkpoint file (e.g. <out>/checkpoints/epoch-0003.ckpt, or best.ckpt)', exclusive: ['resume'] }),
+  force: Flags.boolean({ description: 'start over in a folder that holds a run (its checkpoints and model are removed), or resume despite different settings' }),
+};
+
+/** --resume / --resume-from as the pipeline's `resume` option. */
+export function resumeOption(flags: { resume?: boolean; 'resume-from'?: string }): boolean | string | undefined {
+  return flags['resume-from'] ?? flags.resume;
+}
 
 export default class PipelineRun extends RwsegCommand {
   static override summary = 'Run a pipeline YAML: data, model, loss, training, evaluation (and a loss x seed sweep if it has one).';
   static override description =
-    'Writes a run folder (resolved config, checkpoints, history.jsonl, plots, model) to --out or the file\'s output (default runs/<name>). Progress goes to stderr; --json prints the results on stdout.';
+    'Writes a run folder (resolved config, checkpoints, history.jsonl, plots, model with its rwseg.json) to --out or the file\'s output (default runs/<name>), then runs the file\'s export section. A folder that holds a run needs --resume or --force. Progress goes to stderr; --json prints the results on stdout.';
   static override examples = [
     '<%= config.bin %> pipeline run pipelines/quickstart.yaml',
     '<%= config.bin %> pipeline run pipelines/quickstart.yaml --set training.epochs=2 --out runs/try --json',
@@ -18,7 +28,7 @@ export default class PipelineRun extends RwsegCommand {
     set: Flags.string({ description: 'override a value: key.path=value (repeatable)', multiple: true }),
     out: Flags.string({ description: 'output folder (overrides the file\'s output)' }),
     backend: Flags.option({ options: BACKEND_CHOICES as string[], description: 'TF.js backend (default: the file\'s, else auto)' })(),
-    resume: Flags.boolean({ description: 'resume each run from its newest checkpoint in the output folder' }),
+    ...runFolderFlags,
   };
 
   async run() {
@@ -30,7 +40,8 @@ export default class PipelineRun extends RwsegCommand {
       configFile: args.file,
       out: flags.out,
       backend: flags.backend as never,
-      resume: flags.resume,
+      resume: resumeOption(flags),
+      force: flags.force,
       registry,
       plugins: flags.plugin,
       logger: this.logger,
@@ -39,28 +50,9 @@ export default class PipelineRun extends RwsegCommand {
         writers.get(run)!(event);
       },
     });
-    const onnx = await exportRuns(config, result, this.logger);
     if (!this.jsonEnabled()) this.log(describeResult(result));
-    return { ...summariseResult(result), onnx };
+    return { ...summariseResult(result), onnx: result.runs.flatMap((r) => (r.export ? [r.export.onnx] : [])) };
   }
-}
-
-/**
- * With `export.onnx: true`, exports each run as `rwseg export` would: <run>/model.onnx + <run>/rwseg.json, or
- * with `export.format: triton` a model repository in <run>/model_repository, after the parity check.
- */
-export async function exportRuns(config: PipelineConfig, result: PipelineResult, logger: Logger): Promise<string[]> {
-  if (!config.export.onnx) return [];
-  // The parity reference is TF.js on the exact cpu backend, whatever backend trained the model.
-  await useBackend('cpu', { logger: silentLogger });
-  const files: string[] = [];
-  for (const run of result.runs) {
-    const format = config.export.format;
-    const out = format === 'triton' ? path.join(run.outDir, 'model_repository') : run.outDir;
-    const exported = await exportRun(run.outDir, out, { format, name: config.export.name, tolerance: config.export.tolerance, logger });
-    files.push(exported.onnx);
-  }
-  return files;
 }
 
 /** The JSON-able part of a pipeline result: per run, the best and final validation and the stability figure. */
@@ -78,6 +70,7 @@ export function summariseResult(result: PipelineResult) {
       epochsRun: r.result.epochsRun,
       bestEpoch: r.result.bestEpoch,
       bestDice: r.result.bestDice,
+      modelEpoch: r.result.modelEpoch,
       finalLoss: r.result.history.at(-1)?.loss,
       validation: r.result.finalValidation && { meanDice: r.result.finalValidation.meanDice, classes: r.result.finalValidation.classes },
       stability: r.result.stability,
@@ -93,12 +86,15 @@ export function describeResult(result: PipelineResult): string {
   for (const r of result.runs) {
     const v = r.result.finalValidation;
     lines.push(`${r.name}: ${r.result.epochsRun} epoch(s) on ${result.backend}, results in ${r.outDir}`);
+    if (r.export) lines.push(`  exported ${r.export.onnx}`);
     if (v) {
       for (const c of v.classes) {
         const hd = Number.isFinite(c.hd95.mean) ? `, HD95 ${c.hd95.mean.toFixed(2)} ± ${c.hd95.sd.toFixed(2)} mm` : '';
         lines.push(`  class ${c.classIndex}: Dice ${c.dice.mean.toFixed(3)} ± ${c.dice.sd.toFixed(3)}${hd} (${c.dice.n} cases)`);
       }
-      lines.push(`  mean foreground Dice ${v.meanDice.toFixed(3)}; best ${r.result.bestDice?.toFixed(3)} at epoch ${(r.result.bestEpoch ?? 0) + 1}`);
+      lines.push(`  model/ holds epoch ${r.result.modelEpoch ?? '?'}${r.result.bestEpoch === r.result.modelEpoch ? ' (best validation Dice)' : ''}: mean foreground Dice ${v.meanDice.toFixed(3)}`);
+      const last = r.result.lastEpochValidation;
+      if (last) lines.push(`  last epoch: mean foreground Dice ${last.meanDice.toFixed(3)} (not kept: epoch ${r.result.modelEpoch} was better)`);
     }
     if (r.result.stability) lines.push(`  stability: ${r.result.stability.drops} Dice drop(s) after warm-up (largest ${r.result.stability.largestDrop.toFixed(3)}), final sd ${r.result.stability.finalSd.toFixed(3)}`);
   }
