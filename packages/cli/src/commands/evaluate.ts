@@ -14,6 +14,8 @@ import {
   type ValidationCase,
 } from '@rwseg/core';
 import { RwsegCommand } from '../base-command.js';
+import { overlapFlag } from '../label-input.js';
+import { LABEL_MAP_HELP, parseLabelMapFlag } from '../label-map-flag.js';
 import { modelSettings } from '../model-settings.js';
 
 export default class Evaluate extends RwsegCommand {
@@ -29,7 +31,7 @@ export default class Evaluate extends RwsegCommand {
     model: Flags.string({ description: 'model folder written by training (<run>/model)', required: true }),
     data: Flags.string({ description: 'a pipeline YAML, or a dataset folder (MSD / nnU-Net, or images/ + labels/)', required: true }),
     set: Flags.string({ description: 'pipeline YAML: override a value, key.path=value (repeatable)', multiple: true }),
-    'label-map': Flags.string({ description: 'dataset folder pairs: stored label value -> class as JSON, e.g. \'{"0": 0, "255": 1}\' (default: the model run\'s)' }),
+    'label-map': Flags.string({ description: `dataset folder pairs: ${LABEL_MAP_HELP} (default: the model's)` }),
     'num-classes': Flags.integer({ min: 2, description: 'dataset folder pairs without --label-map: classes stored as 0..K-1' }),
     limit: Flags.integer({ min: 1, description: 'dataset folder: evaluate the first N labelled cases only' }),
     overlap: Flags.string({ description: 'sliding-window overlap in [0, 1) (default: the pipeline\'s, else 0.5)' }),
@@ -62,7 +64,7 @@ export default class Evaluate extends RwsegCommand {
       sliceAxis = config.preprocessing.sliceAxis;
     } else {
       // The run's label map unless the user gives one: the model's classes mean what its training labels meant.
-      const labelMap = flags['label-map'] ? parseLabelMap(flags['label-map']) : settings.labelMap;
+      const labelMap = flags['label-map'] ? parseLabelMapFlag(flags['label-map']) : settings.labelMap;
       const info = openDataset(flags.data, { labelMapping: labelMap, numClasses: flags['num-classes'] ?? (labelMap ? undefined : modelClasses) });
       const refs = info.training.filter((r) => r.label !== undefined || info.kind === 'synthetic').slice(0, flags.limit);
       if (refs.length === 0) throw new RwsegError('INVALID_INPUT', `${flags.data}: no labelled cases to evaluate`, { file: flags.data });
@@ -82,7 +84,7 @@ export default class Evaluate extends RwsegCommand {
     }
     const { result } = await validate(model, cases, {
       patch,
-      overlap: flags.overlap === undefined ? overlap : Number(flags.overlap),
+      overlap: overlapFlag('overlap', flags.overlap) ?? overlap,
       sliceAxis: flags['slice-axis'] ?? sliceAxis,
       numClasses,
       metrics: computeSegmentationMetrics,
@@ -92,14 +94,6 @@ export default class Evaluate extends RwsegCommand {
       this.log(`mean foreground Dice ${result.meanDice.toFixed(3)} (${result.cases.length} cases, backend ${backend})`);
     }
     return { backend, meanDice: result.meanDice, classes: result.classes, cases: result.cases };
-  }
-}
-
-function parseLabelMap(text: string): Record<string, number> {
-  try {
-    return JSON.parse(text) as Record<string, number>;
-  } catch (error) {
-    throw new RwsegError('INVALID_OPTIONS', `--label-map: not valid JSON (${(error as Error).message}): ${text}`, { option: 'label-map' });
   }
 }
 

@@ -11,6 +11,7 @@ import {
   writeVolume,
 } from '@rwseg/core';
 import { RwsegCommand } from '../base-command.js';
+import { overlapFlag } from '../label-input.js';
 import { modelSettings } from '../model-settings.js';
 
 export default class Predict extends RwsegCommand {
@@ -48,7 +49,7 @@ export default class Predict extends RwsegCommand {
       mode: flags.mode,
       ...(artefact.patchSize ? { patch: artefact.patchSize } : {}),
       ...(artefact.sizeGrid ? { sizeGrid: artefact.sizeGrid } : {}),
-      overlap: Number(flags.overlap),
+      overlap: overlapFlag('overlap', flags.overlap),
       batchSize: flags['batch-size'],
       sliceAxis: flags['slice-axis'] ?? sliceAxis,
       imageName: flags.input,
