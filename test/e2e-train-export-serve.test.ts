@@ -89,10 +89,10 @@ test('train -> export (triton) -> serve: V2 JSON and binary inference equal TF.j
   t.is(trained.code, 0, errorText(trained));
   t.deepEqual(parseJson(trained).onnx, [path.join(run, 'model.onnx')]);
   const runMeta = JSON.parse(readFileSync(path.join(run, 'rwseg.json'), 'utf8'));
-  t.is(runMeta.model.file, 'model.onnx');
-  t.is(runMeta.model.outputs[0].activation, 'softmax');
-  t.is(runMeta.normalisation.method, 'zscore');
-  t.true(runMeta.parity.maxAbsError < 1e-4);
+  t.is(runMeta.export.file, 'model.onnx');
+  t.is(runMeta.export.outputs[0].activation, 'softmax');
+  t.is(runMeta.normalization.method, 'zscore');
+  t.true(runMeta.export.parity.maxAbsError < 1e-4);
 
   // 2. Export a Triton model repository.
   const repo = path.join(work, 'repo');
@@ -152,7 +152,7 @@ test('train -> export (triton) -> serve: V2 JSON and binary inference equal TF.j
   const segRes = await fetch(`${served.url}/v2/models/quick/segment`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: Buffer.from(png) });
   t.is(segRes.status, 200);
   t.is(segRes.headers.get('content-type'), 'image/png');
-  t.deepEqual(JSON.parse(segRes.headers.get('x-rwseg-classes')!), ['background', 'class 1', 'class 2']);
+  t.deepEqual(JSON.parse(segRes.headers.get('x-rwseg-classes')!), ['background', 'disc', 'rectangle']);
   const labels = decodePng(new Uint8Array(await segRes.arrayBuffer()), 'response.png').volume;
   t.deepEqual([...labels.shape], [PATCH, PATCH]);
   const argmax = tf.tidy(() => tf.argMax(tf.slice(predicted, [0, 0, 0, 0], [1, PATCH, PATCH, 3]), -1).dataSync() as Int32Array);

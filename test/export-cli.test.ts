@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { encodePng, RWSEG_VERSION, saveModelDir, useBackend } from '@rwseg/core';
+import { buildModelArtefact, encodePng, RWSEG_VERSION, saveModelDir, useBackend } from '@rwseg/core';
 import { errorText, parseJson, runCli } from './helpers/cli.js';
 import { checkOnnxFile, onnxCheckerAvailability } from './helpers/onnx-checker.js';
 
@@ -32,10 +32,18 @@ test('the training run\'s export step (export.format: triton) leaves a model rep
   t.is(trainedJson.onnx, path.join(run, 'model_repository', 'ds', '1', 'model.onnx'));
   t.regex(readFileSync(path.join(run, 'model_repository', 'ds', 'config.pbtxt'), 'utf8'), /^name: "ds"\nplatform: "onnxruntime_onnx"/);
   const meta = JSON.parse(readFileSync(path.join(run, 'model_repository', 'ds', 'rwseg.json'), 'utf8'));
-  t.is(meta.model.file, '1/model.onnx');
-  t.is(meta.extra.droppedDeepSupervisionHeads, 1);
-  t.deepEqual(meta.normalisation, { method: 'zscore', scope: 'per-image-and-channel' });
-  t.true(meta.parity.maxAbsError < 1e-4);
+  t.is(meta.schema, 'rwseg-model/2');
+  t.is(meta.export.file, '1/model.onnx');
+  t.is(meta.export.droppedDeepSupervisionHeads, 1);
+  t.deepEqual(meta.normalization, { method: 'zscore', scope: 'per-image-and-channel' });
+  t.true(meta.export.parity.maxAbsError < 1e-4);
+  // The version folder is self-contained: its own rwseg.json names the model.onnx beside it, same sha256.
+  const versionMeta = JSON.parse(readFileSync(path.join(run, 'model_repository', 'ds', '1', 'rwseg.json'), 'utf8'));
+  t.is(versionMeta.export.file, 'model.onnx');
+  t.is(versionMeta.export.sha256, meta.export.sha256);
+  // What model/ holds is what was exported: the training artefact plus the export section.
+  const trainedMeta = JSON.parse(readFileSync(path.join(run, 'model', 'rwseg.json'), 'utf8'));
+  t.deepEqual({ ...meta, export: undefined }, { ...trainedMeta, export: undefined });
 });
 
 test('--image adds a real image to the parity check, normalised and cropped to the patch', async (t) => {
@@ -64,18 +72,20 @@ test('exports a trained deep-supervision U-Net: model.onnx + complete rwseg.json
   t.true(json.parity.maxAbsError < 1e-4, String(json.parity.maxAbsError));
 
   const meta = JSON.parse(readFileSync(path.join(out, 'rwseg.json'), 'utf8'));
-  t.deepEqual(meta.classes, [{ index: 0, name: 'background' }, { index: 1, name: 'class 1' }, { index: 2, name: 'class 2' }]);
-  t.deepEqual(meta.normalisation, { method: 'zscore', scope: 'per-image-and-channel' });
+  t.deepEqual(meta.classes, [{ index: 0, name: 'background' }, { index: 1, name: 'disc' }, { index: 2, name: 'rectangle' }]);
+  t.deepEqual(meta.normalization, { method: 'zscore', scope: 'per-image-and-channel' });
   t.deepEqual(meta.patchSize, [64, 64]);
+  t.deepEqual(meta.sizeGrid, [8, 8]);
   t.deepEqual(meta.spacing, [1, 1]);
+  t.is(meta.sliceAxis, null);
   t.is(meta.rwsegVersion, RWSEG_VERSION);
-  t.is(meta.loss.name, 'combine(rrw+dice)');
-  t.deepEqual(meta.loss.combine, ['rrw', 'dice']);
-  t.is(meta.model.outputs.length, 1);
-  t.deepEqual(meta.model.outputs[0].shape, ['batch', 64, 64, 3]);
-  t.is(meta.model.outputs[0].activation, 'softmax');
-  t.is(meta.extra.droppedDeepSupervisionHeads, 1);
-  t.is(meta.parity.maxAbsError, json.parity.maxAbsError);
+  t.deepEqual(meta.training.loss.combine, ['rrw', 'dice']);
+  t.is(meta.metrics.epoch, 1);
+  t.is(meta.export.outputs.length, 1);
+  t.deepEqual(meta.export.outputs[0].shape, ['batch', 64, 64, 3]);
+  t.is(meta.export.outputs[0].activation, 'softmax');
+  t.is(meta.export.droppedDeepSupervisionHeads, 1);
+  t.is(meta.export.parity.maxAbsError, json.parity.maxAbsError);
 });
 
 const checker = onnxCheckerAvailability();
@@ -111,7 +121,28 @@ test('a parity failure exits 1 (a numerical failure, not a user error) with both
   const skipped = await runCli(['export', '--model', run, '--out', out, '--tolerance', '1e-12', '--no-parity', '--json']);
   t.is(skipped.code, 0, errorText(skipped));
   t.is(parseJson(skipped).parity, null);
-  t.is(JSON.parse(readFileSync(path.join(out, 'rwseg.json'), 'utf8')).parity, null);
+  t.is(JSON.parse(readFileSync(path.join(out, 'rwseg.json'), 'utf8')).export.parity, null);
+});
+
+test('an export target that holds a model needs --force; --name is a server model name, never a path', async (t) => {
+  const out = path.join(work, 'twice');
+  const first = await runCli(['export', '--model', run, '--out', out, '--no-parity', '--format', 'triton', '--name', 'twice', '--json']);
+  t.is(first.code, 0, errorText(first));
+  const again = await runCli(['export', '--model', run, '--out', out, '--no-parity', '--format', 'triton', '--name', 'twice']);
+  t.is(again.code, 2);
+  t.regex(errorText(again), /export target .*twice already holds a model \(1\): pass --force to replace it, or choose another --out or --name/);
+  // --force writes the next version and removes the old one: a server sees one model, complete.
+  const forced = await runCli(['export', '--model', run, '--out', out, '--no-parity', '--format', 'triton', '--name', 'twice', '--force', '--json']);
+  t.is(forced.code, 0, errorText(forced));
+  t.is(parseJson(forced).version, 2);
+  t.false(existsSync(path.join(out, 'twice', '1')));
+  t.true(existsSync(path.join(out, 'twice', '2', 'model.onnx')));
+  for (const name of ['..', '../escape', 'a/b', '.hidden']) {
+    const bad = await runCli(['export', '--model', run, '--out', out, '--format', 'triton', '--name', name]);
+    t.is(bad.code, 2, name);
+    t.regex(errorText(bad), /invalid model name \(--name\) '.*': use letters, digits/);
+  }
+  t.false(existsSync(path.join(work, 'escape')));
 });
 
 test('clear errors: missing folder, not a run folder, a run without its model', async (t) => {
@@ -134,7 +165,16 @@ test('an unsupported layer fails with the converter\'s message naming the layer,
   const input = tfl.input({ shape: [16, 16, 1] });
   const dw = tfl.layers.depthwiseConv2d({ kernelSize: 3, name: 'dw', padding: 'same' }).apply(input) as tfl.SymbolicTensor;
   const out = tfl.layers.conv2d({ filters: 2, kernelSize: 1, activation: 'softmax', name: 'head' }).apply(dw) as tfl.SymbolicTensor;
-  await saveModelDir(tfl.model({ inputs: input, outputs: out }), path.join(dir, 'model'));
+  // A model folder needs its artefact (rwseg.json) to be exported at all; this one is complete, its layer is not.
+  const artefact = buildModelArtefact({
+    config: { preprocessing: { normalization: 'zscore', patch: [16, 16] } },
+    dataDims: 2,
+    inputChannels: 1,
+    classNames: ['background', 'x'],
+    unet: {},
+    metrics: { epoch: null, selection: 'unknown', meanDice: null, classes: null },
+  });
+  await saveModelDir(tfl.model({ inputs: input, outputs: out }), path.join(dir, 'model'), {}, { ...artefact, architecture: null });
   const result = await runCli(['export', '--model', dir, '--out', path.join(work, 'dw-out'), '--json']);
   t.is(result.code, 2);
   const error = parseJson(result).error;
