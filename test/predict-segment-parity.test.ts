@@ -155,3 +155,16 @@ test.serial('a 2D model on 3D NIfTI volumes (slices along axis 2) and a 3D model
     }
   }
 });
+
+test.serial('predict: an image the model cannot take and a bad --overlap are one-line errors naming them, exit 2', async (t) => {
+  const { run } = await pngModel();
+  const oneD = path.join(work, 'one-d.nii');
+  writeFileSync(oneD, encodeNifti({ data: new Float32Array(9), shape: [9], spacing: [1] }, 'one-d.nii'));
+  const model = path.join(run, 'model');
+  const wrongRank = await runCli(['predict', '--model', model, '--input', oneD, '--out', path.join(work, 'x.nii'), '--backend', 'cpu']);
+  t.is(wrongRank.code, 2);
+  t.regex(errorText(wrongRank), /cannot apply a 2D model to .*one-d\.nii \(1D, shape \[9\]\): the image must be 2D, or 3D to be predicted slice by slice/);
+  const overlap = await runCli(['predict', '--model', model, '--input', oneD, '--out', path.join(work, 'x.nii'), '--overlap', '1', '--backend', 'cpu']);
+  t.is(overlap.code, 2);
+  t.regex(errorText(overlap), /--overlap "1": expected a number in \[0, 1\)/);
+});

@@ -41,6 +41,7 @@ export default class Evaluate extends RwsegCommand {
 
   async run() {
     const { flags } = await this.parse(Evaluate);
+    const overlapOverride = overlapFlag('overlap', flags.overlap);
     const backend = await useBackend(flags.backend as never, { logger: this.logger });
     const { model } = await loadModelDir(flags.model);
     const modelPatch = (model.inputs[0]!.shape.slice(1, -1) as number[]);
@@ -84,7 +85,7 @@ export default class Evaluate extends RwsegCommand {
     }
     const { result } = await validate(model, cases, {
       patch,
-      overlap: overlapFlag('overlap', flags.overlap) ?? overlap,
+      overlap: overlapOverride ?? overlap,
       sliceAxis: flags['slice-axis'] ?? sliceAxis,
       numClasses,
       metrics: computeSegmentationMetrics,

@@ -38,6 +38,7 @@ export default class Predict extends RwsegCommand {
 
   async run() {
     const { flags } = await this.parse(Predict);
+    const overlap = overlapFlag('overlap', flags.overlap);
     const backend = await useBackend(flags.backend as never, { logger: this.logger });
     const { model } = await loadModelDir(flags.model);
     const { artefact, sliceAxis, labelValues } = modelSettings(flags.model, model.outputs[0]!.shape.at(-1)!, this.logger);
@@ -49,7 +50,7 @@ export default class Predict extends RwsegCommand {
       mode: flags.mode,
       ...(artefact.patchSize ? { patch: artefact.patchSize } : {}),
       ...(artefact.sizeGrid ? { sizeGrid: artefact.sizeGrid } : {}),
-      overlap: overlapFlag('overlap', flags.overlap),
+      overlap,
       batchSize: flags['batch-size'],
       sliceAxis: flags['slice-axis'] ?? sliceAxis,
       imageName: flags.input,
