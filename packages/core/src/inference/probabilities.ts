@@ -12,10 +12,11 @@
  *   `sliceAxis`; the slices' windows are batched together and written straight into the volume.
  *
  * Determinism across runtimes: windows are visited in one fixed order (slice, then window starts row-major, last
- * axis fastest), voxels within a window row-major, and the accumulators are Float32Array, so each addition is
- * rounded to float32 once, in that order. Nothing depends on the runtime but the probabilities it returns, so a
- * TF.js model and its ONNX export give byte-identical labels wherever their probabilities agree; they differ in
- * the last bits (~2e-6), so only a voxel whose two best classes are that close can flip.
+ * axis fastest), voxels within a window row-major, and the accumulators are Float32Array: each weighted
+ * probability is added in float64 and the sum stored back as float32, in that order, whatever the batch size.
+ * Nothing depends on the runtime but the probabilities it returns, so a TF.js model and its ONNX export give
+ * byte-identical labels wherever their probabilities agree; they differ in the last bits (~2e-6), so only a voxel
+ * whose two best classes are that close can flip.
  *
  * Layouts: image [...spatial, C] row-major channels-last; result [...spatial, K].
  */
