@@ -19,11 +19,19 @@ type TrainingDataset = { labelMap?: Record<string, number>; labelValues?: number
 /** `classes`: what the loaded network outputs (a migrated rwseg 0.1 folder's artefact may not know it). */
 export function modelSettings(modelDir: string, classes: number, logger?: Pick<Logger, 'warn'>): ModelSettings {
   const artefact = readModelArtefact(modelDir, logger ? { logger } : {});
-  const config = artefact.training.config as { dataset?: TrainingDataset; preprocessing?: { sliceAxis?: number } } | null;
+  const config = artefact.training.config as {
+    dataset?: TrainingDataset;
+    preprocessing?: { sliceAxis?: number };
+  } | null;
   // The full map when the config has it: labelValues keeps one stored value per class, a map may have several.
-  const fromConfig = config?.dataset?.labelMap ?? (config?.dataset?.labelValues ? Object.fromEntries(config.dataset.labelValues.map((v, k) => [String(v), k])) : undefined);
+  const fromConfig =
+    config?.dataset?.labelMap ??
+    (config?.dataset?.labelValues
+      ? Object.fromEntries(config.dataset.labelValues.map((v, k) => [String(v), k]))
+      : undefined);
   const labelValues = artefact.labelValues ?? labelValuesOf(fromConfig, classes);
-  const labelMap = fromConfig ?? (labelValues ? Object.fromEntries(labelValues.map((v, k) => [String(v), k])) : undefined);
+  const labelMap =
+    fromConfig ?? (labelValues ? Object.fromEntries(labelValues.map((v, k) => [String(v), k])) : undefined);
   return {
     artefact,
     sliceAxis: artefact.sliceAxis ?? config?.preprocessing?.sliceAxis ?? 0,
@@ -31,4 +39,3 @@ export function modelSettings(modelDir: string, classes: number, logger?: Pick<L
     ...(labelMap ? { labelMap } : {}),
   };
 }
-

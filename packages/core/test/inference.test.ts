@@ -57,12 +57,27 @@ function gaussianWeight(coord: readonly number[], patch: readonly number[]): num
 }
 
 /** Brute-force sliding window for an image of the model's rank: float64 probabilities [...shape, K]. */
-async function bruteForce(model: tfl.LayersModel, image: Float32Array, shape: readonly number[], channels: number, patch: readonly number[], overlap: number): Promise<Float64Array> {
+async function bruteForce(
+  model: tfl.LayersModel,
+  image: Float32Array,
+  shape: readonly number[],
+  channels: number,
+  patch: readonly number[],
+  overlap: number,
+): Promise<Float64Array> {
   const padded = shape.map((s, a) => Math.max(s, patch[a]!));
   const before = shape.map((s, a) => Math.floor((padded[a]! - s) / 2));
   const paddedImage = new Float32Array(voxels(padded) * channels);
   for (const c of coords(shape)) {
-    for (let ch = 0; ch < channels; ch++) paddedImage[flat(c.map((x, a) => x + before[a]!), padded) * channels + ch] = image[flat(c, shape) * channels + ch]!;
+    for (let ch = 0; ch < channels; ch++)
+      paddedImage[
+        flat(
+          c.map((x, a) => x + before[a]!),
+          padded,
+        ) *
+          channels +
+          ch
+      ] = image[flat(c, shape) * channels + ch]!;
   }
   let sum: Float64Array | undefined;
   const weight = new Float64Array(voxels(padded));
@@ -72,13 +87,25 @@ async function bruteForce(model: tfl.LayersModel, image: Float32Array, shape: re
     const start = pick.map((i, a) => startLists[a]![i]!);
     const cut = new Float32Array(voxels(patch) * channels);
     for (const p of coords(patch)) {
-      for (let ch = 0; ch < channels; ch++) cut[flat(p, patch) * channels + ch] = paddedImage[flat(p.map((x, a) => x + start[a]!), padded) * channels + ch]!;
+      for (let ch = 0; ch < channels; ch++)
+        cut[flat(p, patch) * channels + ch] =
+          paddedImage[
+            flat(
+              p.map((x, a) => x + start[a]!),
+              padded,
+            ) *
+              channels +
+              ch
+          ]!;
     }
     const out = tf.tidy(() => (model.predict(tf.tensor(cut, [1, ...patch, channels])) as tf.Tensor).dataSync());
     classes = out.length / voxels(patch);
     sum ??= new Float64Array(voxels(padded) * classes);
     for (const p of coords(patch)) {
-      const v = flat(p.map((x, a) => x + start[a]!), padded);
+      const v = flat(
+        p.map((x, a) => x + start[a]!),
+        padded,
+      );
       const w = gaussianWeight(p, patch);
       weight[v]! += w;
       for (let k = 0; k < classes; k++) sum[v * classes + k]! += w * out[flat(p, patch) * classes + k]!;
@@ -86,16 +113,26 @@ async function bruteForce(model: tfl.LayersModel, image: Float32Array, shape: re
   }
   const result = new Float64Array(voxels(shape) * classes);
   for (const c of coords(shape)) {
-    const v = flat(c.map((x, a) => x + before[a]!), padded);
+    const v = flat(
+      c.map((x, a) => x + before[a]!),
+      padded,
+    );
     for (let k = 0; k < classes; k++) result[flat(c, shape) * classes + k] = sum![v * classes + k]! / weight[v]!;
   }
   return result;
 }
 
 /** One slice along `axis` of a channels-last [...shape, C] array, by explicit index arithmetic. */
-function sliceByHand(data: ArrayLike<number>, shape: readonly number[], channels: number, axis: number, index: number): Float32Array {
+function sliceByHand(
+  data: ArrayLike<number>,
+  shape: readonly number[],
+  channels: number,
+  axis: number,
+  index: number,
+): Float32Array {
   const out: number[] = [];
-  for (const c of coords(shape)) if (c[axis] === index) for (let ch = 0; ch < channels; ch++) out.push(data[flat(c, shape) * channels + ch]!);
+  for (const c of coords(shape))
+    if (c[axis] === index) for (let ch = 0; ch < channels; ch++) out.push(data[flat(c, shape) * channels + ch]!);
   return Float32Array.from(out);
 }
 
@@ -115,10 +152,15 @@ test('window starts: evenly spread, first at 0, last flush with the end; one win
   t.deepEqual(windowStarts(8, 8, 0.5), [0]);
   t.deepEqual(windowStarts(5, 8, 0.5), [0]);
   t.deepEqual(windowStarts(12, 8, 0), [0, 4]);
-  for (const [size, patch, overlap] of [[37, 8, 0.5], [100, 16, 0.25], [9, 8, 0.9]] as const) {
+  for (const [size, patch, overlap] of [
+    [37, 8, 0.5],
+    [100, 16, 0.25],
+    [9, 8, 0.9],
+  ] as const) {
     const starts = windowStarts(size, patch, overlap);
     t.is(starts.at(-1)! + patch, size);
-    for (let i = 1; i < starts.length; i++) t.true(starts[i]! - starts[i - 1]! <= Math.max(1, Math.floor(patch * (1 - overlap))));
+    for (let i = 1; i < starts.length; i++)
+      t.true(starts[i]! - starts[i - 1]! <= Math.max(1, Math.floor(patch * (1 - overlap))));
   }
 });
 
@@ -127,7 +169,8 @@ test('Gaussian importance equals its closed form (sigma = patch / 8, peak 1 at t
     const w = gaussianImportance(patch);
     t.is(w.length, voxels(patch));
     let worst = 0;
-    for (const c of coords(patch)) worst = Math.max(worst, Math.abs(w[flat(c, patch)]! - Math.fround(gaussianWeight(c, patch))));
+    for (const c of coords(patch))
+      worst = Math.max(worst, Math.abs(w[flat(c, patch)]! - Math.fround(gaussianWeight(c, patch))));
     t.is(worst, 0, `patch [${patch.join(', ')}]`);
   }
   t.is(gaussianImportance([9])[4], 1);
@@ -164,7 +207,12 @@ test('the plan pads short axes centred, as nnU-Net does (the odd voxel after)', 
   const predictor = new TfjsWindowPredictor(unet2d());
   const plan = planWindows(predictor, [5, 19], 2, { patch: [8, 8] });
   t.deepEqual(plan.before, [1, 0]);
-  t.deepEqual(plan.starts, [[0, 0], [0, 4], [0, 7], [0, 11]]);
+  t.deepEqual(plan.starts, [
+    [0, 0],
+    [0, 4],
+    [0, 7],
+    [0, 11],
+  ]);
   t.deepEqual(plan.window, [8, 8]);
 });
 
@@ -176,7 +224,10 @@ for (const { axis, shape } of [
   test(`2D model on a 3D volume along axis ${axis}: each slice is the brute-force 2D prediction`, async (t) => {
     const model = unet2d();
     const image = randomImage(voxels(shape) * 2, 50 + axis);
-    const got = await predictProbabilities(new TfjsWindowPredictor(model), image, shape, 2, { patch: [8, 8], sliceAxis: axis });
+    const got = await predictProbabilities(new TfjsWindowPredictor(model), image, shape, 2, {
+      patch: [8, 8],
+      sliceAxis: axis,
+    });
     const sliceShape = shape.filter((_, a) => a !== axis);
     const slices: Float32Array[] = [];
     for (let index = 0; index < shape[axis]!; index++) {
@@ -201,24 +252,34 @@ test('3D model: sliding window equals the brute-force reference, a short axis pa
   model.dispose();
 });
 
-test('whole-image mode: one window padded (centred) to the size grid, equal to the model on the padded image', async (t) => {
+test('whole-image mode: one window padded (centred) to the size grid, as the model on the padded image', async (t) => {
   const fixed = buildUNet({ dims: 2, inputChannels: 2, numClasses: 3, depth: 3, baseFilters: 4, seed: 5 }, [16, 16]);
   const model = await withAnySpatialSize(fixed);
   const shape = [10, 13];
   const image = randomImage(voxels(shape) * 2, 4);
   const plan = planWindows(new TfjsWindowPredictor(model), shape, 2, { mode: 'whole-image', sizeGrid: 4 });
   t.deepEqual([plan.window, plan.before, plan.starts], [[12, 16], [1, 1], [[0, 0]]]);
-  const got = await predictProbabilities(new TfjsWindowPredictor(model), image, shape, 2, { mode: 'whole-image', sizeGrid: 4 });
+  const got = await predictProbabilities(new TfjsWindowPredictor(model), image, shape, 2, {
+    mode: 'whole-image',
+    sizeGrid: 4,
+  });
   const padded = new Float32Array(12 * 16 * 2);
-  for (const [y, x] of coords(shape)) for (let c = 0; c < 2; c++) padded[((y! + 1) * 16 + x! + 1) * 2 + c] = image[(y! * 13 + x!) * 2 + c]!;
+  for (const [y, x] of coords(shape))
+    for (let c = 0; c < 2; c++) padded[((y! + 1) * 16 + x! + 1) * 2 + c] = image[(y! * 13 + x!) * 2 + c]!;
   const out = (model.predict(tf.tensor(padded, [1, 12, 16, 2])) as tf.Tensor).dataSync();
   const want = new Float32Array(voxels(shape) * 3);
-  for (const [y, x] of coords(shape)) for (let k = 0; k < 3; k++) want[(y! * 13 + x!) * 3 + k] = out[((y! + 1) * 16 + x! + 1) * 3 + k]!;
+  for (const [y, x] of coords(shape))
+    for (let k = 0; k < 3; k++) want[(y! * 13 + x!) * 3 + k] = out[((y! + 1) * 16 + x! + 1) * 3 + k]!;
   t.deepEqual(got.probabilities, want);
   // A model saved for a fixed patch pads a smaller image up to it, and refuses a larger one.
   const small = await predictProbabilities(new TfjsWindowPredictor(fixed), image, shape, 2, { mode: 'whole-image' });
   t.is(small.probabilities.length, voxels(shape) * 3);
-  const big = await t.throwsAsync(predictProbabilities(new TfjsWindowPredictor(fixed), randomImage(20 * 4 * 2, 1), [20, 4], 2, { mode: 'whole-image', imageName: 'big.png' }));
+  const big = await t.throwsAsync(
+    predictProbabilities(new TfjsWindowPredictor(fixed), randomImage(20 * 4 * 2, 1), [20, 4], 2, {
+      mode: 'whole-image',
+      imageName: 'big.png',
+    }),
+  );
   t.true(isRwsegError(big, 'INVALID_INPUT'));
   t.regex(big!.message, /big\.png \(2D, shape \[20, 4\]\) is larger than the model's fixed input window \[16, 16\]/);
   fixed.dispose();
@@ -228,12 +289,32 @@ test('whole-image mode: one window padded (centred) to the size grid, equal to t
 test('bad input and options are RwsegErrors naming the image and the option', async (t) => {
   const predictor = new TfjsWindowPredictor(unet2d());
   const cases: [Promise<unknown>, string, RegExp][] = [
-    [predictProbabilities(predictor, new Float32Array(2 * 3 * 4 * 5 * 2), [2, 3, 4, 5], 2, { imageName: 'vol.nii' }), 'INVALID_INPUT', /cannot apply a 2D model to vol\.nii \(4D, shape \[2, 3, 4, 5\]\): the image must be 2D, or 3D/],
+    [
+      predictProbabilities(predictor, new Float32Array(2 * 3 * 4 * 5 * 2), [2, 3, 4, 5], 2, { imageName: 'vol.nii' }),
+      'INVALID_INPUT',
+      /cannot apply a 2D model to vol\.nii \(4D, shape \[2, 3, 4, 5\]\): the image must be 2D, or 3D/,
+    ],
     [predictProbabilities(predictor, new Float32Array(9 * 2), [9], 2), 'INVALID_INPUT', /cannot apply a 2D model/],
-    [predictProbabilities(predictor, new Float32Array(64), [8, 8], 1, { imageName: 'grey.png' }), 'INVALID_INPUT', /grey\.png .* has 1 channel\(s\); the model takes 2/],
-    [predictProbabilities(predictor, new Float32Array(120), [3, 4, 5], 2, { sliceAxis: 3 }), 'INVALID_OPTIONS', /sliceAxis 3 is not an axis/],
-    [predictProbabilities(predictor, new Float32Array(128), [8, 8], 2, { overlap: 1 }), 'INVALID_OPTIONS', /overlap 1 is not in \[0, 1\)/],
-    [predictProbabilities(predictor, new Float32Array(128), [8, 8], 2, { patch: [16, 16] }), 'INVALID_OPTIONS', /patch \[16, 16\] is not the model's input window \[8, 8\]/],
+    [
+      predictProbabilities(predictor, new Float32Array(64), [8, 8], 1, { imageName: 'grey.png' }),
+      'INVALID_INPUT',
+      /grey\.png .* has 1 channel\(s\); the model takes 2/,
+    ],
+    [
+      predictProbabilities(predictor, new Float32Array(120), [3, 4, 5], 2, { sliceAxis: 3 }),
+      'INVALID_OPTIONS',
+      /sliceAxis 3 is not an axis/,
+    ],
+    [
+      predictProbabilities(predictor, new Float32Array(128), [8, 8], 2, { overlap: 1 }),
+      'INVALID_OPTIONS',
+      /overlap 1 is not in \[0, 1\)/,
+    ],
+    [
+      predictProbabilities(predictor, new Float32Array(128), [8, 8], 2, { patch: [16, 16] }),
+      'INVALID_OPTIONS',
+      /patch \[16, 16\] is not the model's input window \[8, 8\]/,
+    ],
   ];
   for (const [promise, code, message] of cases) {
     const error = await t.throwsAsync(promise);
@@ -251,20 +332,38 @@ test('argmax ties go to the lower class; class indices become the stored label v
   t.true(toStoredValues(Uint8Array.from([1]), [0, 1000]) instanceof Uint16Array);
 });
 
-test('segmentImage: normalises, predicts and writes the user\'s label values; non-finite voxels are named', async (t) => {
+test("segmentImage: normalises, predicts, writes the user's label values; names non-finite voxels", async (t) => {
   // 1x1 convolution (+1, -1) and softmax: class 1 exactly where the normalised image is negative.
-  const model = tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 1, useBias: false }), tfl.layers.activation({ activation: 'softmax' })] });
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 1, useBias: false }),
+      tfl.layers.activation({ activation: 'softmax' }),
+    ],
+  });
   model.setWeights([tf.tensor4d([1, -1], [1, 1, 1, 2])]);
   const shape = [11, 6];
   const raw = Float32Array.from({ length: 66 }, (_, i) => (i % 7) * 10 + 5);
   const zscore = { method: 'zscore', scope: 'per-image-and-channel' } as const;
   const normalised = applyNormalization(raw, 1, zscore);
   const expected = Uint8Array.from(normalised, (v) => (v < 0 ? 0 : 255));
-  const result = await segmentImage(new TfjsWindowPredictor(model), { data: raw, shape, spacing: [1, 1] }, { normalization: zscore, labelValues: [255, 0] });
+  const result = await segmentImage(
+    new TfjsWindowPredictor(model),
+    { data: raw, shape, spacing: [1, 1] },
+    { normalization: zscore, labelValues: [255, 0] },
+  );
   t.deepEqual(result.labels, expected);
   t.deepEqual(result.shape, shape);
-  t.deepEqual(result.voxelsPerClass, [expected.filter((v) => v === 255).length, expected.filter((v) => v === 0).length]);
-  const nan = await t.throwsAsync(segmentImage(new TfjsWindowPredictor(model), { data: Float32Array.from(raw).fill(Number.NaN, 7, 8), shape, spacing: [1, 1] }, { normalization: { method: 'none' }, imageName: 'scan.nii' }));
+  t.deepEqual(result.voxelsPerClass, [
+    expected.filter((v) => v === 255).length,
+    expected.filter((v) => v === 0).length,
+  ]);
+  const nan = await t.throwsAsync(
+    segmentImage(
+      new TfjsWindowPredictor(model),
+      { data: Float32Array.from(raw).fill(Number.NaN, 7, 8), shape, spacing: [1, 1] },
+      { normalization: { method: 'none' }, imageName: 'scan.nii' },
+    ),
+  );
   t.regex(nan!.message, /scan\.nii holds a non-finite value at voxel 7/);
   model.dispose();
 });

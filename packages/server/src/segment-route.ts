@@ -37,15 +37,23 @@ interface SegmentSettings {
  * How windows cover an image: the patch (its last r axes), else the model's fixed spatial dims; a model with
  * dynamic spatial dims and no patch runs whole-image, padded to the size grid when one is known.
  */
-export function windowingFor(inputShape: readonly number[], patch: readonly number[] | null | undefined, sizeGrid?: readonly number[] | null): SegmentSettings['windowing'] {
+export function windowingFor(
+  inputShape: readonly number[],
+  patch: readonly number[] | null | undefined,
+  sizeGrid?: readonly number[] | null,
+): SegmentSettings['windowing'] {
   const r = inputShape.length - 2;
-  if (patch && patch.length >= r) return { mode: 'sliding-window', patch: patch.slice(patch.length - r).map(Math.round) };
+  if (patch && patch.length >= r)
+    return { mode: 'sliding-window', patch: patch.slice(patch.length - r).map(Math.round) };
   const spatial = inputShape.slice(1, -1);
   if (spatial.every((d) => d > 0)) return { mode: 'sliding-window', patch: spatial };
-  return { mode: 'whole-image', ...(sizeGrid && sizeGrid.length >= r ? { sizeGrid: sizeGrid.slice(sizeGrid.length - r) } : {}) };
+  return {
+    mode: 'whole-image',
+    ...(sizeGrid && sizeGrid.length >= r ? { sizeGrid: sizeGrid.slice(sizeGrid.length - r) } : {}),
+  };
 }
 
-/** From the model's artefact (rwseg.json through core's reader); a folder without one: raw intensities, class indices. */
+/** From the model's artefact (rwseg.json, core's reader); a folder without one: raw intensities, class indices. */
 function settingsFor(mv: ModelVersion, inputShape: readonly number[]): SegmentSettings {
   const artefact = mv.model.metadata.artefact;
   return {
@@ -56,15 +64,28 @@ function settingsFor(mv: ModelVersion, inputShape: readonly number[]): SegmentSe
   };
 }
 
-export async function segmentVolume(mv: ModelVersion, volume: Volume, options: SegmentOptions & { timeoutMs?: number } = {}): Promise<{ labels: LabelArray; shape: readonly number[] }> {
+export async function segmentVolume(
+  mv: ModelVersion,
+  volume: Volume,
+  options: SegmentOptions & { timeoutMs?: number } = {},
+): Promise<{ labels: LabelArray; shape: readonly number[] }> {
   await mv.ensureReady();
   const inputName = mv.model.metadata.input ?? mv.inputs[0]?.name;
   const outputName = mv.model.metadata.output ?? mv.outputs[0]?.name;
   const input = mv.inputs.find((i) => i.name === inputName);
-  if (!input || !outputName || mv.inputs.length !== 1) throw new HttpError(400, `model '${mv.label}' is not a single-input segmentation model; use /infer`);
-  if (input.datatype !== 'FP32') throw new HttpError(400, `model '${mv.label}' takes ${input.datatype}; the segment route needs an FP32 image input`);
+  if (!input || !outputName || mv.inputs.length !== 1)
+    throw new HttpError(400, `model '${mv.label}' is not a single-input segmentation model; use /infer`);
+  if (input.datatype !== 'FP32')
+    throw new HttpError(
+      400,
+      `model '${mv.label}' takes ${input.datatype}; the segment route needs an FP32 image input`,
+    );
   const r = input.shape.length - 2;
-  if (r < 1) throw new HttpError(400, `model '${mv.label}' input '${input.name}' has shape [${input.shape.join(',')}]; expected [N, ...spatial, C]`);
+  if (r < 1)
+    throw new HttpError(
+      400,
+      `model '${mv.label}' input '${input.name}' has shape [${input.shape.join(',')}]; expected [N, ...spatial, C]`,
+    );
   const spatial = volume.channels ? volume.shape.slice(0, -1) : volume.shape;
   if (voxelCount(spatial) === 0) throw badRequest('the image is empty');
   const predictor = new OnnxWindowPredictor({
@@ -86,7 +107,11 @@ export async function segmentVolume(mv: ModelVersion, volume: Volume, options: S
   return { labels: result.labels, shape: result.shape };
 }
 
-export function registerSegmentRoutes(app: FastifyInstance, store: ModelStore, options: SegmentOptions & { requestTimeoutMs?: number }): void {
+export function registerSegmentRoutes(
+  app: FastifyInstance,
+  store: ModelStore,
+  options: SegmentOptions & { requestTimeoutMs?: number },
+): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const { name, version } = request.params as { name: string; version?: string };
     const mv = store.get(name, version);
@@ -96,7 +121,11 @@ export function registerSegmentRoutes(app: FastifyInstance, store: ModelStore, o
     const format = pickFormat(body, request.headers['content-type'], query.format, query.filename);
     const { volume, niftiHeader } = await decodeImage(body, format);
     const { labels, shape } = await segmentVolume(mv, volume, { ...options, timeoutMs: options.requestTimeoutMs });
-    const out = await encodeLabels({ data: labels, shape, spacing: volume.spacing.slice(volume.spacing.length - shape.length) }, format, niftiHeader);
+    const out = await encodeLabels(
+      { data: labels, shape, spacing: volume.spacing.slice(volume.spacing.length - shape.length) },
+      format,
+      niftiHeader,
+    );
     reply.type(IMAGE_CONTENT_TYPES[format]);
     reply.header('X-Rwseg-Classes', JSON.stringify(mv.model.metadata.classes));
     return reply.send(out);

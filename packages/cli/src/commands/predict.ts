@@ -15,11 +15,13 @@ import { overlapFlag } from '../label-input.js';
 import { modelSettings } from '../model-settings.js';
 
 export default class Predict extends RwsegCommand {
-  static override summary = 'Segment one image (NIfTI or PNG) with a trained model; writes the label map (NIfTI or PNG, by extension).';
+  static override summary =
+    'Segment one image (NIfTI or PNG) with a trained model; writes the label map (NIfTI or PNG, by extension).';
   static override description =
-    'Runs the inference engine the server\'s /segment runs, with what the model\'s rwseg.json says: its normalisation, Gaussian-weighted sliding ' +
-    'windows at its training patch (or the whole image at once, padded to the U-Net\'s size grid), a 2D model on a 3D volume slice by slice ' +
-    'along the axis it was trained on, and labels written in the values the training labels were stored with (its label map).';
+    "Runs the inference engine the server's /segment runs, with what the model's rwseg.json says: its " +
+    'normalisation, Gaussian-weighted sliding windows at its training patch (or the whole image at once, padded ' +
+    "to the U-Net's size grid), a 2D model on a 3D volume slice by slice along the axis it was trained on, and " +
+    'labels written in the values the training labels were stored with (its label map).';
   static override examples = [
     '<%= config.bin %> predict --model runs/quickstart/model --input image.png --out labels.png',
     '<%= config.bin %> predict --model runs/hippo/model --input case.nii.gz --out case-labels.nii.gz --json',
@@ -28,11 +30,23 @@ export default class Predict extends RwsegCommand {
     model: Flags.string({ description: 'model folder written by training (<run>/model)', required: true }),
     input: Flags.string({ description: 'image file (.nii, .nii.gz, .png)', required: true }),
     out: Flags.string({ description: 'label map to write (.nii, .nii.gz, .png)', required: true }),
-    normalization: Flags.option({ options: ['zscore', 'percentile', 'none'] as const, description: 'override the normalisation the model was trained with (default: the model\'s)' })(),
-    mode: Flags.option({ options: ['sliding-window', 'whole-image'] as const, default: 'sliding-window', description: 'windows of the training patch, or the whole image at once (fully convolutional)' })(),
+    normalization: Flags.option({
+      options: ['zscore', 'percentile', 'none'] as const,
+      description: "override the normalisation the model was trained with (default: the model's)",
+    })(),
+    mode: Flags.option({
+      options: ['sliding-window', 'whole-image'] as const,
+      default: 'sliding-window',
+      description: 'windows of the training patch, or the whole image at once (fully convolutional)',
+    })(),
     overlap: Flags.string({ description: 'sliding-window overlap in [0, 1)', default: '0.5' }),
     'batch-size': Flags.integer({ min: 1, default: 4, description: 'windows per forward pass' }),
-    'slice-axis': Flags.integer({ min: 0, max: 2, description: 'a 2D model on a 3D volume: the axis to predict slices along (default: the model\'s sliceAxis, else 0)' }),
+    'slice-axis': Flags.integer({
+      min: 0,
+      max: 2,
+      description:
+        "a 2D model on a 3D volume: the axis to predict slices along (default: the model's sliceAxis, else 0)",
+    }),
     backend: Flags.option({ options: BACKEND_CHOICES as string[], default: 'auto' })(),
   };
 
@@ -41,7 +55,11 @@ export default class Predict extends RwsegCommand {
     const overlap = overlapFlag('overlap', flags.overlap);
     const backend = await useBackend(flags.backend as never, { logger: this.logger });
     const { model } = await loadModelDir(flags.model);
-    const { artefact, sliceAxis, labelValues } = modelSettings(flags.model, model.outputs[0]!.shape.at(-1)!, this.logger);
+    const { artefact, sliceAxis, labelValues } = modelSettings(
+      flags.model,
+      model.outputs[0]!.shape.at(-1)!,
+      this.logger,
+    );
     const volume = await readVolume(flags.input);
     const normalization = flags.normalization ? artefactNormalization(flags.normalization) : artefact.normalization;
     const net = flags.mode === 'whole-image' ? await withAnySpatialSize(model) : model;
@@ -56,9 +74,25 @@ export default class Predict extends RwsegCommand {
       imageName: flags.input,
       ...(labelValues ? { labelValues } : {}),
     });
-    await writeVolume(flags.out, { data: result.labels, shape: result.shape, spacing: volume.spacing.slice(0, result.shape.length) });
+    await writeVolume(flags.out, {
+      data: result.labels,
+      shape: result.shape,
+      spacing: volume.spacing.slice(0, result.shape.length),
+    });
     const { shape, classes: numClasses, voxelsPerClass } = result;
-    if (!this.jsonEnabled()) this.log(`wrote ${flags.out}: ${shape.join('x')} labels, voxels per class ${voxelsPerClass.join(', ')} (${flags.mode}, ${normalization.method} normalisation, backend ${backend})`);
-    return { out: flags.out, shape, numClasses, voxelsPerClass, mode: flags.mode, normalization: normalization.method, backend };
+    if (!this.jsonEnabled())
+      this.log(
+        `wrote ${flags.out}: ${shape.join('x')} labels, voxels per class ${voxelsPerClass.join(', ')} ` +
+          `(${flags.mode}, ${normalization.method} normalisation, backend ${backend})`,
+      );
+    return {
+      out: flags.out,
+      shape,
+      numClasses,
+      voxelsPerClass,
+      mode: flags.mode,
+      normalization: normalization.method,
+      backend,
+    };
   }
 }

@@ -29,7 +29,10 @@ export function argmaxLabels(probabilities: Float32Array, classes: number): Labe
 /** Replaces class indices by the user's stored values (uint8 when they all fit, else uint16). */
 export function toStoredValues(labels: LabelArray, values: readonly number[]): LabelArray {
   const bad = values.find((v) => !Number.isInteger(v) || v < 0 || v > 65535);
-  if (bad !== undefined) throw new RwsegError('INVALID_CONFIG', `label value ${bad} cannot be written to a label map (integers 0..65535)`, { value: bad });
+  if (bad !== undefined)
+    throw new RwsegError('INVALID_CONFIG', `label value ${bad} cannot be written to a label map (integers 0..65535)`, {
+      value: bad,
+    });
   const out = values.every((v) => v <= 255) ? new Uint8Array(labels.length) : new Uint16Array(labels.length);
   for (let i = 0; i < labels.length; i++) out[i] = values[labels[i]!]!;
   return out;

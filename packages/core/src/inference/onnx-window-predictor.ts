@@ -13,7 +13,10 @@ export interface HostTensorLike {
 }
 
 /** Runs feeds -> the fetched outputs, as onnxruntime's session.run does. */
-export type OnnxRunner = (feeds: Record<string, { type: 'float32'; dims: number[]; data: Float32Array }>, fetches: string[]) => Promise<Record<string, HostTensorLike>>;
+export type OnnxRunner = (
+  feeds: Record<string, { type: 'float32'; dims: number[]; data: Float32Array }>,
+  fetches: string[],
+) => Promise<Record<string, HostTensorLike>>;
 
 export interface OnnxWindowPredictorOptions {
   readonly run: OnnxRunner;
@@ -39,12 +42,23 @@ export class OnnxWindowPredictor implements WindowPredictor {
   async predict(windows: Float32Array, count: number, window: readonly number[]): Promise<WindowProbabilities> {
     const { input, output, run } = this.options;
     const channels = windows.length / (count * window.reduce((a, b) => a * b, 1));
-    const result = await run({ [input]: { type: 'float32', dims: [count, ...window, channels], data: windows } }, [output]);
+    const result = await run({ [input]: { type: 'float32', dims: [count, ...window, channels], data: windows } }, [
+      output,
+    ]);
     const t = result[output];
     const expected = [count, ...window];
     // A wrong output is the model's fault, not the caller's: a plain Error (an internal failure, 5xx / exit 1).
-    if (!t || t.type !== 'float32' || !(t.data instanceof Float32Array) || t.dims.length !== window.length + 2 || expected.some((d, a) => t.dims[a] !== d)) {
-      throw new Error(`output '${output}' has dims [${t?.dims.join(', ') ?? ''}] (${t?.type ?? 'missing'}) for windows [${[...expected, channels].join(', ')}]; expected [N, ...window, K] float32`);
+    if (
+      !t ||
+      t.type !== 'float32' ||
+      !(t.data instanceof Float32Array) ||
+      t.dims.length !== window.length + 2 ||
+      expected.some((d, a) => t.dims[a] !== d)
+    ) {
+      throw new Error(
+        `output '${output}' has dims [${t?.dims.join(', ') ?? ''}] (${t?.type ?? 'missing'}) ` +
+          `for windows [${[...expected, channels].join(', ')}]; expected [N, ...window, K] float32`,
+      );
     }
     return { data: t.data, classes: t.dims.at(-1)! };
   }

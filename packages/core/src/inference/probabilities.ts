@@ -71,64 +71,118 @@ function describe(name: string | undefined, shape: readonly number[]): string {
 }
 
 /** Checks the image against the model and options, and lays out the windows. Bad input is an RwsegError. */
-export function planWindows(predictor: WindowPredictor, shape: readonly number[], channels: number, options: InferenceOptions = {}): WindowPlan {
+export function planWindows(
+  predictor: WindowPredictor,
+  shape: readonly number[],
+  channels: number,
+  options: InferenceOptions = {},
+): WindowPlan {
   const mode = options.mode ?? 'sliding-window';
   const rank = options.patch?.length ?? predictor.inputWindow.length;
   const what = describe(options.imageName, shape);
   if (predictor.channels !== null && predictor.channels !== channels) {
-    throw new RwsegError('INVALID_INPUT', `${what} has ${channels} channel(s); the model takes ${predictor.channels}`, { channels, modelChannels: predictor.channels });
+    throw new RwsegError('INVALID_INPUT', `${what} has ${channels} channel(s); the model takes ${predictor.channels}`, {
+      channels,
+      modelChannels: predictor.channels,
+    });
   }
   if (predictor.inputWindow.length !== rank) {
-    throw new RwsegError('INVALID_OPTIONS', `patch [${options.patch!.join(', ')}] has ${rank} axes; the model is ${predictor.inputWindow.length}D`, { patch: options.patch });
+    throw new RwsegError(
+      'INVALID_OPTIONS',
+      `patch [${options.patch!.join(', ')}] has ${rank} axes; the model is ${predictor.inputWindow.length}D`,
+      { patch: options.patch },
+    );
   }
   if (shape.length !== rank && shape.length !== rank + 1) {
-    throw new RwsegError('INVALID_INPUT', `cannot apply a ${rank}D model to ${what}: the image must be ${rank}D, or ${rank + 1}D to be predicted slice by slice`, { shape: [...shape] });
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `cannot apply a ${rank}D model to ${what}: the image must be ` +
+        `${rank}D, or ${rank + 1}D to be predicted slice by slice`,
+      { shape: [...shape] },
+    );
   }
-  if (shape.some((s) => !Number.isInteger(s) || s < 1)) throw new RwsegError('INVALID_INPUT', `${what} is empty`, { shape: [...shape] });
+  if (shape.some((s) => !Number.isInteger(s) || s < 1))
+    throw new RwsegError('INVALID_INPUT', `${what} is empty`, { shape: [...shape] });
   let sliceAxis = -1;
   if (shape.length === rank + 1) {
     sliceAxis = options.sliceAxis ?? 0;
     if (!Number.isInteger(sliceAxis) || sliceAxis < 0 || sliceAxis >= shape.length) {
-      throw new RwsegError('INVALID_OPTIONS', `sliceAxis ${sliceAxis} is not an axis of ${what}`, { sliceAxis, shape: [...shape] });
+      throw new RwsegError('INVALID_OPTIONS', `sliceAxis ${sliceAxis} is not an axis of ${what}`, {
+        sliceAxis,
+        shape: [...shape],
+      });
     }
   }
   const axes = shape.map((_, a) => a).filter((a) => a !== sliceAxis);
   const sizes = axes.map((a) => shape[a]!);
   const overlap = options.overlap ?? DEFAULT_OVERLAP;
-  if (!(overlap >= 0 && overlap < 1)) throw new RwsegError('INVALID_OPTIONS', `overlap ${overlap} is not in [0, 1)`, { option: 'overlap' });
+  if (!(overlap >= 0 && overlap < 1))
+    throw new RwsegError('INVALID_OPTIONS', `overlap ${overlap} is not in [0, 1)`, { option: 'overlap' });
   let window: number[];
   if (mode === 'sliding-window') {
     const patch = options.patch ?? predictor.inputWindow;
     if (patch.some((p) => p === null)) {
-      throw new RwsegError('INVALID_OPTIONS', `the model takes any window size: give the training patch for sliding-window inference, or use whole-image mode`, {});
+      throw new RwsegError(
+        'INVALID_OPTIONS',
+        `the model takes any window size: give the training patch ` +
+          `for sliding-window inference, or use whole-image mode`,
+        {},
+      );
     }
     window = (patch as readonly number[]).map((p, a) => {
       const fixed = predictor.inputWindow[a];
-      if (!Number.isInteger(p) || p < 1) throw new RwsegError('INVALID_OPTIONS', `patch [${patch.join(', ')}] must be positive integers`, { patch });
+      if (!Number.isInteger(p) || p < 1)
+        throw new RwsegError('INVALID_OPTIONS', `patch [${patch.join(', ')}] must be positive integers`, { patch });
       if (fixed !== null && fixed !== undefined && fixed !== p) {
-        throw new RwsegError('INVALID_OPTIONS', `patch [${patch.join(', ')}] is not the model's input window [${predictor.inputWindow.join(', ')}]`, { patch });
+        throw new RwsegError(
+          'INVALID_OPTIONS',
+          `patch [${patch.join(', ')}] is not the model's input window [${predictor.inputWindow.join(', ')}]`,
+          { patch },
+        );
       }
       return p;
     });
   } else if (mode === 'whole-image') {
-    const grid = typeof options.sizeGrid === 'number' || options.sizeGrid === undefined ? sizes.map(() => (options.sizeGrid as number | undefined) ?? 1) : [...options.sizeGrid];
-    if (grid.length !== rank || grid.some((g) => !Number.isInteger(g) || g < 1)) throw new RwsegError('INVALID_OPTIONS', `sizeGrid [${grid.join(', ')}] needs ${rank} positive integers`, { sizeGrid: grid });
+    const grid =
+      typeof options.sizeGrid === 'number' || options.sizeGrid === undefined
+        ? sizes.map(() => (options.sizeGrid as number | undefined) ?? 1)
+        : [...options.sizeGrid];
+    if (grid.length !== rank || grid.some((g) => !Number.isInteger(g) || g < 1))
+      throw new RwsegError('INVALID_OPTIONS', `sizeGrid [${grid.join(', ')}] needs ${rank} positive integers`, {
+        sizeGrid: grid,
+      });
     window = sizes.map((size, a) => {
       const fixed = predictor.inputWindow[a];
       if (fixed === null || fixed === undefined) return roundUpToGrid(size, grid[a]!);
       if (size > fixed) {
-        throw new RwsegError('INVALID_INPUT', `${what} is larger than the model's fixed input window [${predictor.inputWindow.join(', ')}]: whole-image inference needs a model that takes any size; use sliding-window`, { shape: [...shape] });
+        throw new RwsegError(
+          'INVALID_INPUT',
+          `${what} is larger than the model's fixed input window [${predictor.inputWindow.join(', ')}]: ` +
+            `whole-image inference needs a model that takes any size; use sliding-window`,
+          { shape: [...shape] },
+        );
       }
       return fixed;
     });
   } else {
-    throw new RwsegError('INVALID_OPTIONS', `unknown inference mode '${String(mode)}' (sliding-window, whole-image)`, { option: 'mode' });
+    throw new RwsegError('INVALID_OPTIONS', `unknown inference mode '${String(mode)}' (sliding-window, whole-image)`, {
+      option: 'mode',
+    });
   }
   const padding = sizes.map((size, a) => centredPadding(size, window[a]!));
   const perAxis = padding.map((p, a) => (mode === 'whole-image' ? [0] : windowStarts(p.padded, window[a]!, overlap)));
   const starts: number[][] = [[]];
-  for (const axisStarts of perAxis) starts.splice(0, starts.length, ...starts.flatMap((prefix) => axisStarts.map((s) => [...prefix, s])));
-  return { mode, axes, sliceAxis, slices: sliceAxis < 0 ? 1 : shape[sliceAxis]!, window, before: padding.map((p) => p.before), starts };
+  for (const axisStarts of perAxis)
+    starts.splice(0, starts.length, ...starts.flatMap((prefix) => axisStarts.map((s) => [...prefix, s])));
+  return {
+    mode,
+    axes,
+    sliceAxis,
+    slices: sliceAxis < 0 ? 1 : shape[sliceAxis]!,
+    window,
+    before: padding.map((p) => p.before),
+    starts,
+  };
 }
 
 function strides(shape: readonly number[]): number[] {
@@ -142,7 +196,13 @@ function strides(shape: readonly number[]): number[] {
  * visit(windowOffset, imageVoxel, count, imageStep) for voxels windowOffset.. of the window, whose image voxels
  * are imageVoxel, imageVoxel + imageStep, ... Row-major order over the window.
  */
-function forEachRow(shape: readonly number[], plan: WindowPlan, slice: number, start: readonly number[], visit: (windowOffset: number, imageVoxel: number, count: number, imageStep: number) => void): void {
+function forEachRow(
+  shape: readonly number[],
+  plan: WindowPlan,
+  slice: number,
+  start: readonly number[],
+  visit: (windowOffset: number, imageVoxel: number, count: number, imageStep: number) => void,
+): void {
   const imageStrides = strides(shape);
   const r = plan.window.length;
   const last = r - 1;
@@ -163,7 +223,8 @@ function forEachRow(shape: readonly number[], plan: WindowPlan, slice: number, s
       if (pos < 0 || pos >= shape[plan.axes[a]!]!) inside = false;
       base += pos * imageStrides[plan.axes[a]!]!;
     }
-    if (inside) visit(row * rowLength + firstX, base + (start[last]! + firstX - plan.before[last]!) * step, endX - firstX, step);
+    if (inside)
+      visit(row * rowLength + firstX, base + (start[last]! + firstX - plan.before[last]!) * step, endX - firstX, step);
     for (let a = last - 1; a >= 0; a--) {
       if (++coord[a]! < plan.window[a]!) break;
       coord[a] = 0;
@@ -172,11 +233,22 @@ function forEachRow(shape: readonly number[], plan: WindowPlan, slice: number, s
 }
 
 /** Class probabilities [...shape, K] for an image [...shape, C] (already normalised as the model was trained). */
-export async function predictProbabilities(predictor: WindowPredictor, image: Float32Array, shape: readonly number[], channels: number, options: InferenceOptions = {}): Promise<ProbabilityMap> {
+export async function predictProbabilities(
+  predictor: WindowPredictor,
+  image: Float32Array,
+  shape: readonly number[],
+  channels: number,
+  options: InferenceOptions = {},
+): Promise<ProbabilityMap> {
   const plan = planWindows(predictor, shape, channels, options);
   const voxels = shape.reduce((a, b) => a * b, 1);
   if (image.length !== voxels * channels) {
-    throw new RwsegError('INVALID_INPUT', `${describe(options.imageName, shape)} with ${channels} channel(s) needs ${voxels * channels} values, got ${image.length}`, {});
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `${describe(options.imageName, shape)} with ${channels} channel(s) ` +
+        `needs ${voxels * channels} values, got ${image.length}`,
+      {},
+    );
   }
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH));
   const windowVoxels = plan.window.reduce((a, b) => a * b, 1);
@@ -194,7 +266,8 @@ export async function predictProbabilities(predictor: WindowPredictor, image: Fl
     group.forEach((w, b) =>
       forEachRow(shape, plan, w.slice, w.start, (p, v, n, step) => {
         let dst = (b * windowVoxels + p) * channels;
-        for (let i = 0, src = v * channels; i < n; i++, src += step * channels) for (let c = 0; c < channels; c++) input[dst++] = image[src + c]!;
+        for (let i = 0, src = v * channels; i < n; i++, src += step * channels)
+          for (let c = 0; c < channels; c++) input[dst++] = image[src + c]!;
       }),
     );
     const out = await predictor.predict(input, group.length, plan.window);
@@ -203,7 +276,10 @@ export async function predictProbabilities(predictor: WindowPredictor, image: Fl
       acc = new Float32Array(voxels * classes);
     }
     if (out.classes !== classes || out.data.length !== group.length * windowVoxels * classes) {
-      throw new Error(`the model returned ${out.data.length} values (${out.classes} classes) for ${group.length} window(s) of [${plan.window.join(', ')}]`);
+      throw new Error(
+        `the model returned ${out.data.length} values (${out.classes} classes) ` +
+          `for ${group.length} window(s) of [${plan.window.join(', ')}]`,
+      );
     }
     const probs = out.data;
     group.forEach((w, b) =>
@@ -222,6 +298,7 @@ export async function predictProbabilities(predictor: WindowPredictor, image: Fl
       }),
     );
   }
-  if (weighted) for (let v = 0; v < voxels; v++) for (let k = 0; k < classes; k++) acc[v * classes + k] /= weightSum[v]!;
+  if (weighted)
+    for (let v = 0; v < voxels; v++) for (let k = 0; k < classes; k++) acc[v * classes + k] /= weightSum[v]!;
   return { probabilities: acc, classes };
 }

@@ -1,6 +1,6 @@
 /**
- * A raw image in, the user's label map out: normalisation as trained (the artefact's applyNormalization), probabilities (probabilities.ts), argmax,
- * and class indices back to the stored label values. What `rwseg predict` and the server's /segment run.
+ * A raw image in, the user's label map out: normalisation as trained (the artefact's applyNormalization),
+ * probabilities (probabilities.ts), argmax, and class indices back to the stored label values. What `rwseg predict` and the server's /segment run.
  */
 import { applyNormalization } from '../artefact/normalization.js';
 import type { ArtefactNormalization } from '../artefact/schema.js';
@@ -29,19 +29,31 @@ export interface Segmentation {
 }
 
 /** Segments a raw image (channels last when `volume.channels` is set). */
-export async function segmentImage(predictor: WindowPredictor, volume: Volume, options: SegmentImageOptions): Promise<Segmentation> {
+export async function segmentImage(
+  predictor: WindowPredictor,
+  volume: Volume,
+  options: SegmentImageOptions,
+): Promise<Segmentation> {
   const channels = volume.channels ?? 1;
   const shape = volume.channels ? volume.shape.slice(0, -1) : [...volume.shape];
   const data = applyNormalization(volume.data, channels, options.normalization);
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {
-      throw new RwsegError('INVALID_INPUT', `${options.imageName ?? 'the image'} holds a non-finite value at voxel ${Math.floor(i / channels)}`, { voxel: Math.floor(i / channels) });
+      throw new RwsegError(
+        'INVALID_INPUT',
+        `${options.imageName ?? 'the image'} holds a non-finite value at voxel ${Math.floor(i / channels)}`,
+        { voxel: Math.floor(i / channels) },
+      );
     }
   }
   const { probabilities, classes } = await predictProbabilities(predictor, data, shape, channels, options);
   const classIndices = argmaxLabels(probabilities, classes);
   if (options.labelValues && options.labelValues.length !== classes) {
-    throw new RwsegError('INVALID_CONFIG', `the label map gives ${options.labelValues.length} stored values but the model predicts ${classes} classes`, { labelValues: [...options.labelValues] });
+    throw new RwsegError(
+      'INVALID_CONFIG',
+      `the label map gives ${options.labelValues.length} stored values but the model predicts ${classes} classes`,
+      { labelValues: [...options.labelValues] },
+    );
   }
   const labels = options.labelValues ? toStoredValues(classIndices, options.labelValues) : classIndices;
   const voxelsPerClass = new Array<number>(classes).fill(0);

@@ -27,7 +27,12 @@ export class TfjsWindowPredictor implements WindowPredictor {
     try {
       const classes = head.shape.at(-1)!;
       if (head.shape.length !== window.length + 2 || head.shape.slice(1, -1).some((d, a) => d !== window[a])) {
-        throw new RwsegError('INVALID_INPUT', `model '${this.model.name}' maps windows [${count}, ${window.join(', ')}, ${channels}] to [${head.shape.join(', ')}]; a segmentation model returns [N, ...window, K]`, { model: this.model.name });
+        throw new RwsegError(
+          'INVALID_INPUT',
+          `model '${this.model.name}' maps windows [${count}, ${window.join(', ')}, ${channels}] ` +
+            `to [${head.shape.join(', ')}]; a segmentation model returns [N, ...window, K]`,
+          { model: this.model.name },
+        );
       }
       return { data: (await head.data()) as Float32Array, classes };
     } finally {
@@ -41,10 +46,13 @@ export class TfjsWindowPredictor implements WindowPredictor {
  * with a fully convolutional net saved for its training patch. Sizes must still lie on the model's size grid.
  */
 export async function withAnySpatialSize(model: tfl.LayersModel): Promise<tfl.LayersModel> {
-  const topology = model.toJSON(undefined, false) as unknown as { config: { layers: { class_name: string; config: { batch_input_shape?: (number | null)[] } }[] } };
+  const topology = model.toJSON(undefined, false) as unknown as {
+    config: { layers: { class_name: string; config: { batch_input_shape?: (number | null)[] } }[] };
+  };
   for (const layer of topology.config.layers) {
     const shape = layer.config.batch_input_shape;
-    if (layer.class_name === 'InputLayer' && shape) layer.config.batch_input_shape = [shape[0]!, ...shape.slice(1, -1).map(() => null), shape.at(-1)!];
+    if (layer.class_name === 'InputLayer' && shape)
+      layer.config.batch_input_shape = [shape[0]!, ...shape.slice(1, -1).map(() => null), shape.at(-1)!];
   }
   const copy = await tfl.models.modelFromJSON({ modelTopology: topology as never });
   copy.setWeights(model.getWeights());
