@@ -95,6 +95,8 @@ export async function validate(
     sliceAxis?: number;
     numClasses: number;
     metrics: MetricsFunction;
+    /** Called after each case with its index and id (the trainer's validation progress; branch train3d's hook). */
+    onCase?: (index: number, id: string) => void;
   },
 ): Promise<{ result: ValidationResult; predictions: CasePrediction[] }> {
   const predictions: CasePrediction[] = [];
@@ -116,6 +118,7 @@ export async function validate(
     const labels = argmaxLabels(probabilities, classes);
     predictions.push({ id: c.id, labels, shape });
     perCase.push({ id: c.id, metrics: options.metrics(labels, c.labels.data, shape, c.image.spacing, { numClasses: options.numClasses }) });
+    options.onCase?.(perCase.length - 1, c.id);
   }
   return { result: summariseCases(perCase), predictions };
 }
