@@ -95,7 +95,7 @@ export async function validate(
     sliceAxis?: number;
     numClasses: number;
     metrics: MetricsFunction;
-    /** Called after each case with its index and id (the trainer's validation progress; branch train3d's hook). */
+    /** Called after each case with its index and id (the trainer's validation progress). */
     onCase?: (index: number, id: string) => void;
   },
 ): Promise<{ result: ValidationResult; predictions: CasePrediction[] }> {
