@@ -51,6 +51,10 @@ export const BENCHMARKS = [
     anchor: 'TF.js predict (wasm, cpu) on the same model', section: 'ONNX export',
   },
   {
+    name: 'inference-engine', file: 'inference-engine.mjs', args: [], quick: ['--size', '64', '--patch', '32', '--slices', '2', '--repeats', '1'],
+    anchor: 'TF.js predict (wasm) of the same windows with the bench U-Net', section: 'Inference engine',
+  },
+  {
     name: 'server', file: 'server.mjs', args: [], quick: ['--duration', '1', '--models', 'affine,seg2d'],
     anchor: 'onnxruntime-node in-process, same model and input', section: 'Inference server',
   },
