@@ -11,13 +11,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import {
+  applyNormalization,
   decodeNifti,
   decodePng,
   encodeNifti,
   encodePng,
   generateSyntheticCase,
+  loadModelDir,
   readVolume,
   resolveSyntheticOptions,
+  tf,
+  useBackend,
+  withAnySpatialSize,
 } from '@rwseg/core';
 import { CLI_BIN, errorText, parseJson, runCli } from './helpers/cli.js';
 
@@ -306,3 +311,42 @@ test.serial(
     t.regex(errorText(overlap), /--overlap "1": expected a number in \[0, 1\)/);
   },
 );
+
+test.serial('predict --mode whole-image: the U-Net once on the image padded (centred) to its size grid', async (t) => {
+  const { run, images } = await pngModel();
+  await useBackend('cpu');
+  const model = path.join(run, 'model');
+  // A 38x42 crop of a training image: off the depth-3 U-Net's grid of 4, so it is padded to 40x44 (1 voxel before).
+  const { volume } = decodePng(readFileSync(images[2]!), 'case2.png');
+  const [h, w] = [38, 42];
+  const crop = Uint8Array.from({ length: h * w }, (_, i) => volume.data[Math.floor(i / w) * 44 + (i % w)]!);
+  const cropFile = path.join(work, 'crop.png');
+  writeFileSync(cropFile, encodePng({ data: crop, shape: [h, w], spacing: [1, 1] }, 'crop.png'));
+  const cropOut = path.join(work, 'crop-whole.png');
+  const cropped = await runCli([
+    'predict',
+    '--model',
+    model,
+    '--input',
+    cropFile,
+    '--out',
+    cropOut,
+    '--mode',
+    'whole-image',
+    '--backend',
+    'cpu',
+  ]);
+  t.is(cropped.code, 0, errorText(cropped));
+  const net = await withAnySpatialSize((await loadModelDir(model)).model);
+  const normalized = applyNormalization(crop, 1, { method: 'zscore', scope: 'per-image-and-channel' });
+  const padded = new Float32Array(40 * 44);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) padded[(y + 1) * 44 + x + 1] = normalized[y * w + x]!;
+  const probs = tf.tidy(() => (net.predict(tf.tensor(padded, [1, 40, 44, 1])) as tf.Tensor).dataSync());
+  const want = Uint8Array.from({ length: h * w }, (_, i) => {
+    const v = (Math.floor(i / w) + 1) * 44 + (i % w) + 1;
+    const p = [probs[v * 3]!, probs[v * 3 + 1]!, probs[v * 3 + 2]!];
+    return STORED[p.indexOf(Math.max(...p))]!;
+  });
+  t.deepEqual(Array.from((await readVolume(cropOut)).data), Array.from(want));
+  net.dispose();
+});
