@@ -8,7 +8,15 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { isRwsegError, parsePipeline, readExportedModel, readModelArtefact, readRunFolder, runPipelineConfig, useBackend } from '../src/index.js';
+import {
+  isRwsegError,
+  parsePipeline,
+  readExportedModel,
+  readModelArtefact,
+  readRunFolder,
+  runPipelineConfig,
+  useBackend,
+} from '../src/index.js';
 
 test.before(async () => {
   await useBackend('cpu');
@@ -27,13 +35,16 @@ const pipeline = parsePipeline({
   export: { onnx: true },
 });
 
-test.serial('train -> artefact with the best epoch\'s metrics -> export, all from runPipelineConfig', async (t) => {
+test.serial("train -> artefact with the best epoch's metrics -> export, all from runPipelineConfig", async (t) => {
   const out = mkdtempSync(path.join(tmpdir(), 'rwseg-artefact-pipe-'));
   const result = await runPipelineConfig(pipeline, { out });
   const run = result.runs[0]!;
   const folder = readRunFolder(out);
   const history = folder.history;
-  t.deepEqual(history.map((e) => e.epoch), [1, 2, 3]);
+  t.deepEqual(
+    history.map((e) => e.epoch),
+    [1, 2, 3],
+  );
   const bestDice = Math.max(...history.map((e) => e.validation!.meanDice));
   const bestEpoch = history.find((e) => e.validation!.meanDice === bestDice)!.epoch;
 
@@ -47,7 +58,11 @@ test.serial('train -> artefact with the best epoch\'s metrics -> export, all fro
   t.is(artefact.metrics.epoch, bestEpoch);
   t.is(artefact.metrics.selection, 'best-validation-dice');
   t.is(artefact.metrics.meanDice, bestDice);
-  t.deepEqual(artefact.classes.map((c) => c.name), ['background', 'disc', 'rectangle'], 'the data module\'s class names');
+  t.deepEqual(
+    artefact.classes.map((c) => c.name),
+    ['background', 'disc', 'rectangle'],
+    "the data module's class names",
+  );
   t.deepEqual(artefact.spacing, [1, 1], 'the synthetic set is on a 1 mm grid');
   t.deepEqual(artefact.sizeGrid, [4, 4]);
   t.is(artefact.sliceAxis, null);
@@ -57,7 +72,12 @@ test.serial('train -> artefact with the best epoch\'s metrics -> export, all fro
   // The export step ran in core: <run>/model.onnx + rwseg.json, the artefact plus its export section.
   t.truthy(run.export);
   const exported = readExportedModel(out);
-  t.is(exported.artefact.export!.sha256, createHash('sha256').update(readFileSync(path.join(out, 'model.onnx'))).digest('hex'));
+  t.is(
+    exported.artefact.export!.sha256,
+    createHash('sha256')
+      .update(readFileSync(path.join(out, 'model.onnx')))
+      .digest('hex'),
+  );
   t.is(exported.artefact.export!.droppedDeepSupervisionHeads, 1);
   const { export: _export, ...rest } = exported.artefact;
   t.deepEqual(rest, artefact);

@@ -24,7 +24,14 @@ import { TINY_UNET } from './helpers/toy-training.js';
 const temp = () => mkdtempSync(path.join(tmpdir(), 'rwseg-artefact-'));
 
 const facts: ArtefactFacts = {
-  config: { seed: 4, preprocessing: { normalization: 'zscore', patch: [32, 48], sliceAxis: 2 }, model: { depth: 3 }, loss: 'dice', training: { epochs: 7 }, dataset: { kind: 'msd' } },
+  config: {
+    seed: 4,
+    preprocessing: { normalization: 'zscore', patch: [32, 48], sliceAxis: 2 },
+    model: { depth: 3 },
+    loss: 'dice',
+    training: { epochs: 7 },
+    dataset: { kind: 'msd' },
+  },
   dataDims: 3,
   inputChannels: 2,
   classNames: ['background', 'anterior', 'posterior'],
@@ -48,11 +55,18 @@ test('what training knows becomes the artefact: size grid from the depth, slice 
   t.deepEqual(a.labelValues, [0, 128, 255]);
   t.is(a.spacing, null);
   t.deepEqual(a.normalization, { method: 'zscore', scope: 'per-image-and-channel' });
-  t.deepEqual(a.classes.map((c) => c.index), [0, 1, 2]);
+  t.deepEqual(
+    a.classes.map((c) => c.index),
+    [0, 1, 2],
+  );
   t.is(a.architecture!.heads, 2);
   t.is(a.metrics.epoch, 5);
   // A 2D model on 2D data has no slice axis; the synthetic set is on a 1 mm grid.
-  const flat = buildModelArtefact({ ...facts, dataDims: 2, config: { ...facts.config, dataset: { kind: 'synthetic' } } });
+  const flat = buildModelArtefact({
+    ...facts,
+    dataDims: 2,
+    config: { ...facts.config, dataset: { kind: 'synthetic' } },
+  });
   t.is(flat.sliceAxis, null);
   t.deepEqual(flat.spacing, [1, 1]);
   // Several stored values for one class: the smallest is written back; a class no value maps to: no label values.
@@ -75,15 +89,33 @@ test('hand-edited fields are errors naming the file and the field', (t) => {
   const a = buildModelArtefact(facts);
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ ...a, normalization: { method: 'histogram' } }, /m\/rwseg\.json: field 'normalization\.method'/],
-    [{ ...a, normalization: { method: 'zscore', scope: 'fixed', mean: [1] } }, /field 'normalization\.std': required with scope 'fixed'/],
-    [{ ...a, normalization: { method: 'zscore', scope: 'fixed', mean: [1, 2, 3], std: [1] } }, /field 'normalization\.mean': needs 1 or 2 values/],
+    [
+      { ...a, normalization: { method: 'zscore', scope: 'fixed', mean: [1] } },
+      /field 'normalization\.std': required with scope 'fixed'/,
+    ],
+    [
+      { ...a, normalization: { method: 'zscore', scope: 'fixed', mean: [1, 2, 3], std: [1] } },
+      /field 'normalization\.mean': needs 1 or 2 values/,
+    ],
     [{ ...a, patchSize: [32] }, /field 'patchSize': has 1 axes but the model is 2D/],
     [{ ...a, spacing: [1, -1] }, /field 'spacing\[1\]'/],
-    [{ ...a, classes: [{ index: 1, name: 'a' }, { index: 0, name: 'b' }] }, /field 'classes\[0\]\.index': expected 0/],
+    [
+      {
+        ...a,
+        classes: [
+          { index: 1, name: 'a' },
+          { index: 0, name: 'b' },
+        ],
+      },
+      /field 'classes\[0\]\.index': expected 0/,
+    ],
     [{ ...a, labelValues: [0, 1] }, /field 'labelValues': has 2 values for 3 classes/],
     [{ ...a, metrics: { ...a.metrics, epoch: 0 } }, /field 'metrics\.epoch'/],
     [{ ...a, surprise: 1 }, /field '\(top level\)'|surprise/],
-    [{ ...a, schema: 'rwseg-model/3' }, /field 'schema': 'rwseg-model\/3' is not a model format this rwseg reads .*export the model again/],
+    [
+      { ...a, schema: 'rwseg-model/3' },
+      /field 'schema': 'rwseg-model\/3' is not a model format this rwseg reads .*export the model again/,
+    ],
   ];
   for (const [json, message] of bad) {
     const error = t.throws(() => parseModelArtefact(json, 'm/rwseg.json'), { message });
@@ -91,10 +123,13 @@ test('hand-edited fields are errors naming the file and the field', (t) => {
   }
 });
 
-test("the British spelling is read with a deprecation notice", (t) => {
+test('the British spelling is read with a deprecation notice', (t) => {
   const { normalization, ...rest } = buildModelArtefact(facts);
   const { logger, lines } = warnings();
-  t.deepEqual(parseModelArtefact({ ...rest, normalisation: normalization }, 'x.json', { logger }).normalization, normalization);
+  t.deepEqual(
+    parseModelArtefact({ ...rest, normalisation: normalization }, 'x.json', { logger }).normalization,
+    normalization,
+  );
   t.regex(lines[0]!, /x\.json: 'normalisation' is deprecated; spell it 'normalization'/);
 });
 
@@ -108,8 +143,19 @@ test('an exporter rwseg.json of schema rwseg-model-metadata/1 is migrated: 0-bas
       createdAt: '2026-01-01T00:00:00Z',
       rwsegVersion: '0.1.0',
       converter: '@rwseg/tfjs-to-onnx 0.1.0',
-      model: { file: 'model.onnx', format: 'onnx', opset: 17, layout: 'channels-last', inputs: [{ name: 'input', shape: ['batch', 64, 64, 1] }], outputs: [{ name: 'output', shape: ['batch', 64, 64, 3] }] },
-      classes: [{ index: 0, name: 'background' }, { index: 1, name: 'a' }, { index: 2, name: 'b' }],
+      model: {
+        file: 'model.onnx',
+        format: 'onnx',
+        opset: 17,
+        layout: 'channels-last',
+        inputs: [{ name: 'input', shape: ['batch', 64, 64, 1] }],
+        outputs: [{ name: 'output', shape: ['batch', 64, 64, 3] }],
+      },
+      classes: [
+        { index: 0, name: 'background' },
+        { index: 1, name: 'a' },
+        { index: 2, name: 'b' },
+      ],
       spacing: null,
       normalisation: { method: 'percentile', scope: 'per-image-and-channel', percentiles: [0.5, 99.5] },
       patchSize: [64, 64],
@@ -146,7 +192,10 @@ async function oldRun(withConfig: boolean): Promise<string> {
       training: { epochs: 3, iterationsPerEpoch: 2 },
     };
     writeFileSync(path.join(run, 'config.json'), JSON.stringify(config));
-    writeFileSync(path.join(run, 'summary.json'), JSON.stringify({ bestEpoch: 1, bestDice: 0.5, epochsRun: 3, startEpoch: 0 }));
+    writeFileSync(
+      path.join(run, 'summary.json'),
+      JSON.stringify({ bestEpoch: 1, bestDice: 0.5, epochsRun: 3, startEpoch: 0 }),
+    );
   }
   return run;
 }
@@ -169,10 +218,16 @@ test('a model folder trained by rwseg 0.1 (no rwseg.json) is rebuilt from its ru
 test('an old model folder without a run config, or a folder that is no model, is rejected saying what to do', async (t) => {
   const run = await oldRun(false);
   const error = t.throws(() => readModelArtefact(path.join(run, 'model')));
-  t.regex(error!.message, /model\/rwseg\.json: missing, and the run folder has no config\.json to rebuild it from: retrain, or resume the run/);
+  t.regex(
+    error!.message,
+    /model\/rwseg\.json: missing, and the run folder has no config\.json to rebuild it from: retrain, or resume the run/,
+  );
   const empty = temp();
   mkdirSync(path.join(empty, 'x'));
-  t.regex(t.throws(() => readModelArtefact(path.join(empty, 'x')))!.message, /holds no rwseg\.json: pass a model folder that rwseg train/);
+  t.regex(
+    t.throws(() => readModelArtefact(path.join(empty, 'x')))!.message,
+    /holds no rwseg\.json: pass a model folder that rwseg train/,
+  );
   t.regex(t.throws(() => readModelArtefact(path.join(empty, 'nope')))!.message, /does not exist/);
   writeFileSync(path.join(empty, 'x', 'rwseg.json'), '{ "schema": ');
   t.regex(t.throws(() => readModelArtefact(path.join(empty, 'x')))!.message, /x\/rwseg\.json: not valid JSON/);

@@ -63,7 +63,14 @@ export function scanRepository(root: string): RepositoryModel[] {
     const { artefact, problem } = readArtefact(existsSync(join(latest, MODEL_ARTEFACT_FILE)) ? latest : dir);
     const configFile = join(dir, 'config.pbtxt');
     const config = existsSync(configFile) ? summariseConfig(readFileSync(configFile, 'utf8')) : {};
-    models.push({ name: entry.name, dir, versions, metadata: metadataOf(artefact), ...(problem ? { problem } : {}), config });
+    models.push({
+      name: entry.name,
+      dir,
+      versions,
+      metadata: metadataOf(artefact),
+      ...(problem ? { problem } : {}),
+      config,
+    });
   }
   return models.sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -83,5 +90,13 @@ function plainExportFolder(root: string): RepositoryModel {
   // The folder name becomes a URL segment; fall back to a fixed name rather than refuse a folder like 'my run'.
   const name = isSafeName(folder) ? folder : 'model';
   const { artefact, problem } = readArtefact(root);
-  return { name, dir: root, versions: ['1'], metadata: metadataOf(artefact), ...(problem ? { problem } : {}), config: {}, singleFile: join(root, 'model.onnx') };
+  return {
+    name,
+    dir: root,
+    versions: ['1'],
+    metadata: metadataOf(artefact),
+    ...(problem ? { problem } : {}),
+    config: {},
+    singleFile: join(root, 'model.onnx'),
+  };
 }

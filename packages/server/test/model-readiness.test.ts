@@ -24,7 +24,14 @@ function repository(copies: Record<string, (artefact: any, dir: string) => void>
 }
 
 const greyPng = (width: number, height: number) =>
-  encodePng({ data: Uint8Array.from({ length: width * height }, (_, i) => (i * 37) % 256), shape: [height, width], spacing: [1, 1] }, 'in.png');
+  encodePng(
+    {
+      data: Uint8Array.from({ length: width * height }, (_, i) => (i * 37) % 256),
+      shape: [height, width],
+      spacing: [1, 1],
+    },
+    'in.png',
+  );
 
 test('bad and incomplete folders are not ready with the reason; the others serve and the server stays ready', async (t) => {
   const root = repository({
@@ -45,16 +52,25 @@ test('bad and incomplete folders are not ready with the reason; the others serve
     t.regex(edited.json.reason, /edited\/rwseg\.json: field 'normalization\.method'/);
     const truncated = await getJson(`${url}/v2/models/truncated/ready`);
     t.is(truncated.status, 400);
-    t.regex(truncated.json.reason, /1\/model\.onnx does not match the sha256 in rwseg\.json \(an export was interrupted\)/);
+    t.regex(
+      truncated.json.reason,
+      /1\/model\.onnx does not match the sha256 in rwseg\.json \(an export was interrupted\)/,
+    );
     // Inference on a model that is not ready is a 503 naming the reason, not a crash.
-    const refused = await postJson(`${url}/v2/models/edited/infer`, { inputs: [{ name: 'image', shape: [1, 1, 1, 1], datatype: 'FP32', data: [0] }] });
+    const refused = await postJson(`${url}/v2/models/edited/infer`, {
+      inputs: [{ name: 'image', shape: [1, 1, 1, 1], datatype: 'FP32', data: [0] }],
+    });
     t.is(refused.status, 503);
     t.regex(refused.json.error, /field 'normalization\.method'/);
 
     for (const name of ['seg2d', 'nulls']) t.is((await getJson(`${url}/v2/models/${name}/ready`)).status, 200, name);
     t.is((await getJson(`${url}/v2/health/ready`)).status, 200);
     // spacing null, patchSize null: the segment route runs on the whole image and returns labels of its size.
-    const res = await fetch(`${url}/v2/models/nulls/segment`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: greyPng(12, 10) });
+    const res = await fetch(`${url}/v2/models/nulls/segment`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/png' },
+      body: greyPng(12, 10),
+    });
     t.is(res.status, 200, await res.clone().text());
     const { volume } = decodePng(new Uint8Array(await res.arrayBuffer()), 'out.png');
     t.deepEqual(volume.shape, [10, 12]);

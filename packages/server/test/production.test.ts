@@ -167,7 +167,8 @@ test('strictProvider: a provider that fails is an error (eager: at start; lazy: 
     t.regex(res.json.error, /strict-provider/);
     const ready = await getJson(`${url}/v2/models/affine/ready`);
     t.is(ready.status, 400);
-    t.deepEqual(ready.json, { name: 'affine', ready: false });
+    t.like(ready.json, { name: 'affine', ready: false });
+    t.regex(ready.json.reason, /--strict-provider is set/, 'a model that is not ready says why');
     t.is((await getJson(`${url}/v2/health/ready`)).status, 400);
     t.is((await getJson(`${url}/v2/health/live`)).status, 200);
   } finally {

@@ -12,7 +12,11 @@ import { MODEL_ARTEFACT_SCHEMA } from './schema.js';
 /** The part of a resolved pipeline config the artefact records (PipelineConfig satisfies it). */
 export interface ArtefactRunConfig {
   readonly seed?: number;
-  readonly preprocessing: { readonly normalization: 'zscore' | 'percentile' | 'none'; readonly patch: readonly number[]; readonly sliceAxis?: number };
+  readonly preprocessing: {
+    readonly normalization: 'zscore' | 'percentile' | 'none';
+    readonly patch: readonly number[];
+    readonly sliceAxis?: number;
+  };
   readonly model?: Readonly<Record<string, unknown>>;
   readonly loss?: unknown;
   readonly training?: { readonly epochs?: number };
@@ -35,14 +39,20 @@ export interface ArtefactFacts {
 }
 
 /** How training normalised its inputs (data/preprocess.ts normalizeChannels), in the artefact's terms. */
-export function artefactNormalization(method: 'zscore' | 'percentile' | 'none', percentiles: [number, number] = [0.5, 99.5]): ArtefactNormalization {
+export function artefactNormalization(
+  method: 'zscore' | 'percentile' | 'none',
+  percentiles: [number, number] = [0.5, 99.5],
+): ArtefactNormalization {
   if (method === 'none') return { method: 'none' };
   if (method === 'percentile') return { method: 'percentile', scope: 'per-image-and-channel', percentiles };
   return { method: 'zscore', scope: 'per-image-and-channel' };
 }
 
 /** Class index -> the stored value it was read from; the smallest value when several map to one class. */
-export function labelValuesOf(labelMap: Readonly<Record<string, number>> | undefined, numClasses: number): number[] | null {
+export function labelValuesOf(
+  labelMap: Readonly<Record<string, number>> | undefined,
+  numClasses: number,
+): number[] | null {
   if (!labelMap) return null;
   const values: (number | undefined)[] = new Array(numClasses).fill(undefined);
   for (const [stored, cls] of Object.entries(labelMap)) {
@@ -53,7 +63,11 @@ export function labelValuesOf(labelMap: Readonly<Record<string, number>> | undef
 }
 
 /** Metrics of a validation result in the artefact's form (NaN -> null: JSON has no NaN). */
-export function artefactMetrics(epoch: number | null, validation: ValidationResult | undefined, selection: ArtefactMetrics['selection']): ArtefactMetrics {
+export function artefactMetrics(
+  epoch: number | null,
+  validation: ValidationResult | undefined,
+  selection: ArtefactMetrics['selection'],
+): ArtefactMetrics {
   const num = (x: number) => (Number.isFinite(x) ? x : null);
   const summary = (s: { mean: number; sd: number; n: number }) => ({ mean: num(s.mean), sd: num(s.sd), n: s.n });
   return {
@@ -61,7 +75,13 @@ export function artefactMetrics(epoch: number | null, validation: ValidationResu
     selection,
     meanDice: validation ? num(validation.meanDice) : null,
     classes: validation
-      ? validation.classes.map((c) => ({ index: c.classIndex, dice: summary(c.dice), hd: summary(c.hd), hd95: summary(c.hd95), assd: summary(c.assd) }))
+      ? validation.classes.map((c) => ({
+          index: c.classIndex,
+          dice: summary(c.dice),
+          hd: summary(c.hd),
+          hd95: summary(c.hd95),
+          assd: summary(c.assd),
+        }))
       : null,
   };
 }
@@ -73,7 +93,8 @@ export function buildModelArtefact(facts: ArtefactFacts): ModelArtefact {
   const depth = typeof facts.unet.depth === 'number' ? facts.unet.depth : 4;
   const numClasses = facts.classNames.length;
   // The synthetic generator draws on a 1 mm grid; other datasets are not resampled (no target spacing exists yet).
-  const spacing = facts.spacing !== undefined ? facts.spacing : config.dataset?.kind === 'synthetic' ? patch.map(() => 1) : null;
+  const spacing =
+    facts.spacing !== undefined ? facts.spacing : config.dataset?.kind === 'synthetic' ? patch.map(() => 1) : null;
   return {
     schema: MODEL_ARTEFACT_SCHEMA,
     rwsegVersion: RWSEG_VERSION,

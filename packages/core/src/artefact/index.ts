@@ -11,9 +11,25 @@ export {
   type ModelArtefact,
   type ModelArtefactInput,
 } from './schema.js';
-export { checkExportedFile, fieldName, parseModelArtefact, parseWithSchema, readJsonFile, readModelArtefact, type ReadArtefactOptions } from './read.js';
+export {
+  checkExportedFile,
+  fieldName,
+  parseModelArtefact,
+  parseWithSchema,
+  readJsonFile,
+  readModelArtefact,
+  type ReadArtefactOptions,
+} from './read.js';
 export { serializeModelArtefact, stageModelArtefact, writeModelArtefact } from './write.js';
-export { artefactMetrics, artefactNormalization, buildModelArtefact, datasetFacts, labelValuesOf, type ArtefactFacts, type ArtefactRunConfig } from './build.js';
+export {
+  artefactMetrics,
+  artefactNormalization,
+  buildModelArtefact,
+  datasetFacts,
+  labelValuesOf,
+  type ArtefactFacts,
+  type ArtefactRunConfig,
+} from './build.js';
 export { sha256OfFile } from './migrate.js';
 export { applyNormalization } from './normalization.js';
 export { assertSafeName, isSafeName } from './model-name.js';

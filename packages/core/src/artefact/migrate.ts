@@ -19,7 +19,8 @@ import { LEGACY_EXPORT_SCHEMA, MODEL_ARTEFACT_SCHEMA, type ModelArtefactInput } 
 type Raw = Record<string, unknown>;
 
 const isRecord = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
-const invalid = (file: string, field: string, message: string) => new RwsegError('INVALID_CONFIG', `${file}: field '${field}': ${message}`, { file, field });
+const invalid = (file: string, field: string, message: string) =>
+  new RwsegError('INVALID_CONFIG', `${file}: field '${field}': ${message}`, { file, field });
 
 export function sha256OfFile(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -29,14 +30,20 @@ export function sha256OfFile(file: string): string {
 function migrateNormalization(value: unknown, file: string, field: string): unknown {
   if (value === undefined || value === null) return { method: 'none' };
   const spec: Raw = typeof value === 'string' ? { method: value } : isRecord(value) ? { ...value } : {};
-  if (!isRecord(value) && typeof value !== 'string') throw invalid(file, field, 'expected { method: none | zscore | percentile | minmax, ... }');
+  if (!isRecord(value) && typeof value !== 'string')
+    throw invalid(file, field, 'expected { method: none | zscore | percentile | minmax, ... }');
   if (spec.method === undefined && spec.kind !== undefined) spec.method = spec.kind;
   delete spec.kind;
   const list = (v: unknown) => (typeof v === 'number' ? [v] : v);
   for (const key of ['mean', 'std', 'min', 'max']) if (spec[key] !== undefined) spec[key] = list(spec[key]);
   if ((spec.method === 'zscore' || spec.method === 'minmax') && spec.scope === undefined) {
     const [a, b] = spec.method === 'zscore' ? ['mean', 'std'] : ['min', 'max'];
-    if ((spec[a!] === undefined) !== (spec[b!] === undefined)) throw invalid(file, `${field}.${spec[a!] === undefined ? a : b}`, `give both '${a}' and '${b}' (scope 'fixed') or neither (per image)`);
+    if ((spec[a!] === undefined) !== (spec[b!] === undefined))
+      throw invalid(
+        file,
+        `${field}.${spec[a!] === undefined ? a : b}`,
+        `give both '${a}' and '${b}' (scope 'fixed') or neither (per image)`,
+      );
     spec.scope = spec[a!] !== undefined ? 'fixed' : 'per-image-and-channel';
   }
   if (spec.method === 'percentile') spec.scope ??= 'per-image-and-channel';
@@ -44,9 +51,15 @@ function migrateNormalization(value: unknown, file: string, field: string): unkn
 }
 
 function migrateClasses(value: unknown, file: string): unknown {
-  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return Array.from({ length: value }, (_, index) => ({ index, name: index === 0 ? 'background' : `class ${index}` }));
-  if (Array.isArray(value) && value.every((c) => typeof c === 'string')) return value.map((name: string, index) => ({ index, name }));
-  if (Array.isArray(value) && value.every((c) => isRecord(c))) return [...value].sort((x, y) => Number((x as Raw).index) - Number((y as Raw).index));
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0)
+    return Array.from({ length: value }, (_, index) => ({
+      index,
+      name: index === 0 ? 'background' : `class ${index}`,
+    }));
+  if (Array.isArray(value) && value.every((c) => typeof c === 'string'))
+    return value.map((name: string, index) => ({ index, name }));
+  if (Array.isArray(value) && value.every((c) => isRecord(c)))
+    return [...value].sort((x, y) => Number((x as Raw).index) - Number((y as Raw).index));
   throw invalid(file, 'classes', 'expected a list of class names, {index, name} pairs, or a count');
 }
 
@@ -63,11 +76,21 @@ export function migrateLegacyMetadata(raw: Raw, file: string, dir: string): Mode
   const lengthOf = (v: unknown) => (Array.isArray(v) ? v.length : undefined);
   const dims = shape ? shape.length - 2 : (lengthOf(raw.patchSize ?? raw.patch_size) ?? lengthOf(raw.spacing));
   if (dims !== 2 && dims !== 3) {
-    throw invalid(file, 'model.inputs', 'this rwseg.json (an older format) does not say whether the model is 2D or 3D: re-export the run with `rwseg export --force`');
+    throw invalid(
+      file,
+      'model.inputs',
+      'this rwseg.json (an older format) does not say whether the model is 2D or 3D: re-export the run with `rwseg ' +
+        'export --force`',
+    );
   }
   const channels = shape?.at(-1);
   if (typeof channels !== 'number' || !(channels > 0)) {
-    throw invalid(file, 'model.inputs', 'this rwseg.json (an older format) does not say how many input channels the model takes: re-export the run with `rwseg export --force`');
+    throw invalid(
+      file,
+      'model.inputs',
+      'this rwseg.json (an older format) does not say how many input channels the model takes: re-export the run ' +
+        'with `rwseg export --force`',
+    );
   }
   const extra = isRecord(raw.extra) ? raw.extra : {};
   const bestEpoch = typeof extra.bestEpoch === 'number' ? extra.bestEpoch + 1 : null; // 0-based before the artefact
@@ -83,13 +106,29 @@ export function migrateLegacyMetadata(raw: Raw, file: string, dir: string): Mode
     classes: migrateClasses(raw.classes ?? raw.classNames ?? raw.numClasses, file) as ModelArtefactInput['classes'],
     patchSize: (raw.patchSize ?? raw.patch_size ?? null) as number[] | null,
     sizeGrid: null,
-    normalization: migrateNormalization(raw.normalization ?? raw.normalisation, file, raw.normalization !== undefined ? 'normalization' : 'normalisation') as ModelArtefactInput['normalization'],
+    normalization: migrateNormalization(
+      raw.normalization ?? raw.normalisation,
+      file,
+      raw.normalization !== undefined ? 'normalization' : 'normalisation',
+    ) as ModelArtefactInput['normalization'],
     spacing: (raw.spacing ?? null) as number[] | null,
     sliceAxis: null,
     labelValues: null,
-    architecture: isRecord(extra.modelConfig) ? { kind: 'unet', config: extra.modelConfig, heads: 1 + Number(extra.droppedDeepSupervisionHeads ?? 0) } : null,
-    training: { loss: raw.loss ?? null, seed: typeof extra.seed === 'number' ? extra.seed : null, epochs: null, config: null },
-    metrics: { epoch: bestEpoch, selection: bestEpoch ? 'best-validation-dice' : 'unknown', meanDice: typeof extra.bestDice === 'number' ? extra.bestDice : null, classes: null },
+    architecture: isRecord(extra.modelConfig)
+      ? { kind: 'unet', config: extra.modelConfig, heads: 1 + Number(extra.droppedDeepSupervisionHeads ?? 0) }
+      : null,
+    training: {
+      loss: raw.loss ?? null,
+      seed: typeof extra.seed === 'number' ? extra.seed : null,
+      epochs: null,
+      config: null,
+    },
+    metrics: {
+      epoch: bestEpoch,
+      selection: bestEpoch ? 'best-validation-dice' : 'unknown',
+      meanDice: typeof extra.bestDice === 'number' ? extra.bestDice : null,
+      classes: null,
+    },
     ...(model && onnxFile && onnxPath && existsSync(onnxPath)
       ? {
           export: {
@@ -112,17 +151,27 @@ export function migrateLegacyMetadata(raw: Raw, file: string, dir: string): Mode
 }
 
 /** The model.json facts a migration needs: input shape [N, ...spatial, C], classes, heads. */
-function modelJsonFacts(modelJson: string): { spatial: number; channels: number; classes: number; heads: number } | undefined {
+function modelJsonFacts(
+  modelJson: string,
+): { spatial: number; channels: number; classes: number; heads: number } | undefined {
   try {
-    const json = JSON.parse(readFileSync(modelJson, 'utf8')) as { modelTopology?: { config?: { layers?: Raw[]; output_layers?: unknown[] } } };
+    const json = JSON.parse(readFileSync(modelJson, 'utf8')) as {
+      modelTopology?: { config?: { layers?: Raw[]; output_layers?: unknown[] } };
+    };
     const config = json.modelTopology?.config;
     const inputLayer = config?.layers?.find((l) => l.class_name === 'InputLayer');
-    const shape = (isRecord(inputLayer?.config) ? inputLayer.config.batch_input_shape : undefined) as number[] | undefined;
+    const shape = (isRecord(inputLayer?.config) ? inputLayer.config.batch_input_shape : undefined) as
+      number[] | undefined;
     const outputName = (config?.output_layers?.[0] as unknown[] | undefined)?.[0];
     const outputLayer = config?.layers?.find((l) => l.name === outputName);
     const units = isRecord(outputLayer?.config) ? (outputLayer.config.filters ?? outputLayer.config.units) : undefined;
     if (!shape || typeof shape.at(-1) !== 'number') return undefined;
-    return { spatial: shape.length - 2, channels: shape.at(-1)!, classes: typeof units === 'number' ? units : 0, heads: config?.output_layers?.length ?? 1 };
+    return {
+      spatial: shape.length - 2,
+      channels: shape.at(-1)!,
+      classes: typeof units === 'number' ? units : 0,
+      heads: config?.output_layers?.length ?? 1,
+    };
   } catch {
     return undefined;
   }
@@ -132,7 +181,10 @@ function modelJsonFacts(modelJson: string): { spatial: number; channels: number;
  * A trained model folder of rwseg 0.1 (model.json, no rwseg.json): rebuilt from `<run>/config.json` and
  * summary.json. Returns undefined when the run folder cannot say enough; the caller then rejects the folder.
  */
-export function migrateTrainedModelFolder(modelDir: string, parseConfig: (raw: unknown, file: string) => ArtefactRunConfig): ModelArtefactInput | undefined {
+export function migrateTrainedModelFolder(
+  modelDir: string,
+  parseConfig: (raw: unknown, file: string) => ArtefactRunConfig,
+): ModelArtefactInput | undefined {
   const runDir = path.dirname(path.resolve(modelDir));
   const configFile = path.join(runDir, 'config.json');
   const facts = modelJsonFacts(path.join(modelDir, 'model.json'));
@@ -148,9 +200,18 @@ export function migrateTrainedModelFolder(modelDir: string, parseConfig: (raw: u
     inputChannels: facts.channels,
     classNames: Array.from({ length: numClasses }, (_, k) => (k === 0 ? 'background' : `class ${k}`)),
     unet: { ...(config.model ?? {}), deepSupervision: facts.heads },
-    metrics: { epoch: bestEpoch, selection: bestEpoch ? 'best-validation-dice' : 'unknown', meanDice: typeof summary.bestDice === 'number' ? summary.bestDice : null, classes: null },
+    metrics: {
+      epoch: bestEpoch,
+      selection: bestEpoch ? 'best-validation-dice' : 'unknown',
+      meanDice: typeof summary.bestDice === 'number' ? summary.bestDice : null,
+      classes: null,
+    },
   });
-  return { ...artefact, rwsegVersion: `${RWSEG_VERSION} (migrated)`, normalization: artefactNormalization(config.preprocessing.normalization) };
+  return {
+    ...artefact,
+    rwsegVersion: `${RWSEG_VERSION} (migrated)`,
+    normalization: artefactNormalization(config.preprocessing.normalization),
+  };
 }
 
 export { LEGACY_EXPORT_SCHEMA };

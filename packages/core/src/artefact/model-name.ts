@@ -15,7 +15,11 @@ export function isSafeName(name: string): boolean {
 /** Rejects model names and versions that could escape the model repository folder. */
 export function assertSafeName(name: string, what: string): string {
   if (!isSafeName(name)) {
-    throw new RwsegError('INVALID_INPUT', `invalid ${what} '${name.slice(0, 80)}': use letters, digits, '_', '.' and '-' only, not starting with '.'`, { name });
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `invalid ${what} '${name.slice(0, 80)}': use letters, digits, '_', '.' and '-' only, not starting with '.'`,
+      { name },
+    );
   }
   return name;
 }

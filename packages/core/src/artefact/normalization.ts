@@ -7,7 +7,11 @@ import { normalizeChannels } from '../data/preprocess.js';
 import type { ArtefactNormalization } from './schema.js';
 
 /** Returns a new Float32Array; `data` is left as it is. */
-export function applyNormalization(data: ArrayLike<number>, channels: number, spec: ArtefactNormalization): Float32Array {
+export function applyNormalization(
+  data: ArrayLike<number>,
+  channels: number,
+  spec: ArtefactNormalization,
+): Float32Array {
   const out = Float32Array.from(data);
   switch (spec.method) {
     case 'none':
@@ -41,7 +45,12 @@ export function applyNormalization(data: ArrayLike<number>, channels: number, sp
 }
 
 /** (x - shift[c]) / scale[c]; a one-value list applies to every channel. */
-function affinePerChannel(data: Float32Array, channels: number, shift: readonly number[], scale: readonly number[]): Float32Array {
+function affinePerChannel(
+  data: Float32Array,
+  channels: number,
+  shift: readonly number[],
+  scale: readonly number[],
+): Float32Array {
   for (let i = 0; i < data.length; i++) {
     const c = i % channels;
     data[i] = (data[i]! - (shift[c] ?? shift[0]!)) / (scale[c] ?? scale[0]!);

@@ -10,7 +10,13 @@ import { RwsegError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { parsePipeline } from '../pipeline/schema.js';
 import { migrateLegacyMetadata, migrateTrainedModelFolder, sha256OfFile } from './migrate.js';
-import { LEGACY_EXPORT_SCHEMA, MODEL_ARTEFACT_FILE, MODEL_ARTEFACT_SCHEMA, modelArtefactSchema, type ModelArtefact } from './schema.js';
+import {
+  LEGACY_EXPORT_SCHEMA,
+  MODEL_ARTEFACT_FILE,
+  MODEL_ARTEFACT_SCHEMA,
+  modelArtefactSchema,
+  type ModelArtefact,
+} from './schema.js';
 
 export interface ReadArtefactOptions {
   /** Deprecation notices (a migrated older file) go to logger.warn. */
@@ -19,7 +25,10 @@ export interface ReadArtefactOptions {
 
 /** A zod issue path as a field name: `normalization.std[0]`. */
 export function fieldName(issuePath: readonly PropertyKey[]): string {
-  return issuePath.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('') || '(top level)';
+  return (
+    issuePath.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('') ||
+    '(top level)'
+  );
 }
 
 /** Validates a parsed zod document, or throws one line naming the file and the first bad field. */
@@ -28,7 +37,11 @@ export function parseWithSchema<T extends z.ZodType>(schema: T, json: unknown, f
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const field = fieldName(issue.path);
-  throw new RwsegError('INVALID_CONFIG', `${file}: field '${field}': ${issue.message}${advice}`, { file, field, issues: parsed.error.issues });
+  throw new RwsegError('INVALID_CONFIG', `${file}: field '${field}': ${issue.message}${advice}`, {
+    file,
+    field,
+    issues: parsed.error.issues,
+  });
 }
 
 export function readJsonFile(file: string): unknown {
@@ -49,8 +62,13 @@ export function readJsonFile(file: string): unknown {
  * Validates a parsed rwseg.json. `dir` is the folder holding it (migration checks the ONNX file there).
  * Accepts schema rwseg-model/2; migrates rwseg-model-metadata/1 and unversioned files with a notice.
  */
-export function parseModelArtefact(json: unknown, file: string, options: ReadArtefactOptions & { dir?: string } = {}): ModelArtefact {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new RwsegError('INVALID_CONFIG', `${file}: expected a JSON object`, { file });
+export function parseModelArtefact(
+  json: unknown,
+  file: string,
+  options: ReadArtefactOptions & { dir?: string } = {},
+): ModelArtefact {
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new RwsegError('INVALID_CONFIG', `${file}: expected a JSON object`, { file });
   const raw = json as Record<string, unknown>;
   const schema = raw.schema;
   if (schema === MODEL_ARTEFACT_SCHEMA) {
@@ -64,13 +82,22 @@ export function parseModelArtefact(json: unknown, file: string, options: ReadArt
   }
   if (schema === undefined || schema === LEGACY_EXPORT_SCHEMA) {
     const migrated = migrateLegacyMetadata(raw, file, options.dir ?? path.dirname(file));
-    const artefact = parseWithSchema(modelArtefactSchema, migrated, file, ' (an older rwseg.json, migrated: re-export the run with `rwseg export --force`)');
-    options.logger?.warn(`${file}: ${schema ?? 'unversioned'} model metadata is deprecated; read as ${MODEL_ARTEFACT_SCHEMA} (re-export with \`rwseg export --force\` to update it)`);
+    const artefact = parseWithSchema(
+      modelArtefactSchema,
+      migrated,
+      file,
+      ' (an older rwseg.json, migrated: re-export the run with `rwseg export --force`)',
+    );
+    options.logger?.warn(
+      `${file}: ${schema ?? 'unversioned'} model metadata is deprecated; read as ${MODEL_ARTEFACT_SCHEMA} ` +
+        `(re-export with \`rwseg export --force\` to update it)`,
+    );
     return artefact;
   }
   throw new RwsegError(
     'INVALID_CONFIG',
-    `${file}: field 'schema': '${String(schema)}' is not a model format this rwseg reads (${MODEL_ARTEFACT_SCHEMA}, ${LEGACY_EXPORT_SCHEMA}): export the model again with this rwseg`,
+    `${file}: field 'schema': '${String(schema)}' is not a model format this rwseg reads ` +
+      `(${MODEL_ARTEFACT_SCHEMA}, ${LEGACY_EXPORT_SCHEMA}): export the model again with this rwseg`,
     { file, field: 'schema' },
   );
 }
@@ -83,24 +110,35 @@ export function parseModelArtefact(json: unknown, file: string, options: ReadArt
 export function readModelArtefact(dir: string, options: ReadArtefactOptions = {}): ModelArtefact {
   const target = path.resolve(dir);
   if (!existsSync(target)) throw new RwsegError('IO_ERROR', `model folder ${dir} does not exist`, { file: dir });
-  if (statSync(target).isFile()) return parseModelArtefact(readJsonFile(target), dir, { ...options, dir: path.dirname(target) });
+  if (statSync(target).isFile())
+    return parseModelArtefact(readJsonFile(target), dir, { ...options, dir: path.dirname(target) });
   const file = path.join(target, MODEL_ARTEFACT_FILE);
-  if (existsSync(file)) return parseModelArtefact(readJsonFile(file), path.join(dir, MODEL_ARTEFACT_FILE), { ...options, dir: target });
-  if (!existsSync(path.join(target, 'model.json')) && existsSync(path.join(target, 'model', 'model.json'))) return readModelArtefact(path.join(dir, 'model'), options);
+  if (existsSync(file))
+    return parseModelArtefact(readJsonFile(file), path.join(dir, MODEL_ARTEFACT_FILE), { ...options, dir: target });
+  if (!existsSync(path.join(target, 'model.json')) && existsSync(path.join(target, 'model', 'model.json')))
+    return readModelArtefact(path.join(dir, 'model'), options);
   if (existsSync(path.join(target, 'model.json'))) {
     const migrated = migrateTrainedModelFolder(target, (raw, configFile) => parsePipeline(raw, configFile));
     if (migrated) {
       const artefact = parseWithSchema(modelArtefactSchema, migrated, path.join(dir, 'model.json'));
-      options.logger?.warn(`${dir}: no ${MODEL_ARTEFACT_FILE} (a model trained by rwseg 0.1); rebuilt from the run's config.json and summary.json`);
+      options.logger?.warn(
+        `${dir}: no ${MODEL_ARTEFACT_FILE} (a model trained by rwseg 0.1); rebuilt from the run's config.json and ` +
+          `summary.json`,
+      );
       return artefact;
     }
     throw new RwsegError(
       'INVALID_CONFIG',
-      `${path.join(dir, MODEL_ARTEFACT_FILE)}: missing, and the run folder has no config.json to rebuild it from: retrain, or resume the run (rwseg train --resume --out <run>) to write it`,
+      `${path.join(dir, MODEL_ARTEFACT_FILE)}: missing, and the run folder has no config.json to rebuild it from: ` +
+        `retrain, or resume the run (rwseg train --resume --out <run>) to write it`,
       { file: path.join(dir, MODEL_ARTEFACT_FILE), field: 'schema' },
     );
   }
-  throw new RwsegError('IO_ERROR', `${dir} holds no ${MODEL_ARTEFACT_FILE}: pass a model folder that rwseg train (<run>/model) or rwseg export wrote`, { file: path.join(dir, MODEL_ARTEFACT_FILE) });
+  throw new RwsegError(
+    'IO_ERROR',
+    `${dir} holds no ${MODEL_ARTEFACT_FILE}: pass a model folder that rwseg train (<run>/model) or rwseg export wrote`,
+    { file: path.join(dir, MODEL_ARTEFACT_FILE) },
+  );
 }
 
 /**
@@ -111,6 +149,7 @@ export function checkExportedFile(artefact: ModelArtefact, dir: string): string 
   if (!artefact.export) return undefined;
   const file = path.join(dir, artefact.export.file);
   if (!existsSync(file)) return `${artefact.export.file} is missing beside ${MODEL_ARTEFACT_FILE}`;
-  if (sha256OfFile(file) !== artefact.export.sha256) return `${artefact.export.file} does not match the sha256 in ${MODEL_ARTEFACT_FILE} (an export was interrupted): export it again`;
-  return undefined;
+  if (sha256OfFile(file) === artefact.export.sha256) return undefined;
+  const what = `${artefact.export.file} does not match the sha256 in ${MODEL_ARTEFACT_FILE}`;
+  return `${what} (an export was interrupted): export it again`;
 }

@@ -15,7 +15,13 @@ import { parsePipeline, type PipelineConfig } from '../pipeline/schema.js';
 import { parseWithSchema, readJsonFile, readModelArtefact } from './read.js';
 import type { ModelArtefact } from './schema.js';
 
-export const RUN_FILES = { config: 'config.json', summary: 'summary.json', history: 'history.jsonl', checkpoints: 'checkpoints', model: 'model' } as const;
+export const RUN_FILES = {
+  config: 'config.json',
+  summary: 'summary.json',
+  history: 'history.jsonl',
+  checkpoints: 'checkpoints',
+  model: 'model',
+} as const;
 export const RUN_SUMMARY_SCHEMA = 'rwseg-run-summary/2';
 
 const metric = z.number().nullable();
@@ -79,11 +85,16 @@ export interface RunFolder {
 /** `<run>/config.json`, validated as the pipeline it is. */
 export function readRunConfig(dir: string): PipelineConfig {
   const file = path.join(dir, RUN_FILES.config);
-  if (!existsSync(file)) throw new RwsegError('IO_ERROR', `${file} does not exist: ${dir} is not a training run folder (rwseg train and rwseg pipeline run write it)`, { file });
+  if (!existsSync(file))
+    throw new RwsegError(
+      'IO_ERROR',
+      `${file} does not exist: ${dir} is not a training run folder (rwseg train and rwseg pipeline run write it)`,
+      { file },
+    );
   return parsePipeline(readJsonFile(file), file);
 }
 
-/** `<run>/summary.json`; undefined when training has not finished. rwseg 0.1 summaries are migrated (0-based epochs). */
+/** `<run>/summary.json`; undefined while training has not finished. rwseg 0.1 summaries (0-based) are migrated. */
 export function readRunSummary(dir: string, options: { logger?: Pick<Logger, 'warn'> } = {}): RunSummary | undefined {
   const file = path.join(dir, RUN_FILES.summary);
   if (!existsSync(file)) return undefined;
@@ -150,13 +161,29 @@ export function readRunFolder(dir: string, options: { logger?: Pick<Logger, 'war
  */
 export function resolveRunFolder(dir: string): { runDir: string; modelDir: string } {
   const abs = path.resolve(dir);
-  if (!existsSync(abs)) throw new RwsegError('IO_ERROR', `model folder '${dir}' does not exist (pass a run folder, e.g. runs/quickstart, or its model/ subfolder)`, { file: dir });
+  if (!existsSync(abs))
+    throw new RwsegError(
+      'IO_ERROR',
+      `model folder '${dir}' does not exist (pass a run folder, e.g. runs/quickstart, or its model/ subfolder)`,
+      { file: dir },
+    );
   if (existsSync(path.join(abs, 'model.json'))) return { runDir: path.dirname(abs), modelDir: abs };
-  if (existsSync(path.join(abs, RUN_FILES.model, 'model.json'))) return { runDir: abs, modelDir: path.join(abs, RUN_FILES.model) };
+  if (existsSync(path.join(abs, RUN_FILES.model, 'model.json')))
+    return { runDir: abs, modelDir: path.join(abs, RUN_FILES.model) };
   if (existsSync(path.join(abs, RUN_FILES.config)) || existsSync(path.join(abs, RUN_FILES.history))) {
-    throw new RwsegError('IO_ERROR', `'${dir}' is a run folder without a trained model (no model/model.json): training has not finished; resume it or pass another run`, { file: dir });
+    throw new RwsegError(
+      'IO_ERROR',
+      `'${dir}' is a run folder without a trained model (no model/model.json): training has not finished; resume ` +
+        `it or pass another run`,
+      { file: dir },
+    );
   }
-  throw new RwsegError('INVALID_INPUT', `'${dir}' is not a run folder: it holds neither model.json nor model/model.json (rwseg train and rwseg pipeline run write <run>/model)`, { file: dir });
+  throw new RwsegError(
+    'INVALID_INPUT',
+    `'${dir}' is not a run folder: it holds neither model.json nor model/model.json (rwseg train and rwseg ` +
+      `pipeline run write <run>/model)`,
+    { file: dir },
+  );
 }
 
 /** The settings a resumed run must share with the run it continues (training length may change). */
@@ -164,7 +191,9 @@ const RESUME_KEYS = ['dataset', 'preprocessing', 'model', 'loss'] as const;
 
 function stable(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
   );
 }
 
@@ -174,13 +203,20 @@ export function resumeDifferences(previous: PipelineConfig, next: PipelineConfig
     const s = stable(v);
     return s.length > 60 ? `${s.slice(0, 57)}...` : s;
   };
-  return RESUME_KEYS.filter((k) => stable(previous[k]) !== stable(next[k])).map((k) => `${k} (was ${short(previous[k])}, now ${short(next[k])})`);
+  return RESUME_KEYS.filter((k) => stable(previous[k]) !== stable(next[k])).map(
+    (k) => `${k} (was ${short(previous[k])}, now ${short(next[k])})`,
+  );
 }
 
 export function runFolderHoldsRun(dir: string): boolean {
   const checkpoints = path.join(dir, RUN_FILES.checkpoints);
   const anyCheckpoint = existsSync(checkpoints) && readdirSync(checkpoints).some((f) => f.endsWith('.ckpt'));
-  return anyCheckpoint || [RUN_FILES.config, RUN_FILES.history, RUN_FILES.summary, path.join(RUN_FILES.model, 'model.json')].some((f) => existsSync(path.join(dir, f)));
+  return (
+    anyCheckpoint ||
+    [RUN_FILES.config, RUN_FILES.history, RUN_FILES.summary, path.join(RUN_FILES.model, 'model.json')].some((f) =>
+      existsSync(path.join(dir, f)),
+    )
+  );
 }
 
 export interface RunFolderPolicy {
@@ -199,14 +235,23 @@ export interface RunFolderPolicy {
 export function prepareRunFolder(dir: string, config: PipelineConfig, policy: RunFolderPolicy): 'resume' | 'fresh' {
   const holds = runFolderHoldsRun(dir);
   const checkpointDir = path.join(dir, RUN_FILES.checkpoints);
-  const hasCheckpoint = existsSync(checkpointDir) && readdirSync(checkpointDir).some((f) => /^epoch-\d+\.ckpt$/.test(f));
+  const hasCheckpoint =
+    existsSync(checkpointDir) && readdirSync(checkpointDir).some((f) => /^epoch-\d+\.ckpt$/.test(f));
   if (policy.resume) {
     if (typeof policy.resume === 'string' && !existsSync(policy.resume)) {
-      throw new RwsegError('INVALID_OPTIONS', `--resume-from ${policy.resume}: no such checkpoint file`, { option: 'resume-from', file: policy.resume });
+      throw new RwsegError('INVALID_OPTIONS', `--resume-from ${policy.resume}: no such checkpoint file`, {
+        option: 'resume-from',
+        file: policy.resume,
+      });
     }
     if (policy.resume === true && !hasCheckpoint) {
       if (!policy.force) {
-        throw new RwsegError('INVALID_OPTIONS', `--resume: ${dir} holds no checkpoint to resume (checkpoints/epoch-NNNN.ckpt); drop --resume to start a new run there, or pass --force to start one anyway`, { option: 'resume', dir });
+        throw new RwsegError(
+          'INVALID_OPTIONS',
+          `--resume: ${dir} holds no checkpoint to resume (checkpoints/epoch-NNNN.ckpt); drop --resume to start a ` +
+            `new run there, or pass --force to start one anyway`,
+          { option: 'resume', dir },
+        );
       }
       policy.logger?.warn(`--resume --force: ${dir} holds no checkpoint; starting a new run`);
       if (holds) clearRun(dir);
@@ -214,10 +259,18 @@ export function prepareRunFolder(dir: string, config: PipelineConfig, policy: Ru
     }
     if (existsSync(path.join(dir, RUN_FILES.config))) {
       // Through JSON and the schema, as config.json went: defaults filled the same way on both sides.
-      const differences = resumeDifferences(readRunConfig(dir), parsePipeline(JSON.parse(JSON.stringify(config)), 'the new settings'));
+      const differences = resumeDifferences(
+        readRunConfig(dir),
+        parsePipeline(JSON.parse(JSON.stringify(config)), 'the new settings'),
+      );
       if (differences.length > 0) {
         if (!policy.force) {
-          throw new RwsegError('INVALID_OPTIONS', `--resume: the settings differ from the run in ${path.join(dir, RUN_FILES.config)}: ${differences.join('; ')}. Use the run's settings, another --out, or --force to resume anyway`, { option: 'resume', differences });
+          throw new RwsegError(
+            'INVALID_OPTIONS',
+            `--resume: the settings differ from the run in ${path.join(dir, RUN_FILES.config)}: ` +
+              `${differences.join('; ')}. Use the run's settings, another --out, or --force to resume anyway`,
+            { option: 'resume', differences },
+          );
         }
         policy.logger?.warn(`--resume --force: resuming ${dir} with different settings: ${differences.join('; ')}`);
       }
@@ -226,14 +279,22 @@ export function prepareRunFolder(dir: string, config: PipelineConfig, policy: Ru
   }
   if (holds) {
     if (!policy.force) {
-      throw new RwsegError('INVALID_OPTIONS', `${dir} already holds a training run: pass --resume to continue it, --force to start over (its checkpoints and model are removed), or another --out`, { option: 'out', dir });
+      throw new RwsegError(
+        'INVALID_OPTIONS',
+        `${dir} already holds a training run: pass --resume to continue it, --force to start over (its checkpoints ` +
+          `and model are removed), or another --out`,
+        { option: 'out', dir },
+      );
     }
-    policy.logger?.warn(`--force: starting over in ${dir}; the previous run's checkpoints, history, summary and model are removed`);
+    policy.logger?.warn(
+      `--force: starting over in ${dir}; the previous run's checkpoints, history, summary and model are removed`,
+    );
     clearRun(dir);
   }
   return 'fresh';
 }
 
 function clearRun(dir: string): void {
-  for (const f of [RUN_FILES.checkpoints, RUN_FILES.history, RUN_FILES.summary, RUN_FILES.model]) rmSync(path.join(dir, f), { recursive: true, force: true });
+  for (const f of [RUN_FILES.checkpoints, RUN_FILES.history, RUN_FILES.summary, RUN_FILES.model])
+    rmSync(path.join(dir, f), { recursive: true, force: true });
 }

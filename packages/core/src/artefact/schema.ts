@@ -53,10 +53,18 @@ export const normalizationSchema = z.discriminatedUnion('method', [
 
 export type ArtefactNormalization = z.output<typeof normalizationSchema>;
 
-const metricSummarySchema = z.object({ mean: finite.nullable(), sd: finite.nullable(), n: z.number().int().nonnegative() }).strict();
+const metricSummarySchema = z
+  .object({ mean: finite.nullable(), sd: finite.nullable(), n: z.number().int().nonnegative() })
+  .strict();
 
 const classMetricsSchema = z
-  .object({ index: z.number().int().nonnegative(), dice: metricSummarySchema, hd: metricSummarySchema, hd95: metricSummarySchema, assd: metricSummarySchema })
+  .object({
+    index: z.number().int().nonnegative(),
+    dice: metricSummarySchema,
+    hd: metricSummarySchema,
+    hd95: metricSummarySchema,
+    assd: metricSummarySchema,
+  })
   .strict();
 
 /** The export step's part: which file holds the ONNX model, its interface, and the parity measured at export. */
@@ -71,7 +79,7 @@ export const exportSectionSchema = z
     converter: z.string(),
     opset: z.number().int().positive(),
     layout: z.literal('channels-last'),
-    /** The ONNX graph's inputs and outputs as the converter reports them (name, dtype, shape with named dynamic axes). */
+    /** The ONNX graph's inputs and outputs as the converter reports them (name, dtype, shape, named dynamic axes). */
     inputs: z.array(z.looseObject({ name: z.string() })).min(1),
     outputs: z.array(z.looseObject({ name: z.string() })).min(1),
     parity: z.object({ maxAbsError: finite, maxRelError: finite, tolerance: z.unknown() }).loose().nullable(),
@@ -112,7 +120,14 @@ export const modelArtefactSchema = z
      */
     labelValues: z.array(finite).nullable(),
     /** The network: its kind and the resolved U-Net options, and its softmax heads (deep supervision). */
-    architecture: z.object({ kind: z.literal('unet'), config: z.record(z.string(), z.unknown()), heads: z.number().int().positive() }).strict().nullable(),
+    architecture: z
+      .object({
+        kind: z.literal('unet'),
+        config: z.record(z.string(), z.unknown()),
+        heads: z.number().int().positive(),
+      })
+      .strict()
+      .nullable(),
     /** What made the model: the loss configuration, the run's seed and the resolved pipeline config (config.json). */
     training: z
       .object({
@@ -138,14 +153,24 @@ export const modelArtefactSchema = z
   .strict()
   .superRefine((a, ctx) => {
     a.classes.forEach((c, i) => {
-      if (c.index !== i) ctx.addIssue({ code: 'custom', path: ['classes', i, 'index'], message: `expected ${i}: classes are listed in output-channel order` });
+      if (c.index !== i)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['classes', i, 'index'],
+          message: `expected ${i}: classes are listed in output-channel order`,
+        });
     });
     for (const key of ['patchSize', 'sizeGrid', 'spacing'] as const) {
       const v = a[key];
-      if (v && v.length !== a.dims) ctx.addIssue({ code: 'custom', path: [key], message: `has ${v.length} axes but the model is ${a.dims}D` });
+      if (v && v.length !== a.dims)
+        ctx.addIssue({ code: 'custom', path: [key], message: `has ${v.length} axes but the model is ${a.dims}D` });
     }
     if (a.labelValues && a.labelValues.length !== a.classes.length) {
-      ctx.addIssue({ code: 'custom', path: ['labelValues'], message: `has ${a.labelValues.length} values for ${a.classes.length} classes` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['labelValues'],
+        message: `has ${a.labelValues.length} values for ${a.classes.length} classes`,
+      });
     }
     const n = a.normalization;
     if ((n.method === 'zscore' || n.method === 'minmax') && n.scope === 'fixed') {
@@ -154,7 +179,12 @@ export const modelArtefactSchema = z
       for (const key of [lo, hi]) {
         const v = values[key];
         if (!v) ctx.addIssue({ code: 'custom', path: ['normalization', key], message: `required with scope 'fixed'` });
-        else if (v.length !== 1 && v.length !== a.inputChannels) ctx.addIssue({ code: 'custom', path: ['normalization', key], message: `needs 1 or ${a.inputChannels} values (one per channel)` });
+        else if (v.length !== 1 && v.length !== a.inputChannels)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['normalization', key],
+            message: `needs 1 or ${a.inputChannels} values (one per channel)`,
+          });
       }
     }
   });

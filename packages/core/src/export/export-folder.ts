@@ -47,7 +47,10 @@ export function fsyncTree(dir: string): void {
 
 /** What an export would overwrite in `outDir`; empty when nothing. */
 export function existingExport(outDir: string, format: 'onnx' | 'triton', name?: string): string[] {
-  if (format === 'onnx') return ['model.onnx', MODEL_ARTEFACT_FILE].filter((f) => existsSync(path.join(outDir, f))).map((f) => path.join(outDir, f));
+  if (format === 'onnx')
+    return ['model.onnx', MODEL_ARTEFACT_FILE]
+      .filter((f) => existsSync(path.join(outDir, f)))
+      .map((f) => path.join(outDir, f));
   const modelDir = path.join(outDir, name!);
   return versionFolders(modelDir).map((v) => path.join(modelDir, String(v)));
 }
@@ -94,7 +97,10 @@ export async function commitTritonExport(
   const older = versionFolders(modelDir).filter((v) => v !== version);
   await pauseForKillTest('staged', markerDir);
   const versionDir = path.join(modelDir, String(version));
-  if (existsSync(versionDir)) throw new RwsegError('IO_ERROR', `${versionDir} appeared during the export: another export is writing this model`, { file: versionDir });
+  if (existsSync(versionDir))
+    throw new RwsegError('IO_ERROR', `${versionDir} appeared during the export: another export is writing this model`, {
+      file: versionDir,
+    });
   renameDurable(stagedVersion, versionDir);
   await pauseForKillTest('model-renamed', markerDir);
   renameDurable(path.join(stagedModel, 'config.pbtxt'), path.join(modelDir, 'config.pbtxt'));
@@ -102,5 +108,10 @@ export async function commitTritonExport(
   await pauseForKillTest('metadata-renamed', markerDir);
   for (const v of older) rmSync(path.join(modelDir, String(v)), { recursive: true, force: true });
   rmSync(staging, { recursive: true, force: true });
-  return [path.join(modelDir, 'config.pbtxt'), path.join(versionDir, 'model.onnx'), path.join(versionDir, MODEL_ARTEFACT_FILE), path.join(modelDir, MODEL_ARTEFACT_FILE)];
+  return [
+    path.join(modelDir, 'config.pbtxt'),
+    path.join(versionDir, 'model.onnx'),
+    path.join(versionDir, MODEL_ARTEFACT_FILE),
+    path.join(modelDir, MODEL_ARTEFACT_FILE),
+  ];
 }

@@ -7,7 +7,13 @@
 import { existsSync, readdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { RwsegError } from '../errors.js';
-import { checkExportedFile, parseModelArtefact, readJsonFile, readModelArtefact, type ReadArtefactOptions } from '../artefact/read.js';
+import {
+  checkExportedFile,
+  parseModelArtefact,
+  readJsonFile,
+  readModelArtefact,
+  type ReadArtefactOptions,
+} from '../artefact/read.js';
 import { MODEL_ARTEFACT_FILE, type ModelArtefact } from '../artefact/schema.js';
 import { STAGING_PREFIX } from './export-folder.js';
 
@@ -31,7 +37,8 @@ export function readExportedModel(dir: string, options: ReadArtefactOptions = {}
     if (!existsSync(candidate)) continue;
     try {
       const other = parseModelArtefact(readJsonFile(candidate), candidate, { ...options, dir });
-      if (other.export?.file === artefact.export?.file && !checkExportedFile(other, dir)) return { artefact: other, dir, file: candidate };
+      if (other.export?.file === artefact.export?.file && !checkExportedFile(other, dir))
+        return { artefact: other, dir, file: candidate };
     } catch {
       // A staging folder's unreadable file is no candidate.
     }

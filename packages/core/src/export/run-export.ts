@@ -23,7 +23,13 @@ import { parsePipeline } from '../pipeline/schema.js';
 import { tf } from '../tf.js';
 import { loadModelDir } from '../training/model-files.js';
 import type { ValidationCase } from '../training/validation.js';
-import { commitOnnxExport, commitTritonExport, existingExport, stagingFolder, versionFolders } from './export-folder.js';
+import {
+  commitOnnxExport,
+  commitTritonExport,
+  existingExport,
+  stagingFolder,
+  versionFolders,
+} from './export-folder.js';
 import { completeInterruptedExport } from './exported-model.js';
 
 export interface RunExportOptions {
@@ -56,7 +62,8 @@ export interface RunExport {
   readonly metadata: string;
   /** Output heads dropped from the export (deep supervision's coarser heads). */
   readonly droppedHeads: number;
-  readonly parity: (Pick<ParityReport, 'maxAbsError' | 'maxRelError' | 'tolerance'> & { cases: ParityReport['cases'] }) | null;
+  readonly parity:
+    (Pick<ParityReport, 'maxAbsError' | 'maxRelError' | 'tolerance'> & { cases: ParityReport['cases'] }) | null;
 }
 
 /** What the converter's own rwseg.json says, from the artefact (the converter embeds it in the ONNX file). */
@@ -76,12 +83,21 @@ function lossOf(loss: unknown): { name: string; [key: string]: unknown } {
   if (typeof loss === 'string') return { name: loss };
   const l = loss as Record<string, unknown>;
   if (typeof l.loss === 'string') return { ...l, name: l.loss };
-  if (Array.isArray(l.combine)) return { ...l, name: typeof l.name === 'string' ? l.name : `combine(${l.combine.map((c) => lossOf(c).name).join('+')})` };
+  if (Array.isArray(l.combine))
+    return {
+      ...l,
+      name: typeof l.name === 'string' ? l.name : `combine(${l.combine.map((c) => lossOf(c).name).join('+')})`,
+    };
   return { name: 'custom', ...l };
 }
 
 /** Crops (centred) or zero-pads a channels-last image to `patch`, so the U-Net's size constraints hold. */
-function fitToPatch(data: Float32Array, shape: readonly number[], channels: number, patch: readonly number[]): Float32Array {
+function fitToPatch(
+  data: Float32Array,
+  shape: readonly number[],
+  channels: number,
+  patch: readonly number[],
+): Float32Array {
   const out = new Float32Array(patch.reduce((a, b) => a * b, channels));
   const offset = shape.map((s, a) => Math.floor((s - patch[a]!) / 2));
   const idx = new Array<number>(patch.length).fill(0);
@@ -103,7 +119,10 @@ function fitToPatch(data: Float32Array, shape: readonly number[], channels: numb
  * A real image for the parity check: `image`, else the run's first validation case, loaded and normalized exactly
  * as training loaded it (from the config the artefact records; skipped when its data is no longer there).
  */
-async function realImage(artefact: ModelArtefact, options: RunExportOptions): Promise<{ label: string; tensor: tf.Tensor } | undefined> {
+async function realImage(
+  artefact: ModelArtefact,
+  options: RunExportOptions,
+): Promise<{ label: string; tensor: tf.Tensor } | undefined> {
   const channels = artefact.inputChannels;
   let data: Float32Array;
   let shape: number[];
@@ -111,18 +130,33 @@ async function realImage(artefact: ModelArtefact, options: RunExportOptions): Pr
   if (options.image) {
     const volume = await readVolume(options.image);
     const c = volume.channels ?? 1;
-    if (c !== channels) throw new RwsegError('INVALID_INPUT', `--image ${options.image} has ${c} channel(s); the model takes ${channels}`, { file: options.image });
+    if (c !== channels)
+      throw new RwsegError(
+        'INVALID_INPUT',
+        `--image ${options.image} has ${c} channel(s); the model takes ${channels}`,
+        { file: options.image },
+      );
     shape = volume.channels ? volume.shape.slice(0, -1) : [...volume.shape];
     data = Float32Array.from(volume.data);
     const n = artefact.normalization;
-    normalizeChannels(data, channels, n.method === 'percentile' ? { normalization: 'percentile', percentiles: n.percentiles } : { normalization: n.method === 'zscore' ? 'zscore' : 'none' });
+    normalizeChannels(
+      data,
+      channels,
+      n.method === 'percentile'
+        ? { normalization: 'percentile', percentiles: n.percentiles }
+        : { normalization: n.method === 'zscore' ? 'zscore' : 'none' },
+    );
     label = options.image;
   } else if (artefact.training.config) {
     let first: ValidationCase | undefined;
     try {
-      first = (await loadDataset(parsePipeline(artefact.training.config, 'the artefact\'s training.config'))).validation[0];
+      first = (await loadDataset(parsePipeline(artefact.training.config, "the artefact's training.config")))
+        .validation[0];
     } catch (error) {
-      options.logger?.warn(`parity check without a real image: the run's validation data could not be loaded (${(error as Error).message})`);
+      options.logger?.warn(
+        `parity check without a real image: the run's validation data could not be loaded ` +
+          `(${(error as Error).message})`,
+      );
     }
     if (!first) return undefined;
     shape = first.image.channels ? first.image.shape.slice(0, -1) : [...first.image.shape];
@@ -138,7 +172,12 @@ async function realImage(artefact: ModelArtefact, options: RunExportOptions): Pr
   return { label, tensor: tf.tensor(fitToPatch(data, shape, channels, patch), [1, ...patch, channels]) };
 }
 
-function middleSlice(data: Float32Array, shape: readonly number[], channels: number, axis: number): { data: Float32Array; shape: number[] } {
+function middleSlice(
+  data: Float32Array,
+  shape: readonly number[],
+  channels: number,
+  axis: number,
+): { data: Float32Array; shape: number[] } {
   const kept = shape.filter((_, a) => a !== axis);
   const out = new Float32Array(kept.reduce((a, b) => a * b, channels));
   const at = Math.floor(shape[axis]! / 2);
@@ -155,12 +194,23 @@ function middleSlice(data: Float32Array, shape: readonly number[], channels: num
   return { data: out, shape: kept };
 }
 
-const CODES: Record<string, RwsegErrorCode> = { UNSUPPORTED_LAYER: 'INVALID_INPUT', INVALID_MODEL: 'INVALID_INPUT', INVALID_OPTION: 'INVALID_OPTIONS', PARITY_FAILED: 'NUMERICAL_ERROR', IO_ERROR: 'IO_ERROR' };
+const CODES: Record<string, RwsegErrorCode> = {
+  UNSUPPORTED_LAYER: 'INVALID_INPUT',
+  INVALID_MODEL: 'INVALID_INPUT',
+  INVALID_OPTION: 'INVALID_OPTIONS',
+  PARITY_FAILED: 'NUMERICAL_ERROR',
+  IO_ERROR: 'IO_ERROR',
+};
 
 /** The converter's errors as RwsegErrors (exit 2 in the CLI), keeping its message and code. */
 function asRwsegError(error: unknown): unknown {
   if (!(error instanceof TfjsToOnnxError)) return error;
-  return new RwsegError(CODES[error.code] ?? 'INVALID_INPUT', error.message, { converterCode: error.code, ...(error.details ?? {}) }, { cause: error });
+  return new RwsegError(
+    CODES[error.code] ?? 'INVALID_INPUT',
+    error.message,
+    { converterCode: error.code, ...(error.details ?? {}) },
+    { cause: error },
+  );
 }
 
 /** Converts a run's model and writes `outDir` (model.onnx + rwseg.json, or a Triton repository entry). */
@@ -169,17 +219,32 @@ export async function exportRun(dir: string, outDir: string, options: RunExportO
   const artefact = readModelArtefact(modelDir, { logger: options.logger });
   const format = options.format ?? 'onnx';
   const pipelineName = (artefact.training.config as { name?: unknown } | null)?.name;
-  const name = format === 'triton' ? assertSafeName(options.name ?? (typeof pipelineName === 'string' ? pipelineName : 'rwseg'), 'model name (--name)') : undefined;
+  const name =
+    format === 'triton'
+      ? assertSafeName(
+          options.name ?? (typeof pipelineName === 'string' ? pipelineName : 'rwseg'),
+          'model name (--name)',
+        )
+      : undefined;
   const target = path.resolve(outDir);
   const existing = existingExport(target, format, name);
   if (existing.length > 0 && !options.force) {
-    throw new RwsegError('INVALID_OPTIONS', `export target ${format === 'triton' ? path.join(outDir, name!) : outDir} already holds a model (${existing.map((f) => path.basename(f)).join(', ')}): pass --force to replace it, or choose another --out${format === 'triton' ? ' or --name' : ''}`, { option: 'out', files: existing });
+    throw new RwsegError(
+      'INVALID_OPTIONS',
+      `export target ${format === 'triton' ? path.join(outDir, name!) : outDir} already holds a model ` +
+        `(${existing.map((f) => path.basename(f)).join(', ')}): pass --force to replace it, or choose another ` +
+        `--out${format === 'triton' ? ' or --name' : ''}`,
+      { option: 'out', files: existing },
+    );
   }
 
   const { model: trained } = await loadModelDir(modelDir);
   // Deep supervision: only the full-resolution head (output 0) is a prediction; the coarser heads exist for the loss.
   const droppedHeads = trained.outputs.length - 1;
-  const model = droppedHeads > 0 ? tfl.model({ inputs: trained.inputs, outputs: trained.outputs[0]!, name: `${trained.name}_export` }) : trained;
+  const model =
+    droppedHeads > 0
+      ? tfl.model({ inputs: trained.inputs, outputs: trained.outputs[0]!, name: `${trained.name}_export` })
+      : trained;
   const inputShape = model.inputs[0]!.shape;
   const real = options.parity === false ? undefined : await realImage(artefact, options);
   const patch = artefact.patchSize;
@@ -203,7 +268,9 @@ export async function exportRun(dir: string, outDir: string, options: RunExportO
             : {
                 tolerance: options.tolerance ?? 1e-4,
                 inputs: real ? [[real.tensor]] : [],
-                ...(patch && patch.length === inputShape.length - 2 ? { randomShapes: [[1, ...patch, artefact.inputChannels]] } : {}),
+                ...(patch && patch.length === inputShape.length - 2
+                  ? { randomShapes: [[1, ...patch, artefact.inputChannels]] }
+                  : {}),
               },
       });
     } catch (error) {
@@ -228,7 +295,11 @@ export async function exportRun(dir: string, outDir: string, options: RunExportO
         layout: 'channels-last',
         inputs: m.model.inputs.map((i) => ({ ...i })),
         outputs: m.model.outputs.map((o) => ({ ...o })),
-        parity: parity && { maxAbsError: parity.maxAbsError, maxRelError: parity.maxRelError, tolerance: parity.tolerance },
+        parity: parity && {
+          maxAbsError: parity.maxAbsError,
+          maxRelError: parity.maxRelError,
+          tolerance: parity.tolerance,
+        },
         droppedDeepSupervisionHeads: droppedHeads,
       },
     });
@@ -243,14 +314,33 @@ export async function exportRun(dir: string, outDir: string, options: RunExportO
       const stagedVersion = path.join(stagedModel, '1');
       const sha = sha256OfFile(path.join(stagedVersion, 'model.onnx'));
       version = (versionFolders(modelDirOut).at(-1) ?? 0) + 1;
-      writeFileAtomic(path.join(stagedVersion, MODEL_ARTEFACT_FILE), serializeModelArtefact(exported('model.onnx', sha)));
-      writeFileAtomic(path.join(stagedModel, MODEL_ARTEFACT_FILE), serializeModelArtefact(exported(`${version}/model.onnx`, sha)));
+      writeFileAtomic(
+        path.join(stagedVersion, MODEL_ARTEFACT_FILE),
+        serializeModelArtefact(exported('model.onnx', sha)),
+      );
+      writeFileAtomic(
+        path.join(stagedModel, MODEL_ARTEFACT_FILE),
+        serializeModelArtefact(exported(`${version}/model.onnx`, sha)),
+      );
       files = await commitTritonExport(staging, stagedModel, stagedVersion, modelDirOut, version, runDir);
     }
     const onnx = files.find((f) => f.endsWith('.onnx'))!;
-    const metadata = format === 'onnx' ? path.join(target, MODEL_ARTEFACT_FILE) : path.join(modelDirOut, MODEL_ARTEFACT_FILE);
-    options.logger?.info(`exported ${onnx} (${format}${parity ? `, parity max abs error ${parity.maxAbsError.toExponential(2)}` : ', parity not checked'})`);
-    return { runDir, modelDir, outDir: target, format, ...(name ? { name, version } : {}), files, onnx, metadata, droppedHeads, parity };
+    const metadata =
+      format === 'onnx' ? path.join(target, MODEL_ARTEFACT_FILE) : path.join(modelDirOut, MODEL_ARTEFACT_FILE);
+    const checked = parity ? `parity max abs error ${parity.maxAbsError.toExponential(2)}` : 'parity not checked';
+    options.logger?.info(`exported ${onnx} (${format}, ${checked})`);
+    return {
+      runDir,
+      modelDir,
+      outDir: target,
+      format,
+      ...(name ? { name, version } : {}),
+      files,
+      onnx,
+      metadata,
+      droppedHeads,
+      parity,
+    };
   } catch (error) {
     // Nothing was published (the commit renames come last): the staging folder goes.
     rmSync(staging, { recursive: true, force: true });

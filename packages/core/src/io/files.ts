@@ -6,7 +6,17 @@
  * rename survives a power cut. A kill -9 at any point leaves either the old file or the new one, plus at worst a
  * stale `.<name>.tmp-<pid>-<n>` that readers ignore and the next write of that name removes.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RwsegError } from '../errors.js';
@@ -16,7 +26,8 @@ export async function readBytes(file: string): Promise<Buffer> {
     return await readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : String((error as Error).message);
+    const reason =
+      code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : String((error as Error).message);
     throw new RwsegError('IO_ERROR', `cannot read ${file}: ${reason}`, { file }, { cause: error });
   }
 }
@@ -93,7 +104,12 @@ export function renameDurable(from: string, to: string): void {
   try {
     renameSync(from, to);
   } catch (error) {
-    throw new RwsegError('IO_ERROR', `cannot move ${from} to ${to}: ${(error as Error).message}`, { file: to }, { cause: error });
+    throw new RwsegError(
+      'IO_ERROR',
+      `cannot move ${from} to ${to}: ${(error as Error).message}`,
+      { file: to },
+      { cause: error },
+    );
   }
   fsyncPath(path.dirname(to));
 }

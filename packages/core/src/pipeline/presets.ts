@@ -19,20 +19,31 @@ export const TRAIN_PRESET = {
 /** One line for `--help`: what the preset trains. */
 export function describeTrainPreset(): string {
   const p = TRAIN_PRESET;
-  return `${p.training.epochs} epochs x ${p.training.iterationsPerEpoch} iterations, batch ${p.training.batchSize}, loss rrw + dice (equal weights), U-Net depth ${p.model.depth} with ${p.model.baseFilters} base filters (${p.syntheticBaseFilters} on --synthetic), ${p.normalization} per image, validation every epoch`;
+  return [
+    `${p.training.epochs} epochs x ${p.training.iterationsPerEpoch} iterations, batch ${p.training.batchSize}`,
+    'loss rrw + dice (equal weights)',
+    `U-Net depth ${p.model.depth} with ${p.model.baseFilters} base filters (${p.syntheticBaseFilters} on --synthetic)`,
+    `${p.normalization} per image, validation every epoch`,
+  ].join(', ');
 }
 
 /**
  * The raw pipeline (validated by parsePipeline after the caller's --set overrides) for a dataset path or
  * 'synthetic', with the preset's values; `patch` omitted: the images' size rounded to the U-Net grid.
  */
-export async function trainPresetPipeline(source: string, options: { labelMap?: Record<string, number>; numClasses?: number; patch?: boolean } = {}): Promise<Record<string, unknown>> {
+export async function trainPresetPipeline(
+  source: string,
+  options: { labelMap?: Record<string, number>; numClasses?: number; patch?: boolean } = {},
+): Promise<Record<string, unknown>> {
   const dataset = datasetSectionFor(source, options);
   const p = TRAIN_PRESET;
   return {
     name: source === 'synthetic' ? 'synthetic' : path.basename(path.resolve(source)).replace(/[^A-Za-z0-9._-]+/g, '-'),
     dataset,
-    preprocessing: { normalization: p.normalization, patch: options.patch ? undefined : await defaultPatchFor(dataset, p.model.depth) },
+    preprocessing: {
+      normalization: p.normalization,
+      patch: options.patch ? undefined : await defaultPatchFor(dataset, p.model.depth),
+    },
     model: { depth: p.model.depth, baseFilters: source === 'synthetic' ? p.syntheticBaseFilters : p.model.baseFilters },
     loss: structuredClone(p.loss) as unknown,
     training: { ...p.training },

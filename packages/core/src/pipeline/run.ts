@@ -87,12 +87,24 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
     ? config.sweep.losses.flatMap((l) => (config.sweep!.seeds ?? [config.seed]).map((seed) => ({ lossName: l.name, loss: l.loss, seed, dir: path.join(outDir, l.name, `seed-${seed}`) })))
     : [{ lossName: lossLabel(config.loss), loss: config.loss, seed: config.seed, dir: outDir }];
   if (config.sweep && typeof options.resume === 'string') {
-    throw new RwsegError('INVALID_OPTIONS', '--resume-from names one checkpoint, and this pipeline is a sweep: use --resume to continue every run', { option: 'resume-from' });
+    const message = '--resume-from names one checkpoint, and this pipeline is a sweep: use --resume to continue every run';
+    throw new RwsegError('INVALID_OPTIONS', message, { option: 'resume-from' });
   }
   // The resolved config each run saves as config.json (itself a pipeline that reproduces the run).
-  const runConfigOf = (p: (typeof plan)[number]) => ({ ...config, sweep: undefined, loss: p.loss, seed: p.seed, backend, backendInfo, configFile: options.configFile });
+  const runConfigOf = (p: (typeof plan)[number]) => ({
+    ...config,
+    sweep: undefined,
+    loss: p.loss,
+    seed: p.seed,
+    backend,
+    backendInfo,
+    configFile: options.configFile,
+  });
   // Before any data is read: a run folder that would be overwritten, or a resume that does not fit, stops here.
-  const modes = plan.map((p) => prepareRunFolder(p.dir, parsePipeline(JSON.parse(JSON.stringify(runConfigOf(p))), 'the resolved pipeline'), { resume: options.resume, force: options.force, logger }));
+  const modes = plan.map((p) => {
+    const resolved = parsePipeline(JSON.parse(JSON.stringify(runConfigOf(p))), 'the resolved pipeline');
+    return prepareRunFolder(p.dir, resolved, { resume: options.resume, force: options.force, logger });
+  });
   const data = await loadDataset(config);
 
   // Validate every loss before the first epoch: a typo in the last sweep entry should not cost a night.
@@ -109,7 +121,13 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
   for (const [i, p] of plan.entries()) {
     const loss = losses[i]!;
     const heads = config.model.deepSupervision ?? 1;
-    const unet = unetConfigSchema.parse({ ...config.model, dims: patch.length as 2 | 3, inputChannels: data.channels, numClasses: data.numClasses, seed: deriveSeed(p.seed, 'init') });
+    const unet = unetConfigSchema.parse({
+      ...config.model,
+      dims: patch.length as 2 | 3,
+      inputChannels: data.channels,
+      numClasses: data.numClasses,
+      seed: deriveSeed(p.seed, 'init'),
+    });
     const model = buildUNet(unet, patch);
     // A kernel the backend lacks should fail now, naming it, not at the first backward pass (once per pipeline:
     // every run of a sweep has the same layers). The check reads gradients synchronously, which webgpu cannot do
@@ -154,7 +172,7 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
         config: runConfigOf(p),
         dataDims: firstImage ? firstImage.shape.length - (firstImage.channels !== undefined ? 1 : 0) : patch.length,
         inputChannels: data.channels,
-        classNames: data.info.classNames.length === data.numClasses ? data.info.classNames : Array.from({ length: data.numClasses }, (_, k) => (k === 0 ? 'background' : `class ${k}`)),
+        classNames: classNamesOf(data.info.classNames, data.numClasses),
         ...(data.info.labelMap ? { labelMap: data.info.labelMap } : {}),
         unet,
       },
@@ -193,10 +211,17 @@ async function exportRuns(config: PipelineConfig, runs: readonly PipelineRun[], 
   for (const run of runs) {
     const format = config.export.format;
     const target = format === 'triton' ? path.join(run.outDir, 'model_repository') : run.outDir;
-    const exported = await exportRun(run.outDir, target, { format, name: config.export.name, tolerance: config.export.tolerance, force: true, logger });
+    const { name, tolerance } = config.export;
+    const exported = await exportRun(run.outDir, target, { format, name, tolerance, force: true, logger });
     out.push({ ...run, export: exported });
   }
   return out;
+}
+
+/** The dataset's class names, or background, class 1, ... when it names a different number of classes. */
+function classNamesOf(names: readonly string[], numClasses: number): readonly string[] {
+  if (names.length === numClasses) return names;
+  return Array.from({ length: numClasses }, (_, k) => (k === 0 ? 'background' : `class ${k}`));
 }
 
 function lossLabel(loss: PipelineConfig['loss']): string {

@@ -144,7 +144,10 @@ export const pipelineSchema = z
         onnx: z.boolean().default(false),
         format: z.enum(['onnx', 'triton']).default('onnx'),
         /** Triton model name (default: the pipeline's name); the server's model-name rule (artefact/model-name.ts). */
-        name: z.string().refine(isSafeName, "use letters, digits, '_', '.' and '-' only, not starting with '.'").optional(),
+        name: z
+          .string()
+          .refine(isSafeName, "use letters, digits, '_', '.' and '-' only, not starting with '.'")
+          .optional(),
         /** Largest max abs error the parity check against TF.js accepts. */
         tolerance: z.number().positive().default(1e-4),
       })

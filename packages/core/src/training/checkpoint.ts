@@ -21,7 +21,7 @@ export interface CheckpointTensor {
 }
 
 export interface CheckpointContent {
-  /** Number of completed epochs, i.e. the 1-based epoch this checkpoint ends (epoch-NNNN.ckpt); resuming starts epoch + 1. */
+  /** Completed epochs: the 1-based epoch this checkpoint ends (epoch-NNNN.ckpt); resuming starts at epoch + 1. */
   readonly epoch: number;
   readonly meta: Record<string, unknown>;
   readonly tensors: readonly CheckpointTensor[];
@@ -111,7 +111,8 @@ export function latestCheckpoint(dir: string): { file: string; content: Checkpoi
         return false;
       }
     });
-    const advice = previous ? `; the previous checkpoint ${previous} is intact: resume from it with --resume-from ${previous} (rwseg train, rwseg pipeline run)` : '; no earlier intact checkpoint exists';
+    const resumeFrom = `resume from it with --resume-from ${previous} (rwseg train, rwseg pipeline run)`;
+    const advice = previous ? `; the previous checkpoint ${previous} is intact: ${resumeFrom}` : '; no earlier intact checkpoint exists';
     throw new RwsegError('IO_ERROR', `${error.message}${advice}`, { file: files[0], previous });
   }
 }

@@ -13,7 +13,12 @@ import type { ModelArtefactInput } from '../artefact/schema.js';
 import { writeModelArtefact } from '../artefact/write.js';
 import '../models/instance-norm.js';
 
-export async function saveModelDir(model: tfl.LayersModel, dir: string, extra: Record<string, unknown> = {}, artefact?: ModelArtefactInput): Promise<void> {
+export async function saveModelDir(
+  model: tfl.LayersModel,
+  dir: string,
+  extra: Record<string, unknown> = {},
+  artefact?: ModelArtefactInput,
+): Promise<void> {
   mkdirSync(dir, { recursive: true });
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {

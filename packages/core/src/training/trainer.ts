@@ -183,7 +183,8 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
         const step = await trainStep(loss, optimizer, batch, { epoch, iteration, lr, clipNorm, dsWeights, variables, gradients });
         lossSum += step.loss;
         normSum += step.gradNorm;
-        options.onEvent?.({ type: 'iteration', epoch: epoch + 1, iteration, loss: step.loss, seconds: (Date.now() - started) / 1000 });
+        const seconds = (Date.now() - started) / 1000;
+        options.onEvent?.({ type: 'iteration', epoch: epoch + 1, iteration, loss: step.loss, seconds });
       }
     } finally {
       await source.close();
@@ -233,7 +234,10 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   // Resumed after the last epoch's checkpoint (a finished run, or one killed before its summary was written):
   // the restored weights are the final epoch's, so validate them once rather than report no final validation.
   const v = options.validation;
-  const validateNow = async () => (await validate(model, v!.cases, { patch: v!.patch, overlap: v!.overlap, sliceAxis: v!.sliceAxis, numClasses: v!.numClasses, metrics: v!.metrics })).result;
+  const validateNow = async () => {
+    const { patch, overlap, sliceAxis, numClasses, metrics } = v!;
+    return (await validate(model, v!.cases, { patch, overlap, sliceAxis, numClasses, metrics })).result;
+  };
   if (lastValidation === undefined && startEpoch >= options.epochs && v) lastValidation = await validateNow();
   const lastEpoch = Math.max(startEpoch, options.epochs);
 
@@ -244,8 +248,10 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   if (holdsBest) restoreCheckpoint(readCheckpoint(bestFile), bestFile, model);
   const modelEpoch = holdsBest ? best!.epoch : lastEpoch;
   const modelValidation = !holdsBest ? lastValidation : (bestValidation ?? (v ? await validateNow() : undefined));
-  const metrics = artefactMetrics(modelEpoch, modelValidation, best?.epoch === modelEpoch ? 'best-validation-dice' : 'last-epoch');
-  await saveModelDir(model, path.join(outDir, 'model'), { bestEpoch: best?.epoch, bestDice: best?.dice }, options.artefact && buildModelArtefact({ ...options.artefact, metrics }));
+  const selection = best?.epoch === modelEpoch ? 'best-validation-dice' : 'last-epoch';
+  const metrics = artefactMetrics(modelEpoch, modelValidation, selection);
+  const artefact = options.artefact && buildModelArtefact({ ...options.artefact, metrics });
+  await saveModelDir(model, path.join(outDir, 'model'), { bestEpoch: best?.epoch, bestDice: best?.dice }, artefact);
   const diceCurve = history.filter((e) => e.validation).map((e) => e.validation!.meanDice);
   const stability = diceCurve.length > 0 ? stabilityFigure(diceCurve) : undefined;
   const result: TrainingResult = {

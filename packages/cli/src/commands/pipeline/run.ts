@@ -1,12 +1,28 @@
 import { Args, Flags } from '@oclif/core';
-import { BACKEND_CHOICES, createProgressWriter, loadPipeline, runPipelineConfig, type PipelineResult } from '@rwseg/core';
+import {
+  BACKEND_CHOICES,
+  createProgressWriter,
+  loadPipeline,
+  runPipelineConfig,
+  type PipelineResult,
+} from '@rwseg/core';
 import { RwsegCommand } from '../../base-command.js';
 
 /** The run-folder flags `rwseg train` and `rwseg pipeline run` share (the policy is core's prepareRunFolder). */
 export const runFolderFlags = {
-  resume: Flags.boolean({ description: 'continue from the newest checkpoint in the output folder; stops (exit 2) when there is none or the settings differ from the run\'s, unless --force' }),
-  'resume-from': Flags.string({ description: 'continue from this checkpoint file (e.g. <out>/checkpoints/epoch-0003.ckpt, or best.ckpt)', exclusive: ['resume'] }),
-  force: Flags.boolean({ description: 'start over in a folder that holds a run (its checkpoints and model are removed), or resume despite different settings' }),
+  resume: Flags.boolean({
+    description:
+      "continue from the newest checkpoint in the output folder; stops (exit 2) when there is none or the settings differ from the run's, unless --force",
+  }),
+  'resume-from': Flags.string({
+    description: 'continue from this checkpoint file (e.g. <out>/checkpoints/epoch-0003.ckpt, or best.ckpt)',
+    exclusive: ['resume'],
+  }),
+  force: Flags.boolean({
+    description:
+      'start over in a folder that holds a run (its checkpoints and model are removed), or resume despite ' +
+        'different settings',
+  }),
 };
 
 /** --resume / --resume-from as the pipeline's `resume` option. */
@@ -15,9 +31,10 @@ export function resumeOption(flags: { resume?: boolean; 'resume-from'?: string }
 }
 
 export default class PipelineRun extends RwsegCommand {
-  static override summary = 'Run a pipeline YAML: data, model, loss, training, evaluation (and a loss x seed sweep if it has one).';
+  static override summary =
+    'Run a pipeline YAML: data, model, loss, training, evaluation (and a loss x seed sweep if it has one).';
   static override description =
-    'Writes a run folder (resolved config, checkpoints, history.jsonl, plots, model with its rwseg.json) to --out or the file\'s output (default runs/<name>), then runs the file\'s export section. A folder that holds a run needs --resume or --force. Progress goes to stderr; --json prints the results on stdout.';
+    "Writes a run folder (resolved config, checkpoints, history.jsonl, plots, model with its rwseg.json) to --out or the file's output (default runs/<name>), then runs the file's export section. A folder that holds a run needs --resume or --force. Progress goes to stderr; --json prints the results on stdout.";
   static override examples = [
     '<%= config.bin %> pipeline run pipelines/quickstart.yaml',
     '<%= config.bin %> pipeline run pipelines/quickstart.yaml --set training.epochs=2 --out runs/try --json',
@@ -26,8 +43,11 @@ export default class PipelineRun extends RwsegCommand {
   static override args = { file: Args.string({ description: 'pipeline YAML file', required: true }) };
   static override flags = {
     set: Flags.string({ description: 'override a value: key.path=value (repeatable)', multiple: true }),
-    out: Flags.string({ description: 'output folder (overrides the file\'s output)' }),
-    backend: Flags.option({ options: BACKEND_CHOICES as string[], description: 'TF.js backend (default: the file\'s, else auto)' })(),
+    out: Flags.string({ description: "output folder (overrides the file's output)" }),
+    backend: Flags.option({
+      options: BACKEND_CHOICES as string[],
+      description: "TF.js backend (default: the file's, else auto)",
+    })(),
     ...runFolderFlags,
   };
 
@@ -72,10 +92,18 @@ export function summariseResult(result: PipelineResult) {
       bestDice: r.result.bestDice,
       modelEpoch: r.result.modelEpoch,
       finalLoss: r.result.history.at(-1)?.loss,
-      validation: r.result.finalValidation && { meanDice: r.result.finalValidation.meanDice, classes: r.result.finalValidation.classes },
+      validation: r.result.finalValidation && {
+        meanDice: r.result.finalValidation.meanDice,
+        classes: r.result.finalValidation.classes,
+      },
       stability: r.result.stability,
     })),
-    comparison: result.comparison?.map((c) => ({ loss: c.loss, seeds: c.seeds, rows: c.rows, pooled: { meanDice: c.summary.meanDice, classes: c.summary.classes } })),
+    comparison: result.comparison?.map((c) => ({
+      loss: c.loss,
+      seeds: c.seeds,
+      rows: c.rows,
+      pooled: { meanDice: c.summary.meanDice, classes: c.summary.classes },
+    })),
   };
 }
 
@@ -90,13 +118,25 @@ export function describeResult(result: PipelineResult): string {
     if (v) {
       for (const c of v.classes) {
         const hd = Number.isFinite(c.hd95.mean) ? `, HD95 ${c.hd95.mean.toFixed(2)} ± ${c.hd95.sd.toFixed(2)} mm` : '';
-        lines.push(`  class ${c.classIndex}: Dice ${c.dice.mean.toFixed(3)} ± ${c.dice.sd.toFixed(3)}${hd} (${c.dice.n} cases)`);
+        lines.push(
+          `  class ${c.classIndex}: Dice ${c.dice.mean.toFixed(3)} ± ${c.dice.sd.toFixed(3)}${hd} (${c.dice.n} cases)`,
+        );
       }
-      lines.push(`  model/ holds epoch ${r.result.modelEpoch ?? '?'}${r.result.bestEpoch === r.result.modelEpoch ? ' (best validation Dice)' : ''}: mean foreground Dice ${v.meanDice.toFixed(3)}`);
+      lines.push(
+        `  model/ holds epoch ${r.result.modelEpoch ?? '?'}${r.result.bestEpoch === r.result.modelEpoch ? ' (best validation Dice)' : ''}: mean foreground Dice ${v.meanDice.toFixed(3)}`,
+      );
       const last = r.result.lastEpochValidation;
-      if (last) lines.push(`  last epoch: mean foreground Dice ${last.meanDice.toFixed(3)} (not kept: epoch ${r.result.modelEpoch} was better)`);
+      if (last)
+        lines.push(
+          `  last epoch: mean foreground Dice ${last.meanDice.toFixed(3)} (not kept: epoch ${r.result.modelEpoch} ` +
+            `was better)`,
+        );
     }
-    if (r.result.stability) lines.push(`  stability: ${r.result.stability.drops} Dice drop(s) after warm-up (largest ${r.result.stability.largestDrop.toFixed(3)}), final sd ${r.result.stability.finalSd.toFixed(3)}`);
+    if (r.result.stability)
+      lines.push(
+        `  stability: ${r.result.stability.drops} Dice drop(s) after warm-up (largest ` +
+          `${r.result.stability.largestDrop.toFixed(3)}), final sd ${r.result.stability.finalSd.toFixed(3)}`,
+      );
   }
   if (result.comparison) lines.push(`comparison table: ${result.outDir}/comparison.md and comparison.csv`);
   return lines.join('\n');
