@@ -59,6 +59,10 @@ export const BENCHMARKS = [
     anchor: 'the network-only ONNX graph with normalization, padding and arg-max done by the client in JS, same image', section: 'Self-contained ONNX',
   },
   {
+    name: 'inference-engine', file: 'inference-engine.mjs', args: [], quick: ['--size', '64', '--patch', '32', '--slices', '2', '--repeats', '1'],
+    anchor: 'TF.js predict (wasm) of the same windows with the bench U-Net', section: 'Inference engine',
+  },
+  {
     name: 'server', file: 'server.mjs', args: [], quick: ['--duration', '1', '--models', 'affine,seg2d'],
     anchor: 'onnxruntime-node in-process, same model and input', section: 'Inference server',
   },

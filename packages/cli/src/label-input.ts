@@ -24,6 +24,16 @@ export function positiveNumberFlag(name: string, text: string | undefined): numb
   return value;
 }
 
+/** A fraction in [0, 1) given as a string flag (--overlap); the error names the flag. */
+export function overlapFlag(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !(value >= 0 && value < 1)) {
+    throw new RwsegError('INVALID_OPTIONS', `--${name} ${JSON.stringify(text)}: expected a number in [0, 1) (the fraction of a window its neighbours share)`, { option: name });
+  }
+  return value;
+}
+
 /** "0.8,0.8,2.5" -> numbers, one per axis of the image (same order as its shape). */
 export function parseSpacing(text: string | undefined, file: string, rank: number): number[] | undefined {
   if (text === undefined) return undefined;

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, truncateSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildUNet, diceOnlyMetrics, isRwsegError, listCheckpoints, loadModelDir, readHistory, slidingWindowPredict, tf, train, useBackend } from '../src/index.js';
+import { buildUNet, diceOnlyMetrics, isRwsegError, listCheckpoints, loadModelDir, predictProbabilities, readHistory, tf, TfjsWindowPredictor, train, useBackend } from '../src/index.js';
 import { childTrainingOptions, diskBatch, diskSource, diskValidationCases, testLoss, TINY_UNET } from './helpers/toy-training.js';
 
 test.before(async () => {
@@ -145,7 +145,7 @@ test('validation writes history, plots, overlays and a loadable best model; slid
   const { model } = await loadModelDir(path.join(outDir, 'model'));
   const dices = [];
   for (const c of cases) {
-    const probs = await slidingWindowPredict(model, c.image.data, c.image.shape, 1, { patch: [16, 16] });
+    const { probabilities: probs } = await predictProbabilities(new TfjsWindowPredictor(model), c.image.data, c.image.shape, 1, { patch: [16, 16] });
     const labels = new Int32Array(probs.length / 2).map((_, v) => (probs[2 * v + 1]! > probs[2 * v]! ? 1 : 0));
     dices.push(diceOnlyMetrics(labels, c.labels.data, c.image.shape, [1, 1], { numClasses: 2 })[0]!.dice);
   }

@@ -6,18 +6,15 @@ import {
   decodeCheckpoint,
   deriveSeed,
   encodeCheckpoint,
-  gaussianImportance,
   isRwsegError,
   learningRateAt,
   lineChartSvg,
   nanSummary,
   createRandom,
-  slidingWindowPredict,
   stabilityFigure,
   summariseCases,
   tf,
   useBackend,
-  windowStarts,
 } from '../src/index.js';
 
 test.before(async () => {
@@ -61,31 +58,6 @@ test('gradient clipping scales to the maximum global norm and leaves small gradi
   t.deepEqual([...clipped[0]!.dataSync()].map((x) => +x.toFixed(5)), [0.6, 0]);
   t.deepEqual([...clipped[1]!.dataSync()].map((x) => +x.toFixed(5)), [0, 0.8]);
   t.is((await clipByGlobalNorm(grads, 12)).grads[0], grads[0]);
-});
-
-test('window starts cover the axis evenly and the Gaussian map peaks at the centre', (t) => {
-  t.deepEqual(windowStarts(20, 8, 0.5), [0, 4, 8, 12]);
-  t.deepEqual(windowStarts(21, 8, 0.5), [0, 3, 7, 10, 13]);
-  t.deepEqual(windowStarts(5, 8, 0.5), [0]);
-  const g = gaussianImportance([4, 4]);
-  t.is(g[5], g[10]); // symmetric about the centre
-  t.true(g[5]! > g[0]! && g[0]! >= 1e-3);
-});
-
-test('sliding-window inference equals whole-image inference for a pointwise model, padding included', async (t) => {
-  // A 1x1 convolution + softmax sees one pixel at a time, so any window layout must give the same answer.
-  const model = tfl.sequential({
-    layers: [tfl.layers.conv2d({ inputShape: [8, 8, 2], filters: 3, kernelSize: 1, kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }) }), tfl.layers.activation({ activation: 'softmax' })],
-  });
-  const shape = [13, 6];
-  const rng = createRandom(3);
-  const image = Float32Array.from({ length: 13 * 6 * 2 }, () => rng.next() * 4 - 2);
-  const got = await slidingWindowPredict(model, image, shape, 2, { patch: [8, 8], overlap: 0.5 });
-  const pointwise = tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [13, 6, 2], filters: 3, kernelSize: 1 }), tfl.layers.activation({ activation: 'softmax' })] });
-  pointwise.setWeights(model.getWeights());
-  const want = (pointwise.predict(tf.tensor(image, [1, 13, 6, 2])) as tf.Tensor).dataSync();
-  t.is(got.length, want.length);
-  for (let i = 0; i < got.length; i++) t.true(Math.abs(got[i]! - want[i]!) < 1e-5, `voxel value ${i}`);
 });
 
 test('stability figure counts drops after warm-up and measures the final spread', (t) => {

@@ -7,8 +7,7 @@ export { scanRepository, summariseConfig, type RepositoryModel } from './model-r
 export { metadataOf, normalize, parseModelMetadata, type Normalization, type RwsegModelMetadata } from './model-metadata.js';
 export { DynamicBatcher, QueueFullError, type HostTensor, type TensorMap } from './batcher.js';
 export { decodeRequest, encodeResponse, splitBody } from './inference-codec.js';
-export { slidingWindowProbabilities, gaussianImportance, windowStarts, argmaxLabels } from './sliding-window.js';
-export { segmentVolume } from './segment-route.js';
+export { segmentVolume, windowingFor } from './segment-route.js';
 export { isSafeName, assertSafeName } from './model-name.js';
 export { DATATYPES, type V2Datatype } from './datatypes.js';
 export { DEFAULT_MAX_VOXELS, type RequestLimits } from './request-context.js';

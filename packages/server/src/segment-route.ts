@@ -1,68 +1,118 @@
 /**
  * POST /v2/models/{name}[/versions/{v}]/segment: an image in (PNG, NIfTI .nii or .nii.gz), its label map out
- * in the same format. The image is normalised as the model's rwseg.json says, run through sliding-window
- * inference (Gaussian-weighted overlapping patches, batched through the model's dynamic batcher) and
- * reduced to labels by argmax over classes.
+ * in the same format. The segmentation itself is @rwseg/core's inference engine, the code `rwseg predict`
+ * runs on the TF.js model: normalisation as rwseg.json says, Gaussian-weighted sliding windows at its patchSize
+ * (batched through the model's dynamic batcher; whole-image when the model declares no patch and takes any size),
+ * slice by slice along its sliceAxis for a 2D model on a 3D volume, argmax, and the stored label values when
+ * rwseg.json has them. Only the window predictor differs (onnxruntime here, TF.js there).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { voxelCount, type Volume } from '@rwseg/core';
+import {
+  OnnxWindowPredictor,
+  segmentImage,
+  voxelCount,
+  type ArtefactNormalization,
+  type InferenceOptions,
+  type LabelArray,
+  type Volume,
+} from '@rwseg/core';
 import { asciiJson } from './header-value.js';
 import { HttpError, badRequest } from './http-error.js';
 import { decodeImage, encodeLabels, IMAGE_CONTENT_TYPES, pickFormat } from './image-io.js';
-import { normalize } from './model-metadata.js';
 import type { ModelStore, ModelVersion } from './models.js';
-import { argmaxLabels, slidingWindowProbabilities } from './sliding-window.js';
 
 export interface SegmentOptions {
   /** Fraction of a patch that neighbouring windows share (default 0.5). */
   overlap?: number;
 }
 
-/** The patch the model sees: rwseg.json's patchSize, else the model's fixed spatial dims, else the whole image. */
-export function patchFor(mv: ModelVersion, inputShape: readonly number[], imageWindow: readonly number[]): number[] {
-  const r = inputShape.length - 2;
-  const fromMeta = mv.model.metadata.patchSize;
-  if (fromMeta && fromMeta.length >= r) return fromMeta.slice(fromMeta.length - r).map(Math.round);
-  return imageWindow.map((size, a) => (inputShape[1 + a] > 0 ? inputShape[1 + a] : size));
+/** What the engine takes from a model's rwseg.json: windowing, normalisation, slice axis, stored label values. */
+interface SegmentSettings {
+  readonly windowing: Pick<InferenceOptions, 'mode' | 'patch' | 'sizeGrid'>;
+  readonly normalization: ArtefactNormalization;
+  readonly sliceAxis: number;
+  readonly labelValues?: readonly number[];
 }
 
-export async function segmentVolume(mv: ModelVersion, volume: Volume, options: SegmentOptions & { timeoutMs?: number } = {}): Promise<{ labels: Uint8Array | Uint16Array; shape: number[] }> {
+/**
+ * How windows cover an image: the patch (its last r axes), else the model's fixed spatial dims; a model with
+ * dynamic spatial dims and no patch runs whole-image, padded to the size grid when one is known.
+ */
+export function windowingFor(
+  inputShape: readonly number[],
+  patch: readonly number[] | null | undefined,
+  sizeGrid?: readonly number[] | null,
+): SegmentSettings['windowing'] {
+  const r = inputShape.length - 2;
+  if (patch && patch.length >= r)
+    return { mode: 'sliding-window', patch: patch.slice(patch.length - r).map(Math.round) };
+  const spatial = inputShape.slice(1, -1);
+  if (spatial.every((d) => d > 0)) return { mode: 'sliding-window', patch: spatial };
+  return {
+    mode: 'whole-image',
+    ...(sizeGrid && sizeGrid.length >= r ? { sizeGrid: sizeGrid.slice(sizeGrid.length - r) } : {}),
+  };
+}
+
+/** From the model's artefact (rwseg.json, core's reader); a folder without one: raw intensities, class indices. */
+function settingsFor(mv: ModelVersion, inputShape: readonly number[]): SegmentSettings {
+  const artefact = mv.model.metadata.artefact;
+  return {
+    windowing: windowingFor(inputShape, artefact?.patchSize, artefact?.sizeGrid),
+    normalization: mv.model.metadata.normalization,
+    sliceAxis: artefact?.sliceAxis ?? 0,
+    ...(artefact?.labelValues ? { labelValues: artefact.labelValues } : {}),
+  };
+}
+
+export async function segmentVolume(
+  mv: ModelVersion,
+  volume: Volume,
+  options: SegmentOptions & { timeoutMs?: number } = {},
+): Promise<{ labels: LabelArray; shape: readonly number[] }> {
   await mv.ensureReady();
   const inputName = mv.model.metadata.input ?? mv.inputs[0]?.name;
   const outputName = mv.model.metadata.output ?? mv.outputs[0]?.name;
   const input = mv.inputs.find((i) => i.name === inputName);
-  if (!input || !outputName || mv.inputs.length !== 1) throw new HttpError(400, `model '${mv.label}' is not a single-input segmentation model; use /infer`);
-  if (input.datatype !== 'FP32') throw new HttpError(400, `model '${mv.label}' takes ${input.datatype}; the segment route needs an FP32 image input`);
+  if (!input || !outputName || mv.inputs.length !== 1)
+    throw new HttpError(400, `model '${mv.label}' is not a single-input segmentation model; use /infer`);
+  if (input.datatype !== 'FP32')
+    throw new HttpError(
+      400,
+      `model '${mv.label}' takes ${input.datatype}; the segment route needs an FP32 image input`,
+    );
   const r = input.shape.length - 2;
-  if (r < 1) throw new HttpError(400, `model '${mv.label}' input '${input.name}' has shape [${input.shape.join(',')}]; expected [N, ...spatial, C]`);
-  const channels = volume.channels ?? 1;
-  const spatial = volume.channels ? volume.shape.slice(0, -1) : [...volume.shape];
-  const modelChannels = input.shape[input.shape.length - 1];
-  if (modelChannels > 0 && modelChannels !== channels) throw badRequest(`the image has ${channels} channel(s); model '${mv.label}' expects ${modelChannels}`);
-  if (spatial.length < r) throw badRequest(`the image has ${spatial.length} spatial axes; model '${mv.label}' needs ${r}`);
+  if (r < 1)
+    throw new HttpError(
+      400,
+      `model '${mv.label}' input '${input.name}' has shape [${input.shape.join(',')}]; expected [N, ...spatial, C]`,
+    );
+  const spatial = volume.channels ? volume.shape.slice(0, -1) : volume.shape;
   if (voxelCount(spatial) === 0) throw badRequest('the image is empty');
-  const data = normalize(volume.data, channels, mv.model.metadata.normalization);
-  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) throw badRequest(`the image holds a non-finite value at voxel ${Math.floor(i / channels)}`);
-  const window = spatial.slice(spatial.length - r);
-  const patch = patchFor(mv, input.shape, window);
-  const { probabilities, classes } = await slidingWindowProbabilities(
-    data,
-    spatial,
-    channels,
-    patch,
-    async (patches, n, p) => {
-      const out = await mv.infer({ [input.name]: { type: 'float32', dims: [n, ...p, channels], data: patches } }, [outputName], options.timeoutMs);
-      const t = out[outputName];
-      const classes = t.dims[t.dims.length - 1];
-      if (t.type !== 'float32' || t.dims.length !== r + 2) throw new HttpError(500, `output '${outputName}' of ${mv.label} has dims [${t.dims.join(',')}] (${t.type}); expected [N, ...spatial, K] float32`);
-      return { data: t.data as Float32Array, classes };
-    },
-    { overlap: options.overlap, batchSize: mv.maxBatchSize },
-  );
-  return { labels: argmaxLabels(probabilities, classes), shape: spatial };
+  const predictor = new OnnxWindowPredictor({
+    run: (feeds, fetches) => mv.infer(feeds, fetches, options.timeoutMs),
+    input: input.name,
+    output: outputName,
+    inputDims: input.shape,
+  });
+  const settings = settingsFor(mv, input.shape);
+  const result = await segmentImage(predictor, volume, {
+    ...settings.windowing,
+    normalization: settings.normalization,
+    overlap: options.overlap,
+    batchSize: mv.maxBatchSize,
+    sliceAxis: settings.sliceAxis,
+    imageName: 'the image',
+    ...(settings.labelValues ? { labelValues: settings.labelValues } : {}),
+  });
+  return { labels: result.labels, shape: result.shape };
 }
 
-export function registerSegmentRoutes(app: FastifyInstance, store: ModelStore, options: SegmentOptions & { requestTimeoutMs?: number }): void {
+export function registerSegmentRoutes(
+  app: FastifyInstance,
+  store: ModelStore,
+  options: SegmentOptions & { requestTimeoutMs?: number },
+): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const { name, version } = request.params as { name: string; version?: string };
     const mv = store.get(name, version);
@@ -72,7 +122,11 @@ export function registerSegmentRoutes(app: FastifyInstance, store: ModelStore, o
     const format = pickFormat(body, request.headers['content-type'], query.format, query.filename);
     const { volume, niftiHeader } = await decodeImage(body, format);
     const { labels, shape } = await segmentVolume(mv, volume, { ...options, timeoutMs: options.requestTimeoutMs });
-    const out = await encodeLabels({ data: labels, shape, spacing: volume.spacing.slice(volume.spacing.length - shape.length) }, format, niftiHeader);
+    const out = await encodeLabels(
+      { data: labels, shape, spacing: volume.spacing.slice(volume.spacing.length - shape.length) },
+      format,
+      niftiHeader,
+    );
     reply.type(IMAGE_CONTENT_TYPES[format]);
     reply.header('X-Rwseg-Classes', asciiJson(mv.model.metadata.classes));
     return reply.send(out);

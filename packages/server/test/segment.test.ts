@@ -1,8 +1,11 @@
 /** The segment route: PNG and NIfTI in, label maps out in the same format, equal to onnxruntime run directly. */
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import test from 'ava';
 import { decodeNifti, decodePng, encodeNifti, encodePng } from '@rwseg/core';
-import { runDirect, startTestServer, type TestServer } from './helpers.js';
+import { MODELS, runDirect, startTestServer, type TestServer } from './helpers.js';
 
 let t0: TestServer;
 test.before(async () => {
@@ -120,4 +123,62 @@ test('segmenting with a model that is not an image model, or an unknown one, is 
   t.regex(((await affine.json()) as any).error, /has shape \[-1,4\]; expected \[N, \.\.\.spatial, C\]/);
   const missing = await fetch(`${t0.url}/v2/models/nope/segment`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: png });
   t.is(missing.status, 404);
+});
+
+/** A plain export folder of seg2d with a current model artefact (rwseg-model/2) carrying label values and a slice axis. */
+function artefactFolder(sliceAxis: number, windowing: { patchSize: number[] | null; sizeGrid: number[] | null } = { patchSize: [8, 8], sizeGrid: [1, 1] }): string {
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'rwseg-artefact-')), 'seg2d-v2');
+  mkdirSync(dir);
+  copyFileSync(path.join(MODELS, 'seg2d', '1', 'model.onnx'), path.join(dir, 'model.onnx'));
+  const artefact = {
+    schema: 'rwseg-model/2', rwsegVersion: '0.1.0', createdAt: '2026-12-01T00:00:00.000Z', dims: 2, inputChannels: 1,
+    classes: [{ index: 0, name: 'background' }, { index: 1, name: 'tissue' }, { index: 2, name: 'lesion' }],
+    ...windowing, normalization: { method: 'zscore', scope: 'per-image-and-channel' }, spacing: [1, 1],
+    sliceAxis, labelValues: [255, 0, 128], architecture: null,
+    training: { loss: 'rrw', seed: null, epochs: null, config: null },
+    metrics: { epoch: null, selection: 'unknown', meanDice: null, classes: null },
+  };
+  writeFileSync(path.join(dir, 'rwseg.json'), JSON.stringify(artefact));
+  return dir;
+}
+
+test('a model artefact\'s labelValues and sliceAxis: stored values come back, slices run along the model\'s axis', async (t) => {
+  const [d, h, w] = [3, 10, 9];
+  const voxels = new Float32Array(d * h * w);
+  for (let z = 0; z < d; z++) voxels.set(Float32Array.from(testImage(h, w, z), (v) => v * 0.5 - 40), z * h * w);
+  const nii = gzipSync(encodeNifti({ data: voxels, shape: [d, h, w], spacing: [2.5, 0.7, 0.8] }, 'in.nii'));
+  const classes = await expectedLabels(voxels, [d, h, w], t);
+  const runs: number[] = [];
+  for (const sliceAxis of [0, 2]) {
+    const served = await startTestServer({ models: artefactFolder(sliceAxis), maxBatchSize: 4 });
+    try {
+      const res = await fetch(`${served.url}/v2/models/seg2d-v2/segment`, { method: 'POST', headers: { 'content-type': 'application/gzip' }, body: nii });
+      t.is(res.status, 200);
+      const { volume } = await decodeNifti(new Uint8Array(await res.arrayBuffer()), 'out.nii.gz');
+      // seg2d is pointwise: the slice axis changes the windows, not the labels; the labels are the stored values.
+      t.deepEqual(Array.from(volume.data), Array.from(classes, (k) => [255, 0, 128][k]!));
+      runs.push(served.server.store.get('seg2d-v2').runs);
+    } finally {
+      await served.server.close();
+    }
+  }
+  // Axis 0: 3 slices of 10x9, 2x2 windows each = 12 windows; axis 2: 9 slices of 3x10 (padded to 8x10), 1x2 each = 18.
+  t.deepEqual(runs, [3, 5]);
+});
+
+test('an artefact without a patch on a model that takes any size: whole-image, one run per image', async (t) => {
+  const [h, w] = [20, 13];
+  const pixels = testImage(h, w);
+  const png = encodePng({ data: pixels, shape: [h, w], spacing: [1, 1] }, 'in.png');
+  const served = await startTestServer({ models: artefactFolder(0, { patchSize: null, sizeGrid: [4, 4] }), maxBatchSize: 4 });
+  try {
+    const res = await fetch(`${served.url}/v2/models/seg2d-v2/segment`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: png });
+    t.is(res.status, 200);
+    const { volume } = decodePng(new Uint8Array(await res.arrayBuffer()), 'out.png');
+    t.deepEqual(Array.from(volume.data), Array.from(await expectedLabels(pixels, [1, h, w], t), (k) => [255, 0, 128][k]!));
+    // 20x13 padded to 20x16: one window, where 8x8 sliding windows took three runs of four.
+    t.is(served.server.store.get('seg2d-v2').runs, 1);
+  } finally {
+    await served.server.close();
+  }
 });

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import {
+  applyNormalization,
   computeSegmentationMetrics,
   loadDataset,
   loadModelDir,
@@ -13,12 +14,14 @@ import {
   type ValidationCase,
 } from '@rwseg/core';
 import { RwsegCommand } from '../base-command.js';
-import { runPreprocessing } from '../run-config.js';
+import { overlapFlag } from '../label-input.js';
+import { LABEL_MAP_HELP, parseLabelMapFlag } from '../label-map-flag.js';
+import { modelSettings } from '../model-settings.js';
 
 export default class Evaluate extends RwsegCommand {
   static override summary = 'Evaluate a trained model on a dataset folder or a pipeline\'s validation cases: per-class Dice (and distances) per case, NaN-aware means.';
   static override description =
-    'With a pipeline YAML, the cases are its validation split, preprocessed as it says. With a dataset folder (MSD / nnU-Net, or images/ + labels/), every labelled case is evaluated, normalised as the model\'s run was (its config.json beside the model folder; z-score otherwise), with the model\'s patch as the sliding window.';
+    'With a pipeline YAML, the cases are its validation split, preprocessed as it says. With a dataset folder (MSD / nnU-Net, or images/ + labels/), every labelled case is evaluated, normalised as the model\'s run was (its config.json beside the model folder; z-score otherwise) and its labels read through the run\'s label map unless --label-map is given. Predictions come from the inference engine validation and `rwseg predict` run: Gaussian-weighted sliding windows at the model\'s patch, slice by slice for a 2D model on 3D cases.';
   static override examples = [
     '<%= config.bin %> evaluate --model runs/quickstart/model --data pipelines/quickstart.yaml --json',
     '<%= config.bin %> evaluate --model runs/hippocampus/model --data data/Task04_Hippocampus',
@@ -28,7 +31,7 @@ export default class Evaluate extends RwsegCommand {
     model: Flags.string({ description: 'model folder written by training (<run>/model)', required: true }),
     data: Flags.string({ description: 'a pipeline YAML, or a dataset folder (MSD / nnU-Net, or images/ + labels/)', required: true }),
     set: Flags.string({ description: 'pipeline YAML: override a value, key.path=value (repeatable)', multiple: true }),
-    'label-map': Flags.string({ description: 'dataset folder pairs: stored label value -> class as JSON, e.g. \'{"0": 0, "255": 1}\'' }),
+    'label-map': Flags.string({ description: `dataset folder pairs: ${LABEL_MAP_HELP} (default: the model's)` }),
     'num-classes': Flags.integer({ min: 2, description: 'dataset folder pairs without --label-map: classes stored as 0..K-1' }),
     limit: Flags.integer({ min: 1, description: 'dataset folder: evaluate the first N labelled cases only' }),
     overlap: Flags.string({ description: 'sliding-window overlap in [0, 1) (default: the pipeline\'s, else 0.5)' }),
@@ -38,16 +41,17 @@ export default class Evaluate extends RwsegCommand {
 
   async run() {
     const { flags } = await this.parse(Evaluate);
+    const overlapOverride = overlapFlag('overlap', flags.overlap);
     const backend = await useBackend(flags.backend as never, { logger: this.logger });
     const { model } = await loadModelDir(flags.model);
     const modelPatch = (model.inputs[0]!.shape.slice(1, -1) as number[]);
     const modelClasses = model.outputs[0]!.shape.at(-1) as number;
+    const settings = modelSettings(flags.model, modelClasses, this.logger);
     let cases: ValidationCase[];
     let numClasses: number;
     let patch: readonly number[];
     let overlap = 0.5;
-    const trained = runPreprocessing(flags.model);
-    let sliceAxis = trained.sliceAxis ?? 0;
+    let sliceAxis = settings.sliceAxis;
     if (/\.ya?ml$/i.test(flags.data)) {
       const config = loadPipeline(flags.data, flags.set ?? []);
       const data = await loadDataset(config);
@@ -60,16 +64,19 @@ export default class Evaluate extends RwsegCommand {
       overlap = config.evaluation.overlap;
       sliceAxis = config.preprocessing.sliceAxis;
     } else {
-      const labelMap = flags['label-map'] ? parseLabelMap(flags['label-map']) : undefined;
+      // The run's label map unless the user gives one: the model's classes mean what its training labels meant.
+      const labelMap = flags['label-map'] ? parseLabelMapFlag(flags['label-map']) : settings.labelMap;
       const info = openDataset(flags.data, { labelMapping: labelMap, numClasses: flags['num-classes'] ?? (labelMap ? undefined : modelClasses) });
       const refs = info.training.filter((r) => r.label !== undefined || info.kind === 'synthetic').slice(0, flags.limit);
       if (refs.length === 0) throw new RwsegError('INVALID_INPUT', `${flags.data}: no labelled cases to evaluate`, { file: flags.data });
-      cases = await loadValidationCases(info, refs, { normalization: trained.normalization ?? 'zscore' });
+      // Loaded raw, then normalised as the model says (applyNormalization: per image as training's loader did).
+      const raw = await loadValidationCases(info, refs, { normalization: 'none' });
+      cases = raw.map((c) => ({ ...c, image: { ...c.image, data: applyNormalization(c.image.data, c.image.channels ?? 1, settings.artefact.normalization) } }));
       numClasses = info.numClasses;
       patch = modelPatch;
     }
     const rank = cases[0]!.image.shape.length - (cases[0]!.image.channels ? 1 : 0);
-    // A 2D model on 3D cases predicts them slice by slice (predictCase); any other mismatch is an error.
+    // A 2D model on 3D cases predicts them slice by slice (the inference engine); any other mismatch is an error.
     if (rank !== modelPatch.length && rank !== modelPatch.length + 1) {
       throw new RwsegError('INVALID_INPUT', `${flags.data} holds ${rank}D images but the model in ${flags.model} is ${modelPatch.length}D (input patch [${modelPatch.join(', ')}]); it applies to ${modelPatch.length}D images, or ${modelPatch.length + 1}D slice by slice`, { data: flags.data, model: flags.model });
     }
@@ -78,7 +85,7 @@ export default class Evaluate extends RwsegCommand {
     }
     const { result } = await validate(model, cases, {
       patch,
-      overlap: flags.overlap === undefined ? overlap : Number(flags.overlap),
+      overlap: overlapOverride ?? overlap,
       sliceAxis: flags['slice-axis'] ?? sliceAxis,
       numClasses,
       metrics: computeSegmentationMetrics,
@@ -91,10 +98,3 @@ export default class Evaluate extends RwsegCommand {
   }
 }
 
-function parseLabelMap(text: string): Record<string, number> {
-  try {
-    return JSON.parse(text) as Record<string, number>;
-  } catch (error) {
-    throw new RwsegError('INVALID_OPTIONS', `--label-map: not valid JSON (${(error as Error).message}): ${text}`, { option: 'label-map' });
-  }
-}

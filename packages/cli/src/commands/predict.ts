@@ -1,44 +1,98 @@
 import { Flags } from '@oclif/core';
-import { argmaxLabels, BACKEND_CHOICES, loadModelDir, normalizeChannels, predictCase, readVolume, RwsegError, useBackend, writeVolume } from '@rwseg/core';
+import {
+  artefactNormalization,
+  BACKEND_CHOICES,
+  loadModelDir,
+  readVolume,
+  segmentImage,
+  TfjsWindowPredictor,
+  useBackend,
+  withAnySpatialSize,
+  writeVolume,
+} from '@rwseg/core';
 import { RwsegCommand } from '../base-command.js';
-import { runPreprocessing } from '../run-config.js';
+import { overlapFlag } from '../label-input.js';
+import { modelSettings } from '../model-settings.js';
 
 export default class Predict extends RwsegCommand {
-  static override summary = 'Segment one image (NIfTI or PNG) with a trained model; writes the label map (NIfTI or PNG, by extension).';
-  static override description = 'Sliding-window inference with Gaussian-weighted overlap at the model\'s patch size, after the same per-image normalisation as training. A 2D model on a 3D volume predicts it slice by slice along --slice-axis.';
-  static override examples = ['<%= config.bin %> predict --model runs/quickstart/model --input image.png --out labels.png', '<%= config.bin %> predict --model runs/hippo/model --input case.nii.gz --out case-labels.nii.gz --json'];
+  static override summary =
+    'Segment one image (NIfTI or PNG) with a trained model; writes the label map (NIfTI or PNG, by extension).';
+  static override description =
+    "Runs the inference engine the server's /segment runs, with what the model's rwseg.json says: its " +
+    'normalisation, Gaussian-weighted sliding windows at its training patch (or the whole image at once, padded ' +
+    "to the U-Net's size grid), a 2D model on a 3D volume slice by slice along the axis it was trained on, and " +
+    'labels written in the values the training labels were stored with (its label map).';
+  static override examples = [
+    '<%= config.bin %> predict --model runs/quickstart/model --input image.png --out labels.png',
+    '<%= config.bin %> predict --model runs/hippo/model --input case.nii.gz --out case-labels.nii.gz --json',
+  ];
   static override flags = {
     model: Flags.string({ description: 'model folder written by training (<run>/model)', required: true }),
     input: Flags.string({ description: 'image file (.nii, .nii.gz, .png)', required: true }),
     out: Flags.string({ description: 'label map to write (.nii, .nii.gz, .png)', required: true }),
-    normalization: Flags.option({ options: ['zscore', 'percentile', 'none'] as const, default: 'zscore', description: 'as the model was trained with' })(),
+    normalization: Flags.option({
+      options: ['zscore', 'percentile', 'none'] as const,
+      description: "override the normalisation the model was trained with (default: the model's)",
+    })(),
+    mode: Flags.option({
+      options: ['sliding-window', 'whole-image'] as const,
+      default: 'sliding-window',
+      description: 'windows of the training patch, or the whole image at once (fully convolutional)',
+    })(),
     overlap: Flags.string({ description: 'sliding-window overlap in [0, 1)', default: '0.5' }),
-    'slice-axis': Flags.integer({ min: 0, max: 2, description: 'a 2D model on a 3D volume: the axis to predict slices along (default: the model run\'s preprocessing.sliceAxis, else 0)' }),
+    'batch-size': Flags.integer({ min: 1, default: 4, description: 'windows per forward pass' }),
+    'slice-axis': Flags.integer({
+      min: 0,
+      max: 2,
+      description:
+        "a 2D model on a 3D volume: the axis to predict slices along (default: the model's sliceAxis, else 0)",
+    }),
     backend: Flags.option({ options: BACKEND_CHOICES as string[], default: 'auto' })(),
   };
 
   async run() {
     const { flags } = await this.parse(Predict);
+    const overlap = overlapFlag('overlap', flags.overlap);
     const backend = await useBackend(flags.backend as never, { logger: this.logger });
     const { model } = await loadModelDir(flags.model);
-    const inputShape = model.inputs[0]!.shape;
-    const patch = inputShape.slice(1, -1) as number[];
-    const channels = inputShape.at(-1)!;
+    const { artefact, sliceAxis, labelValues } = modelSettings(
+      flags.model,
+      model.outputs[0]!.shape.at(-1)!,
+      this.logger,
+    );
     const volume = await readVolume(flags.input);
-    const imageChannels = volume.channels ?? 1;
-    const shape = volume.channels ? volume.shape.slice(0, -1) : [...volume.shape];
-    if (imageChannels !== channels || (shape.length !== patch.length && shape.length !== patch.length + 1)) {
-      throw new RwsegError('INVALID_INPUT', `${flags.input} is ${shape.length}D with ${imageChannels} channel(s), but the model in ${flags.model} takes ${patch.length}D patches with ${channels} channel(s) (${patch.length}D images, or ${patch.length + 1}D slice by slice)`, { file: flags.input });
-    }
-    const data = Float32Array.from(volume.data as ArrayLike<number>);
-    normalizeChannels(data, channels, { normalization: flags.normalization });
-    const sliceAxis = flags['slice-axis'] ?? runPreprocessing(flags.model).sliceAxis ?? 0;
-    const probs = await predictCase(model, data, shape, channels, { patch, overlap: Number(flags.overlap), sliceAxis });
-    const numClasses = probs.length / data.length * channels;
-    const labels = argmaxLabels(probs, numClasses);
-    await writeVolume(flags.out, { data: Uint8Array.from(labels), shape, spacing: volume.spacing });
-    const counts = Array.from({ length: numClasses }, (_, k) => labels.reduce((n, l) => n + (l === k ? 1 : 0), 0));
-    if (!this.jsonEnabled()) this.log(`wrote ${flags.out}: ${shape.join('x')} labels, voxels per class ${counts.join(', ')} (backend ${backend})`);
-    return { out: flags.out, shape, numClasses, voxelsPerClass: counts, backend };
+    const normalization = flags.normalization ? artefactNormalization(flags.normalization) : artefact.normalization;
+    const net = flags.mode === 'whole-image' ? await withAnySpatialSize(model) : model;
+    const result = await segmentImage(new TfjsWindowPredictor(net), volume, {
+      normalization,
+      mode: flags.mode,
+      ...(artefact.patchSize ? { patch: artefact.patchSize } : {}),
+      ...(artefact.sizeGrid ? { sizeGrid: artefact.sizeGrid } : {}),
+      overlap,
+      batchSize: flags['batch-size'],
+      sliceAxis: flags['slice-axis'] ?? sliceAxis,
+      imageName: flags.input,
+      ...(labelValues ? { labelValues } : {}),
+    });
+    await writeVolume(flags.out, {
+      data: result.labels,
+      shape: result.shape,
+      spacing: volume.spacing.slice(0, result.shape.length),
+    });
+    const { shape, classes: numClasses, voxelsPerClass } = result;
+    if (!this.jsonEnabled())
+      this.log(
+        `wrote ${flags.out}: ${shape.join('x')} labels, voxels per class ${voxelsPerClass.join(', ')} ` +
+          `(${flags.mode}, ${normalization.method} normalisation, backend ${backend})`,
+      );
+    return {
+      out: flags.out,
+      shape,
+      numClasses,
+      voxelsPerClass,
+      mode: flags.mode,
+      normalization: normalization.method,
+      backend,
+    };
   }
 }

@@ -1,9 +1,7 @@
-export { predictCase, type CasePredictionOptions } from './case-prediction.js';
 export { checkpointName, decodeCheckpoint, encodeCheckpoint, latestCheckpoint, listCheckpoints, readCheckpoint, writeCheckpoint, type CheckpointContent, type CheckpointTensor } from './checkpoint.js';
 export { loadModelDir, saveModelDir } from './model-files.js';
 export { AdamW, clipByGlobalNorm, globalNorm, type AdamWOptions } from './optimizer.js';
 export { learningRateAt, lrScheduleSchema, type LrSchedule } from './schedules.js';
-export { argmaxLabels, gaussianImportance, slidingWindowPredict, windowStarts, type SlidingWindowOptions } from './sliding-window.js';
 export { stabilityFigure, type StabilityFigure } from './stability.js';
 export { readHistory, train, trainStep, type StepContext, type HistoryEntry, type TrainingEvent, type TrainingOptions, type TrainingResult } from './trainer.js';
 export { diceOnlyMetrics, nanSummary, summariseCases, validate, type CasePrediction, type ClassSummary, type MetricsFunction, type MetricSummary, type ValidationCase, type ValidationResult } from './validation.js';

@@ -64,7 +64,7 @@ export interface TrainingOptions {
     readonly every: number;
     readonly patch: readonly number[];
     readonly overlap?: number;
-    /** A 2D patch on 3D cases: validation predicts slice by slice along this axis (validation.ts, predictCase). */
+    /** A 2D patch on 3D cases: validation predicts slice by slice along this axis (validation.ts, the inference engine). */
     readonly sliceAxis?: number;
     readonly numClasses: number;
     readonly metrics: MetricsFunction;

@@ -1,5 +1,7 @@
 /**
- * Validation: sliding-window predictions on whole cases (slice by slice for a 2D model on 3D cases), metrics per class per case, and NaN-aware means
+ * Validation: whole cases through the inference engine (../inference: Gaussian-weighted sliding windows, slice by
+ * slice for a 2D model on 3D cases; the same code `rwseg predict`, `rwseg evaluate` and the server's /segment
+ * run), metrics per class per case, and NaN-aware means
  * (a class in one mask only has NaN distances, absent from both 0; means skip NaNs and report how many
  * values they used). The metric implementation is passed in (normally computeSegmentationMetrics from
  * ../metrics), so the trainer does not depend on how distances are computed.
@@ -8,8 +10,9 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ClassMetrics, MetricsOptions } from '../metrics-api.js';
 import { RwsegError } from '../errors.js';
 import type { Volume } from '../volume.js';
-import { predictCase } from './case-prediction.js';
-import { argmaxLabels } from './sliding-window.js';
+import { argmaxLabels, type LabelArray } from '../inference/labels.js';
+import { predictProbabilities } from '../inference/probabilities.js';
+import { TfjsWindowPredictor } from '../inference/tfjs-window-predictor.js';
 
 export type MetricsFunction = (
   prediction: ArrayLike<number>,
@@ -75,7 +78,8 @@ export function summariseCases(cases: readonly { id: string; metrics: readonly C
 
 export interface CasePrediction {
   readonly id: string;
-  readonly labels: Int32Array;
+  /** Class indices. */
+  readonly labels: LabelArray;
   readonly shape: readonly number[];
 }
 
@@ -85,7 +89,9 @@ export async function validate(
   options: {
     patch: readonly number[];
     overlap?: number;
-    /** A 2D patch on 3D cases: the axis slices are predicted along (see predictCase). */
+    /** Windows per forward pass (the engine's default otherwise). */
+    batchSize?: number;
+    /** A 2D patch on 3D cases: the axis slices are predicted along. */
     sliceAxis?: number;
     numClasses: number;
     metrics: MetricsFunction;
@@ -96,6 +102,7 @@ export async function validate(
   const predictions: CasePrediction[] = [];
   const perCase: { id: string; metrics: ClassMetrics[] }[] = [];
   const modelChannels = model.inputs[0]!.shape.at(-1);
+  const predictor = new TfjsWindowPredictor(model);
   for (const c of cases) {
     const channels = c.image.channels ?? 1;
     if (channels !== modelChannels) {
@@ -105,8 +112,17 @@ export async function validate(
       throw new RwsegError('INVALID_INPUT', message, { caseId: c.id, channels, modelChannels });
     }
     const shape = c.image.channels ? c.image.shape.slice(0, -1) : c.image.shape;
-    const probs = await predictCase(model, c.image.data, shape, channels, { patch: options.patch, overlap: options.overlap, sliceAxis: options.sliceAxis });
-    const labels = argmaxLabels(probs, options.numClasses);
+    const { probabilities, classes } = await predictProbabilities(predictor, c.image.data, shape, channels, {
+      patch: options.patch,
+      overlap: options.overlap,
+      batchSize: options.batchSize,
+      sliceAxis: options.sliceAxis,
+      imageName: `validation case ${c.id}`,
+    });
+    if (classes !== options.numClasses) {
+      throw new RwsegError('INVALID_INPUT', `the model predicts ${classes} classes; validation case ${c.id} has ${options.numClasses}`, { case: c.id });
+    }
+    const labels = argmaxLabels(probabilities, classes);
     predictions.push({ id: c.id, labels, shape });
     perCase.push({ id: c.id, metrics: options.metrics(labels, c.labels.data, shape, c.image.spacing, { numClasses: options.numClasses }) });
     options.onCase?.(perCase.length - 1, c.id);
