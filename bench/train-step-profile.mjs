@@ -10,13 +10,16 @@ import { parseArgs } from 'node:util';
 
 const { values: opt } = parseArgs({
   options: {
-    dims: { type: 'string', default: '3' }, size: { type: 'string', default: '32' }, batch: { type: 'string', default: '2' },
-    classes: { type: 'string', default: '3' }, steps: { type: 'string', default: '2' }, top: { type: 'string', default: '25' },
+    dims: { type: 'string', default: '3' }, size: { type: 'string', default: '32' },
+    batch: { type: 'string', default: '2' }, classes: { type: 'string', default: '3' },
+    steps: { type: 'string', default: '2' }, top: { type: 'string', default: '25' },
     shapes: { type: 'boolean', default: false },
   },
 });
 const dims = Number(opt.dims);
-const spatial = opt.size.includes('x') ? opt.size.split('x').map(Number) : Array.from({ length: dims }, () => Number(opt.size));
+const spatial = opt.size.includes('x')
+  ? opt.size.split('x').map(Number)
+  : Array.from({ length: dims }, () => Number(opt.size));
 const [batch, classes, steps] = [Number(opt.batch), Number(opt.classes), Number(opt.steps)];
 
 await useBackend('wasm');
@@ -27,7 +30,8 @@ for (const kernel of tf.getKernelsForBackend('wasm')) {
     const c0 = process.cpuUsage();
     const result = inner(args);
     const c = process.cpuUsage(c0);
-    const key = opt.shapes ? `${kernel.kernelName} ${JSON.stringify(Object.values(args.inputs).map((t) => t.shape))}` : kernel.kernelName;
+    const shapes = () => JSON.stringify(Object.values(args.inputs).map((t) => t.shape));
+    const key = opt.shapes ? `${kernel.kernelName} ${shapes()}` : kernel.kernelName;
     totals.set(key, (totals.get(key) ?? 0) + (c.user + c.system) / 1000);
     return result;
   };
@@ -37,7 +41,10 @@ for (const kernel of tf.getKernelsForBackend('wasm')) {
 
 const model = buildUNet({ dims, depth: 4, baseFilters: 16, numClasses: classes, normalization: 'instance' }, spatial);
 const x = tf.randomNormal([batch, ...spatial, 1], 0, 1, 'float32', 1);
-const y = tf.tidy(() => tf.cast(tf.oneHot(tf.cast(tf.greater(tf.randomUniform([batch, ...spatial], 0, 1, 'float32', 2), 0.7), 'int32'), classes), 'float32'));
+const y = tf.tidy(() => {
+  const labels = tf.cast(tf.greater(tf.randomUniform([batch, ...spatial], 0, 1, 'float32', 2), 0.7), 'int32');
+  return tf.cast(tf.oneHot(labels, classes), 'float32');
+});
 const axes = Array.from({ length: dims + 1 }, (_, i) => i);
 const optimizer = tf.train.adam(1e-3);
 const step = () => optimizer.minimize(() => {

@@ -3,12 +3,17 @@
 // same kernel with the SIMD module switched off, i.e. the stock tfjs-backend-wasm kernel (XNNPACK for convolutions)
 // or rwseg's earlier JavaScript / XNNPACK-composed kernel where stock wasm has none or is unusable. The two sides
 // alternate call by call; each figure is the median of --reps calls.
-// Usage: node bench/wasm-kernels.mjs [--reps 7] [--batch 4] [--size 256] [--only conv|elementwise]
+// Usage: node bench/wasm-kernels.mjs [--reps 7] [--batch 4] [--size 256] [--only conv|elementwise|conv3d]
+// [--size3d 16]: conv3d is the 3D U-Net's kernels (batch 2, side --size3d, 16-32 channels); its anchors are the
+// stock Conv3D loop and the cpu backend's gradients (the stock wasm gradients are wrong), so keep the side small.
 import { tf, useBackend, setSimdKernelsEnabled } from '@rwseg/core';
 import { parseArgs } from 'node:util';
 
 const { values: opt } = parseArgs({
-  options: { reps: { type: 'string', default: '7' }, batch: { type: 'string', default: '4' }, size: { type: 'string', default: '256' }, only: { type: 'string' } },
+  options: {
+    reps: { type: 'string', default: '7' }, batch: { type: 'string', default: '4' }, size: { type: 'string', default: '256' },
+    only: { type: 'string' }, size3d: { type: 'string', default: '16' },
+  },
 });
 const reps = Number(opt.reps);
 const n = Number(opt.batch);
@@ -89,5 +94,25 @@ if (opt.only === undefined || opt.only === 'elementwise') {
   const dyPool = random(pooled.shape);
   report('MaxPoolGrad (2x2, 2)', label, 'rwseg JavaScript', compare(() => tf.engine().runKernel('MaxPoolGrad', { dy: dyPool, input: x, output: pooled }, { filterSize: 2, strides: 2, pad: 'valid' })));
   tf.dispose([x, y, v, mask, joined, pooled, dyPool]);
+}
+if (opt.only === undefined || opt.only === 'conv3d') {
+  const side = Number(opt.size3d);
+  for (const c of [16, 32]) {
+    const x = random([2, side, side, side, c]);
+    const dy = random([2, side, side, side, c]);
+    const w = random([3, 3, 3, c, c]);
+    const shape = `[2,${side},${side},${side},${c}] 3x3x3 ${c}->${c}`;
+    report('Conv3D', shape, 'stock (naive loop)', compare(() => tf.conv3d(x, w, 1, 'same')));
+    report('Conv3DBackpropInputV2', shape, 'cpu backend', compare(() => tf.engine().runKernel('Conv3DBackpropInputV2', { dy, filter: w }, { strides: 1, pad: 'same', inputShape: x.shape })));
+    report('Conv3DBackpropFilterV2', shape, 'cpu backend', compare(() => tf.engine().runKernel('Conv3DBackpropFilterV2', { x, dy }, { strides: 1, pad: 'same', filterShape: w.shape })));
+    const low = random([2, side / 2, side / 2, side / 2, 2 * c]);
+    const wt = random([2, 2, 2, c, 2 * c]);
+    report('Conv3DTranspose fwd', `[2,${side / 2},${side / 2},${side / 2},${2 * c}] -> ${c}`, 'cpu backend', compare(() => tf.conv3dTranspose(low, wt, x.shape, 2, 'same')));
+    const pooled = tf.maxPool3d(x, 2, 2, 'valid');
+    const dyPool = random(pooled.shape);
+    report('MaxPool3D (2x2x2, 2)', `[${x.shape}]`, 'cpu backend', compare(() => tf.maxPool3d(x, 2, 2, 'valid')));
+    report('MaxPool3DGrad', `[${x.shape}]`, 'cpu backend', compare(() => tf.engine().runKernel('MaxPool3DGrad', { dy: dyPool, input: x, output: pooled }, { filterSize: 2, strides: 2, pad: 'valid' })));
+    tf.dispose([x, dy, w, low, wt, pooled, dyPool]);
+  }
 }
 console.log(JSON.stringify({ reps, batch: n, size, rows }));

@@ -29,14 +29,17 @@ interface HistoryLine {
 // The same quickstart in 3D: 16^3 synthetic volumes, a depth-2 3D U-Net (conv3d, instance norm on rank-5
 // tensors, max-pool 3D, conv3dTranspose up-sampling), two single-iteration epochs.
 const small3d = [
-  '--set', 'dataset.shape=[16,16,16]', '--set', 'dataset.train=4', '--set', 'dataset.validation=1', '--set', 'preprocessing.patch=[16,16,16]',
-  '--set', 'model.depth=2', '--set', 'model.baseFilters=4', '--set', 'training.batchSize=2', '--set', 'training.epochs=2',
+  '--set', 'dataset.shape=[16,16,16]', '--set', 'dataset.train=4', '--set', 'dataset.validation=1',
+  '--set', 'preprocessing.patch=[16,16,16]', '--set', 'model.depth=2', '--set', 'model.baseFilters=4',
+  '--set', 'training.batchSize=2', '--set', 'training.epochs=2',
   '--set', 'training.iterationsPerEpoch=1', '--set', 'evaluation.overlays=0', '--set', 'export.onnx=false',
 ];
 
-async function pipelineRun(backend: string, env: NodeJS.ProcessEnv = {}, args = small): Promise<{ result: CliResult; out: string }> {
+async function pipelineRun(backend: string, env: NodeJS.ProcessEnv = {}, args = small):
+  Promise<{ result: CliResult; out: string }> {
   const out = mkdtempSync(path.join(tmpdir(), `rwseg-gpu-${backend}-`));
-  const result = await runCli(['pipeline', 'run', 'pipelines/quickstart.yaml', '--backend', backend, '--out', out, '--json', ...args], { env });
+  const command = ['pipeline', 'run', 'pipelines/quickstart.yaml', '--backend', backend, '--out', out, '--json', ...args];
+  const result = await runCli(command, { env });
   return { result, out };
 }
 
@@ -86,7 +89,8 @@ lavapipeTest('pipeline run --backend webgpu trains on lavapipe, reports the adap
 });
 
 lavapipeTest('a 3D U-Net trains on webgpu (lavapipe) with the losses of wasm and cpu', async (t) => {
-  // TF.js's webgpu binary ops and Select fail on rank-5 tensors; rwseg collapses them to rank 4 (webgpu-binary-rank.ts).
+  // TF.js's webgpu binary ops and Select fail on rank-5 tensors; rwseg collapses them to rank 4
+  // (webgpu-binary-rank.ts).
   const webgpu = await pipelineRun('webgpu', allowSoftware, small3d);
   t.is(webgpu.result.code, 0, errorText(webgpu.result));
   t.notRegex(webgpu.result.stderr, /validation error/);
@@ -99,7 +103,8 @@ lavapipeTest('a 3D U-Net trains on webgpu (lavapipe) with the losses of wasm and
   // Tolerances as in the 2D test above (float32 sums over 2 x 16^3 x 3 values in another order).
   for (const reference of [w, c]) {
     t.true(relative(g[0]!.loss, reference[0]!.loss) < 1e-4, `first loss ${g[0]!.loss} vs ${reference[0]!.loss}`);
-    t.true(relative(g[0]!.gradNorm, reference[0]!.gradNorm) < 1e-4, `first gradient norm ${g[0]!.gradNorm} vs ${reference[0]!.gradNorm}`);
+    const norms = `first gradient norm ${g[0]!.gradNorm} vs ${reference[0]!.gradNorm}`;
+    t.true(relative(g[0]!.gradNorm, reference[0]!.gradNorm) < 1e-4, norms);
     t.true(relative(g[1]!.loss, reference[1]!.loss) < 1e-3, `second loss ${g[1]!.loss} vs ${reference[1]!.loss}`);
   }
   t.true(Math.abs(g[1]!.loss - g[0]!.loss) > 1e-3);

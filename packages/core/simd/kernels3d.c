@@ -29,7 +29,8 @@
       if (NP > 1) {                                                                               \
         s10 = wasm_v128_load(o + co); s20 = wasm_v128_load(o + 2 * co); s30 = wasm_v128_load(o + 3 * co); \
         if (NV > 1) {                                                                             \
-          s11 = wasm_v128_load(o + co + 4); s21 = wasm_v128_load(o + 2 * co + 4); s31 = wasm_v128_load(o + 3 * co + 4); \
+          s11 = wasm_v128_load(o + co + 4); s21 = wasm_v128_load(o + 2 * co + 4);                 \
+          s31 = wasm_v128_load(o + 3 * co + 4);                                                   \
         }                                                                                         \
       }                                                                                           \
     }                                                                                             \
@@ -102,7 +103,8 @@ void conv3d_s1(const float *xp, const float *w, float *out, u32 n, u32 dp, u32 h
 
 /*
  * Filter gradient of a 3D convolution with strides sd, sh, sw (dilation 1):
- *   dw[a, b, e, c, o] = sum over n, d < dout, i < ho, j < wo of xp[n, d*sd + a, i*sh + b, j*sw + e, c] * dy[n, d, i, j, o]
+ *   dw[a, b, e, c, o] = sum over n, d < dout, i < ho, j < wo of
+ *                         xp[n, d*sd + a, i*sh + b, j*sw + e, c] * dy[n, d, i, j, o]
  * xp the zero-padded input [n, dp, hp, wp, ci] (dp >= (dout-1)*sd + kd, same for h, w), dy [n, dout, ho, wo, co],
  * dw [kd, kh, kw, ci, co] (overwritten). co must be a multiple of 4.
  * The output rows (n, d, i) are taken `chunk_rows` at a time so their x and dy stay in cache while every
@@ -161,7 +163,8 @@ void conv3d_filter_grad(const float *xp, const float *dy, float *dw, u32 n, u32 
   const u32 rows = n * dout * ho;
   for (u32 r0 = 0; r0 < rows; r0 += chunk_rows) {
     const u32 r1 = rows - r0 < chunk_rows ? rows : r0 + chunk_rows;
-    const u32 r0_img = r0 / (dout * ho), r0_rest = r0 - r0_img * dout * ho, r0_d = r0_rest / ho, r0_i = r0_rest - r0_d * ho;
+    const u32 r0_img = r0 / (dout * ho), r0_rest = r0 - r0_img * dout * ho;
+    const u32 r0_d = r0_rest / ho, r0_i = r0_rest - r0_d * ho;
     for (u32 a = 0; a < kd; a++) {
       for (u32 b = 0; b < kh; b++) {
         for (u32 e = 0; e < kw; e++) {
@@ -273,7 +276,8 @@ void max_pool3d_2x2x2(const float *x, float *y, u32 n, u32 D, u32 H, u32 W, u32 
             v128_t m = wasm_f32x4_max(wasm_v128_load(b + k), wasm_v128_load(b + sw + k));
             m = wasm_f32x4_max(m, wasm_f32x4_max(wasm_v128_load(b + sh + k), wasm_v128_load(b + sh + sw + k)));
             m = wasm_f32x4_max(m, wasm_f32x4_max(wasm_v128_load(b + sd + k), wasm_v128_load(b + sd + sw + k)));
-            m = wasm_f32x4_max(m, wasm_f32x4_max(wasm_v128_load(b + sd + sh + k), wasm_v128_load(b + sd + sh + sw + k)));
+            const v128_t v6 = wasm_v128_load(b + sd + sh + k), v7 = wasm_v128_load(b + sd + sh + sw + k);
+            m = wasm_f32x4_max(m, wasm_f32x4_max(v6, v7));
             wasm_v128_store(o + k, m);
           }
           for (; k < c; k++) {

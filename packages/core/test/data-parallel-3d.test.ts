@@ -4,7 +4,9 @@
  * and the worker thread can differentiate conv3dTranspose (its gradient is registered per thread).
  */
 import test from 'ava';
-import { buildUNet, GradientWorkers, lossAndGradients, createRegistry, tf, useBackend, type Batch, type Loss } from '../src/index.js';
+import {
+  buildUNet, createRegistry, GradientWorkers, lossAndGradients, tf, useBackend, type Batch, type Loss,
+} from '../src/index.js';
 import { seededValues } from './kernels-compare.js';
 
 const PATCH = [8, 8, 4];
@@ -34,7 +36,8 @@ const maxAbs = (t: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(t)).dataSync()[0]!)
 test.serial('3D U-Net on wasm: two threads give the gradients of one (3 samples split 2 + 1)', async (t) => {
   const registry = await createRegistry({ packageJson: false });
   const loss: Loss = registry.createLoss('cross-entropy');
-  const model = buildUNet({ dims: 3, depth: 2, baseFilters: 4, numClasses: CLASSES, normalization: 'instance', seed: 3 }, PATCH);
+  const model = buildUNet(
+    { dims: 3, depth: 2, baseFilters: 4, numClasses: CLASSES, normalization: 'instance', seed: 3 }, PATCH);
   t.true(model.layers.some((l) => l.getClassName() === 'Conv3DTranspose'), 'the net up-samples with conv3dTranspose');
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const batch = randomBatch(3, 17);
@@ -43,7 +46,8 @@ test.serial('3D U-Net on wasm: two threads give the gradients of one (3 samples 
   const workers = await GradientWorkers.start(model, [1], { threads: 2, loss: 'cross-entropy' });
   try {
     const parallel = await workers.lossAndGradients(model, loss, batch, ctx);
-    t.true(Math.abs(parallel.value - single.value) <= 1e-5 * Math.abs(single.value), `loss ${parallel.value} vs ${single.value}`);
+    const lossDiff = Math.abs(parallel.value - single.value);
+    t.true(lossDiff <= 1e-5 * Math.abs(single.value), `loss ${parallel.value} vs ${single.value}`);
     parallel.grads.forEach((g, i) => {
       const scale = maxAbs(single.grads[i]!);
       t.true(scale > 0, `variable ${variables[i]!.name} has a gradient`);

@@ -62,11 +62,13 @@ const seen = { forward: new Set<Conv3DPath>(), input: new Set<Conv3DPath>(), fil
 
 for (const [index, g] of GEOMETRIES.entries()) {
   const values = (count: number, seed: number) => seededValues(count, seed + index * 10);
-  test.serial(`Conv3D and its input and filter gradients on wasm match cpu, SIMD and fallback: ${describe(g)}`, async (t) => {
+  const title = `Conv3D and its input and filter gradients on wasm match cpu, SIMD and fallback: ${describe(g)}`;
+  test.serial(title, async (t) => {
     await bothPaths(async (simd) => {
       await useBackend('wasm');
       const info = infoOf(g);
-      const paths = [conv3dForwardPath(wasmBackend(), info), conv3dBackpropInputPath(wasmBackend(), info), conv3dBackpropFilterPath(wasmBackend(), info)];
+      const paths = [conv3dForwardPath, conv3dBackpropInputPath, conv3dBackpropFilterPath]
+        .map((path) => path(wasmBackend(), info));
       if (simd) {
         seen.forward.add(paths[0]!);
         seen.input.add(paths[1]!);
@@ -79,7 +81,8 @@ for (const [index, g] of GEOMETRIES.entries()) {
         const filter = tf.tensor5d(values(g.k[0] * g.k[1] * g.k[2] * g.ci * g.co, 2), [...g.k, g.ci, g.co]);
         const y = tf.conv3d(x, filter, g.stride, g.pad);
         const r = tf.tensor(values(y.size, 3), y.shape);
-        const [dx, dFilter] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, g.stride, g.pad), r)))([x, filter]);
+        const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, g.stride, g.pad);
+        const [dx, dFilter] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a, b), r)))([x, filter]);
         return [y, dx!, dFilter!];
       });
       t.true(worst <= 1e-5, `${simd ? `paths ${paths.join('/')}` : 'fallback'}: relative difference ${worst}`);
@@ -110,13 +113,15 @@ const TRANSPOSED: { n: number; d: number; h: number; w: number; ci: number; co: 
 
 for (const [index, g] of TRANSPOSED.entries()) {
   const values = (count: number, seed: number) => seededValues(count, seed + index * 10 + 500);
-  test.serial(`conv3dTranspose 2x2x2 stride 2 and its gradients on wasm match cpu: x[${g.n},${g.d},${g.h},${g.w},${g.ci}] -> ${g.co}`, async (t) => {
+  const shape = `x[${g.n},${g.d},${g.h},${g.w},${g.ci}] -> ${g.co}`;
+  test.serial(`conv3dTranspose 2x2x2 stride 2 and its gradients on wasm match cpu: ${shape}`, async (t) => {
     await bothPaths(async (simd) => {
       const worst = await compareBackends(() => {
         const x = tf.tensor5d(values(g.n * g.d * g.h * g.w * g.ci, 1), [g.n, g.d, g.h, g.w, g.ci]);
         const filter = tf.tensor5d(values(8 * g.co * g.ci, 2), [2, 2, 2, g.co, g.ci]);
         const outShape: [number, number, number, number, number] = [g.n, 2 * g.d, 2 * g.h, 2 * g.w, g.co];
-        const up = (a: tf.Tensor, b: tf.Tensor) => tf.conv3dTranspose(a as tf.Tensor5D, b as tf.Tensor5D, outShape, 2, 'same');
+        const up = (a: tf.Tensor, b: tf.Tensor) =>
+          tf.conv3dTranspose(a as tf.Tensor5D, b as tf.Tensor5D, outShape, 2, 'same');
         const y = up(x, filter);
         const r = tf.tensor(values(y.size, 3), y.shape);
         const [dx, dFilter] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(up(a, b), r)))([x, filter]);
@@ -132,19 +137,21 @@ for (const [index, g] of TRANSPOSED.entries()) {
  * up to float32 rounding) against the gradients rwseg's wasm kernels compute, for every filter entry and a spread
  * of input entries.
  */
-async function checkFiniteDifferences(t: import('ava').ExecutionContext, op: (x: tf.Tensor5D, w: tf.Tensor5D) => tf.Tensor,
-  xShape: number[], wShape: number[], seed: number): Promise<void> {
+async function checkFiniteDifferences(t: import('ava').ExecutionContext,
+  op: (x: tf.Tensor5D, w: tf.Tensor5D) => tf.Tensor, xShape: number[], wShape: number[], seed: number): Promise<void> {
+  const x5 = (values: Float32Array) => tf.tensor5d(values, xShape as never);
+  const w5 = (values: Float32Array) => tf.tensor5d(values, wShape as never);
   await useBackend('wasm');
   const xValues = seededValues(tf.util.sizeFromShape(xShape), seed);
   const wValues = seededValues(tf.util.sizeFromShape(wShape), seed + 1);
-  const outShape = tf.tidy(() => op(tf.tensor5d(xValues, xShape as never), tf.tensor5d(wValues, wShape as never)).shape);
+  const outShape = tf.tidy(() => op(x5(xValues), w5(wValues)).shape);
   const r = tf.tensor(seededValues(tf.util.sizeFromShape(outShape), seed + 2), outShape);
   const loss = (xv: Float32Array, wv: Float32Array): number => tf.tidy(() => {
-    const value = tf.sum(tf.mul(op(tf.tensor5d(xv, xShape as never), tf.tensor5d(wv, wShape as never)), r));
+    const value = tf.sum(tf.mul(op(x5(xv), w5(wv)), r));
     return value.dataSync()[0] as number;
   });
-  const [gx, gw] = tf.tidy(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(op(a as tf.Tensor5D, b as tf.Tensor5D), r)))(
-    [tf.tensor5d(xValues, xShape as never), tf.tensor5d(wValues, wShape as never)]).map((g) => g.dataSync().slice()));
+  const weighted = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(op(a as tf.Tensor5D, b as tf.Tensor5D), r));
+  const [gx, gw] = tf.tidy(() => tf.grads(weighted)([x5(xValues), w5(wValues)]).map((g) => g.dataSync().slice()));
   const eps = 0.05;
   const difference = (values: Float32Array, i: number, which: 'x' | 'w'): number => {
     const plus = values.slice();
@@ -174,6 +181,7 @@ test.serial('Conv3D gradients (SIMD paths) match central finite differences', as
   await checkFiniteDifferences(t, (x, w) => tf.conv3d(x, w, 1, 'same'), [1, 3, 4, 5, 4], [3, 3, 3, 4, 4], 11);
 });
 
-test.serial('conv3dTranspose gradients (blocks + matmul, SIMD filter gradient) match central finite differences', async (t) => {
-  await checkFiniteDifferences(t, (x, w) => tf.conv3dTranspose(x, w, [2, 4, 2, 6, 4], 2, 'same'), [2, 2, 1, 3, 8], [2, 2, 2, 4, 8], 21);
+test.serial('conv3dTranspose gradients (blocks + matmul, SIMD filter gradient) match finite differences', async (t) => {
+  const up = (x: tf.Tensor5D, w: tf.Tensor5D) => tf.conv3dTranspose(x, w, [2, 4, 2, 6, 4], 2, 'same');
+  await checkFiniteDifferences(t, up, [2, 2, 1, 3, 8], [2, 2, 2, 4, 8], 21);
 });

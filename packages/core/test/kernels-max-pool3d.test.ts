@@ -17,17 +17,20 @@ const SHAPES: Shape5[] = [[1, 4, 4, 6, 1], [2, 4, 6, 8, 4], [3, 5, 7, 6, 3], [1,
 
 for (const simd of [true, false]) {
   const mode = simd ? 'SIMD' : 'fallback';
-  test.serial(`${mode}: MaxPool3D 2x2x2 stride 2 and its gradient (ties, all-negative windows) match cpu`, async (t) => {
+  const title = `${mode}: MaxPool3D 2x2x2 stride 2 and its gradient (ties, all-negative windows) match cpu`;
+  test.serial(title, async (t) => {
     for (const [i, shape] of SHAPES.entries()) {
       for (const pad of ['valid', 'same'] as const) {
         setSimdKernelsEnabled(simd);
         try {
           const worst = await compareBackends(() => {
             // Values on a coarse grid (many ties), shifted so that some windows are all negative.
-            const x = tf.sub(tf.round(tf.mul(tf.tensor(seededValues(tf.util.sizeFromShape(shape), 300 + i), shape), 2)), 0.5) as tf.Tensor5D;
+            const raw = tf.tensor(seededValues(tf.util.sizeFromShape(shape), 300 + i), shape);
+            const x = tf.sub(tf.round(tf.mul(raw, 2)), 0.5) as tf.Tensor5D;
             const y = tf.maxPool3d(x, 2, 2, pad);
             const weights = tf.add(tf.tensor(seededValues(y.size, 310 + i), y.shape), 1.5);
-            return [y, tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.maxPool3d(input as tf.Tensor5D, 2, 2, pad), weights)))(x)];
+            const pool = (input: tf.Tensor) => tf.maxPool3d(input as tf.Tensor5D, 2, 2, pad);
+            return [y, tf.grad((input: tf.Tensor) => tf.sum(tf.mul(pool(input), weights)))(x)];
           });
           t.true(worst === 0, `${JSON.stringify(shape)} ${pad}: relative difference ${worst}`);
         } finally {

@@ -144,7 +144,7 @@ function kernelError(error: unknown, type: string, backend: string): RwsegError 
     return new RwsegError(
       'BACKEND_ERROR',
       `layer ${type} cannot be trained: TF.js ${tf.version_core} has no gradient for kernel ${noGradient[1]} on any backend ` +
-        `(for 3D up-sampling use resize + convolution instead of Conv3DTranspose); see docs/backends.md`,
+        `(rwseg registers the gradients TF.js lacks that it knows of, such as conv3dTranspose's); see docs/backends.md`,
       { backend, layer: type, kernel: noGradient[1] },
       { cause: error },
     );

@@ -1,10 +1,11 @@
 /**
- * Elementwise ops on rank >= 5 tensors (3D networks) that work on WebGPU. TF.js 4.22's webgpu BinaryOpProgram, when one input is
- * a vector of fewer than 128 values (a bias or a per-channel scale) and the other has rank > 1, reads the vector
- * from workgroup memory at `coords[rank - 1]`; for rank 5 the coordinates are TF.js's own WGSL struct `vec5`,
- * which cannot be indexed, so the shader fails to compile and training stops (every 3D convolution's bias add
- * and instance norm's gamma and beta hit this). Such a vector only broadcasts along the last axis, so the fix
- * collapses the big input's leading axes to rank 4, runs the stock kernel, and reshapes the result back.
+ * Elementwise ops on rank >= 5 tensors (3D networks) that work on WebGPU. TF.js 4.22's webgpu BinaryOpProgram,
+ * when one input is a vector of fewer than 128 values (a bias or a per-channel scale) and the other has rank > 1,
+ * reads the vector from workgroup memory at `coords[rank - 1]`; for rank 5 the coordinates are TF.js's own WGSL
+ * struct `vec5`, which cannot be indexed, so the shader fails to compile and training stops (every 3D
+ * convolution's bias add and instance norm's gamma and beta hit this). Such a vector only broadcasts along the
+ * last axis, so the fix collapses the big input's leading axes to rank 4, runs the stock kernel, and reshapes the
+ * result back.
  * Select (tf.where, LeakyReLU's gradient) throws 'Where for rank 5 is not yet supported'; with same-shaped
  * operands it is elementwise, so the same collapse applies.
  */
@@ -14,14 +15,16 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
 type Backend = { disposeData(dataId: object): boolean | void };
 
 /** TF.js webgpu kernels built on BinaryOpProgram (binaryKernelFunc). */
-const BINARY_KERNELS = ['Add', 'Sub', 'Multiply', 'RealDiv', 'Maximum', 'Minimum', 'Pow', 'SquaredDifference', 'Greater',
-  'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'FloorDiv', 'Mod', 'Atan2', 'LogicalAnd', 'LogicalOr'];
+const BINARY_KERNELS = ['Add', 'Sub', 'Multiply', 'RealDiv', 'Maximum', 'Minimum', 'Pow', 'SquaredDifference',
+  'Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'FloorDiv', 'Mod', 'Atan2', 'LogicalAnd',
+  'LogicalOr'];
 
 const installed = new Set<string>();
 
 /** Whether a binary op's operand shapes take the broken shared-memory path for ranks above 4. */
 export function needsRankCollapse(aShape: readonly number[], bShape: readonly number[]): boolean {
-  const vectorAndBig = (v: readonly number[], big: readonly number[]) => v.length <= 1 && big.length > 4 && (v[0] ?? 1) < 128;
+  const vectorAndBig = (v: readonly number[], big: readonly number[]) =>
+    v.length <= 1 && big.length > 4 && (v[0] ?? 1) < 128;
   return vectorAndBig(aShape, bShape) || vectorAndBig(bShape, aShape);
 }
 
@@ -30,7 +33,8 @@ export function installRankSafeBinaryOps(): void {
   const reshapeKernel = tf.getKernel('Reshape', 'webgpu');
   if (!reshapeKernel) return;
   const reshape = (backend: unknown, x: tf.TensorInfo, shape: number[]) =>
-    reshapeKernel.kernelFunc({ inputs: { x }, backend: backend as tf.KernelBackend, attrs: { shape } }) as tf.TensorInfo;
+    reshapeKernel.kernelFunc({ inputs: { x }, backend: backend as tf.KernelBackend, attrs: { shape } }) as
+      tf.TensorInfo;
   const select = tf.getKernel('Select', 'webgpu');
   if (select && !installed.has('Select')) {
     const stockSelect = select.kernelFunc;
@@ -39,7 +43,8 @@ export function installRankSafeBinaryOps(): void {
       const same = (x: tf.TensorInfo) => tf.util.arraysEqual(x.shape, t.shape);
       if (t.shape.length <= 4 || !same(condition) || !same(e)) return stockSelect(args);
       const shape4 = [tf.util.sizeFromShape(t.shape.slice(0, -3)), ...t.shape.slice(-3)];
-      const [c4, t4, e4] = [condition, t, e].map((x) => reshape(args.backend, x, shape4)) as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+      const [c4, t4, e4] = [condition, t, e].map((x) => reshape(args.backend, x, shape4)) as
+        [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
       const out = stockSelect({ ...args, inputs: { condition: c4, t: t4, e: e4 } }) as tf.TensorInfo;
       const result = reshape(args.backend, out, [...t.shape]);
       for (const x of [c4, t4, e4, out]) (args.backend as unknown as Backend).disposeData(x.dataId);

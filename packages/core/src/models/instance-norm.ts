@@ -13,6 +13,39 @@ export interface InstanceNormalizationArgs {
   inputShape?: (number | null)[];
 }
 
+/**
+ * y = gamma * (x - mean) / sqrt(var + eps) + beta per sample and channel (statistics over the spatial axes of
+ * x [B, ...spatial, C]), with its gradient in closed form: with xhat the normalised input and g = dy * gamma,
+ *   dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps),  dgamma = sum(dy * xhat),  dbeta = sum(dy)
+ * (means over the spatial axes, sums over batch and spatial axes). TF.js's automatic gradient of the same
+ * formula takes about twice the passes over the activation, which on a 3D U-Net's full-resolution levels is a
+ * measurable part of a training step.
+ */
+export function instanceNormalization(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
+  const spatialAxes = Array.from({ length: x.rank - 2 }, (_, i) => i + 1);
+  const reduceAxes = [0, ...spatialAxes];
+  const normalize = tf.customGrad((input, scale, shift, save) => {
+    const [xIn, g, b] = [input, scale, shift] as tf.Tensor[];
+    const { mean, variance } = tf.moments(xIn!, spatialAxes, true);
+    const inverseStd = tf.rsqrt(tf.add(variance, epsilon));
+    const normalized = tf.mul(tf.sub(xIn!, mean), inverseStd);
+    (save as (tensors: tf.Tensor[]) => void)([normalized, inverseStd, g!]);
+    return {
+      value: tf.add(tf.mul(normalized, g!), b!),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [xhat, rstd, gammaSaved] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const dyT = dy as tf.Tensor;
+        const scaled = tf.mul(dyT, gammaSaved);
+        const meanScaled = tf.mean(scaled, spatialAxes, true);
+        const meanScaledXhat = tf.mean(tf.mul(scaled, xhat), spatialAxes, true);
+        const dx = tf.mul(tf.sub(tf.sub(scaled, meanScaled), tf.mul(xhat, meanScaledXhat)), rstd);
+        return [dx, tf.sum(tf.mul(dyT, xhat), reduceAxes), tf.sum(dyT, reduceAxes)];
+      },
+    };
+  });
+  return normalize(x, gamma, beta) as tf.Tensor;
+}
+
 export class InstanceNormalization extends tfl.layers.Layer {
   static readonly className = 'InstanceNormalization';
   readonly epsilon: number;
@@ -36,10 +69,7 @@ export class InstanceNormalization extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-      const spatialAxes = Array.from({ length: x.rank - 2 }, (_, i) => i + 1);
-      const { mean, variance } = tf.moments(x, spatialAxes, true);
-      const normalised = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.epsilon)));
-      return tf.add(tf.mul(normalised, this.gamma!.read()), this.beta!.read());
+      return instanceNormalization(x, this.gamma!.read(), this.beta!.read(), this.epsilon);
     });
   }
 

@@ -23,6 +23,7 @@ type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.
 type Shape5 = [number, number, number, number, number];
 type Triple = number | [number, number, number];
 type Pad3D = 'same' | 'valid' | number;
+type CpuArgs = Parameters<tf.KernelFunc>[0];
 
 export type Conv3DPath = 'simd' | 'matmul' | 'blocks-matmul' | 'cpu' | 'stock';
 
@@ -44,7 +45,8 @@ const FILTER_GRAD_RUN_VOXELS = 128;
 const cpuBackpropInput = viaCpuBackend('Conv3DBackpropInputV2');
 const cpuBackpropFilter = viaCpuBackend('Conv3DBackpropFilterV2');
 
-function convInfo(xShape: Shape5, filterShape: Shape5, strides: Triple, pad: Pad3D, dilations: Triple = 1): tf.backend_util.Conv3DInfo {
+function convInfo(xShape: Shape5, filterShape: Shape5, strides: Triple, pad: Pad3D, dilations: Triple = 1):
+  tf.backend_util.Conv3DInfo {
   return tf.backend_util.computeConv3DInfo(xShape, filterShape, strides, dilations, pad, false, 'channelsLast');
 }
 
@@ -54,6 +56,8 @@ const unitStride = (info: tf.backend_util.Conv3DInfo): boolean =>
   info.strideDepth === 1 && info.strideHeight === 1 && info.strideWidth === 1;
 const pointwise = (info: tf.backend_util.Conv3DInfo): boolean =>
   info.filterDepth === 1 && info.filterHeight === 1 && info.filterWidth === 1;
+const strideOf = (info: tf.backend_util.Conv3DInfo): [number, number, number] =>
+  [info.strideDepth, info.strideHeight, info.strideWidth];
 const noPadding = (info: tf.backend_util.Conv3DInfo): boolean => {
   const { front, back, top, bottom, left, right } = info.padInfo;
   return [front, back, top, bottom, left, right].every((p) => p === 0);
@@ -61,16 +65,21 @@ const noPadding = (info: tf.backend_util.Conv3DInfo): boolean => {
 
 /** Kernel == stride, no padding, the input an exact grid of blocks: every input voxel in exactly one window. */
 function exactBlocks(info: tf.backend_util.Conv3DInfo): boolean {
-  return info.filterDepth === info.strideDepth && info.filterHeight === info.strideHeight && info.filterWidth === info.strideWidth &&
-    noPadding(info) && info.inDepth === info.outDepth * info.strideDepth && info.inHeight === info.outHeight * info.strideHeight &&
-    info.inWidth === info.outWidth * info.strideWidth && unitDilation(info);
+  const kernelIsStride = info.filterDepth === info.strideDepth && info.filterHeight === info.strideHeight &&
+    info.filterWidth === info.strideWidth;
+  const exactGrid = info.inDepth === info.outDepth * info.strideDepth &&
+    info.inHeight === info.outHeight * info.strideHeight && info.inWidth === info.outWidth * info.strideWidth;
+  return kernelIsStride && exactGrid && noPadding(info) && unitDilation(info);
 }
 
 /** Pads [front, back, top, bottom, left, right] that make a stride-1 valid convolution yield info's output. */
 function forwardPads(info: tf.backend_util.Conv3DInfo): number[] {
   const { front, top, left } = info.padInfo;
-  return [front, info.outDepth + info.filterDepth - 1 - info.inDepth - front, top, info.outHeight + info.filterHeight - 1 - info.inHeight - top,
-    left, info.outWidth + info.filterWidth - 1 - info.inWidth - left];
+  return [
+    front, info.outDepth + info.filterDepth - 1 - info.inDepth - front,
+    top, info.outHeight + info.filterHeight - 1 - info.inHeight - top,
+    left, info.outWidth + info.filterWidth - 1 - info.inWidth - left,
+  ];
 }
 
 /** Pads of the stride-1 convolution of dy with the flipped kernel that lands on x's grid. */
@@ -78,8 +87,11 @@ function flippedPads(info: tf.backend_util.Conv3DInfo): number[] {
   const front = info.filterDepth - 1 - info.padInfo.front;
   const top = info.filterHeight - 1 - info.padInfo.top;
   const left = info.filterWidth - 1 - info.padInfo.left;
-  return [front, info.inDepth + info.filterDepth - 1 - info.outDepth - front, top, info.inHeight + info.filterHeight - 1 - info.outHeight - top,
-    left, info.inWidth + info.filterWidth - 1 - info.outWidth - left];
+  return [
+    front, info.inDepth + info.filterDepth - 1 - info.outDepth - front,
+    top, info.inHeight + info.filterHeight - 1 - info.outHeight - top,
+    left, info.inWidth + info.filterWidth - 1 - info.outWidth - left,
+  ];
 }
 
 /** Which implementation Conv3D takes; exported so tests can prove each path is exercised. */
@@ -127,14 +139,15 @@ function simdConv3d(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, pad
   const [kd, kh, kw, , co] = filter.shape as Shape5;
   const [od, oh, ow] = [dp - kd + 1, hp - kh + 1, wp - kw + 1];
   const out = backend.makeOutput([n, od, oh, ow, co], 'float32');
-  simd.conv3d_s1(addressOf(backend, xPad), addressOf(backend, filter), addressOf(backend, out), n, dp, hp, wp, ci, od, oh, ow, co, kd, kh, kw,
-    conv3dChannelChunk(kd * kh * kw, ci));
+  simd.conv3d_s1(addressOf(backend, xPad), addressOf(backend, filter), addressOf(backend, out), n, dp, hp, wp, ci,
+    od, oh, ow, co, kd, kh, kw, conv3dChannelChunk(kd * kh * kw, ci));
   if (xPad !== x) release(backend, xPad);
   return out;
 }
 
 /** [rows, inner] x [inner, cols] in the stock BatchMatMul, as a [1, rows, cols] tensor. */
-function matMul(backend: WasmBackend, a: TensorInfo, b: TensorInfo, rows: number, inner: number, cols: number): TensorInfo {
+function matMul(backend: WasmBackend, a: TensorInfo, b: TensorInfo, rows: number, inner: number, cols: number):
+  TensorInfo {
   const a3 = reshape(backend, a, [1, rows, inner]);
   const b3 = reshape(backend, b, [1, inner, cols]);
   const product = callStock('BatchMatMul', backend, { a: a3, b: b3 }, { transposeA: false, transposeB: false });
@@ -143,7 +156,8 @@ function matMul(backend: WasmBackend, a: TensorInfo, b: TensorInfo, rows: number
 }
 
 /** x [N, D, H, W, C] <-> its blocks [N, D/bd, H/bh, W/bw, bd*bh*bw*C] (toBlocks false: blocks back to x). */
-function rearrangeBlocks(backend: WasmBackend, source: TensorInfo, shape: Shape5, block: [number, number, number], toBlocks: boolean): TensorInfo {
+function rearrangeBlocks(backend: WasmBackend, source: TensorInfo, shape: Shape5, block: [number, number, number],
+  toBlocks: boolean): TensorInfo {
   const simd = simdKernels(backend)!;
   const [n, d, h, w, c] = shape;
   const [bd, bh, bw] = block;
@@ -179,8 +193,11 @@ function filterTransposed(backend: WasmBackend, filter: TensorInfo): TensorInfo 
 export function conv3D(args: KernelArgs): TensorInfo | TensorInfo[] {
   const backend = args.backend as WasmBackend;
   const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
-  const { strides, pad, dilations, dataFormat } = args.attrs as unknown as { strides: Triple; pad: Pad3D; dilations: Triple; dataFormat?: string };
-  if (x.dtype !== 'float32' || filter.dtype !== 'float32' || (dataFormat !== undefined && dataFormat !== 'NDHWC')) return fallBackToStock('Conv3D', args);
+  const { strides, pad, dilations, dataFormat } = args.attrs as unknown as {
+    strides: Triple; pad: Pad3D; dilations: Triple; dataFormat?: string;
+  };
+  const channelsLast = dataFormat === undefined || dataFormat === 'NDHWC';
+  if (x.dtype !== 'float32' || filter.dtype !== 'float32' || !channelsLast) return fallBackToStock('Conv3D', args);
   const info = convInfo(x.shape as Shape5, filter.shape as Shape5, strides, pad, dilations);
   const { batchSize: n, outDepth: od, outHeight: oh, outWidth: ow, outChannels: co, inChannels: ci } = info;
   switch (conv3dForwardPath(backend, info)) {
@@ -194,7 +211,7 @@ export function conv3D(args: KernelArgs): TensorInfo | TensorInfo[] {
     }
     case 'blocks-matmul': {
       const taps = info.filterDepth * info.filterHeight * info.filterWidth;
-      const blocks = rearrangeBlocks(backend, x, x.shape as Shape5, [info.strideDepth, info.strideHeight, info.strideWidth], true);
+      const blocks = rearrangeBlocks(backend, x, x.shape as Shape5, strideOf(info), true);
       const product = matMul(backend, blocks, filter, n * od * oh * ow, taps * ci, co);
       release(backend, blocks);
       const y = reshape(backend, product, [n, od, oh, ow, co]);
@@ -210,7 +227,7 @@ export function conv3DBackpropInputV2(args: KernelArgs): TensorInfo | TensorInfo
   const backend = args.backend as WasmBackend;
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
   const { strides, pad, inputShape } = args.attrs as unknown as { strides: Triple; pad: Pad3D; inputShape: Shape5 };
-  if (dy.dtype !== 'float32' || filter.dtype !== 'float32') return cpuBackpropInput(args as Parameters<tf.KernelFunc>[0]);
+  if (dy.dtype !== 'float32' || filter.dtype !== 'float32') return cpuBackpropInput(args as CpuArgs);
   const info = convInfo(inputShape, filter.shape as Shape5, strides, pad);
   const { batchSize: n, outDepth: od, outHeight: oh, outWidth: ow, outChannels: co, inChannels: ci } = info;
   switch (conv3dBackpropInputPath(backend, info)) {
@@ -232,12 +249,12 @@ export function conv3DBackpropInputV2(args: KernelArgs): TensorInfo | TensorInfo
         release(backend, product);
         return dx;
       }
-      const dx = rearrangeBlocks(backend, product, inputShape, [info.strideDepth, info.strideHeight, info.strideWidth], false);
+      const dx = rearrangeBlocks(backend, product, inputShape, strideOf(info), false);
       release(backend, product);
       return dx;
     }
     default:
-      return cpuBackpropInput(args as Parameters<tf.KernelFunc>[0]);
+      return cpuBackpropInput(args as CpuArgs);
   }
 }
 
@@ -245,13 +262,14 @@ export function conv3DBackpropFilterV2(args: KernelArgs): TensorInfo | TensorInf
   const backend = args.backend as WasmBackend;
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const { strides, pad, filterShape } = args.attrs as unknown as { strides: Triple; pad: Pad3D; filterShape: Shape5 };
-  if (x.dtype !== 'float32' || dy.dtype !== 'float32') return cpuBackpropFilter(args as Parameters<tf.KernelFunc>[0]);
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32') return cpuBackpropFilter(args as CpuArgs);
   const info = convInfo(x.shape as Shape5, filterShape, strides, pad);
   switch (conv3dBackpropFilterPath(backend, info)) {
     case 'simd': {
       const simd = simdKernels(backend)!;
       const { batchSize: n, inDepth: d, inHeight: h, inWidth: w, outDepth: od, outHeight: oh, outWidth: ow } = info;
-      const { filterDepth: kd, filterHeight: kh, filterWidth: kw, strideDepth: sd, strideHeight: sh, strideWidth: sw } = info;
+      const { filterDepth: kd, filterHeight: kh, filterWidth: kw } = info;
+      const [sd, sh, sw] = strideOf(info);
       const { front, top, left } = info.padInfo;
       // Pad so every tap of every output voxel reads inside the buffer; planes past the last one read are unused.
       const pads = [front, Math.max(0, (od - 1) * sd + kd - d - front), top, Math.max(0, (oh - 1) * sh + kh - h - top),
@@ -260,8 +278,8 @@ export function conv3DBackpropFilterV2(args: KernelArgs): TensorInfo | TensorInf
       const [, dp, hp, wp] = xPad.shape as Shape5;
       const dW = backend.makeOutput(filterShape, 'float32');
       const runRows = Math.max(1, Math.round(FILTER_GRAD_RUN_VOXELS / Math.max(1, ow)));
-      simd.conv3d_filter_grad(addressOf(backend, xPad), addressOf(backend, dy), addressOf(backend, dW), n, dp, hp, wp, info.inChannels,
-        od, oh, ow, info.outChannels, kd, kh, kw, sd, sh, sw, runRows);
+      simd.conv3d_filter_grad(addressOf(backend, xPad), addressOf(backend, dy), addressOf(backend, dW), n, dp, hp, wp,
+        info.inChannels, od, oh, ow, info.outChannels, kd, kh, kw, sd, sh, sw, runRows);
       if (xPad !== x) release(backend, xPad);
       return dW;
     }
@@ -278,6 +296,6 @@ export function conv3DBackpropFilterV2(args: KernelArgs): TensorInfo | TensorInf
       return dW;
     }
     default:
-      return cpuBackpropFilter(args as Parameters<tf.KernelFunc>[0]);
+      return cpuBackpropFilter(args as CpuArgs);
   }
 }

@@ -69,7 +69,8 @@ function isChannelVector(v: TensorInfo, x: TensorInfo): boolean {
  */
 function isSampleChannelVector(v: TensorInfo, x: TensorInfo): boolean {
   const rank = x.shape.length;
-  if (rank < 3 || v.shape.length !== rank || v.shape[0] !== x.shape[0] || v.shape[rank - 1] !== x.shape[rank - 1]) return false;
+  if (rank < 3 || v.shape.length !== rank) return false;
+  if (v.shape[0] !== x.shape[0] || v.shape[rank - 1] !== x.shape[rank - 1]) return false;
   return v.shape.slice(1, -1).every((d) => d === 1);
 }
 
@@ -90,7 +91,8 @@ function binary(kernel: BinaryKernel): (args: KernelArgs) => TensorInfo | Tensor
       const out = backend.makeOutput(big.shape, 'float32');
       const [x, v, o] = [addressOf(backend, big), addressOf(backend, vector), addressOf(backend, out)];
       for (let s = 0; s < samples; s++) {
-        simd.channel_binary(x + s * rows * channels * 4, v + s * channels * 4, o + s * rows * channels * 4, rows, channels, BINARY_OPS[kernel], vectorFirst);
+        const offset = s * rows * channels * 4;
+        simd.channel_binary(x + offset, v + s * channels * 4, o + offset, rows, channels, BINARY_OPS[kernel], vectorFirst);
       }
       return out;
     }

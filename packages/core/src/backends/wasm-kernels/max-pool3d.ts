@@ -16,6 +16,7 @@ import { viaCpuBackend } from './cpu-bridge.js';
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 type Shape5 = [number, number, number, number, number];
 type Triple = number | [number, number, number];
+type CpuArgs = Parameters<tf.KernelFunc>[0];
 
 interface Pool3DAttrs {
   filterSize: Triple;
@@ -30,10 +31,11 @@ const cpuMaxPool3DGrad = viaCpuBackend('MaxPool3DGrad');
 
 /** Whether a pooling geometry runs in the SIMD kernels: 2x2x2 windows, stride 2, no padding, float32. */
 export function maxPool3dUsesSimd(backend: WasmBackend, info: tf.backend_util.Conv3DInfo): boolean {
-  const twos = [info.filterDepth, info.filterHeight, info.filterWidth, info.strideDepth, info.strideHeight, info.strideWidth];
+  const twos = [info.filterDepth, info.filterHeight, info.filterWidth, info.strideDepth, info.strideHeight,
+    info.strideWidth];
   const ones = [info.dilationDepth, info.dilationHeight, info.dilationWidth];
-  const floorOutput = info.outDepth === Math.floor(info.inDepth / 2) && info.outHeight === Math.floor(info.inHeight / 2) &&
-    info.outWidth === Math.floor(info.inWidth / 2);
+  const floorOutput = info.outDepth === Math.floor(info.inDepth / 2) &&
+    info.outHeight === Math.floor(info.inHeight / 2) && info.outWidth === Math.floor(info.inWidth / 2);
   const { front, back, top, bottom, left, right } = info.padInfo;
   const unpadded = [front, back, top, bottom, left, right].every((p) => p === 0);
   return twos.every((v) => v === 2) && ones.every((v) => v === 1) && unpadded && floorOutput &&
@@ -41,14 +43,15 @@ export function maxPool3dUsesSimd(backend: WasmBackend, info: tf.backend_util.Co
 }
 
 function poolInfo(shape: number[], attrs: Pool3DAttrs): tf.backend_util.Conv3DInfo {
-  return tf.backend_util.computePool3DInfo(shape as Shape5, attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, attrs.dataFormat ?? 'NDHWC');
+  return tf.backend_util.computePool3DInfo(shape as Shape5, attrs.filterSize, attrs.strides, 1, attrs.pad,
+    attrs.dimRoundingMode, attrs.dataFormat ?? 'NDHWC');
 }
 
 export function maxPool3D(args: KernelArgs): TensorInfo | TensorInfo[] {
   const backend = args.backend as WasmBackend;
   const { x } = args.inputs as { x: TensorInfo };
   const info = poolInfo(x.shape, args.attrs as unknown as Pool3DAttrs);
-  if (x.dtype !== 'float32' || !maxPool3dUsesSimd(backend, info)) return cpuMaxPool3D(args as Parameters<tf.KernelFunc>[0]);
+  if (x.dtype !== 'float32' || !maxPool3dUsesSimd(backend, info)) return cpuMaxPool3D(args as CpuArgs);
   const out = backend.makeOutput(info.outShape, 'float32');
   const [n, d, h, w, c] = x.shape as Shape5;
   simdKernels(backend)!.max_pool3d_2x2x2(addressOf(backend, x), addressOf(backend, out), n, d, h, w, c);
@@ -60,10 +63,11 @@ export function maxPool3DGrad(args: KernelArgs): TensorInfo | TensorInfo[] {
   const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
   const info = poolInfo(input.shape, args.attrs as unknown as Pool3DAttrs);
   if (input.dtype !== 'float32' || dy.dtype !== 'float32' || !maxPool3dUsesSimd(backend, info)) {
-    return cpuMaxPool3DGrad(args as Parameters<tf.KernelFunc>[0]);
+    return cpuMaxPool3DGrad(args as CpuArgs);
   }
   const dx = backend.makeOutput(input.shape, 'float32');
   const [n, d, h, w, c] = input.shape as Shape5;
-  simdKernels(backend)!.max_pool3d_grad_2x2x2(addressOf(backend, input), addressOf(backend, dy), addressOf(backend, dx), n, d, h, w, c);
+  const simd = simdKernels(backend)!;
+  simd.max_pool3d_grad_2x2x2(addressOf(backend, input), addressOf(backend, dy), addressOf(backend, dx), n, d, h, w, c);
   return dx;
 }

@@ -54,7 +54,8 @@ export const WASM_TRAINING_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
 };
 
 /** Stock kernels the replacements are built from; all ship with tfjs-backend-wasm 4.22. */
-const BUILDING_BLOCKS = ['Conv2D', 'Conv3D', 'MaxPool3D', 'Transpose', 'Reshape', 'Slice', 'Reverse', 'BatchMatMul', 'DepthToSpace'];
+const BUILDING_BLOCKS = ['Conv2D', 'Conv3D', 'MaxPool3D', 'Transpose', 'Reshape', 'Slice', 'Reverse', 'BatchMatMul',
+  'DepthToSpace'];
 
 /**
  * Registers rwseg's wasm training kernels (idempotent). Returns, per kernel, whether it 'added' a kernel the

@@ -1,5 +1,6 @@
 /**
- * Loads rwseg's WebAssembly SIMD kernels (packages/core/simd/kernels.c and kernels3d.c, embedded by simd-binary.ts) into the
+ * Loads rwseg's WebAssembly SIMD kernels (packages/core/simd/kernels.c and kernels3d.c, embedded by simd-binary.ts)
+ * into the
  * wasm backend's own memory: the module imports tfjs's WebAssembly.Memory, so a kernel reads and writes tensors
  * in place at their heap addresses. Optional: when the module cannot be instantiated (no wasm SIMD, a tfjs build
  * that does not expose its memory) or is switched off, every kernel using it falls back to its stock or
@@ -30,14 +31,15 @@ export interface SimdKernels {
   max_pool_grad_2x2(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, ho: number, wo: number): void;
   conv2d_filter_grad(xp: number, dy: number, dw: number, n: number, hp: number, wp: number, ci: number, ho: number, wo: number, co: number, kh: number, kw: number, sh: number, sw: number, chunkRows: number): void;
   // 3D (simd/kernels3d.c).
-  conv3d_s1(xp: number, w: number, out: number, n: number, dp: number, hp: number, wp: number, ci: number, od: number, oh: number,
-    ow: number, co: number, kd: number, kh: number, kw: number, chunk: number): void;
-  conv3d_filter_grad(xp: number, dy: number, dw: number, n: number, dp: number, hp: number, wp: number, ci: number, od: number,
-    oh: number, ow: number, co: number, kd: number, kh: number, kw: number, sd: number, sh: number, sw: number, chunkRows: number): void;
-  blocks3d(x: number, blocks: number, n: number, d: number, h: number, w: number, c: number, bd: number, bh: number, bw: number,
-    toBlocks: number): void;
-  pad3d(x: number, xp: number, n: number, d: number, h: number, w: number, c: number, front: number, back: number, top: number,
-    bottom: number, left: number, right: number): void;
+  conv3d_s1(xp: number, w: number, out: number, n: number, dp: number, hp: number, wp: number, ci: number, od: number,
+    oh: number, ow: number, co: number, kd: number, kh: number, kw: number, chunk: number): void;
+  conv3d_filter_grad(xp: number, dy: number, dw: number, n: number, dp: number, hp: number, wp: number, ci: number,
+    od: number, oh: number, ow: number, co: number, kd: number, kh: number, kw: number, sd: number, sh: number,
+    sw: number, chunkRows: number): void;
+  blocks3d(x: number, blocks: number, n: number, d: number, h: number, w: number, c: number, bd: number, bh: number,
+    bw: number, toBlocks: number): void;
+  pad3d(x: number, xp: number, n: number, d: number, h: number, w: number, c: number, front: number, back: number,
+    top: number, bottom: number, left: number, right: number): void;
   max_pool3d_2x2x2(x: number, y: number, n: number, d: number, h: number, w: number, c: number): void;
   max_pool3d_grad_2x2x2(x: number, dy: number, dx: number, n: number, d: number, h: number, w: number, c: number): void;
 }

@@ -55,7 +55,8 @@ function reduceMiddle(backend: WasmBackend, x: TensorInfo, keepDims: boolean, av
   const samples = x.shape[0] as number;
   const channels = x.shape[rank - 1] as number;
   const rows = tf.util.sizeFromShape(x.shape) / samples / channels;
-  const out = backend.makeOutput(keepDims ? [samples, ...x.shape.slice(1, -1).map(() => 1), channels] : [samples, channels], 'float32');
+  const outShape = keepDims ? [samples, ...x.shape.slice(1, -1).map(() => 1), channels] : [samples, channels];
+  const out = backend.makeOutput(outShape, 'float32');
   const address = addressOf(backend, x);
   const totals = withScratch(backend, channels * 12, (scratch) => {
     const all = new Float64Array(samples * channels);
