@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import * as ort from 'onnxruntime-node';
 import {
   applyNormalization,
   decodeNifti,
@@ -350,3 +351,58 @@ test.serial('predict --mode whole-image: the U-Net once on the image padded (cen
   t.deepEqual(Array.from((await readVolume(cropOut)).data), Array.from(want));
   net.dispose();
 });
+
+test.serial(
+  'export --self-contained: raw images of any size in onnxruntime and on /segment give predict --mode whole-image',
+  async (t) => {
+    const { run } = await pngModel();
+    const exported = path.join(work, 'exports', 'parity-png-sc');
+    const result = await runCli(['export', '--model', run, '--out', exported, '--self-contained', '--json']);
+    t.is(result.code, 0, errorText(result));
+    const artefact = JSON.parse(readFileSync(path.join(exported, 'rwseg.json'), 'utf8'));
+    t.is(artefact.export.selfContained.labels, 'labels');
+    t.is(artefact.export.selfContained.dynamicSpatial, 'any');
+    // A raw image whose sides are neither the patch (32) nor on the size grid (4).
+    const [h, w] = [37, 45];
+    const c = generateSyntheticCase(resolveSyntheticOptions({ size: [h, w], numClasses: 3, seed: 5 }), 0);
+    const raw = Uint8Array.from(c.image.data, (v) => Math.max(0, Math.min(255, Math.round(v * 60 + 100))));
+    const input = path.join(work, 'raw-37x45.png');
+    writeFileSync(input, encodePng({ data: raw, shape: [h, w], spacing: [1, 1] }, 'raw-37x45.png'));
+    const out = path.join(work, 'raw-37x45.whole.png');
+    const predicted = await runCli([
+      'predict', '--model', path.join(run, 'model'), '--input', input, '--out', out, '--mode', 'whole-image',
+      '--backend', 'cpu',
+    ]);
+    t.is(predicted.code, 0, errorText(predicted));
+    const expected = (await readVolume(out)).data;
+    t.true(new Set(expected).size > 1, 'more than one class predicted');
+    // onnxruntime, in-process: raw intensities in, class indices out (uint8), no client-side pre-processing.
+    const session = await ort.InferenceSession.create(path.join(exported, 'model.onnx'));
+    try {
+      const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', Float32Array.from(raw), [1, h, w, 1]) };
+      const labels = (await session.run(feeds)).labels!;
+      t.deepEqual(labels.dims.slice(1, 3), [h, w]);
+      t.deepEqual(Array.from(labels.data as Uint8Array, (k) => STORED[k]!), Array.from(expected));
+    } finally {
+      await session.release();
+    }
+    // /segment sends the self-contained model the raw whole image and answers the same label map.
+    const server = await serve(exported, 'parity-png-sc');
+    t.teardown(server.stop);
+    const res = await fetch(`${server.url}/v2/models/parity-png-sc/segment?filename=raw.png`, {
+      method: 'POST',
+      body: readFileSync(input),
+    });
+    t.is(res.status, 200, res.status === 200 ? '' : await res.clone().text());
+    const served = decodePng(new Uint8Array(await res.arrayBuffer()), 'served.png').volume;
+    t.deepEqual(Array.from(served.data), Array.from(expected));
+    // Triton's config lists both outputs of the self-contained graph with dynamic spatial dims.
+    const triton = path.join(work, 'exports', 'sc-repository');
+    const repo = await runCli([
+      'export', '--model', run, '--out', triton, '--format', 'triton', '--name', 'sc', '--self-contained',
+    ]);
+    t.is(repo.code, 0, errorText(repo));
+    const config = readFileSync(path.join(triton, 'sc', 'config.pbtxt'), 'utf8');
+    t.regex(config, /name: "labels"[^}]*data_type: TYPE_UINT8[^}]*dims: \[ ?-1, ?-1 ?\]/);
+  },
+);

@@ -29,9 +29,9 @@ test('off a terminal, a plain line comes every interval with iteration, loss, it
   // 4 s per iteration: lines are due after iterations 3 (12 s), 6 (24 s) and 9 (36 s); iteration 10 ends the epoch.
   for (let i = 0; i < 10; i++) {
     clock += 4000;
-    write({ type: 'iteration', epoch: 0, iteration: i, loss: 1 - i * 0.05, seconds: clock / 1000 });
+    write({ type: 'iteration', epoch: 1, iteration: i, loss: 1 - i * 0.05, seconds: clock / 1000 });
   }
-  write({ type: 'epoch', entry: { epoch: 0, loss: 0.775, lr: 0.01, gradNorm: 1, seconds: 40 } });
+  write({ type: 'epoch', entry: { epoch: 1, loss: 0.775, lr: 0.01, gradNorm: 1, seconds: 40 } });
   const lines = log.lines();
   t.is(log.raw().includes('\r'), false, 'no carriage returns in a log');
   t.is(lines[0], 'hippo training epochs 1..2, 10 iterations per epoch, progress every 10s');
@@ -66,9 +66,9 @@ test('on a terminal the bar is redrawn in place at every iteration and cleared f
   write({ type: 'start', startEpoch: 0, epochs: 1, iterationsPerEpoch: 2 });
   for (let i = 0; i < 2; i++) {
     clock += 1000;
-    write({ type: 'iteration', epoch: 0, iteration: i, loss: 0.5, seconds: clock / 1000 });
+    write({ type: 'iteration', epoch: 1, iteration: i, loss: 0.5, seconds: clock / 1000 });
   }
-  write({ type: 'epoch', entry: { epoch: 0, loss: 0.5, lr: 0.01, gradNorm: 1, seconds: 2 } });
+  write({ type: 'epoch', entry: { epoch: 1, loss: 0.5, lr: 0.01, gradNorm: 1, seconds: 2 } });
   t.is(chunks.length, 4);
   t.regex(chunks[1]!, /^\repoch 1\/1 \[#{20}\] 2\/2 loss 0\.5000 1\.00 it\/s ETA 0s\u001b\[K$/);
   t.is(chunks[2], '\r\u001b[K');

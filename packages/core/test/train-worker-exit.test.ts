@@ -46,19 +46,20 @@ test.serial('a gradient worker thread that exits mid-step stops the run naming i
   t.true(isRwsegError(error, 'WORKER_FAILED'), String(error));
   t.regex(error!.message, /data-parallel gradient worker 1 \(training\.threads 2\) exited unexpectedly \(code 7\)/);
   t.regex(error!.message, /the last checkpoint .*epoch-0001\.ckpt is intact and --resume continues from it/);
-  t.true(existsSync(marker), 'the worker died in epoch 1 (the second)');
+  t.true(existsSync(marker), 'the worker died in the second epoch');
   const checkpoints = listCheckpoints(path.join(outDir, 'checkpoints'));
   t.deepEqual(checkpoints.map((f) => path.basename(f)), ['epoch-0001.ckpt']);
   t.is(readCheckpoint(checkpoints[0]!).epoch, 1);
-  t.deepEqual(readHistory(path.join(outDir, 'history.jsonl')).map((e) => e.epoch), [0]);
+  // Epochs are 1-based in the history: epoch 1 finished before the worker died in epoch 2.
+  t.deepEqual(readHistory(path.join(outDir, 'history.jsonl')).map((e) => e.epoch), [1]);
 
-  // The marker is there: the resumed run's worker trains through epochs 1 and 2.
+  // The marker is there: the resumed run's worker trains through epochs 2 and 3.
   const starts: { startEpoch: number; resumedFrom?: string }[] = [];
   const resumed = await train(options(true, (e) => e.type === 'start' && starts.push(e)));
   t.is(starts[0]!.startEpoch, 1);
   t.regex(starts[0]!.resumedFrom!, /epoch-0001\.ckpt$/);
   t.is(resumed.epochsRun, 2);
   const history = readHistory(path.join(outDir, 'history.jsonl'));
-  t.deepEqual(history.map((e) => e.epoch), [0, 1, 2]);
+  t.deepEqual(history.map((e) => e.epoch), [1, 2, 3]);
   t.true(history.every((e) => Number.isFinite(e.loss)));
 });

@@ -37,7 +37,13 @@ export default class Export extends RwsegCommand {
       description: 'compare onnxruntime with TF.js before writing (--no-parity skips it)',
     }),
     tolerance: Flags.string({ default: '1e-4', description: 'largest max abs error the parity check accepts' }),
-    image: Flags.string({ description: 'a PNG/NIfTI image to add to the parity check (normalised as in training)' }),
+    image: Flags.string({ description: 'a PNG/NIfTI image to add to the parity check (normalized as in training)' }),
+    'self-contained': Flags.boolean({
+      default: false,
+      description:
+        'raw whole images of any size in: normalization and padding to the size grid inside the graph, ' +
+        'probabilities and uint8 labels out (for Triton / KServe clients with no pre-processing)',
+    }),
   };
 
   async run() {
@@ -56,6 +62,7 @@ export default class Export extends RwsegCommand {
       tolerance,
       ...(flags.image ? { image: flags.image } : {}),
       force: flags.force,
+      selfContained: flags['self-contained'],
       logger: this.logger,
     });
     if (!this.jsonEnabled()) {

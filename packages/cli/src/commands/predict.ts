@@ -78,6 +78,8 @@ export default class Predict extends RwsegCommand {
       data: result.labels,
       shape: result.shape,
       spacing: volume.spacing.slice(0, result.shape.length),
+      // Same geometry as the image, so the labels overlay it in a viewer (NIfTI sform/qform, NRRD, MHA).
+      ...(volume.orientation ? { orientation: volume.orientation } : {}),
     });
     const { shape, classes: numClasses, voxelsPerClass } = result;
     if (!this.jsonEnabled())

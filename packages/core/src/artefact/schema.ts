@@ -85,6 +85,21 @@ export const exportSectionSchema = z
     parity: z.object({ maxAbsError: finite, maxRelError: finite, tolerance: z.unknown() }).loose().nullable(),
     /** Deep-supervision heads left out (only the full-resolution head is a prediction). */
     droppedDeepSupervisionHeads: z.number().int().nonnegative(),
+    /**
+     * Set when the graph is self-contained (`rwseg export --self-contained`): it takes raw whole images of any size,
+     * normalizes them as `normalization` says and pads to `sizeGrid` itself, so a client (or /segment) sends the
+     * image as it is, in one piece. `labels` names the uint8 arg-max output, if there is one.
+     */
+    selfContained: z
+      .object({
+        dynamicSpatial: z.enum(['any', 'grid', 'fixed']),
+        sizeGrid: z.array(z.number().int().positive()),
+        normalization: z.unknown(),
+        labels: z.string().nullable(),
+      })
+      .strict()
+      .nullable()
+      .optional(),
   })
   .loose();
 

@@ -48,6 +48,11 @@ export interface RunExportOptions {
   readonly image?: string;
   /** Replace an existing export in the target (a Triton model gets the next version number). */
   readonly force?: boolean;
+  /**
+   * A self-contained graph: raw whole images of any size in, the run's normalization and the padding to the size
+   * grid inside the graph, probabilities and uint8 labels out (docs/export.md). Default false.
+   */
+  readonly selfContained?: boolean;
   readonly logger?: Logger;
 }
 
@@ -265,6 +270,15 @@ export async function exportRun(dir: string, outDir: string, options: RunExportO
         ...(name ? { name } : {}),
         ...(options.maxBatchSize !== undefined ? { maxBatchSize: options.maxBatchSize } : {}),
         metadata: converterMetadata(artefact),
+        ...(options.selfContained
+          ? {
+              selfContained: {
+                dynamicSpatial: 'any' as const,
+                argmaxOutput: true,
+                ...(artefact.sizeGrid ? { sizeGrid: artefact.sizeGrid } : {}),
+              },
+            }
+          : {}),
         parity:
           options.parity === false
             ? false
@@ -304,6 +318,12 @@ export async function exportRun(dir: string, outDir: string, options: RunExportO
           tolerance: parity.tolerance,
         },
         droppedDeepSupervisionHeads: droppedHeads,
+        selfContained: result.selfContained && {
+          dynamicSpatial: result.selfContained.dynamicSpatial,
+          sizeGrid: result.selfContained.sizeGrid,
+          normalization: result.selfContained.normalization,
+          labels: result.selfContained.labels,
+        },
       },
     });
     let files: string[];
