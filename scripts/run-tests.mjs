@@ -3,7 +3,8 @@
 // that counts the tests of all packages, so a CI log shows the total at a glance.
 import { spawn } from 'node:child_process';
 
-const args = ['lerna', 'run', 'test', '--concurrency', '1', '--stream', ...process.argv.slice(2)];
+// --no-bail: one package's failure must not hide the results of the others.
+const args = ['lerna', 'run', 'test', '--concurrency', '1', '--stream', '--no-bail', ...process.argv.slice(2)];
 const child = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NX_DAEMON: 'false' } });
 let passed = 0;
 let failed = 0;

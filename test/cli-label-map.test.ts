@@ -3,7 +3,7 @@
  * as the two classes it stores, with a notice, instead of as 256 classes.
  */
 import test from 'ava';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseLabelMapFlag } from '@rwseg/cli';
@@ -59,4 +59,18 @@ test('numeric flags are checked and the error names the flag', async (t) => {
   const result = await runCli(['metrics', '--pred', at('pred01.png'), '--ref', at('ref255.png'), '--nsd-tolerance', 'abc']);
   t.is(result.code, 2);
   t.regex(errorText(result), /--nsd-tolerance "abc": expected a positive number/);
+});
+
+test('dataset check takes --label-map in the JSON spelling too, and --num-classes as well as --classes', async (t) => {
+  const root = path.join(dir, 'pair');
+  for (const sub of ['images', 'labels']) mkdirSync(path.join(root, sub), { recursive: true });
+  await writeVolume(path.join(root, 'images', 'a.png'), { data: square(0, 200), shape: [16, 16], spacing: [1, 1] });
+  await writeVolume(path.join(root, 'labels', 'a.png'), { data: square(0, 255), shape: [16, 16], spacing: [1, 1] });
+  const json = await runCli(['dataset', 'check', root, '--label-map', '{"0": 0, "255": 1}', '--json']);
+  t.is(json.code, 0, errorText(json));
+  const pairs = await runCli(['dataset', 'check', root, '--label-map', '0:0,255:1', '--json']);
+  t.is(pairs.code, 0, errorText(pairs));
+  t.deepEqual(parseJson(json).classes, parseJson(pairs).classes);
+  const aliased = await runCli(['dataset', 'check', root, '--num-classes', '2', '--label-map', '0,255', '--json']);
+  t.is(aliased.code, 0, errorText(aliased));
 });

@@ -1,41 +1,17 @@
 /** The flags that say how to open a dataset, shared by `rwseg dataset check` and `rwseg dataset convert`. */
 import { Flags } from '@oclif/core';
-import { RwsegError, type LabelMapping, type OpenDatasetOptions } from '@rwseg/core';
-
-/** Parses --label-map: "0:0,255:1" (stored value:class) or "0,255" (stored values, position = class). */
-export function parseLabelMap(text: string): LabelMapping {
-  const parts = text
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean);
-  const bad = () =>
-    new RwsegError(
-      'INVALID_OPTIONS',
-      `--label-map "${text}": use value:class pairs like 0:0,255:1 or a list of grey values like 0,255`,
-      { option: 'label-map' },
-    );
-  if (parts.length === 0) throw bad();
-  if (parts.every((p) => p.includes(':'))) {
-    const out: Record<string, number> = {};
-    for (const p of parts) {
-      const [value, cls] = p.split(':').map(Number);
-      if (!Number.isFinite(value) || !Number.isInteger(cls)) throw bad();
-      out[String(value)] = cls!;
-    }
-    return out;
-  }
-  const values = parts.map(Number);
-  if (values.some((v) => !Number.isFinite(v))) throw bad();
-  return values;
-}
+import type { OpenDatasetOptions } from '@rwseg/core';
+import { LABEL_MAP_HELP, parseLabelMapFlag } from './label-map-flag.js';
 
 export const datasetFlags = {
-  'label-map': Flags.string({
-    description: 'folders: stored label value to class, "0:0,255:1", or grey values in class order, "0,255"',
-  }),
+  'label-map': Flags.string({ description: `folders: ${LABEL_MAP_HELP}` }),
   labels: Flags.string({ description: 'folders: mask sub-folder (default labels)' }),
   images: Flags.string({ description: 'folders: image sub-folder (default images)' }),
-  classes: Flags.integer({ description: 'folders without a label map: number of classes (default 2)', min: 2 }),
+  classes: Flags.integer({
+    description: 'folders without a label map: number of classes (default 2; also --num-classes)',
+    min: 2,
+    aliases: ['num-classes'],
+  }),
   'image-suffix': Flags.string({
     description: 'folders: image name part after the case id, e.g. _training (21_training.tif)',
   }),
@@ -59,7 +35,7 @@ type DatasetFlagValues = {
 
 export function datasetOptionsFromFlags(flags: DatasetFlagValues): OpenDatasetOptions {
   return {
-    ...(flags['label-map'] ? { labelMapping: parseLabelMap(flags['label-map']) } : {}),
+    ...(flags['label-map'] ? { labelMapping: parseLabelMapFlag(flags['label-map']) } : {}),
     ...(flags.labels ? { labels: flags.labels } : {}),
     ...(flags.images ? { images: flags.images } : {}),
     ...(flags.classes ? { numClasses: flags.classes } : {}),

@@ -173,7 +173,7 @@ test('a binary header length shorter than the JSON is a 400 (malformed JSON), lo
 test('a spatial size off the model size grid is a 400 naming the valid sizes; on the grid it equals onnxruntime', async (t) => {
   const grid = await startTestServer({ models: GRID_MODELS });
   const noGrid = tempRepository([
-    { root: GRID_MODELS, from: 'pool2d', name: 'pool2d', metadata: { sizeGrid: undefined } },
+    { root: GRID_MODELS, from: 'pool2d', name: 'pool2d', metadata: { sizeGrid: null } },
   ]);
   const unknownGrid = await startTestServer({ models: noGrid.dir });
   try {
@@ -212,7 +212,9 @@ test('a spatial size off the model size grid is a 400 naming the valid sizes; on
 
 test('class names outside Latin-1 reach the client intact through X-Rwseg-Classes', async (t) => {
   const classes = ['фон', 'опухоль', '腫瘍 😀 "quoted"\n'];
-  const repo = tempRepository([{ from: 'seg2d', name: 'seg2d', metadata: { classes } }]);
+  const repo = tempRepository([
+    { from: 'seg2d', name: 'seg2d', metadata: { classes: classes.map((name, index) => ({ index, name })) } },
+  ]);
   const served = await startTestServer({ models: repo.dir });
   try {
     const png = encodePng({ data: new Uint8Array(16).map((_, i) => i * 16), shape: [4, 4], spacing: [1, 1] }, 'in.png');

@@ -32,7 +32,11 @@ export default class Evaluate extends RwsegCommand {
     data: Flags.string({ description: 'a pipeline YAML, or a dataset folder (MSD / nnU-Net, or images/ + labels/)', required: true }),
     set: Flags.string({ description: 'pipeline YAML: override a value, key.path=value (repeatable)', multiple: true }),
     'label-map': Flags.string({ description: `dataset folder pairs: ${LABEL_MAP_HELP} (default: the model's)` }),
-    'num-classes': Flags.integer({ min: 2, description: 'dataset folder pairs without --label-map: classes stored as 0..K-1' }),
+    'num-classes': Flags.integer({
+      min: 2,
+      aliases: ['classes'],
+      description: 'dataset folder pairs without --label-map: classes stored as 0..K-1 (also --classes)',
+    }),
     limit: Flags.integer({ min: 1, description: 'dataset folder: evaluate the first N labelled cases only' }),
     overlap: Flags.string({ description: 'sliding-window overlap in [0, 1) (default: the pipeline\'s, else 0.5)' }),
     'slice-axis': Flags.integer({ min: 0, max: 2, description: 'a 2D model on 3D cases: the axis to predict slices along (default: the pipeline\'s or the model run\'s preprocessing.sliceAxis, else 0)' }),
