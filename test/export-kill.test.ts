@@ -105,6 +105,7 @@ async function served(
     const data = Array.from({ length: 16 * 16 }, (_, i) => Math.sin(i));
     const res = await fetch(`${url}/v2/models/${name}/infer`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ inputs: [{ name: meta.inputs[0]!.name, shape: [1, 16, 16, 1], datatype: 'FP32', data }] }),
     });
     const body = (await res.json()) as { outputs: { data: number[] }[] };

@@ -52,7 +52,7 @@ test('a 3D patch on 2D images names the case file and both shapes; a 3D model re
   const labels = path.join(dir, 'p.nii.gz');
   const predict = await runCli(['predict', '--model', path.join(run3d, 'model'), '--input', image, '--out', labels]);
   t.is(predict.code, 2);
-  t.regex(errorText(predict), /synth_000\.nii\.gz is 2D with 1 channel\(s\), but the model in .*vol\/model takes 3D/);
+  t.regex(errorText(predict), /cannot apply a 3D model to .*synth_000\.nii\.gz \(2D, shape \[24, 24\]\)/);
 });
 
 test('--resume with a model of other dims names the checkpoint and both models, either way round', async (t) => {
@@ -60,7 +60,11 @@ test('--resume with a model of other dims names the checkpoint and both models, 
   const first = await runCli(['train', ...tiny(), '--epochs', '1', '--out', out, '--json']);
   t.is(first.code, 0, errorText(first));
   // A 2D patch on the same 3D volumes is a valid run (slice-wise) but not a continuation of a 3D one.
-  const flat = await runCli(['train', ...tiny('16,16'), '--epochs', '2', '--out', out, '--resume']);
+  // Other settings are refused first; --force gets past that guard to the checkpoint, which names the dims.
+  const guarded = await runCli(['train', ...tiny('16,16'), '--epochs', '2', '--out', out, '--resume']);
+  t.is(guarded.code, 2);
+  t.regex(errorText(guarded), /--resume: the settings differ from the run in .*config\.json: preprocessing/);
+  const flat = await runCli(['train', ...tiny('16,16'), '--epochs', '2', '--out', out, '--resume', '--force']);
   t.is(flat.code, 2);
   const text = errorText(flat);
   t.regex(text, /checkpoint .*epoch-0001\.ckpt was written by a 3D model /);
@@ -71,7 +75,7 @@ test('--resume with a model of other dims names the checkpoint and both models, 
   const out2d = temp();
   const flatFirst = await runCli(['train', ...tiny('16,16'), '--epochs', '1', '--out', out2d, '--json']);
   t.is(flatFirst.code, 0, errorText(flatFirst));
-  const deep = await runCli(['train', ...tiny(), '--epochs', '2', '--out', out2d, '--resume']);
+  const deep = await runCli(['train', ...tiny(), '--epochs', '2', '--out', out2d, '--resume', '--force']);
   t.is(deep.code, 2);
   t.regex(errorText(deep), /was written by a 2D model \(kernel enc0_conv1\/kernel \[3, 3, 1, 4\]\) /);
   t.regex(errorText(deep), /but this run builds a 3D model for patch \[16, 16, 16\]/);
@@ -139,11 +143,11 @@ test.serial('a gradient worker dying in a 3D step stops the run, exit 1, naming 
     const lines = readFileSync(path.join(out, 'history.jsonl'), 'utf8').trim().split('\n');
     return lines.map((l) => (JSON.parse(l) as { epoch: number }).epoch);
   };
-  t.deepEqual(history(), [0]);
+  t.deepEqual(history(), [1]);
 
   const resumed = await runCli([...args, '--resume', '--json']);
   t.is(resumed.code, 0, errorText(resumed));
   t.is(parseJson(resumed).epochsRun, 2);
   t.regex(resumed.stderr, /resuming at epoch 2 from .*epoch-0001\.ckpt/);
-  t.deepEqual(history(), [0, 1, 2]);
+  t.deepEqual(history(), [1, 2, 3]);
 });

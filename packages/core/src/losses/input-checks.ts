@@ -12,6 +12,9 @@ import { describeOwner, type LossOwner } from './vocabulary.js';
 
 const shapeText = (t: tf.Tensor): string => `[${t.shape.join(', ')}]`;
 
+/** Backends that cannot read a tensor back synchronously in Node. */
+const NO_SYNC_READBACK: ReadonlySet<string> = new Set(['webgpu']);
+
 /**
  * 'one-hot': softmax probabilities, each pixel's target row sums to 1 (one class per pixel);
  * 'multi-label': sigmoid probabilities, each channel its own binary region, channels may overlap (nnU-Net
@@ -40,7 +43,9 @@ export function checkProbsAndTarget(owner: LossOwner, input: LossInput, options:
       { ...owner },
     );
   }
-  const validate = options.validateInputs ?? true;
+  // TF.js's webgpu backend reads back synchronously through OffscreenCanvas, which Node does not have, and a loss
+  // runs synchronously inside the gradient: there the value checks are skipped (the trainer's NaN guard remains).
+  const validate = (options.validateInputs ?? true) && !NO_SYNC_READBACK.has(tf.getBackend());
   const target = oneHotTarget(owner, probs, input.target, validate);
   if (validate) checkValues(owner, probs, target, options.layout ?? 'one-hot', options.softLabel ?? false);
   return target === input.target ? input : { ...input, target };
