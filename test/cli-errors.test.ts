@@ -52,8 +52,12 @@ test('--log-level is honoured by every command (here predict, which logs its bac
   const info = await runCli(args);
   t.regex(info.stderr, /\[rwseg\] info: backend: /);
   t.notRegex(info.stderr, /\[rwseg\] debug:/);
+  // The backend line stays short: the list of rwseg's wasm kernels is a debug line.
+  const backendLine = info.stderr.split('\n').find((l) => l.includes('info: backend: '))!;
+  t.true(backendLine.length < 400, `${backendLine.length} characters: ${backendLine}`);
   const debug = await runCli([...args, '--log-level', 'debug']);
   t.regex(debug.stderr, /\[rwseg\] debug: backend tensorflow not usable/);
+  t.regex(debug.stderr, /\[rwseg\] debug: rwseg wasm kernels \{"rwsegKernels":\{"Conv2DBackpropFilter":"added"/);
   const quiet = await runCli([...args, '--log-level=warn']);
   t.notRegex(quiet.stderr, /\[rwseg\] (info|debug):/);
   t.is(quiet.code, 2);

@@ -61,7 +61,7 @@ export async function useBackend(name: BackendChoice = 'auto', options: UseBacke
     if (current?.name === name && tf.getBackend() === name) return name;
     const details = await activate(name, false, logger);
     current = describe(name, 'requested', [], details);
-    logger.info(`backend: ${name} (requested)`, details);
+    logChoice(logger, `backend: ${name} (requested)`, details);
     return name;
   }
   const skipped: { name: BackendName; reason: string }[] = [];
@@ -71,7 +71,7 @@ export async function useBackend(name: BackendChoice = 'auto', options: UseBacke
       const reason = skipped.length === 0 ? 'fastest backend available' : `best available: ${skipped.map((s) => `${s.name} unavailable`).join(', ')}`;
       current = describe(candidate, reason, skipped, details);
       // The skipped backends' full reasons went to debug above; info keeps one short line.
-      logger.info(`backend: ${candidate} (auto: ${reason})`, details);
+      logChoice(logger, `backend: ${candidate} (auto: ${reason})`, details);
       return candidate;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
@@ -80,6 +80,17 @@ export async function useBackend(name: BackendChoice = 'auto', options: UseBacke
     }
   }
   throw new RwsegError('BACKEND_ERROR', `no TF.js backend could be initialised: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`, { skipped });
+}
+
+/**
+ * One short info line for the choice; the per-kernel list of rwseg's wasm kernels (about 30 entries) goes to debug,
+ * and stays in describeBackend() for run results.
+ */
+function logChoice(logger: Logger, message: string, details: Record<string, unknown>): void {
+  const { rwsegKernels, ...rest } = details;
+  if (!rwsegKernels || typeof rwsegKernels !== 'object') return logger.info(message, details);
+  logger.info(message, { ...rest, rwsegKernels: `${Object.keys(rwsegKernels).length} (--log-level debug lists them)` });
+  logger.debug('rwseg wasm kernels', { rwsegKernels });
 }
 
 /** The backend in use and why, for run results and logs. Null before the first `useBackend`. */
