@@ -4,7 +4,7 @@
  * --label-map (or a 0/255 mask read as classes 0/1, with a notice), and map options from --option.
  */
 import { Flags } from '@oclif/core';
-import { checkLabelMap, readVolume, RwsegError, type LabelMapInput, type Logger, type Volume } from '@rwseg/core';
+import { BINARY_MASK_MAPPING, checkLabelMap, isZero255Mask, readVolume, RwsegError, type LabelMapInput, type Logger, type Volume } from '@rwseg/core';
 import { LABEL_MAP_HELP, parseLabelMapFlag } from './label-map-flag.js';
 
 /** The flags every label-reading command takes. */
@@ -92,8 +92,8 @@ export async function readLabelFile(file: string, options: ReadLabelOptions = {}
   }
   let labels: ArrayLike<number> = volume.data;
   let labelMap = options.labelMap === undefined ? undefined : parseLabelMapFlag(options.labelMap);
-  if (!labelMap && options.classes === undefined && isBinary255(labels)) {
-    labelMap = { '0': 0, '255': 1 };
+  if (!labelMap && options.classes === undefined && isZero255Mask(labels)) {
+    labelMap = { ...BINARY_MASK_MAPPING };
     options.logger?.info(`${file} holds only the values 0 and 255: read as classes 0 and 1 (--label-map or --classes to change)`);
   }
   if (labelMap) labels = applyLabelMap(file, labels, labelMap);
@@ -103,16 +103,6 @@ export async function readLabelFile(file: string, options: ReadLabelOptions = {}
   const spacing = parseSpacing(options.spacing, file, volume.shape.length) ?? [...volume.spacing];
   checkLabelMap(file, labels, volume.shape, spacing, numClasses);
   return { file, volume, labels, shape: volume.shape, spacing, numClasses, ...(labelMap ? { labelMap } : {}) };
-}
-
-function isBinary255(values: ArrayLike<number>): boolean {
-  let has255 = false;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v === 255) has255 = true;
-    else if (v !== 0) return false;
-  }
-  return has255;
 }
 
 function applyLabelMap(file: string, values: ArrayLike<number>, map: Record<string, number>): Uint8Array | Int32Array {

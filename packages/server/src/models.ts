@@ -164,9 +164,7 @@ export class ModelVersion {
     request: RequestContext | undefined = currentRequest(),
   ): Promise<TensorMap> {
     await this.ensureReady();
-    // A self-contained graph that pads to its grid itself takes any size.
-    const artefact = this.model.metadata.artefact;
-    const grid = artefact?.export?.selfContained?.dynamicSpatial === 'any' ? null : artefact?.sizeGrid;
+    const grid = this.model.metadata.artefact?.sizeGrid;
     for (const spec of this.inputs) {
       const t = feeds[spec.name];
       if (t) checkSizeGrid(this.label, spec, t.dims, sizeGridOf(grid, spec.shape.length));

@@ -57,15 +57,6 @@ export function windowingFor(
 /** From the model's artefact (rwseg.json, core's reader); a folder without one: raw intensities, class indices. */
 function settingsFor(mv: ModelVersion, inputShape: readonly number[]): SegmentSettings {
   const artefact = mv.model.metadata.artefact;
-  // A self-contained graph normalizes and pads the raw whole image itself: send it as it is, in one piece.
-  if (artefact?.export?.selfContained) {
-    return {
-      windowing: { mode: 'whole-image' },
-      normalization: { method: 'none' },
-      sliceAxis: artefact.sliceAxis ?? 0,
-      ...(artefact.labelValues ? { labelValues: artefact.labelValues } : {}),
-    };
-  }
   return {
     windowing: windowingFor(inputShape, artefact?.patchSize, artefact?.sizeGrid),
     normalization: mv.model.metadata.normalization,

@@ -10,7 +10,9 @@ import {
   lossVocabulary,
   checkProbsAndTarget,
   reduceClassTerms,
+  sigmoidOption,
   spatialMean,
+  targetLayoutOf,
   PLUGIN_API_VERSION,
   tf,
   z,
@@ -54,18 +56,15 @@ const crossEntropy = defineLoss({
   description: 'Cross-entropy -mean_{b,i} sum_k w_k y log(p + 1e-15) (softmax), or binary cross-entropy with sigmoid',
   options: z.object({
     ...lossVocabulary(true),
-    sigmoid: z
-      .boolean()
-      .default(false)
-      .describe(
-        'per-channel sigmoid probabilities and a multi-label target: binary cross-entropy, averaged over channels',
-      ),
+    sigmoid: sigmoidOption.describe(
+      'per-channel sigmoid probabilities and a multi-label target: binary cross-entropy, averaged over channels',
+    ),
   }),
   create: (options) => {
     const owner: LossOwner = { loss: 'cross-entropy', plugin: PLUGIN };
     const checks = {
       validateInputs: options.validateInputs,
-      layout: options.sigmoid ? ('multi-label' as const) : ('one-hot' as const),
+      layout: targetLayoutOf(options.sigmoid),
     };
     return {
       name: 'cross-entropy',

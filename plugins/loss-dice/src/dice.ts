@@ -14,6 +14,7 @@ import {
   describeOwner,
   lossVocabulary,
   checkProbsAndTarget,
+  targetLayoutOf,
   reduceClassTerms,
   RwsegError,
   tf,
@@ -21,7 +22,7 @@ import {
   type LossOwner,
 } from '@rwseg/core';
 import { overlapStatistics, safeRatio, type OverlapOptions } from './overlap.js';
-import { layoutOf, MONAI_SMOOTHING, overlapOptions, PLUGIN } from './shared-options.js';
+import { MONAI_SMOOTHING, overlapOptions, PLUGIN } from './shared-options.js';
 
 export interface DiceSmoothing {
   readonly smoothNr: number;
@@ -80,7 +81,7 @@ export const dice = defineLoss({
     const terms: DiceOptions = { ...options, smoothNr, smoothDr };
     const checks = {
       validateInputs: options.validateInputs,
-      layout: layoutOf(options.sigmoid),
+      layout: targetLayoutOf(options.sigmoid),
       softLabel: options.softLabel,
     };
     return {

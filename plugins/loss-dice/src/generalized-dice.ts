@@ -15,12 +15,13 @@ import {
   selectedClasses,
   validateInputsOption,
   checkProbsAndTarget,
+  targetLayoutOf,
   tf,
   z,
   type LossOwner,
 } from '@rwseg/core';
 import { overlapStatistics, safeRatio } from './overlap.js';
-import { layoutOf, monaiSmoothingOptions, overlapOptions, PLUGIN } from './shared-options.js';
+import { monaiSmoothingOptions, overlapOptions, PLUGIN } from './shared-options.js';
 
 export type GeneralizedDiceWeighting = 'square' | 'simple' | 'uniform';
 
@@ -90,7 +91,7 @@ export const generalizedDice = defineLoss({
     const owner: LossOwner = { loss: 'generalized-dice', plugin: PLUGIN };
     const checks = {
       validateInputs: options.validateInputs,
-      layout: layoutOf(options.sigmoid),
+      layout: targetLayoutOf(options.sigmoid),
       softLabel: options.softLabel,
     };
     return {

@@ -1,5 +1,5 @@
 /** Options the overlap losses share, named as MONAI names them (in camelCase). */
-import { z, type TargetLayout } from '@rwseg/core';
+import { sigmoidOption, z } from '@rwseg/core';
 
 export const PLUGIN = '@rwseg/plugin-loss-dice';
 
@@ -17,12 +17,7 @@ export const overlapOptions = {
     .describe(
       'targets in [0, 1] (soft labels): the semimetric form, 0 exactly where probs = target (Wang et al. 2023)',
     ),
-  sigmoid: z
-    .boolean()
-    .default(false)
-    .describe(
-      'probs are per-channel sigmoids and the target multi-label: channels independent, may overlap (nnU-Net regions)',
-    ),
+  sigmoid: sigmoidOption,
 };
 
 /** smoothNr / smoothDr defaulting to MONAI's 1e-5 (Tversky, Generalized Dice). */
@@ -30,5 +25,3 @@ export const monaiSmoothingOptions = {
   smoothNr: z.number().nonnegative().default(MONAI_SMOOTHING.smoothNr).describe('added to the numerator'),
   smoothDr: z.number().nonnegative().default(MONAI_SMOOTHING.smoothDr).describe('added to the denominator'),
 };
-
-export const layoutOf = (sigmoid: boolean): TargetLayout => (sigmoid ? 'multi-label' : 'one-hot');

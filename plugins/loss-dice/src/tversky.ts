@@ -8,9 +8,18 @@
  * alpha weighs false positives and beta false negatives, as in MONAI (Abraham & Khan's alpha = 0.7 on FN is
  * beta = 0.7 here). alpha = beta = 0.5 is the Dice loss; alpha = beta = 1 the Jaccard loss.
  */
-import { defineLoss, lossVocabulary, checkProbsAndTarget, reduceClassTerms, tf, z, type LossOwner } from '@rwseg/core';
+import {
+  checkProbsAndTarget,
+  defineLoss,
+  lossVocabulary,
+  reduceClassTerms,
+  targetLayoutOf,
+  tf,
+  z,
+  type LossOwner,
+} from '@rwseg/core';
 import { overlapStatistics, safeRatio } from './overlap.js';
-import { layoutOf, monaiSmoothingOptions, overlapOptions, PLUGIN } from './shared-options.js';
+import { monaiSmoothingOptions, overlapOptions, PLUGIN } from './shared-options.js';
 
 export interface TverskyOptions {
   readonly alpha: number;
@@ -69,7 +78,7 @@ function tverskyLoss(name: string, description: string, alphaDefault: number, be
       const owner: LossOwner = { loss: name, plugin: PLUGIN };
       const checks = {
         validateInputs: options.validateInputs,
-        layout: layoutOf(options.sigmoid),
+        layout: targetLayoutOf(options.sigmoid),
         softLabel: options.softLabel,
       };
       const exponent = focal ? 1 / (options as { gamma: number }).gamma : 1;

@@ -16,7 +16,9 @@ import {
   lossVocabulary,
   PLUGIN_API_VERSION,
   reduceClassTerms,
+  sigmoidOption,
   spatialMean,
+  targetLayoutOf,
   tf,
   z,
   type LossOwner,
@@ -49,16 +51,13 @@ const hausdorffDT = defineLoss({
     ...lossVocabulary(false),
     alpha: z.number().nonnegative().default(2).describe('power of the distances'),
     batch: z.boolean().default(false).describe("mean over the batch per class (reduction none gives [1, K'])"),
-    sigmoid: z
-      .boolean()
-      .default(false)
-      .describe('probs are per-channel sigmoids and the target multi-label: channels independent, may overlap'),
+    sigmoid: sigmoidOption,
   }),
   create: (options) => {
     const owner: LossOwner = { loss: 'hausdorff-dt', plugin: PLUGIN };
     const checks = {
       validateInputs: options.validateInputs,
-      layout: options.sigmoid ? ('multi-label' as const) : ('one-hot' as const),
+      layout: targetLayoutOf(options.sigmoid),
     };
     return {
       name: 'hausdorff-dt',

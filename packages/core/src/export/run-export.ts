@@ -300,8 +300,14 @@ export async function exportRun(dir: string, outDir: string, options: RunExportO
       cases: result.parity.cases.map((c) => (real && c.label === 'input 0' ? { ...c, label: real.label } : c)),
     };
     const m = result.metadata;
+    // A self-contained graph takes raw images of any size in one piece: its artefact says so (no normalization
+    // left to apply, no window, any size), so every reader treats it right without knowing about the embedding.
+    const graphInput = result.selfContained
+      ? { normalization: { method: 'none' as const }, patchSize: null, sizeGrid: null }
+      : {};
     const exported = (file: string, sha256: string): ModelArtefact => ({
       ...artefact,
+      ...graphInput,
       export: {
         format,
         file,

@@ -22,6 +22,9 @@ const NO_SYNC_READBACK: ReadonlySet<string> = new Set(['webgpu']);
  */
 export type TargetLayout = 'one-hot' | 'multi-label';
 
+/** The layout a loss's `sigmoid` option selects. */
+export const targetLayoutOf = (sigmoid: boolean): TargetLayout => (sigmoid ? 'multi-label' : 'one-hot');
+
 export interface InputCheckOptions {
   /** false skips the value checks (one pass over the values on host backends, a small read-back on GPU ones). */
   readonly validateInputs?: boolean | undefined;

@@ -41,6 +41,12 @@ export const validateInputsOption = z
   );
 
 /** The shared options with a loss's own default for includeBackground. */
+/** Multi-label mode, for the losses that can take it (input-checks.ts, targetLayoutOf). */
+export const sigmoidOption = z
+  .boolean()
+  .default(false)
+  .describe('probs are per-channel sigmoids and the target multi-label: channels independent, may overlap (nnU-Net regions)');
+
 export function lossVocabulary(includeBackgroundDefault: boolean) {
   return {
     includeBackground: includeBackgroundOption(includeBackgroundDefault),
