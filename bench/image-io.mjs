@@ -15,10 +15,10 @@ import { listDicomFiles } from '../packages/core/dist/src/io/dicom-series.js';
 import { readItkImage } from '../packages/core/dist/src/io/itk-image.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const data = process.env.RWSEG_SHARED_DATA ?? [path.join(root, '..', 'shared', 'data'), path.join(root, '..', '..', 'shared', 'data')].find((d) => existsSync(d));
+const data = (process.env.RWSEG_SHARED_DIR && path.join(process.env.RWSEG_SHARED_DIR, 'data')) || [path.join(root, '..', 'shared', 'data'), path.join(root, '..', '..', 'shared', 'data')].find((d) => existsSync(d));
 const reps = Number(process.argv[process.argv.indexOf('--reps') + 1]) || 3;
 const script = path.join(root, 'packages/core/test/fixtures/formats/real_data.py');
-if (!data) throw new Error('shared/data not found (set RWSEG_SHARED_DATA)');
+if (!data) throw new Error('shared/data not found (set RWSEG_SHARED_DIR)');
 
 async function median(fn) {
   await fn(); // warm-up: module loading and wasm instantiation are not what is measured

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeVolume } from '@rwseg/core';
 import { errorText, parseJson, REPO_ROOT, runCli } from './helpers/cli.js';
+import { SHARED_DATA, sharedTest } from './helpers/shared-data.js';
 
 const tmp = (prefix: string) => mkdtempSync(path.join(tmpdir(), prefix));
 
@@ -27,9 +28,8 @@ test('rwseg dataset synth writes an MSD dataset that rwseg dataset check accepts
   t.true(Math.abs(report.classFrequency.reduce((a, b) => a + b, 0) - 1) < 1e-9);
 });
 
-test('rwseg dataset check on the real ISBI pair with a label map', async (t) => {
-  const isbi = path.join(REPO_ROOT, '..', 'shared', 'data', 'isbi2012-em-membrane');
-  const root = existsSync(isbi) ? isbi : path.join(REPO_ROOT, '..', '..', 'shared', 'data', 'isbi2012-em-membrane');
+sharedTest('rwseg dataset check on the real ISBI pair with a label map', async (t) => {
+  const root = path.join(SHARED_DATA, 'isbi2012-em-membrane');
   const result = await runCli(['dataset', 'check', root, '--label-map', '0:1,255:0']);
   t.is(result.code, 0, result.stderr);
   t.regex(result.stdout, /30 training, 0 test cases/);

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readVolume, writeVolume } from '@rwseg/core';
-import { errorText, parseJson, REPO_ROOT, runCli } from './helpers/cli.js';
+import { errorText, parseJson, runCli } from './helpers/cli.js';
+import { SHARED_DATA, sharedTest } from './helpers/shared-data.js';
 import { makeUserProject, writePluginPackage } from './helpers/user-project.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rwseg-cli-maps-'));
@@ -45,13 +46,8 @@ test('maps compute writes the spec rrw map as a float NIfTI with one channel per
   t.deepEqual([...ac1.data], SPEC.map((l) => (l === 1 ? 0 : 65535)));
 });
 
-test('maps compute on a real MSD hippocampus label takes the spacing from the NIfTI header', async (t) => {
-  // ../shared beside the checkout (CI), or two levels up from a worktree.
-  const candidates = [path.join(REPO_ROOT, '..', 'shared'), path.join(REPO_ROOT, '..', '..', 'shared')].map((root) =>
-    path.join(root, 'data', 'msd-task04-hippocampus', 'labelsTr', 'hippocampus_001.nii.gz'),
-  );
-  const labels = candidates.find((file) => existsSync(file));
-  if (!labels) return t.fail(`missing real data: ${candidates.join(' or ')}`);
+sharedTest('maps compute on a real MSD hippocampus label takes the spacing from the NIfTI header', async (t) => {
+  const labels = path.join(SHARED_DATA, 'msd-task04-hippocampus', 'labelsTr', 'hippocampus_001.nii.gz');
   const header = await readVolume(labels);
   const result = await runCli(['maps', 'compute', '--labels', labels, '--map', 'boundary', '--classes', '3', '--out', at('hippo-boundary.nii.gz'), '--json']);
   t.is(result.code, 0, result.stderr);

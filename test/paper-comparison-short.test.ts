@@ -1,25 +1,23 @@
 import test from 'ava';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { errorText, parseJson, REPO_ROOT, runCli } from './helpers/cli.js';
+import { SHARED_DATA, sharedTest } from './helpers/shared-data.js';
 
 // The paper comparison's machinery on real data at a tiny budget: the shipped DSB 2018 pipeline, two losses, one
 // seed, a few images and steps. It checks that the sweep completes and writes its tables, the stability figure
 // and the report docs/RESULTS.md is made from; the values at this budget mean nothing and are not asserted.
-const data = [path.join(REPO_ROOT, '../shared/data'), path.join(REPO_ROOT, '../../shared/data')]
-  .map((d) => path.join(d, 'dsb2018-nuclei-fluo256'))
-  .find((d) => existsSync(path.join(d, 'images')));
+const data = path.join(SHARED_DATA, 'dsb2018-nuclei-fluo256');
 
 const LOSSES = ['dice', 'rrw+dice-gradual'];
 
-test('a short paper comparison (DSB 2018, dice vs rrw+dice gradual, 1 seed) writes comparison.md/.csv, stability and the report', async (t) => {
-  t.truthy(data, 'the shared datasets are beside the checkout (../shared/data/dsb2018-nuclei-fluo256)');
+sharedTest('a short paper comparison (DSB 2018, dice vs rrw+dice gradual, 1 seed) writes comparison.md/.csv, stability and the report', async (t) => {
   const out = mkdtempSync(path.join(tmpdir(), 'rwseg-paper-short-'));
   const result = await runCli(
     ['pipeline', 'run', 'pipelines/paper-comparison-dsb2018-small.yaml', '--backend', 'wasm', '--out', out, '--json',
-      '--set', `dataset.images=${path.join(data!, 'images')}`, '--set', `dataset.labels=${path.join(data!, 'labels')}`,
+      '--set', `dataset.images=${path.join(data, 'images')}`, '--set', `dataset.labels=${path.join(data, 'labels')}`,
       '--set', 'dataset.limit=8', '--set', 'training.epochs=3', '--set', 'training.iterationsPerEpoch=3', '--set', 'training.batchSize=2',
       '--set', 'preprocessing.patch=[32, 32]', '--set', 'model.depth=3',
       '--set', 'sweep.losses=[{name: dice, loss: dice}, {name: rrw+dice-gradual, loss: {combine: [dice, rrw], weights: gradual}}]'],

@@ -1,9 +1,9 @@
 import test from 'ava';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
 import { buildLoss, buildUNet, createRegistry, isRwsegError, loadCase, loadPipeline, pipelineDatasetInfo, useBackend } from '@rwseg/core';
 import { REPO_ROOT } from './helpers/cli.js';
+import { SHARED_DATA, sharedTest } from './helpers/shared-data.js';
 
 const dir = path.join(REPO_ROOT, 'pipelines');
 
@@ -36,12 +36,10 @@ test('a loss error inside a sweep names its sweep entry', (t) => {
 
 // The real-data pipelines read the shared sets when pointed at them (--set dataset.path=...): ISBI with membrane
 // (stored 0) as class 1, the VNC set with its 5 class indices; each builds its U-Net for its patch.
-test('the ISBI and VNC pipelines open their datasets through dataset.path with the right classes and build', async (t) => {
+sharedTest('the ISBI and VNC pipelines open their datasets through dataset.path with the right classes and build', async (t) => {
   await useBackend('cpu');
-  const shared = [path.join(REPO_ROOT, '../shared/data'), path.join(REPO_ROOT, '../../shared/data')].find((d) => existsSync(path.join(d, 'isbi2012-em-membrane')));
-  t.truthy(shared, 'the shared datasets are beside the checkout (../shared/data)');
   const open = async (file: string, folder: string) => {
-    const config = loadPipeline(path.join(dir, file), [`dataset.path=${path.join(shared!, folder)}`]);
+    const config = loadPipeline(path.join(dir, file), [`dataset.path=${path.join(SHARED_DATA, folder)}`]);
     const info = pipelineDatasetInfo(config);
     const first = await loadCase(info, info.training[0]!);
     const counts = new Array<number>(info.numClasses).fill(0);
@@ -67,12 +65,9 @@ test('the ISBI and VNC pipelines open their datasets through dataset.path with t
   t.regex(error!.message, /data\/isbi2012-em-membrane\/images: folder not found/);
 });
 
-test('the 3D hippocampus pipeline opens the MSD set and builds a 3D U-Net whose patch holds a volume', async (t) => {
+sharedTest('the 3D hippocampus pipeline opens the MSD set and builds a 3D U-Net whose patch holds a volume', async (t) => {
   await useBackend('cpu');
-  const candidates = [path.join(REPO_ROOT, '../shared/data'), path.join(REPO_ROOT, '../../shared/data')];
-  const shared = candidates.find((d) => existsSync(path.join(d, 'msd-task04-hippocampus')));
-  t.truthy(shared, 'the shared datasets are beside the checkout (../shared/data)');
-  const root = path.join(shared!, 'msd-task04-hippocampus');
+  const root = path.join(SHARED_DATA, 'msd-task04-hippocampus');
   const config = loadPipeline(path.join(dir, 'msd-hippocampus-3d.yaml'), [`dataset.root=${root}`]);
   const info = pipelineDatasetInfo(config);
   t.is(info.numClasses, 3);

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI_BIN, errorText, parseJson, REPO_ROOT, runCli } from './helpers/cli.js';
+import { SHARED_DATA, sharedTest } from './helpers/shared-data.js';
 
 const tiny = ['--set', 'dataset.shape=[32,32]', '--set', 'dataset.train=8', '--set', 'dataset.validation=2', '--set', 'preprocessing.patch=[32,32]', '--set', 'model.depth=3', '--set', 'model.baseFilters=4', '--set', 'training.batchSize=2', '--backend', 'wasm'];
 const temp = () => mkdtempSync(path.join(tmpdir(), 'rwseg-cli-'));
@@ -78,13 +79,12 @@ test('a sweep over losses and seeds writes markdown and CSV comparison tables', 
 
 // The one real-data check: a few MSD hippocampus volumes through the 3D path (reader, split, 3D U-Net with
 // transposed convolutions, sliding-window validation, Dice and HD95 in mm).
-test('a 3D MSD pipeline trains and validates on real hippocampus volumes', async (t) => {
-  const data = [path.join(REPO_ROOT, '../shared/data'), path.join(REPO_ROOT, '../../shared/data')].find((d) => existsSync(path.join(d, 'msd-task04-hippocampus')));
-  t.truthy(data, 'the shared datasets are beside the checkout (../shared/data)');
+sharedTest('a 3D MSD pipeline trains and validates on real hippocampus volumes', async (t) => {
+  const data = SHARED_DATA;
   const out = temp();
   const result = await runCli([
     'pipeline', 'run', 'pipelines/msd-hippocampus.yaml', '--json', '--out', out, '--backend', 'wasm',
-    '--set', `dataset.root=${path.join(data!, 'msd-task04-hippocampus')}`, '--set', 'dataset.limit=6',
+    '--set', `dataset.root=${path.join(data, 'msd-task04-hippocampus')}`, '--set', 'dataset.limit=6',
     '--set', 'training.epochs=1', '--set', 'training.iterationsPerEpoch=1', '--set', 'preprocessing.patch=[16,16,16]',
     '--set', 'model.depth=2', '--set', 'model.baseFilters=2', '--set', 'model.deepSupervision=1',
   ]);

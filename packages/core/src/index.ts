@@ -28,4 +28,5 @@ export * from './plots/index.js';
 export * from './pipeline/index.js';
 export * from './artefact/index.js';
 export { isCi, vulkanSkipReason, LAVAPIPE_ICD } from './testing/hardware.js';
+export { locateShared, type SharedPath } from './testing/shared-data.js';
 export * from './export/index.js';

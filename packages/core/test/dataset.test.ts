@@ -14,7 +14,7 @@ import {
   writeVolume,
   type DatasetInfo,
 } from '../src/index.js';
-import { IO_FIXTURES, SHARED_DATA, tempDir } from './fixtures/io/shared-data.js';
+import { IO_FIXTURES, SHARED_DATA, sharedDataTest, tempDir } from './fixtures/io/shared-data.js';
 
 const expected = JSON.parse(readFileSync(path.join(IO_FIXTURES, 'expected.json'), 'utf8')) as { nifti: { file: string; counts?: Record<string, number> }[]; png: { file: string; counts?: Record<string, number> }[] };
 const HIPPO = path.join(SHARED_DATA, 'msd-task04-hippocampus');
@@ -25,7 +25,7 @@ function caseById(info: DatasetInfo, id: string) {
   return ref;
 }
 
-test('dataset: the real MSD hippocampus set opens as v1 and its float32 label loads as classes', async (t) => {
+sharedDataTest('dataset: the real MSD hippocampus set opens as v1 and its float32 label loads as classes', async (t) => {
   const info = openDataset(HIPPO);
   t.is(info.kind, 'msd');
   t.is(info.training.length, 260);
@@ -40,7 +40,7 @@ test('dataset: the real MSD hippocampus set opens as v1 and its float32 label lo
   t.deepEqual(classHistogram(c.label!.data, 3), [ref.counts!['0'], ref.counts!['1'], ref.counts!['2']]);
 });
 
-test('dataset: the ISBI folder pair with a label mapping, and the VNC 5-class labels', async (t) => {
+sharedDataTest('dataset: the ISBI folder pair with a label mapping, and the VNC 5-class labels', async (t) => {
   const isbi = openDataset(path.join(SHARED_DATA, 'isbi2012-em-membrane'), { labelMapping: { 0: 1, 255: 0 } });
   t.is(isbi.kind, 'folder');
   t.is(isbi.training.length, 30);
@@ -172,7 +172,7 @@ test('dataset: the synthetic dataset written in MSD layout reads back identicall
   t.deepEqual(fromDisk.label!.data, generated.label!.data);
 });
 
-test('dataset: checkDataset on the whole hippocampus set reproduces the figures in its SOURCE.md', async (t) => {
+sharedDataTest('dataset: checkDataset on the whole hippocampus set reproduces the figures in its SOURCE.md', async (t) => {
   const report = await checkDataset(openDataset(HIPPO));
   t.true(report.ok, JSON.stringify(report.problems.slice(0, 3)));
   t.is(report.trainingCases, 260);

@@ -10,20 +10,12 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isCi, readImage, readVolume } from '../src/index.js';
-import { tempDir } from './fixtures/io/shared-data.js';
+import { SHARED_DATA, tempDir } from './fixtures/io/shared-data.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SCRIPT = path.resolve(HERE, '../../test/fixtures/formats/real_data.py');
 
-function sharedData(): string | undefined {
-  if (process.env.RWSEG_SHARED_DATA) return process.env.RWSEG_SHARED_DATA;
-  for (let dir = HERE; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'shared', 'data', 'README.md'))) return path.join(dir, 'shared', 'data');
-  }
-  return undefined;
-}
-
-const DATA = sharedData();
+const DATA = SHARED_DATA || undefined;
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : undefined;
 // Skipped with the reason where shared/data or python is missing; under CI (which has both) they always run.
 const ready = (DATA && PYTHON) || isCi() ? test : test.skip;

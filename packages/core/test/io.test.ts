@@ -16,7 +16,7 @@ import {
   type NiftiDatatypeName,
   type Volume,
 } from '../src/index.js';
-import { IO_FIXTURES, SHARED_DATA, tempDir } from './fixtures/io/shared-data.js';
+import { IO_FIXTURES, SHARED_DATA, sharedDataTest, tempDir } from './fixtures/io/shared-data.js';
 
 interface Probe { index: number[]; value: number }
 interface Expected { file: string; shape: number[]; spacing?: number[]; sum: number; probes: Probe[]; counts?: Record<string, number> | null; datatype?: number; srow?: number[]; qformCode?: number; sformCode?: number }
@@ -43,7 +43,7 @@ function sum(data: ArrayLike<number>): number {
 const ARRAY_BY_DATATYPE: Record<number, Function> = { 2: Uint8Array, 16: Float32Array };
 
 for (const ref of expected.nifti) {
-  test(`io: ${ref.file} matches the numpy reference`, async (t) => {
+  sharedDataTest(`io: ${ref.file} matches the numpy reference`, async (t) => {
     const { header, volume } = await readNifti(path.join(SHARED_DATA, ref.file));
     t.deepEqual(volume.shape, ref.shape);
     t.deepEqual(volume.spacing, ref.spacing);
@@ -59,7 +59,7 @@ for (const ref of expected.nifti) {
 }
 
 for (const ref of expected.png) {
-  test(`io: ${ref.file} matches the numpy reference`, async (t) => {
+  sharedDataTest(`io: ${ref.file} matches the numpy reference`, async (t) => {
     const volume = await readVolume(path.join(SHARED_DATA, ref.file));
     t.deepEqual(volume.shape, ref.shape);
     t.deepEqual(volume.spacing, [1, 1]);
@@ -129,7 +129,7 @@ test('io: NIfTI 2D and multi-channel volumes keep their layout', async (t) => {
   t.deepEqual(Array.from(back.volume.data), Array.from(twoChannel.data));
 });
 
-test('io: orientation (qform, sform, qfac) and description survive a read-write round trip', async (t) => {
+sharedDataTest('io: orientation (qform, sform, qfac) and description survive a read-write round trip', async (t) => {
   const source = path.join(SHARED_DATA, 'msd-task04-hippocampus/labelsTr/hippocampus_003.nii.gz');
   const original = await readNifti(source);
   const header = { ...original.header, quatern: [0.5, -0.5, 0.5] as [number, number, number], qoffset: [-90, 126, -72] as [number, number, number], qfac: -1, srow: [[0, 0, -1.5, 10], [1, 0, 0, -3], [0, 2, 0, 7]] as [number[], number[], number[]], descrip: 'oriented' };
