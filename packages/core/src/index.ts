@@ -29,3 +29,4 @@ export * from './pipeline/index.js';
 export * from './artefact/index.js';
 export { isCi, vulkanSkipReason, LAVAPIPE_ICD } from './testing/hardware.js';
 export * from './export/index.js';
+export * from './stats/index.js';
