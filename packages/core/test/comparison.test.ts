@@ -78,9 +78,11 @@ test('a run without a final validation is left out of the seeds rather than aver
 // Paired tests: 'dice' is the reference; 'rrw' is better on every case by a known, distinct amount.
 const ids = ['a', 'b', 'c', 'd'];
 const base = (seed: number, i: number) => ({ dice: 0.6 + 0.02 * i + 0.001 * seed, hd95: 5 + i + seed });
-const referenceRuns = [1, 2].map((seed) => run('dice', seed, ids.map((id, i) => kase(id, base(seed, i).dice, 20, base(seed, i).hd95))));
+const referenceRuns = [1, 2].map((seed) =>
+  run('dice', seed, ids.map((id, i) => kase(id, base(seed, i).dice, 20, base(seed, i).hd95))),
+);
 // rrw on seed 2 lacks case d; its HD95 of seed 1 case b is NaN (e.g. an empty prediction).
-const offsets = new Map<string, number>([['1/a', 1], ['1/b', 2], ['1/c', 3], ['1/d', 4], ['2/a', 5], ['2/b', 6], ['2/c', 7]]);
+const offsets = new Map(['1/a', '1/b', '1/c', '1/d', '2/a', '2/b', '2/c'].map((key, i) => [key, i + 1]));
 const rrwRuns = [1, 2].map((seed) =>
   run('rrw', seed, ids.flatMap((id, i) => {
     const k = offsets.get(`${seed}/${id}`);
@@ -94,7 +96,8 @@ test('paired tests pair cases by seed and case id and give the known differences
   const tests = pairedTests([...referenceRuns, ...rrwRuns]);
   t.is(tests.reference, 'dice');
   // Class 1 only; Dice and HD95 always, ASSD and NSD because the cases have them.
-  t.deepEqual(tests.rows.map((r) => `${r.loss}/${r.classIndex}/${r.metric}`), ['rrw/1/dice', 'rrw/1/hd95', 'rrw/1/assd', 'rrw/1/nsd']);
+  const keys = tests.rows.map((r) => `${r.loss}/${r.classIndex}/${r.metric}`);
+  t.deepEqual(keys, ['rrw/1/dice', 'rrw/1/hd95', 'rrw/1/assd', 'rrw/1/nsd']);
   const [dice, hd95, assd] = tests.rows;
   // Dice: 7 pairs (2/d has no rrw counterpart), all differences positive, 0.01..0.07.
   t.is(dice!.pairs, 7);
@@ -137,7 +140,8 @@ test('the reference can be any loss (differences change sign) and an unknown one
     training: { epochs: 1, iterationsPerEpoch: 1 },
     sweep: { losses: [{ name: 'ce', loss: 'ce' }, { name: 'rrw', loss: 'rrw' }], reference: 'Dice' },
   };
-  t.regex(t.throws(() => parsePipeline(pipeline))!.message, /^pipeline: sweep\.reference: 'Dice' is not one of the sweep's losses \(ce, rrw\)/);
+  const unknown = /^pipeline: sweep\.reference: 'Dice' is not one of the sweep's losses \(ce, rrw\)/;
+  t.regex(t.throws(() => parsePipeline(pipeline))!.message, unknown);
   t.is(parsePipeline({ ...pipeline, sweep: { ...pipeline.sweep, reference: 'rrw' } }).sweep!.reference, 'rrw');
 });
 
@@ -145,7 +149,7 @@ test('with folds, the pairing key is seed + fold + case id, pooled across folds'
   // The same case ids in two folds: without the fold in the key they would collide.
   const foldRuns = (loss: string, shift: number): ComparedRun[] =>
     [0, 1].map((fold) => ({
-      ...run(loss, 1, ['a', 'b', 'c'].map((id, i) => kase(id, 0.5 + 0.1 * i + 0.01 * fold + shift * (1 + i + 3 * fold), 9, 3))),
+      ...run(loss, 1, ['a', 'b', 'c'].map((id, i) => kase(id, 0.5 + 0.1 * i + shift * (1 + i + 3 * fold), 9, 3))),
       fold,
     }));
   const tests = pairedTests([...foldRuns('ce', 0), ...foldRuns('rrw', 0.001)]);
@@ -154,7 +158,8 @@ test('with folds, the pairing key is seed + fold + case id, pooled across folds'
   t.is(dice.unmatched, 0);
   t.is(dice.wilcoxon.pvalue, 2 / 2 ** 6);
   // Two runs with the same seed and no fold: their cases cannot be told apart, so they are left unmatched.
-  const ambiguous = pairedTests([...foldRuns('ce', 0).map((r) => ({ ...r, fold: undefined })), ...foldRuns('rrw', 0.001)]);
+  const noFolds = foldRuns('ce', 0).map((r) => ({ ...r, fold: undefined }));
+  const ambiguous = pairedTests([...noFolds, ...foldRuns('rrw', 0.001)]);
   t.is(ambiguous.rows[0]!.pairs, 0);
   t.is(ambiguous.rows[0]!.unmatched, 3 + 6);
   t.true(Number.isNaN(ambiguous.rows[0]!.wilcoxon.pvalue));
@@ -170,16 +175,26 @@ test('comparison.md gets the paired-tests table after the existing one, and comp
     const lines = md.split('\n');
     const at = lines.indexOf('## Paired tests against dice');
     t.true(at > 0);
-    t.is(lines[at + 2], '| loss | class | metric | pairs | unmatched | mean diff | median diff | Wilcoxon p | Holm | permutation p | Holm | rank-biserial r | d_z | note |');
-    t.is(lines[at + 4], '| rrw | 1 | Dice | 7 | 1 | +0.040 | +0.040 | 0.0156 (exact) | 0.0313 | 0.0156 (exact) | 0.0625 | +1.00 | +1.85 |  |');
-    t.regex(lines[at + 5]!, /^\| rrw \| 1 \| HD95 \(mm\) \| 6 \| 1 \| -2\.17 \| -2\.25 \| 0\.0313 \(exact\) \| .* \| 1 matched case\(s\) NaN on either side \|$/);
-    t.regex(lines[at + 6]!, /^\| rrw \| 1 \| ASSD \(mm\) \| 7 \| 1 \| \+?0\.00 \| \+?0\.00 \| n\/a \| n\/a \| 1\.0000 \(exact\) \| .*every difference is zero/);
+    const cells = (line: string | undefined) => line!.split('|').slice(1, -1).map((c) => c.trim());
+    t.deepEqual(cells(lines[at + 2]), ['loss', 'class', 'metric', 'pairs', 'unmatched', 'mean diff', 'median diff',
+      'Wilcoxon p', 'Holm', 'permutation p', 'Holm', 'rank-biserial r', 'd_z', 'note']);
+    t.deepEqual(cells(lines[at + 4]), ['rrw', '1', 'Dice', '7', '1', '+0.040', '+0.040', '0.0156 (exact)', '0.0313',
+      '0.0156 (exact)', '0.0625', '+1.00', '+1.85', '']);
+    const hd95 = ['rrw', '1', 'HD95 (mm)', '6', '1', '-2.17', '-2.25', '0.0313 (exact)'];
+    t.deepEqual(cells(lines[at + 5]).slice(0, 8), hd95);
+    t.is(cells(lines[at + 5]).at(-1), '1 matched case(s) NaN on either side');
+    const assd = cells(lines[at + 6]);
+    t.deepEqual([assd[2], assd[3], assd[7], assd[8], assd[9]], ['ASSD (mm)', '7', 'n/a', 'n/a', '1.0000 (exact)']);
+    t.regex(assd.at(-1)!, /every difference is zero/);
     const csv = readFileSync(path.join(dir, 'comparison-tests.csv'), 'utf8');
     t.is(csv, pairedTestsCsv(pairedTests(runs)));
     const rows = csv.trim().split('\n');
     t.is(rows.length, 5);
     t.true(rows[0]!.startsWith('loss,reference,class,metric,pairs,unmatched,dropped,mean_diff,'));
-    t.regex(rows[1]!, /^rrw,dice,1,dice,7,1,0,0\.04\d*,0\.04\d*,0\.04\d*,0,0\.015625,exact,0\.03125,1,0\.015625,exact,128,0\.0625,/);
+    const dice = rows[1]!.split(',');
+    t.deepEqual(dice.slice(0, 7), ['rrw', 'dice', '1', 'dice', '7', '1', '0']);
+    t.deepEqual(dice.slice(10, 19), ['0', '0.015625', 'exact', '0.03125', '1', '0.015625', 'exact', '128', '0.0625']);
+    t.true(Math.abs(Number(dice[7]) - 0.04) < 1e-12);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

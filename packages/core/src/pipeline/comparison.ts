@@ -179,17 +179,14 @@ function casesByKey(runs: readonly ComparedRun[]) {
   return { cases, ambiguous: ambiguous.size };
 }
 
-/** Paired tests of every other loss against the reference, per class and metric, cases pooled across folds and seeds. */
+/** Every other loss against the reference, per class and metric, with the cases pooled across folds and seeds. */
 export function pairedTests(runs: readonly ComparedRun[], options: PairedTestsOptions = {}): PairedComparison {
   const names = [...new Set(runs.map((r) => r.lossName))];
   const reference = options.reference ?? names[0];
   if (reference === undefined) return { reference: '', rows: [] };
   if (!names.includes(reference)) {
-    throw new RwsegError('INVALID_CONFIG', `sweep.reference: '${reference}' is not one of the sweep's losses (${names.join(', ')})`, {
-      path: 'sweep.reference',
-      reference,
-      losses: names,
-    });
+    const message = `sweep.reference: '${reference}' is not one of the sweep's losses (${names.join(', ')})`;
+    throw new RwsegError('INVALID_CONFIG', message, { path: 'sweep.reference', reference, losses: names });
   }
   const byLoss = new Map(names.map((name) => [name, casesByKey(runs.filter((r) => r.lossName === name))]));
   const ref = byLoss.get(reference)!;
@@ -233,10 +230,12 @@ export function pairedTests(runs: readonly ComparedRun[], options: PairedTestsOp
   }
   const wilcoxonHolm = holmAdjust(rows.map((r) => r.wilcoxon.pvalue));
   const permutationHolm = holmAdjust(rows.map((r) => r.permutation.pvalue));
-  return { reference, rows: rows.map((r, i) => ({ ...r, wilcoxonHolm: wilcoxonHolm[i]!, permutationHolm: permutationHolm[i]! })) };
+  const adjusted = rows.map((r, i) => ({ ...r, wilcoxonHolm: wilcoxonHolm[i]!, permutationHolm: permutationHolm[i]! }));
+  return { reference, rows: adjusted };
 }
 
 const METRIC_LABEL: Record<PairedMetric, string> = { dice: 'Dice', hd95: 'HD95 (mm)', assd: 'ASSD (mm)', nsd: 'NSD' };
+const METHOD_LABEL = { exact: ' (exact)', approx: ' (approx)', 'monte-carlo': ' (MC)', none: '' } as const;
 /** p-values: four decimals down to 0.01 (so n = 5's 0.0625 reads as such), then three significant digits. */
 const pvalue = (p: number) => (!Number.isFinite(p) ? 'n/a' : p >= 0.01 ? p.toFixed(4) : p.toExponential(2));
 const signed = (x: number, digits: number) => (!Number.isFinite(x) ? 'n/a' : `${x > 0 ? '+' : ''}${x.toFixed(digits)}`);
@@ -249,9 +248,8 @@ export function pairedTestsMarkdown(tests: PairedComparison): string {
     const note = r.wilcoxon.reason ?? (r.dropped > 0 ? `${r.dropped} matched case(s) NaN on either side` : '');
     return [r.loss, String(r.classIndex), METRIC_LABEL[r.metric], String(r.pairs), String(r.unmatched),
       signed(r.permutation.meanDifference, digits), signed(r.wilcoxon.medianDifference, digits),
-      `${pvalue(r.wilcoxon.pvalue)}${r.wilcoxon.method === 'none' ? '' : ` (${r.wilcoxon.method})`}`, pvalue(r.wilcoxonHolm),
-      `${pvalue(r.permutation.pvalue)}${r.permutation.method === 'monte-carlo' ? ' (MC)' : r.permutation.method === 'exact' ? ' (exact)' : ''}`,
-      pvalue(r.permutationHolm), signed(r.wilcoxon.rankBiserial, 2), signed(r.permutation.cohenDz, 2), note];
+      `${pvalue(r.wilcoxon.pvalue)}${METHOD_LABEL[r.wilcoxon.method]}`, pvalue(r.wilcoxonHolm),
+      `${pvalue(r.permutation.pvalue)}${METHOD_LABEL[r.permutation.method]}`, pvalue(r.permutationHolm), signed(r.wilcoxon.rankBiserial, 2), signed(r.permutation.cohenDz, 2), note];
   });
   const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
   const notes = [

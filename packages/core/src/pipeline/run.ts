@@ -26,7 +26,8 @@ import { checkThreads, resolveThreads } from '../training/data-parallel.js';
 import { train, type TrainingEvent, type TrainingResult } from '../training/trainer.js';
 import { computeSegmentationMetrics } from '../metrics/segmentation-metrics.js';
 import type { MetricsFunction } from '../training/validation.js';
-import { compareLosses, pairedTests, writeComparison, type LossComparison, type PairedComparison } from './comparison.js';
+import { compareLosses, pairedTests, writeComparison } from './comparison.js';
+import type { LossComparison, PairedComparison } from './comparison.js';
 import { loadDataset } from './datasets.js';
 import { loadPipeline, parsePipeline, type PipelineConfig } from './schema.js';
 

@@ -236,7 +236,8 @@ export function parsePipeline(raw: unknown, where = 'pipeline', lineOf: (path: r
   const names = sweep?.losses.map((l) => l.name) ?? [];
   if (sweep?.reference !== undefined && !names.includes(sweep.reference)) {
     const message = `sweep.reference: '${sweep.reference}' is not one of the sweep's losses (${names.join(', ')})`;
-    throw atFile(new RwsegError('INVALID_CONFIG', message, { path: 'sweep.reference', losses: names }), 'sweep.reference');
+    const error = new RwsegError('INVALID_CONFIG', message, { path: 'sweep.reference', losses: names });
+    throw atFile(error, 'sweep.reference');
   }
   const dataset = data.dataset;
   if (dataset.kind === 'synthetic' && data.preprocessing.patch.length > dataset.shape.length) {

@@ -45,7 +45,11 @@ export interface SignFlipResult {
   readonly reason?: string;
 }
 
-export function signFlipTest(x: readonly number[], y: readonly number[], options: SignFlipOptions = {}): SignFlipResult {
+export function signFlipTest(
+  x: readonly number[],
+  y: readonly number[],
+  options: SignFlipOptions = {},
+): SignFlipResult {
   const { differences, dropped } = pairedDifferences(x, y, 'sign-flip permutation test');
   return { ...signFlipOnDifferences(differences, options), dropped };
 }
@@ -57,10 +61,12 @@ export function signFlipOnDifferences(d: readonly number[], options: SignFlipOpt
   const maxExact = options.maxExact ?? 20;
   const resamples = options.resamples ?? 9999;
   if (!Number.isInteger(resamples) || resamples < 1) {
-    throw new RwsegError('INVALID_OPTIONS', `sign-flip permutation test: resamples ${resamples}: use a positive integer`, { option: 'resamples' });
+    const message = `sign-flip permutation test: resamples ${resamples}: use a positive integer`;
+    throw new RwsegError('INVALID_OPTIONS', message, { option: 'resamples' });
   }
   if (!Number.isInteger(maxExact) || maxExact < 0 || maxExact > 26) {
-    throw new RwsegError('INVALID_OPTIONS', `sign-flip permutation test: maxExact ${maxExact}: use an integer in 0..26`, { option: 'maxExact' });
+    const message = `sign-flip permutation test: maxExact ${maxExact}: use an integer in 0..26`;
+    throw new RwsegError('INVALID_OPTIONS', message, { option: 'maxExact' });
   }
   const n = d.length;
   const sum = d.reduce((a, b) => a + b, 0);
@@ -68,7 +74,8 @@ export function signFlipOnDifferences(d: readonly number[], options: SignFlipOpt
   const sd = n > 1 ? Math.sqrt(d.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : Number.NaN;
   const effects = { statistic: mean, n, dropped: 0, meanDifference: mean, sdDifference: sd, cohenDz: mean / sd };
   if (n === 0) {
-    return { ...effects, pvalue: Number.NaN, method: 'none', resamples: 0, reason: 'no pairs with finite values on both sides' };
+    const reason = 'no pairs with finite values on both sides';
+    return { ...effects, pvalue: Number.NaN, method: 'none', resamples: 0, reason };
   }
   // Compared on sums (n times the means): the same order, and gamma scaled by n with them.
   const gamma = n * Math.max(1e-14, Math.abs(1e-14 * mean));

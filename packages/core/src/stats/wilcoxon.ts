@@ -60,7 +60,11 @@ export interface WilcoxonResult {
 /** Walsh averages grow as n^2; past this many differences the estimate is left out (NaN). */
 const HODGES_LEHMANN_MAX_N = 4000;
 
-export function wilcoxonSignedRank(x: readonly number[], y: readonly number[], options: WilcoxonOptions = {}): WilcoxonResult {
+export function wilcoxonSignedRank(
+  x: readonly number[],
+  y: readonly number[],
+  options: WilcoxonOptions = {},
+): WilcoxonResult {
   const { differences, dropped } = pairedDifferences(x, y, 'wilcoxon');
   return { ...signedRankTest(differences, options), dropped };
 }
@@ -72,10 +76,12 @@ export function signedRankTest(differences: readonly number[], options: Wilcoxon
   const requested = options.method ?? 'auto';
   checkAlternative(alternative, 'wilcoxon');
   if (!['wilcox', 'pratt', 'zsplit'].includes(zeroMethod)) {
-    throw new RwsegError('INVALID_OPTIONS', `wilcoxon: zeroMethod '${zeroMethod}': use wilcox, pratt or zsplit`, { option: 'zeroMethod' });
+    const message = `wilcoxon: zeroMethod '${zeroMethod}': use wilcox, pratt or zsplit`;
+    throw new RwsegError('INVALID_OPTIONS', message, { option: 'zeroMethod' });
   }
   if (!['auto', 'exact', 'approx'].includes(requested)) {
-    throw new RwsegError('INVALID_OPTIONS', `wilcoxon: method '${requested}': use auto, exact or approx`, { option: 'method' });
+    const message = `wilcoxon: method '${requested}': use auto, exact or approx`;
+    throw new RwsegError('INVALID_OPTIONS', message, { option: 'method' });
   }
   const all = differences;
   const zeros = all.filter((d) => d === 0).length;
@@ -107,7 +113,8 @@ export function signedRankTest(differences: readonly number[], options: Wilcoxon
   const statistic = alternative === 'two-sided' ? Math.min(rPlus, rMinus) : rPlus;
   const ties = tieGroupSizes(ranks);
   // scipy's rule (n counted before zeros are dropped), except that ties also need the approximation.
-  const exact = requested !== 'approx' && (requested === 'exact' || all.length <= 50) && zeros === 0 && ties.length === 0;
+  const small = requested === 'exact' || (requested === 'auto' && all.length <= 50);
+  const exact = small && zeros === 0 && ties.length === 0;
   const common = {
     statistic, n, zeros, dropped: 0, rankSumPositive: rPlus, rankSumNegative: rMinus,
     rankBiserial: rPlus + rMinus > 0 ? (rPlus - rMinus) / (rPlus + rMinus) : Number.NaN, ...effects,
@@ -130,7 +137,8 @@ export function signedRankTest(differences: readonly number[], options: Wilcoxon
     shift = alternative === 'two-sided' ? 0.5 * Math.sign(statistic - mean) : alternative === 'less' ? -0.5 : 0.5;
   }
   const z = (statistic - mean - shift) / se;
-  const pvalue = alternative === 'two-sided' ? 2 * normalSf(Math.abs(z)) : alternative === 'greater' ? normalSf(z) : normalCdf(z);
+  const pvalue =
+    alternative === 'two-sided' ? 2 * normalSf(Math.abs(z)) : alternative === 'greater' ? normalSf(z) : normalCdf(z);
   return { ...common, pvalue, zStatistic: z, method: 'approx' };
 }
 
