@@ -164,19 +164,21 @@ export interface PairedTestsOptions {
   readonly maxExact?: number;
 }
 
-/** Every validated case of one loss, by pairing key; keys seen more than once are ambiguous and kept apart. */
+/**
+ * Every validated case of one loss, by pairing key. Cases whose key occurs more than once cannot be paired:
+ * they are left out and counted (`ambiguous`).
+ */
 function casesByKey(runs: readonly ComparedRun[]) {
-  const cases = new Map<string, readonly ClassMetrics[]>();
-  const ambiguous = new Set<string>();
+  const all = new Map<string, (readonly ClassMetrics[])[]>();
   for (const run of runs) {
     for (const c of run.result.finalValidation?.cases ?? []) {
       const key = run.fold === undefined ? `${run.seed}/${c.id}` : `${run.seed}/fold-${run.fold}/${c.id}`;
-      if (cases.has(key)) ambiguous.add(key);
-      cases.set(key, c.metrics);
+      all.set(key, [...(all.get(key) ?? []), c.metrics]);
     }
   }
-  for (const key of ambiguous) cases.delete(key);
-  return { cases, ambiguous: ambiguous.size };
+  const cases = new Map([...all].filter(([, found]) => found.length === 1).map(([key, found]) => [key, found[0]!]));
+  const ambiguous = [...all.values()].filter((found) => found.length > 1).reduce((n, found) => n + found.length, 0);
+  return { cases, ambiguous };
 }
 
 /** Every other loss against the reference, per class and metric, with the cases pooled across folds and seeds. */
