@@ -90,6 +90,8 @@ test('the normal approximation with ties is the closed form z = (T - n(n+1)/4) /
   // |d| = 1, 1, 2, 2, 3 (ranks 1.5, 1.5, 3.5, 3.5, 5); d signs: + - + + +: r- = 1.5, T = 1.5.
   const r = signedRankTest([1, -1, 2, 2, 3]);
   t.is(r.method, 'approx');
+  t.is(r.warning, 'normal approximation on 5 difference(s) (tied |differences| rule out the exact test)');
+  t.regex(signedRankTest([0, 1, 2]).warning!, /^normal approximation on 2 difference\(s\) \(zero differences rule/);
   const variance = 5 * 6 * 11 - 0.5 * (2 * 3 + 2 * 3);
   const z = (1.5 - 7.5) / Math.sqrt(variance / 24);
   t.true(close(r.zStatistic, z, 1e-14));

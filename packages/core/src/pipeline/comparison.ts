@@ -247,11 +247,13 @@ export function pairedTestsMarkdown(tests: PairedComparison): string {
     'permutation p', 'Holm', 'rank-biserial r', 'd_z', 'note'];
   const rows = tests.rows.map((r) => {
     const digits = r.metric === 'dice' || r.metric === 'nsd' ? 3 : 2;
-    const note = r.wilcoxon.reason ?? (r.dropped > 0 ? `${r.dropped} matched case(s) NaN on either side` : '');
+    const dropped = r.dropped > 0 ? `${r.dropped} matched case(s) NaN on either side` : undefined;
+    const note = [r.wilcoxon.reason, r.wilcoxon.warning, dropped].filter((n) => n !== undefined).join('; ');
     return [r.loss, String(r.classIndex), METRIC_LABEL[r.metric], String(r.pairs), String(r.unmatched),
       signed(r.permutation.meanDifference, digits), signed(r.wilcoxon.medianDifference, digits),
       `${pvalue(r.wilcoxon.pvalue)}${METHOD_LABEL[r.wilcoxon.method]}`, pvalue(r.wilcoxonHolm),
-      `${pvalue(r.permutation.pvalue)}${METHOD_LABEL[r.permutation.method]}`, pvalue(r.permutationHolm), signed(r.wilcoxon.rankBiserial, 2), signed(r.permutation.cohenDz, 2), note];
+      `${pvalue(r.permutation.pvalue)}${METHOD_LABEL[r.permutation.method]}`, pvalue(r.permutationHolm),
+      signed(r.wilcoxon.rankBiserial, 2), signed(r.permutation.cohenDz, 2), note];
   });
   const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
   const notes = [
@@ -278,7 +280,7 @@ export function pairedTestsCsv(tests: PairedComparison): string {
       csvNum(p.meanDifference), csvNum(w.medianDifference), csvNum(w.hodgesLehmann),
       csvNum(w.statistic), csvNum(w.pvalue), w.method, csvNum(r.wilcoxonHolm), csvNum(w.rankBiserial),
       csvNum(p.pvalue), p.method, p.resamples, csvNum(r.permutationHolm), csvNum(p.sdDifference), csvNum(p.cohenDz),
-      csvText(w.reason ?? '')].join(','));
+      csvText([w.reason, w.warning].filter((n) => n !== undefined).join('; '))].join(','));
   }
   return lines.join('\n') + '\n';
 }

@@ -55,6 +55,8 @@ export interface WilcoxonResult {
   /** Median of the Walsh averages (d_i + d_j) / 2, i <= j, zeros included. */
   readonly hodgesLehmann: number;
   readonly reason?: string;
+  /** Set when the normal approximation ran on fewer than 10 differences (scipy warns there too). */
+  readonly warning?: string;
 }
 
 /** Walsh averages grow as n^2; past this many differences the estimate is left out (NaN). */
@@ -139,7 +141,9 @@ export function signedRankTest(differences: readonly number[], options: Wilcoxon
   const z = (statistic - mean - shift) / se;
   const pvalue =
     alternative === 'two-sided' ? 2 * normalSf(Math.abs(z)) : alternative === 'greater' ? normalSf(z) : normalCdf(z);
-  return { ...common, pvalue, zStatistic: z, method: 'approx' };
+  const why = zeros > 0 ? 'zero differences' : ties.length > 0 ? 'tied |differences|' : 'more than 50 pairs';
+  const warning = n < 10 ? `normal approximation on ${n} difference(s) (${why} rule out the exact test)` : undefined;
+  return { ...common, pvalue, zStatistic: z, method: 'approx', ...(warning ? { warning } : {}) };
 }
 
 const nullCounts = new Map<number, Float64Array>();
