@@ -135,7 +135,7 @@ test('Wilcoxon effect sizes: rank-biserial, median difference and Hodges-Lehmann
   t.is(signedRankTest([1, 2, 10]).medianDifference, 2);
 });
 
-test('the sign-flip permutation test matches scipy.stats.permutation_test (samples, exact) for n = 2..18', (t) => {
+test('the sign-flip permutation test matches scipy.stats.permutation_test (samples, exact) for n = 2..16 and 18', (t) => {
   t.true(fixture.sign_flip.length > 90);
   for (const c of fixture.sign_flip) {
     const r = signFlipTest(c.x, c.y, { alternative: c.alternative });
