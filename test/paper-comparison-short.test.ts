@@ -28,13 +28,22 @@ sharedTest('a short paper comparison (DSB 2018, dice vs rrw+dice gradual, 1 seed
   t.deepEqual(json.runs.map((r: { name: string }) => r.name), LOSSES.map((l) => `${l}/seed-1`));
 
   // comparison.md: header, separator, one row per loss; comparison.csv: one row per loss and foreground class.
-  const md = readFileSync(path.join(out, 'comparison.md'), 'utf8').trim().split('\n');
+  // Then, after a blank line, the paired tests against the reference (the first loss), in comparison-tests.csv too.
+  const [first, paired] = readFileSync(path.join(out, 'comparison.md'), 'utf8').split('\n\n');
+  t.is(paired, '## Paired tests against dice');
+  const md = first!.trim().split('\n');
   t.is(md[0], '| loss | class | seeds | spread | Dice | HD95 (mm) | HD (mm) | HD max (mm) |');
   t.deepEqual(md.slice(2).map((l) => l.split('|')[1]!.trim()), LOSSES);
   for (const row of md.slice(2)) t.regex(row, /\| 1 \| 1 \| sd over cases \| \d\.\d{3} ± \d\.\d{3} \|/);
   const csv = readFileSync(path.join(out, 'comparison.csv'), 'utf8').trim().split('\n');
   t.is(csv[0], 'loss,class,seeds,spread,dice_mean,dice_sd,hd95_mean,hd95_sd,hd_mean,hd_sd,hd_max,n');
   t.deepEqual(csv.slice(1).map((l) => l.split(',').slice(0, 2).join(',')), LOSSES.map((l) => `${l},1`));
+  const tests = readFileSync(path.join(out, 'comparison-tests.csv'), 'utf8').trim().split('\n');
+  t.true(tests[0]!.startsWith('loss,reference,class,metric,pairs,'));
+  const testRows = tests.slice(1).map((l) => l.split(','));
+  t.deepEqual(testRows.map((r) => r.slice(0, 4).join(',')), ['dice', 'hd95', 'assd', 'nsd'].map((m) => `${LOSSES[1]},dice,1,${m}`));
+  // Every validation case of the one seed is paired (same split for both losses).
+  t.true(testRows.every((r) => Number(r[4]) + Number(r[6]) > 0 && r[5] === '0'));
 
   // Each run keeps its history and the stability figure of its validation curve (one evaluation per epoch).
   for (const loss of LOSSES) {

@@ -30,3 +30,4 @@ export * from './artefact/index.js';
 export { isCi, vulkanSkipReason, LAVAPIPE_ICD } from './testing/hardware.js';
 export { locateShared, type SharedPath } from './testing/shared-data.js';
 export * from './export/index.js';
+export * from './stats/index.js';

@@ -4,8 +4,9 @@
  * export step (`export:`, export/run-export.ts) for every run. The CLI and other callers are thin wrappers.
  *
  * Output layout: <out>/ holds the run (see training/trainer.ts); with a sweep, <out>/<loss name>/seed-<n>/ per
- * run and <out>/comparison.md + comparison.csv. A folder that holds a run is continued only with `resume` (same
- * settings) and replaced only with `force` (artefact/run-folder.ts prepareRunFolder).
+ * run and <out>/comparison.md + comparison.csv + comparison-tests.csv (paired tests against `sweep.reference`).
+ * A folder that holds a run is continued only with `resume` (same settings) and replaced only with `force`
+ * (artefact/run-folder.ts prepareRunFolder).
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -25,7 +26,8 @@ import { checkThreads, resolveThreads } from '../training/data-parallel.js';
 import { train, type TrainingEvent, type TrainingResult } from '../training/trainer.js';
 import { computeSegmentationMetrics } from '../metrics/segmentation-metrics.js';
 import type { MetricsFunction } from '../training/validation.js';
-import { compareLosses, writeComparison, type LossComparison } from './comparison.js';
+import { compareLosses, pairedTests, writeComparison } from './comparison.js';
+import type { LossComparison, PairedComparison } from './comparison.js';
 import { loadDataset } from './datasets.js';
 import { loadPipeline, parsePipeline, type PipelineConfig } from './schema.js';
 
@@ -66,6 +68,8 @@ export interface PipelineResult {
   readonly runs: readonly PipelineRun[];
   /** Per loss (sweeps): the comparison table's rows, and every seed's validation cases pooled. */
   readonly comparison?: readonly LossComparison[];
+  /** Sweeps: each loss against the reference, paired per validation case (comparison.md's second table). */
+  readonly pairedTests?: PairedComparison;
 }
 
 export async function runPipeline(file: string, options: RunPipelineOptions = {}): Promise<PipelineResult> {
@@ -194,9 +198,10 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
   }
 
   const comparison = config.sweep ? compareLosses(runs) : undefined;
-  if (comparison) writeComparison(outDir, comparison);
+  const tests = config.sweep ? pairedTests(runs, { reference: config.sweep.reference }) : undefined;
+  if (comparison) writeComparison(outDir, comparison, tests);
   const exported = config.export.onnx ? await exportRuns(config, runs, logger) : runs;
-  return { name: config.name, outDir, backend, backendInfo, runs: exported, comparison };
+  return { name: config.name, outDir, backend, backendInfo, runs: exported, comparison, pairedTests: tests };
 }
 
 /**

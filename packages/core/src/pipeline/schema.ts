@@ -165,6 +165,8 @@ export const pipelineSchema = z
       .object({
         losses: z.array(z.object({ name: z.string().regex(/^[A-Za-z0-9._+-]+$/), loss: z.unknown() }).strict()).min(1),
         seeds: z.array(z.number().int()).min(1).optional(),
+        /** The loss the comparison's paired tests test every other against (default: the first). */
+        reference: z.string().optional(),
       })
       .strict()
       .optional(),
@@ -173,7 +175,7 @@ export const pipelineSchema = z
 
 export type PipelineConfig = Omit<z.output<typeof pipelineSchema>, 'loss' | 'sweep'> & {
   loss: LossConfig;
-  sweep?: { losses: { name: string; loss: LossConfig }[]; seeds?: number[] };
+  sweep?: { losses: { name: string; loss: LossConfig }[]; seeds?: number[]; reference?: string };
 };
 
 /** Applies `a.b.c=value` overrides (value parsed as YAML, so numbers and lists work) to a raw document. */
@@ -231,6 +233,12 @@ export function parsePipeline(raw: unknown, where = 'pipeline', lineOf: (path: r
       }
     }),
   };
+  const names = sweep?.losses.map((l) => l.name) ?? [];
+  if (sweep?.reference !== undefined && !names.includes(sweep.reference)) {
+    const message = `sweep.reference: '${sweep.reference}' is not one of the sweep's losses (${names.join(', ')})`;
+    const error = new RwsegError('INVALID_CONFIG', message, { path: 'sweep.reference', losses: names });
+    throw atFile(error, 'sweep.reference');
+  }
   const dataset = data.dataset;
   if (dataset.kind === 'synthetic' && data.preprocessing.patch.length > dataset.shape.length) {
     throw new RwsegError('INVALID_CONFIG', `${where}: preprocessing.patch: a ${data.preprocessing.patch.length}D patch needs a 3D dataset.shape`, { path: 'preprocessing.patch' });

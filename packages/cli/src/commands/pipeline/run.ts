@@ -104,6 +104,7 @@ export function summariseResult(result: PipelineResult) {
       rows: c.rows,
       pooled: { meanDice: c.summary.meanDice, classes: c.summary.classes },
     })),
+    pairedTests: result.pairedTests,
   };
 }
 
@@ -138,6 +139,9 @@ export function describeResult(result: PipelineResult): string {
           `${r.result.stability.largestDrop.toFixed(3)}), final sd ${r.result.stability.finalSd.toFixed(3)}`,
       );
   }
-  if (result.comparison) lines.push(`comparison table: ${result.outDir}/comparison.md and comparison.csv`);
+  if (result.comparison) {
+    const tests = result.pairedTests ? `; paired tests against ${result.pairedTests.reference}: comparison-tests.csv` : '';
+    lines.push(`comparison table: ${result.outDir}/comparison.md and comparison.csv${tests}`);
+  }
   return lines.join('\n');
 }
