@@ -11,11 +11,19 @@
  *
  * Tiles are processed `block` at a time, fused: input transform, 64 products, output transform, so the transformed
  * tiles (64 * block * (ci + co) floats of caller-given scratch) stay in cache and never exist for the whole volume.
+ * The 64 position matrices of a block sit STRIDE_PAD floats further apart than packed: packed, they are often a
+ * multiple of 4 KiB apart, and a tile's 64 stores (or loads) then all map to one L1 cache set (measured: the input
+ * transform took 3x longer than the products it feeds).
  *
  * Same contract as kernels.c: heap addresses, counts in elements, no memory of its own (scratch comes from the
  * caller). Layouts channels-last; filters [3, 3, 3, ci, co]; transformed filters [64, ci, co].
  */
 #include "simd-common.h"
+
+#define STRIDE_PAD 16
+
+/* Floats between two tile positions' matrices of `rows` x `cols`. */
+#define POSITION_STRIDE(rows, cols) ((unsigned long)(rows) * (cols) + STRIDE_PAD)
 
 #define ADD wasm_f32x4_add
 #define SUB wasm_f32x4_sub
@@ -40,26 +48,31 @@ static inline void store_lanes(float *p, v128_t v, int full) {
 /*
  * The 4x4x4 input tile at x (strides sd, sh, sw between depth planes, rows, voxels) for 4 channels (1 if !full),
  * transformed, stored to v + k * vs for tile position k = (a * 4 + b) * 4 + e.
+ * One output plane a at a time: each row of B^T combines two input planes, so 16 values are live instead of 64
+ * (which V8 would spill); the input planes are read twice, from L1.
  */
 static inline void input_tile(const float *x, unsigned long sd, unsigned long sh, unsigned long sw, float *v,
                               unsigned long vs, int full) {
-  v128_t t[64];
 #pragma clang loop unroll(full)
-  for (int a = 0; a < 4; a++)
+  for (int a = 0; a < 4; a++) {
+    /* Row a of B^T: plane i plus (a == 1) or minus plane j. */
+    const int i = a == 0 ? 0 : a == 2 ? 2 : 1, j = a == 0 ? 2 : a == 1 ? 2 : a == 2 ? 1 : 3;
+    v128_t t[16];
 #pragma clang loop unroll(full)
     for (int b = 0; b < 4; b++)
 #pragma clang loop unroll(full)
-      for (int e = 0; e < 4; e++) t[(a * 4 + b) * 4 + e] = load_lanes(x + a * sd + b * sh + e * sw, full);
+      for (int e = 0; e < 4; e++) {
+        const v128_t p = load_lanes(x + i * sd + b * sh + e * sw, full);
+        const v128_t q = load_lanes(x + j * sd + b * sh + e * sw, full);
+        t[b * 4 + e] = a == 1 ? ADD(p, q) : SUB(p, q);
+      }
 #pragma clang loop unroll(full)
-  for (int r = 0; r < 16; r++) BT_AXIS(t, r * 4, 1)
+    for (int b = 0; b < 4; b++) BT_AXIS(t, b * 4, 1)
 #pragma clang loop unroll(full)
-  for (int a = 0; a < 4; a++)
+    for (int e = 0; e < 4; e++) BT_AXIS(t, e, 4)
 #pragma clang loop unroll(full)
-    for (int e = 0; e < 4; e++) BT_AXIS(t, a * 16 + e, 4)
-#pragma clang loop unroll(full)
-  for (int r = 0; r < 16; r++) BT_AXIS(t, r, 16)
-#pragma clang loop unroll(full)
-  for (int k = 0; k < 64; k++) store_lanes(v + k * vs, t[k], full);
+    for (int k = 0; k < 16; k++) store_lanes(v + (a * 16 + k) * vs, t[k], full);
+  }
 }
 
 /*
@@ -199,7 +212,7 @@ static void gemm(const float *a, const float *b, float *c, u32 rows, u32 k, u32 
 static void transform_inputs(const float *xp, float *v, u32 t0, u32 nb, u32 dp, u32 hp, u32 wp, u32 ci, u32 td,
                              u32 th, u32 tw) {
   const unsigned long sw = ci, sh = (unsigned long)wp * ci, sd = (unsigned long)hp * wp * ci;
-  const unsigned long vs = (unsigned long)nb * ci;
+  const unsigned long vs = POSITION_STRIDE(nb, ci);
   for (u32 t = 0; t < nb; t++) {
     TILE_COORDS(t0 + t)
     const float *x = xp + (((unsigned long)(img_ * dp + 2 * p_) * hp + 2 * q_) * wp + 2 * s_) * ci;
@@ -214,21 +227,23 @@ static void transform_inputs(const float *xp, float *v, u32 t0, u32 nb, u32 dp, 
  * Stride-1 3x3x3 convolution on the zero-padded input:
  *   out[n, d, i, j, o] = sum over a, b, e < 3, c < ci of xp[n, d + a, i + b, j + e, c] * w[a, b, e, c, o]
  * with u = winograd3d_filter(w). xp [n, dp, hp, wp, ci] must cover whole tiles: dp >= 2 * ceil(od / 2) + 2 (same
- * for h, w). out [n, od, oh, ow, co] (overwritten); co a multiple of 4. scratch: 64 * block * (ci + co) floats.
+ * for h, w). out [n, od, oh, ow, co] (overwritten); co a multiple of 4.
+ * scratch: 64 * (block * (ci + co) + 2 * STRIDE_PAD) floats.
  */
 EXPORT(winograd3d_conv)
 void winograd3d_conv(const float *xp, const float *u, float *out, float *scratch, u32 n, u32 dp, u32 hp, u32 wp,
                      u32 ci, u32 od, u32 oh, u32 ow, u32 co, u32 block) {
   const u32 td = (od + 1) / 2, th = (oh + 1) / 2, tw = (ow + 1) / 2, total = n * td * th * tw;
-  float *v = scratch, *m = scratch + 64ul * block * ci;
+  float *v = scratch, *m = scratch + 64 * POSITION_STRIDE(block, ci);
   const unsigned long yw = co, yh = (unsigned long)ow * co, yd = (unsigned long)oh * ow * co;
   for (u32 t0 = 0; t0 < total; t0 += block) {
     const u32 nb = total - t0 < block ? total - t0 : block;
     transform_inputs(xp, v, t0, nb, dp, hp, wp, ci, td, th, tw);
     for (u32 k = 0; k < 64; k++) {
-      gemm(v + (unsigned long)k * nb * ci, u + (unsigned long)k * ci * co, m + (unsigned long)k * nb * co, nb, ci, co);
+      gemm(v + k * POSITION_STRIDE(nb, ci), u + (unsigned long)k * ci * co, m + k * POSITION_STRIDE(nb, co), nb, ci,
+           co);
     }
-    const unsigned long ms = (unsigned long)nb * co;
+    const unsigned long ms = POSITION_STRIDE(nb, co);
     for (u32 t = 0; t < nb; t++) {
       TILE_COORDS(t0 + t)
       const u32 d = 2 * p_, i = 2 * q_, j = 2 * s_;
@@ -338,20 +353,20 @@ static void gemm_at_b_add(const float *a, const float *b, float *acc, u32 rows, 
  * In Winograd form, dw = G^T [sum over tiles (B^T x_tile B) . (A dy_tile A^T)] G per axis: for each of the 64
  * tile positions an [ci, co] sum of products over the tiles, then the inverse filter transform.
  * xp as for winograd3d_conv; dy [n, od, oh, ow, co], co a multiple of 4; dw [3, 3, 3, ci, co] (overwritten).
- * scratch: 64 * (ci * co + block * (ci + co)) floats.
+ * scratch: 64 * (ci * co + block * (ci + co) + 2 * STRIDE_PAD) floats.
  */
 EXPORT(winograd3d_filter_grad)
 void winograd3d_filter_grad(const float *xp, const float *dy, float *dw, float *scratch, u32 n, u32 dp, u32 hp,
                             u32 wp, u32 ci, u32 od, u32 oh, u32 ow, u32 co, u32 block) {
   const u32 td = (od + 1) / 2, th = (oh + 1) / 2, tw = (ow + 1) / 2, total = n * td * th * tw;
   const unsigned long tap = (unsigned long)ci * co;
-  float *acc = scratch, *v = scratch + 64 * tap, *q = v + 64ul * block * ci;
+  float *acc = scratch, *v = scratch + 64 * tap, *q = v + 64 * POSITION_STRIDE(block, ci);
   for (unsigned long k = 0; k < 64 * tap; k++) acc[k] = 0;
   const unsigned long yw = co, yh = (unsigned long)ow * co, yd = (unsigned long)oh * ow * co;
   for (u32 t0 = 0; t0 < total; t0 += block) {
     const u32 nb = total - t0 < block ? total - t0 : block;
     transform_inputs(xp, v, t0, nb, dp, hp, wp, ci, td, th, tw);
-    const unsigned long qs = (unsigned long)nb * co;
+    const unsigned long qs = POSITION_STRIDE(nb, co);
     for (u32 t = 0; t < nb; t++) {
       TILE_COORDS(t0 + t)
       const u32 d = 2 * p_, i = 2 * q_, j = 2 * s_;
@@ -360,7 +375,7 @@ void winograd3d_filter_grad(const float *xp, const float *dy, float *dw, float *
       for (u32 o = 0; o < co; o += 4) gradient_tile(g + o, yd, yh, yw, nd, nh, nw, q + (unsigned long)t * co + o, qs);
     }
     for (u32 k = 0; k < 64; k++) {
-      gemm_at_b_add(v + (unsigned long)k * nb * ci, q + (unsigned long)k * nb * co, acc + k * tap, nb, ci, co);
+      gemm_at_b_add(v + k * POSITION_STRIDE(nb, ci), q + k * qs, acc + k * tap, nb, ci, co);
     }
   }
   /* dw = G^T acc G per axis: 4 -> 3 with g0 = s0 + (s1 + s2) / 2, g1 = (s1 - s2) / 2, g2 = (s1 + s2) / 2 + s3. */

@@ -53,6 +53,13 @@ const WINOGRAD_MIN_SIDE = 2;
 /** Floats of transformed tiles (64 * tiles * (ci + co)) one fused Winograd pass keeps: ~512 KiB, in L2. */
 const WINOGRAD_SCRATCH_FLOATS = 128 * 1024;
 
+let winogradEnabled = true;
+
+/** false: the direct kernels take the Winograd path's shapes too (benchmarks and tests compare the two). */
+export function setWinogradEnabled(on: boolean): void {
+  winogradEnabled = on;
+}
+
 /** Tiles per fused Winograd pass: a multiple of 4 (the product's register blocks), at least 4. */
 export function winogradBlock(ci: number, co: number): number {
   const fit = Math.floor(WINOGRAD_SCRATCH_FLOATS / (64 * (ci + co)));
@@ -64,7 +71,7 @@ export function winogradBlock(ci: number, co: number): number {
  * the input gradient's), `produced` output channels and output [od, oh, ow] takes the Winograd path.
  */
 export function winogradApplies(kernel: number[], reduced: number, produced: number, out: number[]): boolean {
-  return kernel.every((k) => k === 3) && reduced >= WINOGRAD_MIN_CHANNELS && produced % 4 === 0 &&
+  return winogradEnabled && kernel.every((k) => k === 3) && reduced >= WINOGRAD_MIN_CHANNELS && produced % 4 === 0 &&
     out.every((side) => side >= WINOGRAD_MIN_SIDE);
 }
 
@@ -198,6 +205,9 @@ function tilePads(x: TensorInfo, pads: number[]): number[] {
   });
 }
 
+/** Scratch floats of one block's transformed tiles (winograd3d.c: 64 positions, each padded by 16 floats). */
+const winogradTileFloats = (block: number, ci: number, co: number): number => 64 * (block * (ci + co) + 32);
+
 /** out = conv3d(x, filter) for a 3x3x3 filter, stride 1, after padding x by `pads`, in Winograd F(2x2x2, 3x3x3). */
 function winogradConv3d(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, pads: number[]): TensorInfo {
   const simd = simdKernels(backend)!;
@@ -209,7 +219,7 @@ function winogradConv3d(backend: WasmBackend, x: TensorInfo, filter: TensorInfo,
   const out = backend.makeOutput([n, od, oh, ow, co], 'float32');
   const block = winogradBlock(ci, co);
   const filterFloats = 64 * ci * co;
-  withScratch(backend, 4 * (filterFloats + 64 * block * (ci + co)), (scratch) => {
+  withScratch(backend, 4 * (filterFloats + winogradTileFloats(block, ci, co)), (scratch) => {
     simd.winograd3d_filter(addressOf(backend, filter), scratch, ci, co);
     simd.winograd3d_conv(addressOf(backend, xPad), scratch, addressOf(backend, out), scratch + 4 * filterFloats, n,
       dp, hp, wp, ci, od, oh, ow, co, block);
@@ -228,7 +238,7 @@ function winogradFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo,
   const [, dp, hp, wp] = xPad.shape as Shape5;
   const dW = backend.makeOutput(filterShape, 'float32');
   const block = winogradBlock(ci, co);
-  withScratch(backend, 4 * 64 * (ci * co + block * (ci + co)), (scratch) => {
+  withScratch(backend, 4 * (64 * ci * co + winogradTileFloats(block, ci, co)), (scratch) => {
     simd.winograd3d_filter_grad(addressOf(backend, xPad), addressOf(backend, dy), addressOf(backend, dW), scratch, n,
       dp, hp, wp, ci, od, oh, ow, co, block);
   });
