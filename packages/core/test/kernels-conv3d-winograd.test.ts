@@ -3,7 +3,7 @@
 import test from 'ava';
 import { tf } from '../src/tf.js';
 import { useBackend } from '../src/backend.js';
-import { conv3dForwardPath, winogradApplies, winogradBlock } from '../src/backends/wasm-kernels/conv3d.js';
+import { conv3dForwardPath, winogradApplies, winogradBlock, winogradTiling } from '../src/backends/wasm-kernels/conv3d.js';
 import { simdVariant } from '../src/backends/wasm-kernels/simd.js';
 import type { WasmBackend } from '../src/backends/wasm-kernels/stock.js';
 import { checkWinograd, describeGeometry, WINOGRAD_GEOMETRIES } from './conv3d-winograd-cases.js';
@@ -44,6 +44,13 @@ test.serial('a 3x3x3 conv whose output is 1 voxel wide, or strided, stays on the
   t.is(conv3dForwardPath(backend, info([1, 6, 6, 6, 8], 1, 'same')), 'winograd');
 });
 
+test('winogradTiling: F(2x4x4) from 16 high and wide, else F(2x2x2)', (t) => {
+  t.is(winogradTiling([32, 32, 32]), 'F(2x4x4)');
+  t.is(winogradTiling([2, 16, 16]), 'F(2x4x4)');
+  t.is(winogradTiling([40, 15, 40]), 'F(2x2x2)');
+  t.is(winogradTiling([8, 8, 8]), 'F(2x2x2)');
+});
+
 test('winogradBlock: a multiple of 4 tiles, at least 4, fewer for wider channels', (t) => {
   const blocks = [[16, 16], [32, 32], [128, 128], [512, 512]].map(([ci, co]) => winogradBlock(ci!, co!));
   for (const b of blocks) t.true(b >= 4 && b % 4 === 0, `${b}`);
@@ -53,17 +60,23 @@ test('winogradBlock: a multiple of 4 tiles, at least 4, fewer for wider channels
 
 /**
  * Central differences of L = sum(conv3d(x, w) * r), linear in each argument (exact up to float32 rounding), against
- * the Winograd gradients, for every filter entry and every 5th input entry; odd sizes so tiles are cut.
+ * the Winograd gradients of each tiling, for every filter entry and a spread of input entries; sizes that cut tiles.
  */
-test.serial('Winograd gradients match central finite differences', async (t) => {
+type Shape5 = [number, number, number, number, number];
+const FD_CASES: { tiling: 'F(2x2x2)' | 'F(2x4x4)'; xShape: Shape5; wShape: Shape5; xStep: number }[] = [
+  { tiling: 'F(2x2x2)', xShape: [2, 3, 5, 4, 4], wShape: [3, 3, 3, 4, 8], xStep: 5 },
+  { tiling: 'F(2x4x4)', xShape: [1, 2, 17, 18, 4], wShape: [3, 3, 3, 4, 4], xStep: 17 },
+];
+
+for (const { tiling, xShape, wShape, xStep } of FD_CASES) test.serial(`Winograd ${tiling} gradients match central finite differences`, async (t) => {
   await useBackend('wasm');
-  const xShape: [number, number, number, number, number] = [2, 3, 5, 4, 4];
-  const wShape: [number, number, number, number, number] = [3, 3, 3, 4, 8];
   const info = tf.backend_util.computeConv3DInfo(xShape, wShape, 1, 1, 'same');
   t.is(conv3dForwardPath(tf.backend() as unknown as WasmBackend, info), 'winograd');
+  t.is(winogradTiling([info.outDepth, info.outHeight, info.outWidth]), tiling);
   const xValues = seededValues(tf.util.sizeFromShape(xShape), 41);
   const wValues = seededValues(tf.util.sizeFromShape(wShape), 42);
-  const r = tf.tensor5d(seededValues(2 * 3 * 5 * 4 * 8, 43), [2, 3, 5, 4, 8]);
+  const yShape: Shape5 = [...xShape.slice(0, 4), wShape[4]] as Shape5;
+  const r = tf.tensor5d(seededValues(tf.util.sizeFromShape(yShape), 43), yShape);
   const loss = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, 1, 'same'), r));
   const value = (xv: Float32Array, wv: Float32Array): number =>
     tf.tidy(() => loss(tf.tensor5d(xv, xShape), tf.tensor5d(wv, wShape)).dataSync()[0]!);
@@ -84,12 +97,12 @@ test.serial('Winograd gradients match central finite differences', async (t) => 
     worst = Math.max(worst, Math.abs(central(wValues, i, false) - gw![i]!));
     scale = Math.max(scale, Math.abs(gw![i]!));
   }
-  for (let i = 0; i < xValues.length; i += 5) {
+  for (let i = 0; i < xValues.length; i += xStep) {
     worst = Math.max(worst, Math.abs(central(xValues, i, true) - gx![i]!));
     scale = Math.max(scale, Math.abs(gx![i]!));
   }
   r.dispose();
   t.true(scale > 0.1, `gradient scale ${scale}`);
-  // The loss sums ~500 products of order 1: its float32 rounding, over 2 * eps, is ~1e-3 of the gradient scale.
+  // The loss sums 500-1200 products of order 1: its float32 rounding, over 2 * eps, is ~1e-3 of the gradient scale.
   t.true(worst / scale < 2e-3, `finite differences: worst ${worst}, scale ${scale}`);
 });

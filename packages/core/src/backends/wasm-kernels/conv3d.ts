@@ -2,8 +2,9 @@
  * The 3D convolution kernels for the wasm backend: Conv3D, Conv3DBackpropInputV2 (also the forward pass of
  * conv3dTranspose) and Conv3DBackpropFilterV2. Stock tfjs-backend-wasm 4.22 computes Conv3D in a naive loop (a
  * 3D U-Net step took over 30 s) and its two gradient kernels give wrong values. Paths, by geometry:
- *  - 'winograd': stride 1, dilation 1, 3x3x3, wide enough (winogradApplies): Winograd F(2x2x2, 3x3x3)
- *    (simd/winograd3d.c), 3.4x fewer multiplications, for all three kernels (the input gradient as below).
+ *  - 'winograd': stride 1, dilation 1, 3x3x3, wide enough (winogradApplies): Winograd (simd/winograd3d.c),
+ *    F(2x4x4, 3x3x3) where the output is 16 or more high and wide, else F(2x2x2, 3x3x3) (6x / 3.4x fewer
+ *    multiplications), for all three kernels (the input gradient as below).
  *  - 'simd': stride 1, dilation 1 (the other stride-1 convolutions): rwseg's SIMD kernel (simd/kernels3d.c
  *    conv3d_s1) on the zero-padded input; the input gradient is the same kernel applied to dy with the flipped,
  *    channel-swapped filter. The filter gradient runs conv3d_filter_grad (any stride) on the padded input.
@@ -42,15 +43,22 @@ export function conv3dChannelChunk(taps: number, ci: number): number {
 }
 
 /**
- * Where Winograd F(2x2x2, 3x3x3) beats the direct kernel (bench/wasm-kernels.mjs --only conv3d, both in one run):
- * a 3x3x3 stride-1 convolution with at least WINOGRAD_MIN_CHANNELS input channels (the reduction of its 64
- * matrix products; the first layer, 1 channel, stays direct) and an output at least WINOGRAD_MIN_SIDE on each side
- * (below it most of each 2x2x2 tile is padding).
+ * Where Winograd beats the direct kernel (bench/wasm-kernels.mjs --only winograd, both in one run): a 3x3x3
+ * stride-1 convolution with at least WINOGRAD_MIN_CHANNELS input channels (the reduction of its matrix products;
+ * the first layer, 1 channel, stays direct) and an output at least WINOGRAD_MIN_SIDE on each side (below it most of
+ * each 2x2x2 tile is padding).
  */
 const WINOGRAD_MIN_CHANNELS = 4;
 const WINOGRAD_MIN_SIDE = 2;
 
-/** Floats of transformed tiles (64 * tiles * (ci + co)) one fused Winograd pass keeps: ~512 KiB, in L2. */
+/**
+ * Output height and width from which the F(2x4x4, 3x3x3) tiling beats F(2x2x2, 3x3x3) (measured: 1.25-1.45x
+ * faster at 16-40 per side, slower at 8-10 with 64 channels and at 4-5 with 128, where its 4x4 tiles are mostly
+ * padding and its [144, ci, co] filter transform outweighs the products).
+ */
+const WINOGRAD_WIDE_MIN_SIDE = 16;
+
+/** Floats of transformed tiles (positions * tiles * (ci + co)) one fused Winograd pass keeps: ~512 KiB, in L2. */
 const WINOGRAD_SCRATCH_FLOATS = 128 * 1024;
 
 let winogradEnabled = true;
@@ -60,9 +68,20 @@ export function setWinogradEnabled(on: boolean): void {
   winogradEnabled = on;
 }
 
+/** A Winograd tiling: output tile [d, h, w] and tile positions (input tile voxels). */
+interface Tiling { tile: [number, number, number]; positions: number; wide: boolean }
+const F222: Tiling = { tile: [2, 2, 2], positions: 64, wide: false };
+const F244: Tiling = { tile: [2, 4, 4], positions: 144, wide: true };
+
+/** The tiling for an output [od, oh, ow]: F(2x4x4) where height and width are wide enough, else F(2x2x2). */
+export function winogradTiling(out: number[]): 'F(2x2x2)' | 'F(2x4x4)' {
+  return out[1]! >= WINOGRAD_WIDE_MIN_SIDE && out[2]! >= WINOGRAD_WIDE_MIN_SIDE ? 'F(2x4x4)' : 'F(2x2x2)';
+}
+const tilingFor = (out: number[]): Tiling => (winogradTiling(out) === 'F(2x4x4)' ? F244 : F222);
+
 /** Tiles per fused Winograd pass: a multiple of 4 (the product's register blocks), at least 4. */
-export function winogradBlock(ci: number, co: number): number {
-  const fit = Math.floor(WINOGRAD_SCRATCH_FLOATS / (64 * (ci + co)));
+export function winogradBlock(ci: number, co: number, positions = 64): number {
+  const fit = Math.floor(WINOGRAD_SCRATCH_FLOATS / (positions * (ci + co)));
   return Math.max(4, fit - (fit % 4));
 }
 
@@ -195,34 +214,39 @@ function simdConv3d(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, pad
   return out;
 }
 
-/** pads extended at the back so the padded input covers whole 2x2x2 output tiles (winograd3d.c's contract). */
-function tilePads(x: TensorInfo, pads: number[]): number[] {
+/** pads extended at the back so the padded input covers whole output tiles (winograd3d.c's contract). */
+function tilePads(x: TensorInfo, pads: number[], tiling: Tiling): number[] {
   const [, d, h, w] = x.shape as Shape5;
   return [d, h, w].flatMap((side, axis) => {
     const front = pads[2 * axis]!;
     const out = side + front + pads[2 * axis + 1]! - 2;
-    return [front, 2 * Math.ceil(out / 2) + 2 - side - front];
+    const tile = tiling.tile[axis]!;
+    return [front, tile * Math.ceil(out / tile) + 2 - side - front];
   });
 }
 
-/** Scratch floats of one block's transformed tiles (winograd3d.c: 64 positions, each padded by 16 floats). */
-const winogradTileFloats = (block: number, ci: number, co: number): number => 64 * (block * (ci + co) + 32);
+/** Scratch floats of one block's transformed tiles (winograd3d.c: each position's matrices padded by 16 floats). */
+const winogradTileFloats = (tiling: Tiling, block: number, ci: number, co: number): number =>
+  tiling.positions * (block * (ci + co) + 32);
 
-/** out = conv3d(x, filter) for a 3x3x3 filter, stride 1, after padding x by `pads`, in Winograd F(2x2x2, 3x3x3). */
+/** out = conv3d(x, filter) for a 3x3x3 filter, stride 1, after padding x by `pads`, in Winograd form. */
 function winogradConv3d(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, pads: number[]): TensorInfo {
   const simd = simdKernels(backend)!;
   const [n, d, h, w, ci] = x.shape as Shape5;
   const co = (filter.shape as Shape5)[4];
   const [od, oh, ow] = [d + pads[0]! + pads[1]! - 2, h + pads[2]! + pads[3]! - 2, w + pads[4]! + pads[5]! - 2];
-  const xPad = pad3d(backend, x, tilePads(x, pads));
+  const tiling = tilingFor([od, oh, ow]);
+  const xPad = pad3d(backend, x, tilePads(x, pads, tiling));
   const [, dp, hp, wp] = xPad.shape as Shape5;
   const out = backend.makeOutput([n, od, oh, ow, co], 'float32');
-  const block = winogradBlock(ci, co);
-  const filterFloats = 64 * ci * co;
-  withScratch(backend, 4 * (filterFloats + winogradTileFloats(block, ci, co)), (scratch) => {
-    simd.winograd3d_filter(addressOf(backend, filter), scratch, ci, co);
-    simd.winograd3d_conv(addressOf(backend, xPad), scratch, addressOf(backend, out), scratch + 4 * filterFloats, n,
-      dp, hp, wp, ci, od, oh, ow, co, block);
+  const block = winogradBlock(ci, co, tiling.positions);
+  const filterFloats = tiling.positions * ci * co;
+  const [transform, convolve] = tiling.wide
+    ? [simd.winograd3d_filter_244, simd.winograd3d_conv_244] : [simd.winograd3d_filter, simd.winograd3d_conv];
+  withScratch(backend, 4 * (filterFloats + winogradTileFloats(tiling, block, ci, co)), (scratch) => {
+    transform(addressOf(backend, filter), scratch, ci, co);
+    convolve(addressOf(backend, xPad), scratch, addressOf(backend, out), scratch + 4 * filterFloats, n, dp, hp, wp,
+      ci, od, oh, ow, co, block);
   });
   if (xPad !== x) release(backend, xPad);
   return out;
@@ -234,13 +258,15 @@ function winogradFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo,
   const simd = simdKernels(backend)!;
   const [n, od, oh, ow, co] = dy.shape as Shape5;
   const ci = filterShape[3];
-  const xPad = pad3d(backend, x, tilePads(x, pads));
+  const tiling = tilingFor([od, oh, ow]);
+  const xPad = pad3d(backend, x, tilePads(x, pads, tiling));
   const [, dp, hp, wp] = xPad.shape as Shape5;
   const dW = backend.makeOutput(filterShape, 'float32');
-  const block = winogradBlock(ci, co);
-  withScratch(backend, 4 * (64 * ci * co + winogradTileFloats(block, ci, co)), (scratch) => {
-    simd.winograd3d_filter_grad(addressOf(backend, xPad), addressOf(backend, dy), addressOf(backend, dW), scratch, n,
-      dp, hp, wp, ci, od, oh, ow, co, block);
+  const block = winogradBlock(ci, co, tiling.positions);
+  const gradient = tiling.wide ? simd.winograd3d_filter_grad_244 : simd.winograd3d_filter_grad;
+  withScratch(backend, 4 * (tiling.positions * ci * co + winogradTileFloats(tiling, block, ci, co)), (scratch) => {
+    gradient(addressOf(backend, xPad), addressOf(backend, dy), addressOf(backend, dW), scratch, n, dp, hp, wp, ci,
+      od, oh, ow, co, block);
   });
   if (xPad !== x) release(backend, xPad);
   return dW;

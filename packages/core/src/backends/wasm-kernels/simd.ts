@@ -49,6 +49,12 @@ export interface SimdKernels {
     ci: number, od: number, oh: number, ow: number, co: number, block: number): void;
   winograd3d_filter_grad(xp: number, dy: number, dw: number, scratch: number, n: number, dp: number, hp: number,
     wp: number, ci: number, od: number, oh: number, ow: number, co: number, block: number): void;
+  // The same for the F(2x4x4, 3x3x3) tiling.
+  winograd3d_filter_244(w: number, u: number, ci: number, co: number): void;
+  winograd3d_conv_244(xp: number, u: number, out: number, scratch: number, n: number, dp: number, hp: number,
+    wp: number, ci: number, od: number, oh: number, ow: number, co: number, block: number): void;
+  winograd3d_filter_grad_244(xp: number, dy: number, dw: number, scratch: number, n: number, dp: number, hp: number,
+    wp: number, ci: number, od: number, oh: number, ow: number, co: number, block: number): void;
 }
 
 /** The WebAssembly JS API (not in this project's ES2022 lib typings). */
