@@ -132,8 +132,11 @@ if (opt.only === 'winograd') {
     const shape = `[2,${side},${side},${side},${c}] 3x3x3 ${c}->${c}`;
     const cpuTime = (run) => compare(run, setWinogradEnabled, true);
     report('Conv3D', shape, 'direct SIMD (CPU ms)', cpuTime(() => tf.conv3d(x, w, 1, 'same')));
-    report('Conv3DBackpropInputV2', shape, 'direct SIMD (CPU ms)', cpuTime(() => tf.engine().runKernel('Conv3DBackpropInputV2', { dy, filter: w }, { strides: 1, pad: 'same', inputShape: x.shape })));
-    report('Conv3DBackpropFilterV2', shape, 'direct SIMD (CPU ms)', cpuTime(() => tf.engine().runKernel('Conv3DBackpropFilterV2', { x, dy }, { strides: 1, pad: 'same', filterShape: w.shape })));
+    const attrs = { strides: 1, pad: 'same' };
+    const input = () => tf.engine().runKernel('Conv3DBackpropInputV2', { dy, filter: w }, { ...attrs, inputShape: x.shape });
+    const filter = () => tf.engine().runKernel('Conv3DBackpropFilterV2', { x, dy }, { ...attrs, filterShape: w.shape });
+    report('Conv3DBackpropInputV2', shape, 'direct SIMD (CPU ms)', cpuTime(input));
+    report('Conv3DBackpropFilterV2', shape, 'direct SIMD (CPU ms)', cpuTime(filter));
     tf.dispose([x, dy, w]);
   }
 }

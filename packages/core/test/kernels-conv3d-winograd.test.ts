@@ -3,7 +3,9 @@
 import test from 'ava';
 import { tf } from '../src/tf.js';
 import { useBackend } from '../src/backend.js';
-import { conv3dForwardPath, winogradApplies, winogradBlock, winogradTiling } from '../src/backends/wasm-kernels/conv3d.js';
+import {
+  conv3dForwardPath, winogradApplies, winogradBlock, winogradTiling,
+} from '../src/backends/wasm-kernels/conv3d.js';
 import { simdVariant } from '../src/backends/wasm-kernels/simd.js';
 import type { WasmBackend } from '../src/backends/wasm-kernels/stock.js';
 import { checkWinograd, describeGeometry, WINOGRAD_GEOMETRIES } from './conv3d-winograd-cases.js';
@@ -20,7 +22,8 @@ test.serial('the plain SIMD build runs here (the FMA build has its own file)', a
 });
 
 for (const [index, g] of WINOGRAD_GEOMETRIES.entries()) {
-  test.serial(`Winograd Conv3D and its gradients match cpu and the direct kernels: ${describeGeometry(g)}`, async (t) => {
+  const title = `Winograd Conv3D and its gradients match cpu and the direct kernels: ${describeGeometry(g)}`;
+  test.serial(title, async (t) => {
     await checkWinograd(t, g, 100 + 10 * index);
   });
 }
@@ -68,41 +71,44 @@ const FD_CASES: { tiling: 'F(2x2x2)' | 'F(2x4x4)'; xShape: Shape5; wShape: Shape
   { tiling: 'F(2x4x4)', xShape: [1, 2, 17, 18, 4], wShape: [3, 3, 3, 4, 4], xStep: 17 },
 ];
 
-for (const { tiling, xShape, wShape, xStep } of FD_CASES) test.serial(`Winograd ${tiling} gradients match central finite differences`, async (t) => {
-  await useBackend('wasm');
-  const info = tf.backend_util.computeConv3DInfo(xShape, wShape, 1, 1, 'same');
-  t.is(conv3dForwardPath(tf.backend() as unknown as WasmBackend, info), 'winograd');
-  t.is(winogradTiling([info.outDepth, info.outHeight, info.outWidth]), tiling);
-  const xValues = seededValues(tf.util.sizeFromShape(xShape), 41);
-  const wValues = seededValues(tf.util.sizeFromShape(wShape), 42);
-  const yShape: Shape5 = [...xShape.slice(0, 4), wShape[4]] as Shape5;
-  const r = tf.tensor5d(seededValues(tf.util.sizeFromShape(yShape), 43), yShape);
-  const loss = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, 1, 'same'), r));
-  const value = (xv: Float32Array, wv: Float32Array): number =>
-    tf.tidy(() => loss(tf.tensor5d(xv, xShape), tf.tensor5d(wv, wShape)).dataSync()[0]!);
-  const [gx, gw] = tf.tidy(() => tf.grads(loss)([tf.tensor5d(xValues, xShape), tf.tensor5d(wValues, wShape)])
-    .map((g) => g.dataSync().slice()));
-  const eps = 0.05;
-  const central = (values: Float32Array, i: number, isX: boolean): number => {
-    const plus = values.slice();
-    const minus = values.slice();
-    plus[i]! += eps;
-    minus[i]! -= eps;
-    return isX ? (value(plus, wValues) - value(minus, wValues)) / (2 * eps)
-      : (value(xValues, plus) - value(xValues, minus)) / (2 * eps);
-  };
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < wValues.length; i++) {
-    worst = Math.max(worst, Math.abs(central(wValues, i, false) - gw![i]!));
-    scale = Math.max(scale, Math.abs(gw![i]!));
-  }
-  for (let i = 0; i < xValues.length; i += xStep) {
-    worst = Math.max(worst, Math.abs(central(xValues, i, true) - gx![i]!));
-    scale = Math.max(scale, Math.abs(gx![i]!));
-  }
-  r.dispose();
-  t.true(scale > 0.1, `gradient scale ${scale}`);
-  // The loss sums 500-1200 products of order 1: its float32 rounding, over 2 * eps, is ~1e-3 of the gradient scale.
-  t.true(worst / scale < 2e-3, `finite differences: worst ${worst}, scale ${scale}`);
-});
+for (const { tiling, xShape, wShape, xStep } of FD_CASES) {
+  test.serial(`Winograd ${tiling} gradients match central finite differences`, async (t) => {
+    await useBackend('wasm');
+    const info = tf.backend_util.computeConv3DInfo(xShape, wShape, 1, 1, 'same');
+    t.is(conv3dForwardPath(tf.backend() as unknown as WasmBackend, info), 'winograd');
+    t.is(winogradTiling([info.outDepth, info.outHeight, info.outWidth]), tiling);
+    const xValues = seededValues(tf.util.sizeFromShape(xShape), 41);
+    const wValues = seededValues(tf.util.sizeFromShape(wShape), 42);
+    const yShape: Shape5 = [...xShape.slice(0, 4), wShape[4]] as Shape5;
+    const r = tf.tensor5d(seededValues(tf.util.sizeFromShape(yShape), 43), yShape);
+    const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, 1, 'same');
+    const loss = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a, b), r));
+    const value = (xv: Float32Array, wv: Float32Array): number =>
+      tf.tidy(() => loss(tf.tensor5d(xv, xShape), tf.tensor5d(wv, wShape)).dataSync()[0]!);
+    const [gx, gw] = tf.tidy(() => tf.grads(loss)([tf.tensor5d(xValues, xShape), tf.tensor5d(wValues, wShape)])
+      .map((g) => g.dataSync().slice()));
+    const eps = 0.05;
+    const central = (values: Float32Array, i: number, isX: boolean): number => {
+      const plus = values.slice();
+      const minus = values.slice();
+      plus[i]! += eps;
+      minus[i]! -= eps;
+      return isX ? (value(plus, wValues) - value(minus, wValues)) / (2 * eps)
+        : (value(xValues, plus) - value(xValues, minus)) / (2 * eps);
+    };
+    let worst = 0;
+    let scale = 0;
+    for (let i = 0; i < wValues.length; i++) {
+      worst = Math.max(worst, Math.abs(central(wValues, i, false) - gw![i]!));
+      scale = Math.max(scale, Math.abs(gw![i]!));
+    }
+    for (let i = 0; i < xValues.length; i += xStep) {
+      worst = Math.max(worst, Math.abs(central(xValues, i, true) - gx![i]!));
+      scale = Math.max(scale, Math.abs(gx![i]!));
+    }
+    r.dispose();
+    t.true(scale > 0.1, `gradient scale ${scale}`);
+    // The loss sums 500-1200 products of order 1: its float32 rounding, over 2 * eps, is ~1e-3 of the gradient scale.
+    t.true(worst / scale < 2e-3, `finite differences: worst ${worst}, scale ${scale}`);
+  });
+}

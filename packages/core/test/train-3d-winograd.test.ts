@@ -69,7 +69,8 @@ const CASES: { patch: number[]; optimizer: 'adam' | 'sgd'; tolerance: number; ti
 ];
 
 for (const { patch, optimizer, tolerance, tilings } of CASES) {
-  test.serial(`a 3D U-Net trained on wasm with Winograd ${tilings} (${optimizer}) follows the cpu loss curve`, async (t) => {
+  const title = `a 3D U-Net trained on wasm with Winograd ${tilings} (${optimizer}) follows the cpu loss curve`;
+  test.serial(title, async (t) => {
     await useBackend('wasm');
     const model = buildUNet({ ...NET, seed: 1 }, patch);
     const weights = model.getWeights().map((w) => Float32Array.from(w.dataSync()));
