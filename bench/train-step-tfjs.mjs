@@ -12,7 +12,7 @@
 // threads through the trainer's data-parallel workers (training.threads N; 1 = the training thread alone).
 // --workers N: data-parallel prototype (docs/backends.md, "Using both cores"): N worker threads, each with its own
 // backend and batch/N samples, gradients averaged on the main thread, the same Adam step applied in every worker.
-import { AdamW, buildUNet, createRegistry, buildLoss, GradientWorkers, lossAndGradients, trainStep, tf, useBackend, describeBackend, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS } from '@rwseg/core';
+import { AdamW, buildUNet, createRegistry, buildLoss, GradientWorkers, lossAndGradients, trainStep, tf, useBackend, describeBackend, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS, setWinogradEnabled } from '@rwseg/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -29,6 +29,8 @@ const { values: opt } = parseArgs({
     steps: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
     'stock-kernels': { type: 'boolean', default: false },
+    // The direct 3D convolution kernels where Winograd would run (this thread only: not the product's workers).
+    'direct-conv3d': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     workers: { type: 'string', default: '1' },
     'product-threads': { type: 'string' },
@@ -49,6 +51,7 @@ const size = opt.size;
 const spatialAxes = Array.from({ length: dims + 1 }, (_, i) => i);
 
 await useBackend(opt.backend);
+if (opt['direct-conv3d']) setWinogradEnabled(false);
 if (opt['stock-kernels']) {
   // Stock wasm kernels, except the filter gradient wasm lacks (without it nothing trains).
   unregisterWasmTrainingKernels();

@@ -56,12 +56,16 @@ function run(command, args, env = process.env) {
 const sides = [{ key: 'pytorch', command: opt.python, args: [path.join(here, 'train-step-torch.py'), '--threads', opt.threads, ...shared] }];
 for (const name of opt.backends.split(',').filter(Boolean)) {
   // A '-fma' suffix runs the side with the relaxed-SIMD (fused multiply-add) kernels, opted into by environment.
+  // A '-direct' suffix (before '-fma'; one-thread sides only) runs the direct 3D convolutions where Winograd would.
   const fma = name.endsWith('-fma');
-  const backend = fma ? name.slice(0, -4) : name;
+  const unsuffixed = fma ? name.slice(0, -4) : name;
+  const direct = unsuffixed.endsWith('-direct');
+  const backend = direct ? unsuffixed.slice(0, -7) : unsuffixed;
   const stock = backend === 'wasm-stock';
   const parallel = /^wasm-x(\d+)$/.exec(backend);
   const product = /^wasm-dp(\d+)$/.exec(backend);
-  const extra = stock ? ['--stock-kernels'] : parallel ? ['--workers', parallel[1]] : product ? ['--product-threads', product[1]] : [];
+  const extra = [...stock ? ['--stock-kernels'] : parallel ? ['--workers', parallel[1]] : product ? ['--product-threads', product[1]] : [],
+    ...direct ? ['--direct-conv3d'] : []];
   sides.push({
     key: name,
     env: fma ? { ...process.env, RWSEG_WASM_RELAXED_SIMD: '1' } : process.env,
@@ -123,6 +127,6 @@ if (opt.json) {
   for (const s of summary) {
     if (s.error) { console.log(`| ${s.side} | failed: ${s.error} | | | | | | |`); continue; }
     const cpuRatio = torch?.cpuMsPerStep && s.cpuMsPerStep ? (s.cpuMsPerStep / torch.cpuMsPerStep).toFixed(2) : '';
-    console.log(`| ${s.backend}${s.side.endsWith("-fma") ? " (FMA kernels)" : ""} | ${Math.round(s.msPerStep)} | ${Math.round(s.minMs)} | ${s.steps} | ${s.ratioToPytorch ?? ''} | ${s.cpuMsPerStep === undefined ? '' : Math.round(s.cpuMsPerStep)} | ${cpuRatio} | ${s.maxRssMiB ?? ''} |`);
+    console.log(`| ${s.backend}${s.side.includes("-direct") ? " (direct conv3d)" : ""}${s.side.endsWith("-fma") ? " (FMA kernels)" : ""} | ${Math.round(s.msPerStep)} | ${Math.round(s.minMs)} | ${s.steps} | ${s.ratioToPytorch ?? ''} | ${s.cpuMsPerStep === undefined ? '' : Math.round(s.cpuMsPerStep)} | ${cpuRatio} | ${s.maxRssMiB ?? ''} |`);
   }
 }

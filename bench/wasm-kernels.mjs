@@ -3,16 +3,18 @@
 // same kernel with the SIMD module switched off, i.e. the stock tfjs-backend-wasm kernel (XNNPACK for convolutions)
 // or rwseg's earlier JavaScript / XNNPACK-composed kernel where stock wasm has none or is unusable. The two sides
 // alternate call by call; each figure is the median of --reps calls.
-// Usage: node bench/wasm-kernels.mjs [--reps 7] [--batch 4] [--size 256] [--only conv|elementwise|conv3d]
+// Usage: node bench/wasm-kernels.mjs [--reps 7] [--batch 4] [--size 256] [--only conv|elementwise|conv3d|winograd]
+// [--size3d 32]: winograd is the 3x3x3 convolutions of the 3D U-Net at each level (batch 2, side --size3d halved per
+// level, 16 << level channels), direct SIMD kernel (off) against Winograd F(2x2x2, 3x3x3) (on), in CPU time.
 // [--size3d 16]: conv3d is the 3D U-Net's kernels (batch 2, side --size3d, 16-32 channels); its anchors are the
 // stock Conv3D loop and the cpu backend's gradients (the stock wasm gradients are wrong), so keep the side small.
-import { tf, useBackend, setSimdKernelsEnabled } from '@rwseg/core';
+import { tf, useBackend, setSimdKernelsEnabled, setWinogradEnabled } from '@rwseg/core';
 import { parseArgs } from 'node:util';
 
 const { values: opt } = parseArgs({
   options: {
     reps: { type: 'string', default: '7' }, batch: { type: 'string', default: '4' }, size: { type: 'string', default: '256' },
-    only: { type: 'string' }, size3d: { type: 'string', default: '16' },
+    only: { type: 'string' }, size3d: { type: 'string' },
   },
 });
 const reps = Number(opt.reps);
@@ -22,18 +24,22 @@ await useBackend('wasm');
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-/** Times `run` (returns tensors to dispose) with SIMD off and on, alternating; warms both up first. */
-function compare(run) {
+/**
+ * Times `run` (returns tensors to dispose) with `toggle` off and on (default: the SIMD kernels), alternating; warms
+ * both up first. cpu: process CPU time instead of wall time (less inflated by other processes on a loaded machine).
+ */
+function compare(run, toggle = setSimdKernelsEnabled, cpu = false) {
   const times = { off: [], on: [] };
+  const clock = cpu ? () => process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 : () => performance.now();
   for (let r = -1; r < reps; r++) {
     for (const side of ['off', 'on']) {
-      setSimdKernelsEnabled(side === 'on');
-      const t0 = performance.now();
+      toggle(side === 'on');
+      const t0 = clock();
       tf.dispose(run());
-      if (r >= 0) times[side].push(performance.now() - t0);
+      if (r >= 0) times[side].push(clock() - t0);
     }
   }
-  setSimdKernelsEnabled(true);
+  toggle(true);
   return { off: median(times.off), on: median(times.on) };
 }
 
@@ -96,7 +102,7 @@ if (opt.only === undefined || opt.only === 'elementwise') {
   tf.dispose([x, y, v, mask, joined, pooled, dyPool]);
 }
 if (opt.only === undefined || opt.only === 'conv3d') {
-  const side = Number(opt.size3d);
+  const side = Number(opt.size3d ?? 16);
   for (const c of [16, 32]) {
     const x = random([2, side, side, side, c]);
     const dy = random([2, side, side, side, c]);
@@ -113,6 +119,25 @@ if (opt.only === undefined || opt.only === 'conv3d') {
     report('MaxPool3D (2x2x2, 2)', `[${x.shape}]`, 'cpu backend', compare(() => tf.maxPool3d(x, 2, 2, 'valid')));
     report('MaxPool3DGrad', `[${x.shape}]`, 'cpu backend', compare(() => tf.engine().runKernel('MaxPool3DGrad', { dy: dyPool, input: x, output: pooled }, { filterSize: 2, strides: 2, pad: 'valid' })));
     tf.dispose([x, dy, w, low, wt, pooled, dyPool]);
+  }
+}
+if (opt.only === 'winograd') {
+  const top = Number(opt.size3d ?? 32);
+  for (let level = 0; level < 4 && top >> level >= 2; level++) {
+    const side = top >> level;
+    const c = 16 << level;
+    const x = random([2, side, side, side, c]);
+    const dy = random([2, side, side, side, c]);
+    const w = random([3, 3, 3, c, c]);
+    const shape = `[2,${side},${side},${side},${c}] 3x3x3 ${c}->${c}`;
+    const cpuTime = (run) => compare(run, setWinogradEnabled, true);
+    report('Conv3D', shape, 'direct SIMD (CPU ms)', cpuTime(() => tf.conv3d(x, w, 1, 'same')));
+    const attrs = { strides: 1, pad: 'same' };
+    const input = () => tf.engine().runKernel('Conv3DBackpropInputV2', { dy, filter: w }, { ...attrs, inputShape: x.shape });
+    const filter = () => tf.engine().runKernel('Conv3DBackpropFilterV2', { x, dy }, { ...attrs, filterShape: w.shape });
+    report('Conv3DBackpropInputV2', shape, 'direct SIMD (CPU ms)', cpuTime(input));
+    report('Conv3DBackpropFilterV2', shape, 'direct SIMD (CPU ms)', cpuTime(filter));
+    tf.dispose([x, dy, w]);
   }
 }
 console.log(JSON.stringify({ reps, batch: n, size, rows }));

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Rebuilds rwseg's WebAssembly SIMD kernels (kernels.c, kernels3d.c; simd-common.h) and the TypeScript module that embeds them:
+# Rebuilds rwseg's WebAssembly SIMD kernels (kernels.c, kernels3d.c, winograd3d.c; simd-common.h) and the TypeScript module that embeds them:
 #  - rwseg-kernels.wasm: wasm SIMD 128 (every Node rwseg supports);
 #  - rwseg-kernels-fma.wasm: the same with relaxed SIMD's fused multiply-add in the convolution kernels, used only
 #    where the runtime validates it (simd.ts).
@@ -13,7 +13,7 @@ build() { # build OUT [extra clang flags...]
   out="$1"; shift
   clang --target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin "$@" \
     -Wl,--no-entry -Wl,--import-memory -Wl,--strip-all \
-    -o "$out" "$here/kernels.c" "$here/kernels3d.c"
+    -o "$out" "$here/kernels.c" "$here/kernels3d.c" "$here/winograd3d.c"
   # The module shares tfjs's heap: it must not own data or use a linear-memory stack (both would overwrite tfjs data).
   if "$objdump" -h "$out" | grep -q ' DATA '; then echo "build.sh: $out has a data section" >&2; exit 1; fi
   if "$objdump" -d "$out" | grep -q 'global\.'; then echo "build.sh: $out uses a global (stack pointer)" >&2; exit 1; fi

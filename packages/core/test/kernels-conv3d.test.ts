@@ -99,9 +99,9 @@ test('conv3dChannelChunk: one pass while taps x channels fit, else passes of a m
 });
 
 test.serial('every conv3d path is exercised by the geometries above', (t) => {
-  t.deepEqual([...seen.forward].sort(), ['blocks-matmul', 'matmul', 'simd', 'stock']);
-  t.deepEqual([...seen.input].sort(), ['blocks-matmul', 'cpu', 'matmul', 'simd']);
-  t.deepEqual([...seen.filter].sort(), ['cpu', 'matmul', 'simd']);
+  t.deepEqual([...seen.forward].sort(), ['blocks-matmul', 'matmul', 'simd', 'stock', 'winograd']);
+  t.deepEqual([...seen.input].sort(), ['blocks-matmul', 'cpu', 'matmul', 'simd', 'winograd']);
+  t.deepEqual([...seen.filter].sort(), ['cpu', 'matmul', 'simd', 'winograd']);
 });
 
 /** conv3dTranspose (2x2x2, stride 2: a 3D U-Net's up-sampling) and both its gradients. */
@@ -177,9 +177,14 @@ async function checkFiniteDifferences(t: import('ava').ExecutionContext,
   t.true(worst / scale < 2e-3, `finite differences: worst ${worst}, scale ${scale}`);
 }
 
-test.serial('Conv3D gradients (SIMD paths) match central finite differences', async (t) => {
+test.serial('Conv3D gradients (Winograd paths) match central finite differences', async (t) => {
   await checkFiniteDifferences(t, (x, w) => tf.conv3d(x, w, 1, 'same'), [1, 3, 4, 5, 4], [3, 3, 3, 4, 4], 11);
 });
+
+test.serial('Conv3D gradients (direct SIMD paths: a 3x2x3 kernel) match central finite differences',
+  async (t) => {
+    await checkFiniteDifferences(t, (x, w) => tf.conv3d(x, w, 1, 'same'), [1, 3, 4, 5, 4], [3, 2, 3, 4, 4], 12);
+  });
 
 test.serial('conv3dTranspose gradients (blocks + matmul, SIMD filter gradient) match finite differences', async (t) => {
   const up = (x: tf.Tensor5D, w: tf.Tensor5D) => tf.conv3dTranspose(x, w, [2, 4, 2, 6, 4], 2, 'same');

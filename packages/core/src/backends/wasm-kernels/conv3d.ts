@@ -2,7 +2,10 @@
  * The 3D convolution kernels for the wasm backend: Conv3D, Conv3DBackpropInputV2 (also the forward pass of
  * conv3dTranspose) and Conv3DBackpropFilterV2. Stock tfjs-backend-wasm 4.22 computes Conv3D in a naive loop (a
  * 3D U-Net step took over 30 s) and its two gradient kernels give wrong values. Paths, by geometry:
- *  - 'simd': stride 1, dilation 1 (the 3x3x3 'same' convolutions): rwseg's SIMD kernel (simd/kernels3d.c
+ *  - 'winograd': stride 1, dilation 1, 3x3x3, wide enough (winogradApplies): Winograd (simd/winograd3d.c),
+ *    F(2x4x4, 3x3x3) where the output is 16 or more high and wide, else F(2x2x2, 3x3x3) (6x / 3.4x fewer
+ *    multiplications), for all three kernels (the input gradient as below).
+ *  - 'simd': stride 1, dilation 1 (the other stride-1 convolutions): rwseg's SIMD kernel (simd/kernels3d.c
  *    conv3d_s1) on the zero-padded input; the input gradient is the same kernel applied to dy with the flipped,
  *    channel-swapped filter. The filter gradient runs conv3d_filter_grad (any stride) on the padded input.
  *  - 'matmul': 1x1x1 kernels (the softmax head): one matrix product over the voxels.
@@ -16,7 +19,7 @@
  */
 import { tf } from '../../tf.js';
 import { callStock, fallBackToStock, release, reshape, transpose, type TensorInfo, type WasmBackend } from './stock.js';
-import { addressOf, simdKernels } from './simd.js';
+import { addressOf, simdKernels, withScratch } from './simd.js';
 import { viaCpuBackend } from './cpu-bridge.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -25,7 +28,7 @@ type Triple = number | [number, number, number];
 type Pad3D = 'same' | 'valid' | number;
 type CpuArgs = Parameters<tf.KernelFunc>[0];
 
-export type Conv3DPath = 'simd' | 'matmul' | 'blocks-matmul' | 'cpu' | 'stock';
+export type Conv3DPath = 'winograd' | 'simd' | 'matmul' | 'blocks-matmul' | 'cpu' | 'stock';
 
 /**
  * Largest kd*kh*kw*chunk of input channels one pass of the SIMD convolution reduces over: its 8-output-channel
@@ -38,6 +41,65 @@ export function conv3dChannelChunk(taps: number, ci: number): number {
   const fit = Math.floor(SIMD_MAX_REDUCTION / taps);
   return fit >= ci ? ci : Math.max(4, fit - (fit % 4));
 }
+
+/**
+ * Where Winograd beats the direct kernel (bench/wasm-kernels.mjs --only winograd, both in one run): a 3x3x3
+ * stride-1 convolution with at least WINOGRAD_MIN_CHANNELS input channels (the reduction of its matrix products;
+ * the first layer, 1 channel, stays direct) and an output at least WINOGRAD_MIN_SIDE on each side (below it most of
+ * each 2x2x2 tile is padding).
+ */
+const WINOGRAD_MIN_CHANNELS = 4;
+const WINOGRAD_MIN_SIDE = 2;
+
+/**
+ * Output height and width from which the F(2x4x4, 3x3x3) tiling beats F(2x2x2, 3x3x3) (measured: 1.25-1.45x
+ * faster at 16-40 per side, slower at 8-10 with 64 channels and at 4-5 with 128, where its 4x4 tiles are mostly
+ * padding and its [144, ci, co] filter transform outweighs the products).
+ */
+const WINOGRAD_WIDE_MIN_SIDE = 16;
+
+/** Floats of transformed tiles (positions * tiles * (ci + co)) one fused Winograd pass keeps: ~512 KiB, in L2. */
+const WINOGRAD_SCRATCH_FLOATS = 128 * 1024;
+
+let winogradEnabled = true;
+
+/** false: the direct kernels take the Winograd path's shapes too (benchmarks and tests compare the two). */
+export function setWinogradEnabled(on: boolean): void {
+  winogradEnabled = on;
+}
+
+/** A Winograd tiling: output tile [d, h, w] and tile positions (input tile voxels). */
+interface Tiling { tile: [number, number, number]; positions: number; wide: boolean }
+const F222: Tiling = { tile: [2, 2, 2], positions: 64, wide: false };
+const F244: Tiling = { tile: [2, 4, 4], positions: 144, wide: true };
+
+/** The tiling for an output [od, oh, ow]: F(2x4x4) where height and width are wide enough, else F(2x2x2). */
+export function winogradTiling(out: number[]): 'F(2x2x2)' | 'F(2x4x4)' {
+  return out[1]! >= WINOGRAD_WIDE_MIN_SIDE && out[2]! >= WINOGRAD_WIDE_MIN_SIDE ? 'F(2x4x4)' : 'F(2x2x2)';
+}
+const tilingFor = (out: number[]): Tiling => (winogradTiling(out) === 'F(2x4x4)' ? F244 : F222);
+
+/** Tiles per fused Winograd pass: a multiple of 4 (the product's register blocks), at least 4. */
+export function winogradBlock(ci: number, co: number, positions = 64): number {
+  const fit = Math.floor(WINOGRAD_SCRATCH_FLOATS / (positions * (ci + co)));
+  return Math.max(4, fit - (fit % 4));
+}
+
+/**
+ * Whether a stride-1 convolution with kernel [kd, kh, kw], `reduced` input channels (Ci of the forward pass, Co of
+ * the input gradient's), `produced` output channels and output [od, oh, ow] takes the Winograd path.
+ */
+export function winogradApplies(kernel: number[], reduced: number, produced: number, out: number[]): boolean {
+  return winogradEnabled && kernel.every((k) => k === 3) && reduced >= WINOGRAD_MIN_CHANNELS && produced % 4 === 0 &&
+    out.every((side) => side >= WINOGRAD_MIN_SIDE);
+}
+
+const winogradForward = (info: tf.backend_util.Conv3DInfo): boolean =>
+  winogradApplies([info.filterDepth, info.filterHeight, info.filterWidth], info.inChannels, info.outChannels,
+    [info.outDepth, info.outHeight, info.outWidth]);
+const winogradInput = (info: tf.backend_util.Conv3DInfo): boolean =>
+  winogradApplies([info.filterDepth, info.filterHeight, info.filterWidth], info.outChannels, info.inChannels,
+    [info.inDepth, info.inHeight, info.inWidth]);
 
 /** Output (n, d, i) rows per cache-resident run of the filter-gradient kernel, as ~128 output voxels. */
 const FILTER_GRAD_RUN_VOXELS = 128;
@@ -99,7 +161,9 @@ export function conv3dForwardPath(backend: WasmBackend, info: tf.backend_util.Co
   if (simdKernels(backend) === undefined || !unitDilation(info)) return 'stock';
   if (pointwise(info) && unitStride(info) && noPadding(info)) return 'matmul';
   if (exactBlocks(info)) return 'blocks-matmul';
-  if (unitStride(info) && info.outChannels % 4 === 0 && forwardPads(info).every((p) => p >= 0)) return 'simd';
+  if (unitStride(info) && info.outChannels % 4 === 0 && forwardPads(info).every((p) => p >= 0)) {
+    return winogradForward(info) ? 'winograd' : 'simd';
+  }
   return 'stock';
 }
 
@@ -108,14 +172,19 @@ export function conv3dBackpropInputPath(backend: WasmBackend, info: tf.backend_u
   if (simdKernels(backend) === undefined || !unitDilation(info)) return 'cpu';
   if (pointwise(info) && unitStride(info) && noPadding(info)) return 'matmul';
   if (exactBlocks(info)) return 'blocks-matmul';
-  if (unitStride(info) && info.inChannels % 4 === 0 && flippedPads(info).every((p) => p >= 0)) return 'simd';
+  if (unitStride(info) && info.inChannels % 4 === 0 && flippedPads(info).every((p) => p >= 0)) {
+    return winogradInput(info) ? 'winograd' : 'simd';
+  }
   return 'cpu';
 }
 
 /** Which implementation Conv3DBackpropFilterV2 takes (info: the forward convolution's). */
 export function conv3dBackpropFilterPath(backend: WasmBackend, info: tf.backend_util.Conv3DInfo): Conv3DPath {
   if (simdKernels(backend) === undefined || !unitDilation(info)) return 'cpu';
-  if (info.outChannels % 4 === 0) return 'simd';
+  if (info.outChannels % 4 === 0) {
+    const winograd = unitStride(info) && winogradForward(info) && forwardPads(info).every((p) => p >= 0);
+    return winograd ? 'winograd' : 'simd';
+  }
   if (pointwise(info) && unitStride(info) && noPadding(info)) return 'matmul';
   return 'cpu';
 }
@@ -143,6 +212,64 @@ function simdConv3d(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, pad
     od, oh, ow, co, kd, kh, kw, conv3dChannelChunk(kd * kh * kw, ci));
   if (xPad !== x) release(backend, xPad);
   return out;
+}
+
+/** pads extended at the back so the padded input covers whole output tiles (winograd3d.c's contract). */
+function tilePads(x: TensorInfo, pads: number[], tiling: Tiling): number[] {
+  const [, d, h, w] = x.shape as Shape5;
+  return [d, h, w].flatMap((side, axis) => {
+    const front = pads[2 * axis]!;
+    const out = side + front + pads[2 * axis + 1]! - 2;
+    const tile = tiling.tile[axis]!;
+    return [front, tile * Math.ceil(out / tile) + 2 - side - front];
+  });
+}
+
+/** Scratch floats of one block's transformed tiles (winograd3d.c: each position's matrices padded by 16 floats). */
+const winogradTileFloats = (tiling: Tiling, block: number, ci: number, co: number): number =>
+  tiling.positions * (block * (ci + co) + 32);
+
+/** out = conv3d(x, filter) for a 3x3x3 filter, stride 1, after padding x by `pads`, in Winograd form. */
+function winogradConv3d(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, pads: number[]): TensorInfo {
+  const simd = simdKernels(backend)!;
+  const [n, d, h, w, ci] = x.shape as Shape5;
+  const co = (filter.shape as Shape5)[4];
+  const [od, oh, ow] = [d + pads[0]! + pads[1]! - 2, h + pads[2]! + pads[3]! - 2, w + pads[4]! + pads[5]! - 2];
+  const tiling = tilingFor([od, oh, ow]);
+  const xPad = pad3d(backend, x, tilePads(x, pads, tiling));
+  const [, dp, hp, wp] = xPad.shape as Shape5;
+  const out = backend.makeOutput([n, od, oh, ow, co], 'float32');
+  const block = winogradBlock(ci, co, tiling.positions);
+  const filterFloats = tiling.positions * ci * co;
+  const [transform, convolve] = tiling.wide
+    ? [simd.winograd3d_filter_244, simd.winograd3d_conv_244] : [simd.winograd3d_filter, simd.winograd3d_conv];
+  withScratch(backend, 4 * (filterFloats + winogradTileFloats(tiling, block, ci, co)), (scratch) => {
+    transform(addressOf(backend, filter), scratch, ci, co);
+    convolve(addressOf(backend, xPad), scratch, addressOf(backend, out), scratch + 4 * filterFloats, n, dp, hp, wp,
+      ci, od, oh, ow, co, block);
+  });
+  if (xPad !== x) release(backend, xPad);
+  return out;
+}
+
+/** The filter gradient of a 3x3x3 stride-1 convolution with pads `pads`, in Winograd form. */
+function winogradFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, pads: number[],
+  filterShape: Shape5): TensorInfo {
+  const simd = simdKernels(backend)!;
+  const [n, od, oh, ow, co] = dy.shape as Shape5;
+  const ci = filterShape[3];
+  const tiling = tilingFor([od, oh, ow]);
+  const xPad = pad3d(backend, x, tilePads(x, pads, tiling));
+  const [, dp, hp, wp] = xPad.shape as Shape5;
+  const dW = backend.makeOutput(filterShape, 'float32');
+  const block = winogradBlock(ci, co, tiling.positions);
+  const gradient = tiling.wide ? simd.winograd3d_filter_grad_244 : simd.winograd3d_filter_grad;
+  withScratch(backend, 4 * (tiling.positions * ci * co + winogradTileFloats(tiling, block, ci, co)), (scratch) => {
+    gradient(addressOf(backend, xPad), addressOf(backend, dy), addressOf(backend, dW), scratch, n, dp, hp, wp, ci,
+      od, oh, ow, co, block);
+  });
+  if (xPad !== x) release(backend, xPad);
+  return dW;
 }
 
 /** [rows, inner] x [inner, cols] in the stock BatchMatMul, as a [1, rows, cols] tensor. */
@@ -201,6 +328,8 @@ export function conv3D(args: KernelArgs): TensorInfo | TensorInfo[] {
   const info = convInfo(x.shape as Shape5, filter.shape as Shape5, strides, pad, dilations);
   const { batchSize: n, outDepth: od, outHeight: oh, outWidth: ow, outChannels: co, inChannels: ci } = info;
   switch (conv3dForwardPath(backend, info)) {
+    case 'winograd':
+      return winogradConv3d(backend, x, filter, forwardPads(info));
     case 'simd':
       return simdConv3d(backend, x, filter, forwardPads(info));
     case 'matmul': {
@@ -230,10 +359,13 @@ export function conv3DBackpropInputV2(args: KernelArgs): TensorInfo | TensorInfo
   if (dy.dtype !== 'float32' || filter.dtype !== 'float32') return cpuBackpropInput(args as CpuArgs);
   const info = convInfo(inputShape, filter.shape as Shape5, strides, pad);
   const { batchSize: n, outDepth: od, outHeight: oh, outWidth: ow, outChannels: co, inChannels: ci } = info;
-  switch (conv3dBackpropInputPath(backend, info)) {
+  const inputPath = conv3dBackpropInputPath(backend, info);
+  switch (inputPath) {
+    case 'winograd':
     case 'simd': {
       const flipped = flipAndSwap(backend, filter);
-      const dx = simdConv3d(backend, dy, flipped, flippedPads(info));
+      const convolve = inputPath === 'winograd' ? winogradConv3d : simdConv3d;
+      const dx = convolve(backend, dy, flipped, flippedPads(info));
       release(backend, flipped);
       return dx;
     }
@@ -265,6 +397,8 @@ export function conv3DBackpropFilterV2(args: KernelArgs): TensorInfo | TensorInf
   if (x.dtype !== 'float32' || dy.dtype !== 'float32') return cpuBackpropFilter(args as CpuArgs);
   const info = convInfo(x.shape as Shape5, filterShape, strides, pad);
   switch (conv3dBackpropFilterPath(backend, info)) {
+    case 'winograd':
+      return winogradFilterGrad(backend, x, dy, forwardPads(info), filterShape);
     case 'simd': {
       const simd = simdKernels(backend)!;
       const { batchSize: n, inDepth: d, inHeight: h, inWidth: w, outDepth: od, outHeight: oh, outWidth: ow } = info;

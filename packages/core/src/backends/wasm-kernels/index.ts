@@ -2,3 +2,4 @@ export { registerWasmTrainingKernels, unregisterWasmTrainingKernels, WASM_TRAINI
 export { backpropInputPath, type BackpropInputPath } from './conv2d-backprop-input.js';
 export { tileInto } from './tile.js';
 export { setSimdKernelsEnabled, setFmaKernelsAllowed, type SimdVariant } from './simd.js';
+export { setWinogradEnabled } from './conv3d.js';

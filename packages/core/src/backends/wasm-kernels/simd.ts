@@ -1,5 +1,6 @@
 /**
- * Loads rwseg's WebAssembly SIMD kernels (packages/core/simd/kernels.c and kernels3d.c, embedded by simd-binary.ts)
+ * Loads rwseg's WebAssembly SIMD kernels (packages/core/simd/kernels.c, kernels3d.c and winograd3d.c, embedded by
+ * simd-binary.ts)
  * into the
  * wasm backend's own memory: the module imports tfjs's WebAssembly.Memory, so a kernel reads and writes tensors
  * in place at their heap addresses. Optional: when the module cannot be instantiated (no wasm SIMD, a tfjs build
@@ -42,6 +43,18 @@ export interface SimdKernels {
     top: number, bottom: number, left: number, right: number): void;
   max_pool3d_2x2x2(x: number, y: number, n: number, d: number, h: number, w: number, c: number): void;
   max_pool3d_grad_2x2x2(x: number, dy: number, dx: number, n: number, d: number, h: number, w: number, c: number): void;
+  // Winograd F(2x2x2, 3x3x3) (simd/winograd3d.c).
+  winograd3d_filter(w: number, u: number, ci: number, co: number): void;
+  winograd3d_conv(xp: number, u: number, out: number, scratch: number, n: number, dp: number, hp: number, wp: number,
+    ci: number, od: number, oh: number, ow: number, co: number, block: number): void;
+  winograd3d_filter_grad(xp: number, dy: number, dw: number, scratch: number, n: number, dp: number, hp: number,
+    wp: number, ci: number, od: number, oh: number, ow: number, co: number, block: number): void;
+  // The same for the F(2x4x4, 3x3x3) tiling.
+  winograd3d_filter_244(w: number, u: number, ci: number, co: number): void;
+  winograd3d_conv_244(xp: number, u: number, out: number, scratch: number, n: number, dp: number, hp: number,
+    wp: number, ci: number, od: number, oh: number, ow: number, co: number, block: number): void;
+  winograd3d_filter_grad_244(xp: number, dy: number, dw: number, scratch: number, n: number, dp: number, hp: number,
+    wp: number, ci: number, od: number, oh: number, ow: number, co: number, block: number): void;
 }
 
 /** The WebAssembly JS API (not in this project's ES2022 lib typings). */
