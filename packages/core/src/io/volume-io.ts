@@ -14,6 +14,7 @@ import { RwsegError } from '../errors.js';
 import type { Volume } from '../volume.js';
 import type { ColorPolicy } from './color.js';
 import { assertBmpComplete } from './bmp-header.js';
+import { assertJpegComplete } from './jpeg-end.js';
 import { readDicomSeries, sliceVolume } from './dicom-series.js';
 import { decodeDicomSlice } from './dicom-slice.js';
 import { imageExtension, readBytes, writeBytesAtomic } from './files.js';
@@ -106,6 +107,7 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
     }
     default: {
       if (format === 'bmp') assertBmpComplete(bytes, bytes.length, name);
+      if (format === 'jpeg') assertJpegComplete(bytes, name);
       const { volume } = await decodeItkImage(bytes, format, name, color);
       const spacingSource = format === 'nrrd' || format === 'metaimage' ? 'header' : 'none';
       return { volume, format, spacingSource };
