@@ -15,6 +15,7 @@ import type { Volume, VolumeOrientation, VoxelArray } from '../volume.js';
 import { colorSamplesToVolume, type ColorPolicy } from './color.js';
 import { FORMAT_EXTENSIONS, FORMAT_NAMES, type ImageFormat } from './formats.js';
 import { assertVolumeConsistent } from './nifti.js';
+import { withImageJCalibration } from './tiff-imagej.js';
 
 type ItkImage = Awaited<ReturnType<typeof ReadImageNode>>;
 
@@ -271,7 +272,8 @@ export async function encodeItkImage(volume: Volume, format: ImageFormat, file: 
     );
     const data = (written as { data?: Uint8Array } | undefined)?.data;
     if (!couldWrite || !data) throw new Error('the encoder gave up');
-    return data;
+    // A stack's slice spacing, which ITK's TIFF writer drops, as ImageJ writes it.
+    return format === 'tiff' && n === 3 ? withImageJCalibration(data, volume.spacing, spatialShape[0]!) : data;
   } catch (error) {
     throw new RwsegError(
       'IO_ERROR',
