@@ -11,7 +11,7 @@ import { cpSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { readImage } from '@rwseg/core';
+import { isCi, readImage } from '@rwseg/core';
 import { errorText, parseJson, REPO_ROOT, runCli } from './helpers/cli.js';
 
 const FORMATS = path.join(REPO_ROOT, 'packages', 'core', 'test', 'fixtures', 'formats');
@@ -98,7 +98,7 @@ interface ReadBack {
 
 function readBack(t: ExecutionContext, file: string): ReadBack | undefined {
   if (!PYTHON) {
-    if (process.env.CI) t.fail('/usr/bin/python3 not found');
+    if (isCi()) t.fail('/usr/bin/python3 not found');
     else t.log('independent read-back skipped: /usr/bin/python3 not found');
     return undefined;
   }
@@ -106,7 +106,7 @@ function readBack(t: ExecutionContext, file: string): ReadBack | undefined {
     return JSON.parse(execFileSync(PYTHON, [READ_BACK, file], { encoding: 'utf8', stdio: 'pipe', maxBuffer: 1 << 26 }));
   } catch (error) {
     const stderr = String((error as { stderr?: string }).stderr ?? error);
-    if (/ModuleNotFoundError/.test(stderr) && !process.env.CI) {
+    if (/ModuleNotFoundError/.test(stderr) && !isCi()) {
       t.log(`independent read-back skipped: ${stderr.trim().split('\n').at(-1)}`);
       return undefined;
     }

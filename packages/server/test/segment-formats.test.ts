@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
-import { decodeImage, decodePng } from '@rwseg/core';
+import { decodeImage, decodePng, isCi } from '@rwseg/core';
 import { runDirect, startTestServer, type TestServer } from './helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/formats', import.meta.url));
@@ -57,7 +57,7 @@ interface ReadBack {
 /** The answer as a tool that is not rwseg reads it; undefined (test skipped) without python's readers. */
 function readBack(t: ExecutionContext, bytes: Uint8Array, extension: string): ReadBack | undefined {
   if (!PYTHON) {
-    if (process.env.CI) t.fail('/usr/bin/python3 not found');
+    if (isCi()) t.fail('/usr/bin/python3 not found');
     else t.log('skipped: /usr/bin/python3 not found');
     return undefined;
   }
@@ -67,7 +67,7 @@ function readBack(t: ExecutionContext, bytes: Uint8Array, extension: string): Re
     return JSON.parse(execFileSync(PYTHON, [READ_BACK, file], { encoding: 'utf8', stdio: 'pipe' })) as ReadBack;
   } catch (error) {
     const stderr = String((error as { stderr?: string }).stderr ?? error);
-    if (/ModuleNotFoundError/.test(stderr) && !process.env.CI) {
+    if (/ModuleNotFoundError/.test(stderr) && !isCi()) {
       t.log(`skipped the independent read-back: ${stderr.trim().split('\n').at(-1)}`);
       return undefined;
     }
