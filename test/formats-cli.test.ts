@@ -164,7 +164,8 @@ for (const c of CASES) {
 
     const image = path.join(root, c.image);
     const out = path.join(run, 'predictions') + path.sep;
-    const predicted = await runCli(['predict', '--model', path.join(run, 'model'), '--input', image, '--out', out, '--json', ...BACKEND]);
+    const model = path.join(run, 'model');
+    const predicted = await runCli(['predict', '--model', model, '--input', image, '--out', out, '--json', ...BACKEND]);
     t.is(predicted.code, 0, errorText(predicted));
     const written = parseJson<{ out: string }>(predicted).out;
     t.is(path.basename(written), c.labels);

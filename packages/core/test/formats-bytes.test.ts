@@ -46,7 +46,7 @@ const SINGLE_FILES: [string, ImageFormat][] = [
   ['frames.gif', 'gif'],
 ];
 
-test('decodeImage on the bytes, under any name, equals readImage on the file; declaredSize says the size', async (t) => {
+test('decodeImage on bytes under any name equals readImage on the file; declaredSize gives the size', async (t) => {
   for (const [name, format] of SINGLE_FILES) {
     const file = path.join(FIXTURES, name);
     const bytes = readFileSync(file);
@@ -108,7 +108,7 @@ test('labels are written in the input format where rwseg writes it, PNG for 2D l
   t.is(labelFileName('/data/scan.mhd', 'metaimage'), 'scan.mha');
 });
 
-test('encodeImage writes what writeVolume writes; a read-only format is refused naming the writable ones', async (t) => {
+test('encodeImage writes what writeVolume writes; a read-only format is refused naming the others', async (t) => {
   const volume = await readVolume(path.join(FIXTURES, 'volume.mha'));
   const dir = tempDir();
   for (const [format, name] of [
@@ -129,7 +129,7 @@ test('encodeImage writes what writeVolume writes; a read-only format is refused 
   t.regex(error!.message, /labels\.jpg: cannot write JPEG: it is read-only in rwseg; rwseg writes .*\.nrrd/);
 });
 
-test('a TIFF stack rwseg writes keeps its slice spacing for tifffile (ImageJ calibration), voxels contiguous', async (t) => {
+test('a TIFF stack rwseg writes keeps its slice spacing for tifffile (ImageJ calibration)', async (t) => {
   const stack = await readVolume(path.join(FIXTURES, 'stack16.tif'));
   const file = path.join(tempDir(), 'labels.tif');
   await writeVolume(file, { ...stack, spacing: [2.5, 0.3, 0.4] });
@@ -141,10 +141,12 @@ test('a TIFF stack rwseg writes keeps its slice spacing for tifffile (ImageJ cal
   const script =
     'import sys, json, tifffile\n' +
     't = tifffile.TiffFile(sys.argv[1])\n' +
-    'print(json.dumps({"imagej": t.imagej_metadata, "data": t.asarray().ravel().tolist(), "shape": t.asarray().shape}))';
+    'a = t.asarray()\n' +
+    'print(json.dumps({"imagej": t.imagej_metadata, "data": a.ravel().tolist(), "shape": a.shape}))';
   let other: { imagej: { spacing: number; unit: string }; data: number[]; shape: number[] } | undefined;
   try {
-    if (existsSync(python)) other = JSON.parse(execFileSync(python, ['-c', script, file], { encoding: 'utf8', stdio: 'pipe' }));
+    if (existsSync(python))
+      other = JSON.parse(execFileSync(python, ['-c', script, file], { encoding: 'utf8', stdio: 'pipe' }));
   } catch (error) {
     if (!String((error as { stderr?: string }).stderr).includes('ModuleNotFoundError')) throw error;
   }

@@ -97,7 +97,12 @@ function refuseSeries(what: string): HttpError {
 }
 
 /** The body's format: ?format=, then ?filename=, then Content-Type, then the bytes' signature. */
-export function pickFormat(body: Buffer, contentType: string | undefined, format?: string, filename?: string): BodyFormat {
+export function pickFormat(
+  body: Buffer,
+  contentType: string | undefined,
+  format?: string,
+  filename?: string,
+): BodyFormat {
   const gzip = isGzip(body);
   if (format !== undefined) {
     const f = fromWord(format);
@@ -240,7 +245,9 @@ export async function encodeLabels(labels: Volume, input: ImageRead, request: Bo
   const format = labelFormatFor(input.format, spatialRank);
   // A NIfTI answer is gzipped when the request was, and for a DICOM input (a NIfTI made for it).
   const gzip = format === 'nifti' && (request.format === 'nifti' ? request.gzip : true);
-  const extension = format === 'nifti' ? (gzip ? '.nii.gz' : '.nii') : format === 'metaimage' ? '.mha' : FORMAT_EXTENSIONS[format][0];
+  const niftiExtension = gzip ? '.nii.gz' : '.nii';
+  const extension =
+    format === 'nifti' ? niftiExtension : format === 'metaimage' ? '.mha' : FORMAT_EXTENSIONS[format][0];
   const name = `labels${extension}`;
   let bytes: Uint8Array;
   try {
@@ -254,6 +261,7 @@ export async function encodeLabels(labels: Volume, input: ImageRead, request: Bo
     if (isRwsegError(error) && error.code === 'INVALID_INPUT') throw badRequest(error.message);
     throw error;
   }
-  const contentType = format === 'nifti' ? (gzip ? 'application/gzip' : 'application/octet-stream') : LABEL_MEDIA_TYPES[format]!;
+  const niftiType = gzip ? 'application/gzip' : 'application/octet-stream';
+  const contentType = format === 'nifti' ? niftiType : LABEL_MEDIA_TYPES[format]!;
   return { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), contentType, filename: name };
 }

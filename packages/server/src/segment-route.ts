@@ -2,11 +2,11 @@
  * POST /v2/models/{name}[/versions/{v}]/segment: an image in (any single-file format core reads: PNG, JPEG, GIF,
  * BMP, TIFF incl. multi-page, NIfTI, NRRD, MHA, one DICOM file), its label map out in the input's format where
  * rwseg writes it, PNG for a 2D JPEG/GIF/BMP, NIfTI for DICOM (core's labelFormatFor, as `rwseg predict`), on
- * the image's grid (spacing, origin, direction). The segmentation itself is @rwseg/core's inference engine, the code `rwseg predict`
- * runs on the TF.js model: normalisation as rwseg.json says, Gaussian-weighted sliding windows at its patchSize
- * (batched through the model's dynamic batcher; whole-image when the model declares no patch and takes any size),
- * slice by slice along its sliceAxis for a 2D model on a 3D volume, argmax, and the stored label values when
- * rwseg.json has them. Only the window predictor differs (onnxruntime here, TF.js there).
+ * the image's grid (spacing, origin, direction). The segmentation itself is @rwseg/core's inference engine, the
+ * code `rwseg predict` runs on the TF.js model: normalisation as rwseg.json says, Gaussian-weighted sliding windows
+ * at its patchSize (batched through the model's dynamic batcher; whole-image when the model declares no patch and
+ * takes any size), slice by slice along its sliceAxis for a 2D model on a 3D volume, argmax, and the stored label
+ * values when rwseg.json has them. Only the window predictor differs (onnxruntime here, TF.js there).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -119,7 +119,8 @@ export function registerSegmentRoutes(
     const { name, version } = request.params as { name: string; version?: string };
     const mv = store.get(name, version);
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    if (body.length === 0) throw badRequest('empty body: POST an image (PNG, JPEG, TIFF, NIfTI, NRRD, MHA, DICOM, ...)');
+    if (body.length === 0)
+      throw badRequest('empty body: POST an image (PNG, JPEG, TIFF, NIfTI, NRRD, MHA, DICOM, ...)');
     const query = request.query as Record<string, string | undefined>;
     const format = pickFormat(body, request.headers['content-type'], query.format, query.filename);
     const input = await decodeImage(body, format);

@@ -182,7 +182,8 @@ async function decodeWithItk(bytes: Uint8Array, file: string): Promise<DicomSlic
 
 /** One DICOM file held in memory; `file` names it in messages. */
 export async function decodeDicomSlice(bytes: Uint8Array, file: string): Promise<DicomSlice> {
-  const preamble = bytes.length >= 132 && Buffer.from(bytes.buffer, bytes.byteOffset, 132).toString('latin1', 128) === 'DICM';
+  const preamble =
+    bytes.length >= 132 && Buffer.from(bytes.buffer, bytes.byteOffset, 132).toString('latin1', 128) === 'DICM';
   // No preamble: a raw data set; only GDCM reads those.
   return (preamble ? parseUncompressed(file, bytes) : undefined) ?? decodeWithItk(bytes, file);
 }

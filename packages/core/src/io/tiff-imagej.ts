@@ -21,7 +21,20 @@ const TYPE_SHORT = 3;
 const TYPE_LONG = 4;
 const TYPE_RATIONAL = 5;
 /** Bytes per value of each TIFF field type (BYTE, ASCII, SHORT, LONG, RATIONAL, ... DOUBLE). */
-const TYPE_SIZES: Readonly<Record<number, number>> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8 };
+const TYPE_SIZES: Readonly<Record<number, number>> = {
+  1: 1,
+  2: 1,
+  3: 2,
+  4: 4,
+  5: 8,
+  6: 1,
+  7: 1,
+  8: 2,
+  9: 4,
+  10: 8,
+  11: 4,
+  12: 8,
+};
 const CALIBRATION = new Set([TAG_DESCRIPTION, TAG_X_RESOLUTION, TAG_Y_RESOLUTION, TAG_RESOLUTION_UNIT]);
 
 interface Entry {
@@ -74,7 +87,8 @@ export function withImageJCalibration(bytes: Uint8Array, spacing: readonly numbe
       const entry = entries.find((e) => e.tag === tag);
       if (!entry) return undefined;
       const width = TYPE_SIZES[entry.type]!;
-      return Array.from({ length: entry.count }, (_, i) => (width === 2 ? u16(entry.value, i * 2) : u32(entry.value, i * 4)));
+      const at = (i: number) => (width === 2 ? u16(entry.value, i * 2) : u32(entry.value, i * 4));
+      return Array.from({ length: entry.count }, (_, i) => at(i));
     };
     const offsets = values(TAG_STRIP_OFFSETS);
     const counts = values(TAG_STRIP_BYTE_COUNTS);
@@ -113,7 +127,8 @@ export function withImageJCalibration(bytes: Uint8Array, spacing: readonly numbe
       .map((e) =>
         e.tag === TAG_STRIP_OFFSETS ? { ...e, type: TYPE_LONG, value: long(stripOffsets[p]!) } : e,
       );
-    if (p === 0) entries.push({ tag: TAG_DESCRIPTION, type: TYPE_ASCII, count: description.length, value: description });
+    if (p === 0)
+      entries.push({ tag: TAG_DESCRIPTION, type: TYPE_ASCII, count: description.length, value: description });
     entries.push(
       { tag: TAG_X_RESOLUTION, type: TYPE_RATIONAL, count: 1, value: resolution(x) },
       { tag: TAG_Y_RESOLUTION, type: TYPE_RATIONAL, count: 1, value: resolution(y) },
