@@ -176,16 +176,10 @@ async function inflateNifti(body: Buffer, limits: RequestLimits): Promise<Buffer
       length += chunk.length;
       if (!checked && length >= NIFTI_SINGLE_FILE_OFFSET) {
         checked = true;
-        const head = Buffer.concat(chunks);
-        const size = declaredSize(head, 'nifti');
+        const size = declaredSize(Buffer.concat(chunks), 'nifti');
         if (size && size.voxels > limits.maxVoxels) return fail(tooLarge(size.dims, size.voxels, limits));
-        if (size) {
-          const bitpix = Math.max(8, head.readInt32LE(0) === 348 ? head.readInt16LE(72) : head.readInt16BE(72));
-          const offset = head.readInt32LE(0) === 348 ? head.readFloatLE(108) : head.readFloatBE(108);
-          const start = Number.isFinite(offset) && offset >= NIFTI_SINGLE_FILE_OFFSET ? Math.floor(offset) : 352;
-          // Trailing bytes past the voxel data are harmless; a body inflating far past it is refused.
-          allowed = start + (size.voxels * bitpix) / 8 + 65_536;
-        }
+        // Trailing bytes past the voxel data are harmless; a body inflating far past it is refused.
+        if (size?.fileBytes) allowed = size.fileBytes + 65_536;
       }
       if (length > allowed) {
         const message =

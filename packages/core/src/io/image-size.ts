@@ -14,6 +14,8 @@ export interface DeclaredSize {
   dims: number[];
   /** Their product: samples per channel. */
   voxels: number;
+  /** NIfTI only: the bytes a single file needs (vox_offset + voxels x bitpix / 8), a bound for inflating it. */
+  fileBytes?: number;
 }
 
 function sized(dims: number[]): DeclaredSize {
@@ -82,7 +84,11 @@ function niftiSize(b: Buffer): DeclaredSize | undefined {
   const i16 = (o: number) => (little ? b.readInt16LE(o) : b.readInt16BE(o));
   const ndim = i16(40);
   if (ndim < 1 || ndim > 7) return undefined;
-  return sized(Array.from({ length: ndim }, (_, i) => Math.max(1, i16(42 + 2 * i))).reverse());
+  const size = sized(Array.from({ length: ndim }, (_, i) => Math.max(1, i16(42 + 2 * i))).reverse());
+  const bitpix = Math.max(8, i16(72));
+  const offset = little ? b.readFloatLE(108) : b.readFloatBE(108);
+  const start = Number.isFinite(offset) && offset >= 352 ? Math.floor(offset) : 352;
+  return { ...size, fileBytes: start + (size.voxels * bitpix) / 8 };
 }
 
 /** The voxels `bytes` will decode to as `format`, from the header; undefined if the header does not say. */
