@@ -1,10 +1,12 @@
 /**
- * POST /v2/models/{name}[/versions/{v}]/segment: an image in (PNG, NIfTI .nii or .nii.gz), its label map out
- * in the same format. The segmentation itself is @rwseg/core's inference engine, the code `rwseg predict`
- * runs on the TF.js model: normalisation as rwseg.json says, Gaussian-weighted sliding windows at its patchSize
- * (batched through the model's dynamic batcher; whole-image when the model declares no patch and takes any size),
- * slice by slice along its sliceAxis for a 2D model on a 3D volume, argmax, and the stored label values when
- * rwseg.json has them. Only the window predictor differs (onnxruntime here, TF.js there).
+ * POST /v2/models/{name}[/versions/{v}]/segment: an image in (any single-file format core reads: PNG, JPEG, GIF,
+ * BMP, TIFF incl. multi-page, NIfTI, NRRD, MHA, one DICOM file), its label map out in the input's format where
+ * rwseg writes it, PNG for a 2D JPEG/GIF/BMP, NIfTI for DICOM (core's labelFormatFor, as `rwseg predict`), on
+ * the image's grid (spacing, origin, direction). The segmentation itself is @rwseg/core's inference engine, the
+ * code `rwseg predict` runs on the TF.js model: normalisation as rwseg.json says, Gaussian-weighted sliding windows
+ * at its patchSize (batched through the model's dynamic batcher; whole-image when the model declares no patch and
+ * takes any size), slice by slice along its sliceAxis for a 2D model on a 3D volume, argmax, and the stored label
+ * values when rwseg.json has them. Only the window predictor differs (onnxruntime here, TF.js there).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -18,7 +20,7 @@ import {
 } from '@rwseg/core';
 import { asciiJson } from './header-value.js';
 import { HttpError, badRequest } from './http-error.js';
-import { decodeImage, encodeLabels, IMAGE_CONTENT_TYPES, pickFormat } from './image-io.js';
+import { decodeImage, encodeLabels, pickFormat } from './image-io.js';
 import type { ModelStore, ModelVersion } from './models.js';
 
 export interface SegmentOptions {
@@ -117,19 +119,29 @@ export function registerSegmentRoutes(
     const { name, version } = request.params as { name: string; version?: string };
     const mv = store.get(name, version);
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    if (body.length === 0) throw badRequest('empty body: POST a PNG or NIfTI image');
+    if (body.length === 0)
+      throw badRequest('empty body: POST an image (PNG, JPEG, TIFF, NIfTI, NRRD, MHA, DICOM, ...)');
     const query = request.query as Record<string, string | undefined>;
     const format = pickFormat(body, request.headers['content-type'], query.format, query.filename);
-    const { volume, niftiHeader } = await decodeImage(body, format);
+    const input = await decodeImage(body, format);
+    const { volume } = input;
     const { labels, shape } = await segmentVolume(mv, volume, { ...options, timeoutMs: options.requestTimeoutMs });
+    // The image's geometry, so the labels overlay it in another tool (orientation where the format has one).
+    const orientation = volume.orientation?.direction.length === shape.length ? volume.orientation : undefined;
     const out = await encodeLabels(
-      { data: labels, shape, spacing: volume.spacing.slice(volume.spacing.length - shape.length) },
+      {
+        data: labels,
+        shape,
+        spacing: volume.spacing.slice(volume.spacing.length - shape.length),
+        ...(orientation ? { orientation } : {}),
+      },
+      input,
       format,
-      niftiHeader,
     );
-    reply.type(IMAGE_CONTENT_TYPES[format]);
+    reply.type(out.contentType);
+    reply.header('Content-Disposition', `attachment; filename="${out.filename}"`);
     reply.header('X-Rwseg-Classes', asciiJson(mv.model.metadata.classes));
-    return reply.send(out);
+    return reply.send(out.bytes);
   };
   app.post('/v2/models/:name/segment', handler);
   app.post('/v2/models/:name/versions/:version/segment', handler);

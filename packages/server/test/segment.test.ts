@@ -105,7 +105,7 @@ test('corrupt PNG, corrupt or truncated NIfTI and unknown formats are 400, and t
     [gzipSync(nii).subarray(0, 40), { 'content-type': 'application/gzip' }, '', /corrupt or truncated gzip/],
     [nii.subarray(0, 400), { 'content-type': 'application/octet-stream' }, '?filename=scan.nii', /truncated voxel data/],
     ['hello', { 'content-type': 'text/plain' }, '', /cannot tell the image format/],
-    ['hello', {}, '?format=jpeg', /unknown format 'jpeg'/],
+    ['hello', {}, '?format=webp', /unknown format 'webp'/],
   ];
   for (const [body, headers, query, message] of cases) {
     const res = await fetch(`${t0.url}/v2/models/seg2d/segment${query}`, { method: 'POST', headers, body });

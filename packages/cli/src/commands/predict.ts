@@ -1,9 +1,13 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { Flags } from '@oclif/core';
 import {
   artefactNormalization,
   BACKEND_CHOICES,
+  labelFileName,
+  labelFormatFor,
   loadModelDir,
-  readVolume,
+  readImage,
   segmentImage,
   TfjsWindowPredictor,
   useBackend,
@@ -16,20 +20,32 @@ import { modelSettings } from '../model-settings.js';
 
 export default class Predict extends RwsegCommand {
   static override summary =
-    'Segment one image (NIfTI or PNG) with a trained model; writes the label map (NIfTI or PNG, by extension).';
+    'Segment one image (any format rwseg reads) with a trained model; writes the label map with its geometry.';
   static override description =
     "Runs the inference engine the server's /segment runs, with what the model's rwseg.json says: its " +
     'normalisation, Gaussian-weighted sliding windows at its training patch (or the whole image at once, padded ' +
     "to the U-Net's size grid), a 2D model on a 3D volume slice by slice along the axis it was trained on, and " +
-    'labels written in the values the training labels were stored with (its label map).';
+    'labels written in the values the training labels were stored with (its label map). --out names the file ' +
+    '(its extension picks the format: .nii/.nii.gz, .png, .nrrd, .mha, .tif), or a folder: the labels are then ' +
+    "written there under the image's name in the image's own format where rwseg writes it (NIfTI, PNG, NRRD, " +
+    'MHA, TIFF), PNG for a 2D JPEG, GIF or BMP, NIfTI for DICOM, as the server\'s /segment answers.';
   static override examples = [
     '<%= config.bin %> predict --model runs/quickstart/model --input image.png --out labels.png',
     '<%= config.bin %> predict --model runs/hippo/model --input case.nii.gz --out case-labels.nii.gz --json',
+    '<%= config.bin %> predict --model runs/drive/model --input 01_test.tif --out predictions/',
   ];
   static override flags = {
     model: Flags.string({ description: 'model folder written by training (<run>/model)', required: true }),
-    input: Flags.string({ description: 'image file (.nii, .nii.gz, .png)', required: true }),
-    out: Flags.string({ description: 'label map to write (.nii, .nii.gz, .png)', required: true }),
+    input: Flags.string({
+      description: 'image file (NIfTI, PNG, JPEG, GIF, BMP, TIFF, NRRD, MHA/MHD, DICOM) or a DICOM series folder',
+      required: true,
+    }),
+    out: Flags.string({
+      description:
+        "label map to write (.nii, .nii.gz, .png, .nrrd, .mha, .tif), or a folder (existing, or ending in '/') " +
+        "to write it in the image's format",
+      required: true,
+    }),
     normalization: Flags.option({
       options: ['zscore', 'percentile', 'none'] as const,
       description: "override the normalisation the model was trained with (default: the model's)",
@@ -60,7 +76,8 @@ export default class Predict extends RwsegCommand {
       model.outputs[0]!.shape.at(-1)!,
       this.logger,
     );
-    const volume = await readVolume(flags.input);
+    const read = await readImage(flags.input);
+    const { volume } = read;
     const normalization = flags.normalization ? artefactNormalization(flags.normalization) : artefact.normalization;
     const net = flags.mode === 'whole-image' ? await withAnySpatialSize(model) : model;
     const result = await segmentImage(new TfjsWindowPredictor(net), volume, {
@@ -74,21 +91,25 @@ export default class Predict extends RwsegCommand {
       imageName: flags.input,
       ...(labelValues ? { labelValues } : {}),
     });
-    await writeVolume(flags.out, {
+    const out = labelTarget(flags.out, flags.input, read.format, result.shape.length);
+    // A NIfTI image's own header (its qform/sform codes, units) for NIfTI labels; else the geometry below.
+    const keepHeader = read.niftiHeader && /\.nii(\.gz)?$/i.test(out) ? { header: read.niftiHeader } : {};
+    const labels = {
       data: result.labels,
       shape: result.shape,
       spacing: volume.spacing.slice(0, result.shape.length),
       // Same geometry as the image, so the labels overlay it in a viewer (NIfTI sform/qform, NRRD, MHA).
       ...(volume.orientation ? { orientation: volume.orientation } : {}),
-    });
+    };
+    await writeVolume(out, labels, keepHeader);
     const { shape, classes: numClasses, voxelsPerClass } = result;
     if (!this.jsonEnabled())
       this.log(
-        `wrote ${flags.out}: ${shape.join('x')} labels, voxels per class ${voxelsPerClass.join(', ')} ` +
+        `wrote ${out}: ${shape.join('x')} labels, voxels per class ${voxelsPerClass.join(', ')} ` +
           `(${flags.mode}, ${normalization.method} normalisation, backend ${backend})`,
       );
     return {
-      out: flags.out,
+      out,
       shape,
       numClasses,
       voxelsPerClass,
@@ -97,4 +118,11 @@ export default class Predict extends RwsegCommand {
       backend,
     };
   }
+}
+
+/** --out as given when it names a file; for a folder, the image's name in the format core's rule picks. */
+function labelTarget(out: string, input: string, format: Parameters<typeof labelFormatFor>[0], rank: number): string {
+  const isFolder = /[\\/]$/.test(out) || (existsSync(out) && statSync(out).isDirectory());
+  if (!isFolder) return out;
+  return path.join(out, labelFileName(input, labelFormatFor(format, rank)));
 }

@@ -12,7 +12,7 @@ import dicomParser from 'dicom-parser';
 import { RwsegError } from '../errors.js';
 import type { VoxelArray } from '../volume.js';
 import { readBytes } from './files.js';
-import { readItkImage } from './itk-image.js';
+import { decodeItkImage } from './itk-image.js';
 
 export interface DicomSlice {
   file: string;
@@ -53,7 +53,11 @@ function optional<T>(key: string, value: T | undefined): Record<string, T> {
   return value === undefined ? {} : { [key]: value };
 }
 
-/** Stored integers to values: high bits beyond BitsStored dropped (sign-extended when signed), then the rescale. */
+/**
+ * Stored integers to values: high bits beyond BitsStored dropped (sign-extended when signed), MONOCHROME1
+ * (0 shown white, as in many radiographs) inverted within the stored range so the values look as MONOCHROME2's
+ * would (min + max - v: (2^bits - 1) - v unsigned, -1 - v signed), then the rescale.
+ */
 function rescaled(
   raw: Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array,
   bitsStored: number,
@@ -61,13 +65,17 @@ function rescaled(
   signed: boolean,
   slope: number,
   intercept: number,
+  inverted = false,
 ): VoxelArray {
   let stored: VoxelArray = raw;
-  if (bitsStored < bitsAllocated) {
+  if (bitsStored < bitsAllocated || inverted) {
     const shift = 32 - bitsStored;
+    const sum = signed ? -1 : 2 ** bitsStored - 1;
     const out = new (raw.constructor as new (n: number) => typeof raw)(raw.length);
-    for (let i = 0; i < raw.length; i++)
-      out[i] = signed ? (raw[i]! << shift) >> shift : raw[i]! & (2 ** bitsStored - 1);
+    for (let i = 0; i < raw.length; i++) {
+      const v = signed ? (raw[i]! << shift) >> shift : raw[i]! & (2 ** bitsStored - 1);
+      out[i] = inverted ? sum - v : v;
+    }
     stored = out;
   }
   if (slope === 1 && intercept === 0) return stored;
@@ -118,6 +126,7 @@ function parseUncompressed(file: string, bytes: Uint8Array): DicomSlice | undefi
     4: signed ? Int32Array : Uint32Array,
   }[width as 1 | 2 | 4];
   const raw = new Ctor(copy.buffer);
+  const inverted = ds.string('x00280004')?.trim().toUpperCase() === 'MONOCHROME1';
   const slope = Number(ds.string('x00281053') ?? 1) || 1;
   const intercept = Number(ds.string('x00281052') ?? 0) || 0;
   const spacing = numbers(ds.string('x00280030')) ?? numbers(ds.string('x00181164'));
@@ -130,7 +139,7 @@ function parseUncompressed(file: string, bytes: Uint8Array): DicomSlice | undefi
     columns,
     frames,
     samples,
-    data: rescaled(raw, ds.uint16('x00280101') ?? bitsAllocated, bitsAllocated, signed, slope, intercept),
+    data: rescaled(raw, ds.uint16('x00280101') ?? bitsAllocated, bitsAllocated, signed, slope, intercept, inverted),
     pixelSpacing: spacing && spacing.length >= 2 ? [spacing[0]!, spacing[1]!] : [1, 1],
     series: (ds.string('x0020000e') ?? '').trim(),
     ...optional('instance', numbers(ds.string('x00200013'))?.[0]),
@@ -140,8 +149,8 @@ function parseUncompressed(file: string, bytes: Uint8Array): DicomSlice | undefi
   };
 }
 
-async function decodeWithItk(file: string): Promise<DicomSlice> {
-  const { volume, metadata } = await readItkImage(file, 'dicom', 'channels');
+async function decodeWithItk(bytes: Uint8Array, file: string): Promise<DicomSlice> {
+  const { volume, metadata } = await decodeItkImage(bytes, 'dicom', file, 'channels');
   const tag = (key: string) => {
     const value = metadata.get(key);
     return typeof value === 'string' ? value : undefined;
@@ -171,11 +180,14 @@ async function decodeWithItk(file: string): Promise<DicomSlice> {
   };
 }
 
+/** One DICOM file held in memory; `file` names it in messages. */
+export async function decodeDicomSlice(bytes: Uint8Array, file: string): Promise<DicomSlice> {
+  const preamble =
+    bytes.length >= 132 && Buffer.from(bytes.buffer, bytes.byteOffset, 132).toString('latin1', 128) === 'DICM';
+  // No preamble: a raw data set; only GDCM reads those.
+  return (preamble ? parseUncompressed(file, bytes) : undefined) ?? decodeWithItk(bytes, file);
+}
+
 export async function readDicomSlice(file: string): Promise<DicomSlice> {
-  const bytes = await readBytes(file);
-  if (bytes.length < 132 || bytes.toString('latin1', 128, 132) !== 'DICM') {
-    // No preamble: a raw data set; only GDCM reads those.
-    return decodeWithItk(file);
-  }
-  return parseUncompressed(file, bytes) ?? decodeWithItk(file);
+  return decodeDicomSlice(await readBytes(file), file);
 }

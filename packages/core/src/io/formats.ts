@@ -44,6 +44,7 @@ function startsWith(bytes: Uint8Array, signature: readonly number[], offset = 0)
 }
 
 function ascii(bytes: Uint8Array, offset: number, length: number): string {
+  if (offset >= bytes.length) return '';
   return Buffer.from(
     bytes.buffer,
     bytes.byteOffset + offset,

@@ -15,3 +15,4 @@ export {
 export { listDicomFiles, readDicomSeries } from './dicom-series.js';
 export { imageExtension, stageFile, writeFileAtomic, type StagedFile } from './files.js';
 export type { VolumeOrientation } from '../volume.js';
+export { declaredSize, type DeclaredSize } from './image-size.js';

@@ -7,16 +7,15 @@
  * is channels-last). ITK's world is LPS, the same as VolumeOrientation's; its direction is a row-major matrix
  * whose column c is the unit vector of index axis c.
  */
-import { copyFile, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { readImageNode as ReadImageNode } from '@itk-wasm/image-io';
 import { RwsegError } from '../errors.js';
 import type { Volume, VolumeOrientation, VoxelArray } from '../volume.js';
 import { colorSamplesToVolume, type ColorPolicy } from './color.js';
-import { imageExtension } from './files.js';
 import { FORMAT_EXTENSIONS, FORMAT_NAMES, type ImageFormat } from './formats.js';
 import { assertVolumeConsistent } from './nifti.js';
+import { withImageJCalibration } from './tiff-imagej.js';
 
 type ItkImage = Awaited<ReturnType<typeof ReadImageNode>>;
 
@@ -25,6 +24,54 @@ let itk: Promise<typeof import('@itk-wasm/image-io')> | undefined;
 function itkIo(): Promise<typeof import('@itk-wasm/image-io')> {
   itk ??= import('@itk-wasm/image-io');
   return itk;
+}
+let runtime: Promise<typeof import('itk-wasm')> | undefined;
+function itkRuntime(): Promise<typeof import('itk-wasm')> {
+  runtime ??= import('itk-wasm');
+  return runtime;
+}
+
+/** ITK's name for the IO module of each format (its pipelines are `<io>-read-image` and `<io>-write-image`). */
+const ITK_IO: Partial<Record<ImageFormat, string>> = {
+  tiff: 'tiff',
+  jpeg: 'jpeg',
+  bmp: 'bmp',
+  nrrd: 'nrrd',
+  metaimage: 'meta',
+  dicom: 'gdcm',
+};
+
+/** The folder of @itk-wasm/image-io's compiled pipelines (each a .js loader and a .wasm.zst module). */
+function pipelinePath(format: ImageFormat, direction: 'read' | 'write'): string {
+  const io = ITK_IO[format];
+  if (!io) throw new Error(`no ITK-Wasm IO for ${format}`);
+  const entry = createRequire(import.meta.url).resolve('@itk-wasm/image-io');
+  return path.join(path.dirname(entry), 'pipelines', `${io}-${direction}-image`);
+}
+
+/**
+ * Runs one ITK-Wasm IO pipeline on bytes held in memory: the file lives in the module's own in-memory file system
+ * (named with the format's extension, as ITK chooses its reader by extension and NRRD's refuses other names), so
+ * nothing touches the disk and a body's content decides, not the name it came with. Each call instantiates a fresh
+ * module, so the copy is freed with it.
+ */
+async function runItkPipeline(
+  format: ImageFormat,
+  direction: 'read' | 'write',
+  args: string[],
+  outputs: unknown[],
+  inputs: unknown[],
+): Promise<unknown[]> {
+  const { runPipelineNode } = await itkRuntime();
+  const result = await runPipelineNode(
+    pipelinePath(format, direction),
+    [...args, '--memory-io'],
+    outputs as never,
+    inputs as never,
+  );
+  if (result.returnValue !== 0)
+    throw new Error(result.stderr || `ITK ${direction} pipeline returned ${result.returnValue}`);
+  return (result.outputs ?? []).map((o) => o?.data);
 }
 
 /** Formats whose files place the image in the scanner; the raster formats only say how big a pixel is. */
@@ -58,36 +105,66 @@ function itkReason(error: unknown): string {
   );
 }
 
-/**
- * ITK chooses its reader by extension (and NRRD's refuses other names), so a file whose content and extension
- * disagree is read through a copy with the extension of what it holds.
- */
-async function readWithItk(file: string, format: ImageFormat): Promise<ItkImage> {
-  const { readImageNode } = await itkIo();
-  if (FORMAT_EXTENSIONS[format].includes(imageExtension(file))) return readImageNode(path.resolve(file));
-  const dir = await mkdtemp(path.join(tmpdir(), 'rwseg-itk-'));
-  try {
-    const alias = path.join(dir, `image${FORMAT_EXTENSIONS[format][0]}`);
-    await copyFile(file, alias);
-    return await readImageNode(alias);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+/** The in-memory name a pipeline sees: the format's own extension, whatever the bytes were called. */
+function memoryName(format: ImageFormat, stem: string): string {
+  return `/${stem}${FORMAT_EXTENSIONS[format][0]}`;
 }
 
+async function decodeWithItk(bytes: Uint8Array, format: ImageFormat): Promise<ItkImage> {
+  const input = memoryName(format, 'input');
+  const [couldRead, image] = await runItkPipeline(
+    format,
+    'read',
+    [input, '0', '1'],
+    [{ type: 'JsonCompatible' }, { type: 'Image' }],
+    [{ type: 'BinaryFile', data: { path: input, data: bytes } }],
+  );
+  if (!couldRead || !image) throw new Error('the decoder gave up');
+  return image as ItkImage;
+}
+
+function decodeFailure(name: string, format: ImageFormat, error: unknown): RwsegError {
+  const reason = itkReason(error).replace(/Could not read: \S+/, 'the decoder gave up');
+  return new RwsegError(
+    'IO_ERROR',
+    `${name}: not a readable ${FORMAT_NAMES[format]} file (${reason})`,
+    { file: name, format },
+    { cause: error },
+  );
+}
+
+/** Decodes a single-file TIFF, JPEG, BMP, NRRD, MHA or DICOM held in memory; `name` is for messages. */
+export async function decodeItkImage(
+  bytes: Uint8Array,
+  format: ImageFormat,
+  name: string,
+  color?: ColorPolicy,
+): Promise<ItkReadResult> {
+  let image: ItkImage;
+  try {
+    image = await decodeWithItk(bytes, format);
+  } catch (error) {
+    throw decodeFailure(name, format, error);
+  }
+  return itkToVolume(image, format, name, color);
+}
+
+/**
+ * A header whose voxels are in another file (.mhd, .nhdr) is read from disk by ITK itself, which opens the data
+ * file named in the header beside it.
+ */
 export async function readItkImage(file: string, format: ImageFormat, color?: ColorPolicy): Promise<ItkReadResult> {
   let image: ItkImage;
   try {
-    image = await readWithItk(file, format);
+    const { readImageNode } = await itkIo();
+    image = await readImageNode(path.resolve(file));
   } catch (error) {
-    const reason = itkReason(error).replace(/Could not read: \S+/, 'the decoder gave up');
-    throw new RwsegError(
-      'IO_ERROR',
-      `${file}: not a readable ${FORMAT_NAMES[format]} file (${reason})`,
-      { file, format },
-      { cause: error },
-    );
+    throw decodeFailure(file, format, error);
   }
+  return itkToVolume(image, format, file, color);
+}
+
+function itkToVolume(image: ItkImage, format: ImageFormat, file: string, color?: ColorPolicy): ItkReadResult {
   const data = image.data as unknown;
   if (!VOXEL_ARRAYS.some((Ctor) => data instanceof Ctor)) {
     throw new RwsegError(
@@ -146,7 +223,8 @@ const COMPONENT_TYPES = new Map<Function, string>([
 ]);
 
 /** Writes NRRD, MetaImage (MHA) or TIFF through ITK; the format follows the file's extension. */
-export async function writeItkImage(file: string, volume: Volume, format: ImageFormat): Promise<void> {
+/** Encodes NRRD, MetaImage (MHA) or TIFF through ITK, in memory; `file` names the target in messages. */
+export async function encodeItkImage(volume: Volume, format: ImageFormat, file: string): Promise<Uint8Array> {
   const { spatialShape, channels } = assertVolumeConsistent(volume, file);
   const n = spatialShape.length;
   if (format === 'tiff' && (n < 2 || n > 3)) {
@@ -182,18 +260,21 @@ export async function writeItkImage(file: string, volume: Volume, format: ImageF
     metadata: new Map(),
     data: volume.data,
   } as unknown as ItkImage;
-  // ITK picks the writer from the extension, so the temporary file keeps it; the rename makes the write atomic.
-  const temp = path.join(
-    path.dirname(file),
-    `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}${imageExtension(file)}`,
-  );
+  const output = memoryName(format, 'output');
   try {
-    await mkdir(path.dirname(file), { recursive: true });
-    const { writeImageNode } = await itkIo();
-    await writeImageNode(image, temp, { useCompression: format !== 'tiff' });
-    await rename(temp, file);
+    const args = ['0', '0', output, ...(format !== 'tiff' ? ['--use-compression'] : [])];
+    const [couldWrite, written] = await runItkPipeline(
+      format,
+      'write',
+      args,
+      [{ type: 'JsonCompatible' }, { type: 'BinaryFile', data: { path: output, data: new Uint8Array() } }],
+      [{ type: 'Image', data: image }],
+    );
+    const data = (written as { data?: Uint8Array } | undefined)?.data;
+    if (!couldWrite || !data) throw new Error('the encoder gave up');
+    // A stack's slice spacing, which ITK's TIFF writer drops, as ImageJ writes it.
+    return format === 'tiff' && n === 3 ? withImageJCalibration(data, volume.spacing, spatialShape[0]!) : data;
   } catch (error) {
-    await rm(temp, { force: true });
     throw new RwsegError(
       'IO_ERROR',
       `cannot write ${file} as ${FORMAT_NAMES[format]} (${itkReason(error)})`,

@@ -7,11 +7,12 @@
  *   lie inside the file, and the page count against what ITK decoded.
  * Only the IFDs are read (a few hundred bytes a page); the pixels stay with ITK.
  */
-import { open, stat } from 'node:fs/promises';
 import { RwsegError } from '../errors.js';
 import type { Volume } from '../volume.js';
 import type { ImageRead } from './volume-io.js';
 
+const TAG_IMAGE_WIDTH = 256;
+const TAG_IMAGE_LENGTH = 257;
 const TAG_DESCRIPTION = 270;
 const TAG_STRIP_OFFSETS = 273;
 const TAG_STRIP_BYTE_COUNTS = 279;
@@ -43,6 +44,11 @@ const UNIT_MM: Readonly<Record<string, number>> = {
 
 export interface TiffTags {
   pages: number;
+  /** Pixels over all pages (ImageWidth x ImageLength summed), for a size cap before anything is decoded. */
+  pixels: number;
+  /** The first page's ImageWidth and ImageLength. */
+  width?: number;
+  height?: number;
   description?: string;
   xResolution?: number;
   yResolution?: number;
@@ -53,72 +59,70 @@ function truncated(file: string, what: string): RwsegError {
 }
 
 /** Walks the IFD chain of a classic TIFF; BigTIFF is left to ITK alone (pages: 0). */
-export async function readTiffTags(file: string): Promise<TiffTags> {
-  const size = (await stat(file)).size;
-  const handle = await open(file, 'r');
-  try {
-    const read = async (offset: number, length: number) => {
-      const buffer = Buffer.alloc(length);
-      const { bytesRead } = await handle.read(buffer, 0, length, offset);
-      return buffer.subarray(0, bytesRead);
-    };
-    const header = await read(0, 8);
-    if (header.length < 8) throw truncated(file, `${header.length} bytes, the header alone is 8`);
-    const little = header.toString('latin1', 0, 2) === 'II';
-    const u16 = (b: Buffer, o: number) => (little ? b.readUInt16LE(o) : b.readUInt16BE(o));
-    const u32 = (b: Buffer, o: number) => (little ? b.readUInt32LE(o) : b.readUInt32BE(o));
-    if (u16(header, 2) !== 42) return { pages: 0 };
-    const tags: TiffTags = { pages: 0 };
-    const seen = new Set<number>();
-    // Values of SHORT (3) or LONG (4) arrays, inline when they fit in 4 bytes.
-    const values = async (entry: Buffer, e: number): Promise<number[]> => {
-      const type = u16(entry, e + 2),
-        count = u32(entry, e + 4);
-      const width = type === 3 ? 2 : 4;
-      const bytes = count * width <= 4 ? entry.subarray(e + 8, e + 12) : await read(u32(entry, e + 8), count * width);
-      if (bytes.length < count * width && count * width > 4)
-        throw truncated(file, `tag ${u16(entry, e)} points past the end`);
-      return Array.from({ length: count }, (_, i) => (width === 2 ? u16(bytes, i * 2) : u32(bytes, i * 4)));
-    };
-    for (let ifd = u32(header, 4); ifd !== 0;) {
-      if (seen.has(ifd) || tags.pages >= MAX_PAGES) throw truncated(file, `IFD chain loops at offset ${ifd}`);
-      seen.add(ifd);
-      if (ifd + 2 > size) throw truncated(file, `page ${tags.pages + 1} starts at byte ${ifd}, the file has ${size}`);
-      const count = u16(await read(ifd, 2), 0);
-      const entries = await read(ifd + 2, count * 12 + 4);
-      if (entries.length < count * 12 + 4)
-        throw truncated(file, `page ${tags.pages + 1}'s directory runs past the end`);
-      let offsets: number[] | undefined, counts: number[] | undefined;
-      for (let e = 0; e < count * 12; e += 12) {
-        const tag = u16(entries, e);
-        if (tag === TAG_STRIP_OFFSETS || tag === TAG_TILE_OFFSETS) offsets = await values(entries, e);
-        else if (tag === TAG_STRIP_BYTE_COUNTS || tag === TAG_TILE_BYTE_COUNTS) counts = await values(entries, e);
-        else if (tags.pages === 0 && tag === TAG_DESCRIPTION) {
-          const n = u32(entries, e + 4);
-          if (n > 0 && n < 1 << 20) {
-            const bytes = n <= 4 ? entries.subarray(e + 8, e + 8 + n) : await read(u32(entries, e + 8), n);
-            tags.description = bytes.toString('latin1').replace(/\0+$/, '');
-          }
-        } else if (tags.pages === 0 && (tag === TAG_X_RESOLUTION || tag === TAG_Y_RESOLUTION)) {
-          const r = await read(u32(entries, e + 8), 8);
-          if (r.length === 8 && u32(r, 4) !== 0) {
-            if (tag === TAG_X_RESOLUTION) tags.xResolution = u32(r, 0) / u32(r, 4);
-            else tags.yResolution = u32(r, 0) / u32(r, 4);
-          }
+export function readTiffTags(bytes: Uint8Array, file: string): TiffTags {
+  const size = bytes.length;
+  const whole = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const read = (offset: number, length: number) => whole.subarray(offset, Math.min(size, offset + length));
+  const header = read(0, 8);
+  if (header.length < 8) throw truncated(file, `${header.length} bytes, the header alone is 8`);
+  const little = header.toString('latin1', 0, 2) === 'II';
+  const u16 = (b: Buffer, o: number) => (little ? b.readUInt16LE(o) : b.readUInt16BE(o));
+  const u32 = (b: Buffer, o: number) => (little ? b.readUInt32LE(o) : b.readUInt32BE(o));
+  if (u16(header, 2) !== 42) return { pages: 0, pixels: 0 };
+  const tags: TiffTags = { pages: 0, pixels: 0 };
+  const seen = new Set<number>();
+  // Values of SHORT (3) or LONG (4) arrays, inline when they fit in 4 bytes.
+  const values = (entry: Buffer, e: number): number[] => {
+    const type = u16(entry, e + 2),
+      count = u32(entry, e + 4);
+    const width = type === 3 ? 2 : 4;
+    const bytes = count * width <= 4 ? entry.subarray(e + 8, e + 12) : read(u32(entry, e + 8), count * width);
+    if (bytes.length < count * width && count * width > 4)
+      throw truncated(file, `tag ${u16(entry, e)} points past the end`);
+    return Array.from({ length: count }, (_, i) => (width === 2 ? u16(bytes, i * 2) : u32(bytes, i * 4)));
+  };
+  for (let ifd = u32(header, 4); ifd !== 0;) {
+    if (seen.has(ifd) || tags.pages >= MAX_PAGES) throw truncated(file, `IFD chain loops at offset ${ifd}`);
+    seen.add(ifd);
+    if (ifd + 2 > size) throw truncated(file, `page ${tags.pages + 1} starts at byte ${ifd}, the file has ${size}`);
+    const count = u16(read(ifd, 2), 0);
+    const entries = read(ifd + 2, count * 12 + 4);
+    if (entries.length < count * 12 + 4)
+      throw truncated(file, `page ${tags.pages + 1}'s directory runs past the end`);
+    let offsets: number[] | undefined, counts: number[] | undefined;
+    let width = 0,
+      height = 0;
+    for (let e = 0; e < count * 12; e += 12) {
+      const tag = u16(entries, e);
+      if (tag === TAG_IMAGE_WIDTH) width = values(entries, e)[0] ?? 0;
+      else if (tag === TAG_IMAGE_LENGTH) height = values(entries, e)[0] ?? 0;
+      else if (tag === TAG_STRIP_OFFSETS || tag === TAG_TILE_OFFSETS) offsets = values(entries, e);
+      else if (tag === TAG_STRIP_BYTE_COUNTS || tag === TAG_TILE_BYTE_COUNTS) counts = values(entries, e);
+      else if (tags.pages === 0 && tag === TAG_DESCRIPTION) {
+        const n = u32(entries, e + 4);
+        if (n > 0 && n < 1 << 20) {
+          const bytes = n <= 4 ? entries.subarray(e + 8, e + 8 + n) : read(u32(entries, e + 8), n);
+          tags.description = bytes.toString('latin1').replace(/\0+$/, '');
+        }
+      } else if (tags.pages === 0 && (tag === TAG_X_RESOLUTION || tag === TAG_Y_RESOLUTION)) {
+        const r = read(u32(entries, e + 8), 8);
+        if (r.length === 8 && u32(r, 4) !== 0) {
+          if (tag === TAG_X_RESOLUTION) tags.xResolution = u32(r, 0) / u32(r, 4);
+          else tags.yResolution = u32(r, 0) / u32(r, 4);
         }
       }
-      if (offsets && counts) {
-        const end = Math.max(...offsets.map((o, i) => o + (counts![i] ?? 0)));
-        if (end > size)
-          throw truncated(file, `page ${tags.pages + 1}'s pixel data ends at byte ${end}, the file has ${size}`);
-      }
-      tags.pages++;
-      ifd = u32(entries, count * 12);
     }
-    return tags;
-  } finally {
-    await handle.close();
+    if (offsets && counts) {
+      const end = Math.max(...offsets.map((o, i) => o + (counts![i] ?? 0)));
+      if (end > size)
+        throw truncated(file, `page ${tags.pages + 1}'s pixel data ends at byte ${end}, the file has ${size}`);
+    }
+    if (tags.pages === 0) Object.assign(tags, { width, height });
+    tags.pixels += width * height;
+    tags.pages++;
+    ifd = u32(entries, count * 12);
   }
+  return tags;
 }
 
 /** ImageJ's "key=value" description lines, or undefined when the description is not ImageJ's. */

@@ -84,5 +84,9 @@ export async function loadDataset(config: PipelineConfig): Promise<PipelineData>
   const split = splitPipelineCases(config, info);
   const preprocess = pipelinePreprocess(config);
   const validation = await loadValidationCases(info, split.validation, preprocess);
-  return { info, train: split.train, validation, numClasses: info.numClasses, channels: validation[0]?.image.channels ?? info.channelNames.length, preprocess };
+  // A folder dataset declares no channels (its images say: RGB -> 3), so with no validation case the first
+  // training case is read for them.
+  const first = validation[0] ?? (split.train[0] ? await loadCase(info, split.train[0]) : undefined);
+  const channels = first?.image.channels ?? info.channelNames.length;
+  return { info, train: split.train, validation, numClasses: info.numClasses, channels, preprocess };
 }
