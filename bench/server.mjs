@@ -23,7 +23,7 @@ import ort from 'onnxruntime-node';
 import { benchUNet } from './bench-unet.mjs';
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '5' }, size: { type: 'string', default: '64' }, models: { type: 'string', default: 'affine,seg2d,unet,unet-json' }, 'max-queue-delay-ms': { type: 'string', default: '0' }, 'max-batch-size': { type: 'string', default: '8' }, spinning: { type: 'boolean', default: false } },
+  options: { duration: { type: 'string', default: '5' }, size: { type: 'string', default: '64' }, models: { type: 'string', default: 'affine,seg2d,unet,unet-json' }, 'max-queue-delay-ms': { type: 'string', default: '0' }, 'max-batch-size': { type: 'string', default: '8' }, spinning: { type: 'boolean', default: false }, threads: { type: 'string', default: '0' }, 'cpu-prof': { type: 'string' } },
 });
 const duration = Number(values.duration);
 const size = Number(values.size);
@@ -103,7 +103,9 @@ async function inProcess(session, feeds, concurrency) {
 }
 
 function startServer() {
-  const child = spawn(process.execPath, [join(root, 'packages/cli/bin/run.js'), 'serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--eager', '--log-level', 'warn', '--drain-ms', '0', '--max-batch-size', values['max-batch-size'], '--max-queue-delay-ms', values['max-queue-delay-ms'], ...(values.spinning ? ['--spinning'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // --cpu-prof DIR: V8 CPU profiles of the server process, written there when it exits (open in Chrome DevTools).
+  const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'packages/cli/bin/run.js'), 'serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--eager', '--log-level', 'warn', '--drain-ms', '0', '--max-batch-size', values['max-batch-size'], '--max-queue-delay-ms', values['max-queue-delay-ms'], '--threads', values.threads, ...(values.spinning ? ['--spinning'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c) => {
@@ -135,6 +137,7 @@ try {
     // The anchor gets the server's session settings (CPU, no spin-waiting threads) so the ratio is the server's cost.
     const session = await ort.InferenceSession.create(join(repo, model, '1', 'model.onnx'), {
       executionProviders: ['cpu'],
+      ...(Number(values.threads) > 0 ? { intraOpNumThreads: Number(values.threads) } : {}),
       extra: { session: { intra_op: { allow_spinning: values.spinning ? '1' : '0' } } },
     });
     let feeds;
@@ -184,6 +187,8 @@ try {
   }
 } finally {
   server.child.kill('SIGTERM');
+  // The profile is written as the server exits.
+  if (values['cpu-prof']) await new Promise((resolve) => server.child.once('exit', resolve));
   rmSync(repo, { recursive: true, force: true });
 }
 console.log(`\nload average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
