@@ -204,7 +204,7 @@ function outputHead(name: string, t: HostTensor): string {
   return `{"name":${JSON.stringify(name)},"datatype":"${datatypeOf(t)}","shape":[${t.dims.join(',')}]`;
 }
 
-/** A tensor's data as the bytes of a JSON list (string tensors, which onnxruntime returns as arrays, through JSON.stringify). */
+/** A tensor's data as the bytes of a JSON list (string tensors, arrays from onnxruntime, via JSON.stringify). */
 function dataBytes(t: HostTensor): Buffer {
   return Array.isArray(t.data) ? Buffer.from(JSON.stringify(t.data)) : jsonListBytes(t.data, t.type === 'bool');
 }

@@ -208,7 +208,8 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
   // Every body arrives as bytes, read once into one pre-sized Buffer: inference bodies may carry binary tensors
   // after the JSON (placed so onnxruntime can take a view on them), segment bodies are images.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (request: FastifyRequest, payload: IncomingMessage, done: (e: Error | null, b?: Buffer) => void) =>
+  type BodyDone = (error: Error | null, body?: Buffer) => void;
+  app.addContentTypeParser('*', (request: FastifyRequest, payload: IncomingMessage, done: BodyDone) =>
     readBody(request.raw, payload, bodyLimit, done),
   );
 
