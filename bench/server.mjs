@@ -2,7 +2,7 @@
 // Load test of `rwseg serve` on loopback with autocannon, against onnxruntime-node called in-process on the same
 // model and input (the anchor), at concurrency 1, 8 and 64. Build first (`npx tsc -b`).
 //   node bench/server.mjs [--duration 5] [--size 64] [--models seg2d,unet,unet-json] [--max-queue-delay-ms 0]
-//     [--max-batch-size 8] [--threads 0] [--spinning] [--repeat 1] [--cpu-prof DIR]
+//     [--max-batch-size N (default: the server's)] [--threads 0] [--spinning] [--repeat 1] [--cpu-prof DIR]
 // --threads sets onnxruntime's intra-op threads in the server and the anchor alike; --repeat runs each row that
 // many times, anchor and server alternating, and reports medians; --cpu-prof writes the server's V8 profile.
 // Models: affine, a tiny JSON request (4 floats: the HTTP path and codec alone); seg2d, the test fixture (a 1x1
@@ -26,7 +26,7 @@ import ort from 'onnxruntime-node';
 import { benchUNet } from './bench-unet.mjs';
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '5' }, size: { type: 'string', default: '64' }, models: { type: 'string', default: 'affine,seg2d,unet,unet-json' }, 'max-queue-delay-ms': { type: 'string', default: '0' }, 'max-batch-size': { type: 'string', default: '8' }, spinning: { type: 'boolean', default: false }, threads: { type: 'string', default: '0' }, repeat: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' } },
+  options: { duration: { type: 'string', default: '5' }, size: { type: 'string', default: '64' }, models: { type: 'string', default: 'affine,seg2d,unet,unet-json' }, 'max-queue-delay-ms': { type: 'string', default: '0' }, 'max-batch-size': { type: 'string' }, spinning: { type: 'boolean', default: false }, threads: { type: 'string', default: '0' }, repeat: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' } },
 });
 const duration = Number(values.duration);
 // --repeat N: N alternating rounds of anchor and server per row; each column is the median of its rounds.
@@ -112,7 +112,7 @@ async function inProcess(session, feeds, concurrency) {
 function startServer() {
   // --cpu-prof DIR: V8 CPU profiles of the server process, written there when it exits (open in Chrome DevTools).
   const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'packages/cli/bin/run.js'), 'serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--eager', '--log-level', 'warn', '--drain-ms', '0', '--max-batch-size', values['max-batch-size'], '--max-queue-delay-ms', values['max-queue-delay-ms'], '--threads', values.threads, ...(values.spinning ? ['--spinning'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'packages/cli/bin/run.js'), 'serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--eager', '--log-level', 'warn', '--drain-ms', '0', ...(values['max-batch-size'] ? ['--max-batch-size', values['max-batch-size']] : []), '--max-queue-delay-ms', values['max-queue-delay-ms'], '--threads', values.threads, ...(values.spinning ? ['--spinning'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c) => {

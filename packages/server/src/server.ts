@@ -33,7 +33,10 @@ export interface ServerOptions {
   strictProvider?: boolean;
   /** Load every model version at start instead of on first use. */
   eager?: boolean;
-  /** Rows merged into one session.run at most (capped by config.pbtxt's max_batch_size). */
+  /**
+   * Rows merged into one session.run at most (capped by config.pbtxt's max_batch_size). Default: 1 on the CPU
+   * provider (merging costs CPU there), 8 on the others.
+   */
   maxBatchSize?: number;
   /** How long the oldest queued request waits for others to merge with (default 0: merge only what is queued). */
   maxQueueDelayMs?: number;
@@ -170,7 +173,7 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     providers,
     strictProvider: options.strictProvider ?? false,
     eager: options.eager ?? false,
-    maxBatchSize: options.maxBatchSize ?? 8,
+    maxBatchSize: options.maxBatchSize,
     maxQueueDelayMs: options.maxQueueDelayMs ?? 0,
     maxQueue: options.maxQueue ?? 256,
     log,

@@ -11,7 +11,7 @@ import test from 'ava';
 import { readBody } from '../src/body-reader.js';
 import { float32ListBytes } from '../src/float32-text.js';
 import { decodeRequest, splitBody } from '../src/inference-codec.js';
-import { binaryBody, rawRequest, runDirect, seededFloats, startTestServer } from './helpers.js';
+import { binaryBody, getJson, rawRequest, runDirect, seededFloats, startTestServer } from './helpers.js';
 
 const FIXTURE = new URL('../../test/fixtures/float32-text.json', import.meta.url);
 
@@ -71,10 +71,11 @@ test('a binary body is read into one Buffer with its tensor 8-byte aligned, and 
   try {
     // JSON headers of every length modulo 8 (padded with spaces), sent whole and trickled in small chunks.
     for (let pad = 0; pad < 8; pad++) {
-      const header = { inputs: [{ ...inputs[0], parameters: { binary_data_size: image.byteLength } }], pad: ' '.repeat(pad) };
+      const input = { ...inputs[0], parameters: { binary_data_size: image.byteLength } };
+      const header = { inputs: [input], pad: ' '.repeat(pad) };
       const { body, headerLength } = binaryBody(header, [image]);
       const headers = { 'inference-header-content-length': String(headerLength) };
-      // A fresh connection each time (agent: false): no keep-alive race with the server's idle timeout on a slow machine.
+      // A fresh connection each time (agent: false): no keep-alive race with the server's idle timeout.
       const whole = await rawRequest(url, { method: 'POST', headers, body, agent: false });
       t.deepEqual(JSON.parse(whole.body.toString()), { aligned: true, view: true, equal: true }, `pad ${pad}`);
       const trickled = await new Promise<string>((resolve, reject) => {
@@ -95,20 +96,25 @@ test('a binary body is read into one Buffer with its tensor 8-byte aligned, and 
   }
 });
 
-test('binary answers of any header length, a 12 MB one included, and JSON answers arrive whole on the socket', async (t) => {
+test('binary answers of any header length, one of 12 MB, and JSON answers arrive whole on the socket', async (t) => {
   const { server, url } = await startTestServer({ maxVoxels: 1 << 24 });
   try {
     for (const [h, w, pad] of [[3, 5, 0], [4, 4, 1], [7, 3, 2], [1024, 1024, 3]]) {
       const image = seededFloats(h * w, h + w);
       const header = {
         id: 'x'.repeat(pad),
-        inputs: [{ name: 'image', shape: [1, h, w, 1], datatype: 'FP32', parameters: { binary_data_size: image.byteLength } }],
+        inputs: [
+          { name: 'image', shape: [1, h, w, 1], datatype: 'FP32', parameters: { binary_data_size: image.byteLength } },
+        ],
         outputs: [{ name: 'probabilities', parameters: { binary_data: true } }],
       };
       const { body, headerLength } = binaryBody(header, [image]);
       const res = await rawRequest(`${url}/v2/models/seg2d/infer`, {
         method: 'POST',
-        headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) },
+        headers: {
+          'content-type': 'application/octet-stream',
+          'inference-header-content-length': String(headerLength),
+        },
         body,
       });
       t.is(res.status, 200);
@@ -127,7 +133,9 @@ test('binary answers of any header length, a 12 MB one included, and JSON answer
     const res = await rawRequest(`${url}/v2/models/seg2d/infer`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ inputs: [{ name: 'image', shape: [1, 32, 32, 1], datatype: 'FP32', data: Array.from(image) }] }),
+      body: JSON.stringify({
+        inputs: [{ name: 'image', shape: [1, 32, 32, 1], datatype: 'FP32', data: Array.from(image) }],
+      }),
     });
     t.is(res.status, 200);
     t.is(Number(res.headers['content-length']), res.body.length);
@@ -138,5 +146,17 @@ test('binary answers of any header length, a 12 MB one included, and JSON answer
     t.true(res.body.length < JSON.stringify(Array.from(direct.probabilities.data as Float32Array)).length);
   } finally {
     await server.close({ drainMs: 0 });
+  }
+});
+
+test('on the CPU provider nothing is merged unless a batch size is given; a given one is kept', async (t) => {
+  const plain = await startTestServer();
+  const given = await startTestServer({ maxBatchSize: 4 });
+  try {
+    t.is((await getJson(`${plain.url}/v2/models/seg2d`)).json.rwseg.maxBatchSize, 1);
+    t.is((await getJson(`${given.url}/v2/models/seg2d`)).json.rwseg.maxBatchSize, 4);
+  } finally {
+    await plain.server.close({ drainMs: 0 });
+    await given.server.close({ drainMs: 0 });
   }
 });
