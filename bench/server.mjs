@@ -2,7 +2,8 @@
 // Load test of `rwseg serve` on loopback with autocannon, against onnxruntime-node called in-process on the same
 // model and input (the anchor), at concurrency 1, 8 and 64. Build first (`npx tsc -b`).
 //   node bench/server.mjs [--duration 5] [--size 64] [--models seg2d,unet,unet-json] [--max-queue-delay-ms 0]
-//     [--max-batch-size N (default: the server's)] [--threads 0] [--spinning] [--repeat 1] [--cpu-prof DIR]
+//     [--max-batch-size N (default: the server's)] [--threads 0] [--spinning] [--repeat 1] [--anchor-gap-ms 0]
+//     [--cpu-prof DIR]
 // --threads sets onnxruntime's intra-op threads in the server and the anchor alike; --repeat runs each row that
 // many times, anchor and server alternating, and reports medians; --cpu-prof writes the server's V8 profile.
 // Models: affine, a tiny JSON request (4 floats: the HTTP path and codec alone); seg2d, the test fixture (a 1x1
@@ -26,9 +27,14 @@ import ort from 'onnxruntime-node';
 import { benchUNet } from './bench-unet.mjs';
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '5' }, size: { type: 'string', default: '64' }, models: { type: 'string', default: 'affine,seg2d,unet,unet-json' }, 'max-queue-delay-ms': { type: 'string', default: '0' }, 'max-batch-size': { type: 'string' }, spinning: { type: 'boolean', default: false }, threads: { type: 'string', default: '0' }, repeat: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' } },
+  options: { duration: { type: 'string', default: '5' }, size: { type: 'string', default: '64' }, models: { type: 'string', default: 'affine,seg2d,unet,unet-json' }, 'max-queue-delay-ms': { type: 'string', default: '0' }, 'max-batch-size': { type: 'string' }, spinning: { type: 'boolean', default: false }, threads: { type: 'string', default: '0' }, repeat: { type: 'string', default: '1' }, 'anchor-gap-ms': { type: 'string', default: '0' }, 'cpu-prof': { type: 'string' } },
 });
 const duration = Number(values.duration);
+// --anchor-gap-ms G: each anchor loop idles G ms between its runs, as a server idles a round trip between one
+// client's requests. A run after an idle gap costs more CPU than back to back (caches and the thread pool go
+// cold: on the loaded 2-core machine, 1.25 ms back to back against 1.66 ms after a 1 ms gap for the 64x64 U-Net),
+// and the server at one connection always pays that.
+const anchorGapMs = Number(values['anchor-gap-ms']);
 // --repeat N: N alternating rounds of anchor and server per row; each column is the median of its rounds.
 const repeat = Math.max(1, Number(values.repeat));
 const size = Number(values.size);
@@ -97,6 +103,7 @@ async function inProcess(session, feeds, concurrency) {
       const t0 = performance.now();
       await session.run(feeds, fetches);
       latencies.push(performance.now() - t0);
+      if (anchorGapMs > 0) await new Promise((resolve) => setTimeout(resolve, anchorGapMs));
     }
   };
   const start = performance.now();
