@@ -8,6 +8,8 @@ import type { Readable } from 'node:stream';
 
 /** The widest element the extension carries (FP64, INT64): the alignment the first tensor gets. */
 const ALIGN = 8;
+/** Bytes reserved before any arrive (most inference bodies fit); more as they come. */
+const PREALLOCATE = 1 << 20;
 
 /** An error fastify's error handler maps to a status, as its own body parser's errors are. */
 function bodyError(statusCode: number, code: string, message: string): Error {
@@ -33,7 +35,11 @@ export function readBody(
   // The JSON header's length decides where the binary part begins; place the body so that offset is aligned.
   const headerLength = Number(request.headers['inference-header-content-length']);
   const shift = Number.isSafeInteger(headerLength) && headerLength >= 0 ? (ALIGN - (headerLength % ALIGN)) % ALIGN : 0;
-  let store = Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafeSlow(declared + shift) : undefined;
+  const known = Number.isSafeInteger(declared) && declared >= 0;
+  // Memory follows the bytes that arrived, not the bytes announced: a client that declares 64 MB and sends one
+  // byte costs at most PREALLOCATE; beyond it the buffer doubles (never past the declared length), so a body costs
+  // at most twice its size and about one extra copy.
+  let store: Buffer | undefined = known ? Buffer.allocUnsafeSlow(shift + Math.min(declared, PREALLOCATE)) : undefined;
   let received = 0;
 
   const finish = (error: Error | null, body?: Buffer) => {
@@ -44,16 +50,17 @@ export function readBody(
   };
   const onData = (chunk: Buffer | string) => {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (received + bytes.length > limit) return finish(bodyError(413, BODY_TOO_LARGE, 'request body too large'));
-    if (!store || shift + received + bytes.length > store.length) {
-      if (store && !Number.isNaN(declared)) return finish(invalidLength());
-      // No Content-Length (chunked upload): grow by doubling.
-      const grown = Buffer.allocUnsafeSlow(Math.max(shift + (received + bytes.length) * 2, 16_384));
+    const needed = received + bytes.length;
+    if (needed > limit) return finish(bodyError(413, BODY_TOO_LARGE, 'request body too large'));
+    if (known && needed > declared) return finish(invalidLength());
+    if (!store || shift + needed > store.length) {
+      const size = Math.min(known ? declared : limit, Math.max(needed, 2 * received, 16_384));
+      const grown = Buffer.allocUnsafeSlow(shift + size);
       if (store) store.copy(grown, 0, 0, shift + received);
       store = grown;
     }
     bytes.copy(store, shift + received);
-    received += bytes.length;
+    received = needed;
   };
   const onEnd = () => {
     if (!Number.isNaN(declared) && received !== declared) return finish(invalidLength());
