@@ -3,7 +3,7 @@
 // model and input (the anchor), at concurrency 1, 8 and 64. Build first (`npx tsc -b`).
 //   node bench/server.mjs [--duration 5] [--size 64] [--models seg2d,unet,unet-json] [--max-queue-delay-ms 0]
 //     [--max-batch-size N (default: the server's)] [--threads 0] [--spinning] [--repeat 1] [--anchor-gap-ms 0]
-//     [--cpu-prof DIR]
+//     [--log-level warn] [--cpu-prof DIR]
 // --threads sets onnxruntime's intra-op threads in the server and the anchor alike; --repeat runs each row that
 // many times, anchor and server alternating, and reports medians; --cpu-prof writes the server's V8 profile.
 // Models: affine, a tiny JSON request (4 floats: the HTTP path and codec alone); seg2d, the test fixture (a 1x1
@@ -27,7 +27,7 @@ import ort from 'onnxruntime-node';
 import { benchUNet } from './bench-unet.mjs';
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '5' }, size: { type: 'string', default: '64' }, models: { type: 'string', default: 'affine,seg2d,unet,unet-json' }, 'max-queue-delay-ms': { type: 'string', default: '0' }, 'max-batch-size': { type: 'string' }, spinning: { type: 'boolean', default: false }, threads: { type: 'string', default: '0' }, repeat: { type: 'string', default: '1' }, 'anchor-gap-ms': { type: 'string', default: '0' }, 'cpu-prof': { type: 'string' } },
+  options: { duration: { type: 'string', default: '5' }, size: { type: 'string', default: '64' }, models: { type: 'string', default: 'affine,seg2d,unet,unet-json' }, 'max-queue-delay-ms': { type: 'string', default: '0' }, 'max-batch-size': { type: 'string' }, spinning: { type: 'boolean', default: false }, threads: { type: 'string', default: '0' }, repeat: { type: 'string', default: '1' }, 'anchor-gap-ms': { type: 'string', default: '0' }, 'log-level': { type: 'string', default: 'warn' }, 'cpu-prof': { type: 'string' } },
 });
 const duration = Number(values.duration);
 // --anchor-gap-ms G: each anchor loop idles G ms between its runs, as a server idles a round trip between one
@@ -116,10 +116,14 @@ async function inProcess(session, feeds, concurrency) {
   return { rps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuMs };
 }
 
+const quietLogs = ['warn', 'error', 'fatal', 'silent'].includes(values['log-level']);
+
 function startServer() {
   // --cpu-prof DIR: V8 CPU profiles of the server process, written there when it exits (open in Chrome DevTools).
   const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'packages/cli/bin/run.js'), 'serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--eager', '--log-level', 'warn', '--drain-ms', '0', ...(values['max-batch-size'] ? ['--max-batch-size', values['max-batch-size']] : []), '--max-queue-delay-ms', values['max-queue-delay-ms'], '--threads', values.threads, ...(values.spinning ? ['--spinning'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'packages/cli/bin/run.js'), 'serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--eager', '--log-level', values['log-level'], '--drain-ms', '0', ...(values['max-batch-size'] ? ['--max-batch-size', values['max-batch-size']] : []), '--max-queue-delay-ms', values['max-queue-delay-ms'], '--threads', values.threads, ...(values.spinning ? ['--spinning'] : [])], { stdio: ['ignore', 'pipe', quietLogs ? 'inherit' : 'pipe'] });
+  // Below warn, the request logs go to a pipe that is read and dropped, as a log collector would read them.
+  if (!quietLogs) child.stderr.resume();
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c) => {
