@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // Load test of `rwseg serve` on loopback with autocannon, against onnxruntime-node called in-process on the same
 // model and input (the anchor), at concurrency 1, 8 and 64. Build first (`npx tsc -b`).
-//   node bench/server.mjs [--duration 5] [--size 64] [--models seg2d,unet,unet-json] [--max-queue-delay-ms 0] [--max-batch-size 8] [--spinning]
+//   node bench/server.mjs [--duration 5] [--size 64] [--models seg2d,unet,unet-json] [--max-queue-delay-ms 0]
+//     [--max-batch-size N (default: the server's)] [--threads 0] [--spinning] [--repeat 1] [--anchor-gap-ms 0]
+//     [--log-level warn] [--cpu-prof DIR]
+// --threads sets onnxruntime's intra-op threads in the server and the anchor alike; --repeat runs each row that
+// many times, anchor and server alternating, and reports medians; --cpu-prof writes the server's V8 profile.
 // Models: affine, a tiny JSON request (4 floats: the HTTP path and codec alone); seg2d, the test fixture (a 1x1
 // conv + softmax on one 64x64 image: 16 KB in, 48 KB out, almost no compute); unet, rwseg's U-Net shape (depth 2,
 // base 8) exported by @rwseg/tfjs-to-onnx, on the same image. Image requests use the binary tensor extension for
@@ -23,9 +27,16 @@ import ort from 'onnxruntime-node';
 import { benchUNet } from './bench-unet.mjs';
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '5' }, size: { type: 'string', default: '64' }, models: { type: 'string', default: 'affine,seg2d,unet,unet-json' }, 'max-queue-delay-ms': { type: 'string', default: '0' }, 'max-batch-size': { type: 'string', default: '8' }, spinning: { type: 'boolean', default: false } },
+  options: { duration: { type: 'string', default: '5' }, size: { type: 'string', default: '64' }, models: { type: 'string', default: 'affine,seg2d,unet,unet-json' }, 'max-queue-delay-ms': { type: 'string', default: '0' }, 'max-batch-size': { type: 'string' }, spinning: { type: 'boolean', default: false }, threads: { type: 'string', default: '0' }, repeat: { type: 'string', default: '1' }, 'anchor-gap-ms': { type: 'string', default: '0' }, 'log-level': { type: 'string', default: 'warn' }, 'cpu-prof': { type: 'string' } },
 });
 const duration = Number(values.duration);
+// --anchor-gap-ms G: each anchor loop idles G ms between its runs, as a server idles a round trip between one
+// client's requests. A run after an idle gap costs more CPU than back to back (caches and the thread pool go
+// cold: on the loaded 2-core machine, 1.25 ms back to back against 1.66 ms after a 1 ms gap for the 64x64 U-Net),
+// and the server at one connection always pays that.
+const anchorGapMs = Number(values['anchor-gap-ms']);
+// --repeat N: N alternating rounds of anchor and server per row; each column is the median of its rounds.
+const repeat = Math.max(1, Number(values.repeat));
 const size = Number(values.size);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const repo = mkdtempSync(join(tmpdir(), 'rwseg-bench-repo-'));
@@ -82,14 +93,17 @@ function percentile(sorted, p) {
 
 /** `concurrency` loops of session.run for `duration` seconds; throughput and latency percentiles. */
 async function inProcess(session, feeds, concurrency) {
-  for (let i = 0; i < 3; i++) await session.run(feeds);
+  // The same fetch as the server's request (every output, named), as the server passes it to session.run.
+  const fetches = session.outputNames;
+  for (let i = 0; i < 3; i++) await session.run(feeds, fetches);
   const latencies = [];
   const end = performance.now() + duration * 1000;
   const loop = async () => {
     while (performance.now() < end) {
       const t0 = performance.now();
-      await session.run(feeds);
+      await session.run(feeds, fetches);
       latencies.push(performance.now() - t0);
+      if (anchorGapMs > 0) await new Promise((resolve) => setTimeout(resolve, anchorGapMs));
     }
   };
   const start = performance.now();
@@ -102,8 +116,14 @@ async function inProcess(session, feeds, concurrency) {
   return { rps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuMs };
 }
 
+const quietLogs = ['warn', 'error', 'fatal', 'silent'].includes(values['log-level']);
+
 function startServer() {
-  const child = spawn(process.execPath, [join(root, 'packages/cli/bin/run.js'), 'serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--eager', '--log-level', 'warn', '--drain-ms', '0', '--max-batch-size', values['max-batch-size'], '--max-queue-delay-ms', values['max-queue-delay-ms'], ...(values.spinning ? ['--spinning'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // --cpu-prof DIR: V8 CPU profiles of the server process, written there when it exits (open in Chrome DevTools).
+  const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'packages/cli/bin/run.js'), 'serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--eager', '--log-level', values['log-level'], '--drain-ms', '0', ...(values['max-batch-size'] ? ['--max-batch-size', values['max-batch-size']] : []), '--max-queue-delay-ms', values['max-queue-delay-ms'], '--threads', values.threads, ...(values.spinning ? ['--spinning'] : [])], { stdio: ['ignore', 'pipe', quietLogs ? 'inherit' : 'pipe'] });
+  // Below warn, the request logs go to a pipe that is read and dropped, as a log collector would read them.
+  if (!quietLogs) child.stderr.resume();
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c) => {
@@ -135,6 +155,7 @@ try {
     // The anchor gets the server's session settings (CPU, no spin-waiting threads) so the ratio is the server's cost.
     const session = await ort.InferenceSession.create(join(repo, model, '1', 'model.onnx'), {
       executionProviders: ['cpu'],
+      ...(Number(values.threads) > 0 ? { intraOpNumThreads: Number(values.threads) } : {}),
       extra: { session: { intra_op: { allow_spinning: values.spinning ? '1' : '0' } } },
     });
     let feeds;
@@ -156,22 +177,28 @@ try {
       body = Buffer.concat([header, Buffer.from(input.buffer)]);
     }
     for (const concurrency of [1, 8, 64]) {
-      const anchor = await inProcess(session, feeds, concurrency);
-      const cpuBefore = processCpuSeconds(server.child.pid);
-      const result = await autocannon({
-        url: `${server.url}/v2/models/${model}/infer`,
-        method: 'POST',
-        headers: header ? { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) } : { 'content-type': 'application/json' },
-        body,
-        connections: concurrency,
-        duration,
-      });
-      const cpuAfter = processCpuSeconds(server.child.pid);
-      const errors = result.errors + result.timeouts + result.non2xx;
-      const serverCpuMs = cpuBefore === undefined ? NaN : ((cpuAfter - cpuBefore) * 1000) / Math.max(1, result.requests.total);
-      rows.push({ model: variant, concurrency, serverRps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors, anchorRps: anchor.rps, anchorP50: anchor.p50, anchorP99: anchor.p99, serverCpuMs, anchorCpuMs: anchor.cpuMs });
-      const r = rows.at(-1);
-      console.log(`${variant} c=${concurrency}: server ${r.serverRps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms errors ${errors} cpu ${r.serverCpuMs.toFixed(3)} ms/req | in-process ${r.anchorRps.toFixed(0)} runs/s p50 ${r.anchorP50.toFixed(2)} ms p99 ${r.anchorP99.toFixed(2)} ms cpu ${r.anchorCpuMs.toFixed(3)} ms/run | overhead ${(r.anchorRps / r.serverRps).toFixed(2)}x, cpu ${(r.serverCpuMs / r.anchorCpuMs).toFixed(2)}x`);
+      const rounds = [];
+      for (let round = 0; round < repeat; round++) {
+        const anchor = await inProcess(session, feeds, concurrency);
+        const cpuBefore = processCpuSeconds(server.child.pid);
+        const result = await autocannon({
+          url: `${server.url}/v2/models/${model}/infer`,
+          method: 'POST',
+          headers: header ? { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) } : { 'content-type': 'application/json' },
+          body,
+          connections: concurrency,
+          duration,
+        });
+        const cpuAfter = processCpuSeconds(server.child.pid);
+        const errors = result.errors + result.timeouts + result.non2xx;
+        const serverCpuMs = cpuBefore === undefined ? NaN : ((cpuAfter - cpuBefore) * 1000) / Math.max(1, result.requests.total);
+        rounds.push({ serverRps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors, anchorRps: anchor.rps, anchorP50: anchor.p50, anchorP99: anchor.p99, serverCpuMs, anchorCpuMs: anchor.cpuMs });
+      }
+      const median = (key) => rounds.map((r) => r[key]).sort((x, y) => x - y)[Math.floor((rounds.length - 1) / 2)];
+      const r = { model: variant, concurrency, errors: rounds.reduce((n, x) => n + x.errors, 0) };
+      for (const key of ['serverRps', 'p50', 'p99', 'anchorRps', 'anchorP50', 'anchorP99', 'serverCpuMs', 'anchorCpuMs']) r[key] = median(key);
+      rows.push(r);
+      console.log(`${variant} c=${concurrency}: server ${r.serverRps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms errors ${r.errors} cpu ${r.serverCpuMs.toFixed(3)} ms/req | in-process ${r.anchorRps.toFixed(0)} runs/s p50 ${r.anchorP50.toFixed(2)} ms p99 ${r.anchorP99.toFixed(2)} ms cpu ${r.anchorCpuMs.toFixed(3)} ms/run | overhead ${(r.anchorRps / r.serverRps).toFixed(2)}x, cpu ${(r.serverCpuMs / r.anchorCpuMs).toFixed(2)}x`);
     }
     await session.release();
   }
@@ -184,6 +211,8 @@ try {
   }
 } finally {
   server.child.kill('SIGTERM');
+  // The profile is written as the server exits.
+  if (values['cpu-prof']) await new Promise((resolve) => server.child.once('exit', resolve));
   rmSync(repo, { recursive: true, force: true });
 }
 console.log(`\nload average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);

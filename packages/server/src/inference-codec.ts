@@ -17,7 +17,7 @@ import {
 } from './datatypes.js';
 import type { HostTensor, TensorMap } from './batcher.js';
 import { badRequest, clip, describeShape, describeValue, HttpError } from './http-error.js';
-import { jsonListText, readJsonData } from './json-tensor.js';
+import { jsonListBytes, readJsonData } from './json-tensor.js';
 import type { TensorSpec } from './models.js';
 
 export interface DecodedRequest {
@@ -182,8 +182,12 @@ export function decodeRequest(
 }
 
 export interface EncodedResponse {
-  /** A string of JSON, the binary extension's bytes, or a stream for large JSON answers. */
-  body: Buffer | string | Readable;
+  /**
+   * The answer: its bytes as buffers to be written one after another (the JSON text, then each binary output's
+   * own buffer: nothing is concatenated), or a stream for large JSON answers.
+   */
+  body: Buffer[] | Readable;
+  /** The binary extension's JSON header length, when binary outputs follow it. */
   headerLength?: number;
 }
 
@@ -200,34 +204,34 @@ function outputHead(name: string, t: HostTensor): string {
   return `{"name":${JSON.stringify(name)},"datatype":"${datatypeOf(t)}","shape":[${t.dims.join(',')}]`;
 }
 
-/** A tensor's data as JSON text (string tensors, which onnxruntime returns as arrays, through JSON.stringify). */
-function dataText(t: HostTensor): string {
-  return Array.isArray(t.data) ? JSON.stringify(t.data) : jsonListText(t.data, t.type === 'bool');
+/** A tensor's data as the bytes of a JSON list (string tensors, arrays from onnxruntime, via JSON.stringify). */
+function dataBytes(t: HostTensor): Buffer {
+  return Array.isArray(t.data) ? Buffer.from(JSON.stringify(t.data)) : jsonListBytes(t.data, t.type === 'bool');
 }
 
-function* jsonChunks(t: HostTensor): Generator<string> {
-  if (Array.isArray(t.data)) {
-    yield JSON.stringify(t.data);
+/** One tensor's JSON list in chunks of CHUNK_ELEMENTS elements, so the whole text never exists at once. */
+function* jsonChunks(t: HostTensor): Generator<Buffer> {
+  if (Array.isArray(t.data) || t.data.length === 0) {
+    yield dataBytes(t);
     return;
   }
   const data = t.data;
   const bool = t.type === 'bool';
-  if (data.length === 0) {
-    yield '[]';
-    return;
-  }
   for (let start = 0; start < data.length; start += CHUNK_ELEMENTS) {
-    const text = jsonListText(data.subarray(start, start + CHUNK_ELEMENTS) as NumericArray, bool);
-    // Each chunk is a JSON list; its brackets are dropped to splice the chunks into one list.
-    const open = start === 0 ? '[' : ',';
-    const close = start + CHUNK_ELEMENTS >= data.length ? ']' : '';
-    yield open + text.slice(1, -1) + close;
+    const end = Math.min(data.length, start + CHUNK_ELEMENTS);
+    const chunk = data.subarray(start, end) as NumericArray;
+    // Each chunk is part of one JSON list: the first opens it, the last closes it, the others follow a comma.
+    if (start > 0) yield COMMA;
+    yield jsonListBytes(chunk, bool, start === 0, end === data.length);
   }
 }
 
+const COMMA = Buffer.from(',');
+
 /**
  * Builds $inference_response; binary outputs follow the JSON header in the order of `outputs`. The JSON is
- * written as text directly (no intermediate arrays of boxed numbers, no JSON.stringify over the data).
+ * written as bytes directly from the output tensors (no intermediate arrays of boxed numbers, no JSON.stringify
+ * over the data), and binary outputs are their tensors' own bytes.
  */
 export function encodeResponse(
   modelName: string,
@@ -263,7 +267,7 @@ export function encodeResponse(
       body: Readable.from(
         (function* () {
           for (const part of parts) {
-            if (typeof part === 'string') yield part;
+            if (typeof part === 'string') yield Buffer.from(part);
             else yield* jsonChunks(part);
           }
         })(),
@@ -271,8 +275,8 @@ export function encodeResponse(
       ),
     };
   }
-  const json = parts.map((p) => (typeof p === 'string' ? p : dataText(p))).join('');
+  const json = parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : dataBytes(p)));
   if (tails.length === 0) return { body: json };
-  const header = Buffer.from(json, 'utf8');
-  return { body: Buffer.concat([header, ...tails]), headerLength: header.length };
+  const headerLength = json.reduce((n, b) => n + b.length, 0);
+  return { body: [...json, ...tails], headerLength };
 }

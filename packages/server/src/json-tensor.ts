@@ -4,6 +4,7 @@
  * the depth limit, never a stack overflow, and reading stops at the first element past the expected count.
  */
 import { DATATYPES, type NumericArray, type V2Datatype } from './datatypes.js';
+import { float32ListBytes } from './float32-text.js';
 import { badRequest, describeValue } from './http-error.js';
 
 const INTEGER_RANGES: Partial<Record<V2Datatype, [number, number]>> = {
@@ -125,4 +126,15 @@ export function jsonListText(data: NumericArray, bool: boolean): string {
   if (bool) return `[${Array.from(data as Uint8Array, (v) => (v !== 0 ? 'true' : 'false')).join(',')}]`;
   if (allFinite(data)) return `[${data.join(',')}]`;
   return JSON.stringify(Array.from(data as Float32Array));
+}
+
+/**
+ * A typed array as the bytes of a JSON list, or of a run of its elements when `open`/`close` are false (chunks
+ * of one long list). Float32 values are written as their shortest float32 text (float32-text.ts), other types
+ * as jsonListText writes them.
+ */
+export function jsonListBytes(data: NumericArray, bool: boolean, open = true, close = true): Buffer {
+  if (data instanceof Float32Array) return float32ListBytes(data, open, close);
+  const text = jsonListText(data, bool);
+  return Buffer.from(open && close ? text : text.slice(open ? 0 : 1, close ? text.length : -1));
 }

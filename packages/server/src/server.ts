@@ -3,11 +3,13 @@
  * binary tensor data extension, a segmentation route for PNG/NIfTI images, Prometheus metrics, bearer-token
  * auth and graceful shutdown, over a Triton-layout model repository served by onnxruntime-node.
  */
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { isRwsegError, RWSEG_VERSION } from '@rwseg/core';
 import { TokenChecker } from './auth.js';
 import { QueueFullError, QueueTimeoutError, RunTimeoutError } from './batcher.js';
+import { BODY_TOO_LARGE, readBody } from './body-reader.js';
 import { corsPolicy } from './cors.js';
 import { clip, HttpError, MAX_ERROR_LENGTH } from './http-error.js';
 import { decodeRequest, encodeResponse, splitBody } from './inference-codec.js';
@@ -31,7 +33,10 @@ export interface ServerOptions {
   strictProvider?: boolean;
   /** Load every model version at start instead of on first use. */
   eager?: boolean;
-  /** Rows merged into one session.run at most (capped by config.pbtxt's max_batch_size). */
+  /**
+   * Rows merged into one session.run at most (capped by config.pbtxt's max_batch_size). Default: 1 on the CPU
+   * provider (merging costs CPU there), 8 on the others.
+   */
   maxBatchSize?: number;
   /** How long the oldest queued request waits for others to merge with (default 0: merge only what is queued). */
   maxQueueDelayMs?: number;
@@ -168,7 +173,7 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     providers,
     strictProvider: options.strictProvider ?? false,
     eager: options.eager ?? false,
-    maxBatchSize: options.maxBatchSize ?? 8,
+    maxBatchSize: options.maxBatchSize,
     maxQueueDelayMs: options.maxQueueDelayMs ?? 0,
     maxQueue: options.maxQueue ?? 256,
     log,
@@ -203,9 +208,13 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     } as typeof handler;
   });
 
-  // Every body arrives as bytes: inference bodies may carry binary tensors after the JSON, segment bodies are images.
+  // Every body arrives as bytes, read once into one pre-sized Buffer: inference bodies may carry binary tensors
+  // after the JSON (placed so onnxruntime can take a view on them), segment bodies are images.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  type BodyDone = (error: Error | null, body?: Buffer) => void;
+  app.addContentTypeParser('*', (request: FastifyRequest, payload: IncomingMessage, done: BodyDone) =>
+    readBody(request.raw, payload, bodyLimit, done),
+  );
 
   // Hooks are callback-style: no promise per hook per request on the hot path.
   app.addHook('onRequest', (request, reply, done) => {
@@ -307,7 +316,7 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
       status = error.code === 'BACKEND_ERROR' ? 503 : 400;
     } else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 600) {
       status = error.statusCode;
-      if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `request body larger than the ${bodyLimit}-byte limit (--body-limit)`;
+      if (error.code === BODY_TOO_LARGE) message = `request body larger than the ${bodyLimit}-byte limit (--body-limit)`;
     }
     message = clip(message, MAX_ERROR_LENGTH);
     if (status === 500) request.log.error({ err: error }, 'request failed');
@@ -408,7 +417,27 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
       reply.header('Inference-Header-Content-Length', String(encoded.headerLength));
       reply.type('application/octet-stream');
     } else reply.type('application/json; charset=utf-8');
-    return reply.send(encoded.body);
+    if (!Array.isArray(encoded.body)) return reply.send(encoded.body);
+    sendBuffers(reply, encoded.body);
+    return reply;
+  };
+  /**
+   * Writes an answer made of several buffers (the JSON text, then the output tensors' own bytes) without joining
+   * them: the headers fastify would send, then every buffer, flushed together in one writev. fastify's onResponse
+   * hooks and the request log still run; the onSend work (Connection: close while draining) is done here.
+   */
+  const sendBuffers = (reply: FastifyReply, buffers: Buffer[]) => {
+    let length = 0;
+    for (const b of buffers) length += b.length;
+    if (draining) reply.header('connection', 'close');
+    reply.header('content-length', String(length));
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, reply.getHeaders() as Record<string, string>);
+    res.cork();
+    for (let i = 0; i < buffers.length - 1; i++) res.write(buffers[i]);
+    // end() uncorks fully: status line, headers and every buffer leave in one write.
+    res.end(buffers[buffers.length - 1]);
   };
 
   for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {

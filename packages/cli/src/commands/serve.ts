@@ -27,7 +27,10 @@ export default class Serve extends RwsegCommand {
     host: Flags.string({ default: '127.0.0.1', description: 'address to bind; 0.0.0.0 for all interfaces' }),
     provider: Flags.string({ description: `execution providers in the order to try, comma-separated (default ${DEFAULT_PROVIDERS.join(',')}, leaving out webgpu when its only adapter is a software rasteriser)` }),
     'strict-provider': Flags.boolean({ default: false, description: 'fail when a provider cannot load a model instead of trying the next' }),
-    'max-batch-size': Flags.integer({ default: 8, min: 1, description: 'rows merged into one onnxruntime run' }),
+    'max-batch-size': Flags.integer({
+      min: 1,
+      description: 'rows merged into one onnxruntime run (default: 1 on the cpu provider, 8 on the others)',
+    }),
     'max-queue-delay-ms': Flags.integer({ default: 0, min: 0, description: 'how long the oldest queued request waits for others to batch with (0: merge only what is already queued)' }),
     'max-queue': Flags.integer({ default: 256, min: 1, description: 'waiting requests per model before 503 + Retry-After' }),
     'body-limit': Flags.string({ default: '64m', description: 'largest request body (413 beyond it), e.g. 64m' }),
