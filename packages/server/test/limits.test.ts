@@ -120,7 +120,9 @@ test.serial('/segment: one deadline for the whole request (504 + Retry-After), a
     t.is(res.status, 504);
     t.is(res.headers.get('retry-after'), '1');
     t.regex(((await res.json()) as any).error, /did not finish within its 300 ms deadline \(--timeout-ms\)/);
-    t.true(Date.now() - started < 3000);
+    // Generous: it only tells an answer at the deadline from one after all the windows (the count below is the
+    // real check); a loaded CI machine must not fail it.
+    t.true(Date.now() - started < 15_000, `answered after ${Date.now() - started} ms`);
     const atDeadline = mv.runs;
     await new Promise((r) => setTimeout(r, 400));
     t.true(mv.runs - atDeadline <= 1, `runs went on after the deadline: ${atDeadline} -> ${mv.runs}`);
