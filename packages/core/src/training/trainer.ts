@@ -227,6 +227,8 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
         normSum += step.gradNorm;
         const seconds = (Date.now() - started) / 1000;
         options.onEvent?.({ type: 'iteration', epoch: epoch + 1, iteration, loss: step.loss, seconds });
+        // A step can run on microtasks alone (cpu backend, in-thread data): let signal handlers run before the check.
+        if (options.stop) await new Promise((resolve) => setImmediate(resolve));
         if (options.stop?.aborted && iteration + 1 < options.iterationsPerEpoch) {
           const state = { best, lr, epochBase: 1, iteration: iteration + 1, lossSum, normSum, seconds };
           writeCheckpoint(stoppedFile, await checkpointContent(epoch, model, optimizer, state));
