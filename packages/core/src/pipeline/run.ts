@@ -16,7 +16,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { RwsegError } from '../errors.js';
 import { checkTrainingKernels } from '../backends/check-training-kernels.js';
 import { buildUNet, unetConfigSchema } from '../models/unet.js';
-import { prepareRunFolder, readRunConfig, RUN_FILES } from '../artefact/run-folder.js';
+import { prepareRunFolder, readRunConfig, RUN_FILES, runFolderHoldsRun } from '../artefact/run-folder.js';
 import { exportRun, type RunExport } from '../export/run-export.js';
 import type { PluginRegistry } from '../registry.js';
 import { createLoader } from '../data/loader.js';
@@ -175,7 +175,8 @@ function dataOf(ctx: PipelineContext, run: PlannedRun): Promise<PipelineData> {
 /**
  * Before any data is read: 'resume' or 'fresh' for the run's folder, or an error when a run would be overwritten or
  * a resume does not fit (artefact/run-folder.ts prepareRunFolder). A run stopped in its first epoch holds only
- * checkpoints/stopped.ckpt, which --resume continues too; and a resumed fold must be the folder's fold.
+ * checkpoints/stopped.ckpt, which --resume continues too; a resumed fold must be the folder's fold; and under
+ * --resume a sweep's runs that never started start.
  */
 function runFolderMode(ctx: PipelineContext, run: PlannedRun): 'resume' | 'fresh' {
   const { options, logger } = ctx;
@@ -189,6 +190,8 @@ function runFolderMode(ctx: PipelineContext, run: PlannedRun): 'resume' | 'fresh
       throw new RwsegError('INVALID_OPTIONS', message, { option: 'resume' });
     }
   }
+  // --resume of a sweep that was stopped part-way: its runs that never started simply start.
+  if (ctx.config.sweep && options.resume === true && !runFolderHoldsRun(run.dir)) return 'fresh';
   const stoppedOnly = options.resume === true && existsSync(path.join(run.dir, RUN_FILES.checkpoints, STOPPED_CHECKPOINT));
   if (stoppedOnly && listCheckpoints(path.join(run.dir, RUN_FILES.checkpoints)).length === 0) return 'resume';
   return prepareRunFolder(run.dir, resolved, { resume: options.resume, force: options.force, logger });
