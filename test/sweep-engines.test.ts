@@ -22,7 +22,9 @@ interface Planned {
 async function emit(engine: string, ...flags: string[]): Promise<Planned & { out: string }> {
   const { dir, yaml } = tinySweepFolder();
   const out = path.join(dir, 'runs');
-  const result = await runCli(['sweep', 'plan', yaml, '--out', out, '--emit', engine, '--json', ...flags], { cwd: dir });
+  const result = await runCli(['sweep', 'plan', yaml, '--out', out, '--emit', engine, '--json', ...flags], {
+    cwd: dir,
+  });
   if (result.code !== 0) throw new Error(`sweep plan failed (${result.code}): ${result.stdout}\n${result.stderr}`);
   return { ...parseJson<Planned>(result), out };
 }
@@ -30,17 +32,27 @@ async function emit(engine: string, ...flags: string[]): Promise<Planned & { out
 /** The validator's errors as `path keyword params` lines (its compiled code carries no messages). */
 type SchemaError = { instancePath: string; keyword: string; params: unknown };
 const schemaErrors = (job: unknown) =>
-  validateJob(job) ? [] : ((validateJob as unknown as { errors?: SchemaError[] }).errors ?? []).map((e) => `${e.instancePath} ${e.keyword} ${JSON.stringify(e.params)}`);
+  validateJob(job)
+    ? []
+    : ((validateJob as unknown as { errors?: SchemaError[] }).errors ?? []).map(
+        (e) => `${e.instancePath} ${e.keyword} ${JSON.stringify(e.params)}`,
+      );
 
 test('the plan numbers losses x seeds x folds, fold fastest, with each run resolved in it', async (t) => {
   const planned = await emit('slurm');
-  t.deepEqual(planned.tasks.map((x) => [x.index, x.loss, x.seed, x.fold, x.folds]), [
-    [0, 'dice', 3, 0, 2],
-    [1, 'dice', 3, 1, 2],
-    [2, 'ce', 3, 0, 2],
-    [3, 'ce', 3, 1, 2],
-  ]);
-  t.deepEqual(planned.tasks.map((x) => path.relative(planned.out, x.dir)), ['dice/seed-3/fold-0', 'dice/seed-3/fold-1', 'ce/seed-3/fold-0', 'ce/seed-3/fold-1']);
+  t.deepEqual(
+    planned.tasks.map((x) => [x.index, x.loss, x.seed, x.fold, x.folds]),
+    [
+      [0, 'dice', 3, 0, 2],
+      [1, 'dice', 3, 1, 2],
+      [2, 'ce', 3, 0, 2],
+      [3, 'ce', 3, 1, 2],
+    ],
+  );
+  t.deepEqual(
+    planned.tasks.map((x) => path.relative(planned.out, x.dir)),
+    ['dice/seed-3/fold-0', 'dice/seed-3/fold-1', 'ce/seed-3/fold-0', 'ce/seed-3/fold-1'],
+  );
   const plan = readJson(planned.plan);
   t.is(plan.schema, 'rwseg-sweep-plan/1');
   t.deepEqual(plan.tasks[3].config.split, { method: 'kfold', seed: 0, folds: 2, fold: 1 });
@@ -49,7 +61,21 @@ test('the plan numbers losses x seeds x folds, fold fastest, with each run resol
 });
 
 test('the Kubernetes Indexed Job passes the batch/v1 Job schema and runs task JOB_COMPLETION_INDEX', async (t) => {
-  const planned = await emit('kubernetes', '--cpus', '2', '--mem', '3G', '--gpus', '1', '--image', 'registry.example/rwseg:0.1', '--parallelism', '2', '--time', '1:30:00');
+  const planned = await emit(
+    'kubernetes',
+    '--cpus',
+    '2',
+    '--mem',
+    '3G',
+    '--gpus',
+    '1',
+    '--image',
+    'registry.example/rwseg:0.1',
+    '--parallelism',
+    '2',
+    '--time',
+    '1:30:00',
+  );
   const job = parseYaml(readFileSync(planned.engineFile, 'utf8')) as any;
   t.deepEqual(schemaErrors(job), []);
   t.is(job.kind, 'Job');
@@ -75,10 +101,16 @@ test('the schema check rejects a manifest with a wrong field', async (t) => {
   t.true(schemaErrors(wrongCount).some((e) => /^\/spec\/completions type {"type":"integer"}/.test(e)));
   const wrongMode = job();
   wrongMode.spec.completionMode = 'Indexd';
-  t.true(schemaErrors(wrongMode).some((e) => /^\/spec\/completionMode enum {"allowedValues":\["Indexed","NonIndexed"\]}/.test(e)));
+  t.true(
+    schemaErrors(wrongMode).some((e) =>
+      /^\/spec\/completionMode enum {"allowedValues":\["Indexed","NonIndexed"\]}/.test(e),
+    ),
+  );
   const wrongQuantity = job();
   wrongQuantity.spec.template.spec.containers[0].resources.limits.cpu = 'lots';
-  t.true(schemaErrors(wrongQuantity).some((e) => /^\/spec\/template\/spec\/containers\/0\/resources\/limits\/cpu /.test(e)));
+  t.true(
+    schemaErrors(wrongQuantity).some((e) => /^\/spec\/template\/spec\/containers\/0\/resources\/limits\/cpu /.test(e)),
+  );
   const noTemplate = job();
   delete noTemplate.spec.template;
   t.true(schemaErrors(noTemplate).some((e) => /^\/spec required {"missingProperty":"template"}/.test(e)));
@@ -89,28 +121,66 @@ test('the Ray entrypoint compiles as Python and launches one task per plan index
   const compiled = spawnSync('/usr/bin/python3', ['-m', 'py_compile', planned.engineFile], { encoding: 'utf8' });
   t.is(compiled.status, 0, compiled.stderr);
   // The task list and resources as Python reads them (ast, without importing ray).
-  const read = spawnSync('/usr/bin/python3', ['-c', `
+  const read = spawnSync(
+    '/usr/bin/python3',
+    [
+      '-c',
+      `
 import ast, json, sys
 tree = ast.parse(open(sys.argv[1]).read())
 values = {n.targets[0].id: ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name) and n.targets[0].id in ("TASKS", "NAMES", "PLAN")}
 remote = [d for f in tree.body if isinstance(f, ast.FunctionDef) for d in f.decorator_list if isinstance(d, ast.Call)][0]
 values["remote"] = {k.arg: ast.unparse(k.value) for k in remote.keywords}
 print(json.dumps(values))
-`, planned.engineFile], { encoding: 'utf8' });
+`,
+      planned.engineFile,
+    ],
+    { encoding: 'utf8' },
+  );
   t.is(read.status, 0, read.stderr);
   const values = JSON.parse(read.stdout);
-  t.deepEqual(values.TASKS, planned.tasks.map((x) => x.index));
-  t.deepEqual(values.NAMES, planned.tasks.map((x) => x.name));
+  t.deepEqual(
+    values.TASKS,
+    planned.tasks.map((x) => x.index),
+  );
+  t.deepEqual(
+    values.NAMES,
+    planned.tasks.map((x) => x.name),
+  );
   t.is(values.PLAN, planned.plan);
   t.is(values.remote.num_cpus, '3');
   t.is(values.remote.num_gpus, '1');
 });
 
 test('the Slurm array script is valid bash with the array, limits, requeue and signal', async (t) => {
-  const planned = await emit('slurm', '--time', '2:00:00', '--cpus', '8', '--mem', '32G', '--gpus', '1', '--partition', 'gpu', '--signal-seconds', '600');
+  const planned = await emit(
+    'slurm',
+    '--time',
+    '2:00:00',
+    '--cpus',
+    '8',
+    '--mem',
+    '32G',
+    '--gpus',
+    '1',
+    '--partition',
+    'gpu',
+    '--signal-seconds',
+    '600',
+  );
   const script = readFileSync(planned.engineFile, 'utf8');
   t.is(spawnSync('bash', ['-n', planned.engineFile]).status, 0);
-  for (const line of ['--array=0-3', '--time=02:00:00', '--cpus-per-task=8', '--mem=32768M', '--gres=gpu:1', '--partition=gpu', '--requeue', '--signal=B:USR1@600', `--output=${planned.out}/slurm/task-%a.out`]) {
+  for (const line of [
+    '--array=0-3',
+    '--time=02:00:00',
+    '--cpus-per-task=8',
+    '--mem=32768M',
+    '--gres=gpu:1',
+    '--partition=gpu',
+    '--requeue',
+    '--signal=B:USR1@600',
+    `--output=${planned.out}/slurm/task-%a.out`,
+  ]) {
     t.true(script.includes(`#SBATCH ${line}\n`), line);
   }
   t.regex(script, /sweep run-task "\$SLURM_ARRAY_TASK_ID" --plan /);

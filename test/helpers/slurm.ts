@@ -10,13 +10,17 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { isCi } from '@rwseg/core';
 
-export const SLURM_INSTALL_HINT = 'install Slurm and munge: apt-get install -y slurm-wlm munge (as root; .ci/run does it)';
+export const SLURM_INSTALL_HINT =
+  'install Slurm and munge: apt-get install -y slurm-wlm munge (as root; .ci/run does it)';
 
 /** Why the Slurm tests cannot run here, or undefined when they can (or, under CI, must). */
 export function slurmSkipReason(): string | undefined {
   if (isCi()) return undefined;
-  if (process.getuid?.() !== 0) return `the test starts slurmctld, slurmd and munged as root, and this is uid ${process.getuid?.()}`;
-  const missing = ['/usr/sbin/slurmctld', '/usr/sbin/slurmd', '/usr/sbin/munged', '/usr/bin/sbatch'].filter((f) => !existsSync(f));
+  if (process.getuid?.() !== 0)
+    return `the test starts slurmctld, slurmd and munged as root, and this is uid ${process.getuid?.()}`;
+  const missing = ['/usr/sbin/slurmctld', '/usr/sbin/slurmd', '/usr/sbin/munged', '/usr/bin/sbatch'].filter(
+    (f) => !existsSync(f),
+  );
   return missing.length > 0 ? `${missing.join(', ')} missing: ${SLURM_INSTALL_HINT}` : undefined;
 }
 
@@ -24,7 +28,11 @@ export interface LocalSlurm {
   readonly dir: string;
   readonly env: NodeJS.ProcessEnv;
   /** Runs a Slurm client command (sbatch, squeue, scontrol, scancel) against this cluster. */
-  run(command: string, args: readonly string[], options?: { cwd?: string; timeoutMs?: number }): { status: number; stdout: string; stderr: string };
+  run(
+    command: string,
+    args: readonly string[],
+    options?: { cwd?: string; timeoutMs?: number },
+  ): { status: number; stdout: string; stderr: string };
   /** The daemons' logs, for failure messages. */
   logs(): string;
   stop(): void;
@@ -119,14 +127,30 @@ export function startLocalSlurm(options: { cpus?: number; memoryMiB?: number } =
     }
     started.push(pidFile);
   };
-  daemon('/usr/sbin/munged', ['--force', `--key-file=${munge}/munge.key`, `--socket=${munge}/munge.socket`, `--pid-file=${munge}/munged.pid`, `--log-file=${munge}/munged.log`, `--seed-file=${munge}/munged.seed`], pidFiles[2]!);
+  daemon(
+    '/usr/sbin/munged',
+    [
+      '--force',
+      `--key-file=${munge}/munge.key`,
+      `--socket=${munge}/munge.socket`,
+      `--pid-file=${munge}/munged.pid`,
+      `--log-file=${munge}/munged.log`,
+      `--seed-file=${munge}/munged.seed`,
+    ],
+    pidFiles[2]!,
+  );
   daemon('/usr/sbin/slurmctld', ['-f', conf, '-i'], pidFiles[1]!);
   daemon('/usr/sbin/slurmd', ['-f', conf], pidFiles[0]!);
   return slurm;
 }
 
 /** Polls `check` every `everyMs` until it returns a value, or throws with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined, timeoutMs: number, everyMs = 500): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined,
+  timeoutMs: number,
+  everyMs = 500,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();

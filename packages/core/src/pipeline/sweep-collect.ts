@@ -44,7 +44,9 @@ export interface SweepCollection {
 function finalValidation(dir: string): ValidationResult | undefined {
   const file = path.join(dir, RUN_FILES.summary);
   try {
-    const summary = JSON.parse(readFileSync(file, 'utf8'), (_k, v: unknown) => (v === null ? Number.NaN : v)) as { finalValidation?: ValidationResult };
+    const summary = JSON.parse(readFileSync(file, 'utf8'), (_k, v: unknown) => (v === null ? Number.NaN : v)) as {
+      finalValidation?: ValidationResult;
+    };
     return summary.finalValidation && typeof summary.finalValidation === 'object' ? summary.finalValidation : undefined;
   } catch (error) {
     throw new RwsegError('IO_ERROR', `cannot read ${file}: ${(error as Error).message}`, { file });
@@ -57,14 +59,28 @@ function stateOf(dir: string, status: TaskStatus | undefined): CollectedState {
   return status.state === 'done' ? 'missing' : status.state;
 }
 
-export function collectSweep(plan: Pick<SweepPlan, 'tasks' | 'outDir'>, options: { partial?: boolean; write?: boolean } = {}): SweepCollection {
+export function collectSweep(
+  plan: Pick<SweepPlan, 'tasks' | 'outDir'>,
+  options: { partial?: boolean; write?: boolean } = {},
+): SweepCollection {
   const runs: ComparedRun[] = [];
   const tasks = plan.tasks.map((t): CollectedTask => {
     const status = readTaskStatus(t.dir);
     const state = stateOf(t.dir, status);
     const validation = state === 'done' ? finalValidation(t.dir) : undefined;
-    if (validation) runs.push({ lossName: t.loss, seed: t.seed, ...(t.fold !== undefined ? { fold: t.fold } : {}), result: { finalValidation: validation } } as ComparedRun);
-    const note = state === 'failed' ? status?.error : state === 'stopped' && status?.stopped ? `resumes at epoch ${status.stopped.epoch}, step ${status.stopped.iteration}` : undefined;
+    if (validation)
+      runs.push({
+        lossName: t.loss,
+        seed: t.seed,
+        ...(t.fold !== undefined ? { fold: t.fold } : {}),
+        result: { finalValidation: validation },
+      } as ComparedRun);
+    const note =
+      state === 'failed'
+        ? status?.error
+        : state === 'stopped' && status?.stopped
+          ? `resumes at epoch ${status.stopped.epoch}, step ${status.stopped.iteration}`
+          : undefined;
     return {
       index: t.index,
       name: t.name,
@@ -84,7 +100,10 @@ export function collectSweep(plan: Pick<SweepPlan, 'tasks' | 'outDir'>, options:
   if (!complete && !options.partial) return { tasks, done, complete };
   const comparison = runs.length > 0 ? compareLosses(runs) : undefined;
   if (comparison && options.write !== false) writeComparison(plan.outDir, comparison);
-  const files = comparison && options.write !== false ? ['comparison.md', 'comparison.csv'].map((f) => path.join(plan.outDir, f)) : undefined;
+  const files =
+    comparison && options.write !== false
+      ? ['comparison.md', 'comparison.csv'].map((f) => path.join(plan.outDir, f))
+      : undefined;
   return { tasks, done, complete, ...(comparison ? { comparison } : {}), ...(files ? { files } : {}) };
 }
 
@@ -107,6 +126,9 @@ export function collectionProgress(collection: SweepCollection): string {
   const finished = collection.tasks.filter((t) => t.state === 'done' && t.seconds !== undefined && t.seconds > 0);
   const left = total - collection.done;
   const mean = finished.length > 0 ? finished.reduce((a, t) => a + t.seconds!, 0) / finished.length : undefined;
-  const eta = left > 0 && mean !== undefined ? `; ETA ${formatDuration(mean * left)} for the other ${left} one after another (${formatDuration(mean)} per run)` : '';
+  const eta =
+    left > 0 && mean !== undefined
+      ? `; ETA ${formatDuration(mean * left)} for the other ${left} one after another (${formatDuration(mean)} per run)`
+      : '';
   return `${collection.done} of ${total} runs done${eta}`;
 }

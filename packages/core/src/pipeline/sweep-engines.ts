@@ -38,9 +38,17 @@ export interface ClusterResources {
   readonly parallelism?: number;
 }
 
-export const DEFAULT_RESOURCES = { time: '4:00:00', cpus: 4, mem: '16G', gpus: 0, image: 'rwseg:latest', signalSeconds: 300 } as const;
+export const DEFAULT_RESOURCES = {
+  time: '4:00:00',
+  cpus: 4,
+  mem: '16G',
+  gpus: 0,
+  image: 'rwseg:latest',
+  signalSeconds: 300,
+} as const;
 
-const bad = (flag: string, message: string) => new RwsegError('INVALID_OPTIONS', `--${flag}: ${message}`, { option: flag });
+const bad = (flag: string, message: string) =>
+  new RwsegError('INVALID_OPTIONS', `--${flag}: ${message}`, { option: flag });
 
 /** Slurm's time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S -> seconds. */
 export function parseTimeLimit(value: string, flag = 'time'): number {
@@ -62,7 +70,9 @@ export function parseTimeLimit(value: string, flag = 'time'): number {
 export function parseMemory(value: string, flag = 'mem'): number {
   const m = /^(\d+)([KMGT]?)i?B?$/i.exec(value.trim());
   if (!m || Number(m[1]) <= 0) throw bad(flag, `'${value}' is not a memory size (e.g. 16G, 4000M)`);
-  const scale = { '': 1, K: 1 / 1024, M: 1, G: 1024, T: 1024 * 1024 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'];
+  const scale = { '': 1, K: 1 / 1024, M: 1, G: 1024, T: 1024 * 1024 }[
+    m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'
+  ];
   const mib = Math.ceil(Number(m[1]) * scale);
   return mib;
 }
@@ -75,14 +85,32 @@ const integer = (flag: string, value: string | number | undefined, fallback: num
 };
 
 /** Resource flags -> ClusterResources, every value checked; errors name the flag. */
-export function parseResources(flags: { time?: string; cpus?: string | number; mem?: string; gpus?: string | number; partition?: string; image?: string; signalSeconds?: string | number; parallelism?: string | number }): ClusterResources {
+export function parseResources(flags: {
+  time?: string;
+  cpus?: string | number;
+  mem?: string;
+  gpus?: string | number;
+  partition?: string;
+  image?: string;
+  signalSeconds?: string | number;
+  parallelism?: string | number;
+}): ClusterResources {
   const timeSeconds = parseTimeLimit(flags.time ?? DEFAULT_RESOURCES.time);
-  const signalSeconds = integer('signal-seconds', flags.signalSeconds, Math.min(DEFAULT_RESOURCES.signalSeconds, Math.floor(timeSeconds / 2)), 1);
-  if (signalSeconds >= timeSeconds) throw bad('signal-seconds', `${signalSeconds} s must be less than the time limit (${timeSeconds} s)`);
-  if (signalSeconds > 65535) throw bad('signal-seconds', `${signalSeconds} s is more than Slurm's --signal allows (65535)`);
-  if (flags.partition !== undefined && !/^[A-Za-z0-9_.,-]+$/.test(flags.partition)) throw bad('partition', `'${flags.partition}' is not a partition name`);
+  const signalSeconds = integer(
+    'signal-seconds',
+    flags.signalSeconds,
+    Math.min(DEFAULT_RESOURCES.signalSeconds, Math.floor(timeSeconds / 2)),
+    1,
+  );
+  if (signalSeconds >= timeSeconds)
+    throw bad('signal-seconds', `${signalSeconds} s must be less than the time limit (${timeSeconds} s)`);
+  if (signalSeconds > 65535)
+    throw bad('signal-seconds', `${signalSeconds} s is more than Slurm's --signal allows (65535)`);
+  if (flags.partition !== undefined && !/^[A-Za-z0-9_.,-]+$/.test(flags.partition))
+    throw bad('partition', `'${flags.partition}' is not a partition name`);
   const image = flags.image ?? DEFAULT_RESOURCES.image;
-  if (!/^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/.test(image)) throw bad('image', `'${image}' is not a container image reference`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/.test(image))
+    throw bad('image', `'${image}' is not a container image reference`);
   const parallelism = flags.parallelism === undefined ? undefined : integer('parallelism', flags.parallelism, 1, 1);
   return {
     timeSeconds,
@@ -100,7 +128,9 @@ export function parseResources(flags: { time?: string; cpus?: string | number; m
 export function slurmTime(seconds: number): string {
   const d = Math.floor(seconds / 86400);
   const rest = seconds % 86400;
-  const hms = [Math.floor(rest / 3600), Math.floor((rest % 3600) / 60), rest % 60].map((n) => String(n).padStart(2, '0')).join(':');
+  const hms = [Math.floor(rest / 3600), Math.floor((rest % 3600) / 60), rest % 60]
+    .map((n) => String(n).padStart(2, '0'))
+    .join(':');
   return d > 0 ? `${d}-${hms}` : hms;
 }
 
@@ -116,9 +146,18 @@ export interface EmitOptions {
   readonly planFile: string;
 }
 
-const jobName = (plan: Pick<SweepPlan, 'name'>) => `rwseg-${plan.name}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+$/, '').slice(0, 63);
+const jobName = (plan: Pick<SweepPlan, 'name'>) =>
+  `rwseg-${plan.name}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+$/, '')
+    .slice(0, 63);
 
-export function slurmArrayScript(plan: Pick<SweepPlan, 'name' | 'outDir' | 'tasks'>, resources: ClusterResources, options: EmitOptions): string {
+export function slurmArrayScript(
+  plan: Pick<SweepPlan, 'name' | 'outDir' | 'tasks'>,
+  resources: ClusterResources,
+  options: EmitOptions,
+): string {
   const n = plan.tasks.length;
   const rwseg = [...(options.rwseg ?? ['rwseg'])].map(shellQuote).join(' ');
   const logs = path.join(plan.outDir, 'slurm');
@@ -164,7 +203,11 @@ export function slurmArrayScript(plan: Pick<SweepPlan, 'name' | 'outDir' | 'task
 /** MiB as a Kubernetes quantity. */
 const kubernetesMemory = (mib: number) => (mib % 1024 === 0 ? `${mib / 1024}Gi` : `${mib}Mi`);
 
-export function kubernetesIndexedJob(plan: Pick<SweepPlan, 'name' | 'outDir' | 'tasks'>, resources: ClusterResources, options: EmitOptions & { claimName?: string }): Record<string, unknown> {
+export function kubernetesIndexedJob(
+  plan: Pick<SweepPlan, 'name' | 'outDir' | 'tasks'>,
+  resources: ClusterResources,
+  options: EmitOptions & { claimName?: string },
+): Record<string, unknown> {
   const n = plan.tasks.length;
   const quantities = {
     cpu: String(resources.cpus),
@@ -174,7 +217,10 @@ export function kubernetesIndexedJob(plan: Pick<SweepPlan, 'name' | 'outDir' | '
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: jobName(plan), labels: { 'app.kubernetes.io/name': 'rwseg', 'rwseg/sweep': jobName(plan).slice(6) || 'sweep' } },
+    metadata: {
+      name: jobName(plan),
+      labels: { 'app.kubernetes.io/name': 'rwseg', 'rwseg/sweep': jobName(plan).slice(6) || 'sweep' },
+    },
     spec: {
       completionMode: 'Indexed',
       completions: n,
@@ -206,14 +252,20 @@ export function kubernetesIndexedJob(plan: Pick<SweepPlan, 'name' | 'outDir' | '
 
 export function kubernetesIndexedJobYaml(...args: Parameters<typeof kubernetesIndexedJob>): string {
   const [plan] = args;
-  return `# rwseg sweep ${plan.name}: ${plan.tasks.length} task(s) as a Kubernetes Indexed Job (kubectl apply -f this file).\n` +
+  return (
+    `# rwseg sweep ${plan.name}: ${plan.tasks.length} task(s) as a Kubernetes Indexed Job (kubectl apply -f this file).\n` +
     `# The PersistentVolumeClaim is mounted at ${plan.outDir}, where the plan puts the runs; the data must be at the\n# paths the plan names inside the image or on another volume.\n` +
-    yamlStringify(kubernetesIndexedJob(...args));
+    yamlStringify(kubernetesIndexedJob(...args))
+  );
 }
 
 const pythonString = (s: string) => JSON.stringify(s);
 
-export function rayEntrypoint(plan: Pick<SweepPlan, 'name' | 'tasks'>, resources: ClusterResources, options: EmitOptions): string {
+export function rayEntrypoint(
+  plan: Pick<SweepPlan, 'name' | 'tasks'>,
+  resources: ClusterResources,
+  options: EmitOptions,
+): string {
   const rwseg = `[${[...(options.rwseg ?? ['rwseg'])].map(pythonString).join(', ')}]`;
   const tasks = plan.tasks.map((t) => t.index);
   const names = plan.tasks.map((t) => t.name);
@@ -265,7 +317,12 @@ export function engineFileName(engine: Engine): string {
   return { slurm: 'sweep.sbatch', kubernetes: 'sweep-job.yaml', ray: 'ray-sweep.py' }[engine];
 }
 
-export function emitEngineFile(engine: Engine, plan: Pick<SweepPlan, 'name' | 'outDir' | 'tasks'>, resources: ClusterResources, options: EmitOptions): string {
+export function emitEngineFile(
+  engine: Engine,
+  plan: Pick<SweepPlan, 'name' | 'outDir' | 'tasks'>,
+  resources: ClusterResources,
+  options: EmitOptions,
+): string {
   if (engine === 'slurm') return slurmArrayScript(plan, resources, options);
   if (engine === 'kubernetes') return kubernetesIndexedJobYaml(plan, resources, options);
   return rayEntrypoint(plan, resources, options);

@@ -66,7 +66,11 @@ function absoluteDataPaths(config: PipelineConfig): PipelineConfig {
 
 export function planSweep(config: PipelineConfig, options: PlanSweepOptions = {}): SweepPlan {
   const outDir = pipelineOutDir(config, options.out);
-  const pipeline = { ...absoluteDataPaths(config), output: outDir, ...(options.configFile ? { configFile: path.resolve(options.configFile) } : {}) };
+  const pipeline = {
+    ...absoluteDataPaths(config),
+    output: outDir,
+    ...(options.configFile ? { configFile: path.resolve(options.configFile) } : {}),
+  };
   const folds = config.split?.folds;
   const tasks = planPipelineRuns(pipeline, outDir).map((run) => ({
     index: run.index,
@@ -101,11 +105,16 @@ export function readSweepPlan(file: string): SweepPlan & { config: PipelineConfi
   try {
     raw = JSON.parse(readFileSync(file, 'utf8')) as Partial<SweepPlan>;
   } catch (error) {
-    const hint = (error as NodeJS.ErrnoException).code === 'ENOENT' ? ' (write one with rwseg sweep plan PIPELINE.yaml)' : '';
+    const hint =
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? ' (write one with rwseg sweep plan PIPELINE.yaml)' : '';
     throw new RwsegError('IO_ERROR', `cannot read sweep plan ${file}: ${(error as Error).message}${hint}`, { file });
   }
   if (raw?.schema !== SWEEP_PLAN_SCHEMA || !Array.isArray(raw.tasks) || typeof raw.outDir !== 'string') {
-    throw new RwsegError('INVALID_INPUT', `${file} is not a sweep plan (schema ${SWEEP_PLAN_SCHEMA}, written by rwseg sweep plan)`, { file });
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `${file} is not a sweep plan (schema ${SWEEP_PLAN_SCHEMA}, written by rwseg sweep plan)`,
+      { file },
+    );
   }
   const config = parsePipeline(raw.pipeline, `${file}: pipeline`);
   return { ...(raw as SweepPlan), config, file: path.resolve(file) };
@@ -113,13 +122,20 @@ export function readSweepPlan(file: string): SweepPlan & { config: PipelineConfi
 
 /** The plan as a text table, one task per line. */
 export function sweepPlanTable(plan: Pick<SweepPlan, 'tasks'>): string {
-  const rows = plan.tasks.map((t) => [String(t.index), t.loss, String(t.seed), t.fold === undefined ? '-' : `${t.fold}/${t.folds}`, t.dir]);
+  const rows = plan.tasks.map((t) => [
+    String(t.index),
+    t.loss,
+    String(t.seed),
+    t.fold === undefined ? '-' : `${t.fold}/${t.folds}`,
+    t.dir,
+  ]);
   return textTable(['task', 'loss', 'seed', 'fold', 'run folder'], rows);
 }
 
 /** Left-aligned columns separated by two spaces. */
 export function textTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(header), ...rows.map(line)].join('\n');
 }

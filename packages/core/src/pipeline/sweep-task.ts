@@ -44,7 +44,15 @@ export interface TaskStatus {
   readonly stopped?: { epoch: number; iteration: number; checkpoint: string; reason?: string };
 }
 
-const ENGINE_VARIABLES = ['SLURM_JOB_ID', 'SLURM_ARRAY_JOB_ID', 'SLURM_ARRAY_TASK_ID', 'SLURM_RESTART_COUNT', 'JOB_COMPLETION_INDEX', 'HOSTNAME', 'RAY_JOB_ID'];
+const ENGINE_VARIABLES = [
+  'SLURM_JOB_ID',
+  'SLURM_ARRAY_JOB_ID',
+  'SLURM_ARRAY_TASK_ID',
+  'SLURM_RESTART_COUNT',
+  'JOB_COMPLETION_INDEX',
+  'HOSTNAME',
+  'RAY_JOB_ID',
+];
 
 /** A run is finished when the trainer wrote its summary and its model (the last two things it writes). */
 export function runIsFinished(dir: string): boolean {
@@ -69,17 +77,25 @@ function hasCheckpoint(dir: string): boolean {
 
 /** The task number run-task gets: its argument, else the engine's array index variable. */
 export function taskIndexFromEnvironment(arg: string | undefined, env: NodeJS.ProcessEnv = process.env): number {
-  const [source, value] = arg !== undefined
-    ? ['the task argument', arg]
-    : env.SLURM_ARRAY_TASK_ID !== undefined
-      ? ['SLURM_ARRAY_TASK_ID', env.SLURM_ARRAY_TASK_ID]
-      : env.JOB_COMPLETION_INDEX !== undefined
-        ? ['JOB_COMPLETION_INDEX', env.JOB_COMPLETION_INDEX]
-        : [undefined, undefined];
+  const [source, value] =
+    arg !== undefined
+      ? ['the task argument', arg]
+      : env.SLURM_ARRAY_TASK_ID !== undefined
+        ? ['SLURM_ARRAY_TASK_ID', env.SLURM_ARRAY_TASK_ID]
+        : env.JOB_COMPLETION_INDEX !== undefined
+          ? ['JOB_COMPLETION_INDEX', env.JOB_COMPLETION_INDEX]
+          : [undefined, undefined];
   if (source === undefined) {
-    throw new RwsegError('INVALID_OPTIONS', 'no task number: pass N, or run inside a Slurm array (SLURM_ARRAY_TASK_ID) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)', { option: 'task' });
+    throw new RwsegError(
+      'INVALID_OPTIONS',
+      'no task number: pass N, or run inside a Slurm array (SLURM_ARRAY_TASK_ID) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)',
+      { option: 'task' },
+    );
   }
-  if (!/^\d+$/.test(value!.trim())) throw new RwsegError('INVALID_OPTIONS', `${source} '${value}' is not a task number (0, 1, ...)`, { option: 'task' });
+  if (!/^\d+$/.test(value!.trim()))
+    throw new RwsegError('INVALID_OPTIONS', `${source} '${value}' is not a task number (0, 1, ...)`, {
+      option: 'task',
+    });
   return Number(value);
 }
 
@@ -92,14 +108,24 @@ export interface SweepTaskResult {
   readonly run?: PipelineRun;
 }
 
-export async function runSweepTask(plan: ReturnType<typeof readSweepPlan>, index: number, options: Omit<RunPipelineOptions, 'out' | 'resume' | 'force' | 'set'> = {}): Promise<SweepTaskResult> {
+export async function runSweepTask(
+  plan: ReturnType<typeof readSweepPlan>,
+  index: number,
+  options: Omit<RunPipelineOptions, 'out' | 'resume' | 'force' | 'set'> = {},
+): Promise<SweepTaskResult> {
   const task = plan.tasks[index];
   if (!Number.isInteger(index) || !task) {
-    throw new RwsegError('INVALID_OPTIONS', `task ${index} is out of range: ${plan.file} has ${plan.tasks.length} task(s), 0..${plan.tasks.length - 1}`, { option: 'task' });
+    throw new RwsegError(
+      'INVALID_OPTIONS',
+      `task ${index} is out of range: ${plan.file} has ${plan.tasks.length} task(s), 0..${plan.tasks.length - 1}`,
+      { option: 'task' },
+    );
   }
   const previous = readTaskStatus(task.dir);
   const now = () => new Date().toISOString();
-  const engine = Object.fromEntries(ENGINE_VARIABLES.flatMap((k) => (process.env[k] !== undefined ? [[k, process.env[k]!]] : [])));
+  const engine = Object.fromEntries(
+    ENGINE_VARIABLES.flatMap((k) => (process.env[k] !== undefined ? [[k, process.env[k]!]] : [])),
+  );
   let status: TaskStatus = {
     schema: TASK_STATUS_SCHEMA,
     index,
@@ -119,7 +145,8 @@ export async function runSweepTask(plan: ReturnType<typeof readSweepPlan>, index
   };
   if (runIsFinished(task.dir)) {
     // Exit at once: a requeued or repeated element of an array whose run already completed.
-    if (previous?.state !== 'done') write({ ...previous, state: 'done', attempts: previous?.attempts ?? 0, finishedAt: now() });
+    if (previous?.state !== 'done')
+      write({ ...previous, state: 'done', attempts: previous?.attempts ?? 0, finishedAt: now() });
     return { task, state: 'done', alreadyDone: true, status: readTaskStatus(task.dir) ?? status };
   }
   const resume = hasCheckpoint(task.dir);
@@ -137,7 +164,11 @@ export async function runSweepTask(plan: ReturnType<typeof readSweepPlan>, index
       force: !resume,
     });
     const stopped = run.result.stopped;
-    write(stopped ? { state: 'stopped', stopped, seconds: elapsed() } : { state: 'done', stopped: undefined, finishedAt: now(), seconds: elapsed() });
+    write(
+      stopped
+        ? { state: 'stopped', stopped, seconds: elapsed() }
+        : { state: 'done', stopped: undefined, finishedAt: now(), seconds: elapsed() },
+    );
     return { task, state: status.state, alreadyDone: false, status, run };
   } catch (error) {
     write({ state: 'failed', error: (error as Error).message, seconds: elapsed(), finishedAt: now() });

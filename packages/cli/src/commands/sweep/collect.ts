@@ -4,9 +4,10 @@ import { collectionProgress, collectionTable, collectSweep, readSweepPlan, SWEEP
 import { RwsegCommand } from '../../base-command.js';
 
 export default class SweepCollect extends RwsegCommand {
-  static override summary = "Report a sweep's tasks (done, missing, running, stopped, failed) and write its comparison table.";
+  static override summary =
+    "Report a sweep's tasks (done, missing, running, stopped, failed) and write its comparison table.";
   static override description =
-    'Reads every task\'s run folder of the plan. When all are done it writes <out>/comparison.md and comparison.csv ' +
+    "Reads every task's run folder of the plan. When all are done it writes <out>/comparison.md and comparison.csv " +
     '(validation cases of every fold pooled per loss); otherwise it exits 1, unless --partial, which compares the ' +
     'done runs only.';
   static override examples = [
@@ -26,7 +27,8 @@ export default class SweepCollect extends RwsegCommand {
       this.log(collectionTable(collection));
       this.log(collectionProgress(collection));
       if (collection.files) this.log(`comparison table: ${collection.files.join(' and ')}`);
-      else if (!collection.complete) this.log('not every task is done: no comparison written (--partial compares the done ones)');
+      else if (!collection.complete)
+        this.log('not every task is done: no comparison written (--partial compares the done ones)');
     } else {
       this.logger.info(collectionProgress(collection));
     }
@@ -37,7 +39,12 @@ export default class SweepCollect extends RwsegCommand {
       done: collection.done,
       tasks: collection.tasks,
       files: collection.files,
-      comparison: collection.comparison?.map((c) => ({ loss: c.loss, seeds: c.seeds, rows: c.rows, pooled: { meanDice: c.summary.meanDice, classes: c.summary.classes } })),
+      comparison: collection.comparison?.map((c) => ({
+        loss: c.loss,
+        seeds: c.seeds,
+        rows: c.rows,
+        pooled: { meanDice: c.summary.meanDice, classes: c.summary.classes },
+      })),
     };
   }
 }

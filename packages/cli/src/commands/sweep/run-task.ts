@@ -25,7 +25,10 @@ export default class SweepRunTask extends RwsegCommand {
   static override args = { task: Args.string({ description: 'task number (0..N-1); default from the engine' }) };
   static override flags = {
     plan: Flags.string({ description: `the plan file (default ./${SWEEP_PLAN_FILE})`, default: SWEEP_PLAN_FILE }),
-    backend: Flags.option({ options: BACKEND_CHOICES as string[], description: "TF.js backend (default: the plan's)" })(),
+    backend: Flags.option({
+      options: BACKEND_CHOICES as string[],
+      description: "TF.js backend (default: the plan's)",
+    })(),
   };
 
   async run() {
@@ -36,7 +39,9 @@ export default class SweepRunTask extends RwsegCommand {
     const signals = listenForStopSignals(this.logger);
     const task = plan.tasks[index];
     if (task) this.logger.info(`task ${index} of ${plan.tasks.length}: ${task.name} in ${task.dir}`);
-    const write = createProgressWriter(process.stderr, task?.name ?? String(index), { intervalSeconds: plan.config.training.progressIntervalSeconds });
+    const write = createProgressWriter(process.stderr, task?.name ?? String(index), {
+      intervalSeconds: plan.config.training.progressIntervalSeconds,
+    });
     try {
       const result = await runSweepTask(plan, index, {
         registry,
@@ -70,8 +75,10 @@ function describe(result: Awaited<ReturnType<typeof runSweepTask>>): string {
   if (result.alreadyDone) return `task ${task.index} (${task.name}) is already done: ${task.dir}`;
   if (state === 'stopped') {
     const at = status.stopped!;
-    return `task ${task.index} (${task.name}) stopped at epoch ${at.epoch}, step ${at.iteration} (${at.reason ?? 'stop request'}); ` +
-      `its checkpoint ${at.checkpoint} resumes it when the task runs again`;
+    return (
+      `task ${task.index} (${task.name}) stopped at epoch ${at.epoch}, step ${at.iteration} (${at.reason ?? 'stop request'}); ` +
+      `its checkpoint ${at.checkpoint} resumes it when the task runs again`
+    );
   }
   const v = result.run?.result.finalValidation;
   return `task ${task.index} (${task.name}) done in ${task.dir}${v ? `: mean foreground Dice ${v.meanDice.toFixed(3)}` : ''}`;
