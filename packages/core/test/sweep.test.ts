@@ -197,3 +197,32 @@ test('run k of N lines carry an ETA from the finished runs', (t) => {
   progress.finished(90);
   t.is(progress.starting(2), 'run 3 of 4, ETA 2m00s (1m00s per run)');
 });
+
+test.serial(
+  'pipeline run: a run stopped in its first epoch resumes with --resume (settings checked) to the same end',
+  async (t) => {
+    const config = tinySweep(
+      {},
+      { sweep: undefined, training: { epochs: 2, iterationsPerEpoch: 3, batchSize: 2, workers: 0 } },
+    );
+    const out = tempDir();
+    const stop = { aborted: false };
+    const stopped = await runPipelineConfig(config, {
+      out,
+      stop,
+      onEvent: (_run, e) => {
+        if (e.type === 'iteration' && e.epoch === 1 && e.iteration === 0) stop.aborted = true;
+      },
+    });
+    t.is(stopped.stopped, 'tiny');
+    t.deepEqual(stopped.runs[0]!.result.stopped!.iteration, 1);
+    const other = { ...config, loss: 'cross-entropy' as const };
+    const error = await t.throwsAsync(runPipelineConfig(other, { out, resume: true }));
+    t.regex(error!.message, /--resume: the settings differ .* loss \(was "dice", now "cross-entropy"\)/);
+    const resumed = await runPipelineConfig(config, { out, resume: true });
+    const straight = await runPipelineConfig(config, { out: tempDir() });
+    const losses = (r: typeof resumed) => r.runs[0]!.result.history.map((e) => [e.loss, e.gradNorm]);
+    t.deepEqual(losses(resumed), losses(straight));
+    t.deepEqual(resumed.runs[0]!.result.finalValidation!.cases, straight.runs[0]!.result.finalValidation!.cases);
+  },
+);

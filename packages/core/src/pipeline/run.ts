@@ -16,7 +16,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { RwsegError } from '../errors.js';
 import { checkTrainingKernels } from '../backends/check-training-kernels.js';
 import { buildUNet, unetConfigSchema } from '../models/unet.js';
-import { prepareRunFolder, readRunConfig, RUN_FILES, runFolderHoldsRun } from '../artefact/run-folder.js';
+import { prepareRunFolder, readRunConfig, resumeDifferences, RUN_FILES, runFolderHoldsRun } from '../artefact/run-folder.js';
 import { exportRun, type RunExport } from '../export/run-export.js';
 import type { PluginRegistry } from '../registry.js';
 import { createLoader } from '../data/loader.js';
@@ -193,7 +193,15 @@ function runFolderMode(ctx: PipelineContext, run: PlannedRun): 'resume' | 'fresh
   // --resume of a sweep that was stopped part-way: its runs that never started simply start.
   if (ctx.config.sweep && options.resume === true && !runFolderHoldsRun(run.dir)) return 'fresh';
   const stoppedOnly = options.resume === true && existsSync(path.join(run.dir, RUN_FILES.checkpoints, STOPPED_CHECKPOINT));
-  if (stoppedOnly && listCheckpoints(path.join(run.dir, RUN_FILES.checkpoints)).length === 0) return 'resume';
+  if (stoppedOnly && listCheckpoints(path.join(run.dir, RUN_FILES.checkpoints)).length === 0) {
+    // prepareRunFolder counts epoch checkpoints only; the same settings check, for a run stopped in its first epoch.
+    const differences = existsSync(path.join(run.dir, RUN_FILES.config)) ? resumeDifferences(readRunConfig(run.dir), resolved) : [];
+    if (differences.length > 0 && !options.force) {
+      const message = `--resume: the settings differ from the run in ${path.join(run.dir, RUN_FILES.config)}: ${differences.join('; ')}. Use the run's settings, another --out, or --force to resume anyway`;
+      throw new RwsegError('INVALID_OPTIONS', message, { option: 'resume', differences });
+    }
+    return 'resume';
+  }
   return prepareRunFolder(run.dir, resolved, { resume: options.resume, force: options.force, logger });
 }
 
