@@ -33,10 +33,11 @@ export default class SweepRunTask extends RwsegCommand {
 
   async run() {
     const { args, flags } = await this.parse(SweepRunTask);
+    // First: a signal during the setup below must become a stop request, not Node's default (USR1 opens the inspector).
+    const signals = listenForStopSignals(this.logger);
     const index = taskIndexFromEnvironment(args.task);
     const plan = readSweepPlan(path.resolve(flags.plan));
     const registry = await this.loadRegistry([...plan.plugins, ...(flags.plugin ?? [])]);
-    const signals = listenForStopSignals(this.logger);
     const task = plan.tasks[index];
     if (task) this.logger.info(`task ${index} of ${plan.tasks.length}: ${task.name} in ${task.dir}`);
     const write = createProgressWriter(process.stderr, task?.name ?? String(index), {
