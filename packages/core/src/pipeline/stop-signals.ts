@@ -1,8 +1,9 @@
 /**
  * SIGUSR1 and SIGTERM as a training stop request (the trainer's `stop` option): the run finishes its step, writes
- * a checkpoint and returns, and the command exits with a status that says it stopped resumably. USR1 is what Slurm
- * sends before a time limit (`--signal=B:USR1@S`, as nnU-Net handles it); TERM is what Slurm preemption, Kubernetes
- * eviction and Ray cancellation send. A second signal is left to the engine's kill that follows.
+ * a checkpoint and returns, and the command exits with a status that says it stopped resumably. USR1 is what
+ * nnU-Net handles for Slurm time limits and what `scancel --signal=USR1` sends; TERM is what Slurm preemption,
+ * Kubernetes eviction and Ray cancellation send, and what rwseg's sbatch script turns the time limit's
+ * `--signal=B:USR1@S` into (sweep-engines.ts). A second signal is left to the engine's kill that follows.
  */
 import type { Logger } from '../logger.js';
 import { STOPPED_EXIT_CODE, TERMINATED_EXIT_CODE } from './sweep-engines.js';

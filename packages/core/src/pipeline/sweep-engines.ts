@@ -1,8 +1,8 @@
 /**
  * Job files for existing cluster engines, one task of a sweep plan per array element (sweep-plan.ts):
  * - Slurm: an sbatch array script. `--signal=B:USR1@S` makes Slurm signal the batch shell S seconds before the time
- *   limit; the shell passes it to rwseg, which checkpoints at its next step and exits STOPPED_EXIT_CODE, and the
- *   shell then requeues its own array element, which resumes (`--requeue` also requeues it on preemption/node loss).
+ *   limit; the shell asks rwseg to stop (TERM), rwseg checkpoints at its next step and exits, and the shell then
+ *   requeues its own array element, which resumes (`--requeue` also requeues it on preemption/node loss).
  * - Kubernetes: an Indexed Job (batch/v1), JOB_COMPLETION_INDEX -> run-task, a PersistentVolumeClaim mounted at
  *   the runs folder; SIGTERM on eviction checkpoints within terminationGracePeriodSeconds and the retried pod resumes.
  * - Ray: a Ray Jobs entrypoint (Python) launching one `ray.remote(num_cpus=...)` task per index; a stopped or
@@ -176,21 +176,24 @@ export function slurmArrayScript(
     `#SBATCH --output=${logs}/task-%a.out`,
     '#SBATCH --open-mode=append',
     '',
-    '# USR1 comes to this shell before the time limit (and TERM on preemption): pass it on to rwseg, which finishes',
-    `# its step, writes a checkpoint and exits ${STOPPED_EXIT_CODE} (USR1) or ${TERMINATED_EXIT_CODE} (TERM); after ${STOPPED_EXIT_CODE} this element requeues`,
-    '# itself and its next start resumes from the checkpoint. A finished task exits 0 at once when run again.',
+    '# Slurm sends USR1 to this shell before the time limit: it asks rwseg to stop with TERM (a USR1 reaching Node',
+    "# before rwseg's handler is in place would open Node's debugger), rwseg finishes its step, writes a checkpoint",
+    `# and exits ${TERMINATED_EXIT_CODE} (${STOPPED_EXIT_CODE} after a USR1 sent to it directly), and this element requeues itself; its next start`,
+    '# resumes from the checkpoint. TERM (preemption, scancel) is passed on; a finished task exits 0 at once.',
     'child=',
-    'trap \'[ -n "$child" ] && kill -USR1 "$child"\' USR1',
+    'requeue=0',
+    'trap \'requeue=1; [ -n "$child" ] && kill -TERM "$child"\' USR1',
     'trap \'[ -n "$child" ] && kill -TERM "$child"\' TERM',
     `echo "rwseg task $SLURM_ARRAY_TASK_ID (job $SLURM_JOB_ID, restart \${SLURM_RESTART_COUNT:-0}) on $(hostname)"`,
     `${rwseg} sweep run-task "$SLURM_ARRAY_TASK_ID" --plan ${shellQuote(options.planFile)} &`,
     'child=$!',
+    '[ "$requeue" = 1 ] && kill -TERM "$child"',
     '# wait returns early when a trapped signal arrives: wait again until rwseg has exited.',
     'while :; do',
     '  wait "$child"; status=$?',
     '  kill -0 "$child" 2>/dev/null || break',
     'done',
-    `if [ "$status" -eq ${STOPPED_EXIT_CODE} ]; then`,
+    `if [ "$status" -eq ${STOPPED_EXIT_CODE} ] || { [ "$requeue" = 1 ] && [ "$status" -eq ${TERMINATED_EXIT_CODE} ]; }; then`,
     '  echo "rwseg task $SLURM_ARRAY_TASK_ID stopped with a checkpoint: requeueing job $SLURM_JOB_ID"',
     '  scontrol requeue "$SLURM_JOB_ID"',
     '  exit 0',
