@@ -1,4 +1,4 @@
-/** Train / validation / test splits: explicit id lists, seeded fractions, or the even/odd rule. */
+/** Train / validation / test splits: explicit id lists, seeded fractions, the even/odd rule, or k-fold folds. */
 import { RwsegError } from '../errors.js';
 import type { CaseRef } from './dataset.js';
 import { createRandom } from './random.js';
@@ -7,7 +7,13 @@ export type SplitSpec =
   | { readonly method: 'lists'; readonly train: readonly string[]; readonly validation?: readonly string[]; readonly test?: readonly string[] }
   | { readonly method: 'fraction'; readonly validation: number; readonly test?: number; readonly seed?: number }
   /** Cases in sorted-id order: even positions (0, 2, ...) train, odd positions go to `holdout` (default validation). */
-  | { readonly method: 'even-odd'; readonly holdout?: 'validation' | 'test' };
+  | { readonly method: 'even-odd'; readonly holdout?: 'validation' | 'test' }
+  /**
+   * k-fold cross-validation as nnU-Net deals it: the cases left after the `test` ids are held out, sorted by id,
+   * shuffled with `seed` (fixed per dataset, not the run seed, so every loss and seed sees the same folds), and
+   * dealt into `folds` parts; fold `fold` validates on its part and trains on the others.
+   */
+  | { readonly method: 'kfold'; readonly folds: number; readonly fold: number; readonly seed?: number; readonly test?: readonly string[] };
 
 export interface Split {
   readonly train: CaseRef[];
@@ -47,9 +53,49 @@ export function splitCases(cases: readonly CaseRef[], spec: SplitSpec): Split {
     const even = sorted.filter((_, i) => i % 2 === 0);
     const odd = sorted.filter((_, i) => i % 2 === 1);
     split = spec.holdout === 'test' ? { train: even, validation: [], test: odd } : { train: even, validation: odd, test: [] };
+  } else if (spec.method === 'kfold') {
+    split = kfoldSplit(cases, byId, spec);
   } else {
-    throw bad(`unknown method ${JSON.stringify((spec as { method: unknown }).method)} (lists, fraction, even-odd)`);
+    throw bad(`unknown method ${JSON.stringify((spec as { method: unknown }).method)} (lists, fraction, even-odd, kfold)`);
   }
   if (split.train.length === 0) throw bad(`leaves no training cases (${cases.length} cases in the dataset)`);
   return split;
+}
+
+/** The ids of every fold's validation part, fold 0 first (what `kfold` deals; exported for plans and tests). */
+export function kfoldParts(ids: readonly string[], folds: number, seed = 0): string[][] {
+  const sorted = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const order = createRandom(seed, 'kfold').shuffled(sorted);
+  // Dealt in contiguous runs as sklearn's KFold (nnU-Net's) does: the first n % folds parts get one case more.
+  const parts: string[][] = [];
+  let at = 0;
+  for (let k = 0; k < folds; k++) {
+    const size = Math.floor(order.length / folds) + (k < order.length % folds ? 1 : 0);
+    parts.push(order.slice(at, at + size));
+    at += size;
+  }
+  return parts;
+}
+
+function kfoldSplit(cases: readonly CaseRef[], byId: Map<string, CaseRef>, spec: Extract<SplitSpec, { method: 'kfold' }>): Split {
+  const test = (spec.test ?? []).map((id) => {
+    const ref = byId.get(id);
+    if (!ref) throw bad(`test lists case "${id}", which the dataset does not have`);
+    return ref;
+  });
+  const held = new Set(test.map((c) => c.id));
+  const pool = cases.filter((c) => !held.has(c.id));
+  if (!Number.isInteger(spec.folds) || spec.folds < 2) throw bad(`kfold needs folds >= 2 (got ${spec.folds})`);
+  if (spec.folds > pool.length) {
+    throw bad(`kfold with ${spec.folds} folds needs at least ${spec.folds} cases, and ${pool.length} are left after the test cases`);
+  }
+  if (!Number.isInteger(spec.fold) || spec.fold < 0 || spec.fold >= spec.folds) {
+    throw bad(`fold ${spec.fold} is out of range: with ${spec.folds} folds, fold is 0..${spec.folds - 1}`);
+  }
+  const validationIds = new Set(kfoldParts(pool.map((c) => c.id), spec.folds, spec.seed ?? 0)[spec.fold]);
+  return {
+    train: pool.filter((c) => !validationIds.has(c.id)),
+    validation: pool.filter((c) => validationIds.has(c.id)),
+    test,
+  };
 }

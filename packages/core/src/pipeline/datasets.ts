@@ -54,9 +54,18 @@ export function pipelineDatasetInfo(config: PipelineConfig): DatasetInfo {
   });
 }
 
-/** Train/validation split: the synthetic set's first `train` cases train, the rest validate; others by seeded fraction. */
+/**
+ * Train/validation split: with `split` (kfold), its fold of all the labelled cases (data/splits.ts); else the
+ * synthetic set's first `train` cases train and the rest validate, and the others split by seeded fraction.
+ */
 export function splitPipelineCases(config: PipelineConfig, info: DatasetInfo): { train: CaseRef[]; validation: CaseRef[] } {
   const dataset = config.dataset;
+  if (config.split) {
+    const pool = dataset.kind !== 'synthetic' && dataset.limit ? info.training.slice(0, dataset.limit) : info.training;
+    const { folds, fold, seed, test } = config.split;
+    const split = splitCases(pool, { method: 'kfold', folds, fold, seed, ...(test ? { test } : {}) });
+    return { train: split.train, validation: split.validation };
+  }
   if (dataset.kind === 'synthetic') return { train: info.training.slice(0, dataset.train), validation: info.training.slice(dataset.train) };
   const refs = dataset.limit ? info.training.slice(0, dataset.limit) : info.training;
   if (refs.length < 2) throw new RwsegError('INVALID_INPUT', `dataset ${info.name} has ${refs.length} labelled case(s); training and validation need at least 2`, {});

@@ -4,11 +4,11 @@
  * export step (`export:`, export/run-export.ts) for every run. The CLI and other callers are thin wrappers.
  *
  * Output layout: <out>/ holds the run (see training/trainer.ts); with a sweep, <out>/<loss name>/seed-<n>/ per
- * run and <out>/comparison.md + comparison.csv + comparison-tests.csv (paired tests against `sweep.reference`).
- * A folder that holds a run is continued only with `resume` (same settings) and replaced only with `force`
- * (artefact/run-folder.ts prepareRunFolder).
+ * run (<out>/<loss name>/seed-<n>/fold-<k>/ with `sweep.folds`) and <out>/comparison.md + comparison.csv +
+ * comparison-tests.csv (paired tests against `sweep.reference`). A folder that holds a run is continued only with
+ * `resume` (same settings) and replaced only with `force` (artefact/run-folder.ts prepareRunFolder).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describeBackend, useBackend, type BackendDescription, type BackendName } from '../backend.js';
 import { createRegistry } from '../container.js';
@@ -17,18 +17,22 @@ import { silentLogger, type Logger } from '../logger.js';
 import { RwsegError } from '../errors.js';
 import { checkTrainingKernels } from '../backends/check-training-kernels.js';
 import { buildUNet, unetConfigSchema } from '../models/unet.js';
-import { prepareRunFolder } from '../artefact/run-folder.js';
+import { prepareRunFolder, readRunConfig, resumeDifferences, RUN_FILES, runFolderHoldsRun } from '../artefact/run-folder.js';
 import { exportRun, type RunExport } from '../export/run-export.js';
 import type { PluginRegistry } from '../registry.js';
 import { createLoader } from '../data/loader.js';
 import { deriveSeed } from '../data/random.js';
 import { checkThreads, resolveThreads } from '../training/data-parallel.js';
-import { train, type TrainingEvent, type TrainingResult } from '../training/trainer.js';
+import { formatDuration } from '../training/progress.js';
+import { listCheckpoints } from '../training/checkpoint.js';
+import { STOPPED_CHECKPOINT, train, type TrainingEvent, type TrainingOptions, type TrainingResult } from '../training/trainer.js';
+import type { LossConfig } from '../losses/combine.js';
+import type { Loss } from '../plugin-api.js';
 import { computeSegmentationMetrics } from '../metrics/segmentation-metrics.js';
 import type { MetricsFunction } from '../training/validation.js';
 import { compareLosses, pairedTests, writeComparison } from './comparison.js';
 import type { LossComparison, PairedComparison } from './comparison.js';
-import { loadDataset } from './datasets.js';
+import { loadDataset, type PipelineData } from './datasets.js';
 import { loadPipeline, parsePipeline, type PipelineConfig } from './schema.js';
 
 export interface RunPipelineOptions {
@@ -47,12 +51,16 @@ export interface RunPipelineOptions {
   readonly metrics?: MetricsFunction;
   readonly logger?: Logger;
   readonly onEvent?: (run: string, event: TrainingEvent) => void;
+  /** A stop request (SIGUSR1/SIGTERM in the CLI): the current run checkpoints at its next step and the sweep ends. */
+  readonly stop?: TrainingOptions['stop'];
 }
 
 export interface PipelineRun {
   readonly name: string;
   readonly lossName: string;
   readonly seed: number;
+  /** The k-fold fold this run validates on (`split`), when there is one. */
+  readonly fold?: number;
   readonly outDir: string;
   readonly result: TrainingResult;
   /** The export step's result (`export.onnx: true`). */
@@ -70,6 +78,218 @@ export interface PipelineResult {
   readonly comparison?: readonly LossComparison[];
   /** Sweeps: each loss against the reference, paired per validation case (comparison.md's second table). */
   readonly pairedTests?: PairedComparison;
+  /** The run a stop request ended (its checkpoint resumes it); the runs after it did not start. */
+  readonly stopped?: string;
+}
+
+/**
+ * One run of a pipeline: a sweep's (loss, seed, fold), or the pipeline's only run. `index` is its task number
+ * (losses x seeds x folds, fold fastest), as `rwseg sweep plan` numbers them.
+ */
+export interface PlannedRun {
+  readonly index: number;
+  /** `<loss>/seed-<n>[/fold-<k>]` in a sweep, else the pipeline's name. */
+  readonly name: string;
+  readonly lossName: string;
+  readonly loss: LossConfig;
+  /** Where the loss sits in the YAML, for errors. */
+  readonly lossPath: string;
+  readonly seed: number;
+  readonly fold?: number;
+  readonly dir: string;
+}
+
+/** The runs of a pipeline, numbered: losses x seeds x folds in a sweep, else one. */
+export function planPipelineRuns(config: PipelineConfig, outDir: string): PlannedRun[] {
+  const sweep = config.sweep;
+  if (!sweep) {
+    const fold = config.split?.fold;
+    return [{ index: 0, name: config.name, lossName: lossLabel(config.loss), loss: config.loss, lossPath: 'loss', seed: config.seed, ...(fold !== undefined ? { fold } : {}), dir: outDir }];
+  }
+  const seeds = sweep.seeds ?? [config.seed];
+  const folds: (number | undefined)[] = sweep.folds ?? [undefined];
+  return sweep.losses.flatMap((l, li) =>
+    seeds.flatMap((seed) =>
+      folds.map((fold) => {
+        const rel = [l.name, `seed-${seed}`, ...(fold !== undefined ? [`fold-${fold}`] : [])];
+        return { lossName: l.name, loss: l.loss, lossPath: `sweep.losses[${li}].loss`, seed, ...(fold !== undefined ? { fold } : {}), name: rel.join('/'), dir: path.join(outDir, ...rel) };
+      }),
+    ),
+  ).map((p, index) => ({ index, ...p }));
+}
+
+/** The pipeline one planned run is: sweep gone, its loss, seed and fold in place (saved as its config.json). */
+export function plannedRunConfig(config: PipelineConfig, run: PlannedRun, extra: { backend?: string; backendInfo?: unknown; configFile?: string; validationCases?: readonly string[] } = {}): PipelineConfig {
+  const split = config.split && { ...config.split, fold: run.fold ?? config.split.fold, ...(extra.validationCases ? { validationCases: [...extra.validationCases] } : {}) };
+  return {
+    ...config,
+    sweep: undefined,
+    loss: run.loss,
+    seed: run.seed,
+    ...(split ? { split } : {}),
+    ...(extra.backend !== undefined ? { backend: extra.backend as PipelineConfig['backend'] } : {}),
+    ...(extra.backendInfo !== undefined ? { backendInfo: extra.backendInfo } : {}),
+    ...(extra.configFile !== undefined ? { configFile: extra.configFile } : {}),
+  };
+}
+
+/** The output folder a pipeline writes to: --out, the file's `output`, else runs/<name>. */
+export function pipelineOutDir(config: PipelineConfig, out?: string): string {
+  return path.resolve(out ?? config.output ?? path.join('runs', config.name));
+}
+
+/** What every run of one pipeline shares: the backend, the registry, the compute threads, the data per fold. */
+interface PipelineContext {
+  readonly config: PipelineConfig;
+  readonly options: RunPipelineOptions & { configFile?: string };
+  readonly logger: Logger;
+  readonly backend: BackendName;
+  readonly backendInfo: BackendDescription | undefined;
+  readonly registry: PluginRegistry;
+  readonly metrics: MetricsFunction;
+  readonly threads: number;
+  /** Loaded once per fold (the validation cases in memory); the only entry without k-fold is keyed -1. */
+  readonly data: Map<number, Promise<PipelineData>>;
+  kernelsChecked: boolean;
+}
+
+async function openPipeline(config: PipelineConfig, options: RunPipelineOptions & { configFile?: string }): Promise<PipelineContext> {
+  const logger = options.logger ?? silentLogger;
+  const backend = await useBackend(options.backend ?? config.backend, { logger });
+  const backendInfo = describeBackend() ?? undefined;
+  const registry = options.registry ?? (await createRegistry({ logger }));
+  const metrics = options.metrics ?? computeSegmentationMetrics;
+  const threads = resolveThreads(config.training.threads, backend, config.training.batchSize);
+  checkThreads(threads, backend, config.training.batchSize);
+  if (config.training.threads === 'auto') {
+    logger.info(`training threads: ${threads} (auto: ${backend === 'wasm' ? 'CPU cores, at most the batch size' : `1 on ${backend}, which does not gain from worker threads`})`);
+  }
+  return { config, options, logger, backend, backendInfo, registry, metrics, threads, data: new Map(), kernelsChecked: false };
+}
+
+function dataOf(ctx: PipelineContext, run: PlannedRun): Promise<PipelineData> {
+  const key = run.fold ?? -1;
+  if (!ctx.data.has(key)) {
+    const split = ctx.config.split && { ...ctx.config.split, fold: run.fold ?? ctx.config.split.fold };
+    ctx.data.set(key, loadDataset({ ...ctx.config, ...(split ? { split } : {}) }));
+  }
+  return ctx.data.get(key)!;
+}
+
+/**
+ * Before any data is read: 'resume' or 'fresh' for the run's folder, or an error when a run would be overwritten or
+ * a resume does not fit (artefact/run-folder.ts prepareRunFolder). A run stopped in its first epoch holds only
+ * checkpoints/stopped.ckpt, which --resume continues too; a resumed fold must be the folder's fold; and under
+ * --resume a sweep's runs that never started start.
+ */
+function runFolderMode(ctx: PipelineContext, run: PlannedRun): 'resume' | 'fresh' {
+  const { options, logger } = ctx;
+  const resolved = parsePipeline(JSON.parse(JSON.stringify(plannedRunConfig(ctx.config, run, { backend: ctx.backend, configFile: options.configFile }))), 'the resolved pipeline');
+  if (options.resume && existsSync(path.join(run.dir, RUN_FILES.config))) {
+    const previous = readRunConfig(run.dir).split;
+    const same = (s: typeof previous) => JSON.stringify(s && [s.folds, s.fold, s.seed, s.test ?? []]);
+    if (same(previous) !== same(resolved.split) && !options.force) {
+      const show = (s: typeof previous) => (s ? `fold ${s.fold} of ${s.folds}, seed ${s.seed}` : 'none');
+      const message = `--resume: the split differs from the run in ${path.join(run.dir, RUN_FILES.config)} (was ${show(previous)}, now ${show(resolved.split)}); use the run's settings, another --out, or --force`;
+      throw new RwsegError('INVALID_OPTIONS', message, { option: 'resume' });
+    }
+  }
+  // --resume of a sweep that was stopped part-way: its runs that never started simply start.
+  if (ctx.config.sweep && options.resume === true && !runFolderHoldsRun(run.dir)) return 'fresh';
+  const stoppedOnly = options.resume === true && existsSync(path.join(run.dir, RUN_FILES.checkpoints, STOPPED_CHECKPOINT));
+  if (stoppedOnly && listCheckpoints(path.join(run.dir, RUN_FILES.checkpoints)).length === 0) {
+    // prepareRunFolder counts epoch checkpoints only; the same settings check, for a run stopped in its first epoch.
+    const differences = existsSync(path.join(run.dir, RUN_FILES.config)) ? resumeDifferences(readRunConfig(run.dir), resolved) : [];
+    if (differences.length > 0 && !options.force) {
+      const message = `--resume: the settings differ from the run in ${path.join(run.dir, RUN_FILES.config)}: ${differences.join('; ')}. Use the run's settings, another --out, or --force to resume anyway`;
+      throw new RwsegError('INVALID_OPTIONS', message, { option: 'resume', differences });
+    }
+    return 'resume';
+  }
+  return prepareRunFolder(run.dir, resolved, { resume: options.resume, force: options.force, logger });
+}
+
+/** Trains one planned run in its folder (the same code for `pipeline run`'s every run and `sweep run-task`). */
+async function trainPlannedRun(ctx: PipelineContext, run: PlannedRun, mode: 'resume' | 'fresh', loss: Loss): Promise<PipelineRun> {
+  const { config, options, logger, backend, threads } = ctx;
+  const patch = config.preprocessing.patch;
+  const data = await dataOf(ctx, run);
+  const heads = config.model.deepSupervision ?? 1;
+  const unet = unetConfigSchema.parse({
+    ...config.model,
+    dims: patch.length as 2 | 3,
+    inputChannels: data.channels,
+    numClasses: data.numClasses,
+    seed: deriveSeed(run.seed, 'init'),
+  });
+  const model = buildUNet(unet, patch);
+  // A kernel the backend lacks should fail now, naming it, not at the first backward pass (once per pipeline:
+  // every run of a sweep has the same layers). The check reads gradients synchronously, which webgpu cannot do
+  // in Node (no OffscreenCanvas); its kernel set is complete and checked against cpu by the lavapipe tests.
+  if (!ctx.kernelsChecked && backend !== 'webgpu') {
+    const check = checkTrainingKernels(model);
+    if (check.unchecked.length > 0) logger.debug(`kernel check on ${check.backend}: no probe for ${check.unchecked.join(', ')}`);
+  }
+  ctx.kernelsChecked = true;
+  const validationCases = config.split ? data.validation.map((c) => c.id) : undefined;
+  const runConfig = plannedRunConfig(config, run, { backend, backendInfo: ctx.backendInfo, configFile: options.configFile, validationCases });
+  const firstImage = data.validation[0]?.image;
+  const foldText = run.fold !== undefined ? `fold ${run.fold} of ${config.split!.folds}, ` : '';
+  logger.info(`run ${run.name}: loss ${loss.name}, ${foldText}${data.train.length} training and ${data.validation.length} validation cases, patch [${patch.join(', ')}], backend ${backend}${threads > 1 ? `, ${threads} compute threads` : ''}`);
+  const result = await train({
+    model,
+    loss,
+    // One loader per epoch, seeded by the epoch: a resumed run sees the same batches as an uninterrupted one.
+    openData: (_epoch, seed) =>
+      createLoader({
+        dataset: data.info,
+        cases: data.train,
+        patchShape: patch,
+        batchSize: config.training.batchSize,
+        seed,
+        sliceAxis: config.preprocessing.sliceAxis,
+        foregroundFraction: config.preprocessing.foregroundFraction,
+        preprocess: data.preprocess,
+        augment: config.augmentation,
+        maps: loss.requiredMaps,
+        scales: heads,
+        registry: { plugins: options.plugins ?? [] },
+        ...(config.training.workers !== undefined ? { workers: config.training.workers } : {}),
+      }),
+    epochs: config.training.epochs,
+    iterationsPerEpoch: config.training.iterationsPerEpoch,
+    learningRate: config.training.learningRate,
+    weightDecay: config.training.weightDecay,
+    schedule: config.training.schedule,
+    clipNorm: config.training.clipNorm,
+    seed: run.seed,
+    outDir: run.dir,
+    resume: mode === 'resume' ? (options.resume ?? true) : false,
+    config: runConfig,
+    artefact: {
+      config: runConfig,
+      dataDims: firstImage ? firstImage.shape.length - (firstImage.channels !== undefined ? 1 : 0) : patch.length,
+      inputChannels: data.channels,
+      classNames: classNamesOf(data.info.classNames, data.numClasses),
+      ...(data.info.labelMap ? { labelMap: data.info.labelMap } : {}),
+      unet,
+    },
+    validation: {
+      cases: data.validation,
+      every: config.evaluation.every,
+      patch,
+      overlap: config.evaluation.overlap,
+      sliceAxis: config.preprocessing.sliceAxis,
+      numClasses: data.numClasses,
+      metrics: ctx.metrics,
+      overlays: config.evaluation.overlays,
+    },
+    ...(threads > 1 ? { dataParallel: { threads, loss: run.loss, plugins: options.plugins ?? [] } } : {}),
+    ...(options.stop ? { stop: options.stop } : {}),
+    onEvent: (event) => options.onEvent?.(run.name, event),
+  });
+  model.dispose();
+  return { name: run.name, lossName: run.lossName, seed: run.seed, ...(run.fold !== undefined ? { fold: run.fold } : {}), outDir: run.dir, result };
 }
 
 export async function runPipeline(file: string, options: RunPipelineOptions = {}): Promise<PipelineResult> {
@@ -78,123 +298,33 @@ export async function runPipeline(file: string, options: RunPipelineOptions = {}
 }
 
 export async function runPipelineConfig(config: PipelineConfig, options: RunPipelineOptions & { configFile?: string } = {}): Promise<PipelineResult> {
-  const logger = options.logger ?? silentLogger;
-  const backend = await useBackend(options.backend ?? config.backend, { logger });
-  const backendInfo = describeBackend() ?? undefined;
-  const registry = options.registry ?? (await createRegistry({ logger }));
-  const metrics = options.metrics ?? computeSegmentationMetrics;
-  const outDir = path.resolve(options.out ?? config.output ?? path.join('runs', config.name));
+  const ctx = await openPipeline(config, options);
+  const { logger, backend, backendInfo } = ctx;
+  const outDir = pipelineOutDir(config, options.out);
   mkdirSync(outDir, { recursive: true });
-  const patch = config.preprocessing.patch;
-
-  const plan = config.sweep
-    ? config.sweep.losses.flatMap((l) => (config.sweep!.seeds ?? [config.seed]).map((seed) => ({ lossName: l.name, loss: l.loss, seed, dir: path.join(outDir, l.name, `seed-${seed}`) })))
-    : [{ lossName: lossLabel(config.loss), loss: config.loss, seed: config.seed, dir: outDir }];
+  const plan = planPipelineRuns(config, outDir);
   if (config.sweep && typeof options.resume === 'string') {
     const message = '--resume-from names one checkpoint, and this pipeline is a sweep: use --resume to continue every run';
     throw new RwsegError('INVALID_OPTIONS', message, { option: 'resume-from' });
   }
-  // The resolved config each run saves as config.json (itself a pipeline that reproduces the run).
-  const runConfigOf = (p: (typeof plan)[number]) => ({
-    ...config,
-    sweep: undefined,
-    loss: p.loss,
-    seed: p.seed,
-    backend,
-    backendInfo,
-    configFile: options.configFile,
-  });
   // Before any data is read: a run folder that would be overwritten, or a resume that does not fit, stops here.
-  const modes = plan.map((p) => {
-    const resolved = parsePipeline(JSON.parse(JSON.stringify(runConfigOf(p))), 'the resolved pipeline');
-    return prepareRunFolder(p.dir, resolved, { resume: options.resume, force: options.force, logger });
-  });
-  const data = await loadDataset(config);
-
+  const modes = plan.map((p) => runFolderMode(ctx, p));
+  await dataOf(ctx, plan[0]!);
   // Validate every loss before the first epoch: a typo in the last sweep entry should not cost a night.
-  const losses = plan.map((p, i) => buildLoss(registry, p.loss, config.sweep ? `sweep.losses[${Math.floor(i / (config.sweep.seeds?.length ?? 1))}].loss` : 'loss'));
+  const losses = plan.map((p) => buildLoss(ctx.registry, p.loss, p.lossPath));
 
-  const threads = resolveThreads(config.training.threads, backend, config.training.batchSize);
-  checkThreads(threads, backend, config.training.batchSize);
-  if (config.training.threads === 'auto') {
-    logger.info(`training threads: ${threads} (auto: ${backend === 'wasm' ? 'CPU cores, at most the batch size' : `1 on ${backend}, which does not gain from worker threads`})`);
-  }
-
-  const firstImage = data.validation[0]?.image;
   const runs: PipelineRun[] = [];
+  const progress = runProgress(plan.length);
   for (const [i, p] of plan.entries()) {
-    const loss = losses[i]!;
-    const heads = config.model.deepSupervision ?? 1;
-    const unet = unetConfigSchema.parse({
-      ...config.model,
-      dims: patch.length as 2 | 3,
-      inputChannels: data.channels,
-      numClasses: data.numClasses,
-      seed: deriveSeed(p.seed, 'init'),
-    });
-    const model = buildUNet(unet, patch);
-    // A kernel the backend lacks should fail now, naming it, not at the first backward pass (once per pipeline:
-    // every run of a sweep has the same layers). The check reads gradients synchronously, which webgpu cannot do
-    // in Node (no OffscreenCanvas); its kernel set is complete and checked against cpu by the lavapipe tests.
-    if (i === 0 && backend !== 'webgpu') {
-      const check = checkTrainingKernels(model);
-      if (check.unchecked.length > 0) logger.debug(`kernel check on ${check.backend}: no probe for ${check.unchecked.join(', ')}`);
+    if (plan.length > 1) logger.info(progress.starting(i));
+    const started = Date.now();
+    const run = await trainPlannedRun(ctx, p, modes[i]!, losses[i]!);
+    progress.finished((Date.now() - started) / 1000);
+    runs.push(run);
+    if (run.result.stopped) {
+      logger.warn(`run ${run.name} stopped at epoch ${run.result.stopped.epoch}, step ${run.result.stopped.iteration}: --resume continues it from ${run.result.stopped.checkpoint}`);
+      return { name: config.name, outDir, backend, backendInfo, runs, stopped: run.name };
     }
-    const name = config.sweep ? `${p.lossName}/seed-${p.seed}` : config.name;
-    logger.info(`run ${name}: loss ${loss.name}, ${data.train.length} training and ${data.validation.length} validation cases, patch [${patch.join(', ')}], backend ${backend}${threads > 1 ? `, ${threads} compute threads` : ''}`);
-    const result = await train({
-      model,
-      loss,
-      // One loader per epoch, seeded by the epoch: a resumed run sees the same batches as an uninterrupted one.
-      openData: (_epoch, seed) =>
-        createLoader({
-          dataset: data.info,
-          cases: data.train,
-          patchShape: patch,
-          batchSize: config.training.batchSize,
-          seed,
-          sliceAxis: config.preprocessing.sliceAxis,
-          foregroundFraction: config.preprocessing.foregroundFraction,
-          preprocess: data.preprocess,
-          augment: config.augmentation,
-          maps: loss.requiredMaps,
-          scales: heads,
-          registry: { plugins: options.plugins ?? [] },
-          ...(config.training.workers !== undefined ? { workers: config.training.workers } : {}),
-        }),
-      epochs: config.training.epochs,
-      iterationsPerEpoch: config.training.iterationsPerEpoch,
-      learningRate: config.training.learningRate,
-      weightDecay: config.training.weightDecay,
-      schedule: config.training.schedule,
-      clipNorm: config.training.clipNorm,
-      seed: p.seed,
-      outDir: p.dir,
-      resume: modes[i] === 'resume' ? options.resume : false,
-      config: runConfigOf(p),
-      artefact: {
-        config: runConfigOf(p),
-        dataDims: firstImage ? firstImage.shape.length - (firstImage.channels !== undefined ? 1 : 0) : patch.length,
-        inputChannels: data.channels,
-        classNames: classNamesOf(data.info.classNames, data.numClasses),
-        ...(data.info.labelMap ? { labelMap: data.info.labelMap } : {}),
-        unet,
-      },
-      validation: {
-        cases: data.validation,
-        every: config.evaluation.every,
-        patch,
-        overlap: config.evaluation.overlap,
-        sliceAxis: config.preprocessing.sliceAxis,
-        numClasses: data.numClasses,
-        metrics,
-        overlays: config.evaluation.overlays,
-      },
-      ...(threads > 1 ? { dataParallel: { threads, loss: p.loss, plugins: options.plugins ?? [] } } : {}),
-      onEvent: (event) => options.onEvent?.(name, event),
-    });
-    model.dispose();
-    runs.push({ name, lossName: p.lossName, seed: p.seed, outDir: p.dir, result });
   }
 
   const comparison = config.sweep ? compareLosses(runs) : undefined;
@@ -202,6 +332,41 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
   if (comparison) writeComparison(outDir, comparison, tests);
   const exported = config.export.onnx ? await exportRuns(config, runs, logger) : runs;
   return { name: config.name, outDir, backend, backendInfo, runs: exported, comparison, pairedTests: tests };
+}
+
+/**
+ * Runs the planned run number `index` of a pipeline exactly as runPipelineConfig runs it within the sweep (its
+ * export step included), without the others and without the comparison: what a cluster task calls.
+ */
+export async function runPlannedTask(config: PipelineConfig, index: number, options: RunPipelineOptions & { configFile?: string } = {}): Promise<{ backend: BackendName; run: PipelineRun }> {
+  const outDir = pipelineOutDir(config, options.out);
+  const plan = planPipelineRuns(config, outDir);
+  const p = plan[index];
+  if (!p) throw new RwsegError('INVALID_OPTIONS', `task ${index} is out of range: the sweep has ${plan.length} task(s), 0..${plan.length - 1}`, { option: 'task' });
+  const ctx = await openPipeline(config, options);
+  const mode = runFolderMode(ctx, p);
+  const loss = buildLoss(ctx.registry, p.loss, p.lossPath);
+  const run = await trainPlannedRun(ctx, p, mode, loss);
+  if (run.result.stopped || !config.export.onnx) return { backend: ctx.backend, run };
+  const [exported] = await exportRuns(config, [run], ctx.logger);
+  return { backend: ctx.backend, run: exported! };
+}
+
+/** "run k of N" lines with an ETA from the mean time of the runs finished so far. */
+export function runProgress(total: number, done: { count: number; seconds: number } = { count: 0, seconds: 0 }) {
+  let count = done.count;
+  let seconds = done.seconds;
+  return {
+    starting(index: number): string {
+      const left = total - index;
+      const eta = count > 0 ? `, ETA ${formatDuration((seconds / count) * left)} (${formatDuration(seconds / count)} per run)` : '';
+      return `run ${index + 1} of ${total}${eta}`;
+    },
+    finished(runSeconds: number) {
+      count += 1;
+      seconds += runSeconds;
+    },
+  };
 }
 
 /**

@@ -104,6 +104,23 @@ export const pipelineSchema = z
     configFile: z.string().optional(),
     backendInfo: z.unknown().optional(),
     dataset: z.discriminatedUnion('kind', [syntheticDataset, msdDataset, folderDataset]),
+    /**
+     * k-fold cross-validation instead of the dataset's own split (data/splits.ts, nnU-Net style): the cases less
+     * `test` are shuffled with `seed` (fixed per dataset, not the run seed) and dealt into `folds` parts; the run
+     * validates on part `fold`. A synthetic set pools its train and validation cases.
+     */
+    split: z
+      .object({
+        method: z.literal('kfold'),
+        folds: z.number().int().min(2).default(5),
+        fold: z.number().int().nonnegative().default(0),
+        seed: z.number().int().default(0),
+        test: z.array(z.string().min(1)).optional(),
+        /** Written by rwseg into a run's config.json: the ids of the run's validation cases. Ignored on input. */
+        validationCases: z.array(z.string()).optional(),
+      })
+      .strict()
+      .optional(),
     preprocessing: z
       .object({
         normalization: z.enum(['zscore', 'percentile', 'none']).default('zscore'),
@@ -167,6 +184,8 @@ export const pipelineSchema = z
         seeds: z.array(z.number().int()).min(1).optional(),
         /** The loss the comparison's paired tests test every other against (default: the first). */
         reference: z.string().optional(),
+        /** k-fold runs: a number (every fold of that many) or a list of folds of `split.folds` (default 5). */
+        folds: z.union([z.number().int().min(2), z.array(z.number().int().nonnegative()).min(1)]).optional(),
       })
       .strict()
       .optional(),
@@ -175,7 +194,8 @@ export const pipelineSchema = z
 
 export type PipelineConfig = Omit<z.output<typeof pipelineSchema>, 'loss' | 'sweep'> & {
   loss: LossConfig;
-  sweep?: { losses: { name: string; loss: LossConfig }[]; seeds?: number[]; reference?: string };
+  /** `folds` is resolved to the list of fold indices; `split` is then set (kfold). */
+  sweep?: { losses: { name: string; loss: LossConfig }[]; seeds?: number[]; reference?: string; folds?: number[] };
 };
 
 /** Applies `a.b.c=value` overrides (value parsed as YAML, so numbers and lists work) to a raw document. */
@@ -239,6 +259,23 @@ export function parsePipeline(raw: unknown, where = 'pipeline', lineOf: (path: r
     const error = new RwsegError('INVALID_CONFIG', message, { path: 'sweep.reference', losses: names });
     throw atFile(error, 'sweep.reference');
   }
+  let split = data.split;
+  if (sweep?.folds !== undefined) {
+    const count = typeof sweep.folds === 'number' ? sweep.folds : (split?.folds ?? 5);
+    if (typeof sweep.folds === 'number' && split && split.folds !== sweep.folds) {
+      throw new RwsegError('INVALID_CONFIG', `${where}: sweep.folds: ${sweep.folds} folds, but split.folds is ${split.folds}; give the same count or a list of folds${lineText(lineOf, ['sweep', 'folds'])}`, { path: 'sweep.folds' });
+    }
+    const list = typeof sweep.folds === 'number' ? Array.from({ length: count }, (_, k) => k) : [...new Set(sweep.folds)];
+    const outside = list.find((k) => k >= count);
+    if (outside !== undefined) {
+      throw new RwsegError('INVALID_CONFIG', `${where}: sweep.folds: fold ${outside} is out of range: with ${count} folds (split.folds), folds are 0..${count - 1}${lineText(lineOf, ['sweep', 'folds'])}`, { path: 'sweep.folds' });
+    }
+    sweep.folds = list;
+    split = { method: 'kfold', seed: 0, ...split, folds: count, fold: split?.fold ?? 0 };
+  }
+  if (split && split.fold >= split.folds) {
+    throw new RwsegError('INVALID_CONFIG', `${where}: split.fold: fold ${split.fold} is out of range: with ${split.folds} folds, fold is 0..${split.folds - 1}${lineText(lineOf, ['split', 'fold'])}`, { path: 'split.fold' });
+  }
   const dataset = data.dataset;
   if (dataset.kind === 'synthetic' && data.preprocessing.patch.length > dataset.shape.length) {
     throw new RwsegError('INVALID_CONFIG', `${where}: preprocessing.patch: a ${data.preprocessing.patch.length}D patch needs a 3D dataset.shape`, { path: 'preprocessing.patch' });
@@ -259,8 +296,13 @@ export function parsePipeline(raw: unknown, where = 'pipeline', lineOf: (path: r
       : error;
     throw atFile(named, 'preprocessing.patch');
   }
-  return { ...data, loss, sweep } as PipelineConfig;
+  return { ...data, loss, sweep, split } as PipelineConfig;
 }
+
+const lineText = (lineOf: (path: readonly PropertyKey[]) => number | undefined, path: readonly PropertyKey[]) => {
+  const line = lineOf(path);
+  return line ? ` (line ${line})` : '';
+};
 
 /** Reads, overrides and validates a pipeline YAML file. */
 export function loadPipeline(file: string, overrides: readonly string[] = []): PipelineConfig {

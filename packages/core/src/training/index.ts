@@ -3,7 +3,7 @@ export { loadModelDir, saveModelDir } from './model-files.js';
 export { AdamW, clipByGlobalNorm, globalNorm, type AdamWOptions } from './optimizer.js';
 export { learningRateAt, lrScheduleSchema, type LrSchedule } from './schedules.js';
 export { stabilityFigure, type StabilityFigure } from './stability.js';
-export { readHistory, train, trainStep, type StepContext, type HistoryEntry, type TrainingEvent, type TrainingOptions, type TrainingResult } from './trainer.js';
+export { readHistory, STOPPED_CHECKPOINT, train, trainStep, type StepContext, type HistoryEntry, type TrainingEvent, type TrainingOptions, type TrainingResult } from './trainer.js';
 export { diceOnlyMetrics, nanSummary, summariseCases, validate, type CasePrediction, type ClassSummary, type MetricsFunction, type MetricSummary, type ValidationCase, type ValidationResult } from './validation.js';
 export { createProgressWriter, DEFAULT_PROGRESS_INTERVAL_SECONDS, formatDuration, progressBar, type ProgressOptions, type ProgressWriter } from './progress.js';
 export { checkThreads, GradientWorkers, resolveThreads, type DataParallelOptions } from './data-parallel.js';

@@ -7,7 +7,8 @@
  * Output folder:
  *   config.json             resolved configuration (when given)
  *   history.jsonl           one line per completed epoch
- *   checkpoints/epoch-NNNN.ckpt   last two epochs; best.ckpt: best validation Dice
+ *   checkpoints/epoch-NNNN.ckpt   last two epochs; best.ckpt: best validation Dice; stopped.ckpt: a run stopped
+ *                           mid-epoch by `stop` (removed once that epoch completes)
  *   model/                  final model (best by validation Dice when validated, else last), TF.js layout, and
  *                           its artefact rwseg.json (artefact/schema.ts) with the metrics of those weights
  *   plots/loss.svg, plots/validation-dice.svg, plots/validation-hd95.svg, plots/overlays/<case>.png
@@ -84,7 +85,17 @@ export interface TrainingOptions {
    */
   readonly dataParallel?: DataParallelOptions;
   readonly onEvent?: (event: TrainingEvent) => void;
+  /**
+   * A stop request (an AbortSignal fits), checked at every step boundary: once `aborted`, the trainer finishes the
+   * step, writes a checkpoint (checkpoints/stopped.ckpt mid-epoch, the epoch's own at an epoch's end) and returns
+   * with `stopped` set, without model/ or summary.json. Resuming continues at the next step and ends exactly
+   * where an uninterrupted run ends (the epoch's loader is reopened with its seed and the batches done are skipped).
+   */
+  readonly stop?: { readonly aborted: boolean; readonly reason?: unknown };
 }
+
+/** The mid-epoch checkpoint a stop request writes. */
+export const STOPPED_CHECKPOINT = 'stopped.ckpt';
 
 export type TrainingEvent =
   | { type: 'start'; startEpoch: number; epochs: number; iterationsPerEpoch: number; resumedFrom?: string }
@@ -118,6 +129,11 @@ export interface TrainingResult {
   /** Validation of the last epoch's weights, when model/ holds an earlier (better) epoch. */
   readonly lastEpochValidation?: ValidationResult;
   readonly stability?: StabilityFigure;
+  /**
+   * Set when `stop` ended the run early: the 1-based epoch in progress, the steps of it done (0: stopped at the
+   * epoch's start, i.e. after epoch - 1 completed), and the checkpoint that resumes it.
+   */
+  readonly stopped?: { readonly epoch: number; readonly iteration: number; readonly checkpoint: string; readonly reason?: string };
 }
 
 export async function train(options: TrainingOptions): Promise<TrainingResult> {
@@ -164,10 +180,17 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   let startEpoch = 0;
   let best: { epoch: number; dice: number } | undefined;
   let resumedFrom: string | undefined;
+  // Mid-epoch state of a stopped run: steps done in epoch `startEpoch`, and their loss and norm sums.
+  let resumeStep = { iteration: 0, lossSum: 0, normSum: 0, seconds: 0 };
   const historyFile = path.join(outDir, 'history.jsonl');
+  const stoppedFile = path.join(checkpointDir, STOPPED_CHECKPOINT);
   if (options.resume) {
-    const found = typeof options.resume === 'string' ? { file: options.resume, content: readCheckpoint(options.resume) } : latestCheckpoint(checkpointDir);
+    const found = typeof options.resume === 'string' ? { file: options.resume, content: readCheckpoint(options.resume) } : newestResumePoint(checkpointDir, stoppedFile);
     if (found) {
+      const meta = found.content.meta;
+      if (typeof meta.iteration === 'number') {
+        resumeStep = { iteration: meta.iteration, lossSum: Number(meta.lossSum), normSum: Number(meta.normSum), seconds: Number(meta.seconds ?? 0) };
+      }
       restoreCheckpoint(found.content, found.file, model, optimizer);
       startEpoch = found.content.epoch;
       best = found.content.meta.best as typeof best;
@@ -188,19 +211,30 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   let lastValidation: ValidationResult | undefined;
   let bestValidation: ValidationResult | undefined;
   for (let epoch = startEpoch; epoch < options.epochs; epoch++) {
-    const started = Date.now();
+    const resumed = epoch === startEpoch ? resumeStep : { iteration: 0, lossSum: 0, normSum: 0, seconds: 0 };
+    const started = Date.now() - resumed.seconds * 1000;
     const lr = learningRateAt(schedule, options.learningRate, epoch, options.epochs);
     const source = await options.openData(epoch, deriveSeed(options.seed, 'data', epoch));
-    let lossSum = 0;
-    let normSum = 0;
+    let lossSum = resumed.lossSum;
+    let normSum = resumed.normSum;
     try {
-      for (let iteration = 0; iteration < options.iterationsPerEpoch; iteration++) {
+      // The epoch's loader draws the same batches again: skipping those already trained on keeps the run exact.
+      for (let skipped = 0; skipped < resumed.iteration; skipped++) await source.next();
+      for (let iteration = resumed.iteration; iteration < options.iterationsPerEpoch; iteration++) {
         const batch = await source.next();
         const step = await trainStep(loss, optimizer, batch, { epoch, iteration, lr, clipNorm, dsWeights, variables, gradients });
         lossSum += step.loss;
         normSum += step.gradNorm;
         const seconds = (Date.now() - started) / 1000;
         options.onEvent?.({ type: 'iteration', epoch: epoch + 1, iteration, loss: step.loss, seconds });
+        // A step can run on microtasks alone (cpu backend, in-thread data): let signal handlers run before the check.
+        if (options.stop) await new Promise((resolve) => setImmediate(resolve));
+        if (options.stop?.aborted && iteration + 1 < options.iterationsPerEpoch) {
+          const state = { best, lr, epochBase: 1, iteration: iteration + 1, lossSum, normSum, seconds };
+          writeCheckpoint(stoppedFile, await checkpointContent(epoch, model, optimizer, state));
+          optimizer.dispose();
+          return stoppedResult(options, startEpoch, history, { epoch: epoch + 1, iteration: iteration + 1, checkpoint: stoppedFile });
+        }
       }
     } finally {
       await source.close();
@@ -245,9 +279,15 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
     writeCheckpoint(path.join(checkpointDir, checkpointName(epoch + 1)), content);
     if (improved) writeCheckpoint(path.join(checkpointDir, 'best.ckpt'), content);
     for (const old of listCheckpoints(checkpointDir).slice(2)) rmSync(old, { force: true });
+    rmSync(stoppedFile, { force: true });
     writePlots(plotDir, history);
     options.onEvent?.({ type: 'epoch', entry });
     await pauseForKillTest(outDir, epoch + 1);
+    if (options.stop?.aborted && epoch + 1 < options.epochs) {
+      optimizer.dispose();
+      const checkpoint = path.join(checkpointDir, checkpointName(epoch + 1));
+      return stoppedResult(options, startEpoch, history, { epoch: epoch + 2, iteration: 0, checkpoint });
+    }
   }
 
   // Resumed after the last epoch's checkpoint (a finished run, or one killed before its summary was written):
@@ -303,6 +343,24 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
 }
 
 type ValidationCallback = (index: number, id: string) => void;
+
+/** What a stopped run returns: the history so far, no model or summary (the run is not finished). */
+function stoppedResult(options: TrainingOptions, startEpoch: number, history: readonly HistoryEntry[], at: { epoch: number; iteration: number; checkpoint: string }): TrainingResult {
+  const reason = options.stop?.reason;
+  const stopped = { ...at, ...(reason !== undefined ? { reason: String(reason) } : {}) };
+  return { outDir: options.outDir, startEpoch, epochsRun: history.length - startEpoch, history, stopped };
+}
+
+/**
+ * The checkpoint --resume continues from: a stopped run's mid-epoch checkpoint when it is newer than the newest
+ * epoch checkpoint (it records the completed epochs before the steps it adds), else the newest epoch checkpoint.
+ */
+function newestResumePoint(checkpointDir: string, stoppedFile: string): { file: string; content: CheckpointContent } | undefined {
+  const latest = latestCheckpoint(checkpointDir);
+  if (!existsSync(stoppedFile)) return latest;
+  const stopped = readCheckpoint(stoppedFile);
+  return !latest || stopped.epoch >= latest.content.epoch ? { file: stoppedFile, content: stopped } : latest;
+}
 
 /** Forwards validate()'s per-case callback as 'validation' events (progress.ts prints them). */
 function validationProgress(options: TrainingOptions, epoch: number): ValidationCallback | undefined {

@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import {
   BACKEND_CHOICES,
   createProgressWriter,
+  listenForStopSignals,
   loadPipeline,
   runPipelineConfig,
   type PipelineResult,
@@ -56,7 +57,10 @@ export default class PipelineRun extends RwsegCommand {
     const registry = await this.loadRegistry(flags.plugin);
     const writers = new Map<string, ReturnType<typeof createProgressWriter>>();
     const config = loadPipeline(args.file, flags.set ?? []);
+    // SIGUSR1/SIGTERM: the running run checkpoints at its next step, the sweep ends there, exit 75/143 (--resume).
+    const signals = listenForStopSignals(this.logger);
     const result = await runPipelineConfig(config, {
+      stop: signals.stop,
       configFile: args.file,
       out: flags.out,
       backend: flags.backend as never,
@@ -69,7 +73,8 @@ export default class PipelineRun extends RwsegCommand {
         if (!writers.has(run)) writers.set(run, createProgressWriter(process.stderr, run, { intervalSeconds: config.training.progressIntervalSeconds }));
         writers.get(run)!(event);
       },
-    });
+    }).finally(() => signals.dispose());
+    if (result.stopped) process.exitCode = signals.exitCode();
     if (!this.jsonEnabled()) this.log(describeResult(result));
     return { ...summariseResult(result), onnx: result.runs.flatMap((r) => (r.export ? [r.export.onnx] : [])) };
   }
@@ -86,7 +91,9 @@ export function summariseResult(result: PipelineResult) {
       name: r.name,
       loss: r.lossName,
       seed: r.seed,
+      ...(r.fold !== undefined ? { fold: r.fold } : {}),
       outDir: r.outDir,
+      ...(r.result.stopped ? { stopped: r.result.stopped } : {}),
       epochsRun: r.result.epochsRun,
       bestEpoch: r.result.bestEpoch,
       bestDice: r.result.bestDice,
@@ -98,6 +105,7 @@ export function summariseResult(result: PipelineResult) {
       },
       stability: r.result.stability,
     })),
+    ...(result.stopped ? { stopped: result.stopped } : {}),
     comparison: result.comparison?.map((c) => ({
       loss: c.loss,
       seeds: c.seeds,
@@ -114,6 +122,11 @@ export function describeResult(result: PipelineResult): string {
   if (adapter?.description) lines.push(`webgpu adapter: ${adapter.description}`);
   for (const r of result.runs) {
     const v = r.result.finalValidation;
+    if (r.result.stopped) {
+      const at = r.result.stopped;
+      lines.push(`${r.name}: stopped at epoch ${at.epoch}, step ${at.iteration} (${at.reason ?? 'stop request'}); --resume continues it from ${at.checkpoint}`);
+      continue;
+    }
     lines.push(`${r.name}: ${r.result.epochsRun} epoch(s) on ${result.backend}, results in ${r.outDir}`);
     if (r.export) lines.push(`  exported ${r.export.onnx}`);
     if (v) {

@@ -1,0 +1,50 @@
+import path from 'node:path';
+import { Flags } from '@oclif/core';
+import { collectionProgress, collectionTable, collectSweep, readSweepPlan, SWEEP_PLAN_FILE } from '@rwseg/core';
+import { RwsegCommand } from '../../base-command.js';
+
+export default class SweepCollect extends RwsegCommand {
+  static override summary =
+    "Report a sweep's tasks (done, missing, running, stopped, failed) and write its comparison table.";
+  static override description =
+    "Reads every task's run folder of the plan. When all are done it writes <out>/comparison.md and comparison.csv " +
+    '(validation cases of every fold pooled per loss); otherwise it exits 1, unless --partial, which compares the ' +
+    'done runs only.';
+  static override examples = [
+    '<%= config.bin %> sweep collect --plan runs/paper/sweep-plan.json',
+    '<%= config.bin %> sweep collect --plan runs/paper/sweep-plan.json --partial --json',
+  ];
+  static override flags = {
+    plan: Flags.string({ description: `the plan file (default ./${SWEEP_PLAN_FILE})`, default: SWEEP_PLAN_FILE }),
+    partial: Flags.boolean({ description: 'compare the done runs even when others are not done (exit 0)' }),
+  };
+
+  async run() {
+    const { flags } = await this.parse(SweepCollect);
+    const plan = readSweepPlan(path.resolve(flags.plan));
+    const collection = collectSweep(plan, { partial: flags.partial });
+    if (!this.jsonEnabled()) {
+      this.log(collectionTable(collection));
+      this.log(collectionProgress(collection));
+      if (collection.files) this.log(`comparison table: ${collection.files.join(' and ')}`);
+      else if (!collection.complete)
+        this.log('not every task is done: no comparison written (--partial compares the done ones)');
+    } else {
+      this.logger.info(collectionProgress(collection));
+    }
+    if (!collection.complete && !flags.partial) process.exitCode = 1;
+    return {
+      plan: plan.file,
+      complete: collection.complete,
+      done: collection.done,
+      tasks: collection.tasks,
+      files: collection.files,
+      comparison: collection.comparison?.map((c) => ({
+        loss: c.loss,
+        seeds: c.seeds,
+        rows: c.rows,
+        pooled: { meanDice: c.summary.meanDice, classes: c.summary.classes },
+      })),
+    };
+  }
+}
