@@ -10,7 +10,7 @@
  * samples (Dice pooled over the batch) is averaged over shares instead of computed on the whole batch.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { BackendName } from '../backend.js';
 import type { Batch } from '../data/batch.js';
@@ -19,6 +19,7 @@ import type { LossConfig } from '../losses/combine.js';
 import type { PluginSpec } from '../plugin-config.js';
 import type { Loss } from '../plugin-api.js';
 import { tf } from '../tf.js';
+import { checkPluginsCrossThreads, startWorkers } from '../workers/pool.js';
 import { checkBatchScales, lossAndGradients, splitBatch, type GradientContext, type LossAndGradients } from './gradients.js';
 
 export interface DataParallelOptions {
@@ -119,11 +120,7 @@ export class GradientWorkers {
   static async start(model: tfl.LayersModel, dsWeights: readonly number[], options: DataParallelOptions): Promise<GradientWorkers> {
     const backend = tf.getBackend() as BackendName;
     checkThreads(options.threads, backend);
-    for (const plugin of options.plugins ?? []) {
-      if (typeof plugin !== 'string' && !('specifier' in plugin)) {
-        throw new RwsegError('INVALID_CONFIG', 'training.threads > 1: plugin objects cannot cross into worker threads; give the plugin as a package name or a path', { option: 'plugins' });
-      }
-    }
+    checkPluginsCrossThreads(options.plugins ?? [], 'training.threads > 1: plugins');
     const config: GradientWorkerConfig = {
       backend,
       modelTopology: JSON.stringify(model.toJSON(null, false)),
@@ -132,17 +129,9 @@ export class GradientWorkers {
       plugins: [...(options.plugins ?? [])],
       dsWeights: [...dsWeights],
     };
-    // Flags for a main script given on the command line (--input-type) make no sense for, and break, a worker file.
-    const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
-    const slots = Array.from({ length: options.threads - 1 }, (_, i) => ({ worker: new Worker(new URL('./gradient-worker.js', import.meta.url), { workerData: config, execArgv }), index: i + 1 }));
-    // A late 'error' from a worker being terminated after a failed start must not crash the process as unhandled.
-    for (const slot of slots) slot.worker.on('error', () => {});
-    const started = await Promise.allSettled(slots.map((slot) => ready(slot, options.threads)));
-    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) {
-      await Promise.all(slots.map((s) => s.worker.terminate()));
-      throw failed.reason;
-    }
+    const file = new URL('./gradient-worker.js', import.meta.url);
+    const workers = await startWorkers(file, config, options.threads - 1, (i, what, cause) => workerFailure(i + 1, options.threads, `failed to start: ${what}`, cause));
+    const slots = workers.map((worker, i) => ({ worker, index: i + 1 }));
     return new GradientWorkers(slots, options.threads);
   }
 
@@ -221,22 +210,6 @@ export class GradientWorkers {
 /** The one error a failing worker becomes, naming the worker and the thread count. */
 function workerFailure(index: number, threads: number, what: string, cause?: SerializedError): RwsegError {
   return new RwsegError('WORKER_FAILED', `data-parallel gradient worker ${index} (training.threads ${threads}) ${what}`, { worker: index, ...(cause ? { cause } : {}) });
-}
-
-function ready(slot: Slot, threads: number): Promise<void> {
-  const failed = (what: string, cause?: SerializedError) => workerFailure(slot.index, threads, `failed to start: ${what}`, cause);
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number) => reject(failed(`it exited (code ${code})`));
-    const onError = (error: Error) => reject(failed(error.message));
-    slot.worker.once('exit', onExit);
-    slot.worker.once('error', onError);
-    slot.worker.once('message', (reply: StepReply) => {
-      slot.worker.off('exit', onExit);
-      slot.worker.off('error', onError);
-      if (reply.type === 'ready') resolve();
-      else reject(failed(reply.type === 'init-error' ? reply.error.message : `unexpected message ${reply.type}`, reply.type === 'init-error' ? reply.error : undefined));
-    });
-  });
 }
 
 /** The variables' values, concatenated in order, in one buffer that can be transferred. */
