@@ -9,7 +9,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ClassMetrics, MetricsOptions } from '../metrics-api.js';
 import { RwsegError } from '../errors.js';
-import type { Volume } from '../volume.js';
+import { spatialShapeOf, type Volume } from '../volume.js';
 import { argmaxLabels, type LabelArray } from '../inference/labels.js';
 import { predictProbabilities } from '../inference/probabilities.js';
 import { TfjsWindowPredictor } from '../inference/tfjs-window-predictor.js';
@@ -111,7 +111,7 @@ export async function validate(
         `(input [${input}])`;
       throw new RwsegError('INVALID_INPUT', message, { caseId: c.id, channels, modelChannels });
     }
-    const shape = c.image.channels ? c.image.shape.slice(0, -1) : c.image.shape;
+    const shape = spatialShapeOf(c.image);
     const { probabilities, classes } = await predictProbabilities(predictor, c.image.data, shape, channels, {
       patch: options.patch,
       overlap: options.overlap,
