@@ -15,10 +15,13 @@ import {
   buildLoss,
   buildUNet,
   createRegistry,
+  definePlugin,
   GradientWorkers,
   isRwsegError,
   lossAndGradients,
+  lossSpec,
   parsePipeline,
+  PLUGIN_API_VERSION,
   readHistory,
   resolveThreads,
   runPipelineConfig,
@@ -200,6 +203,27 @@ test.serial('a worker that cannot build the loss fails the run at start, naming 
   );
   t.true(isRwsegError(error, 'WORKER_FAILED'), String(error));
   t.regex(error!.message, /gradient worker 1 \(training\.threads 2\) failed to start: .*test-dice-ce/);
+});
+
+test.serial('a loss spec that builds another loss than the trainer was given is refused before any step', async (t) => {
+  // The trainer holds dice, the spec says cross-entropy: the workers would compute another loss's gradients.
+  const error = await t.throwsAsync(
+    train({
+      model: buildUNet(TINY_UNET, PATCH),
+      loss: registry.createLoss('dice'),
+      openData: () => ({ next: async () => diskBatch(1, 2, PATCH), close: async () => {} }),
+      epochs: 1,
+      iterationsPerEpoch: 1,
+      learningRate: 0.01,
+      seed: 1,
+      outDir: tempDir(),
+      dataParallel: { threads: 2, ...lossSpec('cross-entropy') },
+    }),
+  );
+  t.true(isRwsegError(error, 'INVALID_CONFIG'), String(error));
+  t.regex(error!.message, /worker 1 built loss cross-entropy \[\] from the loss spec, but the trainer's loss is dice \[\]/);
+  const plugin = definePlugin({ apiVersion: PLUGIN_API_VERSION, name: 'in-memory', losses: [] });
+  t.throws(() => lossSpec('dice', [plugin]), { message: /plugin objects cannot cross into worker threads/ });
 });
 
 test.serial('a worker that throws during a step fails the run with its cause, and the process exits', async (t) => {

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { describeBackend, useBackend, type BackendDescription, type BackendName } from '../backend.js';
 import { createRegistry } from '../container.js';
 import { buildLoss } from '../losses/combine.js';
+import { lossSpec } from '../losses/loss-spec.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { RwsegError } from '../errors.js';
 import { checkTrainingKernels } from '../backends/check-training-kernels.js';
@@ -186,7 +187,7 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
         metrics,
         overlays: config.evaluation.overlays,
       },
-      ...(threads > 1 ? { dataParallel: { threads, loss: p.loss, plugins: options.plugins ?? [] } } : {}),
+      ...(threads > 1 ? { dataParallel: { threads, ...lossSpec(p.loss, options.plugins ?? []) } } : {}),
       onEvent: (event) => options.onEvent?.(name, event),
     });
     model.dispose();

@@ -15,20 +15,16 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { BackendName } from '../backend.js';
 import type { Batch } from '../data/batch.js';
 import { RwsegError, type SerializedError } from '../errors.js';
-import type { LossConfig } from '../losses/combine.js';
-import type { PluginSpec } from '../plugin-config.js';
+import { lossSignature, type LossSpec } from '../losses/loss-spec.js';
 import type { Loss } from '../plugin-api.js';
 import { tf } from '../tf.js';
 import { checkPluginsCrossThreads, startWorkers } from '../workers/pool.js';
 import { checkBatchScales, lossAndGradients, splitBatch, type GradientContext, type LossAndGradients } from './gradients.js';
 
-export interface DataParallelOptions {
+/** The loss spec the trainer's loss was built from (workers build theirs from it), and the thread count. */
+export interface DataParallelOptions extends LossSpec {
   /** Compute threads including the training thread (>= 1); 1 runs no workers. */
   readonly threads: number;
-  /** The configuration the trainer's loss was built from: workers build theirs from it. */
-  readonly loss: LossConfig;
-  /** Plugins (package names, paths, or specs) the workers' registries load, as the trainer's registry did. */
-  readonly plugins?: readonly (string | PluginSpec)[];
 }
 
 /** What a worker is started with (workerData). */
@@ -37,8 +33,8 @@ export interface GradientWorkerConfig {
   readonly modelTopology: string;
   /** The trainer's trainable variable shapes, checked against the rebuilt model. */
   readonly variableShapes: string;
-  readonly loss: LossConfig;
-  readonly plugins: readonly (string | PluginSpec)[];
+  readonly loss: LossSpec['loss'];
+  readonly plugins: NonNullable<LossSpec['plugins']>;
   readonly baseDir?: string;
   readonly dsWeights: readonly number[];
 }
@@ -51,7 +47,7 @@ export interface StepRequest {
 }
 
 export type StepReply =
-  | { type: 'ready' }
+  | { type: 'ready'; loss: string }
   | { type: 'init-error'; error: SerializedError }
   | { type: 'grads'; step: number; value: number; perScale: number[]; grads: Float32Array }
   | { type: 'error'; step: number; error: SerializedError };
@@ -116,8 +112,11 @@ export class GradientWorkers {
     }
   }
 
-  /** Starts threads - 1 workers for `model` and its loss; every one has built its model and loss when this resolves. */
-  static async start(model: tfl.LayersModel, dsWeights: readonly number[], options: DataParallelOptions): Promise<GradientWorkers> {
+  /**
+   * Starts threads - 1 workers for `model` and its loss; every one has built its model and loss when this resolves.
+   * Given the trainer's `loss`, each worker's must have the same signature (name and maps), or none starts.
+   */
+  static async start(model: tfl.LayersModel, dsWeights: readonly number[], options: DataParallelOptions, loss?: Loss): Promise<GradientWorkers> {
     const backend = tf.getBackend() as BackendName;
     checkThreads(options.threads, backend);
     checkPluginsCrossThreads(options.plugins ?? [], 'training.threads > 1: plugins');
@@ -127,10 +126,22 @@ export class GradientWorkers {
       variableShapes: model.trainableWeights.map((w) => w.shape.join('x')).join(','),
       loss: options.loss,
       plugins: [...(options.plugins ?? [])],
+      ...(options.baseDir === undefined ? {} : { baseDir: options.baseDir }),
       dsWeights: [...dsWeights],
     };
     const file = new URL('./gradient-worker.js', import.meta.url);
-    const workers = await startWorkers(file, config, options.threads - 1, (i, what, cause) => workerFailure(i + 1, options.threads, `failed to start: ${what}`, cause));
+    const expected = loss && lossSignature(loss);
+    const workers = await startWorkers(
+      file,
+      config,
+      options.threads - 1,
+      (i, what, cause) => workerFailure(i + 1, options.threads, `failed to start: ${what}`, cause),
+      (ready, i) => {
+        if (expected !== undefined && ready.loss !== expected) {
+          throw new RwsegError('INVALID_CONFIG', `data-parallel gradient worker ${i + 1} built loss ${String(ready.loss)} from the loss spec, but the trainer's loss is ${expected}: build both from one spec`, { worker: i + 1 });
+        }
+      },
+    );
     const slots = workers.map((worker, i) => ({ worker, index: i + 1 }));
     return new GradientWorkers(slots, options.threads);
   }

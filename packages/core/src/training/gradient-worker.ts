@@ -11,6 +11,7 @@ import { createRegistry } from '../container.js';
 import type { Batch } from '../data/batch.js';
 import { serializeError } from '../errors.js';
 import { buildLoss } from '../losses/combine.js';
+import { lossSignature } from '../losses/loss-spec.js';
 import { tf } from '../tf.js';
 import type { GradientWorkerConfig, StepReply, StepRequest } from './data-parallel.js';
 import { lossAndGradients } from './gradients.js';
@@ -37,7 +38,7 @@ try {
       (error: unknown) => port.postMessage({ type: 'error', step: message.step, error: serializeError(error) } satisfies StepReply),
     );
   });
-  port.postMessage({ type: 'ready' } satisfies StepReply);
+  port.postMessage({ type: 'ready', loss: lossSignature(loss) } satisfies StepReply);
 } catch (error) {
   port.postMessage({ type: 'init-error', error: serializeError(error) } satisfies StepReply);
 }

@@ -182,7 +182,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   options.onEvent?.({ type: 'start', startEpoch, epochs: options.epochs, iterationsPerEpoch: options.iterationsPerEpoch, resumedFrom });
 
   // Started after the checkpoint restore: workers get the current weights with every step.
-  const workers = (options.dataParallel?.threads ?? 1) > 1 && startEpoch < options.epochs ? await GradientWorkers.start(model, dsWeights, options.dataParallel!) : undefined;
+  const workers = (options.dataParallel?.threads ?? 1) > 1 && startEpoch < options.epochs ? await GradientWorkers.start(model, dsWeights, options.dataParallel!, loss) : undefined;
   if (workers) openWorkers.push(workers);
   const gradients: StepContext['gradients'] = workers ? (batch, ctx) => workers.lossAndGradients(model, loss, batch, ctx) : (batch, ctx) => lossAndGradients(model, loss, batch, ctx);
   let lastValidation: ValidationResult | undefined;
