@@ -4,7 +4,7 @@
  * an exit status: 2 for what the user can fix (a file, a flag, an option, a plugin), 1 for internal failures.
  */
 import { Command, Flags } from '@oclif/core';
-import { createRegistry, isRwsegError, stderrLogger, type Logger, type PluginRegistry, type RwsegErrorCode } from '@rwseg/core';
+import { createServices, isRwsegError, resolveRegistry, stderrLogger, type Logger, type PluginRegistry, type RwsegErrorCode, type ServiceContainer } from '@rwseg/core';
 
 /** Failures of rwseg itself or of the numerics, not of what the user gave: exit 1. */
 const INTERNAL_CODES: ReadonlySet<RwsegErrorCode> = new Set(['NUMERICAL_ERROR', 'WORKER_FAILED']);
@@ -56,8 +56,16 @@ export abstract class RwsegCommand extends Command {
     if (value === 'debug' || value === 'info' || value === 'warn') this.logger = stderrLogger(value);
   }
 
+  private container: ServiceContainer | undefined;
+
+  /** The services this command resolves from (logger, clock, backend selection, registry): one container per run. */
+  protected services(plugins: readonly string[] = [], extra: { baseDir?: string } = {}): ServiceContainer {
+    this.container ??= createServices({ plugins, logger: this.logger, ...(extra.baseDir ? { baseDir: extra.baseDir } : {}) });
+    return this.container;
+  }
+
   protected async loadRegistry(plugins: readonly string[] = [], extra: { baseDir?: string } = {}): Promise<PluginRegistry> {
-    return createRegistry({ plugins, logger: this.logger, baseDir: extra.baseDir });
+    return resolveRegistry(this.services(plugins, extra));
   }
 
   protected override async catch(error: OclifError): Promise<unknown> {

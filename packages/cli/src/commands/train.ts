@@ -116,6 +116,7 @@ export default class Train extends RwsegCommand {
       backend: flags.backend as never,
       resume: resumeOption(flags),
       force: flags.force,
+      services: this.services(flags.plugin),
       registry,
       plugins: flags.plugin,
       logger: this.logger,

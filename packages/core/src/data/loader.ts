@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { RwsegError, type SerializedError } from '../errors.js';
-import type { MapRequest } from '../plugin-api.js';
+import type { MapRequest } from '../plugins/api.js';
 import type { AugmentOptions } from './augment.js';
 import type { Batch, BatchSource } from './batch.js';
 import { BatchProducer, type LoaderRegistryOptions, type ProducerConfig } from './batch-producer.js';

@@ -1,6 +1,6 @@
 /** Messages between MapWorkerPool and its workers (plain data, structured-clone safe). */
 import type { SerializedError } from '../errors.js';
-import type { LabelMapInput } from '../plugin-api.js';
+import type { LabelMapInput } from '../plugins/api.js';
 
 export type PoolJob =
   | { readonly kind: 'map'; readonly map: string; readonly options: Record<string, unknown>; readonly input: LabelMapInput }

@@ -3,9 +3,9 @@
  * over a message port), then answers jobs one by one, transferring each result's buffer back.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createRegistry } from '../container.js';
+import { createRegistry } from '../services/container.js';
 import { serializeError } from '../errors.js';
-import type { PluginRegistry } from '../registry.js';
+import type { PluginRegistry } from '../plugins/registry.js';
 import { euclideanDistanceTransform, EdtScratch } from './edt.js';
 import type { PoolReply, PoolRequest, PoolWorkerData } from './pool-protocol.js';
 

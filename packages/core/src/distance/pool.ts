@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { RwsegError } from '../errors.js';
-import type { LabelMapInput } from '../plugin-api.js';
+import type { LabelMapInput } from '../plugins/api.js';
 import { reviveError, spawnWorker } from '../workers/pool.js';
 import type { PoolJob, PoolReply, PoolWorkerData } from './pool-protocol.js';
 

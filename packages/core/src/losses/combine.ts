@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { isRwsegError, RwsegError } from '../errors.js';
-import type { Loss, LossFactoryTools, LossInput, MapRequest } from '../plugin-api.js';
+import type { Loss, LossFactoryTools, LossInput, MapRequest } from '../plugins/api.js';
 import { tf } from '../tf.js';
 import { weightedSum } from './weighted-sum.js';
 import { configError, PAPER_GRADUAL, parseSchedule, scheduleAt, zodConfigError, type ScheduleSpec } from './schedules.js';

@@ -6,7 +6,7 @@
  */
 import { RwsegError } from '../errors.js';
 import type { Batch } from '../data/batch.js';
-import type { LossContext, Loss, LossInput, MapRequest } from '../plugin-api.js';
+import type { LossContext, Loss, LossInput, MapRequest } from '../plugins/api.js';
 import { tf } from '../tf.js';
 import { weightedSum } from './weighted-sum.js';
 

@@ -3,8 +3,8 @@
  * once, from which each thread's registry builds the same loss. Loss objects (code) cannot cross; a signature
  * (name and the maps it needs) lets the thread that built the spec check that a worker built the same loss.
  */
-import type { Loss, RwsegPlugin } from '../plugin-api.js';
-import type { PluginSpec } from '../plugin-config.js';
+import type { Loss, RwsegPlugin } from '../plugins/api.js';
+import type { PluginSpec } from '../plugins/config.js';
 import { checkPluginsCrossThreads } from '../workers/pool.js';
 import { parseLossConfig, type LossConfig } from './combine.js';
 

@@ -3,7 +3,7 @@
  * the map with errors that name the loss option, the per-(sample, class) term mean_i p * z, and the loss itself.
  */
 import { isRwsegError, RwsegError } from '../errors.js';
-import type { Loss, LossFactoryTools, MapRequest } from '../plugin-api.js';
+import type { Loss, LossFactoryTools, MapRequest } from '../plugins/api.js';
 import { tf } from '../tf.js';
 import { checkProbsAndTarget, requiredMap, type InputCheckOptions } from './input-checks.js';
 import { describeOwner, reduceClassTerms, spatialMean, type ClassReductionOptions, type LossOwner } from './vocabulary.js';

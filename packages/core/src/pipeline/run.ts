@@ -10,7 +10,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describeBackend, useBackend, type BackendDescription, type BackendName } from '../backend.js';
-import { createRegistry } from '../container.js';
+import type { Container } from 'inversify';
+import type { BackendSelection } from '../services/backend-selection.js';
+import type { Clock } from '../services/clock.js';
+import { createServices, resolveRegistry } from '../services/container.js';
+import { TOKENS } from '../services/tokens.js';
 import { buildLoss } from '../losses/combine.js';
 import { lossSpec } from '../losses/loss-spec.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -19,7 +23,7 @@ import { checkTrainingKernels } from '../backends/check-training-kernels.js';
 import { buildUNet, unetConfigSchema } from '../models/unet.js';
 import { prepareRunFolder } from '../artefact/run-folder.js';
 import { exportRun, type RunExport } from '../export/run-export.js';
-import type { PluginRegistry } from '../registry.js';
+import type { PluginRegistry } from '../plugins/registry.js';
 import { createLoader } from '../data/loader.js';
 import { deriveSeed } from '../data/random.js';
 import { checkThreads, resolveThreads } from '../training/data-parallel.js';
@@ -44,7 +48,13 @@ export interface RunPipelineOptions {
   /** Plugin specifiers (package names or paths) the loader's worker threads load their map plugins from. */
   readonly plugins?: readonly string[];
   readonly metrics?: MetricsFunction;
+  /** Ignored when `services` is given: its logger is used. */
   readonly logger?: Logger;
+  /**
+   * The services container (services/container.ts) the logger, clock, backend selection and, unless `registry` is
+   * given, the plugin registry are resolved from (default: one with `logger`).
+   */
+  readonly services?: Container;
   readonly onEvent?: (run: string, event: TrainingEvent) => void;
 }
 
@@ -75,10 +85,12 @@ export async function runPipeline(file: string, options: RunPipelineOptions = {}
 }
 
 export async function runPipelineConfig(config: PipelineConfig, options: RunPipelineOptions & { configFile?: string } = {}): Promise<PipelineResult> {
-  const logger = options.logger ?? silentLogger;
-  const backend = await useBackend(options.backend ?? config.backend, { logger });
+  const services = options.services ?? createServices({ logger: options.logger ?? silentLogger });
+  const logger = services.get<Logger>(TOKENS.Logger);
+  const clock = services.get<Clock>(TOKENS.Clock);
+  const backend = await services.get<BackendSelection>(TOKENS.Backend).use(options.backend ?? config.backend);
   const backendInfo = describeBackend() ?? undefined;
-  const registry = options.registry ?? (await createRegistry({ logger }));
+  const registry = options.registry ?? (await resolveRegistry(services));
   const metrics = options.metrics ?? computeSegmentationMetrics;
   const outDir = path.resolve(options.out ?? config.output ?? path.join('runs', config.name));
   mkdirSync(outDir, { recursive: true });
@@ -188,6 +200,7 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
         overlays: config.evaluation.overlays,
       },
       ...(threads > 1 ? { dataParallel: { threads, ...lossSpec(p.loss, options.plugins ?? []) } } : {}),
+      clock,
       onEvent: (event) => options.onEvent?.(name, event),
     });
     model.dispose();

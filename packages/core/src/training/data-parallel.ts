@@ -16,7 +16,7 @@ import type { BackendName } from '../backend.js';
 import type { Batch } from '../data/batch.js';
 import { RwsegError, type SerializedError } from '../errors.js';
 import { lossSignature, type LossSpec } from '../losses/loss-spec.js';
-import type { Loss } from '../plugin-api.js';
+import type { Loss } from '../plugins/api.js';
 import { tf } from '../tf.js';
 import { checkPluginsCrossThreads, startWorkers } from '../workers/pool.js';
 import { checkBatchScales, lossAndGradients, splitBatch, type GradientContext, type LossAndGradients } from './gradients.js';

@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { useBackend } from '../backend.js';
-import { createRegistry } from '../container.js';
+import { createRegistry } from '../services/container.js';
 import type { Batch } from '../data/batch.js';
 import { serializeError } from '../errors.js';
 import { buildLoss } from '../losses/combine.js';

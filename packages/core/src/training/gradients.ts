@@ -7,7 +7,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch, ScaleTargets } from '../data/batch.js';
 import { RwsegError } from '../errors.js';
-import type { Loss } from '../plugin-api.js';
+import type { Loss } from '../plugins/api.js';
 import { deepSupervision } from '../losses/deep-supervision.js';
 import { tf } from '../tf.js';
 

@@ -22,7 +22,8 @@ import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch, BatchSource } from '../data/batch.js';
 import { isRwsegError, RwsegError } from '../errors.js';
-import type { Loss } from '../plugin-api.js';
+import type { Loss } from '../plugins/api.js';
+import { systemClock, type Clock } from '../services/clock.js';
 import { deepSupervisionWeights } from '../losses/deep-supervision.js';
 import { lineChartSvg } from '../plots/line-chart.js';
 import { overlayPng } from '../plots/overlay.js';
@@ -83,6 +84,8 @@ export interface TrainingOptions {
    * split over `threads` compute threads. Absent or threads 1: the training thread alone.
    */
   readonly dataParallel?: DataParallelOptions;
+  /** Where epoch durations are read from (default the system clock; the pipeline passes its container's). */
+  readonly clock?: Clock;
   readonly onEvent?: (event: TrainingEvent) => void;
 }
 
@@ -156,6 +159,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   const schedule = options.schedule ?? { name: 'poly', power: 0.9 };
   const clipNorm = options.clipNorm ?? 12;
   const heads = model.outputs.length;
+  const clock = options.clock ?? systemClock;
   const dsWeights = options.deepSupervisionWeights ?? deepSupervisionWeights(heads);
   if (dsWeights.length !== heads) {
     throw new RwsegError('INVALID_CONFIG', `deepSupervisionWeights has ${dsWeights.length} entries but the model has ${heads} output head(s)`, {});
@@ -188,7 +192,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   let lastValidation: ValidationResult | undefined;
   let bestValidation: ValidationResult | undefined;
   for (let epoch = startEpoch; epoch < options.epochs; epoch++) {
-    const started = Date.now();
+    const started = clock.now();
     const lr = learningRateAt(schedule, options.learningRate, epoch, options.epochs);
     const source = await options.openData(epoch, deriveSeed(options.seed, 'data', epoch));
     let lossSum = 0;
@@ -199,7 +203,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
         const step = await trainStep(loss, optimizer, batch, { epoch, iteration, lr, clipNorm, dsWeights, variables, gradients });
         lossSum += step.loss;
         normSum += step.gradNorm;
-        const seconds = (Date.now() - started) / 1000;
+        const seconds = (clock.now() - started) / 1000;
         options.onEvent?.({ type: 'iteration', epoch: epoch + 1, iteration, loss: step.loss, seconds });
       }
     } finally {
@@ -228,7 +232,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
       loss: lossSum / options.iterationsPerEpoch,
       lr,
       gradNorm: normSum / options.iterationsPerEpoch,
-      seconds: (Date.now() - started) / 1000,
+      seconds: (clock.now() - started) / 1000,
       ...(validation ? { validation } : {}),
     };
     history.push(entry);

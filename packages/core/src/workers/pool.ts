@@ -5,8 +5,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { RwsegError, type RwsegErrorCode, type SerializedError } from '../errors.js';
-import type { PluginSpec } from '../plugin-config.js';
-import type { RwsegPlugin } from '../plugin-api.js';
+import type { PluginSpec } from '../plugins/config.js';
+import type { RwsegPlugin } from '../plugins/api.js';
 
 /** A worker's first message: it is ready, or it failed to build what it needs (registry, model, loss). */
 export type StartupMessage = ReadyMessage | { type: 'init-error'; error: SerializedError };

@@ -3,7 +3,7 @@
  * decorators, no inversify. The registry validates it at load time and binds its contributions by name.
  */
 import type { z } from 'zod';
-import type { tf } from './tf.js';
+import type { tf } from '../tf.js';
 
 /** Bumped when the contract below changes incompatibly; a plugin declaring another version is refused. */
 export const PLUGIN_API_VERSION = 1;
