@@ -3,7 +3,7 @@
  * distance map of each class (`boundary`; or the Region-wise authors' `boundary-rw` variant). The maps come
  * precomputed from the data loader, channels-last [B, ...spatial, K]. It is the region-wise loss with that map.
  */
-import { definePlugin, defineLoss, lossVocabulary, mapWeightedLoss, PLUGIN_API_VERSION, z } from '@rwseg/core';
+import { definePlugin, defineLoss, lossVocabulary, mapWeightedLoss, PLUGIN_API_VERSION, z } from '@rwseg/core/plugin';
 
 const PLUGIN = '@rwseg/plugin-loss-boundary';
 

@@ -16,7 +16,7 @@ import {
   type LossDefinition,
   type LossFactoryTools,
   type Loss,
-} from '@rwseg/core';
+} from '@rwseg/core/plugin';
 
 const PLUGIN = '@rwseg/plugin-loss-region-wise';
 
