@@ -48,7 +48,15 @@ export function buildReports() {
   for (const entry of entries) {
     if (!existsSync(entry.file)) throw new Error(`${entry.file} is missing: run npx tsc -b first`);
   }
-  const program = ts.createProgram(entries.map((e) => e.file), { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true, skipLibCheck: true });
+  const program = ts.createProgram(
+    entries.map((e) => e.file),
+    {
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      noEmit: true,
+      skipLibCheck: true,
+    },
+  );
   const checker = program.getTypeChecker();
   const reports = {};
   for (const entry of entries) {
@@ -87,12 +95,16 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   if (process.argv.includes('--check')) {
     const stale = staleReports(reports);
     if (stale.length > 0) {
-      process.stderr.write(`API reports differ from the build for: ${stale.join(', ')}; if intended, run node packages/core/scripts/api-report.mjs\n`);
+      process.stderr.write(
+        `API reports differ from the build for: ${stale.join(', ')}; if intended, run node packages/core/scripts/api-report.mjs\n`,
+      );
       process.exit(1);
     }
   } else {
     mkdirSync(apiDir, { recursive: true });
     for (const [name, text] of Object.entries(reports)) writeFileSync(path.join(apiDir, `${name}.api.md`), text);
-    process.stdout.write(`wrote ${Object.keys(reports).length} API reports to ${path.relative(process.cwd(), apiDir) || '.'}\n`);
+    process.stdout.write(
+      `wrote ${Object.keys(reports).length} API reports to ${path.relative(process.cwd(), apiDir) || '.'}\n`,
+    );
   }
 }

@@ -31,7 +31,16 @@ test('a report that lacks a name, or a missing report, is caught naming the entr
 
 test('the plugin entry point is the short list a plugin author needs', async (t) => {
   const plugin = (await import('@rwseg/core/plugin')) as Record<string, unknown>;
-  for (const name of ['definePlugin', 'defineLoss', 'defineMap', 'lossVocabulary', 'reduceClassTerms', 'checkProbsAndTarget', 'tf', 'z']) {
+  for (const name of [
+    'definePlugin',
+    'defineLoss',
+    'defineMap',
+    'lossVocabulary',
+    'reduceClassTerms',
+    'checkProbsAndTarget',
+    'tf',
+    'z',
+  ]) {
     t.truthy(plugin[name], name);
   }
   // Internals of training and data loading stay out of it.

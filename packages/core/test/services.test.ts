@@ -51,7 +51,10 @@ test('a clock and a logger rebound in the container are the ones the pipeline an
   t.deepEqual(iterations, [1, 2]);
   t.is(readHistory(path.join(outDir, 'history.jsonl'))[0]!.seconds, 3);
   // The backend selection resolved from the same container logged through the rebound logger.
-  t.true(messages.some((m) => /backend/.test(m)), messages.join('\n'));
+  t.true(
+    messages.some((m) => /backend/.test(m)),
+    messages.join('\n'),
+  );
   // And the registry the run used is the container's singleton, plugins loaded once.
   const registry: PluginRegistry = await resolveRegistry(services);
   t.is(registry, services.get<PluginRegistry>(TOKENS.Registry));

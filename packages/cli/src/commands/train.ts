@@ -1,11 +1,9 @@
 import { Flags } from '@oclif/core';
-import path from 'node:path';
 import {
   applyOverrides,
   BACKEND_CHOICES,
   createProgressWriter,
   datasetSectionFor,
-  defaultPatchFor,
   describeTrainPreset,
   loadPipeline,
   parsePipeline,

@@ -3,7 +3,7 @@
  * own) plus `loadCase`, which reads one case into memory in the layout every later stage expects.
  */
 import { RwsegError } from '../errors.js';
-import { readImage, readVolume, type ImageRead } from '../io/volume-io.js';
+import { readImage, type ImageRead } from '../io/volume-io.js';
 import { spatialShapeOf, voxelCount, type Volume } from '../volume.js';
 import { toClassLabels } from './labels.js';
 import { generateSyntheticCase, type SyntheticOptions } from './synthetic.js';

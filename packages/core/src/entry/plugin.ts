@@ -40,6 +40,12 @@ export {
   type LossOwner,
   type Reduction,
 } from '../losses/vocabulary.js';
-export { checkProbsAndTarget, requiredMap, targetLayoutOf, type InputCheckOptions, type TargetLayout } from '../losses/input-checks.js';
+export {
+  checkProbsAndTarget,
+  requiredMap,
+  targetLayoutOf,
+  type InputCheckOptions,
+  type TargetLayout,
+} from '../losses/input-checks.js';
 export { mapWeightedLoss, mapWeightedTerms, requestMapOption } from '../losses/map-terms.js';
 export { checkGrid, checkLabelMap } from '../distance/grid.js';

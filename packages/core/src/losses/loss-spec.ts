@@ -18,9 +18,18 @@ export interface LossSpec {
 }
 
 /** Validates a loss configuration and its plugins once, refusing plugin objects (they cannot cross threads). */
-export function lossSpec(config: unknown, plugins: readonly (string | PluginSpec | RwsegPlugin)[] = [], baseDir?: string, path = 'loss'): LossSpec {
+export function lossSpec(
+  config: unknown,
+  plugins: readonly (string | PluginSpec | RwsegPlugin)[] = [],
+  baseDir?: string,
+  path = 'loss',
+): LossSpec {
   checkPluginsCrossThreads(plugins, `${path}: plugins`);
-  return { loss: parseLossConfig(config, path), plugins: plugins as readonly (string | PluginSpec)[], ...(baseDir === undefined ? {} : { baseDir }) };
+  return {
+    loss: parseLossConfig(config, path),
+    plugins: plugins as readonly (string | PluginSpec)[],
+    ...(baseDir === undefined ? {} : { baseDir }),
+  };
 }
 
 /** What two threads compare to know they built the same loss: its name and the keys of the maps it needs. */

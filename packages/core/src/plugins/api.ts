@@ -85,7 +85,10 @@ export interface RwsegPlugin {
   readonly apiVersion: number;
   readonly name: string;
   readonly description?: string;
+  // Each definition has its own option schema; `any` lets a list hold them all (factories stay typed inside).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly losses?: readonly LossDefinition<any>[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly maps?: readonly MapGeneratorDefinition<any>[];
 }
 

@@ -28,13 +28,19 @@ export function spawnWorker(file: URL, workerData: unknown): Worker {
  * Resolves with the message when `worker` posts 'ready'; rejects with `failure(what, cause)` when it posts 'init-error', crashes or
  * exits first. The listeners it adds are removed once it settles.
  */
-export function awaitReady(worker: Worker, failure: (what: string, cause?: SerializedError) => Error): Promise<ReadyMessage> {
+export function awaitReady(
+  worker: Worker,
+  failure: (what: string, cause?: SerializedError) => Error,
+): Promise<ReadyMessage> {
   return new Promise((resolve, reject) => {
     const onExit = (code: number) => settle(failure(`it exited (code ${code})`));
     const onError = (error: Error) => settle(failure(error.message));
     const onMessage = (message: StartupMessage | { type: string }) => {
       if (message.type === 'ready') settle(undefined, message as ReadyMessage);
-      else if (message.type === 'init-error') settle(failure((message as { error: SerializedError }).error.message, (message as { error: SerializedError }).error));
+      else if (message.type === 'init-error')
+        settle(
+          failure((message as { error: SerializedError }).error.message, (message as { error: SerializedError }).error),
+        );
       else settle(failure(`unexpected message ${message.type}`));
     };
     const settle = (error?: Error, ready?: ReadyMessage) => {
@@ -80,10 +86,17 @@ export function reviveError(error: SerializedError, fallback: RwsegErrorCode = '
 }
 
 /** Plugins are code: only package names, paths and specs can be sent to a worker, which loads them itself. */
-export function checkPluginsCrossThreads(plugins: readonly (string | PluginSpec | RwsegPlugin)[], option: string): void {
+export function checkPluginsCrossThreads(
+  plugins: readonly (string | PluginSpec | RwsegPlugin)[],
+  option: string,
+): void {
   for (const plugin of plugins) {
     if (typeof plugin !== 'string' && !('specifier' in plugin)) {
-      throw new RwsegError('INVALID_OPTIONS', `${option}: plugin objects cannot cross into worker threads; give the plugin as a package name or a path`, { option });
+      throw new RwsegError(
+        'INVALID_OPTIONS',
+        `${option}: plugin objects cannot cross into worker threads; give the plugin as a package name or a path`,
+        { option },
+      );
     }
   }
 }
