@@ -25,6 +25,8 @@ export default tseslint.config(
       // Constants are quoted at the precision of their source (SELU's, from the paper and TF.js).
       'no-loss-of-precision': 'off',
       '@typescript-eslint/no-unused-expressions': ['error', { allowShortCircuit: true }],
+      // `let [a, b] = ...` where only b is reassigned reads better than splitting the pair.
+      'prefer-const': ['error', { destructuring: 'all' }],
     },
   },
   {
