@@ -1,3 +1,9 @@
+/**
+ * `@rwseg/core`: the library's root entry point. Narrower, curated surfaces are the sub-paths (package.json
+ * `exports`, each listed in api/<entry>.api.md): `@rwseg/core/plugin` for plugin authors, `/io`, `/distance`,
+ * `/metrics`, `/data`, and `/testing` for a plugin's tests. The root still re-exports every module's names
+ * for the CLI, the server and existing users; new code should import from a sub-path where one fits.
+ */
 export { z } from 'zod';
 export { tf, type Tensor, type Scalar } from './tf.js';
 export { RwsegError, isRwsegError, type RwsegErrorCode } from './errors.js';
