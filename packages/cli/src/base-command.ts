@@ -4,7 +4,20 @@
  * an exit status: 2 for what the user can fix (a file, a flag, an option, a plugin), 1 for internal failures.
  */
 import { Command, Flags } from '@oclif/core';
-import { createServices, isRwsegError, resolveRegistry, stderrLogger, type Logger, type PluginRegistry, type RwsegErrorCode, type ServiceContainer } from '@rwseg/core';
+import {
+  createServices,
+  isRwsegError,
+  resolveRegistry,
+  stderrLogger,
+  TOKENS,
+  type BackendChoice,
+  type BackendName,
+  type BackendSelection,
+  type Logger,
+  type PluginRegistry,
+  type RwsegErrorCode,
+  type ServiceContainer,
+} from '@rwseg/core';
 
 /** Failures of rwseg itself or of the numerics, not of what the user gave: exit 1. */
 const INTERNAL_CODES: ReadonlySet<RwsegErrorCode> = new Set(['NUMERICAL_ERROR', 'WORKER_FAILED']);
@@ -60,8 +73,16 @@ export abstract class RwsegCommand extends Command {
 
   /** The services this command resolves from (logger, clock, backend selection, registry): one container per run. */
   protected services(plugins: readonly string[] = [], extra: { baseDir?: string } = {}): ServiceContainer {
-    this.container ??= createServices({ plugins, logger: this.logger, ...(extra.baseDir ? { baseDir: extra.baseDir } : {}) });
+    const registryOptions = { plugins, ...(extra.baseDir ? { baseDir: extra.baseDir } : {}) };
+    if (!this.container) this.container = createServices({ ...registryOptions, logger: this.logger });
+    // A backend chosen before the plugins were named: the registry (not resolved yet) loads the ones named now.
+    else if (plugins.length > 0 || extra.baseDir) this.container.rebind(TOKENS.RegistryOptions).toConstantValue(registryOptions);
     return this.container;
+  }
+
+  /** Sets the TF.js backend through the container's backend selection (it logs with this command's logger). */
+  protected async selectBackend(choice: BackendChoice): Promise<BackendName> {
+    return this.services().get<BackendSelection>(TOKENS.Backend).use(choice);
   }
 
   protected async loadRegistry(plugins: readonly string[] = [], extra: { baseDir?: string } = {}): Promise<PluginRegistry> {
