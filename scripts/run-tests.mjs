@@ -16,6 +16,7 @@ child.stdout.on('data', (chunk) => {
   const lines = buffered.split('\n');
   buffered = lines.pop() ?? '';
   for (const raw of lines) {
+    // eslint-disable-next-line no-control-regex -- strips the ANSI escapes of progress output
     const line = raw.replace(/\u001b\[[0-9;]*m/g, '');
     const pass = /\b(\d+) tests? passed\b/.exec(line);
     const fail = /\b(\d+) tests? failed\b/.exec(line);

@@ -88,7 +88,7 @@ test('rwseg dataset check reports every problem with its file and exits 2', asyn
   t.is(result.code, 2, result.stdout);
   const text = errorText(result);
   t.regex(text, /5 problem\(s\)/);
-  t.true(text.includes(`${path.join(root, 'labelsTr', 'shape.nii.gz')}: label shape [3, 2, 4] differs`), text);
+  t.true(text.includes(`label ${path.join(root, 'labelsTr', 'shape.nii.gz')} has shape [3, 2, 4] but image`), text);
   t.true(text.includes(`${path.join(root, 'labelsTr', 'spacing.nii.gz')}: label spacing [2, 1, 1] differs`), text);
   t.true(text.includes(`${path.join(root, 'labelsTr', 'range.nii.gz')}: label value 3`), text);
   t.true(text.includes(`${path.join(root, 'labelsTr', 'nolabel.nii.gz')}: file not found`), text);

@@ -4,7 +4,20 @@
  * an exit status: 2 for what the user can fix (a file, a flag, an option, a plugin), 1 for internal failures.
  */
 import { Command, Flags } from '@oclif/core';
-import { createRegistry, isRwsegError, stderrLogger, type Logger, type PluginRegistry, type RwsegErrorCode } from '@rwseg/core';
+import {
+  createServices,
+  isRwsegError,
+  resolveRegistry,
+  stderrLogger,
+  TOKENS,
+  type BackendChoice,
+  type BackendName,
+  type BackendSelection,
+  type Logger,
+  type PluginRegistry,
+  type RwsegErrorCode,
+  type ServiceContainer,
+} from '@rwseg/core';
 
 /** Failures of rwseg itself or of the numerics, not of what the user gave: exit 1. */
 const INTERNAL_CODES: ReadonlySet<RwsegErrorCode> = new Set(['NUMERICAL_ERROR', 'WORKER_FAILED']);
@@ -56,8 +69,24 @@ export abstract class RwsegCommand extends Command {
     if (value === 'debug' || value === 'info' || value === 'warn') this.logger = stderrLogger(value);
   }
 
+  private container: ServiceContainer | undefined;
+
+  /** The services this command resolves from (logger, clock, backend selection, registry): one container per run. */
+  protected services(plugins: readonly string[] = [], extra: { baseDir?: string } = {}): ServiceContainer {
+    const registryOptions = { plugins, ...(extra.baseDir ? { baseDir: extra.baseDir } : {}) };
+    if (!this.container) this.container = createServices({ ...registryOptions, logger: this.logger });
+    // A backend chosen before the plugins were named: the registry (not resolved yet) loads the ones named now.
+    else if (plugins.length > 0 || extra.baseDir) this.container.rebind(TOKENS.RegistryOptions).toConstantValue(registryOptions);
+    return this.container;
+  }
+
+  /** Sets the TF.js backend through the container's backend selection (it logs with this command's logger). */
+  protected async selectBackend(choice: BackendChoice): Promise<BackendName> {
+    return this.services().get<BackendSelection>(TOKENS.Backend).use(choice);
+  }
+
   protected async loadRegistry(plugins: readonly string[] = [], extra: { baseDir?: string } = {}): Promise<PluginRegistry> {
-    return createRegistry({ plugins, logger: this.logger, baseDir: extra.baseDir });
+    return resolveRegistry(this.services(plugins, extra));
   }
 
   protected override async catch(error: OclifError): Promise<unknown> {

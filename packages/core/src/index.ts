@@ -1,13 +1,20 @@
+/**
+ * `@rwseg/core`: the library's root entry point. Narrower, curated surfaces are the sub-paths (package.json
+ * `exports`, each listed in api/<entry>.api.md): `@rwseg/core/plugin` for plugin authors, `/io`, `/distance`,
+ * `/metrics`, `/data`, and `/testing` for a plugin's tests. The root still re-exports every module's names
+ * for the CLI, the server and existing users; new code should import from a sub-path where one fits.
+ */
 export { z } from 'zod';
 export { tf, type Tensor, type Scalar } from './tf.js';
 export { RwsegError, isRwsegError, type RwsegErrorCode } from './errors.js';
-export * from './plugin-api.js';
-export { PluginRegistry, validatePluginShape, type BoundMapGenerator, type ContributionInfo, type RegisteredPlugin } from './registry.js';
-export { PluginLoader, type LoadedPlugin } from './plugin-loader.js';
-export { pluginsFromPackageJson, type PluginSpec } from './plugin-config.js';
-export { BUILTIN_PLUGINS } from './builtin-plugins.js';
-export { createContainer, createRegistry, TOKENS, type CreateRegistryOptions } from './container.js';
-export { parseOptions, optionsJsonSchema, stableKey } from './options.js';
+export * from './plugins/api.js';
+export { PluginRegistry, validatePluginShape, type BoundMapGenerator, type ContributionInfo, type RegisteredPlugin } from './plugins/registry.js';
+export { PluginLoader, type LoadedPlugin } from './plugins/loader.js';
+export { pluginsFromPackageJson, type PluginSpec } from './plugins/config.js';
+export { BUILTIN_PLUGINS } from './plugins/builtins.js';
+export type { CreateRegistryOptions } from './plugins/load-plugins.js';
+export * from './services/index.js';
+export { parseOptions, optionsJsonSchema, stableKey } from './plugins/options.js';
 export { silentLogger, stderrLogger, type Logger } from './logger.js';
 export { RWSEG_VERSION } from './version.js';
 export * from './backends/index.js';

@@ -25,6 +25,11 @@ export interface VolumeOrientation {
   readonly direction: readonly (readonly number[])[];
 }
 
+/** The spatial axes of a volume's shape: all of it, or all but the last (channel) axis of a multi-channel one. */
+export function spatialShapeOf(volume: Pick<Volume, 'shape' | 'channels'>): number[] {
+  return volume.channels ? volume.shape.slice(0, -1) : [...volume.shape];
+}
+
 export function voxelCount(shape: readonly number[]): number {
   return shape.reduce((n, d) => n * d, 1);
 }

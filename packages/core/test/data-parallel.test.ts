@@ -15,10 +15,13 @@ import {
   buildLoss,
   buildUNet,
   createRegistry,
+  definePlugin,
   GradientWorkers,
   isRwsegError,
   lossAndGradients,
+  lossSpec,
   parsePipeline,
+  PLUGIN_API_VERSION,
   readHistory,
   resolveThreads,
   runPipelineConfig,
@@ -183,23 +186,34 @@ test.serial('training with two threads ends at the weights of one thread after a
   });
 });
 
+/** One training step of the tiny U-Net with `loss` in the training thread and `dataParallel` for the workers. */
+const trainOneStep = (loss: Loss, dataParallel: Parameters<typeof train>[0]['dataParallel']) =>
+  train({
+    model: buildUNet(TINY_UNET, PATCH),
+    loss,
+    openData: () => ({ next: async () => diskBatch(1, 2, PATCH), close: async () => {} }),
+    epochs: 1,
+    iterationsPerEpoch: 1,
+    learningRate: 0.01,
+    seed: 1,
+    outDir: tempDir(),
+    dataParallel,
+  });
+
 test.serial('a worker that cannot build the loss fails the run at start, naming the worker and the loss', async (t) => {
   // The training thread has the test-only loss; the worker's registry (built-ins only) does not.
-  const error = await t.throwsAsync(
-    train({
-      model: buildUNet(TINY_UNET, PATCH),
-      loss: testLoss(),
-      openData: () => ({ next: async () => diskBatch(1, 2, PATCH), close: async () => {} }),
-      epochs: 1,
-      iterationsPerEpoch: 1,
-      learningRate: 0.01,
-      seed: 1,
-      outDir: tempDir(),
-      dataParallel: { threads: 2, loss: 'test-dice-ce' },
-    }),
-  );
+  const error = await t.throwsAsync(trainOneStep(testLoss(), { threads: 2, loss: 'test-dice-ce' }));
   t.true(isRwsegError(error, 'WORKER_FAILED'), String(error));
   t.regex(error!.message, /gradient worker 1 \(training\.threads 2\) failed to start: .*test-dice-ce/);
+});
+
+test.serial('a loss spec that builds another loss than the trainer was given is refused before any step', async (t) => {
+  // The trainer holds dice, the spec says cross-entropy: the workers would compute another loss's gradients.
+  const error = await t.throwsAsync(trainOneStep(registry.createLoss('dice'), { threads: 2, ...lossSpec('cross-entropy') }));
+  t.true(isRwsegError(error, 'INVALID_CONFIG'), String(error));
+  t.regex(error!.message, /worker 1 built loss cross-entropy \[\] from the loss spec, but the trainer's loss is dice \[\]/);
+  const plugin = definePlugin({ apiVersion: PLUGIN_API_VERSION, name: 'in-memory', losses: [] });
+  t.throws(() => lossSpec('dice', [plugin]), { message: /plugin objects cannot cross into worker threads/ });
 });
 
 test.serial('a worker that throws during a step fails the run with its cause, and the process exits', async (t) => {

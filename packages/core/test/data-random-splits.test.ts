@@ -1,5 +1,6 @@
 import test from 'ava';
-import { createRandom, hashSeed, isRwsegError, Random, splitCases, type CaseRef } from '../src/index.js';
+import { createRandom, isRwsegError, Random, splitCases, type CaseRef } from '../src/index.js';
+import { hashSeed } from '../src/data/random.js';
 
 test('data: mulberry32 matches an independent Python implementation', (t) => {
   const rng = new Random(42);

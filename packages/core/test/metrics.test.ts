@@ -163,12 +163,14 @@ test('nanMean ignores NaN; percentile interpolates linearly like numpy', (t) => 
   t.true(Number.isNaN(percentile(new Float64Array(0), 95)));
 });
 
-test('summarizeClassMetrics averages each class over volumes ignoring NaN and counts the NaNs', (t) => {
+test('summarizeClassMetrics averages each class over volumes ignoring NaN and says how many values each mean is over', (t) => {
   const volume = (dice: number, hd: number): ClassMetrics[] => [{ classIndex: 1, dice, hd, hd95: hd, assd: hd, nsd: dice }];
   const [summary] = summarizeClassMetrics([volume(0.8, 2), volume(0, Number.NaN), volume(0.6, 4)]);
   t.is(summary!.classIndex, 1);
   t.is(summary!.volumes, 3);
-  near(t, summary!.dice, 1.4 / 3, 'dice');
-  t.is(summary!.hd, 3);
-  t.deepEqual(summary!.nanCount, { dice: 0, hd: 1, hd95: 1, assd: 1, nsd: 0 });
+  near(t, summary!.dice.mean, 1.4 / 3, 'dice');
+  t.is(summary!.hd.mean, 3);
+  t.is(summary!.hd.sd, Math.SQRT2);
+  // n counts the finite values: one volume's NaN distances drop out of hd, hd95 and assd, not of dice or nsd.
+  t.deepEqual([summary!.dice.n, summary!.hd.n, summary!.hd95.n, summary!.assd.n, summary!.nsd.n], [3, 2, 2, 2, 3]);
 });

@@ -70,6 +70,7 @@ test('on a terminal the bar is redrawn in place at every iteration and cleared f
   }
   write({ type: 'epoch', entry: { epoch: 1, loss: 0.5, lr: 0.01, gradNorm: 1, seconds: 2 } });
   t.is(chunks.length, 4);
+  // eslint-disable-next-line no-control-regex -- strips the ANSI escapes of progress output
   t.regex(chunks[1]!, /^\repoch 1\/1 \[#{20}\] 2\/2 loss 0\.5000 1\.00 it\/s ETA 0s\u001b\[K$/);
   t.is(chunks[2], '\r\u001b[K');
   t.regex(chunks[3]!, /^epoch 1\/1 loss 0\.5000 .*\n$/);

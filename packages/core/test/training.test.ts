@@ -1,5 +1,4 @@
 import test from 'ava';
-import * as tfl from '@tensorflow/tfjs-layers';
 import {
   AdamW,
   clipByGlobalNorm,
@@ -10,7 +9,6 @@ import {
   learningRateAt,
   lineChartSvg,
   nanSummary,
-  createRandom,
   stabilityFigure,
   summariseCases,
   tf,

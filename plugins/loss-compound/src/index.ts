@@ -19,7 +19,7 @@ import {
   tf,
   validateInputsOption,
   z,
-} from '@rwseg/core';
+} from '@rwseg/core/plugin';
 
 const PLUGIN = '@rwseg/plugin-loss-compound';
 

@@ -17,7 +17,7 @@ import {
   tf,
   z,
   type LossOwner,
-} from '@rwseg/core';
+} from '@rwseg/core/plugin';
 
 const PLUGIN = '@rwseg/plugin-loss-cross-entropy';
 /** The authors' guard against log(0). */

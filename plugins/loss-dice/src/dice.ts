@@ -20,7 +20,7 @@ import {
   tf,
   z,
   type LossOwner,
-} from '@rwseg/core';
+} from '@rwseg/core/plugin';
 import { overlapStatistics, safeRatio, type OverlapOptions } from './overlap.js';
 import { MONAI_SMOOTHING, overlapOptions, PLUGIN } from './shared-options.js';
 

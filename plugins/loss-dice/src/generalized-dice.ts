@@ -19,7 +19,7 @@ import {
   tf,
   z,
   type LossOwner,
-} from '@rwseg/core';
+} from '@rwseg/core/plugin';
 import { overlapStatistics, safeRatio } from './overlap.js';
 import { monaiSmoothingOptions, overlapOptions, PLUGIN } from './shared-options.js';
 

@@ -4,7 +4,7 @@
  * per-class statistics TP, FP = P - TP, FN = Y - TP (overlap.ts); Tversky with alpha = beta = 0.5 is Dice, and
  * Generalized Dice is Dice with the classes weighted inside the ratio. Options follow MONAI's names in camelCase.
  */
-import { definePlugin, PLUGIN_API_VERSION } from '@rwseg/core';
+import { definePlugin, PLUGIN_API_VERSION } from '@rwseg/core/plugin';
 import { dice } from './dice.js';
 import { generalizedDice } from './generalized-dice.js';
 import { PLUGIN } from './shared-options.js';

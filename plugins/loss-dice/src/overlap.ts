@@ -8,7 +8,7 @@
  *   o = 2 (squared) or 1. With hard labels the soft-label form equals the plain one; with soft labels it is 0 only
  *   where p = y, which the plain form is not.
  */
-import { classCount, tf } from '@rwseg/core';
+import { classCount, tf } from '@rwseg/core/plugin';
 
 export interface OverlapOptions {
   readonly batch: boolean;

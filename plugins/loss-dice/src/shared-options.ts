@@ -1,5 +1,5 @@
 /** Options the overlap losses share, named as MONAI names them (in camelCase). */
-import { sigmoidOption, z } from '@rwseg/core';
+import { sigmoidOption, z } from '@rwseg/core/plugin';
 
 export const PLUGIN = '@rwseg/plugin-loss-dice';
 

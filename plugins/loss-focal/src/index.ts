@@ -2,7 +2,7 @@
  * Focal loss (Lin et al. 2017) on softmax probabilities, channels-last [B, ...spatial, K]. Parity with the
  * Region-wise authors' code: mean over b, i of -sum_k alpha (1 - p + 1e-15)^gamma y log(p + 1e-15).
  */
-import { definePlugin, defineLoss, lossVocabulary, checkPerClass, checkProbsAndTarget, classCount, reduceClassTerms, spatialMean, PLUGIN_API_VERSION, tf, z, type LossOwner } from '@rwseg/core';
+import { definePlugin, defineLoss, lossVocabulary, checkPerClass, checkProbsAndTarget, classCount, reduceClassTerms, spatialMean, PLUGIN_API_VERSION, tf, z, type LossOwner } from '@rwseg/core/plugin';
 
 const PLUGIN = '@rwseg/plugin-loss-focal';
 const EPSILON = 1e-15;

@@ -5,7 +5,7 @@
  * distances from the core's transform, in voxels (unit spacing, as MONAI and Karimi): the loss sees tensors, not
  * the volume's spacing.
  */
-import { EdtScratch, signedDistanceTransform } from '@rwseg/core';
+import { EdtScratch, signedDistanceTransform } from '@rwseg/core/distance';
 
 /**
  * d^alpha of `values` laid out channels-last [B, ...spatial, K], returned in the same layout. Pure, on the CPU:

@@ -22,7 +22,7 @@ import {
   tf,
   z,
   type LossOwner,
-} from '@rwseg/core';
+} from '@rwseg/core/plugin';
 import { poweredDistanceFields } from './distance-field.js';
 
 export { poweredDistanceFields } from './distance-field.js';

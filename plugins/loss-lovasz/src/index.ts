@@ -18,7 +18,7 @@ import {
   tf,
   z,
   type LossOwner,
-} from '@rwseg/core';
+} from '@rwseg/core/plugin';
 import { lovaszWeights } from './lovasz.js';
 
 export { lovaszWeights } from './lovasz.js';

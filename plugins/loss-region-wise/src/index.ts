@@ -8,20 +8,15 @@ import {
   definePlugin,
   defineLoss,
   lossVocabulary,
-  checkProbsAndTarget,
-  mapWeightedTerms,
-  reduceClassTerms,
-  requestMapOption,
-  requiredMap,
+  mapWeightedLoss,
   PLUGIN_API_VERSION,
-  tf,
   z,
   type ClassReductionOptions,
   type InputCheckOptions,
   type LossDefinition,
   type LossFactoryTools,
   type Loss,
-} from '@rwseg/core';
+} from '@rwseg/core/plugin';
 
 const PLUGIN = '@rwseg/plugin-loss-region-wise';
 
@@ -29,17 +24,7 @@ const mapOptionsOption = z.record(z.string(), z.unknown()).default({}).describe(
 
 /** `mapOption` names the option that chose the map, when the user did (generic region-wise). */
 function regionWiseLoss(name: string, map: string, mapOptions: Record<string, unknown>, options: ClassReductionOptions & InputCheckOptions, tools: LossFactoryTools, mapOption?: string): Loss {
-  const owner = { loss: name, plugin: PLUGIN };
-  const request = requestMapOption(owner, tools, map, mapOptions, mapOption);
-  return {
-    name,
-    requiredMaps: [request],
-    compute: (input) =>
-      tf.tidy(() => {
-        const { probs } = checkProbsAndTarget(owner, input, options);
-        return reduceClassTerms(owner, mapWeightedTerms(probs, requiredMap(owner, input, request)), options, 'mean');
-      }),
-  };
+  return mapWeightedLoss({ loss: name, plugin: PLUGIN }, tools, map, mapOptions, options, mapOption);
 }
 
 const generic = defineLoss({

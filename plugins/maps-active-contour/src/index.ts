@@ -3,7 +3,7 @@
  * Segmentation", CVPR 2019) as an RW map: 0 where the voxel belongs to class k, 1 elsewhere (absent class: all 1).
  * Channels-last Float32 [...shape, K].
  */
-import { checkLabelMap, definePlugin, defineMap, PLUGIN_API_VERSION, z } from '@rwseg/core';
+import { checkLabelMap, definePlugin, defineMap, PLUGIN_API_VERSION, z } from '@rwseg/core/plugin';
 
 export function activeContourMap(labels: ArrayLike<number>, numClasses: number): Float32Array {
   const out = new Float32Array(labels.length * numClasses).fill(1);

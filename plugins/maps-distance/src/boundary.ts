@@ -6,7 +6,7 @@
  * Distances in the units of `spacing`; the -1 offset is in those units too, as in Kervadec's code. Absent class
  * and class filling the patch (no contour): 0 everywhere. Output channels-last Float32 [...shape, K].
  */
-import { classDistances } from '@rwseg/core';
+import { classDistances } from '@rwseg/core/distance';
 
 export function boundaryDistanceMap(
   labels: ArrayLike<number>,

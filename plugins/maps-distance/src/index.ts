@@ -2,7 +2,7 @@
  * Distance-based RW maps: rrw, rw-class-balance, boundary, boundary-rw. Every map is computed per patch from the
  * integer label map and its voxel spacing (input.spacing), channels-last Float32 [...shape, K].
  */
-import { checkLabelMap, definePlugin, defineMap, PLUGIN_API_VERSION, RwsegError, z, type LabelMapInput } from '@rwseg/core';
+import { checkLabelMap, definePlugin, defineMap, PLUGIN_API_VERSION, RwsegError, z, type LabelMapInput } from '@rwseg/core/plugin';
 import { boundaryDistanceMap } from './boundary.js';
 import { classFrequencyWeights, rectifiedRegionWiseMap } from './rectified.js';
 

@@ -3,7 +3,7 @@
  * Recognition 2023): inside class k, -EDT/max(EDT) in [-1, 0); outside, a positive constant per class.
  * Output channels-last Float32 [...shape, K].
  */
-import { classDistances } from '@rwseg/core';
+import { classDistances } from '@rwseg/core/distance';
 
 /**
  * z[i, k] = -EDT_k(i) / max EDT_k where labels[i] == k, else outsideValue[k].

@@ -8,7 +8,6 @@ import {
   loadValidationCases,
   openDataset,
   RwsegError,
-  useBackend,
   validate,
   BACKEND_CHOICES,
   type ValidationCase,
@@ -46,7 +45,7 @@ export default class Evaluate extends RwsegCommand {
   async run() {
     const { flags } = await this.parse(Evaluate);
     const overlapOverride = overlapFlag('overlap', flags.overlap);
-    const backend = await useBackend(flags.backend as never, { logger: this.logger });
+    const backend = await this.selectBackend(flags.backend as never);
     const { model } = await loadModelDir(flags.model);
     const modelPatch = (model.inputs[0]!.shape.slice(1, -1) as number[]);
     const modelClasses = model.outputs[0]!.shape.at(-1) as number;

@@ -10,7 +10,6 @@ import {
   readImage,
   segmentImage,
   TfjsWindowPredictor,
-  useBackend,
   withAnySpatialSize,
   writeVolume,
 } from '@rwseg/core';
@@ -69,7 +68,7 @@ export default class Predict extends RwsegCommand {
   async run() {
     const { flags } = await this.parse(Predict);
     const overlap = overlapFlag('overlap', flags.overlap);
-    const backend = await useBackend(flags.backend as never, { logger: this.logger });
+    const backend = await this.selectBackend(flags.backend as never);
     const { model } = await loadModelDir(flags.model);
     const { artefact, sliceAxis, labelValues } = modelSettings(
       flags.model,

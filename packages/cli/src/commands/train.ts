@@ -1,11 +1,9 @@
 import { Flags } from '@oclif/core';
-import path from 'node:path';
 import {
   applyOverrides,
   BACKEND_CHOICES,
   createProgressWriter,
   datasetSectionFor,
-  defaultPatchFor,
   describeTrainPreset,
   loadPipeline,
   parsePipeline,
@@ -116,6 +114,7 @@ export default class Train extends RwsegCommand {
       backend: flags.backend as never,
       resume: resumeOption(flags),
       force: flags.force,
+      services: this.services(flags.plugin),
       registry,
       plugins: flags.plugin,
       logger: this.logger,

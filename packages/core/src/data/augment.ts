@@ -4,36 +4,49 @@
  * the patch is cut out: one interpolation per voxel, and padding comes for free where the map leaves the image.
  * Intensity augmentation (scale, gamma, noise, blur) follows nnU-Net's defaults and acts on the patch.
  */
+import { z } from 'zod';
 import { RwsegError } from '../errors.js';
 import { voxelCount } from '../volume.js';
 import type { Random } from './random.js';
 
-export interface AugmentOptions {
-  /** Probability of flipping each spatial axis (default 0.5). */
-  mirror?: number;
-  /** Spatial axes that may be flipped / rotated (default all). */
-  axes?: number[];
-  /** Probability of a random multiple of 90 degrees in one plane (default 0). */
-  rotate90?: number;
-  /** Probability of a free rotation (default 0.2) up to +-maxDegrees (default 180 in 2D, 30 in 3D, per axis). */
-  rotation?: number;
-  maxDegrees?: number;
-  /** Probability of zooming (default 0.2) by a factor in `scaleRange` (default [0.7, 1.4], as the paper). */
-  scaling?: number;
-  scaleRange?: [number, number];
-  /** Multiplicative intensity change (default p 0.15, range [0.75, 1.25]). */
-  intensityScale?: number;
-  intensityRange?: [number, number];
-  /** Gamma on the patch's own range (default p 0.3, gamma in [0.7, 1.5]). */
-  gamma?: number;
-  gammaRange?: [number, number];
-  /** Additive Gaussian noise (default p 0.1, variance up to 0.1). */
-  noise?: number;
-  noiseVariance?: number;
-  /** Gaussian blur (default p 0.2, sigma in [0.5, 1] voxels). */
-  blur?: number;
-  blurSigma?: [number, number];
-}
+const probability = z.number().min(0).max(1);
+const range = z.tuple([z.number(), z.number()]);
+
+/**
+ * The augmentation settings as a pipeline file or the loader takes them: every key optional (omitted keys take the
+ * defaults resolveAugment gives), unknown keys refused. AugmentOptions is derived from it, so the two cannot drift.
+ */
+export const augmentOptionsSchema = z
+  .object({
+    /** Probability of flipping each spatial axis (default 0.5). */
+    mirror: probability,
+    /** Spatial axes that may be flipped / rotated (default all). */
+    axes: z.array(z.number().int().nonnegative()),
+    /** Probability of a random multiple of 90 degrees in one plane (default 0). */
+    rotate90: probability,
+    /** Probability of a free rotation (default 0.2) up to +-maxDegrees (default 180 in 2D, 30 in 3D, per axis). */
+    rotation: probability,
+    maxDegrees: z.number().nonnegative(),
+    /** Probability of zooming (default 0.2) by a factor in `scaleRange` (default [0.7, 1.4], as the paper). */
+    scaling: probability,
+    scaleRange: range,
+    /** Multiplicative intensity change (default p 0.15, range [0.75, 1.25]). */
+    intensityScale: probability,
+    intensityRange: range,
+    /** Gamma on the patch's own range (default p 0.3, gamma in [0.7, 1.5]). */
+    gamma: probability,
+    gammaRange: range,
+    /** Additive Gaussian noise (default p 0.1, variance up to 0.1). */
+    noise: probability,
+    noiseVariance: z.number().nonnegative(),
+    /** Gaussian blur (default p 0.2, sigma in [0.5, 1] voxels). */
+    blur: probability,
+    blurSigma: range,
+  })
+  .partial()
+  .strict();
+
+export type AugmentOptions = z.infer<typeof augmentOptionsSchema>;
 
 export type ResolvedAugment = Required<AugmentOptions>;
 

@@ -4,7 +4,7 @@
  * after cropping and augmentation, and again per scale from the nearest-downsampled label).
  */
 import { RwsegError, isRwsegError } from '../errors.js';
-import type { BoundMapGenerator } from '../registry.js';
+import type { BoundMapGenerator } from '../plugins/registry.js';
 import { voxelCount } from '../volume.js';
 import type { Batch, ScaleTargets } from './batch.js';
 import type { Sample } from './sampler.js';

@@ -4,8 +4,8 @@
  * Runs inside each worker thread (and in the main thread when the loader has no workers).
  */
 import { RwsegError, isRwsegError } from '../errors.js';
-import type { PluginSpec } from '../plugin-config.js';
-import type { BoundMapGenerator } from '../registry.js';
+import type { PluginSpec } from '../plugins/config.js';
+import type { BoundMapGenerator } from '../plugins/registry.js';
 import { resolveAugment, type AugmentOptions } from './augment.js';
 import type { Batch } from './batch.js';
 import { buildBatch } from './batch-builder.js';
@@ -60,7 +60,7 @@ export class BatchProducer {
     let maps: BoundMapGenerator[] = [];
     if (config.maps.length > 0) {
       // Loaded only when maps are asked for: the registry pulls in the plugins (and TF.js through them).
-      const { createRegistry } = await import('../container.js');
+      const { createRegistry } = await import('../services/container.js');
       const registry = await createRegistry({ ...config.registry });
       maps = config.maps.map((m) => registry.createMapGenerator(m.map, { ...m.options }));
     }

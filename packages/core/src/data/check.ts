@@ -6,17 +6,9 @@
 import { isRwsegError } from '../errors.js';
 import { FORMAT_NAMES } from '../io/formats.js';
 import { readImage, type ImageRead, type SpacingSource } from '../io/volume-io.js';
-import type { Volume } from '../volume.js';
-import {
-  BINARY_MASK_MAPPING,
-  labelMappingFor,
-  loadCase,
-  spatialShapeOf,
-  stackChannels,
-  type CaseRef,
-  type DatasetInfo,
-} from './dataset.js';
-import { classHistogram, toClassLabels } from './labels.js';
+import { spatialShapeOf } from '../volume.js';
+import { BINARY_MASK_MAPPING, readCase, type CaseRef, type DatasetInfo } from './dataset.js';
+import { classHistogram } from './labels.js';
 
 export interface DatasetProblem {
   caseId: string;
@@ -101,37 +93,23 @@ export async function checkDataset(info: DatasetInfo, onCase?: (done: number, to
 
   for (const ref of info.training) {
     try {
-      if (info.kind === 'synthetic') {
-        const c = await loadCase(info, ref);
-        note(spatialShapeOf(c.image), c.image.spacing, c.image.channels, ref);
-        classHistogram(c.label!.data, info.numClasses).forEach((n, k) => { classVoxels[k]! += n; if (n > 0) casesWithClass[k]!++; });
-      } else {
-        const volumes: Volume[] = [];
-        for (const file of ref.images) {
-          const read = await readNoted(file, formats.images);
-          spacingSources[read.spacingSource] = (spacingSources[read.spacingSource] ?? 0) + 1;
-          volumes.push(read.volume);
-        }
-        const image = stackChannels(volumes, ref.images);
-        const imageShape = spatialShapeOf(image);
-        note(imageShape, image.spacing, image.channels!, ref);
-        if (!ref.label) throw new Error(`case ${ref.id} has no label file`);
-        const labelRead = await readNoted(ref.label, formats.labels, { color: 'reject' });
-        const label = labelRead.volume;
-        const labelShape = spatialShapeOf(label);
-        if (label.channels || labelShape.join() !== imageShape.join()) {
-          problems.push({ caseId: ref.id, file: ref.label, message: `${ref.label}: label shape [${label.shape.join(', ')}] differs from image ${ref.images[0]} [${imageShape.join(', ')}]` });
-        } else {
-          // A mask format without physical size (PNG, GIF, ...) takes the image's, as loading does.
-          if (labelRead.spacingSource !== 'none' && !sameSpacing(label.spacing, image.spacing)) {
-            problems.push({ caseId: ref.id, file: ref.label, message: `${ref.label}: label spacing [${label.spacing.join(', ')}] differs from image ${ref.images[0]} [${image.spacing.join(', ')}]` });
-          }
-          const mapping = labelMappingFor(info, label.data);
-          if (mapping === BINARY_MASK_MAPPING) binaryMasks++;
-          const classes = toClassLabels(label.data, info.numClasses, ref.label, mapping);
-          classHistogram(classes, info.numClasses).forEach((n, k) => { classVoxels[k]! += n; if (n > 0) casesWithClass[k]!++; });
-        }
+      const read = await readCase(info, ref, {
+        declaredChannels: false,
+        onRead: (_, image, role) => {
+          count(role === 'image' ? formats.images : formats.labels, formatName(image));
+          if (role === 'image') spacingSources[image.spacingSource] = (spacingSources[image.spacingSource] ?? 0) + 1;
+        },
+        onImage: (image) => note(spatialShapeOf(image), image.spacing, image.channels, ref),
+      });
+      const { image, label } = read.case;
+      if (!label) throw new Error(`case ${ref.id} has no label file`);
+      // A mask format without physical size (PNG, GIF, ...) takes the image's, as loading does.
+      const labelSpacing = read.labelRead?.volume.spacing ?? image.spacing;
+      if (read.labelRead && read.labelRead.spacingSource !== 'none' && !sameSpacing(labelSpacing, image.spacing)) {
+        problems.push({ caseId: ref.id, file: ref.label, message: `${ref.label}: label spacing [${labelSpacing.join(', ')}] differs from image ${ref.images[0]} [${image.spacing.join(', ')}]` });
       }
+      if (read.labelMapping === BINARY_MASK_MAPPING) binaryMasks++;
+      classHistogram(label.data, info.numClasses).forEach((n, k) => { classVoxels[k]! += n; if (n > 0) casesWithClass[k]!++; });
     } catch (error) {
       problems.push(problemOf(error, ref.id));
     }

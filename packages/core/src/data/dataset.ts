@@ -3,8 +3,8 @@
  * own) plus `loadCase`, which reads one case into memory in the layout every later stage expects.
  */
 import { RwsegError } from '../errors.js';
-import { readVolume } from '../io/volume-io.js';
-import { voxelCount, type Volume } from '../volume.js';
+import { readImage, type ImageRead } from '../io/volume-io.js';
+import { spatialShapeOf, voxelCount, type Volume } from '../volume.js';
 import { toClassLabels } from './labels.js';
 import { generateSyntheticCase, type SyntheticOptions } from './synthetic.js';
 
@@ -49,9 +49,7 @@ export interface Case {
   readonly source: string;
 }
 
-export function spatialShapeOf(volume: Volume): number[] {
-  return volume.channels ? volume.shape.slice(0, -1) : [...volume.shape];
-}
+export { spatialShapeOf } from '../volume.js';
 
 /** Stacks single- or multi-channel volumes into one channels-last Float32 volume. */
 export function stackChannels(volumes: readonly Volume[], files: readonly string[]): Case['image'] {
@@ -104,18 +102,48 @@ export function labelMappingFor(
   return undefined;
 }
 
+/** What `readCase` lets a caller watch while it reads (dataset checks count formats and compare spacings). */
+export interface ReadCaseHooks {
+  /** Each file as it is read, with its format and where its spacing came from. */
+  onRead?(file: string, read: ImageRead, role: 'image' | 'label'): void;
+  /** The stacked image, before the label is read (so a bad label still leaves the image counted). */
+  onImage?(image: Case['image']): void;
+  /** Check the image's channels against dataset.json (default true; a dataset check compares them across cases). */
+  declaredChannels?: boolean;
+}
+
+/** A case as read, with the label mapping applied (0/255 masks) and the label file's own read. */
+export interface CaseRead {
+  readonly case: Case;
+  readonly labelRead?: ImageRead;
+  readonly labelMapping?: Readonly<Record<string, number>>;
+}
+
 /** Reads one case; labels are converted to class indices and checked against the dataset's class count. */
 export async function loadCase(info: DatasetInfo, ref: CaseRef): Promise<Case> {
+  return (await readCase(info, ref)).case;
+}
+
+/** loadCase with what it read along the way: the one case reader that loading and `dataset check` share. */
+export async function readCase(info: DatasetInfo, ref: CaseRef, hooks: ReadCaseHooks = {}): Promise<CaseRead> {
   if (info.kind === 'synthetic') {
     if (!info.synthetic || ref.syntheticIndex === undefined) {
       throw new RwsegError('INVALID_INPUT', `synthetic case ${ref.id} has no generator settings`, { caseId: ref.id });
     }
-    return generateSyntheticCase(info.synthetic, ref.syntheticIndex);
+    const generated = generateSyntheticCase(info.synthetic, ref.syntheticIndex);
+    hooks.onImage?.(generated.image);
+    return { case: generated };
   }
-  const volumes = await Promise.all(ref.images.map((file) => readVolume(file)));
-  const image = stackChannels(volumes, ref.images);
+  const reads: ImageRead[] = [];
+  for (const file of ref.images) {
+    const read = await readImage(file);
+    hooks.onRead?.(file, read, 'image');
+    reads.push(read);
+  }
+  const image = stackChannels(reads.map((r) => r.volume), ref.images);
+  hooks.onImage?.(image);
   // dataset.json declares the channels (modality / channel_names): a case that disagrees would reach the model.
-  if (info.kind === 'msd' && image.channels !== info.channelNames.length) {
+  if ((hooks.declaredChannels ?? true) && info.kind === 'msd' && image.channels !== info.channelNames.length) {
     const declaredBy = info.root ? `${info.root}/dataset.json` : 'dataset.json';
     throw new RwsegError(
       'INVALID_INPUT',
@@ -125,17 +153,21 @@ export async function loadCase(info: DatasetInfo, ref: CaseRef): Promise<Case> {
       { caseId: ref.id, file: ref.images[0], channels: image.channels, expected: info.channelNames.length },
     );
   }
-  if (!ref.label) return { id: ref.id, image, source: ref.images.join(', ') };
+  if (!ref.label) return { case: { id: ref.id, image, source: ref.images.join(', ') } };
   // A colour label image would invent classes: refused, naming the first coloured pixel.
-  const raw = await readVolume(ref.label, { color: 'reject' });
-  const imageShape = image.shape.slice(0, -1);
+  const labelRead = await readImage(ref.label, { color: 'reject' });
+  hooks.onRead?.(ref.label, labelRead, 'label');
+  const raw = labelRead.volume;
+  const imageShape = spatialShapeOf(image);
   if (raw.channels || raw.shape.length !== imageShape.length || raw.shape.some((d, a) => d !== imageShape[a])) {
     throw new RwsegError(
       'INVALID_INPUT',
       `case ${ref.id}: label ${ref.label} has shape [${raw.shape.join(', ')}] but image ${ref.images[0]} has [${imageShape.join(', ')}]`,
-      { caseId: ref.id, label: ref.label, image: ref.images[0] },
+      { caseId: ref.id, file: ref.label, label: ref.label, image: ref.images[0] },
     );
   }
-  const labels = toClassLabels(raw.data, info.numClasses, ref.label, labelMappingFor(info, raw.data));
-  return { id: ref.id, image, label: { data: labels, shape: raw.shape, spacing: image.spacing }, source: ref.images.join(', ') };
+  const labelMapping = labelMappingFor(info, raw.data);
+  const labels = toClassLabels(raw.data, info.numClasses, ref.label, labelMapping);
+  const label = { data: labels, shape: raw.shape, spacing: image.spacing };
+  return { case: { id: ref.id, image, label, source: ref.images.join(', ') }, labelRead, ...(labelMapping ? { labelMapping } : {}) };
 }

@@ -1,5 +1,6 @@
 export type { Batch, BatchSource, ScaleTargets } from './batch.js';
-export * from './random.js';
+// Seeds and streams; hashSeed and oneHotInto / batchTransferList are internals of the loader.
+export { createRandom, deriveSeed, Random } from './random.js';
 export * from './dataset.js';
 export * from './labels.js';
 export * from './msd.js';
@@ -10,7 +11,7 @@ export * from './open-dataset.js';
 export * from './preprocess.js';
 export * from './augment.js';
 export * from './sampler.js';
-export * from './batch-builder.js';
+export { buildBatch, downsampleLabels, type BuildBatchOptions } from './batch-builder.js';
 export * from './batch-producer.js';
 export * from './loader.js';
 export * from './check.js';

@@ -5,15 +5,15 @@
  * gives the same batches with any number of workers (0 = everything in the calling thread).
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { RwsegError, type RwsegErrorCode } from '../errors.js';
-import type { MapRequest } from '../plugin-api.js';
+import type { Worker } from 'node:worker_threads';
+import { RwsegError, type SerializedError } from '../errors.js';
+import type { MapRequest } from '../plugins/api.js';
 import type { AugmentOptions } from './augment.js';
 import type { Batch, BatchSource } from './batch.js';
 import { BatchProducer, type LoaderRegistryOptions, type ProducerConfig } from './batch-producer.js';
 import type { CaseRef, DatasetInfo } from './dataset.js';
-import type { SerializedError } from './loader-worker.js';
 import type { PreprocessOptions } from './preprocess.js';
+import { checkPluginsCrossThreads, reviveError, startWorkers } from '../workers/pool.js';
 
 export interface LoaderOptions {
   dataset: DatasetInfo;
@@ -53,7 +53,7 @@ function invalid(option: string, message: string): RwsegError {
 }
 
 function toError(error: SerializedError): RwsegError {
-  return new RwsegError((error.code as RwsegErrorCode | undefined) ?? 'INVALID_INPUT', error.message, error.details);
+  return reviveError(error, 'INVALID_INPUT');
 }
 
 export function defaultWorkerCount(): number {
@@ -72,11 +72,7 @@ function producerConfig(options: LoaderOptions): ProducerConfig {
   if (!(foregroundFraction >= 0 && foregroundFraction <= 1)) throw invalid('foregroundFraction', `${foregroundFraction} must be in [0, 1]`);
   const scales = options.scales ?? 1;
   if (!Number.isInteger(scales) || scales < 1) throw invalid('scales', `${scales} must be a positive integer`);
-  for (const plugin of options.registry?.plugins ?? []) {
-    if (typeof plugin !== 'string' && !('specifier' in plugin)) {
-      throw invalid('registry.plugins', 'plugin objects cannot cross into worker threads; give a package name or a path');
-    }
-  }
+  checkPluginsCrossThreads(options.registry?.plugins ?? [], 'loader option registry.plugins');
   return {
     dataset, cases, patchShape, batchSize, scales, foregroundFraction,
     seed: options.seed ?? 0,
@@ -202,27 +198,6 @@ class InlineLoader implements DataLoader {
   }
 }
 
-function startWorker(config: ProducerConfig): Promise<WorkerSlot> {
-  // Flags for a main script given on the command line (--input-type) make no sense for, and break, a worker file.
-  const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
-  const worker = new Worker(new URL('./loader-worker.js', import.meta.url), { workerData: config, execArgv });
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number) => reject(new RwsegError('INVALID_INPUT', `data loader worker exited during start-up (code ${code})`));
-    worker.once('error', (error) => reject(new RwsegError('INVALID_INPUT', `data loader worker failed to start: ${error.message}`, {}, { cause: error })));
-    worker.once('exit', onExit);
-    worker.once('message', (message: { type: string; error?: SerializedError }) => {
-      worker.off('exit', onExit);
-      if (message.type === 'ready') {
-        worker.unref();
-        resolve({ worker, outstanding: 0 });
-      } else {
-        void worker.terminate();
-        reject(toError(message.error!));
-      }
-    });
-  });
-}
-
 /**
  * Starts the loader. Options are validated and every worker has loaded its plugins before this resolves, so a bad
  * option or plugin fails here, before training starts; a bad case fails the next() that needs it, naming the case.
@@ -234,11 +209,9 @@ export async function createLoader(options: LoaderOptions): Promise<DataLoader> 
   if (workers === 0) return new InlineLoader(await BatchProducer.create(config));
   const prefetch = options.prefetch ?? Math.max(2, 2 * workers);
   if (!Number.isInteger(prefetch) || prefetch < 1) throw invalid('prefetch', `${prefetch} must be a positive integer`);
-  const started = await Promise.allSettled(Array.from({ length: workers }, () => startWorker(config)));
-  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) {
-    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.worker.terminate() : undefined)));
-    throw failed.reason;
-  }
-  return new ThreadedLoader(started.map((s) => (s as PromiseFulfilledResult<WorkerSlot>).value), prefetch);
+  // A worker that could not build its producer reports the producer's error (a bad option or plugin) as is.
+  const started = await startWorkers(new URL('./loader-worker.js', import.meta.url), config, workers, (_, what, cause) =>
+    cause ? reviveError(cause, 'INVALID_INPUT') : new RwsegError('WORKER_FAILED', `data loader worker failed to start: ${what}`));
+  for (const worker of started) worker.unref();
+  return new ThreadedLoader(started.map((worker) => ({ worker, outstanding: 0 })), prefetch);
 }

@@ -1,5 +1,6 @@
 /** Messages between MapWorkerPool and its workers (plain data, structured-clone safe). */
-import type { LabelMapInput } from '../plugin-api.js';
+import type { SerializedError } from '../errors.js';
+import type { LabelMapInput } from '../plugins/api.js';
 
 export type PoolJob =
   | { readonly kind: 'map'; readonly map: string; readonly options: Record<string, unknown>; readonly input: LabelMapInput }
@@ -12,7 +13,7 @@ export interface PoolRequest {
 
 export type PoolReply =
   | { readonly id: number; readonly ok: true; readonly result: Float32Array | Float64Array }
-  | { readonly id: number; readonly ok: false; readonly error: { readonly name: string; readonly code?: string; readonly message: string; readonly details?: Record<string, unknown> } };
+  | { readonly id: number; readonly ok: false; readonly error: SerializedError };
 
 export interface PoolWorkerData {
   /** Plugin specifiers (package names or absolute paths) loaded on top of the built-ins. */

@@ -3,8 +3,9 @@
  * over a message port), then answers jobs one by one, transferring each result's buffer back.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createRegistry } from '../container.js';
-import type { PluginRegistry } from '../registry.js';
+import { createRegistry } from '../services/container.js';
+import { serializeError } from '../errors.js';
+import type { PluginRegistry } from '../plugins/registry.js';
 import { euclideanDistanceTransform, EdtScratch } from './edt.js';
 import type { PoolReply, PoolRequest, PoolWorkerData } from './pool-protocol.js';
 
@@ -24,9 +25,8 @@ async function handle({ id, job }: PoolRequest): Promise<PoolReply> {
     }
     const generator = (await registryOnce()).createMapGenerator(job.map, job.options);
     return { id, ok: true, result: generator.generate(job.input) };
-  } catch (caught) {
-    const error = caught as { name?: string; code?: string; message?: string; details?: Record<string, unknown> };
-    return { id, ok: false, error: { name: error.name ?? 'Error', code: error.code, message: error.message ?? String(caught), details: error.details } };
+  } catch (error) {
+    return { id, ok: false, error: serializeError(error) };
   }
 }
 

@@ -4,9 +4,10 @@
  * unless `transfer: true`, which moves their buffers to the worker (the caller's arrays become empty).
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { RwsegError, type RwsegErrorCode } from '../errors.js';
-import type { LabelMapInput } from '../plugin-api.js';
+import type { Worker } from 'node:worker_threads';
+import { RwsegError } from '../errors.js';
+import type { LabelMapInput } from '../plugins/api.js';
+import { reviveError, spawnWorker } from '../workers/pool.js';
 import type { PoolJob, PoolReply, PoolWorkerData } from './pool-protocol.js';
 
 export interface MapWorkerPoolOptions {
@@ -46,7 +47,7 @@ export class MapWorkerPool {
     if (!Number.isInteger(size) || size < 1) throw new RwsegError('INVALID_OPTIONS', `map worker pool: size must be a positive integer, got ${String(size)}`, { size });
     const data: PoolWorkerData = { plugins: [...(options.plugins ?? [])], baseDir: options.baseDir ?? process.cwd(), builtins: options.builtins ?? true };
     this.slots = Array.from({ length: size }, () => {
-      const worker = new Worker(new URL('./pool-worker.js', import.meta.url), { workerData: data });
+      const worker = spawnWorker(new URL('./pool-worker.js', import.meta.url), data);
       const slot: Slot = { worker, busy: 0 };
       worker.on('message', (reply: PoolReply) => this.settle(reply));
       worker.on('error', (error) => this.failSlot(slot, error));
@@ -109,10 +110,7 @@ export class MapWorkerPool {
     this.pending.delete(reply.id);
     this.release(pending.slot);
     if (reply.ok) pending.resolve(reply.result);
-    else {
-      const { code, message, details, name } = reply.error;
-      pending.reject(name === 'RwsegError' && code ? new RwsegError(code as RwsegErrorCode, message, details ?? {}) : new Error(message));
-    }
+    else pending.reject(reviveError(reply.error));
   }
 
   private failSlot(slot: Slot, error: Error): void {

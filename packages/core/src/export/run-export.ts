@@ -23,6 +23,7 @@ import { normalizeChannels } from '../data/preprocess.js';
 import { loadDataset } from '../pipeline/datasets.js';
 import { parsePipeline } from '../pipeline/schema.js';
 import { tf } from '../tf.js';
+import { spatialShapeOf } from '../volume.js';
 import { loadModelDir } from '../training/model-files.js';
 import type { ValidationCase } from '../training/validation.js';
 import {
@@ -143,7 +144,7 @@ async function realImage(
         `--image ${options.image} has ${c} channel(s); the model takes ${channels}`,
         { file: options.image },
       );
-    shape = volume.channels ? volume.shape.slice(0, -1) : [...volume.shape];
+    shape = spatialShapeOf(volume);
     data = Float32Array.from(volume.data);
     const n = artefact.normalization;
     normalizeChannels(
@@ -166,7 +167,7 @@ async function realImage(
       );
     }
     if (!first) return undefined;
-    shape = first.image.channels ? first.image.shape.slice(0, -1) : [...first.image.shape];
+    shape = spatialShapeOf(first.image);
     data = Float32Array.from(first.image.data);
     label = `validation case ${first.id}`;
   } else return undefined;

@@ -5,7 +5,7 @@
 import { applyNormalization } from '../artefact/normalization.js';
 import type { ArtefactNormalization } from '../artefact/schema.js';
 import { RwsegError } from '../errors.js';
-import type { Volume } from '../volume.js';
+import { spatialShapeOf, type Volume } from '../volume.js';
 import { argmaxLabels, toStoredValues, type LabelArray } from './labels.js';
 import { predictProbabilities, type InferenceOptions } from './probabilities.js';
 import type { WindowPredictor } from './window-predictor.js';
@@ -35,7 +35,7 @@ export async function segmentImage(
   options: SegmentImageOptions,
 ): Promise<Segmentation> {
   const channels = volume.channels ?? 1;
-  const shape = volume.channels ? volume.shape.slice(0, -1) : [...volume.shape];
+  const shape = spatialShapeOf(volume);
   const data = applyNormalization(volume.data, channels, options.normalization);
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {

@@ -10,7 +10,7 @@
  */
 import dicomParser from 'dicom-parser';
 import { RwsegError } from '../errors.js';
-import type { VoxelArray } from '../volume.js';
+import { spatialShapeOf, type VoxelArray } from '../volume.js';
 import { readBytes } from './files.js';
 import { decodeItkImage } from './itk-image.js';
 
@@ -155,7 +155,7 @@ async function decodeWithItk(bytes: Uint8Array, file: string): Promise<DicomSlic
     const value = metadata.get(key);
     return typeof value === 'string' ? value : undefined;
   };
-  const spatial = volume.channels ? volume.shape.slice(0, -1) : volume.shape;
+  const spatial = spatialShapeOf(volume);
   const [frames, rows, columns] = spatial.length === 3 ? spatial : [1, ...spatial];
   const spacing = numbers(tag('0028|0030'));
   const position = numbers(tag('0020|0032'));

@@ -9,7 +9,7 @@
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
 import { RwsegError } from '../errors.js';
-import { voxelCount, type Volume, type VoxelArray } from '../volume.js';
+import { spatialShapeOf, voxelCount, type Volume, type VoxelArray } from '../volume.js';
 import { readBytes, writeBytesAtomic } from './files.js';
 import {
   NIFTI_DATATYPES,
@@ -164,7 +164,7 @@ function castForStorage(data: VoxelArray, code: NiftiDatatypeCode, file: string)
 /** Checks that shape, channels, spacing and data length agree before anything is written. */
 export function assertVolumeConsistent(volume: Volume, file: string): { spatialShape: number[]; channels: number } {
   const channels = volume.channels ?? 1;
-  const spatialShape = volume.channels ? volume.shape.slice(0, -1) : [...volume.shape];
+  const spatialShape = spatialShapeOf(volume);
   if (volume.channels && volume.shape[volume.shape.length - 1] !== volume.channels) {
     throw new RwsegError('INVALID_INPUT', `${file}: volume shape [${volume.shape.join(', ')}] does not end with its ${volume.channels} channels`, { file });
   }

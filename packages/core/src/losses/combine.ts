@@ -5,8 +5,9 @@
  */
 import { z } from 'zod';
 import { isRwsegError, RwsegError } from '../errors.js';
-import type { Loss, LossFactoryTools, LossInput, MapRequest } from '../plugin-api.js';
+import type { Loss, LossFactoryTools, LossInput, MapRequest } from '../plugins/api.js';
 import { tf } from '../tf.js';
+import { weightedSum } from './weighted-sum.js';
 import { configError, PAPER_GRADUAL, parseSchedule, scheduleAt, zodConfigError, type ScheduleSpec } from './schedules.js';
 
 export type LossConfig =
@@ -97,19 +98,10 @@ export function combineLosses(parts: readonly Loss[], weights: CombineWeights = 
     weightsAt,
     compute(input: LossInput): tf.Tensor {
       const w = weightsAt(input.context.epoch);
-      return tf.tidy(() => {
-        let total: tf.Tensor = tf.scalar(0);
-        parts.forEach((part, i) => {
-          // A zero weight (e.g. a step schedule switching a loss off) costs nothing.
-          if (w[i] === 0) return;
-          const value = part.compute(input);
-          if (value.rank !== 0) {
-            throw configError(`${path}.combine[${i}]`, `loss '${part.name}' returned shape [${value.shape.join(', ')}]; combinations need scalars (reduction mean or sum)`);
-          }
-          total = tf.add(total, tf.mul(value, w[i]!));
-        });
-        return total;
-      });
+      return tf.tidy(() =>
+        weightedSum(w, (i) => parts[i]!.compute(input), (i, shape) =>
+          configError(`${path}.combine[${i}]`, `loss '${parts[i]!.name}' returned shape [${shape.join(', ')}]; combinations need scalars (reduction mean or sum)`)),
+      );
     },
   };
 }

@@ -6,8 +6,9 @@
  */
 import { RwsegError } from '../errors.js';
 import type { Batch } from '../data/batch.js';
-import type { LossContext, Loss, LossInput, MapRequest } from '../plugin-api.js';
+import type { LossContext, Loss, LossInput, MapRequest } from '../plugins/api.js';
 import { tf } from '../tf.js';
+import { weightedSum } from './weighted-sum.js';
 
 export interface DeepSupervisionOptions {
   /** Number of outputs, scale 0 = full resolution, scale i = 1/2^i. */
@@ -22,8 +23,11 @@ export interface DeepSupervisedLoss {
   readonly scales: number;
   /** Normalised weights, one per scale. */
   readonly weights: readonly number[];
-  /** One input per scale, scale 0 first; each input's probs, target and maps are at that scale. */
-  compute(inputs: readonly LossInput[]): tf.Tensor;
+  /**
+   * One input per scale, scale 0 first; each input's probs, target and maps are at that scale. `onScale` sees each
+   * scale's loss (scales weighted 0 are not computed).
+   */
+  compute(inputs: readonly LossInput[], onScale?: (scale: number, value: tf.Scalar) => void): tf.Tensor;
 }
 
 /** nnU-Net's weights: 1/2^i, the lowest resolution 0 (when there is more than one scale), normalised. */
@@ -38,28 +42,19 @@ export function deepSupervision(loss: Loss, options: DeepSupervisionOptions): De
   if (!Number.isInteger(scales) || scales < 1) {
     throw new RwsegError('INVALID_OPTIONS', `deep supervision of loss '${loss.name}': option 'scales' must be an integer >= 1, got ${scales}`, { option: 'scales' });
   }
+  const nonScalar = (i: number, shape: readonly number[]) =>
+    new RwsegError('INVALID_INPUT', `deep supervision of loss '${loss.name}': scale ${i} gave shape [${shape.join(', ')}]; use reduction mean or sum`, { scale: i });
   const weights = options.weights === undefined ? deepSupervisionWeights(scales) : normalised(loss.name, options.weights, scales);
   return {
     name: `deep-supervision(${loss.name})`,
     requiredMaps: loss.requiredMaps,
     scales,
     weights,
-    compute(inputs: readonly LossInput[]): tf.Tensor {
+    compute(inputs: readonly LossInput[], onScale?: (scale: number, value: tf.Scalar) => void): tf.Tensor {
       if (inputs.length !== scales) {
         throw new RwsegError('INVALID_INPUT', `deep supervision of loss '${loss.name}': expected ${scales} inputs (one per scale), got ${inputs.length}`, { scales, inputs: inputs.length });
       }
-      return tf.tidy(() => {
-        let total: tf.Tensor = tf.scalar(0);
-        inputs.forEach((input, i) => {
-          if (weights[i] === 0) return;
-          const value = loss.compute(input);
-          if (value.rank !== 0) {
-            throw new RwsegError('INVALID_INPUT', `deep supervision of loss '${loss.name}': scale ${i} gave shape [${value.shape.join(', ')}]; use reduction mean or sum`, { scale: i });
-          }
-          total = tf.add(total, tf.mul(value, weights[i]!));
-        });
-        return total;
-      });
+      return tf.tidy(() => weightedSum(weights, (i) => loss.compute(inputs[i]!), nonScalar, onScale));
     },
   };
 }

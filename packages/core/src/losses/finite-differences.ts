@@ -3,7 +3,7 @@
  * softmax over the last axis, as in training, or a per-channel sigmoid for multi-label losses) next to central
  * finite differences. Meant for tiny tensors.
  */
-import type { Loss, LossInput } from '../plugin-api.js';
+import type { Loss, LossInput } from '../plugins/api.js';
 import { tf } from '../tf.js';
 
 export type LossInputWithoutProbs = Omit<LossInput, 'probs'>;

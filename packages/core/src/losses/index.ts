@@ -5,3 +5,5 @@ export * from './schedules.js';
 export * from './combine.js';
 export * from './deep-supervision.js';
 export * from './finite-differences.js';
+export * from './loss-spec.js';
+export * from './weighted-sum.js';

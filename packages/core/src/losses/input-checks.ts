@@ -5,7 +5,7 @@
  * Class-index targets ([B, ...spatial] or [B, ...spatial, 1] with K > 1) are converted to one-hot here, once.
  */
 import { RwsegError } from '../errors.js';
-import type { LossInput, MapRequest } from '../plugin-api.js';
+import type { LossInput, MapRequest } from '../plugins/api.js';
 import { tf } from '../tf.js';
 import { deviceCountsMatch, ROW_TOLERANCE, VALUE_TOLERANCE } from './device-counts.js';
 import { describeOwner, type LossOwner } from './vocabulary.js';

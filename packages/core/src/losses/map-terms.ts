@@ -1,11 +1,12 @@
 /**
  * Shared by every loss that weighs probabilities by a precomputed map (Region-wise, Boundary): the request of
- * the map with errors that name the loss option, and the per-(sample, class) term mean_i p * z.
+ * the map with errors that name the loss option, the per-(sample, class) term mean_i p * z, and the loss itself.
  */
 import { isRwsegError, RwsegError } from '../errors.js';
-import type { LossFactoryTools, MapRequest } from '../plugin-api.js';
+import type { Loss, LossFactoryTools, MapRequest } from '../plugins/api.js';
 import { tf } from '../tf.js';
-import { describeOwner, spatialMean, type LossOwner } from './vocabulary.js';
+import { checkProbsAndTarget, requiredMap, type InputCheckOptions } from './input-checks.js';
+import { describeOwner, reduceClassTerms, spatialMean, type ClassReductionOptions, type LossOwner } from './vocabulary.js';
 
 /**
  * Asks the registry for a map, re-labelling its errors with the loss option that named the map (`mapOption`,
@@ -30,4 +31,28 @@ export function requestMapOption(owner: LossOwner, tools: LossFactoryTools, map:
  */
 export function mapWeightedTerms(probs: tf.Tensor, map: tf.Tensor): tf.Tensor {
   return tf.tidy(() => spatialMean(tf.mul(probs, map)));
+}
+
+/**
+ * The region-wise loss over one map: mean over samples and the selected classes of mapWeightedTerms. Region-wise
+ * plugins (and Boundary, which is this loss over the signed distance map) build their losses with it.
+ */
+export function mapWeightedLoss(
+  owner: LossOwner,
+  tools: LossFactoryTools,
+  map: string,
+  mapOptions: Record<string, unknown> | undefined,
+  options: ClassReductionOptions & InputCheckOptions,
+  mapOption?: string,
+): Loss {
+  const request = requestMapOption(owner, tools, map, mapOptions, mapOption);
+  return {
+    name: owner.loss,
+    requiredMaps: [request],
+    compute: (input) =>
+      tf.tidy(() => {
+        const { probs } = checkProbsAndTarget(owner, input, options);
+        return reduceClassTerms(owner, mapWeightedTerms(probs, requiredMap(owner, input, request)), options, 'mean');
+      }),
+  };
 }

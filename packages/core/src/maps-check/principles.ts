@@ -10,8 +10,8 @@
  */
 import { RwsegError } from '../errors.js';
 import { checkLabelMap, unravel } from '../distance/grid.js';
-import type { LabelMapInput } from '../plugin-api.js';
-import type { BoundMapGenerator } from '../registry.js';
+import type { LabelMapInput } from '../plugins/api.js';
+import type { BoundMapGenerator } from '../plugins/registry.js';
 import { upsampleNearest } from './upsample.js';
 
 export interface MarginStats {

@@ -15,7 +15,7 @@ import { checkLabelMap, classBoundingBoxes, type Box } from '../distance/grid.js
 import { EdtScratch, euclideanDistanceTransformAt } from '../distance/edt.js';
 import { RwsegError } from '../errors.js';
 import type { ClassMetrics, MetricsOptions } from '../metrics-api.js';
-import { nanMean, percentile } from './percentile.js';
+import { percentile } from './percentile.js';
 import { extractSurface } from './surface.js';
 
 export function computeSegmentationMetrics(
@@ -125,40 +125,4 @@ function directedDistances(from: Uint8Array, to: Uint8Array, shape: readonly num
   let j = 0;
   for (let i = 0; i < from.length; i++) if (from[i] === 1) out[j++] = distance[i]!;
   return out;
-}
-
-/** Mean of each metric per class over many volumes, ignoring NaN; `nanCount` says how many volumes were NaN. */
-export interface ClassMetricsSummary {
-  readonly classIndex: number;
-  readonly volumes: number;
-  readonly dice: number;
-  readonly hd: number;
-  readonly hd95: number;
-  readonly assd: number;
-  readonly nsd: number;
-  readonly nanCount: { readonly dice: number; readonly hd: number; readonly hd95: number; readonly assd: number; readonly nsd: number };
-}
-
-const METRIC_KEYS = ['dice', 'hd', 'hd95', 'assd', 'nsd'] as const;
-
-export function summarizeClassMetrics(perVolume: readonly (readonly ClassMetrics[])[]): ClassMetricsSummary[] {
-  const byClass = new Map<number, ClassMetrics[]>();
-  for (const volume of perVolume) {
-    for (const m of volume) {
-      const list = byClass.get(m.classIndex) ?? [];
-      list.push(m);
-      byClass.set(m.classIndex, list);
-    }
-  }
-  return [...byClass.entries()]
-    .sort(([x], [y]) => x - y)
-    .map(([classIndex, list]) => {
-      const summary: Record<string, unknown> = { classIndex, volumes: list.length };
-      const nanCount: Record<string, number> = {};
-      for (const key of METRIC_KEYS) {
-        summary[key] = nanMean(list.map((m) => m[key]));
-        nanCount[key] = list.filter((m) => Number.isNaN(m[key])).length;
-      }
-      return { ...summary, nanCount } as unknown as ClassMetricsSummary;
-    });
 }

@@ -11,15 +11,20 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describeBackend, useBackend, type BackendDescription, type BackendName } from '../backend.js';
-import { createRegistry } from '../container.js';
+import type { Container } from 'inversify';
+import type { BackendSelection } from '../services/backend-selection.js';
+import type { Clock } from '../services/clock.js';
+import { createServices, resolveRegistry } from '../services/container.js';
+import { TOKENS } from '../services/tokens.js';
 import { buildLoss } from '../losses/combine.js';
+import { lossSpec } from '../losses/loss-spec.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { RwsegError } from '../errors.js';
 import { checkTrainingKernels } from '../backends/check-training-kernels.js';
 import { buildUNet, unetConfigSchema } from '../models/unet.js';
 import { prepareRunFolder, readRunConfig, resumeDifferences, RUN_FILES, runFolderHoldsRun } from '../artefact/run-folder.js';
 import { exportRun, type RunExport } from '../export/run-export.js';
-import type { PluginRegistry } from '../registry.js';
+import type { PluginRegistry } from '../plugins/registry.js';
 import { createLoader } from '../data/loader.js';
 import { deriveSeed } from '../data/random.js';
 import { checkThreads, resolveThreads } from '../training/data-parallel.js';
@@ -27,7 +32,7 @@ import { formatDuration } from '../training/progress.js';
 import { listCheckpoints } from '../training/checkpoint.js';
 import { STOPPED_CHECKPOINT, train, type TrainingEvent, type TrainingOptions, type TrainingResult } from '../training/trainer.js';
 import type { LossConfig } from '../losses/combine.js';
-import type { Loss } from '../plugin-api.js';
+import type { Loss } from '../plugins/api.js';
 import { computeSegmentationMetrics } from '../metrics/segmentation-metrics.js';
 import type { MetricsFunction } from '../training/validation.js';
 import { compareLosses, pairedTests, writeComparison } from './comparison.js';
@@ -49,7 +54,13 @@ export interface RunPipelineOptions {
   /** Plugin specifiers (package names or paths) the loader's worker threads load their map plugins from. */
   readonly plugins?: readonly string[];
   readonly metrics?: MetricsFunction;
+  /** Ignored when `services` is given: its logger is used. */
   readonly logger?: Logger;
+  /**
+   * The services container (services/container.ts) the logger, clock, backend selection and, unless `registry` is
+   * given, the plugin registry are resolved from (default: one with `logger`).
+   */
+  readonly services?: Container;
   readonly onEvent?: (run: string, event: TrainingEvent) => void;
   /** A stop request (SIGUSR1/SIGTERM in the CLI): the current run checkpoints at its next step and the sweep ends. */
   readonly stop?: TrainingOptions['stop'];
@@ -147,6 +158,7 @@ interface PipelineContext {
   readonly backendInfo: BackendDescription | undefined;
   readonly registry: PluginRegistry;
   readonly metrics: MetricsFunction;
+  readonly clock: Clock;
   readonly threads: number;
   /** Loaded once per fold (the validation cases in memory); the only entry without k-fold is keyed -1. */
   readonly data: Map<number, Promise<PipelineData>>;
@@ -154,17 +166,19 @@ interface PipelineContext {
 }
 
 async function openPipeline(config: PipelineConfig, options: RunPipelineOptions & { configFile?: string }): Promise<PipelineContext> {
-  const logger = options.logger ?? silentLogger;
-  const backend = await useBackend(options.backend ?? config.backend, { logger });
+  const services = options.services ?? createServices({ logger: options.logger ?? silentLogger });
+  const logger = services.get<Logger>(TOKENS.Logger);
+  const clock = services.get<Clock>(TOKENS.Clock);
+  const backend = await services.get<BackendSelection>(TOKENS.Backend).use(options.backend ?? config.backend);
   const backendInfo = describeBackend() ?? undefined;
-  const registry = options.registry ?? (await createRegistry({ logger }));
+  const registry = options.registry ?? (await resolveRegistry(services));
   const metrics = options.metrics ?? computeSegmentationMetrics;
   const threads = resolveThreads(config.training.threads, backend, config.training.batchSize);
   checkThreads(threads, backend, config.training.batchSize);
   if (config.training.threads === 'auto') {
     logger.info(`training threads: ${threads} (auto: ${backend === 'wasm' ? 'CPU cores, at most the batch size' : `1 on ${backend}, which does not gain from worker threads`})`);
   }
-  return { config, options, logger, backend, backendInfo, registry, metrics, threads, data: new Map(), kernelsChecked: false };
+  return { config, options, logger, backend, backendInfo, registry, metrics, clock, threads, data: new Map(), kernelsChecked: false };
 }
 
 function dataOf(ctx: PipelineContext, run: PlannedRun): Promise<PipelineData> {
@@ -284,8 +298,9 @@ async function trainPlannedRun(ctx: PipelineContext, run: PlannedRun, mode: 'res
       metrics: ctx.metrics,
       overlays: config.evaluation.overlays,
     },
-    ...(threads > 1 ? { dataParallel: { threads, loss: run.loss, plugins: options.plugins ?? [] } } : {}),
+    ...(threads > 1 ? { dataParallel: { threads, ...lossSpec(run.loss, options.plugins ?? []) } } : {}),
     ...(options.stop ? { stop: options.stop } : {}),
+    clock: ctx.clock,
     onEvent: (event) => options.onEvent?.(run.name, event),
   });
   model.dispose();

@@ -7,6 +7,7 @@ import { LineCounter, parseDocument, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BACKEND_CHOICES, type BackendChoice } from '../backend.js';
 import { isSafeName } from '../artefact/model-name.js';
+import { augmentOptionsSchema } from '../data/augment.js';
 import { RwsegError } from '../errors.js';
 import { parseLossConfig, type LossConfig } from '../losses/combine.js';
 import { checkPatchShape, unetConfigSchema } from '../models/unet.js';
@@ -14,30 +15,6 @@ import { DEFAULT_PROGRESS_INTERVAL_SECONDS } from '../training/progress.js';
 import { lrScheduleSchema } from '../training/schedules.js';
 
 const positiveInt = z.number().int().positive();
-
-const probability = z.number().min(0).max(1);
-const range = z.tuple([z.number(), z.number()]);
-
-const augmentationSchema = z
-  .object({
-    mirror: probability,
-    axes: z.array(z.number().int().nonnegative()),
-    rotate90: probability,
-    rotation: probability,
-    maxDegrees: z.number().nonnegative(),
-    scaling: probability,
-    scaleRange: range,
-    intensityScale: probability,
-    intensityRange: range,
-    gamma: probability,
-    gammaRange: range,
-    noise: probability,
-    noiseVariance: z.number().nonnegative(),
-    blur: probability,
-    blurSigma: range,
-  })
-  .partial()
-  .strict();
 
 const syntheticDataset = z
   .object({
@@ -131,7 +108,7 @@ export const pipelineSchema = z
       })
       .strict(),
     /** The data module's augmentation (data/augment.ts); omitted keys take its defaults, `false` turns it off. */
-    augmentation: z.union([z.literal(false), augmentationSchema]).default({}),
+    augmentation: z.union([z.literal(false), augmentOptionsSchema]).default({}),
     model: unetConfigSchema.omit({ dims: true, inputChannels: true, numClasses: true, seed: true }).partial().strict().default({}),
     loss: z.unknown(),
     training: z

@@ -10,24 +10,21 @@
  * samples (Dice pooled over the batch) is averaged over shares instead of computed on the whole batch.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { BackendName } from '../backend.js';
 import type { Batch } from '../data/batch.js';
 import { RwsegError, type SerializedError } from '../errors.js';
-import type { LossConfig } from '../losses/combine.js';
-import type { PluginSpec } from '../plugin-config.js';
-import type { Loss } from '../plugin-api.js';
+import { lossSignature, type LossSpec } from '../losses/loss-spec.js';
+import type { Loss } from '../plugins/api.js';
 import { tf } from '../tf.js';
+import { checkPluginsCrossThreads, startWorkers } from '../workers/pool.js';
 import { checkBatchScales, lossAndGradients, splitBatch, type GradientContext, type LossAndGradients } from './gradients.js';
 
-export interface DataParallelOptions {
+/** The loss spec the trainer's loss was built from (workers build theirs from it), and the thread count. */
+export interface DataParallelOptions extends LossSpec {
   /** Compute threads including the training thread (>= 1); 1 runs no workers. */
   readonly threads: number;
-  /** The configuration the trainer's loss was built from: workers build theirs from it. */
-  readonly loss: LossConfig;
-  /** Plugins (package names, paths, or specs) the workers' registries load, as the trainer's registry did. */
-  readonly plugins?: readonly (string | PluginSpec)[];
 }
 
 /** What a worker is started with (workerData). */
@@ -36,8 +33,8 @@ export interface GradientWorkerConfig {
   readonly modelTopology: string;
   /** The trainer's trainable variable shapes, checked against the rebuilt model. */
   readonly variableShapes: string;
-  readonly loss: LossConfig;
-  readonly plugins: readonly (string | PluginSpec)[];
+  readonly loss: LossSpec['loss'];
+  readonly plugins: NonNullable<LossSpec['plugins']>;
   readonly baseDir?: string;
   readonly dsWeights: readonly number[];
 }
@@ -50,7 +47,7 @@ export interface StepRequest {
 }
 
 export type StepReply =
-  | { type: 'ready' }
+  | { type: 'ready'; loss: string }
   | { type: 'init-error'; error: SerializedError }
   | { type: 'grads'; step: number; value: number; perScale: number[]; grads: Float32Array }
   | { type: 'error'; step: number; error: SerializedError };
@@ -115,34 +112,37 @@ export class GradientWorkers {
     }
   }
 
-  /** Starts threads - 1 workers for `model` and its loss; every one has built its model and loss when this resolves. */
-  static async start(model: tfl.LayersModel, dsWeights: readonly number[], options: DataParallelOptions): Promise<GradientWorkers> {
+  /**
+   * Starts threads - 1 workers for `model` and its loss; every one has built its model and loss when this resolves.
+   * Given the trainer's `loss`, each worker's must have the same signature (name and maps), or none starts.
+   */
+  static async start(model: tfl.LayersModel, dsWeights: readonly number[], options: DataParallelOptions, loss?: Loss): Promise<GradientWorkers> {
     const backend = tf.getBackend() as BackendName;
     checkThreads(options.threads, backend);
-    for (const plugin of options.plugins ?? []) {
-      if (typeof plugin !== 'string' && !('specifier' in plugin)) {
-        throw new RwsegError('INVALID_CONFIG', 'training.threads > 1: plugin objects cannot cross into worker threads; give the plugin as a package name or a path', { option: 'plugins' });
-      }
-    }
+    checkPluginsCrossThreads(options.plugins ?? [], 'training.threads > 1: plugins');
     const config: GradientWorkerConfig = {
       backend,
       modelTopology: JSON.stringify(model.toJSON(null, false)),
       variableShapes: model.trainableWeights.map((w) => w.shape.join('x')).join(','),
       loss: options.loss,
       plugins: [...(options.plugins ?? [])],
+      ...(options.baseDir === undefined ? {} : { baseDir: options.baseDir }),
       dsWeights: [...dsWeights],
     };
-    // Flags for a main script given on the command line (--input-type) make no sense for, and break, a worker file.
-    const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
-    const slots = Array.from({ length: options.threads - 1 }, (_, i) => ({ worker: new Worker(new URL('./gradient-worker.js', import.meta.url), { workerData: config, execArgv }), index: i + 1 }));
-    // A late 'error' from a worker being terminated after a failed start must not crash the process as unhandled.
-    for (const slot of slots) slot.worker.on('error', () => {});
-    const started = await Promise.allSettled(slots.map((slot) => ready(slot, options.threads)));
-    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) {
-      await Promise.all(slots.map((s) => s.worker.terminate()));
-      throw failed.reason;
-    }
+    const file = new URL('./gradient-worker.js', import.meta.url);
+    const expected = loss && lossSignature(loss);
+    const workers = await startWorkers(
+      file,
+      config,
+      options.threads - 1,
+      (i, what, cause) => workerFailure(i + 1, options.threads, `failed to start: ${what}`, cause),
+      (ready, i) => {
+        if (expected !== undefined && ready.loss !== expected) {
+          throw new RwsegError('INVALID_CONFIG', `data-parallel gradient worker ${i + 1} built loss ${String(ready.loss)} from the loss spec, but the trainer's loss is ${expected}: build both from one spec`, { worker: i + 1 });
+        }
+      },
+    );
+    const slots = workers.map((worker, i) => ({ worker, index: i + 1 }));
     return new GradientWorkers(slots, options.threads);
   }
 
@@ -221,22 +221,6 @@ export class GradientWorkers {
 /** The one error a failing worker becomes, naming the worker and the thread count. */
 function workerFailure(index: number, threads: number, what: string, cause?: SerializedError): RwsegError {
   return new RwsegError('WORKER_FAILED', `data-parallel gradient worker ${index} (training.threads ${threads}) ${what}`, { worker: index, ...(cause ? { cause } : {}) });
-}
-
-function ready(slot: Slot, threads: number): Promise<void> {
-  const failed = (what: string, cause?: SerializedError) => workerFailure(slot.index, threads, `failed to start: ${what}`, cause);
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number) => reject(failed(`it exited (code ${code})`));
-    const onError = (error: Error) => reject(failed(error.message));
-    slot.worker.once('exit', onExit);
-    slot.worker.once('error', onError);
-    slot.worker.once('message', (reply: StepReply) => {
-      slot.worker.off('exit', onExit);
-      slot.worker.off('error', onError);
-      if (reply.type === 'ready') resolve();
-      else reject(failed(reply.type === 'init-error' ? reply.error.message : `unexpected message ${reply.type}`, reply.type === 'init-error' ? reply.error : undefined));
-    });
-  });
 }
 
 /** The variables' values, concatenated in order, in one buffer that can be transferred. */

@@ -7,10 +7,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { useBackend } from '../backend.js';
-import { createRegistry } from '../container.js';
+import { createRegistry } from '../services/container.js';
 import type { Batch } from '../data/batch.js';
 import { serializeError } from '../errors.js';
 import { buildLoss } from '../losses/combine.js';
+import { lossSignature } from '../losses/loss-spec.js';
 import { tf } from '../tf.js';
 import type { GradientWorkerConfig, StepReply, StepRequest } from './data-parallel.js';
 import { lossAndGradients } from './gradients.js';
@@ -37,7 +38,7 @@ try {
       (error: unknown) => port.postMessage({ type: 'error', step: message.step, error: serializeError(error) } satisfies StepReply),
     );
   });
-  port.postMessage({ type: 'ready' } satisfies StepReply);
+  port.postMessage({ type: 'ready', loss: lossSignature(loss) } satisfies StepReply);
 } catch (error) {
   port.postMessage({ type: 'init-error', error: serializeError(error) } satisfies StepReply);
 }

@@ -7,7 +7,8 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch, ScaleTargets } from '../data/batch.js';
 import { RwsegError } from '../errors.js';
-import type { Loss } from '../plugin-api.js';
+import type { Loss } from '../plugins/api.js';
+import { deepSupervision } from '../losses/deep-supervision.js';
 import { tf } from '../tf.js';
 
 export interface GradientContext {
@@ -41,20 +42,14 @@ export async function lossAndGradients(model: tfl.LayersModel, loss: Loss, batch
     const shape = [batch.size, ...s.shape, batch.numClasses];
     return { target: tf.tensor(s.target, shape), maps: Object.fromEntries(Object.entries(s.maps).map(([k, m]) => [k, tf.tensor(m, shape)])) };
   });
+  const supervised = deepSupervision(loss, { scales: ctx.dsWeights.length, weights: ctx.dsWeights });
   const perScaleTensors: tf.Scalar[] = [];
   try {
     const { value, grads } = tf.variableGrads(() => {
       const out = model.apply(image, { training: true });
       const outputs = Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
-      let total: tf.Tensor = tf.scalar(0);
-      outputs.forEach((probs, s) => {
-        if (ctx.dsWeights[s] === 0) return;
-        const raw = loss.compute({ probs, target: scales[s]!.target, maps: scales[s]!.maps, context: { epoch: ctx.epoch } });
-        const scalar = raw.rank === 0 ? raw : tf.mean(raw);
-        perScaleTensors.push(tf.keep(scalar.clone()) as tf.Scalar);
-        total = tf.add(total, tf.mul(scalar, ctx.dsWeights[s]!));
-      });
-      return total as tf.Scalar;
+      const inputs = outputs.map((probs, s) => ({ probs, target: scales[s]!.target, maps: scales[s]!.maps, context: { epoch: ctx.epoch } }));
+      return supervised.compute(inputs, (_, value) => perScaleTensors.push(tf.keep(value.clone()))) as tf.Scalar;
     }, ctx.variables as tf.Variable[]);
     const lossValue = (await value.data())[0]!;
     value.dispose();

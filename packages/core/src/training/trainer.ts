@@ -23,7 +23,8 @@ import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch, BatchSource } from '../data/batch.js';
 import { isRwsegError, RwsegError } from '../errors.js';
-import type { Loss } from '../plugin-api.js';
+import type { Loss } from '../plugins/api.js';
+import { systemClock, type Clock } from '../services/clock.js';
 import { deepSupervisionWeights } from '../losses/deep-supervision.js';
 import { lineChartSvg } from '../plots/line-chart.js';
 import { overlayPng } from '../plots/overlay.js';
@@ -84,6 +85,8 @@ export interface TrainingOptions {
    * split over `threads` compute threads. Absent or threads 1: the training thread alone.
    */
   readonly dataParallel?: DataParallelOptions;
+  /** Where epoch durations are read from (default the system clock; the pipeline passes its container's). */
+  readonly clock?: Clock;
   readonly onEvent?: (event: TrainingEvent) => void;
   /**
    * A stop request (an AbortSignal fits), checked at every step boundary: once `aborted`, the trainer finishes the
@@ -172,6 +175,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   const schedule = options.schedule ?? { name: 'poly', power: 0.9 };
   const clipNorm = options.clipNorm ?? 12;
   const heads = model.outputs.length;
+  const clock = options.clock ?? systemClock;
   const dsWeights = options.deepSupervisionWeights ?? deepSupervisionWeights(heads);
   if (dsWeights.length !== heads) {
     throw new RwsegError('INVALID_CONFIG', `deepSupervisionWeights has ${dsWeights.length} entries but the model has ${heads} output head(s)`, {});
@@ -205,14 +209,14 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   options.onEvent?.({ type: 'start', startEpoch, epochs: options.epochs, iterationsPerEpoch: options.iterationsPerEpoch, resumedFrom });
 
   // Started after the checkpoint restore: workers get the current weights with every step.
-  const workers = (options.dataParallel?.threads ?? 1) > 1 && startEpoch < options.epochs ? await GradientWorkers.start(model, dsWeights, options.dataParallel!) : undefined;
+  const workers = (options.dataParallel?.threads ?? 1) > 1 && startEpoch < options.epochs ? await GradientWorkers.start(model, dsWeights, options.dataParallel!, loss) : undefined;
   if (workers) openWorkers.push(workers);
   const gradients: StepContext['gradients'] = workers ? (batch, ctx) => workers.lossAndGradients(model, loss, batch, ctx) : (batch, ctx) => lossAndGradients(model, loss, batch, ctx);
   let lastValidation: ValidationResult | undefined;
   let bestValidation: ValidationResult | undefined;
   for (let epoch = startEpoch; epoch < options.epochs; epoch++) {
     const resumed = epoch === startEpoch ? resumeStep : { iteration: 0, lossSum: 0, normSum: 0, seconds: 0 };
-    const started = Date.now() - resumed.seconds * 1000;
+    const started = clock.now() - resumed.seconds * 1000;
     const lr = learningRateAt(schedule, options.learningRate, epoch, options.epochs);
     const source = await options.openData(epoch, deriveSeed(options.seed, 'data', epoch));
     let lossSum = resumed.lossSum;
@@ -225,7 +229,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
         const step = await trainStep(loss, optimizer, batch, { epoch, iteration, lr, clipNorm, dsWeights, variables, gradients });
         lossSum += step.loss;
         normSum += step.gradNorm;
-        const seconds = (Date.now() - started) / 1000;
+        const seconds = (clock.now() - started) / 1000;
         options.onEvent?.({ type: 'iteration', epoch: epoch + 1, iteration, loss: step.loss, seconds });
         // A step can run on microtasks alone (cpu backend, in-thread data): let signal handlers run before the check.
         if (options.stop) await new Promise((resolve) => setImmediate(resolve));
@@ -262,7 +266,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
       loss: lossSum / options.iterationsPerEpoch,
       lr,
       gradNorm: normSum / options.iterationsPerEpoch,
-      seconds: (Date.now() - started) / 1000,
+      seconds: (clock.now() - started) / 1000,
       ...(validation ? { validation } : {}),
     };
     history.push(entry);

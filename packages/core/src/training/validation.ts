@@ -9,7 +9,8 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ClassMetrics, MetricsOptions } from '../metrics-api.js';
 import { RwsegError } from '../errors.js';
-import type { Volume } from '../volume.js';
+import { nanSummary, summarizeClassMetrics, type ClassSummary } from '../metrics/summary.js';
+import { spatialShapeOf, type Volume } from '../volume.js';
 import { argmaxLabels, type LabelArray } from '../inference/labels.js';
 import { predictProbabilities } from '../inference/probabilities.js';
 import { TfjsWindowPredictor } from '../inference/tfjs-window-predictor.js';
@@ -30,20 +31,8 @@ export interface ValidationCase {
   readonly labels: Volume;
 }
 
-export interface MetricSummary {
-  readonly mean: number;
-  readonly sd: number;
-  /** How many finite values the mean is over. */
-  readonly n: number;
-}
-
-export interface ClassSummary {
-  readonly classIndex: number;
-  readonly dice: MetricSummary;
-  readonly hd: MetricSummary;
-  readonly hd95: MetricSummary;
-  readonly assd: MetricSummary;
-}
+// Kept importable from here, where the trainer's results first used them.
+export { nanSummary, type ClassSummary, type MetricSummary } from '../metrics/summary.js';
 
 export interface ValidationResult {
   /** Mean over classes of the per-class mean Dice (foreground classes). */
@@ -52,27 +41,8 @@ export interface ValidationResult {
   readonly cases: readonly { id: string; metrics: readonly ClassMetrics[] }[];
 }
 
-/** Mean and sample standard deviation of the finite values. */
-export function nanSummary(values: readonly number[]): MetricSummary {
-  const finite = values.filter(Number.isFinite);
-  if (finite.length === 0) return { mean: Number.NaN, sd: Number.NaN, n: 0 };
-  const mean = finite.reduce((a, b) => a + b, 0) / finite.length;
-  const sd = finite.length > 1 ? Math.sqrt(finite.reduce((a, b) => a + (b - mean) ** 2, 0) / (finite.length - 1)) : 0;
-  return { mean, sd, n: finite.length };
-}
-
 export function summariseCases(cases: readonly { id: string; metrics: readonly ClassMetrics[] }[]): ValidationResult {
-  const classIndices = [...new Set(cases.flatMap((c) => c.metrics.map((m) => m.classIndex)))].sort((a, b) => a - b);
-  const classes = classIndices.map((classIndex) => {
-    const rows = cases.map((c) => c.metrics.find((m) => m.classIndex === classIndex)).filter((m): m is ClassMetrics => m !== undefined);
-    return {
-      classIndex,
-      dice: nanSummary(rows.map((r) => r.dice)),
-      hd: nanSummary(rows.map((r) => r.hd)),
-      hd95: nanSummary(rows.map((r) => r.hd95)),
-      assd: nanSummary(rows.map((r) => r.assd)),
-    };
-  });
+  const classes = summarizeClassMetrics(cases.map((c) => c.metrics));
   return { meanDice: nanSummary(classes.map((c) => c.dice.mean)).mean, classes, cases };
 }
 
@@ -111,7 +81,7 @@ export async function validate(
         `(input [${input}])`;
       throw new RwsegError('INVALID_INPUT', message, { caseId: c.id, channels, modelChannels });
     }
-    const shape = c.image.channels ? c.image.shape.slice(0, -1) : c.image.shape;
+    const shape = spatialShapeOf(c.image);
     const { probabilities, classes } = await predictProbabilities(predictor, c.image.data, shape, channels, {
       patch: options.patch,
       overlap: options.overlap,

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
+  BUILTIN_PLUGINS,
   createRandom,
   defineMap,
   definePlugin,
@@ -18,16 +19,8 @@ import {
   type RwsegPlugin,
 } from '../../src/index.js';
 
-export const LOSS_PLUGINS = [
-  '@rwseg/plugin-loss-cross-entropy',
-  '@rwseg/plugin-loss-dice',
-  '@rwseg/plugin-loss-focal',
-  '@rwseg/plugin-loss-boundary',
-  '@rwseg/plugin-loss-region-wise',
-  '@rwseg/plugin-loss-hausdorff',
-  '@rwseg/plugin-loss-lovasz',
-  '@rwseg/plugin-loss-compound',
-];
+// The built-in loss packages (not the map ones: the tests register their brute-force maps instead), in load order.
+export const LOSS_PLUGINS = BUILTIN_PLUGINS.filter((name) => name.startsWith('@rwseg/plugin-loss-'));
 
 export async function lossPlugins(): Promise<RwsegPlugin[]> {
   const modules = await Promise.all(LOSS_PLUGINS.map((name: string) => import(name) as Promise<{ default: RwsegPlugin }>));

@@ -55,7 +55,7 @@ export class GraphBuilder {
 
   /** A value name not used before, derived from `base` (ONNX names must be unique in a graph). */
   uniqueName(base: string): string {
-    const clean = base.replace(/[^A-Za-z0-9_.\/:-]/g, '_') || 'value';
+    const clean = base.replace(/[^A-Za-z0-9_./:-]/g, '_') || 'value';
     let name = clean;
     for (let k = 1; this.usedNames.has(name); k++) name = `${clean}_${k}`;
     this.usedNames.add(name);

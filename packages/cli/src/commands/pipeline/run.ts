@@ -66,6 +66,7 @@ export default class PipelineRun extends RwsegCommand {
       backend: flags.backend as never,
       resume: resumeOption(flags),
       force: flags.force,
+      services: this.services(flags.plugin),
       registry,
       plugins: flags.plugin,
       logger: this.logger,

@@ -11,7 +11,6 @@ import {
   planSweep,
   RwsegError,
   sweepPlanTable,
-  SWEEP_PLAN_FILE,
   writeFileAtomic,
   writeSweepPlan,
   type Engine,

@@ -3,7 +3,7 @@
  * decorators, no inversify. The registry validates it at load time and binds its contributions by name.
  */
 import type { z } from 'zod';
-import type { tf } from './tf.js';
+import type { tf } from '../tf.js';
 
 /** Bumped when the contract below changes incompatibly; a plugin declaring another version is refused. */
 export const PLUGIN_API_VERSION = 1;
@@ -85,7 +85,10 @@ export interface RwsegPlugin {
   readonly apiVersion: number;
   readonly name: string;
   readonly description?: string;
+  // Each definition has its own option schema; `any` lets a list hold them all (factories stay typed inside).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly losses?: readonly LossDefinition<any>[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly maps?: readonly MapGeneratorDefinition<any>[];
 }
 

@@ -1,22 +1,14 @@
 /**
- * The dependency-injection container. Services are bound to tokens so that the CLI, the server and tests can
- * swap a logger or add plugins without touching the classes; plugin authors never see any of this.
+ * Loading the configured plugins into a registry: built-ins first, then the package.json's `rwseg.plugins`, then
+ * those given. The container that holds the registry is services/container.ts.
  */
-import 'reflect-metadata';
-import { Container } from 'inversify';
-import { BUILTIN_PLUGINS } from './builtin-plugins.js';
-import { RwsegError } from './errors.js';
-import { silentLogger, type Logger } from './logger.js';
-import type { RwsegPlugin } from './plugin-api.js';
-import { pluginsFromPackageJson, type PluginSpec } from './plugin-config.js';
-import { PluginLoader } from './plugin-loader.js';
-import { PluginRegistry } from './registry.js';
-
-export const TOKENS = {
-  Registry: Symbol.for('rwseg.PluginRegistry'),
-  PluginLoader: Symbol.for('rwseg.PluginLoader'),
-  Logger: Symbol.for('rwseg.Logger'),
-} as const;
+import { BUILTIN_PLUGINS } from './builtins.js';
+import { RwsegError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { RwsegPlugin } from './api.js';
+import { pluginsFromPackageJson, type PluginSpec } from './config.js';
+import type { PluginLoader } from './loader.js';
+import type { PluginRegistry } from './registry.js';
 
 export interface CreateRegistryOptions {
   /** Extra plugins: package names, paths (relative to `baseDir`), specs with their own base, or plugin objects. */
@@ -30,17 +22,9 @@ export interface CreateRegistryOptions {
   logger?: Logger;
 }
 
-export async function createContainer(options: CreateRegistryOptions = {}): Promise<Container> {
-  const container = new Container();
-  const logger = options.logger ?? silentLogger;
-  container.bind<Logger>(TOKENS.Logger).toConstantValue(logger);
-  container.bind(TOKENS.PluginLoader).to(PluginLoader).inSingletonScope();
-  container.bind(TOKENS.Registry).to(PluginRegistry).inSingletonScope();
-
-  const loader = container.get<PluginLoader>(TOKENS.PluginLoader);
-  const registry = container.get<PluginRegistry>(TOKENS.Registry);
+/** Loads the built-in plugins, then those of package.json and `options.plugins`, into `registry`. */
+export async function loadConfiguredPlugins(loader: PluginLoader, registry: PluginRegistry, options: CreateRegistryOptions, logger: Logger): Promise<void> {
   const baseDir = options.baseDir ?? process.cwd();
-
   if (options.builtins ?? true) {
     for (const name of BUILTIN_PLUGINS) {
       const loaded = await loader.load(name, baseDir).catch((error: unknown) => {
@@ -63,11 +47,4 @@ export async function createContainer(options: CreateRegistryOptions = {}): Prom
     }
     logger.debug('plugin registered', { plugin: typeof item === 'string' ? item : 'specifier' in item ? item.specifier : item.name });
   }
-  return container;
-}
-
-/** The registry with built-in and configured plugins loaded: the entry point for library users. */
-export async function createRegistry(options: CreateRegistryOptions = {}): Promise<PluginRegistry> {
-  const container = await createContainer(options);
-  return container.get<PluginRegistry>(TOKENS.Registry);
 }

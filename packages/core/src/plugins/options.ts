@@ -1,7 +1,7 @@
 /** Option validation shared by every contribution, so all errors read the same and name plugin and option. */
 import { z } from 'zod';
-import { RwsegError } from './errors.js';
-import type { OptionSchema } from './plugin-api.js';
+import { RwsegError } from '../errors.js';
+import type { OptionSchema } from './api.js';
 
 export interface OptionOwner {
   readonly kind: 'loss' | 'map';

@@ -1,7 +1,7 @@
 /** Where plugin specifiers come from besides flags and pipeline YAML: the `rwseg` section of a package.json. */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { RwsegError } from './errors.js';
+import { RwsegError } from '../errors.js';
 
 export interface PluginSpec {
   readonly specifier: string;

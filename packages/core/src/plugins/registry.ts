@@ -3,7 +3,7 @@
  * third-party plugins are registered the same way, and everything downstream resolves by name.
  */
 import { injectable } from 'inversify';
-import { RwsegError } from './errors.js';
+import { RwsegError } from '../errors.js';
 import { optionsJsonSchema, parseOptions, stableKey, type OptionOwner } from './options.js';
 import {
   PLUGIN_API_VERSION,
@@ -14,7 +14,7 @@ import {
   type MapGeneratorDefinition,
   type MapRequest,
   type RwsegPlugin,
-} from './plugin-api.js';
+} from './api.js';
 
 export interface RegisteredPlugin {
   readonly name: string;

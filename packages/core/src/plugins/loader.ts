@@ -6,8 +6,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { injectable } from 'inversify';
-import { RwsegError } from './errors.js';
-import type { RwsegPlugin } from './plugin-api.js';
+import { RwsegError } from '../errors.js';
+import type { RwsegPlugin } from './api.js';
 import { validatePluginShape } from './registry.js';
 
 export interface LoadedPlugin {
