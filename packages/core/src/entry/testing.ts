@@ -9,3 +9,4 @@ export {
   type LossInputWithoutProbs,
 } from '../losses/finite-differences.js';
 export { isCi, LAVAPIPE_ICD, vulkanSkipReason } from '../testing/hardware.js';
+export { locateShared, type SharedPath } from '../testing/shared-data.js';
