@@ -6,46 +6,12 @@
  * and a skip names its reason (and the test that covers it instead, where one does).
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readVolume, writeVolume } from '@rwseg/core';
-import { CLI_BIN, REPO_ROOT, runCli } from './helpers/cli.js';
+import { CLI_BIN, REPO_ROOT } from './helpers/cli.js';
+import { makeInputs, runIn, SHARED, shellWords, startServe, TINY_2D, withFlag } from './helpers/command-lines.js';
 
-// The shared datasets beside the checkout (a worktree one level deeper finds them one more level up).
-const SHARED = [path.join(REPO_ROOT, '..', 'shared', 'data'), path.join(REPO_ROOT, '..', '..', 'shared', 'data')]
-  .find((dir) => existsSync(dir)) ?? path.join(REPO_ROOT, '..', 'shared', 'data');
-
-/** Shell words of one command line: quotes removed, leading VAR=value assignments split off. */
-export function shellWords(line: string): { env: Record<string, string>; words: string[] } {
-  const words: string[] = [];
-  let word = '';
-  let quote: string | null = null;
-  let started = false;
-  for (const char of line) {
-    if (quote) {
-      if (char === quote) quote = null;
-      else word += char;
-    } else if (char === '"' || char === "'") {
-      quote = char;
-      started = true;
-    } else if (/\s/.test(char)) {
-      if (started || word) words.push(word);
-      word = '';
-      started = false;
-    } else {
-      word += char;
-    }
-  }
-  if (started || word) words.push(word);
-  const env: Record<string, string> = {};
-  while (words.length > 0 && /^[A-Z_][A-Z0-9_]*=/.test(words[0]!)) {
-    const [name, ...value] = words.shift()!.split('=');
-    env[name!] = value.join('=');
-  }
-  return { env, words };
-}
 
 /** The command lines of the README's first sh block under "## What you can do with it", continuations joined. */
 export function readmeCommandLines(readme: string): string[] {
@@ -58,17 +24,6 @@ export function readmeCommandLines(readme: string): string[] {
     // A comment starts at a # after whitespace outside quotes; the README's quoted JSON has none.
     .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
     .filter(Boolean);
-}
-
-const TINY_2D = ['--set', 'dataset.shape=[32,32]', '--set', 'dataset.train=4', '--set', 'dataset.validation=2',
-  '--set', 'preprocessing.patch=[32,32]', '--set', 'model.depth=2', '--set', 'model.baseFilters=4',
-  '--set', 'training.batchSize=2'];
-
-/** Sets --name value in argv, replacing a value already there. */
-function withFlag(words: string[], name: string, value: string): string[] {
-  const at = words.indexOf(name);
-  if (at < 0) return [...words, name, value];
-  return [...words.slice(0, at + 1), value, ...words.slice(at + 2)];
 }
 
 type Plan =
@@ -145,51 +100,6 @@ function plan(line: string, dirs: { sandbox: string }): Plan | undefined {
   return undefined;
 }
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function runIn(cwd: string, file: string, args: readonly string[], env: Record<string, string>, timeoutMs = 300_000): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
-
-/** The files the README's commands name (image.nii.gz, label.nii.gz, pred.nii.gz, mask.png, scan.png). */
-async function makeInputs(sandbox: string): Promise<void> {
-  const synth = await runCli(['dataset', 'synth', '--out', path.join(sandbox, 'synthetic2d'), '--cases', '4', '--size', '32x32']);
-  if (synth.code !== 0) throw new Error(`dataset synth failed: ${synth.stderr}`);
-  const first = readdirSync(path.join(sandbox, 'synthetic2d', 'labelsTr')).sort()[0]!;
-  const imageFile = path.join(sandbox, 'synthetic2d', 'imagesTr', first.replace(/\.nii\.gz$/, '_0000.nii.gz'));
-  const label = path.join(sandbox, 'synthetic2d', 'labelsTr', first);
-  const imageSource = existsSync(imageFile) ? imageFile : path.join(sandbox, 'synthetic2d', 'imagesTr', first);
-  copyFileSync(imageSource, path.join(sandbox, 'image.nii.gz'));
-  copyFileSync(label, path.join(sandbox, 'label.nii.gz'));
-  copyFileSync(label, path.join(sandbox, 'pred.nii.gz'));
-  const labels = await readVolume(label);
-  // PNG inputs: the label image's own values (0..2) and the image scaled to 0..255, 2D.
-  const plane = labels.shape.slice(-2);
-  await writeVolume(path.join(sandbox, 'mask.png'), { data: Uint8Array.from(labels.data as ArrayLike<number>), shape: plane, spacing: [1, 1] });
-  const image = await readVolume(path.join(sandbox, 'image.nii.gz'));
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of Array.from(image.data as ArrayLike<number>)) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
-  const grey = Uint8Array.from(image.data as ArrayLike<number>, (v) => Math.round(((v - lo) / (hi - lo || 1)) * 255));
-  await writeVolume(path.join(sandbox, 'scan.png'), { data: grey, shape: plane, spacing: [1, 1] });
-}
-
 test("every command line of the README's usage block runs with small settings, or is skipped for a stated reason", async (t) => {
   const sandbox = mkdtempSync(path.join(tmpdir(), 'rwseg-readme-'));
   t.teardown(() => rmSync(sandbox, { recursive: true, force: true }));
@@ -235,33 +145,3 @@ test("every command line of the README's usage block runs with small settings, o
   }
 });
 
-/** Starts rwseg serve on a free port; resolves with its URL once it listens with every model loaded. */
-function startServe(cwd: string, argv: readonly string[], env: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [CLI_BIN, ...argv, '--eager'], { cwd, env: { ...process.env, ...env }, stdio: 'pipe' });
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`rwseg ${argv.join(' ')} did not start:\n${output}`));
-    }, 120_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match && /ready on/.test(output)) {
-        clearTimeout(timer);
-        resolve({ url: match[1]!.replace(/\/$/, ''), stop });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`rwseg ${argv.join(' ')} exited:\n${output}`));
-    });
-  });
-}
