@@ -13,16 +13,21 @@ const HEIGHT = 13;
 const chars = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i));
 const escape = (s) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]);
 const text = chars
-  .map((c, i) => `<text x="${i * WIDTH}" y="${HEIGHT - 3}" font-family="DejaVu Sans Mono" font-size="12" fill="white" ` +
-    `xml:space="preserve">${escape(c)}</text>`)
+  .map(
+    (c, i) =>
+      `<text x="${i * WIDTH}" y="${HEIGHT - 3}" font-family="DejaVu Sans Mono" font-size="12" fill="white" ` +
+      `xml:space="preserve">${escape(c)}</text>`,
+  )
   .join('');
-const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH * chars.length}" height="${HEIGHT}">` +
+const svg =
+  `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH * chars.length}" height="${HEIGHT}">` +
   `<rect width="100%" height="100%" fill="black"/>${text}</svg>`;
 const { data, info } = await sharp(Buffer.from(svg)).greyscale().raw().toBuffer({ resolveWithObject: true });
 const glyphs = chars.map((_, i) => {
   let cell = '';
   for (let y = 0; y < HEIGHT; y++) {
-    for (let x = 0; x < WIDTH; x++) cell += Math.round((data[(y * info.width + i * WIDTH + x) * info.channels] / 255) * 9);
+    for (let x = 0; x < WIDTH; x++)
+      cell += Math.round((data[(y * info.width + i * WIDTH + x) * info.channels] / 255) * 9);
   }
   return cell;
 });

@@ -69,7 +69,8 @@ test('plugin errors reach the user as one clear line and a non-zero exit', async
 test('the CLI package lists no plugins of its own: rwseg plugins runs from its folder, and it depends on every built-in', async (t) => {
   const { BUILTIN_PLUGINS } = await import('@rwseg/core');
   const cliDir = path.join(REPO_ROOT, 'packages', 'cli');
-  const manifest = JSON.parse(readFileSync(path.join(cliDir, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; rwseg?: unknown };
+  type Manifest = { dependencies: Record<string, string>; rwseg?: unknown };
+  const manifest = JSON.parse(readFileSync(path.join(cliDir, 'package.json'), 'utf8')) as Manifest;
   t.is(manifest.rwseg, undefined, 'no "rwseg.plugins" section re-listing the built-ins');
   // Installing @rwseg/cli must bring every built-in plugin along (core loads them by name).
   for (const name of BUILTIN_PLUGINS) t.truthy(manifest.dependencies[name], name);

@@ -38,7 +38,9 @@ function plan(example: string, sandbox: string): Plan {
   const { env, words } = shellWords(example.replace('<%= config.bin %>', 'rwseg'));
   if (words[0] !== 'rwseg') return { skip: `not an rwseg command: ${example}` };
   for (const [name, reason] of Object.entries(UNAVAILABLE)) {
-    if (words.some((w) => w === name || w.includes(`/${name}`) || w.startsWith(`./${name}`) || w.startsWith(`${name}/`))) {
+    if (
+      words.some((w) => w === name || w.includes(`/${name}`) || w.startsWith(`./${name}`) || w.startsWith(`${name}/`))
+    ) {
       return { skip: reason };
     }
   }
@@ -47,24 +49,48 @@ function plan(example: string, sandbox: string): Plan {
       return { skip: `needs ${path.join(SHARED, dataset)} (the shared datasets)` };
     }
   }
-  let argv = words.slice(1).map((w) => w.replace(/^\.\.\/shared\/data\//, `${SHARED}/`).replace(/(^|=)PATH\//, `$1${SHARED}/`));
+  let argv = words
+    .slice(1)
+    .map((w) => w.replace(/^\.\.\/shared\/data\//, `${SHARED}/`).replace(/(^|=)PATH\//, `$1${SHARED}/`));
   const [command] = argv;
   if (command === 'train' || (command === 'pipeline' && argv[1] === 'run')) {
     const dataset = argv.find((w) => w.startsWith(SHARED));
     if (dataset && !existsSync(dataset.split('=').pop()!)) return { skip: `needs ${dataset} (the shared datasets)` };
     // The rrw-dice run is resumed from its epoch-0002 checkpoint below: it gets two epochs.
-    const epochs = argv.includes('runs/rrw-dice') && !argv.includes('--resume') && !argv.includes('--resume-from') ? '2' : '1';
-    const small = ['--set', `training.epochs=${epochs}`, '--set', 'training.iterationsPerEpoch=1', '--set', 'export.onnx=false'];
+    const epochs =
+      argv.includes('runs/rrw-dice') && !argv.includes('--resume') && !argv.includes('--resume-from') ? '2' : '1';
+    const small = [
+      '--set',
+      `training.epochs=${epochs}`,
+      '--set',
+      'training.iterationsPerEpoch=1',
+      '--set',
+      'export.onnx=false',
+    ];
     if (command === 'train') {
-      argv = withFlag(argv, '--epochs', epochs).filter((w, i, all) => !(w === '--iterations' || all[i - 1] === '--iterations'));
+      argv = withFlag(argv, '--epochs', epochs).filter(
+        (w, i, all) => !(w === '--iterations' || all[i - 1] === '--iterations'),
+      );
       // A training without --out would share a default folder with another example: give each its own.
       if (!argv.includes('--out')) argv.push('--out', path.join(sandbox, 'runs', `example-${Math.abs(hash(example))}`));
     }
     const onQuickstart = argv.includes('--synthetic') || argv.some((w) => w.includes('quickstart'));
     // The quickstart keeps its 64x64 patch: `evaluate --data pipelines/quickstart.yaml` checks the model against it.
-    const tiny = ['--set', 'dataset.train=4', '--set', 'dataset.validation=2', '--set', 'model.depth=2', '--set', 'model.baseFilters=4',
-      '--set', 'training.batchSize=2'];
-    const real = onQuickstart ? tiny : ['--set', 'dataset.limit=6', '--set', 'model.baseFilters=4', '--set', 'training.batchSize=2'];
+    const tiny = [
+      '--set',
+      'dataset.train=4',
+      '--set',
+      'dataset.validation=2',
+      '--set',
+      'model.depth=2',
+      '--set',
+      'model.baseFilters=4',
+      '--set',
+      'training.batchSize=2',
+    ];
+    const real = onQuickstart
+      ? tiny
+      : ['--set', 'dataset.limit=6', '--set', 'model.baseFilters=4', '--set', 'training.batchSize=2'];
     return { argv: [...argv, ...small, ...real], env };
   }
   if (command === 'serve') {
@@ -96,7 +122,9 @@ test('every --help example of every command runs as written with small settings,
   symlinkSync('model_repository', path.join(sandbox, 'repo'));
 
   const config = await Config.load(path.join(REPO_ROOT, 'packages', 'cli'));
-  const examples = config.commands.flatMap((c) => (c.examples ?? []).map((e) => ({ id: c.id, text: typeof e === 'string' ? e : e.command })));
+  const examples = config.commands.flatMap((c) =>
+    (c.examples ?? []).map((e) => ({ id: c.id, text: typeof e === 'string' ? e : e.command })),
+  );
   t.true(examples.length >= 30, `${examples.length} examples`);
   // Trainings first (evaluate, export and predict read their models), then exports (serve reads them), then the rest.
   const rank = (e: { id: string; text: string }) =>

@@ -25,7 +25,10 @@ function publishableWorkspaces(): string[] {
       return readdirSync(path.join(REPO_ROOT, dir)).map((name) => `${dir}/${name}`);
     })
     .filter((dir) => existsSync(path.join(REPO_ROOT, dir, 'package.json')))
-    .filter((dir) => !(JSON.parse(readFileSync(path.join(REPO_ROOT, dir, 'package.json'), 'utf8')) as { private?: boolean }).private);
+    .filter(
+      (dir) =>
+        !(JSON.parse(readFileSync(path.join(REPO_ROOT, dir, 'package.json'), 'utf8')) as { private?: boolean }).private,
+    );
 }
 
 /** The code block under README.md's "## As a library". */
@@ -76,7 +79,8 @@ test('the packed packages install in a fresh project and run: --version, plugins
     run('npm', ['pack', ...workspaces.flatMap((w) => ['--workspace', w]), '--pack-destination', tarballs], {
       cwd: REPO_ROOT,
       maxBuffer: 64 << 20,
-    }));
+    }),
+  );
   const packed = readdirSync(tarballs).filter((f) => f.endsWith('.tgz'));
   t.is(packed.length, workspaces.length, packed.join(', '));
   // What a registry would publish: the licence, the CLI's oclif manifest, and no tests.
@@ -84,35 +88,80 @@ test('the packed packages install in a fresh project and run: --version, plugins
     const { stdout } = await run('tar', ['tzf', path.join(tarballs, file)], { maxBuffer: 16 << 20 });
     t.true(stdout.includes('package/LICENSE\n'), `${file} has a LICENSE`);
     t.false(/package\/(dist\/)?test\//.test(stdout), `${file} ships no tests`);
-    if (file.startsWith('rwseg-cli-')) t.true(stdout.includes('package/oclif.manifest.json\n'), 'the CLI has its manifest');
+    if (file.startsWith('rwseg-cli-'))
+      t.true(stdout.includes('package/oclif.manifest.json\n'), 'the CLI has its manifest');
   }
   t.false(existsSync(path.join(REPO_ROOT, 'packages', 'cli', 'oclif.manifest.json')), 'postpack removed the manifest');
 
   const project = path.join(work, 'project');
   mkdirSync(project);
-  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'my-segmentation', private: true, type: 'module' }));
+  writeFileSync(
+    path.join(project, 'package.json'),
+    JSON.stringify({ name: 'my-segmentation', private: true, type: 'module' }),
+  );
   // The setting docs/gpu.md and the README give: onnxruntime-node's install script would fetch CUDA files from NuGet.
   const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
-  const npmArgs = ['install', '--no-audit', '--no-fund', '--prefer-offline', ...packed.map((f) => path.join(tarballs, f))];
+  const npmArgs = [
+    'install',
+    '--no-audit',
+    '--no-fund',
+    '--prefer-offline',
+    ...packed.map((f) => path.join(tarballs, f)),
+  ];
   await timed('npm install of the tarballs', () => run('npm', npmArgs, { cwd: project, env, maxBuffer: 64 << 20 }));
 
-  const rwseg = (args: string[]) => run('npx', ['--no-install', 'rwseg', ...args], { cwd: project, env, maxBuffer: 64 << 20 });
+  const rwseg = (args: string[]) =>
+    run('npx', ['--no-install', 'rwseg', ...args], { cwd: project, env, maxBuffer: 64 << 20 });
   const version = await timed('rwseg --version', () => rwseg(['--version']));
   t.regex(version.stdout, /^@rwseg\/cli\/0\.1\.0 /);
   const plugins = await timed('rwseg plugins', () => rwseg(['plugins', '--json']));
   const names = (JSON.parse(plugins.stdout) as { plugins: { name: string }[] }).plugins.map((p) => p.name);
-  t.true(names.includes('@rwseg/plugin-loss-region-wise') && names.includes('@rwseg/plugin-maps-distance'), names.join());
-  const tiny = ['--set', 'dataset.shape=[32,32]', '--set', 'dataset.train=4', '--set', 'dataset.validation=2',
-    '--set', 'preprocessing.patch=[32,32]', '--set', 'model.depth=2', '--set', 'model.baseFilters=4',
-    '--set', 'training.batchSize=2', '--set', 'export.onnx=false'];
+  t.true(
+    names.includes('@rwseg/plugin-loss-region-wise') && names.includes('@rwseg/plugin-maps-distance'),
+    names.join(),
+  );
+  const tiny = [
+    '--set',
+    'dataset.shape=[32,32]',
+    '--set',
+    'dataset.train=4',
+    '--set',
+    'dataset.validation=2',
+    '--set',
+    'preprocessing.patch=[32,32]',
+    '--set',
+    'model.depth=2',
+    '--set',
+    'model.baseFilters=4',
+    '--set',
+    'training.batchSize=2',
+    '--set',
+    'export.onnx=false',
+  ];
   const trained = await timed('rwseg train, one epoch', () =>
-    rwseg(['train', '--synthetic', '--epochs', '1', '--iterations', '1', '--backend', 'wasm', ...tiny, '--out', 'runs/one', '--json']));
+    rwseg([
+      'train',
+      '--synthetic',
+      '--epochs',
+      '1',
+      '--iterations',
+      '1',
+      '--backend',
+      'wasm',
+      ...tiny,
+      '--out',
+      'runs/one',
+      '--json',
+    ]),
+  );
   t.is((JSON.parse(trained.stdout) as { epochsRun: number }).epochsRun, 1);
   t.true(existsSync(path.join(project, 'runs', 'one', 'model', 'rwseg.json')));
 
   const snippet = readmeLibrarySnippet(readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8'));
   writeFileSync(path.join(project, 'library.mjs'), runnableSnippet(snippet));
-  const library = await timed('README library snippet', () => run(process.execPath, ['library.mjs'], { cwd: project, env }));
+  const library = await timed('README library snippet', () =>
+    run(process.execPath, ['library.mjs'], { cwd: project, env }),
+  );
   const { value } = JSON.parse(library.stdout.trim().split('\n').pop()!) as { value: number };
   t.true(Number.isFinite(value), `loss value ${value}`);
 });

@@ -12,34 +12,36 @@ import path from 'node:path';
 import { CLI_BIN, REPO_ROOT } from './helpers/cli.js';
 import { makeInputs, runIn, SHARED, shellWords, startServe, TINY_2D, withFlag } from './helpers/command-lines.js';
 
-
 /** The command lines of the README's first sh block under "## What you can do with it", continuations joined. */
 export function readmeCommandLines(readme: string): string[] {
   const section = readme.split(/^## /m).find((s) => s.startsWith('What you can do with it'));
   const block = section && /```sh\n([\s\S]*?)```/.exec(section);
   if (!block) throw new Error('README.md: no ```sh block under "## What you can do with it"');
   const joined = block[1]!.replace(/\\\n\s*/g, ' ');
-  return joined
-    .split('\n')
-    // A comment starts at a # after whitespace outside quotes; the README's quoted JSON has none.
-    .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
-    .filter(Boolean);
+  return (
+    joined
+      .split('\n')
+      // A comment starts at a # after whitespace outside quotes; the README's quoted JSON has none.
+      .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
+      .filter(Boolean)
+  );
 }
 
-type Plan =
-  | { skip: string }
-  | { argv: string[]; env?: Record<string, string>; serve?: boolean; curl?: boolean };
+type Plan = { skip: string } | { argv: string[]; env?: Record<string, string>; serve?: boolean; curl?: boolean };
 
 /** How each README line runs here; undefined for a line this test does not know yet. */
 function plan(line: string, dirs: { sandbox: string }): Plan | undefined {
   const { env, words } = shellWords(line);
   const shared = (name: string) => path.join(SHARED, name);
-  const needShared = (name: string) => (existsSync(shared(name)) ? undefined : `needs ${shared(name)} (the shared datasets)`);
+  const needShared = (name: string) =>
+    existsSync(shared(name)) ? undefined : `needs ${shared(name)} (the shared datasets)`;
   // Placeholders: PATH/<dataset> is the shared copy; PATH/dataset is a labelled folder made here.
   let argv = words.slice(words[0] === 'npx' ? 2 : 0).map((w) =>
-    w.replace(/(^|=)PATH\/Task04_Hippocampus$/, `$1${shared('msd-task04-hippocampus')}`)
+    w
+      .replace(/(^|=)PATH\/Task04_Hippocampus$/, `$1${shared('msd-task04-hippocampus')}`)
       .replace(/(^|=)PATH\/dataset$/, `$1${path.join(dirs.sandbox, 'synthetic2d')}`)
-      .replace(/(^|=)PATH\//, `$1${SHARED}/`));
+      .replace(/(^|=)PATH\//, `$1${SHARED}/`),
+  );
   if (words[0] === 'curl') return { argv: words.slice(1), curl: true };
   if (words[0] !== 'npx' || words[1] !== 'rwseg') return undefined;
   const [command, sub] = argv;
@@ -66,8 +68,22 @@ function plan(line: string, dirs: { sandbox: string }): Plan | undefined {
     if (argv.some((a) => a.includes('isbi2012-em-membrane'))) {
       const missing = needShared('isbi2012-em-membrane');
       if (missing) return { skip: missing };
-      return { argv: [...small(argv), '--patch', '64,64', '--set', 'dataset.limit=4', '--set', 'model.depth=2',
-        '--set', 'model.baseFilters=4', '--set', 'training.batchSize=2'], env };
+      return {
+        argv: [
+          ...small(argv),
+          '--patch',
+          '64,64',
+          '--set',
+          'dataset.limit=4',
+          '--set',
+          'model.depth=2',
+          '--set',
+          'model.baseFilters=4',
+          '--set',
+          'training.batchSize=2',
+        ],
+        env,
+      };
     }
   }
   if (command === 'pipeline' && sub === 'run') {
@@ -76,14 +92,33 @@ function plan(line: string, dirs: { sandbox: string }): Plan | undefined {
       return { skip: "the paper's sweep trains many runs; test/paper-comparison-short.test.ts runs a short one" };
     }
     const out = has('--out') ? [] : ['--out', path.join(dirs.sandbox, 'runs', path.basename(file, '.yaml'))];
-    const epochs = ['--set', 'training.epochs=1', '--set', 'training.iterationsPerEpoch=1', '--set', 'export.onnx=false'];
+    const epochs = [
+      '--set',
+      'training.epochs=1',
+      '--set',
+      'training.iterationsPerEpoch=1',
+      '--set',
+      'export.onnx=false',
+    ];
     if (file.includes('quickstart')) return { argv: [...argv, ...out, ...epochs, ...TINY_2D], env };
     if (file.includes('dsb2018')) {
       const missing = needShared('dsb2018-nuclei-fluo256');
       if (missing) return { skip: missing };
       // Its deep supervision needs the depth it ships with; fewer filters keep the step short.
-      return { argv: [...argv, ...out, ...epochs, '--set', 'dataset.limit=6',
-        '--set', 'model.baseFilters=4', '--set', 'training.batchSize=2'], env };
+      return {
+        argv: [
+          ...argv,
+          ...out,
+          ...epochs,
+          '--set',
+          'dataset.limit=6',
+          '--set',
+          'model.baseFilters=4',
+          '--set',
+          'training.batchSize=2',
+        ],
+        env,
+      };
     }
   }
   if (['evaluate', 'predict', 'metrics', 'export'].includes(command!)) return { argv, env };
@@ -140,8 +175,11 @@ test("every command line of the README's usage block runs with small settings, o
       continue;
     }
     const result = await runIn(sandbox, process.execPath, [CLI_BIN, ...step.argv], step.env ?? {});
-    t.is(result.code, 0, `${line}\n  ran as: rwseg ${step.argv.join(' ')}\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-3000)}`);
+    t.is(
+      result.code,
+      0,
+      `${line}\n  ran as: rwseg ${step.argv.join(' ')}\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-3000)}`,
+    );
     t.log(`ran (${((Date.now() - started) / 1000).toFixed(1)} s): ${line}`);
   }
 });
-

@@ -10,8 +10,10 @@ import { readVolume, writeVolume } from '@rwseg/core';
 import { CLI_BIN, REPO_ROOT, runCli } from './cli.js';
 
 // The shared datasets beside the checkout (a worktree one level deeper finds them one more level up).
-export const SHARED = [path.join(REPO_ROOT, '..', 'shared', 'data'), path.join(REPO_ROOT, '..', '..', 'shared', 'data')]
-  .find((dir) => existsSync(dir)) ?? path.join(REPO_ROOT, '..', 'shared', 'data');
+export const SHARED =
+  [path.join(REPO_ROOT, '..', 'shared', 'data'), path.join(REPO_ROOT, '..', '..', 'shared', 'data')].find((dir) =>
+    existsSync(dir),
+  ) ?? path.join(REPO_ROOT, '..', 'shared', 'data');
 
 export function shellWords(line: string): { env: Record<string, string>; words: string[] } {
   const words: string[] = [];
@@ -43,9 +45,22 @@ export function shellWords(line: string): { env: Record<string, string>; words: 
 }
 
 /** Small-training overrides for the synthetic / quickstart 2D pipeline. */
-export const TINY_2D = ['--set', 'dataset.shape=[32,32]', '--set', 'dataset.train=4', '--set', 'dataset.validation=2',
-  '--set', 'preprocessing.patch=[32,32]', '--set', 'model.depth=2', '--set', 'model.baseFilters=4',
-  '--set', 'training.batchSize=2'];
+export const TINY_2D = [
+  '--set',
+  'dataset.shape=[32,32]',
+  '--set',
+  'dataset.train=4',
+  '--set',
+  'dataset.validation=2',
+  '--set',
+  'preprocessing.patch=[32,32]',
+  '--set',
+  'model.depth=2',
+  '--set',
+  'model.baseFilters=4',
+  '--set',
+  'training.batchSize=2',
+];
 
 /** Sets --name value in argv, replacing a value already there. */
 export function withFlag(words: string[], name: string, value: string): string[] {
@@ -60,7 +75,13 @@ export interface Result {
   stderr: string;
 }
 
-export function runIn(cwd: string, file: string, args: readonly string[], env: Record<string, string>, timeoutMs = 300_000): Promise<Result> {
+export function runIn(
+  cwd: string,
+  file: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  timeoutMs = 300_000,
+): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -78,7 +99,16 @@ export function runIn(cwd: string, file: string, args: readonly string[], env: R
 
 /** The files the examples name: image.nii.gz, label.nii.gz, pred.nii.gz, mask.png, label.png, pred.png, scan.png, image.png. */
 export async function makeInputs(sandbox: string): Promise<void> {
-  const synth = await runCli(['dataset', 'synth', '--out', path.join(sandbox, 'synthetic2d'), '--cases', '4', '--size', '32x32']);
+  const synth = await runCli([
+    'dataset',
+    'synth',
+    '--out',
+    path.join(sandbox, 'synthetic2d'),
+    '--cases',
+    '4',
+    '--size',
+    '32x32',
+  ]);
   if (synth.code !== 0) throw new Error(`dataset synth failed: ${synth.stderr}`);
   const first = readdirSync(path.join(sandbox, 'synthetic2d', 'labelsTr')).sort()[0]!;
   const imageFile = path.join(sandbox, 'synthetic2d', 'imagesTr', first.replace(/\.nii\.gz$/, '_0000.nii.gz'));
@@ -92,7 +122,11 @@ export async function makeInputs(sandbox: string): Promise<void> {
   const plane = labels.shape.slice(-2);
   const classes = Uint8Array.from(labels.data as ArrayLike<number>);
   // mask.png is binary (the examples give it two class weights); label.png and pred.png keep the 3 classes.
-  await writeVolume(path.join(sandbox, 'mask.png'), { data: classes.map((v) => (v > 0 ? 1 : 0)), shape: plane, spacing: [1, 1] });
+  await writeVolume(path.join(sandbox, 'mask.png'), {
+    data: classes.map((v) => (v > 0 ? 1 : 0)),
+    shape: plane,
+    spacing: [1, 1],
+  });
   for (const name of ['label.png', 'pred.png']) {
     await writeVolume(path.join(sandbox, name), { data: classes, shape: plane, spacing: [1, 1] });
   }
@@ -101,12 +135,21 @@ export async function makeInputs(sandbox: string): Promise<void> {
   let hi = -Infinity;
   for (const v of Array.from(image.data as ArrayLike<number>)) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
   const grey = Uint8Array.from(image.data as ArrayLike<number>, (v) => Math.round(((v - lo) / (hi - lo || 1)) * 255));
-  for (const name of ['scan.png', 'image.png']) await writeVolume(path.join(sandbox, name), { data: grey, shape: plane, spacing: [1, 1] });
+  for (const name of ['scan.png', 'image.png'])
+    await writeVolume(path.join(sandbox, name), { data: grey, shape: plane, spacing: [1, 1] });
 }
 
 /** Starts rwseg serve on a free port; resolves with its URL once it listens with every model loaded. */
-export function startServe(cwd: string, argv: readonly string[], env: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [CLI_BIN, ...argv, '--eager'], { cwd, env: { ...process.env, ...env }, stdio: 'pipe' });
+export function startServe(
+  cwd: string,
+  argv: readonly string[],
+  env: Record<string, string>,
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [CLI_BIN, ...argv, '--eager'], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: 'pipe',
+  });
   let output = '';
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const stop = async () => {

@@ -11,7 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { Plugin } from '@oclif/core';
 
 const root = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
-const plugin = new Plugin({ root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, respectNoCacheDefault: true });
+const plugin = new Plugin({
+  root,
+  type: 'core',
+  ignoreManifest: true,
+  errorOnManifestCreate: true,
+  respectNoCacheDefault: true,
+});
 await plugin.load();
 const count = Object.keys(plugin.manifest.commands).length;
 if (count === 0) throw new Error(`${root}: no commands found under dist/src/commands; build first (tsc -b)`);

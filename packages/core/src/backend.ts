@@ -226,7 +226,8 @@ async function activateWebGpu(auto: boolean, logger: Logger): Promise<Record<str
       throw new RwsegError('BACKEND_ERROR', `backend 'webgpu': ${why}`, { backend: 'webgpu' });
     }
     if (module.isSoftwareAdapter(probe.adapter, probe.adapter.isFallbackAdapter)) {
-      const message = `backend 'webgpu' only has a software adapter (${probe.adapter.description}); auto selection skips it`;
+      const adapter = probe.adapter.description;
+      const message = `backend 'webgpu' only has a software adapter (${adapter}); auto selection skips it`;
       throw new RwsegError('BACKEND_ERROR', message, { backend: 'webgpu' });
     }
   }

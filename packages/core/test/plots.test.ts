@@ -1,6 +1,14 @@
 import test from 'ava';
 import { PNG } from 'pngjs';
-import { bestValidatedEpoch, integerTicks, lineChartSvg, niceTicks, overlayFigurePng, overlayPng, trainingCurveSvgs } from '../src/index.js';
+import {
+  bestValidatedEpoch,
+  integerTicks,
+  lineChartSvg,
+  niceTicks,
+  overlayFigurePng,
+  overlayPng,
+  trainingCurveSvgs,
+} from '../src/index.js';
 
 test('overlays draw the reference contour in yellow and predictions tinted over the grey image', (t) => {
   const shape = [6, 8];
@@ -43,28 +51,47 @@ function attributes(svg: string, cls: string): Record<string, number> {
 
 function pathPoints(svg: string): [number, number][] {
   return [...svg.matchAll(/<path class="series"[^>]* d="([^"]*)"/g)].flatMap((m) =>
-    [...m[1]!.matchAll(/[ML](-?[\d.]+),(-?[\d.]+)/g)].map((p) => [Number(p[1]), Number(p[2])] as [number, number]));
+    [...m[1]!.matchAll(/[ML](-?[\d.]+),(-?[\d.]+)/g)].map((p) => [Number(p[1]), Number(p[2])] as [number, number]),
+  );
 }
 
 test('charts place the first point at the left axis and the last at the right edge of the data area', (t) => {
-  const svg = lineChartSvg([{ name: 'loss', points: [[1, 2], [5, 1]] }], { title: 'Loss', width: 300, height: 100 });
+  const svg = lineChartSvg(
+    [
+      {
+        name: 'loss',
+        points: [
+          [1, 2],
+          [5, 1],
+        ],
+      },
+    ],
+    { title: 'Loss', width: 300, height: 100 },
+  );
   const plot = attributes(svg, 'plot-area');
   t.is(plot.x, 64);
   const points = pathPoints(svg);
-  t.deepEqual(points.map((p) => p[0]), [plot.x!, plot.x! + plot.width!]);
+  t.deepEqual(
+    points.map((p) => p[0]),
+    [plot.x!, plot.x! + plot.width!],
+  );
   t.regex(svg, /<text[^>]*>Loss<\/text>/);
 });
 
 test('the legend sits outside the data area: no curve point falls inside its box', (t) => {
   // Rising Dice curves end in the top right corner, where a legend inside the plot used to cover them.
-  const rising = (k: number) => ({ name: `structure ${k}`, points: [1, 2, 3, 4, 5].map((e) => [e, 0.2 * e - 0.01 * k] as [number, number]) });
+  const rising = (k: number) => ({
+    name: `structure ${k}`,
+    points: [1, 2, 3, 4, 5].map((e) => [e, 0.2 * e - 0.01 * k] as [number, number]),
+  });
   const svg = lineChartSvg([rising(1), rising(2), rising(3)], { title: 'Validation Dice', width: 640, height: 360 });
   const plot = attributes(svg, 'plot-area');
   const legend = attributes(svg, 'legend-box');
   t.true(legend.x! >= plot.x! + plot.width!, 'the legend starts right of the data area');
   t.true(legend.x! + legend.width! <= 640, 'and fits in the image');
   for (const [x, y] of pathPoints(svg)) {
-    const inside = x >= legend.x! && x <= legend.x! + legend.width! && y >= legend.y! && y <= legend.y! + legend.height!;
+    const inside =
+      x >= legend.x! && x <= legend.x! + legend.width! && y >= legend.y! && y <= legend.y! + legend.height!;
     t.false(inside, `point ${x},${y}`);
   }
 });
@@ -75,8 +102,22 @@ test('epoch ticks are whole numbers, however few epochs', (t) => {
   t.deepEqual(integerTicks(1, 50), [10, 20, 30, 40, 50]);
   t.deepEqual(integerTicks(1.5, 1.9), []);
   for (let hi = 2; hi < 200; hi += 7) t.true(integerTicks(1, hi).every(Number.isInteger), `1..${hi}`);
-  const svg = lineChartSvg([{ name: 'loss', points: [[1, 0.9], [2, 0.8]] }], { title: 'Loss', integerX: true });
-  t.deepEqual([...svg.matchAll(/class="x-tick"[^>]*>([^<]*)</g)].map((m) => m[1]), ['1', '2']);
+  const svg = lineChartSvg(
+    [
+      {
+        name: 'loss',
+        points: [
+          [1, 0.9],
+          [2, 0.8],
+        ],
+      },
+    ],
+    { title: 'Loss', integerX: true },
+  );
+  t.deepEqual(
+    [...svg.matchAll(/class="x-tick"[^>]*>([^<]*)</g)].map((m) => m[1]),
+    ['1', '2'],
+  );
 });
 
 test('training curves name the classes, mark the best epoch and plot the validation loss when there is one', (t) => {
@@ -92,8 +133,14 @@ test('training curves name the classes, mark the best epoch and plot the validat
   t.deepEqual(bestValidatedEpoch(history), { epoch: 2, dice: 0.7 });
   const svgs = trainingCurveSvgs(history, { classNames: ['background', 'anterior', 'posterior'] });
   t.deepEqual(Object.keys(svgs).sort(), ['loss.svg', 'validation-dice.svg', 'validation-hd95.svg']);
-  t.deepEqual([...svgs['validation-dice.svg']!.matchAll(/data-name="([^"]*)"/g)].map((m) => m[1]), ['anterior', 'posterior']);
-  t.deepEqual([...svgs['loss.svg']!.matchAll(/data-name="([^"]*)"/g)].map((m) => m[1]), ['training loss', 'validation loss']);
+  t.deepEqual(
+    [...svgs['validation-dice.svg']!.matchAll(/data-name="([^"]*)"/g)].map((m) => m[1]),
+    ['anterior', 'posterior'],
+  );
+  t.deepEqual(
+    [...svgs['loss.svg']!.matchAll(/data-name="([^"]*)"/g)].map((m) => m[1]),
+    ['training loss', 'validation loss'],
+  );
   for (const svg of Object.values(svgs)) {
     t.regex(svg, /best epoch 2 \(mean Dice 0\.700\)/);
     const marker = attributes(svg, 'marker');
@@ -110,14 +157,22 @@ test('overlay figures have a title, a class key with the case Dice, and the imag
   const prediction = new Int32Array(256);
   for (let i = 0; i < 256; i++) if (i % 16 < 8) reference[i] = prediction[i] = 1;
   const { png, layout } = overlayFigurePng({
-    image, prediction, reference, shape, title: 'case_7, epoch 3', classNames: ['background', 'nucleus'], dice: [NaN, 0.912],
+    image,
+    prediction,
+    reference,
+    shape,
+    title: 'case_7, epoch 3',
+    classNames: ['background', 'nucleus'],
+    dice: [NaN, 0.912],
   });
   const decoded = PNG.sync.read(png);
   t.is(decoded.width, layout.width);
   t.is(decoded.height, layout.height);
   t.is(layout.image.scale, 16);
   t.is(layout.image.width, 256);
-  const rgb = (x: number, y: number) => [...decoded.data.subarray((y * decoded.width + x) * 4, (y * decoded.width + x) * 4 + 3)];
+  const rgb = (x: number, y: number) => [
+    ...decoded.data.subarray((y * decoded.width + x) * 4, (y * decoded.width + x) * 4 + 3),
+  ];
   // The bare overlay, enlarged: a pixel of the image's right half is the grey ramp's brightest column.
   t.deepEqual(rgb(layout.image.x + 15 * 16 + 8, layout.image.y + 8), [255, 255, 255]);
   const darkRows = (y0: number, y1: number) => {

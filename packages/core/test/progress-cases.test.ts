@@ -19,7 +19,10 @@ test('off a terminal: a first line, then one line per interval with case k/N and
   const lines = chunks.join('').split('\n').filter(Boolean);
   t.is(lines[0], 'evaluate 6 case(s), progress every 10s');
   const matches = lines.slice(1).map((l) => CASE_LINE.exec(l));
-  t.deepEqual(matches.map((m) => m && Number(m[1])), [3, 6]);
+  t.deepEqual(
+    matches.map((m) => m && Number(m[1])),
+    [3, 6],
+  );
   // After case 3: 0.25 cases/s, 3 cases left at 4 s each.
   t.is(matches[0]![3], 'case-2');
   t.is(Number(matches[0]![4]), 0.25);
@@ -31,7 +34,9 @@ test('off a terminal: a first line, then one line per interval with case k/N and
 test('on a terminal: a bar redrawn per case, cleared after the last', (t) => {
   let clock = 0;
   const chunks: string[] = [];
-  const write = createCaseProgressWriter({ write: (s: string) => chunks.push(s), isTTY: true }, 2, { now: () => clock });
+  const write = createCaseProgressWriter({ write: (s: string) => chunks.push(s), isTTY: true }, 2, {
+    now: () => clock,
+  });
   clock += 1000;
   write(0, 'a');
   clock += 1000;

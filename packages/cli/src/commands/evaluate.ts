@@ -93,7 +93,8 @@ export default class Evaluate extends RwsegCommand {
     if (numClasses !== modelClasses) {
       throw new RwsegError('INVALID_INPUT', `${flags.data} has ${numClasses} classes but the model in ${flags.model} predicts ${modelClasses}`, { data: flags.data, model: flags.model });
     }
-    // Case k of N with ETA on stderr (a bar on a terminal, a line every interval elsewhere); --log-level warn hushes it.
+    // Case k of N with ETA on stderr (a bar on a terminal, a line every interval elsewhere); --log-level warn
+    // hushes it.
     const quiet = this.logLevel() === 'warn';
     const interval = flags['progress-interval'];
     const progressOptions = { label: 'evaluate', intervalSeconds: interval };

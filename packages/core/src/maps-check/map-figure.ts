@@ -79,7 +79,8 @@ export function mapFigurePng(
     const inset = Math.floor((pw - width * scale) / 2);
     for (let y = 0; y < ph; y++) {
       for (let x = 0; x < width * scale; x++) {
-        canvas.set(x0 + inset + x, panelTop + y, colour(offset + Math.floor(y / scale) * width + Math.floor(x / scale)));
+        const voxel = offset + Math.floor(y / scale) * width + Math.floor(x / scale);
+        canvas.set(x0 + inset + x, panelTop + y, colour(voxel));
       }
     }
     canvas.text(x0, GAP, titles[column]!);

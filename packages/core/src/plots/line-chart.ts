@@ -85,7 +85,9 @@ export function lineChartSvg(series: readonly Series[], options: LineChartOption
   ];
   const xTicks = options.integerX ? integerTicks(x0, x1) : niceTicks(x0, x1);
   for (const t of xTicks) {
-    parts.push(`<line x1="${px(t).toFixed(1)}" y1="${bottom}" x2="${px(t).toFixed(1)}" y2="${bottom + 4}" stroke="black"/>`);
+    parts.push(
+      `<line x1="${px(t).toFixed(1)}" y1="${bottom}" x2="${px(t).toFixed(1)}" y2="${bottom + 4}" stroke="black"/>`,
+    );
     parts.push(`<text class="x-tick" x="${px(t).toFixed(1)}" y="${bottom + 16}" text-anchor="middle">${t}</text>`);
   }
   for (const t of niceTicks(y0, y1)) {
@@ -94,28 +96,45 @@ export function lineChartSvg(series: readonly Series[], options: LineChartOption
     parts.push(`<text x="${margin.left - 6}" y="${(py(t) + 4).toFixed(1)}" text-anchor="end">${t}</text>`);
   }
   if (options.xLabel) {
-    parts.push(`<text x="${margin.left + plotWidth / 2}" y="${height - 10}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);
+    parts.push(
+      `<text x="${margin.left + plotWidth / 2}" y="${height - 10}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`,
+    );
   }
   if (options.yLabel) {
     const label = escapeXml(options.yLabel);
-    parts.push(`<text transform="translate(14 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${label}</text>`);
+    parts.push(
+      `<text transform="translate(14 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${label}</text>`,
+    );
   }
   for (const marker of options.markers ?? []) {
     const x = px(marker.x).toFixed(1);
-    parts.push(`<line class="marker" x1="${x}" y1="${margin.top}" x2="${x}" y2="${bottom}" stroke="#555" stroke-dasharray="4 3"/>`);
+    parts.push(
+      `<line class="marker" x1="${x}" y1="${margin.top}" x2="${x}" y2="${bottom}" stroke="#555" stroke-dasharray="4 3"/>`,
+    );
     // Anchored towards the middle, so a marker at either end keeps its label over the data area.
-    const anchor = px(marker.x) > margin.left + (plotWidth * 2) / 3 ? 'end' : px(marker.x) < margin.left + plotWidth / 3 ? 'start' : 'middle';
-    parts.push(`<text x="${x}" y="${margin.top - 6}" text-anchor="${anchor}" fill="#333">${escapeXml(marker.label)}</text>`);
+    const anchor =
+      px(marker.x) > margin.left + (plotWidth * 2) / 3
+        ? 'end'
+        : px(marker.x) < margin.left + plotWidth / 3
+          ? 'start'
+          : 'middle';
+    parts.push(
+      `<text x="${x}" y="${margin.top - 6}" text-anchor="${anchor}" fill="#333">${escapeXml(marker.label)}</text>`,
+    );
   }
   const legendX = right + 12;
   const legendHeight = series.length * LEGEND_ROW + 8;
-  parts.push(`<g class="legend"><rect class="legend-box" x="${legendX}" y="${margin.top}" width="${legendWidth}" ` +
-    `height="${legendHeight}" fill="white" stroke="#ccc"/>`);
+  parts.push(
+    `<g class="legend"><rect class="legend-box" x="${legendX}" y="${margin.top}" width="${legendWidth}" ` +
+      `height="${legendHeight}" fill="white" stroke="#ccc"/>`,
+  );
   series.forEach((s, i) => {
     const colour = COLOURS[i % COLOURS.length]!;
     const y = margin.top + 4 + LEGEND_ROW * i + LEGEND_ROW / 2;
     const dash = s.dashed ? ' stroke-dasharray="5 3"' : '';
-    parts.push(`<line x1="${legendX + 6}" y1="${y}" x2="${legendX + 24}" y2="${y}" stroke="${colour}" stroke-width="2"${dash}/>`);
+    parts.push(
+      `<line x1="${legendX + 6}" y1="${y}" x2="${legendX + 24}" y2="${y}" stroke="${colour}" stroke-width="2"${dash}/>`,
+    );
     parts.push(`<text x="${legendX + 30}" y="${y + 4}">${escapeXml(s.name)}</text>`);
   });
   parts.push('</g>');
@@ -135,8 +154,10 @@ export function lineChartSvg(series: readonly Series[], options: LineChartOption
     const dash = s.dashed ? ' stroke-dasharray="5 3"' : '';
     // A lone point (one validated epoch) is invisible as a path: give it a dot.
     const drawn = s.points.filter(([, y]) => Number.isFinite(y));
-    parts.push(`<path class="series" data-name="${escapeXml(s.name)}" d="${d}" fill="none" stroke="${colour}" ` +
-      `stroke-width="1.5"${dash}/>`);
+    parts.push(
+      `<path class="series" data-name="${escapeXml(s.name)}" d="${d}" fill="none" stroke="${colour}" ` +
+        `stroke-width="1.5"${dash}/>`,
+    );
     if (drawn.length === 1) {
       const [x, y] = drawn[0]!;
       parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${colour}"/>`);

@@ -66,8 +66,12 @@ function overlayRgb(input: OverlayInput): { rgb: Uint8Array; width: number; heig
         rgb = rgb.map((v, j) => 0.55 * v + 0.45 * c[j]!);
       }
       const ref = at(input.reference, y, x);
-      const neighbours = [at(input.reference, y - 1, x), at(input.reference, y + 1, x), at(input.reference, y, x - 1),
-        at(input.reference, y, x + 1)];
+      const neighbours = [
+        at(input.reference, y - 1, x),
+        at(input.reference, y + 1, x),
+        at(input.reference, y, x - 1),
+        at(input.reference, y, x + 1),
+      ];
       if (input.reference && ref > 0 && neighbours.some((n) => n !== ref)) rgb = [...CONTOUR];
       out.set(rgb.map(Math.round), i * 3);
     }
@@ -129,6 +133,7 @@ export function overlayFigurePng(input: OverlayFigureInput): { png: Buffer; layo
 function maxLabel(input: OverlayInput): number {
   let max = 0;
   for (let i = 0; i < input.prediction.length; i++) if (input.prediction[i]! > max) max = input.prediction[i]!;
-  if (input.reference) for (let i = 0; i < input.reference.length; i++) if (input.reference[i]! > max) max = input.reference[i]!;
+  if (input.reference)
+    for (let i = 0; i < input.reference.length; i++) if (input.reference[i]! > max) max = input.reference[i]!;
   return max;
 }

@@ -32,14 +32,23 @@ export function bestValidatedEpoch(history: readonly CurveHistoryEntry[]): { epo
 }
 
 /** File name -> SVG text, for each curve the history has data for. */
-export function trainingCurveSvgs(history: readonly CurveHistoryEntry[], options: TrainingCurveOptions = {}): Record<string, string> {
+export function trainingCurveSvgs(
+  history: readonly CurveHistoryEntry[],
+  options: TrainingCurveOptions = {},
+): Record<string, string> {
   const best = bestValidatedEpoch(history);
-  const markers = best ? [{ x: best.epoch, label: `best epoch ${best.epoch} (mean Dice ${best.dice.toFixed(3)})` }] : [];
+  const markers = best
+    ? [{ x: best.epoch, label: `best epoch ${best.epoch} (mean Dice ${best.dice.toFixed(3)})` }]
+    : [];
   const common = { xLabel: 'epoch', integerX: true, markers };
   const loss: Series[] = [{ name: 'training loss', points: history.map((e) => [e.epoch, e.loss]) }];
   const validatedLoss = history.filter((e) => e.validationLoss !== undefined);
   if (validatedLoss.length > 0) {
-    loss.push({ name: 'validation loss', dashed: true, points: validatedLoss.map((e) => [e.epoch, e.validationLoss!]) });
+    loss.push({
+      name: 'validation loss',
+      dashed: true,
+      points: validatedLoss.map((e) => [e.epoch, e.validationLoss!]),
+    });
   }
   const out: Record<string, string> = { 'loss.svg': lineChartSvg(loss, { title: 'Loss', yLabel: 'loss', ...common }) };
   const validated = history.filter((e) => e.validation);
@@ -58,7 +67,12 @@ export function trainingCurveSvgs(history: readonly CurveHistoryEntry[], options
       }),
     }));
     const yDomain = metric === 'dice' ? ([0, 1] as const) : undefined;
-    out[`validation-${metric}.svg`] = lineChartSvg(series, { title: `Validation ${label}`, yLabel: label, yDomain, ...common });
+    out[`validation-${metric}.svg`] = lineChartSvg(series, {
+      title: `Validation ${label}`,
+      yLabel: label,
+      yDomain,
+      ...common,
+    });
   }
   return out;
 }

@@ -223,8 +223,14 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
         const dice: number[] = [];
         for (const m of result.cases[i]?.metrics ?? []) dice[m.classIndex] = m.dice;
         const { png } = overlayFigurePng({
-          image: c.image.data, channels: c.image.channels, prediction: p.labels, reference: c.labels.data, shape: p.shape,
-          title: `${p.id}, epoch ${epoch + 1}`, classNames: options.artefact?.classNames, dice,
+          image: c.image.data,
+          channels: c.image.channels,
+          prediction: p.labels,
+          reference: c.labels.data,
+          shape: p.shape,
+          title: `${p.id}, epoch ${epoch + 1}`,
+          classNames: options.artefact?.classNames,
+          dice,
         });
         writeFileAtomic(path.join(plotDir, 'overlays', `${safeName(p.id)}.png`), png);
       });
@@ -415,7 +421,8 @@ export function readHistory(file: string): HistoryEntry[] {
 }
 
 function writePlots(dir: string, history: readonly HistoryEntry[], classNames?: readonly string[]): void {
-  for (const [file, svg] of Object.entries(trainingCurveSvgs(history, { classNames }))) writeFileAtomic(path.join(dir, file), svg);
+  const curves = trainingCurveSvgs(history, { classNames });
+  for (const [file, svg] of Object.entries(curves)) writeFileAtomic(path.join(dir, file), svg);
 }
 
 const safeName = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, '_');
