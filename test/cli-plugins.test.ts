@@ -1,7 +1,8 @@
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeUserProject, MSE_PLUGIN_SOURCE, writePluginPackage } from './helpers/user-project.js';
-import { errorText, parseJson, runCli } from './helpers/cli.js';
+import { errorText, parseJson, REPO_ROOT, runCli } from './helpers/cli.js';
 
 test('rwseg plugins --json lists every built-in plugin', async (t) => {
   const result = await runCli(['plugins', '--json']);
@@ -63,4 +64,17 @@ test('plugin errors reach the user as one clear line and a non-zero exit', async
   const unknown = await runCli(['plugins', 'inspect', 'no-such-thing', '--json'], { cwd: project });
   t.is(unknown.code, 2);
   t.is(parseJson(unknown).error.code, 'UNKNOWN_NAME');
+});
+
+test('the CLI package lists no plugins of its own: rwseg plugins runs from its folder, and it depends on every built-in', async (t) => {
+  const { BUILTIN_PLUGINS } = await import('@rwseg/core');
+  const cliDir = path.join(REPO_ROOT, 'packages', 'cli');
+  type Manifest = { dependencies: Record<string, string>; rwseg?: unknown };
+  const manifest = JSON.parse(readFileSync(path.join(cliDir, 'package.json'), 'utf8')) as Manifest;
+  t.is(manifest.rwseg, undefined, 'no "rwseg.plugins" section re-listing the built-ins');
+  // Installing @rwseg/cli must bring every built-in plugin along (core loads them by name).
+  for (const name of BUILTIN_PLUGINS) t.truthy(manifest.dependencies[name], name);
+  const result = await runCli(['plugins', '--json'], { cwd: cliDir });
+  t.is(result.code, 0, errorText(result));
+  t.is(parseJson<{ plugins: unknown[] }>(result).plugins.length, BUILTIN_PLUGINS.length);
 });

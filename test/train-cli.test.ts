@@ -122,6 +122,9 @@ test('rwseg train --data builds the pipeline a YAML file would; rwseg evaluate r
   t.is(byFolder.code, 0, errorText(byFolder));
   const folderCases = parseJson(byFolder).cases as { id: string; metrics: { dice: number }[] }[];
   t.is(folderCases.length, 5);
+  // Progress on stderr (not a TTY here): the announcement and the last case with its ETA; stdout stays JSON.
+  t.regex(byFolder.stderr, /^evaluate 5 case\(s\), progress every 10s$/m);
+  t.regex(byFolder.stderr, /^evaluate case 5\/5 \(\S+\) [\d.]+ cases\/s ETA 0s$/m);
   const byYaml = await runCli(['evaluate', '--model', path.join(dir, 'flags', 'model'), '--data', yaml, '--json', '--backend', 'wasm']);
   t.is(byYaml.code, 0, errorText(byYaml));
   const yamlCases = parseJson(byYaml).cases as { id: string; metrics: { dice: number }[] }[];

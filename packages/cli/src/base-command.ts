@@ -60,13 +60,22 @@ export abstract class RwsegCommand extends Command {
   };
 
   protected logger: Logger = stderrLogger('info');
+  private level: 'debug' | 'info' | 'warn' = 'info';
+
+  /** The --log-level in force ('info' unless given); progress output stays quiet at 'warn'. */
+  protected logLevel(): 'debug' | 'info' | 'warn' {
+    return this.level;
+  }
 
   /** Honours --log-level for every command (parsed from argv here, before the command's own flags are). */
   public override async init(): Promise<void> {
     await super.init();
     const at = this.argv.findIndex((arg) => arg === '--log-level' || arg.startsWith('--log-level='));
     const value = at < 0 ? undefined : this.argv[at]!.includes('=') ? this.argv[at]!.split('=')[1] : this.argv[at + 1];
-    if (value === 'debug' || value === 'info' || value === 'warn') this.logger = stderrLogger(value);
+    if (value === 'debug' || value === 'info' || value === 'warn') {
+      this.level = value;
+      this.logger = stderrLogger(value);
+    }
   }
 
   private container: ServiceContainer | undefined;

@@ -8,6 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { probeWebGpuAdapterInChild } from './backends/webgpu-adapter-probe.js';
 import { RwsegError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { tf } from './tf.js';
@@ -213,6 +214,22 @@ async function activateWebGpu(auto: boolean, logger: Logger): Promise<Record<str
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
     throw new RwsegError('BACKEND_ERROR', `backend 'webgpu' is not available in this build of rwseg; use --backend wasm or cpu`, { backend: 'webgpu' });
+  }
+  // 'auto' asks a child process first, so that a machine without a usable GPU never sees Dawn's and the Vulkan
+  // loader's native stderr warnings (they go to debug); only a hardware adapter brings Dawn in-process.
+  if (auto) {
+    const probe = await probeWebGpuAdapterInChild();
+    if (probe.stderr.trim()) logger.debug('webgpu probe stderr (Dawn, Vulkan loader)', { stderr: probe.stderr.trim() });
+    if (probe.adapter === null) {
+      const cause = () => module.explainNoAdapter(module.probeVulkan()).cause;
+      const why = probe.failure ?? `no WebGPU adapter found (likely cause: ${cause()})`;
+      throw new RwsegError('BACKEND_ERROR', `backend 'webgpu': ${why}`, { backend: 'webgpu' });
+    }
+    if (module.isSoftwareAdapter(probe.adapter, probe.adapter.isFallbackAdapter)) {
+      const adapter = probe.adapter.description;
+      const message = `backend 'webgpu' only has a software adapter (${adapter}); auto selection skips it`;
+      throw new RwsegError('BACKEND_ERROR', message, { backend: 'webgpu' });
+    }
   }
   // 'auto' never settles for a software adapter (lavapipe trains far slower than wasm); an explicit request
   // leaves that to the webgpu module's default (RWSEG_WEBGPU_ALLOW_SOFTWARE=1).

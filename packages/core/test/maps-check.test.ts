@@ -136,10 +136,23 @@ test('mapFigurePng draws the labels and each map on a diverging scale with its c
   // 5x6 labels are drawn at 26x per voxel (at least 128 px on the short side), panels 8 px apart.
   const scale = 26;
   const pixel = (x: number, y: number) => [...png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3)];
-  const centre = (panel: number, row: number, col: number) => pixel(8 + panel * (6 * scale + 8) + col * scale + 13, 8 + row * scale + 13);
+  t.is(figure.scale, scale);
+  t.is(figure.panelWidth, 6 * scale);
+  const centre = (panel: number, row: number, col: number) =>
+    pixel(8 + panel * (6 * scale + 8) + col * scale + 13, figure.panelTop + row * scale + 13);
   t.deepEqual(centre(0, 0, 0), [0, 0, 0]); // class 0: black
   t.deepEqual(centre(0, 2, 2), [255, 215, 0]); // class 1
   t.deepEqual(centre(1, 2, 2), [0, 0, 255]); // rrw = -1 at the centre of class 1: full blue
   t.deepEqual(centre(1, 1, 1), [128, 128, 255]); // -0.5 on its ring
   t.deepEqual(centre(1, 0, 0), [255, 0, 0]); // +1 outside
+  // Titles above the panels and values under the bar are drawn (dark text pixels on the white margin).
+  const dark = (x0: number, y0: number, w: number, h: number) => {
+    let n = 0;
+    for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) if (pixel(x, y).every((v) => v < 128)) n++;
+    return n;
+  };
+  t.true(dark(8, 8, 6 * scale, figure.panelTop - 8) > 20, 'the labels panel has a title');
+  t.true(dark(8 + 6 * scale + 8, 8, 6 * scale, figure.panelTop - 8) > 20, 'the rrw panel has a title');
+  const barBottom = figure.panelTop + 5 * scale + 4 + 12;
+  t.true(dark(8 + 6 * scale + 8, barBottom + 2, 6 * scale, 13) > 20, 'the colour bar has its values');
 });

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import {
   applyNormalization,
   computeSegmentationMetrics,
+  createCaseProgressWriter,
   loadDataset,
   loadModelDir,
   loadPipeline,
@@ -40,6 +41,11 @@ export default class Evaluate extends RwsegCommand {
     overlap: Flags.string({ description: 'sliding-window overlap in [0, 1) (default: the pipeline\'s, else 0.5)' }),
     'slice-axis': Flags.integer({ min: 0, max: 2, description: 'a 2D model on 3D cases: the axis to predict slices along (default: the pipeline\'s or the model run\'s preprocessing.sliceAxis, else 0)' }),
     backend: Flags.option({ options: BACKEND_CHOICES as string[], default: 'auto' })(),
+    'progress-interval': Flags.integer({
+      min: 0,
+      default: 10,
+      description: 'off a terminal: seconds between progress lines (0: one per case)',
+    }),
   };
 
   async run() {
@@ -86,7 +92,14 @@ export default class Evaluate extends RwsegCommand {
     if (numClasses !== modelClasses) {
       throw new RwsegError('INVALID_INPUT', `${flags.data} has ${numClasses} classes but the model in ${flags.model} predicts ${modelClasses}`, { data: flags.data, model: flags.model });
     }
+    // Case k of N with ETA on stderr (a bar on a terminal, a line every interval elsewhere); --log-level warn
+    // hushes it.
+    const quiet = this.logLevel() === 'warn';
+    const interval = flags['progress-interval'];
+    const progressOptions = { label: 'evaluate', intervalSeconds: interval };
+    const onCase = quiet ? undefined : createCaseProgressWriter(process.stderr, cases.length, progressOptions);
     const { result } = await validate(model, cases, {
+      onCase,
       patch,
       overlap: overlapOverride ?? overlap,
       sliceAxis: flags['slice-axis'] ?? sliceAxis,

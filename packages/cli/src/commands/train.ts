@@ -26,7 +26,7 @@ export default class Train extends RwsegCommand {
   static override examples = [
     '<%= config.bin %> train --synthetic --epochs 10 --out runs/synthetic',
     '<%= config.bin %> train --data ../shared/data/isbi2012-em-membrane --label-map \'{"0": 1, "255": 0}\' --patch ' +
-      '128,128 --loss-config \'{"combine": ["rrw", "dice"]}\'',
+      '128,128 --loss-config \'{"combine": ["rrw", "dice"]}\' --out runs/isbi',
     '<%= config.bin %> train --config pipelines/quickstart.yaml --epochs 20 --out runs/rrw-dice',
     '<%= config.bin %> train --config pipelines/quickstart.yaml --loss dice --lr 0.001 --backend wasm',
     '<%= config.bin %> train --config pipelines/quickstart.yaml --backend wasm --threads 2',

@@ -5,7 +5,16 @@ export { learningRateAt, lrScheduleSchema, type LrSchedule } from './schedules.j
 export { stabilityFigure, type StabilityFigure } from './stability.js';
 export { readHistory, STOPPED_CHECKPOINT, train, trainStep, type StepContext, type HistoryEntry, type TrainingEvent, type TrainingOptions, type TrainingResult } from './trainer.js';
 export { diceOnlyMetrics, nanSummary, summariseCases, validate, type CasePrediction, type ClassSummary, type MetricsFunction, type MetricSummary, type ValidationCase, type ValidationResult } from './validation.js';
-export { createProgressWriter, DEFAULT_PROGRESS_INTERVAL_SECONDS, formatDuration, progressBar, type ProgressOptions, type ProgressWriter } from './progress.js';
+export {
+  createCaseProgressWriter,
+  createProgressWriter,
+  DEFAULT_PROGRESS_INTERVAL_SECONDS,
+  formatDuration,
+  progressBar,
+  type CaseProgressOptions,
+  type ProgressOptions,
+  type ProgressWriter,
+} from './progress.js';
 export { checkThreads, GradientWorkers, resolveThreads, type DataParallelOptions } from './data-parallel.js';
 export { lossAndGradients, splitBatch, type GradientContext, type LossAndGradients } from './gradients.js';
 export { checkCheckpointFitsModel } from './checkpoint-fit.js';

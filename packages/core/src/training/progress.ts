@@ -138,3 +138,45 @@ export function createProgressWriter(
 function formatRate(rate: number): string {
   return rate >= 0.1 ? rate.toFixed(2) : rate.toPrecision(3);
 }
+
+export interface CaseProgressOptions extends ProgressOptions {
+  /** What the cases are for, first on each line ('evaluate', 'predict'). */
+  readonly label?: string;
+}
+
+/**
+ * Progress over a list of cases outside training (`rwseg evaluate`): on a terminal a bar with case k of N and ETA
+ * redrawn after each case; elsewhere a first line, then a plain line every `intervalSeconds` and one for the last:
+ *   <label> N case(s), progress every Ss
+ *   <label> case k/N (id) R cases/s ETA T
+ * Call it with each finished case's 0-based index and id, as validate()'s onCase does.
+ */
+export function createCaseProgressWriter(
+  stream: ProgressStream,
+  total: number,
+  options: CaseProgressOptions = {},
+): (index: number, id: string) => void {
+  const now = options.now ?? Date.now;
+  const interval = (options.intervalSeconds ?? DEFAULT_PROGRESS_INTERVAL_SECONDS) * 1000;
+  const tty = stream.isTTY === true;
+  const prefix = options.label ? `${options.label} ` : '';
+  const startedAt = now();
+  let lastLineAt = startedAt;
+  // Off a terminal, say at once what is coming: a slow first case would otherwise leave the log silent.
+  if (!tty) stream.write(`${prefix}${total} case(s), progress every ${formatDuration(interval / 1000)}\n`);
+  return (index, id) => {
+    const finished = index + 1;
+    const rate = finished / Math.max((now() - startedAt) / 1000, 1e-9);
+    const eta = formatDuration((total - finished) / rate);
+    const line = `case ${finished}/${total} (${id}) ${formatRate(rate)} cases/s ETA ${eta}`;
+    if (tty) {
+      stream.write(`\r${prefix}${progressBar(finished / total)} ${line}\u001b[K`);
+      // The bar is done: clear it so the results print on a clean line.
+      if (finished === total) stream.write('\r\u001b[K');
+      return;
+    }
+    if (finished < total && now() - lastLineAt < interval) return;
+    stream.write(`${prefix}${line}\n`);
+    lastLineAt = now();
+  };
+}

@@ -26,8 +26,8 @@ import { isRwsegError, RwsegError } from '../errors.js';
 import type { Loss } from '../plugins/api.js';
 import { systemClock, type Clock } from '../services/clock.js';
 import { deepSupervisionWeights } from '../losses/deep-supervision.js';
-import { lineChartSvg } from '../plots/line-chart.js';
-import { overlayPng } from '../plots/overlay.js';
+import { overlayFigurePng } from '../plots/overlay.js';
+import { trainingCurveSvgs } from '../plots/training-curves.js';
 import { tf } from '../tf.js';
 import { writeFileAtomic } from '../io/files.js';
 import { artefactMetrics, buildModelArtefact, type ArtefactFacts } from '../artefact/build.js';
@@ -257,7 +257,20 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
       validation = { meanDice: result.meanDice, classes: result.classes };
       predictions.slice(0, v.overlays ?? 3).forEach((p, i) => {
         const c = v.cases[i]!;
-        writeFileAtomic(path.join(plotDir, 'overlays', `${safeName(p.id)}.png`), overlayPng({ image: c.image.data, channels: c.image.channels, prediction: p.labels, reference: c.labels.data, shape: p.shape }));
+        // The case's own Dice per class in the key, the dataset's class names (plots/overlay.ts).
+        const dice: number[] = [];
+        for (const m of result.cases[i]?.metrics ?? []) dice[m.classIndex] = m.dice;
+        const { png } = overlayFigurePng({
+          image: c.image.data,
+          channels: c.image.channels,
+          prediction: p.labels,
+          reference: c.labels.data,
+          shape: p.shape,
+          title: `${p.id}, epoch ${epoch + 1}`,
+          classNames: options.artefact?.classNames,
+          dice,
+        });
+        writeFileAtomic(path.join(plotDir, 'overlays', `${safeName(p.id)}.png`), png);
       });
     }
 
@@ -284,7 +297,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
     if (improved) writeCheckpoint(path.join(checkpointDir, 'best.ckpt'), content);
     for (const old of listCheckpoints(checkpointDir).slice(2)) rmSync(old, { force: true });
     rmSync(stoppedFile, { force: true });
-    writePlots(plotDir, history);
+    writePlots(plotDir, history, options.artefact?.classNames);
     options.onEvent?.({ type: 'epoch', entry });
     await pauseForKillTest(outDir, epoch + 1);
     if (options.stop?.aborted && epoch + 1 < options.epochs) {
@@ -469,21 +482,9 @@ export function readHistory(file: string): HistoryEntry[] {
   return readRunHistory(file) as HistoryEntry[];
 }
 
-function writePlots(dir: string, history: readonly HistoryEntry[]): void {
-  writeFileAtomic(path.join(dir, 'loss.svg'), lineChartSvg([{ name: 'training loss', points: history.map((e) => [e.epoch, e.loss]) }], { title: 'Training loss', xLabel: 'epoch', yLabel: 'loss' }));
-  const validated = history.filter((e) => e.validation);
-  if (validated.length === 0) return;
-  const classes = validated[0]!.validation!.classes.map((c) => c.classIndex);
-  for (const [metric, label] of [
-    ['dice', 'Dice'],
-    ['hd95', 'HD95 (mm)'],
-  ] as const) {
-    const series = classes.map((k) => ({
-      name: `class ${k}`,
-      points: validated.map((e) => [e.epoch, e.validation!.classes.find((c) => c.classIndex === k)?.[metric].mean ?? Number.NaN] as [number, number]),
-    }));
-    writeFileAtomic(path.join(dir, `validation-${metric}.svg`), lineChartSvg(series, { title: `Validation ${label}`, xLabel: 'epoch', yLabel: label }));
-  }
+function writePlots(dir: string, history: readonly HistoryEntry[], classNames?: readonly string[]): void {
+  const curves = trainingCurveSvgs(history, { classNames });
+  for (const [file, svg] of Object.entries(curves)) writeFileAtomic(path.join(dir, file), svg);
 }
 
 const safeName = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, '_');
