@@ -131,7 +131,7 @@ function scanFirstAxis(mask: ArrayLike<number>, out: Float64Array, n: number, in
  * [outer, n, inner]; lines are the columns of each n x inner slab, gathered BLOCK_COLUMNS at a time so that
  * reads and writes run along contiguous rows. Contiguous lines (inner = 1) are transformed in place.
  */
-function envelopeAlongAxis(data: Float64Array, shape: readonly number[], axis: number, spacing: number, scratch: EdtScratch, root: boolean, query?: Uint8Array): void {
+export function envelopeAlongAxis(data: Float64Array, shape: readonly number[], axis: number, spacing: number, scratch: EdtScratch, root: boolean, query?: Uint8Array): void {
   const n = shape[axis]!;
   if (n === 1) {
     if (root) for (let i = 0; i < data.length; i++) data[i] = Math.sqrt(data[i]!);
@@ -184,6 +184,33 @@ function envelopeAlongAxis(data: Float64Array, shape: readonly number[], axis: n
  * Samples at +Infinity (no zero reached yet) contribute no parabola.
  */
 function lowerEnvelope(f: Float64Array, out: Float64Array, offset: number, n: number, spacing: number, scratch: EdtScratch, root: boolean): void {
+  const k = buildEnvelope(f, offset, n, spacing, scratch);
+  if (k < 0) {
+    out.fill(Infinity, offset, offset + n);
+    return;
+  }
+  const { vertex, value, bound } = scratch;
+  let j = 0;
+  for (let q = 0; q < n; q++) {
+    if (f[offset + q] === 0) {
+      out[offset + q] = 0;
+      continue;
+    }
+    const pq = q * spacing;
+    while (bound[j + 1]! < pq) j++;
+    const d = pq - vertex[j]! * spacing;
+    const squared = d * d + value[j]!;
+    out[offset + q] = root ? Math.sqrt(squared) : squared;
+  }
+}
+
+/**
+ * The lower envelope of the parabolas of the n samples of f from `offset`, into scratch.vertex/value/bound:
+ * parabola j is lowest on [bound[j], bound[j + 1]]. Returns the index of the last parabola, -1 when every
+ * sample is +Infinity. Split from the evaluation so that callers that need only a few positions
+ * (nearestSiteDistances) can read just those.
+ */
+export function buildEnvelope(f: Float64Array, offset: number, n: number, spacing: number, scratch: EdtScratch): number {
   const { vertex, value, height, bound } = scratch;
   let k = -1;
   const lastIndex = n - 1;
@@ -208,23 +235,8 @@ function lowerEnvelope(f: Float64Array, out: Float64Array, offset: number, n: nu
     height[k] = hq;
     bound[k] = x;
   }
-  if (k < 0) {
-    out.fill(Infinity, offset, offset + n);
-    return;
-  }
-  bound[k + 1] = Infinity;
-  let j = 0;
-  for (let q = 0; q < n; q++) {
-    if (f[offset + q] === 0) {
-      out[offset + q] = 0;
-      continue;
-    }
-    const pq = q * spacing;
-    while (bound[j + 1]! < pq) j++;
-    const d = pq - vertex[j]! * spacing;
-    const squared = d * d + value[j]!;
-    out[offset + q] = root ? Math.sqrt(squared) : squared;
-  }
+  if (k >= 0) bound[k + 1] = Infinity;
+  return k;
 }
 
 function anyNonzero(values: Uint8Array, start: number, end: number): boolean {

@@ -12,11 +12,12 @@
  * surface extraction per mask and one distance transform per direction serve all four distance metrics.
  */
 import { checkLabelMap, classBoundingBoxes, type Box } from '../distance/grid.js';
-import { EdtScratch, euclideanDistanceTransformAt } from '../distance/edt.js';
+import { EdtScratch } from '../distance/edt.js';
+import { nearestSiteDistances } from '../distance/nearest-site.js';
 import { RwsegError } from '../errors.js';
 import type { ClassMetrics, MetricsOptions } from '../metrics-api.js';
 import { nanMean, percentile } from './percentile.js';
-import { extractSurface } from './surface.js';
+import { surfaceIndices } from './surface.js';
 
 export function computeSegmentationMetrics(
   pred: ArrayLike<number>,
@@ -62,10 +63,11 @@ function classMetrics(
   }
   const dice = (2 * overlap) / (sizeA + sizeB);
   if (sizeA === 0 || sizeB === 0) return { classIndex: c, dice: 0, hd: Number.NaN, hd95: Number.NaN, assd: Number.NaN, nsd: 0 };
-  const surfaceA = extractSurface(a, boxShape);
-  const surfaceB = extractSurface(b, boxShape);
-  const aToB = directedDistances(surfaceA, surfaceB, boxShape, spacing, scratch);
-  const bToA = directedDistances(surfaceB, surfaceA, boxShape, spacing, scratch);
+  const surfaceA = surfaceIndices(a, boxShape);
+  const surfaceB = surfaceIndices(b, boxShape);
+  // d(A->B) at A's surface voxels only, to B's surface voxels (and back): never a volume-sized transform.
+  const aToB = nearestSiteDistances(surfaceB, surfaceA, boxShape, spacing, scratch);
+  const bToA = nearestSiteDistances(surfaceA, surfaceB, boxShape, spacing, scratch);
   let sum = 0;
   let max = 0;
   let within = 0;
@@ -111,20 +113,6 @@ function cropMasks(pred: ArrayLike<number>, ref: ArrayLike<number>, shape: reado
     }
   }
   return { a, b, boxShape };
-}
-
-/** Distance (mm) from each surface voxel of `from` (in index order) to the nearest surface voxel of `to`. */
-function directedDistances(from: Uint8Array, to: Uint8Array, shape: readonly number[], spacing: readonly number[], scratch: EdtScratch): Float64Array {
-  const notTo = new Uint8Array(to.length);
-  for (let i = 0; i < to.length; i++) notTo[i] = 1 - to[i]!;
-  // Only the distances at `from`'s voxels are read, so lines without one skip the last pass.
-  const distance = euclideanDistanceTransformAt(notTo, shape, spacing, from, { scratch });
-  let n = 0;
-  for (let i = 0; i < from.length; i++) n += from[i]!;
-  const out = new Float64Array(n);
-  let j = 0;
-  for (let i = 0; i < from.length; i++) if (from[i] === 1) out[j++] = distance[i]!;
-  return out;
 }
 
 /** Mean of each metric per class over many volumes, ignoring NaN; `nanCount` says how many volumes were NaN. */

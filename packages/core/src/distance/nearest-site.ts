@@ -1,0 +1,111 @@
+/**
+ * Distances from query voxels to the nearest site voxel, both given as sorted lists of row-major voxel indices:
+ * the surface distances of the segmentation metrics (queries: one mask's surface, sites: the other's).
+ *
+ * The same separable transform as euclideanDistanceTransform with the sites as its zeros, so the values are
+ * bit for bit those of the EDT of the sites' complement read at the queries, arranged around the fact that both
+ * sets are sparse (about 1 % of a volume for surfaces):
+ * - the first axis needs no dense pass: the sites of each column along it are kept in a compact list, and the
+ *   1-D distance of a voxel is read from the nearest listed site above and below;
+ * - the volume is then processed one slab (index along the first axis) at a time, in a buffer the size of one
+ *   slab that stays in cache; slabs without a query are skipped entirely;
+ * - within a slab the middle axes take the usual lower envelopes and the last, contiguous axis builds its
+ *   envelope only on rows that hold a query and evaluates it only at the queries.
+ * Nothing volume-sized is allocated or written, which is where the dense transform spends most of its time here.
+ */
+import { RwsegError } from '../errors.js';
+import { buildEnvelope, EdtScratch, envelopeAlongAxis } from './edt.js';
+import { checkGrid } from './grid.js';
+
+/**
+ * For each query voxel (in the order given), the Euclidean distance in mm to the nearest site voxel; +Infinity
+ * when there is no site. `sites` and `queries` are strictly ascending row-major voxel indices on `shape`.
+ */
+export function nearestSiteDistances(
+  sites: Int32Array,
+  queries: Int32Array,
+  shape: readonly number[],
+  spacing: readonly number[],
+  scratch: EdtScratch = new EdtScratch(),
+): Float64Array {
+  const what = 'nearest-site distances';
+  const count = checkGrid(what, shape.reduce((p, n) => p * n, 1), shape, spacing);
+  checkIndexList(what, 'sites', sites, count);
+  checkIndexList(what, 'queries', queries, count);
+  const out = new Float64Array(queries.length);
+  if (queries.length === 0) return out;
+  if (sites.length === 0) return out.fill(Infinity);
+  const n0 = shape[0]!;
+  const s0 = spacing[0]!;
+  const inner = count / n0;
+  // Sites grouped by column (position within a slab), each column's slab indices ascending: counting sort.
+  const start = new Int32Array(inner + 1);
+  for (let s = 0; s < sites.length; s++) start[(sites[s]! % inner) + 1]!++;
+  for (let c = 0; c < inner; c++) start[c + 1]! += start[c]!;
+  const cursor = start.slice(0, inner);
+  const slabOf = new Int32Array(sites.length);
+  for (let s = 0; s < sites.length; s++) {
+    const index = sites[s]!;
+    const c = index % inner;
+    slabOf[cursor[c]!++] = (index - c) / inner;
+  }
+  cursor.set(start.subarray(0, inner));
+  const slabShape = shape.slice(1);
+  const slabSpacing = spacing.slice(1);
+  const last = slabShape.length - 1;
+  const rowLength = last >= 0 ? slabShape[last]! : 1;
+  const rowSpacing = last >= 0 ? slabSpacing[last]! : 1;
+  const slab = new Float64Array(inner);
+  scratch.ensure(rowLength, 1);
+  let q = 0;
+  while (q < queries.length) {
+    const i = Math.floor(queries[q]! / inner);
+    const slabStart = i * inner;
+    // Squared distance along the first axis, in mm^2, from the nearest site of the column above or below. The
+    // cursor of a column only moves forward, so the whole sweep costs one visit per site plus one per voxel.
+    for (let c = 0; c < inner; c++) {
+      let p = cursor[c]!;
+      const end = start[c + 1]!;
+      while (p < end && slabOf[p]! < i) p++;
+      cursor[c] = p;
+      let steps = p < end ? slabOf[p]! - i : Infinity;
+      if (p > start[c]! && i - slabOf[p - 1]! < steps) steps = i - slabOf[p - 1]!;
+      const d = steps * s0;
+      slab[c] = d * d;
+    }
+    for (let axis = 0; axis < last; axis++) envelopeAlongAxis(slab, slabShape, axis, slabSpacing[axis]!, scratch, false);
+    // The last axis: one envelope per row holding queries, read at those queries only.
+    while (q < queries.length && queries[q]! < slabStart + inner) {
+      const rowStart = slabStart + Math.floor((queries[q]! - slabStart) / rowLength) * rowLength;
+      const offset = rowStart - slabStart;
+      const k = buildEnvelope(slab, offset, rowLength, rowSpacing, scratch);
+      const { vertex, value, bound } = scratch;
+      let j = 0;
+      for (; q < queries.length && queries[q]! < rowStart + rowLength; q++) {
+        const x = queries[q]! - rowStart;
+        if (k < 0) out[q] = Infinity;
+        else if (slab[offset + x] === 0) out[q] = 0;
+        else {
+          const px = x * rowSpacing;
+          while (bound[j + 1]! < px) j++;
+          const d = px - vertex[j]! * rowSpacing;
+          out[q] = Math.sqrt(d * d + value[j]!);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function checkIndexList(what: string, name: string, list: Int32Array, count: number): void {
+  if (!(list instanceof Int32Array)) throw new RwsegError('INVALID_INPUT', `${what}: ${name} must be an Int32Array of voxel indices`, {});
+  let previous = -1;
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i]!;
+    if (v <= previous || v >= count) {
+      const problem = v >= count ? `is outside the grid of ${count} voxels` : 'breaks the strictly ascending order';
+      throw new RwsegError('INVALID_INPUT', `${what}: ${name}[${i}] = ${v} ${problem}`, { index: i, value: v });
+    }
+    previous = v;
+  }
+}
