@@ -49,7 +49,7 @@ export interface EdtOptions {
 }
 
 /** Columns gathered per block on strided axes: enough for cache-line-sized reads, small enough to stay in L1. */
-const BLOCK_COLUMNS = 16;
+export const BLOCK_COLUMNS = 16;
 
 /**
  * Squared distances in physical units (mm^2) from every voxel to the nearest zero voxel of `mask`.

@@ -85,21 +85,36 @@ export interface Box {
 export function classBoundingBoxes(labelMaps: readonly ArrayLike<number>[], shape: readonly number[], numClasses: number): Box[] {
   const rank = shape.length;
   const boxes = Array.from({ length: numClasses }, () => ({ lo: shape.map((n) => n), hi: shape.map(() => -1) }));
+  const rowLength = shape[rank - 1]!;
+  // Per row, each class's first and last position along the row; the row's other coordinates are merged into
+  // the boxes once per row and class, not once per voxel.
+  const rowLo = new Int32Array(numClasses);
+  const rowHi = new Int32Array(numClasses).fill(-1);
   const coord = new Array<number>(rank).fill(0);
-  const grow = (box: Box) => {
-    for (let a = 0; a < rank; a++) {
-      const c = coord[a]!;
-      if (c < box.lo[a]!) box.lo[a] = c;
-      if (c > box.hi[a]!) box.hi[a] = c;
-    }
-  };
   const [first, second] = labelMaps;
-  const n = first!.length;
-  for (let i = 0; i < n; i++) {
-    const p = first![i]!;
-    grow(boxes[p]!);
-    if (second !== undefined && second[i] !== p) grow(boxes[second[i]!]!);
-    for (let a = rank - 1; a >= 0; a--) {
+  const rows = first!.length / rowLength;
+  for (let row = 0; row < rows; row++) {
+    const base = row * rowLength;
+    for (let x = 0; x < rowLength; x++) {
+      const p = first![base + x]!;
+      if (rowHi[p]! < 0) rowLo[p] = x;
+      rowHi[p] = x;
+      if (second !== undefined) {
+        const q = second[base + x]!;
+        if (rowHi[q]! < 0) rowLo[q] = x;
+        rowHi[q] = x;
+      }
+    }
+    for (let c = 0; c < numClasses; c++) {
+      if (rowHi[c]! < 0) continue;
+      const box = boxes[c]!;
+      coord[rank - 1] = rowLo[c]!;
+      for (let a = 0; a < rank; a++) if (coord[a]! < box.lo[a]!) box.lo[a] = coord[a]!;
+      coord[rank - 1] = rowHi[c]!;
+      for (let a = 0; a < rank; a++) if (coord[a]! > box.hi[a]!) box.hi[a] = coord[a]!;
+      rowHi[c] = -1;
+    }
+    for (let a = rank - 2; a >= 0; a--) {
       if (++coord[a]! < shape[a]!) break;
       coord[a] = 0;
     }

@@ -14,7 +14,7 @@
  * Nothing volume-sized is allocated or written, which is where the dense transform spends most of its time here.
  */
 import { RwsegError } from '../errors.js';
-import { buildEnvelope, EdtScratch, envelopeAlongAxis } from './edt.js';
+import { BLOCK_COLUMNS, buildEnvelope, EdtScratch, envelopeAlongAxis } from './edt.js';
 import { checkGrid } from './grid.js';
 
 /**
@@ -50,20 +50,28 @@ export function nearestSiteDistances(
     slabOf[cursor[c]!++] = (index - c) / inner;
   }
   cursor.set(start.subarray(0, inner));
+  let columnsWithSites = 0;
+  for (let c = 0; c < inner; c++) if (start[c + 1]! > start[c]!) columnsWithSites++;
+  const siteColumns = new Int32Array(columnsWithSites);
+  for (let c = 0, t = 0; c < inner; c++) if (start[c + 1]! > start[c]!) siteColumns[t++] = c;
   const slabShape = shape.slice(1);
   const slabSpacing = spacing.slice(1);
   const last = slabShape.length - 1;
   const rowLength = last >= 0 ? slabShape[last]! : 1;
   const rowSpacing = last >= 0 ? slabSpacing[last]! : 1;
   const slab = new Float64Array(inner);
+  const neededRows = new Int32Array(inner / rowLength);
   scratch.ensure(rowLength, 1);
   let q = 0;
   while (q < queries.length) {
     const i = Math.floor(queries[q]! / inner);
     const slabStart = i * inner;
     // Squared distance along the first axis, in mm^2, from the nearest site of the column above or below. The
-    // cursor of a column only moves forward, so the whole sweep costs one visit per site plus one per voxel.
-    for (let c = 0; c < inner; c++) {
+    // cursor of a column only moves forward, so the whole sweep costs one visit per site plus one per voxel;
+    // columns without any site stay +Infinity.
+    slab.fill(Infinity);
+    for (let t = 0; t < siteColumns.length; t++) {
+      const c = siteColumns[t]!;
       let p = cursor[c]!;
       const end = start[c + 1]!;
       while (p < end && slabOf[p]! < i) p++;
@@ -73,7 +81,14 @@ export function nearestSiteDistances(
       const d = steps * s0;
       slab[c] = d * d;
     }
-    for (let axis = 0; axis < last; axis++) envelopeAlongAxis(slab, slabShape, axis, slabSpacing[axis]!, scratch, false);
+    // Rows of this slab that hold a query: the only ones the pass across rows has to write.
+    let neededCount = 0;
+    for (let r = q; r < queries.length && queries[r]! < slabStart + inner; r++) {
+      const row = Math.floor((queries[r]! - slabStart) / rowLength);
+      if (neededCount === 0 || neededRows[neededCount - 1] !== row) neededRows[neededCount++] = row;
+    }
+    for (let axis = 0; axis < last - 1; axis++) envelopeAlongAxis(slab, slabShape, axis, slabSpacing[axis]!, scratch, false);
+    if (last >= 1) envelopeAcrossRows(slab, inner / rowLength, rowLength, slabShape[last - 1]!, slabSpacing[last - 1]!, neededRows, neededCount, scratch);
     // The last axis: one envelope per row holding queries, read at those queries only.
     while (q < queries.length && queries[q]! < slabStart + inner) {
       const rowStart = slabStart + Math.floor((queries[q]! - slabStart) / rowLength) * rowLength;
@@ -95,6 +110,67 @@ export function nearestSiteDistances(
     }
   }
   return out;
+}
+
+/**
+ * The envelope pass along the axis just before the contiguous one (the slab viewed as [outer, n, rowLength],
+ * lines running across rows), gathered BLOCK_COLUMNS lines at a time as in the EDT, but written back only on
+ * the rows listed in `rows` (indices over outer * n, ascending): the last pass reads no other row.
+ */
+function envelopeAcrossRows(
+  slab: Float64Array,
+  rowCount: number,
+  rowLength: number,
+  n: number,
+  spacing: number,
+  rows: Int32Array,
+  rowsCount: number,
+  scratch: EdtScratch,
+): void {
+  const width = Math.min(BLOCK_COLUMNS, rowLength);
+  scratch.ensure(n, width);
+  const { block } = scratch;
+  let first = 0;
+  for (let o = 0; o * n < rowCount; o++) {
+    // The listed rows in this group of n.
+    let end = first;
+    while (end < rowsCount && rows[end]! < (o + 1) * n) end++;
+    if (end === first) continue;
+    const group = o * n * rowLength;
+    for (let j0 = 0; j0 < rowLength; j0 += width) {
+      const w = Math.min(width, rowLength - j0);
+      let positive = false;
+      for (let i = 0; i < n; i++) {
+        const at = group + i * rowLength + j0;
+        for (let c = 0; c < w; c++) {
+          const v = slab[at + c]!;
+          if (v !== 0) positive = true;
+          block[c * n + i] = v;
+        }
+      }
+      // Lines of sites only are already final (all 0).
+      if (!positive) continue;
+      for (let c = 0; c < w; c++) {
+        const offset = c * n;
+        const k = buildEnvelope(block, offset, n, spacing, scratch);
+        const { vertex, value, bound } = scratch;
+        let j = 0;
+        for (let r = first; r < end; r++) {
+          const i = rows[r]! - o * n;
+          const at = group + i * rowLength + j0 + c;
+          if (k < 0) slab[at] = Infinity;
+          else if (block[offset + i] === 0) slab[at] = 0;
+          else {
+            const pi = i * spacing;
+            while (bound[j + 1]! < pi) j++;
+            const d = pi - vertex[j]! * spacing;
+            slab[at] = d * d + value[j]!;
+          }
+        }
+      }
+    }
+    first = end;
+  }
 }
 
 function checkIndexList(what: string, name: string, list: Int32Array, count: number): void {
