@@ -26,6 +26,13 @@ export class EdtScratch {
   height = new Float64Array(0);
   bound = new Float64Array(0);
 
+  /** One row of the first axis's scan (steps to the nearest zero below). */
+  row = new Float64Array(0);
+
+  ensureRow(length: number): void {
+    if (length > this.row.length) this.row = new Float64Array(length);
+  }
+
   ensure(lineLength: number, blockSize: number): void {
     if (lineLength > this.capacity) {
       this.capacity = lineLength;
@@ -87,7 +94,8 @@ function transform(mask: ArrayLike<number>, shape: readonly number[], spacing: r
   // The binary scan runs along the first axis, whole rows at a time (contiguous); the envelopes then run along
   // the middle axes (gathered in blocks) and last along the contiguous axis, in place, with no gather at all.
   // The square root is taken inside that last pass, saving a sweep over the whole array.
-  scanFirstAxis(mask, out, shape[0]!, count / shape[0]!, spacing[0]!);
+  scratch.ensureRow(count / shape[0]!);
+  scanFirstAxis(mask, out, shape[0]!, count / shape[0]!, spacing[0]!, scratch.row);
   const last = shape.length - 1;
   for (let axis = 1; axis <= last; axis++) envelopeAlongAxis(out, shape, axis, spacing[axis]!, scratch, root && axis === last, axis === last ? query : undefined);
   if (root && last === 0) for (let i = 0; i < count; i++) out[i] = Math.sqrt(out[i]!);
@@ -98,32 +106,42 @@ function transform(mask: ArrayLike<number>, shape: readonly number[], spacing: r
  * Squared 1-D distance to the nearest zero along axis 0 (Infinity where a column has no zero). The array is
  * viewed as [n, inner]; both sweeps walk whole rows so every access is contiguous.
  */
-function scanFirstAxis(mask: ArrayLike<number>, out: Float64Array, n: number, inner: number, spacing: number): void {
-  // Forward: steps since the last zero above (Infinity before the first one).
-  for (let j = 0; j < inner; j++) out[j] = mask[j] === 0 ? 0 : Infinity;
+function scanFirstAxis(mask: ArrayLike<number>, out: Float64Array, n: number, inner: number, spacing: number, steps: Float64Array): void {
+  // Forward: steps since the last zero above (Infinity before the first one), carried in a row-sized buffer so
+  // that `out` is only written.
+  const carry = steps;
+  for (let j = 0; j < inner; j++) {
+    const s = mask[j] === 0 ? 0 : Infinity;
+    carry[j] = s;
+    out[j] = s;
+  }
   for (let i = 1; i < n; i++) {
     const row = i * inner;
-    const above = row - inner;
-    for (let j = 0; j < inner; j++) out[row + j] = mask[row + j] === 0 ? 0 : out[above + j]! + 1;
-  }
-  // Backward: the nearer of that and one more than the row below (already the nearer of its two), then mm^2.
-  // Squaring is deferred by one row because the row below is still needed in steps.
-  const squareRow = (row: number) => {
     for (let j = 0; j < inner; j++) {
-      const d = out[row + j]! * spacing;
-      out[row + j] = d * d;
+      const s = mask[row + j] === 0 ? 0 : carry[j]! + 1;
+      carry[j] = s;
+      out[row + j] = s;
     }
-  };
+  }
+  // Backward, fused with the conversion to mm^2: the nearer of that and one more than the row below, whose steps
+  // the buffer now carries (the last row's already: its forward steps are final). Each row is visited once.
+  const below = carry;
+  const last = (n - 1) * inner;
+  for (let j = 0; j < inner; j++) {
+    const d = below[j]! * spacing;
+    out[last + j] = d * d;
+  }
   for (let i = n - 2; i >= 0; i--) {
     const row = i * inner;
-    const below = row + inner;
     for (let j = 0; j < inner; j++) {
-      const fromBelow = out[below + j]! + 1;
-      if (fromBelow < out[row + j]!) out[row + j] = fromBelow;
+      const fromBelow = below[j]! + 1;
+      const forward = out[row + j]!;
+      const s = fromBelow < forward ? fromBelow : forward;
+      below[j] = s;
+      const d = s * spacing;
+      out[row + j] = d * d;
     }
-    squareRow(below);
   }
-  squareRow(0);
 }
 
 /**
