@@ -51,6 +51,9 @@ export function checkLabelMap(what: string, labels: ArrayLike<number>, shape: re
     throw new RwsegError('INVALID_INPUT', `${what}: labels must be an array or typed array`, {});
   }
   const count = checkGrid(what, labels.length, shape, spacing);
+  // Integer typed arrays (the usual label maps) hold integers by construction: only the range needs a look, and
+  // the general loop below runs only to name the first bad voxel.
+  if (isIntegerArray(labels) && allBelow(labels, count, numClasses)) return count;
   for (let i = 0; i < count; i++) {
     const v = labels[i]!;
     if (!(v >= 0 && v < numClasses && Number.isInteger(v))) {
@@ -63,6 +66,44 @@ export function checkLabelMap(what: string, labels: ArrayLike<number>, shape: re
     }
   }
   return count;
+}
+
+function isIntegerArray(labels: ArrayLike<number>): boolean {
+  return (
+    labels instanceof Uint8Array || labels instanceof Uint16Array || labels instanceof Int32Array || labels instanceof Int16Array ||
+    labels instanceof Int8Array || labels instanceof Uint32Array || labels instanceof Uint8ClampedArray
+  );
+}
+
+/** Every value in [0, numClasses). */
+function allBelow(labels: ArrayLike<number>, count: number, numClasses: number): boolean {
+  for (let i = 0; i < count; i++) {
+    const v = labels[i]!;
+    if (v < 0 || v >= numClasses) return false;
+  }
+  return true;
+}
+
+/**
+ * Widens each class's [rowLo, rowHi] (rowHi < 0: not seen yet) to cover its voxels in one row. Labels come in
+ * runs along a row, so each run is recorded once, at its end.
+ */
+function rowExtents(labels: ArrayLike<number>, base: number, rowLength: number, rowLo: Int32Array, rowHi: Int32Array): void {
+  let run = labels[base]!;
+  let runStart = 0;
+  for (let x = 1; x <= rowLength; x++) {
+    const v = x < rowLength ? labels[base + x]! : -1;
+    if (v === run) continue;
+    if (rowHi[run]! < 0) {
+      rowLo[run] = runStart;
+      rowHi[run] = x - 1;
+    } else {
+      if (runStart < rowLo[run]!) rowLo[run] = runStart;
+      if (x - 1 > rowHi[run]!) rowHi[run] = x - 1;
+    }
+    run = v;
+    runStart = x;
+  }
 }
 
 /** Row-major index -> coordinates, for error messages. */
@@ -95,16 +136,8 @@ export function classBoundingBoxes(labelMaps: readonly ArrayLike<number>[], shap
   const rows = first!.length / rowLength;
   for (let row = 0; row < rows; row++) {
     const base = row * rowLength;
-    for (let x = 0; x < rowLength; x++) {
-      const p = first![base + x]!;
-      if (rowHi[p]! < 0) rowLo[p] = x;
-      rowHi[p] = x;
-      if (second !== undefined) {
-        const q = second[base + x]!;
-        if (rowHi[q]! < 0) rowLo[q] = x;
-        rowHi[q] = x;
-      }
-    }
+    rowExtents(first!, base, rowLength, rowLo, rowHi);
+    if (second !== undefined) rowExtents(second, base, rowLength, rowLo, rowHi);
     for (let c = 0; c < numClasses; c++) {
       if (rowHi[c]! < 0) continue;
       const box = boxes[c]!;

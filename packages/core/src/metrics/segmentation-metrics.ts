@@ -52,15 +52,7 @@ function classMetrics(
   scratch: EdtScratch,
 ): ClassMetrics {
   if (box.hi[0]! < 0) return { classIndex: c, dice: 1, hd: 0, hd95: 0, assd: 0, nsd: 1 };
-  const { a, b, boxShape } = cropMasks(pred, ref, shape, c, box);
-  let sizeA = 0;
-  let sizeB = 0;
-  let overlap = 0;
-  for (let i = 0; i < a.length; i++) {
-    sizeA += a[i]!;
-    sizeB += b[i]!;
-    overlap += a[i]! & b[i]!;
-  }
+  const { a, b, boxShape, sizeA, sizeB, overlap } = cropMasks(pred, ref, shape, c, box);
   const dice = (2 * overlap) / (sizeA + sizeB);
   if (sizeA === 0 || sizeB === 0) return { classIndex: c, dice: 0, hd: Number.NaN, hd95: Number.NaN, assd: Number.NaN, nsd: 0 };
   const surfaceA = surfaceIndices(a, boxShape);
@@ -90,7 +82,7 @@ function classMetrics(
   };
 }
 
-/** pred == c and ref == c as 0/1 masks over the class's bounding box. */
+/** pred == c and ref == c as 0/1 masks over the class's bounding box, with their sizes and overlap (for Dice). */
 function cropMasks(pred: ArrayLike<number>, ref: ArrayLike<number>, shape: readonly number[], c: number, box: Box) {
   const rank = shape.length;
   const boxShape = box.lo.map((lo, i) => box.hi[i]! - lo + 1);
@@ -99,20 +91,28 @@ function cropMasks(pred: ArrayLike<number>, ref: ArrayLike<number>, shape: reado
   const b = new Uint8Array(count);
   const rowLength = boxShape[rank - 1]!;
   const coord = new Array<number>(rank).fill(0);
+  let sizeA = 0;
+  let sizeB = 0;
+  let overlap = 0;
   for (let row = 0; row < count / rowLength; row++) {
     let full = 0;
     for (let axis = 0; axis < rank; axis++) full = full * shape[axis]! + box.lo[axis]! + (axis < rank - 1 ? coord[axis]! : 0);
     const local = row * rowLength;
     for (let x = 0; x < rowLength; x++) {
-      a[local + x] = pred[full + x] === c ? 1 : 0;
-      b[local + x] = ref[full + x] === c ? 1 : 0;
+      const inA = pred[full + x] === c ? 1 : 0;
+      const inB = ref[full + x] === c ? 1 : 0;
+      a[local + x] = inA;
+      b[local + x] = inB;
+      sizeA += inA;
+      sizeB += inB;
+      overlap += inA & inB;
     }
     for (let axis = rank - 2; axis >= 0; axis--) {
       if (++coord[axis]! < boxShape[axis]!) break;
       coord[axis] = 0;
     }
   }
-  return { a, b, boxShape };
+  return { a, b, boxShape, sizeA, sizeB, overlap };
 }
 
 /** Mean of each metric per class over many volumes, ignoring NaN; `nanCount` says how many volumes were NaN. */
