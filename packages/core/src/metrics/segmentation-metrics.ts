@@ -8,8 +8,9 @@
  *   percentile); ASSD = (sum d(P->R) + sum d(R->P)) / (|S_P| + |S_R|); NSD = fraction of both surfaces within
  *   the tolerance of the other;
  * - both masks empty: Dice 1, HD = HD95 = ASSD = 0, NSD 1; one empty: Dice 0, HD = HD95 = ASSD = NaN, NSD 0.
- * Each class is cropped to the bounding box of pred ∪ ref (exact: every surface voxel lies inside it), then one
- * surface extraction per mask and one distance transform per direction serve all four distance metrics.
+ * Each class is cropped to the bounding box of pred ∪ ref (exact: the box holds both masks, so the surfaces are
+ * the same voxels), each surface is listed once, and the distances are read only at surface voxels
+ * (nearestSiteDistances, one call per direction); those two lists serve all four distance metrics.
  */
 import { checkLabelMap, classBoundingBoxes, type Box } from '../distance/grid.js';
 import { EdtScratch } from '../distance/edt.js';
