@@ -16,10 +16,19 @@ interface CropCase {
   nsdTolerance: number;
   pred: string;
   ref: string;
-  metrics: { classIndex: number; dice: number; hd: number | null; hd95: number | null; assd: number | null; nsd: number }[];
+  /** null: NaN (one mask empty). */
+  metrics: {
+    classIndex: number;
+    dice: number;
+    hd: number | null;
+    hd95: number | null;
+    assd: number | null;
+    nsd: number;
+  }[];
 }
 
-const fixture = JSON.parse(readFileSync(new URL('../../test/fixtures/metrics/crop_cases.json', import.meta.url), 'utf8')) as { cases: CropCase[] };
+const fixturePath = new URL('../../test/fixtures/metrics/crop_cases.json', import.meta.url);
+const fixture = JSON.parse(readFileSync(fixturePath, 'utf8')) as { cases: CropCase[] };
 
 for (const c of fixture.cases) {
   test(`matches scipy on the uncropped volume: ${c.name}`, (t) => {

@@ -1,5 +1,12 @@
 import test from 'ava';
-import { EdtScratch, euclideanDistanceTransform, isRwsegError, nearestSiteDistances, surfaceIndices, extractSurface } from '../src/index.js';
+import {
+  EdtScratch,
+  euclideanDistanceTransform,
+  extractSurface,
+  isRwsegError,
+  nearestSiteDistances,
+  surfaceIndices,
+} from '../src/index.js';
 
 function random(seed: number): () => number {
   let state = seed >>> 0;
@@ -22,7 +29,8 @@ function worstDifference(got: Float64Array, dense: Float64Array, queries: Int32A
   let at = -1;
   queries.forEach((v, q) => {
     const e = dense[v]!;
-    const diff = e === Infinity || got[q] === Infinity ? (got[q] === e ? 0 : Infinity) : Math.abs(got[q]! - e) / Math.max(1, e);
+    const infinite = e === Infinity || got[q] === Infinity;
+    const diff = infinite ? (got[q] === e ? 0 : Infinity) : Math.abs(got[q]! - e) / Math.max(1, e);
     if (!(diff <= worst)) {
       worst = diff;
       at = q;
@@ -51,7 +59,8 @@ test('equal the dense EDT of the sites\' complement read at the queries (1-D to 
     // Near queries are answered by a search over offsets, far ones by the separable transform: the same values
     // up to the rounding of a differently ordered sum.
     const { worst, at } = worstDifference(got, dense, queries);
-    t.true(worst <= 1e-12, `shape ${JSON.stringify(shape)}: query ${at} (voxel ${queries[at]}) gave ${got[at]}, dense ${dense[queries[at]!]}`);
+    const where = `shape ${JSON.stringify(shape)}: query ${at} (voxel ${queries[at]})`;
+    t.true(worst <= 1e-12, `${where} gave ${got[at]}, dense ${dense[queries[at]!]}`);
   }
 });
 
@@ -61,7 +70,9 @@ test('queries far from every site (beyond the nearby search) are exact too, at t
   const spacing = [2.5, 0.8, 0.7];
   const n = shape.reduce((p, s) => p * s, 1);
   const siteMask = new Uint8Array(n);
-  for (const [i, j, k] of [[0, 0, 0], [1, 2, 3], [0, 5, 1], [13, 0, 28]]) siteMask[(i! * shape[1]! + j!) * shape[2]! + k!] = 1;
+  for (const [i, j, k] of [[0, 0, 0], [1, 2, 3], [0, 5, 1], [13, 0, 28]]) {
+    siteMask[(i! * shape[1]! + j!) * shape[2]! + k!] = 1;
+  }
   const sites = indicesWhere(n, (i) => siteMask[i] === 1);
   const queries = indicesWhere(n, () => true);
   const dense = euclideanDistanceTransform(siteMask.map((v) => 1 - v), shape, spacing);
@@ -78,13 +89,20 @@ test('no site gives +Infinity; no query gives an empty result; a query on a site
   // 2.06 mm from (0, 1). With 0.2 mm rows, (0, 1) is nearer: hypot(0.2, 0.5).
   const d = nearestSiteDistances(Int32Array.of(1, 5), Int32Array.of(0, 1, 3, 5), [2, 3], [2, 0.5]);
   t.deepEqual([...d], [0.5, 0, 1, 0]);
-  t.true(Math.abs(nearestSiteDistances(Int32Array.of(1, 5), Int32Array.of(3), [2, 3], [0.2, 0.5])[0]! - Math.hypot(0.2, 0.5)) < 1e-15);
+  const thin = nearestSiteDistances(Int32Array.of(1, 5), Int32Array.of(3), [2, 3], [0.2, 0.5])[0]!;
+  t.true(Math.abs(thin - Math.hypot(0.2, 0.5)) < 1e-15);
 });
 
 test('index lists that are not ascending or leave the grid are INVALID_INPUT errors naming the list', (t) => {
   const cases: [() => unknown, RegExp][] = [
-    [() => nearestSiteDistances(Int32Array.of(3, 2), Int32Array.of(0), [2, 3], [1, 1]), /sites\[1\] = 2 breaks the strictly ascending order/],
-    [() => nearestSiteDistances(Int32Array.of(1), Int32Array.of(0, 6), [2, 3], [1, 1]), /queries\[1\] = 6 is outside the grid of 6 voxels/],
+    [
+      () => nearestSiteDistances(Int32Array.of(3, 2), Int32Array.of(0), [2, 3], [1, 1]),
+      /sites\[1\] = 2 breaks the strictly ascending order/,
+    ],
+    [
+      () => nearestSiteDistances(Int32Array.of(1), Int32Array.of(0, 6), [2, 3], [1, 1]),
+      /queries\[1\] = 6 is outside the grid of 6 voxels/,
+    ],
     [() => nearestSiteDistances(Int32Array.of(1), Int32Array.of(0), [2, 3], [1, 0]), /spacing\[1\]/],
   ];
   for (const [fn, message] of cases) {

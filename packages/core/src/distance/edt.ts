@@ -106,7 +106,14 @@ function transform(mask: ArrayLike<number>, shape: readonly number[], spacing: r
  * Squared 1-D distance to the nearest zero along axis 0 (Infinity where a column has no zero). The array is
  * viewed as [n, inner]; both sweeps walk whole rows so every access is contiguous.
  */
-function scanFirstAxis(mask: ArrayLike<number>, out: Float64Array, n: number, inner: number, spacing: number, steps: Float64Array): void {
+function scanFirstAxis(
+  mask: ArrayLike<number>,
+  out: Float64Array,
+  n: number,
+  inner: number,
+  spacing: number,
+  steps: Float64Array,
+): void {
   // Forward: steps since the last zero above (Infinity before the first one), carried in a row-sized buffer so
   // that `out` is only written.
   const carry = steps;
@@ -228,7 +235,13 @@ function lowerEnvelope(f: Float64Array, out: Float64Array, offset: number, n: nu
  * sample is +Infinity. Split from the evaluation so that callers that need only a few positions
  * (nearestSiteDistances) can read just those.
  */
-export function buildEnvelope(f: Float64Array, offset: number, n: number, spacing: number, scratch: EdtScratch): number {
+export function buildEnvelope(
+  f: Float64Array,
+  offset: number,
+  n: number,
+  spacing: number,
+  scratch: EdtScratch,
+): number {
   const { vertex, value, height, bound } = scratch;
   let k = -1;
   const lastIndex = n - 1;

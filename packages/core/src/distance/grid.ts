@@ -70,8 +70,9 @@ export function checkLabelMap(what: string, labels: ArrayLike<number>, shape: re
 
 function isIntegerArray(labels: ArrayLike<number>): boolean {
   return (
-    labels instanceof Uint8Array || labels instanceof Uint16Array || labels instanceof Int32Array || labels instanceof Int16Array ||
-    labels instanceof Int8Array || labels instanceof Uint32Array || labels instanceof Uint8ClampedArray
+    labels instanceof Uint8Array || labels instanceof Uint16Array || labels instanceof Int32Array ||
+    labels instanceof Int16Array || labels instanceof Int8Array || labels instanceof Uint32Array ||
+    labels instanceof Uint8ClampedArray
   );
 }
 
@@ -88,7 +89,13 @@ function allBelow(labels: ArrayLike<number>, count: number, numClasses: number):
  * Widens each class's [rowLo, rowHi] (rowHi < 0: not seen yet) to cover its voxels in one row. Labels come in
  * runs along a row, so each run is recorded once, at its end.
  */
-function rowExtents(labels: ArrayLike<number>, base: number, rowLength: number, rowLo: Int32Array, rowHi: Int32Array): void {
+function rowExtents(
+  labels: ArrayLike<number>,
+  base: number,
+  rowLength: number,
+  rowLo: Int32Array,
+  rowHi: Int32Array,
+): void {
   let run = labels[base]!;
   let runStart = 0;
   for (let x = 1; x <= rowLength; x++) {

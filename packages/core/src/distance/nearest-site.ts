@@ -58,7 +58,13 @@ const NEARBY_VOXELS = 300;
  * for a few dozen lookups each. Returns the positions (into `queries`) of the others, left for the exact
  * separable transform.
  */
-function searchNearby(sites: Int32Array, queries: Int32Array, shape: readonly number[], spacing: readonly number[], out: Float64Array): number[] {
+function searchNearby(
+  sites: Int32Array,
+  queries: Int32Array,
+  shape: readonly number[],
+  spacing: readonly number[],
+  out: Float64Array,
+): number[] {
   const rank = shape.length;
   const count = shape.reduce((p, n) => p * n, 1);
   const strides = shape.map((_, a) => shape.slice(a + 1).reduce((p, n) => p * n, 1));
@@ -75,7 +81,9 @@ function searchNearby(sites: Int32Array, queries: Int32Array, shape: readonly nu
     let squared = 0;
     for (let a = 0; a < rank; a++) squared += (delta[a]! * spacing[a]!) ** 2;
     const distance = Math.sqrt(squared);
-    if (distance <= radius) offsets.push({ delta: [...delta], index: delta.reduce((p, d, a) => p + d * strides[a]!, 0), distance });
+    if (distance <= radius) {
+      offsets.push({ delta: [...delta], index: delta.reduce((p, d, a) => p + d * strides[a]!, 0), distance });
+    }
     let a = rank - 1;
     while (a >= 0 && delta[a] === reach[a]) {
       delta[a] = -reach[a]!;
@@ -193,8 +201,13 @@ function separableDistances(
       const row = Math.floor((queries[r]! - slabStart) / rowLength);
       if (neededCount === 0 || neededRows[neededCount - 1] !== row) neededRows[neededCount++] = row;
     }
-    for (let axis = 0; axis < last - 1; axis++) envelopeAlongAxis(slab, slabShape, axis, slabSpacing[axis]!, scratch, false);
-    if (last >= 1) envelopeAcrossRows(slab, inner / rowLength, rowLength, slabShape[last - 1]!, slabSpacing[last - 1]!, neededRows, neededCount, scratch);
+    for (let axis = 0; axis < last - 1; axis++) {
+      envelopeAlongAxis(slab, slabShape, axis, slabSpacing[axis]!, scratch, false);
+    }
+    if (last >= 1) {
+      const [across, acrossSpacing] = [slabShape[last - 1]!, slabSpacing[last - 1]!];
+      envelopeAcrossRows(slab, inner / rowLength, rowLength, across, acrossSpacing, neededRows, neededCount, scratch);
+    }
     // The last axis: one envelope per row holding queries, read at those queries only.
     while (q < queries.length && queries[q]! < slabStart + inner) {
       const rowStart = slabStart + Math.floor((queries[q]! - slabStart) / rowLength) * rowLength;
@@ -280,7 +293,9 @@ function envelopeAcrossRows(
 }
 
 function checkIndexList(what: string, name: string, list: Int32Array, count: number): void {
-  if (!(list instanceof Int32Array)) throw new RwsegError('INVALID_INPUT', `${what}: ${name} must be an Int32Array of voxel indices`, {});
+  if (!(list instanceof Int32Array)) {
+    throw new RwsegError('INVALID_INPUT', `${what}: ${name} must be an Int32Array of voxel indices`, {});
+  }
   let previous = -1;
   for (let i = 0; i < list.length; i++) {
     const v = list[i]!;

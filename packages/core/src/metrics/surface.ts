@@ -36,7 +36,9 @@ export function surfaceIndices(mask: Uint8Array, shape: readonly number[]): Int3
       if (mask[i] === 0) continue;
       let onSurface = border || x === 0 || x === rowLength - 1 || mask[i - 1] === 0 || mask[i + 1] === 0;
       if (!onSurface && across > 0) onSurface = mask[i - across] === 0 || mask[i + across] === 0;
-      for (let a = 0; a < rank - 2 && !onSurface; a++) onSurface = mask[i - strides[a]!] === 0 || mask[i + strides[a]!] === 0;
+      for (let a = 0; a < rank - 2 && !onSurface; a++) {
+        onSurface = mask[i - strides[a]!] === 0 || mask[i + strides[a]!] === 0;
+      }
       if (!onSurface) continue;
       if (size === found.length) {
         const grown = new Int32Array(size * 2);
