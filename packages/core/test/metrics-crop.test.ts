@@ -50,3 +50,12 @@ for (const c of fixture.cases) {
     });
   });
 }
+
+test('integer typed label maps are checked too: a label >= numClasses is an error naming the voxel', (t) => {
+  const pred = Uint8Array.of(0, 1, 1, 0, 0, 0);
+  for (const ref of [Uint8Array.of(0, 1, 0, 0, 2, 0), Int32Array.of(0, 1, 0, 0, -1, 0)]) {
+    t.throws(() => computeSegmentationMetrics(pred, ref, [2, 3], [1, 1], { numClasses: 2 }), {
+      message: /metrics: reference: label -?\d at voxel 4 \(\[1,1\]\) is (not below numClasses=2|negative)/,
+    });
+  }
+});
