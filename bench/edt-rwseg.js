@@ -1,5 +1,6 @@
 // Times rwseg's EDT on the masks written by bench/edt-masks.js: single thread (CPU time), and a batch through the
-// worker pool (wall time per mask = batch time / batch size). Usage: node bench/edt-rwseg.js DIR [CASE]  -> one JSON line.
+// worker pool against the same batch in one thread (wall time per mask = batch time / batch size, the two
+// alternated). Usage: node bench/edt-rwseg.js DIR [CASE]  -> one JSON line.
 import { availableParallelism } from 'node:os';
 import { EdtScratch, euclideanDistanceTransform, MapWorkerPool } from '../packages/core/dist/src/index.js';
 import { readMask } from './edt-masks.js';
@@ -25,37 +26,62 @@ function medianCpuTime(fn, repeats) {
   return median(times);
 }
 
-/** Median wall time: the pool runs in parallel, so its gain only shows in wall time. */
-async function medianWallTime(fn, repeats) {
-  await fn();
-  const times = [];
+/**
+ * Median wall time per mask of a batch through the pool and of the same batch in this thread, alternated so that
+ * load from other processes hits both alike (the pool's gain can only show in wall time), after warming the
+ * workers' compilers as medianCpuTime does.
+ */
+async function poolAndSerialWallTime(pooled, serial, batch, repeats) {
+  const warmUntil = performance.now() + 400;
+  for (let r = 0; r < 3 || performance.now() < warmUntil; r++) await pooled();
+  const pool = [];
+  const alone = [];
   for (let r = 0; r < repeats; r++) {
-    const t = performance.now();
-    await fn();
-    times.push((performance.now() - t) / 1000);
+    let t = performance.now();
+    await pooled();
+    pool.push((performance.now() - t) / 1000 / batch);
+    t = performance.now();
+    serial();
+    alone.push((performance.now() - t) / 1000 / batch);
   }
-  return median(times);
+  return { pool: median(pool), serial: median(alone) };
 }
 
+const cases = manifest.filter((e) => process.argv[3] === undefined || e.name === process.argv[3]);
+const kindsOf = (entry) => [['isotropic', entry.shape.map(() => 1)], ['anisotropic', entry.anisotropic]];
 const workers = Math.max(2, availableParallelism());
-const pool = new MapWorkerPool({ size: workers, builtins: false });
 const out = { workers };
-for (const entry of manifest.filter((e) => process.argv[3] === undefined || e.name === process.argv[3])) {
+// Single-thread figures first, before the pool exists: its workers' start-up and compilation run on threads of
+// this process and would count in its CPU time.
+for (const entry of cases) {
   const mask = readMask(dir, entry);
   const repeats = mask.length <= 2_100_000 ? 15 : 5;
   const scratch = new EdtScratch();
   const result = new Float64Array(mask.length);
   const row = {};
-  const kinds = [['isotropic', entry.shape.map(() => 1)], ['anisotropic', entry.anisotropic]];
   // Integer and fractional spacings reach V8 as different number representations: warm up on both first so
   // neither measurement pays for the other's recompilation.
-  for (let r = 0; r < 3; r++) for (const [, spacing] of kinds) euclideanDistanceTransform(mask, entry.shape, spacing, { scratch, out: result });
-  for (const [kind, spacing] of kinds) {
+  for (let r = 0; r < 3; r++) for (const [, spacing] of kindsOf(entry)) euclideanDistanceTransform(mask, entry.shape, spacing, { scratch, out: result });
+  for (const [kind, spacing] of kindsOf(entry)) {
     row[kind] = medianCpuTime(() => euclideanDistanceTransform(mask, entry.shape, spacing, { scratch, out: result }), repeats);
-    const batch = workers * 2;
-    row[`${kind}Pool`] = (await medianWallTime(() => Promise.all(Array.from({ length: batch }, () => pool.distanceTransform(mask, entry.shape, spacing))), 2)) / batch;
   }
   out[entry.name] = row;
+}
+const pool = new MapWorkerPool({ size: workers, builtins: false });
+for (const entry of cases) {
+  const mask = readMask(dir, entry);
+  const batch = workers * 2;
+  const scratch = new EdtScratch();
+  for (const [kind, spacing] of kindsOf(entry)) {
+    const pooled = () => Promise.all(Array.from({ length: batch }, () => pool.distanceTransform(mask, entry.shape, spacing)));
+    // The same work as the pool's: a fresh result array per mask.
+    const serial = () => {
+      for (let b = 0; b < batch; b++) euclideanDistanceTransform(mask, entry.shape, spacing, { scratch });
+    };
+    const wall = await poolAndSerialWallTime(pooled, serial, batch, mask.length <= 2_100_000 ? 7 : 3);
+    out[entry.name][`${kind}Pool`] = wall.pool;
+    out[entry.name][`${kind}Serial`] = wall.serial;
+  }
 }
 await pool.close();
 console.log(JSON.stringify(out));

@@ -20,15 +20,17 @@ for (const entry of manifest) {
   Object.assign(rwseg, run(process.execPath, [path.join(here, 'edt-rwseg.js'), dir, entry.name]));
 }
 const ms = (s) => `${(s * 1000).toFixed(1)} ms`;
-console.log(`masks in ${dir}; single thread: median CPU time of the process (scipy: time.process_time); pool: ${rwseg.workers} workers, wall time per mask of a batch of ${rwseg.workers * 2}, against scipy's CPU time`);
-console.log('| case | spacing | foreground | scipy (CPU) | rwseg 1 thread (CPU) | speed-up | rwseg pool (wall per mask) | speed-up |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log(`masks in ${dir}; single thread: median CPU time of the process (scipy: time.process_time); pool: ${rwseg.workers} workers, `
+  + `wall time per mask of a batch of ${rwseg.workers * 2}, alternated with the same batch in one thread (wall)`);
+console.log('| case | spacing | foreground | scipy (CPU) | rwseg 1 thread (CPU) | speed-up | pool (wall per mask) | 1 thread (wall per mask) | pool gain |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const entry of manifest) {
   for (const kind of ['isotropic', 'anisotropic']) {
     const s = scipy[entry.name][kind];
     const r = rwseg[entry.name][kind];
     const p = rwseg[entry.name][`${kind}Pool`];
+    const w = rwseg[entry.name][`${kind}Serial`];
     const spacing = kind === 'isotropic' ? 'iso' : entry.anisotropic.join('x');
-    console.log(`| ${entry.name} | ${spacing} | ${(entry.fraction * 100).toFixed(0)} % | ${ms(s)} | ${ms(r)} | ${(s / r).toFixed(1)}x | ${ms(p)} | ${(s / p).toFixed(1)}x |`);
+    console.log(`| ${entry.name} | ${spacing} | ${(entry.fraction * 100).toFixed(0)} % | ${ms(s)} | ${ms(r)} | ${(s / r).toFixed(1)}x | ${ms(p)} | ${ms(w)} | ${(w / p).toFixed(1)}x |`);
   }
 }

@@ -26,6 +26,13 @@ export class EdtScratch {
   height = new Float64Array(0);
   bound = new Float64Array(0);
 
+  /** One row of the first axis's scan (steps to the nearest zero below). */
+  row = new Float64Array(0);
+
+  ensureRow(length: number): void {
+    if (length > this.row.length) this.row = new Float64Array(length);
+  }
+
   ensure(lineLength: number, blockSize: number): void {
     if (lineLength > this.capacity) {
       this.capacity = lineLength;
@@ -49,7 +56,7 @@ export interface EdtOptions {
 }
 
 /** Columns gathered per block on strided axes: enough for cache-line-sized reads, small enough to stay in L1. */
-const BLOCK_COLUMNS = 16;
+export const BLOCK_COLUMNS = 16;
 
 /**
  * Squared distances in physical units (mm^2) from every voxel to the nearest zero voxel of `mask`.
@@ -87,7 +94,8 @@ function transform(mask: ArrayLike<number>, shape: readonly number[], spacing: r
   // The binary scan runs along the first axis, whole rows at a time (contiguous); the envelopes then run along
   // the middle axes (gathered in blocks) and last along the contiguous axis, in place, with no gather at all.
   // The square root is taken inside that last pass, saving a sweep over the whole array.
-  scanFirstAxis(mask, out, shape[0]!, count / shape[0]!, spacing[0]!);
+  scratch.ensureRow(count / shape[0]!);
+  scanFirstAxis(mask, out, shape[0]!, count / shape[0]!, spacing[0]!, scratch.row);
   const last = shape.length - 1;
   for (let axis = 1; axis <= last; axis++) envelopeAlongAxis(out, shape, axis, spacing[axis]!, scratch, root && axis === last, axis === last ? query : undefined);
   if (root && last === 0) for (let i = 0; i < count; i++) out[i] = Math.sqrt(out[i]!);
@@ -98,32 +106,49 @@ function transform(mask: ArrayLike<number>, shape: readonly number[], spacing: r
  * Squared 1-D distance to the nearest zero along axis 0 (Infinity where a column has no zero). The array is
  * viewed as [n, inner]; both sweeps walk whole rows so every access is contiguous.
  */
-function scanFirstAxis(mask: ArrayLike<number>, out: Float64Array, n: number, inner: number, spacing: number): void {
-  // Forward: steps since the last zero above (Infinity before the first one).
-  for (let j = 0; j < inner; j++) out[j] = mask[j] === 0 ? 0 : Infinity;
+function scanFirstAxis(
+  mask: ArrayLike<number>,
+  out: Float64Array,
+  n: number,
+  inner: number,
+  spacing: number,
+  steps: Float64Array,
+): void {
+  // Forward: steps since the last zero above (Infinity before the first one), carried in a row-sized buffer so
+  // that `out` is only written.
+  const carry = steps;
+  for (let j = 0; j < inner; j++) {
+    const s = mask[j] === 0 ? 0 : Infinity;
+    carry[j] = s;
+    out[j] = s;
+  }
   for (let i = 1; i < n; i++) {
     const row = i * inner;
-    const above = row - inner;
-    for (let j = 0; j < inner; j++) out[row + j] = mask[row + j] === 0 ? 0 : out[above + j]! + 1;
-  }
-  // Backward: the nearer of that and one more than the row below (already the nearer of its two), then mm^2.
-  // Squaring is deferred by one row because the row below is still needed in steps.
-  const squareRow = (row: number) => {
     for (let j = 0; j < inner; j++) {
-      const d = out[row + j]! * spacing;
-      out[row + j] = d * d;
+      const s = mask[row + j] === 0 ? 0 : carry[j]! + 1;
+      carry[j] = s;
+      out[row + j] = s;
     }
-  };
+  }
+  // Backward, fused with the conversion to mm^2: the nearer of that and one more than the row below, whose steps
+  // the buffer now carries (the last row's already: its forward steps are final). Each row is visited once.
+  const below = carry;
+  const last = (n - 1) * inner;
+  for (let j = 0; j < inner; j++) {
+    const d = below[j]! * spacing;
+    out[last + j] = d * d;
+  }
   for (let i = n - 2; i >= 0; i--) {
     const row = i * inner;
-    const below = row + inner;
     for (let j = 0; j < inner; j++) {
-      const fromBelow = out[below + j]! + 1;
-      if (fromBelow < out[row + j]!) out[row + j] = fromBelow;
+      const fromBelow = below[j]! + 1;
+      const forward = out[row + j]!;
+      const s = fromBelow < forward ? fromBelow : forward;
+      below[j] = s;
+      const d = s * spacing;
+      out[row + j] = d * d;
     }
-    squareRow(below);
   }
-  squareRow(0);
 }
 
 /**
@@ -131,7 +156,7 @@ function scanFirstAxis(mask: ArrayLike<number>, out: Float64Array, n: number, in
  * [outer, n, inner]; lines are the columns of each n x inner slab, gathered BLOCK_COLUMNS at a time so that
  * reads and writes run along contiguous rows. Contiguous lines (inner = 1) are transformed in place.
  */
-function envelopeAlongAxis(data: Float64Array, shape: readonly number[], axis: number, spacing: number, scratch: EdtScratch, root: boolean, query?: Uint8Array): void {
+export function envelopeAlongAxis(data: Float64Array, shape: readonly number[], axis: number, spacing: number, scratch: EdtScratch, root: boolean, query?: Uint8Array): void {
   const n = shape[axis]!;
   if (n === 1) {
     if (root) for (let i = 0; i < data.length; i++) data[i] = Math.sqrt(data[i]!);
@@ -184,6 +209,39 @@ function envelopeAlongAxis(data: Float64Array, shape: readonly number[], axis: n
  * Samples at +Infinity (no zero reached yet) contribute no parabola.
  */
 function lowerEnvelope(f: Float64Array, out: Float64Array, offset: number, n: number, spacing: number, scratch: EdtScratch, root: boolean): void {
+  const k = buildEnvelope(f, offset, n, spacing, scratch);
+  if (k < 0) {
+    out.fill(Infinity, offset, offset + n);
+    return;
+  }
+  const { vertex, value, bound } = scratch;
+  let j = 0;
+  for (let q = 0; q < n; q++) {
+    if (f[offset + q] === 0) {
+      out[offset + q] = 0;
+      continue;
+    }
+    const pq = q * spacing;
+    while (bound[j + 1]! < pq) j++;
+    const d = pq - vertex[j]! * spacing;
+    const squared = d * d + value[j]!;
+    out[offset + q] = root ? Math.sqrt(squared) : squared;
+  }
+}
+
+/**
+ * The lower envelope of the parabolas of the n samples of f from `offset`, into scratch.vertex/value/bound:
+ * parabola j is lowest on [bound[j], bound[j + 1]]. Returns the index of the last parabola, -1 when every
+ * sample is +Infinity. Split from the evaluation so that callers that need only a few positions
+ * (nearestSiteDistances) can read just those.
+ */
+export function buildEnvelope(
+  f: Float64Array,
+  offset: number,
+  n: number,
+  spacing: number,
+  scratch: EdtScratch,
+): number {
   const { vertex, value, height, bound } = scratch;
   let k = -1;
   const lastIndex = n - 1;
@@ -208,23 +266,8 @@ function lowerEnvelope(f: Float64Array, out: Float64Array, offset: number, n: nu
     height[k] = hq;
     bound[k] = x;
   }
-  if (k < 0) {
-    out.fill(Infinity, offset, offset + n);
-    return;
-  }
-  bound[k + 1] = Infinity;
-  let j = 0;
-  for (let q = 0; q < n; q++) {
-    if (f[offset + q] === 0) {
-      out[offset + q] = 0;
-      continue;
-    }
-    const pq = q * spacing;
-    while (bound[j + 1]! < pq) j++;
-    const d = pq - vertex[j]! * spacing;
-    const squared = d * d + value[j]!;
-    out[offset + q] = root ? Math.sqrt(squared) : squared;
-  }
+  if (k >= 0) bound[k + 1] = Infinity;
+  return k;
 }
 
 function anyNonzero(values: Uint8Array, start: number, end: number): boolean {

@@ -51,6 +51,9 @@ export function checkLabelMap(what: string, labels: ArrayLike<number>, shape: re
     throw new RwsegError('INVALID_INPUT', `${what}: labels must be an array or typed array`, {});
   }
   const count = checkGrid(what, labels.length, shape, spacing);
+  // Integer typed arrays (the usual label maps) hold integers by construction: only the range needs a look, and
+  // the general loop below runs only to name the first bad voxel.
+  if (isIntegerArray(labels) && allBelow(labels, count, numClasses)) return count;
   for (let i = 0; i < count; i++) {
     const v = labels[i]!;
     if (!(v >= 0 && v < numClasses && Number.isInteger(v))) {
@@ -63,6 +66,51 @@ export function checkLabelMap(what: string, labels: ArrayLike<number>, shape: re
     }
   }
   return count;
+}
+
+function isIntegerArray(labels: ArrayLike<number>): boolean {
+  return (
+    labels instanceof Uint8Array || labels instanceof Uint16Array || labels instanceof Int32Array ||
+    labels instanceof Int16Array || labels instanceof Int8Array || labels instanceof Uint32Array ||
+    labels instanceof Uint8ClampedArray
+  );
+}
+
+/** Every value in [0, numClasses). */
+function allBelow(labels: ArrayLike<number>, count: number, numClasses: number): boolean {
+  for (let i = 0; i < count; i++) {
+    const v = labels[i]!;
+    if (v < 0 || v >= numClasses) return false;
+  }
+  return true;
+}
+
+/**
+ * Widens each class's [rowLo, rowHi] (rowHi < 0: not seen yet) to cover its voxels in one row. Labels come in
+ * runs along a row, so each run is recorded once, at its end.
+ */
+function rowExtents(
+  labels: ArrayLike<number>,
+  base: number,
+  rowLength: number,
+  rowLo: Int32Array,
+  rowHi: Int32Array,
+): void {
+  let run = labels[base]!;
+  let runStart = 0;
+  for (let x = 1; x <= rowLength; x++) {
+    const v = x < rowLength ? labels[base + x]! : -1;
+    if (v === run) continue;
+    if (rowHi[run]! < 0) {
+      rowLo[run] = runStart;
+      rowHi[run] = x - 1;
+    } else {
+      if (runStart < rowLo[run]!) rowLo[run] = runStart;
+      if (x - 1 > rowHi[run]!) rowHi[run] = x - 1;
+    }
+    run = v;
+    runStart = x;
+  }
 }
 
 /** Row-major index -> coordinates, for error messages. */
@@ -85,21 +133,28 @@ export interface Box {
 export function classBoundingBoxes(labelMaps: readonly ArrayLike<number>[], shape: readonly number[], numClasses: number): Box[] {
   const rank = shape.length;
   const boxes = Array.from({ length: numClasses }, () => ({ lo: shape.map((n) => n), hi: shape.map(() => -1) }));
+  const rowLength = shape[rank - 1]!;
+  // Per row, each class's first and last position along the row; the row's other coordinates are merged into
+  // the boxes once per row and class, not once per voxel.
+  const rowLo = new Int32Array(numClasses);
+  const rowHi = new Int32Array(numClasses).fill(-1);
   const coord = new Array<number>(rank).fill(0);
-  const grow = (box: Box) => {
-    for (let a = 0; a < rank; a++) {
-      const c = coord[a]!;
-      if (c < box.lo[a]!) box.lo[a] = c;
-      if (c > box.hi[a]!) box.hi[a] = c;
-    }
-  };
   const [first, second] = labelMaps;
-  const n = first!.length;
-  for (let i = 0; i < n; i++) {
-    const p = first![i]!;
-    grow(boxes[p]!);
-    if (second !== undefined && second[i] !== p) grow(boxes[second[i]!]!);
-    for (let a = rank - 1; a >= 0; a--) {
+  const rows = first!.length / rowLength;
+  for (let row = 0; row < rows; row++) {
+    const base = row * rowLength;
+    rowExtents(first!, base, rowLength, rowLo, rowHi);
+    if (second !== undefined) rowExtents(second, base, rowLength, rowLo, rowHi);
+    for (let c = 0; c < numClasses; c++) {
+      if (rowHi[c]! < 0) continue;
+      const box = boxes[c]!;
+      coord[rank - 1] = rowLo[c]!;
+      for (let a = 0; a < rank; a++) if (coord[a]! < box.lo[a]!) box.lo[a] = coord[a]!;
+      coord[rank - 1] = rowHi[c]!;
+      for (let a = 0; a < rank; a++) if (coord[a]! > box.hi[a]!) box.hi[a] = coord[a]!;
+      rowHi[c] = -1;
+    }
+    for (let a = rank - 2; a >= 0; a--) {
       if (++coord[a]! < shape[a]!) break;
       coord[a] = 0;
     }

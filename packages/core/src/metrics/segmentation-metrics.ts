@@ -8,15 +8,17 @@
  *   percentile); ASSD = (sum d(P->R) + sum d(R->P)) / (|S_P| + |S_R|); NSD = fraction of both surfaces within
  *   the tolerance of the other;
  * - both masks empty: Dice 1, HD = HD95 = ASSD = 0, NSD 1; one empty: Dice 0, HD = HD95 = ASSD = NaN, NSD 0.
- * Each class is cropped to the bounding box of pred ∪ ref (exact: every surface voxel lies inside it), then one
- * surface extraction per mask and one distance transform per direction serve all four distance metrics.
+ * Each class is cropped to the bounding box of pred ∪ ref (exact: the box holds both masks, so the surfaces are
+ * the same voxels), each surface is listed once, and the distances are read only at surface voxels
+ * (nearestSiteDistances, one call per direction); those two lists serve all four distance metrics.
  */
 import { checkLabelMap, classBoundingBoxes, type Box } from '../distance/grid.js';
-import { EdtScratch, euclideanDistanceTransformAt } from '../distance/edt.js';
+import { EdtScratch } from '../distance/edt.js';
+import { nearestSiteDistances } from '../distance/nearest-site.js';
 import { RwsegError } from '../errors.js';
 import type { ClassMetrics, MetricsOptions } from '../metrics-api.js';
 import { percentile } from './percentile.js';
-import { extractSurface } from './surface.js';
+import { surfaceIndices } from './surface.js';
 
 export function computeSegmentationMetrics(
   pred: ArrayLike<number>,
@@ -51,21 +53,14 @@ function classMetrics(
   scratch: EdtScratch,
 ): ClassMetrics {
   if (box.hi[0]! < 0) return { classIndex: c, dice: 1, hd: 0, hd95: 0, assd: 0, nsd: 1 };
-  const { a, b, boxShape } = cropMasks(pred, ref, shape, c, box);
-  let sizeA = 0;
-  let sizeB = 0;
-  let overlap = 0;
-  for (let i = 0; i < a.length; i++) {
-    sizeA += a[i]!;
-    sizeB += b[i]!;
-    overlap += a[i]! & b[i]!;
-  }
+  const { a, b, boxShape, sizeA, sizeB, overlap } = cropMasks(pred, ref, shape, c, box);
   const dice = (2 * overlap) / (sizeA + sizeB);
   if (sizeA === 0 || sizeB === 0) return { classIndex: c, dice: 0, hd: Number.NaN, hd95: Number.NaN, assd: Number.NaN, nsd: 0 };
-  const surfaceA = extractSurface(a, boxShape);
-  const surfaceB = extractSurface(b, boxShape);
-  const aToB = directedDistances(surfaceA, surfaceB, boxShape, spacing, scratch);
-  const bToA = directedDistances(surfaceB, surfaceA, boxShape, spacing, scratch);
+  const surfaceA = surfaceIndices(a, boxShape);
+  const surfaceB = surfaceIndices(b, boxShape);
+  // d(A->B) at A's surface voxels only, to B's surface voxels (and back): never a volume-sized transform.
+  const aToB = nearestSiteDistances(surfaceB, surfaceA, boxShape, spacing, scratch);
+  const bToA = nearestSiteDistances(surfaceA, surfaceB, boxShape, spacing, scratch);
   let sum = 0;
   let max = 0;
   let within = 0;
@@ -88,7 +83,7 @@ function classMetrics(
   };
 }
 
-/** pred == c and ref == c as 0/1 masks over the class's bounding box. */
+/** pred == c and ref == c as 0/1 masks over the class's bounding box, with their sizes and overlap (for Dice). */
 function cropMasks(pred: ArrayLike<number>, ref: ArrayLike<number>, shape: readonly number[], c: number, box: Box) {
   const rank = shape.length;
   const boxShape = box.lo.map((lo, i) => box.hi[i]! - lo + 1);
@@ -97,32 +92,26 @@ function cropMasks(pred: ArrayLike<number>, ref: ArrayLike<number>, shape: reado
   const b = new Uint8Array(count);
   const rowLength = boxShape[rank - 1]!;
   const coord = new Array<number>(rank).fill(0);
+  let sizeA = 0;
+  let sizeB = 0;
+  let overlap = 0;
   for (let row = 0; row < count / rowLength; row++) {
     let full = 0;
     for (let axis = 0; axis < rank; axis++) full = full * shape[axis]! + box.lo[axis]! + (axis < rank - 1 ? coord[axis]! : 0);
     const local = row * rowLength;
     for (let x = 0; x < rowLength; x++) {
-      a[local + x] = pred[full + x] === c ? 1 : 0;
-      b[local + x] = ref[full + x] === c ? 1 : 0;
+      const inA = pred[full + x] === c ? 1 : 0;
+      const inB = ref[full + x] === c ? 1 : 0;
+      a[local + x] = inA;
+      b[local + x] = inB;
+      sizeA += inA;
+      sizeB += inB;
+      overlap += inA & inB;
     }
     for (let axis = rank - 2; axis >= 0; axis--) {
       if (++coord[axis]! < boxShape[axis]!) break;
       coord[axis] = 0;
     }
   }
-  return { a, b, boxShape };
-}
-
-/** Distance (mm) from each surface voxel of `from` (in index order) to the nearest surface voxel of `to`. */
-function directedDistances(from: Uint8Array, to: Uint8Array, shape: readonly number[], spacing: readonly number[], scratch: EdtScratch): Float64Array {
-  const notTo = new Uint8Array(to.length);
-  for (let i = 0; i < to.length; i++) notTo[i] = 1 - to[i]!;
-  // Only the distances at `from`'s voxels are read, so lines without one skip the last pass.
-  const distance = euclideanDistanceTransformAt(notTo, shape, spacing, from, { scratch });
-  let n = 0;
-  for (let i = 0; i < from.length; i++) n += from[i]!;
-  const out = new Float64Array(n);
-  let j = 0;
-  for (let i = 0; i < from.length; i++) if (from[i] === 1) out[j++] = distance[i]!;
-  return out;
+  return { a, b, boxShape, sizeA, sizeB, overlap };
 }
