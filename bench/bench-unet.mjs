@@ -3,7 +3,9 @@
 export function benchUNet(tfl, { depth, base, classes = 3, inputName } = {}) {
   const block = (x, f, name) => {
     for (const i of [0, 1]) {
-      x = tfl.layers.conv2d({ filters: f, kernelSize: 3, padding: 'same', useBias: false, name: `${name}_conv${i}` }).apply(x);
+      x = tfl.layers
+        .conv2d({ filters: f, kernelSize: 3, padding: 'same', useBias: false, name: `${name}_conv${i}` })
+        .apply(x);
       x = tfl.layers.batchNormalization({ name: `${name}_bn${i}` }).apply(x);
       x = tfl.layers.reLU({ name: `${name}_relu${i}` }).apply(x);
     }

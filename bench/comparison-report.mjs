@@ -22,24 +22,44 @@ export function readSweep(dir) {
   // The sweep's order where comparison.csv gives it, then any other loss folder (a loss whose runs had nothing
   // to report is missing from the CSV but may have been rerun since).
   const csv = path.join(dir, 'comparison.csv');
-  const ordered = existsSync(csv) ? readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]) : [];
-  const folders = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const ordered = existsSync(csv)
+    ? readFileSync(csv, 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(',')[0])
+    : [];
+  const folders = readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
   const listed = [...new Set([...ordered.filter((l) => folders.includes(l)), ...folders])];
-  return listed.map((loss) => {
-    const lossDir = path.join(dir, loss);
-    const seeds = readdirSync(lossDir).filter((s) => /^seed-\d+$/.test(s) && existsSync(path.join(lossDir, s, 'summary.json')));
-    const runs = seeds.map((s) => ({ seed: Number(s.slice(5)), dir: path.join(lossDir, s), summary: JSON.parse(readFileSync(path.join(lossDir, s, 'summary.json'), 'utf8')) }));
-    // A run without a final validation (unfinished, or re-opened with --resume after it had finished) cannot be
-    // reported: say so instead of averaging nothing.
-    for (const r of runs.filter((r) => !r.summary.finalValidation)) console.error(`${r.dir}: summary.json has no finalValidation; left out`);
-    return {
-      loss,
-      runs: runs.filter((r) => r.summary.finalValidation).map((r) => ({
-        ...r,
-        history: readRunHistory(r.dir), // 1-based epochs (older 0-based files renumbered)
-      })),
-    };
-  }).filter((l) => l.runs.length > 0);
+  return listed
+    .map((loss) => {
+      const lossDir = path.join(dir, loss);
+      const seeds = readdirSync(lossDir).filter(
+        (s) => /^seed-\d+$/.test(s) && existsSync(path.join(lossDir, s, 'summary.json')),
+      );
+      const runs = seeds.map((s) => ({
+        seed: Number(s.slice(5)),
+        dir: path.join(lossDir, s),
+        summary: JSON.parse(readFileSync(path.join(lossDir, s, 'summary.json'), 'utf8')),
+      }));
+      // A run without a final validation (unfinished, or re-opened with --resume after it had finished) cannot be
+      // reported: say so instead of averaging nothing.
+      for (const r of runs.filter((r) => !r.summary.finalValidation))
+        console.error(`${r.dir}: summary.json has no finalValidation; left out`);
+      return {
+        loss,
+        runs: runs
+          .filter((r) => r.summary.finalValidation)
+          .map((r) => ({
+            ...r,
+            history: readRunHistory(r.dir), // 1-based epochs (older 0-based files renumbered)
+          })),
+      };
+    })
+    .filter((l) => l.runs.length > 0);
 }
 
 /** One row per loss and class. With several seeds, mean ± sd of the per-seed means; with one, over its cases. */
@@ -48,15 +68,26 @@ export function summarise(sweep) {
   for (const { loss, runs } of sweep) {
     const classes = runs[0].summary.finalValidation.classes.map((c) => c.classIndex);
     for (const k of classes) {
-      const perCase = (run, key) => finite(run.summary.finalValidation.cases.map((c) => c.metrics.find((m) => m.classIndex === k)?.[key]));
-      const over = (key) => (runs.length > 1 ? runs.map((r) => mean(perCase(r, key))).filter(Number.isFinite) : perCase(runs[0], key));
+      const perCase = (run, key) =>
+        finite(run.summary.finalValidation.cases.map((c) => c.metrics.find((m) => m.classIndex === k)?.[key]));
+      const over = (key) =>
+        runs.length > 1 ? runs.map((r) => mean(perCase(r, key))).filter(Number.isFinite) : perCase(runs[0], key);
       const hdAll = runs.flatMap((r) => perCase(r, 'hd'));
       const stab = runs.map((r) => r.summary.stability);
       rows.push({
-        loss, classIndex: k, seeds: runs.length, cases: runs[0].summary.finalValidation.cases.length,
-        dice: over('dice'), hd95: over('hd95'), hd: over('hd'), hdMax: hdAll.length ? Math.max(...hdAll) : NaN,
+        loss,
+        classIndex: k,
+        seeds: runs.length,
+        cases: runs[0].summary.finalValidation.cases.length,
+        dice: over('dice'),
+        hd95: over('hd95'),
+        hd: over('hd'),
+        hdMax: hdAll.length ? Math.max(...hdAll) : NaN,
         bestDice: runs.map((r) => r.summary.bestDice),
-        drops: stab.map((s) => s.drops), largestDrop: stab.map((s) => s.largestDrop), totalDrop: stab.map((s) => s.totalDrop), finalSd: stab.map((s) => s.finalSd),
+        drops: stab.map((s) => s.drops),
+        largestDrop: stab.map((s) => s.largestDrop),
+        totalDrop: stab.map((s) => s.totalDrop),
+        finalSd: stab.map((s) => s.finalSd),
       });
     }
   }
@@ -72,7 +103,9 @@ export function markdownTable(rows) {
   ];
   const show = (xs, digits) => (xs.length > 1 ? pm(xs, digits) : fmt(xs[0], digits));
   for (const r of rows) {
-    lines.push(`| ${r.loss} | ${r.classIndex} | ${pm(r.dice, 3)} | ${pm(r.hd95, 1)} | ${pm(r.hd, 1)} | ${fmt(r.hdMax, 1)} | ${show(r.bestDice, 3)} | ${show(r.drops, 1)} | ${show(r.largestDrop, 3)} | ${show(r.totalDrop, 3)} | ${show(r.finalSd, 3)} |`);
+    lines.push(
+      `| ${r.loss} | ${r.classIndex} | ${pm(r.dice, 3)} | ${pm(r.hd95, 1)} | ${pm(r.hd, 1)} | ${fmt(r.hdMax, 1)} | ${show(r.bestDice, 3)} | ${show(r.drops, 1)} | ${show(r.largestDrop, 3)} | ${show(r.totalDrop, 3)} | ${show(r.finalSd, 3)} |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -83,7 +116,11 @@ export function plotGroups(losses) {
   const boundary = losses.filter((l) => /^boundary\+/.test(l));
   const single = losses.filter((l) => !rrw.includes(l) && !boundary.includes(l));
   const withDice = (g) => (losses.includes('dice') && !g.includes('dice') ? ['dice', ...g] : g);
-  const groups = [['single losses', single], ['RRW combinations', rrw], ['Boundary (RW map) combinations', boundary]];
+  const groups = [
+    ['single losses', single],
+    ['RRW combinations', rrw],
+    ['Boundary (RW map) combinations', boundary],
+  ];
   return groups.filter(([, g]) => g.length > 0).map(([title, g], i) => [title, i === 0 ? g : withDice(g)]);
 }
 
@@ -92,14 +129,23 @@ export function writePlots(sweep, dir) {
   mkdirSync(dir, { recursive: true });
   const curve = ({ runs }) => {
     const byEpoch = new Map();
-    for (const r of runs) for (const h of r.history) if (h.validation) byEpoch.set(h.epoch, [...(byEpoch.get(h.epoch) ?? []), h.validation.meanDice]);
+    for (const r of runs)
+      for (const h of r.history)
+        if (h.validation) byEpoch.set(h.epoch, [...(byEpoch.get(h.epoch) ?? []), h.validation.meanDice]);
     return [...byEpoch].sort((a, b) => a[0] - b[0]).map(([e, ds]) => [e, mean(ds)]);
   };
   const files = [];
   for (const [title, group] of plotGroups(sweep.map((l) => l.loss))) {
     const series = group.map((loss) => ({ name: loss, points: curve(sweep.find((l) => l.loss === loss)) }));
     const file = path.join(dir, `validation-dice-${title.split(' ')[0].toLowerCase()}.svg`);
-    writeFileSync(file, lineChartSvg(series, { title: `Validation Dice per epoch: ${title}`, xLabel: 'epoch', yLabel: 'mean foreground Dice' }));
+    writeFileSync(
+      file,
+      lineChartSvg(series, {
+        title: `Validation Dice per epoch: ${title}`,
+        xLabel: 'epoch',
+        yLabel: 'mean foreground Dice',
+      }),
+    );
     files.push(file);
   }
   return files;
@@ -108,7 +154,9 @@ export function writePlots(sweep, dir) {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const [dir, ...rest] = process.argv.slice(2);
   if (!dir || !existsSync(dir)) {
-    console.error('usage: node bench/comparison-report.mjs SWEEP_DIR [--plots DIR]   (SWEEP_DIR: the --out of a pipeline with a sweep)');
+    console.error(
+      'usage: node bench/comparison-report.mjs SWEEP_DIR [--plots DIR]   (SWEEP_DIR: the --out of a pipeline with a sweep)',
+    );
     process.exit(2);
   }
   const sweep = readSweep(dir);

@@ -36,7 +36,10 @@ function timePair(fa, fb, repeats = 5) {
   const ta = [];
   const tb = [];
   for (let r = 0; r < repeats; r++) {
-    for (const [fn, ts] of [[fa, ta], [fb, tb]]) {
+    for (const [fn, ts] of [
+      [fa, ta],
+      [fb, tb],
+    ]) {
       const t = performance.now();
       fn();
       ts.push(performance.now() - t);
@@ -49,7 +52,13 @@ function timePair(fa, fb, repeats = 5) {
 console.log('| label map | K | balls per class | what | K full transforms | classDistances | speed-up |');
 console.log('|---|---|---|---|---|---|---|');
 // 4 balls per class spread over the volume, or 1 ball per class (small structures, as in a hippocampus patch).
-for (const [shape, K, balls] of [[[128, 128, 128], 4, 4], [[128, 128, 128], 4, 1], [[128, 128, 128], 2, 4], [[1024, 1024], 4, 4], [[1024, 1024], 4, 1]]) {
+for (const [shape, K, balls] of [
+  [[128, 128, 128], 4, 4],
+  [[128, 128, 128], 4, 1],
+  [[128, 128, 128], 2, 4],
+  [[1024, 1024], 4, 4],
+  [[1024, 1024], 4, 1],
+]) {
   const labels = labelMap(shape, K, balls);
   const spacing = shape.length === 3 ? [2.5, 0.8, 0.8] : [1, 0.7];
   for (const outside of [false, true]) {
@@ -58,6 +67,8 @@ for (const [shape, K, balls] of [[[128, 128, 128], 4, 4], [[128, 128, 128], 4, 1
       () => classDistances(labels, shape, spacing, K, { inside: true, outside, validate: false }),
     );
     const what = outside ? 'inside + outside (boundary maps)' : 'inside only (rrw)';
-    console.log(`| ${shape.join('x')} | ${K} | ${balls} | ${what} | ${a.toFixed(0)} ms | ${b.toFixed(0)} ms | ${(a / b).toFixed(1)}x |`);
+    console.log(
+      `| ${shape.join('x')} | ${K} | ${balls} | ${what} | ${a.toFixed(0)} ms | ${b.toFixed(0)} ms | ${(a / b).toFixed(1)}x |`,
+    );
   }
 }

@@ -48,7 +48,10 @@ async function poolAndSerialWallTime(pooled, serial, batch, repeats) {
 }
 
 const cases = manifest.filter((e) => process.argv[3] === undefined || e.name === process.argv[3]);
-const kindsOf = (entry) => [['isotropic', entry.shape.map(() => 1)], ['anisotropic', entry.anisotropic]];
+const kindsOf = (entry) => [
+  ['isotropic', entry.shape.map(() => 1)],
+  ['anisotropic', entry.anisotropic],
+];
 const workers = Math.max(2, availableParallelism());
 const out = { workers };
 // Single-thread figures first, before the pool exists: its workers' start-up and compilation run on threads of
@@ -61,9 +64,14 @@ for (const entry of cases) {
   const row = {};
   // Integer and fractional spacings reach V8 as different number representations: warm up on both first so
   // neither measurement pays for the other's recompilation.
-  for (let r = 0; r < 3; r++) for (const [, spacing] of kindsOf(entry)) euclideanDistanceTransform(mask, entry.shape, spacing, { scratch, out: result });
+  for (let r = 0; r < 3; r++)
+    for (const [, spacing] of kindsOf(entry))
+      euclideanDistanceTransform(mask, entry.shape, spacing, { scratch, out: result });
   for (const [kind, spacing] of kindsOf(entry)) {
-    row[kind] = medianCpuTime(() => euclideanDistanceTransform(mask, entry.shape, spacing, { scratch, out: result }), repeats);
+    row[kind] = medianCpuTime(
+      () => euclideanDistanceTransform(mask, entry.shape, spacing, { scratch, out: result }),
+      repeats,
+    );
   }
   out[entry.name] = row;
 }
@@ -73,7 +81,8 @@ for (const entry of cases) {
   const batch = workers * 2;
   const scratch = new EdtScratch();
   for (const [kind, spacing] of kindsOf(entry)) {
-    const pooled = () => Promise.all(Array.from({ length: batch }, () => pool.distanceTransform(mask, entry.shape, spacing)));
+    const pooled = () =>
+      Promise.all(Array.from({ length: batch }, () => pool.distanceTransform(mask, entry.shape, spacing)));
     // The same work as the pool's: a fresh result array per mask.
     const serial = () => {
       for (let b = 0; b < batch; b++) euclideanDistanceTransform(mask, entry.shape, spacing, { scratch });

@@ -11,7 +11,13 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const dir = process.argv[2] ?? path.join(tmpdir(), 'rwseg-edt-bench');
 const only = process.argv.slice(3);
 const manifest = ensureMasks(dir).filter((e) => only.length === 0 || only.includes(e.name));
-const run = (cmd, args) => JSON.parse(execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 20 }).trim().split('\n').pop());
+const run = (cmd, args) =>
+  JSON.parse(
+    execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 20 })
+      .trim()
+      .split('\n')
+      .pop(),
+  );
 // Case by case, scipy then rwseg, so that load from other processes on a shared machine hits both alike.
 const scipy = {};
 const rwseg = {};
@@ -20,9 +26,13 @@ for (const entry of manifest) {
   Object.assign(rwseg, run(process.execPath, [path.join(here, 'edt-rwseg.js'), dir, entry.name]));
 }
 const ms = (s) => `${(s * 1000).toFixed(1)} ms`;
-console.log(`masks in ${dir}; single thread: median CPU time of the process (scipy: time.process_time); pool: ${rwseg.workers} workers, `
-  + `wall time per mask of a batch of ${rwseg.workers * 2}, alternated with the same batch in one thread (wall)`);
-console.log('| case | spacing | foreground | scipy (CPU) | rwseg 1 thread (CPU) | speed-up | pool (wall per mask) | 1 thread (wall per mask) | pool gain |');
+console.log(
+  `masks in ${dir}; single thread: median CPU time of the process (scipy: time.process_time); pool: ${rwseg.workers} workers, ` +
+    `wall time per mask of a batch of ${rwseg.workers * 2}, alternated with the same batch in one thread (wall)`,
+);
+console.log(
+  '| case | spacing | foreground | scipy (CPU) | rwseg 1 thread (CPU) | speed-up | pool (wall per mask) | 1 thread (wall per mask) | pool gain |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const entry of manifest) {
   for (const kind of ['isotropic', 'anisotropic']) {
@@ -31,6 +41,8 @@ for (const entry of manifest) {
     const p = rwseg[entry.name][`${kind}Pool`];
     const w = rwseg[entry.name][`${kind}Serial`];
     const spacing = kind === 'isotropic' ? 'iso' : entry.anisotropic.join('x');
-    console.log(`| ${entry.name} | ${spacing} | ${(entry.fraction * 100).toFixed(0)} % | ${ms(s)} | ${ms(r)} | ${(s / r).toFixed(1)}x | ${ms(p)} | ${ms(w)} | ${(w / p).toFixed(1)}x |`);
+    console.log(
+      `| ${entry.name} | ${spacing} | ${(entry.fraction * 100).toFixed(0)} % | ${ms(s)} | ${ms(r)} | ${(s / r).toFixed(1)}x | ${ms(p)} | ${ms(w)} | ${(w / p).toFixed(1)}x |`,
+    );
   }
 }

@@ -15,7 +15,9 @@ import { listDicomFiles } from '../packages/core/dist/src/io/dicom-series.js';
 import { readItkImage } from '../packages/core/dist/src/io/itk-image.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const data = (process.env.RWSEG_SHARED_DIR && path.join(process.env.RWSEG_SHARED_DIR, 'data')) || [path.join(root, '..', 'shared', 'data'), path.join(root, '..', '..', 'shared', 'data')].find((d) => existsSync(d));
+const data =
+  (process.env.RWSEG_SHARED_DIR && path.join(process.env.RWSEG_SHARED_DIR, 'data')) ||
+  [path.join(root, '..', 'shared', 'data'), path.join(root, '..', '..', 'shared', 'data')].find((d) => existsSync(d));
 const reps = Number(process.argv[process.argv.indexOf('--reps') + 1]) || 3;
 const script = path.join(root, 'packages/core/test/fixtures/formats/real_data.py');
 if (!data) throw new Error('shared/data not found (set RWSEG_SHARED_DIR)');
@@ -33,16 +35,31 @@ async function median(fn) {
 
 const work = mkdtempSync(path.join(tmpdir(), 'rwseg-image-io-'));
 const series = path.join(work, 'series');
-execFileSync('/usr/bin/python3', [script, 'dicom', path.join(data, 'msd-task04-hippocampus/imagesTr/hippocampus_001.nii.gz'), series]);
+execFileSync('/usr/bin/python3', [
+  script,
+  'dicom',
+  path.join(data, 'msd-task04-hippocampus/imagesTr/hippocampus_001.nii.gz'),
+  series,
+]);
 const files = await listDicomFiles(series);
 const rwseg = await median(() => readVolume(series));
-const gdcm = await median(async () => { for (const f of files) await readItkImage(f, 'dicom'); });
-console.log(`DICOM series, ${files.length} slices: rwseg ${rwseg.toFixed(0)} ms, GDCM per file ${gdcm.toFixed(0)} ms (${(gdcm / rwseg).toFixed(1)}x)`);
+const gdcm = await median(async () => {
+  for (const f of files) await readItkImage(f, 'dicom');
+});
+console.log(
+  `DICOM series, ${files.length} slices: rwseg ${rwseg.toFixed(0)} ms, GDCM per file ${gdcm.toFixed(0)} ms (${(gdcm / rwseg).toFixed(1)}x)`,
+);
 
 const pngDir = path.join(data, 'isbi2012-em-membrane/images');
 const stack = path.join(work, 'train-volume.tif');
 execFileSync('/usr/bin/python3', [script, 'stack', pngDir, stack]);
-const pngs = readdirSync(pngDir).filter((f) => f.endsWith('.png')).sort();
+const pngs = readdirSync(pngDir)
+  .filter((f) => f.endsWith('.png'))
+  .sort();
 const tiff = await median(() => readVolume(stack));
-const png = await median(async () => { for (const f of pngs) await readVolume(path.join(pngDir, f)); });
-console.log(`ISBI 30 x 512 x 512: multi-page TIFF (ITK-Wasm) ${tiff.toFixed(0)} ms, 30 PNG files (pngjs) ${png.toFixed(0)} ms (${(png / tiff).toFixed(1)}x)`);
+const png = await median(async () => {
+  for (const f of pngs) await readVolume(path.join(pngDir, f));
+});
+console.log(
+  `ISBI 30 x 512 x 512: multi-page TIFF (ITK-Wasm) ${tiff.toFixed(0)} ms, 30 PNG files (pngjs) ${png.toFixed(0)} ms (${(png / tiff).toFixed(1)}x)`,
+);

@@ -36,13 +36,22 @@ async function best(fn) {
 }
 
 const rows = [];
-for (const shape of [[size, size], [slices, size, size]]) {
+for (const shape of [
+  [size, size],
+  [slices, size, size],
+]) {
   const image = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i));
   const plan = planWindows(fixed, shape, 1, { patch: [patch, patch] });
   const windows = plan.starts.length * plan.slices;
   const ms = await best(() => predictProbabilities(fixed, image, shape, 1, { patch: [patch, patch], batchSize: 4 }));
   const mvox = image.length / 1e6;
-  rows.push({ shape: shape.join('x'), windows, engineMs: ms.toFixed(1), msPerWindow: (ms / windows).toFixed(2), msPerMvoxel: (ms / mvox).toFixed(1) });
+  rows.push({
+    shape: shape.join('x'),
+    windows,
+    engineMs: ms.toFixed(1),
+    msPerWindow: (ms / windows).toFixed(2),
+    msPerMvoxel: (ms / mvox).toFixed(1),
+  });
 }
 
 await useBackend('wasm');
@@ -51,4 +60,6 @@ const batch = new Float32Array(4 * patch * patch).map((_, i) => Math.sin(i));
 await net.predict(batch, 4, [patch, patch]);
 const modelMs = await best(() => net.predict(batch, 4, [patch, patch]));
 console.table(rows);
-console.log(`TF.js wasm, bench U-Net depth 4 base 16: ${(modelMs / 4).toFixed(1)} ms per ${patch}x${patch} window (batch of 4)`);
+console.log(
+  `TF.js wasm, bench U-Net depth 4 base 16: ${(modelMs / 4).toFixed(1)} ms per ${patch}x${patch} window (batch of 4)`,
+);

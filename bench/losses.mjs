@@ -8,7 +8,13 @@
 import { parseArgs } from 'node:util';
 import { checkProbsAndTarget, PluginRegistry, tf, useBackend } from '@rwseg/core';
 
-const { values } = parseArgs({ options: { backend: { type: 'string', default: 'cpu' }, size: { type: 'string', default: '64' }, batch: { type: 'string', default: '2' } } });
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'cpu' },
+    size: { type: 'string', default: '64' },
+    batch: { type: 'string', default: '2' },
+  },
+});
 await useBackend(values.backend);
 await import('@tensorflow/tfjs-layers'); // registers the gradients
 
@@ -18,7 +24,19 @@ for (const name of ['cross-entropy', 'dice', 'focal', 'boundary', 'region-wise',
 }
 // Only the option schemas of the maps matter here: the benchmark feeds a random map tensor.
 const { z } = await import('@rwseg/core');
-registry.register({ apiVersion: 1, name: 'bench-maps', maps: ['rrw', 'boundary'].map((name) => ({ name, description: name, options: z.object({}), generate: () => new Float32Array(0) })) }, 'bench');
+registry.register(
+  {
+    apiVersion: 1,
+    name: 'bench-maps',
+    maps: ['rrw', 'boundary'].map((name) => ({
+      name,
+      description: name,
+      options: z.object({}),
+      generate: () => new Float32Array(0),
+    })),
+  },
+  'bench',
+);
 
 const B = Number(values.batch);
 const S = Number(values.size);
@@ -35,12 +53,21 @@ const anchors = {
     const sizes = tf.add(tf.sum(p, [1, 2]), tf.sum(target, [1, 2]));
     return tf.sub(1, tf.mean(tf.div(tf.mul(inter, 2), tf.add(sizes, 1e-6))));
   },
-  focal: (p) => tf.div(tf.sum(tf.neg(tf.mul(tf.mul(tf.pow(tf.add(tf.sub(1, p), eps), 2), target), tf.log(tf.add(p, eps))))), B * S * S),
+  focal: (p) =>
+    tf.div(
+      tf.sum(tf.neg(tf.mul(tf.mul(tf.pow(tf.add(tf.sub(1, p), eps), 2), target), tf.log(tf.add(p, eps))))),
+      B * S * S,
+    ),
   boundary: (p) => tf.mean(tf.slice(tf.mul(p, map), [0, 0, 0, 1], [B, S, S, K - 1])),
   rrw: (p) => tf.mean(tf.mul(p, map)),
 };
 
-const step = (fn) => tf.tidy(() => tf.grad((x) => fn(tf.softmax(x)))(logits).dataSync());
+const step = (fn) =>
+  tf.tidy(() =>
+    tf
+      .grad((x) => fn(tf.softmax(x)))(logits)
+      .dataSync(),
+  );
 
 /** Median ms per call of each function, timed in turn so that load on a shared machine hits them alike. */
 function timeAll(fns, runs = 9) {
@@ -56,11 +83,19 @@ function timeAll(fns, runs = 9) {
   return times.map((t) => t.sort((x, y) => x - y)[Math.floor(runs / 2)]);
 }
 
-const call = (loss) => (probs) => loss.compute({ probs, target, maps: Object.fromEntries(loss.requiredMaps.map((r) => [r.key, map])), context: { epoch: 0 } });
+const call = (loss) => (probs) =>
+  loss.compute({
+    probs,
+    target,
+    maps: Object.fromEntries(loss.requiredMaps.map((r) => [r.key, map])),
+    context: { epoch: 0 },
+  });
 const checked = (name, options = {}) => call(registry.createLoss(name, options));
 const unchecked = (name, options = {}) => call(registry.createLoss(name, { ...options, validateInputs: false }));
 
-console.log(`backend ${tf.getBackend()}, probs [${B}, ${S}, ${S}, ${K}], forward + backward through softmax, median ms per call`);
+console.log(
+  `backend ${tf.getBackend()}, probs [${B}, ${S}, ${S}, ${K}], forward + backward through softmax, median ms per call`,
+);
 console.log('loss                    rwseg  no checks   anchor  ratio  checks');
 const row = (label, ours, off, theirs) =>
   console.log(
@@ -92,4 +127,6 @@ const input = { probs, target, maps: {}, context: { epoch: 0 } };
 for (let i = 0; i < 5; i++) checkProbsAndTarget(owner, input);
 const start = process.hrtime.bigint();
 for (let i = 0; i < 50; i++) checkProbsAndTarget(owner, input);
-console.log(`input checks alone (checkProbsAndTarget): ${(Number(process.hrtime.bigint() - start) / 1e6 / 50).toFixed(2)} ms per call`);
+console.log(
+  `input checks alone (checkProbsAndTarget): ${(Number(process.hrtime.bigint() - start) / 1e6 / 50).toFixed(2)} ms per call`,
+);

@@ -21,7 +21,9 @@ const { values } = parseArgs({
     'cpu-runs': { type: 'string', default: '2' },
   },
 });
-const [batch, size, base, depth, runs, cpuRuns] = ['batch', 'size', 'base', 'depth', 'runs', 'cpu-runs'].map((k) => Number(values[k]));
+const [batch, size, base, depth, runs, cpuRuns] = ['batch', 'size', 'base', 'depth', 'runs', 'cpu-runs'].map((k) =>
+  Number(values[k]),
+);
 tf.env().set('PROD', true);
 
 const unet = () => benchUNet(tfl, { depth, base });
@@ -68,11 +70,26 @@ await tf.setBackend('wasm');
 const parity = await checkParity(model, bytes, { inputs: [[input]], randomCases: 0 });
 
 const params = model.countParams();
-console.log(`U-Net depth ${depth}, base ${base} filters, ${(params / 1e6).toFixed(2)} M parameters, input [${input.shape}], ONNX ${(bytes.length / 1e6).toFixed(1)} MB`);
+console.log(
+  `U-Net depth ${depth}, base ${base} filters, ${(params / 1e6).toFixed(2)} M parameters, input [${input.shape}], ONNX ${(bytes.length / 1e6).toFixed(1)} MB`,
+);
 console.log(`max abs error onnx vs tfjs ${parity.maxAbsError.toExponential(2)}`);
 const ort_ = results.onnxruntimeCpu.medianMs;
 for (const [name, r] of Object.entries(results)) {
-  console.log(`${name.padEnd(16)} ${r.error ?? `${r.medianMs.toFixed(0).padStart(7)} ms median of ${r.runs}  (${(r.medianMs / ort_).toFixed(2)}x onnxruntime)`}`);
+  console.log(
+    `${name.padEnd(16)} ${r.error ?? `${r.medianMs.toFixed(0).padStart(7)} ms median of ${r.runs}  (${(r.medianMs / ort_).toFixed(2)}x onnxruntime)`}`,
+  );
 }
-console.log(JSON.stringify({ bench: 'onnx-inference', batch, size, depth, base, params, results, maxAbsError: parity.maxAbsError }));
+console.log(
+  JSON.stringify({
+    bench: 'onnx-inference',
+    batch,
+    size,
+    depth,
+    base,
+    params,
+    results,
+    maxAbsError: parity.maxAbsError,
+  }),
+);
 await session.release();

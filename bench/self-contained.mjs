@@ -33,7 +33,10 @@ async function timePair(fa, fb) {
   await fb();
   const [ma, mb] = [[], []];
   for (let i = 0; i < runs; i++) {
-    for (const [fn, ms] of [[fa, ma], [fb, mb]]) {
+    for (const [fn, ms] of [
+      [fa, ma],
+      [fb, mb],
+    ]) {
       const t0 = performance.now();
       await fn();
       ms.push(performance.now() - t0);
@@ -74,7 +77,10 @@ for (const method of ['zscore', 'percentile']) {
   const bytes = convertLayersModel(model, { selfContained: { normalization: { method }, argmaxOutput: true } }).bytes;
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] });
   const feeds = { input: new ort.Tensor('float32', raw, [1, height, width, 1]) };
-  const [client, graph] = await timePair(() => clientSide(method), () => session.run(feeds));
+  const [client, graph] = await timePair(
+    () => clientSide(method),
+    () => session.run(feeds),
+  );
   const a = await clientSide(method);
   const b = (await session.run(feeds))['labels'].data;
   const differing = a.reduce((n, v, i) => n + (v !== b[i] ? 1 : 0), 0);

@@ -27,7 +27,19 @@ import ort from 'onnxruntime-node';
 import { benchUNet } from './bench-unet.mjs';
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '5' }, size: { type: 'string', default: '64' }, models: { type: 'string', default: 'affine,seg2d,unet,unet-json' }, 'max-queue-delay-ms': { type: 'string', default: '0' }, 'max-batch-size': { type: 'string' }, spinning: { type: 'boolean', default: false }, threads: { type: 'string', default: '0' }, repeat: { type: 'string', default: '1' }, 'anchor-gap-ms': { type: 'string', default: '0' }, 'log-level': { type: 'string', default: 'warn' }, 'cpu-prof': { type: 'string' } },
+  options: {
+    duration: { type: 'string', default: '5' },
+    size: { type: 'string', default: '64' },
+    models: { type: 'string', default: 'affine,seg2d,unet,unet-json' },
+    'max-queue-delay-ms': { type: 'string', default: '0' },
+    'max-batch-size': { type: 'string' },
+    spinning: { type: 'boolean', default: false },
+    threads: { type: 'string', default: '0' },
+    repeat: { type: 'string', default: '1' },
+    'anchor-gap-ms': { type: 'string', default: '0' },
+    'log-level': { type: 'string', default: 'warn' },
+    'cpu-prof': { type: 'string' },
+  },
 });
 const duration = Number(values.duration);
 // --anchor-gap-ms G: each anchor loop idles G ms between its runs, as a server idles a round trip between one
@@ -67,7 +79,8 @@ async function exportUnet() {
 const models = values.models.split(',');
 const repoModels = [...new Set(models.map((m) => m.replace(/-json$/, '')))];
 for (const fixture of ['affine', 'seg2d']) {
-  if (repoModels.includes(fixture)) cpSync(join(root, `packages/server/test/fixtures/models/${fixture}`), join(repo, fixture), { recursive: true });
+  if (repoModels.includes(fixture))
+    cpSync(join(root, `packages/server/test/fixtures/models/${fixture}`), join(repo, fixture), { recursive: true });
 }
 if (repoModels.includes('unet')) await exportUnet();
 
@@ -121,7 +134,32 @@ const quietLogs = ['warn', 'error', 'fatal', 'silent'].includes(values['log-leve
 function startServer() {
   // --cpu-prof DIR: V8 CPU profiles of the server process, written there when it exits (open in Chrome DevTools).
   const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'packages/cli/bin/run.js'), 'serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--eager', '--log-level', values['log-level'], '--drain-ms', '0', ...(values['max-batch-size'] ? ['--max-batch-size', values['max-batch-size']] : []), '--max-queue-delay-ms', values['max-queue-delay-ms'], '--threads', values.threads, ...(values.spinning ? ['--spinning'] : [])], { stdio: ['ignore', 'pipe', quietLogs ? 'inherit' : 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeArgs,
+      join(root, 'packages/cli/bin/run.js'),
+      'serve',
+      '--models',
+      repo,
+      '--port',
+      '0',
+      '--provider',
+      'cpu',
+      '--eager',
+      '--log-level',
+      values['log-level'],
+      '--drain-ms',
+      '0',
+      ...(values['max-batch-size'] ? ['--max-batch-size', values['max-batch-size']] : []),
+      '--max-queue-delay-ms',
+      values['max-queue-delay-ms'],
+      '--threads',
+      values.threads,
+      ...(values.spinning ? ['--spinning'] : []),
+    ],
+    { stdio: ['ignore', 'pipe', quietLogs ? 'inherit' : 'pipe'] },
+  );
   // Below warn, the request logs go to a pipe that is read and dropped, as a log collector would read them.
   if (!quietLogs) child.stderr.resume();
   return new Promise((resolve, reject) => {
@@ -142,7 +180,11 @@ try {
   // The floor: the cheapest route, no body, no model, at each concurrency (what HTTP on this machine costs).
   for (const concurrency of [1, 8, 64]) {
     const cpuBefore = processCpuSeconds(server.child.pid);
-    const live = await autocannon({ url: `${server.url}/v2/health/live`, connections: concurrency, duration: Math.min(duration, 3) });
+    const live = await autocannon({
+      url: `${server.url}/v2/health/live`,
+      connections: concurrency,
+      duration: Math.min(duration, 3),
+    });
     const cpuMs = ((processCpuSeconds(server.child.pid) - cpuBefore) * 1000) / Math.max(1, live.requests.total);
     console.log(
       `GET /v2/health/live c=${concurrency}: ${live.requests.average.toFixed(0)} req/s p50 ${live.latency.p50} ms ` +
@@ -164,16 +206,33 @@ try {
     if (model === 'affine') {
       // A tiny JSON request (4 floats in, 8 out): what the HTTP path and the codec cost on their own.
       feeds = { x: new ort.Tensor('float32', new Float32Array([1, 2, 3, 4]), [1, 4]) };
-      body = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] }));
+      body = Buffer.from(
+        JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] }),
+      );
     } else if (asJson) {
       feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, size, size, 1]) };
-      body = Buffer.from(JSON.stringify({ inputs: [{ name: session.inputNames[0], shape: [1, size, size, 1], datatype: 'FP32', data: Array.from(input) }] }));
+      body = Buffer.from(
+        JSON.stringify({
+          inputs: [
+            { name: session.inputNames[0], shape: [1, size, size, 1], datatype: 'FP32', data: Array.from(input) },
+          ],
+        }),
+      );
     } else {
       feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, size, size, 1]) };
-      header = Buffer.from(JSON.stringify({
-        inputs: [{ name: session.inputNames[0], shape: [1, size, size, 1], datatype: 'FP32', parameters: { binary_data_size: input.byteLength } }],
-        parameters: { binary_data_output: true },
-      }));
+      header = Buffer.from(
+        JSON.stringify({
+          inputs: [
+            {
+              name: session.inputNames[0],
+              shape: [1, size, size, 1],
+              datatype: 'FP32',
+              parameters: { binary_data_size: input.byteLength },
+            },
+          ],
+          parameters: { binary_data_output: true },
+        }),
+      );
       body = Buffer.concat([header, Buffer.from(input.buffer)]);
     }
     for (const concurrency of [1, 8, 64]) {
@@ -184,21 +243,46 @@ try {
         const result = await autocannon({
           url: `${server.url}/v2/models/${model}/infer`,
           method: 'POST',
-          headers: header ? { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) } : { 'content-type': 'application/json' },
+          headers: header
+            ? { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) }
+            : { 'content-type': 'application/json' },
           body,
           connections: concurrency,
           duration,
         });
         const cpuAfter = processCpuSeconds(server.child.pid);
         const errors = result.errors + result.timeouts + result.non2xx;
-        const serverCpuMs = cpuBefore === undefined ? NaN : ((cpuAfter - cpuBefore) * 1000) / Math.max(1, result.requests.total);
-        rounds.push({ serverRps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors, anchorRps: anchor.rps, anchorP50: anchor.p50, anchorP99: anchor.p99, serverCpuMs, anchorCpuMs: anchor.cpuMs });
+        const serverCpuMs =
+          cpuBefore === undefined ? NaN : ((cpuAfter - cpuBefore) * 1000) / Math.max(1, result.requests.total);
+        rounds.push({
+          serverRps: result.requests.average,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          errors,
+          anchorRps: anchor.rps,
+          anchorP50: anchor.p50,
+          anchorP99: anchor.p99,
+          serverCpuMs,
+          anchorCpuMs: anchor.cpuMs,
+        });
       }
       const median = (key) => rounds.map((r) => r[key]).sort((x, y) => x - y)[Math.floor((rounds.length - 1) / 2)];
       const r = { model: variant, concurrency, errors: rounds.reduce((n, x) => n + x.errors, 0) };
-      for (const key of ['serverRps', 'p50', 'p99', 'anchorRps', 'anchorP50', 'anchorP99', 'serverCpuMs', 'anchorCpuMs']) r[key] = median(key);
+      for (const key of [
+        'serverRps',
+        'p50',
+        'p99',
+        'anchorRps',
+        'anchorP50',
+        'anchorP99',
+        'serverCpuMs',
+        'anchorCpuMs',
+      ])
+        r[key] = median(key);
       rows.push(r);
-      console.log(`${variant} c=${concurrency}: server ${r.serverRps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms errors ${r.errors} cpu ${r.serverCpuMs.toFixed(3)} ms/req | in-process ${r.anchorRps.toFixed(0)} runs/s p50 ${r.anchorP50.toFixed(2)} ms p99 ${r.anchorP99.toFixed(2)} ms cpu ${r.anchorCpuMs.toFixed(3)} ms/run | overhead ${(r.anchorRps / r.serverRps).toFixed(2)}x, cpu ${(r.serverCpuMs / r.anchorCpuMs).toFixed(2)}x`);
+      console.log(
+        `${variant} c=${concurrency}: server ${r.serverRps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms errors ${r.errors} cpu ${r.serverCpuMs.toFixed(3)} ms/req | in-process ${r.anchorRps.toFixed(0)} runs/s p50 ${r.anchorP50.toFixed(2)} ms p99 ${r.anchorP99.toFixed(2)} ms cpu ${r.anchorCpuMs.toFixed(3)} ms/run | overhead ${(r.anchorRps / r.serverRps).toFixed(2)}x, cpu ${(r.serverCpuMs / r.anchorCpuMs).toFixed(2)}x`,
+      );
     }
     await session.release();
   }
@@ -215,10 +299,19 @@ try {
   if (values['cpu-prof']) await new Promise((resolve) => server.child.once('exit', resolve));
   rmSync(repo, { recursive: true, force: true });
 }
-console.log(`\nload average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
-console.log('\n| model | concurrency | server req/s | p50 ms | p99 ms | errors | in-process runs/s | p50 ms | p99 ms | overhead | server CPU ms/req | in-process CPU ms/run | CPU overhead |');
+console.log(
+  `\nload average ${(await import('node:os'))
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} on ${(await import('node:os')).cpus().length} cores`,
+);
+console.log(
+  '\n| model | concurrency | server req/s | p50 ms | p99 ms | errors | in-process runs/s | p50 ms | p99 ms | overhead | server CPU ms/req | in-process CPU ms/run | CPU overhead |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.model} | ${r.concurrency} | ${r.serverRps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.anchorRps.toFixed(0)} | ${r.anchorP50.toFixed(2)} | ${r.anchorP99.toFixed(2)} | ${(r.anchorRps / r.serverRps).toFixed(2)}x | ${r.serverCpuMs.toFixed(3)} | ${r.anchorCpuMs.toFixed(3)} | ${(r.serverCpuMs / r.anchorCpuMs).toFixed(2)}x |`);
+  console.log(
+    `| ${r.model} | ${r.concurrency} | ${r.serverRps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.anchorRps.toFixed(0)} | ${r.anchorP50.toFixed(2)} | ${r.anchorP99.toFixed(2)} | ${(r.anchorRps / r.serverRps).toFixed(2)}x | ${r.serverCpuMs.toFixed(3)} | ${r.anchorCpuMs.toFixed(3)} | ${(r.serverCpuMs / r.anchorCpuMs).toFixed(2)}x |`,
+  );
 }
 if (rows.some((r) => r.errors > 0)) process.exitCode = 1;

@@ -10,9 +10,12 @@ import { parseArgs } from 'node:util';
 
 const { values: opt } = parseArgs({
   options: {
-    dims: { type: 'string', default: '3' }, size: { type: 'string', default: '32' },
-    batch: { type: 'string', default: '2' }, classes: { type: 'string', default: '3' },
-    steps: { type: 'string', default: '2' }, top: { type: 'string', default: '25' },
+    dims: { type: 'string', default: '3' },
+    size: { type: 'string', default: '32' },
+    batch: { type: 'string', default: '2' },
+    classes: { type: 'string', default: '3' },
+    steps: { type: 'string', default: '2' },
+    top: { type: 'string', default: '25' },
     shapes: { type: 'boolean', default: false },
   },
 });
@@ -47,12 +50,15 @@ const y = tf.tidy(() => {
 });
 const axes = Array.from({ length: dims + 1 }, (_, i) => i);
 const optimizer = tf.train.adam(1e-3);
-const step = () => optimizer.minimize(() => {
-  const p = model.apply(x, { training: true });
-  const intersection = tf.sum(tf.mul(p, y), axes);
-  const denominator = tf.add(tf.sum(p, axes), tf.sum(y, axes));
-  return tf.sub(1, tf.mean(tf.div(tf.add(tf.mul(intersection, 2), 1e-5), tf.add(denominator, 1e-5))));
-}, true).dispose();
+const step = () =>
+  optimizer
+    .minimize(() => {
+      const p = model.apply(x, { training: true });
+      const intersection = tf.sum(tf.mul(p, y), axes);
+      const denominator = tf.add(tf.sum(p, axes), tf.sum(y, axes));
+      return tf.sub(1, tf.mean(tf.div(tf.add(tf.mul(intersection, 2), 1e-5), tf.add(denominator, 1e-5))));
+    }, true)
+    .dispose();
 step();
 step();
 totals.clear();
@@ -61,8 +67,10 @@ for (let i = 0; i < steps; i++) step();
 const c = process.cpuUsage(c0);
 const stepMs = (c.user + c.system) / 1000 / steps;
 const inKernels = [...totals.values()].reduce((a, b) => a + b, 0) / steps;
-console.log(`${dims}D U-Net step, ${batch} x 1 x ${spatial.join(' x ')}, wasm with rwseg's kernels: ` +
-  `${stepMs.toFixed(0)} ms CPU per step, ${inKernels.toFixed(0)} ms in kernels`);
+console.log(
+  `${dims}D U-Net step, ${batch} x 1 x ${spatial.join(' x ')}, wasm with rwseg's kernels: ` +
+    `${stepMs.toFixed(0)} ms CPU per step, ${inKernels.toFixed(0)} ms in kernels`,
+);
 console.log('| kernel | CPU ms per step | share of the step |');
 console.log('|---|---|---|');
 for (const [name, ms] of [...totals].sort((a, b) => b[1] - a[1]).slice(0, Number(opt.top))) {

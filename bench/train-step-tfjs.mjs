@@ -12,7 +12,21 @@
 // threads through the trainer's data-parallel workers (training.threads N; 1 = the training thread alone).
 // --workers N: data-parallel prototype (docs/backends.md, "Using both cores"): N worker threads, each with its own
 // backend and batch/N samples, gradients averaged on the main thread, the same Adam step applied in every worker.
-import { AdamW, buildUNet, createRegistry, buildLoss, GradientWorkers, lossAndGradients, trainStep, tf, useBackend, describeBackend, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS, setWinogradEnabled } from '@rwseg/core';
+import {
+  AdamW,
+  buildUNet,
+  createRegistry,
+  buildLoss,
+  GradientWorkers,
+  lossAndGradients,
+  trainStep,
+  tf,
+  useBackend,
+  describeBackend,
+  unregisterWasmTrainingKernels,
+  WASM_TRAINING_KERNELS,
+  setWinogradEnabled,
+} from '@rwseg/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -43,10 +57,21 @@ if (isMainThread && workers > 1) {
   process.exit(0);
 }
 const rank = isMainThread ? 0 : workerData.rank;
-const [batch, base, depth, classes, steps, warmup, dims] = ['batch', 'base', 'depth', 'classes', 'steps', 'warmup', 'dims'].map((k) => Number(opt[k]));
+const [batch, base, depth, classes, steps, warmup, dims] = [
+  'batch',
+  'base',
+  'depth',
+  'classes',
+  'steps',
+  'warmup',
+  'dims',
+].map((k) => Number(opt[k]));
 /** Spatial shape: '256' (square / cube) or 'DxHxW'. */
-const spatial = opt.size.includes('x') ? opt.size.split('x').map(Number) : Array.from({ length: dims }, () => Number(opt.size));
-if (spatial.length !== dims || spatial.some((v) => !Number.isInteger(v) || v <= 0)) throw new Error(`--size ${opt.size} is not a ${dims}D size`);
+const spatial = opt.size.includes('x')
+  ? opt.size.split('x').map(Number)
+  : Array.from({ length: dims }, () => Number(opt.size));
+if (spatial.length !== dims || spatial.some((v) => !Number.isInteger(v) || v <= 0))
+  throw new Error(`--size ${opt.size} is not a ${dims}D size`);
 const size = opt.size;
 const spatialAxes = Array.from({ length: dims + 1 }, (_, i) => i);
 
@@ -55,7 +80,11 @@ if (opt['direct-conv3d']) setWinogradEnabled(false);
 if (opt['stock-kernels']) {
   // Stock wasm kernels, except the filter gradient wasm lacks (without it nothing trains).
   unregisterWasmTrainingKernels();
-  tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: WASM_TRAINING_KERNELS.Conv2DBackpropFilter });
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    kernelFunc: WASM_TRAINING_KERNELS.Conv2DBackpropFilter,
+  });
 }
 
 /** conv3x3 (no bias) -> batch norm -> LeakyReLU(0.01), twice: the nnU-Net block. */
@@ -69,7 +98,11 @@ function block(x, filters) {
 }
 
 function unet() {
-  if (dims === 3) return buildUNet({ dims: 3, depth, baseFilters: base, numClasses: classes, normalization: 'instance', activation: 'leaky-relu' }, spatial);
+  if (dims === 3)
+    return buildUNet(
+      { dims: 3, depth, baseFilters: base, numClasses: classes, normalization: 'instance', activation: 'leaky-relu' },
+      spatial,
+    );
   const input = tfl.input({ shape: [...spatial, 1] });
   const skips = [];
   let x = input;
@@ -80,7 +113,9 @@ function unet() {
   }
   x = block(x, base * 2 ** depth);
   for (let level = depth - 1; level >= 0; level--) {
-    x = tfl.layers.conv2dTranspose({ filters: base * 2 ** level, kernelSize: 2, strides: 2, padding: 'valid' }).apply(x);
+    x = tfl.layers
+      .conv2dTranspose({ filters: base * 2 ** level, kernelSize: 2, strides: 2, padding: 'valid' })
+      .apply(x);
     x = tfl.layers.concatenate({ axis: -1 }).apply([skips[level], x]);
     x = block(x, base * 2 ** level);
   }
@@ -102,7 +137,9 @@ const model = unet();
 const params = model.countParams();
 const optimizer = tf.train.adam(1e-3);
 const x = tf.randomNormal([localBatch, ...spatial, 1], 0, 1, 'float32', 1 + 10 * rank);
-const labels = tf.tidy(() => tf.cast(tf.greater(tf.randomUniform([localBatch, ...spatial], 0, 1, 'float32', 2 + 10 * rank), 0.7), 'int32'));
+const labels = tf.tidy(() =>
+  tf.cast(tf.greater(tf.randomUniform([localBatch, ...spatial], 0, 1, 'float32', 2 + 10 * rank), 0.7), 'int32'),
+);
 const y = tf.tidy(() => tf.cast(tf.oneHot(labels, classes), 'float32'));
 
 function step() {
@@ -120,47 +157,60 @@ if (opt['product-threads'] !== undefined) {
 if (!isMainThread) {
   await serveWorker();
 } else {
-for (let i = 0; i < warmup; i++) step();
-const times = [];
-const cpuTimes = [];
-let lastLoss = NaN;
-for (let i = 0; i < steps; i++) {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  lastLoss = step();
-  times.push(performance.now() - t0);
-  const c = process.cpuUsage(c0);
-  cpuTimes.push((c.user + c.system) / 1000);
-}
-let profile;
-if (opt.profile) {
-  const byKernel = new Map();
-  const info = await tf.profile(() => { step(); });
-  for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + k.kernelTimeMs);
-  profile = [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([name, ms]) => ({ name, ms: Math.round(ms) }));
-}
-const sorted = [...times].sort((a, b) => a - b);
-const description = describeBackend();
-console.log(JSON.stringify({
-  framework: 'tfjs',
-  backend: opt.backend + (opt['stock-kernels'] ? ' (stock kernels)' : ''),
-  details: description?.details,
-  params, batch, size, base, depth, dims,
-  msPerStep: sorted[Math.floor(sorted.length / 2)],
-  minMs: sorted[0],
-  times: times.map(Math.round),
-  // CPU time of this process (one compute thread on wasm): less sensitive than wall time to other processes.
-  cpuMsPerStep: [...cpuTimes].sort((a, b) => a - b)[Math.floor(cpuTimes.length / 2)],
-  lastLoss,
-  profile,
-  maxRssMiB: peakRssMiB(),
-}));
+  for (let i = 0; i < warmup; i++) step();
+  const times = [];
+  const cpuTimes = [];
+  let lastLoss = NaN;
+  for (let i = 0; i < steps; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    lastLoss = step();
+    times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpuTimes.push((c.user + c.system) / 1000);
+  }
+  let profile;
+  if (opt.profile) {
+    const byKernel = new Map();
+    const info = await tf.profile(() => {
+      step();
+    });
+    for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + k.kernelTimeMs);
+    profile = [...byKernel]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 25)
+      .map(([name, ms]) => ({ name, ms: Math.round(ms) }));
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  const description = describeBackend();
+  console.log(
+    JSON.stringify({
+      framework: 'tfjs',
+      backend: opt.backend + (opt['stock-kernels'] ? ' (stock kernels)' : ''),
+      details: description?.details,
+      params,
+      batch,
+      size,
+      base,
+      depth,
+      dims,
+      msPerStep: sorted[Math.floor(sorted.length / 2)],
+      minMs: sorted[0],
+      times: times.map(Math.round),
+      // CPU time of this process (one compute thread on wasm): less sensitive than wall time to other processes.
+      cpuMsPerStep: [...cpuTimes].sort((a, b) => a - b)[Math.floor(cpuTimes.length / 2)],
+      lastLoss,
+      profile,
+      maxRssMiB: peakRssMiB(),
+    }),
+  );
 }
 
 /** Worker side of the data-parallel prototype: gradients out, averaged gradients in, the same Adam step. */
 async function serveWorker() {
   const variables = model.trainableWeights.map((w) => w.read());
-  if (rank === 0) parentPort.postMessage({ type: 'weights', weights: model.getWeights().map((w) => w.dataSync().slice()) });
+  if (rank === 0)
+    parentPort.postMessage({ type: 'weights', weights: model.getWeights().map((w) => w.dataSync().slice()) });
   parentPort.on('message', (message) => {
     if (message.type === 'weights') {
       model.setWeights(model.getWeights().map((w, i) => tf.tensor(message.weights[i], w.shape)));
@@ -188,20 +238,49 @@ async function serveWorker() {
 }
 
 async function runDataParallel(count) {
-  const pool = Array.from({ length: count }, (_, r) => new Worker(new URL(import.meta.url), { workerData: { rank: r, argv: process.argv.slice(2) } }));
-  const next = (worker, type) => new Promise((resolve, reject) => {
-    const onMessage = (message) => { if (message.type === type) { worker.off('message', onMessage); resolve(message); } };
-    worker.on('message', onMessage);
-    worker.once('error', reject);
-  });
+  const pool = Array.from(
+    { length: count },
+    (_, r) => new Worker(new URL(import.meta.url), { workerData: { rank: r, argv: process.argv.slice(2) } }),
+  );
+  const next = (worker, type) =>
+    new Promise((resolve, reject) => {
+      const onMessage = (message) => {
+        if (message.type === type) {
+          worker.off('message', onMessage);
+          resolve(message);
+        }
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    });
   const { weights } = await next(pool[0], 'weights');
-  await Promise.all(pool.map((w) => { w.postMessage({ type: 'weights', weights }); return next(w, 'ready'); }));
+  await Promise.all(
+    pool.map((w) => {
+      w.postMessage({ type: 'weights', weights });
+      return next(w, 'ready');
+    }),
+  );
   const step = async () => {
-    const replies = await Promise.all(pool.map((w) => { const reply = next(w, 'grads'); w.postMessage({ type: 'step' }); return reply; }));
+    const replies = await Promise.all(
+      pool.map((w) => {
+        const reply = next(w, 'grads');
+        w.postMessage({ type: 'step' });
+        return reply;
+      }),
+    );
     const mean = replies[0].grads;
-    for (let r = 1; r < replies.length; r++) { const g = replies[r].grads; for (let i = 0; i < mean.length; i++) mean[i] += g[i]; }
+    for (let r = 1; r < replies.length; r++) {
+      const g = replies[r].grads;
+      for (let i = 0; i < mean.length; i++) mean[i] += g[i];
+    }
     for (let i = 0; i < mean.length; i++) mean[i] /= replies.length;
-    await Promise.all(pool.map((w) => { const reply = next(w, 'applied'); w.postMessage({ type: 'apply', grads: mean }); return reply; }));
+    await Promise.all(
+      pool.map((w) => {
+        const reply = next(w, 'applied');
+        w.postMessage({ type: 'apply', grads: mean });
+        return reply;
+      }),
+    );
   };
   const warmupSteps = Number(opt.warmup);
   for (let i = 0; i < warmupSteps; i++) await step();
@@ -217,12 +296,19 @@ async function runDataParallel(count) {
   }
   for (const w of pool) w.postMessage({ type: 'exit' });
   const sorted = [...times].sort((a, b) => a - b);
-  console.log(JSON.stringify({
-    framework: 'tfjs', backend: `${opt.backend} x ${count} workers (data-parallel)`, batch: Number(opt.batch), size: opt.size,
-    msPerStep: sorted[Math.floor(sorted.length / 2)], minMs: sorted[0], times: times.map(Math.round),
-    cpuMsPerStep: [...cpuTimes].sort((a, b) => a - b)[Math.floor(cpuTimes.length / 2)],
-    maxRssMiB: peakRssMiB(),
-  }));
+  console.log(
+    JSON.stringify({
+      framework: 'tfjs',
+      backend: `${opt.backend} x ${count} workers (data-parallel)`,
+      batch: Number(opt.batch),
+      size: opt.size,
+      msPerStep: sorted[Math.floor(sorted.length / 2)],
+      minMs: sorted[0],
+      times: times.map(Math.round),
+      cpuMsPerStep: [...cpuTimes].sort((a, b) => a - b)[Math.floor(cpuTimes.length / 2)],
+      maxRssMiB: peakRssMiB(),
+    }),
+  );
 }
 
 /** The product's step (trainStep over `threads` compute threads) on the same model and batch, timed as above. */
@@ -234,14 +320,31 @@ async function runProductStep(threads) {
   const optimizer = new AdamW(variables, { weightDecay: 0 });
   const labelData = labels.dataSync();
   const sample = {
-    size: batch, image: x.dataSync().slice(), channels: 1, numClasses: classes, spacing: spatial.map(() => 1),
+    size: batch,
+    image: x.dataSync().slice(),
+    channels: 1,
+    numClasses: classes,
+    spacing: spatial.map(() => 1),
     scales: [{ shape: spatial, labels: Int32Array.from(labelData), target: y.dataSync().slice(), maps: {} }],
     caseIds: Array.from({ length: batch }, (_, i) => `random-${i}`),
   };
   const workers = threads > 1 ? await GradientWorkers.start(model, [1], { threads, loss: lossConfig }) : undefined;
-  const gradients = workers ? (b, ctx) => workers.lossAndGradients(model, loss, b, ctx) : (b, ctx) => lossAndGradients(model, loss, b, ctx);
+  const gradients = workers
+    ? (b, ctx) => workers.lossAndGradients(model, loss, b, ctx)
+    : (b, ctx) => lossAndGradients(model, loss, b, ctx);
   let iteration = 0;
-  const step = async () => (await trainStep(loss, optimizer, sample, { epoch: 0, iteration: iteration++, lr: 1e-3, clipNorm: 12, dsWeights: [1], variables, gradients })).loss;
+  const step = async () =>
+    (
+      await trainStep(loss, optimizer, sample, {
+        epoch: 0,
+        iteration: iteration++,
+        lr: 1e-3,
+        clipNorm: 12,
+        dsWeights: [1],
+        variables,
+        gradients,
+      })
+    ).loss;
   for (let i = 0; i < warmup; i++) await step();
   const times = [];
   const cpuTimes = [];
@@ -256,13 +359,25 @@ async function runProductStep(threads) {
   }
   await workers?.close();
   const sorted = [...times].sort((a, b) => a - b);
-  console.log(JSON.stringify({
-    framework: 'tfjs', backend: `${opt.backend}, rwseg trainStep, ${threads} thread(s)`, details: describeBackend()?.details, params, batch, size, base, depth, dims,
-    msPerStep: sorted[Math.floor(sorted.length / 2)], minMs: sorted[0], times: times.map(Math.round),
-    cpuMsPerStep: [...cpuTimes].sort((a, b) => a - b)[Math.floor(cpuTimes.length / 2)],
-    lastLoss,
-    maxRssMiB: peakRssMiB(),
-  }));
+  console.log(
+    JSON.stringify({
+      framework: 'tfjs',
+      backend: `${opt.backend}, rwseg trainStep, ${threads} thread(s)`,
+      details: describeBackend()?.details,
+      params,
+      batch,
+      size,
+      base,
+      depth,
+      dims,
+      msPerStep: sorted[Math.floor(sorted.length / 2)],
+      minMs: sorted[0],
+      times: times.map(Math.round),
+      cpuMsPerStep: [...cpuTimes].sort((a, b) => a - b)[Math.floor(cpuTimes.length / 2)],
+      lastLoss,
+      maxRssMiB: peakRssMiB(),
+    }),
+  );
 }
 
 /** Peak resident memory of this process (worker threads included), MiB: Linux reports maxRSS in KiB. */

@@ -48,12 +48,19 @@ if (opt.depth !== undefined) shared.push('--depth', opt.depth);
 
 function run(command, args, env = process.env) {
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 24, env });
-  if (result.status !== 0) return { error: (result.stderr || result.error?.message || 'failed').trim().split('\n').slice(-3).join(' ') };
+  if (result.status !== 0)
+    return { error: (result.stderr || result.error?.message || 'failed').trim().split('\n').slice(-3).join(' ') };
   const line = result.stdout.trim().split('\n').pop();
   return JSON.parse(line);
 }
 
-const sides = [{ key: 'pytorch', command: opt.python, args: [path.join(here, 'train-step-torch.py'), '--threads', opt.threads, ...shared] }];
+const sides = [
+  {
+    key: 'pytorch',
+    command: opt.python,
+    args: [path.join(here, 'train-step-torch.py'), '--threads', opt.threads, ...shared],
+  },
+];
 for (const name of opt.backends.split(',').filter(Boolean)) {
   // A '-fma' suffix runs the side with the relaxed-SIMD (fused multiply-add) kernels, opted into by environment.
   // A '-direct' suffix (before '-fma'; one-thread sides only) runs the direct 3D convolutions where Winograd would.
@@ -64,13 +71,27 @@ for (const name of opt.backends.split(',').filter(Boolean)) {
   const stock = backend === 'wasm-stock';
   const parallel = /^wasm-x(\d+)$/.exec(backend);
   const product = /^wasm-dp(\d+)$/.exec(backend);
-  const extra = [...stock ? ['--stock-kernels'] : parallel ? ['--workers', parallel[1]] : product ? ['--product-threads', product[1]] : [],
-    ...direct ? ['--direct-conv3d'] : []];
+  const extra = [
+    ...(stock
+      ? ['--stock-kernels']
+      : parallel
+        ? ['--workers', parallel[1]]
+        : product
+          ? ['--product-threads', product[1]]
+          : []),
+    ...(direct ? ['--direct-conv3d'] : []),
+  ];
   sides.push({
     key: name,
     env: fma ? { ...process.env, RWSEG_WASM_RELAXED_SIMD: '1' } : process.env,
     command: process.execPath,
-    args: [path.join(here, 'train-step-tfjs.mjs'), '--backend', stock || parallel || product ? 'wasm' : backend, ...extra, ...shared],
+    args: [
+      path.join(here, 'train-step-tfjs.mjs'),
+      '--backend',
+      stock || parallel || product ? 'wasm' : backend,
+      ...extra,
+      ...shared,
+    ],
   });
 }
 
@@ -83,7 +104,12 @@ async function twoThreadSpeedup() {
   const burn = (threads) => {
     const t0 = performance.now();
     const code = 'let n = 0; while (n < 6e8) n++;';
-    return Promise.all(Array.from({ length: threads }, () => new Promise((resolve) => new Worker(code, { eval: true }).on('exit', resolve)))).then(() => performance.now() - t0);
+    return Promise.all(
+      Array.from(
+        { length: threads },
+        () => new Promise((resolve) => new Worker(code, { eval: true }).on('exit', resolve)),
+      ),
+    ).then(() => performance.now() - t0);
   };
   const one = await burn(1);
   const two = await burn(2);
@@ -98,35 +124,69 @@ for (let round = 0; round < Number(opt.rounds); round++) {
     const result = run(side.command, side.args, side.env);
     if (result.error) errors.set(side.key, result.error);
     else samples.get(side.key).push(result);
-    if (!opt.json) process.stderr.write(`round ${round + 1} ${side.key}: ${result.error ?? `${Math.round(result.msPerStep)} ms/step (${result.times.join(', ')})`}\n`);
+    if (!opt.json)
+      process.stderr.write(
+        `round ${round + 1} ${side.key}: ${result.error ?? `${Math.round(result.msPerStep)} ms/step (${result.times.join(', ')})`}\n`,
+      );
   }
 }
 
 speedups.push(await twoThreadSpeedup());
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
 const summary = sides.map((side) => {
   const runs = samples.get(side.key);
   if (runs.length === 0) return { side: side.key, error: errors.get(side.key) };
   const times = runs.flatMap((r) => r.times);
   const cpu = runs.map((r) => r.cpuMsPerStep).filter((v) => v !== undefined);
   const rss = runs.map((r) => r.maxRssMiB).filter((v) => v !== undefined);
-  return { side: side.key, backend: runs[0].backend, msPerStep: median(times), minMs: Math.min(...times), steps: times.length, cpuMsPerStep: cpu.length ? median(cpu) : undefined, maxRssMiB: rss.length ? Math.max(...rss) : undefined };
+  return {
+    side: side.key,
+    backend: runs[0].backend,
+    msPerStep: median(times),
+    minMs: Math.min(...times),
+    steps: times.length,
+    cpuMsPerStep: cpu.length ? median(cpu) : undefined,
+    maxRssMiB: rss.length ? Math.max(...rss) : undefined,
+  };
 });
 const torch = summary.find((s) => s.side === 'pytorch' && s.msPerStep !== undefined);
-for (const s of summary) if (torch && s.msPerStep !== undefined) s.ratioToPytorch = Number((s.msPerStep / torch.msPerStep).toFixed(2));
+for (const s of summary)
+  if (torch && s.msPerStep !== undefined) s.ratioToPytorch = Number((s.msPerStep / torch.msPerStep).toFixed(2));
 
-const context = { dims, batch: Number(batch), size, cpus: os.cpus().length, loadavg: os.loadavg().map((l) => l.toFixed(2)), twoThreadSpeedup: speedups, node: process.version };
+const context = {
+  dims,
+  batch: Number(batch),
+  size,
+  cpus: os.cpus().length,
+  loadavg: os.loadavg().map((l) => l.toFixed(2)),
+  twoThreadSpeedup: speedups,
+  node: process.version,
+};
 if (opt.json) {
   console.log(JSON.stringify({ context, summary }, null, 2));
 } else {
   const spatial = size.includes('x') ? size : Array.from({ length: dims }, () => size).join(' x ');
-  console.log(`${dims}D U-Net train step, ${batch} x 1 x ${spatial}, ${context.cpus} CPUs, load ${context.loadavg.join(' ')}`);
-  console.log(`two-thread speedup of a CPU burner before / after the rounds: ${speedups.join(' / ')} (2 = two free cores, 1 = about one)`);
-  console.log('| side | ms/step (median) | min | steps | x PyTorch | CPU ms/step (all threads) | x PyTorch (CPU) | peak RSS MiB |');
+  console.log(
+    `${dims}D U-Net train step, ${batch} x 1 x ${spatial}, ${context.cpus} CPUs, load ${context.loadavg.join(' ')}`,
+  );
+  console.log(
+    `two-thread speedup of a CPU burner before / after the rounds: ${speedups.join(' / ')} (2 = two free cores, 1 = about one)`,
+  );
+  console.log(
+    '| side | ms/step (median) | min | steps | x PyTorch | CPU ms/step (all threads) | x PyTorch (CPU) | peak RSS MiB |',
+  );
   console.log('|---|---|---|---|---|---|---|---|');
   for (const s of summary) {
-    if (s.error) { console.log(`| ${s.side} | failed: ${s.error} | | | | | | |`); continue; }
+    if (s.error) {
+      console.log(`| ${s.side} | failed: ${s.error} | | | | | | |`);
+      continue;
+    }
     const cpuRatio = torch?.cpuMsPerStep && s.cpuMsPerStep ? (s.cpuMsPerStep / torch.cpuMsPerStep).toFixed(2) : '';
-    console.log(`| ${s.backend}${s.side.includes("-direct") ? " (direct conv3d)" : ""}${s.side.endsWith("-fma") ? " (FMA kernels)" : ""} | ${Math.round(s.msPerStep)} | ${Math.round(s.minMs)} | ${s.steps} | ${s.ratioToPytorch ?? ''} | ${s.cpuMsPerStep === undefined ? '' : Math.round(s.cpuMsPerStep)} | ${cpuRatio} | ${s.maxRssMiB ?? ''} |`);
+    console.log(
+      `| ${s.backend}${s.side.includes('-direct') ? ' (direct conv3d)' : ''}${s.side.endsWith('-fma') ? ' (FMA kernels)' : ''} | ${Math.round(s.msPerStep)} | ${Math.round(s.minMs)} | ${s.steps} | ${s.ratioToPytorch ?? ''} | ${s.cpuMsPerStep === undefined ? '' : Math.round(s.cpuMsPerStep)} | ${cpuRatio} | ${s.maxRssMiB ?? ''} |`,
+    );
   }
 }

@@ -13,8 +13,11 @@ import { parseArgs } from 'node:util';
 
 const { values: opt } = parseArgs({
   options: {
-    reps: { type: 'string', default: '7' }, batch: { type: 'string', default: '4' }, size: { type: 'string', default: '256' },
-    only: { type: 'string' }, size3d: { type: 'string' },
+    reps: { type: 'string', default: '7' },
+    batch: { type: 'string', default: '4' },
+    size: { type: 'string', default: '256' },
+    only: { type: 'string' },
+    size3d: { type: 'string' },
   },
 });
 const reps = Number(opt.reps);
@@ -46,7 +49,9 @@ function compare(run, toggle = setSimdKernelsEnabled, cpu = false) {
 const rows = [];
 function report(kernel, shape, anchor, result) {
   rows.push({ kernel, shape, anchor, ...result });
-  console.log(`${kernel.padEnd(22)} ${shape.padEnd(30)} ${anchor.padEnd(26)} ${result.off.toFixed(1).padStart(8)} ms  rwseg SIMD ${result.on.toFixed(1).padStart(8)} ms  x${(result.off / result.on).toFixed(2)}`);
+  console.log(
+    `${kernel.padEnd(22)} ${shape.padEnd(30)} ${anchor.padEnd(26)} ${result.off.toFixed(1).padStart(8)} ms  rwseg SIMD ${result.on.toFixed(1).padStart(8)} ms  x${(result.off / result.on).toFixed(2)}`,
+  );
 }
 
 const levels = Array.from({ length: 5 }, (_, l) => ({ side: size >> l, channels: 16 << l }));
@@ -58,9 +63,40 @@ if (opt.only === undefined || opt.only === 'conv') {
     const dy = random([n, side, side, c]);
     const w = random([3, 3, c, c]);
     const shape = `[${n},${side},${side},${c}] 3x3 ${c}->${c}`;
-    report('FusedConv2D', shape, 'XNNPACK', compare(() => tf.fused.conv2d({ x, filter: w, strides: 1, pad: 'same' })));
-    report('Conv2DBackpropInput', shape, 'XNNPACK (flipped kernel)', compare(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: x.shape })));
-    report('Conv2DBackpropFilter', shape, 'XNNPACK (swapped conv)', compare(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: w.shape })));
+    report(
+      'FusedConv2D',
+      shape,
+      'XNNPACK',
+      compare(() => tf.fused.conv2d({ x, filter: w, strides: 1, pad: 'same' })),
+    );
+    report(
+      'Conv2DBackpropInput',
+      shape,
+      'XNNPACK (flipped kernel)',
+      compare(() =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropInput',
+            { dy, filter: w },
+            { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: x.shape },
+          ),
+      ),
+    );
+    report(
+      'Conv2DBackpropFilter',
+      shape,
+      'XNNPACK (swapped conv)',
+      compare(() =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x, dy },
+            { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: w.shape },
+          ),
+      ),
+    );
     tf.dispose([x, dy, w]);
   }
   for (const { side, channels: c } of levels.slice(0, -1)) {
@@ -69,8 +105,26 @@ if (opt.only === undefined || opt.only === 'conv') {
     const up = random([n, side, side, c]);
     const w = random([2, 2, c, 2 * c]);
     const shape = `[${n},${side / 2},${side / 2},${2 * c}] -> [${n},${side},${side},${c}]`;
-    report('Conv2DTranspose fwd', shape, 'matMul + stock DepthToSpace', compare(() => tf.conv2dTranspose(low, w, up.shape, 2, 'valid')));
-    report('Conv2DBackpropFilter s2', shape, 'XNNPACK (swapped conv)', compare(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: up, dy: low }, { strides: 2, pad: 'valid', dataFormat: 'NHWC', filterShape: w.shape })));
+    report(
+      'Conv2DTranspose fwd',
+      shape,
+      'matMul + stock DepthToSpace',
+      compare(() => tf.conv2dTranspose(low, w, up.shape, 2, 'valid')),
+    );
+    report(
+      'Conv2DBackpropFilter s2',
+      shape,
+      'XNNPACK (swapped conv)',
+      compare(() =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x: up, dy: low },
+            { strides: 2, pad: 'valid', dataFormat: 'NHWC', filterShape: w.shape },
+          ),
+      ),
+    );
     tf.dispose([low, up, w]);
   }
 }
@@ -83,22 +137,95 @@ if (opt.only === undefined || opt.only === 'elementwise') {
   const y = random(shape);
   const v = random([c]);
   const mask = tf.greater(x, 0);
-  report('Sum (axes 0,1,2)', label, 'JavaScript float64 loop', compare(() => tf.sum(x, [0, 1, 2])));
-  report('Mean (axes 0,1,2)', label, 'stock', compare(() => tf.mean(x, [0, 1, 2], true)));
-  report('LeakyRelu', label, 'stock', compare(() => tf.leakyRelu(x, 0.01)));
-  report('Greater (scalar)', label, 'stock', compare(() => tf.greater(x, 0)));
-  report('Select', label, 'stock', compare(() => tf.where(mask, x, y)));
-  report('Multiply (same shape)', label, 'stock', compare(() => tf.mul(x, y)));
-  report('Multiply ([C] vector)', label, 'stock', compare(() => tf.mul(x, v)));
-  report('Sub ([1,1,1,C] vector)', label, 'stock', compare(() => tf.sub(x, tf.reshape(v, [1, 1, 1, c]))));
-  report('FusedBatchNorm', label, 'stock', compare(() => tf.batchNorm(x, v, tf.abs(v), v, v, 1e-5)));
-  report('Concat (last axis)', `2 x ${label}`, 'stock', compare(() => tf.concat([x, y], 3)));
+  report(
+    'Sum (axes 0,1,2)',
+    label,
+    'JavaScript float64 loop',
+    compare(() => tf.sum(x, [0, 1, 2])),
+  );
+  report(
+    'Mean (axes 0,1,2)',
+    label,
+    'stock',
+    compare(() => tf.mean(x, [0, 1, 2], true)),
+  );
+  report(
+    'LeakyRelu',
+    label,
+    'stock',
+    compare(() => tf.leakyRelu(x, 0.01)),
+  );
+  report(
+    'Greater (scalar)',
+    label,
+    'stock',
+    compare(() => tf.greater(x, 0)),
+  );
+  report(
+    'Select',
+    label,
+    'stock',
+    compare(() => tf.where(mask, x, y)),
+  );
+  report(
+    'Multiply (same shape)',
+    label,
+    'stock',
+    compare(() => tf.mul(x, y)),
+  );
+  report(
+    'Multiply ([C] vector)',
+    label,
+    'stock',
+    compare(() => tf.mul(x, v)),
+  );
+  report(
+    'Sub ([1,1,1,C] vector)',
+    label,
+    'stock',
+    compare(() => tf.sub(x, tf.reshape(v, [1, 1, 1, c]))),
+  );
+  report(
+    'FusedBatchNorm',
+    label,
+    'stock',
+    compare(() => tf.batchNorm(x, v, tf.abs(v), v, v, 1e-5)),
+  );
+  report(
+    'Concat (last axis)',
+    `2 x ${label}`,
+    'stock',
+    compare(() => tf.concat([x, y], 3)),
+  );
   const joined = tf.concat([x, y], 3);
-  report('SplitV (last axis)', `[${joined.shape}]`, 'stock', compare(() => tf.split(joined, 2, 3)));
-  report('DepthToSpace (block 2)', `[${n},${size / 2},${size / 2},${4 * c}]`, 'stock', compare(() => tf.depthToSpace(tf.reshape(x, [n, size / 2, size / 2, 4 * c]), 2)));
+  report(
+    'SplitV (last axis)',
+    `[${joined.shape}]`,
+    'stock',
+    compare(() => tf.split(joined, 2, 3)),
+  );
+  report(
+    'DepthToSpace (block 2)',
+    `[${n},${size / 2},${size / 2},${4 * c}]`,
+    'stock',
+    compare(() => tf.depthToSpace(tf.reshape(x, [n, size / 2, size / 2, 4 * c]), 2)),
+  );
   const pooled = tf.maxPool(x, 2, 2, 'valid');
   const dyPool = random(pooled.shape);
-  report('MaxPoolGrad (2x2, 2)', label, 'rwseg JavaScript', compare(() => tf.engine().runKernel('MaxPoolGrad', { dy: dyPool, input: x, output: pooled }, { filterSize: 2, strides: 2, pad: 'valid' })));
+  report(
+    'MaxPoolGrad (2x2, 2)',
+    label,
+    'rwseg JavaScript',
+    compare(() =>
+      tf
+        .engine()
+        .runKernel(
+          'MaxPoolGrad',
+          { dy: dyPool, input: x, output: pooled },
+          { filterSize: 2, strides: 2, pad: 'valid' },
+        ),
+    ),
+  );
   tf.dispose([x, y, v, mask, joined, pooled, dyPool]);
 }
 if (opt.only === undefined || opt.only === 'conv3d') {
@@ -108,16 +235,60 @@ if (opt.only === undefined || opt.only === 'conv3d') {
     const dy = random([2, side, side, side, c]);
     const w = random([3, 3, 3, c, c]);
     const shape = `[2,${side},${side},${side},${c}] 3x3x3 ${c}->${c}`;
-    report('Conv3D', shape, 'stock (naive loop)', compare(() => tf.conv3d(x, w, 1, 'same')));
-    report('Conv3DBackpropInputV2', shape, 'cpu backend', compare(() => tf.engine().runKernel('Conv3DBackpropInputV2', { dy, filter: w }, { strides: 1, pad: 'same', inputShape: x.shape })));
-    report('Conv3DBackpropFilterV2', shape, 'cpu backend', compare(() => tf.engine().runKernel('Conv3DBackpropFilterV2', { x, dy }, { strides: 1, pad: 'same', filterShape: w.shape })));
+    report(
+      'Conv3D',
+      shape,
+      'stock (naive loop)',
+      compare(() => tf.conv3d(x, w, 1, 'same')),
+    );
+    report(
+      'Conv3DBackpropInputV2',
+      shape,
+      'cpu backend',
+      compare(() =>
+        tf
+          .engine()
+          .runKernel('Conv3DBackpropInputV2', { dy, filter: w }, { strides: 1, pad: 'same', inputShape: x.shape }),
+      ),
+    );
+    report(
+      'Conv3DBackpropFilterV2',
+      shape,
+      'cpu backend',
+      compare(() =>
+        tf.engine().runKernel('Conv3DBackpropFilterV2', { x, dy }, { strides: 1, pad: 'same', filterShape: w.shape }),
+      ),
+    );
     const low = random([2, side / 2, side / 2, side / 2, 2 * c]);
     const wt = random([2, 2, 2, c, 2 * c]);
-    report('Conv3DTranspose fwd', `[2,${side / 2},${side / 2},${side / 2},${2 * c}] -> ${c}`, 'cpu backend', compare(() => tf.conv3dTranspose(low, wt, x.shape, 2, 'same')));
+    report(
+      'Conv3DTranspose fwd',
+      `[2,${side / 2},${side / 2},${side / 2},${2 * c}] -> ${c}`,
+      'cpu backend',
+      compare(() => tf.conv3dTranspose(low, wt, x.shape, 2, 'same')),
+    );
     const pooled = tf.maxPool3d(x, 2, 2, 'valid');
     const dyPool = random(pooled.shape);
-    report('MaxPool3D (2x2x2, 2)', `[${x.shape}]`, 'cpu backend', compare(() => tf.maxPool3d(x, 2, 2, 'valid')));
-    report('MaxPool3DGrad', `[${x.shape}]`, 'cpu backend', compare(() => tf.engine().runKernel('MaxPool3DGrad', { dy: dyPool, input: x, output: pooled }, { filterSize: 2, strides: 2, pad: 'valid' })));
+    report(
+      'MaxPool3D (2x2x2, 2)',
+      `[${x.shape}]`,
+      'cpu backend',
+      compare(() => tf.maxPool3d(x, 2, 2, 'valid')),
+    );
+    report(
+      'MaxPool3DGrad',
+      `[${x.shape}]`,
+      'cpu backend',
+      compare(() =>
+        tf
+          .engine()
+          .runKernel(
+            'MaxPool3DGrad',
+            { dy: dyPool, input: x, output: pooled },
+            { filterSize: 2, strides: 2, pad: 'valid' },
+          ),
+      ),
+    );
     tf.dispose([x, dy, w, low, wt, pooled, dyPool]);
   }
 }
@@ -131,9 +302,15 @@ if (opt.only === 'winograd') {
     const w = random([3, 3, 3, c, c]);
     const shape = `[2,${side},${side},${side},${c}] 3x3x3 ${c}->${c}`;
     const cpuTime = (run) => compare(run, setWinogradEnabled, true);
-    report('Conv3D', shape, 'direct SIMD (CPU ms)', cpuTime(() => tf.conv3d(x, w, 1, 'same')));
+    report(
+      'Conv3D',
+      shape,
+      'direct SIMD (CPU ms)',
+      cpuTime(() => tf.conv3d(x, w, 1, 'same')),
+    );
     const attrs = { strides: 1, pad: 'same' };
-    const input = () => tf.engine().runKernel('Conv3DBackpropInputV2', { dy, filter: w }, { ...attrs, inputShape: x.shape });
+    const input = () =>
+      tf.engine().runKernel('Conv3DBackpropInputV2', { dy, filter: w }, { ...attrs, inputShape: x.shape });
     const filter = () => tf.engine().runKernel('Conv3DBackpropFilterV2', { x, dy }, { ...attrs, filterShape: w.shape });
     report('Conv3DBackpropInputV2', shape, 'direct SIMD (CPU ms)', cpuTime(input));
     report('Conv3DBackpropFilterV2', shape, 'direct SIMD (CPU ms)', cpuTime(filter));

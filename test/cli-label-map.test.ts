@@ -15,7 +15,9 @@ const at = (name: string) => path.join(dir, name);
 
 // A 16x16 square at 0/255 and a prediction shifted by one column, stored as 0/1.
 const square = (shift: number, on: number) =>
-  Uint8Array.from({ length: 256 }, (_, i) => ((i >> 4) >= 4 && (i >> 4) < 12 && (i & 15) >= 4 + shift && (i & 15) < 12 + shift ? on : 0));
+  Uint8Array.from({ length: 256 }, (_, i) =>
+    i >> 4 >= 4 && i >> 4 < 12 && (i & 15) >= 4 + shift && (i & 15) < 12 + shift ? on : 0,
+  );
 
 test.before(async () => {
   await writeVolume(at('ref255.png'), { data: square(0, 255), shape: [16, 16], spacing: [1, 1] });
@@ -28,7 +30,13 @@ test('the three spellings of --label-map give the same mapping; bad ones name th
   t.deepEqual(parseLabelMapFlag('0:0,255:1'), expected);
   t.deepEqual(parseLabelMapFlag('0, 255'), expected);
   t.deepEqual(parseLabelMapFlag('0:1,255:0'), { '0': 1, '255': 0 });
-  for (const [text, why] of [['{"0": 0.5}', /class 0.5 for value 0/], ['0:0,255', /mixes/], ['0,0', /given twice/], ['{nope', /not valid JSON/], ['x:1', /not a number/]] as const) {
+  for (const [text, why] of [
+    ['{"0": 0.5}', /class 0.5 for value 0/],
+    ['0:0,255', /mixes/],
+    ['0,0', /given twice/],
+    ['{nope', /not valid JSON/],
+    ['x:1', /not a number/],
+  ] as const) {
     const error = t.throws(() => parseLabelMapFlag(text));
     t.true(isRwsegError(error, 'INVALID_OPTIONS'), text);
     t.regex(error!.message, why, text);
@@ -40,14 +48,27 @@ test('metrics reads a 0/255 reference as classes 0/1 with a notice (one foregrou
   t.is(result.code, 0, errorText(result));
   const json = parseJson<{ numClasses: number; classes: { classIndex: number; dice: number }[] }>(result);
   t.is(json.numClasses, 2);
-  t.deepEqual(json.classes.map((c) => c.classIndex), [1]);
+  t.deepEqual(
+    json.classes.map((c) => c.classIndex),
+    [1],
+  );
   // 8x8 squares overlapping in 8x7 pixels: Dice = 2*56 / (64 + 64).
   t.true(Math.abs(json.classes[0]!.dice - 112 / 128) < 1e-9, String(json.classes[0]!.dice));
   t.regex(result.stderr, /ref255\.png holds only the values 0 and 255: read as classes 0 and 1/);
 });
 
 test('--label-map overrides the default, and a value it does not name is an error naming the file and value', async (t) => {
-  const inverted = await runCli(['maps', 'check', '--labels', at('ref255.png'), '--map', 'rrw', '--label-map', '0:1,255:0', '--json']);
+  const inverted = await runCli([
+    'maps',
+    'check',
+    '--labels',
+    at('ref255.png'),
+    '--map',
+    'rrw',
+    '--label-map',
+    '0:1,255:0',
+    '--json',
+  ]);
   t.is(inverted.code, 0, errorText(inverted));
   t.is(parseJson<{ numClasses: number }>(inverted).numClasses, 2);
   const missing = await runCli(['maps', 'check', '--labels', at('ref255.png'), '--map', 'rrw', '--label-map', '0:0']);
@@ -56,7 +77,15 @@ test('--label-map overrides the default, and a value it does not name is an erro
 });
 
 test('numeric flags are checked and the error names the flag', async (t) => {
-  const result = await runCli(['metrics', '--pred', at('pred01.png'), '--ref', at('ref255.png'), '--nsd-tolerance', 'abc']);
+  const result = await runCli([
+    'metrics',
+    '--pred',
+    at('pred01.png'),
+    '--ref',
+    at('ref255.png'),
+    '--nsd-tolerance',
+    'abc',
+  ]);
   t.is(result.code, 2);
   t.regex(errorText(result), /--nsd-tolerance "abc": expected a positive number/);
 });

@@ -13,20 +13,34 @@ const at = (name: string) => path.join(dir, name);
 // The spec's test vector (../shared/spec/region-wise-loss.md).
 const SPEC = [0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 2, 0, 0, 0, 0, 0, 2];
 const RRW_CLASS0 = [
-  -0.632456, -0.447214, -0.447214, -0.447214, -0.632456, -1.0, -0.447214, 1, 1, 1, -0.447214, -0.894427, -0.447214, 1, 1, 1, -0.447214, -0.447214,
-  -0.447214, 1, 1, 1, -0.447214, 1, -0.632456, -0.447214, -0.447214, -0.447214, -0.447214, 1,
+  -0.632456, -0.447214, -0.447214, -0.447214, -0.632456, -1.0, -0.447214, 1, 1, 1, -0.447214, -0.894427, -0.447214, 1,
+  1, 1, -0.447214, -0.447214, -0.447214, 1, 1, 1, -0.447214, 1, -0.632456, -0.447214, -0.447214, -0.447214, -0.447214,
+  1,
 ];
 
 test.before(async () => {
   await writeVolume(at('spec.png'), { data: Uint8Array.from(SPEC), shape: [5, 6], spacing: [1, 1] });
-  const square = (col: number) => Uint8Array.from({ length: 30 }, (_, i) => (Math.floor(i / 6) >= 1 && Math.floor(i / 6) <= 3 && i % 6 >= col && i % 6 <= col + 2 ? 1 : 0));
+  const square = (col: number) =>
+    Uint8Array.from({ length: 30 }, (_, i) =>
+      Math.floor(i / 6) >= 1 && Math.floor(i / 6) <= 3 && i % 6 >= col && i % 6 <= col + 2 ? 1 : 0,
+    );
   await writeVolume(at('pred.png'), { data: square(2), shape: [5, 6], spacing: [1, 1] });
   await writeVolume(at('ref.png'), { data: square(1), shape: [5, 6], spacing: [1, 1] });
   await writeVolume(at('fractional.nii'), { data: Float32Array.from([0, 1, 0.5, 1]), shape: [2, 2], spacing: [1, 1] });
 });
 
 test('maps compute writes the spec rrw map as a float NIfTI with one channel per class, and PNGs per class', async (t) => {
-  const result = await runCli(['maps', 'compute', '--labels', at('spec.png'), '--map', 'rrw', '--out', at('rrw.nii.gz'), '--json']);
+  const result = await runCli([
+    'maps',
+    'compute',
+    '--labels',
+    at('spec.png'),
+    '--map',
+    'rrw',
+    '--out',
+    at('rrw.nii.gz'),
+    '--json',
+  ]);
   t.is(result.code, 0, result.stderr);
   const report = parseJson<{ numClasses: number; files: string[]; channels: { min: number; max: number }[] }>(result);
   t.is(report.numClasses, 3);
@@ -37,19 +51,46 @@ test('maps compute writes the spec rrw map as a float NIfTI with one channel per
   t.deepEqual(volume.shape.slice(-3), [5, 6, 3]);
   t.is(volume.data.length, 90);
   const class0 = Array.from({ length: 30 }, (_, i) => volume.data[i * 3]!);
-  t.true(class0.every((v, i) => Math.abs(v - RRW_CLASS0[i]!) < 1e-6), class0.join(' '));
+  t.true(
+    class0.every((v, i) => Math.abs(v - RRW_CLASS0[i]!) < 1e-6),
+    class0.join(' '),
+  );
 
-  const png = await runCli(['maps', 'compute', '--labels', at('spec.png'), '--map', 'active-contour', '--out', at('ac.png')]);
+  const png = await runCli([
+    'maps',
+    'compute',
+    '--labels',
+    at('spec.png'),
+    '--map',
+    'active-contour',
+    '--out',
+    at('ac.png'),
+  ]);
   t.is(png.code, 0, png.stderr);
   for (const k of [0, 1, 2]) t.true(existsSync(at(`ac-class${k}.png`)));
   const ac1 = await readVolume(at('ac-class1.png'));
-  t.deepEqual([...ac1.data], SPEC.map((l) => (l === 1 ? 0 : 65535)));
+  t.deepEqual(
+    [...ac1.data],
+    SPEC.map((l) => (l === 1 ? 0 : 65535)),
+  );
 });
 
 sharedTest('maps compute on a real MSD hippocampus label takes the spacing from the NIfTI header', async (t) => {
   const labels = path.join(SHARED_DATA, 'msd-task04-hippocampus', 'labelsTr', 'hippocampus_001.nii.gz');
   const header = await readVolume(labels);
-  const result = await runCli(['maps', 'compute', '--labels', labels, '--map', 'boundary', '--classes', '3', '--out', at('hippo-boundary.nii.gz'), '--json']);
+  const result = await runCli([
+    'maps',
+    'compute',
+    '--labels',
+    labels,
+    '--map',
+    'boundary',
+    '--classes',
+    '3',
+    '--out',
+    at('hippo-boundary.nii.gz'),
+    '--json',
+  ]);
   t.is(result.code, 0, result.stderr);
   const report = parseJson<{ spacing: number[]; shape: number[] }>(result);
   t.deepEqual(report.spacing, [...header.spacing]);
@@ -74,8 +115,13 @@ test('maps check passes rrw and fails boundary (not scale-free) with exit code 1
 test('maps show writes a PNG figure with one panel per map and reports their ranges', async (t) => {
   const result = await runCli(['maps', 'show', '--labels', at('spec.png'), '--out', at('figure.png'), '--json']);
   t.is(result.code, 0, result.stderr);
-  const report = parseJson<{ width: number; height: number; panels: { name: string; min: number; max: number }[] }>(result);
-  t.deepEqual(report.panels.map((p) => p.name), ['active-contour', 'boundary', 'rrw']);
+  const report = parseJson<{ width: number; height: number; panels: { name: string; min: number; max: number }[] }>(
+    result,
+  );
+  t.deepEqual(
+    report.panels.map((p) => p.name),
+    ['active-contour', 'boundary', 'rrw'],
+  );
   t.deepEqual([report.panels[2]!.min, report.panels[2]!.max], [-1, 1]);
   const { PNG } = await import('pngjs');
   const { readFileSync } = await import('node:fs');
@@ -87,7 +133,9 @@ test('maps show writes a PNG figure with one panel per map and reports their ran
 test('rwseg metrics prints per-class Dice/HD/HD95/ASSD/NSD for two label images', async (t) => {
   const result = await runCli(['metrics', '--pred', at('pred.png'), '--ref', at('ref.png'), '--json']);
   t.is(result.code, 0, result.stderr);
-  const report = parseJson<{ classes: { classIndex: number; dice: number; hd: number; hd95: number; assd: number; nsd: number }[] }>(result);
+  const report = parseJson<{
+    classes: { classIndex: number; dice: number; hd: number; hd95: number; assd: number; nsd: number }[];
+  }>(result);
   t.is(report.classes.length, 1);
   const c = report.classes[0]!;
   t.true(Math.abs(c.dice - 12 / 18) < 1e-9);
@@ -99,10 +147,30 @@ test('rwseg metrics prints per-class Dice/HD/HD95/ASSD/NSD for two label images'
 });
 
 test('bad inputs exit 2 naming the file or the flag', async (t) => {
-  const fractional = await runCli(['maps', 'compute', '--labels', at('fractional.nii'), '--map', 'rrw', '--out', at('x.nii')]);
+  const fractional = await runCli([
+    'maps',
+    'compute',
+    '--labels',
+    at('fractional.nii'),
+    '--map',
+    'rrw',
+    '--out',
+    at('x.nii'),
+  ]);
   t.is(fractional.code, 2);
   t.regex(errorText(fractional), /fractional\.nii: label 0\.5 at voxel 2 \(\[1,0\]\) is not an integer/);
-  const spacing = await runCli(['maps', 'compute', '--labels', at('spec.png'), '--map', 'rrw', '--spacing', '1,0', '--out', at('x.nii')]);
+  const spacing = await runCli([
+    'maps',
+    'compute',
+    '--labels',
+    at('spec.png'),
+    '--map',
+    'rrw',
+    '--spacing',
+    '1,0',
+    '--out',
+    at('x.nii'),
+  ]);
   t.is(spacing.code, 2);
   t.regex(errorText(spacing), /--spacing "1,0": .*spec\.png has 2 axes/);
   writeFileSync(at('broken.nii.gz'), 'not a nifti');
@@ -133,7 +201,20 @@ const inverted = defineMap({
 export default definePlugin({ apiVersion: PLUGIN_API_VERSION, name: 'inverted-map', maps: [inverted] });
 `,
   );
-  const result = await runCli(['maps', 'check', '--labels', at('spec.png'), '--map', 'inverted-indicator', '--plugin', './inverted-map', '--json'], { cwd: project });
+  const result = await runCli(
+    [
+      'maps',
+      'check',
+      '--labels',
+      at('spec.png'),
+      '--map',
+      'inverted-indicator',
+      '--plugin',
+      './inverted-map',
+      '--json',
+    ],
+    { cwd: project },
+  );
   t.is(result.code, 1, result.stderr);
   const report = parseJson<{ pass: boolean; strictMinimum: boolean; violations: number }>(result);
   t.false(report.strictMinimum);

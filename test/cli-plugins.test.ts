@@ -9,7 +9,15 @@ test('rwseg plugins --json lists every built-in plugin', async (t) => {
   t.is(result.code, 0, result.stderr);
   const listing = parseJson<{ plugins: { name: string }[] }>(result);
   const names = listing.plugins.map((p) => p.name);
-  for (const builtin of ['maps-distance', 'maps-active-contour', 'loss-cross-entropy', 'loss-dice', 'loss-focal', 'loss-boundary', 'loss-region-wise']) {
+  for (const builtin of [
+    'maps-distance',
+    'maps-active-contour',
+    'loss-cross-entropy',
+    'loss-dice',
+    'loss-focal',
+    'loss-boundary',
+    'loss-region-wise',
+  ]) {
     t.true(names.includes(`@rwseg/plugin-${builtin}`), builtin);
   }
 });
@@ -30,12 +38,18 @@ test('a third-party plugin written outside the repo loads from a path and from p
   writePluginPackage(
     path.join(project, 'node_modules', 'rwseg-plugin-mse-installed'),
     'rwseg-plugin-mse-installed',
-    MSE_PLUGIN_SOURCE.replaceAll('squared-error', 'squared-error-2').replace("name: 'rwseg-plugin-mse'", "name: 'rwseg-plugin-mse-installed'"),
+    MSE_PLUGIN_SOURCE.replaceAll('squared-error', 'squared-error-2').replace(
+      "name: 'rwseg-plugin-mse'",
+      "name: 'rwseg-plugin-mse-installed'",
+    ),
   );
 
   const result = await runCli(['plugins', '--json', '--plugin', './my-plugin'], { cwd: project });
   t.is(result.code, 0, result.stderr);
-  const listing = parseJson<{ plugins: { name: string; source: string }[]; losses: { name: string; plugin: string; options: any }[] }>(result);
+  const listing = parseJson<{
+    plugins: { name: string; source: string }[];
+    losses: { name: string; plugin: string; options: any }[];
+  }>(result);
   const mine = listing.plugins.find((p) => p.name === 'rwseg-plugin-mse');
   t.is(mine?.source, path.join(project, 'my-plugin'));
   t.truthy(listing.plugins.find((p) => p.name === 'rwseg-plugin-mse-installed'));
@@ -51,7 +65,11 @@ test('a third-party plugin written outside the repo loads from a path and from p
 test('plugin errors reach the user as one clear line and a non-zero exit', async (t) => {
   const project = makeUserProject();
   writePluginPackage(path.join(project, 'dup'), 'dup', MSE_PLUGIN_SOURCE);
-  writePluginPackage(path.join(project, 'dup2'), 'dup2', MSE_PLUGIN_SOURCE.replace("name: 'rwseg-plugin-mse'", "name: 'other'"));
+  writePluginPackage(
+    path.join(project, 'dup2'),
+    'dup2',
+    MSE_PLUGIN_SOURCE.replace("name: 'rwseg-plugin-mse'", "name: 'other'"),
+  );
 
   const missing = await runCli(['plugins', '--plugin', './nowhere'], { cwd: project });
   t.is(missing.code, 2);
@@ -59,7 +77,10 @@ test('plugin errors reach the user as one clear line and a non-zero exit', async
 
   const duplicate = await runCli(['plugins', '--plugin', './dup', '--plugin', './dup2'], { cwd: project });
   t.is(duplicate.code, 2);
-  t.regex(errorText(duplicate), /loss 'squared-error' from plugin 'other'.*already registered by plugin 'rwseg-plugin-mse'/s);
+  t.regex(
+    errorText(duplicate),
+    /loss 'squared-error' from plugin 'other'.*already registered by plugin 'rwseg-plugin-mse'/s,
+  );
 
   const unknown = await runCli(['plugins', 'inspect', 'no-such-thing', '--json'], { cwd: project });
   t.is(unknown.code, 2);

@@ -8,7 +8,17 @@ import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { decodePng, deriveSeed, encodePng, generateSyntheticCase, loadModelDir, normalizeChannels, resolveSyntheticOptions, tf, useBackend } from '@rwseg/core';
+import {
+  decodePng,
+  deriveSeed,
+  encodePng,
+  generateSyntheticCase,
+  loadModelDir,
+  normalizeChannels,
+  resolveSyntheticOptions,
+  tf,
+  useBackend,
+} from '@rwseg/core';
 import { CLI_BIN, errorText, parseJson, runCli } from './helpers/cli.js';
 
 const PATCH = 64;
@@ -19,9 +29,11 @@ function greyImage(seed: number): Uint8Array {
   const src = c.image.data;
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of src) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  for (const v of src) ((lo = Math.min(lo, v)), (hi = Math.max(hi, v)));
   const out = new Uint8Array(PATCH * PATCH);
-  for (let y = 0; y < PATCH; y++) for (let x = 0; x < PATCH; x++) out[y * PATCH + x] = Math.round((255 * (src[(y + 16) * 96 + x + 16]! - lo)) / (hi - lo));
+  for (let y = 0; y < PATCH; y++)
+    for (let x = 0; x < PATCH; x++)
+      out[y * PATCH + x] = Math.round((255 * (src[(y + 16) * 96 + x + 16]! - lo)) / (hi - lo));
   return out;
 }
 
@@ -46,7 +58,11 @@ interface Served {
 }
 
 function startServe(repo: string): Promise<Served> {
-  const child = spawn(process.execPath, [CLI_BIN, 'serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--drain-ms', '0'], { stdio: 'pipe' });
+  const child = spawn(
+    process.execPath,
+    [CLI_BIN, 'serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--drain-ms', '0'],
+    { stdio: 'pipe' },
+  );
   let stdout = '';
   let stderr = '';
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -82,8 +98,26 @@ test('train -> export (triton) -> serve: V2 JSON and binary inference equal TF.j
 
   // 1. Train (a few iterations of the real quickstart); the pipeline's export step writes a self-sufficient folder.
   const trained = await runCli(
-    ['pipeline', 'run', 'pipelines/quickstart.yaml', '--backend', 'wasm', '--out', run, '--json',
-      '--set', 'training.epochs=1', '--set', 'training.iterationsPerEpoch=4', '--set', 'dataset.train=4', '--set', 'dataset.validation=1', '--set', 'evaluation.overlays=0'],
+    [
+      'pipeline',
+      'run',
+      'pipelines/quickstart.yaml',
+      '--backend',
+      'wasm',
+      '--out',
+      run,
+      '--json',
+      '--set',
+      'training.epochs=1',
+      '--set',
+      'training.iterationsPerEpoch=4',
+      '--set',
+      'dataset.train=4',
+      '--set',
+      'dataset.validation=1',
+      '--set',
+      'evaluation.overlays=0',
+    ],
     { timeoutMs: 120_000 },
   );
   t.is(trained.code, 0, errorText(trained));
@@ -96,10 +130,25 @@ test('train -> export (triton) -> serve: V2 JSON and binary inference equal TF.j
 
   // 2. Export a Triton model repository.
   const repo = path.join(work, 'repo');
-  const exported = await runCli(['export', '--model', run, '--out', repo, '--format', 'triton', '--name', 'quick', '--json']);
+  const exported = await runCli([
+    'export',
+    '--model',
+    run,
+    '--out',
+    repo,
+    '--format',
+    'triton',
+    '--name',
+    'quick',
+    '--json',
+  ]);
   t.is(exported.code, 0, errorText(exported));
-  for (const f of ['quick/config.pbtxt', 'quick/1/model.onnx', 'quick/rwseg.json']) t.true(existsSync(path.join(repo, f)), f);
-  t.regex(readFileSync(path.join(repo, 'quick/config.pbtxt'), 'utf8'), /platform: "onnxruntime_onnx"\nmax_batch_size: 8/);
+  for (const f of ['quick/config.pbtxt', 'quick/1/model.onnx', 'quick/rwseg.json'])
+    t.true(existsSync(path.join(repo, f)), f);
+  t.regex(
+    readFileSync(path.join(repo, 'quick/config.pbtxt'), 'utf8'),
+    /platform: "onnxruntime_onnx"\nmax_batch_size: 8/,
+  );
 
   // TF.js on the saved model is the reference.
   const { model } = await loadModelDir(path.join(run, 'model'));
@@ -119,7 +168,9 @@ test('train -> export (triton) -> serve: V2 JSON and binary inference equal TF.j
   const jsonRes = await fetch(infer, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ inputs: [{ name: 'input', shape: [2, PATCH, PATCH, 1], datatype: 'FP32', data: Array.from(batch) }] }),
+    body: JSON.stringify({
+      inputs: [{ name: 'input', shape: [2, PATCH, PATCH, 1], datatype: 'FP32', data: Array.from(batch) }],
+    }),
   });
   t.is(jsonRes.status, 200);
   const jsonOut = ((await jsonRes.json()) as any).outputs[0];
@@ -129,10 +180,19 @@ test('train -> export (triton) -> serve: V2 JSON and binary inference equal TF.j
 
   // (a) The binary tensor extension, the second image alone.
   const x1 = batch.subarray(PATCH * PATCH);
-  const header = Buffer.from(JSON.stringify({
-    inputs: [{ name: 'input', shape: [1, PATCH, PATCH, 1], datatype: 'FP32', parameters: { binary_data_size: x1.byteLength } }],
-    outputs: [{ name: 'output', parameters: { binary_data: true } }],
-  }));
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [
+        {
+          name: 'input',
+          shape: [1, PATCH, PATCH, 1],
+          datatype: 'FP32',
+          parameters: { binary_data_size: x1.byteLength },
+        },
+      ],
+      outputs: [{ name: 'output', parameters: { binary_data: true } }],
+    }),
+  );
   const binRes = await fetch(infer, {
     method: 'POST',
     headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) },
@@ -149,17 +209,25 @@ test('train -> export (triton) -> serve: V2 JSON and binary inference equal TF.j
 
   // (b) A PNG to the segment route: the server normalises it from rwseg.json and returns argmax labels.
   const png = encodePng({ data: greys[0]!, shape: [PATCH, PATCH], spacing: [1, 1] }, 'e2e.png');
-  const segRes = await fetch(`${served.url}/v2/models/quick/segment`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: Buffer.from(png) });
+  const segRes = await fetch(`${served.url}/v2/models/quick/segment`, {
+    method: 'POST',
+    headers: { 'content-type': 'image/png' },
+    body: Buffer.from(png),
+  });
   t.is(segRes.status, 200);
   t.is(segRes.headers.get('content-type'), 'image/png');
   t.deepEqual(JSON.parse(segRes.headers.get('x-rwseg-classes')!), ['background', 'disc', 'rectangle']);
   const labels = decodePng(new Uint8Array(await segRes.arrayBuffer()), 'response.png').volume;
   t.deepEqual([...labels.shape], [PATCH, PATCH]);
-  const argmax = tf.tidy(() => tf.argMax(tf.slice(predicted, [0, 0, 0, 0], [1, PATCH, PATCH, 3]), -1).dataSync() as Int32Array);
+  const argmax = tf.tidy(
+    () => tf.argMax(tf.slice(predicted, [0, 0, 0, 0], [1, PATCH, PATCH, 3]), -1).dataSync() as Int32Array,
+  );
   let differ = 0;
   for (let i = 0; i < argmax.length; i++) if (labels.data[i] !== argmax[i]) differ++;
   // Only near-ties may flip (the server's float path differs from TF.js in the last bits).
-  t.log(`max abs error vs TF.js: JSON ${jsonErr.toExponential(2)}, binary ${binErr.toExponential(2)}; ${differ} segment labels differ`);
+  t.log(
+    `max abs error vs TF.js: JSON ${jsonErr.toExponential(2)}, binary ${binErr.toExponential(2)}; ${differ} segment labels differ`,
+  );
   t.true(differ <= Math.ceil(0.001 * argmax.length), `${differ} of ${argmax.length} labels differ from TF.js argmax`);
   t.true(new Set(argmax).size > 1, 'the trained model predicts more than one class on the test image');
 

@@ -18,8 +18,32 @@ const run = path.join(work, 'run');
 test.before(async () => {
   await useBackend('cpu');
   const trained = await runCli(
-    ['train', '--config', 'pipelines/quickstart.yaml', '--out', run, '--backend', 'wasm', '--epochs', '1', '--iterations', '3', '--json',
-      '--set', 'model.deepSupervision=2', '--set', 'export.format=triton', '--set', 'export.name=ds', '--set', 'dataset.train=4', '--set', 'dataset.validation=1', '--set', 'evaluation.overlays=0'],
+    [
+      'train',
+      '--config',
+      'pipelines/quickstart.yaml',
+      '--out',
+      run,
+      '--backend',
+      'wasm',
+      '--epochs',
+      '1',
+      '--iterations',
+      '3',
+      '--json',
+      '--set',
+      'model.deepSupervision=2',
+      '--set',
+      'export.format=triton',
+      '--set',
+      'export.name=ds',
+      '--set',
+      'dataset.train=4',
+      '--set',
+      'dataset.validation=1',
+      '--set',
+      'evaluation.overlays=0',
+    ],
     { timeoutMs: 120_000 },
   );
   if (trained.code !== 0) throw new Error(`training failed: ${errorText(trained)}`);
@@ -28,9 +52,12 @@ test.before(async () => {
 
 let trainedJson: any;
 
-test('the training run\'s export step (export.format: triton) leaves a model repository with the same metadata', (t) => {
+test("the training run's export step (export.format: triton) leaves a model repository with the same metadata", (t) => {
   t.is(trainedJson.onnx, path.join(run, 'model_repository', 'ds', '1', 'model.onnx'));
-  t.regex(readFileSync(path.join(run, 'model_repository', 'ds', 'config.pbtxt'), 'utf8'), /^name: "ds"\nplatform: "onnxruntime_onnx"/);
+  t.regex(
+    readFileSync(path.join(run, 'model_repository', 'ds', 'config.pbtxt'), 'utf8'),
+    /^name: "ds"\nplatform: "onnxruntime_onnx"/,
+  );
   const meta = JSON.parse(readFileSync(path.join(run, 'model_repository', 'ds', 'rwseg.json'), 'utf8'));
   t.is(meta.schema, 'rwseg-model/2');
   t.is(meta.export.file, '1/model.onnx');
@@ -50,7 +77,16 @@ test('--image adds a real image to the parity check, normalised and cropped to t
   const image = path.join(work, 'image.png');
   const grey = new Uint8Array(80 * 70).map((_, i) => (i * 37) % 251);
   writeFileSync(image, encodePng({ data: grey, shape: [80, 70], spacing: [1, 1] }, image));
-  const result = await runCli(['export', '--model', run, '--out', path.join(work, 'with-image'), '--image', image, '--json']);
+  const result = await runCli([
+    'export',
+    '--model',
+    run,
+    '--out',
+    path.join(work, 'with-image'),
+    '--image',
+    image,
+    '--json',
+  ]);
   t.is(result.code, 0, errorText(result));
   const first = parseJson(result).parity.cases[0];
   t.is(first.label, image);
@@ -67,12 +103,19 @@ test('exports a trained deep-supervision U-Net: model.onnx + complete rwseg.json
   t.is(json.droppedHeads, 1);
   t.deepEqual(json.files.sort(), [path.join(out, 'model.onnx'), path.join(out, 'rwseg.json')]);
   // The real image comes first, then the random cases; all within the default tolerance.
-  t.deepEqual(json.parity.cases.map((c: any) => c.label.replace(/^validation case \S+$/, 'validation case')), ['validation case', 'random 0', 'random 1']);
+  t.deepEqual(
+    json.parity.cases.map((c: any) => c.label.replace(/^validation case \S+$/, 'validation case')),
+    ['validation case', 'random 0', 'random 1'],
+  );
   t.deepEqual(json.parity.cases[0].inputShapes, [[1, 64, 64, 1]]);
   t.true(json.parity.maxAbsError < 1e-4, String(json.parity.maxAbsError));
 
   const meta = JSON.parse(readFileSync(path.join(out, 'rwseg.json'), 'utf8'));
-  t.deepEqual(meta.classes, [{ index: 0, name: 'background' }, { index: 1, name: 'disc' }, { index: 2, name: 'rectangle' }]);
+  t.deepEqual(meta.classes, [
+    { index: 0, name: 'background' },
+    { index: 1, name: 'disc' },
+    { index: 2, name: 'rectangle' },
+  ]);
   t.deepEqual(meta.normalization, { method: 'zscore', scope: 'per-image-and-channel' });
   t.deepEqual(meta.patchSize, [64, 64]);
   t.deepEqual(meta.sizeGrid, [8, 8]);
@@ -93,13 +136,23 @@ if (checker.ok) {
   test('the exported trained U-Net passes onnx.checker (full check), with instance norm, transposed convs and softmax in the graph', async (t) => {
     const out = path.join(work, 'checked');
     // The model/ subfolder is accepted as well as the run folder.
-    const result = await runCli(['export', '--model', path.join(run, 'model'), '--out', out, '--opset', '18', '--json']);
+    const result = await runCli([
+      'export',
+      '--model',
+      path.join(run, 'model'),
+      '--out',
+      out,
+      '--opset',
+      '18',
+      '--json',
+    ]);
     t.is(result.code, 0, errorText(result));
     const info = checkOnnxFile(path.join(out, 'model.onnx'));
     t.deepEqual(info.opset, [18]);
     t.deepEqual(info.inputs, ['input']);
     t.deepEqual(info.outputs, ['output']);
-    for (const op of ['InstanceNormalization', 'ConvTranspose', 'Softmax', 'LeakyRelu', 'Concat']) t.true(info.ops.includes(op), `${op} in ${info.ops}`);
+    for (const op of ['InstanceNormalization', 'ConvTranspose', 'Softmax', 'LeakyRelu', 'Concat'])
+      t.true(info.ops.includes(op), `${op} in ${info.ops}`);
     t.is(JSON.parse(info.metadata.rwseg!).patchSize.join(','), '64,64');
   });
 } else {
@@ -111,14 +164,27 @@ test('a parity failure exits 1 (a numerical failure, not a user error) with both
   const out = path.join(work, 'strict');
   const result = await runCli(['export', '--model', run, '--out', out, '--tolerance', '1e-12']);
   t.is(result.code, 1);
-  t.regex(errorText(result), /ONNX and TF.js outputs differ: max abs error \d[\d.e-]* \(tolerance 1e-12\), max relative error \d[\d.e-]*/);
+  t.regex(
+    errorText(result),
+    /ONNX and TF.js outputs differ: max abs error \d[\d.e-]* \(tolerance 1e-12\), max relative error \d[\d.e-]*/,
+  );
   t.false(existsSync(path.join(out, 'model.onnx')));
   const json = await runCli(['export', '--model', run, '--out', out, '--tolerance', '1e-12', '--json']);
   t.is(json.code, 1);
   t.is(parseJson(json).error.code, 'NUMERICAL_ERROR');
   t.is(parseJson(json).error.details.converterCode, 'PARITY_FAILED');
   // --no-parity skips the check and says so in the metadata.
-  const skipped = await runCli(['export', '--model', run, '--out', out, '--tolerance', '1e-12', '--no-parity', '--json']);
+  const skipped = await runCli([
+    'export',
+    '--model',
+    run,
+    '--out',
+    out,
+    '--tolerance',
+    '1e-12',
+    '--no-parity',
+    '--json',
+  ]);
   t.is(skipped.code, 0, errorText(skipped));
   t.is(parseJson(skipped).parity, null);
   t.is(JSON.parse(readFileSync(path.join(out, 'rwseg.json'), 'utf8')).export.parity, null);
@@ -126,13 +192,52 @@ test('a parity failure exits 1 (a numerical failure, not a user error) with both
 
 test('an export target that holds a model needs --force; --name is a server model name, never a path', async (t) => {
   const out = path.join(work, 'twice');
-  const first = await runCli(['export', '--model', run, '--out', out, '--no-parity', '--format', 'triton', '--name', 'twice', '--json']);
+  const first = await runCli([
+    'export',
+    '--model',
+    run,
+    '--out',
+    out,
+    '--no-parity',
+    '--format',
+    'triton',
+    '--name',
+    'twice',
+    '--json',
+  ]);
   t.is(first.code, 0, errorText(first));
-  const again = await runCli(['export', '--model', run, '--out', out, '--no-parity', '--format', 'triton', '--name', 'twice']);
+  const again = await runCli([
+    'export',
+    '--model',
+    run,
+    '--out',
+    out,
+    '--no-parity',
+    '--format',
+    'triton',
+    '--name',
+    'twice',
+  ]);
   t.is(again.code, 2);
-  t.regex(errorText(again), /export target .*twice already holds a model \(1\): pass --force to replace it, or choose another --out or --name/);
+  t.regex(
+    errorText(again),
+    /export target .*twice already holds a model \(1\): pass --force to replace it, or choose another --out or --name/,
+  );
   // --force writes the next version and removes the old one: a server sees one model, complete.
-  const forced = await runCli(['export', '--model', run, '--out', out, '--no-parity', '--format', 'triton', '--name', 'twice', '--force', '--json']);
+  const forced = await runCli([
+    'export',
+    '--model',
+    run,
+    '--out',
+    out,
+    '--no-parity',
+    '--format',
+    'triton',
+    '--name',
+    'twice',
+    '--force',
+    '--json',
+  ]);
   t.is(forced.code, 0, errorText(forced));
   t.is(parseJson(forced).version, 2);
   t.false(existsSync(path.join(out, 'twice', '1')));
@@ -160,11 +265,15 @@ test('clear errors: missing folder, not a run folder, a run without its model', 
   t.regex(errorText(noModel), /run folder without a trained model \(no model\/model.json\)/);
 });
 
-test('an unsupported layer fails with the converter\'s message naming the layer, its class and index', async (t) => {
+test("an unsupported layer fails with the converter's message naming the layer, its class and index", async (t) => {
   const dir = path.join(work, 'depthwise');
   const input = tfl.input({ shape: [16, 16, 1] });
-  const dw = tfl.layers.depthwiseConv2d({ kernelSize: 3, name: 'dw', padding: 'same' }).apply(input) as tfl.SymbolicTensor;
-  const out = tfl.layers.conv2d({ filters: 2, kernelSize: 1, activation: 'softmax', name: 'head' }).apply(dw) as tfl.SymbolicTensor;
+  const dw = tfl.layers
+    .depthwiseConv2d({ kernelSize: 3, name: 'dw', padding: 'same' })
+    .apply(input) as tfl.SymbolicTensor;
+  const out = tfl.layers
+    .conv2d({ filters: 2, kernelSize: 1, activation: 'softmax', name: 'head' })
+    .apply(dw) as tfl.SymbolicTensor;
   // A model folder needs its artefact (rwseg.json) to be exported at all; this one is complete, its layer is not.
   const artefact = buildModelArtefact({
     config: { preprocessing: { normalization: 'zscore', patch: [16, 16] } },
@@ -174,7 +283,12 @@ test('an unsupported layer fails with the converter\'s message naming the layer,
     unet: {},
     metrics: { epoch: null, selection: 'unknown', meanDice: null, classes: null },
   });
-  await saveModelDir(tfl.model({ inputs: input, outputs: out }), path.join(dir, 'model'), {}, { ...artefact, architecture: null });
+  await saveModelDir(
+    tfl.model({ inputs: input, outputs: out }),
+    path.join(dir, 'model'),
+    {},
+    { ...artefact, architecture: null },
+  );
   const result = await runCli(['export', '--model', dir, '--out', path.join(work, 'dw-out'), '--json']);
   t.is(result.code, 2);
   const error = parseJson(result).error;

@@ -113,7 +113,7 @@ function writePngPairs(root: string, count: number, size: [number, number], seed
     const c = generateSyntheticCase(resolveSyntheticOptions({ size, numClasses: 3, seed }), i);
     let lo = Infinity;
     let hi = -Infinity;
-    for (const v of c.image.data) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+    for (const v of c.image.data) ((lo = Math.min(lo, v)), (hi = Math.max(hi, v)));
     const grey = Uint8Array.from(c.image.data, (v) => Math.round((255 * (v - lo)) / (hi - lo)));
     const name = `case${i}.png`;
     writeFileSync(path.join(root, 'images', name), encodePng({ data: grey, shape: size, spacing: [1, 1] }, name));
@@ -370,8 +370,17 @@ test.serial(
     writeFileSync(input, encodePng({ data: raw, shape: [h, w], spacing: [1, 1] }, 'raw-37x45.png'));
     const out = path.join(work, 'raw-37x45.whole.png');
     const predicted = await runCli([
-      'predict', '--model', path.join(run, 'model'), '--input', input, '--out', out, '--mode', 'whole-image',
-      '--backend', 'cpu',
+      'predict',
+      '--model',
+      path.join(run, 'model'),
+      '--input',
+      input,
+      '--out',
+      out,
+      '--mode',
+      'whole-image',
+      '--backend',
+      'cpu',
     ]);
     t.is(predicted.code, 0, errorText(predicted));
     const expected = (await readVolume(out)).data;
@@ -382,7 +391,10 @@ test.serial(
       const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', Float32Array.from(raw), [1, h, w, 1]) };
       const labels = (await session.run(feeds)).labels!;
       t.deepEqual(labels.dims.slice(1, 3), [h, w]);
-      t.deepEqual(Array.from(labels.data as Uint8Array, (k) => STORED[k]!), Array.from(expected));
+      t.deepEqual(
+        Array.from(labels.data as Uint8Array, (k) => STORED[k]!),
+        Array.from(expected),
+      );
     } finally {
       await session.release();
     }
@@ -399,7 +411,16 @@ test.serial(
     // Triton's config lists both outputs of the self-contained graph with dynamic spatial dims.
     const triton = path.join(work, 'exports', 'sc-repository');
     const repo = await runCli([
-      'export', '--model', run, '--out', triton, '--format', 'triton', '--name', 'sc', '--self-contained',
+      'export',
+      '--model',
+      run,
+      '--out',
+      triton,
+      '--format',
+      'triton',
+      '--name',
+      'sc',
+      '--self-contained',
     ]);
     t.is(repo.code, 0, errorText(repo));
     const config = readFileSync(path.join(triton, 'sc', 'config.pbtxt'), 'utf8');

@@ -50,7 +50,7 @@ function wholeImageReference(
     const shape = [1, ...spatial, 1];
     // The inference engine's whole-image padding: floor(extra / 2) zeros before each axis, the rest after.
     const before = spatial.map((s) => Math.floor(((grid - (s % grid)) % grid) / 2));
-    const pads = [[0, 0], ...spatial.map((s, a) => [before[a]!, (grid - (s % grid)) % grid - before[a]!]), [0, 0]];
+    const pads = [[0, 0], ...spatial.map((s, a) => [before[a]!, ((grid - (s % grid)) % grid) - before[a]!]), [0, 0]];
     const out = model.apply(tf.pad(tf.tensor(data, shape), pads as [number, number][])) as tf.Tensor;
     const cropped = tf.slice(out, [0, ...before, 0], [1, ...spatial, -1]);
     const probs = cropped.dataSync() as Float32Array;

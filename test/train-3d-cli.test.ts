@@ -13,14 +13,47 @@ import { makeUserProject, writePluginPackage } from './helpers/user-project.js';
 const temp = () => mkdtempSync(path.join(tmpdir(), 'rwseg-3d-cli-'));
 /** A tiny 3D run on synthetic volumes: 16^3 patches, a depth-2 U-Net with 4 base filters, on wasm. */
 const tiny = (patch = '16,16,16') => [
-  '--synthetic', '--set', 'dataset.shape=[20,20,20]', '--set', 'dataset.train=4', '--set', 'dataset.validation=1',
-  '--patch', patch, '--set', 'model.depth=2', '--set', 'model.baseFilters=4', '--batch-size', '2', '--iterations', '2',
-  '--set', 'evaluation.overlays=0', '--backend', 'wasm',
+  '--synthetic',
+  '--set',
+  'dataset.shape=[20,20,20]',
+  '--set',
+  'dataset.train=4',
+  '--set',
+  'dataset.validation=1',
+  '--patch',
+  patch,
+  '--set',
+  'model.depth=2',
+  '--set',
+  'model.baseFilters=4',
+  '--batch-size',
+  '2',
+  '--iterations',
+  '2',
+  '--set',
+  'evaluation.overlays=0',
+  '--backend',
+  'wasm',
 ];
 /** `rwseg train --data DIR` with a 3D patch, one step: the run fails before or at its first batch. */
 const trainOn = (data: string, out: string) => [
-  'train', '--data', data, '--patch', '16,16,16', '--set', 'model.depth=2', '--epochs', '1', '--iterations', '1',
-  '--batch-size', '2', '--out', out, '--backend', 'wasm',
+  'train',
+  '--data',
+  data,
+  '--patch',
+  '16,16,16',
+  '--set',
+  'model.depth=2',
+  '--epochs',
+  '1',
+  '--iterations',
+  '1',
+  '--batch-size',
+  '2',
+  '--out',
+  out,
+  '--backend',
+  'wasm',
 ];
 
 test('a patch off the U-Net size grid names the pipeline file, its line, the axis and the nearest patch', async (t) => {

@@ -46,7 +46,8 @@ for (const provider of ['cpu', ...providers.filter((p) => p !== 'cpu')]) {
       row.msPerInference = Number(((performance.now() - start) / Number(a.runs)).toFixed(2));
       const values = out[session.outputNames[0]].data;
       if (provider === 'cpu') reference.set(batch, values);
-      else if (reference.has(batch)) row.maxAbsDiffVsCpu = values.reduce((m, v, i) => Math.max(m, Math.abs(v - reference.get(batch)[i])), 0);
+      else if (reference.has(batch))
+        row.maxAbsDiffVsCpu = values.reduce((m, v, i) => Math.max(m, Math.abs(v - reference.get(batch)[i])), 0);
     } catch (error) {
       row.error = String(error.message ?? error).slice(0, 300);
     }

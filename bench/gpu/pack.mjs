@@ -9,7 +9,18 @@
 // Fails if the folder exceeds the device's 64 MiB per call (the rest of the working tree travels too).
 // Usage (after `npx tsc -b`): node bench/gpu/pack.mjs [--skip-debs]
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +55,13 @@ function closure() {
     if (!dir) return; // an optional dependency that is not installed
     const key = `${name}@${dir}`;
     if (found.has(key)) return;
-    found.set(key, { name, dir, installAs: path.relative(root, dir).startsWith('node_modules') ? path.relative(path.join(root, 'node_modules'), dir) : name });
+    found.set(key, {
+      name,
+      dir,
+      installAs: path.relative(root, dir).startsWith('node_modules')
+        ? path.relative(path.join(root, 'node_modules'), dir)
+        : name,
+    });
     const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
     for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) visit(dep, dir);
   };
@@ -57,7 +74,10 @@ function copyPackage({ name, dir }, dest) {
   mkdirSync(dest, { recursive: true });
   writeFileSync(path.join(dest, 'package.json'), JSON.stringify(pkg));
   if (name === '@rwseg/core') {
-    cpSync(path.join(dir, 'dist/src'), path.join(dest, 'dist/src'), { recursive: true, filter: (src) => !DROP_FILE.test(src) || src.endsWith('.js') });
+    cpSync(path.join(dir, 'dist/src'), path.join(dest, 'dist/src'), {
+      recursive: true,
+      filter: (src) => !DROP_FILE.test(src) || src.endsWith('.js'),
+    });
     return;
   }
   if (name.startsWith('@tensorflow/')) {
@@ -98,7 +118,9 @@ const packages = closure();
 for (const p of packages) copyPackage(p, path.join(stage, 'node_modules', p.installAs));
 console.log(`packages: ${packages.map((p) => p.installAs).join(' ')}`);
 console.log(`node_modules staged: ${mib(sizeOf(stage))}`);
-execFileSync('tar', ['-C', stage, '-cJf', path.join(out, 'node_modules.tar.xz'), 'node_modules'], { env: { ...process.env, XZ_OPT: '-9 -T0' } });
+execFileSync('tar', ['-C', stage, '-cJf', path.join(out, 'node_modules.tar.xz'), 'node_modules'], {
+  env: { ...process.env, XZ_OPT: '-9 -T0' },
+});
 rmSync(stage, { recursive: true, force: true });
 
 execFileSync('sh', ['-c', `xz -9 -T0 -c "${process.execPath}" > "${path.join(out, 'node.xz')}"`]);
@@ -107,8 +129,13 @@ writeFileSync(path.join(out, 'node.version'), `${process.version}\n`);
 if (!process.argv.includes('--skip-debs')) {
   mkdirSync(path.join(out, 'debs'));
   // Download only (no install): amd64 is the device's architecture whatever this machine's is.
-  const debs = ['libvulkan1', 'libglvnd0', 'libglx0', 'libgl1', 'libegl1', 'libopengl0', 'libgles2'].map((p) => `${p}:amd64`);
-  execFileSync('apt-get', ['download', '-q', ...debs], { cwd: path.join(out, 'debs'), stdio: ['ignore', 'ignore', 'inherit'] });
+  const debs = ['libvulkan1', 'libglvnd0', 'libglx0', 'libgl1', 'libegl1', 'libopengl0', 'libgles2'].map(
+    (p) => `${p}:amd64`,
+  );
+  execFileSync('apt-get', ['download', '-q', ...debs], {
+    cwd: path.join(out, 'debs'),
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 const total = sizeOf(out);

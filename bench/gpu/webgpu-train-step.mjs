@@ -5,7 +5,16 @@
 // Usage (after `npx tsc -b`): node bench/gpu/webgpu-train-step.mjs [--batches 4,16,64] [--size 256] [--base 16]
 //   [--depth 4] [--steps 5] [--warmup 2] [--allow-software] [--backend webgpu|cpu|wasm]
 import { parseArgs } from 'node:util';
-import { describeWebGpuAdapter, disposeWebGpuBackend, initWebGpuBackend, probeUnetForward, probeUnetLoss, probeUnetWeights, tf, useBackend } from '@rwseg/core';
+import {
+  describeWebGpuAdapter,
+  disposeWebGpuBackend,
+  initWebGpuBackend,
+  probeUnetForward,
+  probeUnetLoss,
+  probeUnetWeights,
+  tf,
+  useBackend,
+} from '@rwseg/core';
 
 const { values: a } = parseArgs({
   options: {
@@ -26,7 +35,9 @@ if (a.backend === 'webgpu') await initWebGpuBackend({ allowSoftwareAdapter: a['a
 else await useBackend(a.backend);
 const adapter = describeWebGpuAdapter();
 
-const weights = Object.fromEntries(Object.entries(probeUnetWeights(spec, 1)).map(([k, t]) => [k, tf.variable(t, true, k)]));
+const weights = Object.fromEntries(
+  Object.entries(probeUnetWeights(spec, 1)).map(([k, t]) => [k, tf.variable(t, true, k)]),
+);
 const parameters = Object.values(weights).reduce((n, v) => n + v.size, 0);
 
 for (const batch of a.batches.split(',').map(Number)) {
@@ -36,7 +47,11 @@ for (const batch of a.batches.split(',').map(Number)) {
   const oneHot = tf.oneHot(tf.reshape(tf.cast(tf.greater(images, 0.5), 'int32'), [batch, size, size]), 2);
   try {
     const step = async () => {
-      const loss = optimizer.minimize(() => probeUnetLoss(probeUnetForward(spec, weights, images), oneHot), true, Object.values(weights));
+      const loss = optimizer.minimize(
+        () => probeUnetLoss(probeUnetForward(spec, weights, images), oneHot),
+        true,
+        Object.values(weights),
+      );
       const value = (await loss.data())[0];
       loss.dispose();
       return value;

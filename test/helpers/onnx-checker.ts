@@ -5,7 +5,11 @@ import { existsSync } from 'node:fs';
 export function onnxCheckerAvailability(): { ok: true } | { ok: false; reason: string } {
   if (!existsSync('/usr/bin/python3')) return { ok: false, reason: '/usr/bin/python3 is absent' };
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import onnx'], { encoding: 'utf8' });
-  if (probe.status !== 0) return { ok: false, reason: `python3-onnx is not installed (apt-get install -y python3-onnx): ${probe.stderr.trim().split('\n').pop()}` };
+  if (probe.status !== 0)
+    return {
+      ok: false,
+      reason: `python3-onnx is not installed (apt-get install -y python3-onnx): ${probe.stderr.trim().split('\n').pop()}`,
+    };
   return { ok: true };
 }
 

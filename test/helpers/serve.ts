@@ -18,8 +18,16 @@ export interface RunningServe {
  * Starts `rwseg serve` and resolves once it listens and (with --eager) has reported its last model; rejects
  * with the exit code and output when the process exits first.
  */
-export function spawnServe(args: readonly string[], env: NodeJS.ProcessEnv = {}, ready = /listening on (http:\/\/\S+)[^]*seg2d\/1: .*\n/): Promise<RunningServe> {
-  const child = spawn(process.execPath, [CLI_BIN, 'serve', '--models', SERVER_MODELS, '--port', '0', '--drain-ms', '0', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
+export function spawnServe(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  ready = /listening on (http:\/\/\S+)[^]*seg2d\/1: .*\n/,
+): Promise<RunningServe> {
+  const child = spawn(
+    process.execPath,
+    [CLI_BIN, 'serve', '--models', SERVER_MODELS, '--port', '0', '--drain-ms', '0', ...args],
+    { env: { ...process.env, ...env }, stdio: 'pipe' },
+  );
   let stdout = '';
   let stderr = '';
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

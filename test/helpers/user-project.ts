@@ -11,14 +11,24 @@ export function makeUserProject(packageJson: Record<string, unknown> = {}): stri
   const dir = mkdtempSync(path.join(tmpdir(), 'rwseg-user-'));
   mkdirSync(path.join(dir, 'node_modules', '@rwseg'), { recursive: true });
   symlinkSync(path.join(REPO_ROOT, 'packages', 'core'), path.join(dir, 'node_modules', '@rwseg', 'core'), 'dir');
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module', ...packageJson }, null, 2));
+  writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name: 'user-project', private: true, type: 'module', ...packageJson }, null, 2),
+  );
   return dir;
 }
 
 /** Writes an ES-module plugin package at `dir` whose main.js is `source`. */
 export function writePluginPackage(dir: string, name: string, source: string): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', type: 'module', main: 'main.js', peerDependencies: { '@rwseg/core': '*' } }, null, 2));
+  writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify(
+      { name, version: '1.0.0', type: 'module', main: 'main.js', peerDependencies: { '@rwseg/core': '*' } },
+      null,
+      2,
+    ),
+  );
   writeFileSync(path.join(dir, 'main.js'), source);
 }
 

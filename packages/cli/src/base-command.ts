@@ -34,15 +34,27 @@ type OclifError = Error & { code?: string; oclif?: { exit?: number }; parse?: un
 
 export function describeFailure(error: OclifError): Failure {
   if (isRwsegError(error)) {
-    return { code: error.code, message: error.message, details: error.details, exit: INTERNAL_CODES.has(error.code) ? 1 : 2 };
+    return {
+      code: error.code,
+      message: error.message,
+      details: error.details,
+      exit: INTERNAL_CODES.has(error.code) ? 1 : 2,
+    };
   }
   if (error.oclif?.exit !== undefined) {
     // Parser messages span lines ("The following errors occurred:", one indented line per problem, "See more help
     // with --help"): fold them into one line that names every problem.
-    const lines = error.message.split('\n').map((line) => line.trim()).filter((line) => line && !/^See more help/.test(line));
+    const lines = error.message
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !/^See more help/.test(line));
     const problems = lines[0]?.endsWith(':') && lines.length > 1 ? lines.slice(1) : lines;
     const message = `${problems.join('; ').replace(/:$/, '')} (see --help)`;
-    return { code: error.parse ? 'INVALID_ARGUMENTS' : (error.code ?? 'INVALID_INPUT'), message, exit: error.oclif.exit || 2 };
+    return {
+      code: error.parse ? 'INVALID_ARGUMENTS' : (error.code ?? 'INVALID_INPUT'),
+      message,
+      exit: error.oclif.exit || 2,
+    };
   }
   return { code: 'INTERNAL_ERROR', message: `internal error: ${error.message}`, exit: 1 };
 }
@@ -52,7 +64,8 @@ export abstract class RwsegCommand extends Command {
 
   static override baseFlags = {
     plugin: Flags.string({
-      description: 'Load an extra plugin (npm package name or path); repeatable. Also read from the "rwseg.plugins" section of ./package.json.',
+      description:
+        'Load an extra plugin (npm package name or path); repeatable. Also read from the "rwseg.plugins" section of ./package.json.',
       multiple: true,
       helpGroup: 'GLOBAL',
     }),
@@ -85,7 +98,8 @@ export abstract class RwsegCommand extends Command {
     const registryOptions = { plugins, ...(extra.baseDir ? { baseDir: extra.baseDir } : {}) };
     if (!this.container) this.container = createServices({ ...registryOptions, logger: this.logger });
     // A backend chosen before the plugins were named: the registry (not resolved yet) loads the ones named now.
-    else if (plugins.length > 0 || extra.baseDir) this.container.rebind(TOKENS.RegistryOptions).toConstantValue(registryOptions);
+    else if (plugins.length > 0 || extra.baseDir)
+      this.container.rebind(TOKENS.RegistryOptions).toConstantValue(registryOptions);
     return this.container;
   }
 
@@ -94,7 +108,10 @@ export abstract class RwsegCommand extends Command {
     return this.services().get<BackendSelection>(TOKENS.Backend).use(choice);
   }
 
-  protected async loadRegistry(plugins: readonly string[] = [], extra: { baseDir?: string } = {}): Promise<PluginRegistry> {
+  protected async loadRegistry(
+    plugins: readonly string[] = [],
+    extra: { baseDir?: string } = {},
+  ): Promise<PluginRegistry> {
     return resolveRegistry(this.services(plugins, extra));
   }
 
@@ -103,7 +120,9 @@ export abstract class RwsegCommand extends Command {
     const failure = describeFailure(error);
     // --json may be unparsed when the flags themselves failed: look at argv too.
     if (this.jsonEnabled() || this.argv.includes('--json')) {
-      process.stdout.write(`${JSON.stringify({ error: { code: failure.code, message: failure.message, details: failure.details ?? {} } })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ error: { code: failure.code, message: failure.message, details: failure.details ?? {} } })}\n`,
+      );
     } else {
       process.stderr.write(`Error: ${failure.message}\n`);
       if (failure.exit === 1 && error.stack && process.env.RWSEG_DEBUG) process.stderr.write(`${error.stack}\n`);

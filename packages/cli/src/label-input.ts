@@ -4,14 +4,25 @@
  * --label-map (or a 0/255 mask read as classes 0/1, with a notice), and map options from --option.
  */
 import { Flags } from '@oclif/core';
-import { BINARY_MASK_MAPPING, checkLabelMap, isZero255Mask, readVolume, RwsegError, type LabelMapInput, type Logger, type Volume } from '@rwseg/core';
+import {
+  BINARY_MASK_MAPPING,
+  checkLabelMap,
+  isZero255Mask,
+  readVolume,
+  RwsegError,
+  type LabelMapInput,
+  type Logger,
+  type Volume,
+} from '@rwseg/core';
 import { LABEL_MAP_HELP, parseLabelMapFlag } from './label-map-flag.js';
 
 /** The flags every label-reading command takes. */
 export const labelFileFlags = {
   classes: Flags.integer({ description: 'number of classes K (default: largest class + 1)', min: 1 }),
   spacing: Flags.string({ description: 'voxel spacing in mm, comma-separated (default: from the file)' }),
-  'label-map': Flags.string({ description: `${LABEL_MAP_HELP} (default: values are classes; a 0/255 mask is read as 0/1)` }),
+  'label-map': Flags.string({
+    description: `${LABEL_MAP_HELP} (default: values are classes; a 0/255 mask is read as 0/1)`,
+  }),
 };
 
 /** A positive number given as a string flag; the error names the flag. */
@@ -19,7 +30,9 @@ export function positiveNumberFlag(name: string, text: string | undefined): numb
   if (text === undefined) return undefined;
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
-    throw new RwsegError('INVALID_OPTIONS', `--${name} ${JSON.stringify(text)}: expected a positive number`, { option: name });
+    throw new RwsegError('INVALID_OPTIONS', `--${name} ${JSON.stringify(text)}: expected a positive number`, {
+      option: name,
+    });
   }
   return value;
 }
@@ -29,7 +42,11 @@ export function overlapFlag(name: string, text: string | undefined): number | un
   if (text === undefined) return undefined;
   const value = Number(text);
   if (text.trim() === '' || !(value >= 0 && value < 1)) {
-    throw new RwsegError('INVALID_OPTIONS', `--${name} ${JSON.stringify(text)}: expected a number in [0, 1) (the fraction of a window its neighbours share)`, { option: name });
+    throw new RwsegError(
+      'INVALID_OPTIONS',
+      `--${name} ${JSON.stringify(text)}: expected a number in [0, 1) (the fraction of a window its neighbours share)`,
+      { option: name },
+    );
   }
   return value;
 }
@@ -39,9 +56,13 @@ export function parseSpacing(text: string | undefined, file: string, rank: numbe
   if (text === undefined) return undefined;
   const values = text.split(',').map((s) => Number(s.trim()));
   if (values.length !== rank || values.some((v) => !Number.isFinite(v) || v <= 0)) {
-    throw new RwsegError('INVALID_OPTIONS', `--spacing "${text}": ${file} has ${rank} axes; give ${rank} positive numbers separated by commas (mm, in the image's axis order)`, {
-      option: 'spacing',
-    });
+    throw new RwsegError(
+      'INVALID_OPTIONS',
+      `--spacing "${text}": ${file} has ${rank} axes; give ${rank} positive numbers separated by commas (mm, in the image's axis order)`,
+      {
+        option: 'spacing',
+      },
+    );
   }
   return values;
 }
@@ -51,7 +72,10 @@ export function parseMapOptions(pairs: readonly string[] | undefined): Record<st
   const options: Record<string, unknown> = {};
   for (const pair of pairs ?? []) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new RwsegError('INVALID_OPTIONS', `--option "${pair}": use key=value, e.g. --option weights=[0.9,0.1]`, { option: 'option' });
+    if (eq <= 0)
+      throw new RwsegError('INVALID_OPTIONS', `--option "${pair}": use key=value, e.g. --option weights=[0.9,0.1]`, {
+        option: 'option',
+      });
     const raw = pair.slice(eq + 1);
     let value: unknown = raw;
     try {
@@ -88,13 +112,17 @@ export interface ReadLabelOptions {
 export async function readLabelFile(file: string, options: ReadLabelOptions = {}): Promise<LabelFile> {
   const volume = await readVolume(file);
   if (volume.channels && volume.channels > 1) {
-    throw new RwsegError('INVALID_INPUT', `${file}: a label image has one channel, this one has ${volume.channels}`, { file });
+    throw new RwsegError('INVALID_INPUT', `${file}: a label image has one channel, this one has ${volume.channels}`, {
+      file,
+    });
   }
   let labels: ArrayLike<number> = volume.data;
   let labelMap = options.labelMap === undefined ? undefined : parseLabelMapFlag(options.labelMap);
   if (!labelMap && options.classes === undefined && isZero255Mask(labels)) {
     labelMap = { ...BINARY_MASK_MAPPING };
-    options.logger?.info(`${file} holds only the values 0 and 255: read as classes 0 and 1 (--label-map or --classes to change)`);
+    options.logger?.info(
+      `${file} holds only the values 0 and 255: read as classes 0 and 1 (--label-map or --classes to change)`,
+    );
   }
   if (labelMap) labels = applyLabelMap(file, labels, labelMap);
   let max = 0;
@@ -111,7 +139,11 @@ function applyLabelMap(file: string, values: ArrayLike<number>, map: Record<stri
   for (let i = 0; i < values.length; i++) {
     const cls = map[String(values[i])];
     if (cls === undefined) {
-      throw new RwsegError('INVALID_INPUT', `${file}: voxel ${i} holds ${values[i]}, which --label-map does not name (it maps ${Object.keys(map).join(', ')})`, { file, value: values[i] });
+      throw new RwsegError(
+        'INVALID_INPUT',
+        `${file}: voxel ${i} holds ${values[i]}, which --label-map does not name (it maps ${Object.keys(map).join(', ')})`,
+        { file, value: values[i] },
+      );
     }
     out[i] = cls;
   }

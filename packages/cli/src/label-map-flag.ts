@@ -4,11 +4,14 @@
  */
 import { RwsegError } from '@rwseg/core';
 
-export const LABEL_MAP_HELP = 'stored label value -> class: \'{"0": 0, "255": 1}\', 0:0,255:1, or values in class order 0,255';
+export const LABEL_MAP_HELP =
+  'stored label value -> class: \'{"0": 0, "255": 1}\', 0:0,255:1, or values in class order 0,255';
 
 export function parseLabelMapFlag(text: string): Record<string, number> {
   const bad = (why: string) =>
-    new RwsegError('INVALID_OPTIONS', `--label-map ${JSON.stringify(text)}: ${why}; use ${LABEL_MAP_HELP}`, { option: 'label-map' });
+    new RwsegError('INVALID_OPTIONS', `--label-map ${JSON.stringify(text)}: ${why}; use ${LABEL_MAP_HELP}`, {
+      option: 'label-map',
+    });
   const trimmed = text.trim();
   let entries: [number, number][];
   if (trimmed.startsWith('{')) {
@@ -21,7 +24,10 @@ export function parseLabelMapFlag(text: string): Record<string, number> {
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw bad('not a JSON object');
     entries = Object.entries(parsed as Record<string, unknown>).map(([value, cls]) => [Number(value), Number(cls)]);
   } else {
-    const parts = trimmed.split(',').map((part) => part.trim()).filter(Boolean);
+    const parts = trimmed
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean);
     const pairs = parts.every((part) => part.includes(':'));
     if (!pairs && parts.some((part) => part.includes(':'))) throw bad('mixes value:class pairs and plain values');
     entries = pairs

@@ -56,7 +56,11 @@ const initialised = new Map<BackendName, Record<string, unknown>>();
 export async function useBackend(name: BackendChoice = 'auto', options: UseBackendOptions = {}): Promise<BackendName> {
   const logger = options.logger ?? silentLogger;
   if (!BACKEND_CHOICES.includes(name)) {
-    throw new RwsegError('INVALID_OPTIONS', `unknown backend '${String(name)}'; expected one of ${BACKEND_CHOICES.join(', ')}`, { backend: name });
+    throw new RwsegError(
+      'INVALID_OPTIONS',
+      `unknown backend '${String(name)}'; expected one of ${BACKEND_CHOICES.join(', ')}`,
+      { backend: name },
+    );
   }
   if (name !== 'auto') {
     if (current?.name === name && tf.getBackend() === name) return name;
@@ -69,7 +73,10 @@ export async function useBackend(name: BackendChoice = 'auto', options: UseBacke
   for (const candidate of AUTO_ORDER) {
     try {
       const details = await activate(candidate, true, logger);
-      const reason = skipped.length === 0 ? 'fastest backend available' : `best available: ${skipped.map((s) => `${s.name} unavailable`).join(', ')}`;
+      const reason =
+        skipped.length === 0
+          ? 'fastest backend available'
+          : `best available: ${skipped.map((s) => `${s.name} unavailable`).join(', ')}`;
       current = describe(candidate, reason, skipped, details);
       // The skipped backends' full reasons went to debug above; info keeps one short line.
       logChoice(logger, `backend: ${candidate} (auto: ${reason})`, details);
@@ -80,7 +87,11 @@ export async function useBackend(name: BackendChoice = 'auto', options: UseBacke
       logger.debug(`backend ${candidate} not usable`, { reason });
     }
   }
-  throw new RwsegError('BACKEND_ERROR', `no TF.js backend could be initialised: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`, { skipped });
+  throw new RwsegError(
+    'BACKEND_ERROR',
+    `no TF.js backend could be initialised: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`,
+    { skipped },
+  );
 }
 
 /**
@@ -102,7 +113,12 @@ export function describeBackend(): BackendDescription | null {
   return { ...current, skipped: [...current.skipped], details: { ...current.details } };
 }
 
-function describe(name: BackendName, reason: string, skipped: BackendDescription['skipped'], details: Record<string, unknown>): BackendDescription {
+function describe(
+  name: BackendName,
+  reason: string,
+  skipped: BackendDescription['skipped'],
+  details: Record<string, unknown>,
+): BackendDescription {
   return { name, tfjsVersion: tf.version_core, reason, skipped, details };
 }
 
@@ -140,7 +156,12 @@ async function setBackend(name: BackendName): Promise<void> {
     ok = await tf.setBackend(name);
     await tf.ready();
   } catch (error) {
-    throw new RwsegError('BACKEND_ERROR', `backend '${name}' failed to initialise: ${error instanceof Error ? error.message : String(error)}`, { backend: name }, { cause: error });
+    throw new RwsegError(
+      'BACKEND_ERROR',
+      `backend '${name}' failed to initialise: ${error instanceof Error ? error.message : String(error)}`,
+      { backend: name },
+      { cause: error },
+    );
   }
   if (!ok) throw new RwsegError('BACKEND_ERROR', `backend '${name}' failed to initialise`, { backend: name });
 }
@@ -213,7 +234,11 @@ async function activateWebGpu(auto: boolean, logger: Logger): Promise<Record<str
     module = (await import(specifier)) as typeof module;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    throw new RwsegError('BACKEND_ERROR', `backend 'webgpu' is not available in this build of rwseg; use --backend wasm or cpu`, { backend: 'webgpu' });
+    throw new RwsegError(
+      'BACKEND_ERROR',
+      `backend 'webgpu' is not available in this build of rwseg; use --backend wasm or cpu`,
+      { backend: 'webgpu' },
+    );
   }
   // 'auto' asks a child process first, so that a machine without a usable GPU never sees Dawn's and the Vulkan
   // loader's native stderr warnings (they go to debug); only a hardware adapter brings Dawn in-process.
@@ -235,7 +260,11 @@ async function activateWebGpu(auto: boolean, logger: Logger): Promise<Record<str
   // leaves that to the webgpu module's default (RWSEG_WEBGPU_ALLOW_SOFTWARE=1).
   const adapter = await module.initWebGpuBackend(auto ? { allowSoftwareAdapter: false, logger } : { logger });
   if (auto && adapter.isSoftware) {
-    throw new RwsegError('BACKEND_ERROR', `backend 'webgpu' only has a software adapter (${adapter.description}); auto selection skips it`, { backend: 'webgpu' });
+    throw new RwsegError(
+      'BACKEND_ERROR',
+      `backend 'webgpu' only has a software adapter (${adapter.description}); auto selection skips it`,
+      { backend: 'webgpu' },
+    );
   }
   if (tf.getBackend() !== 'webgpu') await setBackend('webgpu');
   return { adapter };

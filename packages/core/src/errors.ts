@@ -20,7 +20,12 @@ export class RwsegError extends Error {
   readonly code: RwsegErrorCode;
   readonly details: Record<string, unknown>;
 
-  constructor(code: RwsegErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(
+    code: RwsegErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'RwsegError';
     this.code = code;
@@ -40,6 +45,12 @@ export interface SerializedError {
 }
 
 export function serializeError(error: unknown): SerializedError {
-  const details = isRwsegError(error) ? (JSON.parse(JSON.stringify(error.details ?? {})) as Record<string, unknown>) : {};
-  return { code: isRwsegError(error) ? error.code : undefined, message: (error as Error)?.message ?? String(error), details };
+  const details = isRwsegError(error)
+    ? (JSON.parse(JSON.stringify(error.details ?? {})) as Record<string, unknown>)
+    : {};
+  return {
+    code: isRwsegError(error) ? error.code : undefined,
+    message: (error as Error)?.message ?? String(error),
+    details,
+  };
 }

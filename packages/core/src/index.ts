@@ -8,7 +8,13 @@ export { z } from 'zod';
 export { tf, type Tensor, type Scalar } from './tf.js';
 export { RwsegError, isRwsegError, type RwsegErrorCode } from './errors.js';
 export * from './plugins/api.js';
-export { PluginRegistry, validatePluginShape, type BoundMapGenerator, type ContributionInfo, type RegisteredPlugin } from './plugins/registry.js';
+export {
+  PluginRegistry,
+  validatePluginShape,
+  type BoundMapGenerator,
+  type ContributionInfo,
+  type RegisteredPlugin,
+} from './plugins/registry.js';
 export { PluginLoader, type LoadedPlugin } from './plugins/loader.js';
 export { pluginsFromPackageJson, type PluginSpec } from './plugins/config.js';
 export { BUILTIN_PLUGINS } from './plugins/builtins.js';

@@ -1,6 +1,7 @@
 /** The image type everything passes around: a dense N-D array with its physical voxel spacing. */
 
-export type VoxelArray = Float32Array | Float64Array | Int32Array | Int16Array | Uint16Array | Uint8Array | Int8Array | Uint32Array;
+export type VoxelArray =
+  Float32Array | Float64Array | Int32Array | Int16Array | Uint16Array | Uint8Array | Int8Array | Uint32Array;
 
 export interface Volume<T extends VoxelArray = VoxelArray> {
   /** Row-major voxels, last axis fastest. For multi-channel images the channel axis is last in `shape`. */

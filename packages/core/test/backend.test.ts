@@ -9,7 +9,8 @@ import type { Logger } from '../src/logger.js';
 
 function recordingLogger(): Logger & { lines: { level: string; message: string; fields?: Record<string, unknown> }[] } {
   const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
-  const at = (level: string) => (message: string, fields?: Record<string, unknown>) => lines.push({ level, message, fields });
+  const at = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    lines.push({ level, message, fields });
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn') };
 }
 
@@ -32,7 +33,10 @@ test.serial('useBackend("cpu") and ("wasm") activate those backends and describe
   t.is(description?.name, 'wasm');
   t.is(description?.reason, 'requested');
   t.is(description?.tfjsVersion, tf.version_core);
-  t.like(description?.details, { threads: false, rwsegKernels: { Conv2DBackpropFilter: 'added', Conv2DBackpropInput: 'replaced' } });
+  t.like(description?.details, {
+    threads: false,
+    rwsegKernels: { Conv2DBackpropFilter: 'added', Conv2DBackpropInput: 'replaced' },
+  });
   // The wasm backend computes (its binary was found).
   t.deepEqual(Array.from(tf.add(tf.tensor1d([1, 2]), tf.tensor1d([3, 4])).dataSync()), [4, 6]);
 });
@@ -59,7 +63,8 @@ test.serial('asking for tensorflow without tfjs-node names the packages and how 
 test.serial('auto picks the fastest usable backend and logs why the faster ones were passed over', async (t) => {
   const logger = recordingLogger();
   const chosen = await useBackend('auto', { logger });
-  const expected: BackendName = resolvable('@tensorflow/tfjs-node') || resolvable('@tensorflow/tfjs-node-gpu') ? 'tensorflow' : 'wasm';
+  const expected: BackendName =
+    resolvable('@tensorflow/tfjs-node') || resolvable('@tensorflow/tfjs-node-gpu') ? 'tensorflow' : 'wasm';
   if (expected === 'wasm' && chosen === 'webgpu') {
     // A machine with a hardware GPU adapter and the webgpu module: webgpu is the right answer there.
     t.pass();
@@ -73,7 +78,10 @@ test.serial('auto picks the fastest usable backend and logs why the faster ones 
   const description = describeBackend();
   t.is(description?.name, chosen);
   if (chosen === 'wasm') {
-    t.deepEqual(description?.skipped.map((s) => s.name), ['tensorflow', 'webgpu']);
+    t.deepEqual(
+      description?.skipped.map((s) => s.name),
+      ['tensorflow', 'webgpu'],
+    );
     t.regex(description?.skipped[0]?.reason ?? '', /tfjs-node/);
     t.regex(description?.reason ?? '', /tensorflow unavailable/);
   }

@@ -19,7 +19,9 @@ const kase = (id: string, dice: number, hd: number, hd95: number, class2?: numbe
   id,
   metrics: [
     { classIndex: 1, dice, hd, hd95, assd: 0, nsd: 0 },
-    ...(class2 === undefined ? [] : [{ classIndex: 2, dice: class2, hd: Number.NaN, hd95: Number.NaN, assd: Number.NaN, nsd: Number.NaN }]),
+    ...(class2 === undefined
+      ? []
+      : [{ classIndex: 2, dice: class2, hd: Number.NaN, hd95: Number.NaN, assd: Number.NaN, nsd: Number.NaN }]),
   ],
 });
 const run = (lossName: string, seed: number, cases: ReturnType<typeof kase>[] | undefined): ComparedRun => ({
@@ -50,12 +52,21 @@ test('with several seeds the spread is the sd of the per-seed means, and HD max 
   t.true(Number.isNaN(c2.hd.mean) && Number.isNaN(c2.hdMax));
   t.true(Math.abs(c2.dice.mean - 0.75) < 1e-12);
   // The pooled summary keeps every case, named by seed.
-  t.deepEqual(rrw!.summary.cases.map((c) => c.id), ['1/a', '1/b', '2/a', '2/c']);
+  t.deepEqual(
+    rrw!.summary.cases.map((c) => c.id),
+    ['1/a', '1/b', '2/a', '2/c'],
+  );
 });
 
 test('with one seed the spread is over validation cases and the table says so', (t) => {
-  const comparison = compareLosses([run('dice', 3, [kase('a', 0.5, 12, 3), kase('b', 0.7, 20, 5)]), run('ce', 3, [kase('a', 0.9, 2, 1)])]);
-  t.deepEqual(comparison.map((c) => c.loss), ['dice', 'ce']);
+  const comparison = compareLosses([
+    run('dice', 3, [kase('a', 0.5, 12, 3), kase('b', 0.7, 20, 5)]),
+    run('ce', 3, [kase('a', 0.9, 2, 1)]),
+  ]);
+  t.deepEqual(
+    comparison.map((c) => c.loss),
+    ['dice', 'ce'],
+  );
   const dice = comparison[0]!.rows[0]!;
   t.is(dice.spread, 'cases');
   t.true(Math.abs(dice.dice.mean - 0.6) < 1e-12);
@@ -79,17 +90,25 @@ test('a run without a final validation is left out of the seeds rather than aver
 const ids = ['a', 'b', 'c', 'd'];
 const base = (seed: number, i: number) => ({ dice: 0.6 + 0.02 * i + 0.001 * seed, hd95: 5 + i + seed });
 const referenceRuns = [1, 2].map((seed) =>
-  run('dice', seed, ids.map((id, i) => kase(id, base(seed, i).dice, 20, base(seed, i).hd95))),
+  run(
+    'dice',
+    seed,
+    ids.map((id, i) => kase(id, base(seed, i).dice, 20, base(seed, i).hd95)),
+  ),
 );
 // rrw on seed 2 lacks case d; its HD95 of seed 1 case b is NaN (e.g. an empty prediction).
 const offsets = new Map(['1/a', '1/b', '1/c', '1/d', '2/a', '2/b', '2/c'].map((key, i) => [key, i + 1]));
 const rrwRuns = [1, 2].map((seed) =>
-  run('rrw', seed, ids.flatMap((id, i) => {
-    const k = offsets.get(`${seed}/${id}`);
-    if (k === undefined) return [];
-    const hd95 = seed === 1 && id === 'b' ? Number.NaN : base(seed, i).hd95 - 0.5 * k;
-    return [kase(id, base(seed, i).dice + 0.01 * k, 20, hd95)];
-  })),
+  run(
+    'rrw',
+    seed,
+    ids.flatMap((id, i) => {
+      const k = offsets.get(`${seed}/${id}`);
+      if (k === undefined) return [];
+      const hd95 = seed === 1 && id === 'b' ? Number.NaN : base(seed, i).hd95 - 0.5 * k;
+      return [kase(id, base(seed, i).dice + 0.01 * k, 20, hd95)];
+    }),
+  ),
 );
 
 test('paired tests pair cases by seed and case id and give the known differences and exact p-values', (t) => {
@@ -115,7 +134,7 @@ test('paired tests pair cases by seed and case id and give the known differences
   t.is(hd95!.dropped, 1);
   t.is(hd95!.wilcoxon.pvalue, 2 / 2 ** 6);
   t.is(hd95!.wilcoxon.rankBiserial, -1);
-  t.true(Math.abs(hd95!.permutation.meanDifference - -0.5 * (1 + 3 + 4 + 5 + 6 + 7) / 6) < 1e-12);
+  t.true(Math.abs(hd95!.permutation.meanDifference - (-0.5 * (1 + 3 + 4 + 5 + 6 + 7)) / 6) < 1e-12);
   // ASSD is 0 everywhere: the Wilcoxon test has nothing to rank (NaN with the reason); sign flips give p = 1.
   t.true(Number.isNaN(assd!.wilcoxon.pvalue));
   t.regex(assd!.wilcoxon.reason!, /every difference is zero/);
@@ -123,7 +142,10 @@ test('paired tests pair cases by seed and case id and give the known differences
   // Holm over the table: Wilcoxon has two p-values (2/128, 2/64) -> both 2/64; permutation four (2/128, 2/64, 1, 1).
   t.deepEqual(tests.rows.map((r) => r.wilcoxonHolm).slice(0, 2), [2 / 64, 2 / 64]);
   t.true(Number.isNaN(tests.rows[2]!.wilcoxonHolm));
-  t.deepEqual(tests.rows.map((r) => r.permutationHolm), [4 * (2 / 128), 3 * (2 / 64), 1, 1]);
+  t.deepEqual(
+    tests.rows.map((r) => r.permutationHolm),
+    [4 * (2 / 128), 3 * (2 / 64), 1, 1],
+  );
 });
 
 test('the reference can be any loss (differences change sign) and an unknown one is a clear error', (t) => {
@@ -138,7 +160,13 @@ test('the reference can be any loss (differences change sign) and an unknown one
     preprocessing: { patch: [32, 32] },
     loss: 'rrw',
     training: { epochs: 1, iterationsPerEpoch: 1 },
-    sweep: { losses: [{ name: 'ce', loss: 'ce' }, { name: 'rrw', loss: 'rrw' }], reference: 'Dice' },
+    sweep: {
+      losses: [
+        { name: 'ce', loss: 'ce' },
+        { name: 'rrw', loss: 'rrw' },
+      ],
+      reference: 'Dice',
+    },
   };
   const unknown = /^pipeline: sweep\.reference: 'Dice' is not one of the sweep's losses \(ce, rrw\)/;
   t.regex(t.throws(() => parsePipeline(pipeline))!.message, unknown);
@@ -149,7 +177,11 @@ test('with folds, the pairing key is seed + fold + case id, pooled across folds'
   // The same case ids in two folds: without the fold in the key they would collide.
   const foldRuns = (loss: string, shift: number): ComparedRun[] =>
     [0, 1].map((fold) => ({
-      ...run(loss, 1, ['a', 'b', 'c'].map((id, i) => kase(id, 0.5 + 0.1 * i + shift * (1 + i + 3 * fold), 9, 3))),
+      ...run(
+        loss,
+        1,
+        ['a', 'b', 'c'].map((id, i) => kase(id, 0.5 + 0.1 * i + shift * (1 + i + 3 * fold), 9, 3)),
+      ),
       fold,
     }));
   const tests = pairedTests([...foldRuns('ce', 0), ...foldRuns('rrw', 0.001)]);
@@ -175,11 +207,43 @@ test('comparison.md gets the paired-tests table after the existing one, and comp
     const lines = md.split('\n');
     const at = lines.indexOf('## Paired tests against dice');
     t.true(at > 0);
-    const cells = (line: string | undefined) => line!.split('|').slice(1, -1).map((c) => c.trim());
-    t.deepEqual(cells(lines[at + 2]), ['loss', 'class', 'metric', 'pairs', 'unmatched', 'mean diff', 'median diff',
-      'Wilcoxon p', 'Holm', 'permutation p', 'Holm', 'rank-biserial r', 'd_z', 'note']);
-    t.deepEqual(cells(lines[at + 4]), ['rrw', '1', 'Dice', '7', '1', '+0.040', '+0.040', '0.0156 (exact)', '0.0313',
-      '0.0156 (exact)', '0.0625', '+1.00', '+1.85', '']);
+    const cells = (line: string | undefined) =>
+      line!
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim());
+    t.deepEqual(cells(lines[at + 2]), [
+      'loss',
+      'class',
+      'metric',
+      'pairs',
+      'unmatched',
+      'mean diff',
+      'median diff',
+      'Wilcoxon p',
+      'Holm',
+      'permutation p',
+      'Holm',
+      'rank-biserial r',
+      'd_z',
+      'note',
+    ]);
+    t.deepEqual(cells(lines[at + 4]), [
+      'rrw',
+      '1',
+      'Dice',
+      '7',
+      '1',
+      '+0.040',
+      '+0.040',
+      '0.0156 (exact)',
+      '0.0313',
+      '0.0156 (exact)',
+      '0.0625',
+      '+1.00',
+      '+1.85',
+      '',
+    ]);
     const hd95 = ['rrw', '1', 'HD95 (mm)', '6', '1', '-2.17', '-2.25', '0.0313 (exact)'];
     t.deepEqual(cells(lines[at + 5]).slice(0, 8), hd95);
     t.is(cells(lines[at + 5]).at(-1), '1 matched case(s) NaN on either side');

@@ -14,7 +14,11 @@ import { tf } from '../src/tf.js';
 import { useBackend } from '../src/backend.js';
 import '../src/models/conv3d-transpose-grad.js';
 import {
-  conv3dBackpropFilterPath, conv3dBackpropInputPath, conv3dForwardPath, setWinogradEnabled, winogradTiling,
+  conv3dBackpropFilterPath,
+  conv3dBackpropInputPath,
+  conv3dForwardPath,
+  setWinogradEnabled,
+  winogradTiling,
 } from '../src/backends/wasm-kernels/conv3d.js';
 import type { WasmBackend } from '../src/backends/wasm-kernels/stock.js';
 import { compareBackends, relativeDifference, runOn, seededValues } from './kernels-compare.js';
@@ -22,7 +26,13 @@ import { compareBackends, relativeDifference, runOn, seededValues } from './kern
 export const WINOGRAD_TOLERANCE = { 'F(2x2x2)': 1e-5, 'F(2x4x4)': 3e-5 };
 
 export interface WinogradGeometry {
-  n: number; d: number; h: number; w: number; ci: number; co: number; pad: 'same' | 'valid';
+  n: number;
+  d: number;
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+  pad: 'same' | 'valid';
 }
 
 /**

@@ -5,7 +5,14 @@
  */
 import test from 'ava';
 import {
-  buildUNet, createRegistry, GradientWorkers, lossAndGradients, tf, useBackend, type Batch, type Loss,
+  buildUNet,
+  createRegistry,
+  GradientWorkers,
+  lossAndGradients,
+  tf,
+  useBackend,
+  type Batch,
+  type Loss,
 } from '../src/index.js';
 import { seededValues } from './kernels-compare.js';
 
@@ -23,9 +30,15 @@ function randomBatch(size: number, seed: number): Batch {
   const labels = new Int32Array(size * voxels);
   for (let i = 0; i < labels.length; i++) labels[i] = image[i]! < -0.3 ? 0 : image[i]! < 0.4 ? 1 : 2;
   const target = new Float32Array(labels.length * CLASSES);
-  labels.forEach((l, i) => { target[i * CLASSES + l] = 1; });
+  labels.forEach((l, i) => {
+    target[i * CLASSES + l] = 1;
+  });
   return {
-    size, image, channels: 1, numClasses: CLASSES, spacing: [1, 1, 1],
+    size,
+    image,
+    channels: 1,
+    numClasses: CLASSES,
+    spacing: [1, 1, 1],
     scales: [{ shape: PATCH, labels, target, maps: {} }],
     caseIds: Array.from({ length: size }, (_, i) => `case-${i}`),
   } as unknown as Batch;
@@ -37,8 +50,13 @@ test.serial('3D U-Net on wasm: two threads give the gradients of one (3 samples 
   const registry = await createRegistry({ packageJson: false });
   const loss: Loss = registry.createLoss('cross-entropy');
   const model = buildUNet(
-    { dims: 3, depth: 2, baseFilters: 4, numClasses: CLASSES, normalization: 'instance', seed: 3 }, PATCH);
-  t.true(model.layers.some((l) => l.getClassName() === 'Conv3DTranspose'), 'the net up-samples with conv3dTranspose');
+    { dims: 3, depth: 2, baseFilters: 4, numClasses: CLASSES, normalization: 'instance', seed: 3 },
+    PATCH,
+  );
+  t.true(
+    model.layers.some((l) => l.getClassName() === 'Conv3DTranspose'),
+    'the net up-samples with conv3dTranspose',
+  );
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const batch = randomBatch(3, 17);
   const ctx = { epoch: 0, dsWeights: [1], variables };

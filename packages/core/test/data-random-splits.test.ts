@@ -15,7 +15,10 @@ test('data: Random draws have the right moments and are reproducible', (t) => {
   const a = createRandom('run', 7);
   const b = createRandom('run', 7);
   const n = 20000;
-  let sum = 0, sum2 = 0, nsum = 0, nsum2 = 0;
+  let sum = 0,
+    sum2 = 0,
+    nsum = 0,
+    nsum2 = 0;
   for (let i = 0; i < n; i++) {
     const u = a.next();
     t.is(u, b.next());
@@ -48,7 +51,12 @@ const cases: CaseRef[] = Array.from({ length: 10 }, (_, i) => ({ id: `case${i}`,
 const ids = (refs: readonly CaseRef[]) => refs.map((r) => r.id);
 
 test('data: splits by lists, seeded fraction and the even/odd rule', (t) => {
-  const lists = splitCases(cases, { method: 'lists', train: ['case1', 'case2'], validation: ['case3'], test: ['case9'] });
+  const lists = splitCases(cases, {
+    method: 'lists',
+    train: ['case1', 'case2'],
+    validation: ['case3'],
+    test: ['case9'],
+  });
   t.deepEqual(ids(lists.train), ['case1', 'case2']);
   t.deepEqual(ids(lists.validation), ['case3']);
   t.deepEqual(ids(lists.test), ['case9']);

@@ -49,7 +49,13 @@ function bruteForceEdt(mask: ArrayLike<number>, shape: readonly number[], spacin
   });
 }
 
-function assertClose(t: import('ava').ExecutionContext, actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, what: string): void {
+function assertClose(
+  t: import('ava').ExecutionContext,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tolerance: number,
+  what: string,
+): void {
   t.is(actual.length, expected.length, `${what}: length`);
   let worst = 0;
   let where = -1;
@@ -66,7 +72,10 @@ function assertClose(t: import('ava').ExecutionContext, actual: ArrayLike<number
       where = i;
     }
   }
-  t.true(worst <= tolerance, `${what}: worst error ${worst} at voxel ${where} (expected ${expected[where]}, got ${actual[where]})`);
+  t.true(
+    worst <= tolerance,
+    `${what}: worst error ${worst} at voxel ${where} (expected ${expected[where]}, got ${actual[where]})`,
+  );
 }
 
 function randomCase(rand: () => number, rank: number, maxSide: number) {
@@ -83,7 +92,13 @@ test('matches the brute-force definition on random 1D, 2D and 3D masks with anis
   for (let trial = 0; trial < 150; trial++) {
     const rank = 1 + (trial % 3);
     const { shape, spacing, mask } = randomCase(rand, rank, rank === 3 ? 6 : 11);
-    assertClose(t, euclideanDistanceTransform(mask, shape, spacing), bruteForceEdt(mask, shape, spacing), 1e-12, `trial ${trial} shape ${shape}`);
+    assertClose(
+      t,
+      euclideanDistanceTransform(mask, shape, spacing),
+      bruteForceEdt(mask, shape, spacing),
+      1e-12,
+      `trial ${trial} shape ${shape}`,
+    );
   }
 });
 
@@ -101,12 +116,20 @@ interface EdtFixture {
 }
 
 test('matches scipy.ndimage.distance_transform_edt on the checked-in random 2D and 3D fixtures', (t) => {
-  const fixture = JSON.parse(readFileSync(new URL('../../test/fixtures/edt/edt_cases.json', import.meta.url), 'utf8')) as EdtFixture;
+  const fixture = JSON.parse(
+    readFileSync(new URL('../../test/fixtures/edt/edt_cases.json', import.meta.url), 'utf8'),
+  ) as EdtFixture;
   t.true(fixture.cases.some((c) => c.shape.length === 2) && fixture.cases.some((c) => c.shape.length === 3));
   const scratch = new EdtScratch();
   for (const c of fixture.cases) {
     const mask = Uint8Array.from(c.mask, (ch) => (ch === '1' ? 1 : 0));
-    assertClose(t, euclideanDistanceTransform(mask, c.shape, c.spacing, { scratch }), c.distances, 1e-9, `scipy case ${c.shape} spacing ${c.spacing}`);
+    assertClose(
+      t,
+      euclideanDistanceTransform(mask, c.shape, c.spacing, { scratch }),
+      c.distances,
+      1e-9,
+      `scipy case ${c.shape} spacing ${c.spacing}`,
+    );
   }
 });
 
@@ -116,7 +139,13 @@ test('the squared transform is the square of the transform, and `out` is filled 
   const squared = squaredDistanceTransform(mask, shape, spacing, { out });
   t.is(squared, out);
   const plain = euclideanDistanceTransform(mask, shape, spacing);
-  assertClose(t, Array.from(plain, (d) => d * d), squared, 1e-9, 'squared');
+  assertClose(
+    t,
+    Array.from(plain, (d) => d * d),
+    squared,
+    1e-9,
+    'squared',
+  );
 });
 
 test('a scratch reused across shapes and ranks gives the same answers as fresh buffers', (t) => {
@@ -124,13 +153,19 @@ test('a scratch reused across shapes and ranks gives the same answers as fresh b
   const scratch = new EdtScratch();
   for (let trial = 0; trial < 30; trial++) {
     const { shape, spacing, mask } = randomCase(rand, 2 + (trial % 2), 20);
-    t.deepEqual(euclideanDistanceTransform(mask, shape, spacing, { scratch }), euclideanDistanceTransform(mask, shape, spacing));
+    t.deepEqual(
+      euclideanDistanceTransform(mask, shape, spacing, { scratch }),
+      euclideanDistanceTransform(mask, shape, spacing),
+    );
   }
 });
 
 test('edge cases: all zeros, all ones (no zero voxel: +Infinity), single voxels, 1-D-like shapes', (t) => {
   t.deepEqual([...euclideanDistanceTransform(new Uint8Array(12), [3, 4], [1, 2])], new Array(12).fill(0));
-  t.deepEqual([...euclideanDistanceTransform(new Uint8Array(24).fill(1), [2, 3, 4], [1, 1, 1])], new Array(24).fill(Infinity));
+  t.deepEqual(
+    [...euclideanDistanceTransform(new Uint8Array(24).fill(1), [2, 3, 4], [1, 1, 1])],
+    new Array(24).fill(Infinity),
+  );
   t.deepEqual([...euclideanDistanceTransform([1], [1], [1])], [Infinity]);
   t.deepEqual([...euclideanDistanceTransform([0], [1, 1], [1, 1])], [0]);
   // One zero in a line: distances grow by the spacing of that axis, whichever axis the line lies along.
@@ -143,7 +178,13 @@ test('edge cases: all zeros, all ones (no zero voxel: +Infinity), single voxels,
   // The border is not a boundary: a lone zero in a corner is the only target.
   const corner = new Uint8Array(9).fill(1);
   corner[0] = 0;
-  assertClose(t, euclideanDistanceTransform(corner, [3, 3], [1, 1]), [0, 1, 2, 1, Math.SQRT2, Math.sqrt(5), 2, Math.sqrt(5), Math.sqrt(8)], 1e-12, 'corner');
+  assertClose(
+    t,
+    euclideanDistanceTransform(corner, [3, 3], [1, 1]),
+    [0, 1, 2, 1, Math.SQRT2, Math.sqrt(5), 2, Math.sqrt(5), Math.sqrt(8)],
+    1e-12,
+    'corner',
+  );
 });
 
 test('bad spacing or shape is an INVALID_INPUT error naming the problem', (t) => {
@@ -169,7 +210,11 @@ test('signed distance: -EDT inside, +EDT of the complement outside, against brut
   for (let trial = 0; trial < 40; trial++) {
     const { shape, spacing, mask } = randomCase(rand, 2 + (trial % 2), 8);
     const inside = bruteForceEdt(mask, shape, spacing);
-    const outside = bruteForceEdt(Uint8Array.from(mask, (v) => 1 - v), shape, spacing);
+    const outside = bruteForceEdt(
+      Uint8Array.from(mask, (v) => 1 - v),
+      shape,
+      spacing,
+    );
     const expected = Array.from(mask, (v, i) => (v ? -inside[i]! : outside[i]!));
     assertClose(t, signedDistanceTransform(mask, shape, spacing), expected, 1e-12, `signed trial ${trial}`);
   }
@@ -184,7 +229,14 @@ test('class distances equal one brute-force EDT per class and side, including ab
       t.is(result.counts[k], count);
       const inClass = Uint8Array.from(labels, (l) => (l === k ? 1 : 0));
       const expectedInside = count === 0 ? new Array(labels.length).fill(0) : bruteForceEdt(inClass, shape, spacing);
-      const expectedOutside = count === 0 ? new Array(labels.length).fill(Infinity) : bruteForceEdt(Uint8Array.from(inClass, (v) => 1 - v), shape, spacing);
+      const expectedOutside =
+        count === 0
+          ? new Array(labels.length).fill(Infinity)
+          : bruteForceEdt(
+              Uint8Array.from(inClass, (v) => 1 - v),
+              shape,
+              spacing,
+            );
       assertClose(t, result.inside[k]!, expectedInside, 1e-12, `${what} inside class ${k}`);
       assertClose(t, result.outside[k]!, expectedOutside, 1e-12, `${what} outside class ${k}`);
     }
@@ -226,7 +278,9 @@ test('the worker pool computes distance transforms in parallel threads, transfer
     const rand = random(23);
     const cases = Array.from({ length: 6 }, () => randomCase(rand, 3, 9));
     const results = await Promise.all(cases.map((c) => pool.distanceTransform(c.mask, c.shape, c.spacing)));
-    results.forEach((r, i) => t.deepEqual(r, euclideanDistanceTransform(cases[i]!.mask, cases[i]!.shape, cases[i]!.spacing)));
+    results.forEach((r, i) =>
+      t.deepEqual(r, euclideanDistanceTransform(cases[i]!.mask, cases[i]!.shape, cases[i]!.spacing)),
+    );
     // transfer: the input buffer moves to the worker.
     const moved = Uint8Array.from([1, 0, 1, 1]);
     const d = await pool.distanceTransform(moved, [4], [2], { transfer: true });
@@ -253,7 +307,8 @@ test('euclideanDistanceTransformAt is exact at the query voxels and skips lines 
       const line = Math.floor(i / n) * n;
       const lineHasQuery = query.subarray(line, line + n).some((v) => v !== 0);
       if (query[i]) t.is(at[i], full[i], `trial ${trial} voxel ${i}`);
-      else if (!lineHasQuery && shape.length > 1 && n > 1) t.true(Number.isNaN(at[i]), `trial ${trial} voxel ${i} should be skipped`);
+      else if (!lineHasQuery && shape.length > 1 && n > 1)
+        t.true(Number.isNaN(at[i]), `trial ${trial} voxel ${i} should be skipped`);
     }
   }
 });

@@ -64,7 +64,11 @@ test('decodeImage on bytes under any name equals readImage on the file; declared
     const { volume } = fromFile;
     const spatial = volume.channels ? volume.shape.slice(0, -1) : volume.shape;
     t.truthy(size, name);
-    t.is(size!.voxels, spatial.reduce((a, b) => a * b, 1), `${name}: declared ${size!.dims.join('x')}`);
+    t.is(
+      size!.voxels,
+      spatial.reduce((a, b) => a * b, 1),
+      `${name}: declared ${size!.dims.join('x')}`,
+    );
   }
 });
 
@@ -135,7 +139,10 @@ test('a TIFF stack rwseg writes keeps its slice spacing for tifffile (ImageJ cal
   await writeVolume(file, { ...stack, spacing: [2.5, 0.3, 0.4] });
   const back = await readImage(file);
   t.is(back.spacingSource, 'imagej');
-  t.deepEqual(back.volume.spacing.map((s) => Math.round(s * 1e9) / 1e9), [2.5, 0.3, 0.4]);
+  t.deepEqual(
+    back.volume.spacing.map((s) => Math.round(s * 1e9) / 1e9),
+    [2.5, 0.3, 0.4],
+  );
   t.deepEqual(Array.from(back.volume.data), Array.from(stack.data));
   const python = '/usr/bin/python3';
   const script =

@@ -19,7 +19,8 @@ const DATA = SHARED_DATA || undefined;
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : undefined;
 // Skipped with the reason where shared/data or python is missing; under CI (which has both) they always run.
 const ready = (DATA && PYTHON) || isCi() ? test : test.skip;
-if (!DATA || !PYTHON) console.log('formats-real-data skipped here: needs shared/data and /usr/bin/python3 with tifffile, pydicom');
+if (!DATA || !PYTHON)
+  console.log('formats-real-data skipped here: needs shared/data and /usr/bin/python3 with tifffile, pydicom');
 
 ready('the ISBI 2012 slices as one 30-page ImageJ TIFF read as a [30, 512, 512] stack in mm, page = PNG', async (t) => {
   const src = path.join(DATA!, 'isbi2012-em-membrane', 'images');

@@ -16,7 +16,11 @@ function reference(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: num
 }
 
 for (const backend of ['cpu', 'wasm'] as const) {
-  for (const shape of [[2, 5, 7, 3], [3, 4, 5, 6, 8], [1, 3, 2, 4, 17]]) {
+  for (const shape of [
+    [2, 5, 7, 3],
+    [3, 4, 5, 6, 8],
+    [1, 3, 2, 4, 17],
+  ]) {
     const title = `${backend}: instance norm's value and gradients (x, gamma, beta) are the automatic ones, [${shape}]`;
     test.serial(title, async (t) => {
       await useBackend(backend);

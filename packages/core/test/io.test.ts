@@ -18,9 +18,26 @@ import {
 } from '../src/index.js';
 import { IO_FIXTURES, SHARED_DATA, sharedDataTest, tempDir } from './fixtures/io/shared-data.js';
 
-interface Probe { index: number[]; value: number }
-interface Expected { file: string; shape: number[]; spacing?: number[]; sum: number; probes: Probe[]; counts?: Record<string, number> | null; datatype?: number; srow?: number[]; qformCode?: number; sformCode?: number }
-const expected = JSON.parse(readFileSync(path.join(IO_FIXTURES, 'expected.json'), 'utf8')) as { nifti: Expected[]; png: Expected[] };
+interface Probe {
+  index: number[];
+  value: number;
+}
+interface Expected {
+  file: string;
+  shape: number[];
+  spacing?: number[];
+  sum: number;
+  probes: Probe[];
+  counts?: Record<string, number> | null;
+  datatype?: number;
+  srow?: number[];
+  qformCode?: number;
+  sformCode?: number;
+}
+const expected = JSON.parse(readFileSync(path.join(IO_FIXTURES, 'expected.json'), 'utf8')) as {
+  nifti: Expected[];
+  png: Expected[];
+};
 
 function at(volume: Volume, index: number[]): number {
   let flat = 0;
@@ -77,12 +94,21 @@ function sampleData(datatype: NiftiDatatypeName, n: number): Volume['data'] {
     int8: (i) => ((i * 37) % 256) - 128,
     int16: (i) => ((i * 7919) % 65536) - 32768,
     uint16: (i) => (i * 7919) % 65536,
-    int32: (i) => (i * 2654435761) % 2 ** 31 - 2 ** 30,
+    int32: (i) => ((i * 2654435761) % 2 ** 31) - 2 ** 30,
     uint32: (i) => (i * 2654435761) % 2 ** 32,
     float32: (i) => Math.fround(Math.sin(i) * 1e4),
     float64: (i) => Math.sin(i) * 1e-7 + i * 1e12,
   };
-  const Ctor = { uint8: Uint8Array, int8: Int8Array, int16: Int16Array, uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array, float32: Float32Array, float64: Float64Array }[datatype];
+  const Ctor = {
+    uint8: Uint8Array,
+    int8: Int8Array,
+    int16: Int16Array,
+    uint16: Uint16Array,
+    int32: Int32Array,
+    uint32: Uint32Array,
+    float32: Float32Array,
+    float64: Float64Array,
+  }[datatype];
   const out = new Ctor(n);
   for (let i = 0; i < n; i++) out[i] = make[datatype](i);
   return out;
@@ -119,10 +145,18 @@ test('io: NIfTI 2D and multi-channel volumes keep their layout', async (t) => {
   t.deepEqual(flatBack.volume.spacing, [0.5, 2]);
 
   // Channels-last in memory, channel-slowest (dim[4]) on disk.
-  const twoChannel: Volume = { data: Int16Array.from([10, 20, 11, 21, 12, 22, 13, 23]), shape: [1, 2, 2, 2], spacing: [1, 1, 1], channels: 2 };
+  const twoChannel: Volume = {
+    data: Int16Array.from([10, 20, 11, 21, 12, 22, 13, 23]),
+    shape: [1, 2, 2, 2],
+    spacing: [1, 1, 1],
+    channels: 2,
+  };
   await writeNifti(path.join(dir, 'mc.nii'), twoChannel);
   const raw = readFileSync(path.join(dir, 'mc.nii'));
-  t.deepEqual(Array.from(new Int16Array(raw.buffer.slice(raw.byteOffset + 352, raw.byteOffset + 368))), [10, 11, 12, 13, 20, 21, 22, 23]);
+  t.deepEqual(
+    Array.from(new Int16Array(raw.buffer.slice(raw.byteOffset + 352, raw.byteOffset + 368))),
+    [10, 11, 12, 13, 20, 21, 22, 23],
+  );
   const back = await readNifti(path.join(dir, 'mc.nii'));
   t.is(back.volume.channels, 2);
   t.deepEqual(back.volume.shape, [1, 2, 2, 2]);
@@ -132,7 +166,18 @@ test('io: NIfTI 2D and multi-channel volumes keep their layout', async (t) => {
 sharedDataTest('io: orientation (qform, sform, qfac) and description survive a read-write round trip', async (t) => {
   const source = path.join(SHARED_DATA, 'msd-task04-hippocampus/labelsTr/hippocampus_003.nii.gz');
   const original = await readNifti(source);
-  const header = { ...original.header, quatern: [0.5, -0.5, 0.5] as [number, number, number], qoffset: [-90, 126, -72] as [number, number, number], qfac: -1, srow: [[0, 0, -1.5, 10], [1, 0, 0, -3], [0, 2, 0, 7]] as [number[], number[], number[]], descrip: 'oriented' };
+  const header = {
+    ...original.header,
+    quatern: [0.5, -0.5, 0.5] as [number, number, number],
+    qoffset: [-90, 126, -72] as [number, number, number],
+    qfac: -1,
+    srow: [
+      [0, 0, -1.5, 10],
+      [1, 0, 0, -3],
+      [0, 2, 0, 7],
+    ] as [number[], number[], number[]],
+    descrip: 'oriented',
+  };
   const dir = tempDir();
   await writeNifti(path.join(dir, 'a.nii.gz'), original.volume, { header });
   const back = await readNifti(path.join(dir, 'a.nii.gz'));
@@ -151,12 +196,21 @@ function withHeaderEdit(bytes: Uint8Array, edit: (view: DataView) => void): Uint
 
 test('io: scl_slope and scl_inter are applied on read; NaN or zero slope means none', async (t) => {
   const stored = encodeNifti({ data: Int16Array.from([0, 1, -2, 300]), shape: [4], spacing: [1] }, 'x.nii');
-  const scaled = withHeaderEdit(stored, (v) => { v.setFloat32(112, 2.5, true); v.setFloat32(116, -3, true); });
+  const scaled = withHeaderEdit(stored, (v) => {
+    v.setFloat32(112, 2.5, true);
+    v.setFloat32(116, -3, true);
+  });
   const a = await decodeNifti(scaled, 'scaled.nii');
   t.true(a.volume.data instanceof Float32Array);
   t.deepEqual(Array.from(a.volume.data), [-3, -0.5, -8, 747]);
   for (const slope of [Number.NaN, 0]) {
-    const none = await decodeNifti(withHeaderEdit(stored, (v) => { v.setFloat32(112, slope, true); v.setFloat32(116, 5, true); }), 'none.nii');
+    const none = await decodeNifti(
+      withHeaderEdit(stored, (v) => {
+        v.setFloat32(112, slope, true);
+        v.setFloat32(116, 5, true);
+      }),
+      'none.nii',
+    );
     t.true(none.volume.data instanceof Int16Array);
     t.deepEqual(Array.from(none.volume.data), [0, 1, -2, 300]);
   }
@@ -190,7 +244,11 @@ test('io: PNG 8-bit and 16-bit grey round trip', async (t) => {
   t.deepEqual(a.info, { width: 4, height: 3, bitDepth: 8, colorType: 0 });
   t.deepEqual(Array.from(a.volume.data), Array.from(eight.data));
 
-  const sixteen: Volume = { data: Uint16Array.from({ length: 12 }, (_, i) => i * 5000 + 7), shape: [4, 3], spacing: [1, 1] };
+  const sixteen: Volume = {
+    data: Uint16Array.from({ length: 12 }, (_, i) => i * 5000 + 7),
+    shape: [4, 3],
+    spacing: [1, 1],
+  };
   await writeVolume(path.join(dir, 'b.png'), sixteen);
   const b = await readPng(path.join(dir, 'b.png'));
   t.is(b.info.bitDepth, 16);
@@ -213,10 +271,16 @@ function rgbPng(file: string, pixels: number[][]): void {
 
 test('io: colour PNGs load as grey when R=G=B, as 3 channels otherwise, or refused / converted on request', async (t) => {
   const dir = tempDir();
-  rgbPng(path.join(dir, 'grey.png'), [[5, 5, 5], [200, 200, 200]]);
+  rgbPng(path.join(dir, 'grey.png'), [
+    [5, 5, 5],
+    [200, 200, 200],
+  ]);
   t.deepEqual(Array.from((await readVolume(path.join(dir, 'grey.png'))).data), [5, 200]);
   const colour = path.join(dir, 'colour.png');
-  rgbPng(colour, [[5, 5, 5], [255, 0, 0]]);
+  rgbPng(colour, [
+    [5, 5, 5],
+    [255, 0, 0],
+  ]);
   const rgb = await readVolume(colour);
   t.deepEqual([rgb.shape, rgb.channels, Array.from(rgb.data)], [[1, 2, 3], 3, [5, 5, 5, 255, 0, 0]]);
   const error = await t.throwsAsync(readVolume(colour, { color: 'reject' }));
@@ -225,7 +289,11 @@ test('io: colour PNGs load as grey when R=G=B, as 3 channels otherwise, or refus
   t.deepEqual(Array.from((await readPng(colour, { color: 'luminance' })).volume.data), [5, 76]);
 });
 
-async function ioError(t: import('ava').ExecutionContext, promise: Promise<unknown>, ...mustContain: string[]): Promise<void> {
+async function ioError(
+  t: import('ava').ExecutionContext,
+  promise: Promise<unknown>,
+  ...mustContain: string[]
+): Promise<void> {
   const error = await t.throwsAsync(promise);
   t.true(isRwsegError(error), `not an RwsegError: ${error}`);
   for (const text of mustContain) t.true(error!.message.includes(text), `"${error!.message}" lacks "${text}"`);
@@ -236,7 +304,9 @@ test('io: bad input fails with an RwsegError naming the file', async (t) => {
   const missing = path.join(dir, 'missing.nii.gz');
   await ioError(t, readVolume(missing), missing, 'not found');
 
-  const good = gzipSync(encodeNifti({ data: new Float32Array(1000).fill(1), shape: [10, 10, 10], spacing: [1, 1, 1] }, 'g'));
+  const good = gzipSync(
+    encodeNifti({ data: new Float32Array(1000).fill(1), shape: [10, 10, 10], spacing: [1, 1, 1] }, 'g'),
+  );
   const truncatedGz = path.join(dir, 'truncated.nii.gz');
   writeFileSync(truncatedGz, good.subarray(0, good.length >> 1));
   await ioError(t, readVolume(truncatedGz), truncatedGz, 'truncated');
@@ -252,7 +322,10 @@ test('io: bad input fails with an RwsegError naming the file', async (t) => {
   await ioError(t, readVolume(shortData), shortData, 'truncated voxel data', '10x10x10');
 
   const complex = path.join(dir, 'complex.nii');
-  writeFileSync(complex, withHeaderEdit(gunzipSync(good), (v) => v.setInt16(70, 32, true)));
+  writeFileSync(
+    complex,
+    withHeaderEdit(gunzipSync(good), (v) => v.setInt16(70, 32, true)),
+  );
   await ioError(t, readVolume(complex), complex, 'datatype 32', 'complex64');
 
   const notNifti = path.join(dir, 'text.nii');
@@ -268,8 +341,34 @@ test('io: bad input fails with an RwsegError naming the file', async (t) => {
   await ioError(t, readVolume(unknown), 'x.xyz', 'unrecognised image format');
 
   const mismatch = path.join(dir, 'mismatch.nii');
-  await ioError(t, writeVolume(mismatch, { data: new Float32Array(5), shape: [2, 3], spacing: [1, 1] }), mismatch, '[2, 3]', '5');
-  await ioError(t, writeVolume(mismatch, { data: new Float32Array(6), shape: [2, 3], spacing: [1] }), mismatch, 'spacing');
-  await ioError(t, writeVolume(path.join(dir, 'neg.png'), { data: Float32Array.from([0, -1]), shape: [1, 2], spacing: [1, 1] }), 'neg.png', '-1');
-  await ioError(t, writeNifti(path.join(dir, 'wrap.nii'), { data: Float32Array.from([0, 300]), shape: [2], spacing: [1] }, { datatype: 'uint8' }), 'wrap.nii', '300', 'uint8');
+  await ioError(
+    t,
+    writeVolume(mismatch, { data: new Float32Array(5), shape: [2, 3], spacing: [1, 1] }),
+    mismatch,
+    '[2, 3]',
+    '5',
+  );
+  await ioError(
+    t,
+    writeVolume(mismatch, { data: new Float32Array(6), shape: [2, 3], spacing: [1] }),
+    mismatch,
+    'spacing',
+  );
+  await ioError(
+    t,
+    writeVolume(path.join(dir, 'neg.png'), { data: Float32Array.from([0, -1]), shape: [1, 2], spacing: [1, 1] }),
+    'neg.png',
+    '-1',
+  );
+  await ioError(
+    t,
+    writeNifti(
+      path.join(dir, 'wrap.nii'),
+      { data: Float32Array.from([0, 300]), shape: [2], spacing: [1] },
+      { datatype: 'uint8' },
+    ),
+    'wrap.nii',
+    '300',
+    'uint8',
+  );
 });

@@ -12,7 +12,9 @@ function smallUnet(): tfl.LayersModel {
   x = tfl.layers.batchNormalization().apply(x) as tfl.SymbolicTensor;
   const skip = tfl.layers.leakyReLU({ alpha: 0.01 }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.maxPooling2d({ poolSize: 2 }).apply(skip) as tfl.SymbolicTensor;
-  x = tfl.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers
+    .conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' })
+    .apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.conv2dTranspose({ filters: 4, kernelSize: 2, strides: 2 }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.concatenate().apply([skip, x]) as tfl.SymbolicTensor;
   x = tfl.layers.conv2d({ filters: 2, kernelSize: 1 }).apply(x) as tfl.SymbolicTensor;
@@ -26,9 +28,20 @@ test.serial('a U-Net passes the check on wasm with rwseg kernels, leaving its we
   const tensorsBefore = tf.memory().numTensors;
   const result = checkTrainingKernels(model);
   t.is(result.backend, 'wasm');
-  t.deepEqual([...result.checked].sort(), ['BatchNormalization', 'Concatenate', 'Conv2D', 'Conv2DTranspose', 'LeakyReLU', 'MaxPooling2D', 'Softmax']);
+  t.deepEqual([...result.checked].sort(), [
+    'BatchNormalization',
+    'Concatenate',
+    'Conv2D',
+    'Conv2DTranspose',
+    'LeakyReLU',
+    'MaxPooling2D',
+    'Softmax',
+  ]);
   t.deepEqual(result.unchecked, []);
-  t.deepEqual(model.getWeights().map((w) => Array.from(w.dataSync())), before);
+  t.deepEqual(
+    model.getWeights().map((w) => Array.from(w.dataSync())),
+    before,
+  );
   t.is(tf.memory().numTensors, tensorsBefore, 'the probes leak no tensors');
   model.dispose();
 });

@@ -14,12 +14,15 @@ export function seededValues(count: number, seed: number): Float32Array {
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 * 2 - 1;
+    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
   }
   return out;
 }
 
-export interface Outputs { shapes: number[][]; values: Float32Array[] }
+export interface Outputs {
+  shapes: number[][];
+  values: Float32Array[];
+}
 
 /** Runs `compute` on `backend`, returning every output's shape and values. */
 export async function runOn(backend: 'cpu' | 'wasm', compute: () => tf.Tensor | tf.Tensor[]): Promise<Outputs> {
@@ -48,9 +51,12 @@ export async function compareBackends(compute: () => tf.Tensor | tf.Tensor[]): P
   let worst = 0;
   expected.values.forEach((values, i) => {
     if (JSON.stringify(actual.shapes[i]) !== JSON.stringify(expected.shapes[i])) {
-      throw new Error(`output ${i}: wasm shape ${JSON.stringify(actual.shapes[i])} != cpu ${JSON.stringify(expected.shapes[i])}`);
+      throw new Error(
+        `output ${i}: wasm shape ${JSON.stringify(actual.shapes[i])} != cpu ${JSON.stringify(expected.shapes[i])}`,
+      );
     }
-    if (values.length === 0 || values.every((v) => v === 0)) throw new Error(`output ${i} is empty or all zeros: the comparison would prove nothing`);
+    if (values.length === 0 || values.every((v) => v === 0))
+      throw new Error(`output ${i} is empty or all zeros: the comparison would prove nothing`);
     worst = Math.max(worst, relativeDifference(actual.values[i] as Float32Array, values));
   });
   return worst;
@@ -58,7 +64,13 @@ export async function compareBackends(compute: () => tf.Tensor | tf.Tensor[]): P
 
 /** A conv geometry: x [n, h, w, ci], filter [kh, kw, ci, co]. */
 export interface ConvGeometry {
-  n: number; h: number; w: number; ci: number; co: number; kh: number; kw: number;
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+  kh: number;
+  kw: number;
   stride: number | [number, number];
   pad: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 }
@@ -74,7 +86,22 @@ export const CONV_GEOMETRIES: ConvGeometry[] = [
   { n: 2, h: 7, w: 6, ci: 3, co: 2, kh: 2, kw: 2, stride: 1, pad: 'same' },
   { n: 2, h: 9, w: 9, ci: 3, co: 4, kh: 3, kw: 3, stride: 3, pad: 'same' },
   { n: 1, h: 7, w: 8, ci: 2, co: 3, kh: 3, kw: 3, stride: 1, pad: 'valid' },
-  { n: 2, h: 7, w: 7, ci: 2, co: 3, kh: 3, kw: 3, stride: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  {
+    n: 2,
+    h: 7,
+    w: 7,
+    ci: 2,
+    co: 3,
+    kh: 3,
+    kw: 3,
+    stride: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   { n: 2, h: 6, w: 9, ci: 2, co: 3, kh: 2, kw: 3, stride: [2, 3], pad: 'valid' },
   { n: 1, h: 8, w: 8, ci: 5, co: 2, kh: 5, kw: 5, stride: 1, pad: 'same' },
 ];

@@ -2,7 +2,14 @@ import test from 'ava';
 import { tf } from '../src/tf.js';
 import { useBackend } from '../src/backend.js';
 import { backpropInputPath, type BackpropInputPath } from '../src/backends/wasm-kernels/conv2d-backprop-input.js';
-import { CONV_GEOMETRIES, compareBackends, convInfo, describeGeometry, outputShape, seededValues } from './kernels-compare.js';
+import {
+  CONV_GEOMETRIES,
+  compareBackends,
+  convInfo,
+  describeGeometry,
+  outputShape,
+  seededValues,
+} from './kernels-compare.js';
 
 test.before(async () => {
   await useBackend('wasm');
@@ -10,15 +17,30 @@ test.before(async () => {
 });
 
 for (const [index, g] of CONV_GEOMETRIES.entries()) {
-  test.serial(`Conv2DBackpropInput on wasm matches cpu (${backpropInputPath(convInfo(g))}): ${describeGeometry(g)}`, async (t) => {
-    const dyShape = outputShape(g);
-    const worst = await compareBackends(() => {
-      const dy = tf.tensor4d(seededValues(dyShape.reduce((a, b) => a * b, 1), 300 + index), dyShape);
-      const filter = tf.tensor4d(seededValues(g.kh * g.kw * g.ci * g.co, 400 + index), [g.kh, g.kw, g.ci, g.co]);
-      return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { strides: g.stride, pad: g.pad, dataFormat: 'NHWC', inputShape: [g.n, g.h, g.w, g.ci] }) as tf.Tensor;
-    });
-    t.true(worst <= 1e-4, `relative difference ${worst}`);
-  });
+  test.serial(
+    `Conv2DBackpropInput on wasm matches cpu (${backpropInputPath(convInfo(g))}): ${describeGeometry(g)}`,
+    async (t) => {
+      const dyShape = outputShape(g);
+      const worst = await compareBackends(() => {
+        const dy = tf.tensor4d(
+          seededValues(
+            dyShape.reduce((a, b) => a * b, 1),
+            300 + index,
+          ),
+          dyShape,
+        );
+        const filter = tf.tensor4d(seededValues(g.kh * g.kw * g.ci * g.co, 400 + index), [g.kh, g.kw, g.ci, g.co]);
+        return tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropInput',
+            { dy, filter },
+            { strides: g.stride, pad: g.pad, dataFormat: 'NHWC', inputShape: [g.n, g.h, g.w, g.ci] },
+          ) as tf.Tensor;
+      });
+      t.true(worst <= 1e-4, `relative difference ${worst}`);
+    },
+  );
 }
 
 test('the geometries exercise every path, and the U-Net geometries take the fast ones', (t) => {
@@ -35,7 +57,8 @@ test.serial('conv2dTranspose (kernel 2, stride 2) forward and its gradients matc
     const x = tf.tensor4d(seededValues(2 * 5 * 3 * 4, 5), [2, 5, 3, 4]);
     const w = tf.tensor4d(seededValues(2 * 2 * 3 * 4, 6), [2, 2, 3, 4]);
     const weights = tf.tensor4d(seededValues(2 * 10 * 6 * 3, 7), [2, 10, 6, 3]);
-    const f = (input: tf.Tensor4D, filter: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2dTranspose(input, filter, [2, 10, 6, 3], 2, 'same'), weights));
+    const f = (input: tf.Tensor4D, filter: tf.Tensor4D) =>
+      tf.sum(tf.mul(tf.conv2dTranspose(input, filter, [2, 10, 6, 3], 2, 'same'), weights));
     const [dx, dw] = tf.grads(f as (...args: tf.Tensor[]) => tf.Tensor)([x, w]);
     return [tf.conv2dTranspose(x, w, [2, 10, 6, 3], 2, 'same'), dx as tf.Tensor, dw as tf.Tensor];
   });

@@ -5,7 +5,14 @@ import { simdConvApplies } from '../src/backends/wasm-kernels/conv2d-forward.js'
 import { backpropInputPath, flippedConvUsesSimd } from '../src/backends/wasm-kernels/conv2d-backprop-input.js';
 import { setSimdKernelsEnabled } from '../src/backends/wasm-kernels/simd.js';
 import type { WasmBackend } from '../src/backends/wasm-kernels/stock.js';
-import { compareBackends, convInfo, describeGeometry, outputShape, seededValues, type ConvGeometry } from './kernels-compare.js';
+import {
+  compareBackends,
+  convInfo,
+  describeGeometry,
+  outputShape,
+  seededValues,
+  type ConvGeometry,
+} from './kernels-compare.js';
 
 test.before(async () => {
   await useBackend('wasm');
@@ -22,7 +29,22 @@ const GEOMETRIES: ConvGeometry[] = [
   { n: 1, h: 13, w: 7, ci: 16, co: 8, kh: 3, kw: 3, stride: 1, pad: 'same' },
   { n: 3, h: 7, w: 10, ci: 3, co: 12, kh: 3, kw: 3, stride: 1, pad: 'valid' },
   { n: 2, h: 6, w: 9, ci: 5, co: 4, kh: 2, kw: 3, stride: 1, pad: 'same' },
-  { n: 1, h: 11, w: 6, ci: 4, co: 8, kh: 3, kw: 2, stride: 1, pad: [[0, 0], [2, 1], [0, 1], [0, 0]] },
+  {
+    n: 1,
+    h: 11,
+    w: 6,
+    ci: 4,
+    co: 8,
+    kh: 3,
+    kw: 2,
+    stride: 1,
+    pad: [
+      [0, 0],
+      [2, 1],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   { n: 3, h: 5, w: 13, ci: 8, co: 4, kh: 1, kw: 1, stride: 1, pad: 'valid' },
   { n: 1, h: 8, w: 9, ci: 7, co: 20, kh: 5, kw: 5, stride: 1, pad: 'same' },
 ];
@@ -61,27 +83,51 @@ for (const [index, g] of GEOMETRIES.entries()) {
   });
 
   const transposed: ConvGeometry = { ...g, ci: g.co, co: g.ci };
-  test.serial(`Conv2DBackpropInput stride 1 on wasm matches cpu, SIMD and XNNPACK: ${describeGeometry(transposed)}`, async (t) => {
-    const dyShape = outputShape(transposed);
-    await bothPaths(async (simd) => {
-      await useBackend('wasm');
-      const info = convInfo(transposed);
-      t.is(backpropInputPath(info), 'conv2d-flipped');
-      t.is(flippedConvUsesSimd(wasmBackend(), info), simd && transposed.ci % 4 === 0);
-      const worst = await compareBackends(() => {
-        const dy = tf.tensor4d(values(dyShape.reduce((a, b) => a * b, 1), 4), dyShape);
-        const filter = tf.tensor4d(values(g.kh * g.kw * transposed.ci * transposed.co, 5), [g.kh, g.kw, transposed.ci, transposed.co]);
-        return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { strides: 1, pad: g.pad, dataFormat: 'NHWC', inputShape: [g.n, g.h, g.w, transposed.ci] }) as tf.Tensor;
+  test.serial(
+    `Conv2DBackpropInput stride 1 on wasm matches cpu, SIMD and XNNPACK: ${describeGeometry(transposed)}`,
+    async (t) => {
+      const dyShape = outputShape(transposed);
+      await bothPaths(async (simd) => {
+        await useBackend('wasm');
+        const info = convInfo(transposed);
+        t.is(backpropInputPath(info), 'conv2d-flipped');
+        t.is(flippedConvUsesSimd(wasmBackend(), info), simd && transposed.ci % 4 === 0);
+        const worst = await compareBackends(() => {
+          const dy = tf.tensor4d(
+            values(
+              dyShape.reduce((a, b) => a * b, 1),
+              4,
+            ),
+            dyShape,
+          );
+          const filter = tf.tensor4d(values(g.kh * g.kw * transposed.ci * transposed.co, 5), [
+            g.kh,
+            g.kw,
+            transposed.ci,
+            transposed.co,
+          ]);
+          return tf
+            .engine()
+            .runKernel(
+              'Conv2DBackpropInput',
+              { dy, filter },
+              { strides: 1, pad: g.pad, dataFormat: 'NHWC', inputShape: [g.n, g.h, g.w, transposed.ci] },
+            ) as tf.Tensor;
+        });
+        t.true(worst <= 1e-5, `${simd ? 'simd' : 'xnnpack'}: relative difference ${worst}`);
       });
-      t.true(worst <= 1e-5, `${simd ? 'simd' : 'xnnpack'}: relative difference ${worst}`);
-    });
-  });
+    },
+  );
 }
 
 test.serial('wide inputs, strides and dilations keep the stock convolution', async (t) => {
   await useBackend('wasm');
-  const info = (x: [number, number, number, number], f: [number, number, number, number], stride: number, dilation: number) =>
-    tf.backend_util.computeConv2DInfo(x, f, stride, dilation, 'same');
+  const info = (
+    x: [number, number, number, number],
+    f: [number, number, number, number],
+    stride: number,
+    dilation: number,
+  ) => tf.backend_util.computeConv2DInfo(x, f, stride, dilation, 'same');
   t.true(simdConvApplies(wasmBackend(), info([4, 64, 64, 128], [3, 3, 128, 64], 1, 1)));
   t.false(simdConvApplies(wasmBackend(), info([4, 16, 16, 256], [3, 3, 256, 256], 1, 1)));
   t.false(simdConvApplies(wasmBackend(), info([4, 16, 16, 8], [3, 3, 8, 8], 2, 1)));

@@ -19,8 +19,10 @@ test.serial('with RWSEG_WASM_RELAXED_SIMD=1 the FMA build runs', async (t) => {
 });
 
 for (const [index, g] of WINOGRAD_GEOMETRIES.entries()) {
-  test.serial(`FMA build: Winograd Conv3D and its gradients match cpu and the direct kernels: ${describeGeometry(g)}`,
+  test.serial(
+    `FMA build: Winograd Conv3D and its gradients match cpu and the direct kernels: ${describeGeometry(g)}`,
     async (t) => {
       await checkWinograd(t, g, 300 + 10 * index);
-    });
+    },
+  );
 }

@@ -4,7 +4,10 @@ import test from 'ava';
 import { tf } from '../src/tf.js';
 import { useBackend } from '../src/backend.js';
 import {
-  conv3dForwardPath, winogradApplies, winogradBlock, winogradTiling,
+  conv3dForwardPath,
+  winogradApplies,
+  winogradBlock,
+  winogradTiling,
 } from '../src/backends/wasm-kernels/conv3d.js';
 import { simdVariant } from '../src/backends/wasm-kernels/simd.js';
 import type { WasmBackend } from '../src/backends/wasm-kernels/stock.js';
@@ -55,7 +58,12 @@ test('winogradTiling: F(2x4x4) from 16 high and wide, else F(2x2x2)', (t) => {
 });
 
 test('winogradBlock: a multiple of 4 tiles, at least 4, fewer for wider channels', (t) => {
-  const blocks = [[16, 16], [32, 32], [128, 128], [512, 512]].map(([ci, co]) => winogradBlock(ci!, co!));
+  const blocks = [
+    [16, 16],
+    [32, 32],
+    [128, 128],
+    [512, 512],
+  ].map(([ci, co]) => winogradBlock(ci!, co!));
   for (const b of blocks) t.true(b >= 4 && b % 4 === 0, `${b}`);
   t.true(blocks[0]! > blocks[2]!);
   t.is(blocks[3], 4);
@@ -85,15 +93,19 @@ for (const { tiling, xShape, wShape, xStep } of FD_CASES) {
     const loss = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a, b), r));
     const value = (xv: Float32Array, wv: Float32Array): number =>
       tf.tidy(() => loss(tf.tensor5d(xv, xShape), tf.tensor5d(wv, wShape)).dataSync()[0]!);
-    const [gx, gw] = tf.tidy(() => tf.grads(loss)([tf.tensor5d(xValues, xShape), tf.tensor5d(wValues, wShape)])
-      .map((g) => g.dataSync().slice()));
+    const [gx, gw] = tf.tidy(() =>
+      tf
+        .grads(loss)([tf.tensor5d(xValues, xShape), tf.tensor5d(wValues, wShape)])
+        .map((g) => g.dataSync().slice()),
+    );
     const eps = 0.05;
     const central = (values: Float32Array, i: number, isX: boolean): number => {
       const plus = values.slice();
       const minus = values.slice();
       plus[i]! += eps;
       minus[i]! -= eps;
-      return isX ? (value(plus, wValues) - value(minus, wValues)) / (2 * eps)
+      return isX
+        ? (value(plus, wValues) - value(minus, wValues)) / (2 * eps)
         : (value(xValues, plus) - value(xValues, minus)) / (2 * eps);
     };
     let worst = 0;

@@ -3,7 +3,11 @@ import { tf } from '../src/tf.js';
 import { useBackend } from '../src/backend.js';
 import '../src/models/conv3d-transpose-grad.js';
 import {
-  conv3dBackpropFilterPath, conv3dBackpropInputPath, conv3dChannelChunk, conv3dForwardPath, type Conv3DPath,
+  conv3dBackpropFilterPath,
+  conv3dBackpropInputPath,
+  conv3dChannelChunk,
+  conv3dForwardPath,
+  type Conv3DPath,
 } from '../src/backends/wasm-kernels/conv3d.js';
 import { setSimdKernelsEnabled } from '../src/backends/wasm-kernels/simd.js';
 import type { WasmBackend } from '../src/backends/wasm-kernels/stock.js';
@@ -16,7 +20,15 @@ test.before(async () => {
 
 type Triple = [number, number, number];
 interface Conv3DGeometry {
-  n: number; d: number; h: number; w: number; ci: number; co: number; k: Triple; stride: number; pad: 'same' | 'valid';
+  n: number;
+  d: number;
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+  k: Triple;
+  stride: number;
+  pad: 'same' | 'valid';
 }
 
 /**
@@ -67,8 +79,9 @@ for (const [index, g] of GEOMETRIES.entries()) {
     await bothPaths(async (simd) => {
       await useBackend('wasm');
       const info = infoOf(g);
-      const paths = [conv3dForwardPath, conv3dBackpropInputPath, conv3dBackpropFilterPath]
-        .map((path) => path(wasmBackend(), info));
+      const paths = [conv3dForwardPath, conv3dBackpropInputPath, conv3dBackpropFilterPath].map((path) =>
+        path(wasmBackend(), info),
+      );
       if (simd) {
         seen.forward.add(paths[0]!);
         seen.input.add(paths[1]!);
@@ -137,8 +150,13 @@ for (const [index, g] of TRANSPOSED.entries()) {
  * up to float32 rounding) against the gradients rwseg's wasm kernels compute, for every filter entry and a spread
  * of input entries.
  */
-async function checkFiniteDifferences(t: import('ava').ExecutionContext,
-  op: (x: tf.Tensor5D, w: tf.Tensor5D) => tf.Tensor, xShape: number[], wShape: number[], seed: number): Promise<void> {
+async function checkFiniteDifferences(
+  t: import('ava').ExecutionContext,
+  op: (x: tf.Tensor5D, w: tf.Tensor5D) => tf.Tensor,
+  xShape: number[],
+  wShape: number[],
+  seed: number,
+): Promise<void> {
   const x5 = (values: Float32Array) => tf.tensor5d(values, xShape as never);
   const w5 = (values: Float32Array) => tf.tensor5d(values, wShape as never);
   await useBackend('wasm');
@@ -146,12 +164,17 @@ async function checkFiniteDifferences(t: import('ava').ExecutionContext,
   const wValues = seededValues(tf.util.sizeFromShape(wShape), seed + 1);
   const outShape = tf.tidy(() => op(x5(xValues), w5(wValues)).shape);
   const r = tf.tensor(seededValues(tf.util.sizeFromShape(outShape), seed + 2), outShape);
-  const loss = (xv: Float32Array, wv: Float32Array): number => tf.tidy(() => {
-    const value = tf.sum(tf.mul(op(x5(xv), w5(wv)), r));
-    return value.dataSync()[0] as number;
-  });
+  const loss = (xv: Float32Array, wv: Float32Array): number =>
+    tf.tidy(() => {
+      const value = tf.sum(tf.mul(op(x5(xv), w5(wv)), r));
+      return value.dataSync()[0] as number;
+    });
   const weighted = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(op(a as tf.Tensor5D, b as tf.Tensor5D), r));
-  const [gx, gw] = tf.tidy(() => tf.grads(weighted)([x5(xValues), w5(wValues)]).map((g) => g.dataSync().slice()));
+  const [gx, gw] = tf.tidy(() =>
+    tf
+      .grads(weighted)([x5(xValues), w5(wValues)])
+      .map((g) => g.dataSync().slice()),
+  );
   const eps = 0.05;
   const difference = (values: Float32Array, i: number, which: 'x' | 'w'): number => {
     const plus = values.slice();
@@ -181,10 +204,9 @@ test.serial('Conv3D gradients (Winograd paths) match central finite differences'
   await checkFiniteDifferences(t, (x, w) => tf.conv3d(x, w, 1, 'same'), [1, 3, 4, 5, 4], [3, 3, 3, 4, 4], 11);
 });
 
-test.serial('Conv3D gradients (direct SIMD paths: a 3x2x3 kernel) match central finite differences',
-  async (t) => {
-    await checkFiniteDifferences(t, (x, w) => tf.conv3d(x, w, 1, 'same'), [1, 3, 4, 5, 4], [3, 2, 3, 4, 4], 12);
-  });
+test.serial('Conv3D gradients (direct SIMD paths: a 3x2x3 kernel) match central finite differences', async (t) => {
+  await checkFiniteDifferences(t, (x, w) => tf.conv3d(x, w, 1, 'same'), [1, 3, 4, 5, 4], [3, 2, 3, 4, 4], 12);
+});
 
 test.serial('conv3dTranspose gradients (blocks + matmul, SIMD filter gradient) match finite differences', async (t) => {
   const up = (x: tf.Tensor5D, w: tf.Tensor5D) => tf.conv3dTranspose(x, w, [2, 4, 2, 6, 4], 2, 'same');

@@ -31,19 +31,30 @@ test.serial('with RWSEG_WASM_RELAXED_SIMD=1 the FMA build runs, and describeBack
 });
 
 for (const [index, g] of GEOMETRIES.entries()) {
-  test.serial(`FMA build: Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter match cpu: x[${g.n},${g.h},${g.w},${g.ci}] k${g.kh}x${g.kw} co${g.co} stride ${g.stride} ${g.pad}`, async (t) => {
-    const dyShape = outputShape(g);
-    const worst = await compareBackends(() => {
-      const x = tf.tensor4d(seededValues(g.n * g.h * g.w * g.ci, 1 + index), [g.n, g.h, g.w, g.ci]);
-      const filter = tf.tensor4d(seededValues(g.kh * g.kw * g.ci * g.co, 2 + index), [g.kh, g.kw, g.ci, g.co]);
-      const dy = tf.tensor4d(seededValues(dyShape.reduce((a, b) => a * b, 1), 3 + index), dyShape);
-      const attrs = { strides: g.stride, pad: g.pad, dataFormat: 'NHWC' };
-      return [
-        tf.conv2d(x, filter, g.stride, g.pad),
-        tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: x.shape }) as tf.Tensor,
-        tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: filter.shape }) as tf.Tensor,
-      ];
-    });
-    t.true(worst <= 1e-4, `relative difference ${worst}`);
-  });
+  test.serial(
+    `FMA build: Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter match cpu: x[${g.n},${g.h},${g.w},${g.ci}] k${g.kh}x${g.kw} co${g.co} stride ${g.stride} ${g.pad}`,
+    async (t) => {
+      const dyShape = outputShape(g);
+      const worst = await compareBackends(() => {
+        const x = tf.tensor4d(seededValues(g.n * g.h * g.w * g.ci, 1 + index), [g.n, g.h, g.w, g.ci]);
+        const filter = tf.tensor4d(seededValues(g.kh * g.kw * g.ci * g.co, 2 + index), [g.kh, g.kw, g.ci, g.co]);
+        const dy = tf.tensor4d(
+          seededValues(
+            dyShape.reduce((a, b) => a * b, 1),
+            3 + index,
+          ),
+          dyShape,
+        );
+        const attrs = { strides: g.stride, pad: g.pad, dataFormat: 'NHWC' };
+        return [
+          tf.conv2d(x, filter, g.stride, g.pad),
+          tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: x.shape }) as tf.Tensor,
+          tf
+            .engine()
+            .runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: filter.shape }) as tf.Tensor,
+        ];
+      });
+      t.true(worst <= 1e-4, `relative difference ${worst}`);
+    },
+  );
 }

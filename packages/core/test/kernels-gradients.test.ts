@@ -28,7 +28,11 @@ const CASES: [string, (x: tf.Tensor) => tf.Tensor, number[]][] = [
   ['maxPool 2x2 stride 2', (x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), [3, 8, 6, 4]],
   ['maxPool 3x3 stride 2 same (odd size)', (x) => tf.maxPool(x as tf.Tensor4D, 3, 2, 'same'), [2, 7, 9, 3]],
   ['maxPool 3x3 stride 1 same', (x) => tf.maxPool(x as tf.Tensor4D, 3, 1, 'same'), [2, 5, 5, 2]],
-  ['maxPool of all-negative values', (x) => tf.maxPool(tf.sub(tf.abs(x), 2) as tf.Tensor4D, 2, 2, 'valid'), [2, 4, 4, 3]],
+  [
+    'maxPool of all-negative values',
+    (x) => tf.maxPool(tf.sub(tf.abs(x), 2) as tf.Tensor4D, 2, 2, 'valid'),
+    [2, 4, 4, 3],
+  ],
   ['maxPool3d 2x2x2', (x) => tf.maxPool3d(x as tf.Tensor5D, 2, 2, 'valid'), [2, 4, 4, 6, 2]],
   ['avgPool 2x2', (x) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'), [2, 6, 4, 3]],
   ['avgPool3d 2x2x2', (x) => tf.avgPool3d(x as tf.Tensor5D, 2, 2, 'valid'), [1, 4, 4, 4, 2]],
@@ -37,7 +41,11 @@ const CASES: [string, (x: tf.Tensor) => tf.Tensor, number[]][] = [
   ['softmax over channels', (x) => tf.softmax(x), [2, 4, 4, 3]],
   // Resize gradients: kernels-resize-grad.test.ts (the cpu backend's bilinear one is itself wrong).
   ['mean over batch and space', (x) => tf.mean(x, [0, 1, 2]), [3, 4, 5, 6]],
-  ['conv3d 3x3x3 same (input gradient)', (x) => tf.conv3d(x as tf.Tensor5D, tf.tensor5d(seededValues(27 * 2 * 3, 77), [3, 3, 3, 2, 3]), 1, 'same'), [2, 4, 5, 4, 2]],
+  [
+    'conv3d 3x3x3 same (input gradient)',
+    (x) => tf.conv3d(x as tf.Tensor5D, tf.tensor5d(seededValues(27 * 2 * 3, 77), [3, 3, 3, 2, 3]), 1, 'same'),
+    [2, 4, 5, 4, 2],
+  ],
 ];
 
 for (const [index, [name, f, shape]] of CASES.entries()) {
@@ -59,7 +67,9 @@ test.serial('conv3d filter gradient on wasm matches cpu', async (t) => {
 
 test('maxPoolGradInto sends each window gradient to its first maximum, negative windows included', (t) => {
   // 4x4 image, 2x2 windows; the bottom-right window holds only negative values.
-  const x = Float32Array.from([0.25, -0.99, 0.05, 0.96, 0.94, -0.44, 0.23, 0.44, -0.15, 0.99, -0.09, -0.02, -0.72, -0.19, -0.5, -0.69]);
+  const x = Float32Array.from([
+    0.25, -0.99, 0.05, 0.96, 0.94, -0.44, 0.23, 0.44, -0.15, 0.99, -0.09, -0.02, -0.72, -0.19, -0.5, -0.69,
+  ]);
   const dy = Float32Array.from([10, 20, 30, 40]);
   const dx = new Float32Array(16);
   maxPoolGradInto(x, dy, dx, tf.backend_util.computePool2DInfo([1, 4, 4, 1], 2, 2, 1, 'valid'));

@@ -13,7 +13,13 @@ test.before(async () => {
 
 type Shape5 = [number, number, number, number, number];
 /** Batch 1-3, odd sizes (a trailing plane / row / column outside every window), channels 1, 3, 4, 16, 17. */
-const SHAPES: Shape5[] = [[1, 4, 4, 6, 1], [2, 4, 6, 8, 4], [3, 5, 7, 6, 3], [1, 6, 4, 4, 17], [2, 8, 6, 10, 16]];
+const SHAPES: Shape5[] = [
+  [1, 4, 4, 6, 1],
+  [2, 4, 6, 8, 4],
+  [3, 5, 7, 6, 3],
+  [1, 6, 4, 4, 17],
+  [2, 8, 6, 10, 16],
+];
 
 for (const simd of [true, false]) {
   const mode = simd ? 'SIMD' : 'fallback';

@@ -18,10 +18,32 @@ test('sumLeadingInto adds rows into per-channel totals', (t) => {
 test.serial('Sum over every axis but the last on wasm matches cpu (and other reductions still work)', async (t) => {
   const shape = [3, 7, 5, 6];
   const values = seededValues(3 * 7 * 5 * 6, 31);
-  for (const [axes, keepDims] of [[[0, 1, 2], false], [[0, 1, 2], true], [[1, 2, 0], false], [[0, 2], false], [[3], false], [[0, 1, 2, 3], false]] as [number[], boolean][]) {
+  for (const [axes, keepDims] of [
+    [[0, 1, 2], false],
+    [[0, 1, 2], true],
+    [[1, 2, 0], false],
+    [[0, 2], false],
+    [[3], false],
+    [[0, 1, 2, 3], false],
+  ] as [number[], boolean][]) {
     const worst = await compareBackends(() => tf.sum(tf.tensor(values, shape), axes, keepDims));
     t.true(worst <= 1e-5, `axes ${JSON.stringify(axes)} keepDims ${keepDims}: relative difference ${worst}`);
   }
-  const ints = await compareBackends(() => tf.cast(tf.sum(tf.tensor([[1, 2], [3, 4]], [2, 2], 'int32'), 0), 'float32'));
+  const ints = await compareBackends(() =>
+    tf.cast(
+      tf.sum(
+        tf.tensor(
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          [2, 2],
+          'int32',
+        ),
+        0,
+      ),
+      'float32',
+    ),
+  );
   t.is(ints, 0);
 });

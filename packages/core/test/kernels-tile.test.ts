@@ -21,7 +21,18 @@ const CASES: { shape: number[]; reps: number[] }[] = [
 
 for (const { shape, reps } of CASES) {
   test.serial(`Tile on wasm matches cpu: shape ${JSON.stringify(shape)} reps ${JSON.stringify(reps)}`, async (t) => {
-    const worst = await compareBackends(() => tf.tile(tf.tensor(seededValues(shape.reduce((a, b) => a * b, 1), 9), shape), reps));
+    const worst = await compareBackends(() =>
+      tf.tile(
+        tf.tensor(
+          seededValues(
+            shape.reduce((a, b) => a * b, 1),
+            9,
+          ),
+          shape,
+        ),
+        reps,
+      ),
+    );
     t.is(worst, 0);
   });
 }

@@ -43,7 +43,14 @@ const dataset2d = syntheticDatasetInfo({ dim: 2, size: [48, 40], cases: 6, numCl
 test('loader: the same seed gives the same batch bytes with 0, 1 or 2 workers', async (t) => {
   const digests: string[][] = [];
   for (const workers of [0, 1, 2]) {
-    const loader = await createLoader({ dataset: dataset2d, patchShape: [32, 32], batchSize: 3, seed: 9, workers, scales: 2 });
+    const loader = await createLoader({
+      dataset: dataset2d,
+      patchShape: [32, 32],
+      batchSize: 3,
+      seed: 9,
+      workers,
+      scales: 2,
+    });
     const list: string[] = [];
     for (let i = 0; i < 4; i++) list.push(digest(await loader.next()));
     await loader.close();
@@ -52,15 +59,38 @@ test('loader: the same seed gives the same batch bytes with 0, 1 or 2 workers', 
   t.deepEqual(digests[1], digests[0]);
   t.deepEqual(digests[2], digests[0]);
   t.is(new Set(digests[0]).size, 4, 'successive batches differ');
-  const other = await createLoader({ dataset: dataset2d, patchShape: [32, 32], batchSize: 3, seed: 10, workers: 0, scales: 2 });
+  const other = await createLoader({
+    dataset: dataset2d,
+    patchShape: [32, 32],
+    batchSize: 3,
+    seed: 10,
+    workers: 0,
+    scales: 2,
+  });
   t.not(digest(await other.next()), digests[0]![0]);
   await other.close();
 });
 
 test('loader: batches carry one-hot targets, nearest-downsampled scales and the plugin map per scale (worker thread)', async (t) => {
   const probe = await probeRequest({ offset: 0.5 });
-  const dataset = syntheticDatasetInfo({ dim: 3, size: [24, 24, 24], cases: 3, numClasses: 3, seed: 4, spacing: [2, 1, 1] });
-  const loader = await createLoader({ dataset, patchShape: [16, 16, 16], batchSize: 3, seed: 2, workers: 1, scales: 3, maps: [probe], registry: registryOptions });
+  const dataset = syntheticDatasetInfo({
+    dim: 3,
+    size: [24, 24, 24],
+    cases: 3,
+    numClasses: 3,
+    seed: 4,
+    spacing: [2, 1, 1],
+  });
+  const loader = await createLoader({
+    dataset,
+    patchShape: [16, 16, 16],
+    batchSize: 3,
+    seed: 2,
+    workers: 1,
+    scales: 3,
+    maps: [probe],
+    registry: registryOptions,
+  });
   t.is(loader.workers, 1);
   const batch = await loader.next();
   await loader.close();
@@ -69,7 +99,14 @@ test('loader: batches carry one-hot targets, nearest-downsampled scales and the 
   t.is(batch.numClasses, 3);
   t.deepEqual(batch.spacing, [2, 1, 1]);
   t.is(batch.image.length, 3 * 16 ** 3);
-  t.deepEqual(batch.scales.map((s) => s.shape), [[16, 16, 16], [8, 8, 8], [4, 4, 4]]);
+  t.deepEqual(
+    batch.scales.map((s) => s.shape),
+    [
+      [16, 16, 16],
+      [8, 8, 8],
+      [4, 4, 4],
+    ],
+  );
   // The last third of the batch is forced onto foreground.
   t.true(batch.scales[0]!.labels.subarray(2 * 4096).some((l) => l > 0));
   batch.scales.forEach((scale, s) => {
@@ -102,7 +139,15 @@ test('loader: the built-in rrw map is computed in the workers: +1 outside each c
   const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
   const registry = await createRegistry({ baseDir: repoRoot, packageJson: false });
   const rrw = registry.requestMap('rrw');
-  const loader = await createLoader({ dataset: dataset2d, patchShape: [32, 32], batchSize: 2, workers: 1, maps: [rrw], scales: 2, registry: { baseDir: repoRoot, packageJson: false } });
+  const loader = await createLoader({
+    dataset: dataset2d,
+    patchShape: [32, 32],
+    batchSize: 2,
+    workers: 1,
+    maps: [rrw],
+    scales: 2,
+    registry: { baseDir: repoRoot, packageJson: false },
+  });
   const batch = await loader.next();
   await loader.close();
   for (const scale of batch.scales) {
@@ -120,7 +165,14 @@ test('loader: the built-in rrw map is computed in the workers: +1 outside each c
 
 test('loader: 2D slices of 3D volumes, and small images padded to the patch', async (t) => {
   const dataset = syntheticDatasetInfo({ dim: 3, size: [12, 20, 20], cases: 2, seed: 3 });
-  const loader = await createLoader({ dataset, patchShape: [32, 32], batchSize: 2, workers: 0, augment: false, foregroundFraction: 0 });
+  const loader = await createLoader({
+    dataset,
+    patchShape: [32, 32],
+    batchSize: 2,
+    workers: 0,
+    augment: false,
+    foregroundFraction: 0,
+  });
   const batch = await loader.next();
   t.deepEqual(batch.scales[0]!.shape, [32, 32]);
   t.deepEqual(batch.spacing, [1, 1]);
@@ -131,9 +183,23 @@ test('loader: 2D slices of 3D volumes, and small images padded to the patch', as
 
 async function brokenDataset(): Promise<string> {
   const root = tempDir('rwseg-broken-');
-  await writeVolume(path.join(root, 'imagesTr', 'bad_case.nii.gz'), { data: new Float32Array(16 * 16 * 4), shape: [4, 16, 16], spacing: [1, 1, 1] });
-  await writeVolume(path.join(root, 'labelsTr', 'bad_case.nii.gz'), { data: new Uint8Array(16 * 16 * 4).fill(5), shape: [4, 16, 16], spacing: [1, 1, 1] });
-  writeFileSync(path.join(root, 'dataset.json'), JSON.stringify({ labels: { 0: 'bg', 1: 'fg' }, training: [{ image: './imagesTr/bad_case.nii.gz', label: './labelsTr/bad_case.nii.gz' }] }));
+  await writeVolume(path.join(root, 'imagesTr', 'bad_case.nii.gz'), {
+    data: new Float32Array(16 * 16 * 4),
+    shape: [4, 16, 16],
+    spacing: [1, 1, 1],
+  });
+  await writeVolume(path.join(root, 'labelsTr', 'bad_case.nii.gz'), {
+    data: new Uint8Array(16 * 16 * 4).fill(5),
+    shape: [4, 16, 16],
+    spacing: [1, 1, 1],
+  });
+  writeFileSync(
+    path.join(root, 'dataset.json'),
+    JSON.stringify({
+      labels: { 0: 'bg', 1: 'fg' },
+      training: [{ image: './imagesTr/bad_case.nii.gz', label: './labelsTr/bad_case.nii.gz' }],
+    }),
+  );
   return root;
 }
 
@@ -150,17 +216,46 @@ test('loader: a bad case in a worker rejects next() with an RwsegError naming th
 test('loader: a failing map plugin names the map and the case; an unknown map fails at start-up', async (t) => {
   const failing = await probeRequest({ failOn: 0 });
   const dataset = syntheticDatasetInfo({ dim: 2, size: [32, 32], cases: 2, seed: 1 });
-  const loader = await createLoader({ dataset, patchShape: [16, 16], batchSize: 2, workers: 1, maps: [failing], registry: registryOptions, foregroundFraction: 0 });
-  const error = await t.throwsAsync(async () => { for (let i = 0; i < 20; i++) await loader.next(); });
-  t.regex(error!.message, /map "label-probe" failed on a patch of case synth_00\d .*probe refuses patches with class 0/);
+  const loader = await createLoader({
+    dataset,
+    patchShape: [16, 16],
+    batchSize: 2,
+    workers: 1,
+    maps: [failing],
+    registry: registryOptions,
+    foregroundFraction: 0,
+  });
+  const error = await t.throwsAsync(async () => {
+    for (let i = 0; i < 20; i++) await loader.next();
+  });
+  t.regex(
+    error!.message,
+    /map "label-probe" failed on a patch of case synth_00\d .*probe refuses patches with class 0/,
+  );
   await loader.close();
-  const start = await t.throwsAsync(createLoader({ dataset, patchShape: [16, 16], batchSize: 2, workers: 1, maps: [{ map: 'no-such-map', options: {}, key: 'x' }], registry: registryOptions }));
+  const start = await t.throwsAsync(
+    createLoader({
+      dataset,
+      patchShape: [16, 16],
+      batchSize: 2,
+      workers: 1,
+      maps: [{ map: 'no-such-map', options: {}, key: 'x' }],
+      registry: registryOptions,
+    }),
+  );
   t.true(isRwsegError(start, 'UNKNOWN_NAME'), String(start));
 });
 
 test('loader: a worker thread that dies rejects the pending batches instead of hanging', async (t) => {
   const crash = await probeRequest({ exitCode: 3 });
-  const loader = await createLoader({ dataset: dataset2d, patchShape: [16, 16], batchSize: 2, workers: 1, maps: [crash], registry: registryOptions });
+  const loader = await createLoader({
+    dataset: dataset2d,
+    patchShape: [16, 16],
+    batchSize: 2,
+    workers: 1,
+    maps: [crash],
+    registry: registryOptions,
+  });
   const error = await t.throwsAsync(loader.next());
   t.true(isRwsegError(error, 'WORKER_FAILED'), String(error));
   t.regex(error!.message, /data loader worker exited unexpectedly \(code 3\)/);
@@ -198,8 +293,14 @@ test('loader: a process that forgets close() still exits', async (t) => {
   child.stdout.on('data', (d: Buffer) => (out += d));
   child.stderr.on('data', (d: Buffer) => (out += d));
   const code = await new Promise<number | null>((resolve) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(null); }, 30000);
-    child.on('close', (c) => { clearTimeout(timer); resolve(c); });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(null);
+    }, 30000);
+    child.on('close', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
   });
   t.is(code, 0, out);
   t.regex(out, /got 2/);

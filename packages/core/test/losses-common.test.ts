@@ -1,6 +1,13 @@
 /** What every built-in loss shares: gradients, the option vocabulary, and errors naming plugin and option. */
 import test from 'ava';
-import { finiteDifferenceLogitGradient, isRwsegError, logitGradient, tf, useBackend, type PluginRegistry } from '../src/index.js';
+import {
+  finiteDifferenceLogitGradient,
+  isRwsegError,
+  logitGradient,
+  tf,
+  useBackend,
+  type PluginRegistry,
+} from '../src/index.js';
 import { GRADIENT_CASES, gradientCase, lossRegistry, maxAbsDiff, scalar } from './helpers/losses.js';
 
 let registry: PluginRegistry;
@@ -11,8 +18,6 @@ test.before(async () => {
 
 const K = 3;
 
-
-
 for (const [name, options] of GRADIENT_CASES) {
   test(`${name} ${JSON.stringify(options)}: gradient wrt logits through softmax matches central finite differences`, (t) => {
     const { loss, logits, rest } = gradientCase(registry, name, options, 17);
@@ -20,7 +25,10 @@ for (const [name, options] of GRADIENT_CASES) {
     const numeric = finiteDifferenceLogitGradient(loss, logits, rest);
     const scale = Math.max(...analytic.map(Math.abs));
     t.true(scale > 1e-4, 'the gradient is not trivially zero');
-    t.true(maxAbsDiff(analytic, numeric) < 2e-3 * Math.max(scale, 1e-2), `max diff ${maxAbsDiff(analytic, numeric)}, scale ${scale}`);
+    t.true(
+      maxAbsDiff(analytic, numeric) < 2e-3 * Math.max(scale, 1e-2),
+      `max diff ${maxAbsDiff(analytic, numeric)}, scale ${scale}`,
+    );
   });
 }
 
@@ -37,14 +45,25 @@ test('every loss: reduction none gives [B, K] terms, sum adds them, includeBackg
     const none = registry.createLoss(name, { ...own, reduction: 'none', includeBackground: true });
     const terms = none.compute({ ...rest, maps, probs });
     t.deepEqual(terms.shape, [2, K], name);
-    const sum = scalar(registry.createLoss(name, { ...own, reduction: 'sum', includeBackground: true }).compute({ ...rest, maps, probs }));
+    const sum = scalar(
+      registry
+        .createLoss(name, { ...own, reduction: 'sum', includeBackground: true })
+        .compute({ ...rest, maps, probs }),
+    );
     t.true(Math.abs(sum - scalar(tf.sum(terms))) < 1e-5, name);
-    const foreground = registry.createLoss(name, { ...own, reduction: 'none', includeBackground: false }).compute({ ...rest, maps, probs });
+    const foreground = registry
+      .createLoss(name, { ...own, reduction: 'none', includeBackground: false })
+      .compute({ ...rest, maps, probs });
     t.deepEqual(foreground.arraySync(), tf.slice(terms, [0, 1], [2, K - 1]).arraySync(), name);
     const wrong = registry.createLoss(name, { weight: [1, 1, 1, 1] });
     const error = t.throws(() => wrong.compute({ ...rest, maps, probs }), undefined, name);
     t.true(isRwsegError(error, 'INVALID_OPTIONS'), name);
-    t.regex(error!.message, new RegExp(`loss '${name}' \\(plugin @rwseg/plugin-loss-[a-z-]+\\): option 'weight' has 4 values but the input has 3 classes`));
+    t.regex(
+      error!.message,
+      new RegExp(
+        `loss '${name}' \\(plugin @rwseg/plugin-loss-[a-z-]+\\): option 'weight' has 4 values but the input has 3 classes`,
+      ),
+    );
   }
 });
 
@@ -69,11 +88,28 @@ test('bad options: unknown loss, unknown option, wrong type and negative gamma a
 });
 
 test('every loss lists its options with their defaults (what `rwseg plugins --json` shows)', (t) => {
-  const described = Object.fromEntries(registry.describeAll().filter((d) => d.kind === 'loss').map((d) => [d.name, d.options as { properties: Record<string, { default?: unknown }> }]));
+  const described = Object.fromEntries(
+    registry
+      .describeAll()
+      .filter((d) => d.kind === 'loss')
+      .map((d) => [d.name, d.options as { properties: Record<string, { default?: unknown }> }]),
+  );
   t.deepEqual(Object.keys(described).sort(), [
-    'boundary', 'cross-entropy', 'dc-and-bce', 'dc-and-ce', 'dice', 'focal', 'focal-tversky', 'generalized-dice',
-    'hausdorff-dt', 'lovasz-softmax',
-    'region-wise', 'rrw', 'rw-class-balance', 'tversky', 'weighted-cross-entropy',
+    'boundary',
+    'cross-entropy',
+    'dc-and-bce',
+    'dc-and-ce',
+    'dice',
+    'focal',
+    'focal-tversky',
+    'generalized-dice',
+    'hausdorff-dt',
+    'lovasz-softmax',
+    'region-wise',
+    'rrw',
+    'rw-class-balance',
+    'tversky',
+    'weighted-cross-entropy',
   ]);
   t.is(described.focal!.properties.gamma!.default, 2);
   t.is(described.focal!.properties.alpha!.default, 1);
@@ -90,11 +126,21 @@ test('every loss lists its options with their defaults (what `rwseg plugins --js
 
 test('3D inputs [B, D, H, W, K] give what the same voxels laid out in 2D give, for every loss', (t) => {
   for (const name of registry.lossNames()) {
-    const { loss, logits, rest } = gradientCase(registry, name, name.startsWith('dc-and-') ? {} : { reduction: 'none' }, 29);
+    const { loss, logits, rest } = gradientCase(
+      registry,
+      name,
+      name.startsWith('dc-and-') ? {} : { reduction: 'none' },
+      29,
+    );
     const volume = (x: tf.Tensor) => tf.reshape(x, [2, 3, 1, 3, 3]);
     const flat = loss.compute({ ...rest, probs: tf.softmax(logits) });
     const maps = Object.fromEntries(Object.entries(rest.maps).map(([key, map]) => [key, volume(map)]));
-    const deep = loss.compute({ target: volume(rest.target), maps, probs: volume(tf.softmax(logits)), context: rest.context });
+    const deep = loss.compute({
+      target: volume(rest.target),
+      maps,
+      probs: volume(tf.softmax(logits)),
+      context: rest.context,
+    });
     t.true(maxAbsDiff(flat.dataSync(), deep.dataSync()) < 1e-7, name);
   }
 });

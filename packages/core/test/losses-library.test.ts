@@ -5,7 +5,18 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildLoss, createRegistry, definePlugin, PLUGIN_API_VERSION, tf, useBackend, type CreateRegistryOptions, type LossInput, type MapRequest, type PluginRegistry } from '../src/index.js';
+import {
+  buildLoss,
+  createRegistry,
+  definePlugin,
+  PLUGIN_API_VERSION,
+  tf,
+  useBackend,
+  type CreateRegistryOptions,
+  type LossInput,
+  type MapRequest,
+  type PluginRegistry,
+} from '../src/index.js';
 import { oneHot, referenceMapsPlugin, scalar, SPEC } from './helpers/losses.js';
 
 test.before(async () => {
@@ -21,17 +32,32 @@ const CORE_DIR = fileURLToPath(new URL('../../', import.meta.url));
 async function userRegistry(options: CreateRegistryOptions = {}): Promise<PluginRegistry> {
   const registry = await createRegistry(options);
   const missing = (referenceMapsPlugin.maps ?? []).filter((m) => !registry.hasMap(m.name));
-  if (missing.length > 0) registry.register(definePlugin({ apiVersion: PLUGIN_API_VERSION, name: 'test-missing-maps', maps: missing }), 'test');
+  if (missing.length > 0)
+    registry.register(
+      definePlugin({ apiVersion: PLUGIN_API_VERSION, name: 'test-missing-maps', maps: missing }),
+      'test',
+    );
   return registry;
 }
 
 /** Tensors for a batch from label maps, with every map the loss asked for computed through the registry. */
-function inputFor(registry: PluginRegistry, requests: readonly MapRequest[], labels: number[][], shape: number[], numClasses: number, probs: tf.Tensor, epoch = 0): LossInput {
+function inputFor(
+  registry: PluginRegistry,
+  requests: readonly MapRequest[],
+  labels: number[][],
+  shape: number[],
+  numClasses: number,
+  probs: tf.Tensor,
+  epoch = 0,
+): LossInput {
   const maps: Record<string, tf.Tensor> = {};
   for (const request of requests) {
     const generator = registry.createMapGenerator(request.map, request.options);
     const data = labels.map((l) => generator.generate({ labels: l, shape, numClasses, spacing: shape.map(() => 1) }));
-    maps[request.key] = tf.tensor(data.flatMap((d) => [...d]), [labels.length, ...shape, numClasses]);
+    maps[request.key] = tf.tensor(
+      data.flatMap((d) => [...d]),
+      [labels.length, ...shape, numClasses],
+    );
   }
   return { probs, target: oneHot(labels, shape, numClasses), maps, context: { epoch } };
 }
@@ -40,11 +66,24 @@ test('library use: createRegistry, buildLoss({ loss: "rrw" }) and one compute ca
   const registry = await userRegistry();
   const loss = buildLoss(registry, { loss: 'rrw' });
   const target = oneHot([SPEC.labels], SPEC.shape, SPEC.numClasses);
-  const input = inputFor(registry, loss.requiredMaps, [SPEC.labels], SPEC.shape, SPEC.numClasses, tf.softmax(tf.zerosLike(target)));
+  const input = inputFor(
+    registry,
+    loss.requiredMaps,
+    [SPEC.labels],
+    SPEC.shape,
+    SPEC.numClasses,
+    tf.softmax(tf.zerosLike(target)),
+  );
   t.true(Math.abs(scalar(loss.compute(input)) - 0.15906376) < 1e-6);
   // A registry without the map a named RW loss needs says so, without blaming an option the user never set.
-  const bare = await createRegistry({ builtins: false, plugins: [(await import('@rwseg/plugin-loss-region-wise' as string)).default] });
-  t.regex(t.throws(() => bare.createLoss('rrw'))!.message, /^loss 'rrw' \(plugin @rwseg\/plugin-loss-region-wise\): needs map 'rrw', which no loaded plugin provides: unknown map 'rrw'/);
+  const bare = await createRegistry({
+    builtins: false,
+    plugins: [(await import('@rwseg/plugin-loss-region-wise' as string)).default],
+  });
+  t.regex(
+    t.throws(() => bare.createLoss('rrw'))!.message,
+    /^loss 'rrw' \(plugin @rwseg\/plugin-loss-region-wise\): needs map 'rrw', which no loaded plugin provides: unknown map 'rrw'/,
+  );
   // A bare name is a configuration too.
   t.is(buildLoss(registry, 'dice').name, 'dice');
 });
@@ -73,18 +112,36 @@ test('a third-party loss plugin in a temporary folder loads through createRegist
   mkdirSync(path.join(dir, 'node_modules', '@rwseg'), { recursive: true });
   symlinkSync(CORE_DIR, path.join(dir, 'node_modules', '@rwseg', 'core'), 'dir');
   mkdirSync(pluginDir);
-  writeFileSync(path.join(pluginDir, 'package.json'), JSON.stringify({ name: 'rwseg-plugin-mae', version: '1.0.0', type: 'module', main: 'main.js' }));
+  writeFileSync(
+    path.join(pluginDir, 'package.json'),
+    JSON.stringify({ name: 'rwseg-plugin-mae', version: '1.0.0', type: 'module', main: 'main.js' }),
+  );
   writeFileSync(path.join(pluginDir, 'main.js'), THIRD_PARTY_SOURCE);
 
   const registry = await userRegistry({ plugins: [pluginDir] });
   t.true(registry.hasLoss('mean-absolute-error'));
-  const loss = buildLoss(registry, { combine: [{ loss: 'mean-absolute-error', options: { scale: 2 } }, { loss: 'rrw' }], weights: 'gradual' });
+  const loss = buildLoss(registry, {
+    combine: [{ loss: 'mean-absolute-error', options: { scale: 2 } }, { loss: 'rrw' }],
+    weights: 'gradual',
+  });
 
   const model = tfl.sequential({
-    layers: [tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 3, kernelSize: 3, padding: 'same', activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) })],
+    layers: [
+      tfl.layers.conv2d({
+        inputShape: [6, 6, 1],
+        filters: 3,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'softmax',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+      }),
+    ],
   });
   const labels = [Array.from({ length: 36 }, (_, i) => (i % 6 < 2 ? 0 : i % 6 < 4 ? 1 : 2))];
-  const image = tf.tensor(labels[0]!.map((l) => l - 1), [1, 6, 6, 1]);
+  const image = tf.tensor(
+    labels[0]!.map((l) => l - 1),
+    [1, 6, 6, 1],
+  );
   const fixed = inputFor(registry, loss.requiredMaps, labels, [6, 6], 3, tf.zeros([1, 6, 6, 3]));
   const value = () => loss.compute({ ...fixed, probs: model.apply(image) as tf.Tensor });
   const before = scalar(value());

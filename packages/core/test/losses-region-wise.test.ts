@@ -1,6 +1,26 @@
 import test from 'ava';
-import { defineMap, definePlugin, finiteDifferenceLogitGradient, isRwsegError, logitGradient, PLUGIN_API_VERSION, tf, useBackend, z, type Loss } from '../src/index.js';
-import { lossRegistry, mapsFor, maxAbsDiff, oneHot, randomLabels, scalar, seededRandom, SPEC } from './helpers/losses.js';
+import {
+  defineMap,
+  definePlugin,
+  finiteDifferenceLogitGradient,
+  isRwsegError,
+  logitGradient,
+  PLUGIN_API_VERSION,
+  tf,
+  useBackend,
+  z,
+  type Loss,
+} from '../src/index.js';
+import {
+  lossRegistry,
+  mapsFor,
+  maxAbsDiff,
+  oneHot,
+  randomLabels,
+  scalar,
+  seededRandom,
+  SPEC,
+} from './helpers/losses.js';
 
 test.before(async () => {
   await useBackend('cpu');
@@ -63,7 +83,10 @@ function randomCase(seed: number, B = 2, shape = [3, 4]) {
   const random = seededRandom(seed);
   const n = shape.reduce((a, b) => a * b, 1);
   const labels = Array.from({ length: B }, () => randomLabels(random, n, K));
-  const logits = tf.tensor(Array.from({ length: B * n * K }, () => (random() - 0.5) * 2), [B, ...shape, K]);
+  const logits = tf.tensor(
+    Array.from({ length: B * n * K }, () => (random() - 0.5) * 2),
+    [B, ...shape, K],
+  );
   return { labels, shape, logits, target: oneHot(labels, shape, K) };
 }
 
@@ -92,7 +115,8 @@ test('adding a constant per pixel to every class of the map leaves the logit gra
   const after = logitGradient(loss, logits, { target, maps: { [key]: tf.add(map, shift) }, context: { epoch: 0 } });
   t.true(maxAbsDiff(before, after) < 1e-7, `${maxAbsDiff(before, after)}`);
   // The shift does change the loss value itself: the property is about the gradient only.
-  const value = (m: tf.Tensor) => scalar(loss.compute({ probs: tf.softmax(logits), target, maps: { [key]: m }, context: { epoch: 0 } }));
+  const value = (m: tf.Tensor) =>
+    scalar(loss.compute({ probs: tf.softmax(logits), target, maps: { [key]: m }, context: { epoch: 0 } }));
   t.true(Math.abs(value(map) - value(tf.add(map, shift))) > 1e-3);
 });
 
@@ -112,7 +136,12 @@ test('options: reduction none is [B, K], sum adds it up, includeBackground drops
   t.true(Math.abs(scalar(run({ includeBackground: false })) - fg.reduce((a, b) => a + b) / 4) < 1e-7);
   t.deepEqual(run({ includeBackground: false, reduction: 'none' }).shape, [2, K - 1]);
   const weighted = run({ weight: [0, 1, 3], reduction: 'none' }).arraySync() as number[][];
-  t.true(maxAbsDiff(weighted.flat(), terms.flatMap((row) => [0, row[1]!, 3 * row[2]!])) < 1e-7);
+  t.true(
+    maxAbsDiff(
+      weighted.flat(),
+      terms.flatMap((row) => [0, row[1]!, 3 * row[2]!]),
+    ) < 1e-7,
+  );
 });
 
 test('a weight of the wrong length is refused at compute time, naming the loss, plugin, option and both lengths', async (t) => {
@@ -121,7 +150,10 @@ test('a weight of the wrong length is refused at compute time, naming the loss, 
   const target = specTarget();
   const error = t.throws(() => compute(loss, target, target, specMap('rrw')));
   t.true(isRwsegError(error, 'INVALID_OPTIONS'));
-  t.regex(error!.message, /loss 'rrw' \(plugin @rwseg\/plugin-loss-region-wise\): option 'weight' has 2 values but the input has 3 classes/);
+  t.regex(
+    error!.message,
+    /loss 'rrw' \(plugin @rwseg\/plugin-loss-region-wise\): option 'weight' has 2 values but the input has 3 classes/,
+  );
 });
 
 test('region-wise takes any registered map, a third-party one included, with that map’s validated options', async (t) => {
@@ -135,17 +167,26 @@ test('region-wise takes any registered map, a third-party one included, with tha
       return out;
     },
   });
-  const registry = await lossRegistry(definePlugin({ apiVersion: PLUGIN_API_VERSION, name: 'third-party-maps', maps: [scaled] }));
+  const registry = await lossRegistry(
+    definePlugin({ apiVersion: PLUGIN_API_VERSION, name: 'third-party-maps', maps: [scaled] }),
+  );
   const loss = registry.createLoss('region-wise', { map: 'scaled-labels', mapOptions: { scale: 4 } });
   t.deepEqual(loss.requiredMaps[0]!.options, { scale: 4 });
   const { labels, shape, logits, target } = randomCase(5);
   const probs = tf.softmax(logits);
-  const value = scalar(compute(loss, probs, target, mapsFor(registry, 'scaled-labels', { scale: 4 }, labels, shape, K)));
+  const value = scalar(
+    compute(loss, probs, target, mapsFor(registry, 'scaled-labels', { scale: 4 }, labels, shape, K)),
+  );
   t.true(Math.abs(value - scalar(tf.mean(tf.mul(tf.mul(probs, target), 4)))) < 1e-7);
 
-  const badOptions = t.throws(() => registry.createLoss('region-wise', { map: 'scaled-labels', mapOptions: { scale: -1 } }));
+  const badOptions = t.throws(() =>
+    registry.createLoss('region-wise', { map: 'scaled-labels', mapOptions: { scale: -1 } }),
+  );
   t.true(isRwsegError(badOptions, 'INVALID_OPTIONS'));
-  t.regex(badOptions!.message, /loss 'region-wise' \(plugin @rwseg\/plugin-loss-region-wise\): option 'mapOptions':.*map 'scaled-labels'.*option 'scale'/);
+  t.regex(
+    badOptions!.message,
+    /loss 'region-wise' \(plugin @rwseg\/plugin-loss-region-wise\): option 'mapOptions':.*map 'scaled-labels'.*option 'scale'/,
+  );
   const unknown = t.throws(() => registry.createLoss('region-wise', { map: 'no-such-map' }));
   t.true(isRwsegError(unknown, 'UNKNOWN_NAME'));
   t.regex(unknown!.message, /plugin @rwseg\/plugin-loss-region-wise\): option 'map': unknown map 'no-such-map'/);

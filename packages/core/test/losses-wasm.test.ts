@@ -16,6 +16,9 @@ test('every loss has a gradient on the wasm backend, matching central finite dif
     const analytic = logitGradient(loss, logits, rest);
     const numeric = finiteDifferenceLogitGradient(loss, logits, rest);
     const scale = Math.max(...analytic.map(Math.abs));
-    t.true(maxAbsDiff(analytic, numeric) < 2e-3 * Math.max(scale, 1e-2), `${name} ${JSON.stringify(options)}: ${maxAbsDiff(analytic, numeric)}`);
+    t.true(
+      maxAbsDiff(analytic, numeric) < 2e-3 * Math.max(scale, 1e-2),
+      `${name} ${JSON.stringify(options)}: ${maxAbsDiff(analytic, numeric)}`,
+    );
   }
 });

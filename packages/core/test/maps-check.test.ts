@@ -1,5 +1,16 @@
 import test from 'ava';
-import { checkMapPrinciples, createRegistry, defineMap, definePlugin, isRwsegError, PLUGIN_API_VERSION, upsampleNearest, z, type LabelMapInput, type PluginRegistry } from '../src/index.js';
+import {
+  checkMapPrinciples,
+  createRegistry,
+  defineMap,
+  definePlugin,
+  isRwsegError,
+  PLUGIN_API_VERSION,
+  upsampleNearest,
+  z,
+  type LabelMapInput,
+  type PluginRegistry,
+} from '../src/index.js';
 
 const SPEC: LabelMapInput = {
   labels: [0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 2, 0, 0, 0, 0, 0, 2],
@@ -19,14 +30,26 @@ const inverted = defineMap({
     return out;
   },
 });
-const flat = defineMap({ name: 'flat', description: 'all zeros: every voxel a tie', options: z.object({}), generate: ({ labels, numClasses }) => new Float32Array(labels.length * numClasses) });
-const wrongLength = defineMap({ name: 'short-map', description: 'one value too few', options: z.object({}), generate: ({ labels }) => new Float32Array(labels.length) });
+const flat = defineMap({
+  name: 'flat',
+  description: 'all zeros: every voxel a tie',
+  options: z.object({}),
+  generate: ({ labels, numClasses }) => new Float32Array(labels.length * numClasses),
+});
+const wrongLength = defineMap({
+  name: 'short-map',
+  description: 'one value too few',
+  options: z.object({}),
+  generate: ({ labels }) => new Float32Array(labels.length),
+});
 
 let registry: PluginRegistry;
 test.before(async () => {
   registry = await createRegistry({
     packageJson: false,
-    plugins: [definePlugin({ apiVersion: PLUGIN_API_VERSION, name: 'third-party-maps', maps: [inverted, flat, wrongLength] })],
+    plugins: [
+      definePlugin({ apiVersion: PLUGIN_API_VERSION, name: 'third-party-maps', maps: [inverted, flat, wrongLength] }),
+    ],
   });
 });
 
@@ -67,7 +90,9 @@ test('rrw on the spec vector: strict minimum, margins in (1, 2], scale-free unde
 });
 
 test('rrw passes on 2D discs and a 3D anisotropic volume; boundary is strict but not scale-free', (t) => {
-  const labels3d = new Int32Array(6 * 10 * 12).map((_, i) => (i % 12 > 3 && Math.floor(i / 12) % 10 > 2 && Math.floor(i / 120) > 1 ? 1 : 0));
+  const labels3d = new Int32Array(6 * 10 * 12).map((_, i) =>
+    i % 12 > 3 && Math.floor(i / 12) % 10 > 2 && Math.floor(i / 120) > 1 ? 1 : 0,
+  );
   const cases = [discs(24), { labels: labels3d, shape: [6, 10, 12], numClasses: 2, spacing: [3, 1, 0.8] }];
   for (const input of cases) {
     const rrw = checkMapPrinciples(registry.createMapGenerator('rrw'), input);
@@ -76,7 +101,10 @@ test('rrw passes on 2D discs and a 3D anisotropic volume; boundary is strict but
     const boundary = checkMapPrinciples(registry.createMapGenerator('boundary'), input);
     t.true(boundary.strictMinimum);
     // Distances in voxels double when every object spans twice as many voxels: the largest push grows.
-    t.true(boundary.upsampled.maxMargin > boundary.maxMargin * 1.5, `${boundary.maxMargin} -> ${boundary.upsampled.maxMargin}`);
+    t.true(
+      boundary.upsampled.maxMargin > boundary.maxMargin * 1.5,
+      `${boundary.maxMargin} -> ${boundary.upsampled.maxMargin}`,
+    );
     t.false(boundary.scaleFree);
     t.false(boundary.pass);
   }
@@ -101,7 +129,8 @@ test('boundary: strict above 0.5 mm, ties at 0.5 mm and violates P1 below, its -
   const where = fine.minMarginAt!;
   t.not(where.trueClass, where.otherClass);
   t.is(input.labels[where.voxel[0]! * 24 + where.voxel[1]!], where.trueClass);
-  for (const s of [0.3, 0.5, 2]) t.true(checkMapPrinciples(registry.createMapGenerator('rrw'), { ...input, spacing: [s, s] }).pass, String(s));
+  for (const s of [0.3, 0.5, 2])
+    t.true(checkMapPrinciples(registry.createMapGenerator('rrw'), { ...input, spacing: [s, s] }).pass, String(s));
 });
 
 test('a third-party map that gives the true class the largest value is reported as violating P1', (t) => {

@@ -38,7 +38,10 @@ for (const c of fixture.cases) {
       includeBackground: c.includeBackground,
       nsdTolerance: c.nsdTolerance,
     });
-    t.deepEqual(got.map((m) => m.classIndex), c.metrics.map((m) => m.classIndex));
+    t.deepEqual(
+      got.map((m) => m.classIndex),
+      c.metrics.map((m) => m.classIndex),
+    );
     c.metrics.forEach((expected, i) => {
       for (const key of ['dice', 'hd', 'hd95', 'assd', 'nsd'] as const) {
         const want = expected[key] ?? Number.NaN;

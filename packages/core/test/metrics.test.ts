@@ -1,6 +1,13 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { computeSegmentationMetrics, isRwsegError, nanMean, percentile, summarizeClassMetrics, type ClassMetrics } from '../src/index.js';
+import {
+  computeSegmentationMetrics,
+  isRwsegError,
+  nanMean,
+  percentile,
+  summarizeClassMetrics,
+  type ClassMetrics,
+} from '../src/index.js';
 
 function random(seed: number): () => number {
   let state = seed >>> 0;
@@ -11,13 +18,35 @@ function random(seed: number): () => number {
 }
 
 /** The metrics straight from their definitions, O(N^2), with neighbours found by coordinates. */
-function bruteForceMetrics(pred: ArrayLike<number>, ref: ArrayLike<number>, shape: number[], spacing: number[], c: number, tolerance: number): Omit<ClassMetrics, 'classIndex'> {
+function bruteForceMetrics(
+  pred: ArrayLike<number>,
+  ref: ArrayLike<number>,
+  shape: number[],
+  spacing: number[],
+  c: number,
+  tolerance: number,
+): Omit<ClassMetrics, 'classIndex'> {
   const n = pred.length;
-  const coords = Array.from({ length: n }, (_, i) => shape.map((_, a) => Math.floor(i / shape.slice(a + 1).reduce((p, s) => p * s, 1)) % shape[a]!));
+  const coords = Array.from({ length: n }, (_, i) =>
+    shape.map((_, a) => Math.floor(i / shape.slice(a + 1).reduce((p, s) => p * s, 1)) % shape[a]!),
+  );
   const index = (co: number[]) => co.reduce((p, v, a) => p * shape[a]! + v, 0);
-  const inMask = (labels: ArrayLike<number>, co: number[]) => co.every((v, a) => v >= 0 && v < shape[a]!) && labels[index(co)] === c;
+  const inMask = (labels: ArrayLike<number>, co: number[]) =>
+    co.every((v, a) => v >= 0 && v < shape[a]!) && labels[index(co)] === c;
   const surface = (labels: ArrayLike<number>) =>
-    coords.filter((co) => inMask(labels, co) && shape.some((_, a) => [-1, 1].some((step) => !inMask(labels, co.map((v, b) => (b === a ? v + step : v))))));
+    coords.filter(
+      (co) =>
+        inMask(labels, co) &&
+        shape.some((_, a) =>
+          [-1, 1].some(
+            (step) =>
+              !inMask(
+                labels,
+                co.map((v, b) => (b === a ? v + step : v)),
+              ),
+          ),
+        ),
+    );
   const A = coords.filter((co) => inMask(pred, co)).length;
   const B = coords.filter((co) => inMask(ref, co)).length;
   const both = coords.filter((co) => inMask(pred, co) && inMask(ref, co)).length;
@@ -45,7 +74,13 @@ function bruteForceMetrics(pred: ArrayLike<number>, ref: ArrayLike<number>, shap
   };
 }
 
-function near(t: import('ava').ExecutionContext, actual: number, expected: number, what: string, tolerance = 1e-9): void {
+function near(
+  t: import('ava').ExecutionContext,
+  actual: number,
+  expected: number,
+  what: string,
+  tolerance = 1e-9,
+): void {
   if (Number.isNaN(expected)) t.true(Number.isNaN(actual), `${what}: expected NaN, got ${actual}`);
   else t.true(Math.abs(actual - expected) <= tolerance, `${what}: expected ${expected}, got ${actual}`);
 }
@@ -62,18 +97,29 @@ test('match their brute-force definitions on random 2D and 3D label maps with an
     // The prediction is the reference with some voxels changed, so the classes overlap partly.
     const pred = ref.map((l) => (rand() < 0.3 ? Math.floor(rand() * K) : l));
     const tolerance = 0.5 + rand() * 2;
-    const metrics = computeSegmentationMetrics(pred, ref, shape, spacing, { numClasses: K, includeBackground: true, nsdTolerance: tolerance });
-    t.deepEqual(metrics.map((m) => m.classIndex), Array.from({ length: K }, (_, k) => k));
+    const metrics = computeSegmentationMetrics(pred, ref, shape, spacing, {
+      numClasses: K,
+      includeBackground: true,
+      nsdTolerance: tolerance,
+    });
+    t.deepEqual(
+      metrics.map((m) => m.classIndex),
+      Array.from({ length: K }, (_, k) => k),
+    );
     for (const m of metrics) {
       const expected = bruteForceMetrics(pred, ref, shape, spacing, m.classIndex, tolerance);
-      for (const key of ['dice', 'hd', 'hd95', 'assd', 'nsd'] as const) near(t, m[key], expected[key], `trial ${trial} class ${m.classIndex} ${key}`);
+      for (const key of ['dice', 'hd', 'hd95', 'assd', 'nsd'] as const)
+        near(t, m[key], expected[key], `trial ${trial} class ${m.classIndex} ${key}`);
     }
   }
 });
 
 test('hand-computed: a 3x3 square and the same square shifted by one column', (t) => {
   const shape = [5, 6];
-  const square = (col: number) => Array.from({ length: 30 }, (_, i) => (Math.floor(i / 6) >= 1 && Math.floor(i / 6) <= 3 && i % 6 >= col && i % 6 <= col + 2 ? 1 : 0));
+  const square = (col: number) =>
+    Array.from({ length: 30 }, (_, i) =>
+      Math.floor(i / 6) >= 1 && Math.floor(i / 6) <= 3 && i % 6 >= col && i % 6 <= col + 2 ? 1 : 0,
+    );
   const [m] = computeSegmentationMetrics(square(2), square(1), shape, [1, 1], { numClasses: 2 });
   // Each ring has 8 voxels; 4 of each lie on the other ring (distance 0), the other 4 are 1 away.
   t.is(m!.classIndex, 1);
@@ -82,7 +128,10 @@ test('hand-computed: a 3x3 square and the same square shifted by one column', (t
   near(t, m!.hd95, 1, 'hd95');
   near(t, m!.assd, 0.5, 'assd');
   near(t, m!.nsd, 1, 'nsd at 1 mm');
-  const [strict] = computeSegmentationMetrics(square(2), square(1), shape, [1, 1], { numClasses: 2, nsdTolerance: 0.5 });
+  const [strict] = computeSegmentationMetrics(square(2), square(1), shape, [1, 1], {
+    numClasses: 2,
+    nsdTolerance: 0.5,
+  });
   near(t, strict!.nsd, 0.5, 'nsd at 0.5 mm');
 });
 
@@ -121,13 +170,17 @@ test('empty-mask policy: both empty gives Dice 1 and distances 0; one empty give
 
 test('an object cut by the image edge has a surface on the edge', (t) => {
   // Ref fills the 3x3 image: its surface is the 8 border voxels. Pred is the centre voxel alone.
-  const [m] = computeSegmentationMetrics([0, 0, 0, 0, 1, 0, 0, 0, 0], new Array(9).fill(1), [3, 3], [1, 1], { numClasses: 2 });
+  const [m] = computeSegmentationMetrics([0, 0, 0, 0, 1, 0, 0, 0, 0], new Array(9).fill(1), [3, 3], [1, 1], {
+    numClasses: 2,
+  });
   near(t, m!.hd, Math.SQRT2, 'hd');
   near(t, m!.assd, (4 * 1 + 4 * Math.SQRT2 + 1) / 9, 'assd');
 });
 
 test('matches the scipy-based HD95 fixture on a 3D pair (MONAI/DeepMind definitions)', (t) => {
-  const f = JSON.parse(readFileSync(new URL('../../test/fixtures/edt/hd95_3d.json', import.meta.url), 'utf8')) as Record<string, unknown> & {
+  const f = JSON.parse(
+    readFileSync(new URL('../../test/fixtures/edt/hd95_3d.json', import.meta.url), 'utf8'),
+  ) as Record<string, unknown> & {
     shape: number[];
     spacing: number[];
     pred: string;
@@ -135,17 +188,35 @@ test('matches the scipy-based HD95 fixture on a 3D pair (MONAI/DeepMind definiti
     nsdTolerance: number;
   };
   const toMask = (s: string) => Uint8Array.from(s, (ch) => (ch === '1' ? 1 : 0));
-  const [m] = computeSegmentationMetrics(toMask(f.pred), toMask(f.ref), f.shape, f.spacing, { numClasses: 2, nsdTolerance: f.nsdTolerance });
+  const [m] = computeSegmentationMetrics(toMask(f.pred), toMask(f.ref), f.shape, f.spacing, {
+    numClasses: 2,
+    nsdTolerance: f.nsdTolerance,
+  });
   for (const key of ['dice', 'hd', 'hd95', 'assd', 'nsd'] as const) near(t, m![key], f[key] as number, key, 1e-9);
 });
 
 test('bad input is an error naming the array and the problem', (t) => {
   const cases: [() => unknown, RegExp][] = [
-    [() => computeSegmentationMetrics([0, 1, 2], [0, 1, 1], [3], [1], { numClasses: 2 }), /metrics: prediction: label 2 at voxel 2/],
-    [() => computeSegmentationMetrics([0, 1, 1], [0, 0.5, 1], [3], [1], { numClasses: 2 }), /metrics: reference: label 0.5 .* not an integer/],
-    [() => computeSegmentationMetrics([0, 1, 1], [0, 1], [3], [1], { numClasses: 2 }), /reference: shape \[3\] needs 3 voxels but the data has 2/],
-    [() => computeSegmentationMetrics([0, 1, 1], [0, 1, 1], [3], [0], { numClasses: 2 }), /spacing\[0\] must be a finite positive number/],
-    [() => computeSegmentationMetrics([0, 1, 1], [0, 1, 1], [3], [1], { numClasses: 2, nsdTolerance: -1 }), /nsdTolerance must be a finite number >= 0/],
+    [
+      () => computeSegmentationMetrics([0, 1, 2], [0, 1, 1], [3], [1], { numClasses: 2 }),
+      /metrics: prediction: label 2 at voxel 2/,
+    ],
+    [
+      () => computeSegmentationMetrics([0, 1, 1], [0, 0.5, 1], [3], [1], { numClasses: 2 }),
+      /metrics: reference: label 0.5 .* not an integer/,
+    ],
+    [
+      () => computeSegmentationMetrics([0, 1, 1], [0, 1], [3], [1], { numClasses: 2 }),
+      /reference: shape \[3\] needs 3 voxels but the data has 2/,
+    ],
+    [
+      () => computeSegmentationMetrics([0, 1, 1], [0, 1, 1], [3], [0], { numClasses: 2 }),
+      /spacing\[0\] must be a finite positive number/,
+    ],
+    [
+      () => computeSegmentationMetrics([0, 1, 1], [0, 1, 1], [3], [1], { numClasses: 2, nsdTolerance: -1 }),
+      /nsdTolerance must be a finite number >= 0/,
+    ],
   ];
   for (const [run, message] of cases) {
     const error = t.throws(run);
@@ -164,7 +235,9 @@ test('nanMean ignores NaN; percentile interpolates linearly like numpy', (t) => 
 });
 
 test('summarizeClassMetrics averages each class over volumes ignoring NaN and says how many values each mean is over', (t) => {
-  const volume = (dice: number, hd: number): ClassMetrics[] => [{ classIndex: 1, dice, hd, hd95: hd, assd: hd, nsd: dice }];
+  const volume = (dice: number, hd: number): ClassMetrics[] => [
+    { classIndex: 1, dice, hd, hd95: hd, assd: hd, nsd: dice },
+  ];
   const [summary] = summarizeClassMetrics([volume(0.8, 2), volume(0, Number.NaN), volume(0.6, 4)]);
   t.is(summary!.classIndex, 1);
   t.is(summary!.volumes, 3);

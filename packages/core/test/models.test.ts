@@ -1,5 +1,12 @@
 import test from 'ava';
-import { buildUNet, checkPatchShape, InstanceNormalization, isRwsegError, nearestValidPatch, nearestValidSize } from '../src/index.js';
+import {
+  buildUNet,
+  checkPatchShape,
+  InstanceNormalization,
+  isRwsegError,
+  nearestValidPatch,
+  nearestValidSize,
+} from '../src/index.js';
 import { parameterCount, patchGrid, tf, useBackend, type UNetConfigInput } from '../src/index.js';
 
 test.before(async () => {
@@ -7,7 +14,16 @@ test.before(async () => {
 });
 
 /** The parameter count of the U-Net written out from the architecture, independently of the builder. */
-function closedFormCount(c: { dims: 2 | 3; depth: number; baseFilters: number; inputChannels: number; numClasses: number; normalization: 'batch' | 'instance' | 'none'; upsampling: 'transposed' | 'resize'; deepSupervision: number }): number {
+function closedFormCount(c: {
+  dims: 2 | 3;
+  depth: number;
+  baseFilters: number;
+  inputChannels: number;
+  numClasses: number;
+  normalization: 'batch' | 'instance' | 'none';
+  upsampling: 'transposed' | 'resize';
+  deepSupervision: number;
+}): number {
   const k = 3 ** c.dims;
   const normPerChannel = { batch: 4, instance: 2, none: 0 }[c.normalization];
   const bias = c.normalization === 'none' ? 1 : 0;
@@ -24,7 +40,16 @@ function closedFormCount(c: { dims: 2 | 3; depth: number; baseFilters: number; i
   return n;
 }
 
-const base = { dims: 2 as const, depth: 3, baseFilters: 4, inputChannels: 1, numClasses: 3, normalization: 'batch' as const, upsampling: 'transposed' as const, deepSupervision: 1 };
+const base = {
+  dims: 2 as const,
+  depth: 3,
+  baseFilters: 4,
+  inputChannels: 1,
+  numClasses: 3,
+  normalization: 'batch' as const,
+  upsampling: 'transposed' as const,
+  deepSupervision: 1,
+};
 
 for (const variant of [
   base,
@@ -86,7 +111,11 @@ test('the nearest valid patch rounds each axis to the size grid, at least one st
   t.is(nearestValidSize(44, 4), 48);
   t.is(nearestValidSize(43, 4), 40);
   // Every suggestion is itself accepted.
-  for (const patch of [[40, 56, 36], [3, 13, 1], [100, 7]]) {
+  for (const patch of [
+    [40, 56, 36],
+    [3, 13, 1],
+    [100, 7],
+  ]) {
     t.notThrows(() => checkPatchShape(nearestValidPatch(patch, 4), 4, patch.length));
   }
 });
@@ -102,7 +131,11 @@ test('bad model options name the option', (t) => {
 });
 
 test('the same seed gives the same weights; another seed different ones', (t) => {
-  const first = (seed: number) => buildUNet({ ...base, seed }, [16, 16]).getWeights()[0]!.dataSync().slice(0, 8);
+  const first = (seed: number) =>
+    buildUNet({ ...base, seed }, [16, 16])
+      .getWeights()[0]!
+      .dataSync()
+      .slice(0, 8);
   t.deepEqual(first(3), first(3));
   t.notDeepEqual(first(3), first(4));
 });
@@ -123,14 +156,18 @@ test('conv3dTranspose has a gradient, matching central finite differences for in
   const x = tf.randomNormal([1, 2, 3, 2, 2], 0, 1, 'float32', 11) as tf.Tensor5D;
   const w = tf.randomNormal([2, 2, 2, 3, 2], 0, 1, 'float32', 12) as tf.Tensor5D; // [d, h, w, outC, inC]
   const probe = tf.randomNormal([1, 4, 6, 4, 3], 0, 1, 'float32', 13);
-  const f = (xi: tf.Tensor5D, wi: tf.Tensor5D) => tf.sum(tf.mul(tf.conv3dTranspose(xi, wi, [1, 4, 6, 4, 3], 2, 'same'), probe));
+  const f = (xi: tf.Tensor5D, wi: tf.Tensor5D) =>
+    tf.sum(tf.mul(tf.conv3dTranspose(xi, wi, [1, 4, 6, 4, 3], 2, 'same'), probe));
   const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => f(a as tf.Tensor5D, b as tf.Tensor5D))([x, w]);
   const eps = 1e-2;
   const numeric = (which: 0 | 1, index: number) => {
     const bump = (s: number) => {
       const arrays = [x, w].map((v) => v.dataSync().slice());
       arrays[which]![index]! += s;
-      return f(tf.tensor(arrays[0]!, x.shape) as tf.Tensor5D, tf.tensor(arrays[1]!, w.shape) as tf.Tensor5D).dataSync()[0]!;
+      return f(
+        tf.tensor(arrays[0]!, x.shape) as tf.Tensor5D,
+        tf.tensor(arrays[1]!, w.shape) as tf.Tensor5D,
+      ).dataSync()[0]!;
     };
     return (bump(eps) - bump(-eps)) / (2 * eps);
   };

@@ -39,7 +39,7 @@ function worstDifference(got: Float64Array, dense: Float64Array, queries: Int32A
   return { worst, at };
 }
 
-test('equal the dense EDT of the sites\' complement read at the queries (1-D to 4-D, anisotropic)', (t) => {
+test("equal the dense EDT of the sites' complement read at the queries (1-D to 4-D, anisotropic)", (t) => {
   const rand = random(7);
   const scratch = new EdtScratch();
   for (let trial = 0; trial < 120; trial++) {
@@ -54,7 +54,11 @@ test('equal the dense EDT of the sites\' complement read at the queries (1-D to 
     if (!siteMask.includes(1)) siteMask[Math.floor(rand() * n)] = 1;
     const sites = indicesWhere(n, (i) => siteMask[i] === 1);
     const queries = indicesWhere(n, () => rand() < 0.2);
-    const dense = euclideanDistanceTransform(siteMask.map((v) => 1 - v), shape, spacing);
+    const dense = euclideanDistanceTransform(
+      siteMask.map((v) => 1 - v),
+      shape,
+      spacing,
+    );
     const got = nearestSiteDistances(sites, queries, shape, spacing, trial % 2 === 0 ? scratch : undefined);
     // Near queries are answered by a search over offsets, far ones by the separable transform: the same values
     // up to the rounding of a differently ordered sum.
@@ -70,12 +74,21 @@ test('queries far from every site (beyond the nearby search) are exact too, at t
   const spacing = [2.5, 0.8, 0.7];
   const n = shape.reduce((p, s) => p * s, 1);
   const siteMask = new Uint8Array(n);
-  for (const [i, j, k] of [[0, 0, 0], [1, 2, 3], [0, 5, 1], [13, 0, 28]]) {
+  for (const [i, j, k] of [
+    [0, 0, 0],
+    [1, 2, 3],
+    [0, 5, 1],
+    [13, 0, 28],
+  ]) {
     siteMask[(i! * shape[1]! + j!) * shape[2]! + k!] = 1;
   }
   const sites = indicesWhere(n, (i) => siteMask[i] === 1);
   const queries = indicesWhere(n, () => true);
-  const dense = euclideanDistanceTransform(siteMask.map((v) => 1 - v), shape, spacing);
+  const dense = euclideanDistanceTransform(
+    siteMask.map((v) => 1 - v),
+    shape,
+    spacing,
+  );
   const { worst, at } = worstDifference(nearestSiteDistances(sites, queries, shape, spacing), dense, queries);
   t.true(worst <= 1e-12, `voxel ${at}: ${worst}`);
   // The farthest voxel from the corner sites is well beyond the search ball (about 300 voxels).
@@ -111,7 +124,7 @@ test('index lists that are not ascending or leave the grid are INVALID_INPUT err
   }
 });
 
-test('surfaceIndices lists extractSurface\'s voxels in order, the array border counting as outside', (t) => {
+test("surfaceIndices lists extractSurface's voxels in order, the array border counting as outside", (t) => {
   const rand = random(11);
   for (let trial = 0; trial < 60; trial++) {
     const rank = 1 + (trial % 4);
@@ -129,6 +142,9 @@ test('surfaceIndices lists extractSurface\'s voxels in order, the array border c
       });
     });
     t.deepEqual([...indices], [...expected], `shape ${JSON.stringify(shape)}`);
-    t.deepEqual([...extractSurface(mask, shape)], Array.from({ length: n }, (_, i) => (expected.includes(i) ? 1 : 0)));
+    t.deepEqual(
+      [...extractSurface(mask, shape)],
+      Array.from({ length: n }, (_, i) => (expected.includes(i) ? 1 : 0)),
+    );
   }
 });

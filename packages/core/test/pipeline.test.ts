@@ -2,7 +2,15 @@ import test from 'ava';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadCase, loadDataset, parsePipeline, pipelineDatasetInfo, preprocessCase, runPipelineConfig, useBackend } from '../src/index.js';
+import {
+  loadCase,
+  loadDataset,
+  parsePipeline,
+  pipelineDatasetInfo,
+  preprocessCase,
+  runPipelineConfig,
+  useBackend,
+} from '../src/index.js';
 
 test.before(async () => {
   await useBackend('cpu');
@@ -23,15 +31,23 @@ const tinyPipeline = (overrides: Record<string, unknown> = {}) =>
   });
 
 test('a pipeline reads the data module synthetic set: its split, its generator options, preprocessed validation cases', async (t) => {
-  const config = tinyPipeline({ dataset: { kind: 'synthetic', shape: [40, 36], train: 3, validation: 2, noise: 0.05, objects: 3 } });
+  const config = tinyPipeline({
+    dataset: { kind: 'synthetic', shape: [40, 36], train: 3, validation: 2, noise: 0.05, objects: 3 },
+  });
   const info = pipelineDatasetInfo(config);
   t.is(info.kind, 'synthetic');
   t.deepEqual(info.synthetic!.size, [40, 36]);
   t.is(info.synthetic!.noise, 0.05);
   t.is(info.synthetic!.objects, 3);
   const data = await loadDataset(config);
-  t.deepEqual(data.train.map((c) => c.id), ['synth_000', 'synth_001', 'synth_002']);
-  t.deepEqual(data.validation.map((c) => c.id), ['synth_003', 'synth_004']);
+  t.deepEqual(
+    data.train.map((c) => c.id),
+    ['synth_000', 'synth_001', 'synth_002'],
+  );
+  t.deepEqual(
+    data.validation.map((c) => c.id),
+    ['synth_003', 'synth_004'],
+  );
   // The validation image is the generator's case after the loader's own preprocessing (z-score).
   const raw = preprocessCase(await loadCase(info, info.training[3]!), { normalization: 'zscore' });
   t.deepEqual(data.validation[0]!.image.data, raw.image.data);
@@ -41,37 +57,51 @@ test('a pipeline reads the data module synthetic set: its split, its generator o
 });
 
 // Seeds drive the generator, the split, the weights, the worker loader's patches and augmentation.
-test.serial('a pipeline run is reproduced by its seed (worker loader, augmentation and all) and changes with it', async (t) => {
-  const run = async (seed: number) => {
-    const out = mkdtempSync(path.join(tmpdir(), 'rwseg-pipe-'));
-    const result = await runPipelineConfig(tinyPipeline({ seed }), { out });
-    return readFileSync(path.join(out, 'history.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => {
-        const e = JSON.parse(l) as { loss: number; validation: { meanDice: number } };
-        return [e.loss, e.validation.meanDice];
-      })
-      .concat([[result.runs[0]!.result.epochsRun]]);
-  };
-  const [a, b, c] = [await run(3), await run(3), await run(4)];
-  t.deepEqual(a, b);
-  t.notDeepEqual(a, c);
-});
+test.serial(
+  'a pipeline run is reproduced by its seed (worker loader, augmentation and all) and changes with it',
+  async (t) => {
+    const run = async (seed: number) => {
+      const out = mkdtempSync(path.join(tmpdir(), 'rwseg-pipe-'));
+      const result = await runPipelineConfig(tinyPipeline({ seed }), { out });
+      return readFileSync(path.join(out, 'history.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const e = JSON.parse(l) as { loss: number; validation: { meanDice: number } };
+          return [e.loss, e.validation.meanDice];
+        })
+        .concat([[result.runs[0]!.result.epochsRun]]);
+    };
+    const [a, b, c] = [await run(3), await run(3), await run(4)];
+    t.deepEqual(a, b);
+    t.notDeepEqual(a, c);
+  },
+);
 
 test('the augmentation section is validated by name and reaches the config; false turns it off', (t) => {
   t.deepEqual(tinyPipeline().augmentation, {});
   t.is(tinyPipeline({ augmentation: false }).augmentation, false);
   t.is((tinyPipeline({ augmentation: { rotation: 0, mirror: 0.25 } }).augmentation as { mirror: number }).mirror, 0.25);
   t.regex(t.throws(() => tinyPipeline({ augmentation: { mirror: 2 } }))!.message, /augmentation\.mirror: /);
-  t.regex(t.throws(() => tinyPipeline({ augmentation: { spin: 1 } }))!.message, /augmentation: Unrecognized key: "spin"/);
+  t.regex(
+    t.throws(() => tinyPipeline({ augmentation: { spin: 1 } }))!.message,
+    /augmentation: Unrecognized key: "spin"/,
+  );
 });
 
 test('pipeline errors name the YAML path; losses are validated with their own paths', (t) => {
-  const base = { dataset: { kind: 'synthetic', shape: [32, 32] }, preprocessing: { patch: [32, 32] }, loss: 'rrw', training: { epochs: 1, iterationsPerEpoch: 1 } };
+  const base = {
+    dataset: { kind: 'synthetic', shape: [32, 32] },
+    preprocessing: { patch: [32, 32] },
+    loss: 'rrw',
+    training: { epochs: 1, iterationsPerEpoch: 1 },
+  };
   t.is(parsePipeline(base).training.batchSize, 2);
   t.regex(t.throws(() => parsePipeline({ ...base, model: { depth: 'deep' } }))!.message, /pipeline: model\.depth: /);
-  t.regex(t.throws(() => parsePipeline({ ...base, dataset: { kind: 'nifti-zoo' } }))!.message, /pipeline: dataset\.kind: /);
+  t.regex(
+    t.throws(() => parsePipeline({ ...base, dataset: { kind: 'nifti-zoo' } }))!.message,
+    /pipeline: dataset\.kind: /,
+  );
   t.regex(t.throws(() => parsePipeline({ ...base, loss: { combine: 'rrw' } }))!.message, /loss\.combine/);
   t.regex(t.throws(() => parsePipeline({ ...base, loss: undefined }))!.message, /loss: required/);
 });

@@ -36,7 +36,10 @@ test('off a terminal, a plain line comes every interval with iteration, loss, it
   t.is(log.raw().includes('\r'), false, 'no carriage returns in a log');
   t.is(lines[0], 'hippo training epochs 1..2, 10 iterations per epoch, progress every 10s');
   const iterations = lines.slice(1, -1).map((l) => ITERATION_LINE.exec(l.replace(/^hippo /, '')));
-  t.deepEqual(iterations.map((m) => Number(m![3])), [3, 6, 9]);
+  t.deepEqual(
+    iterations.map((m) => Number(m![3])),
+    [3, 6, 9],
+  );
   const third = iterations[2]!;
   // Iteration 9: loss 1 - 8 * 0.05; the epoch mean of 1, 0.95, ..., 0.6; 9 its in 36 s.
   t.is(Number(third[5]), 0.6);
@@ -54,8 +57,14 @@ test('off a terminal, a plain line comes every interval with iteration, loss, it
     clock += 3000;
     write({ type: 'validation', epoch: 1, case: c, cases: 5, id: `case-${c}` });
   }
-  const validation = log.lines().slice(lines.length).map((l) => VALIDATION_LINE.exec(l.replace(/^hippo /, '')));
-  t.deepEqual(validation.map((m) => m![5]), ['case-3']);
+  const validation = log
+    .lines()
+    .slice(lines.length)
+    .map((l) => VALIDATION_LINE.exec(l.replace(/^hippo /, '')));
+  t.deepEqual(
+    validation.map((m) => m![5]),
+    ['case-3'],
+  );
   t.is(validation[0]![7], '3s');
 });
 
@@ -100,7 +109,10 @@ test('the trainer feeds a non-TTY writer: iteration, validation and epoch lines 
   const lines = log.lines();
   t.regex(lines[0]!, /^training epochs 1\.\.2, 3 iterations per epoch, progress every 0s$/);
   const parsed = lines.slice(1).map((l) => ({
-    l, it: ITERATION_LINE.exec(l), val: VALIDATION_LINE.exec(l), epoch: EPOCH_LINE.exec(l),
+    l,
+    it: ITERATION_LINE.exec(l),
+    val: VALIDATION_LINE.exec(l),
+    epoch: EPOCH_LINE.exec(l),
   }));
   for (const p of parsed) t.truthy(p.it ?? p.val ?? p.epoch, `unparsed line: ${p.l}`);
   // Interval 0: every iteration but the epoch's last, every validation case, every epoch.
@@ -109,7 +121,10 @@ test('the trainer feeds a non-TTY writer: iteration, validation and epoch lines 
   const validated = parsed.filter((p) => p.val).map((p) => `${p.val![1]}:${p.val![3]}/${p.val![4]} ${p.val![5]}`);
   t.deepEqual(validated, ['1:1/3 val-0', '1:2/3 val-1', '1:3/3 val-2', '2:1/3 val-0', '2:2/3 val-1', '2:3/3 val-2']);
   const epochs = parsed.filter((p) => p.epoch);
-  t.deepEqual(epochs.map((p) => p.epoch![1]), ['1', '2']);
+  t.deepEqual(
+    epochs.map((p) => p.epoch![1]),
+    ['1', '2'],
+  );
   for (const p of epochs) t.truthy(p.epoch![5], 'the epoch line carries the validation Dice');
   // The loss printed is the step's loss the trainer reported.
   const reported = events.filter((e): e is Extract<TrainingEvent, { type: 'iteration' }> => e.type === 'iteration');

@@ -42,7 +42,8 @@ const toyLoss = defineLoss({
     return {
       name: 'toy-loss',
       requiredMaps: [map],
-      compute: ({ probs, maps }) => (options.reduction === 'mean' ? tf.mean(tf.mul(probs, maps[map.key]!)) : tf.sum(tf.mul(probs, maps[map.key]!))),
+      compute: ({ probs, maps }) =>
+        options.reduction === 'mean' ? tf.mean(tf.mul(probs, maps[map.key]!)) : tf.sum(tf.mul(probs, maps[map.key]!)),
     };
   },
 });
@@ -68,8 +69,14 @@ test('resolves a loss by name with defaults, and it declares the map it needs wi
   const map = generator.generate({ labels: [0, 1], shape: [2], numClasses: 2, spacing: [1] });
   t.deepEqual([...map], [2, 0, 0, 2]);
   const value = loss.compute({
-    probs: tf.tensor([[0.5, 0.5], [0.25, 0.75]]),
-    target: tf.tensor([[1, 0], [0, 1]]),
+    probs: tf.tensor([
+      [0.5, 0.5],
+      [0.25, 0.75],
+    ]),
+    target: tf.tensor([
+      [1, 0],
+      [0, 1],
+    ]),
     maps: { [generator.key]: tf.tensor(map, [2, 2]) },
     context: { epoch: 0 },
   });
@@ -93,16 +100,26 @@ test('an unknown loss or map name is rejected, listing the known names', (t) => 
 
 test('a second plugin registering the same loss name is rejected, naming both plugins', (t) => {
   const registry = registryWithToy();
-  const error = t.throws(() => registry.register(toyPlugin({ name: 'other', maps: [] }), '/tmp/other'), { instanceOf: RwsegError });
+  const error = t.throws(() => registry.register(toyPlugin({ name: 'other', maps: [] }), '/tmp/other'), {
+    instanceOf: RwsegError,
+  });
   t.is(error.code, 'DUPLICATE_NAME');
-  t.regex(error.message, /loss 'toy-loss' from plugin 'other' \(\/tmp\/other\) is already registered by plugin 'toy' \(test\)/);
+  t.regex(
+    error.message,
+    /loss 'toy-loss' from plugin 'other' \(\/tmp\/other\) is already registered by plugin 'toy' \(test\)/,
+  );
   // Nothing of the rejected plugin is half-registered.
-  t.deepEqual(registry.plugins.map((p) => p.name), ['toy']);
+  t.deepEqual(
+    registry.plugins.map((p) => p.name),
+    ['toy'],
+  );
 });
 
 test('a plugin that registers the same map twice itself is rejected', (t) => {
   const registry = new PluginRegistry();
-  const error = t.throws(() => registry.register(toyPlugin({ maps: [toyMap, toyMap] }), 'x'), { instanceOf: RwsegError });
+  const error = t.throws(() => registry.register(toyPlugin({ maps: [toyMap, toyMap] }), 'x'), {
+    instanceOf: RwsegError,
+  });
   t.is(error.code, 'DUPLICATE_NAME');
   t.regex(error.message, /map 'toy-map'.*already registered by plugin 'toy' itself/);
 });
@@ -125,7 +142,9 @@ test('options that fail the schema name the plugin, the loss and the option', (t
   t.regex(badEnum.message, /option 'reduction'/);
   const unknown = t.throws(() => registry.createLoss('toy-loss', { sacle: 2 }), { instanceOf: RwsegError });
   t.regex(unknown.message, /unknown option 'sacle'; known options: scale, reduction/);
-  const notObject = t.throws(() => registry.lossOptions('toy-loss', [1] as unknown as Record<string, unknown>), { instanceOf: RwsegError });
+  const notObject = t.throws(() => registry.lossOptions('toy-loss', [1] as unknown as Record<string, unknown>), {
+    instanceOf: RwsegError,
+  });
   t.regex(notObject.message, /options must be an object, got an array/);
 });
 
@@ -149,9 +168,18 @@ test('malformed plugin objects are refused naming the first wrong field', (t) =>
     [{ name: 'x' }, /'apiVersion' must be a number/],
     [{ apiVersion: 1 }, /'name' must be a non-empty string/],
     [{ apiVersion: 1, name: 'x', losses: {} }, /'losses' must be an array/],
-    [{ apiVersion: 1, name: 'x', losses: [{ ...toyLoss, name: 'Bad Name' }] }, /losses\[0\]\.name must be a lower-case name/],
-    [{ apiVersion: 1, name: 'x', maps: [{ ...toyMap, description: undefined }] }, /maps\[0\] \('toy-map'\) needs a 'description'/],
-    [{ apiVersion: 1, name: 'x', maps: [{ ...toyMap, options: { scale: 1 } }] }, /needs 'options', a zod object schema/],
+    [
+      { apiVersion: 1, name: 'x', losses: [{ ...toyLoss, name: 'Bad Name' }] },
+      /losses\[0\]\.name must be a lower-case name/,
+    ],
+    [
+      { apiVersion: 1, name: 'x', maps: [{ ...toyMap, description: undefined }] },
+      /maps\[0\] \('toy-map'\) needs a 'description'/,
+    ],
+    [
+      { apiVersion: 1, name: 'x', maps: [{ ...toyMap, options: { scale: 1 } }] },
+      /needs 'options', a zod object schema/,
+    ],
     [{ apiVersion: 1, name: 'x', losses: [{ ...toyLoss, create: undefined }] }, /needs a 'create' function/],
     [{ apiVersion: 1, name: 'x', maps: [{ ...toyMap, generate: 3 }] }, /needs a 'generate' function/],
   ];
@@ -169,18 +197,27 @@ test('describe() lists options as JSON Schema with defaults', (t) => {
   const properties = info.options.properties as Record<string, { default?: unknown; type?: string }>;
   t.is(properties.scale!.default, 2);
   t.is(properties.scale!.type, 'number');
-  t.deepEqual(registry.describeAll().map((c) => `${c.kind}:${c.name}`), ['loss:toy-loss', 'map:toy-map']);
+  t.deepEqual(
+    registry.describeAll().map((c) => `${c.kind}:${c.name}`),
+    ['loss:toy-loss', 'map:toy-map'],
+  );
 });
 
 function writePlugin(dir: string, body: string): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: path.basename(dir), type: 'module', exports: { '.': { import: './main.js' } } }));
+  writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name: path.basename(dir), type: 'module', exports: { '.': { import: './main.js' } } }),
+  );
   writeFileSync(path.join(dir, 'main.js'), body);
 }
 
 test('the loader loads a plugin from a local path and reports load failures clearly', async (t) => {
   const root = mkdtempSync(path.join(tmpdir(), 'rwseg-loader-'));
-  writePlugin(path.join(root, 'good'), `export default { apiVersion: ${PLUGIN_API_VERSION}, name: 'good', losses: [], maps: [] };`);
+  writePlugin(
+    path.join(root, 'good'),
+    `export default { apiVersion: ${PLUGIN_API_VERSION}, name: 'good', losses: [], maps: [] };`,
+  );
   writePlugin(path.join(root, 'nodefault'), `export const plugin = {};`);
   writePlugin(path.join(root, 'throws'), `throw new Error('boom at import');`);
   writePlugin(path.join(root, 'oldapi'), `export default { apiVersion: 0, name: 'old' };`);
@@ -202,7 +239,9 @@ test('the loader loads a plugin from a local path and reports load failures clea
   t.is(throwing.code, 'PLUGIN_LOAD_FAILED');
   t.regex(throwing.message, /cannot load plugin '\.\/throws': boom at import/);
 
-  const notInstalled = await t.throwsAsync(loader.load('rwseg-plugin-that-does-not-exist', root), { instanceOf: RwsegError });
+  const notInstalled = await t.throwsAsync(loader.load('rwseg-plugin-that-does-not-exist', root), {
+    instanceOf: RwsegError,
+  });
   t.regex(notInstalled.message, /cannot load plugin 'rwseg-plugin-that-does-not-exist'/);
 
   // The API version check happens at registration, after a successful load.
@@ -213,9 +252,15 @@ test('the loader loads a plugin from a local path and reports load failures clea
 
 test('createRegistry loads built-ins, package.json plugins and explicit ones, by package name or path', async (t) => {
   const project = mkdtempSync(path.join(tmpdir(), 'rwseg-project-'));
-  writePlugin(path.join(project, 'node_modules', 'rwseg-plugin-by-name'), `export default { apiVersion: 1, name: 'by-name' };`);
+  writePlugin(
+    path.join(project, 'node_modules', 'rwseg-plugin-by-name'),
+    `export default { apiVersion: 1, name: 'by-name' };`,
+  );
   writePlugin(path.join(project, 'local-plugin'), `export default { apiVersion: 1, name: 'by-path' };`);
-  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'user-project', rwseg: { plugins: ['rwseg-plugin-by-name'] } }));
+  writeFileSync(
+    path.join(project, 'package.json'),
+    JSON.stringify({ name: 'user-project', rwseg: { plugins: ['rwseg-plugin-by-name'] } }),
+  );
   const registry = await createRegistry({ baseDir: project, plugins: ['./local-plugin', toyPlugin()] });
   const names = registry.plugins.map((p) => p.name);
   t.true(names.includes('@rwseg/plugin-loss-region-wise'), 'built-ins resolve from rwseg’s own install');

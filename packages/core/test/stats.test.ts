@@ -182,7 +182,7 @@ test('Monte Carlo sign flips: (1 + count) / (1 + B), seeded, and close to the ex
   t.is(exact.method, 'exact');
   const sampled = signFlipOnDifferences(d, { resamples: 20000, seed: 7 });
   t.is(sampled.pvalue, signFlipOnDifferences(d, { resamples: 20000, seed: 7 }).pvalue);
-  const se = 2 * Math.sqrt((exact.pvalue / 2) * (1 - exact.pvalue / 2) / 20000);
+  const se = 2 * Math.sqrt(((exact.pvalue / 2) * (1 - exact.pvalue / 2)) / 20000);
   t.true(Math.abs(sampled.pvalue - exact.pvalue) < 4 * se, `exact ${exact.pvalue}, sampled ${sampled.pvalue}`);
   t.throws(() => signFlipOnDifferences(d, { resamples: 0 }), { message: /resamples 0/ });
 });

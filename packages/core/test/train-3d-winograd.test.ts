@@ -21,7 +21,9 @@ test.before(async () => {
 function batchOf(patch: number[]): { image: Float32Array; target: Float32Array } {
   const image = seededValues(BATCH * patch.reduce((a, b) => a * b, 1), 7);
   const target = new Float32Array(image.length * CLASSES);
-  image.forEach((v, i) => { target[i * CLASSES + (v < -0.3 ? 0 : v < 0.4 ? 1 : 2)] = 1; });
+  image.forEach((v, i) => {
+    target[i * CLASSES + (v < -0.3 ? 0 : v < 0.4 ? 1 : 2)] = 1;
+  });
   return { image, target };
 }
 
@@ -34,8 +36,12 @@ function diceLoss(probabilities: tf.Tensor, onehot: tf.Tensor): tf.Scalar {
 }
 
 /** Losses of STEPS optimizer steps from `weights` on `backend`. */
-async function lossCurve(backend: 'cpu' | 'wasm', patch: number[], optimizerName: 'adam' | 'sgd',
-  weights: Float32Array[]): Promise<number[]> {
+async function lossCurve(
+  backend: 'cpu' | 'wasm',
+  patch: number[],
+  optimizerName: 'adam' | 'sgd',
+  weights: Float32Array[],
+): Promise<number[]> {
   await useBackend(backend);
   const model = buildUNet({ ...NET, seed: 1 }, patch);
   model.setWeights(weights.map((values, i) => tf.tensor(values, model.getWeights()[i]!.shape)));
@@ -76,11 +82,13 @@ for (const { patch, optimizer, tolerance, tilings } of CASES) {
     const weights = model.getWeights().map((w) => Float32Array.from(w.dataSync()));
     // The net's 3x3x3 convolutions after the first (1 input channel) take the Winograd path.
     const backend = tf.backend() as unknown as WasmBackend;
-    const paths = model.layers.filter((l) => l.getClassName() === 'Conv3D').map((l) => {
-      const inShape = (l.input as unknown as { shape: (number | null)[] }).shape.map((s) => s ?? BATCH) as never;
-      const kernel = (l.getWeights()[0]!).shape as never;
-      return conv3dForwardPath(backend, tf.backend_util.computeConv3DInfo(inShape, kernel, 1, 1, 'same'));
-    });
+    const paths = model.layers
+      .filter((l) => l.getClassName() === 'Conv3D')
+      .map((l) => {
+        const inShape = (l.input as unknown as { shape: (number | null)[] }).shape.map((s) => s ?? BATCH) as never;
+        const kernel = l.getWeights()[0]!.shape as never;
+        return conv3dForwardPath(backend, tf.backend_util.computeConv3DInfo(inShape, kernel, 1, 1, 'same'));
+      });
     model.dispose();
     t.true(paths.filter((p) => p === 'winograd').length >= 4, `Conv3D paths: ${paths.join(', ')}`);
 

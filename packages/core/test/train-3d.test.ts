@@ -5,7 +5,13 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  buildLoss, buildUNet, createLoader, createRegistry, parsePipeline, readHistory, runPipelineConfig,
+  buildLoss,
+  buildUNet,
+  createLoader,
+  createRegistry,
+  parsePipeline,
+  readHistory,
+  runPipelineConfig,
 } from '../src/index.js';
 import { syntheticDatasetInfo, train, useBackend, type TrainingEvent } from '../src/index.js';
 
@@ -22,7 +28,13 @@ test.serial('a tiny 3D U-Net trained with RRW + Dice on a synthetic 3D batch low
   const loss = buildLoss(registry, { combine: ['rrw', 'dice'], weights: 'equal' });
   const info = syntheticDatasetInfo({ dim: 3, size: [20, 20, 20], cases: 4, numClasses: 3, seed: 3 });
   const loader = await createLoader({
-    dataset: info, patchShape: PATCH, batchSize: 2, seed: 1, workers: 0, augment: false, foregroundFraction: 1,
+    dataset: info,
+    patchShape: PATCH,
+    batchSize: 2,
+    seed: 1,
+    workers: 0,
+    augment: false,
+    foregroundFraction: 1,
     maps: loss.requiredMaps,
   });
   const batch = await loader.next();
@@ -77,7 +89,10 @@ test.serial('a 3D pipeline on synthetic volumes trains, validates whole volumes,
   t.is(history.length, 1);
   t.true(Number.isFinite(history[0]!.loss));
   const classes = result.runs[0]!.result.finalValidation!.classes;
-  t.deepEqual(classes.map((c) => c.classIndex), [1, 2]);
+  t.deepEqual(
+    classes.map((c) => c.classIndex),
+    [1, 2],
+  );
   // One epoch of two steps segments little; what matters is that whole-volume metrics came out, per class.
   for (const c of classes) {
     const dice = c.dice.mean;

@@ -6,10 +6,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  buildUNet, createLoader, createRegistry, isRwsegError, listCheckpoints, readCheckpoint,
+  buildUNet,
+  createLoader,
+  createRegistry,
+  isRwsegError,
+  listCheckpoints,
+  readCheckpoint,
 } from '../src/index.js';
 import {
-  readHistory, syntheticDatasetInfo, train, useBackend, type Batch, type TrainingOptions,
+  readHistory,
+  syntheticDatasetInfo,
+  train,
+  useBackend,
+  type Batch,
+  type TrainingOptions,
 } from '../src/index.js';
 
 const PATCH = [16, 16, 16];
@@ -48,10 +58,16 @@ test.serial('a gradient worker thread that exits mid-step stops the run naming i
   t.regex(error!.message, /the last checkpoint .*epoch-0001\.ckpt is intact and --resume continues from it/);
   t.true(existsSync(marker), 'the worker died in the second epoch');
   const checkpoints = listCheckpoints(path.join(outDir, 'checkpoints'));
-  t.deepEqual(checkpoints.map((f) => path.basename(f)), ['epoch-0001.ckpt']);
+  t.deepEqual(
+    checkpoints.map((f) => path.basename(f)),
+    ['epoch-0001.ckpt'],
+  );
   t.is(readCheckpoint(checkpoints[0]!).epoch, 1);
   // Epochs are 1-based in the history: epoch 1 finished before the worker died in epoch 2.
-  t.deepEqual(readHistory(path.join(outDir, 'history.jsonl')).map((e) => e.epoch), [1]);
+  t.deepEqual(
+    readHistory(path.join(outDir, 'history.jsonl')).map((e) => e.epoch),
+    [1],
+  );
 
   // The marker is there: the resumed run's worker trains through epochs 2 and 3.
   const starts: { startEpoch: number; resumedFrom?: string }[] = [];
@@ -60,6 +76,9 @@ test.serial('a gradient worker thread that exits mid-step stops the run naming i
   t.regex(starts[0]!.resumedFrom!, /epoch-0001\.ckpt$/);
   t.is(resumed.epochsRun, 2);
   const history = readHistory(path.join(outDir, 'history.jsonl'));
-  t.deepEqual(history.map((e) => e.epoch), [1, 2, 3]);
+  t.deepEqual(
+    history.map((e) => e.epoch),
+    [1, 2, 3],
+  );
   t.true(history.every((e) => Number.isFinite(e.loss)));
 });

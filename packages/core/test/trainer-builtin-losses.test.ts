@@ -19,7 +19,9 @@ test.before(async () => {
 });
 
 /** The fixed batch with the loss's maps computed per sample by the registered generators, as the loader does. */
-function batchWithMaps(requests: readonly { map: string; options: Readonly<Record<string, unknown>>; key: string }[]): Batch {
+function batchWithMaps(
+  requests: readonly { map: string; options: Readonly<Record<string, unknown>>; key: string }[],
+): Batch {
   const base = diskBatch(21, 2, PATCH);
   const scale = base.scales[0]!;
   const n = PATCH[0] * PATCH[1];
@@ -28,7 +30,15 @@ function batchWithMaps(requests: readonly { map: string; options: Readonly<Recor
     const generator = registry.createMapGenerator(request.map, request.options as Record<string, unknown>);
     const out = new Float32Array(base.size * n * base.numClasses);
     for (let b = 0; b < base.size; b++) {
-      out.set(generator.generate({ labels: scale.labels.subarray(b * n, (b + 1) * n), shape: PATCH, numClasses: base.numClasses, spacing: base.spacing }), b * n * base.numClasses);
+      out.set(
+        generator.generate({
+          labels: scale.labels.subarray(b * n, (b + 1) * n),
+          shape: PATCH,
+          numClasses: base.numClasses,
+          spacing: base.spacing,
+        }),
+        b * n * base.numClasses,
+      );
     }
     maps[request.key] = out;
   }
@@ -59,6 +69,9 @@ test('every built-in loss decreases over a few training steps on a fixed batch',
     const first = values[0]!;
     const last = values.slice(-3).reduce((a, b) => a + b, 0) / 3;
     t.true(Number.isFinite(first) && Number.isFinite(last), `${name}: finite values`);
-    t.true(last < first - 0.02 * Math.max(1, Math.abs(first)), `${name}: loss went ${first.toFixed(4)} -> ${last.toFixed(4)} (${values.map((v) => v.toFixed(3)).join(' ')})`);
+    t.true(
+      last < first - 0.02 * Math.max(1, Math.abs(first)),
+      `${name}: loss went ${first.toFixed(4)} -> ${last.toFixed(4)} (${values.map((v) => v.toFixed(3)).join(' ')})`,
+    );
   }
 });

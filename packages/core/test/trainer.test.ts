@@ -4,8 +4,27 @@ import { existsSync, mkdtempSync, readFileSync, statSync, truncateSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildUNet, diceOnlyMetrics, isRwsegError, listCheckpoints, loadModelDir, predictProbabilities, readHistory, tf, TfjsWindowPredictor, train, useBackend } from '../src/index.js';
-import { childTrainingOptions, diskBatch, diskSource, diskValidationCases, testLoss, TINY_UNET } from './helpers/toy-training.js';
+import {
+  buildUNet,
+  diceOnlyMetrics,
+  isRwsegError,
+  listCheckpoints,
+  loadModelDir,
+  predictProbabilities,
+  readHistory,
+  tf,
+  TfjsWindowPredictor,
+  train,
+  useBackend,
+} from '../src/index.js';
+import {
+  childTrainingOptions,
+  diskBatch,
+  diskSource,
+  diskValidationCases,
+  testLoss,
+  TINY_UNET,
+} from './helpers/toy-training.js';
 
 test.before(async () => {
   await useBackend('cpu');
@@ -35,46 +54,60 @@ test('training steps on a fixed batch decrease the loss', async (t) => {
 });
 
 // Serial: concurrent tests would block this process's event loop with tensor work while it watches the child.
-test.serial('a run killed with -9 resumes from its last checkpoint and ends where an uninterrupted run ends', async (t) => {
-  const outDir = tempDir();
-  // The child pauses (test-only hook) once the checkpoint of epoch 3 is on disk, so the kill lands at a known point.
-  const pausedAt = 3;
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./helpers/train-child.js', import.meta.url)), outDir, '8'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, RWSEG_TEST_PAUSE_AFTER_EPOCH: String(pausedAt) },
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise((r) => child.on('exit', r));
-  const marker = path.join(outDir, `test-paused-after-epoch-${pausedAt}`);
-  const deadline = Date.now() + 120_000;
-  while (!existsSync(marker) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  t.is(child.exitCode, null, `the child was still running when paused; its stderr: ${stderr}`);
-  child.kill('SIGKILL');
-  await exited;
-  t.true(existsSync(marker), `the child reached the end of epoch ${pausedAt}; its stderr: ${stderr}`);
-  t.deepEqual(listCheckpoints(path.join(outDir, 'checkpoints')).map((f) => path.basename(f)), ['epoch-0003.ckpt', 'epoch-0002.ckpt']);
+test.serial(
+  'a run killed with -9 resumes from its last checkpoint and ends where an uninterrupted run ends',
+  async (t) => {
+    const outDir = tempDir();
+    // The child pauses (test-only hook) once the checkpoint of epoch 3 is on disk, so the kill lands at a known point.
+    const pausedAt = 3;
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('./helpers/train-child.js', import.meta.url)), outDir, '8'],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, RWSEG_TEST_PAUSE_AFTER_EPOCH: String(pausedAt) },
+      },
+    );
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise((r) => child.on('exit', r));
+    const marker = path.join(outDir, `test-paused-after-epoch-${pausedAt}`);
+    const deadline = Date.now() + 120_000;
+    while (!existsSync(marker) && child.exitCode === null && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    t.is(child.exitCode, null, `the child was still running when paused; its stderr: ${stderr}`);
+    child.kill('SIGKILL');
+    await exited;
+    t.true(existsSync(marker), `the child reached the end of epoch ${pausedAt}; its stderr: ${stderr}`);
+    t.deepEqual(
+      listCheckpoints(path.join(outDir, 'checkpoints')).map((f) => path.basename(f)),
+      ['epoch-0003.ckpt', 'epoch-0002.ckpt'],
+    );
 
-  const events: { startEpoch: number; resumedFrom?: string }[] = [];
-  // The same epoch count as the child: the poly learning rate depends on it.
-  const resumedEpochs = 8;
-  const resumed = await train({ ...childTrainingOptions(outDir, resumedEpochs, true), onEvent: (e) => e.type === 'start' && events.push(e) });
-  const saved = events[0]!.startEpoch;
-  t.is(saved, pausedAt);
-  t.regex(events[0]!.resumedFrom!, /epoch-0003\.ckpt$/);
-  t.deepEqual(
-    readHistory(path.join(outDir, 'history.jsonl')).map((e) => e.epoch),
-    [1, 2, 3, 4, 5, 6, 7, 8],
-  );
-  t.is(resumed.epochsRun, resumedEpochs - saved);
+    const events: { startEpoch: number; resumedFrom?: string }[] = [];
+    // The same epoch count as the child: the poly learning rate depends on it.
+    const resumedEpochs = 8;
+    const resumed = await train({
+      ...childTrainingOptions(outDir, resumedEpochs, true),
+      onEvent: (e) => e.type === 'start' && events.push(e),
+    });
+    const saved = events[0]!.startEpoch;
+    t.is(saved, pausedAt);
+    t.regex(events[0]!.resumedFrom!, /epoch-0003\.ckpt$/);
+    t.deepEqual(
+      readHistory(path.join(outDir, 'history.jsonl')).map((e) => e.epoch),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    );
+    t.is(resumed.epochsRun, resumedEpochs - saved);
 
-  // Same seed, same data stream per epoch, optimizer state restored: the weights match a run never interrupted.
-  const straight = childTrainingOptions(tempDir(), resumedEpochs, false);
-  await train(straight);
-  const a = (await loadModelDir(path.join(outDir, 'model'))).model.getWeights();
-  const b = straight.model.getWeights();
-  a.forEach((w, i) => t.true(tf.max(tf.abs(tf.sub(w, b[i]!))).dataSync()[0]! < 1e-5, `weight ${i} differs`));
-});
+    // Same seed, same data stream per epoch, optimizer state restored: the weights match a run never interrupted.
+    const straight = childTrainingOptions(tempDir(), resumedEpochs, false);
+    await train(straight);
+    const a = (await loadModelDir(path.join(outDir, 'model'))).model.getWeights();
+    const b = straight.model.getWeights();
+    a.forEach((w, i) => t.true(tf.max(tf.abs(tf.sub(w, b[i]!))).dataSync()[0]! < 1e-5, `weight ${i} differs`));
+  },
+);
 
 test('a truncated checkpoint gives an error naming it; the previous one still resumes', async (t) => {
   const outDir = tempDir();
@@ -87,7 +120,10 @@ test('a truncated checkpoint gives an error naming it; the previous one still re
   t.regex(error!.message, /previous checkpoint .*epoch-0002\.ckpt is intact/);
 
   const events: number[] = [];
-  await train({ ...childTrainingOptions(outDir, 4, path.join(outDir, 'checkpoints', 'epoch-0002.ckpt')), onEvent: (e) => e.type === 'start' && events.push(e.startEpoch) });
+  await train({
+    ...childTrainingOptions(outDir, 4, path.join(outDir, 'checkpoints', 'epoch-0002.ckpt')),
+    onEvent: (e) => e.type === 'start' && events.push(e.startEpoch),
+  });
   t.deepEqual(events, [2]);
   t.deepEqual(
     readHistory(path.join(outDir, 'history.jsonl')).map((e) => e.epoch),
@@ -101,7 +137,16 @@ test('a NaN loss stops training with the epoch, the loss and the bad map named',
     train({
       model: buildUNet(TINY_UNET, [16, 16]),
       loss: testLoss({ map: 'weights-map' }),
-      openData: (epoch) => ({ next: async () => diskBatch(3, 2, [16, 16], epoch === 1 ? { 'weights-map': map } : { 'weights-map': (n) => new Float32Array(n) }), close: async () => {} }),
+      openData: (epoch) => ({
+        next: async () =>
+          diskBatch(
+            3,
+            2,
+            [16, 16],
+            epoch === 1 ? { 'weights-map': map } : { 'weights-map': (n) => new Float32Array(n) },
+          ),
+        close: async () => {},
+      }),
       epochs: 3,
       iterationsPerEpoch: 1,
       learningRate: 0.01,
@@ -135,17 +180,35 @@ test('validation writes history, plots, overlays and a loadable best model; slid
     [false, true, false, true],
   );
   t.is(result.bestDice, Math.max(...history.filter((e) => e.validation).map((e) => e.validation!.meanDice)));
-  for (const f of ['config.json', 'summary.json', 'plots/loss.svg', 'plots/validation-dice.svg', 'plots/overlays/val-0.png', 'plots/overlays/val-1.png', 'checkpoints/best.ckpt', 'model/model.json']) {
+  for (const f of [
+    'config.json',
+    'summary.json',
+    'plots/loss.svg',
+    'plots/validation-dice.svg',
+    'plots/overlays/val-0.png',
+    'plots/overlays/val-1.png',
+    'checkpoints/best.ckpt',
+    'model/model.json',
+  ]) {
     t.true(existsSync(path.join(outDir, f)), f);
   }
-  t.regex(readFileSync(path.join(outDir, 'plots/loss.svg'), 'utf8'), /<path class="series" data-name="training loss" d="M[^"]*L/);
+  t.regex(
+    readFileSync(path.join(outDir, 'plots/loss.svg'), 'utf8'),
+    /<path class="series" data-name="training loss" d="M[^"]*L/,
+  );
   t.deepEqual(JSON.parse(readFileSync(path.join(outDir, 'config.json'), 'utf8')), { hello: 'config' });
 
   // The saved model is the best one: validating it again gives the best Dice.
   const { model } = await loadModelDir(path.join(outDir, 'model'));
   const dices = [];
   for (const c of cases) {
-    const { probabilities: probs } = await predictProbabilities(new TfjsWindowPredictor(model), c.image.data, c.image.shape, 1, { patch: [16, 16] });
+    const { probabilities: probs } = await predictProbabilities(
+      new TfjsWindowPredictor(model),
+      c.image.data,
+      c.image.shape,
+      1,
+      { patch: [16, 16] },
+    );
     const labels = new Int32Array(probs.length / 2).map((_, v) => (probs[2 * v + 1]! > probs[2 * v]! ? 1 : 0));
     dices.push(diceOnlyMetrics(labels, c.labels.data, c.image.shape, [1, 1], { numClasses: 2 })[0]!.dice);
   }

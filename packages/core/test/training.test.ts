@@ -43,7 +43,10 @@ test('AdamW steps match the update written out by hand, with decoupled weight de
     adam.apply([tf.tensor1d(g)], lr);
     m = m.map((mi, i) => 0.9 * mi + 0.1 * g[i]!);
     v = v.map((vi, i) => 0.999 * vi + 0.001 * g[i]! ** 2);
-    expected = expected.map((e, i) => e - lr * (m[i]! / (1 - 0.9 ** (step + 1)) / (Math.sqrt(v[i]! / (1 - 0.999 ** (step + 1))) + 1e-8) + 0.1 * e));
+    expected = expected.map(
+      (e, i) =>
+        e - lr * (m[i]! / (1 - 0.9 ** (step + 1)) / (Math.sqrt(v[i]! / (1 - 0.999 ** (step + 1))) + 1e-8) + 0.1 * e),
+    );
   });
   const got = w.dataSync();
   expected.forEach((e, i) => t.true(Math.abs(got[i]! - e) < 1e-5, `${got[i]} vs ${e}`));
@@ -53,8 +56,14 @@ test('gradient clipping scales to the maximum global norm and leaves small gradi
   const grads = [tf.tensor1d([3, 0]), tf.tensor1d([0, 4])];
   const { grads: clipped, norm } = await clipByGlobalNorm(grads, 1);
   t.true(Math.abs(norm - 5) < 1e-6);
-  t.deepEqual([...clipped[0]!.dataSync()].map((x) => +x.toFixed(5)), [0.6, 0]);
-  t.deepEqual([...clipped[1]!.dataSync()].map((x) => +x.toFixed(5)), [0, 0.8]);
+  t.deepEqual(
+    [...clipped[0]!.dataSync()].map((x) => +x.toFixed(5)),
+    [0.6, 0],
+  );
+  t.deepEqual(
+    [...clipped[1]!.dataSync()].map((x) => +x.toFixed(5)),
+    [0, 0.8],
+  );
   t.is((await clipByGlobalNorm(grads, 12)).grads[0], grads[0]);
 });
 
@@ -75,8 +84,20 @@ test('NaN-aware summaries skip NaN and say how many values they used', (t) => {
   t.deepEqual(nanSummary([1, Number.NaN, 3]), { mean: 2, sd: Math.SQRT2, n: 2 });
   const nan = Number.NaN;
   const summary = summariseCases([
-    { id: 'a', metrics: [{ classIndex: 1, dice: 0.5, hd: 2, hd95: 1, assd: 1, nsd: 1 }, { classIndex: 2, dice: nan, hd: nan, hd95: nan, assd: nan, nsd: nan }] },
-    { id: 'b', metrics: [{ classIndex: 1, dice: 0.7, hd: 4, hd95: 3, assd: 1, nsd: 1 }, { classIndex: 2, dice: 0.9, hd: 1, hd95: 1, assd: 1, nsd: 1 }] },
+    {
+      id: 'a',
+      metrics: [
+        { classIndex: 1, dice: 0.5, hd: 2, hd95: 1, assd: 1, nsd: 1 },
+        { classIndex: 2, dice: nan, hd: nan, hd95: nan, assd: nan, nsd: nan },
+      ],
+    },
+    {
+      id: 'b',
+      metrics: [
+        { classIndex: 1, dice: 0.7, hd: 4, hd95: 3, assd: 1, nsd: 1 },
+        { classIndex: 2, dice: 0.9, hd: 1, hd95: 1, assd: 1, nsd: 1 },
+      ],
+    },
   ]);
   t.true(Math.abs(summary.classes[0]!.dice.mean - 0.6) < 1e-12);
   t.is(summary.classes[1]!.dice.n, 1);
@@ -84,7 +105,11 @@ test('NaN-aware summaries skip NaN and say how many values they used', (t) => {
 });
 
 test('checkpoints round-trip and any altered byte or truncation is detected', (t) => {
-  const content = { epoch: 3, meta: { best: { epoch: 2, dice: 0.5 } }, tensors: [{ name: 'a/kernel', shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) }] };
+  const content = {
+    epoch: 3,
+    meta: { best: { epoch: 2, dice: 0.5 } },
+    tensors: [{ name: 'a/kernel', shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) }],
+  };
   const bytes = encodeCheckpoint(content);
   const back = decodeCheckpoint(bytes, 'x.ckpt');
   t.is(back.epoch, 3);
@@ -102,11 +127,25 @@ test('derived seeds repeat per (seed, purpose, index), differ otherwise and fit 
   t.not(deriveSeed(1, 'data', 3), deriveSeed(1, 'data', 4));
   t.not(deriveSeed(1, 'data', 3), deriveSeed(2, 'data', 3));
   t.not(deriveSeed(1, 'data', 3), deriveSeed(1, 'init', 3));
-  for (const s of [deriveSeed(0, 'a'), deriveSeed(-7, 'b', 9), deriveSeed(2 ** 31, 'c')]) t.true(Number.isInteger(s) && s >= 0 && s < 2 ** 31);
+  for (const s of [deriveSeed(0, 'a'), deriveSeed(-7, 'b', 9), deriveSeed(2 ** 31, 'c')])
+    t.true(Number.isInteger(s) && s >= 0 && s < 2 ** 31);
 });
 
 test('line charts break at NaN and escape names', (t) => {
-  const svg = lineChartSvg([{ name: 'a<b', points: [[1, 1], [2, Number.NaN], [3, 2], [4, 3]] }], { title: 'T' });
+  const svg = lineChartSvg(
+    [
+      {
+        name: 'a<b',
+        points: [
+          [1, 1],
+          [2, Number.NaN],
+          [3, 2],
+          [4, 3],
+        ],
+      },
+    ],
+    { title: 'T' },
+  );
   const d = /data-name="a&lt;b" d="([^"]*)"/.exec(svg)![1]!;
   t.is(d.split('M').length - 1, 2);
   t.is(d.split('L').length - 1, 1);

@@ -14,12 +14,18 @@ import { vulkanTest } from './helpers/vulkan.js';
 const modelPath = fileURLToPath(new URL('../../test/fixtures/webgpu/tiny_segmenter.onnx', import.meta.url));
 
 async function infer(provider: 'cpu' | 'webgpu', image: Float32Array, profileDir: string) {
-  const options = { executionProviders: [provider], enableProfiling: true, profileFilePrefix: path.join(profileDir, provider) };
+  const options = {
+    executionProviders: [provider],
+    enableProfiling: true,
+    profileFilePrefix: path.join(profileDir, provider),
+  };
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(readFileSync(modelPath), options);
   } catch (error) {
-    throw new Error(`onnxruntime could not start the ${provider} provider: ${(error as Error).message}. ${WEBGPU_INSTALL_HINT}`);
+    throw new Error(
+      `onnxruntime could not start the ${provider} provider: ${(error as Error).message}. ${WEBGPU_INSTALL_HINT}`,
+    );
   }
   const out = await session.run({ image: new ort.Tensor('float32', image, [1, 1, 16, 16]) });
   session.endProfiling();
@@ -43,11 +49,18 @@ vulkanTest('the WebGPU provider runs every node and matches the CPU provider', a
 
   const profile = readdirSync(profileDir).find((name) => name.startsWith('webgpu'));
   t.truthy(profile, 'onnxruntime wrote no profile');
-  const events = JSON.parse(readFileSync(path.join(profileDir, profile!), 'utf8')) as Array<{ cat: string; name: string; args?: { provider?: string; op_name?: string } }>;
+  const events = JSON.parse(readFileSync(path.join(profileDir, profile!), 'utf8')) as Array<{
+    cat: string;
+    name: string;
+    args?: { provider?: string; op_name?: string };
+  }>;
   const kernels = events.filter((e) => e.cat === 'Node' && e.args?.provider);
   const ops = new Set(kernels.map((e) => e.args!.op_name));
   // Relu is fused into the Conv before it by onnxruntime's graph optimiser.
-  for (const op of ['Conv', 'MaxPool', 'ConvTranspose', 'Concat', 'Softmax']) t.true(ops.has(op), `no profiled ${op} node: ${[...ops]}`);
-  const elsewhere = kernels.filter((e) => e.args!.provider !== 'WebGpuExecutionProvider').map((e) => `${e.args!.op_name}@${e.args!.provider}`);
+  for (const op of ['Conv', 'MaxPool', 'ConvTranspose', 'Concat', 'Softmax'])
+    t.true(ops.has(op), `no profiled ${op} node: ${[...ops]}`);
+  const elsewhere = kernels
+    .filter((e) => e.args!.provider !== 'WebGpuExecutionProvider')
+    .map((e) => `${e.args!.op_name}@${e.args!.provider}`);
   t.deepEqual(elsewhere, [], 'nodes that fell back to another provider');
 });

@@ -42,7 +42,8 @@ test.before(async () => {
   labelValues = Int32Array.from(imageValues, (v) => Math.min(2, Math.floor(v * 3)));
   const weights = probeUnetWeights(spec, 3);
   rawWeights = {};
-  for (const [k, t] of Object.entries(weights)) rawWeights[k] = { values: (await t.data()) as Float32Array, shape: t.shape };
+  for (const [k, t] of Object.entries(weights))
+    rawWeights[k] = { values: (await t.data()) as Float32Array, shape: t.shape };
   tf.dispose(Object.values(weights));
   const { images, oneHot, weights: w } = makeInputs();
   cpuReference = await probeUnetGradients(spec, w, images, oneHot);
@@ -69,16 +70,24 @@ vulkanSerialTest('a software adapter is refused unless allowed, with the reason 
   }
 });
 
-vulkanSerialTest('initialises on this machine and describes the adapter (vendor, architecture, driver, limits)', async (t) => {
-  const adapter = await initWebGpuBackend({ allowSoftwareAdapter: true });
-  t.is(tf.getBackend(), 'webgpu');
-  t.deepEqual(describeWebGpuAdapter(), adapter);
-  t.true(adapter.description.length > 0, 'driver description missing');
-  t.true(adapter.vendor.length > 0 || adapter.device.length > 0, 'neither vendor nor device reported');
-  // The device is created with the adapter's limit, not WebGPU's default of 8 storage buffers.
-  t.true(adapter.limits.maxStorageBuffersPerShaderStage > 8, `maxStorageBuffersPerShaderStage ${adapter.limits.maxStorageBuffersPerShaderStage}`);
-  t.log(`adapter: ${adapter.vendor} ${adapter.architecture} ${adapter.device} | ${adapter.description} | software: ${adapter.isSoftware}`);
-});
+vulkanSerialTest(
+  'initialises on this machine and describes the adapter (vendor, architecture, driver, limits)',
+  async (t) => {
+    const adapter = await initWebGpuBackend({ allowSoftwareAdapter: true });
+    t.is(tf.getBackend(), 'webgpu');
+    t.deepEqual(describeWebGpuAdapter(), adapter);
+    t.true(adapter.description.length > 0, 'driver description missing');
+    t.true(adapter.vendor.length > 0 || adapter.device.length > 0, 'neither vendor nor device reported');
+    // The device is created with the adapter's limit, not WebGPU's default of 8 storage buffers.
+    t.true(
+      adapter.limits.maxStorageBuffersPerShaderStage > 8,
+      `maxStorageBuffersPerShaderStage ${adapter.limits.maxStorageBuffersPerShaderStage}`,
+    );
+    t.log(
+      `adapter: ${adapter.vendor} ${adapter.architecture} ${adapter.device} | ${adapter.description} | software: ${adapter.isSoftware}`,
+    );
+  },
+);
 
 for (const count of [12, 40]) {
   vulkanSerialTest(`tf.addN and safeAddN of ${count} tensors are exact on webgpu`, async (t) => {
@@ -105,7 +114,10 @@ vulkanSerialTest('a U-Net training step on webgpu matches the cpu backend (loss 
   const { images, oneHot, weights } = makeInputs();
   const gpu = await probeUnetGradients(spec, weights, images, oneHot);
   tf.dispose([images, oneHot, ...Object.values(weights)]);
-  t.true(Math.abs(gpu.loss - cpuReference.loss) < 1e-4 * Math.abs(cpuReference.loss), `loss webgpu ${gpu.loss} vs cpu ${cpuReference.loss}`);
+  t.true(
+    Math.abs(gpu.loss - cpuReference.loss) < 1e-4 * Math.abs(cpuReference.loss),
+    `loss webgpu ${gpu.loss} vs cpu ${cpuReference.loss}`,
+  );
   let worst = 0;
   for (const [name, ref] of Object.entries(cpuReference.grads)) {
     const got = gpu.grads[name]!;
@@ -120,17 +132,32 @@ vulkanSerialTest('a U-Net training step on webgpu matches the cpu backend (loss 
     worst = Math.max(worst, relative);
     t.true(relative < 2e-3, `gradient of ${name}: relative error ${relative}`);
   }
-  t.log(`loss ${gpu.loss.toFixed(6)} (cpu ${cpuReference.loss.toFixed(6)}), worst relative gradient error ${worst.toExponential(2)}`);
+  t.log(
+    `loss ${gpu.loss.toFixed(6)} (cpu ${cpuReference.loss.toFixed(6)}), worst relative gradient error ${worst.toExponential(2)}`,
+  );
 });
 
 test('no adapter: the error names the cause and the fix', (t) => {
-  const facts = { platform: 'linux' as const, loaders: ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1'], icds: [], missingIcds: [] };
+  const facts = {
+    platform: 'linux' as const,
+    loaders: ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1'],
+    icds: [],
+    missingIcds: [],
+  };
   t.regex(explainNoAdapter({ ...facts, loaders: [] }).fix, /apt-get install -y libvulkan1/);
   t.regex(explainNoAdapter(facts).fix, /NVIDIA driver.*mesa-vulkan-drivers/s);
-  const old = explainNoAdapter({ ...facts, icds: ['/usr/share/vulkan/icd.d/lvp_icd.x86_64.json'], mesaVersion: '22.3.6-1+deb12u1' });
+  const old = explainNoAdapter({
+    ...facts,
+    icds: ['/usr/share/vulkan/icd.d/lvp_icd.x86_64.json'],
+    mesaVersion: '22.3.6-1+deb12u1',
+  });
   t.regex(old.cause, /Mesa 22\.3\.6.* too old/);
   t.regex(old.fix, /bookworm-backports/);
-  const recent = explainNoAdapter({ ...facts, icds: ['/usr/share/vulkan/icd.d/lvp_icd.x86_64.json'], mesaVersion: '25.0.7-2~bpo12+1' });
+  const recent = explainNoAdapter({
+    ...facts,
+    icds: ['/usr/share/vulkan/icd.d/lvp_icd.x86_64.json'],
+    mesaVersion: '25.0.7-2~bpo12+1',
+  });
   t.notRegex(recent.cause, /too old/);
 });
 
@@ -140,7 +167,11 @@ test('no adapter, for real: a process whose Vulkan loader finds no driver fails 
     try { await initWebGpuBackend({ allowSoftwareAdapter: true }); console.log('UNEXPECTED adapter'); }
     catch (e) { console.log(e.code + ': ' + e.message); }`;
   const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    env: { ...process.env, VK_DRIVER_FILES: '/nonexistent/rwseg_icd.json', VK_ICD_FILENAMES: '/nonexistent/rwseg_icd.json' },
+    env: {
+      ...process.env,
+      VK_DRIVER_FILES: '/nonexistent/rwseg_icd.json',
+      VK_ICD_FILENAMES: '/nonexistent/rwseg_icd.json',
+    },
     encoding: 'utf8',
     timeout: 60_000,
   });

@@ -35,9 +35,16 @@ export function readTokenFile(path: string): string[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new RwsegError('IO_ERROR', `cannot read token file '${path}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { path });
+    throw new RwsegError(
+      'IO_ERROR',
+      `cannot read token file '${path}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { path },
+    );
   }
-  const tokens = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const tokens = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   if (tokens.length === 0) throw new RwsegError('INVALID_OPTIONS', `token file '${path}' holds no token`, { path });
   return tokens;
 }
@@ -45,7 +52,13 @@ export function readTokenFile(path: string): string[] {
 /** Tokens from the environment variable (comma-separated) and/or a token file. */
 export function loadTokens(options: { env?: string; file?: string }): string[] {
   const tokens: string[] = [];
-  if (options.env) tokens.push(...options.env.split(',').map((t) => t.trim()).filter(Boolean));
+  if (options.env)
+    tokens.push(
+      ...options.env
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    );
   if (options.file) tokens.push(...readTokenFile(options.file));
   return tokens;
 }

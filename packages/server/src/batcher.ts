@@ -191,7 +191,10 @@ export class DynamicBatcher {
     if (this.running > 0 || this.queue.length === 0 || this.timer) return;
     const rows = this.queue.reduce((n, p) => n + p.rows, 0);
     // The delay counts from the oldest waiting request, so requests that already waited out a run go at once.
-    const wait = this.options.batchable && rows < this.options.maxBatchSize ? this.queue[0].arrived + this.options.maxQueueDelayMs - performance.now() : 0;
+    const wait =
+      this.options.batchable && rows < this.options.maxBatchSize
+        ? this.queue[0].arrived + this.options.maxQueueDelayMs - performance.now()
+        : 0;
     if (wait <= 0) {
       // Even with no delay, let the current I/O phase finish so requests parsed together can merge.
       this.timer = setImmediate(() => this.dispatch());
@@ -205,7 +208,7 @@ export class DynamicBatcher {
     const batch = [head];
     if (!this.options.batchable) return batch;
     let rows = head.rows;
-    for (let i = 0; i < this.queue.length && rows < this.options.maxBatchSize; ) {
+    for (let i = 0; i < this.queue.length && rows < this.options.maxBatchSize;) {
       const candidate = this.queue[i];
       if (candidate.key === head.key && rows + candidate.rows <= this.options.maxBatchSize) {
         batch.push(candidate);
@@ -239,7 +242,10 @@ export class DynamicBatcher {
         for (const p of batch) {
           const mine: TensorMap = {};
           for (const [name, tensor] of Object.entries(out)) {
-            if (tensor.dims[0] !== rows) throw new Error(`output '${name}' has ${tensor.dims[0]} rows for a batch of ${rows}; the model cannot be batched`);
+            if (tensor.dims[0] !== rows)
+              throw new Error(
+                `output '${name}' has ${tensor.dims[0]} rows for a batch of ${rows}; the model cannot be batched`,
+              );
             mine[name] = sliceRows(tensor, start, p.rows);
           }
           start += p.rows;

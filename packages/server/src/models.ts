@@ -42,7 +42,11 @@ type State = 'unloaded' | 'loading' | 'ready' | 'failed';
 function specsFrom(metadata: readonly ort.InferenceSession.ValueMetadata[]): TensorSpec[] {
   return metadata.map((m) => {
     if (!m.isTensor) return { name: m.name, datatype: 'UNKNOWN', shape: [] };
-    return { name: m.name, datatype: v2FromOrt(m.type) ?? m.type.toUpperCase(), shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
+    return {
+      name: m.name,
+      datatype: v2FromOrt(m.type) ?? m.type.toUpperCase(),
+      shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)),
+    };
   });
 }
 
@@ -103,19 +107,24 @@ export class ModelVersion {
     try {
       // A bad or incomplete model folder (model-repository.ts) never gets a session: it fails with the reason.
       if (this.model.problem) throw new RwsegError('INVALID_CONFIG', this.model.problem, { model: this.model.name });
-      const { session, provider, failed } = await createSessionWithFallback(modelPath(this.model, this.version), this.options.providers, {
-        strict: this.options.strictProvider,
-        log: this.options.log,
-        label: this.label,
-        sessionOptions: this.options.sessionOptions,
-      });
+      const { session, provider, failed } = await createSessionWithFallback(
+        modelPath(this.model, this.version),
+        this.options.providers,
+        {
+          strict: this.options.strictProvider,
+          log: this.options.log,
+          label: this.label,
+          sessionOptions: this.options.sessionOptions,
+        },
+      );
       this.session = session;
       this.provider = provider;
       this.failedProviders = failed;
       this.inputs = specsFrom(session.inputMetadata);
       this.outputs = specsFrom(session.outputMetadata);
       // Merge requests only when every input's first axis is the (dynamic) batch axis.
-      const batchable = this.model.config.maxBatchSize !== 0 && this.inputs.every((i) => i.shape.length > 0 && i.shape[0] === -1);
+      const batchable =
+        this.model.config.maxBatchSize !== 0 && this.inputs.every((i) => i.shape.length > 0 && i.shape[0] === -1);
       const name = this.model.name;
       this.batcher = new DynamicBatcher((feeds, fetches) => this.runSession(feeds, fetches), {
         maxBatchSize: this.maxBatchSize,
@@ -126,19 +135,33 @@ export class ModelVersion {
         onQueueDepth: (depth) => this.options.onQueueDepth?.(name, depth),
       });
       this.state = 'ready';
-      this.options.log.info({ model: this.model.name, version: this.version, provider, batchable, inputs: this.inputs, outputs: this.outputs }, `loaded ${this.label} on ${provider}`);
+      this.options.log.info(
+        {
+          model: this.model.name,
+          version: this.version,
+          provider,
+          batchable,
+          inputs: this.inputs,
+          outputs: this.outputs,
+        },
+        `loaded ${this.label} on ${provider}`,
+      );
     } catch (error) {
       this.state = 'failed';
       this.error = (error as Error).message;
       this.loading = undefined;
-      this.options.log.error({ model: this.model.name, version: this.version, err: this.error }, `could not load ${this.label}`);
+      this.options.log.error(
+        { model: this.model.name, version: this.version, err: this.error },
+        `could not load ${this.label}`,
+      );
       throw error;
     }
   }
 
   private async runSession(feeds: TensorMap, fetches: readonly string[]): Promise<TensorMap> {
     const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
+    for (const [name, t] of Object.entries(feeds))
+      ortFeeds[name] = new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
     this.runs++;
     let result: ort.InferenceSession.ReturnType;
     try {
@@ -160,7 +183,9 @@ export class ModelVersion {
    */
   private runFailure(feeds: TensorMap, error: Error): Error {
     const dynamic = this.inputs.some((i) => i.shape.slice(1).includes(-1));
-    const shapes = Object.entries(feeds).map(([name, t]) => `'${name}' [${t.dims.join(',')}]`).join(', ');
+    const shapes = Object.entries(feeds)
+      .map(([name, t]) => `'${name}' [${t.dims.join(',')}]`)
+      .join(', ');
     const reason = clip(error.message.split('\n')[0], 300);
     this.options.log.warn({ model: this.label, shapes, err: reason }, `session.run failed for ${this.label}`);
     if (!dynamic) return error;
@@ -215,7 +240,10 @@ export class ModelVersion {
     try {
       await this.load();
     } catch (error) {
-      throw new HttpError(503, `model '${this.label}' is not available: ${isRwsegError(error) ? error.message : (error as Error).message}`);
+      throw new HttpError(
+        503,
+        `model '${this.label}' is not available: ${isRwsegError(error) ? error.message : (error as Error).message}`,
+      );
     }
   }
 
@@ -243,7 +271,10 @@ export class ModelStore {
       const versions = new Map(model.versions.map((v) => [v, new ModelVersion(model, v, this.options)]));
       this.models.set(model.name, { model, versions });
     }
-    this.options.log.info({ repository: this.options.repository, models: [...this.models.keys()] }, `found ${this.models.size} model(s)`);
+    this.options.log.info(
+      { repository: this.options.repository, models: [...this.models.keys()] },
+      `found ${this.models.size} model(s)`,
+    );
     if (this.options.eager) {
       for (const version of this.allVersions()) {
         try {
@@ -281,7 +312,9 @@ export class ModelStore {
    * folder is bad or incomplete is reported not ready on its own route and does not hold back the others.
    */
   ready(): boolean {
-    return this.allVersions().filter((v) => !v.model.problem).every((v) => (this.options.eager ? v.state === 'ready' : v.state !== 'failed'));
+    return this.allVersions()
+      .filter((v) => !v.model.problem)
+      .every((v) => (this.options.eager ? v.state === 'ready' : v.state !== 'failed'));
   }
 
   async idle(): Promise<void> {

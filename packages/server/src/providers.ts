@@ -22,16 +22,23 @@ export interface DefaultProviders {
  * explicitly (--provider webgpu,...) still uses such an adapter, as the tests on lavapipe do.
  */
 export async function defaultProviders(): Promise<DefaultProviders> {
-  const probe = await new Promise<{ found: boolean; software: boolean; description: string; error?: string }>((resolve) => {
-    const script = fileURLToPath(new URL('./webgpu-probe.js', import.meta.url));
-    execFile(process.execPath, [script], { timeout: 20_000 }, (error, stdout) => {
-      try {
-        resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? ''));
-      } catch {
-        resolve({ found: false, software: false, description: '', error: error?.message ?? 'the WebGPU probe printed nothing' });
-      }
-    });
-  });
+  const probe = await new Promise<{ found: boolean; software: boolean; description: string; error?: string }>(
+    (resolve) => {
+      const script = fileURLToPath(new URL('./webgpu-probe.js', import.meta.url));
+      execFile(process.execPath, [script], { timeout: 20_000 }, (error, stdout) => {
+        try {
+          resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? ''));
+        } catch {
+          resolve({
+            found: false,
+            software: false,
+            description: '',
+            error: error?.message ?? 'the WebGPU probe printed nothing',
+          });
+        }
+      });
+    },
+  );
   if (probe.found && !probe.software) return { providers: [...DEFAULT_PROVIDERS] };
   const skippedWebGpu = probe.found
     ? `the only WebGPU adapter is a software rasteriser (${probe.description}), slower than the CPU provider; pass --provider webgpu to use it anyway`
@@ -55,7 +62,11 @@ export interface SessionWithProvider {
 export function parseProviderList(text: string): string[] {
   const list = text.split(',').map((p) => p.trim().toLowerCase());
   if (list.length === 0 || list.some((p) => !/^[a-z0-9_-]+$/.test(p))) {
-    throw new RwsegError('INVALID_OPTIONS', `invalid --provider list '${text}': give names separated by commas, e.g. cuda,webgpu,cpu`, { text });
+    throw new RwsegError(
+      'INVALID_OPTIONS',
+      `invalid --provider list '${text}': give names separated by commas, e.g. cuda,webgpu,cpu`,
+      { text },
+    );
   }
   return list;
 }
@@ -78,10 +89,21 @@ export async function createSessionWithFallback(
       const reason = (error as Error).message.split('\n')[0];
       failed.push({ provider, error: reason });
       if (options.strict) {
-        throw new RwsegError('BACKEND_ERROR', `${options.label}: execution provider '${provider}' failed and --strict-provider is set: ${reason}`, { provider, model: options.label });
+        throw new RwsegError(
+          'BACKEND_ERROR',
+          `${options.label}: execution provider '${provider}' failed and --strict-provider is set: ${reason}`,
+          { provider, model: options.label },
+        );
       }
-      options.log.warn({ model: options.label, provider, reason }, `execution provider '${provider}' unavailable for ${options.label}, trying the next one`);
+      options.log.warn(
+        { model: options.label, provider, reason },
+        `execution provider '${provider}' unavailable for ${options.label}, trying the next one`,
+      );
     }
   }
-  throw new RwsegError('BACKEND_ERROR', `${options.label}: no execution provider could load the model (${failed.map((f) => `${f.provider}: ${f.error}`).join('; ')})`, { model: options.label, failed });
+  throw new RwsegError(
+    'BACKEND_ERROR',
+    `${options.label}: no execution provider could load the model (${failed.map((f) => `${f.provider}: ${f.error}`).join('; ')})`,
+    { model: options.label, failed },
+  );
 }

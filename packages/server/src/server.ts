@@ -165,7 +165,11 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
   let providers = options.providers;
   if (!providers) {
     const chosen = await defaultProviders();
-    if (chosen.skippedWebGpu) log.info({ reason: chosen.skippedWebGpu }, `execution provider 'webgpu' left out of the default order: ${chosen.skippedWebGpu}`);
+    if (chosen.skippedWebGpu)
+      log.info(
+        { reason: chosen.skippedWebGpu },
+        `execution provider 'webgpu' left out of the default order: ${chosen.skippedWebGpu}`,
+      );
     providers = chosen.providers;
   }
   const store = new ModelStore({
@@ -272,12 +276,15 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     if (context && hasBody && Number.isFinite(context.deadline)) {
       context.bodyPending = true;
       // A body still trickling in at the deadline ends the request with 408 (answered, then the connection closes).
-      context.bodyTimer = setTimeout(() => {
-        if (!context.bodyPending || request.raw.listenerCount('error') === 0) return;
-        reply.header('connection', 'close');
-        const message = `the request body did not arrive within the ${requestTimeoutMs} ms deadline (--timeout-ms)`;
-        request.raw.emit('error', new HttpError(408, message));
-      }, Math.max(0, context.deadline - performance.now()));
+      context.bodyTimer = setTimeout(
+        () => {
+          if (!context.bodyPending || request.raw.listenerCount('error') === 0) return;
+          reply.header('connection', 'close');
+          const message = `the request body did not arrive within the ${requestTimeoutMs} ms deadline (--timeout-ms)`;
+          request.raw.emit('error', new HttpError(408, message));
+        },
+        Math.max(0, context.deadline - performance.now()),
+      );
     }
     done(null, payload);
   });
@@ -316,7 +323,8 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
       status = error.code === 'BACKEND_ERROR' ? 503 : 400;
     } else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 600) {
       status = error.statusCode;
-      if (error.code === BODY_TOO_LARGE) message = `request body larger than the ${bodyLimit}-byte limit (--body-limit)`;
+      if (error.code === BODY_TOO_LARGE)
+        message = `request body larger than the ${bodyLimit}-byte limit (--body-limit)`;
     }
     message = clip(message, MAX_ERROR_LENGTH);
     if (status === 500) request.log.error({ err: error }, 'request failed');
@@ -347,7 +355,11 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     const ready = store.ready();
     return reply.code(ready ? 200 : 400).send({ ready });
   });
-  app.get('/v2', own, async () => ({ name: 'rwseg', version: RWSEG_VERSION, extensions: ['binary_tensor_data', 'rwseg_segment'] }));
+  app.get('/v2', own, async () => ({
+    name: 'rwseg',
+    version: RWSEG_VERSION,
+    extensions: ['binary_tensor_data', 'rwseg_segment'],
+  }));
 
   type Params = { name: string; version?: string };
   const modelOf = (request: FastifyRequest) => {
@@ -411,7 +423,12 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     if (body.length === 0) throw new HttpError(400, 'empty request body: send an $inference_request JSON object');
     const { json, binary } = splitBody(body, headerValue(request.headers['inference-header-content-length']));
     const decoded = decodeRequest(json, binary, mv.inputs, mv.outputs, { maxElements: limits.maxVoxels });
-    const results = await mv.infer(decoded.feeds, decoded.outputs.map((o) => o.name), undefined, contexts.get(request));
+    const results = await mv.infer(
+      decoded.feeds,
+      decoded.outputs.map((o) => o.name),
+      undefined,
+      contexts.get(request),
+    );
     const encoded = encodeResponse(mv.model.name, mv.version, decoded, results);
     if (encoded.headerLength !== undefined) {
       reply.header('Inference-Header-Content-Length', String(encoded.headerLength));
@@ -503,6 +520,12 @@ export interface ModelDescription {
 export function describeModels(store: ModelStore): ModelDescription[] {
   return store.allVersions().map((v: ModelVersion) => {
     const reason = v.model.problem ?? (v.state === 'failed' ? v.error : undefined);
-    return { name: v.model.name, version: v.version, state: v.state, provider: v.provider, ...(reason ? { reason } : {}) };
+    return {
+      name: v.model.name,
+      version: v.version,
+      state: v.state,
+      provider: v.provider,
+      ...(reason ? { reason } : {}),
+    };
   });
 }

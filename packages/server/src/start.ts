@@ -10,7 +10,9 @@ export interface StartedServer {
   models: ReturnType<typeof describeModels>;
 }
 
-export async function startServer(options: ServerOptions & { handleSignals?: boolean; onShutdown?: () => void }): Promise<StartedServer> {
+export async function startServer(
+  options: ServerOptions & { handleSignals?: boolean; onShutdown?: () => void },
+): Promise<StartedServer> {
   const server = await createServer(options);
   const url = await server.listen();
   if (options.handleSignals !== false) {

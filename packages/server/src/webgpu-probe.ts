@@ -10,12 +10,22 @@ interface Adapter {
 }
 
 try {
-  const dawn = (await import('webgpu')) as unknown as { create(options: string[]): { requestAdapter(o: object): Promise<Adapter | null> } };
+  const dawn = (await import('webgpu')) as unknown as {
+    create(options: string[]): { requestAdapter(o: object): Promise<Adapter | null> };
+  };
   const adapter = await dawn.create([]).requestAdapter({ powerPreference: 'high-performance' });
   const info = adapter?.info ?? {};
   const description = [info.vendor, info.architecture, info.description].filter(Boolean).join(' / ');
-  console.log(JSON.stringify({ found: adapter !== null, software: adapter ? isSoftwareAdapter(info, adapter.isFallbackAdapter) : false, description }));
+  console.log(
+    JSON.stringify({
+      found: adapter !== null,
+      software: adapter ? isSoftwareAdapter(info, adapter.isFallbackAdapter) : false,
+      description,
+    }),
+  );
 } catch (error) {
-  console.log(JSON.stringify({ found: false, software: false, description: '', error: (error as Error).message.split('\n')[0] }));
+  console.log(
+    JSON.stringify({ found: false, software: false, description: '', error: (error as Error).message.split('\n')[0] }),
+  );
 }
 process.exit(0);

@@ -14,14 +14,29 @@ function recorder() {
   return { calls, run };
 }
 
-const req = (rows: number, width: number, value: number): TensorMap => ({ x: { type: 'float32', dims: [rows, width], data: new Float32Array(rows * width).fill(value) } });
+const req = (rows: number, width: number, value: number): TensorMap => ({
+  x: { type: 'float32', dims: [rows, width], data: new Float32Array(rows * width).fill(value) },
+});
 
 test('requests queued together merge up to maxBatchSize rows and each gets exactly its own rows back', async (t) => {
   const { calls, run } = recorder();
   const batcher = new DynamicBatcher(run, { maxBatchSize: 5, maxQueueDelayMs: 0, maxQueue: 100, batchable: true });
-  const outs = await Promise.all([req(2, 3, 1), req(1, 3, 2), req(2, 3, 3), req(1, 3, 4)].map((f) => batcher.submit(f, ['y'])));
-  t.deepEqual(calls, [[5, 3], [1, 3]]);
-  t.deepEqual(outs.map((o) => o.y.dims), [[2, 3], [1, 3], [2, 3], [1, 3]]);
+  const outs = await Promise.all(
+    [req(2, 3, 1), req(1, 3, 2), req(2, 3, 3), req(1, 3, 4)].map((f) => batcher.submit(f, ['y'])),
+  );
+  t.deepEqual(calls, [
+    [5, 3],
+    [1, 3],
+  ]);
+  t.deepEqual(
+    outs.map((o) => o.y.dims),
+    [
+      [2, 3],
+      [1, 3],
+      [2, 3],
+      [1, 3],
+    ],
+  );
   outs.forEach((o, i) => t.deepEqual(Array.from(o.y.data as Float32Array), Array(o.y.dims[0] * 3).fill(10 * (i + 1))));
 });
 
@@ -29,11 +44,17 @@ test('different trailing shapes never share a run; non-batchable models run one 
   const a = recorder();
   const batcher = new DynamicBatcher(a.run, { maxBatchSize: 8, maxQueueDelayMs: 0, maxQueue: 100, batchable: true });
   await Promise.all([req(1, 3, 1), req(1, 4, 2), req(1, 3, 3)].map((f) => batcher.submit(f, ['y'])));
-  t.deepEqual(a.calls, [[2, 3], [1, 4]]);
+  t.deepEqual(a.calls, [
+    [2, 3],
+    [1, 4],
+  ]);
   const b = recorder();
   const single = new DynamicBatcher(b.run, { maxBatchSize: 8, maxQueueDelayMs: 0, maxQueue: 100, batchable: false });
   await Promise.all([req(1, 3, 1), req(1, 3, 2)].map((f) => single.submit(f, ['y'])));
-  t.deepEqual(b.calls, [[1, 3], [1, 3]]);
+  t.deepEqual(b.calls, [
+    [1, 3],
+    [1, 3],
+  ]);
 });
 
 test('requests arriving while a run is in flight form the next batch; idle() waits for all of them', async (t) => {
@@ -48,7 +69,10 @@ test('requests arriving while a run is in flight form the next batch; idle() wai
   const later = [batcher.submit(req(1, 2, 2), ['y']), batcher.submit(req(1, 2, 3), ['y'])];
   t.is(batcher.depth, 2);
   await batcher.idle();
-  t.deepEqual(calls, [[1, 2], [2, 2]]);
+  t.deepEqual(calls, [
+    [1, 2],
+    [2, 2],
+  ]);
   t.deepEqual(Array.from((await later[1]).y.data as Float32Array), [30, 30]);
   await first;
 });
@@ -57,6 +81,9 @@ test('a full queue rejects at once with QueueFullError', async (t) => {
   const { run } = recorder();
   const batcher = new DynamicBatcher(run, { maxBatchSize: 8, maxQueueDelayMs: 50, maxQueue: 2, batchable: true });
   const ok = [batcher.submit(req(1, 2, 1), ['y']), batcher.submit(req(1, 2, 2), ['y'])];
-  await t.throwsAsync(batcher.submit(req(1, 2, 3), ['y']), { instanceOf: QueueFullError, message: /queue is full \(2 requests waiting\)/ });
+  await t.throwsAsync(batcher.submit(req(1, 2, 3), ['y']), {
+    instanceOf: QueueFullError,
+    message: /queue is full \(2 requests waiting\)/,
+  });
   await Promise.all(ok);
 });

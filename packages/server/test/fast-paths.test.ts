@@ -21,7 +21,7 @@ function significantDigits(text: string): number {
   return mantissa.replace(/^0+/, '').replace(/0+$/, '').length || 1;
 }
 
-test('FP32 JSON text reads back as the same float32 and is as short as numpy\'s shortest repr', (t) => {
+test("FP32 JSON text reads back as the same float32 and is as short as numpy's shortest repr", (t) => {
   const fixture = JSON.parse(readFileSync(FIXTURE, 'utf8')) as { bits: number[]; numpy: string[] };
   const values = new Float32Array(new Uint32Array(fixture.bits).buffer);
   const text = float32ListBytes(values).toString('latin1');
@@ -37,8 +37,10 @@ test('FP32 JSON text reads back as the same float32 and is as short as numpy\'s 
     if (Math.abs(values[i]) < 1e7 ? mine !== numpy : mine < numpy) longer++;
   }
   t.is(longer, 0);
-  t.is(float32ListBytes(Float32Array.from([0.1, -0, 0.5, 1e-45, 3.4028235e38, NaN, -Infinity, 1e-7, 250])).toString(),
-    '[0.1,0,0.5,1e-45,3.4028235e+38,null,null,0.0000001,250]');
+  t.is(
+    float32ListBytes(Float32Array.from([0.1, -0, 0.5, 1e-45, 3.4028235e38, NaN, -Infinity, 1e-7, 250])).toString(),
+    '[0.1,0,0.5,1e-45,3.4028235e+38,null,null,0.0000001,250]',
+  );
   t.is(float32ListBytes(new Float32Array(0)).toString(), '[]');
   // Chunks of one list: the inner parts, spliced with commas, are the whole list.
   const part = Float32Array.from([1.5, -2.25, 3]);
@@ -62,11 +64,13 @@ async function alignedViews(t: ExecutionContext, side: number): Promise<void> {
         const { json, binary } = splitBody(body, headerLength);
         const decoded = decodeRequest(json, binary, inputs, [], { maxElements: 1e6 });
         const data = decoded.feeds.image.data as Float32Array;
-        res.end(JSON.stringify({
-          aligned: (body.byteOffset + Number(headerLength)) % 8 === 0,
-          view: data.buffer === body.buffer,
-          equal: data.every((v, i) => v === image[i]),
-        }));
+        res.end(
+          JSON.stringify({
+            aligned: (body.byteOffset + Number(headerLength)) % 8 === 0,
+            view: data.buffer === body.buffer,
+            equal: data.every((v, i) => v === image[i]),
+          }),
+        );
       } catch (e) {
         res.writeHead(500).end(String((e as Error).stack));
       }
@@ -106,7 +110,12 @@ async function alignedViews(t: ExecutionContext, side: number): Promise<void> {
 test('binary answers of any header length, one of 12 MB, and JSON answers arrive whole on the socket', async (t) => {
   const { server, url } = await startTestServer({ maxVoxels: 1 << 24 });
   try {
-    for (const [h, w, pad] of [[3, 5, 0], [4, 4, 1], [7, 3, 2], [1024, 1024, 3]]) {
+    for (const [h, w, pad] of [
+      [3, 5, 0],
+      [4, 4, 1],
+      [7, 3, 2],
+      [1024, 1024, 3],
+    ]) {
       const image = seededFloats(h * w, h + w);
       const header = {
         id: 'x'.repeat(pad),

@@ -27,13 +27,29 @@ export async function startTestServer(options: Partial<ServerOptions> = {}): Pro
     },
   });
   // No drain period unless a test asks for one: closing is then immediate, as a test wants.
-  const server = await createServer({ models: MODELS, port: 0, providers: ['cpu'], defaultMetrics: false, logStream, drainMs: 0, ...options });
+  const server = await createServer({
+    models: MODELS,
+    port: 0,
+    providers: ['cpu'],
+    defaultMetrics: false,
+    logStream,
+    drainMs: 0,
+    ...options,
+  });
   const url = await server.listen();
   return { server, url, logs };
 }
 
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: any; headers: Headers }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let json: any;
   try {
@@ -44,14 +60,24 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   return { status: res.status, json, headers: res.headers };
 }
 
-export async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers }> {
+export async function getJson(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: any; headers: Headers }> {
   const res = await fetch(url, { headers });
   return { status: res.status, json: await res.json(), headers: res.headers };
 }
 
 /** The reference: onnxruntime called directly on the same model file, no server in between. */
-export async function runDirect(model: string, feeds: Record<string, { data: Float32Array; dims: number[] }>, version = '1', repository = MODELS): Promise<Record<string, ort.Tensor>> {
-  const session = await ort.InferenceSession.create(`${repository}/${model}/${version}/model.onnx`, { executionProviders: ['cpu'] });
+export async function runDirect(
+  model: string,
+  feeds: Record<string, { data: Float32Array; dims: number[] }>,
+  version = '1',
+  repository = MODELS,
+): Promise<Record<string, ort.Tensor>> {
+  const session = await ort.InferenceSession.create(`${repository}/${model}/${version}/model.onnx`, {
+    executionProviders: ['cpu'],
+  });
   const input: Record<string, ort.Tensor> = {};
   for (const [name, t] of Object.entries(feeds)) input[name] = new ort.Tensor('float32', t.data, t.dims);
   const out = await session.run(input);
@@ -71,7 +97,10 @@ export function seededFloats(n: number, seed = 1): Float32Array {
 /** Builds a binary-extension body: JSON header then raw tensors; returns it with the header length. */
 export function binaryBody(header: unknown, tensors: ArrayBufferView[]): { body: Buffer; headerLength: number } {
   const json = Buffer.from(JSON.stringify(header));
-  return { body: Buffer.concat([json, ...tensors.map((t) => Buffer.from(t.buffer, t.byteOffset, t.byteLength))]), headerLength: json.length };
+  return {
+    body: Buffer.concat([json, ...tensors.map((t) => Buffer.from(t.buffer, t.byteOffset, t.byteLength))]),
+    headerLength: json.length,
+  };
 }
 
 /** A second repository holding pool2d, a model with a U-Net's size grid (even sizes only). */
@@ -81,7 +110,9 @@ export const GRID_MODELS = fileURLToPath(new URL('../../test/fixtures/grid-model
  * A temporary repository with copies of fixture models under new names, each with its rwseg.json patched
  * (for names and class lists the checked-in fixtures do not have). Removed by the returned function.
  */
-export function tempRepository(models: { from: string; name: string; root?: string; metadata?: Record<string, unknown> }[]): { dir: string; remove: () => void } {
+export function tempRepository(
+  models: { from: string; name: string; root?: string; metadata?: Record<string, unknown> }[],
+): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'rwseg-server-test-'));
   for (const m of models) {
     cpSync(join(m.root ?? MODELS, m.from), join(dir, m.name), { recursive: true });
@@ -100,7 +131,10 @@ export interface RawResponse {
 }
 
 /** One request through node:http (no fetch normalisation: any method, any path bytes, an agent of our own). */
-export function rawRequest(url: string, options: http.RequestOptions & { body?: Buffer | string } = {}): Promise<RawResponse> {
+export function rawRequest(
+  url: string,
+  options: http.RequestOptions & { body?: Buffer | string } = {},
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, options, (res) => {
       const chunks: Buffer[] = [];

@@ -12,7 +12,10 @@ function plainFolder(name: string): string {
   copyFileSync(path.join(MODELS, 'seg2d', '1', 'model.onnx'), path.join(dir, 'model.onnx'));
   // The same artefact, its export.file now beside it (a plain export names model.onnx, not 1/model.onnx).
   const artefact = JSON.parse(readFileSync(path.join(MODELS, 'seg2d', 'rwseg.json'), 'utf8'));
-  writeFileSync(path.join(dir, 'rwseg.json'), JSON.stringify({ ...artefact, export: { ...artefact.export, format: 'onnx', file: 'model.onnx' } }));
+  writeFileSync(
+    path.join(dir, 'rwseg.json'),
+    JSON.stringify({ ...artefact, export: { ...artefact.export, format: 'onnx', file: 'model.onnx' } }),
+  );
   return dir;
 }
 
@@ -28,7 +31,9 @@ test('a plain export folder answers V2 inference like onnxruntime called directl
   const { server, url } = await startTestServer({ models: plainFolder('run-7') });
   try {
     const data = seededFloats(2 * 5 * 1, 3);
-    const res = await postJson(`${url}/v2/models/run-7/infer`, { inputs: [{ name: 'image', shape: [1, 2, 5, 1], datatype: 'FP32', data: Array.from(data) }] });
+    const res = await postJson(`${url}/v2/models/run-7/infer`, {
+      inputs: [{ name: 'image', shape: [1, 2, 5, 1], datatype: 'FP32', data: Array.from(data) }],
+    });
     t.is(res.status, 200, JSON.stringify(res.json));
     const direct = await runDirect('seg2d', { image: { data, dims: [1, 2, 5, 1] } });
     const expected = Array.from(direct.probabilities!.data as Float32Array);

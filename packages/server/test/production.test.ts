@@ -2,7 +2,9 @@
 import test from 'ava';
 import { getJson, postJson, runDirect, seededFloats, startTestServer } from './helpers.js';
 
-const affine = (values: number[]) => ({ inputs: [{ name: 'x', shape: [values.length / 4, 4], datatype: 'FP32', data: values }] });
+const affine = (values: number[]) => ({
+  inputs: [{ name: 'x', shape: [values.length / 4, 4], datatype: 'FP32', data: values }],
+});
 
 test('concurrent requests are merged into one session.run and each gets its own rows back', async (t) => {
   const { server, url } = await startTestServer({ maxBatchSize: 8, maxQueueDelayMs: 50 });
@@ -11,7 +13,12 @@ test('concurrent requests are merged into one session.run and each gets its own 
     await version.load();
     const inputs = Array.from({ length: 6 }, (_, i) => seededFloats(3 * 2, 100 + i));
     const responses = await Promise.all(
-      inputs.map((data, i) => postJson(`${url}/v2/models/seg2d/infer`, { id: String(i), inputs: [{ name: 'image', shape: [1, 3, 2, 1], datatype: 'FP32', data: Array.from(data) }] })),
+      inputs.map((data, i) =>
+        postJson(`${url}/v2/models/seg2d/infer`, {
+          id: String(i),
+          inputs: [{ name: 'image', shape: [1, 3, 2, 1], datatype: 'FP32', data: Array.from(data) }],
+        }),
+      ),
     );
     t.true(version.runs < 6, `expected merged runs, got ${version.runs} runs for 6 requests`);
     for (const [i, res] of responses.entries()) {
@@ -38,12 +45,22 @@ test('requests with different non-batch shapes are not merged, and still answer 
     const a = seededFloats(4, 1);
     const b = seededFloats(6, 2);
     const [ra, rb] = await Promise.all([
-      postJson(`${url}/v2/models/seg2d/infer`, { inputs: [{ name: 'image', shape: [1, 2, 2, 1], datatype: 'FP32', data: Array.from(a) }] }),
-      postJson(`${url}/v2/models/seg2d/infer`, { inputs: [{ name: 'image', shape: [1, 3, 2, 1], datatype: 'FP32', data: Array.from(b) }] }),
+      postJson(`${url}/v2/models/seg2d/infer`, {
+        inputs: [{ name: 'image', shape: [1, 2, 2, 1], datatype: 'FP32', data: Array.from(a) }],
+      }),
+      postJson(`${url}/v2/models/seg2d/infer`, {
+        inputs: [{ name: 'image', shape: [1, 3, 2, 1], datatype: 'FP32', data: Array.from(b) }],
+      }),
     ]);
     t.is(server.store.get('seg2d').runs, 2);
-    t.deepEqual(Float32Array.from(ra.json.outputs[0].data), (await runDirect('seg2d', { image: { data: a, dims: [1, 2, 2, 1] } })).probabilities.data as Float32Array);
-    t.deepEqual(Float32Array.from(rb.json.outputs[0].data), (await runDirect('seg2d', { image: { data: b, dims: [1, 3, 2, 1] } })).probabilities.data as Float32Array);
+    t.deepEqual(
+      Float32Array.from(ra.json.outputs[0].data),
+      (await runDirect('seg2d', { image: { data: a, dims: [1, 2, 2, 1] } })).probabilities.data as Float32Array,
+    );
+    t.deepEqual(
+      Float32Array.from(rb.json.outputs[0].data),
+      (await runDirect('seg2d', { image: { data: b, dims: [1, 3, 2, 1] } })).probabilities.data as Float32Array,
+    );
   } finally {
     await server.close();
   }
@@ -53,7 +70,9 @@ test('a full queue answers 503 with Retry-After, and the server serves again onc
   const { server, url } = await startTestServer({ maxQueue: 2, maxQueueDelayMs: 1500, maxBatchSize: 64 });
   try {
     await server.store.get('affine').load();
-    const responses = await Promise.all(Array.from({ length: 5 }, () => postJson(`${url}/v2/models/affine/infer`, affine([1, 2, 3, 4]))));
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, () => postJson(`${url}/v2/models/affine/infer`, affine([1, 2, 3, 4]))),
+    );
     const statuses = responses.map((r) => r.status).sort();
     t.deepEqual(statuses, [200, 200, 503, 503, 503]);
     const refused = responses.find((r) => r.status === 503)!;
@@ -88,7 +107,7 @@ test('a request still queued at its deadline is answered 503, not left hanging',
     t.is(res.status, 503);
     t.regex(res.json.error, /100 ms deadline \(--timeout-ms\) passed before its inference started/);
     t.is(res.headers.get('retry-after'), '1');
-    t.true(Date.now() - started < 4000, "answered at the deadline, long before the batch would have run");
+    t.true(Date.now() - started < 4000, 'answered at the deadline, long before the batch would have run');
   } finally {
     await server.close();
   }
@@ -109,7 +128,9 @@ test('bearer auth: missing or wrong token 401, right token 200, probes stay open
     }
     t.is((await getJson(`${url}/metrics`.replace('/metrics', '/v2'))).status, 401);
     t.is((await fetch(`${url}/metrics`)).status, 401);
-    const ok = await postJson(`${url}/v2/models/affine/infer`, affine([1, 2, 3, 4]), { authorization: `Bearer ${token}` });
+    const ok = await postJson(`${url}/v2/models/affine/infer`, affine([1, 2, 3, 4]), {
+      authorization: `Bearer ${token}`,
+    });
     t.is(ok.status, 200);
     t.is((await getJson(`${url}/v2/models/affine`, { authorization: 'bearer second-token' })).status, 200);
     t.is((await getJson(`${url}/v2/health/live`)).status, 200);
@@ -149,7 +170,9 @@ test('provider fallback: cuda is unavailable here, so cpu is chosen and the reas
     t.is(meta.json.rwseg.provider, 'cpu');
     t.is(meta.json.rwseg.failedProviders[0].provider, 'cuda');
     t.regex(meta.json.rwseg.failedProviders[0].error, /\S/);
-    const warning = logs.map((l) => JSON.parse(l)).find((l) => l.provider === 'cuda' && l.level === 40 && l.model === 'seg2d/1');
+    const warning = logs
+      .map((l) => JSON.parse(l))
+      .find((l) => l.provider === 'cuda' && l.level === 40 && l.model === 'seg2d/1');
     t.truthy(warning);
     t.regex(warning.msg, /execution provider 'cuda' unavailable for seg2d\/1, trying the next one/);
     t.truthy(logs.map((l) => JSON.parse(l)).find((l) => l.provider === 'cpu' && /loaded seg2d\/1 on cpu/.test(l.msg)));

@@ -54,7 +54,9 @@ test('versions: both listed, the highest served by default, each addressable, un
   const ready = await getJson(`${t0.url}/v2/models/affine/versions/1/ready`);
   t.is(ready.status, 200);
   t.deepEqual(ready.json, { name: 'affine', ready: true });
-  const inferV1 = await postJson(`${t0.url}/v2/models/affine/versions/1/infer`, { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [0, 0, 0, 0] }] });
+  const inferV1 = await postJson(`${t0.url}/v2/models/affine/versions/1/infer`, {
+    inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [0, 0, 0, 0] }],
+  });
   t.is(inferV1.json.model_version, '1');
   for (const path of ['/v2/models/affine/versions/7', '/v2/models/affine/versions/7/ready']) {
     const res = await getJson(`${t0.url}${path}`);
@@ -66,7 +68,13 @@ test('versions: both listed, the highest served by default, each addressable, un
 });
 
 test('unknown model names and path tricks are 404 with an {"error"} body', async (t) => {
-  for (const path of ['/v2/models/nope', '/v2/models/nope/ready', '/v2/models/..%2F..%2Fetc', '/v2/models/%2E%2E', '/v2/models/seg2d%2F..%2Faffine']) {
+  for (const path of [
+    '/v2/models/nope',
+    '/v2/models/nope/ready',
+    '/v2/models/..%2F..%2Fetc',
+    '/v2/models/%2E%2E',
+    '/v2/models/seg2d%2F..%2Faffine',
+  ]) {
     const res = await getJson(`${t0.url}${path}`);
     t.is(res.status, 404, path);
     t.deepEqual(Object.keys(res.json), ['error'], path);
@@ -83,7 +91,10 @@ test('GET /v2/models/{name}/ready is $ready_model_response', async (t) => {
 
 test('JSON inference equals onnxruntime called directly; id echoed; $inference_response fields', async (t) => {
   const data = seededFloats(2 * 5 * 3, 7);
-  const req = { id: 'req-42', inputs: [{ name: 'image', shape: [2, 5, 3, 1], datatype: 'FP32', data: Array.from(data) }] };
+  const req = {
+    id: 'req-42',
+    inputs: [{ name: 'image', shape: [2, 5, 3, 1], datatype: 'FP32', data: Array.from(data) }],
+  };
   const { status, json } = await postJson(`${t0.url}/v2/models/seg2d/infer`, req);
   t.is(status, 200);
   t.deepEqual(Object.keys(json).sort(), ['id', 'model_name', 'model_version', 'outputs']);
@@ -102,7 +113,9 @@ test('JSON inference equals onnxruntime called directly; id echoed; $inference_r
 
 test('nested JSON data is read row-major, like flat data', async (t) => {
   const nested = [[[1, 2, 3, 4]], [[5, 6, 7, 8]]].map((r) => r[0]);
-  const { json } = await postJson(`${t0.url}/v2/models/affine/infer`, { inputs: [{ name: 'x', shape: [2, 4], datatype: 'FP32', data: nested }] });
+  const { json } = await postJson(`${t0.url}/v2/models/affine/infer`, {
+    inputs: [{ name: 'x', shape: [2, 4], datatype: 'FP32', data: nested }],
+  });
   const y = json.outputs.find((o: any) => o.name === 'y');
   t.deepEqual(y.data, [3, 5, 7, 9, 11, 13, 15, 17]);
   t.deepEqual(y.shape, [2, 4]);
@@ -121,7 +134,9 @@ test('binary tensor extension: binary input and binary output equal onnxruntime 
   const data = seededFloats(1 * 6 * 4, 3);
   const header = {
     id: 'bin',
-    inputs: [{ name: 'image', shape: [1, 6, 4, 1], datatype: 'FP32', parameters: { binary_data_size: data.byteLength } }],
+    inputs: [
+      { name: 'image', shape: [1, 6, 4, 1], datatype: 'FP32', parameters: { binary_data_size: data.byteLength } },
+    ],
     outputs: [{ name: 'probabilities', parameters: { binary_data: true } }],
   };
   const { body, headerLength } = binaryBody(header, [data]);
@@ -136,7 +151,9 @@ test('binary tensor extension: binary input and binary output equal onnxruntime 
   t.is(Number(res.headers.get('content-length')), bytes.length);
   const json = JSON.parse(bytes.subarray(0, responseHeaderLength).toString());
   t.is(json.id, 'bin');
-  t.deepEqual(json.outputs, [{ name: 'probabilities', datatype: 'FP32', shape: [1, 6, 4, 3], parameters: { binary_data_size: 6 * 4 * 3 * 4 } }]);
+  t.deepEqual(json.outputs, [
+    { name: 'probabilities', datatype: 'FP32', shape: [1, 6, 4, 3], parameters: { binary_data_size: 6 * 4 * 3 * 4 } },
+  ]);
   const tail = bytes.subarray(responseHeaderLength);
   t.is(tail.length, 6 * 4 * 3 * 4);
   const got = new Float32Array(tail.buffer.slice(tail.byteOffset, tail.byteOffset + tail.length));
@@ -148,7 +165,11 @@ test('binary_data_output returns every output as binary, in order; JSON input wi
   const res = await fetch(`${t0.url}/v2/models/affine/infer`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ parameters: { binary_data_output: true }, inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }], outputs: [{ name: 'y' }, { name: 'neg', parameters: { binary_data: false } }] }),
+    body: JSON.stringify({
+      parameters: { binary_data_output: true },
+      inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }],
+      outputs: [{ name: 'y' }, { name: 'neg', parameters: { binary_data: false } }],
+    }),
   });
   t.is(res.status, 200);
   const bytes = Buffer.from(await res.arrayBuffer());
@@ -160,7 +181,9 @@ test('binary_data_output returns every output as binary, in order; JSON input wi
   t.deepEqual(Array.from(y), [3, 5, 7, 9]);
 });
 
-const x4 = (over: Record<string, unknown> = {}) => ({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4], ...over }] });
+const x4 = (over: Record<string, unknown> = {}) => ({
+  inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4], ...over }],
+});
 
 const badRequests: [string, unknown, RegExp][] = [
   ['malformed JSON', '{"inputs": [', /malformed JSON/],
@@ -193,30 +216,53 @@ for (const [what, body, message] of badRequests) {
 test('binary payload with NaN or Infinity is refused with 400', async (t) => {
   for (const bad of [NaN, Infinity, -Infinity]) {
     const data = new Float32Array([1, bad, 3, 4]);
-    const { body, headerLength } = binaryBody({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }] }, [data]);
-    const res = await fetch(`${t0.url}/v2/models/affine/infer`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) }, body });
+    const { body, headerLength } = binaryBody(
+      { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }] },
+      [data],
+    );
+    const res = await fetch(`${t0.url}/v2/models/affine/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) },
+      body,
+    });
     t.is(res.status, 400);
-    t.regex(((await res.json()) as any).error, /element 1 is (NaN|Infinity|-Infinity); NaN and Infinity are not accepted/);
+    t.regex(
+      ((await res.json()) as any).error,
+      /element 1 is (NaN|Infinity|-Infinity); NaN and Infinity are not accepted/,
+    );
   }
 });
 
 test('truncated, oversized or mislabelled binary payloads are 400', async (t) => {
   const header = { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }] };
   const { body, headerLength } = binaryBody(header, [new Float32Array([1, 2, 3, 4])]);
-  const send = (b: Buffer, h: string) => fetch(`${t0.url}/v2/models/affine/infer`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': h }, body: b });
+  const send = (b: Buffer, h: string) =>
+    fetch(`${t0.url}/v2/models/affine/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': h },
+      body: b,
+    });
   const truncated = await send(body.subarray(0, body.length - 3), String(headerLength));
   t.is(truncated.status, 400);
-  t.regex(((await truncated.json()) as any).error, /binary payload is truncated \(needs 16 bytes at offset 0, 13 left\)/);
+  t.regex(
+    ((await truncated.json()) as any).error,
+    /binary payload is truncated \(needs 16 bytes at offset 0, 13 left\)/,
+  );
   const extra = await send(Buffer.concat([body, Buffer.alloc(4)]), String(headerLength));
   t.is(extra.status, 400);
   t.regex(((await extra.json()) as any).error, /4 bytes after the binary inputs/);
   const badHeader = await send(body, String(body.length + 10));
   t.is(badHeader.status, 400);
   t.regex(((await badHeader.json()) as any).error, /Inference-Header-Content-Length/);
-  const wrongSize = binaryBody({ inputs: [{ ...header.inputs[0], parameters: { binary_data_size: 12 } }] }, [new Float32Array([1, 2, 3])]);
+  const wrongSize = binaryBody({ inputs: [{ ...header.inputs[0], parameters: { binary_data_size: 12 } }] }, [
+    new Float32Array([1, 2, 3]),
+  ]);
   const mismatch = await send(wrongSize.body, String(wrongSize.headerLength));
   t.is(mismatch.status, 400);
-  t.regex(((await mismatch.json()) as any).error, /binary_data_size 12 does not match shape \[1,4\] of FP32 \(16 bytes\)/);
+  t.regex(
+    ((await mismatch.json()) as any).error,
+    /binary_data_size 12 does not match shape \[1,4\] of FP32 \(16 bytes\)/,
+  );
   t.is((await postJson(`${t0.url}/v2/models/affine/infer`, x4())).status, 200);
 });
 

@@ -172,9 +172,7 @@ test('a binary header length shorter than the JSON is a 400 (malformed JSON), lo
 
 test('a spatial size off the model size grid is a 400 naming the valid sizes; on the grid it equals onnxruntime', async (t) => {
   const grid = await startTestServer({ models: GRID_MODELS });
-  const noGrid = tempRepository([
-    { root: GRID_MODELS, from: 'pool2d', name: 'pool2d', metadata: { sizeGrid: null } },
-  ]);
+  const noGrid = tempRepository([{ root: GRID_MODELS, from: 'pool2d', name: 'pool2d', metadata: { sizeGrid: null } }]);
   const unknownGrid = await startTestServer({ models: noGrid.dir });
   try {
     const image = (h: number, w: number) => ({
@@ -255,6 +253,9 @@ test('fastify\'s own errors are {"error"} bodies: 404, 405, 413, 414, bad URL en
     if (status === 405) t.regex(String(res.headers.allow), /^[A-Z, ]+$/);
   }
   // A 12 KB query string is clipped in the request log too.
-  t.true(t0.logs.every((line) => line.length < 4096), `longest log line ${Math.max(...t0.logs.map((l) => l.length))}`);
+  t.true(
+    t0.logs.every((line) => line.length < 4096),
+    `longest log line ${Math.max(...t0.logs.map((l) => l.length))}`,
+  );
   await stillServes(t);
 });

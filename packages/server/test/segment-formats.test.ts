@@ -99,7 +99,14 @@ for (const [name, type, answer, extension] of CASES) {
   test(`${name} in (${type ?? 'format from the bytes'}): labels as ${extension} on the image's grid`, async (t) => {
     const body = readFileSync(path.join(FIXTURES, name));
     const res = await segment(body, '', type ? { 'content-type': type } : {});
-    t.is(res.status, 200, await res.clone().text().catch(() => ''));
+    t.is(
+      res.status,
+      200,
+      await res
+        .clone()
+        .text()
+        .catch(() => ''),
+    );
     t.is(res.headers.get('content-type'), answer);
     const disposition = res.headers.get('content-disposition') ?? '';
     t.is(disposition, `attachment; filename="labels${extension}"`);
@@ -179,9 +186,30 @@ test.serial('small bodies that declare huge images are 413 naming the cap, befor
     const nrrd = read('oblique.nrrd').toString('latin1').replace('sizes: 6 7 2', 'sizes: 600 700 2');
     const mha = read('oblique.mha').toString('latin1').replace('DimSize = 6 7 2', 'DimSize = 600 700 2');
     const cases: [string, Buffer, RegExp][] = [
-      ['jpeg', patched(jpeg, [[sof + 5, 4000, 2, true], [sof + 7, 3000, 2, true]]), /3000x4000 = 12000000 voxels/],
-      ['bmp', patched(read('grey.bmp'), [[18, 5000, 4], [22, 5000, 4]]), /5000x5000 = 25000000 voxels/],
-      ['gif', patched(read('grey.gif'), [[6, 4000, 2], [8, 4000, 2]]), /4000x4000 = 16000000 voxels/],
+      [
+        'jpeg',
+        patched(jpeg, [
+          [sof + 5, 4000, 2, true],
+          [sof + 7, 3000, 2, true],
+        ]),
+        /3000x4000 = 12000000 voxels/,
+      ],
+      [
+        'bmp',
+        patched(read('grey.bmp'), [
+          [18, 5000, 4],
+          [22, 5000, 4],
+        ]),
+        /5000x5000 = 25000000 voxels/,
+      ],
+      [
+        'gif',
+        patched(read('grey.gif'), [
+          [6, 4000, 2],
+          [8, 4000, 2],
+        ]),
+        /4000x4000 = 16000000 voxels/,
+      ],
       ['nrrd', Buffer.from(nrrd, 'latin1'), /600x700x2 = 840000 voxels/],
       ['mha', Buffer.from(mha, 'latin1'), /600x700x2 = 840000 voxels/],
     ];

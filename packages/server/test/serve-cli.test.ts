@@ -12,7 +12,10 @@ interface Running {
 }
 
 function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Running> {
-  const child = spawn(process.execPath, [CLI_BIN, 'serve', '--models', MODELS, '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
+  const child = spawn(process.execPath, [CLI_BIN, 'serve', '--models', MODELS, '--port', '0', ...args], {
+    env: { ...process.env, ...env },
+    stdio: 'pipe',
+  });
   let stdout = '';
   let stderr = '';
   // 'close', not 'exit': it fires once stdout and stderr are drained, so the last lines are always read.
@@ -41,24 +44,46 @@ function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Runnin
 
 test('SIGTERM with 62 requests in flight on keep-alive connections: 0 resets, every one answered, exit 0', async (t) => {
   // A long batching delay keeps the requests queued when the signal arrives.
-  const serve = await spawnServe(['--provider', 'cpu', '--max-queue-delay-ms', '600', '--max-batch-size', '64', '--eager', '--drain-ms', '300']);
+  const serve = await spawnServe([
+    '--provider',
+    'cpu',
+    '--max-queue-delay-ms',
+    '600',
+    '--max-batch-size',
+    '64',
+    '--eager',
+    '--drain-ms',
+    '300',
+  ]);
   t.teardown(() => serve.child.kill('SIGKILL'));
   t.regex(serve.stdout(), /affine\/2: ready on cpu/);
   const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] });
   const n = 62;
   // fetch keeps its connections alive, so these are requests on open keep-alive connections.
   const requests = Array.from({ length: n }, (_, i) =>
-    fetch(`${serve.url}/v2/models/affine/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body.replace('[1,2,3,4]', `[${i},0,0,0]`) }).then(
+    fetch(`${serve.url}/v2/models/affine/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: body.replace('[1,2,3,4]', `[${i},0,0,0]`),
+    }).then(
       async (r) => ({ status: r.status, json: (await r.json()) as any }),
-      (error: Error & { cause?: { code?: string } }) => ({ status: 0, json: { error: error.cause?.code ?? error.message } }),
+      (error: Error & { cause?: { code?: string } }) => ({
+        status: 0,
+        json: { error: error.cause?.code ?? error.message },
+      }),
     ),
   );
   // Signal only once the server has received all of them (its log says so), so each is truly in flight.
-  const received = () => (serve.stderr().match(/"url":"\/v2\/models\/affine\/infer"[^\n]*"msg":"incoming request"/g) ?? []).length;
+  const received = () =>
+    (serve.stderr().match(/"url":"\/v2\/models\/affine\/infer"[^\n]*"msg":"incoming request"/g) ?? []).length;
   while (received() < n) await new Promise((r) => setTimeout(r, 10));
   serve.child.kill('SIGTERM');
   const responses = await Promise.all(requests);
-  t.deepEqual(responses.filter((r) => r.status !== 200), [], 'no request reset or refused');
+  t.deepEqual(
+    responses.filter((r) => r.status !== 200),
+    [],
+    'no request reset or refused',
+  );
   responses.forEach((r, i) => t.deepEqual(r.json.outputs.find((o: any) => o.name === 'y').data, [2 * i + 1, 1, 1, 1]));
   t.is(await serve.exit, 0);
   t.regex(serve.stdout(), /SIGTERM: draining for 300 ms, then finishing in-flight requests\nstopped/);

@@ -6,7 +6,13 @@ import { convertLayersModel, type ModelIO } from './convert/convert.js';
 import { TfjsToOnnxError } from './errors.js';
 import { writeFileAtomic } from './io/atomic-write.js';
 import { fileSystemIO } from './io/file-system-io.js';
-import { buildMetadata, METADATA_FILE, writeMetadata, type ModelMetadata, type ModelMetadataInput } from './metadata.js';
+import {
+  buildMetadata,
+  METADATA_FILE,
+  writeMetadata,
+  type ModelMetadata,
+  type ModelMetadataInput,
+} from './metadata.js';
 import { checkParity, type ParityOptions, type ParityReport } from './parity.js';
 import { normalizationFromMetadata, planSelfContained, type SelfContainedOptions } from './self-contained/index.js';
 import { writeTritonRepository } from './triton.js';
@@ -85,7 +91,8 @@ async function loadModel(model: tfl.LayersModel | string): Promise<tfl.LayersMod
  */
 export async function exportModel(options: ExportOptions): Promise<ExportResult> {
   const format = options.format ?? 'onnx';
-  if (format !== 'onnx' && format !== 'triton') throw new TfjsToOnnxError('INVALID_OPTION', `format must be 'onnx' or 'triton', got '${String(format)}'`);
+  if (format !== 'onnx' && format !== 'triton')
+    throw new TfjsToOnnxError('INVALID_OPTION', `format must be 'onnx' or 'triton', got '${String(format)}'`);
   const selfContained = selfContainedOptions(options);
   const model = await loadModel(options.model);
   const plan = selfContained && planSelfContained(model, selfContained);
@@ -120,7 +127,13 @@ export async function exportModel(options: ExportOptions): Promise<ExportResult>
   let metadataDir: string;
   if (format === 'triton') {
     const name = options.name ?? 'rwseg';
-    files = await writeTritonRepository(options.outDir, name, bytes, io, options.maxBatchSize !== undefined ? { maxBatchSize: options.maxBatchSize } : {});
+    files = await writeTritonRepository(
+      options.outDir,
+      name,
+      bytes,
+      io,
+      options.maxBatchSize !== undefined ? { maxBatchSize: options.maxBatchSize } : {},
+    );
     onnxPath = files[1]!;
     metadataDir = join(options.outDir, name);
   } else {

@@ -36,7 +36,14 @@ export interface ModelMetadata {
   createdAt: string;
   rwsegVersion: string | null;
   converter: string;
-  model: { file: string; format: 'onnx'; opset: number; layout: 'channels-last'; inputs: ModelIO['inputs']; outputs: (ModelIO['outputs'][number] & { activation: string })[] };
+  model: {
+    file: string;
+    format: 'onnx';
+    opset: number;
+    layout: 'channels-last';
+    inputs: ModelIO['inputs'];
+    outputs: (ModelIO['outputs'][number] & { activation: string })[];
+  };
   classes: { index: number; name: string }[];
   spacing: number[] | null;
   normalization: ModelMetadataInput['normalization'] | null;
@@ -56,16 +63,32 @@ export function outputActivation(model: tfl.LayersModel, index: number): string 
 
 function positiveNumbers(value: number[] | undefined, what: string, integers: boolean): number[] | null {
   if (value === undefined) return null;
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'number' || !(v > 0) || (integers && !Number.isInteger(v)))) {
-    throw new TfjsToOnnxError('INVALID_OPTION', `metadata.${what} must be a list of positive ${integers ? 'integers' : 'numbers'}, got ${JSON.stringify(value)}`);
+  if (
+    !Array.isArray(value) ||
+    value.some((v) => typeof v !== 'number' || !(v > 0) || (integers && !Number.isInteger(v)))
+  ) {
+    throw new TfjsToOnnxError(
+      'INVALID_OPTION',
+      `metadata.${what} must be a list of positive ${integers ? 'integers' : 'numbers'}, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
 
-export function buildMetadata(input: ModelMetadataInput, model: tfl.LayersModel, io: ModelIO, opset: number, file: string, parity: ParityReport | null): ModelMetadata {
+export function buildMetadata(
+  input: ModelMetadataInput,
+  model: tfl.LayersModel,
+  io: ModelIO,
+  opset: number,
+  file: string,
+  parity: ParityReport | null,
+): ModelMetadata {
   const classes = (input.classes ?? []).map((c, index) => (typeof c === 'string' ? { index, name: c } : c));
   if (classes.some((c) => typeof c.name !== 'string' || !Number.isInteger(c.index))) {
-    throw new TfjsToOnnxError('INVALID_OPTION', `metadata.classes must be names or {index, name} pairs, got ${JSON.stringify(input.classes)}`);
+    throw new TfjsToOnnxError(
+      'INVALID_OPTION',
+      `metadata.classes must be names or {index, name} pairs, got ${JSON.stringify(input.classes)}`,
+    );
   }
   const loss = input.loss === undefined ? null : typeof input.loss === 'string' ? { name: input.loss } : input.loss;
   return {
@@ -73,7 +96,14 @@ export function buildMetadata(input: ModelMetadataInput, model: tfl.LayersModel,
     createdAt: new Date().toISOString(),
     rwsegVersion: input.rwsegVersion ?? null,
     converter: `@rwseg/tfjs-to-onnx ${TFJS_TO_ONNX_VERSION}`,
-    model: { file, format: 'onnx', opset, layout: 'channels-last', inputs: io.inputs, outputs: io.outputs.map((o, i) => ({ ...o, activation: outputActivation(model, i) })) },
+    model: {
+      file,
+      format: 'onnx',
+      opset,
+      layout: 'channels-last',
+      inputs: io.inputs,
+      outputs: io.outputs.map((o, i) => ({ ...o, activation: outputActivation(model, i) })),
+    },
     classes,
     spacing: positiveNumbers(input.spacing, 'spacing', false),
     normalization: input.normalization ?? null,

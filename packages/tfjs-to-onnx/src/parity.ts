@@ -63,26 +63,41 @@ function errors(got: ArrayLike<number>, want: ArrayLike<number>): { abs: number;
 function randomCases(model: tfl.LayersModel, options: ParityOptions): tf.Tensor[][] {
   const shapes = options.randomShapes ?? model.inputs.map((t) => t.shape.map((d, i) => d ?? (i === 0 ? 1 : 32)));
   if (shapes.length !== model.inputs.length) {
-    throw new TfjsToOnnxError('INVALID_OPTION', `randomShapes has ${shapes.length} shapes for a model with ${model.inputs.length} inputs`);
+    throw new TfjsToOnnxError(
+      'INVALID_OPTION',
+      `randomShapes has ${shapes.length} shapes for a model with ${model.inputs.length} inputs`,
+    );
   }
   const seed = options.seed ?? 1234;
-  return Array.from({ length: options.randomCases ?? 2 }, (_, c) => shapes.map((s, i) => tf.randomNormal(s, 0, 1, 'float32', seed + 97 * c + i)));
+  return Array.from({ length: options.randomCases ?? 2 }, (_, c) =>
+    shapes.map((s, i) => tf.randomNormal(s, 0, 1, 'float32', seed + 97 * c + i)),
+  );
 }
 
 /**
  * Compares TF.js `model.predict` with the ONNX model on random and caller-given inputs. Returns the largest
  * absolute and relative errors; throws PARITY_FAILED (with both numbers) when they exceed the tolerance.
  */
-export async function checkParity(model: tfl.LayersModel, onnxBytes: Uint8Array, options: ParityOptions = {}): Promise<ParityReport> {
+export async function checkParity(
+  model: tfl.LayersModel,
+  onnxBytes: Uint8Array,
+  options: ParityOptions = {},
+): Promise<ParityReport> {
   const tolerance = toleranceOf(options.tolerance);
   const session = await ort.InferenceSession.create(onnxBytes, { executionProviders: ['cpu'] });
   const cases: ParityCase[] = [];
   const random = randomCases(model, options);
-  const all = [...(options.inputs ?? []).map((c, i) => [`input ${i}`, c] as const), ...random.map((c, i) => [`random ${i}`, c] as const)];
+  const all = [
+    ...(options.inputs ?? []).map((c, i) => [`input ${i}`, c] as const),
+    ...random.map((c, i) => [`random ${i}`, c] as const),
+  ];
   try {
     for (const [label, inputs] of all) {
       if (inputs.length !== session.inputNames.length) {
-        throw new TfjsToOnnxError('INVALID_OPTION', `parity case '${label}' has ${inputs.length} tensors for a model with ${session.inputNames.length} inputs`);
+        throw new TfjsToOnnxError(
+          'INVALID_OPTION',
+          `parity case '${label}' has ${inputs.length} tensors for a model with ${session.inputNames.length} inputs`,
+        );
       }
       const feeds: Record<string, ort.Tensor> = {};
       session.inputNames.forEach((name, i) => {
@@ -94,7 +109,10 @@ export async function checkParity(model: tfl.LayersModel, onnxBytes: Uint8Array,
         predicted = model.predict(inputs.length === 1 ? inputs[0]! : inputs);
       } catch (err) {
         const shapes = inputs.map((x) => `[${x.shape}]`).join(', ');
-        throw new TfjsToOnnxError('INVALID_OPTION', `parity case '${label}': TF.js cannot run the model on input shapes ${shapes} (${(err as Error).message}); pass shapes the network accepts in randomShapes`);
+        throw new TfjsToOnnxError(
+          'INVALID_OPTION',
+          `parity case '${label}': TF.js cannot run the model on input shapes ${shapes} (${(err as Error).message}); pass shapes the network accepts in randomShapes`,
+        );
       }
       const tfOut = Array.isArray(predicted) ? predicted : [predicted];
       let onnxOut: ort.InferenceSession.ReturnType;
@@ -102,7 +120,10 @@ export async function checkParity(model: tfl.LayersModel, onnxBytes: Uint8Array,
         onnxOut = await session.run(feeds);
       } catch (err) {
         tf.dispose(tfOut);
-        throw new TfjsToOnnxError('PARITY_FAILED', `parity case '${label}': onnxruntime failed where TF.js ran: ${(err as Error).message}`);
+        throw new TfjsToOnnxError(
+          'PARITY_FAILED',
+          `parity case '${label}': onnxruntime failed where TF.js ran: ${(err as Error).message}`,
+        );
       }
       let abs = 0;
       let rel = 0;
@@ -110,7 +131,10 @@ export async function checkParity(model: tfl.LayersModel, onnxBytes: Uint8Array,
         const o = onnxOut[name]!;
         const want = tfOut[i]!;
         if (o.dims.join(',') !== want.shape.join(',')) {
-          throw new TfjsToOnnxError('PARITY_FAILED', `parity case '${label}': output '${name}' has shape [${o.dims}] in ONNX but [${want.shape}] in TF.js`);
+          throw new TfjsToOnnxError(
+            'PARITY_FAILED',
+            `parity case '${label}': output '${name}' has shape [${o.dims}] in ONNX but [${want.shape}] in TF.js`,
+          );
         }
         const e = errors(o.data as Float32Array, want.dataSync());
         abs = Math.max(abs, e.abs);

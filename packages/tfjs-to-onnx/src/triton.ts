@@ -32,7 +32,11 @@ function tensorBlock(spec: TensorSpec, dropBatch: boolean): string {
 export function tritonConfig(name: string, io: ModelIO, options: TritonOptions = {}): string {
   const batched = [...io.inputs, ...io.outputs].every(dynamicBatch);
   const maxBatch = batched ? (options.maxBatchSize ?? 8) : 0;
-  if (!Number.isInteger(maxBatch) || maxBatch < 0) throw new TfjsToOnnxError('INVALID_OPTION', `maxBatchSize must be a non-negative integer, got ${options.maxBatchSize}`);
+  if (!Number.isInteger(maxBatch) || maxBatch < 0)
+    throw new TfjsToOnnxError(
+      'INVALID_OPTION',
+      `maxBatchSize must be a non-negative integer, got ${options.maxBatchSize}`,
+    );
   const dropBatch = maxBatch > 0;
   return [
     `name: "${name}"`,
@@ -45,8 +49,15 @@ export function tritonConfig(name: string, io: ModelIO, options: TritonOptions =
 }
 
 /** Writes the repository entry; returns the paths written. */
-export async function writeTritonRepository(dir: string, name: string, onnxBytes: Uint8Array, io: ModelIO, options: TritonOptions = {}): Promise<string[]> {
-  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new TfjsToOnnxError('INVALID_OPTION', `Triton model name '${name}' must be letters, digits, '_', '.' or '-'`);
+export async function writeTritonRepository(
+  dir: string,
+  name: string,
+  onnxBytes: Uint8Array,
+  io: ModelIO,
+  options: TritonOptions = {},
+): Promise<string[]> {
+  if (!/^[A-Za-z0-9_.-]+$/.test(name))
+    throw new TfjsToOnnxError('INVALID_OPTION', `Triton model name '${name}' must be letters, digits, '_', '.' or '-'`);
   const modelDir = join(dir, name);
   const config = join(modelDir, 'config.pbtxt');
   const onnxPath = join(modelDir, '1', 'model.onnx');

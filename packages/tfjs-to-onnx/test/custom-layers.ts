@@ -29,7 +29,10 @@ export class InstanceNormalization extends tfl.layers.Layer {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
       const axes = Array.from({ length: x.rank - 2 }, (_, i) => i + 1);
       const { mean, variance } = tf.moments(x, axes, true);
-      return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.epsilon))), this.gamma!.read()), this.beta!.read());
+      return tf.add(
+        tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.epsilon))), this.gamma!.read()),
+        this.beta!.read(),
+      );
     });
   }
 
@@ -59,7 +62,10 @@ export class UpSampling3D extends tfl.layers.Layer {
       let x = Array.isArray(inputs) ? inputs[0]! : inputs;
       for (let a = 1; a <= 3; a++) {
         const n = x.shape[a]! * this.size[a - 1]!;
-        const idx = tf.tensor1d(Array.from({ length: n }, (_, i) => Math.floor(i / this.size[a - 1]!)), 'int32');
+        const idx = tf.tensor1d(
+          Array.from({ length: n }, (_, i) => Math.floor(i / this.size[a - 1]!)),
+          'int32',
+        );
         x = tf.gather(x, idx, a);
       }
       return x;

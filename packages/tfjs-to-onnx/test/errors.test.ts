@@ -1,7 +1,13 @@
 /** The documented errors: unsupported layers, bad options, parity failures; and the custom-layer hook. */
 import test from 'ava';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { checkParity, convertLayersModel, registerLayerConverter, TfjsToOnnxError, type LayerConversionContext } from '../src/index.js';
+import {
+  checkParity,
+  convertLayersModel,
+  registerLayerConverter,
+  TfjsToOnnxError,
+  type LayerConversionContext,
+} from '../src/index.js';
 import { compareWithOnnx, randomizeWeights, tf, useCpuBackend } from './helpers.js';
 
 test.before(async () => {
@@ -25,7 +31,9 @@ test('an unsupported layer fails naming the layer, its class and its index', (t)
 test('an unsupported option of a supported layer names the layer and the option', (t) => {
   const input = tfl.input({ shape: [8, 8, 2] });
   const x = tfl.layers.conv2d({ filters: 2, kernelSize: 3, activation: 'gelu', name: 'c' }).apply(input) as ST;
-  const err = t.throws(() => convertLayersModel(tfl.model({ inputs: input, outputs: x })), { instanceOf: TfjsToOnnxError });
+  const err = t.throws(() => convertLayersModel(tfl.model({ inputs: input, outputs: x })), {
+    instanceOf: TfjsToOnnxError,
+  });
   t.regex(err!.message, /layer 'c' \(class Conv2D, index 1\).*activation 'gelu' is not supported/);
 });
 
@@ -37,7 +45,12 @@ test('an opset outside 17-21 is refused', (t) => {
 });
 
 test('opset 18 and 21 exports run in onnxruntime (ReduceMean takes axes as an input there)', async (t) => {
-  const model = tfl.sequential({ layers: [tfl.layers.layerNormalization({ inputShape: [null, null, 3] }), tfl.layers.conv2d({ filters: 2, kernelSize: 1 })] });
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.layerNormalization({ inputShape: [null, null, 3] }),
+      tfl.layers.conv2d({ filters: 2, kernelSize: 1 }),
+    ],
+  });
   randomizeWeights(model, 3);
   for (const opset of [18, 21]) {
     const { maxAbsError } = await compareWithOnnx(model, [[[1, 5, 6, 3]]], { opset });
@@ -74,12 +87,17 @@ test('registerLayerConverter makes a custom layer class convertible', async (t) 
 });
 
 test('checkParity reports both errors and fails above the tolerance with both numbers in the message', async (t) => {
-  const model = tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [null, null, 1], filters: 2, kernelSize: 3, padding: 'same' })] });
+  const model = tfl.sequential({
+    layers: [tfl.layers.conv2d({ inputShape: [null, null, 1], filters: 2, kernelSize: 3, padding: 'same' })],
+  });
   randomizeWeights(model, 5);
   const { bytes } = convertLayersModel(model);
   const ok = await checkParity(model, bytes, { randomShapes: [[1, 9, 11, 1]], inputs: [[tf.ones([1, 4, 4, 1])]] });
   t.true(ok.maxAbsError < 1e-5);
-  t.deepEqual(ok.cases.map((c) => c.label), ['input 0', 'random 0', 'random 1']);
+  t.deepEqual(
+    ok.cases.map((c) => c.label),
+    ['input 0', 'random 0', 'random 1'],
+  );
   t.deepEqual(ok.cases[0]!.inputShapes, [[1, 4, 4, 1]]);
   // Change the TF.js model after export: the ONNX file no longer matches it.
   const [kernel, bias] = model.getWeights();
@@ -90,7 +108,10 @@ test('checkParity reports both errors and fails above the tolerance with both nu
   const report = (err!.details as { report: { maxAbsError: number } }).report;
   t.true(Math.abs(report.maxAbsError - 0.01) < 1e-5, 'the bias shift shows as the error');
   const relErr = await t.throwsAsync(checkParity(model, bytes, { tolerance: { abs: 1, rel: 1e-6 } }));
-  t.regex(relErr!.message, /max abs error [\d.e-]+ \(tolerance 1\), max relative error [\d.e-]+ \(tolerance 0\.000001\)/);
+  t.regex(
+    relErr!.message,
+    /max abs error [\d.e-]+ \(tolerance 1\), max relative error [\d.e-]+ \(tolerance 0\.000001\)/,
+  );
 });
 
 test('checkParity on shapes the network cannot take says so and names the shapes', async (t) => {
@@ -99,7 +120,9 @@ test('checkParity on shapes the network cannot take says so and names the shapes
   const up = tfl.layers.upSampling2d({ size: [2, 2] }).apply(down) as ST;
   const model = tfl.model({ inputs: input, outputs: tfl.layers.concatenate().apply([input, up]) as ST });
   const { bytes } = convertLayersModel(model);
-  const err = await t.throwsAsync(checkParity(model, bytes, { randomShapes: [[1, 9, 8, 1]], randomCases: 1 }), { instanceOf: TfjsToOnnxError });
+  const err = await t.throwsAsync(checkParity(model, bytes, { randomShapes: [[1, 9, 8, 1]], randomCases: 1 }), {
+    instanceOf: TfjsToOnnxError,
+  });
   t.is(err?.code, 'INVALID_OPTION');
   t.regex(err!.message, /parity case 'random 0': TF\.js cannot run the model on input shapes \[1,9,8,1\]/);
 });

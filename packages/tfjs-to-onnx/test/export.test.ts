@@ -35,7 +35,10 @@ test('fileSystemIO saves and loads a model: same weights, same predictions, cust
   const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weightsManifest: { paths: string[] }[] };
   t.deepEqual(json.weightsManifest[0]!.paths, ['weights.bin']);
   const loaded = await tfl.loadLayersModel(fileSystemIO(dir));
-  t.deepEqual(loaded.layers.map((l) => l.getClassName()), model.layers.map((l) => l.getClassName()));
+  t.deepEqual(
+    loaded.layers.map((l) => l.getClassName()),
+    model.layers.map((l) => l.getClassName()),
+  );
   const x = randomTensor([1, 6, 5, 1], 3);
   const diff = tf.max(tf.abs(tf.sub(model.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor))).dataSync()[0]!;
   t.is(diff, 0);
@@ -75,8 +78,14 @@ test("exportModel (format 'onnx') from a saved folder writes model.onnx and rwse
   t.is(result.parity!.cases.length, 3);
   const meta = JSON.parse(readFileSync(join(out, 'rwseg.json'), 'utf8'));
   t.is(meta.schema, 'rwseg-model-metadata/1');
-  t.deepEqual(meta.classes, [{ index: 0, name: 'background' }, { index: 1, name: 'liver' }, { index: 2, name: 'tumour' }]);
-  t.deepEqual(meta.model.inputs, [{ name: 'input', dtype: 'float32', shape: ['batch', 'height', 'width', 1], layout: 'NHWC' }]);
+  t.deepEqual(meta.classes, [
+    { index: 0, name: 'background' },
+    { index: 1, name: 'liver' },
+    { index: 2, name: 'tumour' },
+  ]);
+  t.deepEqual(meta.model.inputs, [
+    { name: 'input', dtype: 'float32', shape: ['batch', 'height', 'width', 1], layout: 'NHWC' },
+  ]);
   t.is(meta.model.outputs[0].activation, 'softmax');
   t.is(meta.model.file, 'model.onnx');
   t.is(meta.model.opset, 17);
@@ -85,15 +94,28 @@ test("exportModel (format 'onnx') from a saved folder writes model.onnx and rwse
   t.is(meta.parity.maxAbsError, result.parity!.maxAbsError);
   // Whoever has only the folder can run it: a fresh session on the file reproduces TF.js.
   const session = await ort.InferenceSession.create(join(out, 'model.onnx'));
-  const y = (await session.run({ input: new ort.Tensor('float32', image.dataSync() as Float32Array, image.shape) }))['output']!;
+  const y = (await session.run({ input: new ort.Tensor('float32', image.dataSync() as Float32Array, image.shape) }))[
+    'output'
+  ]!;
   const want = (model.predict(image) as tf.Tensor).dataSync();
   t.true(Array.from(want).every((w, i) => Math.abs(w - (y.data as Float32Array)[i]!) < 1e-4));
 });
 
 test("exportModel (format 'triton') writes a model repository with config.pbtxt", async (t) => {
   const out = tmp('triton');
-  const result = await exportModel({ model: segmenter(), outDir: out, format: 'triton', name: 'liver', maxBatchSize: 4, metadata: { classes: ['bg', 'fg', 'x'] } });
-  t.deepEqual(result.files, [join(out, 'liver', 'config.pbtxt'), join(out, 'liver', '1', 'model.onnx'), join(out, 'liver', 'rwseg.json')]);
+  const result = await exportModel({
+    model: segmenter(),
+    outDir: out,
+    format: 'triton',
+    name: 'liver',
+    maxBatchSize: 4,
+    metadata: { classes: ['bg', 'fg', 'x'] },
+  });
+  t.deepEqual(result.files, [
+    join(out, 'liver', 'config.pbtxt'),
+    join(out, 'liver', '1', 'model.onnx'),
+    join(out, 'liver', 'rwseg.json'),
+  ]);
   t.is(
     readFileSync(join(out, 'liver', 'config.pbtxt'), 'utf8'),
     [
@@ -121,6 +143,10 @@ test('tritonConfig with a fixed batch size uses max_batch_size 0 and full dims',
 
 test('exportModel refuses bad metadata and formats with a message naming them', async (t) => {
   const out = tmp('bad');
-  await t.throwsAsync(exportModel({ model: segmenter(), outDir: out, parity: false, metadata: { spacing: [1, -2] } }), { message: /metadata\.spacing must be a list of positive numbers/ });
-  await t.throwsAsync(exportModel({ model: segmenter(), outDir: out, format: 'tflite' as 'onnx' }), { message: /format must be 'onnx' or 'triton', got 'tflite'/ });
+  await t.throwsAsync(exportModel({ model: segmenter(), outDir: out, parity: false, metadata: { spacing: [1, -2] } }), {
+    message: /metadata\.spacing must be a list of positive numbers/,
+  });
+  await t.throwsAsync(exportModel({ model: segmenter(), outDir: out, format: 'tflite' as 'onnx' }), {
+    message: /format must be 'onnx' or 'triton', got 'tflite'/,
+  });
 });

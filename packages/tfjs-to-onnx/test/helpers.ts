@@ -30,7 +30,10 @@ export function rng(seed: number): () => number {
 export function randomTensor(shape: number[], seed: number): tf.Tensor {
   const r = rng(seed);
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => r() * 2 - 1), shape);
+  return tf.tensor(
+    Float32Array.from({ length: n }, () => r() * 2 - 1),
+    shape,
+  );
 }
 
 /**
@@ -44,7 +47,10 @@ export function randomizeWeights(model: tfl.LayersModel, seed = 7): void {
       const shape = w.shape as number[];
       const n = shape.reduce((a, b) => a * b, 1);
       const positive = /variance/.test(w.name);
-      return tf.tensor(Float32Array.from({ length: n }, () => (positive ? 0.5 + r() : (r() * 2 - 1) * 0.5)), shape);
+      return tf.tensor(
+        Float32Array.from({ length: n }, () => (positive ? 0.5 + r() : (r() * 2 - 1) * 0.5)),
+        shape,
+      );
     });
     if (values.length) layer.setWeights(values);
     tf.dispose(values);
@@ -57,7 +63,11 @@ export interface Comparison {
 }
 
 /** Converts `model`, runs it in onnxruntime (CPU EP) and TF.js on inputs of each given shape, returns the max error. */
-export async function compareWithOnnx(model: tfl.LayersModel, inputShapes: number[][][], options: ConvertOptions = {}): Promise<Comparison & { bytes: Uint8Array }> {
+export async function compareWithOnnx(
+  model: tfl.LayersModel,
+  inputShapes: number[][][],
+  options: ConvertOptions = {},
+): Promise<Comparison & { bytes: Uint8Array }> {
   const { bytes } = convertLayersModel(model, options);
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] });
   let maxAbsError = 0;
@@ -75,7 +85,8 @@ export async function compareWithOnnx(model: tfl.LayersModel, inputShapes: numbe
       session.outputNames.forEach((name, i) => {
         const got = out[name]!;
         const want = expected[i]!;
-        if (got.dims.join(',') !== want.shape.join(',')) throw new Error(`output ${name}: ONNX shape [${got.dims}] vs TF.js [${want.shape}]`);
+        if (got.dims.join(',') !== want.shape.join(','))
+          throw new Error(`output ${name}: ONNX shape [${got.dims}] vs TF.js [${want.shape}]`);
         const g = got.data as Float32Array;
         const w = want.dataSync();
         for (let k = 0; k < w.length; k++) maxAbsError = Math.max(maxAbsError, Math.abs(g[k]! - w[k]!));
@@ -93,7 +104,11 @@ export async function compareWithOnnx(model: tfl.LayersModel, inputShapes: numbe
 export function onnxCheckerAvailability(): { ok: true } | { ok: false; reason: string } {
   if (!existsSync('/usr/bin/python3')) return { ok: false, reason: '/usr/bin/python3 is absent' };
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import onnx'], { encoding: 'utf8' });
-  if (probe.status !== 0) return { ok: false, reason: `python3-onnx is not installed (apt-get install -y python3-onnx): ${probe.stderr.trim().split('\n').pop()}` };
+  if (probe.status !== 0)
+    return {
+      ok: false,
+      reason: `python3-onnx is not installed (apt-get install -y python3-onnx): ${probe.stderr.trim().split('\n').pop()}`,
+    };
   return { ok: true };
 }
 

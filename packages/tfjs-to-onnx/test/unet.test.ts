@@ -10,7 +10,14 @@ import test from 'ava';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { convertLayersModel, decodeModel } from '../src/index.js';
 import { InstanceNormalization } from './custom-layers.js';
-import { compareWithOnnx, onnxCheckerAvailability, randomizeWeights, runOnnxChecker, tf, useCpuBackend } from './helpers.js';
+import {
+  compareWithOnnx,
+  onnxCheckerAvailability,
+  randomizeWeights,
+  runOnnxChecker,
+  tf,
+  useCpuBackend,
+} from './helpers.js';
 
 test.before(async () => {
   await useCpuBackend();
@@ -21,13 +28,20 @@ type ST = tfl.SymbolicTensor;
 /** A 2-level U-Net in the shape rwseg builds: conv-norm-act blocks, pooling, transposed-conv up, skip concat. */
 function smallUNet(dims: 2 | 3, channels: number, classes: number, norm: 'batch' | 'instance'): tfl.LayersModel {
   const conv = (filters: number, name: string) =>
-    dims === 2 ? tfl.layers.conv2d({ filters, kernelSize: 3, padding: 'same', name }) : tfl.layers.conv3d({ filters, kernelSize: 3, padding: 'same', name });
+    dims === 2
+      ? tfl.layers.conv2d({ filters, kernelSize: 3, padding: 'same', name })
+      : tfl.layers.conv3d({ filters, kernelSize: 3, padding: 'same', name });
   const block = (x: ST, filters: number, name: string): ST => {
     let y = conv(filters, `${name}_conv`).apply(x) as ST;
-    y = (norm === 'batch' ? tfl.layers.batchNormalization({ name: `${name}_bn`, epsilon: 1e-5 }) : new InstanceNormalization({ name: `${name}_in` })).apply(y) as ST;
+    y = (
+      norm === 'batch'
+        ? tfl.layers.batchNormalization({ name: `${name}_bn`, epsilon: 1e-5 })
+        : new InstanceNormalization({ name: `${name}_in` })
+    ).apply(y) as ST;
     return tfl.layers.leakyReLU({ alpha: 0.01, name: `${name}_act` }).apply(y) as ST;
   };
-  const pool = (name: string) => (dims === 2 ? tfl.layers.maxPooling2d({ poolSize: 2, name }) : tfl.layers.maxPooling3d({ poolSize: 2, name }));
+  const pool = (name: string) =>
+    dims === 2 ? tfl.layers.maxPooling2d({ poolSize: 2, name }) : tfl.layers.maxPooling3d({ poolSize: 2, name });
   const up = (filters: number, name: string) =>
     dims === 2
       ? tfl.layers.conv2dTranspose({ filters, kernelSize: 2, strides: 2, name })
@@ -52,7 +66,11 @@ test('2-D U-Net with BatchNormalization matches TF.js on two sizes; BatchNormali
   t.log(`max abs error ${maxAbsError.toExponential(2)}`);
   t.true(maxAbsError < 1e-4);
   const ops = decodeModel(bytes).graph.node.map((n) => n.op_type);
-  t.is(ops.filter((o) => o === 'BatchNormalization').length, 0, 'every BatchNormalization follows a conv it can fold into');
+  t.is(
+    ops.filter((o) => o === 'BatchNormalization').length,
+    0,
+    'every BatchNormalization follows a conv it can fold into',
+  );
   t.is(ops.filter((o) => o === 'Conv').length, 6, 'five blocks and the head');
   t.is(ops.filter((o) => o === 'Transpose').length, 2, 'one transpose in, one out');
 });
@@ -81,7 +99,12 @@ test('BatchNormalization over a non-channel axis matches the closed form (TF.js 
   const input = tfl.input({ shape: [3, 4, 2] });
   const bnLayer = tfl.layers.batchNormalization({ axis: 1, epsilon: 1e-3 });
   const model = tfl.model({ inputs: input, outputs: bnLayer.apply(input) as ST });
-  const [gamma, beta, mean, variance] = [[1, 2, 3], [0.5, -1, 0], [0.1, 0.2, -0.3], [1, 4, 0.25]];
+  const [gamma, beta, mean, variance] = [
+    [1, 2, 3],
+    [0.5, -1, 0],
+    [0.1, 0.2, -0.3],
+    [1, 4, 0.25],
+  ];
   bnLayer.setWeights([gamma, beta, mean, variance].map((v) => tf.tensor1d(v)));
   const ort = (await import('onnxruntime-node')).default;
   const session = await ort.InferenceSession.create(convertLayersModel(model).bytes);
@@ -105,14 +128,31 @@ test('shared layers, several outputs and bilinear upsampling in one functional m
   const merged = tfl.layers.multiply().apply([fa, fb]) as ST;
   const down = tfl.layers.averagePooling2d({ poolSize: 2, name: 'down' }).apply(merged) as ST;
   const upsampled = tfl.layers.upSampling2d({ size: [2, 2], interpolation: 'bilinear', name: 'up' }).apply(down) as ST;
-  const head = tfl.layers.conv2d({ filters: 2, kernelSize: 1, activation: 'sigmoid', name: 'head' }).apply(upsampled) as ST;
+  const head = tfl.layers
+    .conv2d({ filters: 2, kernelSize: 1, activation: 'sigmoid', name: 'head' })
+    .apply(upsampled) as ST;
   const model = tfl.model({ inputs: [a, b], outputs: [head, down] });
   randomizeWeights(model, 14);
-  const { maxAbsError, bytes } = await compareWithOnnx(model, [[[1, 8, 6, 2], [1, 8, 6, 2]], [[2, 10, 4, 2], [2, 10, 4, 2]]]);
+  const { maxAbsError, bytes } = await compareWithOnnx(model, [
+    [
+      [1, 8, 6, 2],
+      [1, 8, 6, 2],
+    ],
+    [
+      [2, 10, 4, 2],
+      [2, 10, 4, 2],
+    ],
+  ]);
   t.true(maxAbsError < 1e-4, `max abs error ${maxAbsError}`);
   const g = decodeModel(bytes).graph;
-  t.deepEqual(g.input.map((i) => i.name), ['input_0', 'input_1']);
-  t.deepEqual(g.output.map((o) => o.name), ['output_0', 'output_1']);
+  t.deepEqual(
+    g.input.map((i) => i.name),
+    ['input_0', 'input_1'],
+  );
+  t.deepEqual(
+    g.output.map((o) => o.name),
+    ['output_0', 'output_1'],
+  );
   t.is(g.node.filter((n) => n.op_type === 'Conv').length, 3, 'the shared conv runs once per call');
 });
 
@@ -134,9 +174,16 @@ test('a Sequential classifier (conv, pool, flatten, dense, softmax) matches TF.j
 test('the exported interface: NHWC names, dtypes and dynamic dims', (t) => {
   const { io, bytes } = convertLayersModel(smallUNet(2, 1, 3, 'batch'));
   t.deepEqual(io.inputs, [{ name: 'input', dtype: 'float32', shape: ['batch', 'height', 'width', 1], layout: 'NHWC' }]);
-  t.deepEqual(io.outputs, [{ name: 'output', dtype: 'float32', shape: ['batch', 'output_height', 'output_width', 3], layout: 'NHWC' }]);
+  t.deepEqual(io.outputs, [
+    { name: 'output', dtype: 'float32', shape: ['batch', 'output_height', 'output_width', 3], layout: 'NHWC' },
+  ]);
   const g = decodeModel(bytes).graph;
-  t.deepEqual(g.input[0]!.type.tensor_type.shape.dim, [{ dim_param: 'batch' }, { dim_param: 'height' }, { dim_param: 'width' }, { dim_value: 1 }]);
+  t.deepEqual(g.input[0]!.type.tensor_type.shape.dim, [
+    { dim_param: 'batch' },
+    { dim_param: 'height' },
+    { dim_param: 'width' },
+    { dim_value: 1 },
+  ]);
   t.is(g.input[0]!.type.tensor_type.elem_type, 1, 'FLOAT');
 });
 
@@ -145,13 +192,29 @@ if (checker.ok) {
   test('exported models pass onnx.checker.check_model (full check) in Debian python3-onnx', (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'tfjs-to-onnx-checker-'));
     const unet = smallUNet(2, 1, 3, 'batch');
-    const layerNorm = tfl.sequential({ layers: [tfl.layers.layerNormalization({ inputShape: [null, null, 4] }), tfl.layers.upSampling2d({ size: [2, 2] })] });
-    for (const [name, model, opset] of [['unet', unet, 17], ['unet3d', smallUNet(3, 1, 2, 'instance'), 17], ['layernorm', layerNorm, 17]] as const) {
+    const layerNorm = tfl.sequential({
+      layers: [
+        tfl.layers.layerNormalization({ inputShape: [null, null, 4] }),
+        tfl.layers.upSampling2d({ size: [2, 2] }),
+      ],
+    });
+    for (const [name, model, opset] of [
+      ['unet', unet, 17],
+      ['unet3d', smallUNet(3, 1, 2, 'instance'), 17],
+      ['layernorm', layerNorm, 17],
+    ] as const) {
       const path = join(dir, `${name}.onnx`);
       writeFileSync(path, convertLayersModel(model, { opset }).bytes);
       const r = runOnnxChecker(path);
       t.is(r.status, 0, `${name}: ${r.output}`);
-      const info = JSON.parse(r.output) as { producer: string; ir: number; opset: number[]; inputs: string[]; outputs: string[]; input_dims: unknown[][] };
+      const info = JSON.parse(r.output) as {
+        producer: string;
+        ir: number;
+        opset: number[];
+        inputs: string[];
+        outputs: string[];
+        input_dims: unknown[][];
+      };
       t.is(info.producer, '@rwseg/tfjs-to-onnx');
       t.deepEqual(info.opset, [17]);
       t.is(info.ir, 8);

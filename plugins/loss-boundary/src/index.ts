@@ -12,11 +12,24 @@ const boundary = defineLoss({
   description: "Kervadec's boundary loss: mean of probs * signed distance map over the foreground classes",
   options: z.object({
     ...lossVocabulary(false),
-    map: z.enum(['boundary', 'boundary-rw']).default('boundary').describe("'boundary': -(EDT(y) - 1) inside, EDT(1 - y) outside; 'boundary-rw': -EDT(y) inside"),
-    classes: z.array(z.number().int().nonnegative()).min(1).optional().describe('class indices to include (overrides includeBackground)'),
+    map: z
+      .enum(['boundary', 'boundary-rw'])
+      .default('boundary')
+      .describe("'boundary': -(EDT(y) - 1) inside, EDT(1 - y) outside; 'boundary-rw': -EDT(y) inside"),
+    classes: z
+      .array(z.number().int().nonnegative())
+      .min(1)
+      .optional()
+      .describe('class indices to include (overrides includeBackground)'),
   }),
   // The region-wise loss over the signed distance map: only its defaults (no background) and name differ.
-  create: (options, tools) => mapWeightedLoss({ loss: 'boundary', plugin: PLUGIN }, tools, options.map, {}, options, 'map'),
+  create: (options, tools) =>
+    mapWeightedLoss({ loss: 'boundary', plugin: PLUGIN }, tools, options.map, {}, options, 'map'),
 });
 
-export default definePlugin({ apiVersion: PLUGIN_API_VERSION, name: PLUGIN, description: 'Boundary loss', losses: [boundary] });
+export default definePlugin({
+  apiVersion: PLUGIN_API_VERSION,
+  name: PLUGIN,
+  description: 'Boundary loss',
+  losses: [boundary],
+});

@@ -178,7 +178,10 @@ test('soft-label dice: gradient wrt logits matches finite differences on a soft 
 test('multi-label (sigmoid) dice, tversky and generalized dice: gradients wrt logits through a sigmoid match finite differences', (t) => {
   const { logits } = randomCase(7);
   // Overlapping and empty channels: a target no softmax layout could hold.
-  const target = tf.tensor(Array.from({ length: logits.size }, (_, i) => ((i * 7) % 5 < 2 ? 1 : 0)), logits.shape);
+  const target = tf.tensor(
+    Array.from({ length: logits.size }, (_, i) => ((i * 7) % 5 < 2 ? 1 : 0)),
+    logits.shape,
+  );
   const rest = { target, maps: {}, context: { epoch: 0 } };
   for (const [name, options] of [
     ['dice', { sigmoid: true, preset: 'monai' }],

@@ -2,13 +2,31 @@
  * Focal loss (Lin et al. 2017) on softmax probabilities, channels-last [B, ...spatial, K]. Parity with the
  * Region-wise authors' code: mean over b, i of -sum_k alpha (1 - p + 1e-15)^gamma y log(p + 1e-15).
  */
-import { definePlugin, defineLoss, lossVocabulary, checkPerClass, checkProbsAndTarget, classCount, reduceClassTerms, spatialMean, PLUGIN_API_VERSION, tf, z, type LossOwner } from '@rwseg/core/plugin';
+import {
+  definePlugin,
+  defineLoss,
+  lossVocabulary,
+  checkPerClass,
+  checkProbsAndTarget,
+  classCount,
+  reduceClassTerms,
+  spatialMean,
+  PLUGIN_API_VERSION,
+  tf,
+  z,
+  type LossOwner,
+} from '@rwseg/core/plugin';
 
 const PLUGIN = '@rwseg/plugin-loss-focal';
 const EPSILON = 1e-15;
 
 /** Per-(sample, class) terms [B, K]; `alpha` is one number or one per class. */
-export function focalTerms(probs: tf.Tensor, target: tf.Tensor, gamma: number, alpha: number | readonly number[]): tf.Tensor {
+export function focalTerms(
+  probs: tf.Tensor,
+  target: tf.Tensor,
+  gamma: number,
+  alpha: number | readonly number[],
+): tf.Tensor {
   return tf.tidy(() => {
     const modulation = tf.pow(tf.add(tf.sub(1, probs), EPSILON), gamma);
     const perPixel = tf.neg(tf.mul(tf.mul(modulation, target), tf.log(tf.add(probs, EPSILON))));
@@ -43,4 +61,9 @@ const focal = defineLoss({
   },
 });
 
-export default definePlugin({ apiVersion: PLUGIN_API_VERSION, name: PLUGIN, description: 'Focal loss', losses: [focal] });
+export default definePlugin({
+  apiVersion: PLUGIN_API_VERSION,
+  name: PLUGIN,
+  description: 'Focal loss',
+  losses: [focal],
+});

@@ -50,8 +50,7 @@ export function lovaszTerms(
 
 const lovasz = defineLoss({
   name: 'lovasz-softmax',
-  description:
-    'Lovász-softmax (Berman 2018): the Lovász extension of the Jaccard loss per class, as smp LovaszLoss',
+  description: 'Lovász-softmax (Berman 2018): the Lovász extension of the Jaccard loss per class, as smp LovaszLoss',
   options: z.object({
     ...lossVocabulary(true),
     perImage: z

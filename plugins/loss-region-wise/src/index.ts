@@ -20,10 +20,20 @@ import {
 
 const PLUGIN = '@rwseg/plugin-loss-region-wise';
 
-const mapOptionsOption = z.record(z.string(), z.unknown()).default({}).describe("options of the map generator, validated by that map's schema");
+const mapOptionsOption = z
+  .record(z.string(), z.unknown())
+  .default({})
+  .describe("options of the map generator, validated by that map's schema");
 
 /** `mapOption` names the option that chose the map, when the user did (generic region-wise). */
-function regionWiseLoss(name: string, map: string, mapOptions: Record<string, unknown>, options: ClassReductionOptions & InputCheckOptions, tools: LossFactoryTools, mapOption?: string): Loss {
+function regionWiseLoss(
+  name: string,
+  map: string,
+  mapOptions: Record<string, unknown>,
+  options: ClassReductionOptions & InputCheckOptions,
+  tools: LossFactoryTools,
+  mapOption?: string,
+): Loss {
   return mapWeightedLoss({ loss: name, plugin: PLUGIN }, tools, map, mapOptions, options, mapOption);
 }
 
@@ -55,6 +65,10 @@ export default definePlugin({
   losses: [
     generic,
     namedRegionWise('rrw', 'rrw', 'Region-wise loss with the rectified RW map (the paper’s proposal)'),
-    namedRegionWise('rw-class-balance', 'rw-class-balance', 'Region-wise loss with the class-balance RW map (mapOptions.weights per class)'),
+    namedRegionWise(
+      'rw-class-balance',
+      'rw-class-balance',
+      'Region-wise loss with the class-balance RW map (mapOptions.weights per class)',
+    ),
   ],
 });

@@ -8,7 +8,9 @@ test.before(async () => {
 
 test('active-contour: 0 where the voxel is of the class, 1 elsewhere, channels-last', (t) => {
   const labels = [0, 2, 2, 0, 1, 0];
-  const map = registry.createMapGenerator('active-contour').generate({ labels, shape: [2, 3], numClasses: 4, spacing: [1, 1] });
+  const map = registry
+    .createMapGenerator('active-contour')
+    .generate({ labels, shape: [2, 3], numClasses: 4, spacing: [1, 1] });
   t.true(map instanceof Float32Array);
   const expected = labels.flatMap((l) => [0, 1, 2, 3].map((k) => (k === l ? 0 : 1)));
   t.deepEqual([...map], expected);
@@ -17,7 +19,9 @@ test('active-contour: 0 where the voxel is of the class, 1 elsewhere, channels-l
 });
 
 test('active-contour: a class filling the patch is 0 on its channel, the others 1', (t) => {
-  const map = registry.createMapGenerator('active-contour').generate({ labels: new Uint8Array(8).fill(1), shape: [2, 2, 2], numClasses: 2, spacing: [1, 1, 3] });
+  const map = registry
+    .createMapGenerator('active-contour')
+    .generate({ labels: new Uint8Array(8).fill(1), shape: [2, 2, 2], numClasses: 2, spacing: [1, 1, 3] });
   t.deepEqual([...map], new Array(8).fill([1, 0]).flat());
 });
 

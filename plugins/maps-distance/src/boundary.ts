@@ -17,7 +17,11 @@ export function boundaryDistanceMap(
 ): Float32Array {
   const n = labels.length;
   const K = numClasses;
-  const { counts, inside, outside } = classDistances(labels, shape, spacing, K, { inside: true, outside: true, validate: false });
+  const { counts, inside, outside } = classDistances(labels, shape, spacing, K, {
+    inside: true,
+    outside: true,
+    validate: false,
+  });
   const out = new Float32Array(n * K);
   for (let k = 0; k < K; k++) {
     // Float32Array starts at 0, which is the value for an absent class or one filling the patch.

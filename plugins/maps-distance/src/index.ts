@@ -2,7 +2,15 @@
  * Distance-based RW maps: rrw, rw-class-balance, boundary, boundary-rw. Every map is computed per patch from the
  * integer label map and its voxel spacing (input.spacing), channels-last Float32 [...shape, K].
  */
-import { checkLabelMap, definePlugin, defineMap, PLUGIN_API_VERSION, RwsegError, z, type LabelMapInput } from '@rwseg/core/plugin';
+import {
+  checkLabelMap,
+  definePlugin,
+  defineMap,
+  PLUGIN_API_VERSION,
+  RwsegError,
+  z,
+  type LabelMapInput,
+} from '@rwseg/core/plugin';
 import { boundaryDistanceMap } from './boundary.js';
 import { classFrequencyWeights, rectifiedRegionWiseMap } from './rectified.js';
 
@@ -26,19 +34,34 @@ export const rrw = defineMap({
 
 export const rwClassBalance = defineMap({
   name: 'rw-class-balance',
-  description: 'Class-balanced RW map: as rrw inside each class, the class weight w_k outside (default: w_k = class frequency in the patch)',
+  description:
+    'Class-balanced RW map: as rrw inside each class, the class weight w_k outside (default: w_k = class frequency in the patch)',
   options: z.object({
-    weights: z.array(z.number().nonnegative().finite()).min(1).optional().describe('one weight per class, background first; default: class frequencies in the patch'),
+    weights: z
+      .array(z.number().nonnegative().finite())
+      .min(1)
+      .optional()
+      .describe('one weight per class, background first; default: class frequencies in the patch'),
   }),
   generate: (input, { weights }) => {
     const { labels, shape, spacing, numClasses } = validated('rw-class-balance', input);
     if (weights && weights.length !== numClasses) {
-      throw new RwsegError('INVALID_OPTIONS', `map 'rw-class-balance': option 'weights' has ${weights.length} entries but the label map has ${numClasses} classes`, {
-        option: 'weights',
-        numClasses,
-      });
+      throw new RwsegError(
+        'INVALID_OPTIONS',
+        `map 'rw-class-balance': option 'weights' has ${weights.length} entries but the label map has ${numClasses} classes`,
+        {
+          option: 'weights',
+          numClasses,
+        },
+      );
     }
-    return rectifiedRegionWiseMap(labels, shape, spacing, numClasses, weights ?? classFrequencyWeights(labels, numClasses));
+    return rectifiedRegionWiseMap(
+      labels,
+      shape,
+      spacing,
+      numClasses,
+      weights ?? classFrequencyWeights(labels, numClasses),
+    );
   },
 });
 

@@ -2,29 +2,18 @@ import test from 'ava';
 import { createRegistry, isRwsegError, MapWorkerPool, type LabelMapInput, type PluginRegistry } from '@rwseg/core';
 
 // The spec's test vector (../shared/spec/region-wise-loss.md): 2D, K = 3, spacing 1.
-const SPEC_LABELS = [
-  0, 0, 0, 0, 0, 0,
-  0, 1, 1, 1, 0, 0,
-  0, 1, 1, 1, 0, 0,
-  0, 1, 1, 1, 0, 2,
-  0, 0, 0, 0, 0, 2,
-];
+const SPEC_LABELS = [0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 2, 0, 0, 0, 0, 0, 2];
 const SPEC: LabelMapInput = { labels: SPEC_LABELS, shape: [5, 6], numClasses: 3, spacing: [1, 1] };
 const RRW_CLASS0 = [
-  -0.632456, -0.447214, -0.447214, -0.447214, -0.632456, -1.0,
-  -0.447214, 1, 1, 1, -0.447214, -0.894427,
-  -0.447214, 1, 1, 1, -0.447214, -0.447214,
-  -0.447214, 1, 1, 1, -0.447214, 1,
-  -0.632456, -0.447214, -0.447214, -0.447214, -0.447214, 1,
+  -0.632456, -0.447214, -0.447214, -0.447214, -0.632456, -1.0, -0.447214, 1, 1, 1, -0.447214, -0.894427, -0.447214, 1,
+  1, 1, -0.447214, -0.447214, -0.447214, 1, 1, 1, -0.447214, 1, -0.632456, -0.447214, -0.447214, -0.447214, -0.447214,
+  1,
 ];
 const RRW_CLASS1 = SPEC_LABELS.map((l, i) => (l !== 1 ? 1 : i === 2 * 6 + 2 ? -1 : -0.5));
 const RRW_CLASS2 = SPEC_LABELS.map((l) => (l === 2 ? -1 : 1));
 const BOUNDARY_RW_CLASS0 = [
-  -1.414214, -1, -1, -1, -1.414214, -2.236068,
-  -1, 1, 1, 1, -1, -2,
-  -1, 1, 2, 1, -1, -1,
-  -1, 1, 1, 1, -1, 1,
-  -1.414214, -1, -1, -1, -1, 1,
+  -1.414214, -1, -1, -1, -1.414214, -2.236068, -1, 1, 1, 1, -1, -2, -1, 1, 2, 1, -1, -1, -1, 1, 1, 1, -1, 1, -1.414214,
+  -1, -1, -1, -1, 1,
 ];
 
 let registry: PluginRegistry;
@@ -37,14 +26,28 @@ function channel(map: Float32Array, k: number, K: number): number[] {
   return Array.from({ length: map.length / K }, (_, i) => map[i * K + k]!);
 }
 
-function close(t: import('ava').ExecutionContext, actual: readonly number[], expected: readonly number[], tolerance: number, what: string): void {
+function close(
+  t: import('ava').ExecutionContext,
+  actual: readonly number[],
+  expected: readonly number[],
+  tolerance: number,
+  what: string,
+): void {
   t.is(actual.length, expected.length, what);
   const worst = Math.max(0, ...actual.map((a, i) => Math.abs(a - expected[i]!)));
-  t.true(worst <= tolerance, `${what}: worst error ${worst}\nactual   ${actual.map((v) => v.toFixed(6)).join(' ')}\nexpected ${expected.join(' ')}`);
+  t.true(
+    worst <= tolerance,
+    `${what}: worst error ${worst}\nactual   ${actual.map((v) => v.toFixed(6)).join(' ')}\nexpected ${expected.join(' ')}`,
+  );
 }
 
 /** L_RW = mean over k, i of softmax(logits) * z, B = 1: the spec's second check on the maps. */
-function regionWiseLoss(map: Float32Array, logits: (label: number, k: number) => number, labels: readonly number[], K: number): number {
+function regionWiseLoss(
+  map: Float32Array,
+  logits: (label: number, k: number) => number,
+  labels: readonly number[],
+  K: number,
+): number {
   let total = 0;
   labels.forEach((label, i) => {
     const a = Array.from({ length: K }, (_, k) => logits(label, k));
@@ -91,7 +94,8 @@ test('boundary (Kervadec) is boundary-rw shifted by +1 inside each class: 0 on t
 
 /** Brute-force EDT to the nearest voxel where `isZero` holds (the definition), for an independent check. */
 function bruteDistance(shape: number[], spacing: number[], from: number, isZero: (j: number) => boolean): number {
-  const coord = (index: number) => shape.map((_, a) => Math.floor(index / shape.slice(a + 1).reduce((p, s) => p * s, 1)) % shape[a]!);
+  const coord = (index: number) =>
+    shape.map((_, a) => Math.floor(index / shape.slice(a + 1).reduce((p, s) => p * s, 1)) % shape[a]!);
   const c = coord(from);
   let best = Infinity;
   const n = shape.reduce((p, s) => p * s, 1);
@@ -108,11 +112,15 @@ test('on a 3D anisotropic label map every map matches its definition computed by
   const spacing = [2.5, 0.7, 1.2];
   const labels: number[] = Array.from({ length: 120 }, (_, i) => ((i * 7919) % 13 < 6 ? 0 : (i * 31) % 5 < 3 ? 1 : 2));
   const input = { labels, shape, spacing, numClasses: 4 };
-  const maps = Object.fromEntries(['rrw', 'boundary', 'boundary-rw'].map((name) => [name, registry.createMapGenerator(name).generate(input)]));
+  const maps = Object.fromEntries(
+    ['rrw', 'boundary', 'boundary-rw'].map((name) => [name, registry.createMapGenerator(name).generate(input)]),
+  );
   for (let k = 0; k < 4; k++) {
     const present = labels.includes(k);
     const inside = labels.map((l, i) => (l === k ? bruteDistance(shape, spacing, i, (j) => labels[j] !== k) : 0));
-    const outside = labels.map((l, i) => (l !== k && present ? bruteDistance(shape, spacing, i, (j) => labels[j] === k) : 0));
+    const outside = labels.map((l, i) =>
+      l !== k && present ? bruteDistance(shape, spacing, i, (j) => labels[j] === k) : 0,
+    );
     const max = Math.max(...inside);
     const expectedRrw = labels.map((l, i) => (!present ? 1 : l === k ? -inside[i]! / max : 1));
     const expectedBoundaryRw = labels.map((l, i) => (!present ? 0 : l === k ? -inside[i]! : outside[i]!));
@@ -125,7 +133,8 @@ test('on a 3D anisotropic label map every map matches its definition computed by
 
 test('spec edge cases: an absent class and a class filling the patch', (t) => {
   const filled: LabelMapInput = { labels: new Array(12).fill(1), shape: [3, 4], numClasses: 3, spacing: [1, 1] };
-  const gen = (name: string, options?: Record<string, unknown>) => registry.createMapGenerator(name, options).generate(filled);
+  const gen = (name: string, options?: Record<string, unknown>) =>
+    registry.createMapGenerator(name, options).generate(filled);
   // Class 1 fills the patch, classes 0 and 2 are absent.
   t.deepEqual(channel(gen('rrw'), 1, 3), new Array(12).fill(-1));
   t.deepEqual(channel(gen('rrw'), 0, 3), new Array(12).fill(1));
@@ -172,9 +181,14 @@ test('bad label maps are rejected naming what was wrong', (t) => {
   ];
   for (const name of ['rrw', 'rw-class-balance', 'boundary', 'boundary-rw']) {
     for (const [override, message] of cases) {
-      const error = t.throws(() => registry.createMapGenerator(name).generate({ ...base, ...override } as LabelMapInput));
+      const error = t.throws(() =>
+        registry.createMapGenerator(name).generate({ ...base, ...override } as LabelMapInput),
+      );
       t.true(isRwsegError(error, 'INVALID_INPUT'), `${name}: ${String(error)}`);
-      t.regex(error!.message, name === 'rrw' ? message : new RegExp(message.source.replace("map 'rrw'", `map '${name}'`)));
+      t.regex(
+        error!.message,
+        name === 'rrw' ? message : new RegExp(message.source.replace("map 'rrw'", `map '${name}'`)),
+      );
     }
   }
   const unknown = t.throws(() => registry.createMapGenerator('rrw', { spacing: [1, 1] }));
@@ -185,14 +199,16 @@ test('the worker pool computes a batch of maps with the registered generators', 
   const pool = new MapWorkerPool({ size: 2 });
   try {
     const inputs = Array.from({ length: 5 }, (_, b) => ({
-      labels: Int32Array.from({ length: 8 * 9 * 7 }, (_, i) => ((i * (b + 3)) % 11 < 4 ? 0 : (i % 3 === 0 ? 2 : 1))),
+      labels: Int32Array.from({ length: 8 * 9 * 7 }, (_, i) => ((i * (b + 3)) % 11 < 4 ? 0 : i % 3 === 0 ? 2 : 1)),
       shape: [8, 9, 7],
       spacing: [1.5, 0.5, 1],
       numClasses: 3,
     }));
     for (const name of ['rrw', 'boundary']) {
       const maps = await pool.generateBatch(name, {}, inputs);
-      maps.forEach((map, b) => t.deepEqual(map, registry.createMapGenerator(name).generate(inputs[b]!), `${name} sample ${b}`));
+      maps.forEach((map, b) =>
+        t.deepEqual(map, registry.createMapGenerator(name).generate(inputs[b]!), `${name} sample ${b}`),
+      );
     }
     const error = await t.throwsAsync(pool.generate('rrw', {}, { ...inputs[0]!, numClasses: 2 }));
     t.true(isRwsegError(error, 'INVALID_INPUT'));

@@ -19,9 +19,10 @@ import { LABEL_MAP_HELP, parseLabelMapFlag } from '../label-map-flag.js';
 import { modelSettings } from '../model-settings.js';
 
 export default class Evaluate extends RwsegCommand {
-  static override summary = 'Evaluate a trained model on a dataset folder or a pipeline\'s validation cases: per-class Dice (and distances) per case, NaN-aware means.';
+  static override summary =
+    "Evaluate a trained model on a dataset folder or a pipeline's validation cases: per-class Dice (and distances) per case, NaN-aware means.";
   static override description =
-    'With a pipeline YAML, the cases are its validation split, preprocessed as it says. With a dataset folder (MSD / nnU-Net, or images/ + labels/), every labelled case is evaluated, normalised as the model\'s run was (its config.json beside the model folder; z-score otherwise) and its labels read through the run\'s label map unless --label-map is given. Predictions come from the inference engine validation and `rwseg predict` run: Gaussian-weighted sliding windows at the model\'s patch, slice by slice for a 2D model on 3D cases.';
+    "With a pipeline YAML, the cases are its validation split, preprocessed as it says. With a dataset folder (MSD / nnU-Net, or images/ + labels/), every labelled case is evaluated, normalised as the model's run was (its config.json beside the model folder; z-score otherwise) and its labels read through the run's label map unless --label-map is given. Predictions come from the inference engine validation and `rwseg predict` run: Gaussian-weighted sliding windows at the model's patch, slice by slice for a 2D model on 3D cases.";
   static override examples = [
     '<%= config.bin %> evaluate --model runs/quickstart/model --data pipelines/quickstart.yaml --json',
     '<%= config.bin %> evaluate --model runs/hippocampus/model --data data/Task04_Hippocampus',
@@ -29,7 +30,10 @@ export default class Evaluate extends RwsegCommand {
   ];
   static override flags = {
     model: Flags.string({ description: 'model folder written by training (<run>/model)', required: true }),
-    data: Flags.string({ description: 'a pipeline YAML, or a dataset folder (MSD / nnU-Net, or images/ + labels/)', required: true }),
+    data: Flags.string({
+      description: 'a pipeline YAML, or a dataset folder (MSD / nnU-Net, or images/ + labels/)',
+      required: true,
+    }),
     set: Flags.string({ description: 'pipeline YAML: override a value, key.path=value (repeatable)', multiple: true }),
     'label-map': Flags.string({ description: `dataset folder pairs: ${LABEL_MAP_HELP} (default: the model's)` }),
     'num-classes': Flags.integer({
@@ -38,8 +42,13 @@ export default class Evaluate extends RwsegCommand {
       description: 'dataset folder pairs without --label-map: classes stored as 0..K-1 (also --classes)',
     }),
     limit: Flags.integer({ min: 1, description: 'dataset folder: evaluate the first N labelled cases only' }),
-    overlap: Flags.string({ description: 'sliding-window overlap in [0, 1) (default: the pipeline\'s, else 0.5)' }),
-    'slice-axis': Flags.integer({ min: 0, max: 2, description: 'a 2D model on 3D cases: the axis to predict slices along (default: the pipeline\'s or the model run\'s preprocessing.sliceAxis, else 0)' }),
+    overlap: Flags.string({ description: "sliding-window overlap in [0, 1) (default: the pipeline's, else 0.5)" }),
+    'slice-axis': Flags.integer({
+      min: 0,
+      max: 2,
+      description:
+        "a 2D model on 3D cases: the axis to predict slices along (default: the pipeline's or the model run's preprocessing.sliceAxis, else 0)",
+    }),
     backend: Flags.option({ options: BACKEND_CHOICES as string[], default: 'auto' })(),
     'progress-interval': Flags.integer({
       min: 0,
@@ -53,7 +62,7 @@ export default class Evaluate extends RwsegCommand {
     const overlapOverride = overlapFlag('overlap', flags.overlap);
     const backend = await this.selectBackend(flags.backend as never);
     const { model } = await loadModelDir(flags.model);
-    const modelPatch = (model.inputs[0]!.shape.slice(1, -1) as number[]);
+    const modelPatch = model.inputs[0]!.shape.slice(1, -1) as number[];
     const modelClasses = model.outputs[0]!.shape.at(-1) as number;
     const settings = modelSettings(flags.model, modelClasses, this.logger);
     let cases: ValidationCase[];
@@ -68,29 +77,53 @@ export default class Evaluate extends RwsegCommand {
       numClasses = data.numClasses;
       patch = config.preprocessing.patch;
       if (patch.join() !== modelPatch.join()) {
-        throw new RwsegError('INVALID_INPUT', `${flags.data}: preprocessing.patch [${patch.join(', ')}] is not the input patch [${modelPatch.join(', ')}] of the model in ${flags.model}`, { data: flags.data, model: flags.model });
+        throw new RwsegError(
+          'INVALID_INPUT',
+          `${flags.data}: preprocessing.patch [${patch.join(', ')}] is not the input patch [${modelPatch.join(', ')}] of the model in ${flags.model}`,
+          { data: flags.data, model: flags.model },
+        );
       }
       overlap = config.evaluation.overlap;
       sliceAxis = config.preprocessing.sliceAxis;
     } else {
       // The run's label map unless the user gives one: the model's classes mean what its training labels meant.
       const labelMap = flags['label-map'] ? parseLabelMapFlag(flags['label-map']) : settings.labelMap;
-      const info = openDataset(flags.data, { labelMapping: labelMap, numClasses: flags['num-classes'] ?? (labelMap ? undefined : modelClasses) });
-      const refs = info.training.filter((r) => r.label !== undefined || info.kind === 'synthetic').slice(0, flags.limit);
-      if (refs.length === 0) throw new RwsegError('INVALID_INPUT', `${flags.data}: no labelled cases to evaluate`, { file: flags.data });
+      const info = openDataset(flags.data, {
+        labelMapping: labelMap,
+        numClasses: flags['num-classes'] ?? (labelMap ? undefined : modelClasses),
+      });
+      const refs = info.training
+        .filter((r) => r.label !== undefined || info.kind === 'synthetic')
+        .slice(0, flags.limit);
+      if (refs.length === 0)
+        throw new RwsegError('INVALID_INPUT', `${flags.data}: no labelled cases to evaluate`, { file: flags.data });
       // Loaded raw, then normalised as the model says (applyNormalization: per image as training's loader did).
       const raw = await loadValidationCases(info, refs, { normalization: 'none' });
-      cases = raw.map((c) => ({ ...c, image: { ...c.image, data: applyNormalization(c.image.data, c.image.channels ?? 1, settings.artefact.normalization) } }));
+      cases = raw.map((c) => ({
+        ...c,
+        image: {
+          ...c.image,
+          data: applyNormalization(c.image.data, c.image.channels ?? 1, settings.artefact.normalization),
+        },
+      }));
       numClasses = info.numClasses;
       patch = modelPatch;
     }
     const rank = cases[0]!.image.shape.length - (cases[0]!.image.channels ? 1 : 0);
     // A 2D model on 3D cases predicts them slice by slice (the inference engine); any other mismatch is an error.
     if (rank !== modelPatch.length && rank !== modelPatch.length + 1) {
-      throw new RwsegError('INVALID_INPUT', `${flags.data} holds ${rank}D images but the model in ${flags.model} is ${modelPatch.length}D (input patch [${modelPatch.join(', ')}]); it applies to ${modelPatch.length}D images, or ${modelPatch.length + 1}D slice by slice`, { data: flags.data, model: flags.model });
+      throw new RwsegError(
+        'INVALID_INPUT',
+        `${flags.data} holds ${rank}D images but the model in ${flags.model} is ${modelPatch.length}D (input patch [${modelPatch.join(', ')}]); it applies to ${modelPatch.length}D images, or ${modelPatch.length + 1}D slice by slice`,
+        { data: flags.data, model: flags.model },
+      );
     }
     if (numClasses !== modelClasses) {
-      throw new RwsegError('INVALID_INPUT', `${flags.data} has ${numClasses} classes but the model in ${flags.model} predicts ${modelClasses}`, { data: flags.data, model: flags.model });
+      throw new RwsegError(
+        'INVALID_INPUT',
+        `${flags.data} has ${numClasses} classes but the model in ${flags.model} predicts ${modelClasses}`,
+        { data: flags.data, model: flags.model },
+      );
     }
     // Case k of N with ETA on stderr (a bar on a terminal, a line every interval elsewhere); --log-level warn
     // hushes it.
@@ -107,10 +140,12 @@ export default class Evaluate extends RwsegCommand {
       metrics: computeSegmentationMetrics,
     });
     if (!this.jsonEnabled()) {
-      for (const c of result.classes) this.log(`class ${c.classIndex}: Dice ${c.dice.mean.toFixed(3)} ± ${c.dice.sd.toFixed(3)}, HD95 ${c.hd95.mean.toFixed(2)} ± ${c.hd95.sd.toFixed(2)} mm over ${c.dice.n} case(s)`);
+      for (const c of result.classes)
+        this.log(
+          `class ${c.classIndex}: Dice ${c.dice.mean.toFixed(3)} ± ${c.dice.sd.toFixed(3)}, HD95 ${c.hd95.mean.toFixed(2)} ± ${c.hd95.sd.toFixed(2)} mm over ${c.dice.n} case(s)`,
+        );
       this.log(`mean foreground Dice ${result.meanDice.toFixed(3)} (${result.cases.length} cases, backend ${backend})`);
     }
     return { backend, meanDice: result.meanDice, classes: result.classes, cases: result.cases };
   }
 }
-

@@ -27,7 +27,7 @@ export default class Predict extends RwsegCommand {
     'labels written in the values the training labels were stored with (its label map). --out names the file ' +
     '(its extension picks the format: .nii/.nii.gz, .png, .nrrd, .mha, .tif), or a folder: the labels are then ' +
     "written there under the image's name in the image's own format where rwseg writes it (NIfTI, PNG, NRRD, " +
-    'MHA, TIFF), PNG for a 2D JPEG, GIF or BMP, NIfTI for DICOM, as the server\'s /segment answers.';
+    "MHA, TIFF), PNG for a 2D JPEG, GIF or BMP, NIfTI for DICOM, as the server's /segment answers.";
   static override examples = [
     '<%= config.bin %> predict --model runs/quickstart/model --input image.png --out labels.png',
     '<%= config.bin %> predict --model runs/hippo/model --input case.nii.gz --out case-labels.nii.gz --json',

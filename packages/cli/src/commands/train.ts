@@ -21,7 +21,7 @@ import { describeResult, resumeOption, runFolderFlags, summariseResult } from '.
 export default class Train extends RwsegCommand {
   static override summary =
     'Train a U-Net on a dataset (--data PATH or --synthetic) or as a pipeline file (--config) says, with flags for ' +
-      'the usual knobs.';
+    'the usual knobs.';
   static override description = `Trains one run. Without --config, the flags override core's training preset: ${describeTrainPreset()}; with --config, they override the file. Any other value: --set key.path=value. Kill it any time: --resume continues from the last checkpoint, losing at most the current epoch. A folder that already holds a run needs --resume or --force.`;
   static override examples = [
     '<%= config.bin %> train --synthetic --epochs 10 --out runs/synthetic',
@@ -50,8 +50,12 @@ export default class Train extends RwsegCommand {
     images: Flags.string({ description: 'folder pairs: image sub-folder (default images)' }),
     labels: Flags.string({ description: 'folder pairs: mask sub-folder (default labels), e.g. 1st_manual' }),
     'image-suffix': Flags.string({ description: 'folder pairs: image name part after the case id, e.g. _training' }),
-    'mask-suffix': Flags.string({ description: 'folder pairs: mask name = case id + this (any format), e.g. _manual1' }),
-    'image-glob': Flags.string({ description: 'folder pairs: which files of images/ are images, e.g. "*_training.tif"' }),
+    'mask-suffix': Flags.string({
+      description: 'folder pairs: mask name = case id + this (any format), e.g. _manual1',
+    }),
+    'image-glob': Flags.string({
+      description: 'folder pairs: which files of images/ are images, e.g. "*_training.tif"',
+    }),
     'loss-config': Flags.string({
       description: 'loss configuration as JSON, e.g. \'{"combine": ["rrw", "dice"], "weights": "equal"}\'',
       exclusive: ['loss'],
@@ -72,8 +76,8 @@ export default class Train extends RwsegCommand {
     threads: Flags.string({
       description:
         'compute threads per training step (training.threads): N splits each batch over N threads, each with its ' +
-          'own TF.js engine (wasm or cpu backend); auto: the CPU cores, at most the batch size, on wasm and 1 ' +
-            'elsewhere. Default 1',
+        'own TF.js engine (wasm or cpu backend); auto: the CPU cores, at most the batch size, on wasm and 1 ' +
+        'elsewhere. Default 1',
     }),
     seed: Flags.integer(),
     set: Flags.string({ description: 'override a value: key.path=value (repeatable)', multiple: true }),
@@ -107,7 +111,9 @@ export default class Train extends RwsegCommand {
       );
     }
     const registry = await this.loadRegistry(flags.plugin);
-    const progress = createProgressWriter(process.stderr, '', { intervalSeconds: config.training.progressIntervalSeconds });
+    const progress = createProgressWriter(process.stderr, '', {
+      intervalSeconds: config.training.progressIntervalSeconds,
+    });
     const result = await runPipelineConfig(config, {
       ...(flags.config ? { configFile: flags.config } : {}),
       out: flags.out,
@@ -153,8 +159,16 @@ export default class Train extends RwsegCommand {
 }
 
 type TrainFlags = {
-  data?: string; synthetic?: boolean; 'label-map'?: string; 'num-classes'?: number; patch?: string;
-  images?: string; labels?: string; 'image-suffix'?: string; 'mask-suffix'?: string; 'image-glob'?: string;
+  data?: string;
+  synthetic?: boolean;
+  'label-map'?: string;
+  'num-classes'?: number;
+  patch?: string;
+  images?: string;
+  labels?: string;
+  'image-suffix'?: string;
+  'mask-suffix'?: string;
+  'image-glob'?: string;
 };
 
 function datasetFlagOptions(flags: TrainFlags): DatasetSectionOptions {

@@ -10,9 +10,15 @@ import { tf } from '../tf.js';
 /** Layer types with a built-in probe, by tfjs-layers class name. */
 const PROBES: Record<string, { make: () => tfl.layers.Layer; inputs: number[][] }> = {
   Conv2D: { make: () => tfl.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same' }), inputs: [[2, 5, 5, 2]] },
-  Conv2DTranspose: { make: () => tfl.layers.conv2dTranspose({ filters: 3, kernelSize: 2, strides: 2, padding: 'same' }), inputs: [[2, 4, 4, 2]] },
+  Conv2DTranspose: {
+    make: () => tfl.layers.conv2dTranspose({ filters: 3, kernelSize: 2, strides: 2, padding: 'same' }),
+    inputs: [[2, 4, 4, 2]],
+  },
   Conv3D: { make: () => tfl.layers.conv3d({ filters: 3, kernelSize: 3, padding: 'same' }), inputs: [[1, 4, 4, 4, 2]] },
-  Conv3DTranspose: { make: () => tfl.layers.conv3dTranspose({ filters: 3, kernelSize: 2, strides: 2, padding: 'same' }), inputs: [[1, 2, 2, 2, 2]] },
+  Conv3DTranspose: {
+    make: () => tfl.layers.conv3dTranspose({ filters: 3, kernelSize: 2, strides: 2, padding: 'same' }),
+    inputs: [[1, 2, 2, 2, 2]],
+  },
   BatchNormalization: { make: () => tfl.layers.batchNormalization(), inputs: [[2, 4, 4, 3]] },
   MaxPooling2D: { make: () => tfl.layers.maxPooling2d({ poolSize: 2 }), inputs: [[2, 4, 4, 2]] },
   MaxPooling3D: { make: () => tfl.layers.maxPooling3d({ poolSize: 2 }), inputs: [[1, 4, 4, 4, 2]] },
@@ -21,7 +27,13 @@ const PROBES: Record<string, { make: () => tfl.layers.Layer; inputs: number[][] 
   LeakyReLU: { make: () => tfl.layers.leakyReLU({ alpha: 0.01 }), inputs: [[2, 4, 4, 2]] },
   ReLU: { make: () => tfl.layers.reLU(), inputs: [[2, 4, 4, 2]] },
   Softmax: { make: () => tfl.layers.softmax({ axis: -1 }), inputs: [[2, 4, 4, 3]] },
-  Concatenate: { make: () => tfl.layers.concatenate({ axis: -1 }), inputs: [[2, 4, 4, 2], [2, 4, 4, 3]] },
+  Concatenate: {
+    make: () => tfl.layers.concatenate({ axis: -1 }),
+    inputs: [
+      [2, 4, 4, 2],
+      [2, 4, 4, 3],
+    ],
+  },
   Dense: { make: () => tfl.layers.dense({ units: 3 }), inputs: [[2, 5]] },
 };
 
@@ -70,7 +82,11 @@ function collectTargets(modelOrLayerTypes: tfl.LayersModel | readonly string[]):
   if (Array.isArray(modelOrLayerTypes)) {
     for (const type of modelOrLayerTypes as readonly string[]) {
       if (PROBES[type] === undefined && !INERT.has(type)) {
-        throw new RwsegError('INVALID_INPUT', `checkTrainingKernels: no probe for layer type '${type}'; known types: ${Object.keys(PROBES).join(', ')}`, { type });
+        throw new RwsegError(
+          'INVALID_INPUT',
+          `checkTrainingKernels: no probe for layer type '${type}'; known types: ${Object.keys(PROBES).join(', ')}`,
+          { type },
+        );
       }
       if (!INERT.has(type)) targets.set(type, null);
     }
@@ -102,7 +118,9 @@ function probeFromLayer(layer: tfl.layers.Layer): { layer: tfl.layers.Layer; inp
   delete config['inputShape'];
   const LayerClass = layer.constructor as new (config: unknown) => tfl.layers.Layer;
   // Spatial dims shrink to 4 (any U-Net level divides it); batch 2 so batch statistics are defined.
-  const inputs = shapes.map((shape) => shape.map((d, axis) => (axis === 0 ? 2 : axis === shape.length - 1 ? (d ?? 2) : 4)));
+  const inputs = shapes.map((shape) =>
+    shape.map((d, axis) => (axis === 0 ? 2 : axis === shape.length - 1 ? (d ?? 2) : 4)),
+  );
   return { layer: new LayerClass(config), inputs };
 }
 
@@ -149,5 +167,10 @@ function kernelError(error: unknown, type: string, backend: string): RwsegError 
       { cause: error },
     );
   }
-  return new RwsegError('BACKEND_ERROR', `backend '${backend}' failed a training probe of layer ${type}: ${message}`, { backend, layer: type }, { cause: error });
+  return new RwsegError(
+    'BACKEND_ERROR',
+    `backend '${backend}' failed a training probe of layer ${type}: ${message}`,
+    { backend, layer: type },
+    { cause: error },
+  );
 }

@@ -13,18 +13,24 @@ import { tf, type Tensor } from '../tf.js';
  * micro-batches, per-batch metric sums, deep-supervision losses. The inputs are not disposed.
  */
 export function safeAddN<T extends Tensor>(tensors: readonly T[]): T {
-  if (tensors.length === 0) throw new RwsegError('INVALID_INPUT', 'safeAddN needs at least one tensor, got an empty list');
+  if (tensors.length === 0)
+    throw new RwsegError('INVALID_INPUT', 'safeAddN needs at least one tensor, got an empty list');
   const shape = tensors[0]!.shape;
   tensors.forEach((t, i) => {
     if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
-      throw new RwsegError('INVALID_INPUT', `safeAddN: tensor ${i} has shape [${t.shape}], tensor 0 has [${shape}]; all must match`, { index: i });
+      throw new RwsegError(
+        'INVALID_INPUT',
+        `safeAddN: tensor ${i} has shape [${t.shape}], tensor 0 has [${shape}]; all must match`,
+        { index: i },
+      );
     }
   });
   return tf.tidy(() => {
     let level: Tensor[] = tensors.map((t) => t.clone());
     while (level.length > 1) {
       const next: Tensor[] = [];
-      for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? tf.add(level[i]!, level[i + 1]!) : level[i]!);
+      for (let i = 0; i < level.length; i += 2)
+        next.push(i + 1 < level.length ? tf.add(level[i]!, level[i + 1]!) : level[i]!);
       level = next;
     }
     return level[0] as T;
@@ -43,11 +49,16 @@ let installed = false;
  * (each new device may allow a different number of storage buffers).
  */
 export function installChunkedAddN(maxInputs: number): void {
-  if (!Number.isInteger(maxInputs) || maxInputs < 2) throw new RwsegError('BACKEND_ERROR', `AddN chunk size must be an integer >= 2, got ${maxInputs}`);
+  if (!Number.isInteger(maxInputs) || maxInputs < 2)
+    throw new RwsegError('BACKEND_ERROR', `AddN chunk size must be an integer >= 2, got ${maxInputs}`);
   maxInputsPerAddN = maxInputs;
   if (installed) return;
   const stock = tf.getKernel('AddN', 'webgpu');
-  if (!stock) throw new RwsegError('BACKEND_ERROR', 'the webgpu backend registered no AddN kernel; is @tensorflow/tfjs-backend-webgpu 4.22 installed?');
+  if (!stock)
+    throw new RwsegError(
+      'BACKEND_ERROR',
+      'the webgpu backend registered no AddN kernel; is @tensorflow/tfjs-backend-webgpu 4.22 installed?',
+    );
   const stockFunc = stock.kernelFunc;
   const chunked = (args: KernelArgs): ReturnType<tf.KernelFunc> => {
     let infos = args.inputs as unknown as tf.TensorInfo[];
@@ -57,7 +68,11 @@ export function installChunkedAddN(maxInputs: number): void {
       const partials: tf.TensorInfo[] = [];
       for (let i = 0; i < infos.length; i += maxInputsPerAddN) {
         const chunk = infos.slice(i, i + maxInputsPerAddN);
-        partials.push(chunk.length === 1 ? chunk[0]! : (stockFunc({ ...args, inputs: chunk as unknown as tf.NamedTensorInfoMap }) as tf.TensorInfo));
+        partials.push(
+          chunk.length === 1
+            ? chunk[0]!
+            : (stockFunc({ ...args, inputs: chunk as unknown as tf.NamedTensorInfoMap }) as tf.TensorInfo),
+        );
       }
       // Free the previous level's partial sums except those carried over unchanged into this level.
       for (const info of owned) if (!partials.includes(info)) backend.disposeData(info.dataId);

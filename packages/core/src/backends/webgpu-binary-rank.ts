@@ -15,9 +15,27 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
 type Backend = { disposeData(dataId: object): boolean | void };
 
 /** TF.js webgpu kernels built on BinaryOpProgram (binaryKernelFunc). */
-const BINARY_KERNELS = ['Add', 'Sub', 'Multiply', 'RealDiv', 'Maximum', 'Minimum', 'Pow', 'SquaredDifference',
-  'Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'FloorDiv', 'Mod', 'Atan2', 'LogicalAnd',
-  'LogicalOr'];
+const BINARY_KERNELS = [
+  'Add',
+  'Sub',
+  'Multiply',
+  'RealDiv',
+  'Maximum',
+  'Minimum',
+  'Pow',
+  'SquaredDifference',
+  'Greater',
+  'GreaterEqual',
+  'Less',
+  'LessEqual',
+  'Equal',
+  'NotEqual',
+  'FloorDiv',
+  'Mod',
+  'Atan2',
+  'LogicalAnd',
+  'LogicalOr',
+];
 
 const installed = new Set<string>();
 
@@ -33,8 +51,11 @@ export function installRankSafeBinaryOps(): void {
   const reshapeKernel = tf.getKernel('Reshape', 'webgpu');
   if (!reshapeKernel) return;
   const reshape = (backend: unknown, x: tf.TensorInfo, shape: number[]) =>
-    reshapeKernel.kernelFunc({ inputs: { x }, backend: backend as tf.KernelBackend, attrs: { shape } }) as
-      tf.TensorInfo;
+    reshapeKernel.kernelFunc({
+      inputs: { x },
+      backend: backend as tf.KernelBackend,
+      attrs: { shape },
+    }) as tf.TensorInfo;
   const select = tf.getKernel('Select', 'webgpu');
   if (select && !installed.has('Select')) {
     const stockSelect = select.kernelFunc;
@@ -43,8 +64,11 @@ export function installRankSafeBinaryOps(): void {
       const same = (x: tf.TensorInfo) => tf.util.arraysEqual(x.shape, t.shape);
       if (t.shape.length <= 4 || !same(condition) || !same(e)) return stockSelect(args);
       const shape4 = [tf.util.sizeFromShape(t.shape.slice(0, -3)), ...t.shape.slice(-3)];
-      const [c4, t4, e4] = [condition, t, e].map((x) => reshape(args.backend, x, shape4)) as
-        [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+      const [c4, t4, e4] = [condition, t, e].map((x) => reshape(args.backend, x, shape4)) as [
+        tf.TensorInfo,
+        tf.TensorInfo,
+        tf.TensorInfo,
+      ];
       const out = stockSelect({ ...args, inputs: { condition: c4, t: t4, e: e4 } }) as tf.TensorInfo;
       const result = reshape(args.backend, out, [...t.shape]);
       for (const x of [c4, t4, e4, out]) (args.backend as unknown as Backend).disposeData(x.dataId);
@@ -63,9 +87,10 @@ export function installRankSafeBinaryOps(): void {
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       if (!needsRankCollapse(a.shape, b.shape)) return stockFunc(args);
       const backend = args.backend as unknown as Backend;
-      const collapse = (t: tf.TensorInfo) => t.shape.length > 4
-        ? reshape(args.backend, t, [tf.util.sizeFromShape(t.shape.slice(0, -3)), ...t.shape.slice(-3)])
-        : t;
+      const collapse = (t: tf.TensorInfo) =>
+        t.shape.length > 4
+          ? reshape(args.backend, t, [tf.util.sizeFromShape(t.shape.slice(0, -3)), ...t.shape.slice(-3)])
+          : t;
       const [a4, b4] = [collapse(a), collapse(b)];
       const out = stockFunc({ ...args, inputs: { a: a4, b: b4 } }) as tf.TensorInfo;
       const big = a.shape.length > 4 ? a : b;

@@ -19,8 +19,20 @@ export interface VulkanFacts {
   mesaVersion?: string;
 }
 
-const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'];
-const ICD_DIRS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/local/nvidia/share/vulkan/icd.d'];
+const LIB_DIRS = [
+  '/usr/lib/x86_64-linux-gnu',
+  '/usr/lib/aarch64-linux-gnu',
+  '/lib/x86_64-linux-gnu',
+  '/usr/lib64',
+  '/usr/lib',
+  '/usr/local/lib',
+];
+const ICD_DIRS = [
+  '/usr/share/vulkan/icd.d',
+  '/etc/vulkan/icd.d',
+  '/usr/local/share/vulkan/icd.d',
+  '/usr/local/nvidia/share/vulkan/icd.d',
+];
 
 export const WEBGPU_INSTALL_HINT =
   'On Debian 12: add `deb http://deb.debian.org/debian bookworm-backports main` to /etc/apt/sources.list.d/, ' +
@@ -40,18 +52,30 @@ export function probeVulkan(env: NodeJS.ProcessEnv = process.env): VulkanFacts {
   } else {
     icds = ICD_DIRS.flatMap((dir) => {
       try {
-        return readdirSync(dir).filter((name) => name.endsWith('.json')).map((name) => join(dir, name));
+        return readdirSync(dir)
+          .filter((name) => name.endsWith('.json'))
+          .map((name) => join(dir, name));
       } catch {
         return [];
       }
     });
   }
-  return { platform: process.platform, loaders: [...new Set(loaders)], icds, missingIcds, mesaVersion: debianMesaVersion() };
+  return {
+    platform: process.platform,
+    loaders: [...new Set(loaders)],
+    icds,
+    missingIcds,
+    mesaVersion: debianMesaVersion(),
+  };
 }
 
 function debianMesaVersion(): string | undefined {
   try {
-    const out = execFileSync('dpkg-query', ['-W', '-f', '${Version}', 'mesa-vulkan-drivers'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+    const out = execFileSync('dpkg-query', ['-W', '-f', '${Version}', 'mesa-vulkan-drivers'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    });
     return out.trim() || undefined;
   } catch {
     return undefined;
@@ -67,10 +91,16 @@ export function mesaMajor(version: string | undefined): number | undefined {
 /** The likely cause of "no adapter" and its fix, in one sentence each, from the facts. */
 export function explainNoAdapter(facts: VulkanFacts): { cause: string; fix: string } {
   if (facts.platform !== 'linux') {
-    return { cause: `Dawn found no GPU adapter on ${facts.platform}`, fix: 'update the GPU driver (Metal on macOS, D3D12 on Windows)' };
+    return {
+      cause: `Dawn found no GPU adapter on ${facts.platform}`,
+      fix: 'update the GPU driver (Metal on macOS, D3D12 on Windows)',
+    };
   }
   if (facts.loaders.length === 0) {
-    return { cause: 'the Vulkan loader (libvulkan.so.1) is not installed', fix: '`apt-get install -y libvulkan1` (and a Vulkan driver: see below). ' + WEBGPU_INSTALL_HINT };
+    return {
+      cause: 'the Vulkan loader (libvulkan.so.1) is not installed',
+      fix: '`apt-get install -y libvulkan1` (and a Vulkan driver: see below). ' + WEBGPU_INSTALL_HINT,
+    };
   }
   if (facts.missingIcds.length > 0 && facts.icds.length === 0) {
     return {
@@ -81,7 +111,9 @@ export function explainNoAdapter(facts: VulkanFacts): { cause: string; fix: stri
   if (facts.icds.length === 0) {
     return {
       cause: 'no Vulkan driver (ICD) is installed: the loader has nothing to load',
-      fix: 'install the NVIDIA driver with its Vulkan ICD (in containers: NVIDIA_DRIVER_CAPABILITIES must include graphics), or Mesa lavapipe for tests. ' + WEBGPU_INSTALL_HINT,
+      fix:
+        'install the NVIDIA driver with its Vulkan ICD (in containers: NVIDIA_DRIVER_CAPABILITIES must include graphics), or Mesa lavapipe for tests. ' +
+        WEBGPU_INSTALL_HINT,
     };
   }
   const major = mesaMajor(facts.mesaVersion);
@@ -94,6 +126,8 @@ export function explainNoAdapter(facts: VulkanFacts): { cause: string; fix: stri
   }
   return {
     cause: `the Vulkan drivers found (${facts.icds.join(', ')}) offered no adapter Dawn accepts`,
-    fix: 'run `vulkaninfo --summary` (package vulkan-tools) to see what the driver reports; an NVIDIA driver needs its ICD visible, and Mesa must be >= 25. ' + WEBGPU_INSTALL_HINT,
+    fix:
+      'run `vulkaninfo --summary` (package vulkan-tools) to see what the driver reports; an NVIDIA driver needs its ICD visible, and Mesa must be >= 25. ' +
+      WEBGPU_INSTALL_HINT,
   };
 }

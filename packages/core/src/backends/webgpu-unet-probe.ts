@@ -44,8 +44,15 @@ export function seededUniform(count: number, seed: number): Float32Array {
 export function probeUnetShapes(spec: ProbeUnetSpec): Array<[string, number[]]> {
   const shapes: Array<[string, number[]]> = [];
   const block = (name: string, cin: number, cout: number) => {
-    for (const [k, from] of [[1, cin], [2, cout]] as const) {
-      shapes.push([`${name}.conv${k}`, [3, 3, from, cout]], [`${name}.gamma${k}`, [cout]], [`${name}.beta${k}`, [cout]]);
+    for (const [k, from] of [
+      [1, cin],
+      [2, cout],
+    ] as const) {
+      shapes.push(
+        [`${name}.conv${k}`, [3, 3, from, cout]],
+        [`${name}.gamma${k}`, [cout]],
+        [`${name}.beta${k}`, [cout]],
+      );
     }
   };
   let cin = spec.inChannels;
@@ -74,7 +81,10 @@ export function probeUnetWeights(spec: ProbeUnetSpec, seed = 1): ProbeUnetWeight
     else {
       const fanIn = shape[0]! * shape[1]! * (name.startsWith('up') ? shape[3]! : shape[2]!);
       const limit = Math.sqrt(6 / fanIn);
-      weights[name] = tf.tensor(seededUniform(size, seed * 7919 + i).map((u) => (2 * u - 1) * limit), shape);
+      weights[name] = tf.tensor(
+        seededUniform(size, seed * 7919 + i).map((u) => (2 * u - 1) * limit),
+        shape,
+      );
     }
   });
   return weights;
@@ -85,7 +95,14 @@ function convBlock(x: Tensor, w: ProbeUnetWeights, name: string): Tensor {
   for (const k of [1, 2]) {
     y = tf.conv2d(y, w[`${name}.conv${k}`] as tf.Tensor4D, 1, 'same');
     const { mean, variance } = tf.moments(y, [0, 1, 2]);
-    y = tf.batchNorm(y, mean, variance, w[`${name}.beta${k}`] as tf.Tensor1D, w[`${name}.gamma${k}`] as tf.Tensor1D, 1e-3) as tf.Tensor4D;
+    y = tf.batchNorm(
+      y,
+      mean,
+      variance,
+      w[`${name}.beta${k}`] as tf.Tensor1D,
+      w[`${name}.gamma${k}`] as tf.Tensor1D,
+      1e-3,
+    ) as tf.Tensor4D;
     y = tf.leakyRelu(y, 0.01) as tf.Tensor4D;
   }
   return y;
@@ -96,7 +113,10 @@ export function probeUnetForward(spec: ProbeUnetSpec, w: ProbeUnetWeights, image
   const [, h, wd] = images.shape;
   const step = 2 ** spec.depth;
   if (images.rank !== 4 || h! % step !== 0 || wd! % step !== 0) {
-    throw new RwsegError('INVALID_INPUT', `probe U-Net of depth ${spec.depth} needs images [N, H, W, C] with H and W divisible by ${step}, got [${images.shape}]`);
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `probe U-Net of depth ${spec.depth} needs images [N, H, W, C] with H and W divisible by ${step}, got [${images.shape}]`,
+    );
   }
   const skips: Tensor[] = [];
   let x = images;
@@ -109,7 +129,16 @@ export function probeUnetForward(spec: ProbeUnetSpec, w: ProbeUnetWeights, image
   for (let level = spec.depth - 1; level >= 0; level--) {
     const skip = skips[level]! as tf.Tensor4D;
     const kernel = w[`up${level}.kernel`] as tf.Tensor4D;
-    x = tf.add(tf.conv2dTranspose(x as tf.Tensor4D, kernel, [skip.shape[0], skip.shape[1], skip.shape[2], kernel.shape[2]], 2, 'same'), w[`up${level}.bias`]!);
+    x = tf.add(
+      tf.conv2dTranspose(
+        x as tf.Tensor4D,
+        kernel,
+        [skip.shape[0], skip.shape[1], skip.shape[2], kernel.shape[2]],
+        2,
+        'same',
+      ),
+      w[`up${level}.bias`]!,
+    );
     x = convBlock(tf.concat([x, skip], 3), w, `dec${level}`);
   }
   const logits = tf.add(tf.conv2d(x as tf.Tensor4D, w['head.kernel'] as tf.Tensor4D, 1, 'same'), w['head.bias']!);
@@ -125,7 +154,12 @@ export function probeUnetLoss(probabilities: Tensor, oneHot: Tensor): tf.Scalar 
  * One training step's loss and gradients on the current backend, read back to the host. The weights are the
  * variables of `w` (any tensors: they are wrapped). Everything created here is disposed.
  */
-export async function probeUnetGradients(spec: ProbeUnetSpec, w: ProbeUnetWeights, images: Tensor, oneHot: Tensor): Promise<{ loss: number; grads: Record<string, Float32Array> }> {
+export async function probeUnetGradients(
+  spec: ProbeUnetSpec,
+  w: ProbeUnetWeights,
+  images: Tensor,
+  oneHot: Tensor,
+): Promise<{ loss: number; grads: Record<string, Float32Array> }> {
   const names = Object.keys(w);
   const { value, grads } = tf.tidy(() => {
     const f = (...xs: Tensor[]) => {

@@ -52,13 +52,38 @@ export interface WebGpuAdapterDescription {
 
 // Minimal shapes of the WebGPU objects used here; the full types live in @webgpu/types, which the project does
 // not put in every package's compilation.
-interface GpuAdapterInfo { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean }
-interface GpuLimits { [name: string]: number }
-interface GpuAdapter { info?: GpuAdapterInfo; isFallbackAdapter?: boolean; features: Set<string>; limits: GpuLimits; requestDevice(descriptor?: object): Promise<GpuDevice> }
-interface GpuDevice { limits: GpuLimits; lost: Promise<{ reason?: string; message?: string }>; destroy(): void; onuncapturederror: ((event: { error: { message: string } }) => void) | null }
-interface Gpu { requestAdapter(options?: object): Promise<GpuAdapter | null> }
+interface GpuAdapterInfo {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
+interface GpuLimits {
+  [name: string]: number;
+}
+interface GpuAdapter {
+  info?: GpuAdapterInfo;
+  isFallbackAdapter?: boolean;
+  features: Set<string>;
+  limits: GpuLimits;
+  requestDevice(descriptor?: object): Promise<GpuDevice>;
+}
+interface GpuDevice {
+  limits: GpuLimits;
+  lost: Promise<{ reason?: string; message?: string }>;
+  destroy(): void;
+  onuncapturederror: ((event: { error: { message: string } }) => void) | null;
+}
+interface Gpu {
+  requestAdapter(options?: object): Promise<GpuAdapter | null>;
+}
 
-interface WebGpuState { device: GpuDevice; adapter: WebGpuAdapterDescription; destroyed: boolean }
+interface WebGpuState {
+  device: GpuDevice;
+  adapter: WebGpuAdapterDescription;
+  destroyed: boolean;
+}
 let state: WebGpuState | undefined;
 
 // Limits TF.js's own factory raises to the adapter's values, plus the one it forgets.
@@ -98,7 +123,12 @@ async function createGpu(dawnOptions: string[]): Promise<Gpu> {
   try {
     dawn = (await import('webgpu')) as unknown as typeof dawn;
   } catch (error) {
-    throw new RwsegError('BACKEND_ERROR', "backend 'webgpu' needs the npm package 'webgpu' (Dawn), an optional dependency of @rwseg/core that is not installed: run `npm install webgpu`", {}, { cause: error });
+    throw new RwsegError(
+      'BACKEND_ERROR',
+      "backend 'webgpu' needs the npm package 'webgpu' (Dawn), an optional dependency of @rwseg/core that is not installed: run `npm install webgpu`",
+      {},
+      { cause: error },
+    );
   }
   const g = globalThis as Record<string, unknown>;
   for (const [name, value] of Object.entries(dawn.globals)) if (!(name in g)) g[name] = value;
@@ -153,7 +183,11 @@ async function initOnce(options: WebGpuOptions): Promise<WebGpuAdapterDescriptio
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) {
     const { cause, fix } = explainNoAdapter(probeVulkan());
-    throw new RwsegError('BACKEND_ERROR', `backend 'webgpu': no WebGPU adapter found. Likely cause: ${cause}. Fix: ${fix}`, { cause, fix });
+    throw new RwsegError(
+      'BACKEND_ERROR',
+      `backend 'webgpu': no WebGPU adapter found. Likely cause: ${cause}. Fix: ${fix}`,
+      { cause, fix },
+    );
   }
   const info = adapter.info ?? {};
   if (isSoftwareAdapter(info, adapter.isFallbackAdapter) && !allowSoftware) {
@@ -167,7 +201,8 @@ async function initOnce(options: WebGpuOptions): Promise<WebGpuAdapterDescriptio
     );
   }
   const requiredLimits: Record<string, number> = {};
-  for (const name of RAISED_LIMITS) if (typeof adapter.limits[name] === 'number') requiredLimits[name] = adapter.limits[name]!;
+  for (const name of RAISED_LIMITS)
+    if (typeof adapter.limits[name] === 'number') requiredLimits[name] = adapter.limits[name]!;
   const requiredFeatures = ['timestamp-query'].filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   // TF.js never checks WebGPU validation errors: without this an invalid shader yields zeros without a word.
@@ -190,7 +225,11 @@ async function initOnce(options: WebGpuOptions): Promise<WebGpuAdapterDescriptio
   installRankSafeBinaryOps();
   if (!(await tf.setBackend('webgpu'))) {
     await disposeWebGpuBackend();
-    throw new RwsegError('BACKEND_ERROR', `backend 'webgpu' failed to initialise on ${description.description}. ${WEBGPU_INSTALL_HINT}`, { adapter: description });
+    throw new RwsegError(
+      'BACKEND_ERROR',
+      `backend 'webgpu' failed to initialise on ${description.description}. ${WEBGPU_INSTALL_HINT}`,
+      { adapter: description },
+    );
   }
   await tf.ready();
   logger.info('webgpu adapter', { ...description });

@@ -10,7 +10,10 @@ import type { Batch, ScaleTargets } from './batch.js';
 import type { Sample } from './sampler.js';
 
 /** Nearest downsampling by 2 on every axis: output voxel q takes input voxel 2q; sizes become ceil(s / 2). */
-export function downsampleLabels(labels: Int32Array, shape: readonly number[]): { labels: Int32Array; shape: number[] } {
+export function downsampleLabels(
+  labels: Int32Array,
+  shape: readonly number[],
+): { labels: Int32Array; shape: number[] } {
   const out = shape.map((s) => Math.ceil(s / 2));
   const result = new Int32Array(voxelCount(out));
   const strides = shape.map((_, a) => voxelCount(shape.slice(a + 1)));
@@ -70,17 +73,34 @@ export function buildBatch(samples: readonly Sample[], options: BuildBatchOption
           map = m.generate({ labels: current[b]!, shape, numClasses: K, spacing });
         } catch (error) {
           const message = `map "${m.map}" failed on a patch of case ${samples[b]!.caseId} (scale ${scale}, shape [${shape.join(', ')}]): ${(error as Error).message}`;
-          throw new RwsegError(isRwsegError(error) ? error.code : 'NUMERICAL_ERROR', message, { caseId: samples[b]!.caseId, map: m.map }, { cause: error });
+          throw new RwsegError(
+            isRwsegError(error) ? error.code : 'NUMERICAL_ERROR',
+            message,
+            { caseId: samples[b]!.caseId, map: m.map },
+            { cause: error },
+          );
         }
         if (map.length !== n * K) {
-          throw new RwsegError('INVALID_PLUGIN', `map "${m.map}" returned ${map.length} values for case ${samples[b]!.caseId}; expected ${n * K} ([${shape.join(', ')}, ${K}])`, { caseId: samples[b]!.caseId, map: m.map });
+          throw new RwsegError(
+            'INVALID_PLUGIN',
+            `map "${m.map}" returned ${map.length} values for case ${samples[b]!.caseId}; expected ${n * K} ([${shape.join(', ')}, ${K}])`,
+            { caseId: samples[b]!.caseId, map: m.map },
+          );
         }
         mapArrays[m.key]!.set(map, b * n * K);
       }
     }
     scales.push({ shape, labels, target, maps: mapArrays });
   }
-  return { size: B, image, channels, numClasses: K, spacing: samples[0]!.spacing, scales, caseIds: samples.map((s) => s.caseId) };
+  return {
+    size: B,
+    image,
+    channels,
+    numClasses: K,
+    spacing: samples[0]!.spacing,
+    scales,
+    caseIds: samples.map((s) => s.caseId),
+  };
 }
 
 /** The ArrayBuffers of a batch, for a zero-copy postMessage transfer. */

@@ -44,7 +44,12 @@ export interface ProducerConfig {
 export function caseError(error: unknown, caseId: string): RwsegError {
   const message = (error as Error)?.message ?? String(error);
   const text = message.includes(caseId) ? message : `case ${caseId}: ${message}`;
-  return new RwsegError(isRwsegError(error) ? error.code : 'IO_ERROR', text, { ...(isRwsegError(error) ? error.details : {}), caseId }, { cause: error });
+  return new RwsegError(
+    isRwsegError(error) ? error.code : 'IO_ERROR',
+    text,
+    { ...(isRwsegError(error) ? error.details : {}), caseId },
+    { cause: error },
+  );
 }
 
 export class BatchProducer {
@@ -52,8 +57,15 @@ export class BatchProducer {
   private cachedBytes = 0;
   private readonly sampleOptions: SampleOptions;
 
-  private constructor(private readonly config: ProducerConfig, private readonly maps: BoundMapGenerator[]) {
-    this.sampleOptions = { patchShape: config.patchShape, sliceAxis: config.sliceAxis, augment: resolveAugment(config.augment, config.patchShape.length) };
+  private constructor(
+    private readonly config: ProducerConfig,
+    private readonly maps: BoundMapGenerator[],
+  ) {
+    this.sampleOptions = {
+      patchShape: config.patchShape,
+      sliceAxis: config.sliceAxis,
+      augment: resolveAugment(config.augment, config.patchShape.length),
+    };
   }
 
   static async create(config: ProducerConfig): Promise<BatchProducer> {
@@ -76,7 +88,11 @@ export class BatchProducer {
     }
     const entry = { bytes: 0, prepared: Promise.resolve(undefined as unknown as PreparedCase) };
     entry.prepared = loadCase(this.config.dataset, ref).then((c) => {
-      const prepared = prepareCase(preprocessCase(c, this.config.preprocess), this.config.dataset.numClasses, createRandom(this.config.seed, 'prepare', ref.id));
+      const prepared = prepareCase(
+        preprocessCase(c, this.config.preprocess),
+        this.config.dataset.numClasses,
+        createRandom(this.config.seed, 'prepare', ref.id),
+      );
       entry.bytes = prepared.case.image.data.byteLength + (prepared.case.label?.data.byteLength ?? 0);
       this.cachedBytes += entry.bytes;
       this.evict(ref.id);
@@ -115,7 +131,18 @@ export class BatchProducer {
     }
     const channels = samples[0]!.image.length / samples[0]!.labels.length;
     const odd = samples.find((x) => x.image.length / x.labels.length !== channels);
-    if (odd) throw new RwsegError('INVALID_INPUT', `case ${odd.caseId} has ${odd.image.length / odd.labels.length} image channels but case ${samples[0]!.caseId} has ${channels}`, { caseId: odd.caseId });
-    return buildBatch(samples, { numClasses: this.config.dataset.numClasses, channels, patchShape: this.config.patchShape, maps: this.maps, scales: this.config.scales });
+    if (odd)
+      throw new RwsegError(
+        'INVALID_INPUT',
+        `case ${odd.caseId} has ${odd.image.length / odd.labels.length} image channels but case ${samples[0]!.caseId} has ${channels}`,
+        { caseId: odd.caseId },
+      );
+    return buildBatch(samples, {
+      numClasses: this.config.dataset.numClasses,
+      channels,
+      patchShape: this.config.patchShape,
+      maps: this.maps,
+      scales: this.config.scales,
+    });
   }
 }

@@ -49,7 +49,9 @@ export interface DatasetReport {
 const SPACING_TOLERANCE = 1e-3;
 
 function sameSpacing(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((v, i) => Math.abs(v - b[i]!) <= SPACING_TOLERANCE * Math.max(1, Math.abs(v)));
+  return (
+    a.length === b.length && a.every((v, i) => Math.abs(v - b[i]!) <= SPACING_TOLERANCE * Math.max(1, Math.abs(v)))
+  );
 }
 
 function problemOf(error: unknown, caseId: string): DatasetProblem {
@@ -57,7 +59,10 @@ function problemOf(error: unknown, caseId: string): DatasetProblem {
   return { caseId, ...(file ? { file } : {}), message: (error as Error).message };
 }
 
-export async function checkDataset(info: DatasetInfo, onCase?: (done: number, total: number, caseId: string) => void): Promise<DatasetReport> {
+export async function checkDataset(
+  info: DatasetInfo,
+  onCase?: (done: number, total: number, caseId: string) => void,
+): Promise<DatasetReport> {
   const problems: DatasetProblem[] = [];
   const classVoxels = new Array<number>(info.numClasses).fill(0);
   const casesWithClass = new Array<number>(info.numClasses).fill(0);
@@ -69,7 +74,9 @@ export async function checkDataset(info: DatasetInfo, onCase?: (done: number, to
   const formats = { images: {} as Record<string, number>, labels: {} as Record<string, number> };
   const spacingSources: Partial<Record<SpacingSource, number>> = {};
   let binaryMasks = 0;
-  const count = (table: Record<string, number>, key: string) => { table[key] = (table[key] ?? 0) + 1; };
+  const count = (table: Record<string, number>, key: string) => {
+    table[key] = (table[key] ?? 0) + 1;
+  };
   const formatName = (read: ImageRead) => (read.format === 'dicom-series' ? 'DICOM series' : FORMAT_NAMES[read.format]);
   const readNoted = async (file: string, table: Record<string, number>, options?: { color: 'reject' }) => {
     const read = await readImage(file, options);
@@ -87,7 +94,11 @@ export async function checkDataset(info: DatasetInfo, onCase?: (done: number, to
       channels = c;
       firstCase = ref.id;
     } else if (c !== channels) {
-      problems.push({ caseId: ref.id, file: ref.images[0], message: `case ${ref.id} has ${c} channel(s) but ${firstCase} has ${channels}` });
+      problems.push({
+        caseId: ref.id,
+        file: ref.images[0],
+        message: `case ${ref.id} has ${c} channel(s) but ${firstCase} has ${channels}`,
+      });
     }
   };
 
@@ -106,10 +117,17 @@ export async function checkDataset(info: DatasetInfo, onCase?: (done: number, to
       // A mask format without physical size (PNG, GIF, ...) takes the image's, as loading does.
       const labelSpacing = read.labelRead?.volume.spacing ?? image.spacing;
       if (read.labelRead && read.labelRead.spacingSource !== 'none' && !sameSpacing(labelSpacing, image.spacing)) {
-        problems.push({ caseId: ref.id, file: ref.label, message: `${ref.label}: label spacing [${labelSpacing.join(', ')}] differs from image ${ref.images[0]} [${image.spacing.join(', ')}]` });
+        problems.push({
+          caseId: ref.id,
+          file: ref.label,
+          message: `${ref.label}: label spacing [${labelSpacing.join(', ')}] differs from image ${ref.images[0]} [${image.spacing.join(', ')}]`,
+        });
       }
       if (read.labelMapping === BINARY_MASK_MAPPING) binaryMasks++;
-      classHistogram(label.data, info.numClasses).forEach((n, k) => { classVoxels[k]! += n; if (n > 0) casesWithClass[k]!++; });
+      classHistogram(label.data, info.numClasses).forEach((n, k) => {
+        classVoxels[k]! += n;
+        if (n > 0) casesWithClass[k]!++;
+      });
     } catch (error) {
       problems.push(problemOf(error, ref.id));
     }
@@ -125,7 +143,10 @@ export async function checkDataset(info: DatasetInfo, onCase?: (done: number, to
   }
   // A folder dataset declares no channels: its images say (RGB -> 3); the cases must only agree with each other.
   if (info.kind !== 'folder' && channels !== undefined && channels !== info.channelNames.length) {
-    problems.push({ caseId: firstCase, message: `the dataset declares ${info.channelNames.length} channel(s) (${info.channelNames.join(', ')}) but case ${firstCase} has ${channels}` });
+    problems.push({
+      caseId: firstCase,
+      message: `the dataset declares ${info.channelNames.length} channel(s) (${info.channelNames.join(', ')}) but case ${firstCase} has ${channels}`,
+    });
   }
   const notices: string[] = [];
   if (binaryMasks > 0) {
@@ -142,9 +163,12 @@ export async function checkDataset(info: DatasetInfo, onCase?: (done: number, to
     numClasses: info.numClasses,
     classNames: info.classNames,
     // A folder dataset's channels are what its images hold (an RGB image: three).
-    channels: info.kind === 'folder' && channels !== undefined && channels !== info.channelNames.length
-      ? (channels === 3 ? ['R', 'G', 'B'] : Array.from({ length: channels }, (_, c) => `channel${c}`))
-      : info.channelNames,
+    channels:
+      info.kind === 'folder' && channels !== undefined && channels !== info.channelNames.length
+        ? channels === 3
+          ? ['R', 'G', 'B']
+          : Array.from({ length: channels }, (_, c) => `channel${c}`)
+        : info.channelNames,
     trainingCases: info.training.length,
     testCases: info.test.length,
     classVoxels,

@@ -58,7 +58,11 @@ export function stackChannels(volumes: readonly Volume[], files: readonly string
   volumes.forEach((v, i) => {
     const s = spatialShapeOf(v);
     if (s.length !== spatial.length || s.some((d, a) => d !== spatial[a])) {
-      throw new RwsegError('INVALID_INPUT', `channel files disagree in shape: ${files[0]} is [${spatial.join(', ')}] but ${files[i]} is [${s.join(', ')}]`, { files });
+      throw new RwsegError(
+        'INVALID_INPUT',
+        `channel files disagree in shape: ${files[0]} is [${spatial.join(', ')}] but ${files[i]} is [${s.join(', ')}]`,
+        { files },
+      );
     }
   });
   const channels = counts.reduce((a, b) => a + b, 0);
@@ -140,7 +144,10 @@ export async function readCase(info: DatasetInfo, ref: CaseRef, hooks: ReadCaseH
     hooks.onRead?.(file, read, 'image');
     reads.push(read);
   }
-  const image = stackChannels(reads.map((r) => r.volume), ref.images);
+  const image = stackChannels(
+    reads.map((r) => r.volume),
+    ref.images,
+  );
   hooks.onImage?.(image);
   // dataset.json declares the channels (modality / channel_names): a case that disagrees would reach the model.
   if ((hooks.declaredChannels ?? true) && info.kind === 'msd' && image.channels !== info.channelNames.length) {
@@ -169,5 +176,9 @@ export async function readCase(info: DatasetInfo, ref: CaseRef, hooks: ReadCaseH
   const labelMapping = labelMappingFor(info, raw.data);
   const labels = toClassLabels(raw.data, info.numClasses, ref.label, labelMapping);
   const label = { data: labels, shape: raw.shape, spacing: image.spacing };
-  return { case: { id: ref.id, image, label, source: ref.images.join(', ') }, labelRead, ...(labelMapping ? { labelMapping } : {}) };
+  return {
+    case: { id: ref.id, image, label, source: ref.images.join(', ') },
+    labelRead,
+    ...(labelMapping ? { labelMapping } : {}),
+  };
 }

@@ -8,7 +8,10 @@ export function normaliseLabelMapping(mapping: LabelMapping): Record<string, num
   if (Array.isArray(mapping)) {
     const out: Record<string, number> = {};
     (mapping as readonly number[]).forEach((value, index) => {
-      if (String(value) in out) throw new RwsegError('INVALID_OPTIONS', `label mapping lists grey value ${value} twice`, { option: 'labelMapping' });
+      if (String(value) in out)
+        throw new RwsegError('INVALID_OPTIONS', `label mapping lists grey value ${value} twice`, {
+          option: 'labelMapping',
+        });
       out[String(value)] = index;
     });
     return out;
@@ -16,7 +19,11 @@ export function normaliseLabelMapping(mapping: LabelMapping): Record<string, num
   const out: Record<string, number> = {};
   for (const [key, value] of Object.entries(mapping as Record<string, number>)) {
     if (!Number.isFinite(Number(key)) || !Number.isInteger(value) || value < 0) {
-      throw new RwsegError('INVALID_OPTIONS', `label mapping entry ${key} -> ${value} must map a number to a class index >= 0`, { option: 'labelMapping' });
+      throw new RwsegError(
+        'INVALID_OPTIONS',
+        `label mapping entry ${key} -> ${value} must map a number to a class index >= 0`,
+        { option: 'labelMapping' },
+      );
     }
     out[String(Number(key))] = value;
   }
@@ -31,7 +38,12 @@ export function classCountOfMapping(mapping: Readonly<Record<string, number>>): 
  * Converts stored values (any numeric type, float labels included) to Int32 class indices. A value that is not an
  * integer, has no mapping, or is >= numClasses is an error naming the file, the value and where it first occurs.
  */
-export function toClassLabels(values: ArrayLike<number>, numClasses: number, file: string, mapping?: Readonly<Record<string, number>>): Int32Array {
+export function toClassLabels(
+  values: ArrayLike<number>,
+  numClasses: number,
+  file: string,
+  mapping?: Readonly<Record<string, number>>,
+): Int32Array {
   const out = new Int32Array(values.length);
   const lookup = mapping ? new Map(Object.entries(mapping).map(([k, v]) => [Number(k), v])) : undefined;
   for (let i = 0; i < values.length; i++) {
@@ -41,9 +53,17 @@ export function toClassLabels(values: ArrayLike<number>, numClasses: number, fil
     else if (Number.isInteger(v)) cls = v;
     if (cls === undefined || cls < 0 || cls >= numClasses) {
       const why = lookup
-        ? cls === undefined ? `has no entry in the label mapping {${[...lookup].map(([k, c]) => `${k}: ${c}`).join(', ')}}` : `maps to class ${cls}`
-        : Number.isInteger(v) ? 'is not a class index' : 'is not an integer';
-      throw new RwsegError('INVALID_INPUT', `${file}: label value ${v} at voxel ${i} ${why} (dataset has ${numClasses} classes, 0..${numClasses - 1})`, { file, value: v, index: i, numClasses });
+        ? cls === undefined
+          ? `has no entry in the label mapping {${[...lookup].map(([k, c]) => `${k}: ${c}`).join(', ')}}`
+          : `maps to class ${cls}`
+        : Number.isInteger(v)
+          ? 'is not a class index'
+          : 'is not an integer';
+      throw new RwsegError(
+        'INVALID_INPUT',
+        `${file}: label value ${v} at voxel ${i} ${why} (dataset has ${numClasses} classes, 0..${numClasses - 1})`,
+        { file, value: v, index: i, numClasses },
+      );
     }
     out[i] = cls;
   }

@@ -67,14 +67,21 @@ function producerConfig(options: LoaderOptions): ProducerConfig {
   if (patchShape.length < 2 || patchShape.length > 3 || patchShape.some((p) => !Number.isInteger(p) || p < 1)) {
     throw invalid('patchShape', `[${patchShape.join(', ')}] must be 2 or 3 positive integers`);
   }
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw invalid('batchSize', `${batchSize} must be a positive integer`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw invalid('batchSize', `${batchSize} must be a positive integer`);
   const foregroundFraction = options.foregroundFraction ?? 1 / 3;
-  if (!(foregroundFraction >= 0 && foregroundFraction <= 1)) throw invalid('foregroundFraction', `${foregroundFraction} must be in [0, 1]`);
+  if (!(foregroundFraction >= 0 && foregroundFraction <= 1))
+    throw invalid('foregroundFraction', `${foregroundFraction} must be in [0, 1]`);
   const scales = options.scales ?? 1;
   if (!Number.isInteger(scales) || scales < 1) throw invalid('scales', `${scales} must be a positive integer`);
   checkPluginsCrossThreads(options.registry?.plugins ?? [], 'loader option registry.plugins');
   return {
-    dataset, cases, patchShape, batchSize, scales, foregroundFraction,
+    dataset,
+    cases,
+    patchShape,
+    batchSize,
+    scales,
+    foregroundFraction,
     seed: options.seed ?? 0,
     sliceAxis: options.sliceAxis ?? 0,
     preprocess: options.preprocess ?? {},
@@ -104,7 +111,10 @@ class ThreadedLoader implements DataLoader {
   private failure: RwsegError | undefined;
   private closed = false;
 
-  constructor(private readonly slots: WorkerSlot[], private readonly prefetch: number) {
+  constructor(
+    private readonly slots: WorkerSlot[],
+    private readonly prefetch: number,
+  ) {
     for (const slot of slots) {
       slot.worker.on('message', (message: { type: string; index: number; batch?: Batch; error?: SerializedError }) => {
         const entry = this.pending.get(message.index);
@@ -210,8 +220,18 @@ export async function createLoader(options: LoaderOptions): Promise<DataLoader> 
   const prefetch = options.prefetch ?? Math.max(2, 2 * workers);
   if (!Number.isInteger(prefetch) || prefetch < 1) throw invalid('prefetch', `${prefetch} must be a positive integer`);
   // A worker that could not build its producer reports the producer's error (a bad option or plugin) as is.
-  const started = await startWorkers(new URL('./loader-worker.js', import.meta.url), config, workers, (_, what, cause) =>
-    cause ? reviveError(cause, 'INVALID_INPUT') : new RwsegError('WORKER_FAILED', `data loader worker failed to start: ${what}`));
+  const started = await startWorkers(
+    new URL('./loader-worker.js', import.meta.url),
+    config,
+    workers,
+    (_, what, cause) =>
+      cause
+        ? reviveError(cause, 'INVALID_INPUT')
+        : new RwsegError('WORKER_FAILED', `data loader worker failed to start: ${what}`),
+  );
   for (const worker of started) worker.unref();
-  return new ThreadedLoader(started.map((worker) => ({ worker, outstanding: 0 })), prefetch);
+  return new ThreadedLoader(
+    started.map((worker) => ({ worker, outstanding: 0 })),
+    prefetch,
+  );
 }

@@ -30,7 +30,9 @@ function invalid(file: string, message: string): RwsegError {
 
 function indexedNames(record: Record<string, string> | undefined): string[] {
   if (!record) return [];
-  return Object.entries(record).sort(([a], [b]) => Number(a) - Number(b)).map(([, name]) => String(name));
+  return Object.entries(record)
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([, name]) => String(name));
 }
 
 function caseIdOf(file: string): string {
@@ -70,7 +72,12 @@ function listV2Cases(root: string, folder: string, ending: string, withLabels: b
     if (name.startsWith('.') || !name.endsWith(ending)) continue;
     const stem = name.slice(0, -ending.length);
     const match = pattern.exec(stem);
-    if (!match) throw new RwsegError('INVALID_INPUT', `${path.join(dir, name)}: nnU-Net v2 image names end in _XXXX (channel) before ${ending}`, { file: path.join(dir, name) });
+    if (!match)
+      throw new RwsegError(
+        'INVALID_INPUT',
+        `${path.join(dir, name)}: nnU-Net v2 image names end in _XXXX (channel) before ${ending}`,
+        { file: path.join(dir, name) },
+      );
     const list = channels.get(match[1]!) ?? [];
     list[Number(match[2])] = path.join(dir, name);
     channels.set(match[1]!, list);
@@ -88,7 +95,12 @@ export function openMsdDataset(root: string): DatasetInfo {
   try {
     json = JSON.parse(readFileSync(file, 'utf8')) as DatasetJson;
   } catch (error) {
-    throw new RwsegError('INVALID_CONFIG', `${file}: cannot read dataset.json (${(error as Error).message})`, { file }, { cause: error });
+    throw new RwsegError(
+      'INVALID_CONFIG',
+      `${file}: cannot read dataset.json (${(error as Error).message})`,
+      { file },
+      { cause: error },
+    );
   }
   const v2 = json.channel_names !== undefined || json.file_ending !== undefined;
   const names = classNames(json, file, v2);
@@ -106,7 +118,10 @@ export function openMsdDataset(root: string): DatasetInfo {
       const complete = found === c.images.length && (found === channelNames.length || (found === 1 && rgbInOneFile));
       if (!complete) {
         const names = channelNames.map((_, k) => `${c.id}_${String(k).padStart(4, '0')}${ending}`).join(', ');
-        const present = c.images.filter(Boolean).map((f) => path.basename(f)).join(', ');
+        const present = c.images
+          .filter(Boolean)
+          .map((f) => path.basename(f))
+          .join(', ');
         throw new RwsegError(
           'INVALID_INPUT',
           `case ${c.id}: expected ${channelNames.length} channel file(s) (${names}) as channel_names lists; ` +
@@ -128,8 +143,13 @@ export function openMsdDataset(root: string): DatasetInfo {
   } else {
     if (!Array.isArray(json.training)) throw invalid(file, 'missing "training" list');
     training = json.training.map((entry, i) => {
-      if (typeof entry?.image !== 'string' || typeof entry.label !== 'string') throw invalid(file, `training[${i}] needs "image" and "label" paths`);
-      return { id: caseIdOf(entry.image), images: [path.resolve(root, entry.image)], label: path.resolve(root, entry.label) };
+      if (typeof entry?.image !== 'string' || typeof entry.label !== 'string')
+        throw invalid(file, `training[${i}] needs "image" and "label" paths`);
+      return {
+        id: caseIdOf(entry.image),
+        images: [path.resolve(root, entry.image)],
+        label: path.resolve(root, entry.label),
+      };
     });
     test = (json.test ?? []).map((entry, i) => {
       if (typeof entry !== 'string') throw invalid(file, `test[${i}] must be a path`);

@@ -17,12 +17,20 @@ export interface OpenDatasetOptions extends FolderDatasetOptions {
  */
 export function openDataset(source: string, options: OpenDatasetOptions = {}): DatasetInfo {
   const synthetic = /^synthetic(?:-([23])d)?$/.exec(source);
-  if (synthetic) return syntheticDatasetInfo({ ...(synthetic[1] ? { dim: Number(synthetic[1]) as 2 | 3 } : {}), ...options.synthetic });
+  if (synthetic)
+    return syntheticDatasetInfo({
+      ...(synthetic[1] ? { dim: Number(synthetic[1]) as 2 | 3 } : {}),
+      ...options.synthetic,
+    });
   const root = path.resolve(source);
   if (!existsSync(root) || !statSync(root).isDirectory()) {
     throw new RwsegError('IO_ERROR', `${root}: dataset folder not found`, { file: root });
   }
   if (existsSync(path.join(root, 'dataset.json'))) return openMsdDataset(root);
   if (existsSync(path.join(root, options.images ?? 'images'))) return openFolderDataset(root, options);
-  throw new RwsegError('INVALID_INPUT', `${root}: not a dataset (expected dataset.json with imagesTr/ and labelsTr/, or images/ and labels/ folders)`, { file: root });
+  throw new RwsegError(
+    'INVALID_INPUT',
+    `${root}: not a dataset (expected dataset.json with imagesTr/ and labelsTr/, or images/ and labels/ folders)`,
+    { file: root },
+  );
 }

@@ -23,7 +23,11 @@ export interface PreprocessOptions {
 }
 
 /** Normalises each channel of a channels-last image in place. A constant channel becomes all zeros. */
-export function normalizeChannels(data: Float32Array, channels: number, options: Pick<PreprocessOptions, 'normalization' | 'percentiles'> = {}): void {
+export function normalizeChannels(
+  data: Float32Array,
+  channels: number,
+  options: Pick<PreprocessOptions, 'normalization' | 'percentiles'> = {},
+): void {
   const mode = options.normalization ?? 'zscore';
   if (mode === 'none') return;
   const n = data.length / channels;
@@ -54,7 +58,14 @@ export function normalizeChannels(data: Float32Array, channels: number, options:
  * Resamples one axis of a channels-last array to `size` samples. Sample centres are aligned (voxel i of the output
  * sits at (i + 0.5) * old/new - 0.5 in the input), positions outside clamp to the edge.
  */
-export function resampleAxis<T extends Float32Array | Int32Array>(data: T, shape: readonly number[], channels: number, axis: number, size: number, mode: 'linear' | 'nearest'): T {
+export function resampleAxis<T extends Float32Array | Int32Array>(
+  data: T,
+  shape: readonly number[],
+  channels: number,
+  axis: number,
+  size: number,
+  mode: 'linear' | 'nearest',
+): T {
   const old = shape[axis]!;
   const outer = voxelCount(shape.slice(0, axis));
   const inner = voxelCount(shape.slice(axis + 1)) * channels;
@@ -69,7 +80,8 @@ export function resampleAxis<T extends Float32Array | Int32Array>(data: T, shape
       const src0 = (o * old + i0) * inner;
       const src1 = (o * old + i1) * inner;
       const dst = (o * size + i) * inner;
-      for (let k = 0; k < inner; k++) out[dst + k] = w === 0 ? data[src0 + k]! : data[src0 + k]! * (1 - w) + data[src1 + k]! * w;
+      for (let k = 0; k < inner; k++)
+        out[dst + k] = w === 0 ? data[src0 + k]! : data[src0 + k]! * (1 - w) + data[src1 + k]! * w;
     }
   }
   return out;
@@ -79,7 +91,11 @@ export function resampleAxis<T extends Float32Array | Int32Array>(data: T, shape
 export function resampleCase(c: Case, target: readonly number[]): Case {
   const spatial = c.image.shape.slice(0, -1);
   if (target.length !== spatial.length || target.some((t) => !(t > 0))) {
-    throw new RwsegError('INVALID_OPTIONS', `targetSpacing [${target.join(', ')}] does not fit case ${c.id} with ${spatial.length} spatial axes`, { option: 'targetSpacing' });
+    throw new RwsegError(
+      'INVALID_OPTIONS',
+      `targetSpacing [${target.join(', ')}] does not fit case ${c.id} with ${spatial.length} spatial axes`,
+      { option: 'targetSpacing' },
+    );
   }
   let image = c.image.data;
   let label = c.label?.data;
@@ -99,11 +115,18 @@ export function resampleCase(c: Case, target: readonly number[]): Case {
 }
 
 /** One slice of a channels-last array along `axis`, as [...other axes, C]. */
-export function sliceAlong<T extends Float32Array | Int32Array>(data: T, shape: readonly number[], channels: number, axis: number, index: number): T {
+export function sliceAlong<T extends Float32Array | Int32Array>(
+  data: T,
+  shape: readonly number[],
+  channels: number,
+  axis: number,
+  index: number,
+): T {
   const outer = voxelCount(shape.slice(0, axis));
   const inner = voxelCount(shape.slice(axis + 1)) * channels;
   const out = new (data.constructor as new (n: number) => T)(outer * inner);
-  for (let o = 0; o < outer; o++) out.set(data.subarray((o * shape[axis]! + index) * inner, (o * shape[axis]! + index + 1) * inner), o * inner);
+  for (let o = 0; o < outer; o++)
+    out.set(data.subarray((o * shape[axis]! + index) * inner, (o * shape[axis]! + index + 1) * inner), o * inner);
   return out;
 }
 

@@ -25,13 +25,17 @@ export function prepareCase(c: Case, numClasses: number, rng: Random): PreparedC
   const locations: Int32Array[] = [new Int32Array(0)];
   const labels = c.label?.data;
   for (let k = 1; k < numClasses; k++) {
-    if (!labels) { locations.push(new Int32Array(0)); continue; }
+    if (!labels) {
+      locations.push(new Int32Array(0));
+      continue;
+    }
     let count = 0;
     for (let i = 0; i < labels.length; i++) if (labels[i] === k) count++;
     // Reservoir-free thinning: keep every stride-th voxel, starting at a random offset, up to the cap.
     const stride = Math.max(1, Math.ceil(count / MAX_LOCATIONS_PER_CLASS));
     const kept = new Int32Array(Math.ceil(count / stride));
-    let seen = 0, m = 0;
+    let seen = 0,
+      m = 0;
     const offset = rng.int(stride);
     for (let i = 0; i < labels.length && m < kept.length; i++) {
       if (labels[i] !== k) continue;
@@ -113,7 +117,11 @@ export function drawSample(prepared: PreparedCase, options: SampleOptions, rng: 
   let spacing = [...c.image.spacing];
   if (patchShape.length < shape.length) {
     if (shape.length !== 3 || patchShape.length !== 2) {
-      throw new RwsegError('INVALID_OPTIONS', `patch shape [${patchShape.join(', ')}] does not fit case ${c.id} of shape [${shape.join(', ')}]`, { caseId: c.id });
+      throw new RwsegError(
+        'INVALID_OPTIONS',
+        `patch shape [${patchShape.join(', ')}] does not fit case ${c.id} of shape [${shape.join(', ')}]`,
+        { caseId: c.id },
+      );
     }
     const sliceDraw = rng.int(shape[sliceAxis]!);
     const index = target ? target[sliceAxis]! : sliceDraw;
@@ -133,7 +141,12 @@ export function drawSample(prepared: PreparedCase, options: SampleOptions, rng: 
     return corner + (p - 1) / 2;
   });
   const matrix = drawSpatialTransform(shape.length, augment, rng);
-  const patch = samplePatch({ image, ...(labels ? { label: labels } : {}), shape, channels: C }, patchShape, centre, matrix);
+  const patch = samplePatch(
+    { image, ...(labels ? { label: labels } : {}), shape, channels: C },
+    patchShape,
+    centre,
+    matrix,
+  );
   const augmented = augmentIntensity(patch.image, patchShape, C, augment, rng);
   return { caseId: c.id, image: augmented, labels: patch.label, spacing };
 }

@@ -4,7 +4,12 @@ import type { CaseRef } from './dataset.js';
 import { createRandom } from './random.js';
 
 export type SplitSpec =
-  | { readonly method: 'lists'; readonly train: readonly string[]; readonly validation?: readonly string[]; readonly test?: readonly string[] }
+  | {
+      readonly method: 'lists';
+      readonly train: readonly string[];
+      readonly validation?: readonly string[];
+      readonly test?: readonly string[];
+    }
   | { readonly method: 'fraction'; readonly validation: number; readonly test?: number; readonly seed?: number }
   /** Cases in sorted-id order: even positions (0, 2, ...) train, odd positions go to `holdout` (default validation). */
   | { readonly method: 'even-odd'; readonly holdout?: 'validation' | 'test' }
@@ -13,7 +18,13 @@ export type SplitSpec =
    * shuffled with `seed` (fixed per dataset, not the run seed, so every loss and seed sees the same folds), and
    * dealt into `folds` parts; fold `fold` validates on its part and trains on the others.
    */
-  | { readonly method: 'kfold'; readonly folds: number; readonly fold: number; readonly seed?: number; readonly test?: readonly string[] };
+  | {
+      readonly method: 'kfold';
+      readonly folds: number;
+      readonly fold: number;
+      readonly seed?: number;
+      readonly test?: readonly string[];
+    };
 
 export interface Split {
   readonly train: CaseRef[];
@@ -38,7 +49,11 @@ export function splitCases(cases: readonly CaseRef[], spec: SplitSpec): Split {
         seen.set(id, part);
         return ref;
       });
-    split = { train: take(spec.train, 'train'), validation: take(spec.validation, 'validation'), test: take(spec.test, 'test') };
+    split = {
+      train: take(spec.train, 'train'),
+      validation: take(spec.validation, 'validation'),
+      test: take(spec.test, 'test'),
+    };
   } else if (spec.method === 'fraction') {
     const test = spec.test ?? 0;
     if (!(spec.validation >= 0 && test >= 0 && spec.validation + test < 1)) {
@@ -47,16 +62,23 @@ export function splitCases(cases: readonly CaseRef[], spec: SplitSpec): Split {
     const order = createRandom(spec.seed ?? 0, 'split').shuffled([...cases].sort((a, b) => (a.id < b.id ? -1 : 1)));
     const nVal = Math.round(spec.validation * order.length);
     const nTest = Math.round(test * order.length);
-    split = { validation: order.slice(0, nVal), test: order.slice(nVal, nVal + nTest), train: order.slice(nVal + nTest) };
+    split = {
+      validation: order.slice(0, nVal),
+      test: order.slice(nVal, nVal + nTest),
+      train: order.slice(nVal + nTest),
+    };
   } else if (spec.method === 'even-odd') {
     const sorted = [...cases].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const even = sorted.filter((_, i) => i % 2 === 0);
     const odd = sorted.filter((_, i) => i % 2 === 1);
-    split = spec.holdout === 'test' ? { train: even, validation: [], test: odd } : { train: even, validation: odd, test: [] };
+    split =
+      spec.holdout === 'test' ? { train: even, validation: [], test: odd } : { train: even, validation: odd, test: [] };
   } else if (spec.method === 'kfold') {
     split = kfoldSplit(cases, byId, spec);
   } else {
-    throw bad(`unknown method ${JSON.stringify((spec as { method: unknown }).method)} (lists, fraction, even-odd, kfold)`);
+    throw bad(
+      `unknown method ${JSON.stringify((spec as { method: unknown }).method)} (lists, fraction, even-odd, kfold)`,
+    );
   }
   if (split.train.length === 0) throw bad(`leaves no training cases (${cases.length} cases in the dataset)`);
   return split;
@@ -77,7 +99,11 @@ export function kfoldParts(ids: readonly string[], folds: number, seed = 0): str
   return parts;
 }
 
-function kfoldSplit(cases: readonly CaseRef[], byId: Map<string, CaseRef>, spec: Extract<SplitSpec, { method: 'kfold' }>): Split {
+function kfoldSplit(
+  cases: readonly CaseRef[],
+  byId: Map<string, CaseRef>,
+  spec: Extract<SplitSpec, { method: 'kfold' }>,
+): Split {
   const test = (spec.test ?? []).map((id) => {
     const ref = byId.get(id);
     if (!ref) throw bad(`test lists case "${id}", which the dataset does not have`);
@@ -87,12 +113,20 @@ function kfoldSplit(cases: readonly CaseRef[], byId: Map<string, CaseRef>, spec:
   const pool = cases.filter((c) => !held.has(c.id));
   if (!Number.isInteger(spec.folds) || spec.folds < 2) throw bad(`kfold needs folds >= 2 (got ${spec.folds})`);
   if (spec.folds > pool.length) {
-    throw bad(`kfold with ${spec.folds} folds needs at least ${spec.folds} cases, and ${pool.length} are left after the test cases`);
+    throw bad(
+      `kfold with ${spec.folds} folds needs at least ${spec.folds} cases, and ${pool.length} are left after the test cases`,
+    );
   }
   if (!Number.isInteger(spec.fold) || spec.fold < 0 || spec.fold >= spec.folds) {
     throw bad(`fold ${spec.fold} is out of range: with ${spec.folds} folds, fold is 0..${spec.folds - 1}`);
   }
-  const validationIds = new Set(kfoldParts(pool.map((c) => c.id), spec.folds, spec.seed ?? 0)[spec.fold]);
+  const validationIds = new Set(
+    kfoldParts(
+      pool.map((c) => c.id),
+      spec.folds,
+      spec.seed ?? 0,
+    )[spec.fold],
+  );
   return {
     train: pool.filter((c) => !validationIds.has(c.id)),
     validation: pool.filter((c) => validationIds.has(c.id)),

@@ -41,12 +41,19 @@ export function resolveSyntheticOptions(options: SyntheticOptions = {}): Require
   const dim = options.dim ?? (options.size?.length === 3 ? 3 : 2);
   const size = options.size ?? (dim === 2 ? [96, 96] : [48, 48, 48]);
   const numClasses = options.numClasses ?? 3;
-  const bad = (option: string, why: string) => new RwsegError('INVALID_OPTIONS', `synthetic dataset option ${option}: ${why}`, { option });
+  const bad = (option: string, why: string) =>
+    new RwsegError('INVALID_OPTIONS', `synthetic dataset option ${option}: ${why}`, { option });
   if (dim !== 2 && dim !== 3) throw bad('dim', 'must be 2 or 3');
-  if (size.length !== dim || size.some((s) => !Number.isInteger(s) || s < 8)) throw bad('size', `needs ${dim} integers >= 8, got [${size.join(', ')}]`);
-  if (!Number.isInteger(numClasses) || numClasses < 2 || numClasses > 8) throw bad('numClasses', 'must be an integer in 2..8');
+  if (size.length !== dim || size.some((s) => !Number.isInteger(s) || s < 8))
+    throw bad('size', `needs ${dim} integers >= 8, got [${size.join(', ')}]`);
+  if (!Number.isInteger(numClasses) || numClasses < 2 || numClasses > 8)
+    throw bad('numClasses', 'must be an integer in 2..8');
   const classWeights = options.classWeights ?? new Array<number>(numClasses - 1).fill(1);
-  if (classWeights.length !== numClasses - 1 || classWeights.some((w) => !(w >= 0)) || !classWeights.some((w) => w > 0)) {
+  if (
+    classWeights.length !== numClasses - 1 ||
+    classWeights.some((w) => !(w >= 0)) ||
+    !classWeights.some((w) => w > 0)
+  ) {
     throw bad('classWeights', `needs ${numClasses - 1} non-negative weights, not all zero`);
   }
   const spacing = options.spacing ?? new Array<number>(dim).fill(1);
@@ -54,7 +61,12 @@ export function resolveSyntheticOptions(options: SyntheticOptions = {}): Require
   const cases = options.cases ?? 24;
   if (!Number.isInteger(cases) || cases < 1) throw bad('cases', 'must be a positive integer');
   return {
-    dim, size, cases, numClasses, classWeights, spacing,
+    dim,
+    size,
+    cases,
+    numClasses,
+    classWeights,
+    spacing,
     seed: options.seed ?? 0,
     objects: options.objects ?? (dim === 2 ? 5 : 4),
     objectScale: options.objectScale ?? 1,
@@ -63,12 +75,19 @@ export function resolveSyntheticOptions(options: SyntheticOptions = {}): Require
 }
 
 export function syntheticClassNames(numClasses: number): string[] {
-  return ['background', ...Array.from({ length: numClasses - 1 }, (_, i) => `${SHAPE_NAMES[i % 3]}${i >= 3 ? Math.floor(i / 3) + 1 : ''}`)];
+  return [
+    'background',
+    ...Array.from({ length: numClasses - 1 }, (_, i) => `${SHAPE_NAMES[i % 3]}${i >= 3 ? Math.floor(i / 3) + 1 : ''}`),
+  ];
 }
 
 export function syntheticDatasetInfo(options: SyntheticOptions = {}): DatasetInfo {
   const resolved = resolveSyntheticOptions(options);
-  const training: CaseRef[] = Array.from({ length: resolved.cases }, (_, i) => ({ id: syntheticCaseId(i), images: [], syntheticIndex: i }));
+  const training: CaseRef[] = Array.from({ length: resolved.cases }, (_, i) => ({
+    id: syntheticCaseId(i),
+    images: [],
+    syntheticIndex: i,
+  }));
   return {
     kind: 'synthetic',
     name: `synthetic-${resolved.dim}d`,
@@ -106,20 +125,37 @@ function forBox(shape: readonly number[], lo: number[], hi: number[], fn: (flat:
 }
 
 /** Paints one object of `kind` (0 ellipsoid, 1 box, 2 blob) into `labels` with class `cls`. */
-function paintObject(labels: Int32Array, shape: readonly number[], kind: number, cls: number, radius: number, rng: Random): void {
+function paintObject(
+  labels: Int32Array,
+  shape: readonly number[],
+  kind: number,
+  cls: number,
+  radius: number,
+  rng: Random,
+): void {
   const dim = shape.length;
   const center = shape.map((s) => rng.uniform(0.1 * s, 0.9 * s));
   const radii = shape.map(() => radius * rng.uniform(0.6, 1.4));
   if (kind === 0) {
-    forBox(shape, center.map((c, i) => c - radii[i]!), center.map((c, i) => c + radii[i]! + 1), (flat, p) => {
-      let r = 0;
-      for (let i = 0; i < dim; i++) r += ((p[i]! - center[i]!) / radii[i]!) ** 2;
-      if (r <= 1) labels[flat] = cls;
-    });
+    forBox(
+      shape,
+      center.map((c, i) => c - radii[i]!),
+      center.map((c, i) => c + radii[i]! + 1),
+      (flat, p) => {
+        let r = 0;
+        for (let i = 0; i < dim; i++) r += ((p[i]! - center[i]!) / radii[i]!) ** 2;
+        if (r <= 1) labels[flat] = cls;
+      },
+    );
   } else if (kind === 1) {
-    forBox(shape, center.map((c, i) => c - radii[i]! * 0.8), center.map((c, i) => c + radii[i]! * 0.8), (flat) => {
-      labels[flat] = cls;
-    });
+    forBox(
+      shape,
+      center.map((c, i) => c - radii[i]! * 0.8),
+      center.map((c, i) => c + radii[i]! * 0.8),
+      (flat) => {
+        labels[flat] = cls;
+      },
+    );
   } else {
     // A blob: the level set of a few Gaussian bumps scattered around the centre.
     const bumps = Array.from({ length: 3 + rng.int(3) }, () => ({
@@ -127,15 +163,20 @@ function paintObject(labels: Int32Array, shape: readonly number[], kind: number,
       s: radius * rng.uniform(0.35, 0.6),
     }));
     const reach = radius * 2;
-    forBox(shape, center.map((c) => c - reach), center.map((c) => c + reach + 1), (flat, p) => {
-      let field = 0;
-      for (const { c, s } of bumps) {
-        let d2 = 0;
-        for (let i = 0; i < dim; i++) d2 += (p[i]! - c[i]!) ** 2;
-        field += Math.exp(-d2 / (2 * s * s));
-      }
-      if (field > 0.6) labels[flat] = cls;
-    });
+    forBox(
+      shape,
+      center.map((c) => c - reach),
+      center.map((c) => c + reach + 1),
+      (flat, p) => {
+        let field = 0;
+        for (const { c, s } of bumps) {
+          let d2 = 0;
+          for (let i = 0; i < dim; i++) d2 += (p[i]! - c[i]!) ** 2;
+          field += Math.exp(-d2 / (2 * s * s));
+        }
+        if (field > 0.6) labels[flat] = cls;
+      },
+    );
   }
 }
 
@@ -159,13 +200,18 @@ export function generateSyntheticCase(options: Required<SyntheticOptions>, index
   const bias = rng.uniform(-0.3, 0.3);
   const ramp = size.map(() => rng.uniform(-0.2, 0.2));
   const image = new Float32Array(n);
-  forBox(size, size.map(() => 0), [...size], (flat, p) => {
-    const cls = labels[flat]!;
-    let shade = 0;
-    for (let i = 0; i < p.length; i++) shade += ramp[i]! * (p[i]! / size[i]! - 0.5);
-    const mean = cls === 0 ? 0 : CLASS_INTENSITY[(cls - 1) % CLASS_INTENSITY.length]!;
-    image[flat] = 100 * (bias + shade + gain * mean + noise * rng.normal());
-  });
+  forBox(
+    size,
+    size.map(() => 0),
+    [...size],
+    (flat, p) => {
+      const cls = labels[flat]!;
+      let shade = 0;
+      for (let i = 0; i < p.length; i++) shade += ramp[i]! * (p[i]! / size[i]! - 0.5);
+      const mean = cls === 0 ? 0 : CLASS_INTENSITY[(cls - 1) % CLASS_INTENSITY.length]!;
+      image[flat] = 100 * (bias + shade + gain * mean + noise * rng.normal());
+    },
+  );
   return {
     id: syntheticCaseId(index),
     image: { data: image, shape: [...size, 1], spacing, channels: 1 },
@@ -175,7 +221,11 @@ export function generateSyntheticCase(options: Required<SyntheticOptions>, index
 }
 
 /** Writes the synthetic dataset in the MSD layout (imagesTr/, labelsTr/ as .nii.gz, dataset.json v1). */
-export async function writeSyntheticDataset(outDir: string, options: SyntheticOptions = {}, onCase?: (done: number, total: number) => void): Promise<DatasetInfo> {
+export async function writeSyntheticDataset(
+  outDir: string,
+  options: SyntheticOptions = {},
+  onCase?: (done: number, total: number) => void,
+): Promise<DatasetInfo> {
   const info = syntheticDatasetInfo(options);
   const resolved = info.synthetic!;
   const training = [];
@@ -183,7 +233,11 @@ export async function writeSyntheticDataset(outDir: string, options: SyntheticOp
     const c = generateSyntheticCase(resolved, ref.syntheticIndex!);
     const imageRel = `./imagesTr/${c.id}.nii.gz`;
     const labelRel = `./labelsTr/${c.id}.nii.gz`;
-    await writeVolume(path.join(outDir, imageRel), { data: c.image.data, shape: c.image.shape.slice(0, -1), spacing: c.image.spacing });
+    await writeVolume(path.join(outDir, imageRel), {
+      data: c.image.data,
+      shape: c.image.shape.slice(0, -1),
+      spacing: c.image.spacing,
+    });
     await writeVolume(path.join(outDir, labelRel), c.label!, { datatype: 'uint8' });
     training.push({ image: imageRel, label: labelRel });
     onCase?.(training.length, info.training.length);

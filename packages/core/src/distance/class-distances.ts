@@ -41,7 +41,8 @@ export function classDistances(
 ): ClassDistances {
   const wantInside = request.inside ?? true;
   const wantOutside = request.outside ?? false;
-  const count = request.validate === false ? labels.length : checkLabelMap('class distances', labels, shape, spacing, numClasses);
+  const count =
+    request.validate === false ? labels.length : checkLabelMap('class distances', labels, shape, spacing, numClasses);
   const counts = new Float64Array(numClasses);
   for (let i = 0; i < count; i++) counts[labels[i]!]!++;
   const present: number[] = [];
@@ -80,12 +81,21 @@ export function classDistances(
     }
   }
   if (wantInside) for (let k = 0; k < numClasses; k++) if (counts[k] === 0) inside[k] ??= new Float64Array(count);
-  if (wantOutside) for (let k = 0; k < numClasses; k++) if (counts[k] === 0) outside[k] ??= new Float64Array(count).fill(Infinity);
+  if (wantOutside)
+    for (let k = 0; k < numClasses; k++) if (counts[k] === 0) outside[k] ??= new Float64Array(count).fill(Infinity);
   return { counts, inside, outside };
 }
 
 /** EDT(labels == k) computed on the class's bounding box grown by one voxel, pasted into a full-size array. */
-function insideInBox(labels: ArrayLike<number>, shape: readonly number[], spacing: readonly number[], k: number, classBox: Box, scratch: EdtScratch, fullMask: Uint8Array): Float64Array {
+function insideInBox(
+  labels: ArrayLike<number>,
+  shape: readonly number[],
+  spacing: readonly number[],
+  k: number,
+  classBox: Box,
+  scratch: EdtScratch,
+  fullMask: Uint8Array,
+): Float64Array {
   const start = classBox.lo.map((c) => Math.max(0, c - 1));
   const end = classBox.hi.map((c, a) => Math.min(shape[a]! - 1, c + 1));
   const boxShape = start.map((s, a) => end[a]! - s + 1);

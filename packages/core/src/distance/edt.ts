@@ -62,12 +62,22 @@ export const BLOCK_COLUMNS = 16;
  * Squared distances in physical units (mm^2) from every voxel to the nearest zero voxel of `mask`.
  * Layout: row-major over `shape`, last axis fastest; `spacing[a]` is the voxel size along axis a.
  */
-export function squaredDistanceTransform(mask: ArrayLike<number>, shape: readonly number[], spacing: readonly number[], options: EdtOptions = {}): Float64Array {
+export function squaredDistanceTransform(
+  mask: ArrayLike<number>,
+  shape: readonly number[],
+  spacing: readonly number[],
+  options: EdtOptions = {},
+): Float64Array {
   return transform(mask, shape, spacing, options, false);
 }
 
 /** Euclidean distances (mm) to the nearest zero voxel; see the module comment for the conventions. */
-export function euclideanDistanceTransform(mask: ArrayLike<number>, shape: readonly number[], spacing: readonly number[], options: EdtOptions = {}): Float64Array {
+export function euclideanDistanceTransform(
+  mask: ArrayLike<number>,
+  shape: readonly number[],
+  spacing: readonly number[],
+  options: EdtOptions = {},
+): Float64Array {
   return transform(mask, shape, spacing, options, true);
 }
 
@@ -82,14 +92,23 @@ export function euclideanDistanceTransformAt(
   query: Uint8Array,
   options: EdtOptions = {},
 ): Float64Array {
-  if (query.length !== mask.length) throw new RangeError(`distance transform: query has ${query.length} entries, mask ${mask.length}`);
+  if (query.length !== mask.length)
+    throw new RangeError(`distance transform: query has ${query.length} entries, mask ${mask.length}`);
   return transform(mask, shape, spacing, options, true, query);
 }
 
-function transform(mask: ArrayLike<number>, shape: readonly number[], spacing: readonly number[], options: EdtOptions, root: boolean, query?: Uint8Array): Float64Array {
+function transform(
+  mask: ArrayLike<number>,
+  shape: readonly number[],
+  spacing: readonly number[],
+  options: EdtOptions,
+  root: boolean,
+  query?: Uint8Array,
+): Float64Array {
   const count = checkGrid('distance transform', mask.length, shape, spacing);
   const out = options.out ?? new Float64Array(count);
-  if (out.length !== count) throw new RangeError(`distance transform: out has ${out.length} entries, expected ${count}`);
+  if (out.length !== count)
+    throw new RangeError(`distance transform: out has ${out.length} entries, expected ${count}`);
   const scratch = options.scratch ?? new EdtScratch();
   // The binary scan runs along the first axis, whole rows at a time (contiguous); the envelopes then run along
   // the middle axes (gathered in blocks) and last along the contiguous axis, in place, with no gather at all.
@@ -97,7 +116,16 @@ function transform(mask: ArrayLike<number>, shape: readonly number[], spacing: r
   scratch.ensureRow(count / shape[0]!);
   scanFirstAxis(mask, out, shape[0]!, count / shape[0]!, spacing[0]!, scratch.row);
   const last = shape.length - 1;
-  for (let axis = 1; axis <= last; axis++) envelopeAlongAxis(out, shape, axis, spacing[axis]!, scratch, root && axis === last, axis === last ? query : undefined);
+  for (let axis = 1; axis <= last; axis++)
+    envelopeAlongAxis(
+      out,
+      shape,
+      axis,
+      spacing[axis]!,
+      scratch,
+      root && axis === last,
+      axis === last ? query : undefined,
+    );
   if (root && last === 0) for (let i = 0; i < count; i++) out[i] = Math.sqrt(out[i]!);
   return out;
 }
@@ -156,7 +184,15 @@ function scanFirstAxis(
  * [outer, n, inner]; lines are the columns of each n x inner slab, gathered BLOCK_COLUMNS at a time so that
  * reads and writes run along contiguous rows. Contiguous lines (inner = 1) are transformed in place.
  */
-export function envelopeAlongAxis(data: Float64Array, shape: readonly number[], axis: number, spacing: number, scratch: EdtScratch, root: boolean, query?: Uint8Array): void {
+export function envelopeAlongAxis(
+  data: Float64Array,
+  shape: readonly number[],
+  axis: number,
+  spacing: number,
+  scratch: EdtScratch,
+  root: boolean,
+  query?: Uint8Array,
+): void {
   const n = shape[axis]!;
   if (n === 1) {
     if (root) for (let i = 0; i < data.length; i++) data[i] = Math.sqrt(data[i]!);
@@ -208,7 +244,15 @@ export function envelopeAlongAxis(data: Float64Array, shape: readonly number[], 
  * their own copy of f. With `root`, the output is the square root (the last pass of a Euclidean transform).
  * Samples at +Infinity (no zero reached yet) contribute no parabola.
  */
-function lowerEnvelope(f: Float64Array, out: Float64Array, offset: number, n: number, spacing: number, scratch: EdtScratch, root: boolean): void {
+function lowerEnvelope(
+  f: Float64Array,
+  out: Float64Array,
+  offset: number,
+  n: number,
+  spacing: number,
+  scratch: EdtScratch,
+  root: boolean,
+): void {
   const k = buildEnvelope(f, offset, n, spacing, scratch);
   if (k < 0) {
     out.fill(Infinity, offset, offset + n);

@@ -7,12 +7,20 @@ import { RwsegError } from '../errors.js';
 /** Validates `shape` and `spacing` against the number of voxels actually supplied; returns the voxel count. */
 export function checkGrid(what: string, length: number, shape: readonly number[], spacing: readonly number[]): number {
   if (!Array.isArray(shape) || shape.length === 0) {
-    throw new RwsegError('INVALID_INPUT', `${what}: shape must be a non-empty array of axis lengths, got ${JSON.stringify(shape)}`, { shape });
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `${what}: shape must be a non-empty array of axis lengths, got ${JSON.stringify(shape)}`,
+      { shape },
+    );
   }
   let count = 1;
   shape.forEach((n, axis) => {
     if (!Number.isInteger(n) || n < 1) {
-      throw new RwsegError('INVALID_INPUT', `${what}: shape[${axis}] must be a positive integer, got ${String(n)} (shape ${JSON.stringify(shape)})`, { shape, axis });
+      throw new RwsegError(
+        'INVALID_INPUT',
+        `${what}: shape[${axis}] must be a positive integer, got ${String(n)} (shape ${JSON.stringify(shape)})`,
+        { shape, axis },
+      );
     }
     count *= n;
   });
@@ -36,16 +44,28 @@ export function checkGrid(what: string, length: number, shape: readonly number[]
   for (let axis = 0; axis < spacing.length; axis++) {
     const s = spacing[axis]!;
     if (typeof s !== 'number' || !Number.isFinite(s) || s <= 0) {
-      throw new RwsegError('INVALID_INPUT', `${what}: spacing[${axis}] must be a finite positive number (mm), got ${String(s)}`, { spacing, axis });
+      throw new RwsegError(
+        'INVALID_INPUT',
+        `${what}: spacing[${axis}] must be a finite positive number (mm), got ${String(s)}`,
+        { spacing, axis },
+      );
     }
   }
   return count;
 }
 
 /** Validates an integer label map with classes 0..numClasses-1. */
-export function checkLabelMap(what: string, labels: ArrayLike<number>, shape: readonly number[], spacing: readonly number[], numClasses: number): number {
+export function checkLabelMap(
+  what: string,
+  labels: ArrayLike<number>,
+  shape: readonly number[],
+  spacing: readonly number[],
+  numClasses: number,
+): number {
   if (!Number.isInteger(numClasses) || numClasses < 1) {
-    throw new RwsegError('INVALID_INPUT', `${what}: numClasses must be a positive integer, got ${String(numClasses)}`, { numClasses });
+    throw new RwsegError('INVALID_INPUT', `${what}: numClasses must be a positive integer, got ${String(numClasses)}`, {
+      numClasses,
+    });
   }
   if (labels === null || typeof labels !== 'object' || typeof labels.length !== 'number') {
     throw new RwsegError('INVALID_INPUT', `${what}: labels must be an array or typed array`, {});
@@ -57,12 +77,20 @@ export function checkLabelMap(what: string, labels: ArrayLike<number>, shape: re
   for (let i = 0; i < count; i++) {
     const v = labels[i]!;
     if (!(v >= 0 && v < numClasses && Number.isInteger(v))) {
-      const problem = !Number.isInteger(v) ? 'is not an integer' : v < 0 ? 'is negative' : `is not below numClasses=${numClasses}`;
-      throw new RwsegError('INVALID_INPUT', `${what}: label ${String(v)} at voxel ${i} (${JSON.stringify(unravel(i, shape))}) ${problem}`, {
-        index: i,
-        value: v,
-        numClasses,
-      });
+      const problem = !Number.isInteger(v)
+        ? 'is not an integer'
+        : v < 0
+          ? 'is negative'
+          : `is not below numClasses=${numClasses}`;
+      throw new RwsegError(
+        'INVALID_INPUT',
+        `${what}: label ${String(v)} at voxel ${i} (${JSON.stringify(unravel(i, shape))}) ${problem}`,
+        {
+          index: i,
+          value: v,
+          numClasses,
+        },
+      );
     }
   }
   return count;
@@ -70,8 +98,12 @@ export function checkLabelMap(what: string, labels: ArrayLike<number>, shape: re
 
 function isIntegerArray(labels: ArrayLike<number>): boolean {
   return (
-    labels instanceof Uint8Array || labels instanceof Uint16Array || labels instanceof Int32Array ||
-    labels instanceof Int16Array || labels instanceof Int8Array || labels instanceof Uint32Array ||
+    labels instanceof Uint8Array ||
+    labels instanceof Uint16Array ||
+    labels instanceof Int32Array ||
+    labels instanceof Int16Array ||
+    labels instanceof Int8Array ||
+    labels instanceof Uint32Array ||
     labels instanceof Uint8ClampedArray
   );
 }
@@ -130,7 +162,11 @@ export interface Box {
 }
 
 /** Bounding box of each class over one or more label maps on the same grid, in one sweep (labels validated). */
-export function classBoundingBoxes(labelMaps: readonly ArrayLike<number>[], shape: readonly number[], numClasses: number): Box[] {
+export function classBoundingBoxes(
+  labelMaps: readonly ArrayLike<number>[],
+  shape: readonly number[],
+  numClasses: number,
+): Box[] {
   const rank = shape.length;
   const boxes = Array.from({ length: numClasses }, () => ({ lo: shape.map((n) => n), hi: shape.map(() => -1) }));
   const rowLength = shape[rank - 1]!;

@@ -1,4 +1,10 @@
-export { euclideanDistanceTransform, euclideanDistanceTransformAt, squaredDistanceTransform, EdtScratch, type EdtOptions } from './edt.js';
+export {
+  euclideanDistanceTransform,
+  euclideanDistanceTransformAt,
+  squaredDistanceTransform,
+  EdtScratch,
+  type EdtOptions,
+} from './edt.js';
 export { signedDistanceTransform } from './signed.js';
 export { classDistances, type ClassDistances, type ClassDistanceRequest } from './class-distances.js';
 export { checkGrid, checkLabelMap } from './grid.js';

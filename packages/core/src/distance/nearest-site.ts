@@ -35,7 +35,12 @@ export function nearestSiteDistances(
   scratch: EdtScratch = new EdtScratch(),
 ): Float64Array {
   const what = 'nearest-site distances';
-  const count = checkGrid(what, shape.reduce((p, n) => p * n, 1), shape, spacing);
+  const count = checkGrid(
+    what,
+    shape.reduce((p, n) => p * n, 1),
+    shape,
+    spacing,
+  );
   checkIndexList(what, 'sites', sites, count);
   checkIndexList(what, 'queries', queries, count);
   const out = new Float64Array(queries.length);
@@ -43,7 +48,13 @@ export function nearestSiteDistances(
   if (sites.length === 0) return out.fill(Infinity);
   const far = searchNearby(sites, queries, shape, spacing, out);
   if (far.length === 0) return out;
-  const farDistances = separableDistances(sites, Int32Array.from(far, (q) => queries[q]!), shape, spacing, scratch);
+  const farDistances = separableDistances(
+    sites,
+    Int32Array.from(far, (q) => queries[q]!),
+    shape,
+    spacing,
+    scratch,
+  );
   for (let t = 0; t < far.length; t++) out[far[t]!] = farDistances[t]!;
   return out;
 }

@@ -3,8 +3,18 @@ import type { SerializedError } from '../errors.js';
 import type { LabelMapInput } from '../plugins/api.js';
 
 export type PoolJob =
-  | { readonly kind: 'map'; readonly map: string; readonly options: Record<string, unknown>; readonly input: LabelMapInput }
-  | { readonly kind: 'edt'; readonly mask: ArrayLike<number>; readonly shape: readonly number[]; readonly spacing: readonly number[] };
+  | {
+      readonly kind: 'map';
+      readonly map: string;
+      readonly options: Record<string, unknown>;
+      readonly input: LabelMapInput;
+    }
+  | {
+      readonly kind: 'edt';
+      readonly mask: ArrayLike<number>;
+      readonly shape: readonly number[];
+      readonly spacing: readonly number[];
+    };
 
 export interface PoolRequest {
   readonly id: number;

@@ -14,7 +14,12 @@ const scratch = new EdtScratch();
 let registry: Promise<PluginRegistry> | undefined;
 
 function registryOnce(): Promise<PluginRegistry> {
-  registry ??= createRegistry({ plugins: [...config.plugins], baseDir: config.baseDir, builtins: config.builtins, packageJson: false });
+  registry ??= createRegistry({
+    plugins: [...config.plugins],
+    baseDir: config.baseDir,
+    builtins: config.builtins,
+    packageJson: false,
+  });
   return registry;
 }
 

@@ -44,8 +44,15 @@ export class MapWorkerPool {
 
   constructor(options: MapWorkerPoolOptions = {}) {
     const size = options.size ?? Math.max(1, availableParallelism());
-    if (!Number.isInteger(size) || size < 1) throw new RwsegError('INVALID_OPTIONS', `map worker pool: size must be a positive integer, got ${String(size)}`, { size });
-    const data: PoolWorkerData = { plugins: [...(options.plugins ?? [])], baseDir: options.baseDir ?? process.cwd(), builtins: options.builtins ?? true };
+    if (!Number.isInteger(size) || size < 1)
+      throw new RwsegError('INVALID_OPTIONS', `map worker pool: size must be a positive integer, got ${String(size)}`, {
+        size,
+      });
+    const data: PoolWorkerData = {
+      plugins: [...(options.plugins ?? [])],
+      baseDir: options.baseDir ?? process.cwd(),
+      builtins: options.builtins ?? true,
+    };
     this.slots = Array.from({ length: size }, () => {
       const worker = spawnWorker(new URL('./pool-worker.js', import.meta.url), data);
       const slot: Slot = { worker, busy: 0 };
@@ -65,18 +72,39 @@ export class MapWorkerPool {
   }
 
   /** One registered map over one label map, channels-last Float32 [...shape, K]. */
-  generate(map: string, options: Record<string, unknown>, input: LabelMapInput, submit: SubmitOptions = {}): Promise<Float32Array> {
-    return this.submit({ kind: 'map', map, options, input }, submit.transfer ? [input.labels] : []) as Promise<Float32Array>;
+  generate(
+    map: string,
+    options: Record<string, unknown>,
+    input: LabelMapInput,
+    submit: SubmitOptions = {},
+  ): Promise<Float32Array> {
+    return this.submit(
+      { kind: 'map', map, options, input },
+      submit.transfer ? [input.labels] : [],
+    ) as Promise<Float32Array>;
   }
 
   /** The same map over a batch of label maps, spread over the workers; results in input order. */
-  generateBatch(map: string, options: Record<string, unknown>, inputs: readonly LabelMapInput[], submit: SubmitOptions = {}): Promise<Float32Array[]> {
+  generateBatch(
+    map: string,
+    options: Record<string, unknown>,
+    inputs: readonly LabelMapInput[],
+    submit: SubmitOptions = {},
+  ): Promise<Float32Array[]> {
     return Promise.all(inputs.map((input) => this.generate(map, options, input, submit)));
   }
 
   /** euclideanDistanceTransform in a worker. */
-  distanceTransform(mask: ArrayLike<number>, shape: readonly number[], spacing: readonly number[], submit: SubmitOptions = {}): Promise<Float64Array> {
-    return this.submit({ kind: 'edt', mask, shape: [...shape], spacing: [...spacing] }, submit.transfer ? [mask] : []) as Promise<Float64Array>;
+  distanceTransform(
+    mask: ArrayLike<number>,
+    shape: readonly number[],
+    spacing: readonly number[],
+    submit: SubmitOptions = {},
+  ): Promise<Float64Array> {
+    return this.submit(
+      { kind: 'edt', mask, shape: [...shape], spacing: [...spacing] },
+      submit.transfer ? [mask] : [],
+    ) as Promise<Float64Array>;
   }
 
   /** Waits for the jobs in flight, then stops every worker. Further submissions are refused. */
@@ -92,7 +120,9 @@ export class MapWorkerPool {
     if (this.closing) return Promise.reject(new RwsegError('INVALID_INPUT', 'map worker pool is closed', {}));
     const slot = this.slots.reduce((best, s) => (s.busy < best.busy ? s : best));
     const id = this.nextId++;
-    const buffers = transferables.flatMap((t) => (ArrayBuffer.isView(t) ? [(t as unknown as ArrayBufferView).buffer as ArrayBuffer] : []));
+    const buffers = transferables.flatMap((t) =>
+      ArrayBuffer.isView(t) ? [(t as unknown as ArrayBufferView).buffer as ArrayBuffer] : [],
+    );
     const promise = new Promise<Float32Array | Float64Array>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, slot });
       if (slot.busy++ === 0) slot.worker.ref();

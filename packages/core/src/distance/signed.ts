@@ -9,7 +9,12 @@ import { checkGrid } from './grid.js';
  * -EDT(mask) where mask != 0, +EDT(1 - mask) where mask == 0 (mm). Layout row-major over `shape`.
  * A mask that is all ones gives -Infinity everywhere; all zeros gives +Infinity everywhere.
  */
-export function signedDistanceTransform(mask: ArrayLike<number>, shape: readonly number[], spacing: readonly number[], scratch = new EdtScratch()): Float64Array {
+export function signedDistanceTransform(
+  mask: ArrayLike<number>,
+  shape: readonly number[],
+  spacing: readonly number[],
+  scratch = new EdtScratch(),
+): Float64Array {
   const count = checkGrid('signed distance transform', mask.length, shape, spacing);
   const inside = euclideanDistanceTransform(mask, shape, spacing, { scratch });
   const complement = new Uint8Array(count);

@@ -62,7 +62,8 @@ export function completeInterruptedExport(dir: string): void {
   if (!existsSync(path.join(dir, MODEL_ARTEFACT_FILE))) return;
   try {
     const found = readExportedModel(dir);
-    if (found.file !== path.join(dir, MODEL_ARTEFACT_FILE)) renameDurable(found.file, path.join(dir, MODEL_ARTEFACT_FILE));
+    if (found.file !== path.join(dir, MODEL_ARTEFACT_FILE))
+      renameDurable(found.file, path.join(dir, MODEL_ARTEFACT_FILE));
   } catch {
     // Nothing servable to keep: the new export replaces it.
   }

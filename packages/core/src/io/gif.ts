@@ -14,9 +14,7 @@ export async function decodeGif(bytes: Uint8Array, file: string, color?: ColorPo
   try {
     // Loaded on first use: libvips is only needed for GIFs.
     const { default: sharp } = await import('sharp');
-    decoded = await sharp(bytes, { pages: -1, failOn: 'truncated' })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    decoded = await sharp(bytes, { pages: -1, failOn: 'truncated' }).raw().toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw new RwsegError(
       'IO_ERROR',
@@ -30,5 +28,12 @@ export async function decodeGif(bytes: Uint8Array, file: string, color?: ColorPo
   // libvips stacks the frames vertically: height = pageHeight x pages.
   const frames = info.pageHeight && info.pageHeight < info.height ? Math.round(info.height / info.pageHeight) : 1;
   const shape = frames > 1 ? [frames, info.pageHeight!, info.width] : [info.height, info.width];
-  return colorSamplesToVolume(samples, shape, info.channels, shape.map(() => 1), file, color);
+  return colorSamplesToVolume(
+    samples,
+    shape,
+    info.channels,
+    shape.map(() => 1),
+    file,
+    color,
+  );
 }

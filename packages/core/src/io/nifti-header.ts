@@ -26,8 +26,15 @@ export type NiftiDatatypeName = (typeof NIFTI_DATATYPES)[NiftiDatatypeCode]['nam
 
 /** Names of codes rwseg recognises but cannot load, so the error says what the file holds. */
 const UNSUPPORTED_DATATYPES: Record<number, string> = {
-  1: 'binary', 32: 'complex64', 128: 'rgb24', 1024: 'int64', 1280: 'uint64', 1536: 'float128',
-  1792: 'complex128', 2048: 'complex256', 2304: 'rgba32',
+  1: 'binary',
+  32: 'complex64',
+  128: 'rgb24',
+  1024: 'int64',
+  1280: 'uint64',
+  1536: 'float128',
+  1792: 'complex128',
+  2048: 'complex256',
+  2304: 'rgba32',
 };
 
 export interface NiftiHeader {
@@ -80,19 +87,30 @@ function writeString(bytes: Uint8Array, offset: number, length: number, text: st
 }
 
 export function datatypeName(code: number): string {
-  return (NIFTI_DATATYPES as Record<number, { name: string }>)[code]?.name ?? UNSUPPORTED_DATATYPES[code] ?? `unknown code ${code}`;
+  return (
+    (NIFTI_DATATYPES as Record<number, { name: string }>)[code]?.name ??
+    UNSUPPORTED_DATATYPES[code] ??
+    `unknown code ${code}`
+  );
 }
 
 /** Parses the header at the start of `bytes`; `file` only names the source in errors. */
 export function parseNiftiHeader(bytes: Uint8Array, file: string): NiftiHeader {
   if (bytes.length < NIFTI1_HEADER_SIZE) {
-    throw new RwsegError('IO_ERROR', `${file}: not a NIfTI-1 file (only ${bytes.length} bytes, the header alone is 348)`, { file });
+    throw new RwsegError(
+      'IO_ERROR',
+      `${file}: not a NIfTI-1 file (only ${bytes.length} bytes, the header alone is 348)`,
+      { file },
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let littleEndian = true;
   if (view.getInt32(0, true) !== NIFTI1_HEADER_SIZE) {
     if (view.getInt32(0, false) !== NIFTI1_HEADER_SIZE) {
-      const hint = view.getInt32(0, true) === 540 || view.getInt32(0, false) === 540 ? ' (it looks like NIfTI-2, which is not supported)' : '';
+      const hint =
+        view.getInt32(0, true) === 540 || view.getInt32(0, false) === 540
+          ? ' (it looks like NIfTI-2, which is not supported)'
+          : '';
       throw new RwsegError('IO_ERROR', `${file}: not a NIfTI-1 file (sizeof_hdr is not 348)${hint}`, { file });
     }
     littleEndian = false;
@@ -102,7 +120,11 @@ export function parseNiftiHeader(bytes: Uint8Array, file: string): NiftiHeader {
     throw new RwsegError('IO_ERROR', `${file}: not a NIfTI-1 file (magic "${magic}", expected "n+1")`, { file });
   }
   if (magic === 'ni1') {
-    throw new RwsegError('IO_ERROR', `${file}: a two-file NIfTI header (.hdr/.img) is not supported; convert it to a single .nii or .nii.gz`, { file });
+    throw new RwsegError(
+      'IO_ERROR',
+      `${file}: a two-file NIfTI header (.hdr/.img) is not supported; convert it to a single .nii or .nii.gz`,
+      { file },
+    );
   }
   const i16 = (o: number) => view.getInt16(o, littleEndian);
   const f32 = (o: number) => view.getFloat32(o, littleEndian);
@@ -120,7 +142,15 @@ export function parseNiftiHeader(bytes: Uint8Array, file: string): NiftiHeader {
   }
   const datatype = i16(70);
   if (!(datatype in NIFTI_DATATYPES)) {
-    throw new RwsegError('IO_ERROR', `${file}: unsupported NIfTI datatype ${datatype} (${datatypeName(datatype)}); rwseg reads ${Object.values(NIFTI_DATATYPES).map((d) => d.name).join(', ')}`, { file, datatype });
+    throw new RwsegError(
+      'IO_ERROR',
+      `${file}: unsupported NIfTI datatype ${datatype} (${datatypeName(datatype)}); rwseg reads ${Object.values(
+        NIFTI_DATATYPES,
+      )
+        .map((d) => d.name)
+        .join(', ')}`,
+      { file, datatype },
+    );
   }
   const qfacRaw = f32(76);
   return {
@@ -199,11 +229,37 @@ export function serializeNiftiHeader(header: NiftiHeader): Uint8Array {
 export function defaultNiftiHeader(dims: number[], pixdim: number[], datatype: NiftiDatatypeCode): NiftiHeader {
   const d = (i: number) => pixdim[i] ?? 1;
   return {
-    littleEndian: true, dims, datatype, bitpix: NIFTI_DATATYPES[datatype].bitpix, pixdim, qfac: 1,
-    voxOffset: NIFTI1_SINGLE_FILE_OFFSET, sclSlope: 1, sclInter: 0, xyztUnits: 2 /* mm */, calMin: 0, calMax: 0,
-    descrip: 'rwseg', auxFile: '', intentCode: 0, intentParams: [0, 0, 0], intentName: '', dimInfo: 0,
-    sliceStart: 0, sliceEnd: 0, sliceCode: 0, sliceDuration: 0, toffset: 0,
-    qformCode: 1, sformCode: 1, quatern: [0, 0, 0], qoffset: [0, 0, 0],
-    srow: [[d(0), 0, 0, 0], [0, d(1), 0, 0], [0, 0, d(2), 0]],
+    littleEndian: true,
+    dims,
+    datatype,
+    bitpix: NIFTI_DATATYPES[datatype].bitpix,
+    pixdim,
+    qfac: 1,
+    voxOffset: NIFTI1_SINGLE_FILE_OFFSET,
+    sclSlope: 1,
+    sclInter: 0,
+    xyztUnits: 2 /* mm */,
+    calMin: 0,
+    calMax: 0,
+    descrip: 'rwseg',
+    auxFile: '',
+    intentCode: 0,
+    intentParams: [0, 0, 0],
+    intentName: '',
+    dimInfo: 0,
+    sliceStart: 0,
+    sliceEnd: 0,
+    sliceCode: 0,
+    sliceDuration: 0,
+    toffset: 0,
+    qformCode: 1,
+    sformCode: 1,
+    quatern: [0, 0, 0],
+    qoffset: [0, 0, 0],
+    srow: [
+      [d(0), 0, 0, 0],
+      [0, d(1), 0, 0],
+      [0, 0, d(2), 0],
+    ],
   };
 }

@@ -47,7 +47,9 @@ function isGzip(bytes: Uint8Array): boolean {
 /** Applies scl_slope/scl_inter as NIfTI defines them: a slope of 0 or NaN means the stored values are final. */
 export function hasIntensityScaling(header: Pick<NiftiHeader, 'sclSlope' | 'sclInter'>): boolean {
   const { sclSlope, sclInter } = header;
-  return Number.isFinite(sclSlope) && sclSlope !== 0 && !(sclSlope === 1 && (sclInter === 0 || !Number.isFinite(sclInter)));
+  return (
+    Number.isFinite(sclSlope) && sclSlope !== 0 && !(sclSlope === 1 && (sclInter === 0 || !Number.isFinite(sclInter)))
+  );
 }
 
 function swapBytes(bytes: Uint8Array, width: number): void {
@@ -85,14 +87,21 @@ export async function decodeNifti(raw: Uint8Array, file: string): Promise<NiftiI
     try {
       bytes = await gunzip(raw);
     } catch (error) {
-      throw new RwsegError('IO_ERROR', `${file}: corrupt or truncated gzip data (${(error as Error).message})`, { file }, { cause: error });
+      throw new RwsegError(
+        'IO_ERROR',
+        `${file}: corrupt or truncated gzip data (${(error as Error).message})`,
+        { file },
+        { cause: error },
+      );
     }
   }
   const header = parseNiftiHeader(bytes, file);
   const type = NIFTI_DATATYPES[header.datatype];
   const width = type.bitpix / 8;
   const count = voxelCount(header.dims);
-  const offset = Number.isFinite(header.voxOffset) ? Math.max(Math.floor(header.voxOffset), NIFTI1_SINGLE_FILE_OFFSET) : NIFTI1_SINGLE_FILE_OFFSET;
+  const offset = Number.isFinite(header.voxOffset)
+    ? Math.max(Math.floor(header.voxOffset), NIFTI1_SINGLE_FILE_OFFSET)
+    : NIFTI1_SINGLE_FILE_OFFSET;
   const needed = offset + count * width;
   if (bytes.length < needed) {
     throw new RwsegError(
@@ -116,7 +125,10 @@ export async function decodeNifti(raw: Uint8Array, file: string): Promise<NiftiI
   const spatialDims = header.dims.slice(0, spatialRank);
   const channels = voxelCount(header.dims.slice(spatialRank));
   const shape = [...spatialDims].reverse();
-  const spacing = header.pixdim.slice(0, spatialRank).map((p) => (Number.isFinite(p) && p > 0 ? p : 1)).reverse();
+  const spacing = header.pixdim
+    .slice(0, spatialRank)
+    .map((p) => (Number.isFinite(p) && p > 0 ? p : 1))
+    .reverse();
   const orientation = orientationFromNifti(header, spatialRank);
   const placed = orientation ? { orientation } : {};
   if (channels > 1) {
@@ -154,7 +166,11 @@ function castForStorage(data: VoxelArray, code: NiftiDatatypeCode, file: string)
     const v = Math.round(data[i]!);
     probe[0] = v;
     if (probe[0] !== v) {
-      throw new RwsegError('INVALID_INPUT', `${file}: value ${data[i]} at voxel ${i} does not fit NIfTI datatype ${NIFTI_DATATYPES[code].name}`, { file, index: i });
+      throw new RwsegError(
+        'INVALID_INPUT',
+        `${file}: value ${data[i]} at voxel ${i} does not fit NIfTI datatype ${NIFTI_DATATYPES[code].name}`,
+        { file, index: i },
+      );
     }
     out[i] = v;
   }
@@ -166,16 +182,28 @@ export function assertVolumeConsistent(volume: Volume, file: string): { spatialS
   const channels = volume.channels ?? 1;
   const spatialShape = spatialShapeOf(volume);
   if (volume.channels && volume.shape[volume.shape.length - 1] !== volume.channels) {
-    throw new RwsegError('INVALID_INPUT', `${file}: volume shape [${volume.shape.join(', ')}] does not end with its ${volume.channels} channels`, { file });
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `${file}: volume shape [${volume.shape.join(', ')}] does not end with its ${volume.channels} channels`,
+      { file },
+    );
   }
   if (spatialShape.length === 0 || spatialShape.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new RwsegError('INVALID_INPUT', `${file}: invalid volume shape [${volume.shape.join(', ')}]`, { file });
   }
   if (voxelCount(volume.shape) !== volume.data.length) {
-    throw new RwsegError('INVALID_INPUT', `${file}: volume shape [${volume.shape.join(', ')}] holds ${voxelCount(volume.shape)} voxels but data has ${volume.data.length}`, { file });
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `${file}: volume shape [${volume.shape.join(', ')}] holds ${voxelCount(volume.shape)} voxels but data has ${volume.data.length}`,
+      { file },
+    );
   }
   if (volume.spacing.length !== spatialShape.length) {
-    throw new RwsegError('INVALID_INPUT', `${file}: spacing [${volume.spacing.join(', ')}] has ${volume.spacing.length} entries for ${spatialShape.length} spatial axes`, { file });
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `${file}: spacing [${volume.spacing.join(', ')}] has ${volume.spacing.length} entries for ${spatialShape.length} spatial axes`,
+      { file },
+    );
   }
   return { spatialShape, channels };
 }
@@ -184,13 +212,20 @@ export function assertVolumeConsistent(volume: Volume, file: string): { spatialS
 export function encodeNifti(volume: Volume, file: string, options: WriteNiftiOptions = {}): Uint8Array {
   const { spatialShape, channels } = assertVolumeConsistent(volume, file);
   if (spatialShape.length > 3) {
-    throw new RwsegError('INVALID_INPUT', `${file}: NIfTI output supports up to 3 spatial axes, got shape [${volume.shape.join(', ')}]`, { file });
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `${file}: NIfTI output supports up to 3 spatial axes, got shape [${volume.shape.join(', ')}]`,
+      { file },
+    );
   }
-  const code = options.datatype ? codeForName(options.datatype) : CODE_BY_ARRAY.get(volume.data.constructor) ?? 16;
+  const code = options.datatype ? codeForName(options.datatype) : (CODE_BY_ARRAY.get(volume.data.constructor) ?? 16);
   const dims = [...spatialShape].reverse();
   const pixdim = [...volume.spacing].reverse();
   if (channels > 1) {
-    while (dims.length < 3) { dims.push(1); pixdim.push(1); }
+    while (dims.length < 3) {
+      dims.push(1);
+      pixdim.push(1);
+    }
     dims.push(channels);
     pixdim.push(1);
   }
@@ -198,7 +233,14 @@ export function encodeNifti(volume: Volume, file: string, options: WriteNiftiOpt
   // An explicit header wins (it is what the caller read); else the volume's own orientation, so labels written
   // for an image overlay it in a viewer.
   const header: NiftiHeader = options.header
-    ? { ...options.header, dims, pixdim, datatype: code, bitpix: NIFTI_DATATYPES[code].bitpix, voxOffset: NIFTI1_SINGLE_FILE_OFFSET }
+    ? {
+        ...options.header,
+        dims,
+        pixdim,
+        datatype: code,
+        bitpix: NIFTI_DATATYPES[code].bitpix,
+        voxOffset: NIFTI1_SINGLE_FILE_OFFSET,
+      }
     : volume.orientation && spatialShape.length === volume.orientation.direction.length
       ? { ...base, ...niftiOrientationFields(volume.orientation, pixdim) }
       : base;
@@ -213,12 +255,15 @@ export function encodeNifti(volume: Volume, file: string, options: WriteNiftiOpt
   const voxels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   out.set(voxels, headerBytes.length);
   // Typed arrays use the platform's byte order; NIfTI written here is little-endian.
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] === 0) swapBytes(out.subarray(headerBytes.length), NIFTI_DATATYPES[code].bitpix / 8);
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] === 0)
+    swapBytes(out.subarray(headerBytes.length), NIFTI_DATATYPES[code].bitpix / 8);
   return out;
 }
 
 export async function writeNifti(file: string, volume: Volume, options: WriteNiftiOptions = {}): Promise<void> {
   const bytes = encodeNifti(volume, file, options);
-  const payload = file.toLowerCase().endsWith('.gz') ? await gzip(bytes, { level: options.compressionLevel ?? 6 }) : bytes;
+  const payload = file.toLowerCase().endsWith('.gz')
+    ? await gzip(bytes, { level: options.compressionLevel ?? 6 })
+    : bytes;
   await writeBytesAtomic(file, payload);
 }

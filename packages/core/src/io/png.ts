@@ -40,9 +40,20 @@ export function decodePng(bytes: Uint8Array, file: string, options: ReadPngOptio
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { skipRescale: true });
   } catch (error) {
-    throw new RwsegError('IO_ERROR', `${file}: not a readable PNG (${(error as Error).message})`, { file }, { cause: error });
+    throw new RwsegError(
+      'IO_ERROR',
+      `${file}: not a readable PNG (${(error as Error).message})`,
+      { file },
+      { cause: error },
+    );
   }
-  const meta = png as unknown as { width: number; height: number; depth: number; colorType: number; data: ArrayLike<number> };
+  const meta = png as unknown as {
+    width: number;
+    height: number;
+    depth: number;
+    colorType: number;
+    data: ArrayLike<number>;
+  };
   const { width, height } = meta;
   const info: PngInfo = { width, height, bitDepth: meta.depth, colorType: meta.colorType };
   // pngjs hands back RGBA (4 samples per pixel); 16-bit files keep their range with skipRescale.
@@ -58,7 +69,11 @@ export async function readPng(file: string, options: ReadPngOptions = {}): Promi
 export function encodePng(volume: Volume, file: string, options: WritePngOptions = {}): Uint8Array {
   const { spatialShape, channels } = assertVolumeConsistent(volume, file);
   if (spatialShape.length !== 2 || channels !== 1) {
-    throw new RwsegError('INVALID_INPUT', `${file}: PNG holds one 2D grey image; got shape [${volume.shape.join(', ')}]`, { file });
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `${file}: PNG holds one 2D grey image; got shape [${volume.shape.join(', ')}]`,
+      { file },
+    );
   }
   const [height, width] = spatialShape as [number, number];
   const { data } = volume;
@@ -66,13 +81,19 @@ export function encodePng(volume: Volume, file: string, options: WritePngOptions
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (!(v >= 0) || v !== Math.round(v) || v > 65535) {
-      throw new RwsegError('INVALID_INPUT', `${file}: value ${v} at pixel ${i} cannot be stored in a PNG (integers 0..65535 only); scale or cast the image first`, { file, index: i });
+      throw new RwsegError(
+        'INVALID_INPUT',
+        `${file}: value ${v} at pixel ${i} cannot be stored in a PNG (integers 0..65535 only); scale or cast the image first`,
+        { file, index: i },
+      );
     }
     if (v > max) max = v;
   }
   const bitDepth = options.bitDepth ?? (data instanceof Uint16Array || max > 255 ? 16 : 8);
   if (bitDepth === 8 && max > 255) {
-    throw new RwsegError('INVALID_INPUT', `${file}: maximum ${max} does not fit an 8-bit PNG; use bitDepth 16`, { file });
+    throw new RwsegError('INVALID_INPUT', `${file}: maximum ${max} does not fit an 8-bit PNG; use bitDepth 16`, {
+      file,
+    });
   }
   let samples: Buffer;
   if (bitDepth === 16) {

@@ -124,9 +124,7 @@ export function withImageJCalibration(bytes: Uint8Array, spacing: readonly numbe
   parsed.forEach((page, p) => {
     const entries: Entry[] = page.entries
       .filter((e) => !CALIBRATION.has(e.tag))
-      .map((e) =>
-        e.tag === TAG_STRIP_OFFSETS ? { ...e, type: TYPE_LONG, value: long(stripOffsets[p]!) } : e,
-      );
+      .map((e) => (e.tag === TAG_STRIP_OFFSETS ? { ...e, type: TYPE_LONG, value: long(stripOffsets[p]!) } : e));
     if (p === 0)
       entries.push({ tag: TAG_DESCRIPTION, type: TYPE_ASCII, count: description.length, value: description });
     entries.push(

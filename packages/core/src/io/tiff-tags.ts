@@ -87,8 +87,7 @@ export function readTiffTags(bytes: Uint8Array, file: string): TiffTags {
     if (ifd + 2 > size) throw truncated(file, `page ${tags.pages + 1} starts at byte ${ifd}, the file has ${size}`);
     const count = u16(read(ifd, 2), 0);
     const entries = read(ifd + 2, count * 12 + 4);
-    if (entries.length < count * 12 + 4)
-      throw truncated(file, `page ${tags.pages + 1}'s directory runs past the end`);
+    if (entries.length < count * 12 + 4) throw truncated(file, `page ${tags.pages + 1}'s directory runs past the end`);
     let offsets: number[] | undefined, counts: number[] | undefined;
     let width = 0,
       height = 0;

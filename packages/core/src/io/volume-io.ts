@@ -120,9 +120,7 @@ function isDetachedHeader(file: string, bytes: Uint8Array): boolean {
   const ext = imageExtension(file);
   if (ext !== '.mhd' && ext !== '.nhdr') return false;
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 64 * 1024)).toString('latin1');
-  return ext === '.mhd'
-    ? !/^\s*ElementDataFile\s*=\s*LOCAL\s*$/m.test(text)
-    : /^data ?file:/m.test(text);
+  return ext === '.mhd' ? !/^\s*ElementDataFile\s*=\s*LOCAL\s*$/m.test(text) : /^data ?file:/m.test(text);
 }
 
 /** Reads any supported image file, or a DICOM series folder: the file's bytes, then decodeImage. */

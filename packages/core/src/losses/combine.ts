@@ -8,7 +8,14 @@ import { isRwsegError, RwsegError } from '../errors.js';
 import type { Loss, LossFactoryTools, LossInput, MapRequest } from '../plugins/api.js';
 import { tf } from '../tf.js';
 import { weightedSum } from './weighted-sum.js';
-import { configError, PAPER_GRADUAL, parseSchedule, scheduleAt, zodConfigError, type ScheduleSpec } from './schedules.js';
+import {
+  configError,
+  PAPER_GRADUAL,
+  parseSchedule,
+  scheduleAt,
+  zodConfigError,
+  type ScheduleSpec,
+} from './schedules.js';
 
 export type LossConfig =
   | string
@@ -24,7 +31,9 @@ export interface CombinedLoss extends Loss {
   weightsAt(epoch: number): number[];
 }
 
-const leafSchema = z.object({ loss: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }).strict();
+const leafSchema = z
+  .object({ loss: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() })
+  .strict();
 const combineSchema = z
   .object({
     combine: z.array(z.unknown()).min(1),
@@ -43,7 +52,10 @@ export function parseLossConfig(raw: unknown, path = 'loss'): LossConfig {
     return raw;
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw configError(path, `expected a loss name, { loss: name, options? } or { combine: [...], weights? }, got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}`);
+    throw configError(
+      path,
+      `expected a loss name, { loss: name, options? } or { combine: [...], weights? }, got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}`,
+    );
   }
   if ('combine' in raw) {
     const parsed = combineSchema.safeParse(raw);
@@ -52,7 +64,10 @@ export function parseLossConfig(raw: unknown, path = 'loss'): LossConfig {
     const parts = combine.map((part, i) => parseLossConfig(part, `${path}.combine[${i}]`));
     const weights = parseWeights(parsed.data.weights, `${path}.weights`);
     if (weights === 'gradual' && parts.length !== 2) {
-      throw configError(`${path}.weights`, `'gradual' weighs exactly two losses (alpha(e) A + (1 - alpha(e)) B), but combine has ${parts.length}`);
+      throw configError(
+        `${path}.weights`,
+        `'gradual' weighs exactly two losses (alpha(e) A + (1 - alpha(e)) B), but combine has ${parts.length}`,
+      );
     }
     if (Array.isArray(weights) && weights.length !== parts.length) {
       throw configError(`${path}.weights`, `has ${weights.length} entries but combine has ${parts.length} losses`);
@@ -64,7 +79,14 @@ export function parseLossConfig(raw: unknown, path = 'loss'): LossConfig {
     if (!parsed.success) throw zodConfigError(path, parsed.error);
     return parsed.data;
   }
-  throw configError(path, `expected a 'loss' or a 'combine' key, got keys ${Object.keys(raw).map((k) => `'${k}'`).join(', ') || '(none)'}`);
+  throw configError(
+    path,
+    `expected a 'loss' or a 'combine' key, got keys ${
+      Object.keys(raw)
+        .map((k) => `'${k}'`)
+        .join(', ') || '(none)'
+    }`,
+  );
 }
 
 /**
@@ -83,10 +105,18 @@ function build(registry: Pick<LossFactoryTools, 'createLoss'>, config: LossConfi
 }
 
 /** Weighted sum of scalar losses; weights fixed or scheduled by epoch. */
-export function combineLosses(parts: readonly Loss[], weights: CombineWeights = 'equal', options: { name?: string | undefined; path?: string } = {}): CombinedLoss {
+export function combineLosses(
+  parts: readonly Loss[],
+  weights: CombineWeights = 'equal',
+  options: { name?: string | undefined; path?: string } = {},
+): CombinedLoss {
   const path = options.path ?? 'loss';
   const schedules: ScheduleSpec[] =
-    weights === 'equal' ? parts.map(() => 1) : weights === 'gradual' ? [PAPER_GRADUAL, { kind: 'one-minus', of: PAPER_GRADUAL }] : weights;
+    weights === 'equal'
+      ? parts.map(() => 1)
+      : weights === 'gradual'
+        ? [PAPER_GRADUAL, { kind: 'one-minus', of: PAPER_GRADUAL }]
+        : weights;
   if (schedules.length !== parts.length) {
     throw configError(`${path}.weights`, `has ${schedules.length} entries but combine has ${parts.length} losses`);
   }
@@ -99,8 +129,15 @@ export function combineLosses(parts: readonly Loss[], weights: CombineWeights = 
     compute(input: LossInput): tf.Tensor {
       const w = weightsAt(input.context.epoch);
       return tf.tidy(() =>
-        weightedSum(w, (i) => parts[i]!.compute(input), (i, shape) =>
-          configError(`${path}.combine[${i}]`, `loss '${parts[i]!.name}' returned shape [${shape.join(', ')}]; combinations need scalars (reduction mean or sum)`)),
+        weightedSum(
+          w,
+          (i) => parts[i]!.compute(input),
+          (i, shape) =>
+            configError(
+              `${path}.combine[${i}]`,
+              `loss '${parts[i]!.name}' returned shape [${shape.join(', ')}]; combinations need scalars (reduction mean or sum)`,
+            ),
+        ),
       );
     },
   };
@@ -113,17 +150,31 @@ export function uniqueMaps(requests: readonly MapRequest[]): MapRequest[] {
   return [...byKey.values()];
 }
 
-function createAt(registry: Pick<LossFactoryTools, 'createLoss'>, name: string, options: Record<string, unknown> | undefined, path: string): Loss {
+function createAt(
+  registry: Pick<LossFactoryTools, 'createLoss'>,
+  name: string,
+  options: Record<string, unknown> | undefined,
+  path: string,
+): Loss {
   try {
     return registry.createLoss(name, options);
   } catch (error) {
     if (!isRwsegError(error)) throw error;
-    throw new RwsegError(error.code, `${path}: ${error.message}`, { ...error.details, configPath: path }, { cause: error });
+    throw new RwsegError(
+      error.code,
+      `${path}: ${error.message}`,
+      { ...error.details, configPath: path },
+      { cause: error },
+    );
   }
 }
 
 function parseWeights(raw: unknown, path: string): CombineWeights | undefined {
   if (raw === undefined || raw === 'equal' || raw === 'gradual') return raw;
-  if (!Array.isArray(raw)) throw configError(path, `expected 'equal', 'gradual' or one number or schedule per loss, got ${JSON.stringify(raw)}`);
+  if (!Array.isArray(raw))
+    throw configError(
+      path,
+      `expected 'equal', 'gradual' or one number or schedule per loss, got ${JSON.stringify(raw)}`,
+    );
   return raw.map((item, i) => parseSchedule(item, `${path}[${i}]`));
 }

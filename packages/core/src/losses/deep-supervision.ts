@@ -40,11 +40,20 @@ export function deepSupervisionWeights(scales: number): number[] {
 export function deepSupervision(loss: Loss, options: DeepSupervisionOptions): DeepSupervisedLoss {
   const { scales } = options;
   if (!Number.isInteger(scales) || scales < 1) {
-    throw new RwsegError('INVALID_OPTIONS', `deep supervision of loss '${loss.name}': option 'scales' must be an integer >= 1, got ${scales}`, { option: 'scales' });
+    throw new RwsegError(
+      'INVALID_OPTIONS',
+      `deep supervision of loss '${loss.name}': option 'scales' must be an integer >= 1, got ${scales}`,
+      { option: 'scales' },
+    );
   }
   const nonScalar = (i: number, shape: readonly number[]) =>
-    new RwsegError('INVALID_INPUT', `deep supervision of loss '${loss.name}': scale ${i} gave shape [${shape.join(', ')}]; use reduction mean or sum`, { scale: i });
-  const weights = options.weights === undefined ? deepSupervisionWeights(scales) : normalised(loss.name, options.weights, scales);
+    new RwsegError(
+      'INVALID_INPUT',
+      `deep supervision of loss '${loss.name}': scale ${i} gave shape [${shape.join(', ')}]; use reduction mean or sum`,
+      { scale: i },
+    );
+  const weights =
+    options.weights === undefined ? deepSupervisionWeights(scales) : normalised(loss.name, options.weights, scales);
   return {
     name: `deep-supervision(${loss.name})`,
     requiredMaps: loss.requiredMaps,
@@ -52,7 +61,11 @@ export function deepSupervision(loss: Loss, options: DeepSupervisionOptions): De
     weights,
     compute(inputs: readonly LossInput[], onScale?: (scale: number, value: tf.Scalar) => void): tf.Tensor {
       if (inputs.length !== scales) {
-        throw new RwsegError('INVALID_INPUT', `deep supervision of loss '${loss.name}': expected ${scales} inputs (one per scale), got ${inputs.length}`, { scales, inputs: inputs.length });
+        throw new RwsegError(
+          'INVALID_INPUT',
+          `deep supervision of loss '${loss.name}': expected ${scales} inputs (one per scale), got ${inputs.length}`,
+          { scales, inputs: inputs.length },
+        );
       }
       return tf.tidy(() => weightedSum(weights, (i) => loss.compute(inputs[i]!), nonScalar, onScale));
     },
@@ -61,7 +74,9 @@ export function deepSupervision(loss: Loss, options: DeepSupervisionOptions): De
 
 function normalised(name: string, weights: readonly number[], scales: number): number[] {
   const fail = (problem: string): never => {
-    throw new RwsegError('INVALID_OPTIONS', `deep supervision of loss '${name}': option 'weights' ${problem}`, { option: 'weights' });
+    throw new RwsegError('INVALID_OPTIONS', `deep supervision of loss '${name}': option 'weights' ${problem}`, {
+      option: 'weights',
+    });
   };
   if (weights.length !== scales) fail(`has ${weights.length} values but there are ${scales} scales`);
   if (weights.some((w) => !Number.isFinite(w) || w < 0)) fail('must be finite and non-negative');
@@ -75,12 +90,21 @@ function normalised(name: string, weights: readonly number[], scales: number): n
  * target and maps are wrapped from `batch.scales[i]` (maps by key, only those `requiredMaps` names). The tensors
  * are new: call inside tf.tidy (or dispose them) once the step is done.
  */
-export function batchLossInputs(batch: Batch, probs: readonly tf.Tensor[], requiredMaps: readonly MapRequest[], context: LossContext): LossInput[] {
+export function batchLossInputs(
+  batch: Batch,
+  probs: readonly tf.Tensor[],
+  requiredMaps: readonly MapRequest[],
+  context: LossContext,
+): LossInput[] {
   if (probs.length > batch.scales.length) {
-    throw new RwsegError('INVALID_INPUT', `the network gives ${probs.length} outputs but the batch holds targets for ${batch.scales.length} scales`, {
-      outputs: probs.length,
-      scales: batch.scales.length,
-    });
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `the network gives ${probs.length} outputs but the batch holds targets for ${batch.scales.length} scales`,
+      {
+        outputs: probs.length,
+        scales: batch.scales.length,
+      },
+    );
   }
   return probs.map((p, i) => {
     const scale = batch.scales[i]!;
@@ -89,10 +113,14 @@ export function batchLossInputs(batch: Batch, probs: readonly tf.Tensor[], requi
     for (const request of requiredMaps) {
       const data = scale.maps[request.key];
       if (data === undefined) {
-        throw new RwsegError('INVALID_INPUT', `batch scale ${i} lacks map '${request.map}' (key ${request.key}); the loader computes the maps in loss.requiredMaps`, {
-          scale: i,
-          map: request.key,
-        });
+        throw new RwsegError(
+          'INVALID_INPUT',
+          `batch scale ${i} lacks map '${request.map}' (key ${request.key}); the loader computes the maps in loss.requiredMaps`,
+          {
+            scale: i,
+            map: request.key,
+          },
+        );
       }
       maps[request.key] = tf.tensor(data, shape, 'float32');
     }

@@ -11,7 +11,12 @@ export type LossInputWithoutProbs = Omit<LossInput, 'probs'>;
 /** How logits become probabilities: softmax over the classes, or a sigmoid per channel (multi-label). */
 export type LogitActivation = 'softmax' | 'sigmoid';
 
-function lossOfLogits(loss: Loss, rest: LossInputWithoutProbs, logits: tf.Tensor, activation: LogitActivation): tf.Tensor {
+function lossOfLogits(
+  loss: Loss,
+  rest: LossInputWithoutProbs,
+  logits: tf.Tensor,
+  activation: LogitActivation,
+): tf.Tensor {
   const probs = activation === 'sigmoid' ? tf.sigmoid(logits) : tf.softmax(logits);
   return tf.sum(loss.compute({ ...rest, probs }));
 }
@@ -23,7 +28,12 @@ export function logitGradient(
   rest: LossInputWithoutProbs,
   activation: LogitActivation = 'softmax',
 ): Float32Array {
-  return tf.tidy(() => tf.grad((x: tf.Tensor) => lossOfLogits(loss, rest, x, activation))(logits).dataSync() as Float32Array);
+  return tf.tidy(
+    () =>
+      tf
+        .grad((x: tf.Tensor) => lossOfLogits(loss, rest, x, activation))(logits)
+        .dataSync() as Float32Array,
+  );
 }
 
 /** The same gradient by central differences (x + eps, x - eps) of each logit in turn. */

@@ -6,13 +6,25 @@ import { isRwsegError, RwsegError } from '../errors.js';
 import type { Loss, LossFactoryTools, MapRequest } from '../plugins/api.js';
 import { tf } from '../tf.js';
 import { checkProbsAndTarget, requiredMap, type InputCheckOptions } from './input-checks.js';
-import { describeOwner, reduceClassTerms, spatialMean, type ClassReductionOptions, type LossOwner } from './vocabulary.js';
+import {
+  describeOwner,
+  reduceClassTerms,
+  spatialMean,
+  type ClassReductionOptions,
+  type LossOwner,
+} from './vocabulary.js';
 
 /**
  * Asks the registry for a map, re-labelling its errors with the loss option that named the map (`mapOption`,
  * when the user chose it) or carried its options (`mapOptions`), so a user sees which line of their config to fix.
  */
-export function requestMapOption(owner: LossOwner, tools: LossFactoryTools, map: string, mapOptions: Record<string, unknown> | undefined, mapOption?: string): MapRequest {
+export function requestMapOption(
+  owner: LossOwner,
+  tools: LossFactoryTools,
+  map: string,
+  mapOptions: Record<string, unknown> | undefined,
+  mapOption?: string,
+): MapRequest {
   try {
     return tools.requestMap(map, mapOptions);
   } catch (error) {
@@ -20,7 +32,12 @@ export function requestMapOption(owner: LossOwner, tools: LossFactoryTools, map:
     const unknown = error.code === 'UNKNOWN_NAME';
     const option = unknown ? mapOption : 'mapOptions';
     const where = option === undefined ? `needs map '${map}', which no loaded plugin provides` : `option '${option}'`;
-    throw new RwsegError(error.code, `${describeOwner(owner)}: ${where}: ${error.message}`, { ...error.details, ...owner, option }, { cause: error });
+    throw new RwsegError(
+      error.code,
+      `${describeOwner(owner)}: ${where}: ${error.message}`,
+      { ...error.details, ...owner, option },
+      { cause: error },
+    );
   }
 }
 

@@ -11,7 +11,14 @@ export type ScheduleSpec =
   /** values[j] from epoch milestones[j-1] on (values[0] before the first milestone). */
   | { kind: 'step'; values: number[]; milestones: number[] }
   /** start -> end over `epochs` epochs along `shape`, then end; never below `floor` when given. */
-  | { kind: 'linear'; start: number; end: number; epochs: number; floor?: number | undefined; shape?: 'linear' | 'cosine' | undefined }
+  | {
+      kind: 'linear';
+      start: number;
+      end: number;
+      epochs: number;
+      floor?: number | undefined;
+      shape?: 'linear' | 'cosine' | undefined;
+    }
   /** The paper's alpha(e): linear 1 -> 0 over 100 epochs with floor 0.01. */
   | { kind: 'gradual' }
   /** 1 - s(e): the second weight of a Gradual pair. */
@@ -19,10 +26,20 @@ export type ScheduleSpec =
 
 const constantSchema = z.object({ kind: z.literal('constant'), value: z.number() }).strict();
 const stepSchema = z
-  .object({ kind: z.literal('step'), values: z.array(z.number()).min(1), milestones: z.array(z.number().int().nonnegative()) })
+  .object({
+    kind: z.literal('step'),
+    values: z.array(z.number()).min(1),
+    milestones: z.array(z.number().int().nonnegative()),
+  })
   .strict()
-  .refine((s) => s.values.length === s.milestones.length + 1, { message: 'step schedule needs one more value than milestones', path: ['values'] })
-  .refine((s) => s.milestones.every((m, i) => i === 0 || m > s.milestones[i - 1]!), { message: 'milestones must increase', path: ['milestones'] });
+  .refine((s) => s.values.length === s.milestones.length + 1, {
+    message: 'step schedule needs one more value than milestones',
+    path: ['values'],
+  })
+  .refine((s) => s.milestones.every((m, i) => i === 0 || m > s.milestones[i - 1]!), {
+    message: 'milestones must increase',
+    path: ['milestones'],
+  });
 const linearSchema = z
   .object({
     kind: z.literal('linear'),
@@ -52,9 +69,13 @@ export function parseSchedule(raw: unknown, path: string): ScheduleSpec {
     if (!Number.isFinite(raw)) throw configError(path, `a constant weight must be finite, got ${raw}`);
     return raw;
   }
-  const kind = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as { kind?: unknown }).kind : undefined;
+  const kind =
+    raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as { kind?: unknown }).kind : undefined;
   if (typeof kind !== 'string' || !(kind in KIND_SCHEMAS)) {
-    throw configError(path, `expected a number or a schedule { kind: ${Object.keys(KIND_SCHEMAS).join(' | ')}, ... }, got ${JSON.stringify(raw)}`);
+    throw configError(
+      path,
+      `expected a number or a schedule { kind: ${Object.keys(KIND_SCHEMAS).join(' | ')}, ... }, got ${JSON.stringify(raw)}`,
+    );
   }
   const parsed = KIND_SCHEMAS[kind as keyof typeof KIND_SCHEMAS].safeParse(raw);
   if (!parsed.success) throw zodConfigError(path, parsed.error);
@@ -70,7 +91,10 @@ export function configError(path: string, message: string): RwsegError {
 /** The first zod issue as a config error, its path appended to `path` (`a.b[2].c`). */
 export function zodConfigError(path: string, error: z.ZodError): RwsegError {
   const issue = error.issues[0]!;
-  const where = issue.path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : `${acc}.${String(key)}`), path);
+  const where = issue.path.reduce<string>(
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : `${acc}.${String(key)}`),
+    path,
+  );
   const unknownKeys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.map((k) => `'${k}'`).join(', ')})` : '';
   return configError(where, `${issue.message}${unknownKeys}`);
 }

@@ -19,7 +19,9 @@ export interface LossOwner {
 export const reductionOption = z
   .enum(['mean', 'sum', 'none'])
   .default('mean')
-  .describe("'mean': the loss as the paper defines it; 'sum': sum of the per-sample-per-class terms; 'none': those terms, [B, K']");
+  .describe(
+    "'mean': the loss as the paper defines it; 'sum': sum of the per-sample-per-class terms; 'none': those terms, [B, K']",
+  );
 
 export const includeBackgroundOption = (byDefault: boolean) =>
   z.boolean().default(byDefault).describe('include class 0 (background) in the loss');
@@ -45,7 +47,9 @@ export const validateInputsOption = z
 export const sigmoidOption = z
   .boolean()
   .default(false)
-  .describe('probs are per-channel sigmoids and the target multi-label: channels independent, may overlap (nnU-Net regions)');
+  .describe(
+    'probs are per-channel sigmoids and the target multi-label: channels independent, may overlap (nnU-Net regions)',
+  );
 
 export function lossVocabulary(includeBackgroundDefault: boolean) {
   return {
@@ -85,26 +89,39 @@ export function checkPerClass(owner: LossOwner, option: string, values: readonly
 }
 
 /** The class indices a loss sums over: `classes` if given, else all or all but background. */
-export function selectedClasses(owner: LossOwner, numClasses: number, includeBackground: boolean, classes?: readonly number[]): number[] {
+export function selectedClasses(
+  owner: LossOwner,
+  numClasses: number,
+  includeBackground: boolean,
+  classes?: readonly number[],
+): number[] {
   if (classes !== undefined) {
     const bad = classes.filter((k) => !Number.isInteger(k) || k < 0 || k >= numClasses);
     if (bad.length > 0) {
-      throw new RwsegError('INVALID_OPTIONS', `${describeOwner(owner)}: option 'classes' names ${bad.join(', ')}, outside 0..${numClasses - 1} for ${numClasses} classes`, {
-        ...owner,
-        option: 'classes',
-        numClasses,
-      });
+      throw new RwsegError(
+        'INVALID_OPTIONS',
+        `${describeOwner(owner)}: option 'classes' names ${bad.join(', ')}, outside 0..${numClasses - 1} for ${numClasses} classes`,
+        {
+          ...owner,
+          option: 'classes',
+          numClasses,
+        },
+      );
     }
     return [...new Set(classes)];
   }
   const all = Array.from({ length: numClasses }, (_, k) => k);
   if (includeBackground) return all;
   if (numClasses < 2) {
-    throw new RwsegError('INVALID_OPTIONS', `${describeOwner(owner)}: includeBackground is false but the input has only ${numClasses} class`, {
-      ...owner,
-      option: 'includeBackground',
-      numClasses,
-    });
+    throw new RwsegError(
+      'INVALID_OPTIONS',
+      `${describeOwner(owner)}: includeBackground is false but the input has only ${numClasses} class`,
+      {
+        ...owner,
+        option: 'includeBackground',
+        numClasses,
+      },
+    );
   }
   return all.slice(1);
 }
@@ -115,7 +132,12 @@ export function selectedClasses(owner: LossOwner, numClasses: number, includeBac
  * mean -> mean over samples of (sum | mean over the selected classes); sum -> sum over samples and selected
  * classes; none -> the weighted terms [B, K'] of the selected classes.
  */
-export function reduceClassTerms(owner: LossOwner, terms: tf.Tensor, options: ClassReductionOptions, classAggregate: 'sum' | 'mean'): tf.Tensor {
+export function reduceClassTerms(
+  owner: LossOwner,
+  terms: tf.Tensor,
+  options: ClassReductionOptions,
+  classAggregate: 'sum' | 'mean',
+): tf.Tensor {
   return tf.tidy(() => {
     const numClasses = classCount(terms);
     const keep = selectedClasses(owner, numClasses, options.includeBackground, options.classes);
@@ -133,7 +155,12 @@ export function reduceClassTerms(owner: LossOwner, terms: tf.Tensor, options: Cl
  * The weights of the kept classes. Length K is indexed by class; length K - 1 with includeBackground false (and no
  * explicit `classes`) by foreground class, as MONAI's DiceLoss takes it.
  */
-function selectedWeights(owner: LossOwner, options: ClassReductionOptions, numClasses: number, keep: readonly number[]): number[] {
+function selectedWeights(
+  owner: LossOwner,
+  options: ClassReductionOptions,
+  numClasses: number,
+  keep: readonly number[],
+): number[] {
   const weight = options.weight!;
   if (weight.length === numClasses) return keep.map((k) => weight[k]!);
   const foregroundOnly = !options.includeBackground && options.classes === undefined;
@@ -155,7 +182,10 @@ function pickColumns(terms: tf.Tensor, keep: readonly number[]): tf.Tensor {
   const numClasses = classCount(terms);
   const contiguous = keep.every((k, i) => i === 0 || k === keep[i - 1]! + 1);
   if (contiguous) return keep.length === numClasses ? terms : tf.slice(terms, [0, keep[0]!], [-1, keep.length]);
-  return tf.concat(keep.map((k) => tf.slice(terms, [0, k], [-1, 1])), 1);
+  return tf.concat(
+    keep.map((k) => tf.slice(terms, [0, k], [-1, 1])),
+    1,
+  );
 }
 
 /** Mean over the spatial axes of a channels-last tensor [B, ...spatial, K] -> [B, K]. */

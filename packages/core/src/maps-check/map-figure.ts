@@ -60,7 +60,10 @@ export function mapFigurePng(
   const [height, width] = shape.slice(-2) as [number, number];
   const plane = height * width;
   const offset = shape.length >= 3 ? Math.floor(shape[0]! / 2) * plane : 0;
-  const scale = Math.max(1, Math.min(Math.floor(512 / Math.max(height, width)), Math.ceil(128 / Math.min(height, width))));
+  const scale = Math.max(
+    1,
+    Math.min(Math.floor(512 / Math.max(height, width)), Math.ceil(128 / Math.min(height, width))),
+  );
   // Panels are at least wide enough for their title and the colour bar's three values.
   const titles = ['labels', ...panels.map((p) => `${p.name} (class ${classIndex})`)];
   const pw = Math.max(width * scale, ...titles.map((t) => textWidth(t)), textWidth('-0.000 0 +0.000') + 8);

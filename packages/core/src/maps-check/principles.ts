@@ -29,8 +29,7 @@ export interface MarginStats {
   readonly gradientBound: number;
   /** Where the smallest margin is: voxel coordinates, the true class and the class closest to it. */
   readonly minMarginAt?:
-    | { readonly voxel: readonly number[]; readonly trueClass: number; readonly otherClass: number }
-    | undefined;
+    { readonly voxel: readonly number[]; readonly trueClass: number; readonly otherClass: number } | undefined;
 }
 
 export interface PrincipleReport extends MarginStats {
@@ -61,12 +60,30 @@ export interface PrincipleCheckOptions {
 }
 
 /** Runs the generator on the label map and on its upsampled copy and reports P1-P3. */
-export function checkMapPrinciples(generator: BoundMapGenerator, input: LabelMapInput, options: PrincipleCheckOptions = {}): PrincipleReport {
+export function checkMapPrinciples(
+  generator: BoundMapGenerator,
+  input: LabelMapInput,
+  options: PrincipleCheckOptions = {},
+): PrincipleReport {
   const factor = options.factor ?? 2;
   const tolerance = options.scaleTolerance ?? 0.1;
-  if (!Number.isInteger(factor) || factor < 1) throw new RwsegError('INVALID_OPTIONS', `principle check: factor must be a positive integer, got ${String(factor)}`, { factor });
-  if (!(tolerance >= 0)) throw new RwsegError('INVALID_OPTIONS', `principle check: scaleTolerance must be >= 0, got ${String(tolerance)}`, { tolerance });
-  checkLabelMap(`principle check of map '${generator.map}'`, input.labels, input.shape, input.spacing, input.numClasses);
+  if (!Number.isInteger(factor) || factor < 1)
+    throw new RwsegError(
+      'INVALID_OPTIONS',
+      `principle check: factor must be a positive integer, got ${String(factor)}`,
+      { factor },
+    );
+  if (!(tolerance >= 0))
+    throw new RwsegError('INVALID_OPTIONS', `principle check: scaleTolerance must be >= 0, got ${String(tolerance)}`, {
+      tolerance,
+    });
+  checkLabelMap(
+    `principle check of map '${generator.map}'`,
+    input.labels,
+    input.shape,
+    input.spacing,
+    input.numClasses,
+  );
   const base = marginStats(generator, input);
   const up = upsampleNearest(input.labels, input.shape, factor);
   const upStats = marginStats(generator, { ...input, labels: up.labels, shape: up.shape });
@@ -93,9 +110,13 @@ export function marginStats(generator: BoundMapGenerator, input: LabelMapInput):
   const n = labels.length;
   const z = generator.generate(input);
   if (!(z instanceof Float32Array) || z.length !== n * K) {
-    throw new RwsegError('INVALID_PLUGIN', `map '${generator.map}' returned ${describe(z)}; expected a Float32Array of ${n} voxels x ${K} classes = ${n * K} values`, {
-      map: generator.map,
-    });
+    throw new RwsegError(
+      'INVALID_PLUGIN',
+      `map '${generator.map}' returned ${describe(z)}; expected a Float32Array of ${n} voxels x ${K} classes = ${n * K} values`,
+      {
+        map: generator.map,
+      },
+    );
   }
   let violations = 0;
   let ties = 0;
@@ -114,7 +135,11 @@ export function marginStats(generator: BoundMapGenerator, input: LabelMapInput):
     for (let k = 0; k < K; k++) {
       const v = z[row + k]!;
       if (!Number.isFinite(v)) {
-        throw new RwsegError('NUMERICAL_ERROR', `map '${generator.map}' has a non-finite value ${v} at voxel ${i}, class ${k}`, { map: generator.map, voxel: i, class: k });
+        throw new RwsegError(
+          'NUMERICAL_ERROR',
+          `map '${generator.map}' has a non-finite value ${v} at voxel ${i}, class ${k}`,
+          { map: generator.map, voxel: i, class: k },
+        );
       }
       if (v < lo) lo = v;
       if (v > hi) hi = v;
@@ -144,7 +169,16 @@ export function marginStats(generator: BoundMapGenerator, input: LabelMapInput):
     otherClass: minAt.otherClass,
   };
   const gradientBound = widest / (K * n);
-  return { violations, ties, minMargin, maxMargin, marginRatio: maxMargin / minMargin, maxAbs, gradientBound, minMarginAt };
+  return {
+    violations,
+    ties,
+    minMargin,
+    maxMargin,
+    marginRatio: maxMargin / minMargin,
+    maxAbs,
+    gradientBound,
+    minMarginAt,
+  };
 }
 
 function describe(value: unknown): string {

@@ -1,5 +1,9 @@
 /** Nearest-neighbour upsampling of a label map by an integer factor along every axis (row-major, last axis fastest). */
-export function upsampleNearest(labels: ArrayLike<number>, shape: readonly number[], factor: number): { labels: Int32Array; shape: number[] } {
+export function upsampleNearest(
+  labels: ArrayLike<number>,
+  shape: readonly number[],
+  factor: number,
+): { labels: Int32Array; shape: number[] } {
   const outShape = shape.map((n) => n * factor);
   const rank = shape.length;
   const out = new Int32Array(outShape.reduce((p, n) => p * n, 1));

@@ -30,7 +30,11 @@ export function computeSegmentationMetrics(
   const { numClasses } = options;
   const tolerance = options.nsdTolerance ?? 1;
   if (typeof tolerance !== 'number' || !(tolerance >= 0) || !Number.isFinite(tolerance)) {
-    throw new RwsegError('INVALID_OPTIONS', `metrics: nsdTolerance must be a finite number >= 0 (mm), got ${String(tolerance)}`, { nsdTolerance: tolerance });
+    throw new RwsegError(
+      'INVALID_OPTIONS',
+      `metrics: nsdTolerance must be a finite number >= 0 (mm), got ${String(tolerance)}`,
+      { nsdTolerance: tolerance },
+    );
   }
   checkLabelMap('metrics: prediction', pred, shape, spacing, numClasses);
   checkLabelMap('metrics: reference', ref, shape, spacing, numClasses);
@@ -38,7 +42,8 @@ export function computeSegmentationMetrics(
   const boxes = classBoundingBoxes([pred, ref], shape, numClasses);
   const scratch = new EdtScratch();
   const results: ClassMetrics[] = [];
-  for (let c = first; c < numClasses; c++) results.push(classMetrics(pred, ref, shape, spacing, c, boxes[c]!, tolerance, scratch));
+  for (let c = first; c < numClasses; c++)
+    results.push(classMetrics(pred, ref, shape, spacing, c, boxes[c]!, tolerance, scratch));
   return results;
 }
 
@@ -55,7 +60,8 @@ function classMetrics(
   if (box.hi[0]! < 0) return { classIndex: c, dice: 1, hd: 0, hd95: 0, assd: 0, nsd: 1 };
   const { a, b, boxShape, sizeA, sizeB, overlap } = cropMasks(pred, ref, shape, c, box);
   const dice = (2 * overlap) / (sizeA + sizeB);
-  if (sizeA === 0 || sizeB === 0) return { classIndex: c, dice: 0, hd: Number.NaN, hd95: Number.NaN, assd: Number.NaN, nsd: 0 };
+  if (sizeA === 0 || sizeB === 0)
+    return { classIndex: c, dice: 0, hd: Number.NaN, hd95: Number.NaN, assd: Number.NaN, nsd: 0 };
   const surfaceA = surfaceIndices(a, boxShape);
   const surfaceB = surfaceIndices(b, boxShape);
   // d(A->B) at A's surface voxels only, to B's surface voxels (and back): never a volume-sized transform.
@@ -97,7 +103,8 @@ function cropMasks(pred: ArrayLike<number>, ref: ArrayLike<number>, shape: reado
   let overlap = 0;
   for (let row = 0; row < count / rowLength; row++) {
     let full = 0;
-    for (let axis = 0; axis < rank; axis++) full = full * shape[axis]! + box.lo[axis]! + (axis < rank - 1 ? coord[axis]! : 0);
+    for (let axis = 0; axis < rank; axis++)
+      full = full * shape[axis]! + box.lo[axis]! + (axis < rank - 1 ? coord[axis]! : 0);
     const local = row * rowLength;
     for (let x = 0; x < rowLength; x++) {
       const inA = pred[full + x] === c ? 1 : 0;

@@ -3,7 +3,11 @@
  * that is background or outside the array. Treating outside as background means an object cut by the image
  * edge has a surface there, as with scipy's binary_erosion(border_value=0) used by MONAI and DeepMind.
  */
-export function extractSurface(mask: Uint8Array, shape: readonly number[], out = new Uint8Array(mask.length)): Uint8Array {
+export function extractSurface(
+  mask: Uint8Array,
+  shape: readonly number[],
+  out = new Uint8Array(mask.length),
+): Uint8Array {
   out.fill(0);
   const indices = surfaceIndices(mask, shape);
   for (let s = 0; s < indices.length; s++) out[indices[s]!] = 1;

@@ -19,7 +19,14 @@ export function registerConv3DTransposeGradient(): void {
       const grad = ddx as tf.Tensor5D;
       return {
         dy: () => tf.conv3d(grad, filter, strides, pad),
-        filter: () => tf.engine().runKernel('Conv3DBackpropFilterV2', { x: grad, dy }, { strides, pad, filterShape: filter.shape }) as tf.Tensor,
+        filter: () =>
+          tf
+            .engine()
+            .runKernel(
+              'Conv3DBackpropFilterV2',
+              { x: grad, dy },
+              { strides, pad, filterShape: filter.shape },
+            ) as tf.Tensor,
       };
     },
   });

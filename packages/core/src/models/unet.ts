@@ -72,7 +72,11 @@ export function nearestValidPatch(patch: readonly number[], depth: number): numb
  */
 export function checkPatchShape(patch: readonly number[], depth: number, dims: number): void {
   if (patch.length !== dims) {
-    throw new RwsegError('INVALID_CONFIG', `patch size [${patch.join(', ')}] has ${patch.length} axes but the model is ${dims}D`, { patch, dims });
+    throw new RwsegError(
+      'INVALID_CONFIG',
+      `patch size [${patch.join(', ')}] has ${patch.length} axes but the model is ${dims}D`,
+      { patch, dims },
+    );
   }
   const factor = patchGrid(depth);
   const axis = patch.findIndex((size) => !Number.isInteger(size) || size < factor || size % factor !== 0);
@@ -95,16 +99,26 @@ export function buildUNet(raw: UNetConfigInput, patch: readonly number[]): tfl.L
   const parsed = unetConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new RwsegError('INVALID_CONFIG', `model.${issue.path.join('.')}: ${issue.message}`, { issues: parsed.error.issues });
+    throw new RwsegError('INVALID_CONFIG', `model.${issue.path.join('.')}: ${issue.message}`, {
+      issues: parsed.error.issues,
+    });
   }
   const config = parsed.data;
   checkPatchShape(patch, config.depth, config.dims);
   const decoderScales = Math.max(1, config.depth - 1);
   if (config.deepSupervision > decoderScales) {
-    throw new RwsegError('INVALID_CONFIG', `model.deepSupervision ${config.deepSupervision} exceeds the ${decoderScales} decoder scale(s) of a depth-${config.depth} U-Net`, {});
+    throw new RwsegError(
+      'INVALID_CONFIG',
+      `model.deepSupervision ${config.deepSupervision} exceeds the ${decoderScales} decoder scale(s) of a depth-${config.depth} U-Net`,
+      {},
+    );
   }
   if (config.dims === 3 && config.upsampling === 'resize') {
-    throw new RwsegError('INVALID_CONFIG', "model.upsampling 'resize' is 2D only (tfjs-layers has no 3D up-sampling layer); use 'transposed' for 3D", {});
+    throw new RwsegError(
+      'INVALID_CONFIG',
+      "model.upsampling 'resize' is 2D only (tfjs-layers has no 3D up-sampling layer); use 'transposed' for 3D",
+      {},
+    );
   }
   const layers = new LayerFactory(config);
   const input = tfl.input({ shape: [...patch, config.inputChannels], name: 'image' });
@@ -128,8 +142,14 @@ export function buildUNet(raw: UNetConfigInput, patch: readonly number[]): tfl.L
   // Depth 1 has no decoder: the head sits on the only level.
   if (decoderOutputs.length === 0) decoderOutputs.push(x);
 
-  const outputs = decoderOutputs.slice(0, config.deepSupervision).map((features, scale) => layers.head(features, scale));
-  return tfl.model({ inputs: input, outputs: outputs.length === 1 ? outputs[0]! : outputs, name: `unet${config.dims}d` });
+  const outputs = decoderOutputs
+    .slice(0, config.deepSupervision)
+    .map((features, scale) => layers.head(features, scale));
+  return tfl.model({
+    inputs: input,
+    outputs: outputs.length === 1 ? outputs[0]! : outputs,
+    name: `unet${config.dims}d`,
+  });
 }
 
 /** Number of trainable + non-trainable parameters in a model. */
@@ -150,12 +170,21 @@ class LayerFactory {
   }
 
   private conv(filters: number, kernel: number, name: string, useBias: boolean) {
-    const args = { filters, kernelSize: kernel, padding: 'same' as const, useBias, kernelInitializer: this.kernelInitializer(), name };
+    const args = {
+      filters,
+      kernelSize: kernel,
+      padding: 'same' as const,
+      useBias,
+      kernelInitializer: this.kernelInitializer(),
+      name,
+    };
     return this.config.dims === 2 ? tfl.layers.conv2d(args) : tfl.layers.conv3d(args);
   }
 
   pool(name: string) {
-    return this.config.dims === 2 ? tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name }) : tfl.layers.maxPooling3d({ poolSize: 2, strides: 2, name });
+    return this.config.dims === 2
+      ? tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name })
+      : tfl.layers.maxPooling3d({ poolSize: 2, strides: 2, name });
   }
 
   private norm(name: string): tfl.layers.Layer | undefined {
@@ -170,7 +199,9 @@ class LayerFactory {
   }
 
   private activation(name: string) {
-    return this.config.activation === 'relu' ? tfl.layers.reLU({ name }) : tfl.layers.leakyReLU({ alpha: LEAKY_RELU_SLOPE, name });
+    return this.config.activation === 'relu'
+      ? tfl.layers.reLU({ name })
+      : tfl.layers.leakyReLU({ alpha: LEAKY_RELU_SLOPE, name });
   }
 
   /** conv -> norm -> act, twice. Convolutions before a normalisation carry no bias (it would be normalised away). */
@@ -187,10 +218,21 @@ class LayerFactory {
 
   up(x: tfl.SymbolicTensor, filters: number, prefix: string): tfl.SymbolicTensor {
     if (this.config.upsampling === 'transposed') {
-      const args = { filters, kernelSize: 2, strides: 2, padding: 'same' as const, kernelInitializer: this.kernelInitializer(), name: `${prefix}_tconv` };
-      return (this.config.dims === 2 ? tfl.layers.conv2dTranspose(args) : tfl.layers.conv3dTranspose(args)).apply(x) as tfl.SymbolicTensor;
+      const args = {
+        filters,
+        kernelSize: 2,
+        strides: 2,
+        padding: 'same' as const,
+        kernelInitializer: this.kernelInitializer(),
+        name: `${prefix}_tconv`,
+      };
+      return (this.config.dims === 2 ? tfl.layers.conv2dTranspose(args) : tfl.layers.conv3dTranspose(args)).apply(
+        x,
+      ) as tfl.SymbolicTensor;
     }
-    const resized = tfl.layers.upSampling2d({ size: [2, 2], interpolation: 'nearest', name: `${prefix}_resize` }).apply(x) as tfl.SymbolicTensor;
+    const resized = tfl.layers
+      .upSampling2d({ size: [2, 2], interpolation: 'nearest', name: `${prefix}_resize` })
+      .apply(x) as tfl.SymbolicTensor;
     return this.conv(filters, 3, `${prefix}_conv`, true).apply(resized) as tfl.SymbolicTensor;
   }
 

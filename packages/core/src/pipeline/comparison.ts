@@ -58,8 +58,12 @@ const metricOf = (cases: Cases, classIndex: number, key: keyof Omit<ClassMetrics
 
 /** One row per class for one loss's runs (runs without a final validation are left out). */
 function compareRuns(runs: readonly ComparedRun[]): ComparisonRow[] {
-  const validated = runs.flatMap((r) => (r.result.finalValidation ? [{ seed: r.seed, cases: r.result.finalValidation.cases }] : []));
-  const classes = [...new Set(validated.flatMap((r) => r.cases.flatMap((c) => c.metrics.map((m) => m.classIndex))))].sort((a, b) => a - b);
+  const validated = runs.flatMap((r) =>
+    r.result.finalValidation ? [{ seed: r.seed, cases: r.result.finalValidation.cases }] : [],
+  );
+  const classes = [
+    ...new Set(validated.flatMap((r) => r.cases.flatMap((c) => c.metrics.map((m) => m.classIndex)))),
+  ].sort((a, b) => a - b);
   const overSeeds = validated.length > 1;
   return classes.map((classIndex) => {
     const summary = (key: 'dice' | 'hd95' | 'hd') =>
@@ -87,19 +91,31 @@ export function compareLosses(runs: readonly ComparedRun[]): LossComparison[] {
     return {
       loss,
       seeds: own.filter((r) => r.result.finalValidation).map((r) => r.seed),
-      summary: summariseCases(own.flatMap((r) => (r.result.finalValidation?.cases ?? []).map((c) => ({ ...c, id: `${r.seed}/${c.id}` })))),
+      summary: summariseCases(
+        own.flatMap((r) => (r.result.finalValidation?.cases ?? []).map((c) => ({ ...c, id: `${r.seed}/${c.id}` }))),
+      ),
       rows: compareRuns(own),
     };
   });
 }
 
-const pm = (s: MetricSummary, digits: number) => (Number.isFinite(s.mean) ? `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}` : 'n/a');
+const pm = (s: MetricSummary, digits: number) =>
+  Number.isFinite(s.mean) ? `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}` : 'n/a';
 const num = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 
 export function comparisonMarkdown(comparison: readonly LossComparison[]): string {
   const header = ['loss', 'class', 'seeds', 'spread', 'Dice', 'HD95 (mm)', 'HD (mm)', 'HD max (mm)'];
   const rows = comparison.flatMap(({ loss, rows }) =>
-    rows.map((r) => [loss, String(r.classIndex), String(r.seeds), `sd over ${r.spread}`, pm(r.dice, 3), pm(r.hd95, 2), pm(r.hd, 2), num(r.hdMax, 2)]),
+    rows.map((r) => [
+      loss,
+      String(r.classIndex),
+      String(r.seeds),
+      `sd over ${r.spread}`,
+      pm(r.dice, 3),
+      pm(r.hd95, 2),
+      pm(r.hd, 2),
+      num(r.hdMax, 2),
+    ]),
   );
   return [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n';
 }
@@ -109,7 +125,22 @@ export function comparisonCsv(comparison: readonly LossComparison[]): string {
   const csvNum = (x: number) => (Number.isFinite(x) ? String(x) : '');
   for (const { loss, rows } of comparison) {
     for (const r of rows) {
-      lines.push([loss, r.classIndex, r.seeds, r.spread, csvNum(r.dice.mean), csvNum(r.dice.sd), csvNum(r.hd95.mean), csvNum(r.hd95.sd), csvNum(r.hd.mean), csvNum(r.hd.sd), csvNum(r.hdMax), r.dice.n].join(','));
+      lines.push(
+        [
+          loss,
+          r.classIndex,
+          r.seeds,
+          r.spread,
+          csvNum(r.dice.mean),
+          csvNum(r.dice.sd),
+          csvNum(r.hd95.mean),
+          csvNum(r.hd95.sd),
+          csvNum(r.hd.mean),
+          csvNum(r.hd.sd),
+          csvNum(r.hdMax),
+          r.dice.n,
+        ].join(','),
+      );
     }
   }
   return lines.join('\n') + '\n';
@@ -243,17 +274,42 @@ const pvalue = (p: number) => (!Number.isFinite(p) ? 'n/a' : p >= 0.01 ? p.toFix
 const signed = (x: number, digits: number) => (!Number.isFinite(x) ? 'n/a' : `${x > 0 ? '+' : ''}${x.toFixed(digits)}`);
 
 export function pairedTestsMarkdown(tests: PairedComparison): string {
-  const header = ['loss', 'class', 'metric', 'pairs', 'unmatched', 'mean diff', 'median diff', 'Wilcoxon p', 'Holm',
-    'permutation p', 'Holm', 'rank-biserial r', 'd_z', 'note'];
+  const header = [
+    'loss',
+    'class',
+    'metric',
+    'pairs',
+    'unmatched',
+    'mean diff',
+    'median diff',
+    'Wilcoxon p',
+    'Holm',
+    'permutation p',
+    'Holm',
+    'rank-biserial r',
+    'd_z',
+    'note',
+  ];
   const rows = tests.rows.map((r) => {
     const digits = r.metric === 'dice' || r.metric === 'nsd' ? 3 : 2;
     const dropped = r.dropped > 0 ? `${r.dropped} matched case(s) NaN on either side` : undefined;
     const note = [r.wilcoxon.reason, r.wilcoxon.warning, dropped].filter((n) => n !== undefined).join('; ');
-    return [r.loss, String(r.classIndex), METRIC_LABEL[r.metric], String(r.pairs), String(r.unmatched),
-      signed(r.permutation.meanDifference, digits), signed(r.wilcoxon.medianDifference, digits),
-      `${pvalue(r.wilcoxon.pvalue)}${METHOD_LABEL[r.wilcoxon.method]}`, pvalue(r.wilcoxonHolm),
-      `${pvalue(r.permutation.pvalue)}${METHOD_LABEL[r.permutation.method]}`, pvalue(r.permutationHolm),
-      signed(r.wilcoxon.rankBiserial, 2), signed(r.permutation.cohenDz, 2), note];
+    return [
+      r.loss,
+      String(r.classIndex),
+      METRIC_LABEL[r.metric],
+      String(r.pairs),
+      String(r.unmatched),
+      signed(r.permutation.meanDifference, digits),
+      signed(r.wilcoxon.medianDifference, digits),
+      `${pvalue(r.wilcoxon.pvalue)}${METHOD_LABEL[r.wilcoxon.method]}`,
+      pvalue(r.wilcoxonHolm),
+      `${pvalue(r.permutation.pvalue)}${METHOD_LABEL[r.permutation.method]}`,
+      pvalue(r.permutationHolm),
+      signed(r.wilcoxon.rankBiserial, 2),
+      signed(r.permutation.cohenDz, 2),
+      note,
+    ];
   });
   const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
   const notes = [
@@ -268,19 +324,42 @@ export function pairedTestsMarkdown(tests: PairedComparison): string {
 }
 
 export function pairedTestsCsv(tests: PairedComparison): string {
-  const lines = ['loss,reference,class,metric,pairs,unmatched,dropped,mean_diff,median_diff,hodges_lehmann,' +
-    'wilcoxon_statistic,wilcoxon_p,wilcoxon_method,wilcoxon_p_holm,rank_biserial,' +
-    'permutation_p,permutation_method,permutation_resamples,permutation_p_holm,sd_diff,cohen_dz,note'];
+  const lines = [
+    'loss,reference,class,metric,pairs,unmatched,dropped,mean_diff,median_diff,hodges_lehmann,' +
+      'wilcoxon_statistic,wilcoxon_p,wilcoxon_method,wilcoxon_p_holm,rank_biserial,' +
+      'permutation_p,permutation_method,permutation_resamples,permutation_p_holm,sd_diff,cohen_dz,note',
+  ];
   const csvNum = (x: number) => (Number.isNaN(x) ? '' : String(x));
   const csvText = (text: string) => (/[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
   for (const r of tests.rows) {
     const w = r.wilcoxon;
     const p = r.permutation;
-    lines.push([r.loss, tests.reference, r.classIndex, r.metric, r.pairs, r.unmatched, r.dropped,
-      csvNum(p.meanDifference), csvNum(w.medianDifference), csvNum(w.hodgesLehmann),
-      csvNum(w.statistic), csvNum(w.pvalue), w.method, csvNum(r.wilcoxonHolm), csvNum(w.rankBiserial),
-      csvNum(p.pvalue), p.method, p.resamples, csvNum(r.permutationHolm), csvNum(p.sdDifference), csvNum(p.cohenDz),
-      csvText([w.reason, w.warning].filter((n) => n !== undefined).join('; '))].join(','));
+    lines.push(
+      [
+        r.loss,
+        tests.reference,
+        r.classIndex,
+        r.metric,
+        r.pairs,
+        r.unmatched,
+        r.dropped,
+        csvNum(p.meanDifference),
+        csvNum(w.medianDifference),
+        csvNum(w.hodgesLehmann),
+        csvNum(w.statistic),
+        csvNum(w.pvalue),
+        w.method,
+        csvNum(r.wilcoxonHolm),
+        csvNum(w.rankBiserial),
+        csvNum(p.pvalue),
+        p.method,
+        p.resamples,
+        csvNum(r.permutationHolm),
+        csvNum(p.sdDifference),
+        csvNum(p.cohenDz),
+        csvText([w.reason, w.warning].filter((n) => n !== undefined).join('; ')),
+      ].join(','),
+    );
   }
   return lines.join('\n') + '\n';
 }

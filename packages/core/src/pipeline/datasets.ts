@@ -58,7 +58,10 @@ export function pipelineDatasetInfo(config: PipelineConfig): DatasetInfo {
  * Train/validation split: with `split` (kfold), its fold of all the labelled cases (data/splits.ts); else the
  * synthetic set's first `train` cases train and the rest validate, and the others split by seeded fraction.
  */
-export function splitPipelineCases(config: PipelineConfig, info: DatasetInfo): { train: CaseRef[]; validation: CaseRef[] } {
+export function splitPipelineCases(
+  config: PipelineConfig,
+  info: DatasetInfo,
+): { train: CaseRef[]; validation: CaseRef[] } {
   const dataset = config.dataset;
   if (config.split) {
     const pool = dataset.kind !== 'synthetic' && dataset.limit ? info.training.slice(0, dataset.limit) : info.training;
@@ -66,10 +69,20 @@ export function splitPipelineCases(config: PipelineConfig, info: DatasetInfo): {
     const split = splitCases(pool, { method: 'kfold', folds, fold, seed, ...(test ? { test } : {}) });
     return { train: split.train, validation: split.validation };
   }
-  if (dataset.kind === 'synthetic') return { train: info.training.slice(0, dataset.train), validation: info.training.slice(dataset.train) };
+  if (dataset.kind === 'synthetic')
+    return { train: info.training.slice(0, dataset.train), validation: info.training.slice(dataset.train) };
   const refs = dataset.limit ? info.training.slice(0, dataset.limit) : info.training;
-  if (refs.length < 2) throw new RwsegError('INVALID_INPUT', `dataset ${info.name} has ${refs.length} labelled case(s); training and validation need at least 2`, {});
-  const split = splitCases(refs, { method: 'fraction', validation: dataset.validationFraction, seed: deriveSeed(config.seed, 'split') });
+  if (refs.length < 2)
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `dataset ${info.name} has ${refs.length} labelled case(s); training and validation need at least 2`,
+      {},
+    );
+  const split = splitCases(refs, {
+    method: 'fraction',
+    validation: dataset.validationFraction,
+    seed: deriveSeed(config.seed, 'split'),
+  });
   return { train: split.train, validation: split.validation };
 }
 
@@ -78,7 +91,11 @@ export function pipelinePreprocess(config: PipelineConfig): PreprocessOptions {
 }
 
 /** Loads and preprocesses cases the way the loader's workers do, for whole-image validation. */
-export async function loadValidationCases(info: DatasetInfo, refs: readonly CaseRef[], preprocess: PreprocessOptions): Promise<ValidationCase[]> {
+export async function loadValidationCases(
+  info: DatasetInfo,
+  refs: readonly CaseRef[],
+  preprocess: PreprocessOptions,
+): Promise<ValidationCase[]> {
   return Promise.all(
     refs.map(async (ref) => {
       const c = preprocessCase(await loadCase(info, ref), preprocess);

@@ -18,10 +18,7 @@ export type DatasetSectionOptions = {
 } & FolderPairing;
 
 /** The raw `dataset:` section for a path (or 'synthetic'); `labelMap` (stored value -> class) for folder pairs. */
-export function datasetSectionFor(
-  source: string,
-  options: DatasetSectionOptions = {},
-): Record<string, unknown> {
+export function datasetSectionFor(source: string, options: DatasetSectionOptions = {}): Record<string, unknown> {
   if (source === 'synthetic') return { kind: 'synthetic', shape: [96, 96], train: 48, validation: 8 };
   const pairing = pairingOf(options);
   const folders = {

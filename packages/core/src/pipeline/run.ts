@@ -22,7 +22,13 @@ import { silentLogger, type Logger } from '../logger.js';
 import { RwsegError } from '../errors.js';
 import { checkTrainingKernels } from '../backends/check-training-kernels.js';
 import { buildUNet, unetConfigSchema } from '../models/unet.js';
-import { prepareRunFolder, readRunConfig, resumeDifferences, RUN_FILES, runFolderHoldsRun } from '../artefact/run-folder.js';
+import {
+  prepareRunFolder,
+  readRunConfig,
+  resumeDifferences,
+  RUN_FILES,
+  runFolderHoldsRun,
+} from '../artefact/run-folder.js';
 import { exportRun, type RunExport } from '../export/run-export.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { createLoader } from '../data/loader.js';
@@ -30,7 +36,13 @@ import { deriveSeed } from '../data/random.js';
 import { checkThreads, resolveThreads } from '../training/data-parallel.js';
 import { formatDuration } from '../training/progress.js';
 import { listCheckpoints } from '../training/checkpoint.js';
-import { STOPPED_CHECKPOINT, train, type TrainingEvent, type TrainingOptions, type TrainingResult } from '../training/trainer.js';
+import {
+  STOPPED_CHECKPOINT,
+  train,
+  type TrainingEvent,
+  type TrainingOptions,
+  type TrainingResult,
+} from '../training/trainer.js';
 import type { LossConfig } from '../losses/combine.js';
 import type { Loss } from '../plugins/api.js';
 import { computeSegmentationMetrics } from '../metrics/segmentation-metrics.js';
@@ -115,23 +127,52 @@ export function planPipelineRuns(config: PipelineConfig, outDir: string): Planne
   const sweep = config.sweep;
   if (!sweep) {
     const fold = config.split?.fold;
-    return [{ index: 0, name: config.name, lossName: lossLabel(config.loss), loss: config.loss, lossPath: 'loss', seed: config.seed, ...(fold !== undefined ? { fold } : {}), dir: outDir }];
+    return [
+      {
+        index: 0,
+        name: config.name,
+        lossName: lossLabel(config.loss),
+        loss: config.loss,
+        lossPath: 'loss',
+        seed: config.seed,
+        ...(fold !== undefined ? { fold } : {}),
+        dir: outDir,
+      },
+    ];
   }
   const seeds = sweep.seeds ?? [config.seed];
   const folds: (number | undefined)[] = sweep.folds ?? [undefined];
-  return sweep.losses.flatMap((l, li) =>
-    seeds.flatMap((seed) =>
-      folds.map((fold) => {
-        const rel = [l.name, `seed-${seed}`, ...(fold !== undefined ? [`fold-${fold}`] : [])];
-        return { lossName: l.name, loss: l.loss, lossPath: `sweep.losses[${li}].loss`, seed, ...(fold !== undefined ? { fold } : {}), name: rel.join('/'), dir: path.join(outDir, ...rel) };
-      }),
-    ),
-  ).map((p, index) => ({ index, ...p }));
+  return sweep.losses
+    .flatMap((l, li) =>
+      seeds.flatMap((seed) =>
+        folds.map((fold) => {
+          const rel = [l.name, `seed-${seed}`, ...(fold !== undefined ? [`fold-${fold}`] : [])];
+          return {
+            lossName: l.name,
+            loss: l.loss,
+            lossPath: `sweep.losses[${li}].loss`,
+            seed,
+            ...(fold !== undefined ? { fold } : {}),
+            name: rel.join('/'),
+            dir: path.join(outDir, ...rel),
+          };
+        }),
+      ),
+    )
+    .map((p, index) => ({ index, ...p }));
 }
 
 /** The pipeline one planned run is: sweep gone, its loss, seed and fold in place (saved as its config.json). */
-export function plannedRunConfig(config: PipelineConfig, run: PlannedRun, extra: { backend?: string; backendInfo?: unknown; configFile?: string; validationCases?: readonly string[] } = {}): PipelineConfig {
-  const split = config.split && { ...config.split, fold: run.fold ?? config.split.fold, ...(extra.validationCases ? { validationCases: [...extra.validationCases] } : {}) };
+export function plannedRunConfig(
+  config: PipelineConfig,
+  run: PlannedRun,
+  extra: { backend?: string; backendInfo?: unknown; configFile?: string; validationCases?: readonly string[] } = {},
+): PipelineConfig {
+  const split = config.split && {
+    ...config.split,
+    fold: run.fold ?? config.split.fold,
+    ...(extra.validationCases ? { validationCases: [...extra.validationCases] } : {}),
+  };
   return {
     ...config,
     sweep: undefined,
@@ -165,7 +206,10 @@ interface PipelineContext {
   kernelsChecked: boolean;
 }
 
-async function openPipeline(config: PipelineConfig, options: RunPipelineOptions & { configFile?: string }): Promise<PipelineContext> {
+async function openPipeline(
+  config: PipelineConfig,
+  options: RunPipelineOptions & { configFile?: string },
+): Promise<PipelineContext> {
   const services = options.services ?? createServices({ logger: options.logger ?? silentLogger });
   const logger = services.get<Logger>(TOKENS.Logger);
   const clock = services.get<Clock>(TOKENS.Clock);
@@ -176,9 +220,23 @@ async function openPipeline(config: PipelineConfig, options: RunPipelineOptions 
   const threads = resolveThreads(config.training.threads, backend, config.training.batchSize);
   checkThreads(threads, backend, config.training.batchSize);
   if (config.training.threads === 'auto') {
-    logger.info(`training threads: ${threads} (auto: ${backend === 'wasm' ? 'CPU cores, at most the batch size' : `1 on ${backend}, which does not gain from worker threads`})`);
+    logger.info(
+      `training threads: ${threads} (auto: ${backend === 'wasm' ? 'CPU cores, at most the batch size' : `1 on ${backend}, which does not gain from worker threads`})`,
+    );
   }
-  return { config, options, logger, backend, backendInfo, registry, metrics, clock, threads, data: new Map(), kernelsChecked: false };
+  return {
+    config,
+    options,
+    logger,
+    backend,
+    backendInfo,
+    registry,
+    metrics,
+    clock,
+    threads,
+    data: new Map(),
+    kernelsChecked: false,
+  };
 }
 
 function dataOf(ctx: PipelineContext, run: PlannedRun): Promise<PipelineData> {
@@ -198,7 +256,12 @@ function dataOf(ctx: PipelineContext, run: PlannedRun): Promise<PipelineData> {
  */
 function runFolderMode(ctx: PipelineContext, run: PlannedRun): 'resume' | 'fresh' {
   const { options, logger } = ctx;
-  const resolved = parsePipeline(JSON.parse(JSON.stringify(plannedRunConfig(ctx.config, run, { backend: ctx.backend, configFile: options.configFile }))), 'the resolved pipeline');
+  const resolved = parsePipeline(
+    JSON.parse(
+      JSON.stringify(plannedRunConfig(ctx.config, run, { backend: ctx.backend, configFile: options.configFile })),
+    ),
+    'the resolved pipeline',
+  );
   if (options.resume && existsSync(path.join(run.dir, RUN_FILES.config))) {
     const previous = readRunConfig(run.dir).split;
     const same = (s: typeof previous) => JSON.stringify(s && [s.folds, s.fold, s.seed, s.test ?? []]);
@@ -210,10 +273,13 @@ function runFolderMode(ctx: PipelineContext, run: PlannedRun): 'resume' | 'fresh
   }
   // --resume of a sweep that was stopped part-way: its runs that never started simply start.
   if (ctx.config.sweep && options.resume === true && !runFolderHoldsRun(run.dir)) return 'fresh';
-  const stoppedOnly = options.resume === true && existsSync(path.join(run.dir, RUN_FILES.checkpoints, STOPPED_CHECKPOINT));
+  const stoppedOnly =
+    options.resume === true && existsSync(path.join(run.dir, RUN_FILES.checkpoints, STOPPED_CHECKPOINT));
   if (stoppedOnly && listCheckpoints(path.join(run.dir, RUN_FILES.checkpoints)).length === 0) {
     // prepareRunFolder counts epoch checkpoints only; the same settings check, for a run stopped in its first epoch.
-    const differences = existsSync(path.join(run.dir, RUN_FILES.config)) ? resumeDifferences(readRunConfig(run.dir), resolved) : [];
+    const differences = existsSync(path.join(run.dir, RUN_FILES.config))
+      ? resumeDifferences(readRunConfig(run.dir), resolved)
+      : [];
     if (differences.length > 0 && !options.force) {
       const message = `--resume: the settings differ from the run in ${path.join(run.dir, RUN_FILES.config)}: ${differences.join('; ')}. Use the run's settings, another --out, or --force to resume anyway`;
       throw new RwsegError('INVALID_OPTIONS', message, { option: 'resume', differences });
@@ -224,7 +290,12 @@ function runFolderMode(ctx: PipelineContext, run: PlannedRun): 'resume' | 'fresh
 }
 
 /** Trains one planned run in its folder (the same code for `pipeline run`'s every run and `sweep run-task`). */
-async function trainPlannedRun(ctx: PipelineContext, run: PlannedRun, mode: 'resume' | 'fresh', loss: Loss): Promise<PipelineRun> {
+async function trainPlannedRun(
+  ctx: PipelineContext,
+  run: PlannedRun,
+  mode: 'resume' | 'fresh',
+  loss: Loss,
+): Promise<PipelineRun> {
   const { config, options, logger, backend, threads } = ctx;
   const patch = config.preprocessing.patch;
   const data = await dataOf(ctx, run);
@@ -242,14 +313,22 @@ async function trainPlannedRun(ctx: PipelineContext, run: PlannedRun, mode: 'res
   // in Node (no OffscreenCanvas); its kernel set is complete and checked against cpu by the lavapipe tests.
   if (!ctx.kernelsChecked && backend !== 'webgpu') {
     const check = checkTrainingKernels(model);
-    if (check.unchecked.length > 0) logger.debug(`kernel check on ${check.backend}: no probe for ${check.unchecked.join(', ')}`);
+    if (check.unchecked.length > 0)
+      logger.debug(`kernel check on ${check.backend}: no probe for ${check.unchecked.join(', ')}`);
   }
   ctx.kernelsChecked = true;
   const validationCases = config.split ? data.validation.map((c) => c.id) : undefined;
-  const runConfig = plannedRunConfig(config, run, { backend, backendInfo: ctx.backendInfo, configFile: options.configFile, validationCases });
+  const runConfig = plannedRunConfig(config, run, {
+    backend,
+    backendInfo: ctx.backendInfo,
+    configFile: options.configFile,
+    validationCases,
+  });
   const firstImage = data.validation[0]?.image;
   const foldText = run.fold !== undefined ? `fold ${run.fold} of ${config.split!.folds}, ` : '';
-  logger.info(`run ${run.name}: loss ${loss.name}, ${foldText}${data.train.length} training and ${data.validation.length} validation cases, patch [${patch.join(', ')}], backend ${backend}${threads > 1 ? `, ${threads} compute threads` : ''}`);
+  logger.info(
+    `run ${run.name}: loss ${loss.name}, ${foldText}${data.train.length} training and ${data.validation.length} validation cases, patch [${patch.join(', ')}], backend ${backend}${threads > 1 ? `, ${threads} compute threads` : ''}`,
+  );
   const result = await train({
     model,
     loss,
@@ -304,7 +383,14 @@ async function trainPlannedRun(ctx: PipelineContext, run: PlannedRun, mode: 'res
     onEvent: (event) => options.onEvent?.(run.name, event),
   });
   model.dispose();
-  return { name: run.name, lossName: run.lossName, seed: run.seed, ...(run.fold !== undefined ? { fold: run.fold } : {}), outDir: run.dir, result };
+  return {
+    name: run.name,
+    lossName: run.lossName,
+    seed: run.seed,
+    ...(run.fold !== undefined ? { fold: run.fold } : {}),
+    outDir: run.dir,
+    result,
+  };
 }
 
 export async function runPipeline(file: string, options: RunPipelineOptions = {}): Promise<PipelineResult> {
@@ -312,14 +398,18 @@ export async function runPipeline(file: string, options: RunPipelineOptions = {}
   return runPipelineConfig(config, { ...options, configFile: file });
 }
 
-export async function runPipelineConfig(config: PipelineConfig, options: RunPipelineOptions & { configFile?: string } = {}): Promise<PipelineResult> {
+export async function runPipelineConfig(
+  config: PipelineConfig,
+  options: RunPipelineOptions & { configFile?: string } = {},
+): Promise<PipelineResult> {
   const ctx = await openPipeline(config, options);
   const { logger, backend, backendInfo } = ctx;
   const outDir = pipelineOutDir(config, options.out);
   mkdirSync(outDir, { recursive: true });
   const plan = planPipelineRuns(config, outDir);
   if (config.sweep && typeof options.resume === 'string') {
-    const message = '--resume-from names one checkpoint, and this pipeline is a sweep: use --resume to continue every run';
+    const message =
+      '--resume-from names one checkpoint, and this pipeline is a sweep: use --resume to continue every run';
     throw new RwsegError('INVALID_OPTIONS', message, { option: 'resume-from' });
   }
   // Before any data is read: a run folder that would be overwritten, or a resume that does not fit, stops here.
@@ -337,7 +427,9 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
     progress.finished((Date.now() - started) / 1000);
     runs.push(run);
     if (run.result.stopped) {
-      logger.warn(`run ${run.name} stopped at epoch ${run.result.stopped.epoch}, step ${run.result.stopped.iteration}: --resume continues it from ${run.result.stopped.checkpoint}`);
+      logger.warn(
+        `run ${run.name} stopped at epoch ${run.result.stopped.epoch}, step ${run.result.stopped.iteration}: --resume continues it from ${run.result.stopped.checkpoint}`,
+      );
       return { name: config.name, outDir, backend, backendInfo, runs, stopped: run.name };
     }
   }
@@ -353,11 +445,20 @@ export async function runPipelineConfig(config: PipelineConfig, options: RunPipe
  * Runs the planned run number `index` of a pipeline exactly as runPipelineConfig runs it within the sweep (its
  * export step included), without the others and without the comparison: what a cluster task calls.
  */
-export async function runPlannedTask(config: PipelineConfig, index: number, options: RunPipelineOptions & { configFile?: string } = {}): Promise<{ backend: BackendName; run: PipelineRun }> {
+export async function runPlannedTask(
+  config: PipelineConfig,
+  index: number,
+  options: RunPipelineOptions & { configFile?: string } = {},
+): Promise<{ backend: BackendName; run: PipelineRun }> {
   const outDir = pipelineOutDir(config, options.out);
   const plan = planPipelineRuns(config, outDir);
   const p = plan[index];
-  if (!p) throw new RwsegError('INVALID_OPTIONS', `task ${index} is out of range: the sweep has ${plan.length} task(s), 0..${plan.length - 1}`, { option: 'task' });
+  if (!p)
+    throw new RwsegError(
+      'INVALID_OPTIONS',
+      `task ${index} is out of range: the sweep has ${plan.length} task(s), 0..${plan.length - 1}`,
+      { option: 'task' },
+    );
   const ctx = await openPipeline(config, options);
   const mode = runFolderMode(ctx, p);
   const loss = buildLoss(ctx.registry, p.loss, p.lossPath);
@@ -374,7 +475,10 @@ export function runProgress(total: number, done: { count: number; seconds: numbe
   return {
     starting(index: number): string {
       const left = total - index;
-      const eta = count > 0 ? `, ETA ${formatDuration((seconds / count) * left)} (${formatDuration(seconds / count)} per run)` : '';
+      const eta =
+        count > 0
+          ? `, ETA ${formatDuration((seconds / count) * left)} (${formatDuration(seconds / count)} per run)`
+          : '';
       return `run ${index + 1} of ${total}${eta}`;
     },
     finished(runSeconds: number) {
@@ -389,7 +493,11 @@ export function runProgress(total: number, done: { count: number; seconds: numbe
  * `export.format: triton` a model repository in <run>/model_repository. The run folder is the pipeline's own
  * output (its policy was applied before training), so an earlier export there is replaced.
  */
-async function exportRuns(config: PipelineConfig, runs: readonly PipelineRun[], logger: Logger): Promise<PipelineRun[]> {
+async function exportRuns(
+  config: PipelineConfig,
+  runs: readonly PipelineRun[],
+  logger: Logger,
+): Promise<PipelineRun[]> {
   // The parity reference is TF.js on the exact cpu backend, whatever backend trained the model.
   await useBackend('cpu', { logger: silentLogger });
   const out: PipelineRun[] = [];
@@ -414,4 +522,3 @@ function lossLabel(loss: PipelineConfig['loss']): string {
   if ('loss' in loss) return loss.loss;
   return loss.name ?? `combine(${loss.combine.map(lossLabel).join('+')})`;
 }
-

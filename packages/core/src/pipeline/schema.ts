@@ -68,7 +68,10 @@ const folderDataset = z
 
 export const pipelineSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash or underscore').default('pipeline'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash or underscore')
+      .default('pipeline'),
     description: z.string().optional(),
     seed: z.number().int().default(1),
     backend: z.enum(BACKEND_CHOICES as [BackendChoice, ...BackendChoice[]]).default('auto'),
@@ -102,14 +105,22 @@ export const pipelineSchema = z
       .object({
         normalization: z.enum(['zscore', 'percentile', 'none']).default('zscore'),
         patch: z.array(positiveInt).min(2).max(3),
-        foregroundFraction: z.number().min(0).max(1).default(1 / 3),
+        foregroundFraction: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(1 / 3),
         /** Axis of a 3D volume that 2D patches are sliced along (2D patches from 3D data). */
         sliceAxis: z.number().int().min(0).max(2).default(0),
       })
       .strict(),
     /** The data module's augmentation (data/augment.ts); omitted keys take its defaults, `false` turns it off. */
     augmentation: z.union([z.literal(false), augmentOptionsSchema]).default({}),
-    model: unetConfigSchema.omit({ dims: true, inputChannels: true, numClasses: true, seed: true }).partial().strict().default({}),
+    model: unetConfigSchema
+      .omit({ dims: true, inputChannels: true, numClasses: true, seed: true })
+      .partial()
+      .strict()
+      .default({}),
     loss: z.unknown(),
     training: z
       .object({
@@ -127,7 +138,9 @@ export const pipelineSchema = z
          * own TF.js engine; wasm and cpu backends). 1 (default): the training thread alone. 'auto': the CPU cores,
          * at most the batch size, on wasm; 1 on other backends.
          */
-        threads: z.union([positiveInt, z.literal('auto')], { error: "expected a positive integer (compute threads) or 'auto'" }).default(1),
+        threads: z
+          .union([positiveInt, z.literal('auto')], { error: "expected a positive integer (compute threads) or 'auto'" })
+          .default(1),
         /** Seconds between plain progress lines inside an epoch, off a terminal (training/progress.ts). */
         progressIntervalSeconds: z.number().nonnegative().default(DEFAULT_PROGRESS_INTERVAL_SECONDS),
       })
@@ -185,7 +198,8 @@ export function applyOverrides(raw: Record<string, unknown>, overrides: readonly
     let node: Record<string, unknown> = raw;
     keys.slice(0, -1).forEach((key) => {
       if (node[key] === undefined || node[key] === null) node[key] = {};
-      if (typeof node[key] !== 'object') throw new RwsegError('INVALID_CONFIG', `--set '${override}': '${key}' is not a section`, { override });
+      if (typeof node[key] !== 'object')
+        throw new RwsegError('INVALID_CONFIG', `--set '${override}': '${key}' is not a section`, { override });
       node = node[key] as Record<string, unknown>;
     });
     node[keys.at(-1)!] = value;
@@ -197,23 +211,39 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Validates a raw pipeline object; `where` (the file) and `lineOf` (a YAML path -> line) make errors precise. */
-export function parsePipeline(raw: unknown, where = 'pipeline', lineOf: (path: readonly PropertyKey[]) => number | undefined = () => undefined): PipelineConfig {
+export function parsePipeline(
+  raw: unknown,
+  where = 'pipeline',
+  lineOf: (path: readonly PropertyKey[]) => number | undefined = () => undefined,
+): PipelineConfig {
   const parsed = pipelineSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const yamlPath = formatPath(issue.path);
     const line = lineOf(issue.path);
-    throw new RwsegError('INVALID_CONFIG', `${where}: ${yamlPath || '(top level)'}${line ? ` (line ${line})` : ''}: ${issue.message}`, { path: yamlPath, line, issues: parsed.error.issues });
+    throw new RwsegError(
+      'INVALID_CONFIG',
+      `${where}: ${yamlPath || '(top level)'}${line ? ` (line ${line})` : ''}: ${issue.message}`,
+      { path: yamlPath, line, issues: parsed.error.issues },
+    );
   }
   const atFile = (error: unknown, path: string) => {
     if (error instanceof RwsegError) {
-      const line = lineOf(path.split(/[.[\]]+/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p)));
+      const line = lineOf(
+        path
+          .split(/[.[\]]+/)
+          .filter(Boolean)
+          .map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
+      );
       return new RwsegError(error.code, `${where}: ${error.message}${line ? ` (line ${line})` : ''}`, error.details);
     }
     return error;
   };
   const data = parsed.data;
-  if (data.loss === undefined) throw new RwsegError('INVALID_CONFIG', `${where}: loss: required (a loss name or { combine: [...] })`, { path: 'loss' });
+  if (data.loss === undefined)
+    throw new RwsegError('INVALID_CONFIG', `${where}: loss: required (a loss name or { combine: [...] })`, {
+      path: 'loss',
+    });
   let loss: LossConfig;
   try {
     loss = parseLossConfig(data.loss, 'loss');
@@ -240,37 +270,61 @@ export function parsePipeline(raw: unknown, where = 'pipeline', lineOf: (path: r
   if (sweep?.folds !== undefined) {
     const count = typeof sweep.folds === 'number' ? sweep.folds : (split?.folds ?? 5);
     if (typeof sweep.folds === 'number' && split && split.folds !== sweep.folds) {
-      throw new RwsegError('INVALID_CONFIG', `${where}: sweep.folds: ${sweep.folds} folds, but split.folds is ${split.folds}; give the same count or a list of folds${lineText(lineOf, ['sweep', 'folds'])}`, { path: 'sweep.folds' });
+      throw new RwsegError(
+        'INVALID_CONFIG',
+        `${where}: sweep.folds: ${sweep.folds} folds, but split.folds is ${split.folds}; give the same count or a list of folds${lineText(lineOf, ['sweep', 'folds'])}`,
+        { path: 'sweep.folds' },
+      );
     }
-    const list = typeof sweep.folds === 'number' ? Array.from({ length: count }, (_, k) => k) : [...new Set(sweep.folds)];
+    const list =
+      typeof sweep.folds === 'number' ? Array.from({ length: count }, (_, k) => k) : [...new Set(sweep.folds)];
     const outside = list.find((k) => k >= count);
     if (outside !== undefined) {
-      throw new RwsegError('INVALID_CONFIG', `${where}: sweep.folds: fold ${outside} is out of range: with ${count} folds (split.folds), folds are 0..${count - 1}${lineText(lineOf, ['sweep', 'folds'])}`, { path: 'sweep.folds' });
+      throw new RwsegError(
+        'INVALID_CONFIG',
+        `${where}: sweep.folds: fold ${outside} is out of range: with ${count} folds (split.folds), folds are 0..${count - 1}${lineText(lineOf, ['sweep', 'folds'])}`,
+        { path: 'sweep.folds' },
+      );
     }
     sweep.folds = list;
     split = { method: 'kfold', seed: 0, ...split, folds: count, fold: split?.fold ?? 0 };
   }
   if (split && split.fold >= split.folds) {
-    throw new RwsegError('INVALID_CONFIG', `${where}: split.fold: fold ${split.fold} is out of range: with ${split.folds} folds, fold is 0..${split.folds - 1}${lineText(lineOf, ['split', 'fold'])}`, { path: 'split.fold' });
+    throw new RwsegError(
+      'INVALID_CONFIG',
+      `${where}: split.fold: fold ${split.fold} is out of range: with ${split.folds} folds, fold is 0..${split.folds - 1}${lineText(lineOf, ['split', 'fold'])}`,
+      { path: 'split.fold' },
+    );
   }
   const dataset = data.dataset;
   if (dataset.kind === 'synthetic' && data.preprocessing.patch.length > dataset.shape.length) {
-    throw new RwsegError('INVALID_CONFIG', `${where}: preprocessing.patch: a ${data.preprocessing.patch.length}D patch needs a 3D dataset.shape`, { path: 'preprocessing.patch' });
+    throw new RwsegError(
+      'INVALID_CONFIG',
+      `${where}: preprocessing.patch: a ${data.preprocessing.patch.length}D patch needs a 3D dataset.shape`,
+      { path: 'preprocessing.patch' },
+    );
   }
   if (dataset.kind === 'folder' && !dataset.path && !(dataset.images && dataset.labels)) {
-    throw new RwsegError('INVALID_CONFIG', `${where}: dataset.path: required (the folder with images/ and labels/), or give both dataset.images and dataset.labels`, { path: 'dataset.path' });
+    throw new RwsegError(
+      'INVALID_CONFIG',
+      `${where}: dataset.path: required (the folder with images/ and labels/), or give both dataset.images and dataset.labels`,
+      { path: 'dataset.path' },
+    );
   }
   if (dataset.kind === 'folder' && dataset.labelValues && dataset.labelMap) {
-    throw new RwsegError('INVALID_CONFIG', `${where}: dataset.labelMap: give labelValues or labelMap, not both`, { path: 'dataset.labelMap' });
+    throw new RwsegError('INVALID_CONFIG', `${where}: dataset.labelMap: give labelValues or labelMap, not both`, {
+      path: 'dataset.labelMap',
+    });
   }
   // The U-Net's size grid, checked here so the error names this file and line before any data is read.
   try {
     const { depth } = unetConfigSchema.parse({ ...data.model });
     checkPatchShape(data.preprocessing.patch, depth, data.preprocessing.patch.length);
   } catch (error) {
-    const named = error instanceof RwsegError
-      ? new RwsegError(error.code, `preprocessing.patch: ${error.message}`, error.details)
-      : error;
+    const named =
+      error instanceof RwsegError
+        ? new RwsegError(error.code, `preprocessing.patch: ${error.message}`, error.details)
+        : error;
     throw atFile(named, 'preprocessing.patch');
   }
   return { ...data, loss, sweep, split } as PipelineConfig;
@@ -293,14 +347,20 @@ export function loadPipeline(file: string, overrides: readonly string[] = []): P
   const doc = parseDocument(text, { lineCounter });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    throw new RwsegError('INVALID_CONFIG', `${file}: YAML syntax error at line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`, { file });
+    throw new RwsegError(
+      'INVALID_CONFIG',
+      `${file}: YAML syntax error at line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`,
+      { file },
+    );
   }
   const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new RwsegError('INVALID_CONFIG', `${file}: expected a mapping at the top level`, { file });
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw new RwsegError('INVALID_CONFIG', `${file}: expected a mapping at the top level`, { file });
   applyOverrides(raw, overrides);
   const lineOf = (path: readonly PropertyKey[]) => {
     for (let n = path.length; n > 0; n--) {
-      const node = doc.getIn(path.slice(0, n) as (string | number)[], true) as { range?: [number, number, number] } | undefined;
+      const node = doc.getIn(path.slice(0, n) as (string | number)[], true) as
+        { range?: [number, number, number] } | undefined;
       if (node && typeof node === 'object' && node.range) return lineCounter.linePos(node.range[0]).line;
     }
     return undefined;

@@ -9,7 +9,14 @@ import path from 'node:path';
 import { RUN_FILES } from '../artefact/run-folder.js';
 import { RwsegError } from '../errors.js';
 import type { ValidationResult } from '../training/validation.js';
-import { compareLosses, pairedTests, writeComparison, type ComparedRun, type LossComparison, type PairedComparison } from './comparison.js';
+import {
+  compareLosses,
+  pairedTests,
+  writeComparison,
+  type ComparedRun,
+  type LossComparison,
+  type PairedComparison,
+} from './comparison.js';
 import { formatDuration } from '../training/progress.js';
 import { textTable, type SweepPlan } from './sweep-plan.js';
 import { readTaskStatus, runIsFinished, type TaskStatus } from './sweep-task.js';

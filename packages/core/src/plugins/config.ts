@@ -20,12 +20,21 @@ export function pluginsFromPackageJson(dir: string): PluginSpec[] {
   try {
     manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof manifest;
   } catch (error) {
-    throw new RwsegError('INVALID_CONFIG', `${manifestPath} is not valid JSON`, { file: manifestPath }, { cause: error });
+    throw new RwsegError(
+      'INVALID_CONFIG',
+      `${manifestPath} is not valid JSON`,
+      { file: manifestPath },
+      { cause: error },
+    );
   }
   const plugins = manifest.rwseg?.plugins;
   if (plugins === undefined) return [];
   if (!Array.isArray(plugins) || plugins.some((p) => typeof p !== 'string')) {
-    throw new RwsegError('INVALID_CONFIG', `${manifestPath}: "rwseg.plugins" must be an array of package names or paths`, { file: manifestPath });
+    throw new RwsegError(
+      'INVALID_CONFIG',
+      `${manifestPath}: "rwseg.plugins" must be an array of package names or paths`,
+      { file: manifestPath },
+    );
   }
   return plugins.map((specifier: string) => ({ specifier, baseDir: dir }));
 }

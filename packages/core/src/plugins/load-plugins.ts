@@ -23,12 +23,22 @@ export interface CreateRegistryOptions {
 }
 
 /** Loads the built-in plugins, then those of package.json and `options.plugins`, into `registry`. */
-export async function loadConfiguredPlugins(loader: PluginLoader, registry: PluginRegistry, options: CreateRegistryOptions, logger: Logger): Promise<void> {
+export async function loadConfiguredPlugins(
+  loader: PluginLoader,
+  registry: PluginRegistry,
+  options: CreateRegistryOptions,
+  logger: Logger,
+): Promise<void> {
   const baseDir = options.baseDir ?? process.cwd();
   if (options.builtins ?? true) {
     for (const name of BUILTIN_PLUGINS) {
       const loaded = await loader.load(name, baseDir).catch((error: unknown) => {
-        throw new RwsegError('PLUGIN_LOAD_FAILED', `built-in plugin ${name} could not be loaded (is it installed? npm install ${name}): ${(error as Error).message}`, { specifier: name }, { cause: error });
+        throw new RwsegError(
+          'PLUGIN_LOAD_FAILED',
+          `built-in plugin ${name} could not be loaded (is it installed? npm install ${name}): ${(error as Error).message}`,
+          { specifier: name },
+          { cause: error },
+        );
       });
       registry.register(loaded.plugin, loaded.source);
     }
@@ -45,6 +55,8 @@ export async function loadConfiguredPlugins(loader: PluginLoader, registry: Plug
     } else {
       registry.register(item, `in-memory plugin '${item.name}'`);
     }
-    logger.debug('plugin registered', { plugin: typeof item === 'string' ? item : 'specifier' in item ? item.specifier : item.name });
+    logger.debug('plugin registered', {
+      plugin: typeof item === 'string' ? item : 'specifier' in item ? item.specifier : item.name,
+    });
   }
 }

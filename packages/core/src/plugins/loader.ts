@@ -28,11 +28,20 @@ export class PluginLoader {
       module = (await import(url ?? specifier)) as { default?: unknown };
     } catch (error) {
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      throw new RwsegError('PLUGIN_LOAD_FAILED', `cannot load plugin '${specifier}': ${reason}`, { specifier }, { cause: error });
+      throw new RwsegError(
+        'PLUGIN_LOAD_FAILED',
+        `cannot load plugin '${specifier}': ${reason}`,
+        { specifier },
+        { cause: error },
+      );
     }
     const candidate = unwrapDefault(module.default);
     if (candidate === undefined) {
-      throw new RwsegError('INVALID_PLUGIN', `plugin ${source} has no valid default export: the module has no default export`, { source });
+      throw new RwsegError(
+        'INVALID_PLUGIN',
+        `plugin ${source} has no valid default export: the module has no default export`,
+        { source },
+      );
     }
     validatePluginShape(candidate, source);
     return { plugin: candidate, source };
@@ -54,7 +63,9 @@ function unwrapDefault(value: unknown): unknown {
 function resolveLocal(absolute: string): string {
   const target = absolute.startsWith('file:') ? new URL(absolute).pathname : absolute;
   if (!existsSync(target)) {
-    throw new RwsegError('PLUGIN_LOAD_FAILED', `cannot load plugin '${absolute}': no such file or directory`, { specifier: absolute });
+    throw new RwsegError('PLUGIN_LOAD_FAILED', `cannot load plugin '${absolute}': no such file or directory`, {
+      specifier: absolute,
+    });
   }
   const file = statSync(target).isDirectory() ? packageEntry(target) : target;
   return pathToFileURL(file).href;
@@ -76,7 +87,12 @@ function packageEntry(dir: string): string {
   try {
     manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof manifest;
   } catch (error) {
-    throw new RwsegError('PLUGIN_LOAD_FAILED', `cannot load plugin at ${dir}: its package.json is not valid JSON`, { specifier: dir }, { cause: error });
+    throw new RwsegError(
+      'PLUGIN_LOAD_FAILED',
+      `cannot load plugin at ${dir}: its package.json is not valid JSON`,
+      { specifier: dir },
+      { cause: error },
+    );
   }
   const entry = exportTarget(manifest.exports) ?? manifest.main ?? 'index.js';
   return path.join(dir, entry);

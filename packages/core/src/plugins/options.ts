@@ -12,7 +12,11 @@ export interface OptionOwner {
 export function parseOptions<S extends OptionSchema>(owner: OptionOwner, schema: S, raw: unknown): z.output<S> {
   const input = raw ?? {};
   if (typeof input !== 'object' || Array.isArray(input)) {
-    throw new RwsegError('INVALID_OPTIONS', `${owner.kind} '${owner.name}' (plugin ${owner.plugin}): options must be an object, got ${describeValue(input)}`, { ...owner });
+    throw new RwsegError(
+      'INVALID_OPTIONS',
+      `${owner.kind} '${owner.name}' (plugin ${owner.plugin}): options must be an object, got ${describeValue(input)}`,
+      { ...owner },
+    );
   }
   const known = Object.keys(schema.shape);
   const unknown = Object.keys(input).filter((key) => !known.includes(key));
@@ -25,11 +29,17 @@ export function parseOptions<S extends OptionSchema>(owner: OptionOwner, schema:
   }
   const result = schema.safeParse(input);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `option '${issue.path.join('.') || '(root)'}': ${issue.message}`);
-    throw new RwsegError('INVALID_OPTIONS', `${owner.kind} '${owner.name}' (plugin ${owner.plugin}): ${problems.join('; ')}`, {
-      ...owner,
-      options: result.error.issues.map((issue) => issue.path.join('.')),
-    });
+    const problems = result.error.issues.map(
+      (issue) => `option '${issue.path.join('.') || '(root)'}': ${issue.message}`,
+    );
+    throw new RwsegError(
+      'INVALID_OPTIONS',
+      `${owner.kind} '${owner.name}' (plugin ${owner.plugin}): ${problems.join('; ')}`,
+      {
+        ...owner,
+        options: result.error.issues.map((issue) => issue.path.join('.')),
+      },
+    );
   }
   return result.data;
 }
@@ -51,7 +61,11 @@ export function stableKey(name: string, options: Readonly<Record<string, unknown
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+    );
   }
   return value;
 }

@@ -63,9 +63,13 @@ export class PluginRegistry {
     }
     const existing = this.pluginList.find((p) => p.name === plugin.name);
     if (existing) {
-      throw new RwsegError('DUPLICATE_NAME', `plugin '${plugin.name}' is registered twice: from ${existing.source} and from ${source}`, {
-        plugin: plugin.name,
-      });
+      throw new RwsegError(
+        'DUPLICATE_NAME',
+        `plugin '${plugin.name}' is registered twice: from ${existing.source} and from ${source}`,
+        {
+          plugin: plugin.name,
+        },
+      );
     }
     const losses = plugin.losses ?? [];
     const maps = plugin.maps ?? [];
@@ -148,7 +152,10 @@ export class PluginRegistry {
   }
 
   describeAll(): ContributionInfo[] {
-    return [...this.lossNames().map((n) => this.describe('loss', n)), ...this.mapNames().map((n) => this.describe('map', n))];
+    return [
+      ...this.lossNames().map((n) => this.describe('loss', n)),
+      ...this.mapNames().map((n) => this.describe('map', n)),
+    ];
   }
 
   private toolsFor(): LossFactoryTools {
@@ -177,11 +184,15 @@ function ownerOf(kind: 'loss' | 'map', entry: Entry<unknown>): OptionOwner {
 }
 
 function unknownName(kind: 'loss' | 'map', name: string, known: string[]): RwsegError {
-  return new RwsegError('UNKNOWN_NAME', `unknown ${kind} '${name}'; registered ${kind === 'loss' ? 'losses' : 'maps'}: ${known.join(', ') || '(none)'}`, {
-    kind,
-    name,
-    known,
-  });
+  return new RwsegError(
+    'UNKNOWN_NAME',
+    `unknown ${kind} '${name}'; registered ${kind === 'loss' ? 'losses' : 'maps'}: ${known.join(', ') || '(none)'}`,
+    {
+      kind,
+      name,
+      known,
+    },
+  );
 }
 
 function checkNoClash(
@@ -196,11 +207,15 @@ function checkNoClash(
     const owner = registered.get(name);
     if (owner || seen.has(name)) {
       const first = owner ? `plugin '${owner.plugin.name}' (${owner.plugin.source})` : `plugin '${plugin.name}' itself`;
-      throw new RwsegError('DUPLICATE_NAME', `${kind} '${name}' from plugin '${plugin.name}' (${source}) is already registered by ${first}`, {
-        kind,
-        name,
-        plugin: plugin.name,
-      });
+      throw new RwsegError(
+        'DUPLICATE_NAME',
+        `${kind} '${name}' from plugin '${plugin.name}' (${source}) is already registered by ${first}`,
+        {
+          kind,
+          name,
+          plugin: plugin.name,
+        },
+      );
     }
     seen.add(name);
   }
@@ -211,7 +226,8 @@ export function validatePluginShape(candidate: unknown, source: string): asserts
   const fail = (problem: string): never => {
     throw new RwsegError('INVALID_PLUGIN', `plugin ${source} has no valid default export: ${problem}`, { source });
   };
-  if (candidate === null || typeof candidate !== 'object') fail(`expected an object, got ${candidate === null ? 'null' : typeof candidate}`);
+  if (candidate === null || typeof candidate !== 'object')
+    fail(`expected an object, got ${candidate === null ? 'null' : typeof candidate}`);
   const plugin = candidate as Record<string, unknown>;
   if (typeof plugin.apiVersion !== 'number') fail("'apiVersion' must be a number");
   if (typeof plugin.name !== 'string' || plugin.name.length === 0) fail("'name' must be a non-empty string");
@@ -223,7 +239,8 @@ export function validatePluginShape(candidate: unknown, source: string): asserts
       const where = `${kind}[${index}]`;
       if (item === null || typeof item !== 'object') fail(`${where} must be an object`);
       const c = item as Record<string, unknown>;
-      if (typeof c.name !== 'string' || !NAME_PATTERN.test(c.name)) fail(`${where}.name must be a lower-case name like 'my-loss', got ${JSON.stringify(c.name)}`);
+      if (typeof c.name !== 'string' || !NAME_PATTERN.test(c.name))
+        fail(`${where}.name must be a lower-case name like 'my-loss', got ${JSON.stringify(c.name)}`);
       if (typeof c.description !== 'string') fail(`${where} ('${String(c.name)}') needs a 'description' string`);
       const options = c.options as { safeParse?: unknown; shape?: unknown } | undefined;
       if (!options || typeof options.safeParse !== 'function' || typeof options.shape !== 'object') {

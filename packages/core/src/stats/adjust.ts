@@ -7,7 +7,10 @@
  */
 
 function finiteOrder(p: readonly number[]): number[] {
-  return p.map((_, i) => i).filter((i) => !Number.isNaN(p[i]!)).sort((a, b) => p[a]! - p[b]!);
+  return p
+    .map((_, i) => i)
+    .filter((i) => !Number.isNaN(p[i]!))
+    .sort((a, b) => p[a]! - p[b]!);
 }
 
 /** Holm: p_(i) * (m - i + 1), made non-decreasing along the sorted order, capped at 1. */

@@ -15,7 +15,7 @@ function erfSeries(x: number): number {
     sum += term;
     if (term < sum * 1e-17) break;
   }
-  return ((2 / SQRT_PI) * Math.exp(-x * x)) * sum;
+  return (2 / SQRT_PI) * Math.exp(-x * x) * sum;
 }
 
 /** erfc(x) for x >= 2: exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), by modified Lentz. */

@@ -5,7 +5,7 @@ export function averageRanks(values: ArrayLike<number>): Float64Array {
   const n = values.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a]! - values[b]!);
   const ranks = new Float64Array(n);
-  for (let start = 0; start < n; ) {
+  for (let start = 0; start < n;) {
     let end = start + 1;
     while (end < n && values[order[end]!] === values[order[start]!]) end++;
     // Positions start..end-1 hold equal values: ranks start+1..end, mean (start + 1 + end) / 2.

@@ -89,8 +89,18 @@ export function signedRankTest(differences: readonly number[], options: Wilcoxon
   const zeros = all.filter((d) => d === 0).length;
   const effects = { medianDifference: median(all), hodgesLehmann: hodgesLehmann(all) };
   const none = (reason: string, n: number): WilcoxonResult => ({
-    statistic: Number.NaN, pvalue: Number.NaN, zStatistic: Number.NaN, method: 'none', n, zeros, dropped: 0,
-    rankSumPositive: Number.NaN, rankSumNegative: Number.NaN, rankBiserial: Number.NaN, ...effects, reason,
+    statistic: Number.NaN,
+    pvalue: Number.NaN,
+    zStatistic: Number.NaN,
+    method: 'none',
+    n,
+    zeros,
+    dropped: 0,
+    rankSumPositive: Number.NaN,
+    rankSumNegative: Number.NaN,
+    rankBiserial: Number.NaN,
+    ...effects,
+    reason,
   });
   if (all.length === 0) return none('no pairs with finite values on both sides', 0);
   if (zeros === all.length && zeroMethod !== 'zsplit') {
@@ -118,8 +128,14 @@ export function signedRankTest(differences: readonly number[], options: Wilcoxon
   const small = requested === 'exact' || (requested === 'auto' && all.length <= 50);
   const exact = small && zeros === 0 && ties.length === 0;
   const common = {
-    statistic, n, zeros, dropped: 0, rankSumPositive: rPlus, rankSumNegative: rMinus,
-    rankBiserial: rPlus + rMinus > 0 ? (rPlus - rMinus) / (rPlus + rMinus) : Number.NaN, ...effects,
+    statistic,
+    n,
+    zeros,
+    dropped: 0,
+    rankSumPositive: rPlus,
+    rankSumNegative: rMinus,
+    rankBiserial: rPlus + rMinus > 0 ? (rPlus - rMinus) / (rPlus + rMinus) : Number.NaN,
+    ...effects,
   };
   if (exact) return { ...common, pvalue: exactPValue(n, rPlus, alternative), zStatistic: Number.NaN, method: 'exact' };
 

@@ -18,7 +18,10 @@ export function isCi(env: NodeJS.ProcessEnv = process.env): boolean {
  * Why Vulkan tests cannot run here, or undefined when they can (or, under CI, must). With `lavapipe`, the tests
  * pin Mesa's software driver, so that one must be present; Dawn refuses lavapipe older than Mesa 25.
  */
-export function vulkanSkipReason(options: { lavapipe?: boolean } = {}, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function vulkanSkipReason(
+  options: { lavapipe?: boolean } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   if (isCi(env)) return undefined;
   const facts = probeVulkan(env);
   if (facts.loaders.length === 0) return `no Vulkan loader (libvulkan.so.1) on this machine. ${WEBGPU_INSTALL_HINT}`;
@@ -28,6 +31,7 @@ export function vulkanSkipReason(options: { lavapipe?: boolean } = {}, env: Node
   }
   const mesaMajor = Number.parseInt(facts.mesaVersion ?? '', 10);
   const onlyLavapipe = options.lavapipe || facts.icds.every((icd) => icd.includes('lvp_icd'));
-  if (onlyLavapipe && mesaMajor < 25) return `Mesa lavapipe ${facts.mesaVersion} is older than 25, which Dawn needs. ${WEBGPU_INSTALL_HINT}`;
+  if (onlyLavapipe && mesaMajor < 25)
+    return `Mesa lavapipe ${facts.mesaVersion} is older than 25, which Dawn needs. ${WEBGPU_INSTALL_HINT}`;
   return undefined;
 }

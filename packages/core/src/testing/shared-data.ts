@@ -23,7 +23,9 @@ export type SharedPath =
 export function locateShared(relative: string, from: string, env: NodeJS.ProcessEnv = process.env): SharedPath {
   const start = from.startsWith('file:') ? fileURLToPath(from) : path.resolve(from);
   const explicit = env.RWSEG_SHARED_DIR;
-  const candidates = explicit ? [path.join(explicit, relative)] : ancestors(start).map((dir) => path.join(dir, 'shared', relative));
+  const candidates = explicit
+    ? [path.join(explicit, relative)]
+    : ancestors(start).map((dir) => path.join(dir, 'shared', relative));
   const found = candidates.find((candidate) => existsSync(candidate));
   if (found) return { path: found };
   const where = explicit ? `in RWSEG_SHARED_DIR (${explicit})` : `in a shared/ folder above ${path.dirname(start)}`;

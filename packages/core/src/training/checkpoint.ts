@@ -43,8 +43,16 @@ export function encodeCheckpoint(content: CheckpointContent): Buffer {
     return entry;
   });
   const data = Buffer.alloc(offset);
-  content.tensors.forEach((t, i) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).copy(data, entries[i]!.offset));
-  const header: Header = { epoch: content.epoch, meta: content.meta, tensors: entries, dataBytes: offset, sha256: createHash('sha256').update(data).digest('hex') };
+  content.tensors.forEach((t, i) =>
+    Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).copy(data, entries[i]!.offset),
+  );
+  const header: Header = {
+    epoch: content.epoch,
+    meta: content.meta,
+    tensors: entries,
+    dataBytes: offset,
+    sha256: createHash('sha256').update(data).digest('hex'),
+  };
   const headerBytes = Buffer.from(JSON.stringify(header));
   const length = Buffer.alloc(4);
   length.writeUInt32LE(headerBytes.length);
@@ -53,9 +61,11 @@ export function encodeCheckpoint(content: CheckpointContent): Buffer {
 
 export function decodeCheckpoint(bytes: Buffer, file: string): CheckpointContent {
   const corrupt = (why: string) => new RwsegError('IO_ERROR', `checkpoint ${file} is unreadable: ${why}`, { file });
-  if (bytes.length < 12 || bytes.subarray(0, 8).toString() !== MAGIC) throw corrupt('not an rwseg checkpoint (bad magic bytes)');
+  if (bytes.length < 12 || bytes.subarray(0, 8).toString() !== MAGIC)
+    throw corrupt('not an rwseg checkpoint (bad magic bytes)');
   const headerLength = bytes.readUInt32LE(8);
-  if (12 + headerLength > bytes.length) throw corrupt(`truncated: header needs ${headerLength} bytes, file has ${bytes.length - 12}`);
+  if (12 + headerLength > bytes.length)
+    throw corrupt(`truncated: header needs ${headerLength} bytes, file has ${bytes.length - 12}`);
   let header: Header;
   try {
     header = JSON.parse(bytes.subarray(12, 12 + headerLength).toString()) as Header;
@@ -63,11 +73,17 @@ export function decodeCheckpoint(bytes: Buffer, file: string): CheckpointContent
     throw corrupt('header is not valid JSON');
   }
   const data = bytes.subarray(12 + headerLength);
-  if (data.length !== header.dataBytes) throw corrupt(`truncated: ${header.dataBytes} bytes of weights expected, ${data.length} present`);
-  if (createHash('sha256').update(data).digest('hex') !== header.sha256) throw corrupt('checksum mismatch (the file was altered)');
+  if (data.length !== header.dataBytes)
+    throw corrupt(`truncated: ${header.dataBytes} bytes of weights expected, ${data.length} present`);
+  if (createHash('sha256').update(data).digest('hex') !== header.sha256)
+    throw corrupt('checksum mismatch (the file was altered)');
   // Copy into an aligned buffer: the data section starts at an arbitrary byte offset.
   const aligned = new Uint8Array(data).buffer;
-  const tensors = header.tensors.map((t) => ({ name: t.name, shape: t.shape, data: new Float32Array(aligned, t.offset, t.length) }));
+  const tensors = header.tensors.map((t) => ({
+    name: t.name,
+    shape: t.shape,
+    data: new Float32Array(aligned, t.offset, t.length),
+  }));
   return { epoch: header.epoch, meta: header.meta, tensors };
 }
 
@@ -112,7 +128,9 @@ export function latestCheckpoint(dir: string): { file: string; content: Checkpoi
       }
     });
     const resumeFrom = `resume from it with --resume-from ${previous} (rwseg train, rwseg pipeline run)`;
-    const advice = previous ? `; the previous checkpoint ${previous} is intact: ${resumeFrom}` : '; no earlier intact checkpoint exists';
+    const advice = previous
+      ? `; the previous checkpoint ${previous} is intact: ${resumeFrom}`
+      : '; no earlier intact checkpoint exists';
     throw new RwsegError('IO_ERROR', `${error.message}${advice}`, { file: files[0], previous });
   }
 }

@@ -19,7 +19,13 @@ import { lossSignature, type LossSpec } from '../losses/loss-spec.js';
 import type { Loss } from '../plugins/api.js';
 import { tf } from '../tf.js';
 import { checkPluginsCrossThreads, startWorkers } from '../workers/pool.js';
-import { checkBatchScales, lossAndGradients, splitBatch, type GradientContext, type LossAndGradients } from './gradients.js';
+import {
+  checkBatchScales,
+  lossAndGradients,
+  splitBatch,
+  type GradientContext,
+  type LossAndGradients,
+} from './gradients.js';
 
 /** The loss spec the trainer's loss was built from (workers build theirs from it), and the thread count. */
 export interface DataParallelOptions extends LossSpec {
@@ -60,7 +66,12 @@ const PARALLEL_BACKENDS: readonly BackendName[] = ['wasm', 'cpu'];
  * and 1 elsewhere: tensorflow already computes on every core, webgpu on the GPU, and the pure-JS cpu backend is a
  * reference backend too slow to train on whatever its thread count.
  */
-export function resolveThreads(choice: number | 'auto', backend: BackendName, batchSize: number, cores = availableParallelism()): number {
+export function resolveThreads(
+  choice: number | 'auto',
+  backend: BackendName,
+  batchSize: number,
+  cores = availableParallelism(),
+): number {
   if (choice === 'auto') return backend === 'wasm' ? Math.max(1, Math.min(cores, batchSize)) : 1;
   return choice;
 }
@@ -68,7 +79,9 @@ export function resolveThreads(choice: number | 'auto', backend: BackendName, ba
 /** Checks a thread count against the backend and batch size, naming the option. */
 export function checkThreads(threads: number, backend: string, batchSize?: number): void {
   if (!Number.isInteger(threads) || threads < 1) {
-    throw new RwsegError('INVALID_CONFIG', `training.threads ${threads} must be a positive integer or 'auto'`, { option: 'training.threads' });
+    throw new RwsegError('INVALID_CONFIG', `training.threads ${threads} must be a positive integer or 'auto'`, {
+      option: 'training.threads',
+    });
   }
   if (threads > 1 && !PARALLEL_BACKENDS.includes(backend as BackendName)) {
     throw new RwsegError(
@@ -78,7 +91,11 @@ export function checkThreads(threads: number, backend: string, batchSize?: numbe
     );
   }
   if (batchSize !== undefined && threads > batchSize) {
-    throw new RwsegError('INVALID_CONFIG', `training.threads ${threads} exceeds training.batchSize ${batchSize}: each thread computes at least one sample of the batch`, { option: 'training.threads' });
+    throw new RwsegError(
+      'INVALID_CONFIG',
+      `training.threads ${threads} exceeds training.batchSize ${batchSize}: each thread computes at least one sample of the batch`,
+      { option: 'training.threads' },
+    );
   }
 }
 
@@ -95,7 +112,10 @@ export class GradientWorkers {
   private failure: RwsegError | undefined;
   private closing = false;
 
-  private constructor(private readonly slots: Slot[], readonly threads: number) {
+  private constructor(
+    private readonly slots: Slot[],
+    readonly threads: number,
+  ) {
     for (const slot of slots) {
       slot.worker.on('message', (reply: StepReply) => {
         const pending = slot.pending;
@@ -116,7 +136,12 @@ export class GradientWorkers {
    * Starts threads - 1 workers for `model` and its loss; every one has built its model and loss when this resolves.
    * Given the trainer's `loss`, each worker's must have the same signature (name and maps), or none starts.
    */
-  static async start(model: tfl.LayersModel, dsWeights: readonly number[], options: DataParallelOptions, loss?: Loss): Promise<GradientWorkers> {
+  static async start(
+    model: tfl.LayersModel,
+    dsWeights: readonly number[],
+    options: DataParallelOptions,
+    loss?: Loss,
+  ): Promise<GradientWorkers> {
     const backend = tf.getBackend() as BackendName;
     checkThreads(options.threads, backend);
     checkPluginsCrossThreads(options.plugins ?? [], 'training.threads > 1: plugins');
@@ -138,7 +163,11 @@ export class GradientWorkers {
       (i, what, cause) => workerFailure(i + 1, options.threads, `failed to start: ${what}`, cause),
       (ready, i) => {
         if (expected !== undefined && ready.loss !== expected) {
-          throw new RwsegError('INVALID_CONFIG', `data-parallel gradient worker ${i + 1} built loss ${String(ready.loss)} from the loss spec, but the trainer's loss is ${expected}: build both from one spec`, { worker: i + 1 });
+          throw new RwsegError(
+            'INVALID_CONFIG',
+            `data-parallel gradient worker ${i + 1} built loss ${String(ready.loss)} from the loss spec, but the trainer's loss is ${expected}: build both from one spec`,
+            { worker: i + 1 },
+          );
         }
       },
     );
@@ -150,7 +179,12 @@ export class GradientWorkers {
    * The batch's loss and gradients over all threads: the same value (up to rounding) as `lossAndGradients` on the
    * whole batch for a loss that is a mean over samples, in a model without batch statistics.
    */
-  async lossAndGradients(model: tfl.LayersModel, loss: Loss, batch: Batch, ctx: GradientContext): Promise<LossAndGradients> {
+  async lossAndGradients(
+    model: tfl.LayersModel,
+    loss: Loss,
+    batch: Batch,
+    ctx: GradientContext,
+  ): Promise<LossAndGradients> {
     if (this.failure) throw this.failure;
     checkBatchScales(batch, ctx.dsWeights.length);
     const shares = splitBatch(batch, this.threads);
@@ -164,7 +198,10 @@ export class GradientWorkers {
       const { copy, transfer } = detach(share);
       return new Promise<Extract<StepReply, { type: 'grads' }>>((resolve, reject) => {
         slot.pending = { step, resolve, reject };
-        slot.worker.postMessage({ step, epoch: ctx.epoch, weights: own, share: copy } satisfies StepRequest, [own.buffer as ArrayBuffer, ...transfer]);
+        slot.worker.postMessage({ step, epoch: ctx.epoch, weights: own, share: copy } satisfies StepRequest, [
+          own.buffer as ArrayBuffer,
+          ...transfer,
+        ]);
       });
     });
     // The training thread's own share, while the workers compute theirs.
@@ -186,11 +223,16 @@ export class GradientWorkers {
       const from = offset;
       offset += v.size;
       return tf.tidy(() =>
-        replies.reduce((sum, reply, r) => tf.add(sum, tf.mul(tf.tensor(reply.grads.subarray(from, from + v.size), v.shape), weightOf(shares[r]!))), tf.mul(local.grads[j]!, weightOf(mine))),
+        replies.reduce(
+          (sum, reply, r) =>
+            tf.add(sum, tf.mul(tf.tensor(reply.grads.subarray(from, from + v.size), v.shape), weightOf(shares[r]!))),
+          tf.mul(local.grads[j]!, weightOf(mine)),
+        ),
       );
     });
     tf.dispose(local.grads);
-    const mean = (own: number, pick: (reply: Extract<StepReply, { type: 'grads' }>) => number) => replies.reduce((sum, reply, r) => sum + pick(reply) * weightOf(shares[r]!), own * weightOf(mine));
+    const mean = (own: number, pick: (reply: Extract<StepReply, { type: 'grads' }>) => number) =>
+      replies.reduce((sum, reply, r) => sum + pick(reply) * weightOf(shares[r]!), own * weightOf(mine));
     return {
       value: mean(local.value, (reply) => reply.value),
       perScale: local.perScale.map((v, s) => mean(v, (reply) => reply.perScale[s]!)),
@@ -220,7 +262,11 @@ export class GradientWorkers {
 
 /** The one error a failing worker becomes, naming the worker and the thread count. */
 function workerFailure(index: number, threads: number, what: string, cause?: SerializedError): RwsegError {
-  return new RwsegError('WORKER_FAILED', `data-parallel gradient worker ${index} (training.threads ${threads}) ${what}`, { worker: index, ...(cause ? { cause } : {}) });
+  return new RwsegError(
+    'WORKER_FAILED',
+    `data-parallel gradient worker ${index} (training.threads ${threads}) ${what}`,
+    { worker: index, ...(cause ? { cause } : {}) },
+  );
 }
 
 /** The variables' values, concatenated in order, in one buffer that can be transferred. */
@@ -240,6 +286,11 @@ function detach(share: Batch): { copy: Batch; transfer: ArrayBuffer[] } {
     transfer.push(copy.buffer as ArrayBuffer);
     return copy;
   };
-  const scales = share.scales.map((s) => ({ shape: s.shape, labels: own(s.labels), target: own(s.target), maps: Object.fromEntries(Object.entries(s.maps).map(([k, m]) => [k, own(m)])) }));
+  const scales = share.scales.map((s) => ({
+    shape: s.shape,
+    labels: own(s.labels),
+    target: own(s.target),
+    maps: Object.fromEntries(Object.entries(s.maps).map(([k, m]) => [k, own(m)])),
+  }));
   return { copy: { ...share, image: own(share.image), scales }, transfer };
 }

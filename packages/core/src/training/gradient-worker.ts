@@ -24,18 +24,26 @@ const config = workerData as GradientWorkerConfig;
 
 try {
   await useBackend(config.backend);
-  const registry = await createRegistry({ plugins: config.plugins, ...(config.baseDir ? { baseDir: config.baseDir } : {}) });
+  const registry = await createRegistry({
+    plugins: config.plugins,
+    ...(config.baseDir ? { baseDir: config.baseDir } : {}),
+  });
   const loss = buildLoss(registry, config.loss);
-  const model = await tfl.models.modelFromJSON({ modelTopology: JSON.parse(config.modelTopology) as tf.io.ModelJSON['modelTopology'] } as tf.io.ModelJSON);
+  const model = await tfl.models.modelFromJSON({
+    modelTopology: JSON.parse(config.modelTopology) as tf.io.ModelJSON['modelTopology'],
+  } as tf.io.ModelJSON);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const shapes = variables.map((v) => v.shape.join('x')).join(',');
   if (shapes !== config.variableShapes) {
-    throw new Error(`the rebuilt model's trainable weights [${shapes}] differ from the trainer's [${config.variableShapes}]`);
+    throw new Error(
+      `the rebuilt model's trainable weights [${shapes}] differ from the trainer's [${config.variableShapes}]`,
+    );
   }
   port.on('message', (message: StepRequest) => {
     step(model, variables, loss, message).then(
       ({ reply, transfer }) => port.postMessage(reply, transfer),
-      (error: unknown) => port.postMessage({ type: 'error', step: message.step, error: serializeError(error) } satisfies StepReply),
+      (error: unknown) =>
+        port.postMessage({ type: 'error', step: message.step, error: serializeError(error) } satisfies StepReply),
     );
   });
   port.postMessage({ type: 'ready', loss: lossSignature(loss) } satisfies StepReply);
@@ -43,7 +51,12 @@ try {
   port.postMessage({ type: 'init-error', error: serializeError(error) } satisfies StepReply);
 }
 
-async function step(model: tfl.LayersModel, variables: tf.Variable[], loss: ReturnType<typeof buildLoss>, request: StepRequest): Promise<{ reply: StepReply; transfer: ArrayBuffer[] }> {
+async function step(
+  model: tfl.LayersModel,
+  variables: tf.Variable[],
+  loss: ReturnType<typeof buildLoss>,
+  request: StepRequest,
+): Promise<{ reply: StepReply; transfer: ArrayBuffer[] }> {
   let offset = 0;
   tf.tidy(() => {
     for (const v of variables) {
@@ -51,9 +64,16 @@ async function step(model: tfl.LayersModel, variables: tf.Variable[], loss: Retu
       offset += v.size;
     }
   });
-  const result = await lossAndGradients(model, loss, request.share as Batch, { epoch: request.epoch, dsWeights: config.dsWeights, variables });
+  const result = await lossAndGradients(model, loss, request.share as Batch, {
+    epoch: request.epoch,
+    dsWeights: config.dsWeights,
+    variables,
+  });
   const flat = tf.tidy(() => tf.concat(result.grads.map((g) => tf.reshape(g, [-1]))));
   const grads = (await flat.data()) as Float32Array;
   tf.dispose([flat, ...result.grads]);
-  return { reply: { type: 'grads', step: request.step, value: result.value, perScale: [...result.perScale], grads }, transfer: [grads.buffer as ArrayBuffer] };
+  return {
+    reply: { type: 'grads', step: request.step, value: result.value, perScale: [...result.perScale], grads },
+    transfer: [grads.buffer as ArrayBuffer],
+  };
 }

@@ -29,18 +29,30 @@ export interface LossAndGradients {
 
 export function checkBatchScales(batch: Batch, heads: number): void {
   if (batch.scales.length < heads) {
-    throw new RwsegError('INVALID_INPUT', `the model has ${heads} deep-supervision heads but batches carry ${batch.scales.length} scale(s); ask the data loader for ${heads} scales`, {});
+    throw new RwsegError(
+      'INVALID_INPUT',
+      `the model has ${heads} deep-supervision heads but batches carry ${batch.scales.length} scale(s); ask the data loader for ${heads} scales`,
+      {},
+    );
   }
 }
 
 // Every read is async: the webgpu backend has no synchronous read under Node.
-export async function lossAndGradients(model: tfl.LayersModel, loss: Loss, batch: Batch, ctx: GradientContext): Promise<LossAndGradients> {
+export async function lossAndGradients(
+  model: tfl.LayersModel,
+  loss: Loss,
+  batch: Batch,
+  ctx: GradientContext,
+): Promise<LossAndGradients> {
   checkBatchScales(batch, ctx.dsWeights.length);
   const spatial = batch.scales[0]!.shape;
   const image = tf.tensor(batch.image, [batch.size, ...spatial, batch.channels]);
   const scales = batch.scales.slice(0, ctx.dsWeights.length).map((s) => {
     const shape = [batch.size, ...s.shape, batch.numClasses];
-    return { target: tf.tensor(s.target, shape), maps: Object.fromEntries(Object.entries(s.maps).map(([k, m]) => [k, tf.tensor(m, shape)])) };
+    return {
+      target: tf.tensor(s.target, shape),
+      maps: Object.fromEntries(Object.entries(s.maps).map(([k, m]) => [k, tf.tensor(m, shape)])),
+    };
   });
   const supervised = deepSupervision(loss, { scales: ctx.dsWeights.length, weights: ctx.dsWeights });
   const perScaleTensors: tf.Scalar[] = [];
@@ -48,7 +60,12 @@ export async function lossAndGradients(model: tfl.LayersModel, loss: Loss, batch
     const { value, grads } = tf.variableGrads(() => {
       const out = model.apply(image, { training: true });
       const outputs = Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
-      const inputs = outputs.map((probs, s) => ({ probs, target: scales[s]!.target, maps: scales[s]!.maps, context: { epoch: ctx.epoch } }));
+      const inputs = outputs.map((probs, s) => ({
+        probs,
+        target: scales[s]!.target,
+        maps: scales[s]!.maps,
+        context: { epoch: ctx.epoch },
+      }));
       return supervised.compute(inputs, (_, value) => perScaleTensors.push(tf.keep(value.clone()))) as tf.Scalar;
     }, ctx.variables as tf.Variable[]);
     const lossValue = (await value.data())[0]!;
@@ -69,21 +86,26 @@ export async function lossAndGradients(model: tfl.LayersModel, loss: Loss, batch
 export function splitBatch(batch: Batch, parts: number): Batch[] {
   const count = Math.max(1, Math.min(parts, batch.size));
   const bounds: number[] = [0];
-  for (let p = 0; p < count; p++) bounds.push(bounds[p]! + Math.floor(batch.size / count) + (p < batch.size % count ? 1 : 0));
+  for (let p = 0; p < count; p++)
+    bounds.push(bounds[p]! + Math.floor(batch.size / count) + (p < batch.size % count ? 1 : 0));
   const slice = <T extends Float32Array | Int32Array>(array: T, from: number, to: number): T => {
     const per = array.length / batch.size;
     return array.subarray(from * per, to * per) as T;
   };
   return Array.from({ length: count }, (_, p) => {
     const [from, to] = [bounds[p]!, bounds[p + 1]!];
-    const scales = batch.scales.map(
-      (s): ScaleTargets => ({
-        shape: s.shape,
-        labels: slice(s.labels, from, to),
-        target: slice(s.target, from, to),
-        maps: Object.fromEntries(Object.entries(s.maps).map(([k, m]) => [k, slice(m, from, to)])),
-      }),
-    );
-    return { ...batch, size: to - from, image: slice(batch.image, from, to), scales, caseIds: batch.caseIds.slice(from, to) };
+    const scales = batch.scales.map((s): ScaleTargets => ({
+      shape: s.shape,
+      labels: slice(s.labels, from, to),
+      target: slice(s.target, from, to),
+      maps: Object.fromEntries(Object.entries(s.maps).map(([k, m]) => [k, slice(m, from, to)])),
+    }));
+    return {
+      ...batch,
+      size: to - from,
+      image: slice(batch.image, from, to),
+      scales,
+      caseIds: batch.caseIds.slice(from, to),
+    };
   });
 }

@@ -1,10 +1,41 @@
-export { checkpointName, decodeCheckpoint, encodeCheckpoint, latestCheckpoint, listCheckpoints, readCheckpoint, writeCheckpoint, type CheckpointContent, type CheckpointTensor } from './checkpoint.js';
+export {
+  checkpointName,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  latestCheckpoint,
+  listCheckpoints,
+  readCheckpoint,
+  writeCheckpoint,
+  type CheckpointContent,
+  type CheckpointTensor,
+} from './checkpoint.js';
 export { loadModelDir, saveModelDir } from './model-files.js';
 export { AdamW, clipByGlobalNorm, globalNorm, type AdamWOptions } from './optimizer.js';
 export { learningRateAt, lrScheduleSchema, type LrSchedule } from './schedules.js';
 export { stabilityFigure, type StabilityFigure } from './stability.js';
-export { readHistory, STOPPED_CHECKPOINT, train, trainStep, type StepContext, type HistoryEntry, type TrainingEvent, type TrainingOptions, type TrainingResult } from './trainer.js';
-export { diceOnlyMetrics, nanSummary, summariseCases, validate, type CasePrediction, type ClassSummary, type MetricsFunction, type MetricSummary, type ValidationCase, type ValidationResult } from './validation.js';
+export {
+  readHistory,
+  STOPPED_CHECKPOINT,
+  train,
+  trainStep,
+  type StepContext,
+  type HistoryEntry,
+  type TrainingEvent,
+  type TrainingOptions,
+  type TrainingResult,
+} from './trainer.js';
+export {
+  diceOnlyMetrics,
+  nanSummary,
+  summariseCases,
+  validate,
+  type CasePrediction,
+  type ClassSummary,
+  type MetricsFunction,
+  type MetricSummary,
+  type ValidationCase,
+  type ValidationResult,
+} from './validation.js';
 export {
   createCaseProgressWriter,
   createProgressWriter,

@@ -58,9 +58,16 @@ export async function saveModelDir(
   rmSync(old, { recursive: true, force: true });
 }
 
-export async function loadModelDir(dir: string): Promise<{ model: tfl.LayersModel; metadata: Record<string, unknown> }> {
+export async function loadModelDir(
+  dir: string,
+): Promise<{ model: tfl.LayersModel; metadata: Record<string, unknown> }> {
   const modelJson = path.join(dir, 'model.json');
-  if (!existsSync(modelJson)) throw new RwsegError('IO_ERROR', `no model.json in ${dir}: pass the model folder a training run wrote (<run>/model)`, { dir });
+  if (!existsSync(modelJson))
+    throw new RwsegError(
+      'IO_ERROR',
+      `no model.json in ${dir}: pass the model folder a training run wrote (<run>/model)`,
+      { dir },
+    );
   const json = JSON.parse(readFileSync(modelJson, 'utf8')) as {
     modelTopology: object;
     weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
@@ -70,7 +77,11 @@ export async function loadModelDir(dir: string): Promise<{ model: tfl.LayersMode
   const buffers = json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(path.join(dir, p))));
   const data = Buffer.concat(buffers);
   const model = await tfl.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) }),
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: specs,
+      weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
+    }),
   );
   return { model, metadata: json.userDefinedMetadata ?? {} };
 }

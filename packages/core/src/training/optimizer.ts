@@ -21,12 +21,18 @@ export class AdamW {
   step = 0;
   private moments: { m: tf.Variable; v: tf.Variable }[];
 
-  constructor(private readonly variables: readonly tf.Variable[], options: AdamWOptions = {}) {
+  constructor(
+    private readonly variables: readonly tf.Variable[],
+    options: AdamWOptions = {},
+  ) {
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     this.epsilon = options.epsilon ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
-    this.moments = variables.map((v) => ({ m: tf.variable(tf.zerosLike(v), false), v: tf.variable(tf.zerosLike(v), false) }));
+    this.moments = variables.map((v) => ({
+      m: tf.variable(tf.zerosLike(v), false),
+      v: tf.variable(tf.zerosLike(v), false),
+    }));
   }
 
   /** Applies one update; `grads[i]` belongs to `variables[i]`. */
@@ -53,7 +59,8 @@ export class AdamW {
   }
 
   restore(step: number, tensors: readonly tf.Tensor[]): void {
-    if (tensors.length !== 2 * this.moments.length) throw new Error(`optimizer state has ${tensors.length} tensors, expected ${2 * this.moments.length}`);
+    if (tensors.length !== 2 * this.moments.length)
+      throw new Error(`optimizer state has ${tensors.length} tensors, expected ${2 * this.moments.length}`);
     this.step = step;
     this.moments.forEach(({ m, v }, i) => {
       m.assign(tensors[2 * i]!);
@@ -79,7 +86,10 @@ export function globalNorm(grads: readonly tf.Tensor[]): tf.Scalar {
  * Scales gradients so their global norm is at most maxNorm; returns the new list and the norm before clipping.
  * Async: the webgpu backend cannot read tensors synchronously under Node (TF.js needs an OffscreenCanvas).
  */
-export async function clipByGlobalNorm(grads: readonly tf.Tensor[], maxNorm: number): Promise<{ grads: tf.Tensor[]; norm: number }> {
+export async function clipByGlobalNorm(
+  grads: readonly tf.Tensor[],
+  maxNorm: number,
+): Promise<{ grads: tf.Tensor[]; norm: number }> {
   const normTensor = globalNorm(grads);
   const norm = (await normTensor.data())[0]!;
   normTensor.dispose();

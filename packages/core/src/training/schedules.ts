@@ -7,7 +7,9 @@ import { z } from 'zod';
 export const lrScheduleSchema = z.discriminatedUnion('name', [
   z.object({ name: z.literal('poly'), power: z.number().positive().default(0.9) }).strict(),
   z.object({ name: z.literal('constant') }).strict(),
-  z.object({ name: z.literal('step'), every: z.number().int().positive(), gamma: z.number().positive().default(0.1) }).strict(),
+  z
+    .object({ name: z.literal('step'), every: z.number().int().positive(), gamma: z.number().positive().default(0.1) })
+    .strict(),
   z.object({ name: z.literal('cosine'), minLr: z.number().nonnegative().default(0) }).strict(),
 ]);
 

@@ -20,7 +20,10 @@ export interface StabilityFigure {
   readonly finalMean: number;
 }
 
-export function stabilityFigure(dice: readonly number[], options: { warmupFraction?: number; finalFraction?: number; threshold?: number } = {}): StabilityFigure {
+export function stabilityFigure(
+  dice: readonly number[],
+  options: { warmupFraction?: number; finalFraction?: number; threshold?: number } = {},
+): StabilityFigure {
   const warmupFraction = options.warmupFraction ?? 0.2;
   const finalFraction = options.finalFraction ?? 0.2;
   const threshold = options.threshold ?? 0.01;

@@ -32,7 +32,14 @@ import { tf } from '../tf.js';
 import { writeFileAtomic } from '../io/files.js';
 import { artefactMetrics, buildModelArtefact, type ArtefactFacts } from '../artefact/build.js';
 import { readRunHistory, RUN_SUMMARY_SCHEMA } from '../artefact/run-folder.js';
-import { checkpointName, latestCheckpoint, listCheckpoints, readCheckpoint, writeCheckpoint, type CheckpointContent } from './checkpoint.js';
+import {
+  checkpointName,
+  latestCheckpoint,
+  listCheckpoints,
+  readCheckpoint,
+  writeCheckpoint,
+  type CheckpointContent,
+} from './checkpoint.js';
 import { checkCheckpointFitsModel } from './checkpoint-fit.js';
 import { saveModelDir } from './model-files.js';
 import { GradientWorkers, type DataParallelOptions } from './data-parallel.js';
@@ -136,7 +143,12 @@ export interface TrainingResult {
    * Set when `stop` ended the run early: the 1-based epoch in progress, the steps of it done (0: stopped at the
    * epoch's start, i.e. after epoch - 1 completed), and the checkpoint that resumes it.
    */
-  readonly stopped?: { readonly epoch: number; readonly iteration: number; readonly checkpoint: string; readonly reason?: string };
+  readonly stopped?: {
+    readonly epoch: number;
+    readonly iteration: number;
+    readonly checkpoint: string;
+    readonly reason?: string;
+  };
 }
 
 export async function train(options: TrainingOptions): Promise<TrainingResult> {
@@ -168,7 +180,8 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   const plotDir = path.join(outDir, 'plots');
   mkdirSync(checkpointDir, { recursive: true });
   mkdirSync(path.join(plotDir, 'overlays'), { recursive: true });
-  if (options.config !== undefined) writeFileAtomic(path.join(outDir, 'config.json'), JSON.stringify(options.config, null, 2));
+  if (options.config !== undefined)
+    writeFileAtomic(path.join(outDir, 'config.json'), JSON.stringify(options.config, null, 2));
 
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = new AdamW(variables, { weightDecay: options.weightDecay ?? 0 });
@@ -178,7 +191,11 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   const clock = options.clock ?? systemClock;
   const dsWeights = options.deepSupervisionWeights ?? deepSupervisionWeights(heads);
   if (dsWeights.length !== heads) {
-    throw new RwsegError('INVALID_CONFIG', `deepSupervisionWeights has ${dsWeights.length} entries but the model has ${heads} output head(s)`, {});
+    throw new RwsegError(
+      'INVALID_CONFIG',
+      `deepSupervisionWeights has ${dsWeights.length} entries but the model has ${heads} output head(s)`,
+      {},
+    );
   }
 
   let startEpoch = 0;
@@ -189,11 +206,19 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   const historyFile = path.join(outDir, 'history.jsonl');
   const stoppedFile = path.join(checkpointDir, STOPPED_CHECKPOINT);
   if (options.resume) {
-    const found = typeof options.resume === 'string' ? { file: options.resume, content: readCheckpoint(options.resume) } : newestResumePoint(checkpointDir, stoppedFile);
+    const found =
+      typeof options.resume === 'string'
+        ? { file: options.resume, content: readCheckpoint(options.resume) }
+        : newestResumePoint(checkpointDir, stoppedFile);
     if (found) {
       const meta = found.content.meta;
       if (typeof meta.iteration === 'number') {
-        resumeStep = { iteration: meta.iteration, lossSum: Number(meta.lossSum), normSum: Number(meta.normSum), seconds: Number(meta.seconds ?? 0) };
+        resumeStep = {
+          iteration: meta.iteration,
+          lossSum: Number(meta.lossSum),
+          normSum: Number(meta.normSum),
+          seconds: Number(meta.seconds ?? 0),
+        };
       }
       restoreCheckpoint(found.content, found.file, model, optimizer);
       startEpoch = found.content.epoch;
@@ -206,12 +231,23 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   // History beyond the checkpoint belongs to an epoch that is being redone.
   const history = readHistory(historyFile).filter((e) => e.epoch <= startEpoch);
   writeFileAtomic(historyFile, history.map((e) => JSON.stringify(e) + '\n').join(''));
-  options.onEvent?.({ type: 'start', startEpoch, epochs: options.epochs, iterationsPerEpoch: options.iterationsPerEpoch, resumedFrom });
+  options.onEvent?.({
+    type: 'start',
+    startEpoch,
+    epochs: options.epochs,
+    iterationsPerEpoch: options.iterationsPerEpoch,
+    resumedFrom,
+  });
 
   // Started after the checkpoint restore: workers get the current weights with every step.
-  const workers = (options.dataParallel?.threads ?? 1) > 1 && startEpoch < options.epochs ? await GradientWorkers.start(model, dsWeights, options.dataParallel!, loss) : undefined;
+  const workers =
+    (options.dataParallel?.threads ?? 1) > 1 && startEpoch < options.epochs
+      ? await GradientWorkers.start(model, dsWeights, options.dataParallel!, loss)
+      : undefined;
   if (workers) openWorkers.push(workers);
-  const gradients: StepContext['gradients'] = workers ? (batch, ctx) => workers.lossAndGradients(model, loss, batch, ctx) : (batch, ctx) => lossAndGradients(model, loss, batch, ctx);
+  const gradients: StepContext['gradients'] = workers
+    ? (batch, ctx) => workers.lossAndGradients(model, loss, batch, ctx)
+    : (batch, ctx) => lossAndGradients(model, loss, batch, ctx);
   let lastValidation: ValidationResult | undefined;
   let bestValidation: ValidationResult | undefined;
   for (let epoch = startEpoch; epoch < options.epochs; epoch++) {
@@ -226,7 +262,15 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
       for (let skipped = 0; skipped < resumed.iteration; skipped++) await source.next();
       for (let iteration = resumed.iteration; iteration < options.iterationsPerEpoch; iteration++) {
         const batch = await source.next();
-        const step = await trainStep(loss, optimizer, batch, { epoch, iteration, lr, clipNorm, dsWeights, variables, gradients });
+        const step = await trainStep(loss, optimizer, batch, {
+          epoch,
+          iteration,
+          lr,
+          clipNorm,
+          dsWeights,
+          variables,
+          gradients,
+        });
         lossSum += step.loss;
         normSum += step.gradNorm;
         const seconds = (clock.now() - started) / 1000;
@@ -237,7 +281,11 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
           const state = { best, lr, epochBase: 1, iteration: iteration + 1, lossSum, normSum, seconds };
           writeCheckpoint(stoppedFile, await checkpointContent(epoch, model, optimizer, state));
           optimizer.dispose();
-          return stoppedResult(options, startEpoch, history, { epoch: epoch + 1, iteration: iteration + 1, checkpoint: stoppedFile });
+          return stoppedResult(options, startEpoch, history, {
+            epoch: epoch + 1,
+            iteration: iteration + 1,
+            checkpoint: stoppedFile,
+          });
         }
       }
     } finally {
@@ -249,7 +297,11 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
     const v = options.validation;
     if (v && ((epoch + 1) % v.every === 0 || epoch === options.epochs - 1)) {
       const { result, predictions } = await validate(model, v.cases, {
-        patch: v.patch, overlap: v.overlap, sliceAxis: v.sliceAxis, numClasses: v.numClasses, metrics: v.metrics,
+        patch: v.patch,
+        overlap: v.overlap,
+        sliceAxis: v.sliceAxis,
+        numClasses: v.numClasses,
+        metrics: v.metrics,
         onCase: validationProgress(options, epoch + 1),
       });
       lastValidation = result;
@@ -283,7 +335,8 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
       ...(validation ? { validation } : {}),
     };
     history.push(entry);
-    const improved = validation !== undefined && Number.isFinite(validation.meanDice) && (!best || validation.meanDice > best.dice);
+    const improved =
+      validation !== undefined && Number.isFinite(validation.meanDice) && (!best || validation.meanDice > best.dice);
     if (improved) {
       best = { epoch: epoch + 1, dice: validation!.meanDice };
       bestValidation = validatedNow;
@@ -362,7 +415,12 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
 type ValidationCallback = (index: number, id: string) => void;
 
 /** What a stopped run returns: the history so far, no model or summary (the run is not finished). */
-function stoppedResult(options: TrainingOptions, startEpoch: number, history: readonly HistoryEntry[], at: { epoch: number; iteration: number; checkpoint: string }): TrainingResult {
+function stoppedResult(
+  options: TrainingOptions,
+  startEpoch: number,
+  history: readonly HistoryEntry[],
+  at: { epoch: number; iteration: number; checkpoint: string },
+): TrainingResult {
   const reason = options.stop?.reason;
   const stopped = { ...at, ...(reason !== undefined ? { reason: String(reason) } : {}) };
   return { outDir: options.outDir, startEpoch, epochsRun: history.length - startEpoch, history, stopped };
@@ -372,7 +430,10 @@ function stoppedResult(options: TrainingOptions, startEpoch: number, history: re
  * The checkpoint --resume continues from: a stopped run's mid-epoch checkpoint when it is newer than the newest
  * epoch checkpoint (it records the completed epochs before the steps it adds), else the newest epoch checkpoint.
  */
-function newestResumePoint(checkpointDir: string, stoppedFile: string): { file: string; content: CheckpointContent } | undefined {
+function newestResumePoint(
+  checkpointDir: string,
+  stoppedFile: string,
+): { file: string; content: CheckpointContent } | undefined {
   const latest = latestCheckpoint(checkpointDir);
   if (!existsSync(stoppedFile)) return latest;
   const stopped = readCheckpoint(stoppedFile);
@@ -394,20 +455,33 @@ export interface StepContext {
   dsWeights: readonly number[];
   variables: readonly tf.Variable[];
   /** The batch's loss and gradients: `lossAndGradients` on the training thread, or over data-parallel workers. */
-  gradients: (batch: Batch, ctx: { epoch: number; dsWeights: readonly number[]; variables: readonly tf.Variable[] }) => Promise<LossAndGradients>;
+  gradients: (
+    batch: Batch,
+    ctx: { epoch: number; dsWeights: readonly number[]; variables: readonly tf.Variable[] },
+  ) => Promise<LossAndGradients>;
 }
 
 /** One optimizer step: loss and gradients of the batch, the non-finite checks, clipping, AdamW. */
-export async function trainStep(loss: Loss, optimizer: AdamW, batch: Batch, ctx: StepContext): Promise<{ loss: number; gradNorm: number }> {
+export async function trainStep(
+  loss: Loss,
+  optimizer: AdamW,
+  batch: Batch,
+  ctx: StepContext,
+): Promise<{ loss: number; gradNorm: number }> {
   const { value: lossValue, perScale, grads: gradList } = await ctx.gradients(batch, ctx);
   if (!Number.isFinite(lossValue)) {
     tf.dispose(gradList);
     throw nonFiniteLossError(loss, batch, ctx, lossValue, perScale);
   }
-  const { grads: clipped, norm } = ctx.clipNorm > 0 ? await clipByGlobalNorm(gradList, ctx.clipNorm) : { grads: gradList, norm: Number.NaN };
+  const { grads: clipped, norm } =
+    ctx.clipNorm > 0 ? await clipByGlobalNorm(gradList, ctx.clipNorm) : { grads: gradList, norm: Number.NaN };
   if (ctx.clipNorm > 0 && !Number.isFinite(norm)) {
     tf.dispose(gradList);
-    throw new RwsegError('NUMERICAL_ERROR', `gradients of loss '${loss.name}' are not finite (norm ${norm}) at epoch ${ctx.epoch + 1}, iteration ${ctx.iteration}; cases ${batch.caseIds.join(', ')}`, { epoch: ctx.epoch + 1 });
+    throw new RwsegError(
+      'NUMERICAL_ERROR',
+      `gradients of loss '${loss.name}' are not finite (norm ${norm}) at epoch ${ctx.epoch + 1}, iteration ${ctx.iteration}; cases ${batch.caseIds.join(', ')}`,
+      { epoch: ctx.epoch + 1 },
+    );
   }
   optimizer.apply(clipped, ctx.lr);
   tf.dispose([...gradList, ...clipped]);
@@ -415,10 +489,17 @@ export async function trainStep(loss: Loss, optimizer: AdamW, batch: Batch, ctx:
 }
 
 /** Names the epoch, the loss, the scale and any map holding non-finite values: the usual culprit. */
-function nonFiniteLossError(loss: Loss, batch: Batch, ctx: StepContext, value: number, perScale: readonly number[]): RwsegError {
+function nonFiniteLossError(
+  loss: Loss,
+  batch: Batch,
+  ctx: StepContext,
+  value: number,
+  perScale: readonly number[],
+): RwsegError {
   const badMaps: string[] = [];
   batch.scales.forEach((s, i) => {
-    for (const [key, map] of Object.entries(s.maps)) if (map.some((x) => !Number.isFinite(x))) badMaps.push(i === 0 ? key : `${key} (scale ${i})`);
+    for (const [key, map] of Object.entries(s.maps))
+      if (map.some((x) => !Number.isFinite(x))) badMaps.push(i === 0 ? key : `${key} (scale ${i})`);
   });
   const badScales = perScale.map((v, s) => (Number.isFinite(v) ? -1 : s)).filter((s) => s >= 0);
   const requested = loss.requiredMaps.map((m) => m.key);
@@ -448,11 +529,32 @@ async function pauseForKillTest(outDir: string, epochsDone: number): Promise<voi
   await new Promise<never>(() => setInterval(() => {}, 60_000));
 }
 
-async function checkpointContent(epoch: number, model: tfl.LayersModel, optimizer: AdamW, meta: Record<string, unknown>): Promise<CheckpointContent> {
-  const weights = await Promise.all(model.weights.map(async (w) => ({ name: w.originalName, shape: w.shape as number[], data: (await w.read().data()) as Float32Array })));
+async function checkpointContent(
+  epoch: number,
+  model: tfl.LayersModel,
+  optimizer: AdamW,
+  meta: Record<string, unknown>,
+): Promise<CheckpointContent> {
+  const weights = await Promise.all(
+    model.weights.map(async (w) => ({
+      name: w.originalName,
+      shape: w.shape as number[],
+      data: (await w.read().data()) as Float32Array,
+    })),
+  );
   const state = optimizer.state();
-  const moments = await Promise.all(state.tensors.map(async (t, i) => ({ name: `optimizer/${i}`, shape: t.shape, data: (await t.data()) as Float32Array })));
-  return { epoch, meta: { ...meta, optimizerStep: state.step, weightCount: weights.length }, tensors: [...weights, ...moments] };
+  const moments = await Promise.all(
+    state.tensors.map(async (t, i) => ({
+      name: `optimizer/${i}`,
+      shape: t.shape,
+      data: (await t.data()) as Float32Array,
+    })),
+  );
+  return {
+    epoch,
+    meta: { ...meta, optimizerStep: state.step, weightCount: weights.length },
+    tensors: [...weights, ...moments],
+  };
 }
 
 /** Loads weights (matched by order and checked by name and shape) and, when given, the optimizer state. */
@@ -461,12 +563,20 @@ function restoreCheckpoint(content: CheckpointContent, file: string, model: tfl.
   const weights = content.tensors.slice(0, count);
   checkCheckpointFitsModel(weights, file, model);
   if (weights.length !== model.weights.length) {
-    throw new RwsegError('INVALID_CONFIG', `checkpoint ${file} holds ${weights.length} weights but the model has ${model.weights.length}: it was written for another model configuration`, { file });
+    throw new RwsegError(
+      'INVALID_CONFIG',
+      `checkpoint ${file} holds ${weights.length} weights but the model has ${model.weights.length}: it was written for another model configuration`,
+      { file },
+    );
   }
   model.weights.forEach((w, i) => {
     const saved = weights[i]!;
     if (saved.name !== w.originalName || saved.shape.join() !== w.shape.join()) {
-      throw new RwsegError('INVALID_CONFIG', `checkpoint ${file}: weight ${i} is ${saved.name} [${saved.shape}] but the model expects ${w.originalName} [${w.shape}]`, { file });
+      throw new RwsegError(
+        'INVALID_CONFIG',
+        `checkpoint ${file}: weight ${i} is ${saved.name} [${saved.shape}] but the model expects ${w.originalName} [${w.shape}]`,
+        { file },
+      );
     }
   });
   tf.tidy(() => model.weights.forEach((w, i) => w.write(tf.tensor(weights[i]!.data, [...weights[i]!.shape]))));

@@ -77,7 +77,8 @@ export async function validate(
     const channels = c.image.channels ?? 1;
     if (channels !== modelChannels) {
       const input = model.inputs[0]!.shape.slice(1).join(', ');
-      const message = `case ${c.id}: its image has ${channels} channel(s) but the model takes ${modelChannels} ` +
+      const message =
+        `case ${c.id}: its image has ${channels} channel(s) but the model takes ${modelChannels} ` +
         `(input [${input}])`;
       throw new RwsegError('INVALID_INPUT', message, { caseId: c.id, channels, modelChannels });
     }
@@ -90,11 +91,18 @@ export async function validate(
       imageName: `validation case ${c.id}`,
     });
     if (classes !== options.numClasses) {
-      throw new RwsegError('INVALID_INPUT', `the model predicts ${classes} classes; validation case ${c.id} has ${options.numClasses}`, { case: c.id });
+      throw new RwsegError(
+        'INVALID_INPUT',
+        `the model predicts ${classes} classes; validation case ${c.id} has ${options.numClasses}`,
+        { case: c.id },
+      );
     }
     const labels = argmaxLabels(probabilities, classes);
     predictions.push({ id: c.id, labels, shape });
-    perCase.push({ id: c.id, metrics: options.metrics(labels, c.labels.data, shape, c.image.spacing, { numClasses: options.numClasses }) });
+    perCase.push({
+      id: c.id,
+      metrics: options.metrics(labels, c.labels.data, shape, c.image.spacing, { numClasses: options.numClasses }),
+    });
     options.onCase?.(perCase.length - 1, c.id);
   }
   return { result: summariseCases(perCase), predictions };
@@ -118,7 +126,14 @@ export const diceOnlyMetrics: MetricsFunction = (prediction, reference, _shape, 
       if (inR) r++;
       if (inP && inR) both++;
     }
-    out.push({ classIndex: k, dice: p + r === 0 ? Number.NaN : (2 * both) / (p + r), hd: Number.NaN, hd95: Number.NaN, assd: Number.NaN, nsd: Number.NaN });
+    out.push({
+      classIndex: k,
+      dice: p + r === 0 ? Number.NaN : (2 * both) / (p + r),
+      hd: Number.NaN,
+      hd95: Number.NaN,
+      assd: Number.NaN,
+      nsd: Number.NaN,
+    });
   }
   return out;
 };

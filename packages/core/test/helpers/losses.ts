@@ -23,7 +23,9 @@ import {
 export const LOSS_PLUGINS = BUILTIN_PLUGINS.filter((name) => name.startsWith('@rwseg/plugin-loss-'));
 
 export async function lossPlugins(): Promise<RwsegPlugin[]> {
-  const modules = await Promise.all(LOSS_PLUGINS.map((name: string) => import(name) as Promise<{ default: RwsegPlugin }>));
+  const modules = await Promise.all(
+    LOSS_PLUGINS.map((name: string) => import(name) as Promise<{ default: RwsegPlugin }>),
+  );
   return modules.map((m) => m.default);
 }
 
@@ -59,8 +61,13 @@ export function gradientCase(registry: PluginRegistry, name: string, options: Re
   const labels = [randomLabels(random, 9, K), randomLabels(random, 9, K)];
   const target = oneHot(labels, SHAPE, K);
   const loss = registry.createLoss(name, options);
-  const maps = Object.fromEntries(loss.requiredMaps.map((r) => [r.key, mapsFor(registry, r.map, r.options, labels, SHAPE, K)]));
-  const logits = tf.tensor(Array.from({ length: 2 * 9 * K }, () => (random() - 0.5) * 3), [2, ...SHAPE, K]);
+  const maps = Object.fromEntries(
+    loss.requiredMaps.map((r) => [r.key, mapsFor(registry, r.map, r.options, labels, SHAPE, K)]),
+  );
+  const logits = tf.tensor(
+    Array.from({ length: 2 * 9 * K }, () => (random() - 0.5) * 3),
+    [2, ...SHAPE, K],
+  );
   return { loss, logits, rest: { target, maps, context: { epoch: 0 } } };
 }
 
@@ -74,7 +81,11 @@ export async function lossRegistry(...extra: RwsegPlugin[]): Promise<PluginRegis
 }
 
 /** Distance from each pixel with mask = 1 to the nearest pixel with mask = 0 (0 where mask = 0, Infinity if none). */
-export function bruteForceEdt(mask: readonly boolean[], shape: readonly number[], spacing: readonly number[]): Float64Array {
+export function bruteForceEdt(
+  mask: readonly boolean[],
+  shape: readonly number[],
+  spacing: readonly number[],
+): Float64Array {
   const coords = (index: number): number[] => {
     const c: number[] = [];
     for (let axis = shape.length - 1; axis >= 0; axis--) {
@@ -111,7 +122,8 @@ function perClass(input: LabelMapInput, channel: ChannelMap): Float32Array {
   return out;
 }
 
-const present = (m: boolean[]): 'absent' | 'full' | 'partial' => (m.every((v) => !v) ? 'absent' : m.every((v) => v) ? 'full' : 'partial');
+const present = (m: boolean[]): 'absent' | 'full' | 'partial' =>
+  m.every((v) => !v) ? 'absent' : m.every((v) => v) ? 'full' : 'partial';
 
 function rrwChannel(inside: boolean[], input: LabelMapInput, outside: number): number[] {
   const state = present(inside);
@@ -125,7 +137,11 @@ function rrwChannel(inside: boolean[], input: LabelMapInput, outside: number): n
 function signedChannel(inside: boolean[], input: LabelMapInput, innerShift: number): number[] {
   if (present(inside) !== 'partial') return inside.map(() => 0);
   const din = bruteForceEdt(inside, input.shape, input.spacing);
-  const dout = bruteForceEdt(inside.map((v) => !v), input.shape, input.spacing);
+  const dout = bruteForceEdt(
+    inside.map((v) => !v),
+    input.shape,
+    input.spacing,
+  );
   return inside.map((y, i) => (y ? -(din[i]! - innerShift) : dout[i]!));
 }
 
@@ -133,16 +149,36 @@ export const referenceMapsPlugin = definePlugin({
   apiVersion: PLUGIN_API_VERSION,
   name: 'test-reference-maps',
   maps: [
-    defineMap({ name: 'rrw', description: 'reference rrw', options: z.object({}), generate: (input) => perClass(input, (m) => rrwChannel(m, input, 1)) }),
+    defineMap({
+      name: 'rrw',
+      description: 'reference rrw',
+      options: z.object({}),
+      generate: (input) => perClass(input, (m) => rrwChannel(m, input, 1)),
+    }),
     defineMap({
       name: 'rw-class-balance',
       description: 'reference class-balance map',
       options: z.object({ weights: z.array(z.number()).optional() }),
       generate: (input, { weights }) => perClass(input, (m, _, k) => rrwChannel(m, input, weights?.[k] ?? 1)),
     }),
-    defineMap({ name: 'boundary', description: 'reference boundary map', options: z.object({}), generate: (input) => perClass(input, (m) => signedChannel(m, input, 1)) }),
-    defineMap({ name: 'boundary-rw', description: 'reference boundary-rw map', options: z.object({}), generate: (input) => perClass(input, (m) => signedChannel(m, input, 0)) }),
-    defineMap({ name: 'active-contour', description: 'reference active-contour map', options: z.object({}), generate: (input) => perClass(input, (m) => m.map((y) => (y ? 0 : 1))) }),
+    defineMap({
+      name: 'boundary',
+      description: 'reference boundary map',
+      options: z.object({}),
+      generate: (input) => perClass(input, (m) => signedChannel(m, input, 1)),
+    }),
+    defineMap({
+      name: 'boundary-rw',
+      description: 'reference boundary-rw map',
+      options: z.object({}),
+      generate: (input) => perClass(input, (m) => signedChannel(m, input, 0)),
+    }),
+    defineMap({
+      name: 'active-contour',
+      description: 'reference active-contour map',
+      options: z.object({}),
+      generate: (input) => perClass(input, (m) => m.map((y) => (y ? 0 : 1))),
+    }),
   ],
 });
 
@@ -153,17 +189,31 @@ export interface SpecVector {
   maps: Record<'rrw' | 'boundary' | 'boundary-rw' | 'active-contour', number[]>;
 }
 
-export const SPEC: SpecVector = JSON.parse(readFileSync(fileURLToPath(new URL('../../../test/fixtures/loss-maps.json', import.meta.url)), 'utf8')) as SpecVector;
+export const SPEC: SpecVector = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../../test/fixtures/loss-maps.json', import.meta.url)), 'utf8'),
+) as SpecVector;
 
 /** One-hot [B, ...shape, K] of B label maps. */
-export function oneHot(labels: readonly (readonly number[])[], shape: readonly number[], numClasses: number): tf.Tensor {
+export function oneHot(
+  labels: readonly (readonly number[])[],
+  shape: readonly number[],
+  numClasses: number,
+): tf.Tensor {
   const data = new Float32Array(labels.length * labels[0]!.length * numClasses);
   labels.forEach((sample, b) => sample.forEach((label, i) => (data[(b * sample.length + i) * numClasses + label] = 1)));
   return tf.tensor(data, [labels.length, ...shape, numClasses]);
 }
 
 /** Maps of B label maps stacked to [B, ...shape, K] by a registry generator. */
-export function mapsFor(registry: PluginRegistry, map: string, options: Record<string, unknown>, labels: readonly (readonly number[])[], shape: readonly number[], numClasses: number, spacing = shape.map(() => 1)): tf.Tensor {
+export function mapsFor(
+  registry: PluginRegistry,
+  map: string,
+  options: Record<string, unknown>,
+  labels: readonly (readonly number[])[],
+  shape: readonly number[],
+  numClasses: number,
+  spacing = shape.map(() => 1),
+): tf.Tensor {
   const generator = registry.createMapGenerator(map, options);
   const parts = labels.map((l) => generator.generate({ labels: l, shape, numClasses, spacing }));
   const data = new Float32Array(parts.reduce((n, p) => n + p.length, 0));

@@ -42,7 +42,12 @@ export function oneHot(labels: Int32Array, k: number): Float32Array {
 }
 
 /** A batch of B disk patches; `maps` adds named map arrays (e.g. to inject NaN). */
-export function diskBatch(seed: number, size: number, patch: [number, number], maps: Record<string, (n: number) => Float32Array> = {}): Batch {
+export function diskBatch(
+  seed: number,
+  size: number,
+  patch: [number, number],
+  maps: Record<string, (n: number) => Float32Array> = {},
+): Batch {
   const rng = createRandom(seed);
   const n = patch[0] * patch[1];
   const image = new Float32Array(size * n);
@@ -58,7 +63,14 @@ export function diskBatch(seed: number, size: number, patch: [number, number], m
     channels: 1,
     numClasses: 2,
     spacing: [1, 1],
-    scales: [{ shape: patch, labels, target: oneHot(labels, 2), maps: Object.fromEntries(Object.entries(maps).map(([k, f]) => [k, f(size * n * 2)])) }],
+    scales: [
+      {
+        shape: patch,
+        labels,
+        target: oneHot(labels, 2),
+        maps: Object.fromEntries(Object.entries(maps).map(([k, f]) => [k, f(size * n * 2)])),
+      },
+    ],
     caseIds: Array.from({ length: size }, (_, b) => `disk-${seed}-${b}`),
   };
 }
@@ -73,7 +85,11 @@ export function diskValidationCases(seed: number, count: number, shape: [number,
   const rng = createRandom(seed);
   return Array.from({ length: count }, (_, i) => {
     const c = diskCase(rng, shape[0], shape[1]);
-    return { id: `val-${i}`, image: { data: c.image, shape, spacing: [1, 1] }, labels: { data: c.labels, shape, spacing: [1, 1] } };
+    return {
+      id: `val-${i}`,
+      image: { data: c.image, shape, spacing: [1, 1] },
+      labels: { data: c.labels, shape, spacing: [1, 1] },
+    };
   });
 }
 
@@ -99,11 +115,21 @@ const softDiceCe = defineLoss({
 
 export function testLoss(options: Record<string, unknown> = {}): Loss {
   const registry = new PluginRegistry();
-  registry.register(definePlugin({ apiVersion: PLUGIN_API_VERSION, name: 'test-losses', losses: [softDiceCe] }), 'test');
+  registry.register(
+    definePlugin({ apiVersion: PLUGIN_API_VERSION, name: 'test-losses', losses: [softDiceCe] }),
+    'test',
+  );
   return registry.createLoss('test-dice-ce', options);
 }
 
-export const TINY_UNET = { dims: 2 as const, depth: 2, baseFilters: 4, numClasses: 2, normalization: 'batch' as const, seed: 1 };
+export const TINY_UNET = {
+  dims: 2 as const,
+  depth: 2,
+  baseFilters: 4,
+  numClasses: 2,
+  normalization: 'batch' as const,
+  seed: 1,
+};
 
 /** The run the kill/resume test does in a child process and again in the test process. */
 export function childTrainingOptions(outDir: string, epochs: number, resume: boolean | string) {

@@ -27,5 +27,7 @@ try {
   });
   console.log(JSON.stringify({ code: 'none' }));
 } catch (error) {
-  console.log(JSON.stringify({ code: isRwsegError(error) ? error.code : 'not an RwsegError', message: (error as Error).message }));
+  console.log(
+    JSON.stringify({ code: isRwsegError(error) ? error.code : 'not an RwsegError', message: (error as Error).message }),
+  );
 }

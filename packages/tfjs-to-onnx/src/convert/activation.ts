@@ -10,8 +10,20 @@ const SELU_ALPHA = 1.6732632423543772848170429916717;
 const SELU_SCALE = 1.0507009873554804934193349852946;
 
 export const SUPPORTED_ACTIVATIONS = [
-  'linear', 'relu', 'relu6', 'elu', 'selu', 'sigmoid', 'hardSigmoid', 'tanh', 'softplus', 'softsign', 'softmax',
-  'logSoftmax', 'swish', 'mish',
+  'linear',
+  'relu',
+  'relu6',
+  'elu',
+  'selu',
+  'sigmoid',
+  'hardSigmoid',
+  'tanh',
+  'softplus',
+  'softsign',
+  'softmax',
+  'logSoftmax',
+  'swish',
+  'mish',
 ] as const;
 
 function same(v: OnnxValue, name: string): OnnxValue {
@@ -19,14 +31,30 @@ function same(v: OnnxValue, name: string): OnnxValue {
 }
 
 /** Clip(x, lo, hi) with the bounds as inputs, as opset >= 11 wants them. */
-export function clip(b: GraphBuilder, v: OnnxValue, lo: number | undefined, hi: number | undefined, base: string): OnnxValue {
-  const inputs = [v.name, lo === undefined ? '' : b.addFloat(`${base}_min`, [lo], []), hi === undefined ? '' : b.addFloat(`${base}_max`, [hi], [])];
+export function clip(
+  b: GraphBuilder,
+  v: OnnxValue,
+  lo: number | undefined,
+  hi: number | undefined,
+  base: string,
+): OnnxValue {
+  const inputs = [
+    v.name,
+    lo === undefined ? '' : b.addFloat(`${base}_min`, [lo], []),
+    hi === undefined ? '' : b.addFloat(`${base}_max`, [hi], []),
+  ];
   while (inputs[inputs.length - 1] === '') inputs.pop();
   return same(v, b.op('Clip', inputs, base));
 }
 
 /** Applies the TF.js activation called `name`; returns the value unchanged for 'linear'. Unknown names: null. */
-export function applyActivation(b: GraphBuilder, v: OnnxValue, name: string, base: string, axis = -1): OnnxValue | null {
+export function applyActivation(
+  b: GraphBuilder,
+  v: OnnxValue,
+  name: string,
+  base: string,
+  axis = -1,
+): OnnxValue | null {
   switch (name) {
     case 'linear':
       return v;

@@ -32,6 +32,7 @@ export function perAxis(value: unknown, n: number, fallback: number): number[] {
   if (value === undefined || value === null) return new Array<number>(n).fill(fallback);
   if (typeof value === 'number') return new Array<number>(n).fill(value);
   if (Array.isArray(value) && value.length === n && value.every((v) => typeof v === 'number')) return value as number[];
-  if (Array.isArray(value) && value.length === 1 && typeof value[0] === 'number') return new Array<number>(n).fill(value[0]);
+  if (Array.isArray(value) && value.length === 1 && typeof value[0] === 'number')
+    return new Array<number>(n).fill(value[0]);
   throw new RangeError(`expected a number or ${n} numbers, got ${JSON.stringify(value)}`);
 }

@@ -63,12 +63,19 @@ export interface ConversionResult {
 type SymbolicTensor = tfl.SymbolicTensor;
 type LayerNode = tfl.layers.Layer['inboundNodes'][number];
 
-const SPATIAL_NAMES: Record<number, string[]> = { 3: ['length'], 4: ['height', 'width'], 5: ['depth', 'height', 'width'] };
+const SPATIAL_NAMES: Record<number, string[]> = {
+  3: ['length'],
+  4: ['height', 'width'],
+  5: ['depth', 'height', 'width'],
+};
 const LAYOUTS: Record<number, string> = { 2: 'NC', 3: 'NLC', 4: 'NHWC', 5: 'NDHWC' };
 
 function defaultNames(given: string[] | undefined, count: number, base: string, what: string): string[] {
   if (given) {
-    if (given.length !== count) throw new TfjsToOnnxError('INVALID_OPTION', `${what}: ${given.length} names given for a model with ${count}`, { given });
+    if (given.length !== count)
+      throw new TfjsToOnnxError('INVALID_OPTION', `${what}: ${given.length} names given for a model with ${count}`, {
+        given,
+      });
     return given;
   }
   return count === 1 ? [base] : Array.from({ length: count }, (_, i) => `${base}_${i}`);
@@ -93,8 +100,16 @@ function valueInfo(spec: TensorSpec): ValueInfoMessage {
 function layerWeights(layer: tfl.layers.Layer): LayerWeight[] {
   return layer.weights.map((w) => {
     const t = w.read();
-    if (t.dtype !== 'float32') throw new TfjsToOnnxError('INVALID_MODEL', `layer '${layer.name}': weight ${w.name} is ${t.dtype}, only float32 is converted`);
-    return { name: w.originalName ?? w.name, shape: [...t.shape], data: Float32Array.from(t.dataSync() as Float32Array) };
+    if (t.dtype !== 'float32')
+      throw new TfjsToOnnxError(
+        'INVALID_MODEL',
+        `layer '${layer.name}': weight ${w.name} is ${t.dtype}, only float32 is converted`,
+      );
+    return {
+      name: w.originalName ?? w.name,
+      shape: [...t.shape],
+      data: Float32Array.from(t.dataSync() as Float32Array),
+    };
   });
 }
 
@@ -107,11 +122,18 @@ function orderedNodes(model: tfl.LayersModel): { nodes: LayerNode[]; consumers: 
   const visit = (t: SymbolicTensor): void => {
     if (inputIds.has(t.id)) return;
     const node = t.sourceLayer.inboundNodes[t.nodeIndex];
-    if (!node) throw new TfjsToOnnxError('INVALID_MODEL', `tensor '${t.name}' has no producing node in layer '${t.sourceLayer.name}'`);
+    if (!node)
+      throw new TfjsToOnnxError(
+        'INVALID_MODEL',
+        `tensor '${t.name}' has no producing node in layer '${t.sourceLayer.name}'`,
+      );
     if (seen.has(node)) return;
     seen.add(node);
     if (t.sourceLayer.getClassName() === 'InputLayer') {
-      throw new TfjsToOnnxError('INVALID_MODEL', `input layer '${t.sourceLayer.name}' feeds the outputs but is not one of the model's inputs`);
+      throw new TfjsToOnnxError(
+        'INVALID_MODEL',
+        `input layer '${t.sourceLayer.name}' feeds the outputs but is not one of the model's inputs`,
+      );
     }
     for (const input of node.inputTensors) {
       consumers.set(input.id, (consumers.get(input.id) ?? 0) + 1);
@@ -142,10 +164,17 @@ function unsupportedLayer(layer: tfl.layers.Layer, index: number, reason: string
 export function convertLayersModel(model: tfl.LayersModel, options: ConvertOptions = {}): ConversionResult {
   const opset = options.opset ?? MIN_OPSET;
   if (!Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET) {
-    throw new TfjsToOnnxError('INVALID_OPTION', `opset ${opset} is not supported: choose ${MIN_OPSET} to ${MAX_OPSET}`, { opset });
+    throw new TfjsToOnnxError(
+      'INVALID_OPTION',
+      `opset ${opset} is not supported: choose ${MIN_OPSET} to ${MAX_OPSET}`,
+      { opset },
+    );
   }
   if (!model.inputs?.length || !model.outputs?.length) {
-    throw new TfjsToOnnxError('INVALID_MODEL', `model '${model.name}' has no symbolic inputs/outputs: build it (give the first layer an inputShape) before converting`);
+    throw new TfjsToOnnxError(
+      'INVALID_MODEL',
+      `model '${model.name}' has no symbolic inputs/outputs: build it (give the first layer an inputShape) before converting`,
+    );
   }
   const b = new GraphBuilder(opset);
   const inputNames = defaultNames(options.inputNames, model.inputs.length, 'input', 'inputNames');
@@ -155,7 +184,11 @@ export function convertLayersModel(model: tfl.LayersModel, options: ConvertOptio
   const plan = options.selfContained ? planSelfContained(model, options.selfContained) : null;
 
   model.inputs.forEach((t, i) => {
-    if (t.dtype !== 'float32') throw new TfjsToOnnxError('INVALID_MODEL', `model input '${t.name}' is ${t.dtype}; only float32 inputs are converted`);
+    if (t.dtype !== 'float32')
+      throw new TfjsToOnnxError(
+        'INVALID_MODEL',
+        `model input '${t.name}' is ${t.dtype}; only float32 inputs are converted`,
+      );
     const name = b.reserve(inputNames[i]!);
     const prefix = model.inputs.length === 1 ? '' : `${name}_`;
     const shape = plan ? plan.inputShape : t.shape;
@@ -174,8 +207,14 @@ export function convertLayersModel(model: tfl.LayersModel, options: ConvertOptio
     const cls = layer.getClassName();
     const convert = layerConverter(cls);
     if (!convert) {
-      const nested = ['Functional', 'Sequential', 'Model'].includes(cls) ? ' nested models are not converted, build the model flat;' : '';
-      throw unsupportedLayer(layer, index, `no converter for class ${cls};${nested} supported classes: ${registeredLayerClasses().join(', ')}. A custom layer can register one with registerLayerConverter('${cls}', fn).`);
+      const nested = ['Functional', 'Sequential', 'Model'].includes(cls)
+        ? ' nested models are not converted, build the model flat;'
+        : '';
+      throw unsupportedLayer(
+        layer,
+        index,
+        `no converter for class ${cls};${nested} supported classes: ${registeredLayerClasses().join(', ')}. A custom layer can register one with registerLayerConverter('${cls}', fn).`,
+      );
     }
     const ctx: LayerConversionContext = {
       builder: b,
@@ -201,11 +240,20 @@ export function convertLayersModel(model: tfl.LayersModel, options: ConvertOptio
     }
     const outs = Array.isArray(produced) ? produced : [produced];
     if (outs.length !== node.outputTensors.length) {
-      throw unsupportedLayer(layer, index, `its converter returned ${outs.length} values for ${node.outputTensors.length} outputs`);
+      throw unsupportedLayer(
+        layer,
+        index,
+        `its converter returned ${outs.length} values for ${node.outputTensors.length} outputs`,
+      );
     }
     node.outputTensors.forEach((t, i) => {
       const v = outs[i]!;
-      if (v.rank !== t.shape.length) throw unsupportedLayer(layer, index, `its converter produced a rank-${v.rank} value for a rank-${t.shape.length} output`);
+      if (v.rank !== t.shape.length)
+        throw unsupportedLayer(
+          layer,
+          index,
+          `its converter produced a rank-${v.rank} value for a rank-${t.shape.length} output`,
+        );
       values.set(t.id, v);
     });
   }

@@ -31,12 +31,20 @@ export function onnxAxis(value: OnnxValue, tfAxis: number): number {
 
 export function toChannelsFirst(b: GraphBuilder, v: OnnxValue, base: string): OnnxValue {
   if (v.channelsFirst || !prefersChannelsFirst(v.rank)) return v;
-  return { name: b.op('Transpose', [v.name], `${base}_nchw`, { perm: toChannelsFirstPerm(v.rank) }), rank: v.rank, channelsFirst: true };
+  return {
+    name: b.op('Transpose', [v.name], `${base}_nchw`, { perm: toChannelsFirstPerm(v.rank) }),
+    rank: v.rank,
+    channelsFirst: true,
+  };
 }
 
 export function toChannelsLast(b: GraphBuilder, v: OnnxValue, base: string): OnnxValue {
   if (!v.channelsFirst) return v;
-  return { name: b.op('Transpose', [v.name], `${base}_nhwc`, { perm: toChannelsLastPerm(v.rank) }), rank: v.rank, channelsFirst: false };
+  return {
+    name: b.op('Transpose', [v.name], `${base}_nhwc`, { perm: toChannelsLastPerm(v.rank) }),
+    rank: v.rank,
+    channelsFirst: false,
+  };
 }
 
 /** Puts a value in the layout its rank prefers (used after shape-changing ops computed channels-last). */

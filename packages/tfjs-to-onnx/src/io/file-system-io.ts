@@ -33,7 +33,10 @@ export function fileSystemIO(dir: string): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       if (artifacts.modelTopology instanceof ArrayBuffer) {
-        throw new TfjsToOnnxError('INVALID_MODEL', `fileSystemIO(${dir}) saves LayersModels (JSON topology), not binary graph models`);
+        throw new TfjsToOnnxError(
+          'INVALID_MODEL',
+          `fileSystemIO(${dir}) saves LayersModels (JSON topology), not binary graph models`,
+        );
       }
       await mkdir(dir, { recursive: true });
       const weights = weightBytes(artifacts.weightData);

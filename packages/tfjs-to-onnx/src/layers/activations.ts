@@ -17,17 +17,28 @@ export function convertReLU(ctx: LayerConversionContext): OnnxValue {
 
 export function convertLeakyReLU(ctx: LayerConversionContext): OnnxValue {
   const x = ctx.inputs[0]!;
-  return { ...x, name: ctx.builder.op('LeakyRelu', [x.name], ctx.baseName, { alpha: { float: Number(ctx.config['alpha'] ?? 0.3) } }) };
+  return {
+    ...x,
+    name: ctx.builder.op('LeakyRelu', [x.name], ctx.baseName, { alpha: { float: Number(ctx.config['alpha'] ?? 0.3) } }),
+  };
 }
 
 export function convertELU(ctx: LayerConversionContext): OnnxValue {
   const x = ctx.inputs[0]!;
-  return { ...x, name: ctx.builder.op('Elu', [x.name], ctx.baseName, { alpha: { float: Number(ctx.config['alpha'] ?? 1) } }) };
+  return {
+    ...x,
+    name: ctx.builder.op('Elu', [x.name], ctx.baseName, { alpha: { float: Number(ctx.config['alpha'] ?? 1) } }),
+  };
 }
 
 export function convertThresholdedReLU(ctx: LayerConversionContext): OnnxValue {
   const x = ctx.inputs[0]!;
-  return { ...x, name: ctx.builder.op('ThresholdedRelu', [x.name], ctx.baseName, { alpha: { float: Number(ctx.config['theta'] ?? 1) } }) };
+  return {
+    ...x,
+    name: ctx.builder.op('ThresholdedRelu', [x.name], ctx.baseName, {
+      alpha: { float: Number(ctx.config['theta'] ?? 1) },
+    }),
+  };
 }
 
 export function convertSoftmax(ctx: LayerConversionContext): OnnxValue {

@@ -18,8 +18,10 @@ export function registerBuiltinConverters(): void {
   registerLayerConverter('InstanceNormalization', convertInstanceNormalization);
   for (const c of ['MaxPooling2D', 'MaxPooling3D']) registerLayerConverter(c, poolingConverter('MaxPool'));
   for (const c of ['AveragePooling2D', 'AveragePooling3D']) registerLayerConverter(c, poolingConverter('AveragePool'));
-  for (const c of ['GlobalMaxPooling2D', 'GlobalMaxPooling3D']) registerLayerConverter(c, globalPoolingConverter('GlobalMaxPool'));
-  for (const c of ['GlobalAveragePooling2D', 'GlobalAveragePooling3D']) registerLayerConverter(c, globalPoolingConverter('GlobalAveragePool'));
+  for (const c of ['GlobalMaxPooling2D', 'GlobalMaxPooling3D'])
+    registerLayerConverter(c, globalPoolingConverter('GlobalMaxPool'));
+  for (const c of ['GlobalAveragePooling2D', 'GlobalAveragePooling3D'])
+    registerLayerConverter(c, globalPoolingConverter('GlobalAveragePool'));
   for (const c of ['UpSampling2D', 'UpSampling3D']) registerLayerConverter(c, convertUpSampling);
   registerLayerConverter('Concatenate', convertConcatenate);
   registerLayerConverter('Add', elementwiseConverter('Sum'));
@@ -38,7 +40,15 @@ export function registerBuiltinConverters(): void {
   registerLayerConverter('ELU', act.convertELU);
   registerLayerConverter('ThresholdedReLU', act.convertThresholdedReLU);
   registerLayerConverter('Softmax', act.convertSoftmax);
-  for (const c of ['Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'SpatialDropout3D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout']) {
+  for (const c of [
+    'Dropout',
+    'SpatialDropout1D',
+    'SpatialDropout2D',
+    'SpatialDropout3D',
+    'GaussianNoise',
+    'GaussianDropout',
+    'AlphaDropout',
+  ]) {
     registerLayerConverter(c, act.convertIdentity);
   }
 }

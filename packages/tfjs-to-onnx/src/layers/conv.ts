@@ -26,7 +26,8 @@ interface ConvParts {
 
 function convParts(ctx: LayerConversionContext): ConvParts {
   const { config } = ctx;
-  if (config['dataFormat'] === 'channelsFirst') ctx.unsupported("dataFormat 'channelsFirst' (only channelsLast models are converted)");
+  if (config['dataFormat'] === 'channelsFirst')
+    ctx.unsupported("dataFormat 'channelsFirst' (only channelsLast models are converted)");
   const [kernel, bias] = ctx.weights();
   if (!kernel) ctx.unsupported('a convolution without a kernel weight (was the layer built?)');
   const spatial = kernel.shape.length - 2;

@@ -20,7 +20,12 @@ export function convertDense(ctx: LayerConversionContext): OnnxValue {
     y = b.op('Add', [b.op('MatMul', [x.name, w], `${ctx.baseName}_matmul`), biasName], ctx.baseName);
   }
   const activation = String(ctx.config['activation'] ?? 'linear');
-  const out = applyActivation(b, { name: y, rank: x.rank, channelsFirst: false }, activation, `${ctx.baseName}_${activation}`);
+  const out = applyActivation(
+    b,
+    { name: y, rank: x.rank, channelsFirst: false },
+    activation,
+    `${ctx.baseName}_${activation}`,
+  );
   if (!out) ctx.unsupported(`activation '${activation}'`);
   return toPreferred(b, out, ctx.baseName);
 }

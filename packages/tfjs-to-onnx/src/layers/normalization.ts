@@ -13,7 +13,13 @@ function weightNamed(weights: LayerWeight[], key: string): LayerWeight | undefin
   return weights.find((w) => w.name.split('/').pop()!.startsWith(key));
 }
 
-function batchNormParams(ctx: LayerConversionContext): { mean: Float32Array; variance: Float32Array; gamma: Float32Array; beta: Float32Array; eps: number } {
+function batchNormParams(ctx: LayerConversionContext): {
+  mean: Float32Array;
+  variance: Float32Array;
+  gamma: Float32Array;
+  beta: Float32Array;
+  eps: number;
+} {
   const weights = ctx.weights();
   const mean = weightNamed(weights, 'moving_mean');
   const variance = weightNamed(weights, 'moving_variance');
@@ -72,7 +78,12 @@ export function convertBatchNormalization(ctx: LayerConversionContext): OnnxValu
   if (axis === 1 && x.channelsFirst && ctx.inputIsExclusive(0) && foldIntoConv(b, x, a, c)) return x;
   const n = mean.length;
   if (axis === 1) {
-    const inputs = [x.name, ...[gamma, beta, mean, variance].map((d, i) => b.addFloat(`${ctx.baseName}_${['scale', 'B', 'mean', 'var'][i]}`, d, [n]))];
+    const inputs = [
+      x.name,
+      ...[gamma, beta, mean, variance].map((d, i) =>
+        b.addFloat(`${ctx.baseName}_${['scale', 'B', 'mean', 'var'][i]}`, d, [n]),
+      ),
+    ];
     return { ...x, name: b.op('BatchNormalization', inputs, ctx.baseName, { epsilon: { float: eps } }) };
   }
   // Channel axis elsewhere (e.g. a BatchNormalization over axis 1 of an NHWC tensor): a broadcast Mul + Add.
@@ -90,25 +101,44 @@ export function convertLayerNormalization(ctx: LayerConversionContext): OnnxValu
   const b = ctx.builder;
   const x = ctx.inputs[0]!;
   const base = ctx.baseName;
-  const tfAxes = ([] as number[]).concat(ctx.config['axis'] as number | number[]).map((a) => (a < 0 ? a + x.rank : a)).sort((p, q) => p - q);
+  const tfAxes = ([] as number[])
+    .concat(ctx.config['axis'] as number | number[])
+    .map((a) => (a < 0 ? a + x.rank : a))
+    .sort((p, q) => p - q);
   const axes = tfAxes.map((a) => onnxAxis(x, a));
   const eps = Number(ctx.config['epsilon'] ?? 1e-3);
   const mean = reduceMean(b, x.name, axes, `${base}_mean`);
   const centred = b.op('Sub', [x.name, mean], `${base}_centred`);
   const variance = reduceMean(b, b.op('Mul', [centred, centred], `${base}_sq`), axes, `${base}_var`);
-  const std = b.op('Sqrt', [b.op('Add', [variance, b.addFloat(`${base}_eps`, [eps], [])], `${base}_var_eps`)], `${base}_std`);
+  const std = b.op(
+    'Sqrt',
+    [b.op('Add', [variance, b.addFloat(`${base}_eps`, [eps], [])], `${base}_var_eps`)],
+    `${base}_std`,
+  );
   let y = b.op('Div', [centred, std], `${base}_normalised`);
   // gamma/beta have TF.js shape [dims of tfAxes]; reorder them to ONNX axis order and pad with 1s to broadcast.
-  const order = axes.map((o, i) => [o, i] as const).sort((p, q) => p[0] - q[0]).map(([, i]) => i);
+  const order = axes
+    .map((o, i) => [o, i] as const)
+    .sort((p, q) => p[0] - q[0])
+    .map(([, i]) => i);
   const inputShape = ctx.inputShapes[0]!;
   const paramShape = tfAxes.map((a) => inputShape[a] ?? ctx.unsupported(`LayerNormalization over dynamic axis ${a}`));
-  const broadcast = Array.from({ length: x.rank }, (_, i) => (axes.includes(i) ? paramShape[axes.indexOf(i)]! : 1)).slice(1);
+  const broadcast = Array.from({ length: x.rank }, (_, i) =>
+    axes.includes(i) ? paramShape[axes.indexOf(i)]! : 1,
+  ).slice(1);
   const weights = ctx.weights();
-  for (const [key, op] of [['gamma', 'Mul'], ['beta', 'Add']] as const) {
+  for (const [key, op] of [
+    ['gamma', 'Mul'],
+    ['beta', 'Add'],
+  ] as const) {
     const w = weightNamed(weights, key);
     if (!w) continue;
     const reordered = permute(w.data, paramShape, order);
-    y = b.op(op, [y, b.addFloat(`${base}_${key}`, reordered.data, broadcast)], `${base}_${key === 'gamma' ? 'scaled' : 'shifted'}`);
+    y = b.op(
+      op,
+      [y, b.addFloat(`${base}_${key}`, reordered.data, broadcast)],
+      `${base}_${key === 'gamma' ? 'scaled' : 'shifted'}`,
+    );
   }
   return { ...x, name: y };
 }

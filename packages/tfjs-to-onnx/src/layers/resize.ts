@@ -16,8 +16,9 @@ export function convertUpSampling(ctx: LayerConversionContext): OnnxValue {
   const interpolation = String(ctx.config['interpolation'] ?? 'nearest');
   if (interpolation !== 'nearest' && interpolation !== 'bilinear') ctx.unsupported(`interpolation '${interpolation}'`);
   const scales = b.addFloat(`${ctx.baseName}_scales`, [1, 1, ...size], [x.rank]);
-  const attrs = interpolation === 'nearest'
-    ? { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }
-    : { mode: 'linear', coordinate_transformation_mode: 'asymmetric' };
+  const attrs =
+    interpolation === 'nearest'
+      ? { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }
+      : { mode: 'linear', coordinate_transformation_mode: 'asymmetric' };
   return { ...x, name: b.op('Resize', [x.name, '', scales], ctx.baseName, attrs) };
 }

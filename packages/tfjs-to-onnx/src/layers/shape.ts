@@ -12,7 +12,11 @@ export function convertReshape(ctx: LayerConversionContext): OnnxValue {
   const target = ctx.config['targetShape'] as number[];
   // 0 copies the batch dimension from the input, keeping it dynamic.
   const shape = b.addInt64(`${ctx.baseName}_shape`, [0, ...target]);
-  const y: OnnxValue = { name: b.op('Reshape', [x.name, shape], `${ctx.baseName}_reshaped`), rank: target.length + 1, channelsFirst: false };
+  const y: OnnxValue = {
+    name: b.op('Reshape', [x.name, shape], `${ctx.baseName}_reshaped`),
+    rank: target.length + 1,
+    channelsFirst: false,
+  };
   return toPreferred(b, y, ctx.baseName);
 }
 
@@ -26,12 +30,20 @@ export function convertPermute(ctx: LayerConversionContext): OnnxValue {
   const b = ctx.builder;
   const x = toChannelsLast(b, ctx.inputs[0]!, ctx.baseName);
   const dims = ctx.config['dims'] as number[];
-  const y: OnnxValue = { name: b.op('Transpose', [x.name], `${ctx.baseName}_permuted`, { perm: [0, ...dims] }), rank: x.rank, channelsFirst: false };
+  const y: OnnxValue = {
+    name: b.op('Transpose', [x.name], `${ctx.baseName}_permuted`, { perm: [0, ...dims] }),
+    rank: x.rank,
+    channelsFirst: false,
+  };
   return toPreferred(b, y, ctx.baseName);
 }
 
 function pairs(value: unknown): [number, number][] {
-  if (typeof value === 'number') return [[value, value], [value, value]];
+  if (typeof value === 'number')
+    return [
+      [value, value],
+      [value, value],
+    ];
   return (value as (number | number[])[]).map((p) => (typeof p === 'number' ? [p, p] : [p[0]!, p[1]!]));
 }
 
@@ -51,7 +63,10 @@ export function convertCropping2D(ctx: LayerConversionContext): OnnxValue {
   const [[t, bottom], [l, r]] = pairs(ctx.config['cropping']) as [[number, number], [number, number]];
   // Ends count back from each axis' end, which keeps H and W dynamic.
   const starts = b.addInt64(`${ctx.baseName}_starts`, [t, l]);
-  const ends = b.addInt64(`${ctx.baseName}_ends`, [bottom > 0 ? -bottom : Number.MAX_SAFE_INTEGER, r > 0 ? -r : Number.MAX_SAFE_INTEGER]);
+  const ends = b.addInt64(`${ctx.baseName}_ends`, [
+    bottom > 0 ? -bottom : Number.MAX_SAFE_INTEGER,
+    r > 0 ? -r : Number.MAX_SAFE_INTEGER,
+  ]);
   const axes = b.addInt64(`${ctx.baseName}_axes`, [2, 3]);
   return { ...x, name: b.op('Slice', [x.name, starts, ends, axes], ctx.baseName) };
 }

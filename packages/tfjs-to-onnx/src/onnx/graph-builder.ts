@@ -24,7 +24,9 @@ export interface OnnxValue {
 function attribute(name: string, value: AttributeValue): AttributeMessage {
   if (typeof value === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
   if (typeof value === 'number') {
-    return Number.isInteger(value) ? { name, type: AttributeType.INT, i: value } : { name, type: AttributeType.FLOAT, f: value };
+    return Number.isInteger(value)
+      ? { name, type: AttributeType.INT, i: value }
+      : { name, type: AttributeType.FLOAT, f: value };
   }
   if (Array.isArray(value)) return { name, type: AttributeType.INTS, ints: value };
   if ('floats' in value) return { name, type: AttributeType.FLOATS, floats: value.floats };
@@ -71,7 +73,8 @@ export class GraphBuilder {
 
   /** Appends a one-output node whose output takes a name claimed earlier with `reserve`. */
   opWithReservedOutput(opType: string, inputs: string[], output: string, attributes: Attributes = {}): string {
-    if (!this.usedNames.has(output) || this.producers.has(output)) throw new Error(`internal error: '${output}' was not reserved`);
+    if (!this.usedNames.has(output) || this.producers.has(output))
+      throw new Error(`internal error: '${output}' was not reserved`);
     const name = this.node(opType, inputs, [`${output}_tmp`], attributes)[0]!;
     const node = this.producers.get(name)!;
     this.usedNames.delete(name);
@@ -116,12 +119,24 @@ export class GraphBuilder {
   }
 
   /** Appends a node; outputs are fresh unique names derived from `outputBases`. Returns the output names. */
-  node(opType: string, inputs: string[], outputBases: string[], attributes: Attributes = {}, nodeName?: string): string[] {
+  node(
+    opType: string,
+    inputs: string[],
+    outputBases: string[],
+    attributes: Attributes = {},
+    nodeName?: string,
+  ): string[] {
     const output = outputBases.map((b) => this.uniqueName(b));
     const attribute_ = Object.entries(attributes)
       .filter((e): e is [string, AttributeValue] => e[1] !== undefined)
       .map(([k, v]) => attribute(k, v));
-    const message: NodeMessage = { name: this.uniqueName(nodeName ?? `${opType}_${output[0]}`), op_type: opType, input: inputs, output, attribute: attribute_ };
+    const message: NodeMessage = {
+      name: this.uniqueName(nodeName ?? `${opType}_${output[0]}`),
+      op_type: opType,
+      input: inputs,
+      output,
+      attribute: attribute_,
+    };
     this.nodes.push(message);
     for (const o of output) this.producers.set(o, message);
     return output;

@@ -86,5 +86,10 @@ export function encodeModel(model: ModelMessage): Uint8Array {
 /** Parses .onnx bytes back into plain objects (int64 as numbers, bytes as Uint8Array); for tests and tools. */
 export function decodeModel(bytes: Uint8Array): ModelMessage {
   const type = modelProtoType();
-  return type.toObject(type.decode(bytes), { longs: Number, enums: Number, defaults: false, arrays: true }) as ModelMessage;
+  return type.toObject(type.decode(bytes), {
+    longs: Number,
+    enums: Number,
+    defaults: false,
+    arrays: true,
+  }) as ModelMessage;
 }

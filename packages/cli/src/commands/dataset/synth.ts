@@ -5,19 +5,24 @@ import { RwsegCommand } from '../../base-command.js';
 
 function parseList(text: string, flag: string): number[] {
   const values = text.split(/[x,]/).map(Number);
-  if (values.some((v) => !Number.isFinite(v))) throw new RwsegError('INVALID_OPTIONS', `--${flag} "${text}" must be numbers like 64x64 or 1,1`, { option: flag });
+  if (values.some((v) => !Number.isFinite(v)))
+    throw new RwsegError('INVALID_OPTIONS', `--${flag} "${text}" must be numbers like 64x64 or 1,1`, { option: flag });
   return values;
 }
 
 export default class DatasetSynth extends RwsegCommand {
-  static override summary = 'Write the built-in synthetic dataset (seeded shapes) in the Decathlon layout as .nii.gz with dataset.json.';
+  static override summary =
+    'Write the built-in synthetic dataset (seeded shapes) in the Decathlon layout as .nii.gz with dataset.json.';
   static override examples = [
     '<%= config.bin %> dataset synth --out ./synthetic2d',
     '<%= config.bin %> dataset synth --out ./synthetic3d --dim 3 --size 48x48x48 --cases 12 --classes 4 --seed 7',
   ];
   static override flags = {
     out: Flags.string({ required: true, description: 'output folder' }),
-    dim: Flags.option({ options: ['2', '3'] as const, description: 'image dimensionality (default: the rank of --size, else 2)' })(),
+    dim: Flags.option({
+      options: ['2', '3'] as const,
+      description: 'image dimensionality (default: the rank of --size, else 2)',
+    })(),
     size: Flags.string({ description: 'spatial size, e.g. 96x96 or 48x48x48 (default by --dim)' }),
     cases: Flags.integer({ default: 24, min: 1, description: 'number of cases' }),
     classes: Flags.integer({ default: 3, min: 2, max: 8, description: 'classes including background' }),
@@ -30,7 +35,8 @@ export default class DatasetSynth extends RwsegCommand {
 
   async run() {
     const { flags } = await this.parse(DatasetSynth);
-    const number = (text: string | undefined, flag: string) => (text === undefined ? undefined : parseList(text, flag)[0]);
+    const number = (text: string | undefined, flag: string) =>
+      text === undefined ? undefined : parseList(text, flag)[0];
     const options = {
       // Without --dim, a 3-axis --size means 3D (the generator's rule).
       ...(flags.dim ? { dim: Number(flags.dim) as 2 | 3 } : {}),
@@ -49,7 +55,13 @@ export default class DatasetSynth extends RwsegCommand {
       if (interactive) process.stderr.write(`\r  writing case ${done}/${total}   `);
     });
     if (interactive) process.stderr.write('\n');
-    const result = { out, dataset: path.join(out, 'dataset.json'), cases: info.training.length, classNames: info.classNames, options: info.synthetic };
+    const result = {
+      out,
+      dataset: path.join(out, 'dataset.json'),
+      cases: info.training.length,
+      classNames: info.classNames,
+      options: info.synthetic,
+    };
     if (!this.jsonEnabled()) this.log(`wrote ${result.cases} cases to ${out} (classes: ${info.classNames.join(', ')})`);
     return result;
   }

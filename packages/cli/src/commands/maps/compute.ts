@@ -6,7 +6,7 @@ import { parseMapOptions, labelFileFlags, readLabelFile } from '../../label-inpu
 export default class MapsCompute extends RwsegCommand {
   static override summary = 'Compute a registered RW map (rrw, boundary, active-contour, ...) from a label image.';
   static override description =
-    'Reads a NIfTI (.nii, .nii.gz; spacing from the header) or PNG label image and writes the map channels-last: a float32 NIfTI with one channel per class, or one 16-bit PNG per class (<out>-class<k>.png, values scaled linearly from each channel\'s [min, max], reported in the output).';
+    "Reads a NIfTI (.nii, .nii.gz; spacing from the header) or PNG label image and writes the map channels-last: a float32 NIfTI with one channel per class, or one 16-bit PNG per class (<out>-class<k>.png, values scaled linearly from each channel's [min, max], reported in the output).";
   static override examples = [
     '<%= config.bin %> maps compute --labels hippocampus_001.nii.gz --map rrw --classes 3 --out rrw.nii.gz',
     '<%= config.bin %> maps compute --labels mask.png --map rw-class-balance --option weights=[0.95,0.05] --out map.nii',
@@ -15,7 +15,9 @@ export default class MapsCompute extends RwsegCommand {
     labels: Flags.string({ description: 'label image (.nii, .nii.gz or .png)', required: true }),
     map: Flags.string({ description: 'registered map name (see rwseg plugins)', required: true }),
     ...labelFileFlags,
-    spacing: Flags.string({ description: 'voxel spacing in mm, comma-separated in the image\'s axis order (default: from the file)' }),
+    spacing: Flags.string({
+      description: "voxel spacing in mm, comma-separated in the image's axis order (default: from the file)",
+    }),
     option: Flags.string({ description: 'map option key=value (repeatable; JSON values)', multiple: true }),
     out: Flags.string({ description: 'output file: .nii, .nii.gz or .png', required: true }),
   };
@@ -24,14 +26,24 @@ export default class MapsCompute extends RwsegCommand {
     const { flags } = await this.parse(MapsCompute);
     const registry = await this.loadRegistry(flags.plugin ?? []);
     const generator = registry.createMapGenerator(flags.map, parseMapOptions(flags.option));
-    const input = await readLabelFile(flags.labels, { classes: flags.classes, spacing: flags.spacing, labelMap: flags['label-map'], logger: this.logger });
+    const input = await readLabelFile(flags.labels, {
+      classes: flags.classes,
+      spacing: flags.spacing,
+      labelMap: flags['label-map'],
+      logger: this.logger,
+    });
     const map = generator.generate(input);
     const K = input.numClasses;
     const channels = Array.from({ length: K }, (_, k) => channelRange(map, k, K));
     const ext = imageExtension(flags.out);
     let files: string[];
     if (ext === '.png') {
-      if (input.shape.length !== 2) throw new RwsegError('INVALID_OPTIONS', `--out ${flags.out}: PNG output needs a 2D label image; ${flags.labels} has shape [${input.shape.join(', ')}]; write .nii.gz instead`, { option: 'out' });
+      if (input.shape.length !== 2)
+        throw new RwsegError(
+          'INVALID_OPTIONS',
+          `--out ${flags.out}: PNG output needs a 2D label image; ${flags.labels} has shape [${input.shape.join(', ')}]; write .nii.gz instead`,
+          { option: 'out' },
+        );
       const base = flags.out.slice(0, -ext.length);
       files = [];
       for (let k = 0; k < K; k++) {
@@ -48,10 +60,21 @@ export default class MapsCompute extends RwsegCommand {
       files = [flags.out];
     }
     if (!this.jsonEnabled()) {
-      this.log(`${generator.map} map of ${flags.labels} (shape [${input.shape.join(', ')}], spacing [${input.spacing.join(', ')}] mm, ${K} classes) -> ${files.join(', ')}`);
+      this.log(
+        `${generator.map} map of ${flags.labels} (shape [${input.shape.join(', ')}], spacing [${input.spacing.join(', ')}] mm, ${K} classes) -> ${files.join(', ')}`,
+      );
       channels.forEach((c, k) => this.log(`  class ${k}: min ${c.min.toFixed(4)}, max ${c.max.toFixed(4)}`));
     }
-    return { map: generator.map, options: generator.options, key: generator.key, shape: input.shape, spacing: input.spacing, numClasses: K, files, channels };
+    return {
+      map: generator.map,
+      options: generator.options,
+      key: generator.key,
+      shape: input.shape,
+      spacing: input.spacing,
+      numClasses: K,
+      files,
+      channels,
+    };
   }
 }
 

@@ -22,7 +22,7 @@ export const runFolderFlags = {
   force: Flags.boolean({
     description:
       'start over in a folder that holds a run (its checkpoints and model are removed), or resume despite ' +
-        'different settings',
+      'different settings',
   }),
 };
 
@@ -71,7 +71,11 @@ export default class PipelineRun extends RwsegCommand {
       plugins: flags.plugin,
       logger: this.logger,
       onEvent: (run, event) => {
-        if (!writers.has(run)) writers.set(run, createProgressWriter(process.stderr, run, { intervalSeconds: config.training.progressIntervalSeconds }));
+        if (!writers.has(run))
+          writers.set(
+            run,
+            createProgressWriter(process.stderr, run, { intervalSeconds: config.training.progressIntervalSeconds }),
+          );
         writers.get(run)!(event);
       },
     }).finally(() => signals.dispose());
@@ -125,7 +129,9 @@ export function describeResult(result: PipelineResult): string {
     const v = r.result.finalValidation;
     if (r.result.stopped) {
       const at = r.result.stopped;
-      lines.push(`${r.name}: stopped at epoch ${at.epoch}, step ${at.iteration} (${at.reason ?? 'stop request'}); --resume continues it from ${at.checkpoint}`);
+      lines.push(
+        `${r.name}: stopped at epoch ${at.epoch}, step ${at.iteration} (${at.reason ?? 'stop request'}); --resume continues it from ${at.checkpoint}`,
+      );
       continue;
     }
     lines.push(`${r.name}: ${r.result.epochsRun} epoch(s) on ${result.backend}, results in ${r.outDir}`);
@@ -154,7 +160,9 @@ export function describeResult(result: PipelineResult): string {
       );
   }
   if (result.comparison) {
-    const tests = result.pairedTests ? `; paired tests against ${result.pairedTests.reference}: comparison-tests.csv` : '';
+    const tests = result.pairedTests
+      ? `; paired tests against ${result.pairedTests.reference}: comparison-tests.csv`
+      : '';
     lines.push(`comparison table: ${result.outDir}/comparison.md and comparison.csv${tests}`);
   }
   return lines.join('\n');

@@ -2,8 +2,13 @@ import { RwsegCommand } from '../../base-command.js';
 
 export default class Plugins extends RwsegCommand {
   static override summary = 'List the loaded plugins with their losses and maps.';
-  static override description = 'Built-in plugins load first, then those from the "rwseg.plugins" section of ./package.json, then --plugin flags.';
-  static override examples = ['<%= config.bin %> plugins', '<%= config.bin %> plugins --json', '<%= config.bin %> plugins --plugin ./my-plugin'];
+  static override description =
+    'Built-in plugins load first, then those from the "rwseg.plugins" section of ./package.json, then --plugin flags.';
+  static override examples = [
+    '<%= config.bin %> plugins',
+    '<%= config.bin %> plugins --json',
+    '<%= config.bin %> plugins --plugin ./my-plugin',
+  ];
 
   async run() {
     const { flags } = await this.parse(Plugins);
@@ -20,7 +25,9 @@ export default class Plugins extends RwsegCommand {
         for (const loss of plugin.losses) this.log(`  loss ${loss}: ${registry.describe('loss', loss).description}`);
         for (const map of plugin.maps) this.log(`  map  ${map}: ${registry.describe('map', map).description}`);
       }
-      this.log(`\n${result.plugins.length} plugins, ${result.losses.length} losses, ${result.maps.length} maps. 'rwseg plugins inspect NAME' shows options.`);
+      this.log(
+        `\n${result.plugins.length} plugins, ${result.losses.length} losses, ${result.maps.length} maps. 'rwseg plugins inspect NAME' shows options.`,
+      );
     }
     return result;
   }

@@ -32,54 +32,146 @@ interface BackpropFilterAttrs extends ConvGradAttrs {
   filterShape: [number, number, number, number];
 }
 
-export function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): TensorInfo {
+export function conv2DBackpropFilter(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as unknown as BackpropFilterAttrs;
-  if (dataFormat === 'NCHW') throw new Error(`rwseg wasm Conv2DBackpropFilter supports dataFormat 'NHWC' only, got '${dataFormat}'`);
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
+  if (dataFormat === 'NCHW')
+    throw new Error(`rwseg wasm Conv2DBackpropFilter supports dataFormat 'NHWC' only, got '${dataFormat}'`);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
   return filterGradient(backend, x, dy, info);
 }
 
 /** The filter gradient of a 2D convolution described by `info`. */
-export function filterGradient(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
-  return backpropFilterPath(backend, info) === 'simd' ? viaSimd(backend, x, dy, info) : viaSwappedConv(backend, x, dy, info);
+export function filterGradient(
+  backend: WasmBackend,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): TensorInfo {
+  return backpropFilterPath(backend, info) === 'simd'
+    ? viaSimd(backend, x, dy, info)
+    : viaSwappedConv(backend, x, dy, info);
 }
 
 function viaSimd(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
   const simd = simdKernels(backend);
   if (simd === undefined) throw new Error('rwseg wasm kernels: the SIMD module is not loaded');
-  const { batchSize: n, filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co, strideHeight: sh, strideWidth: sw } = info;
+  const {
+    batchSize: n,
+    filterHeight: kh,
+    filterWidth: kw,
+    inHeight: h,
+    inWidth: w,
+    inChannels: ci,
+    outHeight: ho,
+    outWidth: wo,
+    outChannels: co,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = info;
   const { top, left } = info.padInfo;
   // Pad so every tap of every output pixel reads inside the buffer; rows past the last one read are never used.
   const bottom = Math.max(0, (ho - 1) * sh + kh - h - top);
   const right = Math.max(0, (wo - 1) * sw + kw - w - left);
-  const xPad = top + bottom + left + right === 0 ? x : callStock('PadV2', backend, { x }, { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 });
+  const xPad =
+    top + bottom + left + right === 0
+      ? x
+      : callStock(
+          'PadV2',
+          backend,
+          { x },
+          {
+            paddings: [
+              [0, 0],
+              [top, bottom],
+              [left, right],
+              [0, 0],
+            ],
+            constantValue: 0,
+          },
+        );
   const dW = backend.makeOutput([kh, kw, ci, co], 'float32');
   const runRows = Math.max(1, Math.round(SIMD_RUN_PIXELS / Math.max(1, wo)));
-  simd.conv2d_filter_grad(addressOf(backend, xPad), addressOf(backend, dy), addressOf(backend, dW), n, h + top + bottom, w + left + right, ci, ho, wo, co, kh, kw, sh, sw, runRows);
+  simd.conv2d_filter_grad(
+    addressOf(backend, xPad),
+    addressOf(backend, dy),
+    addressOf(backend, dW),
+    n,
+    h + top + bottom,
+    w + left + right,
+    ci,
+    ho,
+    wo,
+    co,
+    kh,
+    kw,
+    sh,
+    sw,
+    runRows,
+  );
   if (xPad !== x) release(backend, xPad);
   return dW;
 }
 
-function viaSwappedConv(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
-  const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw } = info;
+function viaSwappedConv(
+  backend: WasmBackend,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): TensorInfo {
+  const {
+    filterHeight: kh,
+    filterWidth: kw,
+    inHeight: h,
+    inWidth: w,
+    outHeight: ho,
+    outWidth: wo,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = info;
   const { top, left } = info.padInfo;
   // Pad the far side so the swapped conv yields at least kh x kw outputs; extra rows only read zeros.
-  const bottom = Math.max(0, (kh - 1) + (ho - 1) * sh + 1 - h - top);
-  const right = Math.max(0, (kw - 1) + (wo - 1) * sw + 1 - w - left);
+  const bottom = Math.max(0, kh - 1 + (ho - 1) * sh + 1 - h - top);
+  const right = Math.max(0, kw - 1 + (wo - 1) * sw + 1 - w - left);
   const xT = transpose(backend, x, [3, 1, 2, 0]); // [Ci, H, W, N]
   const dyT = transpose(backend, dy, [1, 2, 0, 3]); // [Ho, Wo, N, Co]
-  const swapped = callStock('Conv2D', backend, { x: xT, filter: dyT }, {
-    strides: [1, 1],
-    pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
-    dataFormat: 'NHWC',
-    dilations: [sh, sw],
-  }); // [Ci, >=kh, >=kw, Co]
+  const swapped = callStock(
+    'Conv2D',
+    backend,
+    { x: xT, filter: dyT },
+    {
+      strides: [1, 1],
+      pad: [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+      dilations: [sh, sw],
+    },
+  ); // [Ci, >=kh, >=kw, Co]
   release(backend, xT, dyT);
   let cropped = swapped;
   if (swapped.shape[1] !== kh || swapped.shape[2] !== kw) {
-    cropped = callStock('Slice', backend, { x: swapped }, { begin: [0, 0, 0, 0], size: [swapped.shape[0], kh, kw, swapped.shape[3]] });
+    cropped = callStock(
+      'Slice',
+      backend,
+      { x: swapped },
+      { begin: [0, 0, 0, 0], size: [swapped.shape[0], kh, kw, swapped.shape[3]] },
+    );
     release(backend, swapped);
   }
   const dW = transpose(backend, cropped, [1, 2, 0, 3]); // [kh, kw, Ci, Co]

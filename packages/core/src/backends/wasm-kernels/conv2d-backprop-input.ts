@@ -9,7 +9,15 @@
  * Layouts: dy [N, Ho, Wo, Co], filter [kh, kw, Ci, Co], dx [N, H, W, Ci] (NHWC, HWIO).
  */
 import { tf } from '../../tf.js';
-import { callStock, release, reshape, transpose, type ConvGradAttrs, type TensorInfo, type WasmBackend } from './stock.js';
+import {
+  callStock,
+  release,
+  reshape,
+  transpose,
+  type ConvGradAttrs,
+  type TensorInfo,
+  type WasmBackend,
+} from './stock.js';
 import { simdConv2d, simdConvApplies } from './conv2d-forward.js';
 import { depthToSpace } from './elementwise.js';
 
@@ -28,7 +36,8 @@ export function backpropInputPath(info: tf.backend_util.Conv2DInfo): BackpropInp
     return pads.every((p) => p >= 0) ? 'conv2d-flipped' : 'stock';
   }
   const blocks = info.filterHeight === info.strideHeight && info.filterWidth === info.strideWidth;
-  const exact = info.inHeight === info.outHeight * info.strideHeight && info.inWidth === info.outWidth * info.strideWidth;
+  const exact =
+    info.inHeight === info.outHeight * info.strideHeight && info.inWidth === info.outWidth * info.strideWidth;
   if (blocks && exact && top === 0 && bottom === 0 && left === 0 && right === 0) return 'matmul-depth-to-space';
   return 'stock';
 }
@@ -41,18 +50,36 @@ function flippedPads(info: tf.backend_util.Conv2DInfo): [number, number, number,
   return [top, h + kh - 1 - ho - top, left, w + kw - 1 - wo - left];
 }
 
-export function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): TensorInfo {
+export function conv2DBackpropInput(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as BackpropInputAttrs;
-  const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(dataFormat));
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(dataFormat),
+  );
   switch (backpropInputPath(info)) {
     case 'conv2d-flipped':
       return viaFlippedConv(backend, dy, filter, info);
     case 'matmul-depth-to-space':
       return viaDepthToSpace(backend, dy, filter, info);
     case 'stock':
-      return callStock('Conv2DBackpropInput', backend, args.inputs as Record<string, TensorInfo>, args.attrs as Record<string, unknown>);
+      return callStock(
+        'Conv2DBackpropInput',
+        backend,
+        args.inputs as Record<string, TensorInfo>,
+        args.attrs as Record<string, unknown>,
+      );
   }
 }
 
@@ -76,27 +103,61 @@ function flipAndSwap(backend: WasmBackend, filter: TensorInfo): TensorInfo {
 
 /** Whether the stride-1 path's convolution (dy: Co channels in, Ci out) runs in rwseg's SIMD kernel. */
 export function flippedConvUsesSimd(backend: WasmBackend, info: tf.backend_util.Conv2DInfo): boolean {
-  const flipped = { ...info, inChannels: info.outChannels, outChannels: info.inChannels, outHeight: info.inHeight, outWidth: info.inWidth };
+  const flipped = {
+    ...info,
+    inChannels: info.outChannels,
+    outChannels: info.inChannels,
+    outHeight: info.inHeight,
+    outWidth: info.inWidth,
+  };
   return simdConvApplies(backend, flipped);
 }
 
-function viaFlippedConv(backend: WasmBackend, dy: TensorInfo, filter: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
+function viaFlippedConv(
+  backend: WasmBackend,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): TensorInfo {
   const [top, bottom, left, right] = flippedPads(info);
   const swapped = flipAndSwap(backend, filter);
   const dx = flippedConvUsesSimd(backend, info)
     ? simdConv2d(backend, dy, swapped, [top, bottom, left, right])
-    : callStock('Conv2D', backend, { x: dy, filter: swapped }, {
-      strides: [1, 1],
-      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
-      dataFormat: 'NHWC',
-      dilations: [1, 1],
-    });
+    : callStock(
+        'Conv2D',
+        backend,
+        { x: dy, filter: swapped },
+        {
+          strides: [1, 1],
+          pad: [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ],
+          dataFormat: 'NHWC',
+          dilations: [1, 1],
+        },
+      );
   release(backend, swapped);
   return dx;
 }
 
-function viaDepthToSpace(backend: WasmBackend, dy: TensorInfo, filter: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
-  const { batchSize: n, outHeight: ho, outWidth: wo, outChannels: co, inChannels: ci, filterHeight: kh, filterWidth: kw } = info;
+function viaDepthToSpace(
+  backend: WasmBackend,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): TensorInfo {
+  const {
+    batchSize: n,
+    outHeight: ho,
+    outWidth: wo,
+    outChannels: co,
+    inChannels: ci,
+    filterHeight: kh,
+    filterWidth: kw,
+  } = info;
   const rows = reshape(backend, dy, [1, n * ho * wo, co]);
   const wT = transpose(backend, filter, [3, 0, 1, 2]); // [Co, kh, kw, Ci]
   const wFlat = reshape(backend, wT, [1, co, kh * kw * ci]);
@@ -105,7 +166,11 @@ function viaDepthToSpace(backend: WasmBackend, dy: TensorInfo, filter: TensorInf
   if (kh === kw) {
     const blocks = reshape(backend, product, [n, ho, wo, kh * kw * ci]);
     release(backend, product);
-    const dx = depthToSpace({ inputs: { x: blocks }, backend, attrs: { blockSize: kh, dataFormat: 'NHWC' } }) as TensorInfo;
+    const dx = depthToSpace({
+      inputs: { x: blocks },
+      backend,
+      attrs: { blockSize: kh, dataFormat: 'NHWC' },
+    }) as TensorInfo;
     release(backend, blocks);
     return dx;
   }

@@ -69,7 +69,11 @@ export function setWinogradEnabled(on: boolean): void {
 }
 
 /** A Winograd tiling: output tile [d, h, w] and tile positions (input tile voxels). */
-interface Tiling { tile: [number, number, number]; positions: number; wide: boolean }
+interface Tiling {
+  tile: [number, number, number];
+  positions: number;
+  wide: boolean;
+}
 const F222: Tiling = { tile: [2, 2, 2], positions: 64, wide: false };
 const F244: Tiling = { tile: [2, 4, 4], positions: 144, wide: true };
 
@@ -90,16 +94,27 @@ export function winogradBlock(ci: number, co: number, positions = 64): number {
  * the input gradient's), `produced` output channels and output [od, oh, ow] takes the Winograd path.
  */
 export function winogradApplies(kernel: number[], reduced: number, produced: number, out: number[]): boolean {
-  return winogradEnabled && kernel.every((k) => k === 3) && reduced >= WINOGRAD_MIN_CHANNELS && produced % 4 === 0 &&
-    out.every((side) => side >= WINOGRAD_MIN_SIDE);
+  return (
+    winogradEnabled &&
+    kernel.every((k) => k === 3) &&
+    reduced >= WINOGRAD_MIN_CHANNELS &&
+    produced % 4 === 0 &&
+    out.every((side) => side >= WINOGRAD_MIN_SIDE)
+  );
 }
 
 const winogradForward = (info: tf.backend_util.Conv3DInfo): boolean =>
-  winogradApplies([info.filterDepth, info.filterHeight, info.filterWidth], info.inChannels, info.outChannels,
-    [info.outDepth, info.outHeight, info.outWidth]);
+  winogradApplies([info.filterDepth, info.filterHeight, info.filterWidth], info.inChannels, info.outChannels, [
+    info.outDepth,
+    info.outHeight,
+    info.outWidth,
+  ]);
 const winogradInput = (info: tf.backend_util.Conv3DInfo): boolean =>
-  winogradApplies([info.filterDepth, info.filterHeight, info.filterWidth], info.outChannels, info.inChannels,
-    [info.inDepth, info.inHeight, info.inWidth]);
+  winogradApplies([info.filterDepth, info.filterHeight, info.filterWidth], info.outChannels, info.inChannels, [
+    info.inDepth,
+    info.inHeight,
+    info.inWidth,
+  ]);
 
 /** Output (n, d, i) rows per cache-resident run of the filter-gradient kernel, as ~128 output voxels. */
 const FILTER_GRAD_RUN_VOXELS = 128;
@@ -107,8 +122,13 @@ const FILTER_GRAD_RUN_VOXELS = 128;
 const cpuBackpropInput = viaCpuBackend('Conv3DBackpropInputV2');
 const cpuBackpropFilter = viaCpuBackend('Conv3DBackpropFilterV2');
 
-function convInfo(xShape: Shape5, filterShape: Shape5, strides: Triple, pad: Pad3D, dilations: Triple = 1):
-  tf.backend_util.Conv3DInfo {
+function convInfo(
+  xShape: Shape5,
+  filterShape: Shape5,
+  strides: Triple,
+  pad: Pad3D,
+  dilations: Triple = 1,
+): tf.backend_util.Conv3DInfo {
   return tf.backend_util.computeConv3DInfo(xShape, filterShape, strides, dilations, pad, false, 'channelsLast');
 }
 
@@ -118,8 +138,11 @@ const unitStride = (info: tf.backend_util.Conv3DInfo): boolean =>
   info.strideDepth === 1 && info.strideHeight === 1 && info.strideWidth === 1;
 const pointwise = (info: tf.backend_util.Conv3DInfo): boolean =>
   info.filterDepth === 1 && info.filterHeight === 1 && info.filterWidth === 1;
-const strideOf = (info: tf.backend_util.Conv3DInfo): [number, number, number] =>
-  [info.strideDepth, info.strideHeight, info.strideWidth];
+const strideOf = (info: tf.backend_util.Conv3DInfo): [number, number, number] => [
+  info.strideDepth,
+  info.strideHeight,
+  info.strideWidth,
+];
 const noPadding = (info: tf.backend_util.Conv3DInfo): boolean => {
   const { front, back, top, bottom, left, right } = info.padInfo;
   return [front, back, top, bottom, left, right].every((p) => p === 0);
@@ -127,10 +150,14 @@ const noPadding = (info: tf.backend_util.Conv3DInfo): boolean => {
 
 /** Kernel == stride, no padding, the input an exact grid of blocks: every input voxel in exactly one window. */
 function exactBlocks(info: tf.backend_util.Conv3DInfo): boolean {
-  const kernelIsStride = info.filterDepth === info.strideDepth && info.filterHeight === info.strideHeight &&
+  const kernelIsStride =
+    info.filterDepth === info.strideDepth &&
+    info.filterHeight === info.strideHeight &&
     info.filterWidth === info.strideWidth;
-  const exactGrid = info.inDepth === info.outDepth * info.strideDepth &&
-    info.inHeight === info.outHeight * info.strideHeight && info.inWidth === info.outWidth * info.strideWidth;
+  const exactGrid =
+    info.inDepth === info.outDepth * info.strideDepth &&
+    info.inHeight === info.outHeight * info.strideHeight &&
+    info.inWidth === info.outWidth * info.strideWidth;
   return kernelIsStride && exactGrid && noPadding(info) && unitDilation(info);
 }
 
@@ -138,9 +165,12 @@ function exactBlocks(info: tf.backend_util.Conv3DInfo): boolean {
 function forwardPads(info: tf.backend_util.Conv3DInfo): number[] {
   const { front, top, left } = info.padInfo;
   return [
-    front, info.outDepth + info.filterDepth - 1 - info.inDepth - front,
-    top, info.outHeight + info.filterHeight - 1 - info.inHeight - top,
-    left, info.outWidth + info.filterWidth - 1 - info.inWidth - left,
+    front,
+    info.outDepth + info.filterDepth - 1 - info.inDepth - front,
+    top,
+    info.outHeight + info.filterHeight - 1 - info.inHeight - top,
+    left,
+    info.outWidth + info.filterWidth - 1 - info.inWidth - left,
   ];
 }
 
@@ -150,9 +180,12 @@ function flippedPads(info: tf.backend_util.Conv3DInfo): number[] {
   const top = info.filterHeight - 1 - info.padInfo.top;
   const left = info.filterWidth - 1 - info.padInfo.left;
   return [
-    front, info.inDepth + info.filterDepth - 1 - info.outDepth - front,
-    top, info.inHeight + info.filterHeight - 1 - info.outHeight - top,
-    left, info.inWidth + info.filterWidth - 1 - info.outWidth - left,
+    front,
+    info.inDepth + info.filterDepth - 1 - info.outDepth - front,
+    top,
+    info.inHeight + info.filterHeight - 1 - info.outHeight - top,
+    left,
+    info.inWidth + info.filterWidth - 1 - info.outWidth - left,
   ];
 }
 
@@ -208,8 +241,24 @@ function simdConv3d(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, pad
   const [kd, kh, kw, , co] = filter.shape as Shape5;
   const [od, oh, ow] = [dp - kd + 1, hp - kh + 1, wp - kw + 1];
   const out = backend.makeOutput([n, od, oh, ow, co], 'float32');
-  simd.conv3d_s1(addressOf(backend, xPad), addressOf(backend, filter), addressOf(backend, out), n, dp, hp, wp, ci,
-    od, oh, ow, co, kd, kh, kw, conv3dChannelChunk(kd * kh * kw, ci));
+  simd.conv3d_s1(
+    addressOf(backend, xPad),
+    addressOf(backend, filter),
+    addressOf(backend, out),
+    n,
+    dp,
+    hp,
+    wp,
+    ci,
+    od,
+    oh,
+    ow,
+    co,
+    kd,
+    kh,
+    kw,
+    conv3dChannelChunk(kd * kh * kw, ci),
+  );
   if (xPad !== x) release(backend, xPad);
   return out;
 }
@@ -242,19 +291,39 @@ function winogradConv3d(backend: WasmBackend, x: TensorInfo, filter: TensorInfo,
   const block = winogradBlock(ci, co, tiling.positions);
   const filterFloats = tiling.positions * ci * co;
   const [transform, convolve] = tiling.wide
-    ? [simd.winograd3d_filter_244, simd.winograd3d_conv_244] : [simd.winograd3d_filter, simd.winograd3d_conv];
+    ? [simd.winograd3d_filter_244, simd.winograd3d_conv_244]
+    : [simd.winograd3d_filter, simd.winograd3d_conv];
   withScratch(backend, 4 * (filterFloats + winogradTileFloats(tiling, block, ci, co)), (scratch) => {
     transform(addressOf(backend, filter), scratch, ci, co);
-    convolve(addressOf(backend, xPad), scratch, addressOf(backend, out), scratch + 4 * filterFloats, n, dp, hp, wp,
-      ci, od, oh, ow, co, block);
+    convolve(
+      addressOf(backend, xPad),
+      scratch,
+      addressOf(backend, out),
+      scratch + 4 * filterFloats,
+      n,
+      dp,
+      hp,
+      wp,
+      ci,
+      od,
+      oh,
+      ow,
+      co,
+      block,
+    );
   });
   if (xPad !== x) release(backend, xPad);
   return out;
 }
 
 /** The filter gradient of a 3x3x3 stride-1 convolution with pads `pads`, in Winograd form. */
-function winogradFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, pads: number[],
-  filterShape: Shape5): TensorInfo {
+function winogradFilterGrad(
+  backend: WasmBackend,
+  x: TensorInfo,
+  dy: TensorInfo,
+  pads: number[],
+  filterShape: Shape5,
+): TensorInfo {
   const simd = simdKernels(backend)!;
   const [n, od, oh, ow, co] = dy.shape as Shape5;
   const ci = filterShape[3];
@@ -265,16 +334,36 @@ function winogradFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo,
   const block = winogradBlock(ci, co, tiling.positions);
   const gradient = tiling.wide ? simd.winograd3d_filter_grad_244 : simd.winograd3d_filter_grad;
   withScratch(backend, 4 * (tiling.positions * ci * co + winogradTileFloats(tiling, block, ci, co)), (scratch) => {
-    gradient(addressOf(backend, xPad), addressOf(backend, dy), addressOf(backend, dW), scratch, n, dp, hp, wp, ci,
-      od, oh, ow, co, block);
+    gradient(
+      addressOf(backend, xPad),
+      addressOf(backend, dy),
+      addressOf(backend, dW),
+      scratch,
+      n,
+      dp,
+      hp,
+      wp,
+      ci,
+      od,
+      oh,
+      ow,
+      co,
+      block,
+    );
   });
   if (xPad !== x) release(backend, xPad);
   return dW;
 }
 
 /** [rows, inner] x [inner, cols] in the stock BatchMatMul, as a [1, rows, cols] tensor. */
-function matMul(backend: WasmBackend, a: TensorInfo, b: TensorInfo, rows: number, inner: number, cols: number):
-  TensorInfo {
+function matMul(
+  backend: WasmBackend,
+  a: TensorInfo,
+  b: TensorInfo,
+  rows: number,
+  inner: number,
+  cols: number,
+): TensorInfo {
   const a3 = reshape(backend, a, [1, rows, inner]);
   const b3 = reshape(backend, b, [1, inner, cols]);
   const product = callStock('BatchMatMul', backend, { a: a3, b: b3 }, { transposeA: false, transposeB: false });
@@ -283,8 +372,13 @@ function matMul(backend: WasmBackend, a: TensorInfo, b: TensorInfo, rows: number
 }
 
 /** x [N, D, H, W, C] <-> its blocks [N, D/bd, H/bh, W/bw, bd*bh*bw*C] (toBlocks false: blocks back to x). */
-function rearrangeBlocks(backend: WasmBackend, source: TensorInfo, shape: Shape5, block: [number, number, number],
-  toBlocks: boolean): TensorInfo {
+function rearrangeBlocks(
+  backend: WasmBackend,
+  source: TensorInfo,
+  shape: Shape5,
+  block: [number, number, number],
+  toBlocks: boolean,
+): TensorInfo {
   const simd = simdKernels(backend)!;
   const [n, d, h, w, c] = shape;
   const [bd, bh, bw] = block;
@@ -321,7 +415,10 @@ export function conv3D(args: KernelArgs): TensorInfo | TensorInfo[] {
   const backend = args.backend as WasmBackend;
   const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
   const { strides, pad, dilations, dataFormat } = args.attrs as unknown as {
-    strides: Triple; pad: Pad3D; dilations: Triple; dataFormat?: string;
+    strides: Triple;
+    pad: Pad3D;
+    dilations: Triple;
+    dataFormat?: string;
   };
   const channelsLast = dataFormat === undefined || dataFormat === 'NDHWC';
   if (x.dtype !== 'float32' || filter.dtype !== 'float32' || !channelsLast) return fallBackToStock('Conv3D', args);
@@ -406,14 +503,39 @@ export function conv3DBackpropFilterV2(args: KernelArgs): TensorInfo | TensorInf
       const [sd, sh, sw] = strideOf(info);
       const { front, top, left } = info.padInfo;
       // Pad so every tap of every output voxel reads inside the buffer; planes past the last one read are unused.
-      const pads = [front, Math.max(0, (od - 1) * sd + kd - d - front), top, Math.max(0, (oh - 1) * sh + kh - h - top),
-        left, Math.max(0, (ow - 1) * sw + kw - w - left)];
+      const pads = [
+        front,
+        Math.max(0, (od - 1) * sd + kd - d - front),
+        top,
+        Math.max(0, (oh - 1) * sh + kh - h - top),
+        left,
+        Math.max(0, (ow - 1) * sw + kw - w - left),
+      ];
       const xPad = pad3d(backend, x, pads);
       const [, dp, hp, wp] = xPad.shape as Shape5;
       const dW = backend.makeOutput(filterShape, 'float32');
       const runRows = Math.max(1, Math.round(FILTER_GRAD_RUN_VOXELS / Math.max(1, ow)));
-      simd.conv3d_filter_grad(addressOf(backend, xPad), addressOf(backend, dy), addressOf(backend, dW), n, dp, hp, wp,
-        info.inChannels, od, oh, ow, info.outChannels, kd, kh, kw, sd, sh, sw, runRows);
+      simd.conv3d_filter_grad(
+        addressOf(backend, xPad),
+        addressOf(backend, dy),
+        addressOf(backend, dW),
+        n,
+        dp,
+        hp,
+        wp,
+        info.inChannels,
+        od,
+        oh,
+        ow,
+        info.outChannels,
+        kd,
+        kh,
+        kw,
+        sd,
+        sh,
+        sw,
+        runRows,
+      );
       if (xPad !== x) release(backend, xPad);
       return dW;
     }

@@ -19,7 +19,8 @@ export function viaCpuBackend(kernelName: string): tf.KernelFunc {
     const wasm = backend as WasmBackend;
     const cpu = tf.findBackend('cpu') as unknown as CpuBackend | null;
     const kernel = tf.getKernel(kernelName, 'cpu');
-    if (cpu === null || kernel === undefined) throw new Error(`rwseg wasm kernels: ${kernelName} needs the cpu backend's kernel, which is not available`);
+    if (cpu === null || kernel === undefined)
+      throw new Error(`rwseg wasm kernels: ${kernelName} needs the cpu backend's kernel, which is not available`);
     const written: object[] = [];
     const cpuInputs: Record<string, TensorInfo> = {};
     for (const [name, info] of Object.entries(inputs as Record<string, TensorInfo>)) {
@@ -28,7 +29,11 @@ export function viaCpuBackend(kernelName: string): tf.KernelFunc {
       cpuInputs[name] = { dataId, shape: info.shape, dtype: info.dtype };
     }
     try {
-      const result = kernel.kernelFunc({ inputs: cpuInputs, backend: cpu as unknown as tf.KernelBackend, attrs: attrs ?? {} });
+      const result = kernel.kernelFunc({
+        inputs: cpuInputs,
+        backend: cpu as unknown as tf.KernelBackend,
+        attrs: attrs ?? {},
+      });
       const outputs = (Array.isArray(result) ? result : [result]).map((info) => {
         const values = cpu.readSync(info.dataId) as Float32Array | Int32Array | Uint8Array;
         const out = wasm.makeOutput(info.shape, info.dtype);

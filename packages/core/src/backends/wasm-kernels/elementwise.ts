@@ -31,7 +31,13 @@ export function greater(args: KernelArgs): TensorInfo | TensorInfo[] {
   const backend = args.backend as WasmBackend;
   const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
   const simd = simdKernels(backend);
-  if (simd === undefined || a.dtype !== 'float32' || b.dtype !== 'float32' || size(b) !== 1 || b.shape.length > a.shape.length) {
+  if (
+    simd === undefined ||
+    a.dtype !== 'float32' ||
+    b.dtype !== 'float32' ||
+    size(b) !== 1 ||
+    b.shape.length > a.shape.length
+  ) {
     return fallBackToStock('Greater', args);
   }
   const out = backend.makeOutput(a.shape, 'bool');
@@ -44,11 +50,24 @@ export function select(args: KernelArgs): TensorInfo | TensorInfo[] {
   const backend = args.backend as WasmBackend;
   const { condition, t, e } = args.inputs as { condition: TensorInfo; t: TensorInfo; e: TensorInfo };
   const simd = simdKernels(backend);
-  if (simd === undefined || condition.dtype !== 'bool' || t.dtype !== 'float32' || e.dtype !== 'float32' || !sameShape(condition, t) || !sameShape(t, e)) {
+  if (
+    simd === undefined ||
+    condition.dtype !== 'bool' ||
+    t.dtype !== 'float32' ||
+    e.dtype !== 'float32' ||
+    !sameShape(condition, t) ||
+    !sameShape(t, e)
+  ) {
     return fallBackToStock('Select', args);
   }
   const out = backend.makeOutput(t.shape, 'float32');
-  simd.select_f32(addressOf(backend, condition), addressOf(backend, t), addressOf(backend, e), addressOf(backend, out), size(t));
+  simd.select_f32(
+    addressOf(backend, condition),
+    addressOf(backend, t),
+    addressOf(backend, e),
+    addressOf(backend, out),
+    size(t),
+  );
   return out;
 }
 
@@ -79,7 +98,8 @@ function binary(kernel: BinaryKernel): (args: KernelArgs) => TensorInfo | Tensor
     const backend = args.backend as WasmBackend;
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const simd = simdKernels(backend);
-    if (simd === undefined || a.dtype !== 'float32' || b.dtype !== 'float32' || size(a) === 0 || size(b) === 0) return fallBackToStock(kernel, args);
+    if (simd === undefined || a.dtype !== 'float32' || b.dtype !== 'float32' || size(a) === 0 || size(b) === 0)
+      return fallBackToStock(kernel, args);
     let big: TensorInfo, vector: TensorInfo, vectorFirst: number, rows: number, channels: number;
     const perSample = !sameShape(a, b) && (isSampleChannelVector(b, a) || isSampleChannelVector(a, b));
     if (perSample) {
@@ -92,7 +112,15 @@ function binary(kernel: BinaryKernel): (args: KernelArgs) => TensorInfo | Tensor
       const [x, v, o] = [addressOf(backend, big), addressOf(backend, vector), addressOf(backend, out)];
       for (let s = 0; s < samples; s++) {
         const offset = s * rows * channels * 4;
-        simd.channel_binary(x + offset, v + s * channels * 4, o + offset, rows, channels, BINARY_OPS[kernel], vectorFirst);
+        simd.channel_binary(
+          x + offset,
+          v + s * channels * 4,
+          o + offset,
+          rows,
+          channels,
+          BINARY_OPS[kernel],
+          vectorFirst,
+        );
       }
       return out;
     }
@@ -110,7 +138,15 @@ function binary(kernel: BinaryKernel): (args: KernelArgs) => TensorInfo | Tensor
       return fallBackToStock(kernel, args);
     }
     const out = backend.makeOutput(big.shape, 'float32');
-    simd.channel_binary(addressOf(backend, big), addressOf(backend, vector), addressOf(backend, out), rows, channels, BINARY_OPS[kernel], vectorFirst);
+    simd.channel_binary(
+      addressOf(backend, big),
+      addressOf(backend, vector),
+      addressOf(backend, out),
+      rows,
+      channels,
+      BINARY_OPS[kernel],
+      vectorFirst,
+    );
     return out;
   };
 }
@@ -123,13 +159,15 @@ export const realDiv = binary('RealDiv');
 /** FusedBatchNorm with per-channel (or scalar) mean, variance, offset and scale, as (x - mean) * factor + offset. */
 export function fusedBatchNorm(args: KernelArgs): TensorInfo | TensorInfo[] {
   const backend = args.backend as WasmBackend;
-  const { x, mean, variance, offset, scale } = args.inputs as Record<'x' | 'mean' | 'variance', TensorInfo> & Partial<Record<'offset' | 'scale', TensorInfo>>;
+  const { x, mean, variance, offset, scale } = args.inputs as Record<'x' | 'mean' | 'variance', TensorInfo> &
+    Partial<Record<'offset' | 'scale', TensorInfo>>;
   const simd = simdKernels(backend);
   const params = [mean, variance, offset, scale].filter((p): p is TensorInfo => p !== undefined);
   const rank = x.shape.length;
   const channels = x.shape[rank - 1] as number;
   const perChannel = (p: TensorInfo): boolean => p.dtype === 'float32' && (size(p) === 1 || isChannelVector(p, x));
-  if (simd === undefined || x.dtype !== 'float32' || rank < 2 || size(x) === 0 || !params.every(perChannel)) return fallBackToStock('FusedBatchNorm', args);
+  if (simd === undefined || x.dtype !== 'float32' || rank < 2 || size(x) === 0 || !params.every(perChannel))
+    return fallBackToStock('FusedBatchNorm', args);
   const epsilon = (args.attrs as { varianceEpsilon: number }).varianceEpsilon;
   const out = backend.makeOutput(x.shape, 'float32');
   withScratch(backend, channels * 12, (scratch) => {
@@ -146,7 +184,15 @@ export function fusedBatchNorm(args: KernelArgs): TensorInfo | TensorInfo[] {
       table[channels + c] = s(c) / Math.sqrt(v(c) + epsilon);
       table[2 * channels + c] = o(c);
     }
-    simd.channel_affine(addressOf(backend, x), scratch, scratch + channels * 4, scratch + channels * 8, addressOf(backend, out), size(x) / channels, channels);
+    simd.channel_affine(
+      addressOf(backend, x),
+      scratch,
+      scratch + channels * 4,
+      scratch + channels * 8,
+      addressOf(backend, out),
+      size(x) / channels,
+      channels,
+    );
   });
   return out;
 }
@@ -157,11 +203,17 @@ export function concat(args: KernelArgs): TensorInfo | TensorInfo[] {
   const inputs = args.inputs as unknown as TensorInfo[];
   const simd = simdKernels(backend);
   const first = inputs[0];
-  if (simd === undefined || first === undefined || inputs.length < 2 || inputs.some((t) => t.dtype !== 'float32')) return fallBackToStock('Concat', args);
+  if (simd === undefined || first === undefined || inputs.length < 2 || inputs.some((t) => t.dtype !== 'float32'))
+    return fallBackToStock('Concat', args);
   const rank = first.shape.length;
   const axis = tf.util.parseAxisParam((args.attrs as { axis: number | number[] }).axis, first.shape)[0];
   const lead = first.shape.slice(0, -1);
-  if (rank < 2 || axis !== rank - 1 || inputs.some((t) => t.shape.length !== rank || !tf.util.arraysEqual(t.shape.slice(0, -1), lead))) return fallBackToStock('Concat', args);
+  if (
+    rank < 2 ||
+    axis !== rank - 1 ||
+    inputs.some((t) => t.shape.length !== rank || !tf.util.arraysEqual(t.shape.slice(0, -1), lead))
+  )
+    return fallBackToStock('Concat', args);
   const widths = inputs.map((t) => t.shape[rank - 1] as number);
   const total = widths.reduce((a, b) => a + b, 0);
   const rows = tf.util.sizeFromShape(lead);
@@ -184,7 +236,8 @@ export function splitV(args: KernelArgs): TensorInfo | TensorInfo[] {
   const simd = simdKernels(backend);
   const rank = x.shape.length;
   const $axis = tf.util.parseAxisParam(axis, x.shape)[0];
-  if (simd === undefined || x.dtype !== 'float32' || rank < 2 || $axis !== rank - 1) return fallBackToStock('SplitV', args);
+  if (simd === undefined || x.dtype !== 'float32' || rank < 2 || $axis !== rank - 1)
+    return fallBackToStock('SplitV', args);
   const widths = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, $axis);
   const total = x.shape[rank - 1] as number;
   const lead = x.shape.slice(0, -1);
@@ -224,7 +277,8 @@ export function depthToSpace(args: KernelArgs): TensorInfo | TensorInfo[] {
   const { x } = args.inputs as { x: TensorInfo };
   const { blockSize, dataFormat } = args.attrs as unknown as { blockSize: number; dataFormat: string };
   const simd = simdKernels(backend);
-  if (simd === undefined || x.dtype !== 'float32' || dataFormat !== 'NHWC' || x.shape.length !== 4 || size(x) === 0) return fallBackToStock('DepthToSpace', args);
+  if (simd === undefined || x.dtype !== 'float32' || dataFormat !== 'NHWC' || x.shape.length !== 4 || size(x) === 0)
+    return fallBackToStock('DepthToSpace', args);
   const [n, h, w, depth] = x.shape as [number, number, number, number];
   const bs = blockSize;
   const c = depth / (bs * bs);
@@ -234,7 +288,14 @@ export function depthToSpace(args: KernelArgs): TensorInfo | TensorInfo[] {
   const run = bs * c;
   for (let row = 0; row < n * h; row++) {
     for (let a = 0; a < bs; a++) {
-      simd.copy_rows(source + (row * w * depth + a * run) * 4, depth, target + ((row * bs + a) * w * run) * 4, run, w, run);
+      simd.copy_rows(
+        source + (row * w * depth + a * run) * 4,
+        depth,
+        target + (row * bs + a) * w * run * 4,
+        run,
+        w,
+        run,
+      );
     }
   }
   return out;

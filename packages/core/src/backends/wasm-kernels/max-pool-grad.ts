@@ -13,9 +13,31 @@ import { addressOf, simdKernels } from './simd.js';
 
 /** Whether a pooling geometry runs in the SIMD kernel: 2x2 windows, stride 2, no padding (a U-Net's max-pool). */
 export function maxPoolGradUsesSimd(backend: WasmBackend, info: tf.backend_util.Conv2DInfo): boolean {
-  const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, outHeight, outWidth, inHeight, inWidth } = info;
-  return filterHeight === 2 && filterWidth === 2 && strideHeight === 2 && strideWidth === 2 && dilationHeight === 1 && dilationWidth === 1 &&
-    info.padInfo.top === 0 && info.padInfo.left === 0 && 2 * outHeight <= inHeight && 2 * outWidth <= inWidth && simdKernels(backend) !== undefined;
+  const {
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+    dilationHeight,
+    dilationWidth,
+    outHeight,
+    outWidth,
+    inHeight,
+    inWidth,
+  } = info;
+  return (
+    filterHeight === 2 &&
+    filterWidth === 2 &&
+    strideHeight === 2 &&
+    strideWidth === 2 &&
+    dilationHeight === 1 &&
+    dilationWidth === 1 &&
+    info.padInfo.top === 0 &&
+    info.padInfo.left === 0 &&
+    2 * outHeight <= inHeight &&
+    2 * outWidth <= inWidth &&
+    simdKernels(backend) !== undefined
+  );
 }
 
 interface MaxPoolGradAttrs {
@@ -25,24 +47,68 @@ interface MaxPoolGradAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-export function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): TensorInfo {
+export function maxPoolGrad(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as MaxPoolGradAttrs;
-  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
   const dx = backend.makeOutput(input.shape, 'float32');
   const simd = simdKernels(backend);
   if (simd !== undefined && maxPoolGradUsesSimd(backend, info)) {
-    simd.max_pool_grad_2x2(addressOf(backend, input), addressOf(backend, dy), addressOf(backend, dx), info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth);
+    simd.max_pool_grad_2x2(
+      addressOf(backend, input),
+      addressOf(backend, dy),
+      addressOf(backend, dx),
+      info.batchSize,
+      info.inHeight,
+      info.inWidth,
+      info.inChannels,
+      info.outHeight,
+      info.outWidth,
+    );
     return dx;
   }
-  maxPoolGradInto(backend.typedArrayFromHeap(input) as Float32Array, backend.typedArrayFromHeap(dy) as Float32Array, backend.typedArrayFromHeap(dx) as Float32Array, info);
+  maxPoolGradInto(
+    backend.typedArrayFromHeap(input) as Float32Array,
+    backend.typedArrayFromHeap(dy) as Float32Array,
+    backend.typedArrayFromHeap(dx) as Float32Array,
+    info,
+  );
   return dx;
 }
 
 /** Accumulates dy into dx at each window's first maximum of x. Exported for tests on plain arrays. */
-export function maxPoolGradInto(x: Float32Array, dy: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
-  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, effectiveFilterHeight, effectiveFilterWidth } = info;
+export function maxPoolGradInto(
+  x: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  info: tf.backend_util.Conv2DInfo,
+): void {
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels: channels,
+    outHeight,
+    outWidth,
+    strideHeight,
+    strideWidth,
+    dilationHeight,
+    dilationWidth,
+    effectiveFilterHeight,
+    effectiveFilterWidth,
+  } = info;
   const { top, left } = info.padInfo;
   dx.fill(0);
   const rowStride = inWidth * channels;

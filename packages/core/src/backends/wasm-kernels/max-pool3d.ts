@@ -31,20 +31,41 @@ const cpuMaxPool3DGrad = viaCpuBackend('MaxPool3DGrad');
 
 /** Whether a pooling geometry runs in the SIMD kernels: 2x2x2 windows, stride 2, no padding, float32. */
 export function maxPool3dUsesSimd(backend: WasmBackend, info: tf.backend_util.Conv3DInfo): boolean {
-  const twos = [info.filterDepth, info.filterHeight, info.filterWidth, info.strideDepth, info.strideHeight,
-    info.strideWidth];
+  const twos = [
+    info.filterDepth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideDepth,
+    info.strideHeight,
+    info.strideWidth,
+  ];
   const ones = [info.dilationDepth, info.dilationHeight, info.dilationWidth];
-  const floorOutput = info.outDepth === Math.floor(info.inDepth / 2) &&
-    info.outHeight === Math.floor(info.inHeight / 2) && info.outWidth === Math.floor(info.inWidth / 2);
+  const floorOutput =
+    info.outDepth === Math.floor(info.inDepth / 2) &&
+    info.outHeight === Math.floor(info.inHeight / 2) &&
+    info.outWidth === Math.floor(info.inWidth / 2);
   const { front, back, top, bottom, left, right } = info.padInfo;
   const unpadded = [front, back, top, bottom, left, right].every((p) => p === 0);
-  return twos.every((v) => v === 2) && ones.every((v) => v === 1) && unpadded && floorOutput &&
-    info.dataFormat === 'channelsLast' && simdKernels(backend) !== undefined;
+  return (
+    twos.every((v) => v === 2) &&
+    ones.every((v) => v === 1) &&
+    unpadded &&
+    floorOutput &&
+    info.dataFormat === 'channelsLast' &&
+    simdKernels(backend) !== undefined
+  );
 }
 
 function poolInfo(shape: number[], attrs: Pool3DAttrs): tf.backend_util.Conv3DInfo {
-  return tf.backend_util.computePool3DInfo(shape as Shape5, attrs.filterSize, attrs.strides, 1, attrs.pad,
-    attrs.dimRoundingMode, attrs.dataFormat ?? 'NDHWC');
+  return tf.backend_util.computePool3DInfo(
+    shape as Shape5,
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    attrs.dataFormat ?? 'NDHWC',
+  );
 }
 
 export function maxPool3D(args: KernelArgs): TensorInfo | TensorInfo[] {

@@ -15,7 +15,21 @@ import { maxPool3D, maxPool3DGrad } from './max-pool3d.js';
 import { resizeBilinearGrad, resizeNearestNeighborGrad } from './resize-grad.js';
 import { captureStockKernel, markRwsegKernel } from './stock.js';
 import { sum, mean } from './sum.js';
-import { add, cast, concat, depthToSpace, fusedBatchNorm, greater, identity, leakyRelu, multiply, realDiv, select, splitV, sub } from './elementwise.js';
+import {
+  add,
+  cast,
+  concat,
+  depthToSpace,
+  fusedBatchNorm,
+  greater,
+  identity,
+  leakyRelu,
+  multiply,
+  realDiv,
+  select,
+  splitV,
+  sub,
+} from './elementwise.js';
 import { tile } from './tile.js';
 
 /** The kernels rwseg provides for wasm, by TF.js kernel name. */
@@ -54,8 +68,17 @@ export const WASM_TRAINING_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
 };
 
 /** Stock kernels the replacements are built from; all ship with tfjs-backend-wasm 4.22. */
-const BUILDING_BLOCKS = ['Conv2D', 'Conv3D', 'MaxPool3D', 'Transpose', 'Reshape', 'Slice', 'Reverse', 'BatchMatMul',
-  'DepthToSpace'];
+const BUILDING_BLOCKS = [
+  'Conv2D',
+  'Conv3D',
+  'MaxPool3D',
+  'Transpose',
+  'Reshape',
+  'Slice',
+  'Reverse',
+  'BatchMatMul',
+  'DepthToSpace',
+];
 
 /**
  * Registers rwseg's wasm training kernels (idempotent). Returns, per kernel, whether it 'added' a kernel the
@@ -63,7 +86,8 @@ const BUILDING_BLOCKS = ['Conv2D', 'Conv3D', 'MaxPool3D', 'Transpose', 'Reshape'
  */
 export function registerWasmTrainingKernels(): Record<string, 'added' | 'replaced'> {
   for (const name of BUILDING_BLOCKS) {
-    if (captureStockKernel(name) === undefined) throw new Error(`rwseg wasm kernels: tfjs-backend-wasm lacks ${name}; expected version 4.22`);
+    if (captureStockKernel(name) === undefined)
+      throw new Error(`rwseg wasm kernels: tfjs-backend-wasm lacks ${name}; expected version 4.22`);
   }
   const result: Record<string, 'added' | 'replaced'> = {};
   for (const kernelFunc of Object.values(WASM_TRAINING_KERNELS)) markRwsegKernel(kernelFunc);

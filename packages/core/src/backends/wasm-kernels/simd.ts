@@ -26,35 +26,196 @@ export interface SimdKernels {
   greater_scalar(x: number, s: number, out: number, n: number): void;
   select_f32(cond: number, a: number, b: number, out: number, n: number): void;
   channel_binary(x: number, v: number, out: number, rows: number, channels: number, op: number, vFirst: number): void;
-  channel_affine(x: number, mean: number, factor: number, offset: number, out: number, rows: number, channels: number): void;
+  channel_affine(
+    x: number,
+    mean: number,
+    factor: number,
+    offset: number,
+    out: number,
+    rows: number,
+    channels: number,
+  ): void;
   copy_rows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, width: number): void;
-  conv2d_s1(xp: number, w: number, out: number, n: number, hp: number, wp: number, ci: number, ho: number, wo: number, co: number, kh: number, kw: number): void;
-  max_pool_grad_2x2(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, ho: number, wo: number): void;
-  conv2d_filter_grad(xp: number, dy: number, dw: number, n: number, hp: number, wp: number, ci: number, ho: number, wo: number, co: number, kh: number, kw: number, sh: number, sw: number, chunkRows: number): void;
+  conv2d_s1(
+    xp: number,
+    w: number,
+    out: number,
+    n: number,
+    hp: number,
+    wp: number,
+    ci: number,
+    ho: number,
+    wo: number,
+    co: number,
+    kh: number,
+    kw: number,
+  ): void;
+  max_pool_grad_2x2(
+    x: number,
+    dy: number,
+    dx: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    ho: number,
+    wo: number,
+  ): void;
+  conv2d_filter_grad(
+    xp: number,
+    dy: number,
+    dw: number,
+    n: number,
+    hp: number,
+    wp: number,
+    ci: number,
+    ho: number,
+    wo: number,
+    co: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    chunkRows: number,
+  ): void;
   // 3D (simd/kernels3d.c).
-  conv3d_s1(xp: number, w: number, out: number, n: number, dp: number, hp: number, wp: number, ci: number, od: number,
-    oh: number, ow: number, co: number, kd: number, kh: number, kw: number, chunk: number): void;
-  conv3d_filter_grad(xp: number, dy: number, dw: number, n: number, dp: number, hp: number, wp: number, ci: number,
-    od: number, oh: number, ow: number, co: number, kd: number, kh: number, kw: number, sd: number, sh: number,
-    sw: number, chunkRows: number): void;
-  blocks3d(x: number, blocks: number, n: number, d: number, h: number, w: number, c: number, bd: number, bh: number,
-    bw: number, toBlocks: number): void;
-  pad3d(x: number, xp: number, n: number, d: number, h: number, w: number, c: number, front: number, back: number,
-    top: number, bottom: number, left: number, right: number): void;
+  conv3d_s1(
+    xp: number,
+    w: number,
+    out: number,
+    n: number,
+    dp: number,
+    hp: number,
+    wp: number,
+    ci: number,
+    od: number,
+    oh: number,
+    ow: number,
+    co: number,
+    kd: number,
+    kh: number,
+    kw: number,
+    chunk: number,
+  ): void;
+  conv3d_filter_grad(
+    xp: number,
+    dy: number,
+    dw: number,
+    n: number,
+    dp: number,
+    hp: number,
+    wp: number,
+    ci: number,
+    od: number,
+    oh: number,
+    ow: number,
+    co: number,
+    kd: number,
+    kh: number,
+    kw: number,
+    sd: number,
+    sh: number,
+    sw: number,
+    chunkRows: number,
+  ): void;
+  blocks3d(
+    x: number,
+    blocks: number,
+    n: number,
+    d: number,
+    h: number,
+    w: number,
+    c: number,
+    bd: number,
+    bh: number,
+    bw: number,
+    toBlocks: number,
+  ): void;
+  pad3d(
+    x: number,
+    xp: number,
+    n: number,
+    d: number,
+    h: number,
+    w: number,
+    c: number,
+    front: number,
+    back: number,
+    top: number,
+    bottom: number,
+    left: number,
+    right: number,
+  ): void;
   max_pool3d_2x2x2(x: number, y: number, n: number, d: number, h: number, w: number, c: number): void;
   max_pool3d_grad_2x2x2(x: number, dy: number, dx: number, n: number, d: number, h: number, w: number, c: number): void;
   // Winograd F(2x2x2, 3x3x3) (simd/winograd3d.c).
   winograd3d_filter(w: number, u: number, ci: number, co: number): void;
-  winograd3d_conv(xp: number, u: number, out: number, scratch: number, n: number, dp: number, hp: number, wp: number,
-    ci: number, od: number, oh: number, ow: number, co: number, block: number): void;
-  winograd3d_filter_grad(xp: number, dy: number, dw: number, scratch: number, n: number, dp: number, hp: number,
-    wp: number, ci: number, od: number, oh: number, ow: number, co: number, block: number): void;
+  winograd3d_conv(
+    xp: number,
+    u: number,
+    out: number,
+    scratch: number,
+    n: number,
+    dp: number,
+    hp: number,
+    wp: number,
+    ci: number,
+    od: number,
+    oh: number,
+    ow: number,
+    co: number,
+    block: number,
+  ): void;
+  winograd3d_filter_grad(
+    xp: number,
+    dy: number,
+    dw: number,
+    scratch: number,
+    n: number,
+    dp: number,
+    hp: number,
+    wp: number,
+    ci: number,
+    od: number,
+    oh: number,
+    ow: number,
+    co: number,
+    block: number,
+  ): void;
   // The same for the F(2x4x4, 3x3x3) tiling.
   winograd3d_filter_244(w: number, u: number, ci: number, co: number): void;
-  winograd3d_conv_244(xp: number, u: number, out: number, scratch: number, n: number, dp: number, hp: number,
-    wp: number, ci: number, od: number, oh: number, ow: number, co: number, block: number): void;
-  winograd3d_filter_grad_244(xp: number, dy: number, dw: number, scratch: number, n: number, dp: number, hp: number,
-    wp: number, ci: number, od: number, oh: number, ow: number, co: number, block: number): void;
+  winograd3d_conv_244(
+    xp: number,
+    u: number,
+    out: number,
+    scratch: number,
+    n: number,
+    dp: number,
+    hp: number,
+    wp: number,
+    ci: number,
+    od: number,
+    oh: number,
+    ow: number,
+    co: number,
+    block: number,
+  ): void;
+  winograd3d_filter_grad_244(
+    xp: number,
+    dy: number,
+    dw: number,
+    scratch: number,
+    n: number,
+    dp: number,
+    hp: number,
+    wp: number,
+    ci: number,
+    od: number,
+    oh: number,
+    ow: number,
+    co: number,
+    block: number,
+  ): void;
 }
 
 /** The WebAssembly JS API (not in this project's ES2022 lib typings). */
@@ -74,7 +235,9 @@ interface EmscriptenModule {
   _free(pointer: number): void;
 }
 
-interface BackendData { memoryOffset: number }
+interface BackendData {
+  memoryOffset: number;
+}
 interface WasmBackendInternals extends WasmBackend {
   wasm: EmscriptenModule;
   dataIdMap: { get(dataId: object): BackendData | undefined };
@@ -99,7 +262,9 @@ export function setFmaKernelsAllowed(on: boolean): void {
 /** The SIMD kernels bound to `backend`'s memory, or undefined when they are off or cannot load. */
 export function simdKernels(backend: WasmBackend): SimdKernels | undefined {
   const variant = simdVariant(backend);
-  return variant === undefined ? undefined : instances.get((backend as WasmBackendInternals).wasm.asm?.memory as object)?.[variant] ?? undefined;
+  return variant === undefined
+    ? undefined
+    : (instances.get((backend as WasmBackendInternals).wasm.asm?.memory as object)?.[variant] ?? undefined);
 }
 
 /** Which build `simdKernels(backend)` returns: 'fma', 'simd', or undefined when off or not loadable. */

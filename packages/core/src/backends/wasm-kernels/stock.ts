@@ -38,7 +38,12 @@ export function hasStockKernel(name: string): boolean {
 }
 
 /** Runs the stock wasm kernel `name`. */
-export function callStock(name: string, backend: WasmBackend, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown> = {}): TensorInfo {
+export function callStock(
+  name: string,
+  backend: WasmBackend,
+  inputs: Record<string, TensorInfo>,
+  attrs: Record<string, unknown> = {},
+): TensorInfo {
   const kernel = captureStockKernel(name);
   if (kernel === undefined) throw new Error(`rwseg wasm kernels: the wasm backend has no ${name} kernel to build on`);
   const result = kernel({ inputs, backend, attrs: attrs as tf.NamedAttrMap });
@@ -46,7 +51,10 @@ export function callStock(name: string, backend: WasmBackend, inputs: Record<str
 }
 
 /** Runs the stock wasm kernel `name` on a replacement kernel's own arguments, all outputs kept (the fallback path). */
-export function fallBackToStock(name: string, args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): TensorInfo | TensorInfo[] {
+export function fallBackToStock(
+  name: string,
+  args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap },
+): TensorInfo | TensorInfo[] {
   const kernel = captureStockKernel(name);
   if (kernel === undefined) throw new Error(`rwseg wasm kernels: the wasm backend has no ${name} kernel to build on`);
   return kernel(args as Parameters<KernelFunc>[0]) as TensorInfo | TensorInfo[];

@@ -18,7 +18,11 @@ export function sum(args: ReduceArgs): TensorInfo {
 
 export function mean(args: ReduceArgs): TensorInfo {
   const x = (args.inputs as { x: TensorInfo }).x;
-  return reduceLeading('Mean', args, x.shape.slice(0, -1).reduce((a, b) => a * b, 1));
+  return reduceLeading(
+    'Mean',
+    args,
+    x.shape.slice(0, -1).reduce((a, b) => a * b, 1),
+  );
 }
 
 /** `kernel` over all axes but the last, as per-channel totals divided by `divisor`; anything else: stock. */

@@ -45,7 +45,8 @@ export function tileInto(src: Numbers, out: Numbers, fullShape: readonly number[
       out.set(src.subarray(srcOffset, srcOffset + d), outOffset);
       block = d;
     } else {
-      for (let i = 0; i < d; i++) fill(axis + 1, srcOffset + i * (srcStride[axis] as number), outOffset + i * (outStride[axis] as number));
+      for (let i = 0; i < d; i++)
+        fill(axis + 1, srcOffset + i * (srcStride[axis] as number), outOffset + i * (outStride[axis] as number));
       block = d * (outStride[axis] as number);
     }
     replicate(out, outOffset, block, reps[axis] as number);
