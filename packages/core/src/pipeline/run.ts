@@ -379,6 +379,7 @@ async function trainPlannedRun(
     },
     ...(threads > 1 ? { dataParallel: { threads, ...lossSpec(run.loss, options.plugins ?? []) } } : {}),
     ...(options.stop ? { stop: options.stop } : {}),
+    ...(config.training.plateau ? { plateau: config.training.plateau } : {}),
     clock: ctx.clock,
     onEvent: (event) => options.onEvent?.(run.name, event),
   });

@@ -12,6 +12,7 @@ import { RwsegError } from '../errors.js';
 import { parseLossConfig, type LossConfig } from '../losses/combine.js';
 import { checkPatchShape, unetConfigSchema } from '../models/unet.js';
 import { DEFAULT_PROGRESS_INTERVAL_SECONDS } from '../training/progress.js';
+import { plateauSchema } from '../training/plateau.js';
 import { lrScheduleSchema } from '../training/schedules.js';
 
 const positiveInt = z.number().int().positive();
@@ -143,6 +144,8 @@ export const pipelineSchema = z
           .default(1),
         /** Seconds between plain progress lines inside an epoch, off a terminal (training/progress.ts). */
         progressIntervalSeconds: z.number().nonnegative().default(DEFAULT_PROGRESS_INTERVAL_SECONDS),
+        /** End a run before `epochs` once validation Dice has plateaued (training/plateau.ts). */
+        plateau: plateauSchema.optional(),
       })
       .strict(),
     evaluation: z

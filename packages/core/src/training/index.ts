@@ -12,6 +12,7 @@ export {
 export { loadModelDir, saveModelDir } from './model-files.js';
 export { AdamW, clipByGlobalNorm, globalNorm, type AdamWOptions } from './optimizer.js';
 export { learningRateAt, lrScheduleSchema, type LrSchedule } from './schedules.js';
+export { plateauSchema, plateauState, type PlateauRule, type PlateauState } from './plateau.js';
 export { stabilityFigure, type StabilityFigure } from './stability.js';
 export {
   readHistory,

@@ -47,6 +47,7 @@ import { lossAndGradients, type LossAndGradients } from './gradients.js';
 import { AdamW, clipByGlobalNorm } from './optimizer.js';
 import { deriveSeed } from '../data/random.js';
 import { learningRateAt, type LrSchedule } from './schedules.js';
+import { plateauState, type PlateauRule } from './plateau.js';
 import { stabilityFigure, type StabilityFigure } from './stability.js';
 import { validate, type MetricsFunction, type ValidationCase, type ValidationResult } from './validation.js';
 
@@ -102,6 +103,11 @@ export interface TrainingOptions {
    * where an uninterrupted run ends (the epoch's loader is reopened with its seed and the batches done are skipped).
    */
   readonly stop?: { readonly aborted: boolean; readonly reason?: unknown };
+  /**
+   * End the run before `epochs` once validation Dice has plateaued (training/plateau.ts); the summary records the
+   * epoch and the rule. Needs `validation`.
+   */
+  readonly plateau?: PlateauRule;
 }
 
 /** The mid-epoch checkpoint a stop request writes. */
@@ -139,6 +145,8 @@ export interface TrainingResult {
   /** Validation of the last epoch's weights, when model/ holds an earlier (better) epoch. */
   readonly lastEpochValidation?: ValidationResult;
   readonly stability?: StabilityFigure;
+  /** Set when the plateau rule ended the run before `epochs`: the last epoch trained, and the rule. */
+  readonly plateau?: { readonly epoch: number } & PlateauRule;
   /**
    * Set when `stop` ended the run early: the 1-based epoch in progress, the steps of it done (0: stopped at the
    * epoch's start, i.e. after epoch - 1 completed), and the checkpoint that resumes it.
@@ -250,7 +258,12 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
     : (batch, ctx) => lossAndGradients(model, loss, batch, ctx);
   let lastValidation: ValidationResult | undefined;
   let bestValidation: ValidationResult | undefined;
-  for (let epoch = startEpoch; epoch < options.epochs; epoch++) {
+  // The last epoch this invocation trains: `epochs`, or earlier where the plateau rule ends the run (a resumed
+  // run whose history already reached it trains no further).
+  const plateau = options.plateau && options.validation ? options.plateau : undefined;
+  let endEpoch =
+    plateau && plateauState(history, plateau).reached ? Math.min(startEpoch, options.epochs) : options.epochs;
+  for (let epoch = startEpoch; epoch < endEpoch; epoch++) {
     const resumed = epoch === startEpoch ? resumeStep : { iteration: 0, lossSum: 0, normSum: 0, seconds: 0 };
     const started = clock.now() - resumed.seconds * 1000;
     const lr = learningRateAt(schedule, options.learningRate, epoch, options.epochs);
@@ -353,6 +366,10 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
     writePlots(plotDir, history, options.artefact?.classNames);
     options.onEvent?.({ type: 'epoch', entry });
     await pauseForKillTest(outDir, epoch + 1);
+    if (plateau && plateauState(history, plateau).reached) {
+      endEpoch = epoch + 1;
+      break;
+    }
     if (options.stop?.aborted && epoch + 1 < options.epochs) {
       optimizer.dispose();
       const checkpoint = path.join(checkpointDir, checkpointName(epoch + 1));
@@ -363,13 +380,13 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   // Resumed after the last epoch's checkpoint (a finished run, or one killed before its summary was written):
   // the restored weights are the final epoch's, so validate them once rather than report no final validation.
   const v = options.validation;
-  const lastEpoch = Math.max(startEpoch, options.epochs);
+  const lastEpoch = Math.max(startEpoch, endEpoch);
   const validateNow = async () => {
     const { patch, overlap, sliceAxis, numClasses, metrics } = v!;
     const onCase = validationProgress(options, lastEpoch);
     return (await validate(model, v!.cases, { patch, overlap, sliceAxis, numClasses, metrics, onCase })).result;
   };
-  if (lastValidation === undefined && startEpoch >= options.epochs && v) lastValidation = await validateNow();
+  if (lastValidation === undefined && startEpoch >= endEpoch && v) lastValidation = await validateNow();
 
   // The model a user gets is the best validated one when there is one; the summary reports that model's metrics
   // (validated again when the best epoch was before this invocation, e.g. after a resume).
@@ -387,7 +404,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   const result: TrainingResult = {
     outDir,
     startEpoch,
-    epochsRun: options.epochs - startEpoch,
+    epochsRun: endEpoch - startEpoch,
     history,
     bestEpoch: best?.epoch,
     bestDice: best?.dice,
@@ -395,6 +412,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
     finalValidation: modelValidation,
     ...(holdsBest && lastValidation ? { lastEpochValidation: lastValidation } : {}),
     stability,
+    ...(plateau && endEpoch < options.epochs ? { plateau: { epoch: lastEpoch, ...plateau } } : {}),
   };
   const summary = {
     schema: RUN_SUMMARY_SCHEMA,
