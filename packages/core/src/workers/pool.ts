@@ -68,8 +68,12 @@ export async function startWorkers(
   // A late 'error' from a worker being terminated after a failed start must not crash the process as unhandled.
   const quiet = () => {};
   for (const worker of workers) worker.on('error', quiet);
+  // Awaited before the check: `check?.(await ...)` would skip the await itself whenever there is no check.
   const started = await Promise.allSettled(
-    workers.map(async (worker, i) => check?.(await awaitReady(worker, (what, cause) => failure(i, what, cause)), i)),
+    workers.map(async (worker, i) => {
+      const ready = await awaitReady(worker, (what, cause) => failure(i, what, cause));
+      check?.(ready, i);
+    }),
   );
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) {
