@@ -1,7 +1,7 @@
 /**
  * The job files `rwseg sweep plan --emit` writes, judged by the engines' own definitions: the Kubernetes Indexed Job
  * against the Kubernetes API schema of batch/v1 Job (kubernetes-models: the OpenAPI schema compiled by ajv into
- * validators), the Ray entrypoint by Python's compiler, the Slurm script by bash. The real Slurm run is in
+ * each model's validate()), the Ray entrypoint by Python's compiler, the Slurm script by bash. The real Slurm run is in
  * sweep-slurm.test.ts.
  */
 import test from 'ava';
@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { validate as validateJob } from 'kubernetes-models/_schemas/IoK8sApiBatchV1Job';
+import { Job } from 'kubernetes-models/batch/v1/Job';
 import { errorText, parseJson, runCli } from './helpers/cli.js';
 import { readJson, tinySweepFolder } from './helpers/sweep.js';
 
@@ -29,14 +29,18 @@ async function emit(engine: string, ...flags: string[]): Promise<Planned & { out
   return { ...parseJson<Planned>(result), out };
 }
 
-/** The validator's errors as `path keyword params` lines (its compiled code carries no messages). */
+/** The schema validator's errors as `path keyword params` lines (Job.validate throws them, compiled by ajv). */
 type SchemaError = { instancePath: string; keyword: string; params: unknown };
-const schemaErrors = (job: unknown) =>
-  validateJob(job)
-    ? []
-    : ((validateJob as unknown as { errors?: SchemaError[] }).errors ?? []).map(
-        (e) => `${e.instancePath} ${e.keyword} ${JSON.stringify(e.params)}`,
-      );
+const schemaErrors = (job: unknown): string[] => {
+  try {
+    new Job(job as ConstructorParameters<typeof Job>[0]).validate();
+    return [];
+  } catch (error) {
+    const errors = (error as { errors?: SchemaError[] }).errors;
+    if (!errors) throw error;
+    return errors.map((e) => `${e.instancePath} ${e.keyword} ${JSON.stringify(e.params)}`);
+  }
+};
 
 test('the plan numbers losses x seeds x folds, fold fastest, with each run resolved in it', async (t) => {
   const planned = await emit('slurm');
