@@ -4,13 +4,16 @@
 //
 // Each package runs whatever happened to the ones before it: lerna's task runner (Nx) skips the packages that
 // depend on a failed one even with --no-bail, which hid most of the suite behind one failing test. So this script
-// takes lerna's order and runs `npm test` in each package itself. Extra arguments select packages by name.
+// takes lerna's order (private packages included: the cross-package tests are one) and runs `npm test` in each
+// package itself. Extra arguments select packages by name.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const only = process.argv.slice(2);
-const listed = JSON.parse(execFileSync('npx', ['lerna', 'list', '--toposort', '--json'], { encoding: 'utf8' }));
+const listed = JSON.parse(
+  execFileSync('npx', ['lerna', 'list', '--all', '--toposort', '--json'], { encoding: 'utf8' }),
+);
 const hasTests = (p) => JSON.parse(readFileSync(path.join(p.location, 'package.json'), 'utf8')).scripts?.test;
 const packages = listed.filter((p) => (only.length === 0 || only.includes(p.name)) && hasTests(p));
 
