@@ -1,9 +1,12 @@
-/** A tiny sweep on the synthetic set for the sweep tests: 2 losses x 1 seed x 2 folds, seconds per run. */
+/** A tiny sweep on the synthetic set for the sweep tests: 2 losses (or dice alone) x 1 seed x 2 folds. */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-export function tinySweepYaml(options: { epochs?: number; iterations?: number } = {}): string {
+export function tinySweepYaml(options: { epochs?: number; iterations?: number; diceOnly?: boolean } = {}): string {
+  const losses = options.diceOnly
+    ? '[{ name: dice, loss: dice }]'
+    : '[{ name: dice, loss: dice }, { name: ce, loss: cross-entropy }]';
   return `name: tiny-sweep
 seed: 3
 backend: cpu
@@ -14,7 +17,7 @@ loss: dice
 training: { epochs: ${options.epochs ?? 2}, iterationsPerEpoch: ${options.iterations ?? 2}, batchSize: 2, workers: 0, progressIntervalSeconds: 1 }
 evaluation: { every: 1, overlays: 0 }
 sweep:
-  losses: [{ name: dice, loss: dice }, { name: ce, loss: cross-entropy }]
+  losses: ${losses}
   folds: 2
 `;
 }
