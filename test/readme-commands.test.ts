@@ -121,6 +121,8 @@ function plan(line: string, dirs: { sandbox: string }): Plan | undefined {
       };
     }
   }
+  // Planning reads the pipeline and writes the task list and the job script; nothing trains.
+  if (command === 'sweep' && sub === 'plan') return { argv, env };
   if (['evaluate', 'predict', 'metrics', 'export'].includes(command!)) return { argv, env };
   if (command === 'serve') return { argv: [...withFlag(argv, '--port', '0'), '--drain-ms', '0'], env, serve: true };
   if (command === 'dataset') {
