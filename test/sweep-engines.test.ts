@@ -188,7 +188,7 @@ test('the Slurm array script is valid bash with the array, limits, requeue and s
     t.true(script.includes(`#SBATCH ${line}\n`), line);
   }
   t.regex(script, /sweep run-task "\$SLURM_ARRAY_TASK_ID" --plan /);
-  t.regex(script, /scontrol requeue "\$SLURM_JOB_ID"/);
+  t.regex(script, /scontrol requeue "\$\{SLURM_ARRAY_JOB_ID\}_\$SLURM_ARRAY_TASK_ID"/);
 });
 
 test('bad resource values stop with exit 2 naming the flag', async (t) => {

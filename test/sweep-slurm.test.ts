@@ -31,10 +31,11 @@ slurmTest(
     ).catch((e: Error) => t.fail(`${e.message}\n${slurm!.logs()}`));
     t.truthy(up);
 
-    // Each task trains for longer than its 1-minute limit even on an idle machine (1,800 steps at about 25 a
-    // second), so Slurm's USR1 30 s before the limit (sent at the controller's first 30-second check after that
-    // point) stops every task at least once: they requeue themselves and resume, each attempt adding 30-60 s.
-    const { dir, yaml } = tinySweepFolder({ epochs: 4, iterations: 450, diceOnly: true });
+    // Each task trains for longer than its 1-minute limit even on a fast idle machine (2,400 steps; about 25 a second
+    // here, so up to 40 a second stays over the minute), so Slurm's USR1 30 s before the limit (sent at the
+    // controller's first 30-second check after that point, i.e. 30-60 s after the start) stops every task at least
+    // once: they requeue themselves and resume, each attempt adding 30-60 s.
+    const { dir, yaml } = tinySweepFolder({ epochs: 4, iterations: 600, diceOnly: true });
     const out = path.join(dir, 'runs');
     const planArgs = [
       '--emit',
