@@ -63,15 +63,22 @@ slurmTest(
     t.is(submitted.status, 0, submitted.stderr);
     const job = submitted.stdout.trim().split(';')[0]!;
 
-    // Slurm holds a requeued element for two minutes (its begin time); start it now, as an operator could.
+    // Slurm holds a requeued element for two minutes (its begin time); start it now, as an operator could. An
+    // element being requeued can drop out of squeue's list for a moment, so the job counts as finished only once
+    // the list has stayed empty for 5 polls in a row.
+    let emptyPolls = 0;
     await waitFor(
       'the array job to finish',
       () => {
-        const states = slurm!.run('squeue', ['-h', '-j', job, '-o', '%i %T %r']).stdout.trim();
+        const listed = slurm!.run('squeue', ['-h', '-j', job, '-o', '%i %T %r']);
+        // squeue fails (and prints nothing on stdout) while the controller is busy requeueing: not an empty list.
+        if (listed.status !== 0) return undefined;
+        const states = listed.stdout.trim();
         for (const line of states.split('\n').filter((l) => / PENDING BeginTime/.test(l))) {
           slurm!.run('scontrol', ['update', `JobId=${line.split(' ')[0]}`, 'StartTime=now']);
         }
-        return states === '' ? true : undefined;
+        emptyPolls = states === '' ? emptyPolls + 1 : 0;
+        return emptyPolls >= 5 ? true : undefined;
       },
       480_000,
       1000,
