@@ -39,7 +39,7 @@ function headerDoc(sourceFile) {
   return text
     .slice(first.pos + 3, first.end - 2)
     .split('\n')
-    .map((line) => line.replace(/^\s*\* ?/, '').trimEnd())
+    .map((line) => line.replace(/^\s*(\* ?)?/, '').trimEnd())
     .filter((line, i, lines) => line !== '' || (i > 0 && i < lines.length - 1));
 }
 
