@@ -14,7 +14,6 @@
 // backend and batch/N samples, gradients averaged on the main thread, the same Adam step applied in every worker.
 import {
   createRegistry,
-  buildLoss,
   tf,
   useBackend,
   describeBackend,
@@ -22,6 +21,7 @@ import {
   WASM_TRAINING_KERNELS,
   setWinogradEnabled,
 } from '@rwseg/core';
+import { buildLoss } from '@rwseg/core/losses';
 import { AdamW, buildUNet, GradientWorkers, lossAndGradients, trainStep } from '@rwseg/core/training';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { parseArgs } from 'node:util';

@@ -3,8 +3,8 @@
  * plugin registry and a loss built from it; reading and writing images; training (a pipeline YAML, or the trainer
  * by hand), predicting, evaluating, reading a model artefact and exporting it; the TF.js backends. Each job's
  * other names are in its sub-path (package.json `exports`, one report per entry in api/): `/plugin`, `/io`,
- * `/distance`, `/metrics`, `/stats`, `/data`, `/training`, `/inference`, `/artefact`, `/export`, `/pipeline`,
- * `/maps`, `/plots`, `/services` and `/testing`.
+ * `/distance`, `/metrics`, `/stats`, `/data`, `/losses`, `/training`, `/inference`, `/artefact`, `/export`,
+ * `/pipeline`, `/maps`, `/plots`, `/services` and `/testing`.
  */
 // The one TF.js every module and plugin shares: a second copy would not see the backend that useBackend set.
 export { tf, type Tensor, type Scalar } from '../tf.js';

@@ -9,6 +9,6 @@ export {
   type WilcoxonResult,
   type ZeroMethod,
 } from '../stats/wilcoxon.js';
-export { signFlipTest, type SignFlipOptions, type SignFlipResult } from '../stats/sign-flip.js';
+export { signFlipOnDifferences, signFlipTest, type SignFlipOptions, type SignFlipResult } from '../stats/sign-flip.js';
 export { benjaminiHochbergAdjust, holmAdjust } from '../stats/adjust.js';
 export type { Alternative } from '../stats/paired.js';

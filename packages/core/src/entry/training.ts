@@ -23,7 +23,7 @@ export {
   type TrainingOptions,
   type TrainingResult,
 } from '../training/trainer.js';
-export { AdamW, type AdamWOptions } from '../training/optimizer.js';
+export { AdamW, clipByGlobalNorm, type AdamWOptions } from '../training/optimizer.js';
 export { learningRateAt, type LrSchedule } from '../training/schedules.js';
 export {
   latestCheckpoint,

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { buildLoss, RwsegError } from '@rwseg/core';
+import { RwsegError } from '@rwseg/core';
 import { writeFileAtomic } from '@rwseg/core/io';
+import { buildLoss } from '@rwseg/core/losses';
 import {
   DEFAULT_RESOURCES,
   emitEngineFile,
