@@ -1,0 +1,20 @@
+/**
+ * `@rwseg/tfjs-training-backends/testing`: what tests and benchmarks of TF.js backends use, kept out of the root
+ * API as TF.js keeps test_util apart: a U-Net in raw ops with seeded weights (the same loss and gradients on every
+ * backend; bench/gpu times it), and whether this machine can run the Vulkan (webgpu) tests.
+ */
+export {
+  seededUniform,
+  probeUnetShapes,
+  probeUnetWeights,
+  probeUnetForward,
+  probeUnetLoss,
+  probeUnetGradients,
+  type ProbeUnetSpec,
+  type ProbeUnetWeights,
+} from './probe-unet.js';
+export { isCi, LAVAPIPE_ICD, vulkanSkipReason } from './hardware.js';
+export { compareBackends, relativeDifference, runOn, seededValues, type Outputs } from './compare-backends.js';
+// Which implementation a wasm kernel takes for a geometry, so a test can prove the fast path ran.
+export { conv3dForwardPath, type Conv3DPath } from '../wasm-kernels/conv3d.js';
+export type { WasmBackend } from '../wasm-kernels/stock.js';
