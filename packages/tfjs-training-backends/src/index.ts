@@ -24,7 +24,7 @@ export {
   WASM_TRAINING_KERNELS,
 } from './wasm-kernels/register.js';
 export { setSimdKernelsEnabled, setFmaKernelsAllowed, type SimdVariant } from './wasm-kernels/simd.js';
-export { setWinogradEnabled } from './wasm-kernels/conv3d.js';
+export { setWinogradEnabled } from './wasm-kernels/conv3d-geometry.js';
 export { checkTrainingKernels, type TrainingKernelCheck } from './check-training-kernels.js';
 export { registerConv3DTransposeGradient } from './gradients/conv3d-transpose.js';
 export {

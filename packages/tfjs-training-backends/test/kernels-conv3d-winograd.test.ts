@@ -3,7 +3,8 @@
 import test from 'ava';
 import { tf } from '../src/tf.js';
 import { useBackend } from '../src/use-backend.js';
-import { conv3dForwardPath, winogradApplies, winogradBlock, winogradTiling } from '../src/wasm-kernels/conv3d.js';
+import { conv3dForwardPath } from '../src/wasm-kernels/conv3d-forward.js';
+import { winogradApplies, winogradBlock, winogradTiling } from '../src/wasm-kernels/conv3d-geometry.js';
 import { simdVariant } from '../src/wasm-kernels/simd.js';
 import type { WasmBackend } from '../src/wasm-kernels/stock.js';
 import { checkWinograd, describeGeometry, WINOGRAD_GEOMETRIES } from './helpers/conv3d-winograd-cases.js';

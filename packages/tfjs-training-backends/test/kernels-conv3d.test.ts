@@ -2,13 +2,10 @@ import test from 'ava';
 import { tf } from '../src/tf.js';
 import { useBackend } from '../src/use-backend.js';
 import '../src/gradients/conv3d-transpose.js';
-import {
-  conv3dBackpropFilterPath,
-  conv3dBackpropInputPath,
-  conv3dChannelChunk,
-  conv3dForwardPath,
-  type Conv3DPath,
-} from '../src/wasm-kernels/conv3d.js';
+import { conv3dBackpropFilterPath } from '../src/wasm-kernels/conv3d-backprop-filter.js';
+import { conv3dBackpropInputPath } from '../src/wasm-kernels/conv3d-backprop-input.js';
+import { conv3dForwardPath } from '../src/wasm-kernels/conv3d-forward.js';
+import { conv3dChannelChunk, type Conv3DPath } from '../src/wasm-kernels/conv3d-geometry.js';
 import { setSimdKernelsEnabled } from '../src/wasm-kernels/simd.js';
 import type { WasmBackend } from '../src/wasm-kernels/stock.js';
 import { compareBackends, seededValues } from '../src/testing/compare-backends.js';

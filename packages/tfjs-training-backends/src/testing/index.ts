@@ -16,5 +16,6 @@ export {
 export { isCi, LAVAPIPE_ICD, vulkanSkipReason } from './hardware.js';
 export { compareBackends, relativeDifference, runOn, seededValues, type Outputs } from './compare-backends.js';
 // Which implementation a wasm kernel takes for a geometry, so a test can prove the fast path ran.
-export { conv3dForwardPath, type Conv3DPath } from '../wasm-kernels/conv3d.js';
+export { conv3dForwardPath } from '../wasm-kernels/conv3d-forward.js';
+export type { Conv3DPath } from '../wasm-kernels/conv3d-geometry.js';
 export type { WasmBackend } from '../wasm-kernels/stock.js';

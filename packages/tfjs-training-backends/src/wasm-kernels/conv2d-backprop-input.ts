@@ -19,7 +19,7 @@ import {
   type WasmBackend,
 } from './stock.js';
 import { simdConv2d, simdConvApplies } from './conv2d-forward.js';
-import { depthToSpace } from './elementwise.js';
+import { depthToSpace } from './depth-to-space.js';
 
 interface BackpropInputAttrs extends ConvGradAttrs {
   inputShape: [number, number, number, number];

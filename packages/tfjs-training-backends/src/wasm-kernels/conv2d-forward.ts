@@ -7,10 +7,8 @@
  * Layouts: x [N, H, W, Ci], filter [kh, kw, Ci, Co], bias [Co], result [N, Ho, Wo, Co].
  */
 import { tf } from '../tf.js';
-import { callStock, fallBackToStock, release, type TensorInfo, type WasmBackend } from './stock.js';
+import { callStock, fallBackToStock, release, type TensorInfo, type WasmBackend, type KernelArgs } from './stock.js';
 import { addressOf, simdKernels } from './simd.js';
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
 /**
  * Largest kh*kw*Ci for the SIMD kernel: its 8-output-channel slice of the filter (kh*kw*Ci*32 bytes) must stay in

@@ -9,11 +9,10 @@
  * Layouts: x [N, D, H, W, C], y and dy [N, D/2, H/2, W/2, C] (floor), dx [N, D, H, W, C].
  */
 import { tf } from '../tf.js';
-import type { TensorInfo, WasmBackend } from './stock.js';
+import type { KernelArgs, TensorInfo, WasmBackend } from './stock.js';
 import { addressOf, simdKernels } from './simd.js';
 import { viaCpuBackend } from './cpu-bridge.js';
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 type Shape5 = [number, number, number, number, number];
 type Triple = number | [number, number, number];
 type CpuArgs = Parameters<tf.KernelFunc>[0];

@@ -10,26 +10,18 @@ import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInput } from './conv2d-backprop-input.js';
 import { conv2D, fusedConv2D } from './conv2d-forward.js';
 import { maxPoolGrad } from './max-pool-grad.js';
-import { conv3D, conv3DBackpropFilterV2, conv3DBackpropInputV2 } from './conv3d.js';
+import { conv3D } from './conv3d-forward.js';
+import { conv3DBackpropInputV2 } from './conv3d-backprop-input.js';
+import { conv3DBackpropFilterV2 } from './conv3d-backprop-filter.js';
 import { maxPool3D, maxPool3DGrad } from './max-pool3d.js';
 import { resizeBilinearGrad, resizeNearestNeighborGrad } from './resize-grad.js';
 import { captureStockKernel, markRwsegKernel } from './stock.js';
 import { sum, mean } from './sum.js';
-import {
-  add,
-  cast,
-  concat,
-  depthToSpace,
-  fusedBatchNorm,
-  greater,
-  identity,
-  leakyRelu,
-  multiply,
-  realDiv,
-  select,
-  splitV,
-  sub,
-} from './elementwise.js';
+import { add, greater, leakyRelu, multiply, realDiv, select, sub } from './elementwise.js';
+import { fusedBatchNorm } from './batch-norm.js';
+import { concat, splitV } from './concat.js';
+import { depthToSpace } from './depth-to-space.js';
+import { cast, identity } from './identity.js';
 import { tile } from './tile.js';
 
 /** The kernels rwseg provides for wasm, by TF.js kernel name. */

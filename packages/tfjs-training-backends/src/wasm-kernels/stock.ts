@@ -7,6 +7,8 @@ import { tf } from '../tf.js';
 
 export type TensorInfo = tf.TensorInfo;
 type KernelFunc = tf.KernelFunc;
+/** What TF.js passes every kernel function. */
+export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
 /** The part of the wasm backend object rwseg's kernels use. */
 export interface WasmBackend {
@@ -51,10 +53,7 @@ export function callStock(
 }
 
 /** Runs the stock wasm kernel `name` on a replacement kernel's own arguments, all outputs kept (the fallback path). */
-export function fallBackToStock(
-  name: string,
-  args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap },
-): TensorInfo | TensorInfo[] {
+export function fallBackToStock(name: string, args: KernelArgs): TensorInfo | TensorInfo[] {
   const kernel = captureStockKernel(name);
   if (kernel === undefined) throw new Error(`rwseg wasm kernels: the wasm backend has no ${name} kernel to build on`);
   return kernel(args as Parameters<KernelFunc>[0]) as TensorInfo | TensorInfo[];

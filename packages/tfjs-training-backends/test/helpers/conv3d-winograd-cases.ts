@@ -13,13 +13,10 @@ import type { ExecutionContext } from 'ava';
 import { tf } from '../../src/tf.js';
 import { useBackend } from '../../src/use-backend.js';
 import '../../src/gradients/conv3d-transpose.js';
-import {
-  conv3dBackpropFilterPath,
-  conv3dBackpropInputPath,
-  conv3dForwardPath,
-  setWinogradEnabled,
-  winogradTiling,
-} from '../../src/wasm-kernels/conv3d.js';
+import { conv3dBackpropFilterPath } from '../../src/wasm-kernels/conv3d-backprop-filter.js';
+import { conv3dBackpropInputPath } from '../../src/wasm-kernels/conv3d-backprop-input.js';
+import { conv3dForwardPath } from '../../src/wasm-kernels/conv3d-forward.js';
+import { setWinogradEnabled, winogradTiling } from '../../src/wasm-kernels/conv3d-geometry.js';
 import type { WasmBackend } from '../../src/wasm-kernels/stock.js';
 import { compareBackends, relativeDifference, runOn, seededValues } from '../../src/testing/compare-backends.js';
 
