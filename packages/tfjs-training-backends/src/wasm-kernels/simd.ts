@@ -1,8 +1,6 @@
 /**
- * Loads rwseg's WebAssembly SIMD kernels (packages/core/simd/kernels.c, kernels3d.c and winograd3d.c, embedded by
- * simd-binary.ts)
- * into the
- * wasm backend's own memory: the module imports tfjs's WebAssembly.Memory, so a kernel reads and writes tensors
+ * Loads rwseg's WebAssembly SIMD kernels (simd/kernels.c, kernels3d.c and winograd3d.c of this package, embedded
+ * by simd-binary.ts; their exports declared in simd-exports.ts) into the wasm backend's own memory: the module imports tfjs's WebAssembly.Memory, so a kernel reads and writes tensors
  * in place at their heap addresses. Optional: when the module cannot be instantiated (no wasm SIMD, a tfjs build
  * that does not expose its memory) or is switched off, every kernel using it falls back to its stock or
  * JavaScript path.
@@ -13,210 +11,15 @@
  * V8's --experimental-wasm-relaxed-simd at run time (an experimental V8 flag: opt-in only).
  */
 import { createRequire } from 'node:module';
+import { BackendError } from '../errors.js';
 import { SIMD_FMA_KERNELS_WASM_BASE64, SIMD_KERNELS_WASM_BASE64 } from './simd-binary.js';
+import { SIMD_EXPORTS, type SimdKernels } from './simd-exports.js';
 import type { TensorInfo, WasmBackend } from './stock.js';
+
+export type { SimdKernels } from './simd-exports.js';
 
 /** Which build of the kernels runs. */
 export type SimdVariant = 'simd' | 'fma';
-
-/** The exports of rwseg-kernels.wasm; pointers are byte addresses in the tfjs heap, counts in elements. */
-export interface SimdKernels {
-  sum_rows(x: number, rows: number, channels: number, partial: number, totals: number): void;
-  leaky_relu(x: number, y: number, n: number, alpha: number): void;
-  greater_scalar(x: number, s: number, out: number, n: number): void;
-  select_f32(cond: number, a: number, b: number, out: number, n: number): void;
-  channel_binary(x: number, v: number, out: number, rows: number, channels: number, op: number, vFirst: number): void;
-  channel_affine(
-    x: number,
-    mean: number,
-    factor: number,
-    offset: number,
-    out: number,
-    rows: number,
-    channels: number,
-  ): void;
-  copy_rows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, width: number): void;
-  conv2d_s1(
-    xp: number,
-    w: number,
-    out: number,
-    n: number,
-    hp: number,
-    wp: number,
-    ci: number,
-    ho: number,
-    wo: number,
-    co: number,
-    kh: number,
-    kw: number,
-  ): void;
-  max_pool_grad_2x2(
-    x: number,
-    dy: number,
-    dx: number,
-    n: number,
-    h: number,
-    w: number,
-    c: number,
-    ho: number,
-    wo: number,
-  ): void;
-  conv2d_filter_grad(
-    xp: number,
-    dy: number,
-    dw: number,
-    n: number,
-    hp: number,
-    wp: number,
-    ci: number,
-    ho: number,
-    wo: number,
-    co: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-    chunkRows: number,
-  ): void;
-  // 3D (simd/kernels3d.c).
-  conv3d_s1(
-    xp: number,
-    w: number,
-    out: number,
-    n: number,
-    dp: number,
-    hp: number,
-    wp: number,
-    ci: number,
-    od: number,
-    oh: number,
-    ow: number,
-    co: number,
-    kd: number,
-    kh: number,
-    kw: number,
-    chunk: number,
-  ): void;
-  conv3d_filter_grad(
-    xp: number,
-    dy: number,
-    dw: number,
-    n: number,
-    dp: number,
-    hp: number,
-    wp: number,
-    ci: number,
-    od: number,
-    oh: number,
-    ow: number,
-    co: number,
-    kd: number,
-    kh: number,
-    kw: number,
-    sd: number,
-    sh: number,
-    sw: number,
-    chunkRows: number,
-  ): void;
-  blocks3d(
-    x: number,
-    blocks: number,
-    n: number,
-    d: number,
-    h: number,
-    w: number,
-    c: number,
-    bd: number,
-    bh: number,
-    bw: number,
-    toBlocks: number,
-  ): void;
-  pad3d(
-    x: number,
-    xp: number,
-    n: number,
-    d: number,
-    h: number,
-    w: number,
-    c: number,
-    front: number,
-    back: number,
-    top: number,
-    bottom: number,
-    left: number,
-    right: number,
-  ): void;
-  max_pool3d_2x2x2(x: number, y: number, n: number, d: number, h: number, w: number, c: number): void;
-  max_pool3d_grad_2x2x2(x: number, dy: number, dx: number, n: number, d: number, h: number, w: number, c: number): void;
-  // Winograd F(2x2x2, 3x3x3) (simd/winograd3d.c).
-  winograd3d_filter(w: number, u: number, ci: number, co: number): void;
-  winograd3d_conv(
-    xp: number,
-    u: number,
-    out: number,
-    scratch: number,
-    n: number,
-    dp: number,
-    hp: number,
-    wp: number,
-    ci: number,
-    od: number,
-    oh: number,
-    ow: number,
-    co: number,
-    block: number,
-  ): void;
-  winograd3d_filter_grad(
-    xp: number,
-    dy: number,
-    dw: number,
-    scratch: number,
-    n: number,
-    dp: number,
-    hp: number,
-    wp: number,
-    ci: number,
-    od: number,
-    oh: number,
-    ow: number,
-    co: number,
-    block: number,
-  ): void;
-  // The same for the F(2x4x4, 3x3x3) tiling.
-  winograd3d_filter_244(w: number, u: number, ci: number, co: number): void;
-  winograd3d_conv_244(
-    xp: number,
-    u: number,
-    out: number,
-    scratch: number,
-    n: number,
-    dp: number,
-    hp: number,
-    wp: number,
-    ci: number,
-    od: number,
-    oh: number,
-    ow: number,
-    co: number,
-    block: number,
-  ): void;
-  winograd3d_filter_grad_244(
-    xp: number,
-    dy: number,
-    dw: number,
-    scratch: number,
-    n: number,
-    dp: number,
-    hp: number,
-    wp: number,
-    ci: number,
-    od: number,
-    oh: number,
-    ow: number,
-    co: number,
-    block: number,
-  ): void;
-}
 
 /** The WebAssembly JS API (not in this project's ES2022 lib typings). */
 interface WebAssemblyApi {
@@ -307,13 +110,45 @@ function relaxedSimdSupported(api: WebAssemblyApi): boolean {
   return fmaSupported;
 }
 
+/** The module file each build is made as by simd/build.sh, for error messages. */
+const MODULE_FILES: Record<SimdVariant, string> = { simd: 'rwseg-kernels.wasm', fma: 'rwseg-kernels-fma.wasm' };
+
+/** The instantiated build, or null when this runtime cannot instantiate it (then the kernels fall back). */
 function instantiate(api: WebAssemblyApi, memory: object, variant: SimdVariant): SimdKernels | null {
+  let exports: unknown;
   try {
-    const instance = new api.Instance(new api.Module(decode(variant)), { env: { memory } });
-    return instance.exports as unknown as SimdKernels;
+    exports = new api.Instance(new api.Module(decode(variant)), { env: { memory } }).exports;
   } catch {
     return null;
   }
+  // A module that instantiates but does not match SIMD_EXPORTS is a build out of step with this code: say so.
+  return checkSimdExports(exports as Record<string, unknown>, MODULE_FILES[variant]);
+}
+
+/**
+ * `exports` as SimdKernels, after checking every export SIMD_EXPORTS declares is a function taking that many
+ * parameters. Throws BackendError naming the module file and the export otherwise.
+ */
+export function checkSimdExports(exports: Record<string, unknown>, moduleFile: string): SimdKernels {
+  for (const [name, params] of Object.entries(SIMD_EXPORTS)) {
+    const exported = exports[name];
+    const rebuild = 'rebuild it with packages/tfjs-training-backends/simd/build.sh';
+    if (typeof exported !== 'function') {
+      throw new BackendError('BACKEND_ERROR', `rwseg wasm kernels: ${moduleFile} has no export '${name}'; ${rebuild}`, {
+        module: moduleFile,
+        missing: name,
+      });
+    }
+    if (exported.length !== params.length) {
+      throw new BackendError(
+        'BACKEND_ERROR',
+        `rwseg wasm kernels: ${moduleFile}'s export '${name}' takes ${exported.length} parameters, ` +
+          `simd-exports.ts declares ${params.length} (${params.join(', ')}); ${rebuild}`,
+        { module: moduleFile, export: name },
+      );
+    }
+  }
+  return exports as unknown as SimdKernels;
 }
 
 /** Heap address of a tensor's data. */
