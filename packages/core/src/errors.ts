@@ -2,7 +2,8 @@
  * Every user-facing failure in rwseg is an RwsegError with a stable code, so the CLI can print the message
  * and exit non-zero, the server can map it to a 4xx, and tests can assert on the code rather than on prose.
  */
-import { BackendError } from '@rwseg/tfjs-training-backends';
+// The errors sub-path alone: importing the package root would load TF.js into every worker that reports an error.
+import { BackendError } from '@rwseg/tfjs-training-backends/errors';
 
 export type RwsegErrorCode =
   | 'UNKNOWN_NAME'
