@@ -23,10 +23,9 @@ import {
   tf,
   useBackend,
   describeBackend,
-  unregisterWasmTrainingKernels,
   WASM_TRAINING_KERNELS,
-  setWinogradEnabled,
 } from '@rwseg/core';
+import { setWinogradEnabled, unregisterWasmTrainingKernels } from '@rwseg/tfjs-training-backends/testing';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';

@@ -4,7 +4,8 @@
  *  - wasm: the training kernels stock tfjs-backend-wasm 4.22 lacks or gets wrong, several in WebAssembly SIMD;
  *  - webgpu: Dawn set up in Node, with the workarounds TF.js's webgpu backend needs for training;
  *  - gradients TF.js does not register (conv3dTranspose), and a start-up check that a backend can train a model.
- * Test and benchmark helpers (the probe U-Net, hardware skips) are in the `/testing` sub-path.
+ * Test and benchmark helpers (the probe U-Net, hardware skips, the switches between a kernel's implementations) are
+ * in the `/testing` sub-path.
  */
 export {
   useBackend,
@@ -18,13 +19,8 @@ export {
   type BackendDescription,
   type UseBackendOptions,
 } from './use-backend.js';
-export {
-  registerWasmTrainingKernels,
-  unregisterWasmTrainingKernels,
-  WASM_TRAINING_KERNELS,
-} from './wasm-kernels/register.js';
-export { setSimdKernelsEnabled, setFmaKernelsAllowed, type SimdVariant } from './wasm-kernels/simd.js';
-export { setWinogradEnabled } from './wasm-kernels/conv3d-geometry.js';
+export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-kernels/register.js';
+export type { SimdVariant } from './wasm-kernels/simd.js';
 export { checkTrainingKernels, type TrainingKernelCheck } from './check-training-kernels.js';
 export { registerConv3DTransposeGradient } from './gradients/conv3d-transpose.js';
 export {

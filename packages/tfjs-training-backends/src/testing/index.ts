@@ -1,7 +1,8 @@
 /**
  * `@rwseg/tfjs-training-backends/testing`: what tests and benchmarks of TF.js backends use, kept out of the root
  * API as TF.js keeps test_util apart: a U-Net in raw ops with seeded weights (the same loss and gradients on every
- * backend; bench/gpu times it), and whether this machine can run the Vulkan (webgpu) tests.
+ * backend; bench/gpu times it), backend comparisons, which path a kernel takes, the switches between a kernel's
+ * implementations (SIMD, FMA, Winograd, stock), and whether this machine can run the Vulkan (webgpu) tests.
  */
 export {
   seededUniform,
@@ -19,3 +20,7 @@ export { compareBackends, relativeDifference, runOn, seededValues, type Outputs 
 export { conv3dForwardPath } from '../wasm-kernels/conv3d-forward.js';
 export type { Conv3DPath } from '../wasm-kernels/conv3d-geometry.js';
 export type { WasmBackend } from '../wasm-kernels/stock.js';
+// Switches between a kernel's implementations, for benchmarks and tests comparing them.
+export { unregisterWasmTrainingKernels } from '../wasm-kernels/register.js';
+export { setFmaKernelsAllowed, setSimdKernelsEnabled } from '../wasm-kernels/simd.js';
+export { setWinogradEnabled } from '../wasm-kernels/conv3d-geometry.js';
