@@ -11,7 +11,7 @@ export function cast(args: KernelArgs): TensorInfo | TensorInfo[] {
   return identity(args);
 }
 
-/** Identity shares the input's storage (reference counted, as the wasm backend's Reshape does) instead of copying it. */
+/** Identity shares the input's storage (reference counted, as the wasm backend's Reshape does) instead of a copy. */
 export function identity(args: KernelArgs): TensorInfo | TensorInfo[] {
   const backend = args.backend as WasmBackend & { incRef(dataId: object): void };
   const { x } = args.inputs as { x: TensorInfo };

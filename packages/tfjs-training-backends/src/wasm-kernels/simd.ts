@@ -1,7 +1,7 @@
 /**
  * Loads rwseg's WebAssembly SIMD kernels (simd/kernels.c, kernels3d.c and winograd3d.c of this package, embedded
- * by simd-binary.ts; their exports declared in simd-exports.ts) into the wasm backend's own memory: the module imports tfjs's WebAssembly.Memory, so a kernel reads and writes tensors
- * in place at their heap addresses. Optional: when the module cannot be instantiated (no wasm SIMD, a tfjs build
+ * by simd-binary.ts; their exports declared in simd-exports.ts) into the wasm backend's own memory: the module
+ * imports tfjs's WebAssembly.Memory, so a kernel reads and writes tensors in place at their heap addresses. Optional: when the module cannot be instantiated (no wasm SIMD, a tfjs build
  * that does not expose its memory) or is switched off, every kernel using it falls back to its stock or
  * JavaScript path.
  *

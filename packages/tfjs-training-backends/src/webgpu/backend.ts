@@ -121,7 +121,8 @@ async function createGpu(dawnOptions: string[]): Promise<Gpu> {
   } catch (error) {
     throw new BackendError(
       'BACKEND_ERROR',
-      "backend 'webgpu' needs the npm package 'webgpu' (Dawn), an optional dependency of @rwseg/tfjs-training-backends that is not installed: run `npm install webgpu`",
+      "backend 'webgpu' needs the npm package 'webgpu' (Dawn), an optional dependency of " +
+        '@rwseg/tfjs-training-backends that is not installed: run `npm install webgpu`',
       {},
       { cause: error },
     );
