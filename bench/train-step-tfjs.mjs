@@ -12,17 +12,10 @@
 // threads through the trainer's data-parallel workers (training.threads N; 1 = the training thread alone).
 // --workers N: data-parallel prototype (docs/backends.md, "Using both cores"): N worker threads, each with its own
 // backend and batch/N samples, gradients averaged on the main thread, the same Adam step applied in every worker.
-import {
-  createRegistry,
-  tf,
-  useBackend,
-  describeBackend,
-  unregisterWasmTrainingKernels,
-  WASM_TRAINING_KERNELS,
-  setWinogradEnabled,
-} from '@rwseg/core';
+import { createRegistry, tf, useBackend, describeBackend, WASM_TRAINING_KERNELS } from '@rwseg/core';
 import { buildLoss } from '@rwseg/core/losses';
 import { AdamW, buildUNet, GradientWorkers, lossAndGradients, trainStep } from '@rwseg/core/training';
+import { setWinogradEnabled, unregisterWasmTrainingKernels } from '@rwseg/tfjs-training-backends/testing';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';

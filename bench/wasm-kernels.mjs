@@ -8,7 +8,8 @@
 // level, 16 << level channels), direct SIMD kernel (off) against Winograd F(2x2x2, 3x3x3) (on), in CPU time.
 // [--size3d 16]: conv3d is the 3D U-Net's kernels (batch 2, side --size3d, 16-32 channels); its anchors are the
 // stock Conv3D loop and the cpu backend's gradients (the stock wasm gradients are wrong), so keep the side small.
-import { tf, useBackend, setSimdKernelsEnabled, setWinogradEnabled } from '@rwseg/core';
+import { tf, useBackend } from '@rwseg/core';
+import { setSimdKernelsEnabled, setWinogradEnabled } from '@rwseg/tfjs-training-backends/testing';
 import { parseArgs } from 'node:util';
 
 const { values: opt } = parseArgs({

@@ -47,6 +47,17 @@ test('failures are classified: user errors exit 2, numerical, worker and unexpec
   t.regex(unexpected.message, /^internal error: cannot read properties/);
 });
 
+test('a backend that cannot be used (tensorflow without tfjs-node) is a user error: one line, BACKEND_ERROR, exit 2', async (t) => {
+  const args = ['predict', '--model', 'no-such-model', '--input', 'no-such.png', '--out', 'out.png'];
+  const result = await runCli([...args, '--backend', 'tensorflow']);
+  t.is(result.code, 2);
+  t.is(lines(result.stderr).filter((l) => !l.startsWith('[rwseg]')).length, 1, result.stderr);
+  t.regex(result.stderr, /backend 'tensorflow' needs @tensorflow\/tfjs-node-gpu/);
+  const json = await runCli([...args, '--backend', 'tensorflow', '--json']);
+  t.is(json.code, 2);
+  t.is(parseJson<{ error: { code: string } }>(json).error.code, 'BACKEND_ERROR');
+});
+
 test('--log-level is honoured by every command (here predict, which logs its backend choice before reading the model)', async (t) => {
   const args = ['predict', '--model', 'no-such-model', '--input', 'no-such.png', '--out', 'out.png'];
   const info = await runCli(args);

@@ -151,7 +151,7 @@ lavapipeTest(
 
 lavapipeTest('a 3D U-Net trains on webgpu (lavapipe) with the losses of wasm and cpu', async (t) => {
   // TF.js's webgpu binary ops and Select fail on rank-5 tensors; rwseg collapses them to rank 4
-  // (webgpu-binary-rank.ts).
+  // (packages/tfjs-training-backends/src/webgpu/binary-rank.ts).
   const webgpu = await pipelineRun('webgpu', allowSoftware, small3d);
   t.is(webgpu.result.code, 0, errorText(webgpu.result));
   t.notRegex(webgpu.result.stderr, /validation error/);

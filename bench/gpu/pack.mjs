@@ -2,7 +2,8 @@
 // Packs what a lent GPU machine (no Node.js, no network) needs to run bench/gpu/run-on-device.sh into
 // bench/gpu/carry/ (git-ignored), to be passed as the device tool's `carry`:
 //   node.xz            this machine's Node binary, xz -9
-//   node_modules.tar.xz the runtime closure of @rwseg/core (built dist only), onnxruntime-node and webgpu,
+//   node_modules.tar.xz the runtime closure of @rwseg/core (built dist only, as for the other @rwseg packages),
+//                      onnxruntime-node and webgpu,
 //                      with only their linux-x64 binaries and without maps, types, sources and docs
 //   debs/*.deb         the Vulkan loader (libvulkan1) and the GL dispatch libraries the NVIDIA ICD library links
 //                      (libglvnd0 ...): the GPU image has the NVIDIA driver but may lack them
@@ -73,7 +74,7 @@ function copyPackage({ name, dir }, dest) {
   const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
   mkdirSync(dest, { recursive: true });
   writeFileSync(path.join(dest, 'package.json'), JSON.stringify(pkg));
-  if (name === '@rwseg/core') {
+  if (name.startsWith('@rwseg/')) {
     cpSync(path.join(dir, 'dist/src'), path.join(dest, 'dist/src'), {
       recursive: true,
       filter: (src) => !DROP_FILE.test(src) || src.endsWith('.js'),
@@ -108,8 +109,8 @@ const mib = (n) => `${(n / 1048576).toFixed(1)} MiB`;
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-if (!existsSync(path.join(root, 'packages/core/dist/src/backends/webgpu.js'))) {
-  console.error('packages/core is not built: run `npx tsc -b` first');
+if (!existsSync(path.join(root, 'packages/tfjs-training-backends/dist/src/webgpu/backend.js'))) {
+  console.error('packages/tfjs-training-backends is not built: run `npx tsc -b` first');
   process.exit(1);
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""The anchor for bench/gpu/webgpu-train-step.mjs: the same U-Net as @rwseg/core's probe U-Net
-(packages/core/src/backends/webgpu-unet-probe.ts) in PyTorch, ms per training step (forward, backward, Adam,
-loss read back) per batch size, on CUDA when present (else CPU). fp32 with TF32 off, like WebGPU's fp32.
+"""The anchor for bench/gpu/webgpu-train-step.mjs: the same U-Net as the probe U-Net of
+@rwseg/tfjs-training-backends/testing (packages/tfjs-training-backends/src/testing/probe-unet.ts) in PyTorch,
+ms per training step (forward, backward, Adam, loss read back) per batch size, on CUDA when present (else CPU).
+fp32 with TF32 off, like WebGPU's fp32.
 Optionally exports the net to ONNX (opset 13, dynamic batch) for bench/gpu/ort-infer.mjs.
 Prints one JSON line per batch size.
 Usage: python3 bench/gpu/torch_unet.py [--batches 4,16,64] [--size 256] [--base 16] [--depth 4] [--steps 5]

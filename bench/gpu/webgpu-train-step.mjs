@@ -1,20 +1,12 @@
 #!/usr/bin/env node
 // Milliseconds per training step (forward, backward, Adam update, loss read back) of the benchmark U-Net on the
-// TF.js webgpu backend, per batch size. The net is @rwseg/core's probe U-Net (2D, batch norm, leakyRelu;
-// bench/gpu/torch_unet.py builds the same one in PyTorch). Prints one JSON line per batch size.
+// TF.js webgpu backend, per batch size. The net is the probe U-Net of @rwseg/tfjs-training-backends/testing (2D,
+// batch norm, leakyRelu; bench/gpu/torch_unet.py builds the same one in PyTorch). Prints one JSON line per batch size.
 // Usage (after `npx tsc -b`): node bench/gpu/webgpu-train-step.mjs [--batches 4,16,64] [--size 256] [--base 16]
 //   [--depth 4] [--steps 5] [--warmup 2] [--allow-software] [--backend webgpu|cpu|wasm]
 import { parseArgs } from 'node:util';
-import {
-  describeWebGpuAdapter,
-  disposeWebGpuBackend,
-  initWebGpuBackend,
-  probeUnetForward,
-  probeUnetLoss,
-  probeUnetWeights,
-  tf,
-  useBackend,
-} from '@rwseg/core';
+import { describeWebGpuAdapter, disposeWebGpuBackend, initWebGpuBackend, tf, useBackend } from '@rwseg/core';
+import { probeUnetForward, probeUnetLoss, probeUnetWeights } from '@rwseg/tfjs-training-backends/testing';
 
 const { values: a } = parseArgs({
   options: {

@@ -2,6 +2,9 @@
  * Every user-facing failure in rwseg is an RwsegError with a stable code, so the CLI can print the message
  * and exit non-zero, the server can map it to a 4xx, and tests can assert on the code rather than on prose.
  */
+// The errors sub-path alone: importing the package root would load TF.js into every worker that reports an error.
+import { BackendError } from '@rwseg/tfjs-training-backends/errors';
+
 export type RwsegErrorCode =
   | 'UNKNOWN_NAME'
   | 'DUPLICATE_NAME'
@@ -33,8 +36,13 @@ export class RwsegError extends Error {
   }
 }
 
+/**
+ * True for an RwsegError, and for the BackendError of @rwseg/tfjs-training-backends (same fields, its codes a
+ * subset of these), so backend failures reach the CLI's exit codes and the server's 4xx like any other.
+ */
 export function isRwsegError(error: unknown, code?: RwsegErrorCode): error is RwsegError {
-  return error instanceof RwsegError && (code === undefined || error.code === code);
+  const known = error instanceof RwsegError || error instanceof BackendError;
+  return known && (code === undefined || error.code === code);
 }
 
 /** An error as it crosses a worker-thread boundary (structured clone keeps no class): code, message, details. */

@@ -14,7 +14,7 @@ import {
   type Batch,
   type Loss,
 } from '../src/index.js';
-import { seededValues } from './kernels-compare.js';
+import { seededValues } from '@rwseg/tfjs-training-backends/testing';
 
 const PATCH = [8, 8, 4];
 const CLASSES = 3;

@@ -4,9 +4,9 @@
  */
 import test from 'ava';
 import { tf } from '../src/tf.js';
-import { useBackend } from '../src/backend.js';
+import { useBackend } from '@rwseg/tfjs-training-backends';
 import { instanceNormalization } from '../src/models/instance-norm.js';
-import { relativeDifference, seededValues } from './kernels-compare.js';
+import { relativeDifference, seededValues } from '@rwseg/tfjs-training-backends/testing';
 
 /** The formula as written, differentiated by TF.js. */
 function reference(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {

@@ -3,9 +3,7 @@
 // 3x3x3 convolutions with >= 4 input channels) and on the cpu backend (the numerics oracle): the losses agree.
 import test from 'ava';
 import { buildUNet, tf, useBackend } from '../src/index.js';
-import { conv3dForwardPath } from '../src/backends/wasm-kernels/conv3d.js';
-import type { WasmBackend } from '../src/backends/wasm-kernels/stock.js';
-import { seededValues } from './kernels-compare.js';
+import { conv3dForwardPath, seededValues, type WasmBackend } from '@rwseg/tfjs-training-backends/testing';
 
 const CLASSES = 3;
 const BATCH = 2;

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { seededUniform, WEBGPU_INSTALL_HINT } from '../src/index.js';
+import { seededUniform } from '@rwseg/tfjs-training-backends/testing';
+import { WEBGPU_INSTALL_HINT } from '../src/index.js';
 import { vulkanTest } from './helpers/vulkan.js';
 
 const modelPath = fileURLToPath(new URL('../../test/fixtures/webgpu/tiny_segmenter.onnx', import.meta.url));

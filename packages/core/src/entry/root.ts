@@ -38,6 +38,32 @@ export { computeSegmentationMetrics } from '../metrics/segmentation-metrics.js';
 export type { ClassMetrics } from '../metrics-api.js';
 export { readModelArtefact, type ModelArtefact } from '../artefact/index.js';
 export { exportRun } from '../export/run-export.js';
-// The TF.js backends: useBackend('auto' | 'webgpu' | 'wasm' | ...) and the WebGPU helpers.
-export * from '../backends/index.js';
-export * from '../backends/webgpu.js';
+// The TF.js backends (@rwseg/tfjs-training-backends): useBackend('auto' | 'webgpu' | 'wasm' | ...) and the WebGPU
+// helpers.
+export {
+  useBackend,
+  describeBackend,
+  wasmBinaryDirectory,
+  BACKEND_NAMES,
+  BACKEND_CHOICES,
+  TENSORFLOW_PACKAGES,
+  registerWasmTrainingKernels,
+  WASM_TRAINING_KERNELS,
+  checkTrainingKernels,
+  initWebGpuBackend,
+  disposeWebGpuBackend,
+  describeWebGpuAdapter,
+  isSoftwareAdapter,
+  safeAddN,
+  WEBGPU_INSTALL_HINT,
+  explainNoAdapter,
+  probeVulkan,
+  type BackendName,
+  type BackendChoice,
+  type BackendDescription,
+  type UseBackendOptions,
+  type TrainingKernelCheck,
+  type WebGpuOptions,
+  type WebGpuAdapterDescription,
+  type VulkanFacts,
+} from '@rwseg/tfjs-training-backends';

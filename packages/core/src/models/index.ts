@@ -12,4 +12,4 @@ export {
   type UNetConfig,
   type UNetConfigInput,
 } from './unet.js';
-export { registerConv3DTransposeGradient } from './conv3d-transpose-grad.js';
+export { registerConv3DTransposeGradient } from '@rwseg/tfjs-training-backends';

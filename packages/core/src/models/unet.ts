@@ -16,7 +16,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import { RwsegError } from '../errors.js';
 import { InstanceNormalization } from './instance-norm.js';
-import './conv3d-transpose-grad.js';
+import '@rwseg/tfjs-training-backends'; // registers conv3dTranspose's gradient (TF.js has none)
 
 export const unetConfigSchema = z
   .object({

@@ -10,7 +10,13 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { describeBackend, useBackend, type BackendDescription, type BackendName } from '../backend.js';
+import {
+  checkTrainingKernels,
+  describeBackend,
+  useBackend,
+  type BackendDescription,
+  type BackendName,
+} from '@rwseg/tfjs-training-backends';
 import type { Container } from 'inversify';
 import type { BackendSelection } from '../services/backend-selection.js';
 import type { Clock } from '../services/clock.js';
@@ -20,7 +26,6 @@ import { buildLoss } from '../losses/combine.js';
 import { lossSpec } from '../losses/loss-spec.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { RwsegError } from '../errors.js';
-import { checkTrainingKernels } from '../backends/check-training-kernels.js';
 import { buildUNet, unetConfigSchema } from '../models/unet.js';
 import {
   prepareRunFolder,

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { BACKEND_CHOICES, type BackendChoice } from '../backend.js';
+import { BACKEND_CHOICES, type BackendChoice } from '@rwseg/tfjs-training-backends';
 import { isSafeName } from '../artefact/model-name.js';
 import { augmentOptionsSchema } from '../data/augment.js';
 import { RwsegError } from '../errors.js';

@@ -1,7 +1,7 @@
 /** Backend selection as a service: useBackend with the container's logger, so every caller logs alike. */
 import 'reflect-metadata';
 import { inject, injectable } from 'inversify';
-import { useBackend, type BackendChoice, type BackendName } from '../backend.js';
+import { useBackend, type BackendChoice, type BackendName } from '@rwseg/tfjs-training-backends';
 import type { Logger } from '../logger.js';
 import { TOKENS } from './tokens.js';
 

@@ -12,7 +12,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { BackendName } from '../backend.js';
+import type { BackendName } from '@rwseg/tfjs-training-backends';
 import type { Batch } from '../data/batch.js';
 import { RwsegError, type SerializedError } from '../errors.js';
 import { lossSignature, type LossSpec } from '../losses/loss-spec.js';

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { useBackend } from '../backend.js';
+import { useBackend } from '@rwseg/tfjs-training-backends';
 import { createRegistry } from '../services/container.js';
 import type { Batch } from '../data/batch.js';
 import { serializeError } from '../errors.js';
@@ -16,8 +16,8 @@ import { tf } from '../tf.js';
 import type { GradientWorkerConfig, StepReply, StepRequest } from './data-parallel.js';
 import { lossAndGradients } from './gradients.js';
 import '../models/instance-norm.js';
-// A 3D U-Net up-samples with conv3dTranspose, whose gradient TF.js lacks: rwseg registers it (per thread).
-import '../models/conv3d-transpose-grad.js';
+// A 3D U-Net up-samples with conv3dTranspose, whose gradient TF.js lacks: importing @rwseg/tfjs-training-backends
+// (above) registers it, in this thread too.
 
 const port = parentPort!;
 const config = workerData as GradientWorkerConfig;
