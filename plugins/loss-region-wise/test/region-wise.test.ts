@@ -1,26 +1,32 @@
+/** The region-wise losses (region-wise, rrw, rw-class-balance): spec vectors, closed forms, gradients, options. */
 import test from 'ava';
+import { useBackend } from '@rwseg/core';
 import {
   defineMap,
   definePlugin,
-  finiteDifferenceLogitGradient,
   isRwsegError,
-  logitGradient,
   PLUGIN_API_VERSION,
   tf,
-  useBackend,
   z,
   type Loss,
-} from '../src/index.js';
+  type RwsegPlugin,
+} from '@rwseg/core/plugin';
 import {
-  lossRegistry,
+  finiteDifferenceLogitGradient,
+  logitGradient,
   mapsFor,
   maxAbsDiff,
   oneHot,
   randomLabels,
+  referenceRegistry,
   scalar,
   seededRandom,
-  SPEC,
-} from './helpers/losses.js';
+  SPEC_VECTOR as SPEC,
+} from '@rwseg/core/testing';
+import plugin from '../src/index.js';
+
+/** This plugin's losses with the reference maps of @rwseg/core/testing (plus `extra` plugins). */
+const lossRegistry = (...extra: RwsegPlugin[]) => referenceRegistry(plugin, ...extra);
 
 test.before(async () => {
   await useBackend('cpu');
@@ -32,16 +38,8 @@ const specMap = (name: keyof typeof SPEC.maps) => tf.tensor(SPEC.maps[name], [1,
 const compute = (loss: Loss, probs: tf.Tensor, target: tf.Tensor, map: tf.Tensor) =>
   loss.compute({ probs, target, maps: { [loss.requiredMaps[0]!.key]: map }, context: { epoch: 0 } });
 
-test('the reference map generators reproduce the scipy maps of the spec vector', async (t) => {
-  const registry = await lossRegistry();
-  for (const name of Object.keys(SPEC.maps) as (keyof typeof SPEC.maps)[]) {
-    const ours = mapsFor(registry, name, {}, [SPEC.labels], SPEC.shape, K);
-    t.true(maxAbsDiff(ours.dataSync(), SPEC.maps[name]) < 1e-6, name);
-  }
-});
-
-test('rrw reproduces the spec vectors: 0.15906376 (zero logits) and -0.18942791 (logits 10 * onehot)', async (t) => {
-  const loss = (await lossRegistry()).createLoss('rrw');
+test('rrw reproduces the spec vectors: 0.15906376 (zero logits) and -0.18942791 (logits 10 * onehot)', (t) => {
+  const loss = lossRegistry().createLoss('rrw');
   const target = specTarget();
   const zero = scalar(compute(loss, tf.softmax(tf.zerosLike(target)), target, specMap('rrw')));
   const confident = scalar(compute(loss, tf.softmax(tf.mul(target, 10)), target, specMap('rrw')));
@@ -49,8 +47,8 @@ test('rrw reproduces the spec vectors: 0.15906376 (zero logits) and -0.18942791 
   t.true(Math.abs(confident - -0.18942791) < 1e-6, String(confident));
 });
 
-test('region-wise over boundary-rw reproduces the spec vectors 0.36316198 and -0.38299513', async (t) => {
-  const loss = (await lossRegistry()).createLoss('region-wise', { map: 'boundary-rw' });
+test('region-wise over boundary-rw reproduces the spec vectors 0.36316198 and -0.38299513', (t) => {
+  const loss = lossRegistry().createLoss('region-wise', { map: 'boundary-rw' });
   t.is(loss.requiredMaps[0]!.map, 'boundary-rw');
   const target = specTarget();
   const zero = scalar(compute(loss, tf.softmax(tf.zerosLike(target)), target, specMap('boundary-rw')));
@@ -59,8 +57,8 @@ test('region-wise over boundary-rw reproduces the spec vectors 0.36316198 and -0
   t.true(Math.abs(confident - -0.38299513) < 1e-6, String(confident));
 });
 
-test('closed forms: uniform prediction gives mean(z)/K, perfect prediction gives mean(y z), an absent class gives mean(p_k)', async (t) => {
-  const loss = (await lossRegistry()).createLoss('rrw', { reduction: 'none' });
+test('closed forms: uniform prediction gives mean(z)/K, perfect prediction gives mean(y z), an absent class gives mean(p_k)', (t) => {
+  const loss = lossRegistry().createLoss('rrw', { reduction: 'none' });
   const target = specTarget();
   const map = specMap('rrw');
   const uniform = compute(loss, tf.fill(target.shape, 1 / K), target, map);
@@ -71,7 +69,7 @@ test('closed forms: uniform prediction gives mean(z)/K, perfect prediction gives
   t.true(maxAbsDiff(perfect.dataSync(), expectPerfect.dataSync()) < 1e-7);
   // Class 2 absent from this label: its rrw channel is +1 everywhere, so its term is the mean probability.
   const labels = SPEC.labels.map((l) => (l === 2 ? 0 : l));
-  const registry = await lossRegistry();
+  const registry = lossRegistry();
   const absentTarget = oneHot([labels], SPEC.shape, K);
   const probs = tf.softmax(tf.randomNormal(absentTarget.shape, 0, 1, 'float32', 3));
   const terms = compute(loss, probs, absentTarget, mapsFor(registry, 'rrw', {}, [labels], SPEC.shape, K)).dataSync();
@@ -90,8 +88,8 @@ function randomCase(seed: number, B = 2, shape = [3, 4]) {
   return { labels, shape, logits, target: oneHot(labels, shape, K) };
 }
 
-test('gradient wrt logits matches central finite differences and the closed form p (z - sum_k p z) / M', async (t) => {
-  const registry = await lossRegistry();
+test('gradient wrt logits matches central finite differences and the closed form p (z - sum_k p z) / M', (t) => {
+  const registry = lossRegistry();
   const loss = registry.createLoss('rrw');
   const { labels, shape, logits, target } = randomCase(7);
   const map = mapsFor(registry, 'rrw', {}, labels, shape, K);
@@ -104,8 +102,8 @@ test('gradient wrt logits matches central finite differences and the closed form
   t.true(maxAbsDiff(analytic, closed.dataSync()) < 1e-7);
 });
 
-test('adding a constant per pixel to every class of the map leaves the logit gradient unchanged', async (t) => {
-  const registry = await lossRegistry();
+test('adding a constant per pixel to every class of the map leaves the logit gradient unchanged', (t) => {
+  const registry = lossRegistry();
   const loss = registry.createLoss('region-wise', { map: 'boundary' });
   const { labels, shape, logits, target } = randomCase(11);
   const map = mapsFor(registry, 'boundary', {}, labels, shape, K);
@@ -120,8 +118,8 @@ test('adding a constant per pixel to every class of the map leaves the logit gra
   t.true(Math.abs(value(map) - value(tf.add(map, shift))) > 1e-3);
 });
 
-test('options: reduction none is [B, K], sum adds it up, includeBackground drops class 0, weight scales classes', async (t) => {
-  const registry = await lossRegistry();
+test('options: reduction none is [B, K], sum adds it up, includeBackground drops class 0, weight scales classes', (t) => {
+  const registry = lossRegistry();
   const { labels, shape, logits, target } = randomCase(3);
   const map = mapsFor(registry, 'rrw', {}, labels, shape, K);
   const probs = tf.softmax(logits);
@@ -144,8 +142,8 @@ test('options: reduction none is [B, K], sum adds it up, includeBackground drops
   );
 });
 
-test('a weight of the wrong length is refused at compute time, naming the loss, plugin, option and both lengths', async (t) => {
-  const registry = await lossRegistry();
+test('a weight of the wrong length is refused at compute time, naming the loss, plugin, option and both lengths', (t) => {
+  const registry = lossRegistry();
   const loss = registry.createLoss('rrw', { weight: [1, 2] });
   const target = specTarget();
   const error = t.throws(() => compute(loss, target, target, specMap('rrw')));
@@ -156,7 +154,7 @@ test('a weight of the wrong length is refused at compute time, naming the loss, 
   );
 });
 
-test('region-wise takes any registered map, a third-party one included, with that map’s validated options', async (t) => {
+test('region-wise takes any registered map, a third-party one included, with that map’s validated options', (t) => {
   const scaled = defineMap({
     name: 'scaled-labels',
     description: 'scale where the label is the class, else 0',
@@ -167,7 +165,7 @@ test('region-wise takes any registered map, a third-party one included, with tha
       return out;
     },
   });
-  const registry = await lossRegistry(
+  const registry = lossRegistry(
     definePlugin({ apiVersion: PLUGIN_API_VERSION, name: 'third-party-maps', maps: [scaled] }),
   );
   const loss = registry.createLoss('region-wise', { map: 'scaled-labels', mapOptions: { scale: 4 } });
@@ -192,8 +190,8 @@ test('region-wise takes any registered map, a third-party one included, with tha
   t.regex(unknown!.message, /plugin @rwseg\/plugin-loss-region-wise\): option 'map': unknown map 'no-such-map'/);
 });
 
-test('active-contour and rw-class-balance maps through region-wise and the rw-class-balance loss', async (t) => {
-  const registry = await lossRegistry();
+test('active-contour and rw-class-balance maps through region-wise and the rw-class-balance loss', (t) => {
+  const registry = lossRegistry();
   const { labels, shape, logits, target } = randomCase(9);
   const probs = tf.softmax(logits);
   const ac = registry.createLoss('region-wise', { map: 'active-contour' });
@@ -205,8 +203,8 @@ test('active-contour and rw-class-balance maps through region-wise and the rw-cl
   t.true(Math.abs(scalar(compute(balance, probs, target, map)) - scalar(tf.mean(tf.mul(probs, map)))) < 1e-7);
 });
 
-test('a missing or mis-shaped map is an input error naming the loss and the map', async (t) => {
-  const loss = (await lossRegistry()).createLoss('rrw');
+test('a missing or mis-shaped map is an input error naming the loss and the map', (t) => {
+  const loss = lossRegistry().createLoss('rrw');
   const target = specTarget();
   const missing = t.throws(() => loss.compute({ probs: target, target, maps: {}, context: { epoch: 0 } }));
   t.true(isRwsegError(missing, 'INVALID_INPUT'));
