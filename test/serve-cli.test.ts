@@ -1,46 +1,6 @@
 /** The real `rwseg serve` process: start-up report, SIGTERM with requests in flight, start-up errors. */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import test from 'ava';
-import { CLI_BIN, MODELS } from './helpers.js';
-
-interface Running {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
-function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Running> {
-  const child = spawn(process.execPath, [CLI_BIN, 'serve', '--models', MODELS, '--port', '0', ...args], {
-    env: { ...process.env, ...env },
-    stdio: 'pipe',
-  });
-  let stdout = '';
-  let stderr = '';
-  // 'close', not 'exit': it fires once stdout and stderr are drained, so the last lines are always read.
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`rwseg serve did not start:\n${stdout}\n${stderr}`));
-    }, 30_000);
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      // The report ends with the last model's line (seg2d/1 sorts last in the fixtures).
-      const match = /listening on (http:\/\/\S+)[^]*seg2d\/1: .*\n/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1], stdout: () => stdout, stderr: () => stderr, exit });
-      }
-    });
-    exit.then((code) => {
-      clearTimeout(timer);
-      reject(Object.assign(new Error(`rwseg serve exited ${code}:\n${stdout}\n${stderr}`), { code, stdout, stderr }));
-    });
-  });
-}
+import { spawnServe } from './helpers/serve.js';
 
 test('SIGTERM with 62 requests in flight on keep-alive connections: 0 resets, every one answered, exit 0', async (t) => {
   // A long batching delay keeps the requests queued when the signal arrives.
