@@ -19,7 +19,7 @@ import {
   tf,
   useBackend,
 } from '@rwseg/core';
-import { CLI_BIN, errorText, parseJson, runCli } from './helpers/cli.js';
+import { CLI_BIN, errorText, parseJson, runCli } from '@rwseg/test-helpers/cli';
 
 const PATCH = 64;
 

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { buildModelArtefact, encodePng, RWSEG_VERSION, saveModelDir, useBackend } from '@rwseg/core';
-import { errorText, parseJson, runCli } from './helpers/cli.js';
-import { checkOnnxFile, onnxCheckerAvailability } from './helpers/onnx-checker.js';
+import { errorText, parseJson, runCli } from '@rwseg/test-helpers/cli';
+import { checkOnnxFile, onnxCheckerAvailability } from '@rwseg/test-helpers/onnx-checker';
 
 const work = mkdtempSync(path.join(tmpdir(), 'rwseg-export-'));
 const run = path.join(work, 'run');

@@ -14,7 +14,7 @@ import test from 'ava';
 import * as ort from 'onnxruntime-node';
 import { buildModelArtefact, buildUNet, COMMIT_STEPS, saveModelDir } from '@rwseg/core';
 import { createServer } from '@rwseg/server';
-import { CLI_BIN, errorText, REPO_ROOT, runCli } from './helpers/cli.js';
+import { CLI_BIN, errorText, REPO_ROOT, runCli } from '@rwseg/test-helpers/cli';
 
 const temp = (prefix: string) => mkdtempSync(path.join(tmpdir(), prefix));
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');

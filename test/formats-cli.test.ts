@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { isCi, readImage } from '@rwseg/core';
-import { errorText, parseJson, REPO_ROOT, runCli } from './helpers/cli.js';
+import { errorText, parseJson, REPO_ROOT, runCli } from '@rwseg/test-helpers/cli';
 
 const FORMATS = path.join(REPO_ROOT, 'packages', 'core', 'test', 'fixtures', 'formats');
 const DATASETS = path.join(FORMATS, 'datasets');

@@ -7,9 +7,9 @@
 import test from 'ava';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { errorText } from './helpers/cli.js';
-import { LAVAPIPE_ONLY, lavapipeSerialTest } from './helpers/lavapipe.js';
-import { SERVER_MODELS, spawnServe } from './helpers/serve.js';
+import { errorText } from '@rwseg/test-helpers/cli';
+import { LAVAPIPE_ONLY, lavapipeSerialTest } from '@rwseg/test-helpers/lavapipe';
+import { SERVER_MODELS, spawnServe } from '@rwseg/test-helpers/serve';
 
 const SHAPE = [1, 8, 8, 1];
 const image = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i * 0.7) * 2 + (i % 5) * 0.3);

@@ -6,8 +6,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { errorText, parseJson, runCli, type CliResult } from './helpers/cli.js';
-import { LAVAPIPE_ONLY, lavapipeTest } from './helpers/lavapipe.js';
+import { errorText, parseJson, runCli, type CliResult } from '@rwseg/test-helpers/cli';
+import { LAVAPIPE_ONLY, lavapipeTest } from '@rwseg/test-helpers/lavapipe';
 
 // A couple of single-iteration epochs on 32x32 patches of a depth-3, 4-filter U-Net: seconds on lavapipe.
 const small = [

@@ -11,8 +11,8 @@ import {
   pipelineDatasetInfo,
   useBackend,
 } from '@rwseg/core';
-import { REPO_ROOT } from './helpers/cli.js';
-import { SHARED_DATA, sharedTest } from './helpers/shared-data.js';
+import { REPO_ROOT } from '@rwseg/test-helpers/cli';
+import { SHARED_DATA, sharedTest } from '@rwseg/test-helpers/shared-data';
 
 const dir = path.join(REPO_ROOT, 'pipelines');
 

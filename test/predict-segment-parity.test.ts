@@ -25,7 +25,7 @@ import {
   useBackend,
   withAnySpatialSize,
 } from '@rwseg/core';
-import { CLI_BIN, errorText, parseJson, runCli } from './helpers/cli.js';
+import { CLI_BIN, errorText, parseJson, runCli } from '@rwseg/test-helpers/cli';
 
 const work = mkdtempSync(path.join(tmpdir(), 'rwseg-parity-'));
 

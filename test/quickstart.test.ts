@@ -10,7 +10,7 @@ import {
   readVolume,
   writeVolume,
 } from '@rwseg/core';
-import { errorText, parseJson, REPO_ROOT, runCli } from './helpers/cli.js';
+import { errorText, parseJson, REPO_ROOT, runCli } from '@rwseg/test-helpers/cli';
 
 // A shortened quickstart (same data, model and loss; fewer steps) must reach a Dice far above chance: an empty
 // or random prediction scores ~0-0.15 on these ellipses, a broken loss or model stays there.

@@ -9,8 +9,16 @@ import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CLI_BIN, REPO_ROOT } from './helpers/cli.js';
-import { makeInputs, runIn, SHARED, shellWords, startServe, TINY_2D, withFlag } from './helpers/command-lines.js';
+import { CLI_BIN, REPO_ROOT } from '@rwseg/test-helpers/cli';
+import {
+  makeInputs,
+  runIn,
+  SHARED,
+  shellWords,
+  startServe,
+  TINY_2D,
+  withFlag,
+} from '@rwseg/test-helpers/command-lines';
 
 /** The command lines of the README's first sh block under "## What you can do with it", continuations joined. */
 export function readmeCommandLines(readme: string): string[] {

@@ -1,6 +1,6 @@
 /** The real `rwseg serve` process: start-up report, SIGTERM with requests in flight, start-up errors. */
 import test from 'ava';
-import { spawnServe } from './helpers/serve.js';
+import { spawnServe } from '@rwseg/test-helpers/serve';
 
 test('SIGTERM with 62 requests in flight on keep-alive connections: 0 resets, every one answered, exit 0', async (t) => {
   // A long batching delay keeps the requests queued when the signal arrives.

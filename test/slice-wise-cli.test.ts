@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { computeSegmentationMetrics, readVolume } from '@rwseg/core';
-import { errorText, parseJson, runCli } from './helpers/cli.js';
+import { errorText, parseJson, runCli } from '@rwseg/test-helpers/cli';
 
 // A 2D model trained on slices of 3D volumes (as the paper trained hippocampus) is validated, evaluated and
 // applied by `predict` per 3D volume, slice by slice along the axis it was trained on, with the volume's spacing.

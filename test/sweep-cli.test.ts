@@ -6,9 +6,9 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CLI_BIN, errorText, parseJson, runCli } from './helpers/cli.js';
-import { waitFor } from './helpers/slurm.js';
-import { readJson, tinySweepFolder } from './helpers/sweep.js';
+import { CLI_BIN, errorText, parseJson, runCli } from '@rwseg/test-helpers/cli';
+import { waitFor } from '@rwseg/test-helpers/slurm';
+import { readJson, tinySweepFolder } from '@rwseg/test-helpers/sweep';
 
 test.serial(
   'run-task runs one task, stops resumably on SIGTERM, resumes; collect reports and then compares',

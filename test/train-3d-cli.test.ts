@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeVolume } from '@rwseg/core';
-import { errorText, parseJson, runCli } from './helpers/cli.js';
-import { makeUserProject, writePluginPackage } from './helpers/user-project.js';
+import { errorText, parseJson, runCli } from '@rwseg/test-helpers/cli';
+import { makeUserProject, writePluginPackage } from '@rwseg/test-helpers/user-project';
 
 const temp = () => mkdtempSync(path.join(tmpdir(), 'rwseg-3d-cli-'));
 /** A tiny 3D run on synthetic volumes: 16^3 patches, a depth-2 U-Net with 4 base filters, on wasm. */

@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CLI_BIN, errorText, parseJson, REPO_ROOT, runCli } from './helpers/cli.js';
-import { SHARED_DATA, sharedTest } from './helpers/shared-data.js';
+import { CLI_BIN, errorText, parseJson, REPO_ROOT, runCli } from '@rwseg/test-helpers/cli';
+import { SHARED_DATA, sharedTest } from '@rwseg/test-helpers/shared-data';
 
 const tiny = [
   '--set',

@@ -7,7 +7,7 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { errorText, parseJson, runCli } from './helpers/cli.js';
+import { errorText, parseJson, runCli } from '@rwseg/test-helpers/cli';
 
 const tiny = [
   '--config',

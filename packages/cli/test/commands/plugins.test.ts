@@ -1,8 +1,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { makeUserProject, MSE_PLUGIN_SOURCE, writePluginPackage } from './helpers/user-project.js';
-import { errorText, parseJson, REPO_ROOT, runCli } from './helpers/cli.js';
+import { makeUserProject, MSE_PLUGIN_SOURCE, writePluginPackage } from '@rwseg/test-helpers/user-project';
+import { errorText, parseJson, REPO_ROOT, runCli } from '@rwseg/test-helpers/cli';
 
 test('rwseg plugins --json lists every built-in plugin', async (t) => {
   const result = await runCli(['plugins', '--json']);

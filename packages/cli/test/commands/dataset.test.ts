@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeVolume } from '@rwseg/core';
-import { errorText, parseJson, REPO_ROOT, runCli } from './helpers/cli.js';
-import { SHARED_DATA, sharedTest } from './helpers/shared-data.js';
+import { errorText, parseJson, REPO_ROOT, runCli } from '@rwseg/test-helpers/cli';
+import { SHARED_DATA, sharedTest } from '@rwseg/test-helpers/shared-data';
 
 const tmp = (prefix: string) => mkdtempSync(path.join(tmpdir(), prefix));
 

@@ -6,9 +6,9 @@ import test from 'ava';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseLabelMapFlag } from '@rwseg/cli';
+import { parseLabelMapFlag } from '../src/index.js';
 import { isRwsegError, writeVolume } from '@rwseg/core';
-import { errorText, parseJson, runCli } from './helpers/cli.js';
+import { errorText, parseJson, runCli } from '@rwseg/test-helpers/cli';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rwseg-label-map-'));
 const at = (name: string) => path.join(dir, name);

@@ -3,9 +3,9 @@
  * exit 2 for what the user can fix and 1 for internal failures; never oclif's internals or a stack trace.
  */
 import test from 'ava';
-import { describeFailure } from '@rwseg/cli';
+import { describeFailure } from '../src/index.js';
 import { RwsegError } from '@rwseg/core';
-import { parseJson, runCli } from './helpers/cli.js';
+import { parseJson, runCli } from '@rwseg/test-helpers/cli';
 
 const lines = (text: string) => text.split('\n').filter((line) => line.trim() !== '');
 

@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readVolume, writeVolume } from '@rwseg/core';
-import { errorText, parseJson, runCli } from './helpers/cli.js';
-import { SHARED_DATA, sharedTest } from './helpers/shared-data.js';
-import { makeUserProject, writePluginPackage } from './helpers/user-project.js';
+import { errorText, parseJson, runCli } from '@rwseg/test-helpers/cli';
+import { SHARED_DATA, sharedTest } from '@rwseg/test-helpers/shared-data';
+import { makeUserProject, writePluginPackage } from '@rwseg/test-helpers/user-project';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rwseg-cli-maps-'));
 const at = (name: string) => path.join(dir, name);

@@ -10,9 +10,9 @@ import { Config } from '@oclif/core';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CLI_BIN, REPO_ROOT } from './helpers/cli.js';
-import { makeInputs, runIn, SHARED, shellWords, startServe, withFlag } from './helpers/command-lines.js';
-import { MSE_PLUGIN_SOURCE, writePluginPackage } from './helpers/user-project.js';
+import { CLI_BIN, REPO_ROOT } from '@rwseg/test-helpers/cli';
+import { makeInputs, runIn, SHARED, shellWords, startServe, withFlag } from '@rwseg/test-helpers/command-lines';
+import { MSE_PLUGIN_SOURCE, writePluginPackage } from '@rwseg/test-helpers/user-project';
 
 /** Folders the examples name, and the shared dataset each stands for. */
 const DATASET_LINKS: Record<string, string> = {
