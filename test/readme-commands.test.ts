@@ -62,7 +62,7 @@ function plan(line: string, dirs: { sandbox: string }): Plan | undefined {
   if (command === '--help' || command === 'plugins') return { argv, env };
   if (command === 'train') {
     if (has('--backend') && argv[argv.indexOf('--backend') + 1] === 'webgpu') {
-      return { skip: 'WebGPU training needs a Vulkan driver; test/gpu-train.test.ts runs it on lavapipe' };
+      return { skip: 'WebGPU training needs a Vulkan driver; test/train-webgpu.test.ts runs it on lavapipe' };
     }
     if (has('--synthetic')) {
       // The dice run feeds evaluate, predict and export below: it keeps its ONNX export off (export runs it).

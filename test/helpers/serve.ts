@@ -1,4 +1,4 @@
-/** The real `rwseg serve` process on port 0 with the server package's fixture models (test/serve-cli.test.ts). */
+/** The real `rwseg serve` process on port 0 with the server package's fixture models (test/serve-process.test.ts). */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { CLI_BIN, REPO_ROOT } from './cli.js';

@@ -25,10 +25,11 @@ const DATASET_LINKS: Record<string, string> = {
 
 const UNAVAILABLE: Record<string, string> = {
   DRIVE: 'DRIVE is not among the shared datasets',
-  'runs/drive/model': 'needs a model trained on DRIVE; test/formats-cli.test.ts predicts TIFF images into a folder',
+  'runs/drive/model':
+    'needs a model trained on DRIVE; test/formats-end-to-end.test.ts predicts TIFF images to a folder',
   ISIC2018: 'ISIC 2018 is not among the shared datasets',
-  'ct-series': 'no DICOM CT series among the shared datasets (test/cli-dataset.test.ts converts DICOM fixtures)',
-  'my-map': 'names a map plugin of your own; test/cli-plugins.test.ts loads third-party plugins',
+  'ct-series': 'no DICOM CT series among the shared datasets (commands/dataset.test.ts converts DICOM fixtures)',
+  'my-map': 'names a map plugin of your own; commands/plugins.test.ts loads third-party plugins',
   'runs/hippocampus/model': 'needs a 3D hippocampus model; test/readme-commands.test.ts trains one from the README',
   'runs/hippo/model': 'needs a 3D hippocampus model; test/readme-commands.test.ts trains one from the README',
 };
@@ -100,7 +101,7 @@ function plan(example: string, sandbox: string): Plan {
   // Planning writes the task list and job file only; running and collecting need the paper sweep's trained runs.
   if (command === 'sweep' && argv[1] !== 'plan') {
     return {
-      skip: "needs the paper sweep's trained runs; test/sweep-cli.test.ts runs run-task and collect on a tiny sweep",
+      skip: "needs the paper sweep's trained runs; test/sweep-local.test.ts runs run-task and collect on a tiny sweep",
     };
   }
   return { argv, env };

@@ -288,7 +288,7 @@ test('rwseg train --data builds the pipeline a YAML file would; rwseg evaluate r
   t.regex(errorText(badPatch), /--patch: expected 2 or 3 positive integers like 64,64, got '64'/);
   const badJson = await runCli(['train', '--synthetic', '--loss-config', '{rrw', '--out', dir]);
   t.regex(errorText(badJson), /--loss-config: not valid JSON/);
-  // A 2D model applies to 3D cases slice by slice (slice-wise-cli.test.ts); a pipeline with another patch does not.
+  // A 2D model applies to 3D cases slice by slice (slice-wise-2d-on-3d.test.ts); a pipeline with another patch does not.
   const wrongRank = await runCli([
     'evaluate',
     '--model',
