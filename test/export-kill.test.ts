@@ -16,7 +16,7 @@ import { buildModelArtefact } from '@rwseg/core/artefact';
 import { COMMIT_STEPS } from '@rwseg/core/testing';
 import { buildUNet, saveModelDir } from '@rwseg/core/training';
 import { createServer } from '@rwseg/server';
-import { CLI_BIN, errorText, REPO_ROOT, runCli } from './helpers/cli.js';
+import { CLI_BIN, errorText, REPO_ROOT, runCli } from '@rwseg/test-helpers/cli';
 
 const temp = (prefix: string) => mkdtempSync(path.join(tmpdir(), prefix));
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from './helpers/cli.js';
+import { REPO_ROOT } from '@rwseg/test-helpers/cli';
 
 const run = promisify(execFile);
 

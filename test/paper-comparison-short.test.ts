@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { errorText, parseJson, REPO_ROOT, runCli } from './helpers/cli.js';
-import { SHARED_DATA, sharedTest } from './helpers/shared-data.js';
+import { errorText, parseJson, REPO_ROOT, runCli } from '@rwseg/test-helpers/cli';
+import { SHARED_DATA, sharedTest } from '@rwseg/test-helpers/shared-data';
 
 // The paper comparison's machinery on real data at a tiny budget: the shipped DSB 2018 pipeline, two losses, one
 // seed, a few images and steps. It checks that the sweep completes and writes its tables, the stability figure

@@ -17,7 +17,7 @@ import { generateSyntheticCase, resolveSyntheticOptions } from '@rwseg/core/data
 import { withAnySpatialSize } from '@rwseg/core/inference';
 import { decodeNifti, decodePng, encodeNifti, encodePng, readVolume } from '@rwseg/core/io';
 import { loadModelDir } from '@rwseg/core/training';
-import { CLI_BIN, errorText, parseJson, runCli } from './helpers/cli.js';
+import { CLI_BIN, errorText, parseJson, runCli } from '@rwseg/test-helpers/cli';
 
 const work = mkdtempSync(path.join(tmpdir(), 'rwseg-parity-'));
 

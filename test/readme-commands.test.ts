@@ -9,8 +9,16 @@ import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CLI_BIN, REPO_ROOT } from './helpers/cli.js';
-import { makeInputs, runIn, SHARED, shellWords, startServe, TINY_2D, withFlag } from './helpers/command-lines.js';
+import { CLI_BIN, REPO_ROOT } from '@rwseg/test-helpers/cli';
+import {
+  makeInputs,
+  runIn,
+  SHARED,
+  shellWords,
+  startServe,
+  TINY_2D,
+  withFlag,
+} from '@rwseg/test-helpers/command-lines';
 
 /** The command lines of the README's first sh block under "## What you can do with it", continuations joined. */
 export function readmeCommandLines(readme: string): string[] {
@@ -54,7 +62,7 @@ function plan(line: string, dirs: { sandbox: string }): Plan | undefined {
   if (command === '--help' || command === 'plugins') return { argv, env };
   if (command === 'train') {
     if (has('--backend') && argv[argv.indexOf('--backend') + 1] === 'webgpu') {
-      return { skip: 'WebGPU training needs a Vulkan driver; test/gpu-train.test.ts runs it on lavapipe' };
+      return { skip: 'WebGPU training needs a Vulkan driver; test/train-webgpu.test.ts runs it on lavapipe' };
     }
     if (has('--synthetic')) {
       // The dice run feeds evaluate, predict and export below: it keeps its ONNX export off (export runs it).

@@ -10,8 +10,8 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Job } from 'kubernetes-models/batch/v1/Job';
-import { errorText, parseJson, runCli } from './helpers/cli.js';
-import { readJson, tinySweepFolder } from './helpers/sweep.js';
+import { errorText, parseJson, runCli } from '@rwseg/test-helpers/cli';
+import { readJson, tinySweepFolder } from '@rwseg/test-helpers/sweep';
 
 interface Planned {
   plan: string;

@@ -6,9 +6,9 @@
 import test from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseJson, runCli } from './helpers/cli.js';
-import { slurmSkipReason, startLocalSlurm, waitFor, type LocalSlurm } from './helpers/slurm.js';
-import { tinySweepFolder } from './helpers/sweep.js';
+import { parseJson, runCli } from '@rwseg/test-helpers/cli';
+import { slurmSkipReason, startLocalSlurm, waitFor, type LocalSlurm } from '@rwseg/test-helpers/slurm';
+import { tinySweepFolder } from '@rwseg/test-helpers/sweep';
 
 const reason = slurmSkipReason();
 if (reason) console.log(`Slurm sweep test skipped here (CI runs it): ${reason}`);

@@ -1,7 +1,7 @@
 /**
- * Running documented command lines as a user would (test/readme-commands.test.ts, test/help-examples.test.ts):
- * shell words, small settings, the CLI or another program in a folder, `rwseg serve` on a free port, and the
- * input files the examples name.
+ * Running documented command lines as a user would (test/readme-commands.test.ts and
+ * packages/cli/test/help-examples.test.ts): shell words, small settings, the CLI or another program in a folder,
+ * `rwseg serve` on a free port, and the input files the examples name.
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync } from 'node:fs';

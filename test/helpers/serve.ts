@@ -1,4 +1,4 @@
-/** The real `rwseg serve` process on port 0 with the server package's fixture models. */
+/** The real `rwseg serve` process on port 0 with the server package's fixture models (test/serve-process.test.ts). */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { CLI_BIN, REPO_ROOT } from './cli.js';
@@ -23,14 +23,17 @@ export function spawnServe(
   env: NodeJS.ProcessEnv = {},
   ready = /listening on (http:\/\/\S+)[^]*seg2d\/1: .*\n/,
 ): Promise<RunningServe> {
+  // No drain period unless the caller sets one: stopping is then immediate.
+  const drain = args.includes('--drain-ms') ? [] : ['--drain-ms', '0'];
   const child = spawn(
     process.execPath,
-    [CLI_BIN, 'serve', '--models', SERVER_MODELS, '--port', '0', '--drain-ms', '0', ...args],
+    [CLI_BIN, 'serve', '--models', SERVER_MODELS, '--port', '0', ...drain, ...args],
     { env: { ...process.env, ...env }, stdio: 'pipe' },
   );
   let stdout = '';
   let stderr = '';
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': it fires once stdout and stderr are drained, so the last lines are always read.
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const stop = async () => {
     if (child.exitCode === null) child.kill('SIGTERM');
     return exit;

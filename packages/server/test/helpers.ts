@@ -9,7 +9,6 @@ import * as ort from 'onnxruntime-node';
 import { createServer, type RwsegServer, type ServerOptions } from '../src/index.js';
 
 export const MODELS = fileURLToPath(new URL('../../test/fixtures/models', import.meta.url));
-export const CLI_BIN = fileURLToPath(new URL('../../../cli/bin/run.js', import.meta.url));
 
 export interface TestServer {
   server: RwsegServer;

@@ -1,23 +1,21 @@
 /**
- * Shared by the loss tests: a brute-force reference for the RW maps (O(N^2) exact Euclidean distances, fine on
- * a few dozen pixels), registered as a test-local map plugin under the map names the losses request; the spec's
- * test vector (maps computed by scipy, fixtures/make_loss_maps.py); and the built-in loss plugins, loaded by
- * package name so the core never depends on them at build time.
+ * Shared by core's loss tests: the built-in loss plugins, loaded by package name so the core never depends on them
+ * at build time, with the brute-force reference maps of @rwseg/core/testing (src/testing/reference-maps.ts) and
+ * the spec's test vector (src/testing/spec-vector.ts, maps computed by scipy), which the plugins' own tests share.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import {
-  BUILTIN_PLUGINS,
-  createRandom,
-  defineMap,
-  definePlugin,
-  PLUGIN_API_VERSION,
-  PluginRegistry,
-  tf,
-  z,
-  type LabelMapInput,
-  type RwsegPlugin,
-} from '../../src/index.js';
+import { BUILTIN_PLUGINS, tf, type PluginRegistry, type RwsegPlugin } from '../../src/index.js';
+import { mapsFor, oneHot, randomLabels, referenceRegistry, seededRandom } from '../../src/entry/testing.js';
+
+export {
+  mapsFor,
+  maxAbsDiff,
+  oneHot,
+  randomLabels,
+  referenceMapsPlugin,
+  scalar,
+  seededRandom,
+  SPEC_VECTOR as SPEC,
+} from '../../src/entry/testing.js';
 
 // The built-in loss packages (not the map ones: the tests register their brute-force maps instead), in load order.
 export const LOSS_PLUGINS = BUILTIN_PLUGINS.filter((name) => name.startsWith('@rwseg/plugin-loss-'));
@@ -73,170 +71,7 @@ export function gradientCase(registry: PluginRegistry, name: string, options: Re
 
 /** A fresh registry with the loss plugins and the reference maps (plus `extra` plugins). */
 export async function lossRegistry(...extra: RwsegPlugin[]): Promise<PluginRegistry> {
-  const registry = new PluginRegistry();
-  registry.register(referenceMapsPlugin, 'test reference maps');
-  for (const plugin of await lossPlugins()) registry.register(plugin, plugin.name);
+  const registry = referenceRegistry(...(await lossPlugins()));
   for (const plugin of extra) registry.register(plugin, 'test');
   return registry;
-}
-
-/** Distance from each pixel with mask = 1 to the nearest pixel with mask = 0 (0 where mask = 0, Infinity if none). */
-export function bruteForceEdt(
-  mask: readonly boolean[],
-  shape: readonly number[],
-  spacing: readonly number[],
-): Float64Array {
-  const coords = (index: number): number[] => {
-    const c: number[] = [];
-    for (let axis = shape.length - 1; axis >= 0; axis--) {
-      c.unshift(index % shape[axis]!);
-      index = Math.floor(index / shape[axis]!);
-    }
-    return c;
-  };
-  const out = new Float64Array(mask.length);
-  for (let i = 0; i < mask.length; i++) {
-    if (!mask[i]) continue;
-    const ci = coords(i);
-    let best = Infinity;
-    for (let j = 0; j < mask.length; j++) {
-      if (mask[j]) continue;
-      const cj = coords(j);
-      best = Math.min(best, Math.hypot(...ci.map((v, a) => (v - cj[a]!) * spacing[a]!)));
-    }
-    out[i] = best;
-  }
-  return out;
-}
-
-type ChannelMap = (inside: boolean[], input: LabelMapInput, k: number) => number[];
-
-function perClass(input: LabelMapInput, channel: ChannelMap): Float32Array {
-  const n = input.labels.length;
-  const out = new Float32Array(n * input.numClasses);
-  for (let k = 0; k < input.numClasses; k++) {
-    const inside = Array.from({ length: n }, (_, i) => input.labels[i] === k);
-    const values = channel(inside, input, k);
-    for (let i = 0; i < n; i++) out[i * input.numClasses + k] = values[i]!;
-  }
-  return out;
-}
-
-const present = (m: boolean[]): 'absent' | 'full' | 'partial' =>
-  m.every((v) => !v) ? 'absent' : m.every((v) => v) ? 'full' : 'partial';
-
-function rrwChannel(inside: boolean[], input: LabelMapInput, outside: number): number[] {
-  const state = present(inside);
-  if (state === 'absent') return inside.map(() => outside);
-  if (state === 'full') return inside.map(() => -1);
-  const d = bruteForceEdt(inside, input.shape, input.spacing);
-  const max = Math.max(...d);
-  return inside.map((y, i) => (y ? -d[i]! / max : outside));
-}
-
-function signedChannel(inside: boolean[], input: LabelMapInput, innerShift: number): number[] {
-  if (present(inside) !== 'partial') return inside.map(() => 0);
-  const din = bruteForceEdt(inside, input.shape, input.spacing);
-  const dout = bruteForceEdt(
-    inside.map((v) => !v),
-    input.shape,
-    input.spacing,
-  );
-  return inside.map((y, i) => (y ? -(din[i]! - innerShift) : dout[i]!));
-}
-
-export const referenceMapsPlugin = definePlugin({
-  apiVersion: PLUGIN_API_VERSION,
-  name: 'test-reference-maps',
-  maps: [
-    defineMap({
-      name: 'rrw',
-      description: 'reference rrw',
-      options: z.object({}),
-      generate: (input) => perClass(input, (m) => rrwChannel(m, input, 1)),
-    }),
-    defineMap({
-      name: 'rw-class-balance',
-      description: 'reference class-balance map',
-      options: z.object({ weights: z.array(z.number()).optional() }),
-      generate: (input, { weights }) => perClass(input, (m, _, k) => rrwChannel(m, input, weights?.[k] ?? 1)),
-    }),
-    defineMap({
-      name: 'boundary',
-      description: 'reference boundary map',
-      options: z.object({}),
-      generate: (input) => perClass(input, (m) => signedChannel(m, input, 1)),
-    }),
-    defineMap({
-      name: 'boundary-rw',
-      description: 'reference boundary-rw map',
-      options: z.object({}),
-      generate: (input) => perClass(input, (m) => signedChannel(m, input, 0)),
-    }),
-    defineMap({
-      name: 'active-contour',
-      description: 'reference active-contour map',
-      options: z.object({}),
-      generate: (input) => perClass(input, (m) => m.map((y) => (y ? 0 : 1))),
-    }),
-  ],
-});
-
-export interface SpecVector {
-  labels: number[];
-  shape: number[];
-  numClasses: number;
-  maps: Record<'rrw' | 'boundary' | 'boundary-rw' | 'active-contour', number[]>;
-}
-
-export const SPEC: SpecVector = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../../../test/fixtures/loss-maps.json', import.meta.url)), 'utf8'),
-) as SpecVector;
-
-/** One-hot [B, ...shape, K] of B label maps. */
-export function oneHot(
-  labels: readonly (readonly number[])[],
-  shape: readonly number[],
-  numClasses: number,
-): tf.Tensor {
-  const data = new Float32Array(labels.length * labels[0]!.length * numClasses);
-  labels.forEach((sample, b) => sample.forEach((label, i) => (data[(b * sample.length + i) * numClasses + label] = 1)));
-  return tf.tensor(data, [labels.length, ...shape, numClasses]);
-}
-
-/** Maps of B label maps stacked to [B, ...shape, K] by a registry generator. */
-export function mapsFor(
-  registry: PluginRegistry,
-  map: string,
-  options: Record<string, unknown>,
-  labels: readonly (readonly number[])[],
-  shape: readonly number[],
-  numClasses: number,
-  spacing = shape.map(() => 1),
-): tf.Tensor {
-  const generator = registry.createMapGenerator(map, options);
-  const parts = labels.map((l) => generator.generate({ labels: l, shape, numClasses, spacing }));
-  const data = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.forEach((p, b) => data.set(p, b * p.length));
-  return tf.tensor(data, [labels.length, ...shape, numClasses]);
-}
-
-/** Deterministic pseudo-random numbers from rwseg's one PRNG (data/random.ts) so tests never flake. */
-export function seededRandom(seed: number): () => number {
-  const random = createRandom(seed);
-  return () => random.next();
-}
-
-export function randomLabels(random: () => number, count: number, numClasses: number): number[] {
-  return Array.from({ length: count }, () => Math.floor(random() * numClasses));
-}
-
-export function scalar(t: tf.Tensor): number {
-  return t.dataSync()[0]!;
-}
-
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
