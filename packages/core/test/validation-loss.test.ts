@@ -113,6 +113,51 @@ test('the validation loss is the loss of the model output on each validation win
   model.dispose();
 });
 
+test('a 2D model on a 3D case: each slice is a window, its labels and spacing those of the slice', async (t) => {
+  const loss = buildLoss(registry, 'rrw');
+  const maps = loss.requiredMaps.map((m) => registry.createMapGenerator(m.map, { ...m.options }));
+  const model = buildUNet(TINY_UNET, PATCH);
+  // Slices along axis 0 of a [3, 16, 16] volume with anisotropic in-plane spacing, which the map must see.
+  const slices = [5, 6, 7].map((seed) => diskCase(createRandom(seed), ...PATCH));
+  const volume = (key: 'image' | 'labels') => {
+    const out = key === 'image' ? new Float32Array(3 * 256) : new Int32Array(3 * 256);
+    slices.forEach((c, i) => out.set(c[key], i * 256));
+    return out;
+  };
+  const spacing = [4, 1, 0.5];
+  const c: ValidationCase = {
+    id: 'volume',
+    image: { data: volume('image') as Float32Array, shape: [3, ...PATCH], spacing },
+    labels: { data: volume('labels'), shape: [3, ...PATCH], spacing },
+  };
+  const expected =
+    slices
+      .map((s) =>
+        tf.tidy(() => {
+          const shape = [1, ...PATCH, 2];
+          const map = maps[0]!.generate({ labels: s.labels, shape: PATCH, numClasses: 2, spacing: [1, 0.5] });
+          const probs = model.predict(tf.tensor(s.image, [1, ...PATCH, 1])) as tf.Tensor;
+          const input = {
+            probs,
+            target: tf.tensor(oneHot(s.labels, 2), shape),
+            maps: { [loss.requiredMaps[0]!.key]: tf.tensor(map, shape) },
+            context: { epoch: 0 },
+          };
+          return loss.compute(input).dataSync()[0]!;
+        }),
+      )
+      .reduce((a, b) => a + b, 0) / 3;
+  const { result } = await validate(model, [c], {
+    patch: PATCH,
+    sliceAxis: 0,
+    numClasses: 2,
+    metrics: diceOnlyMetrics,
+    loss: { loss: new ValidationLoss({ loss, maps, numClasses: 2 }), epoch: 0 },
+  });
+  t.true(Math.abs(result.loss! - expected) < 1e-5, `${result.loss} vs ${expected}`);
+  model.dispose();
+});
+
 test('without a validation loss the result has none', async (t) => {
   const model = buildUNet(TINY_UNET, PATCH);
   const { result } = await validate(model, diskValidationCases(2, 1, PATCH), {
