@@ -7,8 +7,9 @@
  * from those window labels by the same map generators as the training loader's patches. A case's loss is the mean
  * over its windows; the validation loss is the mean over cases.
  *
- * Window targets and maps do not change between epochs: they are computed once per window and kept for the run,
- * up to `cacheBytes` (beyond it, the remaining windows are recomputed at each validation).
+ * A window's maps do not change between epochs: they are computed once and kept for the run with its target, up
+ * to `cacheBytes` (beyond it, the remaining windows are recomputed at each validation); a loss without maps keeps
+ * nothing, its one-hot targets being cheaper to rebuild than to hold.
  */
 import { buildBatch } from '../data/batch-builder.js';
 import type { Batch } from '../data/batch.js';
