@@ -158,6 +158,59 @@ test('a 2D model on a 3D case: each slice is a window, its labels and spacing th
   model.dispose();
 });
 
+test('a 3D model on a 3D case: the loss of each 3D window, cut as the engine cuts it', async (t) => {
+  const loss = buildLoss(registry, 'rrw');
+  const maps = loss.requiredMaps.map((m) => registry.createMapGenerator(m.map, { ...m.options }));
+  const window = [8, 8, 8];
+  const model = buildUNet({ ...TINY_UNET, dims: 3, normalization: 'instance' }, window);
+  // [8, 8, 12]: two windows along the last axis, starting at 0 and 4; anisotropic spacing for the maps.
+  const shape = [8, 8, 12];
+  const spacing = [2, 1, 1];
+  const rng = createRandom(9);
+  const labels = new Int32Array(8 * 8 * 12);
+  const image = new Float32Array(labels.length);
+  labels.forEach((_, i) => {
+    const [z, y, x] = [Math.floor(i / 96), Math.floor(i / 12) % 8, i % 12];
+    labels[i] = (2 * (z - 4)) ** 2 + (y - 4) ** 2 + (x - 6) ** 2 <= 9 ? 1 : 0;
+    image[i] = labels[i]! + 0.3 * (rng.next() - 0.5);
+  });
+  const cut3d = <T extends Float32Array | Int32Array>(values: T, x0: number): T => {
+    const out = new (values.constructor as new (n: number) => T)(512);
+    for (let i = 0; i < 512; i++)
+      out[i] = values[Math.floor(i / 64) * 96 + (Math.floor(i / 8) % 8) * 12 + (i % 8) + x0]!;
+    return out;
+  };
+  const perWindow = [0, 4].map((x0) =>
+    tf.tidy(() => {
+      const windowLabels = cut3d(labels, x0);
+      const mapShape = [1, ...window, 2];
+      const map = maps[0]!.generate({ labels: windowLabels, shape: window, numClasses: 2, spacing });
+      const probs = model.predict(tf.tensor(cut3d(image, x0), [1, ...window, 1])) as tf.Tensor;
+      const input = {
+        probs,
+        target: tf.tensor(oneHot(windowLabels, 2), mapShape),
+        maps: { [loss.requiredMaps[0]!.key]: tf.tensor(map, mapShape) },
+        context: { epoch: 0 },
+      };
+      return loss.compute(input).dataSync()[0]!;
+    }),
+  );
+  const expected = (perWindow[0]! + perWindow[1]!) / 2;
+  const c: ValidationCase = {
+    id: 'ball',
+    image: { data: image, shape, spacing },
+    labels: { data: labels, shape, spacing },
+  };
+  const { result } = await validate(model, [c], {
+    patch: window,
+    numClasses: 2,
+    metrics: diceOnlyMetrics,
+    loss: { loss: new ValidationLoss({ loss, maps, numClasses: 2 }), epoch: 0 },
+  });
+  t.true(Math.abs(result.loss! - expected) < 1e-5, `${result.loss} vs ${expected}`);
+  model.dispose();
+});
+
 test('without a validation loss the result has none', async (t) => {
   const model = buildUNet(TINY_UNET, PATCH);
   const { result } = await validate(model, diskValidationCases(2, 1, PATCH), {
