@@ -10,6 +10,7 @@ import path from 'node:path';
 import {
   buildLoss,
   buildUNet,
+  createProgressWriter,
   createRandom,
   createRegistry,
   diceOnlyMetrics,
@@ -286,4 +287,20 @@ test('a history from before the validation loss still plots: the training loss a
   );
   t.is([...svg.matchAll(/<text x="[\d.]+" y="[\d.]+">([^<]*)<\/text>/g)].filter((m) => /loss/.test(m[1]!)).length, 1);
   t.regex(svg, /best epoch 2 \(mean Dice 0\.500\)/);
+});
+
+test('the epoch progress line ends its validation Dice with the validation loss', (t) => {
+  const written: string[] = [];
+  const write = createProgressWriter({ write: (s: string) => written.push(s), isTTY: false }, 'run', { now: () => 0 });
+  write({ type: 'start', startEpoch: 0, epochs: 2, iterationsPerEpoch: 1 });
+  const classes = [{ classIndex: 1, dice: { mean: 0.75, sd: 0, n: 1 } }] as never;
+  write({ type: 'epoch', entry: { epoch: 1, loss: 0.5, lr: 0.01, gradNorm: 1, seconds: 1 } });
+  const validation = { meanDice: 0.75, classes };
+  write({
+    type: 'epoch',
+    entry: { epoch: 2, loss: 0.4, lr: 0.01, gradNorm: 1, seconds: 1, validationLoss: 0.61234, validation },
+  });
+  const lines = written.join('').split('\n').filter(Boolean);
+  t.regex(lines[1]!, /^run epoch 1\/2 loss 0\.5000 lr \S+ [\d.]+ it\/s ETA \S+$/);
+  t.regex(lines[2]!, /^run epoch 2\/2 loss 0\.4000 lr \S+ [\d.]+ it\/s val Dice 1:0\.750 val loss 0\.6123 ETA \S+$/);
 });
