@@ -8,7 +8,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { lineChartSvg, readRunHistory } from '@rwseg/core';
+import { readRunHistory } from '@rwseg/core/artefact';
+import { lineChartSvg } from '@rwseg/core/plots';
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** Sample standard deviation (n - 1); 0 for one value. */

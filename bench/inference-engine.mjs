@@ -3,7 +3,8 @@
 // beside the time TF.js (wasm) takes for one batch of the same windows with the bench U-Net.
 // Usage: node bench/inference-engine.mjs [--size 512] [--patch 128] [--slices 32] [--repeats 3]
 import * as tfl from '@tensorflow/tfjs-layers';
-import { predictProbabilities, TfjsWindowPredictor, useBackend, planWindows } from '@rwseg/core';
+import { useBackend } from '@rwseg/core';
+import { predictProbabilities, TfjsWindowPredictor, planWindows } from '@rwseg/core/inference';
 import { benchUNet } from './bench-unet.mjs';
 
 const arg = (name, fallback) => {

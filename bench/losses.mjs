@@ -6,7 +6,8 @@
 // `npx tsc -b`:
 //   node bench/losses.mjs [--backend cpu|wasm] [--size 64] [--batch 2]
 import { parseArgs } from 'node:util';
-import { checkProbsAndTarget, PluginRegistry, tf, useBackend } from '@rwseg/core';
+import { PluginRegistry, tf, useBackend } from '@rwseg/core';
+import { checkProbsAndTarget } from '@rwseg/core/plugin';
 
 const { values } = parseArgs({
   options: {
@@ -23,7 +24,7 @@ for (const name of ['cross-entropy', 'dice', 'focal', 'boundary', 'region-wise',
   registry.register((await import(`@rwseg/plugin-loss-${name}`)).default, name);
 }
 // Only the option schemas of the maps matter here: the benchmark feeds a random map tensor.
-const { z } = await import('@rwseg/core');
+const { z } = await import('@rwseg/core/plugin');
 registry.register(
   {
     apiVersion: 1,

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import ort from 'onnxruntime-node';
-import { normalizeChannels } from '@rwseg/core';
+import { normalizeChannels } from '@rwseg/core/data';
 import { convertLayersModel } from '@rwseg/tfjs-to-onnx';
 import { benchUNet } from './bench-unet.mjs';
 

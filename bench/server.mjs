@@ -64,7 +64,7 @@ async function exportUnet() {
   writeFileSync(join(repo, 'unet', '1', 'model.onnx'), bytes);
   writeFileSync(join(repo, 'unet', 'config.pbtxt'), 'name: "unet"\nplatform: "onnxruntime_onnx"\nmax_batch_size: 8\n');
   // The model artefact the server reads (rwseg-model/2; no export section, so no checksum to match).
-  const { buildModelArtefact, writeModelArtefact } = await import('@rwseg/core');
+  const { buildModelArtefact, writeModelArtefact } = await import('@rwseg/core/artefact');
   const artefact = buildModelArtefact({
     config: { preprocessing: { normalization: 'zscore', patch: [size, size] } },
     dataDims: 2,

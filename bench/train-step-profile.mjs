@@ -5,7 +5,8 @@
 // Usage (after `npx tsc -b`): node bench/train-step-profile.mjs [--dims 3] [--size 32|40x56x40] [--batch 2]
 //        [--classes 3] [--steps 2] [--shapes] [--top 25]
 // --shapes: one line per kernel and input shapes.
-import { buildUNet, tf, useBackend } from '@rwseg/core';
+import { tf, useBackend } from '@rwseg/core';
+import { buildUNet } from '@rwseg/core/training';
 import { parseArgs } from 'node:util';
 
 const { values: opt } = parseArgs({

@@ -13,13 +13,7 @@
 // --workers N: data-parallel prototype (docs/backends.md, "Using both cores"): N worker threads, each with its own
 // backend and batch/N samples, gradients averaged on the main thread, the same Adam step applied in every worker.
 import {
-  AdamW,
-  buildUNet,
   createRegistry,
-  buildLoss,
-  GradientWorkers,
-  lossAndGradients,
-  trainStep,
   tf,
   useBackend,
   describeBackend,
@@ -27,6 +21,8 @@ import {
   WASM_TRAINING_KERNELS,
   setWinogradEnabled,
 } from '@rwseg/core';
+import { buildLoss } from '@rwseg/core/losses';
+import { AdamW, buildUNet, GradientWorkers, lossAndGradients, trainStep } from '@rwseg/core/training';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';

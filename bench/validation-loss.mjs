@@ -3,17 +3,11 @@
 // with it on a cold map cache (the first validation of a run: rrw maps computed per window) and on a warm one
 // (every later validation), alternating in each round so a loaded machine slows all three alike.
 // Usage (after `npx tsc -b`): node bench/validation-loss.mjs [--cases 8] [--size 96] [--patch 64] [--rounds 3]
-import {
-  buildLoss,
-  buildUNet,
-  createRegistry,
-  diceOnlyMetrics,
-  generateSyntheticCase,
-  resolveSyntheticOptions,
-  useBackend,
-  validate,
-  ValidationLoss,
-} from '@rwseg/core';
+import { createRegistry, useBackend } from '@rwseg/core';
+import { generateSyntheticCase, resolveSyntheticOptions } from '@rwseg/core/data';
+import { buildLoss } from '@rwseg/core/losses';
+import { computeSegmentationMetrics } from '@rwseg/core/metrics';
+import { buildUNet, validate, ValidationLoss } from '@rwseg/core/training';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,7 +28,7 @@ const cases = Array.from({ length: count }, (_, i) => {
   return { id: c.id, image: c.image, labels: c.label };
 });
 const model = buildUNet({ dims: 2, depth: 4, baseFilters: 8, numClasses: 3, seed: 1 }, patch);
-const settings = { patch, numClasses: 3, metrics: diceOnlyMetrics };
+const settings = { patch, numClasses: 3, metrics: computeSegmentationMetrics };
 
 const time = async (fn) => {
   const start = performance.now();

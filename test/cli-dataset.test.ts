@@ -2,7 +2,7 @@ import test from 'ava';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { writeVolume } from '@rwseg/core';
+import { writeVolume } from '@rwseg/core/io';
 import { errorText, parseJson, REPO_ROOT, runCli } from './helpers/cli.js';
 import { SHARED_DATA, sharedTest } from './helpers/shared-data.js';
 

@@ -7,7 +7,8 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseLabelMapFlag } from '@rwseg/cli';
-import { isRwsegError, writeVolume } from '@rwseg/core';
+import { isRwsegError } from '@rwseg/core';
+import { writeVolume } from '@rwseg/core/io';
 import { errorText, parseJson, runCli } from './helpers/cli.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rwseg-label-map-'));

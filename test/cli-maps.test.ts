@@ -2,7 +2,7 @@ import test from 'ava';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readVolume, writeVolume } from '@rwseg/core';
+import { readVolume, writeVolume } from '@rwseg/core/io';
 import { errorText, parseJson, runCli } from './helpers/cli.js';
 import { SHARED_DATA, sharedTest } from './helpers/shared-data.js';
 import { makeUserProject, writePluginPackage } from './helpers/user-project.js';
@@ -187,7 +187,7 @@ test('a plugin author checks a new map from the CLI: a map that favours the true
   writePluginPackage(
     path.join(project, 'inverted-map'),
     'rwseg-plugin-inverted-map',
-    `import { definePlugin, defineMap, PLUGIN_API_VERSION, z } from '@rwseg/core';
+    `import { definePlugin, defineMap, PLUGIN_API_VERSION, z } from '@rwseg/core/plugin';
 const inverted = defineMap({
   name: 'inverted-indicator',
   description: '1 on the true class, 0 elsewhere: the wrong way round',

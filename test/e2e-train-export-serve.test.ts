@@ -8,17 +8,10 @@ import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  decodePng,
-  deriveSeed,
-  encodePng,
-  generateSyntheticCase,
-  loadModelDir,
-  normalizeChannels,
-  resolveSyntheticOptions,
-  tf,
-  useBackend,
-} from '@rwseg/core';
+import { tf, useBackend } from '@rwseg/core';
+import { deriveSeed, generateSyntheticCase, normalizeChannels, resolveSyntheticOptions } from '@rwseg/core/data';
+import { decodePng, encodePng } from '@rwseg/core/io';
+import { loadModelDir } from '@rwseg/core/training';
 import { CLI_BIN, errorText, parseJson, runCli } from './helpers/cli.js';
 
 const PATCH = 64;

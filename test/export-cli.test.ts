@@ -8,7 +8,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { buildModelArtefact, encodePng, RWSEG_VERSION, saveModelDir, useBackend } from '@rwseg/core';
+import { RWSEG_VERSION, useBackend } from '@rwseg/core';
+import { buildModelArtefact } from '@rwseg/core/artefact';
+import { encodePng } from '@rwseg/core/io';
+import { saveModelDir } from '@rwseg/core/training';
 import { errorText, parseJson, runCli } from './helpers/cli.js';
 import { checkOnnxFile, onnxCheckerAvailability } from './helpers/onnx-checker.js';
 

@@ -12,7 +12,9 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import test from 'ava';
 import * as ort from 'onnxruntime-node';
-import { buildModelArtefact, buildUNet, COMMIT_STEPS, saveModelDir } from '@rwseg/core';
+import { buildModelArtefact } from '@rwseg/core/artefact';
+import { COMMIT_STEPS } from '@rwseg/core/testing';
+import { buildUNet, saveModelDir } from '@rwseg/core/training';
 import { createServer } from '@rwseg/server';
 import { CLI_BIN, errorText, REPO_ROOT, runCli } from './helpers/cli.js';
 

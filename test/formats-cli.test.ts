@@ -11,7 +11,8 @@ import { cpSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { isCi, readImage } from '@rwseg/core';
+import { readImage } from '@rwseg/core/io';
+import { isCi } from '@rwseg/core/testing';
 import { errorText, parseJson, REPO_ROOT, runCli } from './helpers/cli.js';
 
 const FORMATS = path.join(REPO_ROOT, 'packages', 'core', 'test', 'fixtures', 'formats');

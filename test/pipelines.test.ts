@@ -1,16 +1,11 @@
 import test from 'ava';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import {
-  buildLoss,
-  buildUNet,
-  createRegistry,
-  isRwsegError,
-  loadCase,
-  loadPipeline,
-  pipelineDatasetInfo,
-  useBackend,
-} from '@rwseg/core';
+import { createRegistry, isRwsegError, useBackend } from '@rwseg/core';
+import { loadCase } from '@rwseg/core/data';
+import { buildLoss } from '@rwseg/core/losses';
+import { loadPipeline, pipelineDatasetInfo } from '@rwseg/core/pipeline';
+import { buildUNet } from '@rwseg/core/training';
 import { REPO_ROOT } from './helpers/cli.js';
 import { SHARED_DATA, sharedTest } from './helpers/shared-data.js';
 

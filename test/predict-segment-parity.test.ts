@@ -11,20 +11,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import * as ort from 'onnxruntime-node';
-import {
-  applyNormalization,
-  decodeNifti,
-  decodePng,
-  encodeNifti,
-  encodePng,
-  generateSyntheticCase,
-  loadModelDir,
-  readVolume,
-  resolveSyntheticOptions,
-  tf,
-  useBackend,
-  withAnySpatialSize,
-} from '@rwseg/core';
+import { tf, useBackend } from '@rwseg/core';
+import { applyNormalization } from '@rwseg/core/artefact';
+import { generateSyntheticCase, resolveSyntheticOptions } from '@rwseg/core/data';
+import { withAnySpatialSize } from '@rwseg/core/inference';
+import { decodeNifti, decodePng, encodeNifti, encodePng, readVolume } from '@rwseg/core/io';
+import { loadModelDir } from '@rwseg/core/training';
 import { CLI_BIN, errorText, parseJson, runCli } from './helpers/cli.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'rwseg-parity-'));

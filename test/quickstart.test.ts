@@ -2,14 +2,10 @@ import test from 'ava';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  computeSegmentationMetrics,
-  loadCase,
-  loadPipeline,
-  pipelineDatasetInfo,
-  readVolume,
-  writeVolume,
-} from '@rwseg/core';
+import { loadCase } from '@rwseg/core/data';
+import { readVolume, writeVolume } from '@rwseg/core/io';
+import { computeSegmentationMetrics } from '@rwseg/core/metrics';
+import { loadPipeline, pipelineDatasetInfo } from '@rwseg/core/pipeline';
 import { errorText, parseJson, REPO_ROOT, runCli } from './helpers/cli.js';
 
 // A shortened quickstart (same data, model and loss; fewer steps) must reach a Dice far above chance: an empty

@@ -12,7 +12,9 @@ import path from 'node:path';
 import test from 'ava';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import ort from 'onnxruntime-node';
-import { buildUNet, normalizeChannels, tf, useBackend, type Normalization } from '@rwseg/core';
+import { tf, useBackend } from '@rwseg/core';
+import { normalizeChannels, type Normalization } from '@rwseg/core/data';
+import { buildUNet } from '@rwseg/core/training';
 import { exportModel, type ModelMetadataInput } from '@rwseg/tfjs-to-onnx';
 
 test.before(async () => {

@@ -2,7 +2,8 @@ import test from 'ava';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { computeSegmentationMetrics, readVolume } from '@rwseg/core';
+import { readVolume } from '@rwseg/core/io';
+import { computeSegmentationMetrics } from '@rwseg/core/metrics';
 import { errorText, parseJson, runCli } from './helpers/cli.js';
 
 // A 2D model trained on slices of 3D volumes (as the paper trained hippocampus) is validated, evaluated and

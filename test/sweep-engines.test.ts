@@ -5,8 +5,8 @@
  * sweep-slurm.test.ts.
  */
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Job } from 'kubernetes-models/batch/v1/Job';
@@ -189,6 +189,61 @@ test('the Slurm array script is valid bash with the array, limits, requeue and s
   }
   t.regex(script, /sweep run-task "\$SLURM_ARRAY_TASK_ID" --plan /);
   t.regex(script, /scontrol requeue "\$\{SLURM_ARRAY_JOB_ID\}_\$SLURM_ARRAY_TASK_ID"/);
+});
+
+/**
+ * Runs the emitted Slurm script outside Slurm as its batch step would run, with `scontrol` on PATH replaced by a
+ * script that logs its arguments and fails `failures` times (a busy controller), and USR1 sent as Slurm's
+ * --signal would: the script must stop rwseg, then retry the requeue, and never end with 0 when none took.
+ */
+async function signalledElement(failures: number) {
+  const planned = await emit('slurm');
+  const bin = path.join(planned.out, 'fake-bin');
+  mkdirSync(bin, { recursive: true });
+  const calls = path.join(bin, 'calls.log');
+  writeFileSync(
+    path.join(bin, 'scontrol'),
+    `#!/bin/bash\necho "$*" >> ${calls}\n[ "$(wc -l < ${calls})" -gt ${failures} ] || { echo "Socket timed out" >&2; exit 1; }\n`,
+  );
+  chmodSync(path.join(bin, 'scontrol'), 0o755);
+  const env = {
+    ...process.env,
+    PATH: `${bin}:${process.env.PATH}`,
+    SLURM_ARRAY_TASK_ID: '0',
+    SLURM_ARRAY_JOB_ID: '41',
+    SLURM_JOB_ID: '42',
+  };
+  const child = spawn('bash', [planned.engineFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    // The first line is printed after the traps are in place: Slurm's USR1 may come from then on.
+    if (stdout === '' && d.length > 0) child.kill('SIGUSR1');
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  let logged: string[] = [];
+  try {
+    logged = readFileSync(calls, 'utf8').trim().split('\n');
+  } catch {
+    // never called
+  }
+  return { code, stdout, stderr, calls: logged };
+}
+
+test('a signalled Slurm element retries a refused requeue and exits 0 once one takes', async (t) => {
+  const r = await signalledElement(2);
+  t.is(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  t.deepEqual(r.calls, ['requeue 41_0', 'requeue 41_0', 'requeue 41_0']);
+  t.regex(r.stdout, /stopped with a checkpoint: requeueing job 41_0/);
+});
+
+test('a signalled Slurm element whose requeue never takes ends failed, not completed', async (t) => {
+  const r = await signalledElement(100);
+  t.is(r.calls.length, 5);
+  t.not(r.code, 0, 'exit 0 would mark an unfinished training COMPLETED');
+  t.regex(r.stderr, /scontrol requeue failed 5 times; resubmit the task to resume it/);
 });
 
 test('bad resource values stop with exit 2 naming the flag', async (t) => {

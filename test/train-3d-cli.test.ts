@@ -6,7 +6,7 @@ import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { writeVolume } from '@rwseg/core';
+import { writeVolume } from '@rwseg/core/io';
 import { errorText, parseJson, runCli } from './helpers/cli.js';
 import { makeUserProject, writePluginPackage } from './helpers/user-project.js';
 
@@ -135,7 +135,7 @@ test('an MSD image with more channels than dataset.json declares is named with i
 const EXITING_PLUGIN = `
 import { existsSync, writeFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
-import { definePlugin, defineLoss, PLUGIN_API_VERSION, tf, z } from '@rwseg/core';
+import { definePlugin, defineLoss, PLUGIN_API_VERSION, tf, z } from '@rwseg/core/plugin';
 
 const loss = defineLoss({
   name: 'dies-in-worker',

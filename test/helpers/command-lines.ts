@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { readVolume, writeVolume } from '@rwseg/core';
+import { readVolume, writeVolume } from '@rwseg/core/io';
 import { CLI_BIN, REPO_ROOT, runCli } from './cli.js';
 import { SHARED_DATA } from './shared-data.js';
 

@@ -4,7 +4,7 @@
  * `lavapipeTest` declares such a test: skipped with the reason on a machine without lavapipe, always run under CI.
  */
 import test from 'ava';
-import { LAVAPIPE_ICD, vulkanSkipReason } from '@rwseg/core';
+import { LAVAPIPE_ICD, vulkanSkipReason } from '@rwseg/core/testing';
 
 export { LAVAPIPE_ICD };
 export const LAVAPIPE_ONLY: NodeJS.ProcessEnv = { VK_DRIVER_FILES: LAVAPIPE_ICD, VK_ICD_FILENAMES: LAVAPIPE_ICD };

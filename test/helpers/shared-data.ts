@@ -3,7 +3,7 @@
  * skipped with the reason (printed once per file) on a machine without the folder; under CI it always runs.
  */
 import test from 'ava';
-import { locateShared } from '@rwseg/core';
+import { locateShared } from '@rwseg/core/testing';
 
 const shared = locateShared('data', import.meta.url);
 if (shared.skip) console.log(`tests on the real datasets skipped: ${shared.skip}`);

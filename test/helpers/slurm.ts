@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import { randomBytes } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { isCi } from '@rwseg/core';
+import { isCi } from '@rwseg/core/testing';
 
 export const SLURM_INSTALL_HINT =
   'install Slurm and munge: apt-get install -y slurm-wlm munge (as root; .ci/run does it)';

@@ -34,7 +34,7 @@ export function writePluginPackage(dir: string, name: string, source: string): v
 
 /** The minimal loss plugin from docs/plugins.md: a mean-squared-error loss with one option. */
 export const MSE_PLUGIN_SOURCE = `
-import { definePlugin, defineLoss, PLUGIN_API_VERSION, tf, z } from '@rwseg/core';
+import { definePlugin, defineLoss, PLUGIN_API_VERSION, tf, z } from '@rwseg/core/plugin';
 
 const squaredError = defineLoss({
   name: 'squared-error',

@@ -6,19 +6,21 @@
  */
 import { Command, Flags } from '@oclif/core';
 import {
-  createServices,
   isRwsegError,
-  resolveRegistry,
   stderrLogger,
-  TOKENS,
   type BackendChoice,
   type BackendName,
-  type BackendSelection,
   type Logger,
   type PluginRegistry,
   type RwsegErrorCode,
-  type ServiceContainer,
 } from '@rwseg/core';
+import {
+  createServices,
+  resolveRegistry,
+  TOKENS,
+  type BackendSelection,
+  type ServiceContainer,
+} from '@rwseg/core/services';
 
 /** Failures of rwseg itself or of the numerics, not of what the user gave: exit 1. */
 const INTERNAL_CODES: ReadonlySet<RwsegErrorCode> = new Set(['NUMERICAL_ERROR', 'WORKER_FAILED']);

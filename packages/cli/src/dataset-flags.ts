@@ -1,6 +1,6 @@
 /** The flags that say how to open a dataset, shared by `rwseg dataset check` and `rwseg dataset convert`. */
 import { Flags } from '@oclif/core';
-import type { OpenDatasetOptions } from '@rwseg/core';
+import type { OpenDatasetOptions } from '@rwseg/core/data';
 import { LABEL_MAP_HELP, parseLabelMapFlag } from './label-map-flag.js';
 
 export const datasetFlags = {

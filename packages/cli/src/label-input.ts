@@ -4,16 +4,11 @@
  * --label-map (or a 0/255 mask read as classes 0/1, with a notice), and map options from --option.
  */
 import { Flags } from '@oclif/core';
-import {
-  BINARY_MASK_MAPPING,
-  checkLabelMap,
-  isZero255Mask,
-  readVolume,
-  RwsegError,
-  type LabelMapInput,
-  type Logger,
-  type Volume,
-} from '@rwseg/core';
+import { RwsegError, type Logger } from '@rwseg/core';
+import { BINARY_MASK_MAPPING, isZero255Mask } from '@rwseg/core/data';
+import { checkLabelMap } from '@rwseg/core/distance';
+import { readVolume, type Volume } from '@rwseg/core/io';
+import { type LabelMapInput } from '@rwseg/core/plugin';
 import { LABEL_MAP_HELP, parseLabelMapFlag } from './label-map-flag.js';
 
 /** The flags every label-reading command takes. */

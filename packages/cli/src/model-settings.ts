@@ -2,7 +2,8 @@
  * What predict and evaluate take from a trained model: its artefact (rwseg.json, read by @rwseg/core's one
  * reader), plus the label map in the direction a dataset reader needs it (stored value -> class).
  */
-import { labelValuesOf, readModelArtefact, type Logger, type ModelArtefact } from '@rwseg/core';
+import { type Logger } from '@rwseg/core';
+import { labelValuesOf, readModelArtefact, type ModelArtefact } from '@rwseg/core/artefact';
 
 export interface ModelSettings {
   readonly artefact: ModelArtefact;

@@ -1,8 +1,7 @@
 /**
- * `@rwseg/core`: the library's root entry point. Narrower, curated surfaces are the sub-paths (package.json
- * `exports`, each listed in api/<entry>.api.md): `@rwseg/core/plugin` for plugin authors, `/io`, `/distance`,
- * `/metrics`, `/data`, and `/testing` for a plugin's tests. The root still re-exports every module's names
- * for the CLI, the server and existing users; new code should import from a sub-path where one fits.
+ * Every module's names in one list, for core's own tests and benchmarks (they import it by relative path). It is
+ * not an entry point of the package: the root `@rwseg/core` is entry/root.ts, and each sub-path is an entry/*.ts
+ * (package.json `exports`, one report per entry in api/).
  */
 export { z } from 'zod';
 export { tf, type Tensor, type Scalar } from './tf.js';

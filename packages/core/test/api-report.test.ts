@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,4 +45,25 @@ test('the plugin entry point is the short list a plugin author needs', async (t)
   }
   // Internals of training and data loading stay out of it.
   for (const name of ['train', 'createLoader', 'batchTransferList', 'TOKENS']) t.false(name in plugin, name);
+});
+
+test('the root is what a library user needs; internals and test helpers stay out of it', async (t) => {
+  const root = (await import('@rwseg/core')) as Record<string, unknown>;
+  for (const name of ['createRegistry', 'buildLoss', 'readVolume', 'runPipelineConfig', 'train', 'segmentImage']) {
+    t.truthy(root[name], name);
+  }
+  for (const name of ['hashSeed', 'TOKENS', 'oneHotInto', 'batchTransferList', 'locateShared', 'COMMIT_STEPS', 'z']) {
+    t.false(name in root, name);
+  }
+  // The container's tokens are reachable where the composition root is, for the CLI and tests that swap a service.
+  const services = (await import('@rwseg/core/services')) as Record<string, unknown>;
+  t.truthy(services.TOKENS);
+});
+
+test('every report opens with what its entry point is for (the entry file header)', (t) => {
+  for (const file of readdirSync(path.join(packageDir, 'api'))) {
+    const lines = readFileSync(path.join(packageDir, 'api', file), 'utf8').split('\n');
+    const specifier = lines[0]!.replace('# API report: ', '');
+    t.true(lines[2]!.startsWith(`\`${specifier}\``), `${file}: ${lines[2]}`);
+  }
 });

@@ -89,7 +89,7 @@ test('library use: createRegistry, buildLoss({ loss: "rrw" }) and one compute ca
 });
 
 const THIRD_PARTY_SOURCE = `
-import { definePlugin, defineLoss, PLUGIN_API_VERSION, tf, z } from '@rwseg/core';
+import { definePlugin, defineLoss, PLUGIN_API_VERSION, tf, z } from '@rwseg/core/plugin';
 
 const meanAbsoluteError = defineLoss({
   name: 'mean-absolute-error',

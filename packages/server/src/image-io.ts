@@ -10,6 +10,7 @@
  * further than its header says it needs.
  */
 import { createGunzip } from 'node:zlib';
+import { isRwsegError } from '@rwseg/core';
 import {
   FORMAT_EXTENSIONS,
   FORMAT_NAMES,
@@ -18,13 +19,12 @@ import {
   encodeImage,
   formatOfContent,
   formatOfExtension,
-  isRwsegError,
   labelFormatFor,
   voxelCount,
   type ImageFormat,
   type ImageRead,
   type Volume,
-} from '@rwseg/core';
+} from '@rwseg/core/io';
 import { badRequest, clip, HttpError } from './http-error.js';
 import { currentLimits, type RequestLimits } from './request-context.js';
 

@@ -3,7 +3,12 @@
  * normalization, patch size and spacing the segment route needs, and the tensor names. A model folder without
  * rwseg.json is served for /infer only (no classes, no normalization).
  */
-import { applyNormalization, parseModelArtefact, type ArtefactNormalization, type ModelArtefact } from '@rwseg/core';
+import {
+  applyNormalization,
+  parseModelArtefact,
+  type ArtefactNormalization,
+  type ModelArtefact,
+} from '@rwseg/core/artefact';
 
 export type Normalization = ArtefactNormalization;
 

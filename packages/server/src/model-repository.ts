@@ -12,7 +12,9 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { MODEL_ARTEFACT_FILE, readExportedModel, RwsegError, type ModelArtefact } from '@rwseg/core';
+import { RwsegError } from '@rwseg/core';
+import { MODEL_ARTEFACT_FILE, type ModelArtefact } from '@rwseg/core/artefact';
+import { readExportedModel } from '@rwseg/core/export';
 import { isSafeName } from './model-name.js';
 import { metadataOf, type RwsegModelMetadata } from './model-metadata.js';
 

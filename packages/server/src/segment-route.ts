@@ -9,15 +9,9 @@
  * values when rwseg.json has them. Only the window predictor differs (onnxruntime here, TF.js there).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  OnnxWindowPredictor,
-  segmentImage,
-  voxelCount,
-  type ArtefactNormalization,
-  type InferenceOptions,
-  type LabelArray,
-  type Volume,
-} from '@rwseg/core';
+import { type ArtefactNormalization } from '@rwseg/core/artefact';
+import { OnnxWindowPredictor, segmentImage, type InferenceOptions, type LabelArray } from '@rwseg/core/inference';
+import { voxelCount, type Volume } from '@rwseg/core/io';
 import { asciiJson } from './header-value.js';
 import { HttpError, badRequest } from './http-error.js';
 import { decodeImage, encodeLabels, pickFormat } from './image-io.js';

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import { createGzip, gzipSync } from 'node:zlib';
 import test from 'ava';
-import { encodeNifti, encodePng } from '@rwseg/core';
+import { encodeNifti, encodePng } from '@rwseg/core/io';
 import { metricValue, postJson, startTestServer, type TestServer } from './helpers.js';
 
 const json = { 'content-type': 'application/json' };

@@ -1,6 +1,6 @@
 /** rwseg.json through core's one reader: the current artefact, older files migrated, bad fields named. */
 import test from 'ava';
-import { normalizeChannels } from '@rwseg/core';
+import { normalizeChannels } from '@rwseg/core/data';
 import { normalize, parseModelMetadata } from '../src/index.js';
 
 test("the exporter's rwseg-model-metadata/1 is migrated: {index, name} classes, British normalisation, tensor names", (t) => {

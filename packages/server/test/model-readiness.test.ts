@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { decodePng, encodePng } from '@rwseg/core';
+import { decodePng, encodePng } from '@rwseg/core/io';
 import { describeModels } from '../src/index.js';
 import { getJson, MODELS, postJson, startTestServer } from './helpers.js';
 

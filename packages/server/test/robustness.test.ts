@@ -4,7 +4,7 @@
  * in the {"error"} form. After every case the server still answers a normal request.
  */
 import test from 'ava';
-import { encodePng } from '@rwseg/core';
+import { encodePng } from '@rwseg/core/io';
 import {
   binaryBody,
   GRID_MODELS,

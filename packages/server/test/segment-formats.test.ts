@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
-import { decodeImage, decodePng, isCi } from '@rwseg/core';
+import { decodeImage, decodePng } from '@rwseg/core/io';
+import { isCi } from '@rwseg/core/testing';
 import { runDirect, startTestServer, type TestServer } from './helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/formats', import.meta.url));

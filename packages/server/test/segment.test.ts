@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import test from 'ava';
-import { decodeNifti, decodePng, encodeNifti, encodePng } from '@rwseg/core';
+import { decodeNifti, decodePng, encodeNifti, encodePng } from '@rwseg/core/io';
 import { MODELS, runDirect, startTestServer, type TestServer } from './helpers.js';
 
 let t0: TestServer;

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import test from 'ava';
-import { isRwsegError, PluginRegistry, tf, useBackend, type RwsegPlugin } from '@rwseg/core';
+import { isRwsegError, PluginRegistry, tf, useBackend } from '@rwseg/core';
+import { type RwsegPlugin } from '@rwseg/core/plugin';
 import plugin from '../src/index.js';
 
 interface Case {

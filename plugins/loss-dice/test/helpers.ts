@@ -1,5 +1,6 @@
 /** Small shared pieces of the overlap losses' tests: a registry with this plugin, random cases, comparisons. */
-import { createRandom, PluginRegistry, tf } from '@rwseg/core';
+import { PluginRegistry, tf } from '@rwseg/core';
+import { createRandom } from '@rwseg/core/data';
 import plugin from '../src/index.js';
 
 export function overlapRegistry(): PluginRegistry {

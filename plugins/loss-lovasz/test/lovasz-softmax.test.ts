@@ -4,14 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import test from 'ava';
-import {
-  createRandom,
-  finiteDifferenceLogitGradient,
-  logitGradient,
-  PluginRegistry,
-  tf,
-  useBackend,
-} from '@rwseg/core';
+import { PluginRegistry, tf, useBackend } from '@rwseg/core';
+import { createRandom } from '@rwseg/core/data';
+import { finiteDifferenceLogitGradient, logitGradient } from '@rwseg/core/testing';
 import plugin, { lovaszWeights } from '../src/index.js';
 
 interface Case {

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { createRegistry, isRwsegError, type LabelMapInput, type PluginRegistry } from '@rwseg/core';
+import { createRegistry, isRwsegError, type PluginRegistry } from '@rwseg/core';
+import { type LabelMapInput } from '@rwseg/core/plugin';
 
 let registry: PluginRegistry;
 test.before(async () => {

@@ -1,5 +1,7 @@
 import test from 'ava';
-import { createRegistry, isRwsegError, MapWorkerPool, type LabelMapInput, type PluginRegistry } from '@rwseg/core';
+import { createRegistry, isRwsegError, type PluginRegistry } from '@rwseg/core';
+import { MapWorkerPool } from '@rwseg/core/distance';
+import { type LabelMapInput } from '@rwseg/core/plugin';
 
 // The spec's test vector (../shared/spec/region-wise-loss.md): 2D, K = 3, spacing 1.
 const SPEC_LABELS = [0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 2, 0, 0, 0, 0, 0, 2];

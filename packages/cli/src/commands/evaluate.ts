@@ -1,18 +1,10 @@
 import { Flags } from '@oclif/core';
-import {
-  applyNormalization,
-  computeSegmentationMetrics,
-  createCaseProgressWriter,
-  loadDataset,
-  loadModelDir,
-  loadPipeline,
-  loadValidationCases,
-  openDataset,
-  RwsegError,
-  validate,
-  BACKEND_CHOICES,
-  type ValidationCase,
-} from '@rwseg/core';
+import { RwsegError, BACKEND_CHOICES } from '@rwseg/core';
+import { applyNormalization } from '@rwseg/core/artefact';
+import { openDataset } from '@rwseg/core/data';
+import { computeSegmentationMetrics } from '@rwseg/core/metrics';
+import { loadDataset, loadPipeline, loadValidationCases } from '@rwseg/core/pipeline';
+import { createCaseProgressWriter, loadModelDir, validate, type ValidationCase } from '@rwseg/core/training';
 import { RwsegCommand } from '../base-command.js';
 import { overlapFlag } from '../label-input.js';
 import { LABEL_MAP_HELP, parseLabelMapFlag } from '../label-map-flag.js';

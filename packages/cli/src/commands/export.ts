@@ -1,6 +1,8 @@
 import { Flags } from '@oclif/core';
 import path from 'node:path';
-import { assertSafeName, exportRun, silentLogger, useBackend } from '@rwseg/core';
+import { silentLogger, useBackend } from '@rwseg/core';
+import { assertSafeName } from '@rwseg/core/artefact';
+import { exportRun } from '@rwseg/core/export';
 import { RwsegCommand } from '../base-command.js';
 
 export default class Export extends RwsegCommand {

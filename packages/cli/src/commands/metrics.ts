@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
-import { computeSegmentationMetrics, RwsegError } from '@rwseg/core';
+import { RwsegError } from '@rwseg/core';
+import { computeSegmentationMetrics } from '@rwseg/core/metrics';
 import { RwsegCommand } from '../base-command.js';
 import { labelFileFlags, positiveNumberFlag, readLabelFile } from '../label-input.js';
 

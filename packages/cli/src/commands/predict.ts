@@ -1,18 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import {
-  artefactNormalization,
-  BACKEND_CHOICES,
-  labelFileName,
-  labelFormatFor,
-  loadModelDir,
-  readImage,
-  segmentImage,
-  TfjsWindowPredictor,
-  withAnySpatialSize,
-  writeVolume,
-} from '@rwseg/core';
+import { BACKEND_CHOICES } from '@rwseg/core';
+import { artefactNormalization } from '@rwseg/core/artefact';
+import { segmentImage, TfjsWindowPredictor, withAnySpatialSize } from '@rwseg/core/inference';
+import { labelFileName, labelFormatFor, readImage, writeVolume } from '@rwseg/core/io';
+import { loadModelDir } from '@rwseg/core/training';
 import { RwsegCommand } from '../base-command.js';
 import { overlapFlag } from '../label-input.js';
 import { modelSettings } from '../model-settings.js';

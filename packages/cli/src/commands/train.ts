@@ -1,19 +1,18 @@
 import { Flags } from '@oclif/core';
+import { BACKEND_CHOICES, RwsegError } from '@rwseg/core';
 import {
   applyOverrides,
-  BACKEND_CHOICES,
-  createProgressWriter,
   datasetSectionFor,
   describeTrainPreset,
   loadPipeline,
   parsePipeline,
-  RwsegError,
   runPipelineConfig,
   TRAIN_PRESET,
   trainPresetPipeline,
   type DatasetSectionOptions,
   type PipelineConfig,
-} from '@rwseg/core';
+} from '@rwseg/core/pipeline';
+import { createProgressWriter } from '@rwseg/core/training';
 import { RwsegCommand } from '../base-command.js';
 import { LABEL_MAP_HELP, parseLabelMapFlag } from '../label-map-flag.js';
 import { describeResult, resumeOption, runFolderFlags, summariseResult } from './pipeline/run.js';

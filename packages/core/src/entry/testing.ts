@@ -1,6 +1,7 @@
 /**
  * `@rwseg/core/testing`: helpers for a plugin's own tests, as TF.js ships test_util: analytic versus
- * finite-difference gradients of a loss, and whether this machine can run the GPU paths.
+ * finite-difference gradients of a loss, whether this machine can run the GPU paths, where the shared data is,
+ * and the points a test may stop an export at.
  */
 export {
   finiteDifferenceLogitGradient,
@@ -10,3 +11,5 @@ export {
 } from '../losses/finite-differences.js';
 export { isCi, LAVAPIPE_ICD, vulkanSkipReason } from '../testing/hardware.js';
 export { locateShared, type SharedPath } from '../testing/shared-data.js';
+// The commit steps an export pauses at under RWSEG_TEST_EXPORT_PAUSE (test/export-kill.test.ts kills it there).
+export { COMMIT_STEPS } from '../export/export-folder.js';

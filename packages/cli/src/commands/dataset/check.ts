@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
-import { checkDataset, openDataset, RwsegError } from '@rwseg/core';
+import { RwsegError } from '@rwseg/core';
+import { checkDataset, openDataset } from '@rwseg/core/data';
 import { RwsegCommand } from '../../base-command.js';
 import { datasetFlags, datasetOptionsFromFlags } from '../../dataset-flags.js';
 

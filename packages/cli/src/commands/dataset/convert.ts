@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { convertToNnUNet, NNUNET_FILE_ENDINGS, openDataset, type NnUNetFileEnding } from '@rwseg/core';
+import { convertToNnUNet, NNUNET_FILE_ENDINGS, openDataset, type NnUNetFileEnding } from '@rwseg/core/data';
 import { RwsegCommand } from '../../base-command.js';
 import { datasetFlags, datasetOptionsFromFlags } from '../../dataset-flags.js';
 

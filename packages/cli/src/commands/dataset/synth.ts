@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
-import { RwsegError, writeSyntheticDataset } from '@rwseg/core';
+import { RwsegError } from '@rwseg/core';
+import { writeSyntheticDataset } from '@rwseg/core/data';
 import path from 'node:path';
 import { RwsegCommand } from '../../base-command.js';
 

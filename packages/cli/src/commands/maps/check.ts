@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { checkMapPrinciples } from '@rwseg/core';
+import { checkMapPrinciples } from '@rwseg/core/maps';
 import { RwsegCommand } from '../../base-command.js';
 import { parseMapOptions, labelFileFlags, positiveNumberFlag, readLabelFile } from '../../label-input.js';
 

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
-import { imageExtension, RwsegError, writeVolume } from '@rwseg/core';
+import { RwsegError } from '@rwseg/core';
+import { imageExtension, writeVolume } from '@rwseg/core/io';
 import { RwsegCommand } from '../../base-command.js';
 import { parseMapOptions, labelFileFlags, readLabelFile } from '../../label-input.js';
 

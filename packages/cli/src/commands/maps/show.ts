@@ -1,5 +1,7 @@
 import { Flags } from '@oclif/core';
-import { mapFigurePng, RwsegError, writeFileAtomic } from '@rwseg/core';
+import { RwsegError } from '@rwseg/core';
+import { writeFileAtomic } from '@rwseg/core/io';
+import { mapFigurePng } from '@rwseg/core/maps';
 import { RwsegCommand } from '../../base-command.js';
 import { labelFileFlags, readLabelFile } from '../../label-input.js';
 

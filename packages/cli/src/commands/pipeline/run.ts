@@ -1,12 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import {
-  BACKEND_CHOICES,
-  createProgressWriter,
-  listenForStopSignals,
-  loadPipeline,
-  runPipelineConfig,
-  type PipelineResult,
-} from '@rwseg/core';
+import { BACKEND_CHOICES } from '@rwseg/core';
+import { listenForStopSignals, loadPipeline, runPipelineConfig, type PipelineResult } from '@rwseg/core/pipeline';
+import { createProgressWriter } from '@rwseg/core/training';
 import { RwsegCommand } from '../../base-command.js';
 
 /** The run-folder flags `rwseg train` and `rwseg pipeline run` share (the policy is core's prepareRunFolder). */

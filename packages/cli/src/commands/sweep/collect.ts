@@ -1,6 +1,12 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { collectionProgress, collectionTable, collectSweep, readSweepPlan, SWEEP_PLAN_FILE } from '@rwseg/core';
+import {
+  collectionProgress,
+  collectionTable,
+  collectSweep,
+  readSweepPlan,
+  SWEEP_PLAN_FILE,
+} from '@rwseg/core/pipeline';
 import { RwsegCommand } from '../../base-command.js';
 
 export default class SweepCollect extends RwsegCommand {

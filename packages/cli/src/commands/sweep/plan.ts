@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
+import { RwsegError } from '@rwseg/core';
+import { writeFileAtomic } from '@rwseg/core/io';
+import { buildLoss } from '@rwseg/core/losses';
 import {
-  buildLoss,
   DEFAULT_RESOURCES,
   emitEngineFile,
   engineFileName,
@@ -9,12 +11,10 @@ import {
   loadPipeline,
   parseResources,
   planSweep,
-  RwsegError,
   sweepPlanTable,
-  writeFileAtomic,
   writeSweepPlan,
   type Engine,
-} from '@rwseg/core';
+} from '@rwseg/core/pipeline';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { RwsegCommand } from '../../base-command.js';
 

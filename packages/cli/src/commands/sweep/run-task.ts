@@ -1,14 +1,14 @@
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
+import { BACKEND_CHOICES } from '@rwseg/core';
 import {
-  BACKEND_CHOICES,
-  createProgressWriter,
   listenForStopSignals,
   readSweepPlan,
   runSweepTask,
   SWEEP_PLAN_FILE,
   taskIndexFromEnvironment,
-} from '@rwseg/core';
+} from '@rwseg/core/pipeline';
+import { createProgressWriter } from '@rwseg/core/training';
 import { RwsegCommand } from '../../base-command.js';
 
 export default class SweepRunTask extends RwsegCommand {
