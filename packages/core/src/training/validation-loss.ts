@@ -98,12 +98,14 @@ export class ValidationLoss {
 
   /** The window's one-hot target and maps, as the training loader builds them for a patch (scale 0). */
   private windowTargets(c: ValidationLossCase, batch: WindowBatch, i: number): Batch {
-    const key = `${c.id}\u0000${batch.first + i}`;
+    // Keyed by where the window lies, so other window settings on the same cases never reuse a stale entry.
+    const position = batch.windows[i]!;
+    const key = `${c.id}\u0000${position.slice}:${position.start.join(',')}:${batch.plan.window.join('x')}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
     const { plan } = batch;
     const labels = new Int32Array(plan.window.reduce((a, b) => a * b, 1));
-    cropWindow(c.labels, c.shape, 1, plan, batch.windows[i]!, labels);
+    cropWindow(c.labels, c.shape, 1, plan, position, labels);
     const spacing = plan.axes.map((a) => c.spacing[a] ?? 1);
     const built = buildBatch([{ caseId: c.id, image: new Float32Array(0), labels, spacing }], {
       numClasses: this.options.numClasses,
