@@ -119,6 +119,14 @@ export const BENCHMARKS = [
     section: 'Inference engine',
   },
   {
+    name: 'validation-loss',
+    file: 'validation-loss.mjs',
+    args: [],
+    quick: ['--cases', '1', '--size', '64', '--rounds', '1'],
+    anchor: 'the same validation pass without the loss',
+    section: 'Validation loss',
+  },
+  {
     name: 'server',
     file: 'server.mjs',
     args: [],

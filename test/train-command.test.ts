@@ -179,6 +179,8 @@ sharedTest('a 3D MSD pipeline trains and validates on real hippocampus volumes',
   );
   for (const c of run.validation.classes)
     t.true(Number.isFinite(c.hd95.mean) && c.hd95.mean > 0, `HD95 of class ${c.classIndex}`);
+  // The run's loss (with its RW maps) on the validation volumes' 3D windows.
+  t.true(Number.isFinite(run.validation.loss), `validation loss ${run.validation.loss}`);
   t.true(existsSync(path.join(out, 'plots', 'overlays')));
 });
 

@@ -2,6 +2,7 @@
  * What every rwseg command shares: --json (oclif prints the returned object), --plugin to add third-party
  * plugins, --log-level, and one place that turns every failure into one line (or one JSON object with --json) and
  * an exit status: 2 for what the user can fix (a file, a flag, an option, a plugin), 1 for internal failures.
+ * At --log-level debug the line is followed by the error's details and stack.
  */
 import { Command, Flags } from '@oclif/core';
 import {
@@ -127,7 +128,12 @@ export abstract class RwsegCommand extends Command {
       );
     } else {
       process.stderr.write(`Error: ${failure.message}\n`);
-      if (failure.exit === 1 && error.stack && process.env.RWSEG_DEBUG) process.stderr.write(`${error.stack}\n`);
+      // The one line is what a user reads; --log-level debug adds what a bug report needs, after it.
+      if (this.logLevel() === 'debug') {
+        const details = failure.details && Object.keys(failure.details).length > 0 ? failure.details : undefined;
+        if (details) process.stderr.write(`details: ${JSON.stringify(details)}\n`);
+        if (error.stack) process.stderr.write(`${error.stack}\n`);
+      }
     }
     this.exit(failure.exit);
   }

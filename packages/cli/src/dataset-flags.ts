@@ -7,10 +7,10 @@ export const datasetFlags = {
   'label-map': Flags.string({ description: `folders: ${LABEL_MAP_HELP}` }),
   labels: Flags.string({ description: 'folders: mask sub-folder (default labels)' }),
   images: Flags.string({ description: 'folders: image sub-folder (default images)' }),
-  classes: Flags.integer({
-    description: 'folders without a label map: number of classes (default 2; also --num-classes)',
+  'num-classes': Flags.integer({
+    description: 'folders without a label map: number of classes (default 2; also --classes)',
     min: 2,
-    aliases: ['num-classes'],
+    aliases: ['classes'],
   }),
   'image-suffix': Flags.string({
     description: 'folders: image name part after the case id, e.g. _training (21_training.tif)',
@@ -27,7 +27,7 @@ type DatasetFlagValues = {
   'label-map'?: string;
   labels?: string;
   images?: string;
-  classes?: number;
+  'num-classes'?: number;
   'image-suffix'?: string;
   'mask-suffix'?: string;
   'image-glob'?: string;
@@ -38,7 +38,7 @@ export function datasetOptionsFromFlags(flags: DatasetFlagValues): OpenDatasetOp
     ...(flags['label-map'] ? { labelMapping: parseLabelMapFlag(flags['label-map']) } : {}),
     ...(flags.labels ? { labels: flags.labels } : {}),
     ...(flags.images ? { images: flags.images } : {}),
-    ...(flags.classes ? { numClasses: flags.classes } : {}),
+    ...(flags['num-classes'] ? { numClasses: flags['num-classes'] } : {}),
     ...(flags['image-suffix'] ? { imageSuffix: flags['image-suffix'] } : {}),
     ...(flags['mask-suffix'] ? { maskSuffix: flags['mask-suffix'] } : {}),
     ...(flags['image-glob'] ? { imageGlob: flags['image-glob'] } : {}),

@@ -13,7 +13,11 @@ import { LABEL_MAP_HELP, parseLabelMapFlag } from './label-map-flag.js';
 
 /** The flags every label-reading command takes. */
 export const labelFileFlags = {
-  classes: Flags.integer({ description: 'number of classes K (default: largest class + 1)', min: 1 }),
+  'num-classes': Flags.integer({
+    description: 'number of classes K (default: largest class + 1; also --classes)',
+    min: 1,
+    aliases: ['classes'],
+  }),
   spacing: Flags.string({ description: 'voxel spacing in mm, comma-separated (default: from the file)' }),
   'label-map': Flags.string({
     description: `${LABEL_MAP_HELP} (default: values are classes; a 0/255 mask is read as 0/1)`,
@@ -101,7 +105,7 @@ export interface ReadLabelOptions {
 
 /**
  * Reads a label image; numClasses defaults to the largest class + 1 (at least 2). A mask holding only 0 and 255
- * (how most 2D binary masks are stored) is read as classes 0 and 1 with a notice, unless --classes or --label-map
+ * (how most 2D binary masks are stored) is read as classes 0 and 1 with a notice, unless --num-classes or --label-map
  * says otherwise. Bad labels name the file.
  */
 export async function readLabelFile(file: string, options: ReadLabelOptions = {}): Promise<LabelFile> {
@@ -116,7 +120,7 @@ export async function readLabelFile(file: string, options: ReadLabelOptions = {}
   if (!labelMap && options.classes === undefined && isZero255Mask(labels)) {
     labelMap = { ...BINARY_MASK_MAPPING };
     options.logger?.info(
-      `${file} holds only the values 0 and 255: read as classes 0 and 1 (--label-map or --classes to change)`,
+      `${file} holds only the values 0 and 255: read as classes 0 and 1 (--label-map or --num-classes to change)`,
     );
   }
   if (labelMap) labels = applyLabelMap(file, labels, labelMap);

@@ -36,6 +36,20 @@ test('an unknown flag and a missing file are user errors: one line, exit 2', asy
   t.regex(missing.stderr, /missing-(pred|ref)\.png/);
 });
 
+test('--log-level debug follows the one error line with the details and the stack', async (t) => {
+  const args = ['metrics', '--pred', 'missing-pred.png', '--ref', 'missing-ref.png'];
+  const debug = await runCli([...args, '--log-level', 'debug']);
+  t.is(debug.code, 2);
+  const first = lines(debug.stderr).findIndex((line) => line.startsWith('Error: '));
+  t.true(first >= 0, debug.stderr);
+  const after = lines(debug.stderr).slice(first + 1);
+  t.regex(after[0] ?? '', /^details: \{.*missing-(pred|ref)\.png/);
+  t.true(
+    after.some((line) => /^\s+at /.test(line)),
+    'a stack trace',
+  );
+});
+
 test('failures are classified: user errors exit 2, numerical, worker and unexpected failures exit 1', (t) => {
   t.is(describeFailure(new RwsegError('INVALID_INPUT', 'bad shape')).exit, 2);
   t.is(describeFailure(new RwsegError('IO_ERROR', 'cannot read x')).exit, 2);

@@ -104,3 +104,18 @@ test('dataset check takes --label-map in the JSON spelling too, and --num-classe
   const aliased = await runCli(['dataset', 'check', root, '--num-classes', '2', '--label-map', '0,255', '--json']);
   t.is(aliased.code, 0, errorText(aliased));
 });
+
+test('metrics and maps take --num-classes, and --classes as its alias, with the same result', async (t) => {
+  const metrics = async (flag: string) => {
+    const args = ['metrics', '--pred', at('pred01.png'), '--ref', at('pred01.png'), flag, '3', '--json'];
+    const result = await runCli(args);
+    t.is(result.code, 0, errorText(result));
+    return parseJson<{ numClasses: number; classes: unknown[] }>(result);
+  };
+  const named = await metrics('--num-classes');
+  t.is(named.numClasses, 3);
+  t.is(named.classes.length, 2, 'classes 1 and 2 reported, 2 absent from both');
+  t.deepEqual(await metrics('--classes'), named);
+  const show = await runCli(['maps', 'check', '--labels', at('pred01.png'), '--map', 'rrw', '--num-classes', '3']);
+  t.regex(show.stdout, /3 classes/, errorText(show));
+});

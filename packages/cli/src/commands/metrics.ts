@@ -11,13 +11,17 @@ export default class Metrics extends RwsegCommand {
     'Definitions and the empty-mask policy are in docs/metrics.md (HD95: max of the two directed 95th percentiles; both masks empty: Dice 1, distances 0; one empty: Dice 0, distances NaN, printed as null with --json). Spacing comes from the reference file unless --spacing is given.';
   static override examples = [
     '<%= config.bin %> metrics --pred pred.nii.gz --ref label.nii.gz',
-    '<%= config.bin %> metrics --pred pred.png --ref label.png --classes 3 --nsd-tolerance 2 --json',
+    '<%= config.bin %> metrics --pred pred.png --ref label.png --num-classes 3 --nsd-tolerance 2 --json',
   ];
   static override flags = {
     pred: Flags.string({ description: 'predicted label image (.nii, .nii.gz or .png)', required: true }),
     ref: Flags.string({ description: 'reference label image, same shape', required: true }),
     ...labelFileFlags,
-    classes: Flags.integer({ description: 'number of classes K (default: largest class in either + 1)', min: 1 }),
+    'num-classes': Flags.integer({
+      description: 'number of classes K (default: largest class in either + 1; also --classes)',
+      min: 1,
+      aliases: ['classes'],
+    }),
     spacing: Flags.string({ description: "voxel spacing in mm, comma-separated (default: the reference's)" }),
     'include-background': Flags.boolean({ description: 'also report class 0', default: false }),
     'nsd-tolerance': Flags.string({ description: 'normalised surface Dice tolerance in mm (default 1)' }),
@@ -25,7 +29,7 @@ export default class Metrics extends RwsegCommand {
 
   async run() {
     const { flags } = await this.parse(Metrics);
-    const read = { classes: flags.classes, labelMap: flags['label-map'], logger: this.logger };
+    const read = { classes: flags['num-classes'], labelMap: flags['label-map'], logger: this.logger };
     const ref = await readLabelFile(flags.ref, { ...read, spacing: flags.spacing });
     const pred = await readLabelFile(flags.pred, { ...read, spacing: flags.spacing ?? ref.spacing.join(',') });
     if (pred.shape.join('x') !== ref.shape.join('x')) {
@@ -35,7 +39,7 @@ export default class Metrics extends RwsegCommand {
         { pred: flags.pred, ref: flags.ref },
       );
     }
-    const numClasses = flags.classes ?? Math.max(pred.numClasses, ref.numClasses);
+    const numClasses = flags['num-classes'] ?? Math.max(pred.numClasses, ref.numClasses);
     const nsdTolerance = positiveNumberFlag('nsd-tolerance', flags['nsd-tolerance']) ?? 1;
     const classes = computeSegmentationMetrics(pred.labels, ref.labels, ref.shape, ref.spacing, {
       numClasses,

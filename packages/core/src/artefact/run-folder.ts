@@ -58,6 +58,8 @@ export const historyEntrySchema = z.looseObject({
   lr: z.number(),
   gradNorm: z.number().nullable(),
   seconds: z.number(),
+  /** The training loss on the validation cases; absent on epochs without validation and in older runs. */
+  validationLoss: metric.optional(),
   validation: z.looseObject({ meanDice: metric, classes: z.array(classSummary) }).optional(),
 });
 
@@ -69,6 +71,8 @@ export interface RunHistoryEntry {
   readonly lr: number;
   readonly gradNorm: number;
   readonly seconds: number;
+  /** The training loss on the validation cases (training/validation-loss.ts); absent in runs before it. */
+  readonly validationLoss?: number;
   readonly validation?: { meanDice: number; classes: readonly { classIndex: number; [key: string]: unknown }[] };
 }
 

@@ -5,12 +5,15 @@
  */
 export { segmentImage, type SegmentImageOptions, type Segmentation } from '../inference/segment-image.js';
 export {
+  cropWindow,
   planWindows,
   predictProbabilities,
   type InferenceMode,
   type InferenceOptions,
   type ProbabilityMap,
+  type WindowBatch,
   type WindowPlan,
+  type WindowPosition,
 } from '../inference/probabilities.js';
 export type { WindowPredictor, WindowProbabilities } from '../inference/window-predictor.js';
 export { TfjsWindowPredictor, withAnySpatialSize } from '../inference/tfjs-window-predictor.js';

@@ -33,7 +33,19 @@ export {
   type CheckpointContent,
 } from '../training/checkpoint.js';
 export { loadModelDir, saveModelDir } from '../training/model-files.js';
-export { validate, type ValidationCase, type ValidationResult } from '../training/validation.js';
+export {
+  validate,
+  type ValidationCase,
+  type ValidationCaseResult,
+  type ValidationResult,
+} from '../training/validation.js';
+export {
+  ValidationLoss,
+  VALIDATION_LOSS_CACHE_BYTES,
+  type CaseLossAccumulator,
+  type ValidationLossCase,
+  type ValidationLossOptions,
+} from '../training/validation-loss.js';
 export type { StabilityFigure } from '../training/stability.js';
 export { GradientWorkers, type DataParallelOptions } from '../training/data-parallel.js';
 export { lossAndGradients, type LossAndGradients } from '../training/gradients.js';

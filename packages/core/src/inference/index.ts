@@ -10,12 +10,15 @@ export {
   type OnnxWindowPredictorOptions,
 } from './onnx-window-predictor.js';
 export {
+  cropWindow,
   planWindows,
   predictProbabilities,
   type InferenceMode,
   type InferenceOptions,
   type ProbabilityMap,
+  type WindowBatch,
   type WindowPlan,
+  type WindowPosition,
 } from './probabilities.js';
 export { segmentImage, type SegmentImageOptions, type Segmentation } from './segment-image.js';
 export { TfjsWindowPredictor, withAnySpatialSize } from './tfjs-window-predictor.js';

@@ -41,6 +41,28 @@ export interface InferenceOptions {
   readonly sliceAxis?: number;
   /** Names the image in error messages (a file, 'the request body'). */
   readonly imageName?: string;
+  /**
+   * Sees each predictor call's windows and their probabilities [n, ...window, K] before they are accumulated
+   * (validation computes the training loss on them: no second forward pass). Awaited in window order.
+   */
+  readonly onWindows?: (batch: WindowBatch) => void | Promise<void>;
+}
+
+/** One window: the slice it lies in (0 when not slice-wise) and its start per model axis, padding included. */
+export interface WindowPosition {
+  readonly slice: number;
+  readonly start: readonly number[];
+}
+
+/** What `onWindows` gets: the windows of one predictor call, in order, with their probabilities. */
+export interface WindowBatch {
+  readonly plan: WindowPlan;
+  /** Index of the first of these windows in the image's window order. */
+  readonly first: number;
+  readonly windows: readonly WindowPosition[];
+  /** [n, ...plan.window, K], the predictor's output. */
+  readonly probabilities: Float32Array;
+  readonly classes: number;
 }
 
 export interface ProbabilityMap {
@@ -232,6 +254,28 @@ function forEachRow(
   }
 }
 
+/**
+ * Copies window `position` of `values` [...shape, channels] into `out` [...plan.window, channels] at window
+ * `index` (out holds a batch of windows). Voxels outside the image (padding) are left as they are: zero in a
+ * new array. The engine cuts its model inputs with it; validation cuts the label windows the same way.
+ */
+export function cropWindow(
+  values: ArrayLike<number>,
+  shape: readonly number[],
+  channels: number,
+  plan: WindowPlan,
+  position: WindowPosition,
+  out: { [i: number]: number },
+  index = 0,
+): void {
+  const windowVoxels = plan.window.reduce((a, b) => a * b, 1);
+  forEachRow(shape, plan, position.slice, position.start, (p, v, n, step) => {
+    let dst = (index * windowVoxels + p) * channels;
+    for (let i = 0, src = v * channels; i < n; i++, src += step * channels)
+      for (let c = 0; c < channels; c++) out[dst++] = values[src + c]!;
+  });
+}
+
 /** Class probabilities [...shape, K] for an image [...shape, C] (already normalised as the model was trained). */
 export async function predictProbabilities(
   predictor: WindowPredictor,
@@ -254,7 +298,7 @@ export async function predictProbabilities(
   const windowVoxels = plan.window.reduce((a, b) => a * b, 1);
   const weighted = plan.mode === 'sliding-window';
   const importance = weighted ? gaussianImportance(plan.window) : new Float32Array(0);
-  const windows: { slice: number; start: readonly number[] }[] = [];
+  const windows: WindowPosition[] = [];
   for (let slice = 0; slice < plan.slices; slice++) for (const start of plan.starts) windows.push({ slice, start });
 
   let classes = 0;
@@ -263,13 +307,7 @@ export async function predictProbabilities(
   for (let first = 0; first < windows.length; first += batchSize) {
     const group = windows.slice(first, first + batchSize);
     const input = new Float32Array(group.length * windowVoxels * channels);
-    group.forEach((w, b) =>
-      forEachRow(shape, plan, w.slice, w.start, (p, v, n, step) => {
-        let dst = (b * windowVoxels + p) * channels;
-        for (let i = 0, src = v * channels; i < n; i++, src += step * channels)
-          for (let c = 0; c < channels; c++) input[dst++] = image[src + c]!;
-      }),
-    );
+    group.forEach((w, b) => cropWindow(image, shape, channels, plan, w, input, b));
     const out = await predictor.predict(input, group.length, plan.window);
     if (classes === 0) {
       classes = out.classes;
@@ -282,6 +320,7 @@ export async function predictProbabilities(
       );
     }
     const probs = out.data;
+    await options.onWindows?.({ plan, first, windows: group, probabilities: probs, classes });
     group.forEach((w, b) =>
       forEachRow(shape, plan, w.slice, w.start, (p, v, n, step) => {
         for (let i = 0; i < n; i++, v += step) {

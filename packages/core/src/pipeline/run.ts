@@ -381,6 +381,8 @@ async function trainPlannedRun(
       numClasses: data.numClasses,
       metrics: ctx.metrics,
       overlays: config.evaluation.overlays,
+      // The validation loss computes the loss's maps on the validation windows, with the loader's generators.
+      maps: loss.requiredMaps.map((m) => ctx.registry.createMapGenerator(m.map, { ...m.options })),
     },
     ...(threads > 1 ? { dataParallel: { threads, ...lossSpec(run.loss, options.plugins ?? []) } } : {}),
     ...(options.stop ? { stop: options.stop } : {}),

@@ -35,8 +35,16 @@ export {
   type MetricsFunction,
   type MetricSummary,
   type ValidationCase,
+  type ValidationCaseResult,
   type ValidationResult,
 } from './validation.js';
+export {
+  ValidationLoss,
+  VALIDATION_LOSS_CACHE_BYTES,
+  type CaseLossAccumulator,
+  type ValidationLossCase,
+  type ValidationLossOptions,
+} from './validation-loss.js';
 export {
   createCaseProgressWriter,
   createProgressWriter,

@@ -8,7 +8,7 @@
  *   <label> training epochs 1..E, N iterations per epoch, progress every Ss
  *   <label> epoch e/E iteration i/N loss L (epoch mean M) R it/s ETA epoch T run T
  *   <label> epoch e/E validation case c/C (id) R cases/s ETA T
- *   <label> epoch e/E loss L lr X R it/s [val Dice k:d ...] ETA T
+ *   <label> epoch e/E loss L lr X R it/s [val Dice k:d ... [val loss V]] ETA T
  */
 import type { TrainingEvent } from './trainer.js';
 
@@ -126,7 +126,8 @@ export function createProgressWriter(
     const remaining = ((epochs - e.epoch) * elapsed) / Math.max(e.epoch - startEpoch, 1);
     const classDice = (c: { classIndex: number; dice: { mean: number } }) =>
       `${c.classIndex}:${Number.isFinite(c.dice.mean) ? c.dice.mean.toFixed(3) : 'n/a'}`;
-    const dice = e.validation ? ` val Dice ${e.validation.classes.map(classDice).join(' ')}` : '';
+    const valLoss = e.validationLoss !== undefined ? ` val loss ${e.validationLoss.toFixed(4)}` : '';
+    const dice = e.validation ? ` val Dice ${e.validation.classes.map(classDice).join(' ')}${valLoss}` : '';
     if (tty) stream.write('\r\u001b[K');
     const rate = formatRate(perEpoch / Math.max(e.seconds, 1e-9));
     const lossText = `loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)}`;

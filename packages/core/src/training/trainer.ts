@@ -6,7 +6,8 @@
  *
  * Output folder:
  *   config.json             resolved configuration (when given)
- *   history.jsonl           one line per completed epoch
+ *   history.jsonl           one line per completed epoch (validationLoss: the training loss on the validation
+ *                           cases, validation-loss.ts, on epochs that validated)
  *   checkpoints/epoch-NNNN.ckpt   last two epochs; best.ckpt: best validation Dice; stopped.ckpt: a run stopped
  *                           mid-epoch by `stop` (removed once that epoch completes)
  *   model/                  final model (best by validation Dice when validated, else last), TF.js layout, and
@@ -24,6 +25,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch, BatchSource } from '../data/batch.js';
 import { isRwsegError, RwsegError } from '../errors.js';
 import type { Loss } from '../plugins/api.js';
+import type { BoundMapGenerator } from '../plugins/registry.js';
 import { systemClock, type Clock } from '../services/clock.js';
 import { deepSupervisionWeights } from '../losses/deep-supervision.js';
 import { overlayFigurePng } from '../plots/overlay.js';
@@ -50,6 +52,7 @@ import { learningRateAt, type LrSchedule } from './schedules.js';
 import { plateauState, type PlateauRule } from './plateau.js';
 import { stabilityFigure, type StabilityFigure } from './stability.js';
 import { validate, type MetricsFunction, type ValidationCase, type ValidationResult } from './validation.js';
+import { ValidationLoss } from './validation-loss.js';
 
 export interface TrainingOptions {
   readonly model: tfl.LayersModel;
@@ -80,6 +83,11 @@ export interface TrainingOptions {
     readonly metrics: MetricsFunction;
     /** How many cases get a PNG overlay (default 3). */
     readonly overlays?: number;
+    /**
+     * Generators of the loss's maps (the registry's `createMapGenerator` for each of `loss.requiredMaps`), for the
+     * validation loss. A loss that needs maps gets no validation loss without them; one that needs none always does.
+     */
+    readonly maps?: readonly BoundMapGenerator[];
   };
   /** The resolved configuration, saved as config.json. */
   readonly config?: unknown;
@@ -127,6 +135,8 @@ export interface HistoryEntry {
   readonly lr: number;
   readonly gradNorm: number;
   readonly seconds: number;
+  /** The training loss on the validation cases (validation-loss.ts), on epochs that validated. */
+  readonly validationLoss?: number;
   readonly validation?: { meanDice: number; classes: ValidationResult['classes'] };
 }
 
@@ -258,6 +268,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
     : (batch, ctx) => lossAndGradients(model, loss, batch, ctx);
   let lastValidation: ValidationResult | undefined;
   let bestValidation: ValidationResult | undefined;
+  const validationLoss = validationLossOf(options);
   // The last epoch this invocation trains: `epochs`, or earlier where the plateau rule ends the run (a resumed
   // run whose history already reached it trains no further).
   const plateau = options.plateau && options.validation ? options.plateau : undefined;
@@ -306,6 +317,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
     }
 
     let validation: HistoryEntry['validation'];
+    let valLoss: number | undefined;
     let validatedNow: ValidationResult | undefined;
     const v = options.validation;
     if (v && ((epoch + 1) % v.every === 0 || epoch === options.epochs - 1)) {
@@ -316,10 +328,12 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
         numClasses: v.numClasses,
         metrics: v.metrics,
         onCase: validationProgress(options, epoch + 1),
+        ...(validationLoss ? { loss: { loss: validationLoss, epoch } } : {}),
       });
       lastValidation = result;
       validatedNow = result;
       validation = { meanDice: result.meanDice, classes: result.classes };
+      valLoss = result.loss;
       predictions.slice(0, v.overlays ?? 3).forEach((p, i) => {
         const c = v.cases[i]!;
         // The case's own Dice per class in the key, the dataset's class names (plots/overlay.ts).
@@ -345,6 +359,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
       lr,
       gradNorm: normSum / options.iterationsPerEpoch,
       seconds: (clock.now() - started) / 1000,
+      ...(valLoss !== undefined ? { validationLoss: valLoss } : {}),
       ...(validation ? { validation } : {}),
     };
     history.push(entry);
@@ -381,12 +396,15 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   // the restored weights are the final epoch's, so validate them once rather than report no final validation.
   const v = options.validation;
   const lastEpoch = Math.max(startEpoch, endEpoch);
-  const validateNow = async () => {
+  // `weightsEpoch`: 1-based, the epoch whose weights the model holds (its schedule weights the validation loss).
+  const validateNow = async (weightsEpoch: number) => {
     const { patch, overlap, sliceAxis, numClasses, metrics } = v!;
     const onCase = validationProgress(options, lastEpoch);
-    return (await validate(model, v!.cases, { patch, overlap, sliceAxis, numClasses, metrics, onCase })).result;
+    const loss = validationLoss ? { loss: { loss: validationLoss, epoch: weightsEpoch - 1 } } : {};
+    const settings = { patch, overlap, sliceAxis, numClasses, metrics, onCase, ...loss };
+    return (await validate(model, v!.cases, settings)).result;
   };
-  if (lastValidation === undefined && startEpoch >= endEpoch && v) lastValidation = await validateNow();
+  if (lastValidation === undefined && startEpoch >= endEpoch && v) lastValidation = await validateNow(lastEpoch);
 
   // The model a user gets is the best validated one when there is one; the summary reports that model's metrics
   // (validated again when the best epoch was before this invocation, e.g. after a resume).
@@ -394,7 +412,9 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
   const holdsBest = best !== undefined && best.epoch !== lastEpoch && existsSync(bestFile);
   if (holdsBest) restoreCheckpoint(readCheckpoint(bestFile), bestFile, model);
   const modelEpoch = holdsBest ? best!.epoch : lastEpoch;
-  const modelValidation = !holdsBest ? lastValidation : (bestValidation ?? (v ? await validateNow() : undefined));
+  const modelValidation = !holdsBest
+    ? lastValidation
+    : (bestValidation ?? (v ? await validateNow(best!.epoch) : undefined));
   const selection = best?.epoch === modelEpoch ? 'best-validation-dice' : 'last-epoch';
   const metrics = artefactMetrics(modelEpoch, modelValidation, selection);
   const artefact = options.artefact && buildModelArtefact({ ...options.artefact, metrics });
@@ -456,6 +476,18 @@ function newestResumePoint(
   if (!existsSync(stoppedFile)) return latest;
   const stopped = readCheckpoint(stoppedFile);
   return !latest || stopped.epoch >= latest.content.epoch ? { file: stoppedFile, content: stopped } : latest;
+}
+
+/**
+ * The validation loss, where it can be computed: a loss that needs no maps always, one that needs maps when the
+ * caller gave their generators (the pipeline does; a library caller may not).
+ */
+function validationLossOf(options: TrainingOptions): ValidationLoss | undefined {
+  const v = options.validation;
+  if (!v) return undefined;
+  const given = new Set((v.maps ?? []).map((m) => m.key));
+  if (!options.loss.requiredMaps.every((m) => given.has(m.key))) return undefined;
+  return new ValidationLoss({ loss: options.loss, maps: v.maps ?? [], numClasses: v.numClasses });
 }
 
 /** Forwards validate()'s per-case callback as 'validation' events (progress.ts prints them). */

@@ -4,7 +4,8 @@
  * run), metrics per class per case, and NaN-aware means
  * (a class in one mask only has NaN distances, absent from both 0; means skip NaNs and report how many
  * values they used). The metric implementation is passed in (normally computeSegmentationMetrics from
- * ../metrics), so the trainer does not depend on how distances are computed.
+ * ../metrics), so the trainer does not depend on how distances are computed. Optionally the training loss on
+ * the same forward pass's windows (validation-loss.ts).
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ClassMetrics, MetricsOptions } from '../metrics-api.js';
@@ -14,6 +15,7 @@ import { spatialShapeOf, type Volume } from '../volume.js';
 import { argmaxLabels, type LabelArray } from '../inference/labels.js';
 import { predictProbabilities } from '../inference/probabilities.js';
 import { TfjsWindowPredictor } from '../inference/tfjs-window-predictor.js';
+import type { ValidationLoss } from './validation-loss.js';
 
 export type MetricsFunction = (
   prediction: ArrayLike<number>,
@@ -34,16 +36,29 @@ export interface ValidationCase {
 // Kept importable from here, where the trainer's results first used them.
 export { nanSummary, type ClassSummary, type MetricSummary } from '../metrics/summary.js';
 
+export interface ValidationCaseResult {
+  readonly id: string;
+  readonly metrics: readonly ClassMetrics[];
+  /** The training loss on the case (validation-loss.ts), when validation computed it. */
+  readonly loss?: number;
+}
+
 export interface ValidationResult {
   /** Mean over classes of the per-class mean Dice (foreground classes). */
   readonly meanDice: number;
   readonly classes: readonly ClassSummary[];
-  readonly cases: readonly { id: string; metrics: readonly ClassMetrics[] }[];
+  readonly cases: readonly ValidationCaseResult[];
+  /** Mean over cases of the training loss (validation-loss.ts), when validation computed it. */
+  readonly loss?: number;
 }
 
-export function summariseCases(cases: readonly { id: string; metrics: readonly ClassMetrics[] }[]): ValidationResult {
+export function summariseCases(cases: readonly ValidationCaseResult[]): ValidationResult {
   const classes = summarizeClassMetrics(cases.map((c) => c.metrics));
-  return { meanDice: nanSummary(classes.map((c) => c.dice.mean)).mean, classes, cases };
+  const meanDice = nanSummary(classes.map((c) => c.dice.mean)).mean;
+  const losses = cases.flatMap((c) => (c.loss === undefined ? [] : [c.loss]));
+  // A plain mean: a non-finite case loss shows in the result rather than being skipped.
+  const loss = losses.length > 0 ? losses.reduce((a, b) => a + b, 0) / losses.length : undefined;
+  return { meanDice, classes, cases, ...(loss !== undefined ? { loss } : {}) };
 }
 
 export interface CasePrediction {
@@ -67,10 +82,12 @@ export async function validate(
     metrics: MetricsFunction;
     /** Called after each case with its index and id (the trainer's validation progress). */
     onCase?: (index: number, id: string) => void;
+    /** Also compute the training loss on the cases, at this 0-based epoch (its schedule weights). */
+    loss?: { readonly loss: ValidationLoss; readonly epoch: number };
   },
 ): Promise<{ result: ValidationResult; predictions: CasePrediction[] }> {
   const predictions: CasePrediction[] = [];
-  const perCase: { id: string; metrics: ClassMetrics[] }[] = [];
+  const perCase: ValidationCaseResult[] = [];
   const modelChannels = model.inputs[0]!.shape.at(-1);
   const predictor = new TfjsWindowPredictor(model);
   for (const c of cases) {
@@ -83,12 +100,17 @@ export async function validate(
       throw new RwsegError('INVALID_INPUT', message, { caseId: c.id, channels, modelChannels });
     }
     const shape = spatialShapeOf(c.image);
+    const caseLoss = options.loss?.loss.forCase(
+      { id: c.id, labels: c.labels.data, shape, spacing: c.image.spacing },
+      options.loss.epoch,
+    );
     const { probabilities, classes } = await predictProbabilities(predictor, c.image.data, shape, channels, {
       patch: options.patch,
       overlap: options.overlap,
       batchSize: options.batchSize,
       sliceAxis: options.sliceAxis,
       imageName: `validation case ${c.id}`,
+      ...(caseLoss ? { onWindows: caseLoss.onWindows } : {}),
     });
     if (classes !== options.numClasses) {
       throw new RwsegError(
@@ -102,6 +124,7 @@ export async function validate(
     perCase.push({
       id: c.id,
       metrics: options.metrics(labels, c.labels.data, shape, c.image.spacing, { numClasses: options.numClasses }),
+      ...(caseLoss ? { loss: caseLoss.mean() } : {}),
     });
     options.onCase?.(perCase.length - 1, c.id);
   }

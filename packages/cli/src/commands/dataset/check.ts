@@ -24,7 +24,7 @@ export default class DatasetCheck extends RwsegCommand {
   static override examples = [
     '<%= config.bin %> dataset check ./Task04_Hippocampus',
     '<%= config.bin %> dataset check ./isbi --label-map 0:1,255:0 --json',
-    '<%= config.bin %> dataset check ./vnc --labels labels_5class --classes 5',
+    '<%= config.bin %> dataset check ./vnc --labels labels_5class --num-classes 5',
     '<%= config.bin %> dataset check ./DRIVE/training --labels 1st_manual --image-suffix _training --mask-suffix ' +
       '_manual1',
     '<%= config.bin %> dataset check ./ISIC2018 --mask-suffix _segmentation --image-glob "*.jpg"',

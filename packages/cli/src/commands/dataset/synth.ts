@@ -16,7 +16,7 @@ export default class DatasetSynth extends RwsegCommand {
     'Write the built-in synthetic dataset (seeded shapes) in the Decathlon layout as .nii.gz with dataset.json.';
   static override examples = [
     '<%= config.bin %> dataset synth --out ./synthetic2d',
-    '<%= config.bin %> dataset synth --out ./synthetic3d --dim 3 --size 48x48x48 --cases 12 --classes 4 --seed 7',
+    '<%= config.bin %> dataset synth --out ./synthetic3d --dim 3 --size 48x48x48 --cases 12 --num-classes 4 --seed 7',
   ];
   static override flags = {
     out: Flags.string({ required: true, description: 'output folder' }),
@@ -26,7 +26,13 @@ export default class DatasetSynth extends RwsegCommand {
     })(),
     size: Flags.string({ description: 'spatial size, e.g. 96x96 or 48x48x48 (default by --dim)' }),
     cases: Flags.integer({ default: 24, min: 1, description: 'number of cases' }),
-    classes: Flags.integer({ default: 3, min: 2, max: 8, description: 'classes including background' }),
+    'num-classes': Flags.integer({
+      default: 3,
+      min: 2,
+      max: 8,
+      description: 'classes including background (also --classes)',
+      aliases: ['classes'],
+    }),
     seed: Flags.integer({ default: 0, description: 'random seed' }),
     'object-scale': Flags.string({ description: 'object size multiplier; below 1 makes foreground rarer (default 1)' }),
     'class-weights': Flags.string({ description: 'relative frequency of each foreground class, e.g. 1,0.2' }),
@@ -42,7 +48,7 @@ export default class DatasetSynth extends RwsegCommand {
       // Without --dim, a 3-axis --size means 3D (the generator's rule).
       ...(flags.dim ? { dim: Number(flags.dim) as 2 | 3 } : {}),
       cases: flags.cases,
-      numClasses: flags.classes,
+      numClasses: flags['num-classes'],
       seed: flags.seed,
       ...(flags.size ? { size: parseList(flags.size, 'size') } : {}),
       ...(flags.spacing ? { spacing: parseList(flags.spacing, 'spacing') } : {}),

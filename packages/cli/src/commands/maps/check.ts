@@ -27,7 +27,7 @@ export default class MapsCheck extends RwsegCommand {
     const registry = await this.loadRegistry(flags.plugin ?? []);
     const generator = registry.createMapGenerator(flags.map, parseMapOptions(flags.option));
     const input = await readLabelFile(flags.labels, {
-      classes: flags.classes,
+      classes: flags['num-classes'],
       spacing: flags.spacing,
       labelMap: flags['label-map'],
       logger: this.logger,

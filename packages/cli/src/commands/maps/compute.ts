@@ -9,7 +9,7 @@ export default class MapsCompute extends RwsegCommand {
   static override description =
     "Reads a NIfTI (.nii, .nii.gz; spacing from the header) or PNG label image and writes the map channels-last: a float32 NIfTI with one channel per class, or one 16-bit PNG per class (<out>-class<k>.png, values scaled linearly from each channel's [min, max], reported in the output).";
   static override examples = [
-    '<%= config.bin %> maps compute --labels hippocampus_001.nii.gz --map rrw --classes 3 --out rrw.nii.gz',
+    '<%= config.bin %> maps compute --labels hippocampus_001.nii.gz --map rrw --num-classes 3 --out rrw.nii.gz',
     '<%= config.bin %> maps compute --labels mask.png --map rw-class-balance --option weights=[0.95,0.05] --out map.nii',
   ];
   static override flags = {
@@ -28,7 +28,7 @@ export default class MapsCompute extends RwsegCommand {
     const registry = await this.loadRegistry(flags.plugin ?? []);
     const generator = registry.createMapGenerator(flags.map, parseMapOptions(flags.option));
     const input = await readLabelFile(flags.labels, {
-      classes: flags.classes,
+      classes: flags['num-classes'],
       spacing: flags.spacing,
       labelMap: flags['label-map'],
       logger: this.logger,

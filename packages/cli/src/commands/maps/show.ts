@@ -34,7 +34,7 @@ export default class MapsShow extends RwsegCommand {
       .filter(Boolean);
     const generators = names.map((name) => registry.createMapGenerator(name));
     const input = await readLabelFile(flags.labels, {
-      classes: flags.classes,
+      classes: flags['num-classes'],
       spacing: flags.spacing,
       labelMap: flags['label-map'],
       logger: this.logger,

@@ -102,6 +102,7 @@ export function summariseResult(result: PipelineResult) {
       validation: r.result.finalValidation && {
         meanDice: r.result.finalValidation.meanDice,
         classes: r.result.finalValidation.classes,
+        ...(r.result.finalValidation.loss !== undefined ? { loss: r.result.finalValidation.loss } : {}),
       },
       stability: r.result.stability,
     })),
@@ -138,8 +139,9 @@ export function describeResult(result: PipelineResult): string {
           `  class ${c.classIndex}: Dice ${c.dice.mean.toFixed(3)} ± ${c.dice.sd.toFixed(3)}${hd} (${c.dice.n} cases)`,
         );
       }
+      const valLoss = v.loss !== undefined ? `, validation loss ${v.loss.toFixed(4)}` : '';
       lines.push(
-        `  model/ holds epoch ${r.result.modelEpoch ?? '?'}${r.result.bestEpoch === r.result.modelEpoch ? ' (best validation Dice)' : ''}: mean foreground Dice ${v.meanDice.toFixed(3)}`,
+        `  model/ holds epoch ${r.result.modelEpoch ?? '?'}${r.result.bestEpoch === r.result.modelEpoch ? ' (best validation Dice)' : ''}: mean foreground Dice ${v.meanDice.toFixed(3)}${valLoss}`,
       );
       const last = r.result.lastEpochValidation;
       if (last)

@@ -63,7 +63,15 @@ export default class SweepRunTask extends RwsegCommand {
         alreadyDone: result.alreadyDone,
         attempts: result.status.attempts,
         ...(result.status.stopped ? { stopped: result.status.stopped } : {}),
-        ...(v ? { validation: { meanDice: v.meanDice, classes: v.classes } } : {}),
+        ...(v
+          ? {
+              validation: {
+                meanDice: v.meanDice,
+                classes: v.classes,
+                ...(v.loss !== undefined ? { loss: v.loss } : {}),
+              },
+            }
+          : {}),
       };
     } finally {
       signals.dispose();
