@@ -2,7 +2,7 @@
 // up-sampling), same initial weights and batch, trained a few steps on wasm (rwseg's kernels, Winograd for its
 // 3x3x3 convolutions with >= 4 input channels) and on the cpu backend (the numerics oracle): the losses agree.
 import test from 'ava';
-import { buildUNet, tf, useBackend } from '../src/index.js';
+import { buildUNet, tf, useBackend } from '../../src/index.js';
 import { conv3dForwardPath, seededValues, type WasmBackend } from '@rwseg/tfjs-training-backends/testing';
 
 const CLASSES = 3;

@@ -24,8 +24,8 @@ import {
   type CurveHistoryEntry,
   type PluginRegistry,
   type ValidationCase,
-} from '../src/index.js';
-import { diskCase, diskSource, diskValidationCases, oneHot, testLoss, TINY_UNET } from './helpers/toy-training.js';
+} from '../../src/index.js';
+import { diskCase, diskSource, diskValidationCases, oneHot, testLoss, TINY_UNET } from '../helpers/toy-training.js';
 
 const PATCH: [number, number] = [16, 16];
 let registry: PluginRegistry;
