@@ -167,7 +167,11 @@ export class LeanInferRoute {
     tracker.startBodyDeadline(state, request, response);
     readBody(request, request, bodyLimit, (error, body) => {
       tracker.endBodyDeadline(state);
-      if (error) return writeErrorAnswer(response, error, state.log, bodyLimit, gate.draining);
+      if (error) {
+        // The rest of the body may still come and will not be read: close the connection after the answer.
+        response.setHeader('connection', 'close');
+        return writeErrorAnswer(response, error, state.log, bodyLimit, gate.draining);
+      }
       void this.answer(request, response, state, path, body);
     });
   }
