@@ -55,7 +55,7 @@ export async function answerInfer(
   context: RequestContext | undefined,
   maxElements: number,
 ): Promise<EncodedResponse> {
-  await mv.ensureReady();
+  if (mv.state !== 'ready') await mv.ensureReady();
   if (!body || body.length === 0)
     throw new HttpError(400, 'empty request body: send an $inference_request JSON object');
   const { json, binary } = splitBody(body, headerValue(headers['inference-header-content-length']));
