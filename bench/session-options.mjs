@@ -72,7 +72,9 @@ for (let round = 0; round < Number(values.rounds); round++) {
   }
 }
 const median = (xs) => xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-console.log(`| session options | CPU ms/run | wall ms/run | CPU ms/run after ${gapMs} ms | wall ms/run after ${gapMs} ms |`);
+console.log(
+  `| session options | CPU ms/run | wall ms/run | CPU ms/run after ${gapMs} ms | wall ms/run after ${gapMs} ms |`,
+);
 console.log('|---|---|---|---|---|');
 for (const [name, rows] of Object.entries(results)) {
   const cells = [
@@ -85,4 +87,9 @@ for (const [name, rows] of Object.entries(results)) {
 }
 for (const session of Object.values(sessions)) await session.release();
 rmSync(dir, { recursive: true, force: true });
-console.log(`\nload average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `\nload average ${(await import('node:os'))
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
