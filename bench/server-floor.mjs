@@ -4,15 +4,22 @@
 // no routing, auth, limits, metrics, logs, validation or JSON header parsing (the request's header length and the
 // answer's JSON header are fixed at start). What it costs over the in-process anchor is what loopback HTTP and the
 // benchmark's own client cost on this machine; what `rwseg serve` costs over it is the server's own work.
-//   node bench/server-floor.mjs MODEL.onnx [--threads 0] [--spinning]   (prints "listening on URL")
+//   node bench/server-floor.mjs MODEL.onnx [--threads 0] [--spinning] [--with-core]   (prints "listening on URL")
+// --with-core loads @rwseg/core first (as `rwseg serve` does, with TF.js), so the floor's heap is the server's size
+// and its garbage collections cost what the server's do: the difference left is the server's request path.
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { threads: { type: 'string', default: '0' }, spinning: { type: 'boolean', default: false } },
+  options: {
+    threads: { type: 'string', default: '0' },
+    spinning: { type: 'boolean', default: false },
+    'with-core': { type: 'boolean', default: false },
+  },
 });
+if (values['with-core']) await import('@rwseg/core');
 const session = await ort.InferenceSession.create(positionals[0], {
   executionProviders: ['cpu'],
   ...(Number(values.threads) > 0 ? { intraOpNumThreads: Number(values.threads) } : {}),

@@ -3,7 +3,7 @@
 // model and input (the anchor), at concurrency 1, 8 and 64. Build first (`npx tsc -b`).
 //   node bench/server.mjs [--duration 5] [--size 64] [--models seg2d,unet,unet-json] [--max-queue-delay-ms 0]
 //     [--max-batch-size N (default: the server's)] [--threads 0] [--spinning] [--repeat 1] [--anchor-gap-ms 0]
-//     [--log-level warn] [--cpu-prof DIR] [--no-floor]
+//     [--log-level warn] [--cpu-prof DIR] [--no-floor] [--floor-with-core]
 // --threads sets onnxruntime's intra-op threads in the server and the anchor alike; --repeat runs each row that
 // many times, anchor and server alternating, and reports medians; --cpu-prof writes the server's V8 profile.
 // Models: affine, a tiny JSON request (4 floats: the HTTP path and codec alone); seg2d, the test fixture (a 1x1
@@ -18,7 +18,8 @@
 // session.run (process.cpuUsage), the cost of serving that the load on other cores does not change much.
 // For binary models each round also drives the loopback floor (bench/server-floor.mjs: a bare node:http server
 // doing only the same session.run, in its own process, with the same client), so the figures separate what the
-// server costs from what loopback HTTP and the client cost; --no-floor leaves it out.
+// server costs from what loopback HTTP and the client cost; --no-floor leaves it out, --floor-with-core loads
+// @rwseg/core into the floor's process (the server's heap size, so its garbage collection costs the same).
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     'log-level': { type: 'string', default: 'warn' },
     'cpu-prof': { type: 'string' },
     'no-floor': { type: 'boolean', default: false },
+    'floor-with-core': { type: 'boolean', default: false },
   },
 });
 const duration = Number(values.duration);
@@ -187,6 +189,7 @@ function startFloor(model) {
       '--threads',
       values.threads,
       ...(values.spinning ? ['--spinning'] : []),
+      ...(values['floor-with-core'] ? ['--with-core'] : []),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
