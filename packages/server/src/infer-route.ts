@@ -157,23 +157,35 @@ export class LeanInferRoute {
   constructor(private readonly options: LeanInferOptions) {}
 
   handle(request: IncomingMessage, response: ServerResponse, path: InferPath): void {
-    const { gate, tracker, bodyLimit } = this.options;
+    const { gate, tracker } = this.options;
     const requestLog = this.options.requestLog.forRequest(request);
     const state = tracker.open(response, path.route, 'POST', request.url ?? '', requestLog ?? this.options.log);
     state.logCompletion = requestLog !== undefined;
-    const refusal =
-      gate.refuse(path.route, 'POST', request.headers, response) ?? inferContentTypeRefusal(request.headers);
-    if (refusal) return writeErrorAnswer(response, refusal, state.log, bodyLimit, gate.draining);
-    tracker.startBodyDeadline(state, request, response);
-    readBody(request, request, bodyLimit, (error, body) => {
-      tracker.endBodyDeadline(state);
-      if (error) {
+    try {
+      const refusal =
+        gate.refuse(path.route, 'POST', request.headers, response) ?? inferContentTypeRefusal(request.headers);
+      if (refusal) return this.fail(response, state, refusal);
+      tracker.startBodyDeadline(state, request, response);
+      readBody(request, request, this.options.bodyLimit, (error, body) => {
+        tracker.endBodyDeadline(state);
+        if (!error) return void this.answer(request, response, state, path, body);
         // The rest of the body may still come and will not be read: close the connection after the answer.
-        response.setHeader('connection', 'close');
-        return writeErrorAnswer(response, error, state.log, bodyLimit, gate.draining);
-      }
-      void this.answer(request, response, state, path, body);
-    });
+        if (!response.headersSent) response.setHeader('connection', 'close');
+        this.fail(response, state, error);
+      });
+    } catch (error) {
+      // Nothing thrown here may reach node's 'request' emitter (an uncaught exception): it is this request's 500.
+      this.fail(response, state, error as Error);
+    }
+  }
+
+  private fail(response: ServerResponse, state: TrackedRequest, error: Error): void {
+    try {
+      writeErrorAnswer(response, error, state.log, this.options.bodyLimit, this.options.gate.draining);
+    } catch (failure) {
+      state.log.error({ err: failure }, 'could not answer a failed request');
+      response.destroy();
+    }
   }
 
   private async answer(
@@ -190,7 +202,7 @@ export class LeanInferRoute {
       if (response.destroyed) return;
       writeAnswer(response, 200, encodedHeaders(encoded), encoded.body, gate.draining);
     } catch (error) {
-      writeErrorAnswer(response, error as Error, state.log, this.options.bodyLimit, gate.draining);
+      this.fail(response, state, error as Error);
     }
   }
 }
