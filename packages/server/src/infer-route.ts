@@ -113,7 +113,9 @@ export function writeErrorAnswer(
 ): void {
   const answer = errorAnswer(error, bodyLimit);
   logErrorAnswer(log, answer, error);
-  if (response.headersSent || response.destroyed) return;
+  if (response.destroyed) return;
+  // An answer already under way cannot become an error answer: cut it, so the client sees it fail.
+  if (response.headersSent) return void (response.writableEnded || response.destroy());
   const body = Buffer.from(JSON.stringify({ error: answer.message }));
   writeAnswer(response, answer.status, { ...answer.headers, 'content-type': JSON_TYPE }, [body], draining);
 }
