@@ -3,7 +3,7 @@
 // model and input (the anchor), at concurrency 1, 8 and 64. Build first (`npx tsc -b`).
 //   node bench/server.mjs [--duration 5] [--size 64] [--models seg2d,unet,unet-json] [--max-queue-delay-ms 0]
 //     [--max-batch-size N (default: the server's)] [--threads 0] [--spinning] [--repeat 1] [--anchor-gap-ms 0]
-//     [--log-level warn] [--cpu-prof DIR]
+//     [--log-level warn] [--cpu-prof DIR] [--no-floor] [--floor-with-core]
 // --threads sets onnxruntime's intra-op threads in the server and the anchor alike; --repeat runs each row that
 // many times, anchor and server alternating, and reports medians; --cpu-prof writes the server's V8 profile.
 // Models: affine, a tiny JSON request (4 floats: the HTTP path and codec alone); seg2d, the test fixture (a 1x1
@@ -16,6 +16,10 @@
 // On a loaded machine throughput moves with the load, so each row also reports CPU time: the server process's
 // CPU seconds per answered request (from /proc/<pid>/stat, every thread) against the anchor's CPU seconds per
 // session.run (process.cpuUsage), the cost of serving that the load on other cores does not change much.
+// For binary models each round also drives the loopback floor (bench/server-floor.mjs: a bare node:http server
+// doing only the same session.run, in its own process, with the same client), so the figures separate what the
+// server costs from what loopback HTTP and the client cost; --no-floor leaves it out, --floor-with-core loads
+// @rwseg/core into the floor's process (the server's heap size, so its garbage collection costs the same).
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +43,8 @@ const { values } = parseArgs({
     'anchor-gap-ms': { type: 'string', default: '0' },
     'log-level': { type: 'string', default: 'warn' },
     'cpu-prof': { type: 'string' },
+    'no-floor': { type: 'boolean', default: false },
+    'floor-with-core': { type: 'boolean', default: false },
   },
 });
 const duration = Number(values.duration);
@@ -173,9 +179,49 @@ function startServer() {
   });
 }
 
+/** The loopback floor (bench/server-floor.mjs) on one model, with the server's session settings. */
+function startFloor(model) {
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, 'bench/server-floor.mjs'),
+      join(repo, model, '1', 'model.onnx'),
+      '--threads',
+      values.threads,
+      ...(values.spinning ? ['--spinning'] : []),
+      ...(values['floor-with-core'] ? ['--with-core'] : []),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c) => {
+      out += c;
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve({ child, url: m[1] });
+    });
+    child.on('exit', (code) => reject(new Error(`the floor server exited ${code}: ${out}`)));
+  });
+}
+
+/** autocannon against one URL; throughput, latency and the serving process's CPU per answered request. */
+async function drive(pid, url, request, concurrency) {
+  const cpuBefore = processCpuSeconds(pid);
+  const result = await autocannon({ url, method: 'POST', ...request, connections: concurrency, duration });
+  const cpuAfter = processCpuSeconds(pid);
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+    cpuMs: cpuBefore === undefined ? NaN : ((cpuAfter - cpuBefore) * 1000) / Math.max(1, result.requests.total),
+  };
+}
+
 const input = Float32Array.from({ length: size * size }, (_, i) => Math.sin(i * 0.01) * 2);
 const server = await startServer();
 const rows = [];
+const fixed = (v, digits, unit = '') => (Number.isNaN(v) ? '-' : `${v.toFixed(digits)}${unit}`);
 try {
   // The floor: the cheapest route, no body, no model, at each concurrency (what HTTP on this machine costs).
   for (const concurrency of [1, 8, 64]) {
@@ -235,35 +281,33 @@ try {
       );
       body = Buffer.concat([header, Buffer.from(input.buffer)]);
     }
+    // The floor takes the binary extension only (what it answers is fixed); JSON and affine rows have none.
+    const floor = header && !values['no-floor'] ? await startFloor(model) : undefined;
     for (const concurrency of [1, 8, 64]) {
       const rounds = [];
       for (let round = 0; round < repeat; round++) {
         const anchor = await inProcess(session, feeds, concurrency);
-        const cpuBefore = processCpuSeconds(server.child.pid);
-        const result = await autocannon({
-          url: `${server.url}/v2/models/${model}/infer`,
-          method: 'POST',
+        const request = {
           headers: header
             ? { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) }
             : { 'content-type': 'application/json' },
           body,
-          connections: concurrency,
-          duration,
-        });
-        const cpuAfter = processCpuSeconds(server.child.pid);
-        const errors = result.errors + result.timeouts + result.non2xx;
-        const serverCpuMs =
-          cpuBefore === undefined ? NaN : ((cpuAfter - cpuBefore) * 1000) / Math.max(1, result.requests.total);
+        };
+        const served = await drive(server.child.pid, `${server.url}/v2/models/${model}/infer`, request, concurrency);
+        const bare = floor ? await drive(floor.child.pid, floor.url, request, concurrency) : undefined;
         rounds.push({
-          serverRps: result.requests.average,
-          p50: result.latency.p50,
-          p99: result.latency.p99,
-          errors,
+          serverRps: served.rps,
+          p50: served.p50,
+          p99: served.p99,
+          errors: served.errors + (bare?.errors ?? 0),
           anchorRps: anchor.rps,
           anchorP50: anchor.p50,
           anchorP99: anchor.p99,
-          serverCpuMs,
+          serverCpuMs: served.cpuMs,
           anchorCpuMs: anchor.cpuMs,
+          floorRps: bare?.rps ?? NaN,
+          floorP50: bare?.p50 ?? NaN,
+          floorCpuMs: bare?.cpuMs ?? NaN,
         });
       }
       const median = (key) => rounds.map((r) => r[key]).sort((x, y) => x - y)[Math.floor((rounds.length - 1) / 2)];
@@ -277,14 +321,25 @@ try {
         'anchorP99',
         'serverCpuMs',
         'anchorCpuMs',
+        'floorRps',
+        'floorP50',
+        'floorCpuMs',
       ])
         r[key] = median(key);
       rows.push(r);
       console.log(
-        `${variant} c=${concurrency}: server ${r.serverRps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms errors ${r.errors} cpu ${r.serverCpuMs.toFixed(3)} ms/req | in-process ${r.anchorRps.toFixed(0)} runs/s p50 ${r.anchorP50.toFixed(2)} ms p99 ${r.anchorP99.toFixed(2)} ms cpu ${r.anchorCpuMs.toFixed(3)} ms/run | overhead ${(r.anchorRps / r.serverRps).toFixed(2)}x, cpu ${(r.serverCpuMs / r.anchorCpuMs).toFixed(2)}x`,
+        `${variant} c=${concurrency}: server ${r.serverRps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms errors ${r.errors} cpu ${r.serverCpuMs.toFixed(3)} ms/req | in-process ${r.anchorRps.toFixed(0)} runs/s p50 ${r.anchorP50.toFixed(2)} ms p99 ${r.anchorP99.toFixed(2)} ms cpu ${r.anchorCpuMs.toFixed(3)} ms/run | overhead ${(r.anchorRps / r.serverRps).toFixed(2)}x, cpu ${(r.serverCpuMs / r.anchorCpuMs).toFixed(2)}x` +
+          (floor
+            ? ` | floor ${r.floorRps.toFixed(0)} req/s p50 ${r.floorP50} ms cpu ${r.floorCpuMs.toFixed(3)} ms/req | ` +
+              `floor/server ${(r.floorRps / r.serverRps).toFixed(2)}x, cpu ${(r.serverCpuMs / r.floorCpuMs).toFixed(2)}x`
+            : ''),
       );
     }
     await session.release();
+    if (floor) {
+      floor.child.removeAllListeners('exit');
+      floor.child.kill('SIGTERM');
+    }
   }
   const metrics = await (await fetch(`${server.url}/metrics`)).text();
   const batches = [...metrics.matchAll(/rwseg_inference_batch_requests_(sum|count)\{model="(\w+)"\} (\d+)/g)];
@@ -306,12 +361,12 @@ console.log(
     .join(' ')} on ${(await import('node:os')).cpus().length} cores`,
 );
 console.log(
-  '\n| model | concurrency | server req/s | p50 ms | p99 ms | errors | in-process runs/s | p50 ms | p99 ms | overhead | server CPU ms/req | in-process CPU ms/run | CPU overhead |',
+  '\n| model | concurrency | server req/s | p50 ms | p99 ms | errors | in-process runs/s | p50 ms | p99 ms | overhead | server CPU ms/req | in-process CPU ms/run | CPU overhead | floor req/s | floor p50 ms | floor CPU ms/req | floor/server | CPU server/floor |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   console.log(
-    `| ${r.model} | ${r.concurrency} | ${r.serverRps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.anchorRps.toFixed(0)} | ${r.anchorP50.toFixed(2)} | ${r.anchorP99.toFixed(2)} | ${(r.anchorRps / r.serverRps).toFixed(2)}x | ${r.serverCpuMs.toFixed(3)} | ${r.anchorCpuMs.toFixed(3)} | ${(r.serverCpuMs / r.anchorCpuMs).toFixed(2)}x |`,
+    `| ${r.model} | ${r.concurrency} | ${r.serverRps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.anchorRps.toFixed(0)} | ${r.anchorP50.toFixed(2)} | ${r.anchorP99.toFixed(2)} | ${(r.anchorRps / r.serverRps).toFixed(2)}x | ${r.serverCpuMs.toFixed(3)} | ${r.anchorCpuMs.toFixed(3)} | ${(r.serverCpuMs / r.anchorCpuMs).toFixed(2)}x | ${fixed(r.floorRps, 0)} | ${fixed(r.floorP50, 0)} | ${fixed(r.floorCpuMs, 3)} | ${fixed(r.floorRps / r.serverRps, 2, 'x')} | ${fixed(r.serverCpuMs / r.floorCpuMs, 2, 'x')} |`,
   );
 }
 if (rows.some((r) => r.errors > 0)) process.exitCode = 1;

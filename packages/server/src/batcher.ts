@@ -125,7 +125,8 @@ export class DynamicBatcher {
         feeds,
         fetches,
         rows: batchRows(feeds),
-        key: mergeKey(feeds, fetches),
+        // Only a batch of several requests needs to know which may share it.
+        key: this.options.batchable && this.options.maxBatchSize > 1 ? mergeKey(feeds, fetches) : '',
         arrived: performance.now(),
         resolve,
         reject,

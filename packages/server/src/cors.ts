@@ -3,11 +3,15 @@
  * no Access-Control-* header, so it can neither read an answer nor send a preflighted request (JSON or binary
  * inference); the Content-Type check on infer refuses the form and text/plain requests it could still send.
  */
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export interface CorsPolicy {
-  /** Sets the headers of an actual request from an allowed origin. */
-  decorate(request: FastifyRequest, reply: FastifyReply): void;
+  /**
+   * Sets the headers of an actual request from an allowed origin, on the node response itself, so fastify's routes
+   * and the lean infer route (infer-route.ts) share it.
+   */
+  decorate(headers: IncomingHttpHeaders, response: ServerResponse): void;
   /** Answers a preflight (OPTIONS) request. */
   preflight(request: FastifyRequest, reply: FastifyReply): FastifyReply;
 }
@@ -33,19 +37,19 @@ export function parseCorsOrigins(text: string): string[] {
 export function corsPolicy(origins: readonly string[]): CorsPolicy {
   const any = origins.includes('*');
   const allowed = new Set(origins.map((o) => o.toLowerCase()));
-  const allow = (request: FastifyRequest, reply: FastifyReply): boolean => {
-    const origin = request.headers.origin;
-    reply.header('vary', 'Origin');
+  const allow = (headers: IncomingHttpHeaders, response: ServerResponse): boolean => {
+    const origin = headers.origin;
+    response.setHeader('vary', 'Origin');
     if (typeof origin !== 'string' || !(any || allowed.has(origin.toLowerCase()))) return false;
-    reply.header('access-control-allow-origin', any ? '*' : origin);
+    response.setHeader('access-control-allow-origin', any ? '*' : origin);
     return true;
   };
   return {
-    decorate(request, reply) {
-      if (allow(request, reply)) reply.header('access-control-expose-headers', EXPOSED_HEADERS);
+    decorate(headers, response) {
+      if (allow(headers, response)) response.setHeader('access-control-expose-headers', EXPOSED_HEADERS);
     },
     preflight(request, reply) {
-      if (allow(request, reply)) {
+      if (allow(request.headers, reply.raw)) {
         reply.header('access-control-allow-methods', 'GET, POST');
         reply.header('access-control-allow-headers', ALLOWED_HEADERS);
         reply.header('access-control-max-age', '600');

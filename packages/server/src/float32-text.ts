@@ -21,28 +21,46 @@ const POW10 = Float64Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 const FAST_MIN = 1e-7;
 const FAST_MAX = 1e9;
 
-/** Decimal digits of a positive integer below 2^31. */
-function digitCount(m: number): number {
-  let n = 1;
-  while (n < 10 && m >= POW10[n]) n++;
-  return n;
+/** 10^e for e in [-8, 9], as doubles (the nearest double where 10^e is not exact): the decimal exponent's table. */
+const EXP10 = Float64Array.from({ length: 18 }, (_, i) => Number(`1e${i - 8}`));
+/** "00".."99" as bytes: digits are written two at a time (half the integer divisions). */
+const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, i) => ZERO + (i & 1 ? (i >> 1) % 10 : ((i >> 1) / 10) | 0));
+
+/**
+ * The decimal exponent e of a in [1e-7, 1e9): 10^e <= a < 10^(e+1), by binary search in EXP10. No float32 equals
+ * a power of ten below 1 that its double misses (none lies between 10^e and its nearest double), so the search is
+ * exact; Math.log10 costs more and is off by one next to powers of ten.
+ */
+function decimalExponent(a: number): number {
+  let lo = 1; // EXP10[lo] <= a (10^-7)
+  let hi = 17; // a < EXP10[hi] (10^9)
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (a >= EXP10[mid]) lo = mid;
+    else hi = mid;
+  }
+  return lo - 8;
 }
 
-/** Writes the `count` decimal digits of the int32 `m` ending just before `end` (int arithmetic: no fmod). */
+/** Writes the `count` decimal digits of the int32 `m` ending just before `end`, two at a time. */
 function writeDigits(out: Uint8Array, end: number, m: number, count: number): void {
-  for (let i = end - 1, v = m | 0; i >= end - count; i--) {
-    const q = (v / 10) | 0;
-    out[i] = ZERO + v - q * 10;
+  let i = end;
+  let v = m | 0;
+  for (; count >= 2; count -= 2) {
+    const q = (v / 100) | 0;
+    const pair = (v - q * 100) << 1;
+    out[--i] = DIGIT_PAIRS[pair + 1];
+    out[--i] = DIGIT_PAIRS[pair];
     v = q;
   }
+  if (count > 0) out[--i] = ZERO + v - ((v / 10) | 0) * 10;
 }
 
 /**
- * Writes `m * 10^-k` (m a positive integer below 2^31 without trailing zeros) in fixed-point notation at `at`;
- * returns the new offset.
+ * Writes `m * 10^-k` (m a positive integer below 2^31 with `digits` decimal digits, without trailing zeros) in
+ * fixed-point notation at `at`; returns the new offset.
  */
-function writeFixed(out: Uint8Array, at: number, m: number, k: number): number {
-  const digits = digitCount(m);
+function writeFixed(out: Uint8Array, at: number, m: number, k: number, digits: number): number {
   const intDigits = digits - k;
   if (k <= 0) {
     // An integer: its digits, then -k zeros.
@@ -68,13 +86,18 @@ function writeFixed(out: Uint8Array, at: number, m: number, k: number): number {
   return at + digits;
 }
 
-/** The shortest round-trip text of a float32 outside the fast path (or where it could not decide), as a string. */
+/** The shortest round-trip text of a float32 outside the fast path, as a string. */
 function slowText(x: number): string {
   for (let p = 1; p <= 9; p++) {
     const v = Number(x.toPrecision(p));
     if (Math.fround(v) === x) return String(v);
   }
   return String(x);
+}
+
+/** True when m * 10^-k (m / 10^k: an integer over an exact power of ten, one rounding) reads back as a. */
+function readsBack(m: number, k: number, a: number): boolean {
+  return Math.fround(m / POW10[k]) === a;
 }
 
 /**
@@ -96,28 +119,41 @@ export function writeFloat32(out: Uint8Array, at: number, x: number): number {
     a = -a;
   }
   if (a >= FAST_MIN && a < FAST_MAX) {
-    // e: the decimal exponent, 10^e <= a < 10^(e+1). Where log10 is off by one (next to a power of ten) the
-    // digits come out one too few or too many, and the checks below send the value to the slow path.
-    const e = Math.floor(Math.log10(a));
-    // Fewer and fewer significant digits while the rounded decimal m * 10^-k still reads back as the same
-    // float32; m / 10^k is the exactly rounded double of that decimal (an integer over an exact power of ten).
-    // Stopping at k = 0 keeps large values in plain integer digits.
-    let bestM = -1;
-    let bestK = 0;
-    for (let p = 9; p >= 1; p--) {
-      const k = p - 1 - e;
-      if (k < 0) break;
-      const m = Math.round(a * POW10[k]);
-      if (Math.fround(m / POW10[k]) !== a) break;
-      bestM = m;
-      bestK = k;
+    const e = decimalExponent(a);
+    // The shortest p significant digits whose rounded decimal m * 10^-k reads back as the same float32 (p <= 9
+    // always does). Reading back is monotone in p, so the search starts at 8 digits, where most float32 values
+    // land, and steps down while it still holds, or up to 9. k = p - 1 - e stops at 0: large values keep plain
+    // integer digits.
+    let p = 8;
+    let k = p - 1 - e;
+    if (k < 0) {
+      p -= k;
+      k = 0;
     }
-    if (bestM > 0 && bestM <= 0x7fffffff) {
-      for (let q = (bestM / 10) | 0; bestM === q * 10; q = (bestM / 10) | 0) {
-        bestM = q;
-        bestK--;
+    let m = Math.round(a * POW10[k]);
+    if (readsBack(m, k, a)) {
+      while (k > 0) {
+        const shorter = Math.round(a * POW10[k - 1]);
+        if (!readsBack(shorter, k - 1, a)) break;
+        m = shorter;
+        k--;
+        p--;
       }
-      return writeFixed(out, at, bestM, bestK);
+    } else {
+      p++;
+      k++;
+      m = Math.round(a * POW10[k]);
+    }
+    // 9 significant digits always read back; m is below 10^9 unless rounding carried it to 10^p.
+    if (m <= 0x7fffffff && (p < 9 || readsBack(m, k, a))) {
+      let digits = m >= POW10[p] ? p + 1 : p;
+      // Trailing zeros (a rounding carry, or an integer's zeros) go: the point's position carries them.
+      for (let q = (m / 10) | 0; m === q * 10; q = (m / 10) | 0) {
+        m = q;
+        k--;
+        digits--;
+      }
+      return writeFixed(out, at, m, k, digits);
     }
   }
   const text = slowText(a);

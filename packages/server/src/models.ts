@@ -202,7 +202,8 @@ export class ModelVersion {
     timeoutMs?: number,
     request: RequestContext | undefined = currentRequest(),
   ): Promise<TensorMap> {
-    await this.ensureReady();
+    // Loaded (every request after the first): no promise to wait on.
+    if (this.state !== 'ready') await this.ensureReady();
     const grid = this.model.metadata.artefact?.sizeGrid;
     for (const spec of this.inputs) {
       const t = feeds[spec.name];

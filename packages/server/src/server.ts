@@ -3,22 +3,32 @@
  * binary tensor data extension, a segmentation route for PNG/NIfTI images, Prometheus metrics, bearer-token
  * auth and graceful shutdown, over a Triton-layout model repository served by onnxruntime-node.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, RequestListener } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { isRwsegError, RWSEG_VERSION } from '@rwseg/core';
+import { RWSEG_VERSION } from '@rwseg/core';
 import { TokenChecker } from './auth.js';
-import { QueueFullError, QueueTimeoutError, RunTimeoutError } from './batcher.js';
-import { BODY_TOO_LARGE, readBody } from './body-reader.js';
+import { readBody } from './body-reader.js';
 import { corsPolicy } from './cors.js';
-import { clip, HttpError, MAX_ERROR_LENGTH } from './http-error.js';
-import { decodeRequest, encodeResponse, splitBody } from './inference-codec.js';
+import { errorAnswer, logErrorAnswer } from './error-answer.js';
+import { clip } from './http-error.js';
+import {
+  answerInfer,
+  encodedHeaders,
+  inferContentTypeRefusal,
+  INFER_ROUTE,
+  LeanInferRoute,
+  matchInferPath,
+  VERSION_INFER_ROUTE,
+  writeAnswer,
+} from './infer-route.js';
 import type { ServerLog } from './log.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { ModelStore, type ModelVersion } from './models.js';
 import { defaultProviders } from './providers.js';
-import { ClientGoneError, DEFAULT_MAX_VOXELS, runInRequest } from './request-context.js';
-import type { RequestContext, RequestLimits } from './request-context.js';
+import { DEFAULT_MAX_VOXELS, runInRequest, type RequestLimits } from './request-context.js';
+import { RequestGate } from './request-gate.js';
+import { RequestTracker } from './request-tracker.js';
 import { RouteTable } from './route-table.js';
 import { registerSegmentRoutes, type SegmentOptions } from './segment-route.js';
 
@@ -91,18 +101,19 @@ export interface RwsegServer {
   close(options?: { drainMs?: number }): Promise<void>;
 }
 
-const PUBLIC_ROUTES = new Set(['/v2/health/live', '/v2/health/ready']);
-/** Routes that still answer normally while draining: probes, and metrics so the drain itself can be watched. */
-const DRAIN_OPEN_ROUTES = new Set([...PUBLIC_ROUTES, '/metrics']);
 /**
  * Longest URL path segment the router takes. Larger than any valid model name, so every name reaches the one
  * rule in model-name.ts (names that are fine on disk are fine on the route); beyond it, 414.
  */
 const MAX_PARAM_LENGTH = 1024;
-const INFER_CONTENT_TYPES = new Set(['application/json', 'application/octet-stream']);
 
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+/** fastify's request ids ('req-1', 'req-2', ...), one sequence for its routes and the lean infer route. */
+function requestIds(): () => string {
+  let next = 0;
+  return () => {
+    next = (next + 1) & 0x7fffffff;
+    return `req-${next.toString(36)}`;
+  };
 }
 
 /** The answer fastify would otherwise write itself for a malformed request, in this server's {"error"} form. */
@@ -127,7 +138,9 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const drainMs = options.drainMs ?? 5_000;
   const limits: RequestLimits = { maxVoxels: options.maxVoxels ?? DEFAULT_MAX_VOXELS };
+  const genReqId = requestIds();
   const app = Fastify({
+    genReqId,
     bodyLimit,
     logger: {
       level: options.logLevel ?? 'info',
@@ -194,19 +207,19 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
   await store.init();
   const tokens = options.tokens && options.tokens.length > 0 ? new TokenChecker(options.tokens) : undefined;
   const cors = options.corsOrigins && options.corsOrigins.length > 0 ? corsPolicy(options.corsOrigins) : undefined;
+  const gate = new RequestGate(tokens, cors);
+  const tracker = new RequestTracker(metrics, limits, requestTimeoutMs);
   const routes = new RouteTable(app);
-  let draining = false;
 
   // Route handlers registered elsewhere (the segment routes) run inside their request's context, so deadlines,
   // cancellation and size caps reach the model store and the image decoder without being passed along. This
   // file's own routes pass the context explicitly: AsyncLocalStorage on Node 20 makes every promise in the
   // process pay for async hooks from its first use (about 7% of the CPU of a small binary infer request).
-  const contexts = new WeakMap<FastifyRequest, RequestContext & { bodyPending: boolean; bodyTimer?: NodeJS.Timeout }>();
   app.addHook('onRoute', (route) => {
     if ((route.config as { explicitContext?: boolean } | undefined)?.explicitContext) return;
     const handler = route.handler;
     route.handler = function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
-      const context = contexts.get(request);
+      const context = tracker.of(reply.raw);
       if (!context) return handler.call(this, request, reply);
       return runInRequest(context, () => handler.call(this, request, reply));
     } as typeof handler;
@@ -222,115 +235,32 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
 
   // Hooks are callback-style: no promise per hook per request on the hot path.
   app.addHook('onRequest', (request, reply, done) => {
-    const controller = new AbortController();
-    const started = performance.now();
-    const context = {
-      deadline: requestTimeoutMs > 0 ? started + requestTimeoutMs : Infinity,
-      timeoutMs: requestTimeoutMs,
-      signal: controller.signal,
-      limits,
-      workStarted: false,
-      bodyPending: false,
-      bodyTimer: undefined as NodeJS.Timeout | undefined,
-    };
-    contexts.set(request, context);
-    metrics.inFlight.inc();
-    // 'close' fires once per response, sent or not: the one place that counts every request, aborted ones too.
-    reply.raw.once('close', () => {
-      if (context.bodyTimer) clearTimeout(context.bodyTimer);
-      metrics.inFlight.dec();
-      // Answered once the whole response was handed to the socket (end() called), whether or not the client read it.
-      const finished = reply.raw.writableEnded;
-      const route = request.routeOptions.url ?? 'unmatched';
-      // 499: nginx's code for a client that closed the connection before the answer.
-      metrics.requests.inc({ route, method: request.method, status: finished ? String(reply.raw.statusCode) : '499' });
-      metrics.latency.observe({ route, method: request.method }, (performance.now() - started) / 1000);
-      if (!finished) {
-        controller.abort(new ClientGoneError());
-        request.log.info(
-          { url: clip(request.url, 200), elapsedMs: Math.round(performance.now() - started) },
-          'request aborted: the client closed the connection before the answer was sent',
-        );
-      }
-    });
     const route = request.routeOptions.url;
-    if (draining && !DRAIN_OPEN_ROUTES.has(route ?? '')) {
-      reply.header('connection', 'close');
-      return done(new HttpError(503, 'the server is shutting down; retry on another replica', { 'retry-after': '1' }));
-    }
-    if (cors) {
-      cors.decorate(request, reply);
-      // Preflights carry no credentials; they are answered by the not-found handler's route lookup.
-      if (request.method === 'OPTIONS') return done();
-    }
-    const authorization = headerValue(request.headers.authorization);
-    if (!tokens || PUBLIC_ROUTES.has(route ?? '') || tokens.check(authorization)) return done();
-    reply.header('WWW-Authenticate', 'Bearer realm="rwseg"');
-    const reason = authorization ? 'invalid bearer token' : 'missing bearer token (send Authorization: Bearer <token>)';
-    done(new HttpError(401, reason));
+    tracker.open(reply.raw, route, request.method, request.url, request.log as unknown as ServerLog);
+    done(gate.refuse(route, request.method, request.headers, reply.raw));
   });
   app.addHook('preParsing', (request, reply, payload, done) => {
-    const context = contexts.get(request);
-    const { headers } = request;
-    const hasBody = headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined;
-    if (context && hasBody && Number.isFinite(context.deadline)) {
-      context.bodyPending = true;
-      // A body still trickling in at the deadline ends the request with 408 (answered, then the connection closes).
-      context.bodyTimer = setTimeout(
-        () => {
-          if (!context.bodyPending || request.raw.listenerCount('error') === 0) return;
-          reply.header('connection', 'close');
-          const message = `the request body did not arrive within the ${requestTimeoutMs} ms deadline (--timeout-ms)`;
-          request.raw.emit('error', new HttpError(408, message));
-        },
-        Math.max(0, context.deadline - performance.now()),
-      );
-    }
+    const state = tracker.of(reply.raw);
+    if (state) tracker.startBodyDeadline(state, request.raw, reply.raw);
     done(null, payload);
   });
-  app.addHook('preValidation', (request, _reply, done) => {
-    const context = contexts.get(request);
-    if (context?.bodyTimer) {
-      context.bodyPending = false;
-      clearTimeout(context.bodyTimer);
-      context.bodyTimer = undefined;
-    }
+  app.addHook('preValidation', (_request, reply, done) => {
+    const state = tracker.of(reply.raw);
+    if (state) tracker.endBodyDeadline(state);
     done();
   });
 
   app.addHook('onSend', (_request, reply, payload, done) => {
     // While draining, answers close their connection, so keep-alive clients cannot hold the shutdown open.
-    if (draining) reply.header('connection', 'close');
+    if (gate.draining) reply.header('connection', 'close');
     done(null, payload);
   });
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
-    let status = 500;
-    let message = error.message;
-    if (error instanceof HttpError) {
-      status = error.statusCode;
-      reply.headers(error.headers);
-    } else if (error instanceof QueueFullError || error instanceof QueueTimeoutError) {
-      status = 503;
-      reply.header('Retry-After', '1');
-    } else if (error instanceof RunTimeoutError) {
-      status = 504;
-      reply.header('Retry-After', '1');
-    } else if (error instanceof ClientGoneError) {
-      // Nobody is listening; the close listener has counted and logged it.
-      return reply.code(499).send({ error: message });
-    } else if (isRwsegError(error)) {
-      status = error.code === 'BACKEND_ERROR' ? 503 : 400;
-    } else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 600) {
-      status = error.statusCode;
-      if (error.code === BODY_TOO_LARGE)
-        message = `request body larger than the ${bodyLimit}-byte limit (--body-limit)`;
-    }
-    message = clip(message, MAX_ERROR_LENGTH);
-    if (status === 500) request.log.error({ err: error }, 'request failed');
-    else if (status >= 500) request.log.warn({ status, reason: message }, 'request refused');
-    else request.log.info({ status, reason: message }, 'request rejected');
-    reply.code(status).send({ error: message });
+  app.setErrorHandler((error: Error, request, reply) => {
+    const answer = errorAnswer(error, bodyLimit);
+    logErrorAnswer(request.log as unknown as ServerLog, answer, error);
+    reply.headers(answer.headers);
+    reply.code(answer.status).send({ error: answer.message });
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0];
@@ -351,7 +281,7 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
   const own = { config: { explicitContext: true } };
   app.get('/v2/health/live', own, async () => ({ live: true }));
   app.get('/v2/health/ready', own, async (_request, reply) => {
-    if (draining) return reply.code(503).send({ ready: false });
+    if (gate.draining) return reply.code(503).send({ ready: false });
     const ready = store.ready();
     return reply.code(ready ? 200 : 400).send({ ready });
   });
@@ -402,71 +332,72 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
     // Not ready: say why (a bad or incomplete model folder, or a session that failed to load).
     return reply.code(ready ? 200 : 400).send({ name: mv.model.name, ready, ...(ready ? {} : { reason: mv.error }) });
   };
-  // Only the protocol's two body types, so a cross-site form or text/plain POST cannot start inference. A request
-  // with no Content-Type at all is taken: Triton's own Python client and tests send none.
   const inferContentType = async (request: FastifyRequest) => {
-    const header = headerValue(request.headers['content-type']);
-    if (header === undefined) return;
-    const type = header.split(';')[0].trim().toLowerCase();
-    if (!INFER_CONTENT_TYPES.has(type)) {
-      throw new HttpError(
-        415,
-        `Content-Type '${clip(type, 60)}' is not accepted on infer: send application/json, ` +
-          'or application/octet-stream with Inference-Header-Content-Length (binary tensor extension)',
-      );
-    }
+    const refusal = inferContentTypeRefusal(request.headers);
+    if (refusal) throw refusal;
   };
+  // Infer through fastify: what the lean route (below) leaves to fastify's router, and app.inject().
   const infer = async (request: FastifyRequest, reply: FastifyReply) => {
     const mv = modelOf(request);
-    await mv.ensureReady();
-    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    if (body.length === 0) throw new HttpError(400, 'empty request body: send an $inference_request JSON object');
-    const { json, binary } = splitBody(body, headerValue(request.headers['inference-header-content-length']));
-    const decoded = decodeRequest(json, binary, mv.inputs, mv.outputs, { maxElements: limits.maxVoxels });
-    const results = await mv.infer(
-      decoded.feeds,
-      decoded.outputs.map((o) => o.name),
-      undefined,
-      contexts.get(request),
-    );
-    const encoded = encodeResponse(mv.model.name, mv.version, decoded, results);
-    if (encoded.headerLength !== undefined) {
-      reply.header('Inference-Header-Content-Length', String(encoded.headerLength));
-      reply.type('application/octet-stream');
-    } else reply.type('application/json; charset=utf-8');
-    if (!Array.isArray(encoded.body)) return reply.send(encoded.body);
-    sendBuffers(reply, encoded.body);
-    return reply;
-  };
-  /**
-   * Writes an answer made of several buffers (the JSON text, then the output tensors' own bytes) without joining
-   * them: the headers fastify would send, then every buffer, flushed together in one writev. fastify's onResponse
-   * hooks and the request log still run; the onSend work (Connection: close while draining) is done here.
-   */
-  const sendBuffers = (reply: FastifyReply, buffers: Buffer[]) => {
-    let length = 0;
-    for (const b of buffers) length += b.length;
-    if (draining) reply.header('connection', 'close');
-    reply.header('content-length', String(length));
+    const body = Buffer.isBuffer(request.body) ? request.body : undefined;
+    const encoded = await answerInfer(mv, body, request.headers, tracker.of(reply.raw), limits.maxVoxels);
+    // fastify's onResponse hooks and the request log still run; onSend's work (draining) is writeAnswer's.
     reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, reply.getHeaders() as Record<string, string>);
-    res.cork();
-    for (let i = 0; i < buffers.length - 1; i++) res.write(buffers[i]);
-    // end() uncorks fully: status line, headers and every buffer leave in one write.
-    res.end(buffers[buffers.length - 1]);
+    writeAnswer(
+      reply.raw,
+      200,
+      encodedHeaders(encoded, reply.getHeaders() as OutgoingHttpHeaders),
+      encoded.body,
+      gate.draining,
+    );
   };
 
   for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
     app.get(prefix, own, modelMetadata);
     app.get(`${prefix}/ready`, own, modelReady);
-    app.post(`${prefix}/infer`, { ...own, onRequest: inferContentType }, infer);
   }
+  for (const route of [INFER_ROUTE, VERSION_INFER_ROUTE])
+    app.post(route, { ...own, onRequest: inferContentType }, infer);
   registerSegmentRoutes(app, store, { ...options.segment, requestTimeoutMs });
 
   app.get('/metrics', own, async (_request, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
+  });
+
+  // The lean infer route runs from node's 'request' listener, ahead of fastify's, for the URLs it takes as plain.
+  const lean = new LeanInferRoute({
+    store,
+    gate,
+    tracker,
+    log,
+    bodyLimit,
+    maxElements: limits.maxVoxels,
+    requestLog: {
+      forRequest(request) {
+        if (!(app.log as unknown as { isLevelEnabled(level: string): boolean }).isLevelEnabled('info'))
+          return undefined;
+        const child = app.log.child({ reqId: genReqId() });
+        const ip = request.socket.remoteAddress;
+        // The logger's req serializer (above) writes these as it writes fastify's request.
+        const req = {
+          method: request.method,
+          url: request.url,
+          host: request.headers.host,
+          ip,
+          socket: request.socket,
+        };
+        child.info({ req }, 'incoming request');
+        return child as unknown as ServerLog;
+      },
+    },
+  });
+  const fastifyListener = app.server.listeners('request')[0] as RequestListener;
+  app.server.removeListener('request', fastifyListener);
+  app.server.on('request', (request: IncomingMessage, response) => {
+    const path = request.method === 'POST' && request.url ? matchInferPath(request.url) : undefined;
+    if (path) lean.handle(request, response, path);
+    else fastifyListener(request, response);
   });
 
   let closing: Promise<void> | undefined;
@@ -486,7 +417,7 @@ export async function createServer(options: ServerOptions): Promise<RwsegServer>
         return closing;
       }
       closing = (async () => {
-        draining = true;
+        gate.draining = true;
         log.info({ drainMs: wait }, `draining for ${wait} ms: readiness and new requests answer 503`);
         if (wait > 0) {
           await new Promise<void>((resolve) => {
