@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readRunHistory } from '@rwseg/core/artefact';
+import { readRunHistory } from '@rwseg/core/artifact';
 import { lineChartSvg } from '@rwseg/core/plots';
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -64,7 +64,7 @@ export function readSweep(dir) {
 }
 
 /** One row per loss and class. With several seeds, mean ± sd of the per-seed means; with one, over its cases. */
-export function summarise(sweep) {
+export function summarize(sweep) {
   const rows = [];
   for (const { loss, runs } of sweep) {
     const classes = runs[0].summary.finalValidation.classes.map((c) => c.classIndex);
@@ -166,6 +166,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     process.exit(2);
   }
   const plotsAt = rest[0] === '--plots' ? rest[1] : undefined;
-  process.stdout.write(markdownTable(summarise(sweep)));
+  process.stdout.write(markdownTable(summarize(sweep)));
   if (plotsAt) for (const f of writePlots(sweep, plotsAt)) console.error(`wrote ${f}`);
 }

@@ -26,13 +26,13 @@ export function blobMask(shape, seed, count = 24, shift = shape.map(() => 0)) {
   const strides = shape.map((_, a) => shape.slice(a + 1).reduce((p, s) => p * s, 1));
   const side = Math.min(...shape);
   for (let b = 0; b < count; b++) {
-    const centre = shape.map((s, a) => rand() * s + shift[a]);
+    const center = shape.map((s, a) => rand() * s + shift[a]);
     const r = side * (0.04 + rand() * 0.11);
-    const lo = centre.map((c) => Math.max(0, Math.floor(c - r)));
-    const hi = centre.map((c, a) => Math.min(shape[a] - 1, Math.ceil(c + r)));
+    const lo = center.map((c) => Math.max(0, Math.floor(c - r)));
+    const hi = center.map((c, a) => Math.min(shape[a] - 1, Math.ceil(c + r)));
     const visit = (axis, offset, d2) => {
       for (let x = lo[axis]; x <= hi[axis]; x++) {
-        const e = d2 + (x - centre[axis]) ** 2;
+        const e = d2 + (x - center[axis]) ** 2;
         if (e > r * r) continue;
         if (axis === shape.length - 1) mask[offset + x] = 1;
         else visit(axis + 1, offset + x * strides[axis], e);

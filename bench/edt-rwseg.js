@@ -13,7 +13,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Median CPU time (user + system) of this process, comparable with scipy's process_time on a loaded machine. */
 function medianCpuTime(fn, repeats) {
-  // Warm up until the optimising compiler (which runs on its own threads, counted in CPU time) is done.
+  // Warm up until the optimizing compiler (which runs on its own threads, counted in CPU time) is done.
   const warmUntil = performance.now() + 400;
   for (let r = 0; r < 5 || performance.now() < warmUntil; r++) fn();
   const times = [];

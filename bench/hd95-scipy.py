@@ -29,7 +29,7 @@ def metrics():
 
 times = []
 for _ in range(3):
-    t = time.process_time()  # CPU time: the machine is shared, wall time would measure the neighbours
+    t = time.process_time()  # CPU time: the machine is shared, wall time would measure the neighbors
     values = metrics()
     times.append(time.process_time() - t)
 print(json.dumps({**values, 'seconds': float(np.median(times))}))

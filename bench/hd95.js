@@ -39,7 +39,7 @@ for (const { dir, side } of pairs) {
     execFileSync('python3', [path.join(here, 'hd95-scipy.py'), dir, String(nsdTolerance)], { encoding: 'utf8' }).trim(),
   );
   const options = { numClasses: 2, nsdTolerance };
-  // Warm up until the optimising compiler (its threads count in CPU time) is done, as bench/edt-rwseg.js does.
+  // Warm up until the optimizing compiler (its threads count in CPU time) is done, as bench/edt-rwseg.js does.
   const warmUntil = performance.now() + 400;
   for (let r = 0; r < 2 || performance.now() < warmUntil; r++)
     computeSegmentationMetrics(pred, ref, shape, spacing, options);

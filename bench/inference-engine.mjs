@@ -1,5 +1,5 @@
 // The inference engine's own cost (window placement, gathering windows, Gaussian-weighted float32 accumulation,
-// normalisation of the sum), with a predictor that returns fixed probabilities so the model's time is left out,
+// normalization of the sum), with a predictor that returns fixed probabilities so the model's time is left out,
 // beside the time TF.js (wasm) takes for one batch of the same windows with the bench U-Net.
 // Usage: node bench/inference-engine.mjs [--size 512] [--patch 128] [--slices 32] [--repeats 3]
 import * as tfl from '@tensorflow/tfjs-layers';

@@ -55,7 +55,7 @@ const results = {};
 results.onnxruntimeCpu = await time(runs, () => session.run(feeds));
 for (const backend of ['wasm', 'cpu']) {
   if (!(await tf.setBackend(backend))) {
-    results[`tfjs_${backend}`] = { error: 'backend failed to initialise' };
+    results[`tfjs_${backend}`] = { error: 'backend failed to initialize' };
     continue;
   }
   await tf.ready();

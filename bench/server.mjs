@@ -69,9 +69,9 @@ async function exportUnet() {
   mkdirSync(join(repo, 'unet', '1'), { recursive: true });
   writeFileSync(join(repo, 'unet', '1', 'model.onnx'), bytes);
   writeFileSync(join(repo, 'unet', 'config.pbtxt'), 'name: "unet"\nplatform: "onnxruntime_onnx"\nmax_batch_size: 8\n');
-  // The model artefact the server reads (rwseg-model/2; no export section, so no checksum to match).
-  const { buildModelArtefact, writeModelArtefact } = await import('@rwseg/core/artefact');
-  const artefact = buildModelArtefact({
+  // The model artifact the server reads (rwseg-model/2; no export section, so no checksum to match).
+  const { buildModelArtifact, writeModelArtifact } = await import('@rwseg/core/artifact');
+  const artifact = buildModelArtifact({
     config: { preprocessing: { normalization: 'zscore', patch: [size, size] } },
     dataDims: 2,
     inputChannels: 1,
@@ -79,7 +79,7 @@ async function exportUnet() {
     unet: { depth: 2 },
     metrics: { epoch: null, selection: 'unknown', meanDice: null, classes: null },
   });
-  writeModelArtefact(join(repo, 'unet'), artefact);
+  writeModelArtifact(join(repo, 'unet'), artifact);
 }
 
 const models = values.models.split(',');

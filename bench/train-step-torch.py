@@ -1,4 +1,4 @@
-"""PyTorch twin of bench/train-step-tfjs.mjs: the same U-Net, batch, loss and optimiser; prints one JSON line.
+"""PyTorch twin of bench/train-step-tfjs.mjs: the same U-Net, batch, loss and optimizer; prints one JSON line.
 
 Usage: /usr/bin/python3 bench/train-step-torch.py --threads 2 [--batch 4 --size 256 --base 16 --depth 4 --steps 5]
        [--dims 3 --size 32|40x56x40 --classes 3]

@@ -22,7 +22,7 @@ const text = chars
 const svg =
   `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH * chars.length}" height="${HEIGHT}">` +
   `<rect width="100%" height="100%" fill="black"/>${text}</svg>`;
-const { data, info } = await sharp(Buffer.from(svg)).greyscale().raw().toBuffer({ resolveWithObject: true });
+const { data, info } = await sharp(Buffer.from(svg)).grayscale().raw().toBuffer({ resolveWithObject: true });
 const glyphs = chars.map((_, i) => {
   let cell = '';
   for (let y = 0; y < HEIGHT; y++) {

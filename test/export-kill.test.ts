@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import test from 'ava';
 import * as ort from 'onnxruntime-node';
-import { buildModelArtefact } from '@rwseg/core/artefact';
+import { buildModelArtifact } from '@rwseg/core/artifact';
 import { COMMIT_STEPS } from '@rwseg/core/testing';
 import { buildUNet, saveModelDir } from '@rwseg/core/training';
 import { createServer } from '@rwseg/server';
@@ -26,7 +26,7 @@ const PATCH = [16, 16];
 async function fakeRun(seed: number): Promise<string> {
   const run = temp('rwseg-kill-run-');
   const unet = { dims: 2 as const, depth: 2, baseFilters: 2, numClasses: 2, inputChannels: 1, seed };
-  const artefact = buildModelArtefact({
+  const artifact = buildModelArtifact({
     config: {
       seed,
       preprocessing: { normalization: 'zscore', patch: PATCH },
@@ -43,7 +43,7 @@ async function fakeRun(seed: number): Promise<string> {
     buildUNet(unet, PATCH),
     path.join(run, 'model'),
     {},
-    { ...artefact, training: { ...artefact.training, config: null } },
+    { ...artifact, training: { ...artifact.training, config: null } },
   );
   return run;
 }

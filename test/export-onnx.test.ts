@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { RWSEG_VERSION, useBackend } from '@rwseg/core';
-import { buildModelArtefact } from '@rwseg/core/artefact';
+import { buildModelArtifact } from '@rwseg/core/artifact';
 import { encodePng } from '@rwseg/core/io';
 import { saveModelDir } from '@rwseg/core/training';
 import { errorText, parseJson, runCli } from '@rwseg/test-helpers/cli';
@@ -71,15 +71,15 @@ test("the training run's export step (export.format: triton) leaves a model repo
   const versionMeta = JSON.parse(readFileSync(path.join(run, 'model_repository', 'ds', '1', 'rwseg.json'), 'utf8'));
   t.is(versionMeta.export.file, 'model.onnx');
   t.is(versionMeta.export.sha256, meta.export.sha256);
-  // What model/ holds is what was exported: the training artefact plus the export section.
+  // What model/ holds is what was exported: the training artifact plus the export section.
   const trainedMeta = JSON.parse(readFileSync(path.join(run, 'model', 'rwseg.json'), 'utf8'));
   t.deepEqual({ ...meta, export: undefined }, { ...trainedMeta, export: undefined });
 });
 
-test('--image adds a real image to the parity check, normalised and cropped to the patch', async (t) => {
+test('--image adds a real image to the parity check, normalized and cropped to the patch', async (t) => {
   const image = path.join(work, 'image.png');
-  const grey = new Uint8Array(80 * 70).map((_, i) => (i * 37) % 251);
-  writeFileSync(image, encodePng({ data: grey, shape: [80, 70], spacing: [1, 1] }, image));
+  const gray = new Uint8Array(80 * 70).map((_, i) => (i * 37) % 251);
+  writeFileSync(image, encodePng({ data: gray, shape: [80, 70], spacing: [1, 1] }, image));
   const result = await runCli([
     'export',
     '--model',
@@ -277,8 +277,8 @@ test("an unsupported layer fails with the converter's message naming the layer, 
   const out = tfl.layers
     .conv2d({ filters: 2, kernelSize: 1, activation: 'softmax', name: 'head' })
     .apply(dw) as tfl.SymbolicTensor;
-  // A model folder needs its artefact (rwseg.json) to be exported at all; this one is complete, its layer is not.
-  const artefact = buildModelArtefact({
+  // A model folder needs its artifact (rwseg.json) to be exported at all; this one is complete, its layer is not.
+  const artifact = buildModelArtifact({
     config: { preprocessing: { normalization: 'zscore', patch: [16, 16] } },
     dataDims: 2,
     inputChannels: 1,
@@ -290,7 +290,7 @@ test("an unsupported layer fails with the converter's message naming the layer, 
     tfl.model({ inputs: input, outputs: out }),
     path.join(dir, 'model'),
     {},
-    { ...artefact, architecture: null },
+    { ...artifact, architecture: null },
   );
   const result = await runCli(['export', '--model', dir, '--out', path.join(work, 'dw-out'), '--json']);
   t.is(result.code, 2);

@@ -83,7 +83,7 @@ for (const c of cases) {
       const result = await exportModel({
         model,
         outDir: out,
-        // Both spellings: rwseg.json 1 says `normalisation`, the model artefact `normalization`; either is read.
+        // Both spellings: rwseg.json 1 says `normalisation`, the model artifact `normalization`; either is read.
         metadata: { normalisation: recorded, normalization: recorded } as unknown as ModelMetadataInput,
         selfContained: true,
         parity: { randomCases: 1 },

@@ -95,7 +95,7 @@ sharedTest(
     // The report behind docs/RESULTS.md: one table row per loss, HD max and stability columns, one plotted curve per loss.
     const report = await import(pathToFileURL(path.join(REPO_ROOT, 'bench/comparison-report.mjs')).href);
     const sweep = report.readSweep(out);
-    const table: string = report.markdownTable(report.summarise(sweep));
+    const table: string = report.markdownTable(report.summarize(sweep));
     t.regex(
       table,
       /\| loss \| class \| Dice \(over validation cases\) \| HD95 px .* \| HD px .* \| HD max px \| best Dice \| drops \|/,

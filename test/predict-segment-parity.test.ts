@@ -3,7 +3,7 @@
  * `rwseg serve` on a real socket, onnxruntime on the exported model) give byte-identical label maps on the same
  * image, for PNG and NIfTI, a 2D model on 2D images and on 3D volumes slice by slice, and a 3D model; and
  * `rwseg evaluate` scores the run's validation cases exactly as training's validation did, reading the run's
- * label map and normalisation itself.
+ * label map and normalization itself.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import path from 'node:path';
 import test from 'ava';
 import * as ort from 'onnxruntime-node';
 import { tf, useBackend } from '@rwseg/core';
-import { applyNormalization } from '@rwseg/core/artefact';
+import { applyNormalization } from '@rwseg/core/artifact';
 import { generateSyntheticCase, resolveSyntheticOptions } from '@rwseg/core/data';
 import { withAnySpatialSize } from '@rwseg/core/inference';
 import { decodeNifti, decodePng, encodeNifti, encodePng, readVolume } from '@rwseg/core/io';
@@ -106,9 +106,9 @@ function writePngPairs(root: string, count: number, size: [number, number], seed
     let lo = Infinity;
     let hi = -Infinity;
     for (const v of c.image.data) ((lo = Math.min(lo, v)), (hi = Math.max(hi, v)));
-    const grey = Uint8Array.from(c.image.data, (v) => Math.round((255 * (v - lo)) / (hi - lo)));
+    const gray = Uint8Array.from(c.image.data, (v) => Math.round((255 * (v - lo)) / (hi - lo)));
     const name = `case${i}.png`;
-    writeFileSync(path.join(root, 'images', name), encodePng({ data: grey, shape: size, spacing: [1, 1] }, name));
+    writeFileSync(path.join(root, 'images', name), encodePng({ data: gray, shape: size, spacing: [1, 1] }, name));
     writeFileSync(
       path.join(root, 'labels', name),
       encodePng({ data: Uint8Array.from(c.label!.data, (k) => STORED[k]!), shape: size, spacing: [1, 1] }, name),
@@ -246,7 +246,7 @@ test.serial(
       preprocessing: { patch: [4, 16, 16] },
       model: { depth: 2, baseFilters: 2 },
     });
-    // The slice axis travels from training through the artefact to both predict and the server.
+    // The slice axis travels from training through the artifact to both predict and the server.
     t.is(JSON.parse(readFileSync(path.join(slices.exported, 'rwseg.json'), 'utf8')).sliceAxis, 2);
     for (const [name, trained] of [
       ['parity-slices', slices],
@@ -305,7 +305,7 @@ test.serial(
   },
 );
 
-test.serial('predict --mode whole-image: the U-Net once on the image padded (centred) to its size grid', async (t) => {
+test.serial('predict --mode whole-image: the U-Net once on the image padded (centered) to its size grid', async (t) => {
   const { run, images } = await pngModel();
   await useBackend('cpu');
   const model = path.join(run, 'model');
@@ -351,9 +351,9 @@ test.serial(
     const exported = path.join(work, 'exports', 'parity-png-sc');
     const result = await runCli(['export', '--model', run, '--out', exported, '--self-contained', '--json']);
     t.is(result.code, 0, errorText(result));
-    const artefact = JSON.parse(readFileSync(path.join(exported, 'rwseg.json'), 'utf8'));
-    t.is(artefact.export.selfContained.labels, 'labels');
-    t.is(artefact.export.selfContained.dynamicSpatial, 'any');
+    const artifact = JSON.parse(readFileSync(path.join(exported, 'rwseg.json'), 'utf8'));
+    t.is(artifact.export.selfContained.labels, 'labels');
+    t.is(artifact.export.selfContained.dynamicSpatial, 'any');
     // A raw image whose sides are neither the patch (32) nor on the size grid (4).
     const [h, w] = [37, 45];
     const c = generateSyntheticCase(resolveSyntheticOptions({ size: [h, w], numClasses: 3, seed: 5 }), 0);

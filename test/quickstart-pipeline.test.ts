@@ -69,7 +69,7 @@ test('the quickstart pipeline trains rrw + Dice to a foreground Dice clearly abo
   t.true(Math.abs(parseJson(evaluated).meanDice - run.bestDice) < 1e-6);
 
   // rwseg predict on a validation image saved as NIfTI segments it as well as validation did.
-  // The first validation case (after the 48 training cases) as the data module generates it, before normalisation.
+  // The first validation case (after the 48 training cases) as the data module generates it, before normalization.
   const info = pipelineDatasetInfo(
     loadPipeline(path.join(REPO_ROOT, 'pipelines/quickstart.yaml'), ['dataset.validation=4']),
   );

@@ -43,7 +43,7 @@ function plan(line: string, dirs: { sandbox: string }): Plan | undefined {
   const shared = (name: string) => path.join(SHARED, name);
   const needShared = (name: string) =>
     existsSync(shared(name)) ? undefined : `needs ${shared(name)} (the shared datasets)`;
-  // Placeholders: PATH/<dataset> is the shared copy; PATH/dataset is a labelled folder made here.
+  // Placeholders: PATH/<dataset> is the shared copy; PATH/dataset is a labeled folder made here.
   const argv = words.slice(words[0] === 'npx' ? 2 : 0).map((w) =>
     w
       .replace(/(^|=)PATH\/Task04_Hippocampus$/, `$1${shared('msd-task04-hippocampus')}`)

@@ -71,7 +71,7 @@ lavapipeSerialTest(
       t.is(meta.rwseg.provider, 'webgpu');
       t.is(meta.rwseg.failedProviders[0].provider, 'cuda');
       t.regex(meta.rwseg.failedProviders[0].error, /\S/);
-      // stderr also carries onnxruntime's own (coloured, non-JSON) warnings: keep pino's JSON lines.
+      // stderr also carries onnxruntime's own (colored, non-JSON) warnings: keep pino's JSON lines.
       const warning = serve
         .stderr()
         .split('\n')

@@ -246,7 +246,7 @@ test('rwseg train --data builds the pipeline a YAML file would; rwseg evaluate r
       .map((l) => JSON.parse(l).loss as number);
   t.deepEqual(history('flags'), history('yaml'));
 
-  // The dataset folder: every labelled case; the YAML: its validation split. Shared cases score the same.
+  // The dataset folder: every labeled case; the YAML: its validation split. Shared cases score the same.
   const byFolder = await runCli([
     'evaluate',
     '--model',

@@ -17,7 +17,7 @@ import { CLI_BIN, errorText, parseJson, runCli } from '@rwseg/test-helpers/cli';
 const PATCH = 64;
 
 /** A synthetic image (not one the model trained on) cropped to the patch and quantised to 8 bits, as a PNG would hold it. */
-function greyImage(seed: number): Uint8Array {
+function grayImage(seed: number): Uint8Array {
   const c = generateSyntheticCase(resolveSyntheticOptions({ size: [96, 96], numClasses: 3, seed }), 0);
   const src = c.image.data;
   let lo = Infinity;
@@ -31,8 +31,8 @@ function greyImage(seed: number): Uint8Array {
 }
 
 /** What training does to an image: zscore per image and channel. */
-function normalised(grey: Uint8Array): Float32Array {
-  const data = Float32Array.from(grey);
+function normalized(gray: Uint8Array): Float32Array {
+  const data = Float32Array.from(gray);
   normalizeChannels(data, 1, { normalization: 'zscore' });
   return data;
 }
@@ -145,9 +145,9 @@ test('train -> export (triton) -> serve: V2 JSON and binary inference equal TF.j
 
   // TF.js on the saved model is the reference.
   const { model } = await loadModelDir(path.join(run, 'model'));
-  const greys = [greyImage(deriveSeed(7, 'e2e')), greyImage(deriveSeed(8, 'e2e'))];
+  const grays = [grayImage(deriveSeed(7, 'e2e')), grayImage(deriveSeed(8, 'e2e'))];
   const batch = new Float32Array(2 * PATCH * PATCH);
-  greys.forEach((g, i) => batch.set(normalised(g), i * PATCH * PATCH));
+  grays.forEach((g, i) => batch.set(normalized(g), i * PATCH * PATCH));
   const predicted = model.predict(tf.tensor(batch, [2, PATCH, PATCH, 1])) as tf.Tensor;
   const want = predicted.dataSync() as Float32Array;
   const perImage = PATCH * PATCH * 3;
@@ -200,8 +200,8 @@ test('train -> export (triton) -> serve: V2 JSON and binary inference equal TF.j
   const binErr = maxAbsDiff(binOut, want.subarray(perImage));
   t.true(binErr < 1e-4, `binary inference vs TF.js: max abs error ${binErr}`);
 
-  // (b) A PNG to the segment route: the server normalises it from rwseg.json and returns argmax labels.
-  const png = encodePng({ data: greys[0]!, shape: [PATCH, PATCH], spacing: [1, 1] }, 'e2e.png');
+  // (b) A PNG to the segment route: the server normalizes it from rwseg.json and returns argmax labels.
+  const png = encodePng({ data: grays[0]!, shape: [PATCH, PATCH], spacing: [1, 1] }, 'e2e.png');
   const segRes = await fetch(`${served.url}/v2/models/quick/segment`, {
     method: 'POST',
     headers: { 'content-type': 'image/png' },

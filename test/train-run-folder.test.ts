@@ -67,11 +67,11 @@ test.serial(
     const json = parseJson(first);
     // The console and the summary report the model model/ holds (1-based epochs everywhere).
     const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
-    const artefact = JSON.parse(readFileSync(path.join(out, 'model', 'rwseg.json'), 'utf8'));
+    const artifact = JSON.parse(readFileSync(path.join(out, 'model', 'rwseg.json'), 'utf8'));
     t.is(json.modelEpoch, summary.modelEpoch);
-    t.is(artefact.metrics.epoch, summary.modelEpoch);
+    t.is(artifact.metrics.epoch, summary.modelEpoch);
     t.is(json.validation.meanDice, summary.finalValidation.meanDice);
-    t.is(artefact.metrics.meanDice, summary.finalValidation.meanDice);
+    t.is(artifact.metrics.meanDice, summary.finalValidation.meanDice);
     t.true(summary.modelEpoch >= 1 && summary.modelEpoch <= 3);
 
     const again = await runCli(['train', ...tiny, '--epochs', '3', '--out', out]);

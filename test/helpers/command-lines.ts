@@ -132,9 +132,9 @@ export async function makeInputs(sandbox: string): Promise<void> {
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of Array.from(image.data as ArrayLike<number>)) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
-  const grey = Uint8Array.from(image.data as ArrayLike<number>, (v) => Math.round(((v - lo) / (hi - lo || 1)) * 255));
+  const gray = Uint8Array.from(image.data as ArrayLike<number>, (v) => Math.round(((v - lo) / (hi - lo || 1)) * 255));
   for (const name of ['scan.png', 'image.png', 'scan.tif'])
-    await writeVolume(path.join(sandbox, name), { data: grey, shape: plane, spacing: [1, 1] });
+    await writeVolume(path.join(sandbox, name), { data: gray, shape: plane, spacing: [1, 1] });
 }
 
 /** Starts rwseg serve on a free port; resolves with its URL once it listens with every model loaded. */

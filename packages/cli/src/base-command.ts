@@ -83,7 +83,7 @@ export abstract class RwsegCommand extends Command {
     return this.level;
   }
 
-  /** Honours --log-level for every command (parsed from argv here, before the command's own flags are). */
+  /** Honors --log-level for every command (parsed from argv here, before the command's own flags are). */
   public override async init(): Promise<void> {
     await super.init();
     const at = this.argv.findIndex((arg) => arg === '--log-level' || arg.startsWith('--log-level='));

@@ -43,7 +43,7 @@ export function overlapFlag(name: string, text: string | undefined): number | un
   if (text.trim() === '' || !(value >= 0 && value < 1)) {
     throw new RwsegError(
       'INVALID_OPTIONS',
-      `--${name} ${JSON.stringify(text)}: expected a number in [0, 1) (the fraction of a window its neighbours share)`,
+      `--${name} ${JSON.stringify(text)}: expected a number in [0, 1) (the fraction of a window its neighbors share)`,
       { option: name },
     );
   }

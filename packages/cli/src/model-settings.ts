@@ -1,15 +1,15 @@
 /**
- * What predict and evaluate take from a trained model: its artefact (rwseg.json, read by @rwseg/core's one
+ * What predict and evaluate take from a trained model: its artifact (rwseg.json, read by @rwseg/core's one
  * reader), plus the label map in the direction a dataset reader needs it (stored value -> class).
  */
 import { type Logger } from '@rwseg/core';
-import { labelValuesOf, readModelArtefact, type ModelArtefact } from '@rwseg/core/artefact';
+import { labelValuesOf, readModelArtifact, type ModelArtifact } from '@rwseg/core/artifact';
 
 export interface ModelSettings {
-  readonly artefact: ModelArtefact;
-  /** The artefact's sliceAxis; a migrated rwseg 0.1 folder records it only in its training config. */
+  readonly artifact: ModelArtifact;
+  /** The artifact's sliceAxis; a migrated rwseg 0.1 folder records it only in its training config. */
   readonly sliceAxis: number;
-  /** The artefact's labelValues; likewise from the training config of a migrated folder. */
+  /** The artifact's labelValues; likewise from the training config of a migrated folder. */
   readonly labelValues: readonly number[] | null;
   /** Stored label value -> class, as the run's dataset read its labels; undefined: labels are class indices. */
   readonly labelMap?: Readonly<Record<string, number>>;
@@ -17,10 +17,10 @@ export interface ModelSettings {
 
 type TrainingDataset = { labelMap?: Record<string, number>; labelValues?: number[] };
 
-/** `classes`: what the loaded network outputs (a migrated rwseg 0.1 folder's artefact may not know it). */
+/** `classes`: what the loaded network outputs (a migrated rwseg 0.1 folder's artifact may not know it). */
 export function modelSettings(modelDir: string, classes: number, logger?: Pick<Logger, 'warn'>): ModelSettings {
-  const artefact = readModelArtefact(modelDir, logger ? { logger } : {});
-  const config = artefact.training.config as {
+  const artifact = readModelArtifact(modelDir, logger ? { logger } : {});
+  const config = artifact.training.config as {
     dataset?: TrainingDataset;
     preprocessing?: { sliceAxis?: number };
   } | null;
@@ -30,12 +30,12 @@ export function modelSettings(modelDir: string, classes: number, logger?: Pick<L
     (config?.dataset?.labelValues
       ? Object.fromEntries(config.dataset.labelValues.map((v, k) => [String(v), k]))
       : undefined);
-  const labelValues = artefact.labelValues ?? labelValuesOf(fromConfig, classes);
+  const labelValues = artifact.labelValues ?? labelValuesOf(fromConfig, classes);
   const labelMap =
     fromConfig ?? (labelValues ? Object.fromEntries(labelValues.map((v, k) => [String(v), k])) : undefined);
   return {
-    artefact,
-    sliceAxis: artefact.sliceAxis ?? config?.preprocessing?.sliceAxis ?? 0,
+    artifact,
+    sliceAxis: artifact.sliceAxis ?? config?.preprocessing?.sliceAxis ?? 0,
     labelValues,
     ...(labelMap ? { labelMap } : {}),
   };

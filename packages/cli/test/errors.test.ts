@@ -72,7 +72,7 @@ test('a backend that cannot be used (tensorflow without tfjs-node) is a user err
   t.is(parseJson<{ error: { code: string } }>(json).error.code, 'BACKEND_ERROR');
 });
 
-test('--log-level is honoured by every command (here predict, which logs its backend choice before reading the model)', async (t) => {
+test('--log-level is honored by every command (here predict, which logs its backend choice before reading the model)', async (t) => {
   const args = ['predict', '--model', 'no-such-model', '--input', 'no-such.png', '--out', 'out.png'];
   const info = await runCli(args);
   t.regex(info.stderr, /\[rwseg\] info: backend: /);

@@ -64,7 +64,7 @@ export * from './training/index.js';
 export * from './inference/index.js';
 export * from './plots/index.js';
 export * from './pipeline/index.js';
-export * from './artefact/index.js';
+export * from './artifact/index.js';
 export { isCi, vulkanSkipReason, LAVAPIPE_ICD } from './testing/hardware.js';
 export { locateShared, type SharedPath } from './testing/shared-data.js';
 export * from './export/index.js';

@@ -12,7 +12,7 @@ export interface ClassMetrics {
   readonly hd95: number;
   /** Average symmetric surface distance. */
   readonly assd: number;
-  /** Normalised surface Dice at `nsdTolerance`. */
+  /** Normalized surface Dice at `nsdTolerance`. */
   readonly nsd: number;
 }
 
@@ -20,6 +20,6 @@ export interface MetricsOptions {
   readonly numClasses: number;
   /** Include class 0 (default false). */
   readonly includeBackground?: boolean;
-  /** Tolerance of the normalised surface Dice, in mm (default 1). */
+  /** Tolerance of the normalized surface Dice, in mm (default 1). */
   readonly nsdTolerance?: number;
 }

@@ -9,7 +9,7 @@ export {
 } from './providers.js';
 export { TokenChecker, loadTokens, readTokenFile } from './auth.js';
 export { ModelStore, ModelVersion, type TensorSpec, type ModelStoreOptions } from './models.js';
-export { scanRepository, summariseConfig, type RepositoryModel } from './model-repository.js';
+export { scanRepository, summarizeConfig, type RepositoryModel } from './model-repository.js';
 export {
   metadataOf,
   normalize,

@@ -1,6 +1,6 @@
 /**
  * Reads a Triton-layout model repository: `<repo>/<name>/config.pbtxt`, `<repo>/<name>/<version>/model.onnx`, and
- * the model's artefact rwseg.json (@rwseg/core's reader): `<repo>/<name>/<version>/rwseg.json` for the highest
+ * the model's artifact rwseg.json (@rwseg/core's reader): `<repo>/<name>/<version>/rwseg.json` for the highest
  * version when the export wrote one there, else `<repo>/<name>/rwseg.json`. Only folders with a safe name and at
  * least one numeric version holding a model.onnx count as models; hidden folders (an export's staging) never do.
  *
@@ -13,7 +13,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { RwsegError } from '@rwseg/core';
-import { MODEL_ARTEFACT_FILE, type ModelArtefact } from '@rwseg/core/artefact';
+import { MODEL_ARTIFACT_FILE, type ModelArtifact } from '@rwseg/core/artifact';
 import { readExportedModel } from '@rwseg/core/export';
 import { isSafeName } from './model-name.js';
 import { metadataOf, type RwsegModelMetadata } from './model-metadata.js';
@@ -37,7 +37,7 @@ export interface RepositoryModel {
 }
 
 /** The two fields of config.pbtxt the server uses; the rest is Triton's business. */
-export function summariseConfig(text: string): ModelConfigSummary {
+export function summarizeConfig(text: string): ModelConfigSummary {
   const platform = /^\s*platform\s*:\s*"([^"]*)"/m.exec(text)?.[1];
   const maxBatch = /^\s*max_batch_size\s*:\s*(\d+)/m.exec(text)?.[1];
   return { platform, maxBatchSize: maxBatch === undefined ? undefined : Number(maxBatch) };
@@ -62,14 +62,14 @@ export function scanRepository(root: string): RepositoryModel[] {
       .sort((a, b) => Number(a) - Number(b));
     if (versions.length === 0) continue;
     const latest = join(dir, versions.at(-1)!);
-    const { artefact, problem } = readArtefact(existsSync(join(latest, MODEL_ARTEFACT_FILE)) ? latest : dir);
+    const { artifact, problem } = readArtifact(existsSync(join(latest, MODEL_ARTIFACT_FILE)) ? latest : dir);
     const configFile = join(dir, 'config.pbtxt');
-    const config = existsSync(configFile) ? summariseConfig(readFileSync(configFile, 'utf8')) : {};
+    const config = existsSync(configFile) ? summarizeConfig(readFileSync(configFile, 'utf8')) : {};
     models.push({
       name: entry.name,
       dir,
       versions,
-      metadata: metadataOf(artefact),
+      metadata: metadataOf(artifact),
       ...(problem ? { problem } : {}),
       config,
     });
@@ -77,11 +77,11 @@ export function scanRepository(root: string): RepositoryModel[] {
   return models.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The artefact of `dir` (checked against its ONNX file), or the reason it cannot be served. No rwseg.json: neither. */
-function readArtefact(dir: string): { artefact?: ModelArtefact; problem?: string } {
-  if (!existsSync(join(dir, MODEL_ARTEFACT_FILE))) return {};
+/** The artifact of `dir` (checked against its ONNX file), or the reason it cannot be served. No rwseg.json: neither. */
+function readArtifact(dir: string): { artifact?: ModelArtifact; problem?: string } {
+  if (!existsSync(join(dir, MODEL_ARTIFACT_FILE))) return {};
   try {
-    return { artefact: readExportedModel(dir).artefact };
+    return { artifact: readExportedModel(dir).artifact };
   } catch (error) {
     return { problem: (error as Error).message };
   }
@@ -91,12 +91,12 @@ function plainExportFolder(root: string): RepositoryModel {
   const folder = basename(resolve(root));
   // The folder name becomes a URL segment; fall back to a fixed name rather than refuse a folder like 'my run'.
   const name = isSafeName(folder) ? folder : 'model';
-  const { artefact, problem } = readArtefact(root);
+  const { artifact, problem } = readArtifact(root);
   return {
     name,
     dir: root,
     versions: ['1'],
-    metadata: metadataOf(artefact),
+    metadata: metadataOf(artifact),
     ...(problem ? { problem } : {}),
     config: {},
     singleFile: join(root, 'model.onnx'),

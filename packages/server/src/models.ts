@@ -204,7 +204,7 @@ export class ModelVersion {
   ): Promise<TensorMap> {
     // Loaded (every request after the first): no promise to wait on.
     if (this.state !== 'ready') await this.ensureReady();
-    const grid = this.model.metadata.artefact?.sizeGrid;
+    const grid = this.model.metadata.artifact?.sizeGrid;
     for (const spec of this.inputs) {
       const t = feeds[spec.name];
       if (t) checkSizeGrid(this.label, spec, t.dims, sizeGridOf(grid, spec.shape.length));

@@ -2,7 +2,7 @@
  * Per-request limits that every route inherits without passing them along: the request's one deadline, the
  * signal that fires when its client goes away, and the caps on decoded size. The server enters the context
  * around each route handler (AsyncLocalStorage), and the model store and image decoder read it, so a route
- * written without knowing about deadlines still has its queued work cancelled and its time bounded.
+ * written without knowing about deadlines still has its queued work canceled and its time bounded.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 

@@ -3,13 +3,13 @@
  * BMP, TIFF incl. multi-page, NIfTI, NRRD, MHA, one DICOM file), its label map out in the input's format where
  * rwseg writes it, PNG for a 2D JPEG/GIF/BMP, NIfTI for DICOM (core's labelFormatFor, as `rwseg predict`), on
  * the image's grid (spacing, origin, direction). The segmentation itself is @rwseg/core's inference engine, the
- * code `rwseg predict` runs on the TF.js model: normalisation as rwseg.json says, Gaussian-weighted sliding windows
+ * code `rwseg predict` runs on the TF.js model: normalization as rwseg.json says, Gaussian-weighted sliding windows
  * at its patchSize (batched through the model's dynamic batcher; whole-image when the model declares no patch and
  * takes any size), slice by slice along its sliceAxis for a 2D model on a 3D volume, argmax, and the stored label
  * values when rwseg.json has them. Only the window predictor differs (onnxruntime here, TF.js there).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type ArtefactNormalization } from '@rwseg/core/artefact';
+import { type ArtifactNormalization } from '@rwseg/core/artifact';
 import { OnnxWindowPredictor, segmentImage, type InferenceOptions, type LabelArray } from '@rwseg/core/inference';
 import { voxelCount, type Volume } from '@rwseg/core/io';
 import { asciiJson } from './header-value.js';
@@ -18,14 +18,14 @@ import { decodeImage, encodeLabels, pickFormat } from './image-io.js';
 import type { ModelStore, ModelVersion } from './models.js';
 
 export interface SegmentOptions {
-  /** Fraction of a patch that neighbouring windows share (default 0.5). */
+  /** Fraction of a patch that neighboring windows share (default 0.5). */
   overlap?: number;
 }
 
-/** What the engine takes from a model's rwseg.json: windowing, normalisation, slice axis, stored label values. */
+/** What the engine takes from a model's rwseg.json: windowing, normalization, slice axis, stored label values. */
 interface SegmentSettings {
   readonly windowing: Pick<InferenceOptions, 'mode' | 'patch' | 'sizeGrid'>;
-  readonly normalization: ArtefactNormalization;
+  readonly normalization: ArtifactNormalization;
   readonly sliceAxis: number;
   readonly labelValues?: readonly number[];
 }
@@ -50,14 +50,14 @@ export function windowingFor(
   };
 }
 
-/** From the model's artefact (rwseg.json, core's reader); a folder without one: raw intensities, class indices. */
+/** From the model's artifact (rwseg.json, core's reader); a folder without one: raw intensities, class indices. */
 function settingsFor(mv: ModelVersion, inputShape: readonly number[]): SegmentSettings {
-  const artefact = mv.model.metadata.artefact;
+  const artifact = mv.model.metadata.artifact;
   return {
-    windowing: windowingFor(inputShape, artefact?.patchSize, artefact?.sizeGrid),
+    windowing: windowingFor(inputShape, artifact?.patchSize, artifact?.sizeGrid),
     normalization: mv.model.metadata.normalization,
-    sliceAxis: artefact?.sliceAxis ?? 0,
-    ...(artefact?.labelValues ? { labelValues: artefact.labelValues } : {}),
+    sliceAxis: artifact?.sliceAxis ?? 0,
+    ...(artifact?.labelValues ? { labelValues: artifact.labelValues } : {}),
   };
 }
 

@@ -1,13 +1,13 @@
 /**
  * The spatial sizes a fully convolutional model can take. A U-Net of depth d halves its input d-1 times and
  * concatenates skips on the way up, so each spatial side must be a multiple of 2^(d-1); other sizes fail deep
- * inside onnxruntime. the model artefact (rwseg.json) states the grid as `sizeGrid`, one multiple per
+ * inside onnxruntime. the model artifact (rwseg.json) states the grid as `sizeGrid`, one multiple per
  * spatial axis; requests are checked against it before onnxruntime runs, and the 400 names the nearest valid sizes.
  */
 import { badRequest } from './http-error.js';
 import type { TensorSpec } from './models.js';
 
-/** The multiple per spatial axis for a model input of the given rank ([N, ...spatial, C]), from the artefact. */
+/** The multiple per spatial axis for a model input of the given rank ([N, ...spatial, C]), from the artifact. */
 export function sizeGridOf(grid: readonly number[] | null | undefined, inputRank: number): number[] | undefined {
   const spatial = inputRank - 2;
   if (spatial < 1 || !grid || grid.length < spatial) return undefined;

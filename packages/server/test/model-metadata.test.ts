@@ -1,4 +1,4 @@
-/** rwseg.json through core's one reader: the current artefact, older files migrated, bad fields named. */
+/** rwseg.json through core's one reader: the current artifact, older files migrated, bad fields named. */
 import test from 'ava';
 import { normalizeChannels } from '@rwseg/core/data';
 import { normalize, parseModelMetadata } from '../src/index.js';
@@ -26,8 +26,8 @@ test("the exporter's rwseg-model-metadata/1 is migrated: {index, name} classes, 
   t.deepEqual(meta.normalization, { method: 'zscore', scope: 'fixed', mean: [71.2], std: [12.5] });
   t.deepEqual(meta.patchSize, [128, 128]);
   t.deepEqual(meta.spacing, [0.8, 0.8]);
-  t.is(meta.artefact!.dims, 2);
-  t.is(meta.artefact!.inputChannels, 1);
+  t.is(meta.artifact!.dims, 2);
+  t.is(meta.artifact!.inputChannels, 1);
 });
 
 test('spacing null and patchSize null are valid: such a model is servable', (t) => {

@@ -1,5 +1,5 @@
 /**
- * Model readiness from the artefact: a bad or incomplete model folder marks that model not ready with the reason,
+ * Model readiness from the artifact: a bad or incomplete model folder marks that model not ready with the reason,
  * and the repository keeps serving the others; spacing null and patchSize null models are served.
  */
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,20 +11,20 @@ import { describeModels } from '../src/index.js';
 import { getJson, MODELS, postJson, startTestServer } from './helpers.js';
 
 /** A repository: seg2d as checked in, and copies of it with their rwseg.json altered by `edit`. */
-function repository(copies: Record<string, (artefact: any, dir: string) => void>): string {
+function repository(copies: Record<string, (artifact: any, dir: string) => void>): string {
   const root = mkdtempSync(path.join(tmpdir(), 'rwseg-ready-'));
   cpSync(path.join(MODELS, 'seg2d'), path.join(root, 'seg2d'), { recursive: true });
   for (const [name, edit] of Object.entries(copies)) {
     const dir = path.join(root, name);
     cpSync(path.join(MODELS, 'seg2d'), dir, { recursive: true });
-    const artefact = JSON.parse(readFileSync(path.join(dir, 'rwseg.json'), 'utf8'));
-    edit(artefact, dir);
-    writeFileSync(path.join(dir, 'rwseg.json'), JSON.stringify(artefact));
+    const artifact = JSON.parse(readFileSync(path.join(dir, 'rwseg.json'), 'utf8'));
+    edit(artifact, dir);
+    writeFileSync(path.join(dir, 'rwseg.json'), JSON.stringify(artifact));
   }
   return root;
 }
 
-const greyPng = (width: number, height: number) =>
+const grayPng = (width: number, height: number) =>
   encodePng(
     {
       data: Uint8Array.from({ length: width * height }, (_, i) => (i * 37) % 256),
@@ -74,7 +74,7 @@ test('bad and incomplete folders are not ready with the reason; the others serve
     const res = await fetch(`${url}/v2/models/nulls/segment`, {
       method: 'POST',
       headers: { 'content-type': 'image/png' },
-      body: greyPng(12, 10),
+      body: grayPng(12, 10),
     });
     t.is(res.status, 200, await res.clone().text());
     const { volume } = decodePng(new Uint8Array(await res.arrayBuffer()), 'out.png');

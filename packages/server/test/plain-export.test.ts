@@ -10,11 +10,11 @@ function plainFolder(name: string): string {
   const dir = path.join(mkdtempSync(path.join(tmpdir(), 'rwseg-plain-')), name);
   mkdirSync(dir);
   copyFileSync(path.join(MODELS, 'seg2d', '1', 'model.onnx'), path.join(dir, 'model.onnx'));
-  // The same artefact, its export.file now beside it (a plain export names model.onnx, not 1/model.onnx).
-  const artefact = JSON.parse(readFileSync(path.join(MODELS, 'seg2d', 'rwseg.json'), 'utf8'));
+  // The same artifact, its export.file now beside it (a plain export names model.onnx, not 1/model.onnx).
+  const artifact = JSON.parse(readFileSync(path.join(MODELS, 'seg2d', 'rwseg.json'), 'utf8'));
   writeFileSync(
     path.join(dir, 'rwseg.json'),
-    JSON.stringify({ ...artefact, export: { ...artefact.export, format: 'onnx', file: 'model.onnx' } }),
+    JSON.stringify({ ...artifact, export: { ...artifact.export, format: 'onnx', file: 'model.onnx' } }),
   );
   return dir;
 }

@@ -1,4 +1,4 @@
-/** Production behaviour: batching, queue limits, body limits, timeouts, auth, metrics, provider fallback. */
+/** Production behavior: batching, queue limits, body limits, timeouts, auth, metrics, provider fallback. */
 import test from 'ava';
 import { getJson, postJson, runDirect, seededFloats, startTestServer } from './helpers.js';
 

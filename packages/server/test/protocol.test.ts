@@ -233,7 +233,7 @@ test('binary payload with NaN or Infinity is refused with 400', async (t) => {
   }
 });
 
-test('truncated, oversized or mislabelled binary payloads are 400', async (t) => {
+test('truncated, oversized or mislabeled binary payloads are 400', async (t) => {
   const header = { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }] };
   const { body, headerLength } = binaryBody(header, [new Float32Array([1, 2, 3, 4])]);
   const send = (b: Buffer, h: string) =>

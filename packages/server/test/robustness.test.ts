@@ -48,7 +48,7 @@ test('data nested 15,000 levels deep is a 400 at the depth limit, not a stack ov
   await stillServes(t);
 });
 
-test('a deeply nested shape or value is described, never serialised into the message', async (t) => {
+test('a deeply nested shape or value is described, never serialized into the message', async (t) => {
   const deepShape = `{"inputs":[{"name":"x","shape":${'['.repeat(20_000)}${']'.repeat(20_000)},"datatype":"FP32","data":[1,2,3,4]}]}`;
   const shape = await postJson(inferUrl(), deepShape);
   t.is(shape.status, 400);

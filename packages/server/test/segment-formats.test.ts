@@ -89,7 +89,7 @@ async function segment(body: Uint8Array, query = '', headers: Record<string, str
 }
 
 const CASES: [name: string, type: string | undefined, answer: string, extension: string][] = [
-  ['grey.tif', 'image/tiff', 'image/tiff', '.tif'],
+  ['gray.tif', 'image/tiff', 'image/tiff', '.tif'],
   ['stack.tif', undefined, 'image/tiff', '.tif'],
   ['oblique.nrrd', undefined, 'application/octet-stream', '.nrrd'],
   ['oblique.mha', undefined, 'application/octet-stream', '.mha'],
@@ -130,9 +130,9 @@ for (const [name, type, answer, extension] of CASES) {
 
 test('JPEG, BMP and GIF in (by Content-Type, ?filename=, the bytes): PNG label maps out', async (t) => {
   const requests: [string, string, Record<string, string>][] = [
-    ['grey.jpg', '', { 'content-type': 'image/jpeg' }],
-    ['grey.bmp', '?filename=scan.BMP', {}],
-    ['grey.gif', '', { 'content-type': 'application/octet-stream' }],
+    ['gray.jpg', '', { 'content-type': 'image/jpeg' }],
+    ['gray.bmp', '?filename=scan.BMP', {}],
+    ['gray.gif', '', { 'content-type': 'application/octet-stream' }],
   ];
   for (const [name, query, headers] of requests) {
     const body = readFileSync(path.join(FIXTURES, name));
@@ -147,7 +147,7 @@ test('JPEG, BMP and GIF in (by Content-Type, ?filename=, the bytes): PNG label m
 });
 
 test('?format= wins over Content-Type; a DICOM series or a detached header is refused saying why', async (t) => {
-  const tiff = readFileSync(path.join(FIXTURES, 'grey.tif'));
+  const tiff = readFileSync(path.join(FIXTURES, 'gray.tif'));
   const ok = await segment(tiff, '?format=tif', { 'content-type': 'image/png' });
   t.is(ok.status, 200);
   t.is(ok.headers.get('content-type'), 'image/tiff');
@@ -182,7 +182,7 @@ test.serial('small bodies that declare huge images are 413 naming the cap, befor
   const s = await startTestServer({ maxVoxels: 100_000 });
   try {
     const read = (name: string) => readFileSync(path.join(FIXTURES, name));
-    const jpeg = read('grey.jpg');
+    const jpeg = read('gray.jpg');
     const sof = sofOffset(jpeg);
     const nrrd = read('oblique.nrrd').toString('latin1').replace('sizes: 6 7 2', 'sizes: 600 700 2');
     const mha = read('oblique.mha').toString('latin1').replace('DimSize = 6 7 2', 'DimSize = 600 700 2');
@@ -197,7 +197,7 @@ test.serial('small bodies that declare huge images are 413 naming the cap, befor
       ],
       [
         'bmp',
-        patched(read('grey.bmp'), [
+        patched(read('gray.bmp'), [
           [18, 5000, 4],
           [22, 5000, 4],
         ]),
@@ -205,7 +205,7 @@ test.serial('small bodies that declare huge images are 413 naming the cap, befor
       ],
       [
         'gif',
-        patched(read('grey.gif'), [
+        patched(read('gray.gif'), [
           [6, 4000, 2],
           [8, 4000, 2],
         ]),
@@ -222,7 +222,7 @@ test.serial('small bodies that declare huge images are 413 naming the cap, befor
       t.regex(error, /limit of 100000 \(--max-voxels\)/, format);
     }
     // A TIFF whose ImageWidth/ImageLength say 4000 x 4000 (tag values found by walking the IFD).
-    const tiff = read('grey.tif');
+    const tiff = read('gray.tif');
     const ifd = tiff.readUInt32LE(4);
     const edits: [number, number, 2 | 4][] = [];
     for (let e = 0; e < tiff.readUInt16LE(ifd); e++) {
@@ -240,7 +240,7 @@ test.serial('small bodies that declare huge images are 413 naming the cap, befor
 });
 
 test('corrupt or truncated bodies of each format are 400 naming the format, and the route keeps working', async (t) => {
-  const names = ['grey.tif', 'stack.tif', 'grey.jpg', 'grey.bmp', 'grey.gif', 'oblique.nrrd', 'oblique.mha'];
+  const names = ['gray.tif', 'stack.tif', 'gray.jpg', 'gray.bmp', 'gray.gif', 'oblique.nrrd', 'oblique.mha'];
   names.push('slice.dcm');
   const FORMAT = /TIFF|JPEG|BMP|GIF|NRRD|MetaImage|DICOM/;
   for (const name of names) {
@@ -259,6 +259,6 @@ test('corrupt or truncated bodies of each format are 400 naming the format, and 
     t.is(res.status, 400, `${name} with garbage: ${text}`);
     t.regex(JSON.parse(text).error, FORMAT, `${name} with garbage`);
   }
-  const ok = await segment(readFileSync(path.join(FIXTURES, 'grey.tif')));
+  const ok = await segment(readFileSync(path.join(FIXTURES, 'gray.tif')));
   t.is(ok.status, 200);
 });

@@ -45,7 +45,7 @@ async function expectedLabels(
   return labels;
 }
 
-/** A grey image with dark, mid and bright regions (all three classes), no two pixels on a class boundary. */
+/** A gray image with dark, mid and bright regions (all three classes), no two pixels on a class boundary. */
 function testImage(h: number, w: number, phase = 0): Uint8Array {
   return Uint8Array.from({ length: h * w }, (_, i) => {
     const y = Math.floor(i / w);
@@ -168,15 +168,15 @@ test('segmenting with a model that is not an image model, or an unknown one, is 
   t.is(missing.status, 404);
 });
 
-/** A plain export folder of seg2d with a current model artefact (rwseg-model/2) carrying label values and a slice axis. */
-function artefactFolder(
+/** A plain export folder of seg2d with a current model artifact (rwseg-model/2) carrying label values and a slice axis. */
+function artifactFolder(
   sliceAxis: number,
   windowing: { patchSize: number[] | null; sizeGrid: number[] | null } = { patchSize: [8, 8], sizeGrid: [1, 1] },
 ): string {
-  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'rwseg-artefact-')), 'seg2d-v2');
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'rwseg-artifact-')), 'seg2d-v2');
   mkdirSync(dir);
   copyFileSync(path.join(MODELS, 'seg2d', '1', 'model.onnx'), path.join(dir, 'model.onnx'));
-  const artefact = {
+  const artifact = {
     schema: 'rwseg-model/2',
     rwsegVersion: '0.1.0',
     createdAt: '2026-12-01T00:00:00.000Z',
@@ -196,11 +196,11 @@ function artefactFolder(
     training: { loss: 'rrw', seed: null, epochs: null, config: null },
     metrics: { epoch: null, selection: 'unknown', meanDice: null, classes: null },
   };
-  writeFileSync(path.join(dir, 'rwseg.json'), JSON.stringify(artefact));
+  writeFileSync(path.join(dir, 'rwseg.json'), JSON.stringify(artifact));
   return dir;
 }
 
-test("a model artefact's labelValues and sliceAxis: stored values come back, slices run along the model's axis", async (t) => {
+test("a model artifact's labelValues and sliceAxis: stored values come back, slices run along the model's axis", async (t) => {
   const [d, h, w] = [3, 10, 9];
   const voxels = new Float32Array(d * h * w);
   for (let z = 0; z < d; z++)
@@ -212,7 +212,7 @@ test("a model artefact's labelValues and sliceAxis: stored values come back, sli
   const classes = await expectedLabels(voxels, [d, h, w], t);
   const runs: number[] = [];
   for (const sliceAxis of [0, 2]) {
-    const served = await startTestServer({ models: artefactFolder(sliceAxis), maxBatchSize: 4 });
+    const served = await startTestServer({ models: artifactFolder(sliceAxis), maxBatchSize: 4 });
     try {
       const res = await fetch(`${served.url}/v2/models/seg2d-v2/segment`, {
         method: 'POST',
@@ -235,12 +235,12 @@ test("a model artefact's labelValues and sliceAxis: stored values come back, sli
   t.deepEqual(runs, [3, 5]);
 });
 
-test('an artefact without a patch on a model that takes any size: whole-image, one run per image', async (t) => {
+test('an artifact without a patch on a model that takes any size: whole-image, one run per image', async (t) => {
   const [h, w] = [20, 13];
   const pixels = testImage(h, w);
   const png = encodePng({ data: pixels, shape: [h, w], spacing: [1, 1] }, 'in.png');
   const served = await startTestServer({
-    models: artefactFolder(0, { patchSize: null, sizeGrid: [4, 4] }),
+    models: artifactFolder(0, { patchSize: null, sizeGrid: [4, 4] }),
     maxBatchSize: 4,
   });
   try {

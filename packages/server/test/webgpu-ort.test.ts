@@ -63,7 +63,7 @@ vulkanTest('the WebGPU provider runs every node and matches the CPU provider', a
   }>;
   const kernels = events.filter((e) => e.cat === 'Node' && e.args?.provider);
   const ops = new Set(kernels.map((e) => e.args!.op_name));
-  // Relu is fused into the Conv before it by onnxruntime's graph optimiser.
+  // Relu is fused into the Conv before it by onnxruntime's graph optimizer.
   for (const op of ['Conv', 'MaxPool', 'ConvTranspose', 'Concat', 'Softmax'])
     t.true(ops.has(op), `no profiled ${op} node: ${[...ops]}`);
   const elsewhere = kernels

@@ -67,7 +67,7 @@ function selfContainedOptions(options: ExportOptions): SelfContainedOptions | nu
   if (sc === undefined || sc === false) return null;
   const given: SelfContainedOptions = sc === true ? { dynamicSpatial: 'any', argmaxOutput: true } : sc;
   if (given.normalization) return given;
-  // rwseg.json 1 spelled the field 'normalisation', the model artefact spells it 'normalization': read either.
+  // rwseg.json 1 spelled the field 'normalisation', the model artifact spells it 'normalization': read either.
   type Recorded = { method: string; [key: string]: unknown };
   const spelled = options.metadata as { normalization?: Recorded; normalisation?: Recorded } | undefined;
   const recorded = spelled?.normalization ?? spelled?.normalisation;

@@ -2,7 +2,7 @@
  * rwseg.json: what someone holding only the export folder needs to reproduce the predictions (schema in
  * docs/export.md): the model's interface, the classes, how to normalize inputs, spacing, patch size, the loss it
  * was trained with and the parity measured at export. rwseg's own export (@rwseg/core, export/) replaces this file
- * with the full model artefact (schema rwseg-model/2); this is what the converter alone can say.
+ * with the full model artifact (schema rwseg-model/2); this is what the converter alone can say.
  */
 import { writeFileAtomic } from './io/atomic-write.js';
 import type * as tfl from '@tensorflow/tfjs-layers';

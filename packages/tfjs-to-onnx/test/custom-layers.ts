@@ -42,7 +42,7 @@ export class InstanceNormalization extends tfl.layers.Layer {
 }
 tf.serialization.registerClass(InstanceNormalization);
 
-/** Nearest-neighbour 3-D upsampling by integer factors (each voxel repeated). */
+/** Nearest-neighbor 3-D upsampling by integer factors (each voxel repeated). */
 export class UpSampling3D extends tfl.layers.Layer {
   static readonly className = 'UpSampling3D';
   readonly size: number[];

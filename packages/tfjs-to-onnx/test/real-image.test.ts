@@ -25,7 +25,7 @@ test.before(async () => {
 
 type ST = tfl.SymbolicTensor;
 
-/** The image's central 96x96 crop, z-score normalised, as [1, 96, 96, 1]. */
+/** The image's central 96x96 crop, z-score normalized, as [1, 96, 96, 1]. */
 function loadCrop(path: string): tf.Tensor {
   const png = pngjs.PNG.sync.read(readFileSync(path));
   const size = 96;

@@ -265,7 +265,7 @@ test("dynamicSpatial 'fixed' keeps the model's size; without selfContained nothi
   t.false(decodeModel(plain.bytes).graph.node.some((n) => ['Pad', 'ReduceMean', 'ArgMax'].includes(n.op_type)));
 });
 
-test("normalizationFromMetadata reads rwseg.json's and the model artefact's records (scope decides fixed)", (t) => {
+test("normalizationFromMetadata reads rwseg.json's and the model artifact's records (scope decides fixed)", (t) => {
   const cases: [Record<string, unknown>, InGraphNormalization][] = [
     [{ method: 'zscore', scope: 'per-image-and-channel' }, { method: 'zscore' }],
     [

@@ -107,7 +107,7 @@ test('the pbtxt parser accepts a config in Triton style and rejects unknown fiel
 });
 
 /**
- * Metadata recording a normalization under both spellings: rwseg.json 1 says `normalisation`, the model artefact
+ * Metadata recording a normalization under both spellings: rwseg.json 1 says `normalisation`, the model artifact
  * `normalization`; exportModel reads either, and this test holds whichever the metadata type has.
  */
 function recordedNormalization(n: { method: string; [key: string]: unknown }): ModelMetadataInput {

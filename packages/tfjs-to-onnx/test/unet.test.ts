@@ -1,6 +1,6 @@
 /**
  * Layers in combination: small U-Nets (2D and 3D) with skip connections, transposed convolutions, concatenation,
- * folded BatchNormalization, instance normalisation and a softmax head; shared layers, several outputs, a
+ * folded BatchNormalization, instance normalization and a softmax head; shared layers, several outputs, a
  * Sequential model. Also the ONNX checker (Debian's python3-onnx) on the exported files.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';

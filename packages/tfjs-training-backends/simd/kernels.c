@@ -168,8 +168,8 @@ void channel_affine(const float *x, const float *mean, const float *factor, cons
     float *or = out + (unsigned long)r * C;
     u32 c = 0;
     for (; c + 4 <= C; c += 4) {
-      const v128_t centred = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c));
-      wasm_v128_store(or + c, wasm_f32x4_add(wasm_f32x4_mul(centred, wasm_v128_load(factor + c)), wasm_v128_load(offset + c)));
+      const v128_t centered = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c));
+      wasm_v128_store(or + c, wasm_f32x4_add(wasm_f32x4_mul(centered, wasm_v128_load(factor + c)), wasm_v128_load(offset + c)));
     }
     for (; c < C; c++) or[c] = (xr[c] - mean[c]) * factor[c] + offset[c];
   }

@@ -46,10 +46,10 @@ export interface BackendDescription {
 tf.env().set('PROD', true);
 
 let current: BackendDescription | null = null;
-const initialised = new Map<BackendName, Record<string, unknown>>();
+const initialized = new Map<BackendName, Record<string, unknown>>();
 
 /**
- * Makes `name` the active TF.js backend, importing and initialising it on first use, and returns the name of
+ * Makes `name` the active TF.js backend, importing and initializing it on first use, and returns the name of
  * the backend now active. 'auto' tries tensorflow, webgpu (hardware adapters only), wasm, cpu in that order and
  * logs the choice with the reason. Throws BackendError('BACKEND_ERROR') naming the package or cause when a
  * backend asked for by name cannot be used.
@@ -90,7 +90,7 @@ export async function useBackend(name: BackendChoice = 'auto', options: UseBacke
   }
   throw new BackendError(
     'BACKEND_ERROR',
-    `no TF.js backend could be initialised: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`,
+    `no TF.js backend could be initialized: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`,
     { skipped },
   );
 }
@@ -124,7 +124,7 @@ function describe(
 }
 
 async function activate(name: BackendName, auto: boolean, logger: BackendLogger): Promise<Record<string, unknown>> {
-  const cached = initialised.get(name);
+  const cached = initialized.get(name);
   // webgpu re-checks its adapter each time (auto refuses software adapters an explicit request accepted).
   if (cached !== undefined && name !== 'webgpu') {
     await setBackend(name);
@@ -147,7 +147,7 @@ async function activate(name: BackendName, auto: boolean, logger: BackendLogger)
       details = await activateWebGpu(auto, logger);
       break;
   }
-  initialised.set(name, details);
+  initialized.set(name, details);
   return details;
 }
 
@@ -159,12 +159,12 @@ async function setBackend(name: BackendName): Promise<void> {
   } catch (error) {
     throw new BackendError(
       'BACKEND_ERROR',
-      `backend '${name}' failed to initialise: ${error instanceof Error ? error.message : String(error)}`,
+      `backend '${name}' failed to initialize: ${error instanceof Error ? error.message : String(error)}`,
       { backend: name },
       { cause: error },
     );
   }
-  if (!ok) throw new BackendError('BACKEND_ERROR', `backend '${name}' failed to initialise`, { backend: name });
+  if (!ok) throw new BackendError('BACKEND_ERROR', `backend '${name}' failed to initialize`, { backend: name });
 }
 
 /** Resolves the folder holding the wasm backend's .wasm binaries, so loading never depends on the cwd. */

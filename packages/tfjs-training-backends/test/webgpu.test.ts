@@ -68,7 +68,7 @@ vulkanSerialTest('a software adapter is refused unless allowed, with the reason 
 });
 
 vulkanSerialTest(
-  'initialises on this machine and describes the adapter (vendor, architecture, driver, limits)',
+  'initializes on this machine and describes the adapter (vendor, architecture, driver, limits)',
   async (t) => {
     const adapter = await initWebGpuBackend({ allowSoftwareAdapter: true });
     t.is(tf.getBackend(), 'webgpu');

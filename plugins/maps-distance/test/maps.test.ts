@@ -88,7 +88,7 @@ test('boundary (Kervadec) is boundary-rw shifted by +1 inside each class: 0 on t
       t.true(Math.abs(kervadec[i * 3 + k]! - expected) < 1e-6, `voxel ${i} class ${k}`);
     }
   }
-  // Class 1's ring is on its inner border (0), its centre one voxel deeper (-1); outside it the distance to it.
+  // Class 1's ring is on its inner border (0), its center one voxel deeper (-1); outside it the distance to it.
   t.is(kervadec[(1 * 6 + 1) * 3 + 1], 0);
   t.is(kervadec[(2 * 6 + 2) * 3 + 1], -1);
   t.true(Math.abs(kervadec[0 * 3 + 1]! - Math.SQRT2) < 1e-6);

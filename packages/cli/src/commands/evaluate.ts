@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { RwsegError, BACKEND_CHOICES } from '@rwseg/core';
-import { applyNormalization } from '@rwseg/core/artefact';
+import { applyNormalization } from '@rwseg/core/artifact';
 import { openDataset } from '@rwseg/core/data';
 import { computeSegmentationMetrics } from '@rwseg/core/metrics';
 import { loadDataset, loadPipeline, loadValidationCases } from '@rwseg/core/pipeline';
@@ -14,7 +14,7 @@ export default class Evaluate extends RwsegCommand {
   static override summary =
     "Evaluate a trained model on a dataset folder or a pipeline's validation cases: per-class Dice (and distances) per case, NaN-aware means.";
   static override description =
-    "With a pipeline YAML, the cases are its validation split, preprocessed as it says. With a dataset folder (MSD / nnU-Net, or images/ + labels/), every labelled case is evaluated, normalised as the model's run was (its config.json beside the model folder; z-score otherwise) and its labels read through the run's label map unless --label-map is given. Predictions come from the inference engine validation and `rwseg predict` run: Gaussian-weighted sliding windows at the model's patch, slice by slice for a 2D model on 3D cases.";
+    "With a pipeline YAML, the cases are its validation split, preprocessed as it says. With a dataset folder (MSD / nnU-Net, or images/ + labels/), every labeled case is evaluated, normalized as the model's run was (its config.json beside the model folder; z-score otherwise) and its labels read through the run's label map unless --label-map is given. Predictions come from the inference engine validation and `rwseg predict` run: Gaussian-weighted sliding windows at the model's patch, slice by slice for a 2D model on 3D cases.";
   static override examples = [
     '<%= config.bin %> evaluate --model runs/quickstart/model --data pipelines/quickstart.yaml --json',
     '<%= config.bin %> evaluate --model runs/hippocampus/model --data data/Task04_Hippocampus',
@@ -33,7 +33,7 @@ export default class Evaluate extends RwsegCommand {
       aliases: ['classes'],
       description: 'dataset folder pairs without --label-map: classes stored as 0..K-1 (also --classes)',
     }),
-    limit: Flags.integer({ min: 1, description: 'dataset folder: evaluate the first N labelled cases only' }),
+    limit: Flags.integer({ min: 1, description: 'dataset folder: evaluate the first N labeled cases only' }),
     overlap: Flags.string({ description: "sliding-window overlap in [0, 1) (default: the pipeline's, else 0.5)" }),
     'slice-axis': Flags.integer({
       min: 0,
@@ -88,14 +88,14 @@ export default class Evaluate extends RwsegCommand {
         .filter((r) => r.label !== undefined || info.kind === 'synthetic')
         .slice(0, flags.limit);
       if (refs.length === 0)
-        throw new RwsegError('INVALID_INPUT', `${flags.data}: no labelled cases to evaluate`, { file: flags.data });
-      // Loaded raw, then normalised as the model says (applyNormalization: per image as training's loader did).
+        throw new RwsegError('INVALID_INPUT', `${flags.data}: no labeled cases to evaluate`, { file: flags.data });
+      // Loaded raw, then normalized as the model says (applyNormalization: per image as training's loader did).
       const raw = await loadValidationCases(info, refs, { normalization: 'none' });
       cases = raw.map((c) => ({
         ...c,
         image: {
           ...c.image,
-          data: applyNormalization(c.image.data, c.image.channels ?? 1, settings.artefact.normalization),
+          data: applyNormalization(c.image.data, c.image.channels ?? 1, settings.artifact.normalization),
         },
       }));
       numClasses = info.numClasses;

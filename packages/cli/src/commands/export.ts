@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import path from 'node:path';
 import { silentLogger, useBackend } from '@rwseg/core';
-import { assertSafeName } from '@rwseg/core/artefact';
+import { assertSafeName } from '@rwseg/core/artifact';
 import { exportRun } from '@rwseg/core/export';
 import { RwsegCommand } from '../base-command.js';
 
@@ -9,7 +9,7 @@ export default class Export extends RwsegCommand {
   static override summary =
     'Export a trained run to ONNX (model.onnx + rwseg.json) or a Triton model repository, checked against TF.js.';
   static override description =
-    "Converts <run>/model with @rwseg/tfjs-to-onnx, compares onnxruntime with TF.js on random inputs and on one real validation image (the run's first validation case, or --image), and fails with exit 2 when the max abs error is above --tolerance. rwseg.json is the model's artefact (classes, normalization, patch size, size grid, spacing, slice axis, label values, the loss and config that made it, its metrics) plus the export: the ONNX file's sha256, its inputs and outputs, the parity. Every file is written under a temporary name and renamed into place, so a killed export leaves the old model or the new one; a target that holds a model needs --force (a Triton model then gets the next version number). Only the full-resolution output of a deep-supervision model is exported.";
+    "Converts <run>/model with @rwseg/tfjs-to-onnx, compares onnxruntime with TF.js on random inputs and on one real validation image (the run's first validation case, or --image), and fails with exit 2 when the max abs error is above --tolerance. rwseg.json is the model's artifact (classes, normalization, patch size, size grid, spacing, slice axis, label values, the loss and config that made it, its metrics) plus the export: the ONNX file's sha256, its inputs and outputs, the parity. Every file is written under a temporary name and renamed into place, so a killed export leaves the old model or the new one; a target that holds a model needs --force (a Triton model then gets the next version number). Only the full-resolution output of a deep-supervision model is exported.";
   static override examples = [
     '<%= config.bin %> export --model runs/quickstart --out exports/quickstart',
     '<%= config.bin %> export --model runs/quickstart --out model_repository --format triton --name quickstart --json',

@@ -24,7 +24,7 @@ export default class Metrics extends RwsegCommand {
     }),
     spacing: Flags.string({ description: "voxel spacing in mm, comma-separated (default: the reference's)" }),
     'include-background': Flags.boolean({ description: 'also report class 0', default: false }),
-    'nsd-tolerance': Flags.string({ description: 'normalised surface Dice tolerance in mm (default 1)' }),
+    'nsd-tolerance': Flags.string({ description: 'normalized surface Dice tolerance in mm (default 1)' }),
   };
 
   async run() {

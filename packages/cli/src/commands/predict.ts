@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { BACKEND_CHOICES } from '@rwseg/core';
-import { artefactNormalization } from '@rwseg/core/artefact';
+import { artifactNormalization } from '@rwseg/core/artifact';
 import { segmentImage, TfjsWindowPredictor, withAnySpatialSize } from '@rwseg/core/inference';
 import { labelFileName, labelFormatFor, readImage, writeVolume } from '@rwseg/core/io';
 import { loadModelDir } from '@rwseg/core/training';
@@ -40,7 +40,7 @@ export default class Predict extends RwsegCommand {
     }),
     normalization: Flags.option({
       options: ['zscore', 'percentile', 'none'] as const,
-      description: "override the normalisation the model was trained with (default: the model's)",
+      description: "override the normalization the model was trained with (default: the model's)",
     })(),
     mode: Flags.option({
       options: ['sliding-window', 'whole-image'] as const,
@@ -63,20 +63,20 @@ export default class Predict extends RwsegCommand {
     const overlap = overlapFlag('overlap', flags.overlap);
     const backend = await this.selectBackend(flags.backend as never);
     const { model } = await loadModelDir(flags.model);
-    const { artefact, sliceAxis, labelValues } = modelSettings(
+    const { artifact, sliceAxis, labelValues } = modelSettings(
       flags.model,
       model.outputs[0]!.shape.at(-1)!,
       this.logger,
     );
     const read = await readImage(flags.input);
     const { volume } = read;
-    const normalization = flags.normalization ? artefactNormalization(flags.normalization) : artefact.normalization;
+    const normalization = flags.normalization ? artifactNormalization(flags.normalization) : artifact.normalization;
     const net = flags.mode === 'whole-image' ? await withAnySpatialSize(model) : model;
     const result = await segmentImage(new TfjsWindowPredictor(net), volume, {
       normalization,
       mode: flags.mode,
-      ...(artefact.patchSize ? { patch: artefact.patchSize } : {}),
-      ...(artefact.sizeGrid ? { sizeGrid: artefact.sizeGrid } : {}),
+      ...(artifact.patchSize ? { patch: artifact.patchSize } : {}),
+      ...(artifact.sizeGrid ? { sizeGrid: artifact.sizeGrid } : {}),
       overlap,
       batchSize: flags['batch-size'],
       sliceAxis: flags['slice-axis'] ?? sliceAxis,
@@ -98,7 +98,7 @@ export default class Predict extends RwsegCommand {
     if (!this.jsonEnabled())
       this.log(
         `wrote ${out}: ${shape.join('x')} labels, voxels per class ${voxelsPerClass.join(', ')} ` +
-          `(${flags.mode}, ${normalization.method} normalisation, backend ${backend})`,
+          `(${flags.mode}, ${normalization.method} normalization, backend ${backend})`,
       );
     return {
       out,

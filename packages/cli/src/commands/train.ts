@@ -15,7 +15,7 @@ import {
 import { createProgressWriter } from '@rwseg/core/training';
 import { RwsegCommand } from '../base-command.js';
 import { LABEL_MAP_HELP, parseLabelMapFlag } from '../label-map-flag.js';
-import { describeResult, resumeOption, runFolderFlags, summariseResult } from './pipeline/run.js';
+import { describeResult, resumeOption, runFolderFlags, summarizeResult } from './pipeline/run.js';
 
 export default class Train extends RwsegCommand {
   static override summary =
@@ -126,7 +126,7 @@ export default class Train extends RwsegCommand {
       onEvent: (_run, event) => progress(event),
     });
     if (!this.jsonEnabled()) this.log(describeResult(result));
-    const summary = summariseResult(result);
+    const summary = summarizeResult(result);
     return {
       ...summary.runs[0],
       backend: summary.backend,

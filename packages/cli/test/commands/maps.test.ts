@@ -182,7 +182,7 @@ test('bad inputs exit 2 naming the file or the flag', async (t) => {
   t.regex(errorText(unknown), /unknown map 'nope'/);
 });
 
-test('a plugin author checks a new map from the CLI: a map that favours the true class is reported as violating P1', async (t) => {
+test('a plugin author checks a new map from the CLI: a map that favors the true class is reported as violating P1', async (t) => {
   const project = makeUserProject();
   writePluginPackage(
     path.join(project, 'inverted-map'),

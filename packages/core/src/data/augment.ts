@@ -137,7 +137,7 @@ function planeRotation(n: number, i: number, j: number, radians: number, quarter
 }
 
 /**
- * Draws the spatial transform: a matrix M such that source = centre + M (q - patchCentre) for patch voxel q.
+ * Draws the spatial transform: a matrix M such that source = center + M (q - patchCenter) for patch voxel q.
  * Draw order is fixed so each augmentation's randomness stays put when another's probability changes.
  */
 export function drawSpatialTransform(rank: number, aug: ResolvedAugment, rng: Random): Matrix {
@@ -172,13 +172,13 @@ export interface SpatialSource {
 }
 
 /**
- * Cuts a patch through the transform: image by (bi/tri)linear interpolation, label by nearest neighbour; points
+ * Cuts a patch through the transform: image by (bi/tri)linear interpolation, label by nearest neighbor; points
  * outside the source read `padValue` (image) and 0 (label). Integer source positions reproduce voxels exactly.
  */
 export function samplePatch(
   source: SpatialSource,
   patchShape: readonly number[],
-  centre: readonly number[],
+  center: readonly number[],
   matrix: Matrix,
   padValue = 0,
 ): { image: Float32Array; label: Int32Array } {
@@ -201,7 +201,7 @@ export function samplePatch(
           [0, ...matrix[0]!],
           [0, ...matrix[1]!],
         ];
-  const c = rank === 3 ? centre : [0, ...centre];
+  const c = rank === 3 ? center : [0, ...center];
   const h = P.map((p) => (p - 1) / 2);
   const [S0, S1, S2] = S as [number, number, number];
   const s1 = S2 * C;
@@ -228,7 +228,7 @@ export function samplePatch(
           n2 = Math.round(p2);
         if (lab && n0 >= 0 && n0 < S0 && n1 >= 0 && n1 < S1 && n2 >= 0 && n2 < S2)
           label[out] = lab[(n0 * S1 + n1) * S2 + n2]!;
-        // Image: trilinear over the 8 neighbours; a neighbour outside the image reads padValue.
+        // Image: trilinear over the 8 neighbors; a neighbor outside the image reads padValue.
         const f0 = Math.floor(p0),
           f1 = Math.floor(p1),
           f2 = Math.floor(p2);
@@ -237,7 +237,7 @@ export function samplePatch(
           w2 = p2 - f2;
         const inside = f0 >= 0 && f0 + 1 < S0 && f1 >= 0 && f1 + 1 < S1 && f2 >= 0 && f2 + 1 < S2;
         if (inside || (S0 === 1 && w0 === 0 && f0 === 0 && f1 >= 0 && f1 + 1 < S1 && f2 >= 0 && f2 + 1 < S2)) {
-          // Fast path: all neighbours inside (or a 2D image with its unit leading axis, where w0 is 0).
+          // Fast path: all neighbors inside (or a 2D image with its unit leading axis, where w0 is 0).
           const base = f0 * s0 + f1 * s1 + f2 * C;
           const a00 = (1 - w1) * (1 - w2),
             a01 = (1 - w1) * w2,

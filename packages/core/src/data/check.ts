@@ -27,7 +27,7 @@ export interface DatasetReport {
   testCases: number;
   /** Voxels per class over all readable training labels. */
   classVoxels: number[];
-  /** classVoxels as fractions of all labelled voxels. */
+  /** classVoxels as fractions of all labeled voxels. */
   classFrequency: number[];
   /** Training cases containing each class at least once. */
   casesWithClass: number[];
@@ -155,7 +155,7 @@ export async function checkDataset(
         'if 255 is the background, give a label map (--label-map 0:1,255:0)',
     );
   }
-  const labelled = classVoxels.reduce((a, b) => a + b, 0);
+  const labeled = classVoxels.reduce((a, b) => a + b, 0);
   return {
     name: info.name,
     kind: info.kind,
@@ -172,7 +172,7 @@ export async function checkDataset(
     trainingCases: info.training.length,
     testCases: info.test.length,
     classVoxels,
-    classFrequency: classVoxels.map((n) => (labelled ? n / labelled : 0)),
+    classFrequency: classVoxels.map((n) => (labeled ? n / labeled : 0)),
     casesWithClass,
     shape: { min: min ?? [], max: max ?? [] },
     spacings,

@@ -28,7 +28,7 @@ export interface DatasetInfo {
   /** Input channel names (modalities); their count is the image channel count. */
   readonly channelNames: readonly string[];
   readonly training: readonly CaseRef[];
-  /** Unlabelled test images (MSD imagesTs/). */
+  /** Unlabeled test images (MSD imagesTs/). */
   readonly test: readonly CaseRef[];
   /** Stored label value -> class index (as string keys, JSON-style); absent when stored values are classes. */
   readonly labelMap?: Readonly<Record<string, number>>;
@@ -161,7 +161,7 @@ export async function readCase(info: DatasetInfo, ref: CaseRef, hooks: ReadCaseH
     );
   }
   if (!ref.label) return { case: { id: ref.id, image, source: ref.images.join(', ') } };
-  // A colour label image would invent classes: refused, naming the first coloured pixel.
+  // A color label image would invent classes: refused, naming the first colored pixel.
   const labelRead = await readImage(ref.label, { color: 'reject' });
   hooks.onRead?.(ref.label, labelRead, 'label');
   const raw = labelRead.volume;

@@ -16,7 +16,7 @@ import { RwsegError } from '../errors.js';
 import { imageExtension } from '../io/files.js';
 import { IMAGE_EXTENSIONS, isImageFile } from '../io/volume-io.js';
 import type { CaseRef, DatasetInfo } from './dataset.js';
-import { classCountOfMapping, normaliseLabelMapping, type LabelMapping } from './labels.js';
+import { classCountOfMapping, normalizeLabelMapping, type LabelMapping } from './labels.js';
 
 export interface FolderPairing {
   /** Part of the image name (before the extension) that is not the case id, e.g. "_training". */
@@ -136,7 +136,7 @@ export function openFolderDataset(root: string, options: FolderDatasetOptions = 
     ...(options.imageGlob ? { imageGlob: options.imageGlob } : {}),
   };
   const training = pairFolderCases(imageDir, labelDir, pairing);
-  const labelMap = options.labelMapping ? normaliseLabelMapping(options.labelMapping) : undefined;
+  const labelMap = options.labelMapping ? normalizeLabelMapping(options.labelMapping) : undefined;
   const numClasses = options.numClasses ?? (labelMap ? classCountOfMapping(labelMap) : 2);
   const classNames =
     options.classNames ?? Array.from({ length: numClasses }, (_, i) => (i === 0 ? 'background' : `class${i}`));

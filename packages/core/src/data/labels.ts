@@ -4,12 +4,12 @@ import { RwsegError } from '../errors.js';
 /** A user's label mapping: `{ "0": 0, "255": 1 }`, or a list of stored values whose position is the class. */
 export type LabelMapping = Readonly<Record<string, number>> | readonly number[];
 
-export function normaliseLabelMapping(mapping: LabelMapping): Record<string, number> {
+export function normalizeLabelMapping(mapping: LabelMapping): Record<string, number> {
   if (Array.isArray(mapping)) {
     const out: Record<string, number> = {};
     (mapping as readonly number[]).forEach((value, index) => {
       if (String(value) in out)
-        throw new RwsegError('INVALID_OPTIONS', `label mapping lists grey value ${value} twice`, {
+        throw new RwsegError('INVALID_OPTIONS', `label mapping lists gray value ${value} twice`, {
           option: 'labelMapping',
         });
       out[String(value)] = index;

@@ -25,7 +25,7 @@ export interface LoaderOptions {
   seed?: number;
   /** Axis of a [Z, Y, X] volume that 2D patches are sliced along (default 0). */
   sliceAxis?: number;
-  /** Share of each batch centred on foreground (default 1/3, as nnU-Net). */
+  /** Share of each batch centered on foreground (default 1/3, as nnU-Net). */
   foregroundFraction?: number;
   preprocess?: PreprocessOptions;
   /** Augmentation settings, or false for none. */

@@ -1,4 +1,4 @@
-/** One entry point that recognises a dataset from a path (MSD/nnU-Net folder or 2D folder pair) or "synthetic". */
+/** One entry point that recognizes a dataset from a path (MSD/nnU-Net folder or 2D folder pair) or "synthetic". */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { RwsegError } from '../errors.js';

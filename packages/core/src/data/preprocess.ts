@@ -1,5 +1,5 @@
 /**
- * Per-case preprocessing, done once when a case is loaded: intensity normalisation per channel, optional
+ * Per-case preprocessing, done once when a case is loaded: intensity normalization per channel, optional
  * resampling to a target spacing (images linear, labels nearest), and 2D slices of 3D volumes.
  * Layouts: images channels-last [...spatial, C], labels [...spatial], row-major, last axis fastest.
  */
@@ -22,7 +22,7 @@ export interface PreprocessOptions {
   targetSpacing?: number[];
 }
 
-/** Normalises each channel of a channels-last image in place. A constant channel becomes all zeros. */
+/** Normalizes each channel of a channels-last image in place. A constant channel becomes all zeros. */
 export function normalizeChannels(
   data: Float32Array,
   channels: number,
@@ -55,7 +55,7 @@ export function normalizeChannels(
 }
 
 /**
- * Resamples one axis of a channels-last array to `size` samples. Sample centres are aligned (voxel i of the output
+ * Resamples one axis of a channels-last array to `size` samples. Sample centers are aligned (voxel i of the output
  * sits at (i + 0.5) * old/new - 0.5 in the input), positions outside clamp to the edge.
  */
 export function resampleAxis<T extends Float32Array | Int32Array>(
@@ -130,7 +130,7 @@ export function sliceAlong<T extends Float32Array | Int32Array>(
   return out;
 }
 
-/** Applies normalisation and resampling as configured; the label is left untouched except for resampling. */
+/** Applies normalization and resampling as configured; the label is left untouched except for resampling. */
 export function preprocessCase(c: Case, options: PreprocessOptions = {}): Case {
   const resampled = options.targetSpacing ? resampleCase(c, options.targetSpacing) : c;
   const data = resampled === c ? Float32Array.from(c.image.data) : resampled.image.data;

@@ -1,6 +1,6 @@
 /**
  * Patch sampling: where a patch is cut from a case. nnU-Net's rule: a fixed share of each batch (default 1/3, the
- * last samples) is centred on a random voxel of a random foreground class present in the case; the rest are
+ * last samples) is centered on a random voxel of a random foreground class present in the case; the rest are
  * uniform over all positions, including positions that hang over the border of an image smaller than the patch
  * (padding). 3D cases serve 2D patches as slices along `sliceAxis`.
  */
@@ -131,11 +131,11 @@ export function drawSample(prepared: PreparedCase, options: SampleOptions, rng: 
     shape = shape.filter((_, a) => a !== sliceAxis);
     spacing = spacing.filter((_, a) => a !== sliceAxis);
   }
-  const centre = shape.map((size, a) => {
+  const center = shape.map((size, a) => {
     const p = patchShape[a]!;
     const [lo, hi] = cornerRange(size, p);
     const uniform = lo + rng.int(hi - lo + 1);
-    // Centred on the target voxel, shifted by up to a quarter patch so it is not always in the middle, then clamped.
+    // Centered on the target voxel, shifted by up to a quarter patch so it is not always in the middle, then clamped.
     const jitter = Math.round(rng.uniform(-p / 4, p / 4));
     const corner = target ? Math.min(hi, Math.max(lo, target[a]! - Math.floor(p / 2) + jitter)) : uniform;
     return corner + (p - 1) / 2;
@@ -144,7 +144,7 @@ export function drawSample(prepared: PreparedCase, options: SampleOptions, rng: 
   const patch = samplePatch(
     { image, ...(labels ? { label: labels } : {}), shape, channels: C },
     patchShape,
-    centre,
+    center,
     matrix,
   );
   const augmented = augmentIntensity(patch.image, patchShape, C, augment, rng);

@@ -157,7 +157,7 @@ function paintObject(
       },
     );
   } else {
-    // A blob: the level set of a few Gaussian bumps scattered around the centre.
+    // A blob: the level set of a few Gaussian bumps scattered around the center.
     const bumps = Array.from({ length: 3 + rng.int(3) }, () => ({
       c: center.map((c) => c + rng.normal() * radius * 0.5),
       s: radius * rng.uniform(0.35, 0.6),

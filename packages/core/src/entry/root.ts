@@ -1,9 +1,9 @@
 /**
  * `@rwseg/core`: what a library user needs, one line per job. The shared TF.js, errors, version and logging; the
  * plugin registry and a loss built from it; reading and writing images; training (a pipeline YAML, or the trainer
- * by hand), predicting, evaluating, reading a model artefact and exporting it; the TF.js backends. Each job's
+ * by hand), predicting, evaluating, reading a model artifact and exporting it; the TF.js backends. Each job's
  * other names are in its sub-path (package.json `exports`, one report per entry in api/): `/plugin`, `/io`,
- * `/distance`, `/metrics`, `/stats`, `/data`, `/losses`, `/training`, `/inference`, `/artefact`, `/export`,
+ * `/distance`, `/metrics`, `/stats`, `/data`, `/losses`, `/training`, `/inference`, `/artifact`, `/export`,
  * `/pipeline`, `/maps`, `/plots`, `/services` and `/testing`.
  */
 // The one TF.js every module and plugin shares: a second copy would not see the backend that useBackend set.
@@ -30,13 +30,13 @@ export { openDataset } from '../data/open-dataset.js';
 export { createLoader } from '../data/loader.js';
 export { buildUNet, type UNetConfigInput } from '../models/unet.js';
 export { train, type TrainingOptions, type TrainingResult } from '../training/trainer.js';
-// Predict, evaluate, read the artefact, export.
+// Predict, evaluate, read the artifact, export.
 export { loadModelDir } from '../training/model-files.js';
 export { TfjsWindowPredictor } from '../inference/tfjs-window-predictor.js';
 export { segmentImage, type Segmentation } from '../inference/segment-image.js';
 export { computeSegmentationMetrics } from '../metrics/segmentation-metrics.js';
 export type { ClassMetrics } from '../metrics-api.js';
-export { readModelArtefact, type ModelArtefact } from '../artefact/index.js';
+export { readModelArtifact, type ModelArtifact } from '../artifact/index.js';
 export { exportRun } from '../export/run-export.js';
 // The TF.js backends (@rwseg/tfjs-training-backends): useBackend('auto' | 'webgpu' | 'wasm' | ...) and the WebGPU
 // helpers.

@@ -3,7 +3,7 @@
  * and renamed into place, in an order that keeps the target servable at every moment:
  *
  * - onnx (`<out>/model.onnx` + `<out>/rwseg.json`): model.onnx is renamed first, rwseg.json second. rwseg.json
- *   records model.onnx's sha256, so the one in-between state (new model, old rwseg.json) is recognised, and the
+ *   records model.onnx's sha256, so the one in-between state (new model, old rwseg.json) is recognized, and the
  *   reader (exported-model.ts) takes the matching rwseg.json from the staging folder the kill left behind.
  * - triton (`<repo>/<name>/<version>/`): the version folder, holding model.onnx and its own rwseg.json, appears
  *   in one rename; config.pbtxt and the model-level rwseg.json follow. Replacing a model (--force) writes the next
@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { RwsegError } from '../errors.js';
 import { fsyncPath, removeStaleTemporaries, renameDurable, temporaryName, writeFileAtomic } from '../io/files.js';
-import { MODEL_ARTEFACT_FILE } from '../artefact/schema.js';
+import { MODEL_ARTIFACT_FILE } from '../artifact/schema.js';
 
 /** The staging folders an export makes inside its target: `.rwseg-export.tmp-<pid>-<n>`. */
 export const STAGING_PREFIX = '.rwseg-export.tmp-';
@@ -48,7 +48,7 @@ export function fsyncTree(dir: string): void {
 /** What an export would overwrite in `outDir`; empty when nothing. */
 export function existingExport(outDir: string, format: 'onnx' | 'triton', name?: string): string[] {
   if (format === 'onnx')
-    return ['model.onnx', MODEL_ARTEFACT_FILE]
+    return ['model.onnx', MODEL_ARTIFACT_FILE]
       .filter((f) => existsSync(path.join(outDir, f)))
       .map((f) => path.join(outDir, f));
   const modelDir = path.join(outDir, name!);
@@ -75,10 +75,10 @@ export async function commitOnnxExport(staging: string, outDir: string, markerDi
   await pauseForKillTest('staged', markerDir);
   renameDurable(path.join(staging, 'model.onnx'), path.join(outDir, 'model.onnx'));
   await pauseForKillTest('model-renamed', markerDir);
-  renameDurable(path.join(staging, MODEL_ARTEFACT_FILE), path.join(outDir, MODEL_ARTEFACT_FILE));
+  renameDurable(path.join(staging, MODEL_ARTIFACT_FILE), path.join(outDir, MODEL_ARTIFACT_FILE));
   await pauseForKillTest('metadata-renamed', markerDir);
   rmSync(staging, { recursive: true, force: true });
-  return [path.join(outDir, 'model.onnx'), path.join(outDir, MODEL_ARTEFACT_FILE)];
+  return [path.join(outDir, 'model.onnx'), path.join(outDir, MODEL_ARTIFACT_FILE)];
 }
 
 /**
@@ -104,14 +104,14 @@ export async function commitTritonExport(
   renameDurable(stagedVersion, versionDir);
   await pauseForKillTest('model-renamed', markerDir);
   renameDurable(path.join(stagedModel, 'config.pbtxt'), path.join(modelDir, 'config.pbtxt'));
-  renameDurable(path.join(stagedModel, MODEL_ARTEFACT_FILE), path.join(modelDir, MODEL_ARTEFACT_FILE));
+  renameDurable(path.join(stagedModel, MODEL_ARTIFACT_FILE), path.join(modelDir, MODEL_ARTIFACT_FILE));
   await pauseForKillTest('metadata-renamed', markerDir);
   for (const v of older) rmSync(path.join(modelDir, String(v)), { recursive: true, force: true });
   rmSync(staging, { recursive: true, force: true });
   return [
     path.join(modelDir, 'config.pbtxt'),
     path.join(versionDir, 'model.onnx'),
-    path.join(versionDir, MODEL_ARTEFACT_FILE),
-    path.join(modelDir, MODEL_ARTEFACT_FILE),
+    path.join(versionDir, MODEL_ARTIFACT_FILE),
+    path.join(modelDir, MODEL_ARTIFACT_FILE),
   ];
 }

@@ -1,5 +1,5 @@
 /**
- * Reads an exported model's artefact the way a server must: validated, and checked against the ONNX file it
+ * Reads an exported model's artifact the way a server must: validated, and checked against the ONNX file it
  * describes (export.sha256), so a half-done export is never served. After a kill between an onnx export's two
  * renames (export-folder.ts), the new model.onnx sits beside the old rwseg.json and the new rwseg.json is still in
  * the export's staging folder: that one is taken, read-only, so the folder serves the new model.
@@ -10,36 +10,36 @@ import { RwsegError } from '../errors.js';
 import { renameDurable } from '../io/files.js';
 import {
   checkExportedFile,
-  parseModelArtefact,
+  parseModelArtifact,
   readJsonFile,
-  readModelArtefact,
-  type ReadArtefactOptions,
-} from '../artefact/read.js';
-import { MODEL_ARTEFACT_FILE, type ModelArtefact } from '../artefact/schema.js';
+  readModelArtifact,
+  type ReadArtifactOptions,
+} from '../artifact/read.js';
+import { MODEL_ARTIFACT_FILE, type ModelArtifact } from '../artifact/schema.js';
 import { STAGING_PREFIX } from './export-folder.js';
 
 export interface ExportedModel {
-  readonly artefact: ModelArtefact;
-  /** The folder the artefact's export.file is relative to. */
+  readonly artifact: ModelArtifact;
+  /** The folder the artifact's export.file is relative to. */
   readonly dir: string;
-  /** The rwseg.json the artefact was read from (a staging folder's after an interrupted export). */
+  /** The rwseg.json the artifact was read from (a staging folder's after an interrupted export). */
   readonly file: string;
 }
 
-/** The artefact of an export folder (`dir` holds rwseg.json, and export.file relative to it). Throws the reason. */
-export function readExportedModel(dir: string, options: ReadArtefactOptions = {}): ExportedModel {
-  const file = path.join(dir, MODEL_ARTEFACT_FILE);
-  const artefact = readModelArtefact(file, options);
-  const problem = checkExportedFile(artefact, dir);
-  if (!problem) return { artefact, dir, file };
+/** The artifact of an export folder (`dir` holds rwseg.json, and export.file relative to it). Throws the reason. */
+export function readExportedModel(dir: string, options: ReadArtifactOptions = {}): ExportedModel {
+  const file = path.join(dir, MODEL_ARTIFACT_FILE);
+  const artifact = readModelArtifact(file, options);
+  const problem = checkExportedFile(artifact, dir);
+  if (!problem) return { artifact, dir, file };
   // Interrupted between the renames: the staged rwseg.json that matches the model.onnx in place is the new one.
   for (const staged of stagingFolders(dir)) {
-    const candidate = path.join(staged, MODEL_ARTEFACT_FILE);
+    const candidate = path.join(staged, MODEL_ARTIFACT_FILE);
     if (!existsSync(candidate)) continue;
     try {
-      const other = parseModelArtefact(readJsonFile(candidate), candidate, { ...options, dir });
-      if (other.export?.file === artefact.export?.file && !checkExportedFile(other, dir))
-        return { artefact: other, dir, file: candidate };
+      const other = parseModelArtifact(readJsonFile(candidate), candidate, { ...options, dir });
+      if (other.export?.file === artifact.export?.file && !checkExportedFile(other, dir))
+        return { artifact: other, dir, file: candidate };
     } catch {
       // A staging folder's unreadable file is no candidate.
     }
@@ -59,11 +59,11 @@ function stagingFolders(dir: string): string[] {
  * rwseg.json moved into place), so clearing stale staging folders never leaves the folder unservable.
  */
 export function completeInterruptedExport(dir: string): void {
-  if (!existsSync(path.join(dir, MODEL_ARTEFACT_FILE))) return;
+  if (!existsSync(path.join(dir, MODEL_ARTIFACT_FILE))) return;
   try {
     const found = readExportedModel(dir);
-    if (found.file !== path.join(dir, MODEL_ARTEFACT_FILE))
-      renameDurable(found.file, path.join(dir, MODEL_ARTEFACT_FILE));
+    if (found.file !== path.join(dir, MODEL_ARTIFACT_FILE))
+      renameDurable(found.file, path.join(dir, MODEL_ARTIFACT_FILE));
   } catch {
     // Nothing servable to keep: the new export replaces it.
   }

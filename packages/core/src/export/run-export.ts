@@ -1,5 +1,5 @@
 /**
- * The export step: a training run's model (its artefact says everything about it) to ONNX, or to a Triton model
+ * The export step: a training run's model (its artifact says everything about it) to ONNX, or to a Triton model
  * repository, after a parity check against TF.js, written atomically (export-folder.ts). One code path for
  * `rwseg export` and a pipeline's `export:` section, so what a pipeline leaves behind is what `rwseg export` writes.
  */
@@ -9,12 +9,12 @@ import * as tfl from '@tensorflow/tfjs-layers';
 // Types only at load time: the converter (and onnxruntime-node under it) is imported when an export runs, so
 // importing @rwseg/core (plugins, worker threads) never loads onnxruntime's native library.
 import type { ModelMetadataInput, ParityReport } from '@rwseg/tfjs-to-onnx';
-import { assertSafeName } from '../artefact/model-name.js';
-import { readModelArtefact } from '../artefact/read.js';
-import { resolveRunFolder } from '../artefact/run-folder.js';
-import { MODEL_ARTEFACT_FILE, type ModelArtefact } from '../artefact/schema.js';
-import { serializeModelArtefact } from '../artefact/write.js';
-import { sha256OfFile } from '../artefact/migrate.js';
+import { assertSafeName } from '../artifact/model-name.js';
+import { readModelArtifact } from '../artifact/read.js';
+import { resolveRunFolder } from '../artifact/run-folder.js';
+import { MODEL_ARTIFACT_FILE, type ModelArtifact } from '../artifact/schema.js';
+import { serializeModelArtifact } from '../artifact/write.js';
+import { sha256OfFile } from '../artifact/migrate.js';
 import { RwsegError, type RwsegErrorCode } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import { readVolume } from '../io/volume-io.js';
@@ -74,15 +74,15 @@ export interface RunExport {
     (Pick<ParityReport, 'maxAbsError' | 'maxRelError' | 'tolerance'> & { cases: ParityReport['cases'] }) | null;
 }
 
-/** What the converter's own rwseg.json says, from the artefact (the converter embeds it in the ONNX file). */
-function converterMetadata(artefact: ModelArtefact): ModelMetadataInput {
-  const loss = artefact.training.loss;
+/** What the converter's own rwseg.json says, from the artifact (the converter embeds it in the ONNX file). */
+function converterMetadata(artifact: ModelArtifact): ModelMetadataInput {
+  const loss = artifact.training.loss;
   return {
-    classes: artefact.classes,
-    ...(artefact.spacing ? { spacing: artefact.spacing } : {}),
-    normalization: artefact.normalization,
-    ...(artefact.patchSize ? { patchSize: artefact.patchSize } : {}),
-    rwsegVersion: artefact.rwsegVersion,
+    classes: artifact.classes,
+    ...(artifact.spacing ? { spacing: artifact.spacing } : {}),
+    normalization: artifact.normalization,
+    ...(artifact.patchSize ? { patchSize: artifact.patchSize } : {}),
+    rwsegVersion: artifact.rwsegVersion,
     ...(loss !== null && loss !== undefined ? { loss: lossOf(loss) } : {}),
   };
 }
@@ -99,7 +99,7 @@ function lossOf(loss: unknown): { name: string; [key: string]: unknown } {
   return { name: 'custom', ...l };
 }
 
-/** Crops (centred) or zero-pads a channels-last image to `patch`, so the U-Net's size constraints hold. */
+/** Crops (centered) or zero-pads a channels-last image to `patch`, so the U-Net's size constraints hold. */
 function fitToPatch(
   data: Float32Array,
   shape: readonly number[],
@@ -125,13 +125,13 @@ function fitToPatch(
 
 /**
  * A real image for the parity check: `image`, else the run's first validation case, loaded and normalized exactly
- * as training loaded it (from the config the artefact records; skipped when its data is no longer there).
+ * as training loaded it (from the config the artifact records; skipped when its data is no longer there).
  */
 async function realImage(
-  artefact: ModelArtefact,
+  artifact: ModelArtifact,
   options: RunExportOptions,
 ): Promise<{ label: string; tensor: tf.Tensor } | undefined> {
-  const channels = artefact.inputChannels;
+  const channels = artifact.inputChannels;
   let data: Float32Array;
   let shape: number[];
   let label: string;
@@ -146,7 +146,7 @@ async function realImage(
       );
     shape = spatialShapeOf(volume);
     data = Float32Array.from(volume.data);
-    const n = artefact.normalization;
+    const n = artifact.normalization;
     normalizeChannels(
       data,
       channels,
@@ -155,10 +155,10 @@ async function realImage(
         : { normalization: n.method === 'zscore' ? 'zscore' : 'none' },
     );
     label = options.image;
-  } else if (artefact.training.config) {
+  } else if (artifact.training.config) {
     let first: ValidationCase | undefined;
     try {
-      first = (await loadDataset(parsePipeline(artefact.training.config, "the artefact's training.config")))
+      first = (await loadDataset(parsePipeline(artifact.training.config, "the artifact's training.config")))
         .validation[0];
     } catch (error) {
       options.logger?.warn(
@@ -172,11 +172,11 @@ async function realImage(
     label = `validation case ${first.id}`;
   } else return undefined;
   // A 2D model on 3D data: the parity image is the middle slice along the training slice axis.
-  if (shape.length === artefact.dims + 1) {
-    const axis = artefact.sliceAxis ?? 0;
+  if (shape.length === artifact.dims + 1) {
+    const axis = artifact.sliceAxis ?? 0;
     ({ data, shape } = middleSlice(data, shape, channels, axis));
   }
-  const patch = artefact.patchSize ?? shape;
+  const patch = artifact.patchSize ?? shape;
   return { label, tensor: tf.tensor(fitToPatch(data, shape, channels, patch), [1, ...patch, channels]) };
 }
 
@@ -224,9 +224,9 @@ function asRwsegError(error: unknown, converterError: typeof import('@rwseg/tfjs
 /** Converts a run's model and writes `outDir` (model.onnx + rwseg.json, or a Triton repository entry). */
 export async function exportRun(dir: string, outDir: string, options: RunExportOptions = {}): Promise<RunExport> {
   const { runDir, modelDir } = resolveRunFolder(dir);
-  const artefact = readModelArtefact(modelDir, { logger: options.logger });
+  const artifact = readModelArtifact(modelDir, { logger: options.logger });
   const format = options.format ?? 'onnx';
-  const pipelineName = (artefact.training.config as { name?: unknown } | null)?.name;
+  const pipelineName = (artifact.training.config as { name?: unknown } | null)?.name;
   const name =
     format === 'triton'
       ? assertSafeName(
@@ -255,8 +255,8 @@ export async function exportRun(dir: string, outDir: string, options: RunExportO
       ? tfl.model({ inputs: trained.inputs, outputs: trained.outputs[0]!, name: `${trained.name}_export` })
       : trained;
   const inputShape = model.inputs[0]!.shape;
-  const real = options.parity === false ? undefined : await realImage(artefact, options);
-  const patch = artefact.patchSize;
+  const real = options.parity === false ? undefined : await realImage(artifact, options);
+  const patch = artifact.patchSize;
   const modelDirOut = format === 'triton' ? path.join(target, name!) : target;
   if (format === 'onnx') completeInterruptedExport(target);
   const staging = stagingFolder(modelDirOut);
@@ -270,13 +270,13 @@ export async function exportRun(dir: string, outDir: string, options: RunExportO
         ...(options.opset !== undefined ? { opset: options.opset } : {}),
         ...(name ? { name } : {}),
         ...(options.maxBatchSize !== undefined ? { maxBatchSize: options.maxBatchSize } : {}),
-        metadata: converterMetadata(artefact),
+        metadata: converterMetadata(artifact),
         ...(options.selfContained
           ? {
               selfContained: {
                 dynamicSpatial: 'any' as const,
                 argmaxOutput: true,
-                ...(artefact.sizeGrid ? { sizeGrid: artefact.sizeGrid } : {}),
+                ...(artifact.sizeGrid ? { sizeGrid: artifact.sizeGrid } : {}),
               },
             }
           : {}),
@@ -287,7 +287,7 @@ export async function exportRun(dir: string, outDir: string, options: RunExportO
                 tolerance: options.tolerance ?? 1e-4,
                 inputs: real ? [[real.tensor]] : [],
                 ...(patch && patch.length === inputShape.length - 2
-                  ? { randomShapes: [[1, ...patch, artefact.inputChannels]] }
+                  ? { randomShapes: [[1, ...patch, artifact.inputChannels]] }
                   : {}),
               },
       });
@@ -301,13 +301,13 @@ export async function exportRun(dir: string, outDir: string, options: RunExportO
       cases: result.parity.cases.map((c) => (real && c.label === 'input 0' ? { ...c, label: real.label } : c)),
     };
     const m = result.metadata;
-    // A self-contained graph takes raw images of any size in one piece: its artefact says so (no normalization
+    // A self-contained graph takes raw images of any size in one piece: its artifact says so (no normalization
     // left to apply, no window, any size), so every reader treats it right without knowing about the embedding.
     const graphInput = result.selfContained
       ? { normalization: { method: 'none' as const }, patchSize: null, sizeGrid: null }
       : {};
-    const exported = (file: string, sha256: string): ModelArtefact => ({
-      ...artefact,
+    const exported = (file: string, sha256: string): ModelArtifact => ({
+      ...artifact,
       ...graphInput,
       export: {
         format,
@@ -337,7 +337,7 @@ export async function exportRun(dir: string, outDir: string, options: RunExportO
     let version: number | undefined;
     if (format === 'onnx') {
       const sha = sha256OfFile(path.join(staging, 'model.onnx'));
-      writeFileAtomic(path.join(staging, MODEL_ARTEFACT_FILE), serializeModelArtefact(exported('model.onnx', sha)));
+      writeFileAtomic(path.join(staging, MODEL_ARTIFACT_FILE), serializeModelArtifact(exported('model.onnx', sha)));
       files = await commitOnnxExport(staging, target, runDir);
     } else {
       const stagedModel = path.join(staging, name!);
@@ -345,18 +345,18 @@ export async function exportRun(dir: string, outDir: string, options: RunExportO
       const sha = sha256OfFile(path.join(stagedVersion, 'model.onnx'));
       version = (versionFolders(modelDirOut).at(-1) ?? 0) + 1;
       writeFileAtomic(
-        path.join(stagedVersion, MODEL_ARTEFACT_FILE),
-        serializeModelArtefact(exported('model.onnx', sha)),
+        path.join(stagedVersion, MODEL_ARTIFACT_FILE),
+        serializeModelArtifact(exported('model.onnx', sha)),
       );
       writeFileAtomic(
-        path.join(stagedModel, MODEL_ARTEFACT_FILE),
-        serializeModelArtefact(exported(`${version}/model.onnx`, sha)),
+        path.join(stagedModel, MODEL_ARTIFACT_FILE),
+        serializeModelArtifact(exported(`${version}/model.onnx`, sha)),
       );
       files = await commitTritonExport(staging, stagedModel, stagedVersion, modelDirOut, version, runDir);
     }
     const onnx = files.find((f) => f.endsWith('.onnx'))!;
     const metadata =
-      format === 'onnx' ? path.join(target, MODEL_ARTEFACT_FILE) : path.join(modelDirOut, MODEL_ARTEFACT_FILE);
+      format === 'onnx' ? path.join(target, MODEL_ARTIFACT_FILE) : path.join(modelDirOut, MODEL_ARTIFACT_FILE);
     const checked = parity ? `parity max abs error ${parity.maxAbsError.toExponential(2)}` : 'parity not checked';
     options.logger?.info(`exported ${onnx} (${format}, ${checked})`);
     return {

@@ -24,7 +24,7 @@ export { segmentImage, type SegmentImageOptions, type Segmentation } from './seg
 export { TfjsWindowPredictor, withAnySpatialSize } from './tfjs-window-predictor.js';
 export type { WindowPredictor, WindowProbabilities } from './window-predictor.js';
 export {
-  centredPadding,
+  centeredPadding,
   gaussianImportance,
   GAUSSIAN_FLOOR,
   GAUSSIAN_SIGMA_SCALE,

@@ -1,6 +1,6 @@
 /**
  * From probabilities to the label map a user gets back: argmax over classes (ties go to the lower class, as
- * numpy and torch argmax do), then class indices to the values the user's labels were stored with (the artefact's
+ * numpy and torch argmax do), then class indices to the values the user's labels were stored with (the artifact's
  * labelValues, the inverse of training's label map: {"0": 1, "255": 0} gives class 0 -> 255, class 1 -> 0).
  */
 import { RwsegError } from '../errors.js';

@@ -3,9 +3,9 @@
  *
  * - sliding-window (default): windows of the training patch at windowStarts() per axis, batched `batchSize` at a
  *   time, each window's probabilities weighted by gaussianImportance() and the weighted sum divided by the summed
- *   weights. An axis shorter than the patch is zero-padded to it, centred (after normalisation zero is the mean);
+ *   weights. An axis shorter than the patch is zero-padded to it, centered (after normalization zero is the mean);
  *   the padding is never written back.
- * - whole-image: one window per image (or slice), each axis zero-padded, centred, up to the next multiple of the
+ * - whole-image: one window per image (or slice), each axis zero-padded, centered, up to the next multiple of the
  *   model's size grid (a U-Net of depth d takes multiples of 2^(d-1)); for fully convolutional models whose
  *   runtime takes any size on that grid. No weighting: every voxel is covered once.
  * - A model of one rank fewer than the image (a 2D U-Net on a 3D volume) predicts it slice by slice along
@@ -21,7 +21,7 @@
  * Layouts: image [...spatial, C] row-major channels-last; result [...spatial, K].
  */
 import { RwsegError } from '../errors.js';
-import { centredPadding, gaussianImportance, roundUpToGrid, windowStarts } from './windows.js';
+import { centeredPadding, gaussianImportance, roundUpToGrid, windowStarts } from './windows.js';
 import type { WindowPredictor } from './window-predictor.js';
 
 export type InferenceMode = 'sliding-window' | 'whole-image';
@@ -31,7 +31,7 @@ export interface InferenceOptions {
   readonly mode?: InferenceMode;
   /** Window per model axis (the training patch); default: the model's fixed input window. */
   readonly patch?: readonly number[];
-  /** Fraction of a patch that neighbouring windows share, in [0, 1) (default 0.5). */
+  /** Fraction of a patch that neighboring windows share, in [0, 1) (default 0.5). */
   readonly overlap?: number;
   /** Windows per predictor call (default 4). */
   readonly batchSize?: number;
@@ -191,7 +191,7 @@ export function planWindows(
       option: 'mode',
     });
   }
-  const padding = sizes.map((size, a) => centredPadding(size, window[a]!));
+  const padding = sizes.map((size, a) => centeredPadding(size, window[a]!));
   const perAxis = padding.map((p, a) => (mode === 'whole-image' ? [0] : windowStarts(p.padded, window[a]!, overlap)));
   const starts: number[][] = [[]];
   for (const axisStarts of perAxis)
@@ -276,7 +276,7 @@ export function cropWindow(
   });
 }
 
-/** Class probabilities [...shape, K] for an image [...shape, C] (already normalised as the model was trained). */
+/** Class probabilities [...shape, K] for an image [...shape, C] (already normalized as the model was trained). */
 export async function predictProbabilities(
   predictor: WindowPredictor,
   image: Float32Array,

@@ -1,9 +1,9 @@
 /**
- * A raw image in, the user's label map out: normalisation as trained (the artefact's applyNormalization),
+ * A raw image in, the user's label map out: normalization as trained (the artifact's applyNormalization),
  * probabilities (probabilities.ts), argmax, and class indices back to the stored label values. What `rwseg predict` and the server's /segment run.
  */
-import { applyNormalization } from '../artefact/normalization.js';
-import type { ArtefactNormalization } from '../artefact/schema.js';
+import { applyNormalization } from '../artifact/normalization.js';
+import type { ArtifactNormalization } from '../artifact/schema.js';
 import { RwsegError } from '../errors.js';
 import { spatialShapeOf, type Volume } from '../volume.js';
 import { argmaxLabels, toStoredValues, type LabelArray } from './labels.js';
@@ -11,9 +11,9 @@ import { predictProbabilities, type InferenceOptions } from './probabilities.js'
 import type { WindowPredictor } from './window-predictor.js';
 
 export interface SegmentImageOptions extends InferenceOptions {
-  /** How the model's training normalised images, the artefact's `normalization` (required: the model decides). */
-  readonly normalization: ArtefactNormalization;
-  /** The stored label value of each class, the artefact's `labelValues`; default: the class index itself. */
+  /** How the model's training normalized images, the artifact's `normalization` (required: the model decides). */
+  readonly normalization: ArtifactNormalization;
+  /** The stored label value of each class, the artifact's `labelValues`; default: the class index itself. */
   readonly labelValues?: readonly number[];
 }
 

@@ -1,7 +1,7 @@
 /**
  * Where sliding windows go and how much each voxel of a window counts, as nnU-Net does it (Isensee et al.,
  * Nature Methods 2021): windows at a stride of patch * (1 - overlap), the last one flush with the end of the axis;
- * each window's probabilities weighted by a Gaussian centred on the patch (sigma = patch / 8 per axis), so border
+ * each window's probabilities weighted by a Gaussian centered on the patch (sigma = patch / 8 per axis), so border
  * voxels, which saw less context, count less.
  */
 
@@ -26,14 +26,14 @@ export function windowStarts(size: number, patch: number, overlap: number): numb
 }
 
 /**
- * Separable Gaussian importance map over a patch ([...patch] row-major), peak 1 at the centre, floored at
+ * Separable Gaussian importance map over a patch ([...patch] row-major), peak 1 at the center, floored at
  * GAUSSIAN_FLOOR. Computed in float64 and stored once as float32, so every caller weights with the same numbers.
  */
 export function gaussianImportance(patch: readonly number[]): Float32Array {
   const axes = patch.map((p) => {
     const sigma = p * GAUSSIAN_SIGMA_SCALE;
-    const centre = (p - 1) / 2;
-    return Float64Array.from({ length: p }, (_, i) => Math.exp(-((i - centre) ** 2) / (2 * sigma * sigma)));
+    const center = (p - 1) / 2;
+    return Float64Array.from({ length: p }, (_, i) => Math.exp(-((i - center) ** 2) / (2 * sigma * sigma)));
   });
   const total = patch.reduce((a, b) => a * b, 1);
   const out = new Float32Array(total);
@@ -54,7 +54,7 @@ export function gaussianImportance(patch: readonly number[]): Float32Array {
  * Zero padding that brings an axis of `size` up to `target` (no padding when it is already as long): split as
  * nnU-Net does, the odd voxel after, so the image sits in the middle of the window the model sees.
  */
-export function centredPadding(size: number, target: number): { before: number; padded: number } {
+export function centeredPadding(size: number, target: number): { before: number; padded: number } {
   if (size >= target) return { before: 0, padded: size };
   return { before: Math.floor((target - size) / 2), padded: target };
 }

@@ -1,9 +1,9 @@
 /**
- * What a colour raster (RGB or RGBA samples, interleaved, as every decoder hands them back) becomes in a Volume.
+ * What a color raster (RGB or RGBA samples, interleaved, as every decoder hands them back) becomes in a Volume.
  *
- * - grey saved as colour (R = G = B everywhere) becomes one channel, whatever the policy: label masks often are;
+ * - gray saved as color (R = G = B everywhere) becomes one channel, whatever the policy: label masks often are;
  * - 'channels' (the default): three channels-last input channels, as the U-Net, export and server take them;
- * - 'reject': an error naming the first coloured pixel (labels: a colour label image would invent classes);
+ * - 'reject': an error naming the first colored pixel (labels: a color label image would invent classes);
  * - 'luminance': Rec. 601 luma, rounded, one channel.
  * Alpha is dropped: it is display transparency, not signal.
  */
@@ -24,11 +24,11 @@ export function colorSamplesToVolume(
   const Ctor = samples.constructor as new (length: number) => VoxelArray;
   const colorSamples = Math.min(samplesPerPixel, 3);
   if (samplesPerPixel === 1 || samplesPerPixel === 2) {
-    // Grey, or grey + alpha.
+    // Gray, or gray + alpha.
     if (samplesPerPixel === 1) return { data: samples, shape: [...spatialShape], spacing: [...spacing] };
-    const grey = new Ctor(n);
-    for (let i = 0; i < n; i++) grey[i] = samples[i * 2]!;
-    return { data: grey, shape: [...spatialShape], spacing: [...spacing] };
+    const gray = new Ctor(n);
+    for (let i = 0; i < n; i++) gray[i] = samples[i * 2]!;
+    return { data: gray, shape: [...spatialShape], spacing: [...spacing] };
   }
   let colored = -1;
   for (let i = 0, p = 0; i < n; i++, p += samplesPerPixel) {
@@ -38,9 +38,9 @@ export function colorSamplesToVolume(
     }
   }
   if (colored < 0) {
-    const grey = new Ctor(n);
-    for (let i = 0; i < n; i++) grey[i] = samples[i * samplesPerPixel]!;
-    return { data: grey, shape: [...spatialShape], spacing: [...spacing] };
+    const gray = new Ctor(n);
+    for (let i = 0; i < n; i++) gray[i] = samples[i * samplesPerPixel]!;
+    return { data: gray, shape: [...spatialShape], spacing: [...spacing] };
   }
   if (policy === 'reject') {
     const width = spatialShape[spatialShape.length - 1]!;
@@ -48,17 +48,17 @@ export function colorSamplesToVolume(
       y = Math.floor(colored / width) % (spatialShape[spatialShape.length - 2] ?? 1);
     throw new RwsegError(
       'INVALID_INPUT',
-      `${file}: colour image (pixel x=${x}, y=${y} has different R, G, B) where one channel is needed (a label image ` +
-        "must hold class values); convert it to greyscale, or read it with color: 'luminance'",
+      `${file}: color image (pixel x=${x}, y=${y} has different R, G, B) where one channel is needed (a label image ` +
+        "must hold class values); convert it to grayscale, or read it with color: 'luminance'",
       { file, x, y },
     );
   }
   if (policy === 'luminance') {
-    const grey = new Ctor(n);
+    const gray = new Ctor(n);
     for (let i = 0, p = 0; i < n; i++, p += samplesPerPixel) {
-      grey[i] = Math.round(0.299 * samples[p]! + 0.587 * samples[p + 1]! + 0.114 * samples[p + 2]!);
+      gray[i] = Math.round(0.299 * samples[p]! + 0.587 * samples[p + 1]! + 0.114 * samples[p + 2]!);
     }
-    return { data: grey, shape: [...spatialShape], spacing: [...spacing] };
+    return { data: gray, shape: [...spatialShape], spacing: [...spacing] };
   }
   const data = new Ctor(n * colorSamples);
   for (let i = 0, p = 0, q = 0; i < n; i++, p += samplesPerPixel) {

@@ -4,7 +4,7 @@
  * Two decoders, one result. Uncompressed little-endian files, which most research CT/MR exports are, are parsed
  * by dicom-parser (cornerstone's parser, pure JS) and their pixel bytes read directly: ITK-Wasm instantiates its
  * GDCM module per call (about 0.2 s a file), which would make a 300-slice series take a minute. Everything else
- * (JPEG / JPEG-LS / JPEG 2000 / RLE transfer syntaxes, colour, big-endian) is decoded by ITK-Wasm's GDCM.
+ * (JPEG / JPEG-LS / JPEG 2000 / RLE transfer syntaxes, color, big-endian) is decoded by ITK-Wasm's GDCM.
  * Output type: the stored integer type without rescaling, Int32 for integer slope and intercept, else Float32 (as
  * GDCM chooses).
  */

@@ -1,5 +1,5 @@
 /**
- * A GIF's logical screen size and frame count, from its block structure (GIF89a: header, colour tables,
+ * A GIF's logical screen size and frame count, from its block structure (GIF89a: header, color tables,
  * extension blocks and image descriptors, each image's LZW data as length-prefixed sub-blocks); no pixel is
  * decoded. Undefined when the structure is cut short or malformed.
  */

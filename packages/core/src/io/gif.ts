@@ -1,6 +1,6 @@
 /**
  * GIF through sharp (libvips): ITK has no GIF reader. A GIF stores palette indices; what it shows, and what a
- * mask means, are the palette colours, so those are what a Volume holds (8-bit). A multi-frame GIF (an animation,
+ * mask means, are the palette colors, so those are what a Volume holds (8-bit). A multi-frame GIF (an animation,
  * or a stack saved as one) becomes a 3D stack [frames, H, W] of the frames as displayed, each composed onto the
  * logical screen as a viewer shows it, the same as a multi-page TIFF.
  */

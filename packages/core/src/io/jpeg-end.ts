@@ -1,6 +1,6 @@
 /**
  * A JPEG cut short is refused before it is decoded: libjpeg (in ITK) treats a missing end as a warning ("Premature
- * end of JPEG file") and fills the rest of the image with grey, which would train or segment on invented pixels.
+ * end of JPEG file") and fills the rest of the image with gray, which would train or segment on invented pixels.
  * The segments are walked to the first start-of-scan, and an end-of-image marker must follow it (inside the
  * entropy-coded data a 0xFF byte is always stuffed as FF 00, so FF D9 there is the marker).
  */

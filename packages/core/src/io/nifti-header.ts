@@ -1,5 +1,5 @@
 /**
- * The NIfTI-1 header (348 bytes, https://nifti.nimh.nih.gov/nifti-1): parsing and serialising, nothing else.
+ * The NIfTI-1 header (348 bytes, https://nifti.nimh.nih.gov/nifti-1): parsing and serializing, nothing else.
  * Field offsets follow nifti1.h; the parts rwseg does not interpret (intent, slice timing) are still carried so a
  * read-write round trip keeps them.
  */
@@ -24,7 +24,7 @@ export const NIFTI_DATATYPES = {
 export type NiftiDatatypeCode = keyof typeof NIFTI_DATATYPES;
 export type NiftiDatatypeName = (typeof NIFTI_DATATYPES)[NiftiDatatypeCode]['name'];
 
-/** Names of codes rwseg recognises but cannot load, so the error says what the file holds. */
+/** Names of codes rwseg recognizes but cannot load, so the error says what the file holds. */
 const UNSUPPORTED_DATATYPES: Record<number, string> = {
   1: 'binary',
   32: 'complex64',
@@ -185,7 +185,7 @@ export function parseNiftiHeader(bytes: Uint8Array, file: string): NiftiHeader {
   };
 }
 
-/** Serialises a header (little-endian, single-file "n+1") followed by the 4 zero extension bytes. */
+/** Serializes a header (little-endian, single-file "n+1") followed by the 4 zero extension bytes. */
 export function serializeNiftiHeader(header: NiftiHeader): Uint8Array {
   const bytes = new Uint8Array(NIFTI1_SINGLE_FILE_OFFSET);
   const view = new DataView(bytes.buffer);

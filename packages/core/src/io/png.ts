@@ -1,7 +1,7 @@
 /**
  * PNG images (8 or 16 bit, label PNGs included) to and from Volume: shape [H, W] (row-major, x fastest as in the
- * file), spacing [1, 1] since PNG carries no physical size rwseg trusts. Colour follows io/color.ts: grey saved as
- * RGB loads as grey, true colour as 3 channels (or refused / converted, as the caller asks).
+ * file), spacing [1, 1] since PNG carries no physical size rwseg trusts. Color follows io/color.ts: gray saved as
+ * RGB loads as gray, true color as 3 channels (or refused / converted, as the caller asks).
  */
 import { PNG } from 'pngjs';
 import { RwsegError } from '../errors.js';
@@ -15,7 +15,7 @@ export interface PngInfo {
   height: number;
   /** Bits per sample in the file: 1, 2, 4, 8 or 16. */
   bitDepth: number;
-  /** PNG colour type: 0 grey, 2 RGB, 3 palette, 4 grey+alpha, 6 RGBA. */
+  /** PNG color type: 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA. */
   colorType: number;
 }
 
@@ -26,7 +26,7 @@ export interface PngImage {
 }
 
 export interface ReadPngOptions {
-  /** What a PNG whose colour channels differ becomes (see io/color.ts); default 'channels'. */
+  /** What a PNG whose color channels differ becomes (see io/color.ts); default 'channels'. */
   color?: ColorPolicy;
 }
 
@@ -71,7 +71,7 @@ export function encodePng(volume: Volume, file: string, options: WritePngOptions
   if (spatialShape.length !== 2 || channels !== 1) {
     throw new RwsegError(
       'INVALID_INPUT',
-      `${file}: PNG holds one 2D grey image; got shape [${volume.shape.join(', ')}]`,
+      `${file}: PNG holds one 2D gray image; got shape [${volume.shape.join(', ')}]`,
       { file },
     );
   }

@@ -1,6 +1,6 @@
 /**
  * The two calls the rest of rwseg uses for images, whatever the format: readVolume and writeVolume. The format
- * is recognised from the file's first bytes, then its extension (io/formats.ts); a folder is a DICOM series.
+ * is recognized from the file's first bytes, then its extension (io/formats.ts); a folder is a DICOM series.
  *
  * Who decodes what (docs/data.md says why): NIfTI and PNG are rwseg's own (header code in nifti-header.ts,
  * pngjs); TIFF, JPEG, BMP, NRRD and MetaImage go through ITK-Wasm; GIF through sharp; DICOM through dicom-parser
@@ -38,7 +38,7 @@ const gzip = promisify(gzipCallback);
 export { IMAGE_EXTENSIONS };
 
 export interface ReadVolumeOptions {
-  /** What a colour image becomes (io/color.ts): 3 channels (default), an error, or luminance. */
+  /** What a color image becomes (io/color.ts): 3 channels (default), an error, or luminance. */
   color?: ColorPolicy;
 }
 export type WriteVolumeOptions = WriteNiftiOptions & WritePngOptions;
@@ -72,7 +72,7 @@ export function isImageFile(file: string): boolean {
 function unsupported(file: string): RwsegError {
   return new RwsegError(
     'IO_ERROR',
-    `${file}: unrecognised image format "${imageExtension(file) || '(none)'}"; rwseg reads ` +
+    `${file}: unrecognized image format "${imageExtension(file) || '(none)'}"; rwseg reads ` +
       `${IMAGE_EXTENSIONS.join(', ')} and DICOM series folders`,
     { file },
   );

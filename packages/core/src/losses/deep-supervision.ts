@@ -1,6 +1,6 @@
 /**
  * Deep supervision (nnU-Net): the same loss on each decoder output, full resolution first, weighted 1/2^i with
- * the lowest resolution weighted 0, normalised to sum 1. Targets and maps at each scale come from the data
+ * the lowest resolution weighted 0, normalized to sum 1. Targets and maps at each scale come from the data
  * loader (ScaleTargets in data/batch.ts), computed from the nearest-downsampled label: this wrapper only
  * consumes them.
  */
@@ -13,7 +13,7 @@ import { weightedSum } from './weighted-sum.js';
 export interface DeepSupervisionOptions {
   /** Number of outputs, scale 0 = full resolution, scale i = 1/2^i. */
   readonly scales: number;
-  /** One non-negative weight per scale; normalised to sum 1. Default: nnU-Net's. */
+  /** One non-negative weight per scale; normalized to sum 1. Default: nnU-Net's. */
   readonly weights?: readonly number[];
 }
 
@@ -21,7 +21,7 @@ export interface DeepSupervisedLoss {
   readonly name: string;
   readonly requiredMaps: readonly MapRequest[];
   readonly scales: number;
-  /** Normalised weights, one per scale. */
+  /** Normalized weights, one per scale. */
   readonly weights: readonly number[];
   /**
    * One input per scale, scale 0 first; each input's probs, target and maps are at that scale. `onScale` sees each
@@ -30,7 +30,7 @@ export interface DeepSupervisedLoss {
   compute(inputs: readonly LossInput[], onScale?: (scale: number, value: tf.Scalar) => void): tf.Tensor;
 }
 
-/** nnU-Net's weights: 1/2^i, the lowest resolution 0 (when there is more than one scale), normalised. */
+/** nnU-Net's weights: 1/2^i, the lowest resolution 0 (when there is more than one scale), normalized. */
 export function deepSupervisionWeights(scales: number): number[] {
   const raw = Array.from({ length: scales }, (_, i) => (scales > 1 && i === scales - 1 ? 0 : 1 / 2 ** i));
   const total = raw.reduce((a, b) => a + b, 0);
@@ -53,7 +53,7 @@ export function deepSupervision(loss: Loss, options: DeepSupervisionOptions): De
       { scale: i },
     );
   const weights =
-    options.weights === undefined ? deepSupervisionWeights(scales) : normalised(loss.name, options.weights, scales);
+    options.weights === undefined ? deepSupervisionWeights(scales) : normalized(loss.name, options.weights, scales);
   return {
     name: `deep-supervision(${loss.name})`,
     requiredMaps: loss.requiredMaps,
@@ -72,7 +72,7 @@ export function deepSupervision(loss: Loss, options: DeepSupervisionOptions): De
   };
 }
 
-function normalised(name: string, weights: readonly number[], scales: number): number[] {
+function normalized(name: string, weights: readonly number[], scales: number): number[] {
   const fail = (problem: string): never => {
     throw new RwsegError('INVALID_OPTIONS', `deep supervision of loss '${name}': option 'weights' ${problem}`, {
       option: 'weights',

@@ -15,7 +15,7 @@ import {
 } from './vocabulary.js';
 
 /**
- * Asks the registry for a map, re-labelling its errors with the loss option that named the map (`mapOption`,
+ * Asks the registry for a map, re-labeling its errors with the loss option that named the map (`mapOption`,
  * when the user chose it) or carried its options (`mapOptions`), so a user sees which line of their config to fix.
  */
 export function requestMapOption(
@@ -43,7 +43,7 @@ export function requestMapOption(
 
 /**
  * Region-wise terms [B, K]: mean over pixels of p * z (Valverde & Tohka 2023). Their mean over B and K is the
- * authors' normalisation by B*K*N. The map is data
+ * authors' normalization by B*K*N. The map is data
  * (computed from labels), so gradients are taken with respect to probs only.
  */
 export function mapWeightedTerms(probs: tf.Tensor, map: tf.Tensor): tf.Tensor {

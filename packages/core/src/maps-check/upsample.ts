@@ -1,4 +1,4 @@
-/** Nearest-neighbour upsampling of a label map by an integer factor along every axis (row-major, last axis fastest). */
+/** Nearest-neighbor upsampling of a label map by an integer factor along every axis (row-major, last axis fastest). */
 export function upsampleNearest(
   labels: ArrayLike<number>,
   shape: readonly number[],

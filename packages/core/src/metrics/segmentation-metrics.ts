@@ -1,8 +1,8 @@
 /**
  * Per-class segmentation metrics, spacing-aware, any rank (2D and 3D in practice): Dice, Hausdorff distance
- * (HD), HD95, average symmetric surface distance (ASSD) and normalised surface Dice (NSD). Definitions and the
+ * (HD), HD95, average symmetric surface distance (ASSD) and normalized surface Dice (NSD). Definitions and the
  * empty-mask policy are in docs/metrics.md; in short:
- * - surfaces are mask voxels with a face neighbour outside the mask (outside the array counts as outside);
+ * - surfaces are mask voxels with a face neighbor outside the mask (outside the array counts as outside);
  * - d(A->B) are the distances from every surface voxel of A to the nearest surface voxel of B (mm);
  * - HD = max(max d(P->R), max d(R->P)); HD95 = max(p95 d(P->R), p95 d(R->P)) (MONAI / DeepMind, numpy's linear
  *   percentile); ASSD = (sum d(P->R) + sum d(R->P)) / (|S_P| + |S_R|); NSD = fraction of both surfaces within

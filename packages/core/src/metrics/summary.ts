@@ -1,5 +1,5 @@
 /**
- * Per-class summaries of metrics over many cases, the one summariser validation, evaluation and loss comparisons
+ * Per-class summaries of metrics over many cases, the one summarizer validation, evaluation and loss comparisons
  * use: NaN-aware (a class absent from both masks has NaN distances and drops out), with how many values each
  * mean is over.
  */
@@ -33,7 +33,7 @@ export function nanSummary(values: readonly number[]): MetricSummary {
   return { mean, sd, n: finite.length };
 }
 
-/** Each class's metrics summarised over the cases (one ClassMetrics list per case), by ascending class index. */
+/** Each class's metrics summarized over the cases (one ClassMetrics list per case), by ascending class index. */
 export function summarizeClassMetrics(perCase: readonly (readonly ClassMetrics[])[]): ClassSummary[] {
   const byClass = new Map<number, ClassMetrics[]>();
   for (const metrics of perCase) {

@@ -1,5 +1,5 @@
 /**
- * Surface voxels of a binary mask: voxels of the mask with a face neighbour (4 in 2D, 6 in 3D, 2N in N-D)
+ * Surface voxels of a binary mask: voxels of the mask with a face neighbor (4 in 2D, 6 in 3D, 2N in N-D)
  * that is background or outside the array. Treating outside as background means an object cut by the image
  * edge has a surface there, as with scipy's binary_erosion(border_value=0) used by MONAI and DeepMind.
  */
@@ -25,7 +25,7 @@ export function surfaceIndices(mask: Uint8Array, shape: readonly number[]): Int3
   }
   const rowLength = shape[rank - 1]!;
   const rows = mask.length / rowLength;
-  // The neighbours along the row's own axis and the one across rows are tested inline; any other axes in a loop.
+  // The neighbors along the row's own axis and the one across rows are tested inline; any other axes in a loop.
   const across = rank >= 2 ? rowLength : 0;
   let found = new Int32Array(1024);
   let size = 0;

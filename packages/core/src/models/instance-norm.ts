@@ -1,5 +1,5 @@
 /**
- * Instance normalisation (Ulyanov et al. 2016), as nnU-Net uses it: each sample's channel is normalised over its
+ * Instance normalization (Ulyanov et al. 2016), as nnU-Net uses it: each sample's channel is normalized over its
  * spatial axes, then scaled and shifted by a learnt per-channel gamma and beta. Input channels-last
  * [B, ...spatial, C]. tfjs-layers has no such layer; the class name `InstanceNormalization` is what the ONNX
  * converter maps to ONNX's InstanceNormalization op (after the NHWC -> NCHW transpose), weights [gamma, beta].
@@ -15,7 +15,7 @@ export interface InstanceNormalizationArgs {
 
 /**
  * y = gamma * (x - mean) / sqrt(var + eps) + beta per sample and channel (statistics over the spatial axes of
- * x [B, ...spatial, C]), with its gradient in closed form: with xhat the normalised input and g = dy * gamma,
+ * x [B, ...spatial, C]), with its gradient in closed form: with xhat the normalized input and g = dy * gamma,
  *   dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps),  dgamma = sum(dy * xhat),  dbeta = sum(dy)
  * (means over the spatial axes, sums over batch and spatial axes). TF.js's automatic gradient of the same
  * formula takes about twice the passes over the activation, which on a 3D U-Net's full-resolution levels is a

@@ -1,6 +1,6 @@
 /**
  * U-Net builders (Ronneberger et al. 2015; the nnU-Net variant of Isensee et al. 2021): two 3x3(x3) convolutions
- * per level, each followed by normalisation and a non-linearity, max-pooling down, transposed convolution (or
+ * per level, each followed by normalization and a non-linearity, max-pooling down, transposed convolution (or
  * nearest resize + convolution) up, skip connections by concatenation, and a 1x1 convolution + softmax head.
  *
  * Layout: input [B, ...patch, C] channels-last; every output [B, ...patch / 2^s, K] holds class probabilities.
@@ -34,7 +34,7 @@ export const unetConfigSchema = z
     upsampling: z.enum(['transposed', 'resize']).default('transposed'),
     /** Number of softmax heads: 1 = no deep supervision; n > 1 adds heads at the n - 1 coarser decoder scales. */
     deepSupervision: z.number().int().min(1).default(1),
-    /** Seed of the weight initialisers (He normal for convolutions). */
+    /** Seed of the weight initializers (He normal for convolutions). */
     seed: z.number().int().default(0),
   })
   .strict();
@@ -204,7 +204,7 @@ class LayerFactory {
       : tfl.layers.leakyReLU({ alpha: LEAKY_RELU_SLOPE, name });
   }
 
-  /** conv -> norm -> act, twice. Convolutions before a normalisation carry no bias (it would be normalised away). */
+  /** conv -> norm -> act, twice. Convolutions before a normalization carry no bias (it would be normalized away). */
   convBlock(x: tfl.SymbolicTensor, filters: number, prefix: string): tfl.SymbolicTensor {
     const useBias = this.config.normalization === 'none';
     for (const i of [1, 2]) {

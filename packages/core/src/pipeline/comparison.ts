@@ -3,7 +3,7 @@
  * any validation case (the paper reports Dice and Hausdorff distances per class).
  *
  * The spread is over seeds whenever a loss ran with more than one: each seed's mean over its validation cases is
- * one value, and the sd says how much a result moves when the seed (initialisation, batches, and the split the
+ * one value, and the sd says how much a result moves when the seed (initialization, batches, and the split the
  * seed draws) changes. With a single seed, the only spread available is over the validation cases, and the table
  * says so in its `spread` column, since the two are not comparable.
  *
@@ -21,7 +21,7 @@ import { holmAdjust } from '../stats/adjust.js';
 import { signFlipOnDifferences, type SignFlipResult } from '../stats/sign-flip.js';
 import { signedRankTest, type WilcoxonResult } from '../stats/wilcoxon.js';
 import type { TrainingResult } from '../training/trainer.js';
-import { nanSummary, summariseCases, type MetricSummary, type ValidationResult } from '../training/validation.js';
+import { nanSummary, summarizeCases, type MetricSummary, type ValidationResult } from '../training/validation.js';
 
 export interface ComparisonRow {
   readonly classIndex: number;
@@ -91,7 +91,7 @@ export function compareLosses(runs: readonly ComparedRun[]): LossComparison[] {
     return {
       loss,
       seeds: own.filter((r) => r.result.finalValidation).map((r) => r.seed),
-      summary: summariseCases(
+      summary: summarizeCases(
         own.flatMap((r) => (r.result.finalValidation?.cases ?? []).map((c) => ({ ...c, id: `${r.seed}/${c.id}` }))),
       ),
       rows: compareRuns(own),

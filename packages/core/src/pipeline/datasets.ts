@@ -55,7 +55,7 @@ export function pipelineDatasetInfo(config: PipelineConfig): DatasetInfo {
 }
 
 /**
- * Train/validation split: with `split` (kfold), its fold of all the labelled cases (data/splits.ts); else the
+ * Train/validation split: with `split` (kfold), its fold of all the labeled cases (data/splits.ts); else the
  * synthetic set's first `train` cases train and the rest validate, and the others split by seeded fraction.
  */
 export function splitPipelineCases(
@@ -75,7 +75,7 @@ export function splitPipelineCases(
   if (refs.length < 2)
     throw new RwsegError(
       'INVALID_INPUT',
-      `dataset ${info.name} has ${refs.length} labelled case(s); training and validation need at least 2`,
+      `dataset ${info.name} has ${refs.length} labeled case(s); training and validation need at least 2`,
       {},
     );
   const split = splitCases(refs, {

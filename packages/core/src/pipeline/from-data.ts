@@ -1,6 +1,6 @@
 /**
  * Pipeline sections built from a dataset path instead of a YAML file, for `rwseg train --data PATH` and
- * `rwseg evaluate --data PATH`: the kind is recognised by the data module (dataset.json: MSD / nnU-Net; images/ +
+ * `rwseg evaluate --data PATH`: the kind is recognized by the data module (dataset.json: MSD / nnU-Net; images/ +
  * labels/: a 2D folder pair; "synthetic"), and the patch defaults to the cases' size rounded to the U-Net's grid.
  */
 import path from 'node:path';
@@ -66,7 +66,7 @@ export async function defaultPatchFor(dataset: Record<string, unknown>, depth = 
     ...pairingOf(dataset),
   });
   const first = info.training[0];
-  if (!first) throw new RwsegError('INVALID_INPUT', `dataset ${info.name} has no labelled cases`, {});
+  if (!first) throw new RwsegError('INVALID_INPUT', `dataset ${info.name} has no labeled cases`, {});
   const c = await loadCase(info, first);
   const spatial = c.image.shape.slice(0, -1);
   const grid = 2 ** (depth - 1);

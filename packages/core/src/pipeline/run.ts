@@ -6,7 +6,7 @@
  * Output layout: <out>/ holds the run (see training/trainer.ts); with a sweep, <out>/<loss name>/seed-<n>/ per
  * run (<out>/<loss name>/seed-<n>/fold-<k>/ with `sweep.folds`) and <out>/comparison.md + comparison.csv +
  * comparison-tests.csv (paired tests against `sweep.reference`). A folder that holds a run is continued only with
- * `resume` (same settings) and replaced only with `force` (artefact/run-folder.ts prepareRunFolder).
+ * `resume` (same settings) and replaced only with `force` (artifact/run-folder.ts prepareRunFolder).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -33,7 +33,7 @@ import {
   resumeDifferences,
   RUN_FILES,
   runFolderHoldsRun,
-} from '../artefact/run-folder.js';
+} from '../artifact/run-folder.js';
 import { exportRun, type RunExport } from '../export/run-export.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { createLoader } from '../data/loader.js';
@@ -255,7 +255,7 @@ function dataOf(ctx: PipelineContext, run: PlannedRun): Promise<PipelineData> {
 
 /**
  * Before any data is read: 'resume' or 'fresh' for the run's folder, or an error when a run would be overwritten or
- * a resume does not fit (artefact/run-folder.ts prepareRunFolder). A run stopped in its first epoch holds only
+ * a resume does not fit (artifact/run-folder.ts prepareRunFolder). A run stopped in its first epoch holds only
  * checkpoints/stopped.ckpt, which --resume continues too; a resumed fold must be the folder's fold; and under
  * --resume a sweep's runs that never started start.
  */
@@ -364,7 +364,7 @@ async function trainPlannedRun(
     outDir: run.dir,
     resume: mode === 'resume' ? (options.resume ?? true) : false,
     config: runConfig,
-    artefact: {
+    artifact: {
       config: runConfig,
       dataDims: firstImage ? firstImage.shape.length - (firstImage.channels !== undefined ? 1 : 0) : patch.length,
       inputChannels: data.channels,

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BACKEND_CHOICES, type BackendChoice } from '@rwseg/tfjs-training-backends';
-import { isSafeName } from '../artefact/model-name.js';
+import { isSafeName } from '../artifact/model-name.js';
 import { augmentOptionsSchema } from '../data/augment.js';
 import { RwsegError } from '../errors.js';
 import { parseLossConfig, type LossConfig } from '../losses/combine.js';
@@ -161,7 +161,7 @@ export const pipelineSchema = z
       .object({
         onnx: z.boolean().default(false),
         format: z.enum(['onnx', 'triton']).default('onnx'),
-        /** Triton model name (default: the pipeline's name); the server's model-name rule (artefact/model-name.ts). */
+        /** Triton model name (default: the pipeline's name); the server's model-name rule (artifact/model-name.ts). */
         name: z
           .string()
           .refine(isSafeName, "use letters, digits, '_', '.' and '-' only, not starting with '.'")

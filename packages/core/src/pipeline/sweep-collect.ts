@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { RUN_FILES } from '../artefact/run-folder.js';
+import { RUN_FILES } from '../artifact/run-folder.js';
 import { RwsegError } from '../errors.js';
 import type { ValidationResult } from '../training/validation.js';
 import {

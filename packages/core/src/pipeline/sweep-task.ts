@@ -13,7 +13,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { RUN_FILES } from '../artefact/run-folder.js';
+import { RUN_FILES } from '../artifact/run-folder.js';
 import { RwsegError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import { runPlannedTask, type PipelineRun, type RunPipelineOptions } from './run.js';

@@ -24,7 +24,7 @@ export interface LineChartOptions {
   readonly markers?: readonly { x: number; label: string }[];
 }
 
-const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 /** Average advance of the 11 px sans-serif legend text, a little generous so names never spill. */
 const CHAR_WIDTH = 6.6;
 const LEGEND_ROW = 16;
@@ -129,17 +129,17 @@ export function lineChartSvg(series: readonly Series[], options: LineChartOption
       `height="${legendHeight}" fill="white" stroke="#ccc"/>`,
   );
   series.forEach((s, i) => {
-    const colour = COLOURS[i % COLOURS.length]!;
+    const color = COLORS[i % COLORS.length]!;
     const y = margin.top + 4 + LEGEND_ROW * i + LEGEND_ROW / 2;
     const dash = s.dashed ? ' stroke-dasharray="5 3"' : '';
     parts.push(
-      `<line x1="${legendX + 6}" y1="${y}" x2="${legendX + 24}" y2="${y}" stroke="${colour}" stroke-width="2"${dash}/>`,
+      `<line x1="${legendX + 6}" y1="${y}" x2="${legendX + 24}" y2="${y}" stroke="${color}" stroke-width="2"${dash}/>`,
     );
     parts.push(`<text x="${legendX + 30}" y="${y + 4}">${escapeXml(s.name)}</text>`);
   });
   parts.push('</g>');
   series.forEach((s, i) => {
-    const colour = COLOURS[i % COLOURS.length]!;
+    const color = COLORS[i % COLORS.length]!;
     // NaN values break the line into segments instead of being drawn at zero.
     let d = '';
     let pen = false;
@@ -155,12 +155,12 @@ export function lineChartSvg(series: readonly Series[], options: LineChartOption
     // A lone point (one validated epoch) is invisible as a path: give it a dot.
     const drawn = s.points.filter(([, y]) => Number.isFinite(y));
     parts.push(
-      `<path class="series" data-name="${escapeXml(s.name)}" d="${d}" fill="none" stroke="${colour}" ` +
+      `<path class="series" data-name="${escapeXml(s.name)}" d="${d}" fill="none" stroke="${color}" ` +
         `stroke-width="1.5"${dash}/>`,
     );
     if (drawn.length === 1) {
       const [x, y] = drawn[0]!;
-      parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${colour}"/>`);
+      parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${color}"/>`);
     }
   });
   parts.push('</svg>');

@@ -1,5 +1,5 @@
 /**
- * Prediction overlays as PNG: a grey image with the reference contour and the predicted labels blended on top,
+ * Prediction overlays as PNG: a gray image with the reference contour and the predicted labels blended on top,
  * so a reader sees at a glance where a model is wrong. 3D volumes show their middle slice along the first axis.
  * `overlayPng` is the bare layer at the image's size; `overlayFigurePng` enlarges it and adds a title, a class key
  * with each class's Dice for the case, and the contour's meaning (what training writes to plots/overlays/).
@@ -8,7 +8,7 @@ import { PNG } from 'pngjs';
 import { lineHeight, Raster, textWidth, type Rgb } from './raster.js';
 
 /** Prediction tints, class k >= 1 takes entry k - 1. */
-export const CLASS_COLOURS: readonly Rgb[] = [
+export const CLASS_COLORS: readonly Rgb[] = [
   [230, 25, 75],
   [60, 180, 75],
   [0, 130, 200],
@@ -43,11 +43,11 @@ function overlayRgb(input: OverlayInput): { rgb: Uint8Array; width: number; heig
   const [height, width] = input.shape.slice(-2) as [number, number];
   const sliceOffset = input.shape.length === 3 ? Math.floor(input.shape[0]! / 2) * height * width : 0;
   const channels = input.channels ?? 1;
-  const grey = new Float32Array(height * width);
-  for (let i = 0; i < grey.length; i++) grey[i] = input.image[(sliceOffset + i) * channels]!;
+  const gray = new Float32Array(height * width);
+  for (let i = 0; i < gray.length; i++) gray[i] = input.image[(sliceOffset + i) * channels]!;
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of grey) {
+  for (const v of gray) {
     lo = Math.min(lo, v);
     hi = Math.max(hi, v);
   }
@@ -58,21 +58,21 @@ function overlayRgb(input: OverlayInput): { rgb: Uint8Array; width: number; heig
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const i = y * width + x;
-      const g = hi > lo ? ((grey[i]! - lo) / (hi - lo)) * 255 : 0;
+      const g = hi > lo ? ((gray[i]! - lo) / (hi - lo)) * 255 : 0;
       let rgb = [g, g, g];
       const predicted = at(input.prediction, y, x);
       if (predicted > 0) {
-        const c = CLASS_COLOURS[(predicted - 1) % CLASS_COLOURS.length]!;
+        const c = CLASS_COLORS[(predicted - 1) % CLASS_COLORS.length]!;
         rgb = rgb.map((v, j) => 0.55 * v + 0.45 * c[j]!);
       }
       const ref = at(input.reference, y, x);
-      const neighbours = [
+      const neighbors = [
         at(input.reference, y - 1, x),
         at(input.reference, y + 1, x),
         at(input.reference, y, x - 1),
         at(input.reference, y, x + 1),
       ];
-      if (input.reference && ref > 0 && neighbours.some((n) => n !== ref)) rgb = [...CONTOUR];
+      if (input.reference && ref > 0 && neighbors.some((n) => n !== ref)) rgb = [...CONTOUR];
       out.set(rgb.map(Math.round), i * 3);
     }
   }
@@ -121,9 +121,9 @@ export function overlayFigurePng(input: OverlayFigureInput): { png: Buffer; layo
   canvas.blit(layer.rgb, layer.width, layer.height, imageX, imageTop, scale);
   legend.forEach((line, i) => {
     const y = keyTop + i * (lineHeight() + 2);
-    const colour = i < keyLines.length ? CLASS_COLOURS[i % CLASS_COLOURS.length]! : CONTOUR;
+    const color = i < keyLines.length ? CLASS_COLORS[i % CLASS_COLORS.length]! : CONTOUR;
     canvas.fillRect(PAD, y + 1, swatch, swatch, [60, 60, 60]);
-    canvas.fillRect(PAD + 1, y + 2, swatch - 2, swatch - 2, colour);
+    canvas.fillRect(PAD + 1, y + 2, swatch - 2, swatch - 2, color);
     canvas.text(PAD + swatch + 6, y, line);
   });
   const image = { x: imageX, y: imageTop, width: layer.width * scale, height: layer.height * scale, scale };

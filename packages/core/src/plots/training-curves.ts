@@ -17,7 +17,7 @@ export interface CurveHistoryEntry {
 }
 
 export interface TrainingCurveOptions {
-  /** Names by class index, background first (the dataset's / model artefact's classNames). */
+  /** Names by class index, background first (the dataset's / model artifact's classNames). */
   readonly classNames?: readonly string[];
 }
 

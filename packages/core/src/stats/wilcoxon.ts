@@ -182,7 +182,7 @@ function signedRankCounts(n: number): Float64Array {
   return counts;
 }
 
-/** scipy's exact p-value: tails of the pmf at r+, two-sided as twice the smaller tail, 1 at the centre. */
+/** scipy's exact p-value: tails of the pmf at r+, two-sided as twice the smaller tail, 1 at the center. */
 function exactPValue(n: number, rPlus: number, alternative: Alternative): number {
   const counts = signedRankCounts(n);
   const total = 2 ** n;

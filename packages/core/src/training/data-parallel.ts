@@ -5,7 +5,7 @@
  * trainable weights (one Float32Array) and one share to each worker, computes its own share meanwhile, and averages
  * the shares' gradients weighted by their sample counts. Clipping and the optimizer step then run as with one thread.
  *
- * What differs from one thread (as PyTorch DDP without SyncBatchNorm): batch norm normalises each share with its own
+ * What differs from one thread (as PyTorch DDP without SyncBatchNorm): batch norm normalizes each share with its own
  * statistics, and only the training thread's share updates the moving statistics; a loss that is not a mean over
  * samples (Dice pooled over the batch) is averaged over shares instead of computed on the whole batch.
  */

@@ -28,7 +28,7 @@ export {
 export {
   diceOnlyMetrics,
   nanSummary,
-  summariseCases,
+  summarizeCases,
   validate,
   type CasePrediction,
   type ClassSummary,

@@ -1,6 +1,6 @@
 /**
  * A trained model on disk in TF.js's own layout: model.json (topology + weights manifest) and weights.bin, and
- * beside them the model artefact rwseg.json (artefact/schema.ts) when the caller gives one; the folder is replaced
+ * beside them the model artifact rwseg.json (artifact/schema.ts) when the caller gives one; the folder is replaced
  * as a whole. TF.js's Node file handler lives in tfjs-node, which cannot install here, so this is the small
  * reader/writer the trainer needs; any TF.js loader understands the result.
  */
@@ -10,8 +10,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { RwsegError } from '../errors.js';
 import { tf } from '../tf.js';
 import { fsyncPath, renameDurable, temporaryName, writeFileAtomic } from '../io/files.js';
-import type { ModelArtefactInput } from '../artefact/schema.js';
-import { writeModelArtefact } from '../artefact/write.js';
+import type { ModelArtifactInput } from '../artifact/schema.js';
+import { writeModelArtifact } from '../artifact/write.js';
 import '../models/instance-norm.js';
 
 /**
@@ -22,7 +22,7 @@ export async function saveModelDir(
   model: tfl.LayersModel,
   dir: string,
   extra: Record<string, unknown> = {},
-  artefact?: ModelArtefactInput,
+  artifact?: ModelArtifactInput,
 ): Promise<void> {
   mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
   const staged = temporaryName(path.resolve(dir));
@@ -45,7 +45,7 @@ export async function saveModelDir(
       }),
     );
     // Validated before it is written: a trainer bug surfaces here, naming the field, not in a later export.
-    if (artefact) writeModelArtefact(staged, artefact);
+    if (artifact) writeModelArtifact(staged, artifact);
     fsyncPath(staged);
   } catch (error) {
     rmSync(staged, { recursive: true, force: true });

@@ -11,9 +11,9 @@
  *   checkpoints/epoch-NNNN.ckpt   last two epochs; best.ckpt: best validation Dice; stopped.ckpt: a run stopped
  *                           mid-epoch by `stop` (removed once that epoch completes)
  *   model/                  final model (best by validation Dice when validated, else last), TF.js layout, and
- *                           its artefact rwseg.json (artefact/schema.ts) with the metrics of those weights
+ *                           its artifact rwseg.json (artifact/schema.ts) with the metrics of those weights
  *   plots/loss.svg, plots/validation-dice.svg, plots/validation-hd95.svg, plots/overlays/<case>.png
- *   summary.json            schema rwseg-run-summary/2 (artefact/run-folder.ts): the validation of model/'s
+ *   summary.json            schema rwseg-run-summary/2 (artifact/run-folder.ts): the validation of model/'s
  *                           weights, best epoch, stability figure
  *
  * Epochs are 1-based in files, events and messages (epoch 1 is the first completed one, checkpoint epoch-0001);
@@ -32,8 +32,8 @@ import { overlayFigurePng } from '../plots/overlay.js';
 import { trainingCurveSvgs } from '../plots/training-curves.js';
 import { tf } from '../tf.js';
 import { writeFileAtomic } from '../io/files.js';
-import { artefactMetrics, buildModelArtefact, type ArtefactFacts } from '../artefact/build.js';
-import { readRunHistory, RUN_SUMMARY_SCHEMA } from '../artefact/run-folder.js';
+import { artifactMetrics, buildModelArtifact, type ArtifactFacts } from '../artifact/build.js';
+import { readRunHistory, RUN_SUMMARY_SCHEMA } from '../artifact/run-folder.js';
 import {
   checkpointName,
   latestCheckpoint,
@@ -66,7 +66,7 @@ export interface TrainingOptions {
   readonly weightDecay?: number;
   /** Maximum global gradient norm (nnU-Net: 12); 0 disables clipping. */
   readonly clipNorm?: number;
-  /** Weights of the deep-supervision heads, full resolution first (default nnU-Net's: 1/2^s, the coarsest 0, normalised). */
+  /** Weights of the deep-supervision heads, full resolution first (default nnU-Net's: 1/2^s, the coarsest 0, normalized). */
   readonly deepSupervisionWeights?: readonly number[];
   readonly seed: number;
   readonly outDir: string;
@@ -92,10 +92,10 @@ export interface TrainingOptions {
   /** The resolved configuration, saved as config.json. */
   readonly config?: unknown;
   /**
-   * What the model artefact (model/rwseg.json) records besides the metrics, which the trainer adds for the
+   * What the model artifact (model/rwseg.json) records besides the metrics, which the trainer adds for the
    * weights it saves. Absent: model/ holds the TF.js files only (library use without a pipeline).
    */
-  readonly artefact?: Omit<ArtefactFacts, 'metrics'>;
+  readonly artifact?: Omit<ArtifactFacts, 'metrics'>;
   /**
    * Data-parallel training over worker threads (training/data-parallel.ts; docs/training.md): each step's batch is
    * split over `threads` compute threads. Absent or threads 1: the training thread alone.
@@ -346,7 +346,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
           reference: c.labels.data,
           shape: p.shape,
           title: `${p.id}, epoch ${epoch + 1}`,
-          classNames: options.artefact?.classNames,
+          classNames: options.artifact?.classNames,
           dice,
         });
         writeFileAtomic(path.join(plotDir, 'overlays', `${safeName(p.id)}.png`), png);
@@ -378,7 +378,7 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
     if (improved) writeCheckpoint(path.join(checkpointDir, 'best.ckpt'), content);
     for (const old of listCheckpoints(checkpointDir).slice(2)) rmSync(old, { force: true });
     rmSync(stoppedFile, { force: true });
-    writePlots(plotDir, history, options.artefact?.classNames);
+    writePlots(plotDir, history, options.artifact?.classNames);
     options.onEvent?.({ type: 'epoch', entry });
     await pauseForKillTest(outDir, epoch + 1);
     if (plateau && plateauState(history, plateau).reached) {
@@ -416,9 +416,9 @@ async function runTraining(options: TrainingOptions, openWorkers: GradientWorker
     ? lastValidation
     : (bestValidation ?? (v ? await validateNow(best!.epoch) : undefined));
   const selection = best?.epoch === modelEpoch ? 'best-validation-dice' : 'last-epoch';
-  const metrics = artefactMetrics(modelEpoch, modelValidation, selection);
-  const artefact = options.artefact && buildModelArtefact({ ...options.artefact, metrics });
-  await saveModelDir(model, path.join(outDir, 'model'), { bestEpoch: best?.epoch, bestDice: best?.dice }, artefact);
+  const metrics = artifactMetrics(modelEpoch, modelValidation, selection);
+  const artifact = options.artifact && buildModelArtifact({ ...options.artifact, metrics });
+  await saveModelDir(model, path.join(outDir, 'model'), { bestEpoch: best?.epoch, bestDice: best?.dice }, artifact);
   const diceCurve = history.filter((e) => e.validation).map((e) => e.validation!.meanDice);
   const stability = diceCurve.length > 0 ? stabilityFigure(diceCurve) : undefined;
   const result: TrainingResult = {
@@ -637,7 +637,7 @@ function restoreCheckpoint(content: CheckpointContent, file: string, model: tfl.
   }
 }
 
-/** history.jsonl as HistoryEntry lines (artefact/run-folder.ts readRunHistory: the one reader). */
+/** history.jsonl as HistoryEntry lines (artifact/run-folder.ts readRunHistory: the one reader). */
 export function readHistory(file: string): HistoryEntry[] {
   return readRunHistory(file) as HistoryEntry[];
 }

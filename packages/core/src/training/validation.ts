@@ -27,7 +27,7 @@ export type MetricsFunction = (
 
 export interface ValidationCase {
   readonly id: string;
-  /** Normalised image [...spatial, C] (channels-last; `channels` set when C > 1). */
+  /** Normalized image [...spatial, C] (channels-last; `channels` set when C > 1). */
   readonly image: Volume<Float32Array>;
   /** Integer labels over the same spatial shape. */
   readonly labels: Volume;
@@ -52,7 +52,7 @@ export interface ValidationResult {
   readonly loss?: number;
 }
 
-export function summariseCases(cases: readonly ValidationCaseResult[]): ValidationResult {
+export function summarizeCases(cases: readonly ValidationCaseResult[]): ValidationResult {
   const classes = summarizeClassMetrics(cases.map((c) => c.metrics));
   const meanDice = nanSummary(classes.map((c) => c.dice.mean)).mean;
   const losses = cases.flatMap((c) => (c.loss === undefined ? [] : [c.loss]));
@@ -128,7 +128,7 @@ export async function validate(
     });
     options.onCase?.(perCase.length - 1, c.id);
   }
-  return { result: summariseCases(perCase), predictions };
+  return { result: summarizeCases(perCase), predictions };
 }
 
 /**

@@ -25,7 +25,7 @@ function ramp(h: number, w: number) {
 
 test('augment: an identity transform crops exactly and pads outside the image', (t) => {
   const src = ramp(6, 7);
-  // Patch [3, 4] with corner (2, 1): centre = corner + (P - 1) / 2.
+  // Patch [3, 4] with corner (2, 1): center = corner + (P - 1) / 2.
   const { image, label } = samplePatch(
     src,
     [3, 4],
@@ -54,17 +54,17 @@ test('augment: an identity transform crops exactly and pads outside the image', 
 
 test('augment: flips and quarter turns permute voxels exactly; half-voxel shifts interpolate linearly', (t) => {
   const src = ramp(4, 4);
-  const centre = [1.5, 1.5];
-  const flipX = samplePatch(src, [4, 4], centre, [
+  const center = [1.5, 1.5];
+  const flipX = samplePatch(src, [4, 4], center, [
     [1, 0],
     [0, -1],
   ]);
   t.deepEqual(Array.from(flipX.image.subarray(0, 4)), [3, 2, 1, 0]);
-  const turn = samplePatch(src, [4, 4], centre, [
+  const turn = samplePatch(src, [4, 4], center, [
     [0, -1],
     [1, 0],
   ]);
-  // source = centre + M (q - h) = (1.5 - (x - 1.5), 1.5 + (y - 1.5)): out[y][x] = src[3 - x][y].
+  // source = center + M (q - h) = (1.5 - (x - 1.5), 1.5 + (y - 1.5)): out[y][x] = src[3 - x][y].
   for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) t.is(turn.image[y * 4 + x], src.image[(3 - x) * 4 + y]);
   for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) t.is(turn.label[y * 4 + x], src.label[(3 - x) * 4 + y]);
   const shifted = samplePatch(
@@ -170,7 +170,7 @@ test('augment: intensity scale, gamma and blur match their closed forms', (t) =>
     createRandom(1),
   );
   t.deepEqual(Array.from(gamma), [0, 4 * (1 / 4) ** 2, 4 * (2 / 4) ** 2, 4]);
-  // Blurring a delta gives the normalised Gaussian: neighbours relative to the peak are exp(-1 / (2 sigma^2)).
+  // Blurring a delta gives the normalized Gaussian: neighbors relative to the peak are exp(-1 / (2 sigma^2)).
   const delta = new Float32Array(81);
   delta[40] = 1;
   const blurred = augmentIntensity(delta, [9, 9], 1, fixed({ blur: 1, blurSigma: [1, 1] }), createRandom(1));
@@ -189,7 +189,7 @@ test('augment: intensity scale, gamma and blur match their closed forms', (t) =>
   t.true(Math.abs(m) < 0.01 && sd > 0.001 && sd <= 0.2 + 0.01, `mean ${m}, sd ${sd}`);
 });
 
-test('augment: z-score and percentile normalisation per channel', (t) => {
+test('augment: z-score and percentile normalization per channel', (t) => {
   const data = new Float32Array(200);
   for (let i = 0; i < 100; i++) {
     data[2 * i] = i;
@@ -220,8 +220,8 @@ test('augment: z-score and percentile normalisation per channel', (t) => {
   shuffled.forEach((v, i) => t.true(Math.abs(v - (expected[i]! - mean) / sd) < 1e-5, `value ${i}`));
 });
 
-test('augment: resampling images linearly and labels by nearest neighbour', (t) => {
-  // Upsampling [0, 10] by 2 with centre alignment: positions -0.25, 0.25, 0.75, 1.25 clamp/interpolate.
+test('augment: resampling images linearly and labels by nearest neighbor', (t) => {
+  // Upsampling [0, 10] by 2 with center alignment: positions -0.25, 0.25, 0.75, 1.25 clamp/interpolate.
   t.deepEqual(Array.from(resampleAxis(Float32Array.from([0, 10]), [2], 1, 0, 4, 'linear')), [0, 2.5, 7.5, 10]);
   t.deepEqual(Array.from(resampleAxis(Int32Array.from([0, 1, 2]), [3], 1, 0, 6, 'nearest')), [0, 0, 1, 1, 2, 2]);
   const c: Case = {

@@ -65,7 +65,7 @@ sharedDataTest('dataset: the ISBI folder pair with a label mapping, and the VNC 
     classHistogram(v.label!.data, 5),
     [0, 1, 2, 3, 4].map((k) => vref.counts![String(k)]),
   );
-  // The raw VNC labels hold grey codes: read as class indices they are refused, naming the file and value.
+  // The raw VNC labels hold gray codes: read as class indices they are refused, naming the file and value.
   const raw = openDataset(path.join(SHARED_DATA, 'drosophila-vnc-sstem'), { numClasses: 5 });
   const error = await t.throwsAsync(loadCase(raw, caseById(raw, '00')));
   t.true(isRwsegError(error, 'INVALID_INPUT'));
@@ -73,7 +73,7 @@ sharedDataTest('dataset: the ISBI folder pair with a label mapping, and the VNC 
     error!.message,
     /labels\/00\.png: label value (32|64|96|128|159|191|223|255) at voxel \d+ is not a class index \(dataset has 5 classes/,
   );
-  // With a list of grey values, position = class.
+  // With a list of gray values, position = class.
   const listed = openDataset(path.join(SHARED_DATA, 'drosophila-vnc-sstem'), {
     labelMapping: [0, 32, 64, 96, 128, 159, 191, 223, 255],
   });

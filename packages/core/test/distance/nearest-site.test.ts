@@ -132,7 +132,7 @@ test("surfaceIndices lists extractSurface's voxels in order, the array border co
     const n = shape.reduce((p, s) => p * s, 1);
     const mask = Uint8Array.from({ length: n }, () => (rand() < 0.6 ? 1 : 0));
     const indices = surfaceIndices(mask, shape);
-    // The definition by coordinates: a mask voxel with a face neighbour outside the mask or the array.
+    // The definition by coordinates: a mask voxel with a face neighbor outside the mask or the array.
     const strides = shape.map((_, a) => shape.slice(a + 1).reduce((p, s) => p * s, 1));
     const expected = indicesWhere(n, (i) => {
       if (mask[i] === 0) return false;

@@ -18,7 +18,7 @@ import {
   type ValidationCase,
 } from '../../src/index.js';
 
-/** One image [H, W] and its labels: a disk of random centre and radius, intensity 1 + noise inside, noise outside. */
+/** One image [H, W] and its labels: a disk of random center and radius, intensity 1 + noise inside, noise outside. */
 export function diskCase(rng: Random, h: number, w: number): { image: Float32Array; labels: Int32Array } {
   const cy = 3 + rng.next() * (h - 6);
   const cx = 3 + rng.next() * (w - 6);

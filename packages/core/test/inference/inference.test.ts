@@ -1,8 +1,8 @@
 /**
  * The inference engine (src/inference) against an independent brute-force reference: the image padded by hand
- * (centred), every window cut out by explicit index arithmetic and run alone through the model, the Gaussian
+ * (centered), every window cut out by explicit index arithmetic and run alone through the model, the Gaussian
  * weights from their closed form, accumulated in float64. Real (untrained) U-Nets, whose output at a voxel depends
- * on its neighbourhood and on the padding, so a misplaced window, a wrong weight or a wrong slice would show.
+ * on its neighborhood and on the padding, so a misplaced window, a wrong weight or a wrong slice would show.
  */
 import test from 'ava';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -164,7 +164,7 @@ test('window starts: evenly spread, first at 0, last flush with the end; one win
   }
 });
 
-test('Gaussian importance equals its closed form (sigma = patch / 8, peak 1 at the centre, floor 1e-6)', (t) => {
+test('Gaussian importance equals its closed form (sigma = patch / 8, peak 1 at the center, floor 1e-6)', (t) => {
   for (const patch of [[9], [8, 6], [4, 6, 5], [64, 64]]) {
     const w = gaussianImportance(patch);
     t.is(w.length, voxels(patch));
@@ -181,7 +181,7 @@ test('Gaussian importance equals its closed form (sigma = patch / 8, peak 1 at t
 
 for (const { name, shape, overlap } of [
   { name: 'odd sizes larger than the patch', shape: [13, 11], overlap: 0.5 },
-  { name: 'one axis shorter than the patch (centred zero padding)', shape: [5, 19], overlap: 0.5 },
+  { name: 'one axis shorter than the patch (centered zero padding)', shape: [5, 19], overlap: 0.5 },
   { name: 'both axes shorter than the patch', shape: [3, 6], overlap: 0.5 },
   { name: 'overlap 0.25', shape: [17, 9], overlap: 0.25 },
 ]) {
@@ -203,7 +203,7 @@ for (const { name, shape, overlap } of [
   });
 }
 
-test('the plan pads short axes centred, as nnU-Net does (the odd voxel after)', (t) => {
+test('the plan pads short axes centered, as nnU-Net does (the odd voxel after)', (t) => {
   const predictor = new TfjsWindowPredictor(unet2d());
   const plan = planWindows(predictor, [5, 19], 2, { patch: [8, 8] });
   t.deepEqual(plan.before, [1, 0]);
@@ -252,7 +252,7 @@ test('3D model: sliding window equals the brute-force reference, a short axis pa
   model.dispose();
 });
 
-test('whole-image mode: one window padded (centred) to the size grid, as the model on the padded image', async (t) => {
+test('whole-image mode: one window padded (centered) to the size grid, as the model on the padded image', async (t) => {
   const fixed = buildUNet({ dims: 2, inputChannels: 2, numClasses: 3, depth: 3, baseFilters: 4, seed: 5 }, [16, 16]);
   const model = await withAnySpatialSize(fixed);
   const shape = [10, 13];
@@ -296,9 +296,9 @@ test('bad input and options are RwsegErrors naming the image and the option', as
     ],
     [predictProbabilities(predictor, new Float32Array(9 * 2), [9], 2), 'INVALID_INPUT', /cannot apply a 2D model/],
     [
-      predictProbabilities(predictor, new Float32Array(64), [8, 8], 1, { imageName: 'grey.png' }),
+      predictProbabilities(predictor, new Float32Array(64), [8, 8], 1, { imageName: 'gray.png' }),
       'INVALID_INPUT',
-      /grey\.png .* has 1 channel\(s\); the model takes 2/,
+      /gray\.png .* has 1 channel\(s\); the model takes 2/,
     ],
     [
       predictProbabilities(predictor, new Float32Array(120), [3, 4, 5], 2, { sliceAxis: 3 }),
@@ -332,8 +332,8 @@ test('argmax ties go to the lower class; class indices become the stored label v
   t.true(toStoredValues(Uint8Array.from([1]), [0, 1000]) instanceof Uint16Array);
 });
 
-test("segmentImage: normalises, predicts, writes the user's label values; names non-finite voxels", async (t) => {
-  // 1x1 convolution (+1, -1) and softmax: class 1 exactly where the normalised image is negative.
+test("segmentImage: normalizes, predicts, writes the user's label values; names non-finite voxels", async (t) => {
+  // 1x1 convolution (+1, -1) and softmax: class 1 exactly where the normalized image is negative.
   const model = tfl.sequential({
     layers: [
       tfl.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 1, useBias: false }),
@@ -344,8 +344,8 @@ test("segmentImage: normalises, predicts, writes the user's label values; names 
   const shape = [11, 6];
   const raw = Float32Array.from({ length: 66 }, (_, i) => (i % 7) * 10 + 5);
   const zscore = { method: 'zscore', scope: 'per-image-and-channel' } as const;
-  const normalised = applyNormalization(raw, 1, zscore);
-  const expected = Uint8Array.from(normalised, (v) => (v < 0 ? 0 : 255));
+  const normalized = applyNormalization(raw, 1, zscore);
+  const expected = Uint8Array.from(normalized, (v) => (v < 0 ? 0 : 255));
   const result = await segmentImage(
     new TfjsWindowPredictor(model),
     { data: raw, shape, spacing: [1, 1] },

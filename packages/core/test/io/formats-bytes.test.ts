@@ -35,7 +35,7 @@ const SINGLE_FILES: [string, ImageFormat][] = [
   ['stack_imagej.tif', 'tiff'],
   ['rgb8.tif', 'tiff'],
   ['rgb.jpg', 'jpeg'],
-  ['grey.bmp', 'bmp'],
+  ['gray.bmp', 'bmp'],
   ['mask.gif', 'gif'],
   ['volume-gzip.nrrd', 'nrrd'],
   ['volume-raw-be.nrrd', 'nrrd'],

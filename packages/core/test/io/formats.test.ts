@@ -1,7 +1,7 @@
 /**
  * Every format rwseg reads, against fixtures written by other tools (test/fixtures/formats/make_formats.py:
  * tifffile, Pillow, pydicom, nibabel, NRRD/MetaImage headers from their specs): voxels, shape, spacing and
- * orientation exactly (JPEG within a few grey levels: another libjpeg build); writers through round trips; and
+ * orientation exactly (JPEG within a few gray levels: another libjpeg build); writers through round trips; and
  * corrupt or truncated files of each format failing with an error that names the file.
  */
 import test from 'ava';
@@ -39,12 +39,12 @@ const EXPECTED = JSON.parse(readFileSync(path.join(FIXTURES, 'expected.json'), '
 const SPACING_SOURCE: Record<string, SpacingSource> = {
   'stack16.tif': 'tiff-resolution',
   'stack_imagej.tif': 'imagej',
-  'grey8.tif': 'none',
+  'gray8.tif': 'none',
   'rgb8.tif': 'none',
   'rgb.jpg': 'none',
-  'grey.jpg': 'none',
+  'gray.jpg': 'none',
   'mask.gif': 'none',
-  'grey.bmp': 'none',
+  'gray.bmp': 'none',
   'rgb.bmp': 'none',
   'volume-gzip.nrrd': 'header',
   'volume-raw-be.nrrd': 'header',
@@ -101,7 +101,7 @@ test('formats: content decides over the extension (a PNG-in-TIFF-clothing, a GIF
   t.is((await readImage(path.join(dir, 'volume.tif'))).format, 'nrrd');
 });
 
-test('formats: colour policies: labels refuse colour, luminance on request, grey-as-RGB is grey', async (t) => {
+test('formats: color policies: labels refuse color, luminance on request, gray-as-RGB is gray', async (t) => {
   const rgb = path.join(FIXTURES, 'rgb8.tif');
   const error = await t.throwsAsync(readVolume(rgb, { color: 'reject' }));
   t.true(isRwsegError(error, 'INVALID_INPUT') && error!.message.includes(rgb), error!.message);
@@ -109,8 +109,8 @@ test('formats: colour policies: labels refuse colour, luminance on request, grey
   const ref = EXPECTED['rgb8.tif']!.data;
   t.deepEqual(luma.shape, [4, 6]);
   t.is(luma.data[5], Math.round(0.299 * ref[15]! + 0.587 * ref[16]! + 0.114 * ref[17]!));
-  // grey.bmp is an 8-bit palette BMP that ITK hands back as RGB; R = G = B, so one channel.
-  t.is((await readVolume(path.join(FIXTURES, 'grey.bmp'))).channels, undefined);
+  // gray.bmp is an 8-bit palette BMP that ITK hands back as RGB; R = G = B, so one channel.
+  t.is((await readVolume(path.join(FIXTURES, 'gray.bmp'))).channels, undefined);
 });
 
 test('formats: NIfTI orientation matches nibabel, and a label written from it overlays the image', async (t) => {

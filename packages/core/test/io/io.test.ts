@@ -236,7 +236,7 @@ test('io: big-endian NIfTI files are byte-swapped', async (t) => {
   t.deepEqual(volume.spacing, [1.5]);
 });
 
-test('io: PNG 8-bit and 16-bit grey round trip', async (t) => {
+test('io: PNG 8-bit and 16-bit gray round trip', async (t) => {
   const dir = tempDir();
   const eight: Volume = { data: Uint8Array.from({ length: 12 }, (_, i) => i * 21), shape: [3, 4], spacing: [1, 1] };
   await writePng(path.join(dir, 'a.png'), eight);
@@ -269,24 +269,24 @@ function rgbPng(file: string, pixels: number[][]): void {
   writeFileSync(file, PNG.sync.write(png, { colorType: 2, inputHasAlpha: false }));
 }
 
-test('io: colour PNGs load as grey when R=G=B, as 3 channels otherwise, or refused / converted on request', async (t) => {
+test('io: color PNGs load as gray when R=G=B, as 3 channels otherwise, or refused / converted on request', async (t) => {
   const dir = tempDir();
-  rgbPng(path.join(dir, 'grey.png'), [
+  rgbPng(path.join(dir, 'gray.png'), [
     [5, 5, 5],
     [200, 200, 200],
   ]);
-  t.deepEqual(Array.from((await readVolume(path.join(dir, 'grey.png'))).data), [5, 200]);
-  const colour = path.join(dir, 'colour.png');
-  rgbPng(colour, [
+  t.deepEqual(Array.from((await readVolume(path.join(dir, 'gray.png'))).data), [5, 200]);
+  const color = path.join(dir, 'color.png');
+  rgbPng(color, [
     [5, 5, 5],
     [255, 0, 0],
   ]);
-  const rgb = await readVolume(colour);
+  const rgb = await readVolume(color);
   t.deepEqual([rgb.shape, rgb.channels, Array.from(rgb.data)], [[1, 2, 3], 3, [5, 5, 5, 255, 0, 0]]);
-  const error = await t.throwsAsync(readVolume(colour, { color: 'reject' }));
+  const error = await t.throwsAsync(readVolume(color, { color: 'reject' }));
   t.true(isRwsegError(error, 'INVALID_INPUT'));
-  t.true(error!.message.includes(colour) && error!.message.includes('x=1, y=0'), error!.message);
-  t.deepEqual(Array.from((await readPng(colour, { color: 'luminance' })).volume.data), [5, 76]);
+  t.true(error!.message.includes(color) && error!.message.includes('x=1, y=0'), error!.message);
+  t.deepEqual(Array.from((await readPng(color, { color: 'luminance' })).volume.data), [5, 76]);
 });
 
 async function ioError(
@@ -338,7 +338,7 @@ test('io: bad input fails with an RwsegError naming the file', async (t) => {
 
   const unknown = path.join(dir, 'x.xyz');
   writeFileSync(unknown, 'neither an image nor a known extension');
-  await ioError(t, readVolume(unknown), 'x.xyz', 'unrecognised image format');
+  await ioError(t, readVolume(unknown), 'x.xyz', 'unrecognized image format');
 
   const mismatch = path.join(dir, 'mismatch.nii');
   await ioError(

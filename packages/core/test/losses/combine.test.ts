@@ -200,7 +200,7 @@ weights: [1, 2, { kind: linear, start: 0, end: 1, epochs: 10 }, 3]
   t.regex(error!.message, /^loss\.combine\[0\]: loss 'dice' returned shape \[2, 3\]; combinations need scalars/);
 });
 
-test('deep supervision: nnU-Net weights 1/2^i with the lowest scale at 0, normalised; one input per scale', (t) => {
+test('deep supervision: nnU-Net weights 1/2^i with the lowest scale at 0, normalized; one input per scale', (t) => {
   t.deepEqual(deepSupervisionWeights(1), [1]);
   t.deepEqual(deepSupervisionWeights(2), [1, 0]);
   const five = deepSupervisionWeights(5);

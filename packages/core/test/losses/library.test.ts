@@ -145,8 +145,8 @@ test('a third-party loss plugin in a temporary folder loads through createRegist
   const fixed = inputFor(registry, loss.requiredMaps, labels, [6, 6], 3, tf.zeros([1, 6, 6, 3]));
   const value = () => loss.compute({ ...fixed, probs: model.apply(image) as tf.Tensor });
   const before = scalar(value());
-  const optimiser = tf.train.adam(0.1);
-  const cost = optimiser.minimize(() => value() as tf.Scalar, true);
+  const optimizer = tf.train.adam(0.1);
+  const cost = optimizer.minimize(() => value() as tf.Scalar, true);
   t.true(Math.abs(scalar(cost!) - before) < 1e-6, 'the step computes the same loss');
   const after = scalar(value());
   t.true(after < before - 1e-3, `loss went from ${before} to ${after}`);

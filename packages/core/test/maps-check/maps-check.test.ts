@@ -116,7 +116,7 @@ test('boundary: strict above 0.5 mm, ties at 0.5 mm and violates P1 below, its -
   const coarse = at(0.6);
   t.true(coarse.strictMinimum);
   t.deepEqual(coarse.spacing, [0.6, 0.6]);
-  // On the inner border the true class is 1 - s and its neighbour class s: margin 2 s - 1.
+  // On the inner border the true class is 1 - s and its neighbor class s: margin 2 s - 1.
   t.true(Math.abs(coarse.minMargin - 0.2) < 1e-6, String(coarse.minMargin));
   const half = at(0.5);
   t.false(half.strictMinimum);
@@ -154,7 +154,7 @@ test('a constant map is all ties, and a map of the wrong size is an error naming
   t.regex(bad!.message, /principle check of map 'rrw': label 2 at voxel 23/);
 });
 
-test('mapFigurePng draws the labels and each map on a diverging scale with its colour bar', async (t) => {
+test('mapFigurePng draws the labels and each map on a diverging scale with its color bar', async (t) => {
   const { mapFigurePng } = await import('../../src/index.js');
   const { PNG } = await import('pngjs');
   const rrw = registry.createMapGenerator('rrw').generate(SPEC);
@@ -167,13 +167,13 @@ test('mapFigurePng draws the labels and each map on a diverging scale with its c
   const pixel = (x: number, y: number) => [...png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3)];
   t.is(figure.scale, scale);
   t.is(figure.panelWidth, 6 * scale);
-  const centre = (panel: number, row: number, col: number) =>
+  const center = (panel: number, row: number, col: number) =>
     pixel(8 + panel * (6 * scale + 8) + col * scale + 13, figure.panelTop + row * scale + 13);
-  t.deepEqual(centre(0, 0, 0), [0, 0, 0]); // class 0: black
-  t.deepEqual(centre(0, 2, 2), [255, 215, 0]); // class 1
-  t.deepEqual(centre(1, 2, 2), [0, 0, 255]); // rrw = -1 at the centre of class 1: full blue
-  t.deepEqual(centre(1, 1, 1), [128, 128, 255]); // -0.5 on its ring
-  t.deepEqual(centre(1, 0, 0), [255, 0, 0]); // +1 outside
+  t.deepEqual(center(0, 0, 0), [0, 0, 0]); // class 0: black
+  t.deepEqual(center(0, 2, 2), [255, 215, 0]); // class 1
+  t.deepEqual(center(1, 2, 2), [0, 0, 255]); // rrw = -1 at the center of class 1: full blue
+  t.deepEqual(center(1, 1, 1), [128, 128, 255]); // -0.5 on its ring
+  t.deepEqual(center(1, 0, 0), [255, 0, 0]); // +1 outside
   // Titles above the panels and values under the bar are drawn (dark text pixels on the white margin).
   const dark = (x0: number, y0: number, w: number, h: number) => {
     let n = 0;
@@ -183,5 +183,5 @@ test('mapFigurePng draws the labels and each map on a diverging scale with its c
   t.true(dark(8, 8, 6 * scale, figure.panelTop - 8) > 20, 'the labels panel has a title');
   t.true(dark(8 + 6 * scale + 8, 8, 6 * scale, figure.panelTop - 8) > 20, 'the rrw panel has a title');
   const barBottom = figure.panelTop + 5 * scale + 4 + 12;
-  t.true(dark(8 + 6 * scale + 8, barBottom + 2, 6 * scale, 13) > 20, 'the colour bar has its values');
+  t.true(dark(8 + 6 * scale + 8, barBottom + 2, 6 * scale, 13) > 20, 'the color bar has its values');
 });

@@ -17,7 +17,7 @@ function random(seed: number): () => number {
   };
 }
 
-/** The metrics straight from their definitions, O(N^2), with neighbours found by coordinates. */
+/** The metrics straight from their definitions, O(N^2), with neighbors found by coordinates. */
 function bruteForceMetrics(
   pred: ArrayLike<number>,
   ref: ArrayLike<number>,
@@ -169,7 +169,7 @@ test('empty-mask policy: both empty gives Dice 1 and distances 0; one empty give
 });
 
 test('an object cut by the image edge has a surface on the edge', (t) => {
-  // Ref fills the 3x3 image: its surface is the 8 border voxels. Pred is the centre voxel alone.
+  // Ref fills the 3x3 image: its surface is the 8 border voxels. Pred is the center voxel alone.
   const [m] = computeSegmentationMetrics([0, 0, 0, 0, 1, 0, 0, 0, 0], new Array(9).fill(1), [3, 3], [1, 1], {
     numClasses: 2,
   });

@@ -26,7 +26,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
       await useBackend(backend);
       const c = shape[shape.length - 1]!;
       tf.tidy(() => {
-        // Offset and scaled input, so the normalisation does real work.
+        // Offset and scaled input, so the normalization does real work.
         const x = tf.add(tf.mul(tf.tensor(seededValues(tf.util.sizeFromShape(shape), 1), shape), 3), 2);
         const gamma = tf.add(tf.tensor(seededValues(c, 2), [c]), 1);
         const beta = tf.tensor(seededValues(c, 3), [c]);

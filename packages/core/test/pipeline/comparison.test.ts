@@ -9,7 +9,7 @@ import {
   pairedTests,
   pairedTestsCsv,
   parsePipeline,
-  summariseCases,
+  summarizeCases,
   writeComparison,
   type ComparedRun,
 } from '../../src/index.js';
@@ -27,7 +27,7 @@ const kase = (id: string, dice: number, hd: number, hd95: number, class2?: numbe
 const run = (lossName: string, seed: number, cases: ReturnType<typeof kase>[] | undefined): ComparedRun => ({
   lossName,
   seed,
-  result: { finalValidation: cases && summariseCases(cases) },
+  result: { finalValidation: cases && summarizeCases(cases) },
 });
 
 test('with several seeds the spread is the sd of the per-seed means, and HD max is over every case', (t) => {
@@ -46,7 +46,7 @@ test('with several seeds the spread is the sd of the per-seed means, and HD max 
   t.true(Math.abs(fg.hd.mean - 13) < 1e-12);
   t.true(Math.abs(fg.hd95.mean - 5) < 1e-12);
   t.is(fg.hdMax, 30);
-  // Class 2 has no distances at all: NaN, not 0, and Dice still summarised.
+  // Class 2 has no distances at all: NaN, not 0, and Dice still summarized.
   const c2 = rrw!.rows[1]!;
   t.is(c2.classIndex, 2);
   t.true(Number.isNaN(c2.hd.mean) && Number.isNaN(c2.hdMax));

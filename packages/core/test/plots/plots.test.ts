@@ -10,7 +10,7 @@ import {
   trainingCurveSvgs,
 } from '../../src/index.js';
 
-test('overlays draw the reference contour in yellow and predictions tinted over the grey image', (t) => {
+test('overlays draw the reference contour in yellow and predictions tinted over the gray image', (t) => {
   const shape = [6, 8];
   const image = Float32Array.from({ length: 48 }, (_, i) => i);
   const reference = new Int32Array(48);
@@ -173,7 +173,7 @@ test('overlay figures have a title, a class key with the case Dice, and the imag
   const rgb = (x: number, y: number) => [
     ...decoded.data.subarray((y * decoded.width + x) * 4, (y * decoded.width + x) * 4 + 3),
   ];
-  // The bare overlay, enlarged: a pixel of the image's right half is the grey ramp's brightest column.
+  // The bare overlay, enlarged: a pixel of the image's right half is the gray ramp's brightest column.
   t.deepEqual(rgb(layout.image.x + 15 * 16 + 8, layout.image.y + 8), [255, 255, 255]);
   const darkRows = (y0: number, y1: number) => {
     let n = 0;
@@ -182,7 +182,7 @@ test('overlay figures have a title, a class key with the case Dice, and the imag
   };
   t.true(darkRows(0, layout.image.y) > 50, 'a title above the image');
   t.true(darkRows(layout.image.y + layout.image.height, layout.height) > 100, 'a key below it');
-  // The key's first swatch is class 1's tint colour.
+  // The key's first swatch is class 1's tint color.
   const keyY = layout.image.y + layout.image.height + 8;
   t.deepEqual(rgb(12, keyY + 5), [230, 25, 75]);
 });

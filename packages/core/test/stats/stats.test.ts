@@ -116,7 +116,7 @@ test('Wilcoxon edge cases: no pairs, NaN pairs and all-zero differences give NaN
   t.true(Number.isNaN(zeros.pvalue));
   t.regex(zeros.reason!, /every difference is zero/);
   t.true(Number.isNaN(signedRankTest([0, 0], { zeroMethod: 'pratt' }).pvalue));
-  // zsplit ranks the zeros on both sides: T sits at the centre, p = 1.
+  // zsplit ranks the zeros on both sides: T sits at the center, p = 1.
   t.is(signedRankTest([0, 0, 0], { zeroMethod: 'zsplit' }).pvalue, 1);
   t.throws(() => wilcoxonSignedRank([1, 2], [1]), { message: /x has 2 values but y has 1/ });
   t.throws(() => signedRankTest([1], { alternative: 'bigger' as Alternative }), { message: /alternative 'bigger'/ });

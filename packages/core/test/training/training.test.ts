@@ -10,7 +10,7 @@ import {
   lineChartSvg,
   nanSummary,
   stabilityFigure,
-  summariseCases,
+  summarizeCases,
   tf,
   useBackend,
 } from '../../src/index.js';
@@ -83,7 +83,7 @@ test('stability figure counts drops after warm-up and measures the final spread'
 test('NaN-aware summaries skip NaN and say how many values they used', (t) => {
   t.deepEqual(nanSummary([1, Number.NaN, 3]), { mean: 2, sd: Math.SQRT2, n: 2 });
   const nan = Number.NaN;
-  const summary = summariseCases([
+  const summary = summarizeCases([
     {
       id: 'a',
       metrics: [

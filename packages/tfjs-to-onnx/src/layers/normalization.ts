@@ -2,7 +2,7 @@
  * BatchNormalization (inference form, folded into the Conv/ConvTranspose before it when that conv feeds only
  * this layer), LayerNormalization (decomposed, so any TF.js axis set works in either layout) and
  * InstanceNormalization (a custom-layer convention: class name 'InstanceNormalization', weights [gamma, beta],
- * config `epsilon`, normalising each sample's channel over its spatial axes, as ONNX's op does).
+ * config `epsilon`, normalizing each sample's channel over its spatial axes, as ONNX's op does).
  */
 import type { GraphBuilder, OnnxValue } from '../onnx/graph-builder.js';
 import { onnxAxis, toChannelsFirst } from '../convert/layout.js';
@@ -108,14 +108,14 @@ export function convertLayerNormalization(ctx: LayerConversionContext): OnnxValu
   const axes = tfAxes.map((a) => onnxAxis(x, a));
   const eps = Number(ctx.config['epsilon'] ?? 1e-3);
   const mean = reduceMean(b, x.name, axes, `${base}_mean`);
-  const centred = b.op('Sub', [x.name, mean], `${base}_centred`);
-  const variance = reduceMean(b, b.op('Mul', [centred, centred], `${base}_sq`), axes, `${base}_var`);
+  const centered = b.op('Sub', [x.name, mean], `${base}_centered`);
+  const variance = reduceMean(b, b.op('Mul', [centered, centered], `${base}_sq`), axes, `${base}_var`);
   const std = b.op(
     'Sqrt',
     [b.op('Add', [variance, b.addFloat(`${base}_eps`, [eps], [])], `${base}_var_eps`)],
     `${base}_std`,
   );
-  let y = b.op('Div', [centred, std], `${base}_normalised`);
+  let y = b.op('Div', [centered, std], `${base}_normalized`);
   // gamma/beta have TF.js shape [dims of tfAxes]; reorder them to ONNX axis order and pad with 1s to broadcast.
   const order = axes
     .map((o, i) => [o, i] as const)

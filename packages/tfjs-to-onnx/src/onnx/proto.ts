@@ -75,7 +75,7 @@ function modelProtoType(): protobuf.Type {
   return modelType;
 }
 
-/** Serialises a model to the bytes of an .onnx file. */
+/** Serializes a model to the bytes of an .onnx file. */
 export function encodeModel(model: ModelMessage): Uint8Array {
   const type = modelProtoType();
   const problem = type.verify(model);

@@ -40,8 +40,8 @@ function percentileOfRows(b: GraphBuilder, sorted: string, countMinusOne: string
 /** Z-scores each row of a float64 [N, C, M] value over its last axis; returns float64. */
 function zscoreRows(b: GraphBuilder, x: string, base: string): string {
   const mean = b.reduce('ReduceMean', x, [2], `${base}_mean`);
-  const centred = b.op('Sub', [x, mean], `${base}_centred`);
-  const variance = b.reduce('ReduceMean', b.op('Mul', [centred, centred], `${base}_sq`), [2], `${base}_var`);
+  const centered = b.op('Sub', [x, mean], `${base}_centered`);
+  const variance = b.reduce('ReduceMean', b.op('Mul', [centered, centered], `${base}_sq`), [2], `${base}_var`);
   const std = b.op('Sqrt', [variance], `${base}_std`);
   const varies = b.op('Greater', [std, b.addDouble(`${base}_floor`, [CONSTANT_CHANNEL_STD], [])], `${base}_varies`);
   const scale = b.op(
@@ -49,7 +49,7 @@ function zscoreRows(b: GraphBuilder, x: string, base: string): string {
     [varies, b.op('Reciprocal', [std], `${base}_inv_std`), b.addDouble(`${base}_zero`, [0], [])],
     `${base}_scale`,
   );
-  return b.op('Mul', [centred, scale], base);
+  return b.op('Mul', [centered, scale], base);
 }
 
 /** One constant per channel from one for all or one each; names the option when the count fits neither. */
@@ -77,12 +77,12 @@ export function normalizeInGraph(
 ): OnnxValue {
   if (n.method === 'none') return x;
   if (n.method === 'fixed') {
-    // In double, as the artefact's affine normalization computes (x - shift) / scale in JS numbers.
+    // In double, as the artifact's affine normalization computes (x - shift) / scale in JS numbers.
     const shape = [channels, ...new Array<number>(x.rank - 2).fill(1)];
     const mean = b.addDouble(`${base}_mean`, perChannel(n.mean, channels, 'mean'), shape);
     const std = b.addDouble(`${base}_std`, perChannel(n.std, channels, 'std'), shape);
     const xD = b.op('Cast', [x.name], `${base}_f64`, { to: DataType.DOUBLE });
-    const y = b.op('Div', [b.op('Sub', [xD, mean], `${base}_centred`), std], `${base}_scaled`);
+    const y = b.op('Div', [b.op('Sub', [xD, mean], `${base}_centered`), std], `${base}_scaled`);
     return { ...x, name: b.op('Cast', [y], base, { to: DataType.FLOAT }) };
   }
   // [N, C, M]: Reshape's 0 copies N and C, -1 gathers the voxels.

@@ -11,7 +11,7 @@ import { TfjsToOnnxError } from '../errors.js';
  * - `percentile`: clip to the image's own lower/upper percentiles (linear interpolation, numpy's default), then
  *   z-score the clipped values, as rwseg trains CT;
  * - `minmax`: (x - min) / (max - min) over the image (a constant channel becomes zeros), as the model
- *   artefact's per-image minmax (packages/core/src/artefact/normalization.ts);
+ *   artifact's per-image minmax (packages/core/src/artifact/normalization.ts);
  * - `fixed`: (x - mean[c]) / std[c] with constants (one per channel, or one for all);
  * - `none`: the input is fed as it is.
  */
@@ -118,7 +118,7 @@ export function resolveSelfContained(options: SelfContainedOptions): ResolvedSel
 /**
  * The in-graph normalization for a recorded one: rwseg.json's `normalisation` ({ method: 'zscore' } per image,
  * { method: 'zscore', mean, std } fixed, { method: 'minmax', min, max } fixed, { method: 'percentile',
- * percentiles }, { method: 'none' }) or the model artefact's `normalization` (the same methods with
+ * percentiles }, { method: 'none' }) or the model artifact's `normalization` (the same methods with
  * `scope: 'per-image-and-channel' | 'fixed'`), so an export embeds what its metadata documents.
  */
 export function normalizationFromMetadata(record: { method: string; [key: string]: unknown }): InGraphNormalization {
@@ -148,7 +148,7 @@ export function normalizationFromMetadata(record: { method: string; [key: string
       if (lo.length !== hi.length) {
         throw invalid(`normalization: minmax min and max have ${lo.length} and ${hi.length} values`);
       }
-      // (x - min) / (max - min): a fixed affine map, the range computed in double as the artefact does.
+      // (x - min) / (max - min): a fixed affine map, the range computed in double as the artifact does.
       return checkNormalization({ method: 'fixed', mean: lo, std: hi.map((h, i) => h - lo[i]!) });
     }
     default:

@@ -1,6 +1,6 @@
 /**
  * What a self-contained export adds around the converted network, decided once from the model and the options:
- * on the way in normalization then padding to the size grid (centred), on the way out cropping back and the label
+ * on the way in normalization then padding to the size grid (centered), on the way out cropping back and the label
  * output.
  *
  *   raw [N, ...S, C] -> Transpose -> normalize -> Pad to grid -> network -> Slice to S -> Transpose -> output

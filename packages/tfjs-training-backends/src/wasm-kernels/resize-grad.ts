@@ -1,6 +1,6 @@
 /**
  * Gradients of ResizeBilinear and ResizeNearestNeighbor for the wasm backend, written as the exact adjoints of
- * the forward sampling TF.js uses (alignCorners and halfPixelCenters honoured). The stock wasm kernels are wrong,
+ * the forward sampling TF.js uses (alignCorners and halfPixelCenters honored). The stock wasm kernels are wrong,
  * and TF.js 4.22's cpu ResizeBilinearGrad returns a [N, W, H, C] shape for non-square images and ignores
  * halfPixelCenters, so neither can serve as the reference: tests check these against the adjoint identity
  * <resize(x), dy> = <x, grad(dy)> instead.
@@ -86,7 +86,7 @@ export function resizeBilinearGradInto(
   }
 }
 
-/** dx += the nearest-neighbour adjoint of dy. */
+/** dx += the nearest-neighbor adjoint of dy. */
 export function resizeNearestGradInto(
   dy: Float32Array,
   dx: Float32Array,

@@ -3,7 +3,7 @@
  * the noise: Dawn and the Vulkan loader write their warnings ("maxDynamicUniformBuffersPerPipelineLayout
  * artificially reduced ...", "vkCreateInstance: Found no drivers!") straight to file descriptor 2 from native
  * code, where no JavaScript can hold them back. In the child that stderr is captured, and the caller logs it at
- * debug. The probe costs about 0.1 s; a machine with a real GPU then initialises Dawn in-process as usual.
+ * debug. The probe costs about 0.1 s; a machine with a real GPU then initializes Dawn in-process as usual.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';

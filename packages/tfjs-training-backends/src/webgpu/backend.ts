@@ -224,7 +224,7 @@ async function initOnce(options: WebGpuOptions): Promise<WebGpuAdapterDescriptio
     await disposeWebGpuBackend();
     throw new BackendError(
       'BACKEND_ERROR',
-      `backend 'webgpu' failed to initialise on ${description.description}. ${WEBGPU_INSTALL_HINT}`,
+      `backend 'webgpu' failed to initialize on ${description.description}. ${WEBGPU_INSTALL_HINT}`,
       { adapter: description },
     );
   }

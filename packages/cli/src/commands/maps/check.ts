@@ -7,7 +7,7 @@ export default class MapsCheck extends RwsegCommand {
   static override summary =
     'Check a registered map against the RW principle: P1 strict minimum, bounded scale-free margins, P3 gradient bound.';
   static override description =
-    'Runs the map on the label image and on its x2 nearest-neighbour upsampling and reports P1 violations and ties, min/max margin and their ratio, max |z|, the P3 gradient bound, and whether the largest margin stays put. Exits 1 when the map fails (P1 violated or tied, or margins not scale-free).';
+    'Runs the map on the label image and on its x2 nearest-neighbor upsampling and reports P1 violations and ties, min/max margin and their ratio, max |z|, the P3 gradient bound, and whether the largest margin stays put. Exits 1 when the map fails (P1 violated or tied, or margins not scale-free).';
   static override examples = [
     '<%= config.bin %> maps check --labels mask.png --map rrw',
     '<%= config.bin %> maps check --labels case.nii.gz --map my-map --plugin ./my-plugin --json',

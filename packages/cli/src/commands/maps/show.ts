@@ -6,9 +6,9 @@ import { RwsegCommand } from '../../base-command.js';
 import { labelFileFlags, readLabelFile } from '../../label-input.js';
 
 export default class MapsShow extends RwsegCommand {
-  static override summary = 'Write a PNG figure of a label image and its RW maps side by side, with colour scales.';
+  static override summary = 'Write a PNG figure of a label image and its RW maps side by side, with color scales.';
   static override description =
-    "Panels left to right: the labels, then each map for one class (default 1), on a diverging scale (blue negative, white 0, red positive) symmetric at each panel's max |z|, with its colour bar below. 3D images show their middle slice along the first axis. The panel ranges are printed (and returned with --json).";
+    "Panels left to right: the labels, then each map for one class (default 1), on a diverging scale (blue negative, white 0, red positive) symmetric at each panel's max |z|, with its color bar below. 3D images show their middle slice along the first axis. The panel ranges are printed (and returned with --json).";
   static override examples = [
     '<%= config.bin %> maps show --labels mask.png --out figure.png',
     '<%= config.bin %> maps show --labels case.nii.gz --maps rrw,boundary --class 2 --out fig.png',

@@ -76,12 +76,12 @@ export default class PipelineRun extends RwsegCommand {
     }).finally(() => signals.dispose());
     if (result.stopped) process.exitCode = signals.exitCode();
     if (!this.jsonEnabled()) this.log(describeResult(result));
-    return { ...summariseResult(result), onnx: result.runs.flatMap((r) => (r.export ? [r.export.onnx] : [])) };
+    return { ...summarizeResult(result), onnx: result.runs.flatMap((r) => (r.export ? [r.export.onnx] : [])) };
   }
 }
 
 /** The JSON-able part of a pipeline result: per run, the best and final validation and the stability figure. */
-export function summariseResult(result: PipelineResult) {
+export function summarizeResult(result: PipelineResult) {
   return {
     name: result.name,
     outDir: result.outDir,

@@ -13,8 +13,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { RwsegError } from '../errors.js';
 import { RWSEG_VERSION } from '../version.js';
-import { artefactNormalization, type ArtefactRunConfig, buildModelArtefact } from './build.js';
-import { LEGACY_EXPORT_SCHEMA, MODEL_ARTEFACT_SCHEMA, type ModelArtefactInput } from './schema.js';
+import { artifactNormalization, type ArtifactRunConfig, buildModelArtifact } from './build.js';
+import { LEGACY_EXPORT_SCHEMA, MODEL_ARTIFACT_SCHEMA, type ModelArtifactInput } from './schema.js';
 
 type Raw = Record<string, unknown>;
 
@@ -26,7 +26,7 @@ export function sha256OfFile(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
-/** Old normalisation forms -> the artefact's `{ method, scope, ... }`. */
+/** Old normalization forms -> the artifact's `{ method, scope, ... }`. */
 function migrateNormalization(value: unknown, file: string, field: string): unknown {
   if (value === undefined || value === null) return { method: 'none' };
   const spec: Raw = typeof value === 'string' ? { method: value } : isRecord(value) ? { ...value } : {};
@@ -70,8 +70,8 @@ function inputShape(model: unknown): unknown[] | undefined {
   return Array.isArray(first) ? first : undefined;
 }
 
-/** rwseg.json without a schema or of `rwseg-model-metadata/1` -> an artefact document (validated by the caller). */
-export function migrateLegacyMetadata(raw: Raw, file: string, dir: string): ModelArtefactInput {
+/** rwseg.json without a schema or of `rwseg-model-metadata/1` -> an artifact document (validated by the caller). */
+export function migrateLegacyMetadata(raw: Raw, file: string, dir: string): ModelArtifactInput {
   const shape = inputShape(raw.model);
   const lengthOf = (v: unknown) => (Array.isArray(v) ? v.length : undefined);
   const dims = shape ? shape.length - 2 : (lengthOf(raw.patchSize ?? raw.patch_size) ?? lengthOf(raw.spacing));
@@ -93,24 +93,24 @@ export function migrateLegacyMetadata(raw: Raw, file: string, dir: string): Mode
     );
   }
   const extra = isRecord(raw.extra) ? raw.extra : {};
-  const bestEpoch = typeof extra.bestEpoch === 'number' ? extra.bestEpoch + 1 : null; // 0-based before the artefact
+  const bestEpoch = typeof extra.bestEpoch === 'number' ? extra.bestEpoch + 1 : null; // 0-based before the artifact
   const model = isRecord(raw.model) ? raw.model : undefined;
   const onnxFile = typeof model?.file === 'string' ? model.file : undefined;
   const onnxPath = onnxFile ? path.join(dir, onnxFile) : undefined;
   return {
-    schema: MODEL_ARTEFACT_SCHEMA,
+    schema: MODEL_ARTIFACT_SCHEMA,
     rwsegVersion: typeof raw.rwsegVersion === 'string' ? raw.rwsegVersion : 'unknown',
     createdAt: typeof raw.createdAt === 'string' ? raw.createdAt : new Date(0).toISOString(),
     dims,
     inputChannels: channels,
-    classes: migrateClasses(raw.classes ?? raw.classNames ?? raw.numClasses, file) as ModelArtefactInput['classes'],
+    classes: migrateClasses(raw.classes ?? raw.classNames ?? raw.numClasses, file) as ModelArtifactInput['classes'],
     patchSize: (raw.patchSize ?? raw.patch_size ?? null) as number[] | null,
     sizeGrid: null,
     normalization: migrateNormalization(
       raw.normalization ?? raw.normalisation,
       file,
       raw.normalization !== undefined ? 'normalization' : 'normalisation',
-    ) as ModelArtefactInput['normalization'],
+    ) as ModelArtifactInput['normalization'],
     spacing: (raw.spacing ?? null) as number[] | null,
     sliceAxis: null,
     labelValues: null,
@@ -183,8 +183,8 @@ function modelJsonFacts(
  */
 export function migrateTrainedModelFolder(
   modelDir: string,
-  parseConfig: (raw: unknown, file: string) => ArtefactRunConfig,
-): ModelArtefactInput | undefined {
+  parseConfig: (raw: unknown, file: string) => ArtifactRunConfig,
+): ModelArtifactInput | undefined {
   const runDir = path.dirname(path.resolve(modelDir));
   const configFile = path.join(runDir, 'config.json');
   const facts = modelJsonFacts(path.join(modelDir, 'model.json'));
@@ -194,7 +194,7 @@ export function migrateTrainedModelFolder(
   const summary = existsSync(summaryFile) ? (JSON.parse(readFileSync(summaryFile, 'utf8')) as Raw) : {};
   const bestEpoch = typeof summary.bestEpoch === 'number' ? summary.bestEpoch + 1 : null; // 0-based in rwseg 0.1
   const numClasses = facts.classes || 2;
-  const artefact = buildModelArtefact({
+  const artifact = buildModelArtifact({
     config,
     dataDims: facts.spatial,
     inputChannels: facts.channels,
@@ -208,9 +208,9 @@ export function migrateTrainedModelFolder(
     },
   });
   return {
-    ...artefact,
+    ...artifact,
     rwsegVersion: `${RWSEG_VERSION} (migrated)`,
-    normalization: artefactNormalization(config.preprocessing.normalization),
+    normalization: artifactNormalization(config.preprocessing.normalization),
   };
 }
 

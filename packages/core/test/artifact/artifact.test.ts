@@ -1,5 +1,5 @@
 /**
- * The model artefact (artefact/): written by training, read by everything downstream through one reader. Round
+ * The model artifact (artifact/): written by training, read by everything downstream through one reader. Round
  * trips, every bad field named with its file, older formats migrated with a notice or rejected saying what to do.
  */
 import { createHash } from 'node:crypto';
@@ -8,22 +8,22 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import {
-  buildModelArtefact,
+  buildModelArtifact,
   buildUNet,
   isRwsegError,
   labelValuesOf,
-  parseModelArtefact,
-  readModelArtefact,
+  parseModelArtifact,
+  readModelArtifact,
   saveModelDir,
-  writeModelArtefact,
-  type ArtefactFacts,
-  type ModelArtefact,
+  writeModelArtifact,
+  type ArtifactFacts,
+  type ModelArtifact,
 } from '../../src/index.js';
 import { TINY_UNET } from '../helpers/toy-training.js';
 
-const temp = () => mkdtempSync(path.join(tmpdir(), 'rwseg-artefact-'));
+const temp = () => mkdtempSync(path.join(tmpdir(), 'rwseg-artifact-'));
 
-const facts: ArtefactFacts = {
+const facts: ArtifactFacts = {
   config: {
     seed: 4,
     preprocessing: { normalization: 'zscore', patch: [32, 48], sliceAxis: 2 },
@@ -45,8 +45,8 @@ function warnings(): { logger: { warn: (m: string) => void }; lines: string[] } 
   return { logger: { warn: (m) => lines.push(m) }, lines };
 }
 
-test('what training knows becomes the artefact: size grid from the depth, slice axis for a 2D model on 3D data, label values', (t) => {
-  const a = buildModelArtefact(facts);
+test('what training knows becomes the artifact: size grid from the depth, slice axis for a 2D model on 3D data, label values', (t) => {
+  const a = buildModelArtifact(facts);
   t.is(a.schema, 'rwseg-model/2');
   t.is(a.dims, 2);
   t.deepEqual(a.patchSize, [32, 48]);
@@ -62,7 +62,7 @@ test('what training knows becomes the artefact: size grid from the depth, slice 
   t.is(a.architecture!.heads, 2);
   t.is(a.metrics.epoch, 5);
   // A 2D model on 2D data has no slice axis; the synthetic set is on a 1 mm grid.
-  const flat = buildModelArtefact({
+  const flat = buildModelArtifact({
     ...facts,
     dataDims: 2,
     config: { ...facts.config, dataset: { kind: 'synthetic' } },
@@ -74,19 +74,19 @@ test('what training knows becomes the artefact: size grid from the depth, slice 
   t.is(labelValuesOf({ '0': 0 }, 2), null);
 });
 
-test('write then read gives the same artefact; the file is validated before it is written', (t) => {
+test('write then read gives the same artifact; the file is validated before it is written', (t) => {
   const dir = temp();
-  const a = buildModelArtefact(facts);
-  writeModelArtefact(dir, a);
-  t.deepEqual(readModelArtefact(dir), a);
-  t.deepEqual(readModelArtefact(path.join(dir, 'rwseg.json')), a);
-  const error = t.throws(() => writeModelArtefact(dir, { ...a, classes: [{ index: 0, name: 'only' }] }));
+  const a = buildModelArtifact(facts);
+  writeModelArtifact(dir, a);
+  t.deepEqual(readModelArtifact(dir), a);
+  t.deepEqual(readModelArtifact(path.join(dir, 'rwseg.json')), a);
+  const error = t.throws(() => writeModelArtifact(dir, { ...a, classes: [{ index: 0, name: 'only' }] }));
   t.regex(error!.message, /rwseg\.json: field 'classes'/);
-  t.deepEqual(readModelArtefact(dir), a, 'the invalid document never reached the file');
+  t.deepEqual(readModelArtifact(dir), a, 'the invalid document never reached the file');
 });
 
 test('hand-edited fields are errors naming the file and the field', (t) => {
-  const a = buildModelArtefact(facts);
+  const a = buildModelArtifact(facts);
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ ...a, normalization: { method: 'histogram' } }, /m\/rwseg\.json: field 'normalization\.method'/],
     [
@@ -118,16 +118,16 @@ test('hand-edited fields are errors naming the file and the field', (t) => {
     ],
   ];
   for (const [json, message] of bad) {
-    const error = t.throws(() => parseModelArtefact(json, 'm/rwseg.json'), { message });
+    const error = t.throws(() => parseModelArtifact(json, 'm/rwseg.json'), { message });
     t.true(isRwsegError(error, 'INVALID_CONFIG'));
   }
 });
 
 test('the British spelling is read with a deprecation notice', (t) => {
-  const { normalization, ...rest } = buildModelArtefact(facts);
+  const { normalization, ...rest } = buildModelArtifact(facts);
   const { logger, lines } = warnings();
   t.deepEqual(
-    parseModelArtefact({ ...rest, normalisation: normalization }, 'x.json', { logger }).normalization,
+    parseModelArtifact({ ...rest, normalisation: normalization }, 'x.json', { logger }).normalization,
     normalization,
   );
   t.regex(lines[0]!, /x\.json: 'normalisation' is deprecated; spell it 'normalization'/);
@@ -137,7 +137,7 @@ test('an exporter rwseg.json of schema rwseg-model-metadata/1 is migrated: 0-bas
   const dir = temp();
   writeFileSync(path.join(dir, 'model.onnx'), 'onnx bytes');
   const { logger, lines } = warnings();
-  const a = parseModelArtefact(
+  const a = parseModelArtifact(
     {
       schema: 'rwseg-model-metadata/1',
       createdAt: '2026-01-01T00:00:00Z',
@@ -203,7 +203,7 @@ async function oldRun(withConfig: boolean): Promise<string> {
 test('a model folder trained by rwseg 0.1 (no rwseg.json) is rebuilt from its run folder, with a notice', async (t) => {
   const run = await oldRun(true);
   const { logger, lines } = warnings();
-  const a: ModelArtefact = readModelArtefact(path.join(run, 'model'), { logger });
+  const a: ModelArtifact = readModelArtifact(path.join(run, 'model'), { logger });
   t.is(a.dims, 2);
   t.is(a.inputChannels, 1);
   t.is(a.classes.length, 2);
@@ -212,12 +212,12 @@ test('a model folder trained by rwseg 0.1 (no rwseg.json) is rebuilt from its ru
   t.is(a.training.loss, 'dice');
   t.regex(lines[0]!, /no rwseg\.json \(a model trained by rwseg 0\.1\); rebuilt from the run's config\.json/);
   // The run folder itself is accepted too.
-  t.is(readModelArtefact(run, { logger }).metrics.epoch, 2);
+  t.is(readModelArtifact(run, { logger }).metrics.epoch, 2);
 });
 
 test('an old model folder without a run config, or a folder that is no model, is rejected saying what to do', async (t) => {
   const run = await oldRun(false);
-  const error = t.throws(() => readModelArtefact(path.join(run, 'model')));
+  const error = t.throws(() => readModelArtifact(path.join(run, 'model')));
   t.regex(
     error!.message,
     /model\/rwseg\.json: missing, and the run folder has no config\.json to rebuild it from: retrain, or resume the run/,
@@ -225,10 +225,10 @@ test('an old model folder without a run config, or a folder that is no model, is
   const empty = temp();
   mkdirSync(path.join(empty, 'x'));
   t.regex(
-    t.throws(() => readModelArtefact(path.join(empty, 'x')))!.message,
+    t.throws(() => readModelArtifact(path.join(empty, 'x')))!.message,
     /holds no rwseg\.json: pass a model folder that rwseg train/,
   );
-  t.regex(t.throws(() => readModelArtefact(path.join(empty, 'nope')))!.message, /does not exist/);
+  t.regex(t.throws(() => readModelArtifact(path.join(empty, 'nope')))!.message, /does not exist/);
   writeFileSync(path.join(empty, 'x', 'rwseg.json'), '{ "schema": ');
-  t.regex(t.throws(() => readModelArtefact(path.join(empty, 'x')))!.message, /x\/rwseg\.json: not valid JSON/);
+  t.regex(t.throws(() => readModelArtifact(path.join(empty, 'x')))!.message, /x\/rwseg\.json: not valid JSON/);
 });

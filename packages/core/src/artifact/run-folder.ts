@@ -1,7 +1,7 @@
 /**
  * The training run folder, typed: config.json (the resolved pipeline, itself a pipeline that reproduces the run),
  * summary.json (schema rwseg-run-summary/2), history.jsonl (one line per completed epoch), checkpoints/ and model/
- * (TF.js model + its artefact, rwseg.json). Epochs are 1-based in every file: epoch 1 is the first completed one.
+ * (TF.js model + its artifact, rwseg.json). Epochs are 1-based in every file: epoch 1 is the first completed one.
  *
  * Also the run-folder policy the pipeline applies before training: a folder that holds a run is continued only
  * with --resume (with the same settings) and overwritten only with --force.
@@ -12,8 +12,8 @@ import { z } from 'zod';
 import { RwsegError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { parsePipeline, type PipelineConfig } from '../pipeline/schema.js';
-import { parseWithSchema, readJsonFile, readModelArtefact } from './read.js';
-import type { ModelArtefact } from './schema.js';
+import { parseWithSchema, readJsonFile, readModelArtifact } from './read.js';
+import type { ModelArtifact } from './schema.js';
 
 export const RUN_FILES = {
   config: 'config.json',
@@ -82,8 +82,8 @@ export interface RunFolder {
   readonly summary: RunSummary | undefined;
   readonly history: readonly RunHistoryEntry[];
   readonly modelDir: string;
-  /** The trained model's artefact; undefined while training has not finished (no model/ yet). */
-  readonly artefact: ModelArtefact | undefined;
+  /** The trained model's artifact; undefined while training has not finished (no model/ yet). */
+  readonly artifact: ModelArtifact | undefined;
 }
 
 /** `<run>/config.json`, validated as the pipeline it is. */
@@ -155,8 +155,8 @@ export function readRunFolder(dir: string, options: { logger?: Pick<Logger, 'war
   const abs = path.resolve(dir);
   const config = readRunConfig(abs);
   const modelDir = path.join(abs, RUN_FILES.model);
-  const artefact = existsSync(path.join(modelDir, 'model.json')) ? readModelArtefact(modelDir, options) : undefined;
-  return { dir: abs, config, summary: readRunSummary(abs, options), history: readRunHistory(abs), modelDir, artefact };
+  const artifact = existsSync(path.join(modelDir, 'model.json')) ? readModelArtifact(modelDir, options) : undefined;
+  return { dir: abs, config, summary: readRunSummary(abs, options), history: readRunHistory(abs), modelDir, artifact };
 }
 
 /**

@@ -1,16 +1,16 @@
 /**
- * Builds the model artefact from what training knows: the resolved pipeline config, the dataset's description
+ * Builds the model artifact from what training knows: the resolved pipeline config, the dataset's description
  * (class names, label map), the model's interface and the metrics of the weights saved. The trainer's caller
  * (pipeline/run.ts) builds it once per run; old run folders are migrated through the same function (migrate.ts).
  */
 import type { DatasetInfo } from '../data/dataset.js';
 import type { ValidationResult } from '../training/validation.js';
 import { RWSEG_VERSION } from '../version.js';
-import type { ArtefactMetrics, ArtefactNormalization, ModelArtefact } from './schema.js';
-import { MODEL_ARTEFACT_SCHEMA } from './schema.js';
+import type { ArtifactMetrics, ArtifactNormalization, ModelArtifact } from './schema.js';
+import { MODEL_ARTIFACT_SCHEMA } from './schema.js';
 
-/** The part of a resolved pipeline config the artefact records (PipelineConfig satisfies it). */
-export interface ArtefactRunConfig {
+/** The part of a resolved pipeline config the artifact records (PipelineConfig satisfies it). */
+export interface ArtifactRunConfig {
   readonly seed?: number;
   readonly preprocessing: {
     readonly normalization: 'zscore' | 'percentile' | 'none';
@@ -23,8 +23,8 @@ export interface ArtefactRunConfig {
   readonly dataset?: { readonly kind: string; readonly shape?: readonly number[] };
 }
 
-export interface ArtefactFacts {
-  readonly config: ArtefactRunConfig;
+export interface ArtifactFacts {
+  readonly config: ArtifactRunConfig;
   /** Spatial dimensions of the training cases (3 with a 2D patch: slice-wise training). */
   readonly dataDims: number;
   readonly inputChannels: number;
@@ -33,16 +33,16 @@ export interface ArtefactFacts {
   readonly labelMap?: Readonly<Record<string, number>>;
   /** The U-Net's options as built (depth, filters, heads...). */
   readonly unet: Readonly<Record<string, unknown>> & { readonly depth?: number; readonly deepSupervision?: number };
-  readonly metrics: ArtefactMetrics;
+  readonly metrics: ArtifactMetrics;
   /** Spacing every case was resampled to; omitted or null: none (see the schema's `spacing`). */
   readonly spacing?: readonly number[] | null;
 }
 
-/** How training normalised its inputs (data/preprocess.ts normalizeChannels), in the artefact's terms. */
-export function artefactNormalization(
+/** How training normalized its inputs (data/preprocess.ts normalizeChannels), in the artifact's terms. */
+export function artifactNormalization(
   method: 'zscore' | 'percentile' | 'none',
   percentiles: [number, number] = [0.5, 99.5],
-): ArtefactNormalization {
+): ArtifactNormalization {
   if (method === 'none') return { method: 'none' };
   if (method === 'percentile') return { method: 'percentile', scope: 'per-image-and-channel', percentiles };
   return { method: 'zscore', scope: 'per-image-and-channel' };
@@ -62,12 +62,12 @@ export function labelValuesOf(
   return values.every((v) => v !== undefined) ? (values as number[]) : null;
 }
 
-/** Metrics of a validation result in the artefact's form (NaN -> null: JSON has no NaN). */
-export function artefactMetrics(
+/** Metrics of a validation result in the artifact's form (NaN -> null: JSON has no NaN). */
+export function artifactMetrics(
   epoch: number | null,
   validation: ValidationResult | undefined,
-  selection: ArtefactMetrics['selection'],
-): ArtefactMetrics {
+  selection: ArtifactMetrics['selection'],
+): ArtifactMetrics {
   const num = (x: number) => (Number.isFinite(x) ? x : null);
   const summary = (s: { mean: number; sd: number; n: number }) => ({ mean: num(s.mean), sd: num(s.sd), n: s.n });
   return {
@@ -86,7 +86,7 @@ export function artefactMetrics(
   };
 }
 
-export function buildModelArtefact(facts: ArtefactFacts): ModelArtefact {
+export function buildModelArtifact(facts: ArtifactFacts): ModelArtifact {
   const { config } = facts;
   const patch = [...config.preprocessing.patch];
   const dims = patch.length as 2 | 3;
@@ -96,7 +96,7 @@ export function buildModelArtefact(facts: ArtefactFacts): ModelArtefact {
   const spacing =
     facts.spacing !== undefined ? facts.spacing : config.dataset?.kind === 'synthetic' ? patch.map(() => 1) : null;
   return {
-    schema: MODEL_ARTEFACT_SCHEMA,
+    schema: MODEL_ARTIFACT_SCHEMA,
     rwsegVersion: RWSEG_VERSION,
     createdAt: new Date().toISOString(),
     dims,
@@ -104,7 +104,7 @@ export function buildModelArtefact(facts: ArtefactFacts): ModelArtefact {
     classes: facts.classNames.map((name, index) => ({ index, name })),
     patchSize: patch,
     sizeGrid: patch.map(() => 2 ** (depth - 1)),
-    normalization: artefactNormalization(config.preprocessing.normalization),
+    normalization: artifactNormalization(config.preprocessing.normalization),
     spacing: spacing ? [...spacing] : null,
     sliceAxis: facts.dataDims > dims ? (config.preprocessing.sliceAxis ?? 0) : null,
     labelValues: labelValuesOf(facts.labelMap, numClasses),
@@ -120,6 +120,6 @@ export function buildModelArtefact(facts: ArtefactFacts): ModelArtefact {
 }
 
 /** The facts a dataset description gives (class names, label map, channels). */
-export function datasetFacts(info: DatasetInfo): Pick<ArtefactFacts, 'classNames' | 'labelMap'> {
+export function datasetFacts(info: DatasetInfo): Pick<ArtifactFacts, 'classNames' | 'labelMap'> {
   return { classNames: info.classNames, ...(info.labelMap ? { labelMap: info.labelMap } : {}) };
 }

@@ -1,26 +1,26 @@
 export {
   LEGACY_EXPORT_SCHEMA,
-  MODEL_ARTEFACT_FILE,
-  MODEL_ARTEFACT_SCHEMA,
+  MODEL_ARTIFACT_FILE,
+  MODEL_ARTIFACT_SCHEMA,
   exportSectionSchema,
-  modelArtefactSchema,
+  modelArtifactSchema,
   normalizationSchema,
-  type ArtefactExport,
-  type ArtefactMetrics,
-  type ArtefactNormalization,
-  type ModelArtefact,
-  type ModelArtefactInput,
+  type ArtifactExport,
+  type ArtifactMetrics,
+  type ArtifactNormalization,
+  type ModelArtifact,
+  type ModelArtifactInput,
 } from './schema.js';
-export { checkExportedFile, parseModelArtefact, readModelArtefact, type ReadArtefactOptions } from './read.js';
-export { serializeModelArtefact, stageModelArtefact, writeModelArtefact } from './write.js';
+export { checkExportedFile, parseModelArtifact, readModelArtifact, type ReadArtifactOptions } from './read.js';
+export { serializeModelArtifact, stageModelArtifact, writeModelArtifact } from './write.js';
 export {
-  artefactMetrics,
-  artefactNormalization,
-  buildModelArtefact,
+  artifactMetrics,
+  artifactNormalization,
+  buildModelArtifact,
   datasetFacts,
   labelValuesOf,
-  type ArtefactFacts,
-  type ArtefactRunConfig,
+  type ArtifactFacts,
+  type ArtifactRunConfig,
 } from './build.js';
 export { applyNormalization } from './normalization.js';
 export { assertSafeName, isSafeName } from './model-name.js';

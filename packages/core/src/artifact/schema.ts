@@ -1,5 +1,5 @@
 /**
- * The model artefact: the one description of a trained model that training writes and export, predict, evaluate
+ * The model artifact: the one description of a trained model that training writes and export, predict, evaluate
  * and serve read (docs/export.md, "rwseg.json"). Versioned by `schema`; validated with zod so a hand-edited file
  * with a wrong field fails naming the file and the field (read.ts).
  *
@@ -9,9 +9,9 @@
  */
 import { z } from 'zod';
 
-export const MODEL_ARTEFACT_FILE = 'rwseg.json';
-export const MODEL_ARTEFACT_SCHEMA = 'rwseg-model/2';
-/** The exporter's format before the artefact existed (read with migration, migrate.ts). */
+export const MODEL_ARTIFACT_FILE = 'rwseg.json';
+export const MODEL_ARTIFACT_SCHEMA = 'rwseg-model/2';
+/** The exporter's format before the artifact existed (read with migration, migrate.ts). */
 export const LEGACY_EXPORT_SCHEMA = 'rwseg-model-metadata/1';
 
 const finite = z.number().finite();
@@ -19,7 +19,7 @@ const finite = z.number().finite();
 const perChannel = z.array(finite).min(1);
 
 /**
- * How an image is normalised before it enters the model, per channel. `per-image-and-channel`: the statistics are
+ * How an image is normalized before it enters the model, per channel. `per-image-and-channel`: the statistics are
  * computed on each image (what rwseg's training does, data/preprocess.ts), so no statistics are stored; `fixed`: the
  * stored statistics (one per channel, or one for all) are applied to every image, as for CT in Hounsfield units.
  */
@@ -51,7 +51,7 @@ export const normalizationSchema = z.discriminatedUnion('method', [
     .strict(),
 ]);
 
-export type ArtefactNormalization = z.output<typeof normalizationSchema>;
+export type ArtifactNormalization = z.output<typeof normalizationSchema>;
 
 const metricSummarySchema = z
   .object({ mean: finite.nullable(), sd: finite.nullable(), n: z.number().int().nonnegative() })
@@ -103,9 +103,9 @@ export const exportSectionSchema = z
   })
   .loose();
 
-export const modelArtefactSchema = z
+export const modelArtifactSchema = z
   .object({
-    schema: z.literal(MODEL_ARTEFACT_SCHEMA),
+    schema: z.literal(MODEL_ARTIFACT_SCHEMA),
     rwsegVersion: z.string(),
     createdAt: z.string(),
     /** Spatial dimensions of the model's input: 2 (a 2D model, also slice by slice on 3D images) or 3. */
@@ -204,7 +204,7 @@ export const modelArtefactSchema = z
     }
   });
 
-export type ModelArtefact = z.output<typeof modelArtefactSchema>;
-export type ModelArtefactInput = z.input<typeof modelArtefactSchema>;
-export type ArtefactExport = z.output<typeof exportSectionSchema>;
-export type ArtefactMetrics = ModelArtefact['metrics'];
+export type ModelArtifact = z.output<typeof modelArtifactSchema>;
+export type ModelArtifactInput = z.input<typeof modelArtifactSchema>;
+export type ArtifactExport = z.output<typeof exportSectionSchema>;
+export type ArtifactMetrics = ModelArtifact['metrics'];

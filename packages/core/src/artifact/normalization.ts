@@ -1,16 +1,16 @@
 /**
- * Applies an artefact's normalization to a channels-last image ([..., C] row-major): the one place inference
+ * Applies an artifact's normalization to a channels-last image ([..., C] row-major): the one place inference
  * (predict, evaluate, the server's /segment) turns raw intensities into what the model saw in training. Per-image
  * statistics go through data/preprocess.ts normalizeChannels, the function training uses.
  */
 import { normalizeChannels } from '../data/preprocess.js';
-import type { ArtefactNormalization } from './schema.js';
+import type { ArtifactNormalization } from './schema.js';
 
 /** Returns a new Float32Array; `data` is left as it is. */
 export function applyNormalization(
   data: ArrayLike<number>,
   channels: number,
-  spec: ArtefactNormalization,
+  spec: ArtifactNormalization,
 ): Float32Array {
   const out = Float32Array.from(data);
   switch (spec.method) {
