@@ -23,33 +23,7 @@ export { parseOptions, optionsJsonSchema, stableKey } from './plugins/options.js
 export { silentLogger, stderrLogger, type Logger } from './logger.js';
 export { RWSEG_VERSION } from './version.js';
 // Backend selection and the training kernels live in @rwseg/tfjs-training-backends; these are the names callers use.
-export {
-  useBackend,
-  describeBackend,
-  wasmBinaryDirectory,
-  BACKEND_NAMES,
-  BACKEND_CHOICES,
-  TENSORFLOW_PACKAGES,
-  registerWasmTrainingKernels,
-  WASM_TRAINING_KERNELS,
-  checkTrainingKernels,
-  initWebGpuBackend,
-  disposeWebGpuBackend,
-  describeWebGpuAdapter,
-  isSoftwareAdapter,
-  safeAddN,
-  WEBGPU_INSTALL_HINT,
-  explainNoAdapter,
-  probeVulkan,
-  type BackendName,
-  type BackendChoice,
-  type BackendDescription,
-  type UseBackendOptions,
-  type TrainingKernelCheck,
-  type WebGpuOptions,
-  type WebGpuAdapterDescription,
-  type VulkanFacts,
-} from '@rwseg/tfjs-training-backends';
+export * from './backend-names.js';
 export { voxelCount, type Volume, type VoxelArray } from './volume.js';
 export type { ClassMetrics, MetricsOptions } from './metrics-api.js';
 export type { Batch, BatchSource, ScaleTargets } from './data/batch.js';

@@ -1,7 +1,15 @@
 /** Boundary: mean of p * phi over the foreground classes, on the spec vector and its scipy maps. */
 import test from 'ava';
-import { useBackend, tf, type Loss } from '@rwseg/core';
-import { mapsFor, oneHot, referenceRegistry, scalar, SPEC_VECTOR as SPEC } from '@rwseg/core/testing';
+import { useBackend, tf } from '@rwseg/core';
+import {
+  mapsFor,
+  oneHot,
+  referenceRegistry,
+  scalar,
+  SPEC_VECTOR as SPEC,
+  specTarget,
+  computeLoss,
+} from '@rwseg/core/testing';
 import plugin from '../src/index.js';
 
 test.before(async () => {
@@ -11,9 +19,7 @@ test.before(async () => {
 const registry = referenceRegistry(plugin);
 const K = SPEC.numClasses;
 const N = SPEC.labels.length;
-const specTarget = () => oneHot([SPEC.labels], SPEC.shape, K);
-const run = (loss: Loss, probs: tf.Tensor, target: tf.Tensor, maps: Record<string, tf.Tensor> = {}) =>
-  loss.compute({ probs, target, maps, context: { epoch: 0 } });
+const run = computeLoss;
 
 test('boundary: mean of p * phi over the foreground classes; boundary-rw map, class subsets, absent classes', (t) => {
   const target = specTarget();

@@ -1,6 +1,6 @@
 /** Dice: closed forms (perfect, uniform, absent class) and brute-force per-sample and batch forms. */
 import test from 'ava';
-import { useBackend, tf, type Loss } from '@rwseg/core';
+import { useBackend, tf } from '@rwseg/core';
 import {
   maxAbsDiff,
   oneHot,
@@ -8,6 +8,9 @@ import {
   referenceRegistry,
   scalar,
   SPEC_VECTOR as SPEC,
+  specTarget,
+  classCounts,
+  computeLoss,
 } from '@rwseg/core/testing';
 import plugin from '../src/index.js';
 
@@ -18,10 +21,8 @@ test.before(async () => {
 const registry = referenceRegistry(plugin);
 const K = SPEC.numClasses;
 const N = SPEC.labels.length;
-const specTarget = () => oneHot([SPEC.labels], SPEC.shape, K);
-const counts = (labels: number[]) => Array.from({ length: K }, (_, k) => labels.filter((l) => l === k).length);
-const run = (loss: Loss, probs: tf.Tensor, target: tf.Tensor, maps: Record<string, tf.Tensor> = {}) =>
-  loss.compute({ probs, target, maps, context: { epoch: 0 } });
+const counts = (labels: number[]) => classCounts(labels, K);
+const run = computeLoss;
 
 test('dice: about 0 for a perfect prediction, the closed form for a uniform one, 1 for a class absent from label and prediction', (t) => {
   const dice = registry.createLoss('dice');

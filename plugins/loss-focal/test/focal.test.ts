@@ -1,13 +1,14 @@
 /** Focal: closed forms, cross-entropy at gamma 0, and per-class alpha against a brute-force sum. */
 import test from 'ava';
-import { useBackend, isRwsegError, tf, type Loss } from '@rwseg/core';
+import { useBackend, isRwsegError, tf } from '@rwseg/core';
 import {
   maxAbsDiff,
-  oneHot,
   randomLossCase,
   referenceRegistry,
   scalar,
   SPEC_VECTOR as SPEC,
+  specTarget,
+  computeLoss,
 } from '@rwseg/core/testing';
 import plugin from '../src/index.js';
 
@@ -17,9 +18,7 @@ test.before(async () => {
 
 const registry = referenceRegistry(plugin);
 const K = SPEC.numClasses;
-const specTarget = () => oneHot([SPEC.labels], SPEC.shape, K);
-const run = (loss: Loss, probs: tf.Tensor, target: tf.Tensor, maps: Record<string, tf.Tensor> = {}) =>
-  loss.compute({ probs, target, maps, context: { epoch: 0 } });
+const run = computeLoss;
 
 test('focal: 0 for a perfect prediction, (1 - 1/K)^gamma log K for a uniform one, cross-entropy at gamma 0', (t) => {
   const target = specTarget();

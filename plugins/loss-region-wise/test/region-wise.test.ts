@@ -13,6 +13,7 @@ import {
   scalar,
   seededRandom,
   SPEC_VECTOR as SPEC,
+  specTarget,
 } from '@rwseg/core/testing';
 import plugin from '../src/index.js';
 
@@ -24,7 +25,6 @@ test.before(async () => {
 });
 
 const K = SPEC.numClasses;
-const specTarget = () => oneHot([SPEC.labels], SPEC.shape, K);
 const specMap = (name: keyof typeof SPEC.maps) => tf.tensor(SPEC.maps[name], [1, ...SPEC.shape, K]);
 const compute = (loss: Loss, probs: tf.Tensor, target: tf.Tensor, map: tf.Tensor) =>
   loss.compute({ probs, target, maps: { [loss.requiredMaps[0]!.key]: map }, context: { epoch: 0 } });

@@ -40,30 +40,4 @@ export { readModelArtifact, type ModelArtifact } from '../artifact/index.js';
 export { exportRun } from '../export/run-export.js';
 // The TF.js backends (@rwseg/tfjs-training-backends): useBackend('auto' | 'webgpu' | 'wasm' | ...) and the WebGPU
 // helpers.
-export {
-  useBackend,
-  describeBackend,
-  wasmBinaryDirectory,
-  BACKEND_NAMES,
-  BACKEND_CHOICES,
-  TENSORFLOW_PACKAGES,
-  registerWasmTrainingKernels,
-  WASM_TRAINING_KERNELS,
-  checkTrainingKernels,
-  initWebGpuBackend,
-  disposeWebGpuBackend,
-  describeWebGpuAdapter,
-  isSoftwareAdapter,
-  safeAddN,
-  WEBGPU_INSTALL_HINT,
-  explainNoAdapter,
-  probeVulkan,
-  type BackendName,
-  type BackendChoice,
-  type BackendDescription,
-  type UseBackendOptions,
-  type TrainingKernelCheck,
-  type WebGpuOptions,
-  type WebGpuAdapterDescription,
-  type VulkanFacts,
-} from '@rwseg/tfjs-training-backends';
+export * from '../backend-names.js';

@@ -17,6 +17,8 @@ export { COMMIT_STEPS } from '../export/export-folder.js';
 export { bruteForceEdt, referenceMapsPlugin } from '../testing/reference-maps.js';
 export { SPEC_VECTOR, type SpecVector } from '../testing/spec-vector.js';
 export {
+  classCounts,
+  computeLoss,
   mapsFor,
   maxAbsDiff,
   oneHot,
@@ -25,4 +27,5 @@ export {
   referenceRegistry,
   scalar,
   seededRandom,
+  specTarget,
 } from '../testing/loss-inputs.js';

@@ -1,12 +1,14 @@
 /**
  * Small pieces a loss's tests share: a registry with the reference maps, one-hot targets, maps stacked over a
- * batch, seeded random labels, and comparisons.
+ * batch, the spec vector's target, one loss evaluation at epoch 0, seeded random labels, and comparisons.
  */
 import { createRandom } from '../data/random.js';
 import type { RwsegPlugin } from '../plugins/api.js';
 import { PluginRegistry } from '../plugins/registry.js';
+import type { Loss } from '../plugins/api.js';
 import { tf } from '../tf.js';
 import { referenceMapsPlugin } from './reference-maps.js';
+import { SPEC_VECTOR } from './spec-vector.js';
 
 /** A fresh registry with the reference maps (reference-maps.ts) and `plugins` (a loss plugin under test). */
 export function referenceRegistry(...plugins: RwsegPlugin[]): PluginRegistry {
@@ -77,4 +79,24 @@ export function randomLossCase(seed: number, numClasses = 3) {
   );
   const probs = tf.softmax(logits);
   return { labels, target: oneHot(labels, [3, 4], numClasses), probs, p: probs.dataSync() };
+}
+
+/** The spec vector's labels one-hot, [1, ...SPEC_VECTOR.shape, K]. */
+export function specTarget(): tf.Tensor {
+  return oneHot([SPEC_VECTOR.labels], SPEC_VECTOR.shape, SPEC_VECTOR.numClasses);
+}
+
+/** How many labels hold each class 0..numClasses-1. */
+export function classCounts(labels: readonly number[], numClasses: number): number[] {
+  return Array.from({ length: numClasses }, (_, k) => labels.filter((l) => l === k).length);
+}
+
+/** The loss of `probs` against `target` with `maps` (by map key), at epoch 0. */
+export function computeLoss(
+  loss: Loss,
+  probs: tf.Tensor,
+  target: tf.Tensor,
+  maps: Record<string, tf.Tensor> = {},
+): tf.Tensor {
+  return loss.compute({ probs, target, maps, context: { epoch: 0 } });
 }
