@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '@rwseg/test-helpers/cli';
+import { sets, TINY_2D } from '@rwseg/test-helpers/command-lines';
 
 const run = promisify(execFile);
 
@@ -120,24 +121,7 @@ test('the packed packages install in a fresh project and run: --version, plugins
     names.includes('@rwseg/plugin-loss-region-wise') && names.includes('@rwseg/plugin-maps-distance'),
     names.join(),
   );
-  const tiny = [
-    '--set',
-    'dataset.shape=[32,32]',
-    '--set',
-    'dataset.train=4',
-    '--set',
-    'dataset.validation=2',
-    '--set',
-    'preprocessing.patch=[32,32]',
-    '--set',
-    'model.depth=2',
-    '--set',
-    'model.baseFilters=4',
-    '--set',
-    'training.batchSize=2',
-    '--set',
-    'export.onnx=false',
-  ];
+  const tiny = [...TINY_2D, ...sets({ 'export.onnx': 'false' })];
   const trained = await timed('rwseg train, one epoch', () =>
     rwseg([
       'train',

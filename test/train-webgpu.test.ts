@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { errorText, parseJson, runCli, type CliResult } from '@rwseg/test-helpers/cli';
 import { LAVAPIPE_ONLY, lavapipeTest } from '@rwseg/test-helpers/lavapipe';
+import { sets } from '@rwseg/test-helpers/command-lines';
 
 // A couple of single-iteration epochs on 32x32 patches of a depth-3, 4-filter U-Net: seconds on lavapipe.
 const small = [
@@ -46,30 +47,19 @@ interface HistoryLine {
 
 // The same quickstart in 3D: 16^3 synthetic volumes, a depth-2 3D U-Net (conv3d, instance norm on rank-5
 // tensors, max-pool 3D, conv3dTranspose up-sampling), two single-iteration epochs.
-const small3d = [
-  '--set',
-  'dataset.shape=[16,16,16]',
-  '--set',
-  'dataset.train=4',
-  '--set',
-  'dataset.validation=1',
-  '--set',
-  'preprocessing.patch=[16,16,16]',
-  '--set',
-  'model.depth=2',
-  '--set',
-  'model.baseFilters=4',
-  '--set',
-  'training.batchSize=2',
-  '--set',
-  'training.epochs=2',
-  '--set',
-  'training.iterationsPerEpoch=1',
-  '--set',
-  'evaluation.overlays=0',
-  '--set',
-  'export.onnx=false',
-];
+const small3d = sets({
+  'dataset.shape': '[16,16,16]',
+  'dataset.train': '4',
+  'dataset.validation': '1',
+  'preprocessing.patch': '[16,16,16]',
+  'model.depth': '2',
+  'model.baseFilters': '4',
+  'training.batchSize': '2',
+  'training.epochs': '2',
+  'training.iterationsPerEpoch': '1',
+  'evaluation.overlays': '0',
+  'export.onnx': 'false',
+});
 
 async function pipelineRun(
   backend: string,

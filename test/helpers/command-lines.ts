@@ -43,22 +43,21 @@ export function shellWords(line: string): { env: Record<string, string>; words: 
 }
 
 /** Small-training overrides for the synthetic / quickstart 2D pipeline. */
-export const TINY_2D = [
-  '--set',
-  'dataset.shape=[32,32]',
-  '--set',
-  'dataset.train=4',
-  '--set',
-  'dataset.validation=2',
-  '--set',
-  'preprocessing.patch=[32,32]',
-  '--set',
-  'model.depth=2',
-  '--set',
-  'model.baseFilters=4',
-  '--set',
-  'training.batchSize=2',
-];
+/** `--set key=value` for each entry, in order. */
+export const sets = (values: Record<string, string>): string[] =>
+  Object.entries(values).flatMap(([key, value]) => ['--set', `${key}=${value}`]);
+
+/** The quickstart pipeline's model and batch at their smallest (its data shape and patch kept). */
+export const TINY_MODEL = sets({
+  'dataset.train': '4',
+  'dataset.validation': '2',
+  'model.depth': '2',
+  'model.baseFilters': '4',
+  'training.batchSize': '2',
+});
+
+/** TINY_MODEL on 32 x 32 images and patches. */
+export const TINY_2D = [...TINY_MODEL, ...sets({ 'dataset.shape': '[32,32]', 'preprocessing.patch': '[32,32]' })];
 
 /** Sets --name value in argv, replacing a value already there. */
 export function withFlag(words: string[], name: string, value: string): string[] {

@@ -11,7 +11,16 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI_BIN, REPO_ROOT } from '@rwseg/test-helpers/cli';
-import { makeInputs, runIn, SHARED, shellWords, startServe, withFlag } from '@rwseg/test-helpers/command-lines';
+import {
+  makeInputs,
+  runIn,
+  sets,
+  SHARED,
+  shellWords,
+  startServe,
+  TINY_MODEL,
+  withFlag,
+} from '@rwseg/test-helpers/command-lines';
 import { MSE_PLUGIN_SOURCE, writePluginPackage } from '@rwseg/test-helpers/user-project';
 
 /** Folders the examples name, and the shared dataset each stands for. */
@@ -78,21 +87,9 @@ function plan(example: string, sandbox: string): Plan {
     }
     const onQuickstart = argv.includes('--synthetic') || argv.some((w) => w.includes('quickstart'));
     // The quickstart keeps its 64x64 patch: `evaluate --data pipelines/quickstart.yaml` checks the model against it.
-    const tiny = [
-      '--set',
-      'dataset.train=4',
-      '--set',
-      'dataset.validation=2',
-      '--set',
-      'model.depth=2',
-      '--set',
-      'model.baseFilters=4',
-      '--set',
-      'training.batchSize=2',
-    ];
     const real = onQuickstart
-      ? tiny
-      : ['--set', 'dataset.limit=6', '--set', 'model.baseFilters=4', '--set', 'training.batchSize=2'];
+      ? TINY_MODEL
+      : sets({ 'dataset.limit': '6', 'model.baseFilters': '4', 'training.batchSize': '2' });
     return { argv: [...argv, ...small, ...real], env };
   }
   if (command === 'serve') {
