@@ -129,7 +129,7 @@ export interface RawResponse {
   body: Buffer;
 }
 
-/** One request through node:http (no fetch normalisation: any method, any path bytes, an agent of our own). */
+/** One request through node:http (no fetch normalization: any method, any path bytes, an agent of our own). */
 export function rawRequest(
   url: string,
   options: http.RequestOptions & { body?: Buffer | string } = {},

@@ -15,7 +15,7 @@ export default class Predict extends RwsegCommand {
     'Segment one image (any format rwseg reads) with a trained model; writes the label map with its geometry.';
   static override description =
     "Runs the inference engine the server's /segment runs, with what the model's rwseg.json says: its " +
-    'normalisation, Gaussian-weighted sliding windows at its training patch (or the whole image at once, padded ' +
+    'normalization, Gaussian-weighted sliding windows at its training patch (or the whole image at once, padded ' +
     "to the U-Net's size grid), a 2D model on a 3D volume slice by slice along the axis it was trained on, and " +
     'labels written in the values the training labels were stored with (its label map). --out names the file ' +
     '(its extension picks the format: .nii/.nii.gz, .png, .nrrd, .mha, .tif), or a folder: the labels are then ' +

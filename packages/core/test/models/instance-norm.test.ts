@@ -1,5 +1,5 @@
 /**
- * Instance normalisation's closed-form gradient (models/instance-norm.ts) against TF.js's automatic gradient of
+ * Instance normalization's closed-form gradient (models/instance-norm.ts) against TF.js's automatic gradient of
  * the textbook formula, on the cpu backend and on wasm with rwseg's kernels, for 2D and 3D activations.
  */
 import test from 'ava';

@@ -140,7 +140,7 @@ test('the same seed gives the same weights; another seed different ones', (t) =>
   t.notDeepEqual(first(3), first(4));
 });
 
-test('instance normalisation: zero mean, unit variance per sample and channel; survives serialization', (t) => {
+test('instance normalization: zero mean, unit variance per sample and channel; survives serialization', (t) => {
   const layer = new InstanceNormalization({ name: 'in' });
   const x = tf.randomNormal([2, 6, 5, 3], 4, 3, 'float32', 7);
   const y = layer.apply(x) as tf.Tensor;
