@@ -111,15 +111,25 @@ test.serial('/segment: one deadline for the whole request (504 + Retry-After), a
   const s = await startTestServer({ maxBatchSize: 1, eager: true, requestTimeoutMs: 300 });
   try {
     const mv = s.server.store.get('seg2d');
+    const runsBefore = mv.runs;
     const started = Date.now();
     const res = await fetch(`${s.url}/v2/models/seg2d/segment`, {
       method: 'POST',
       headers: { 'content-type': 'image/png' },
       body: bigPng(),
     });
-    t.is(res.status, 504);
+    // The deadline passes while the windows run (504) unless a loaded machine delays the first window past it:
+    // then no inference started, and the answer is the 503 a client may retry elsewhere. Both are this deadline.
+    const error = ((await res.json()) as { error: string }).error;
     t.is(res.headers.get('retry-after'), '1');
-    t.regex(((await res.json()) as any).error, /did not finish within its 300 ms deadline \(--timeout-ms\)/);
+    if (res.status === 503) {
+      t.regex(error, /300 ms deadline \(--timeout-ms\) passed before its inference started/);
+      t.is(mv.runs, runsBefore, 'a 503 means no window ran');
+      t.log('the first window started after the deadline (loaded machine): 503');
+    } else {
+      t.is(res.status, 504);
+      t.regex(error, /did not finish within its 300 ms deadline \(--timeout-ms\)/);
+    }
     // Generous: it only tells an answer at the deadline from one after all the windows (the count below is the
     // real check); a loaded CI machine must not fail it.
     t.true(Date.now() - started < 15_000, `answered after ${Date.now() - started} ms`);
