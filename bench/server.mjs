@@ -137,9 +137,16 @@ async function inProcess(session, feeds, concurrency) {
 
 const quietLogs = ['warn', 'error', 'fatal', 'silent'].includes(values['log-level']);
 
+// --cpu-prof DIR: V8 CPU profiles of the server and floor processes, written there when each exits (open in Chrome
+// DevTools); the floor's file names start with CPU.floor.
+function profileArgs(prefix) {
+  return values['cpu-prof']
+    ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof'], '--cpu-prof-name', `CPU.${prefix}.${Date.now()}.cpuprofile`]
+    : [];
+}
+
 function startServer() {
-  // --cpu-prof DIR: V8 CPU profiles of the server process, written there when it exits (open in Chrome DevTools).
-  const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
+  const nodeArgs = profileArgs('server');
   const child = spawn(
     process.execPath,
     [
@@ -184,6 +191,7 @@ function startFloor(model) {
   const child = spawn(
     process.execPath,
     [
+      ...profileArgs('floor'),
       join(root, 'bench/server-floor.mjs'),
       join(repo, model, '1', 'model.onnx'),
       '--threads',

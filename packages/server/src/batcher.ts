@@ -40,12 +40,23 @@ export class QueueTimeoutError extends Error {}
 /** The request's deadline passed while its session.run was running (504); the run finishes unobserved. */
 export class RunTimeoutError extends Error {}
 
+/**
+ * What cancels a request: the part of AbortSignal the batcher uses, so an AbortController's signal serves, and so
+ * does the server's lighter per-request signal (request-context.ts).
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 /** How one request is bounded while it waits and runs. */
 export interface SubmitOptions {
   /** Time left for this request, in ms: queued past it is a QueueTimeoutError, running past it a RunTimeoutError. */
   timeoutMs?: number;
   /** Aborting withdraws a queued request and answers a running one at once with the signal's reason. */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** Called when the request's session.run starts. */
   onStart?: () => void;
 }

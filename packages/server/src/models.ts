@@ -299,13 +299,15 @@ export class ModelStore {
   /** Finds a model version; with no version, the highest. Unknown or unsafe names are 404s. */
   get(name: string, version?: string): ModelVersion {
     const entry = isSafeName(name) ? this.models.get(name) : undefined;
-    const known = clip(this.names().join(', '), 300) || '(none)';
-    if (!entry) throw notFound(`unknown model '${clip(name)}'; models: ${known}`);
+    if (!entry) {
+      const known = clip(this.names().join(', '), 300) || '(none)';
+      throw notFound(`unknown model '${clip(name)}'; models: ${known}`);
+    }
     const chosen = version ?? entry.model.versions[entry.model.versions.length - 1];
     const found = entry.versions.get(chosen);
+    if (found) return found;
     const versions = clip(entry.model.versions.join(', '), 200);
-    if (!found) throw notFound(`model '${name}' has no version '${clip(chosen, 40)}'; versions: ${versions}`);
-    return found;
+    throw notFound(`model '${name}' has no version '${clip(chosen, 40)}'; versions: ${versions}`);
   }
 
   /**

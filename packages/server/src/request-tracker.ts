@@ -9,14 +9,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clip, HttpError } from './http-error.js';
 import type { ServerLog } from './log.js';
 import type { ServerMetrics } from './metrics.js';
-import { ClientGoneError, type RequestContext, type RequestLimits } from './request-context.js';
+import { ClientGoneError, ClientGoneSignal, type RequestContext, type RequestLimits } from './request-context.js';
 import { CLIENT_GONE } from './error-answer.js';
 
 /** pino's level check, where the logger has one (a test's plain logger logs everything). */
 export type LevelCheck = (level: string) => boolean;
 
 export interface TrackedRequest extends RequestContext {
-  readonly controller: AbortController;
+  readonly signal: ClientGoneSignal;
   /** performance.now() when the request's headers were read. */
   readonly started: number;
   /** The matched route's pattern, the metrics' label ('unmatched' when none). */
@@ -58,15 +58,13 @@ export class RequestTracker {
 
   /** Starts accounting for a request whose headers were just read; its answer is `response`. */
   open(response: ServerResponse, route: string | undefined, method: string, url: string, log: ServerLog) {
-    const controller = new AbortController();
     const started = performance.now();
     const state: TrackedRequest = {
       deadline: this.requestTimeoutMs > 0 ? started + this.requestTimeoutMs : Infinity,
       timeoutMs: this.requestTimeoutMs,
-      signal: controller.signal,
+      signal: new ClientGoneSignal(),
       limits: this.limits,
       workStarted: false,
-      controller,
       started,
       route: route ?? 'unmatched',
       method,
@@ -119,7 +117,7 @@ export class RequestTracker {
     metrics.requests.inc({ route: state.route, method: state.method, status: String(status) });
     metrics.latency.observe({ route: state.route, method: state.method }, elapsed / 1000);
     if (!finished) {
-      state.controller.abort(new ClientGoneError());
+      state.signal.abort(new ClientGoneError());
       state.log.info(
         { url: clip(state.url, 200), elapsedMs: Math.round(elapsed) },
         'request aborted: the client closed the connection before the answer was sent',

@@ -1,6 +1,7 @@
 /** The dynamic batcher's merge and split rules, with a run function that records what it was given. */
 import test from 'ava';
 import { DynamicBatcher, QueueFullError, type TensorMap } from '../src/index.js';
+import { ClientGoneSignal } from '../src/request-context.js';
 
 function recorder() {
   const calls: number[][] = [];
@@ -86,4 +87,84 @@ test('a full queue rejects at once with QueueFullError', async (t) => {
     message: /queue is full \(2 requests waiting\)/,
   });
   await Promise.all(ok);
+});
+
+/** A run that waits until released, so a test can act while a batch is queued behind it or running. */
+function heldRun() {
+  const started: number[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const run = async (feeds: TensorMap) => {
+    started.push((feeds.x.data as Float32Array)[0]);
+    await gate;
+    return { y: feeds.x };
+  };
+  return { started, run, release: () => release() };
+}
+
+for (const kind of ['ClientGoneSignal', 'AbortController'] as const) {
+  const make = () => {
+    if (kind === 'ClientGoneSignal') {
+      const signal = new ClientGoneSignal();
+      return { signal, abort: (reason: unknown) => signal.abort(reason) };
+    }
+    const controller = new AbortController();
+    return { signal: controller.signal, abort: (reason: unknown) => controller.abort(reason) };
+  };
+
+  test(`${kind}: aborting withdraws a queued request (it never runs) and answers a running one at once`, async (t) => {
+    const { started, run, release } = heldRun();
+    const batcher = new DynamicBatcher(run, { maxBatchSize: 1, maxQueueDelayMs: 0, maxQueue: 10, batchable: true });
+    const running = make();
+    const queued = make();
+    const first = batcher.submit(req(1, 2, 1), ['y'], { signal: running.signal });
+    const second = batcher.submit(req(1, 2, 2), ['y'], { signal: queued.signal });
+    await new Promise((resolve) => setImmediate(resolve));
+    t.deepEqual(started, [1]);
+    t.is(batcher.depth, 1);
+    const gone = new Error('client gone');
+    queued.abort(gone);
+    t.is(batcher.depth, 0);
+    await t.throwsAsync(second, { is: gone });
+    running.abort(gone);
+    await t.throwsAsync(first, { is: gone });
+    release();
+    await batcher.idle();
+    t.deepEqual(started, [1], 'the withdrawn request never reached session.run');
+  });
+
+  test(`${kind}: an already aborted signal is refused before queueing; a settled request ignores a later abort`, async (t) => {
+    const batcher = new DynamicBatcher(async (feeds) => ({ y: feeds.x }), {
+      maxBatchSize: 4,
+      maxQueueDelayMs: 0,
+      maxQueue: 10,
+      batchable: true,
+    });
+    const early = make();
+    const before = new Error('gone before');
+    early.abort(before);
+    await t.throwsAsync(batcher.submit(req(1, 2, 1), ['y'], { signal: early.signal }), { is: before });
+    t.is(batcher.depth, 0);
+    const late = make();
+    const out = await batcher.submit(req(1, 2, 3), ['y'], { signal: late.signal });
+    late.abort(new Error('gone after'));
+    t.deepEqual([...(out.y.data as Float32Array)], [3, 3]);
+  });
+}
+
+test('ClientGoneSignal fires its listeners once, not removed ones, and never one added after it fired', (t) => {
+  const signal = new ClientGoneSignal();
+  const calls: string[] = [];
+  const a = () => calls.push('a');
+  const b = () => calls.push('b');
+  signal.addEventListener('abort', a);
+  signal.addEventListener('abort', b);
+  signal.removeEventListener('abort', a);
+  t.false(signal.aborted);
+  signal.abort('why');
+  signal.abort('again');
+  signal.addEventListener('abort', () => calls.push('late'));
+  t.deepEqual(calls, ['b']);
+  t.true(signal.aborted);
+  t.is(signal.reason, 'why');
 });
