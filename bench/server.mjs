@@ -3,7 +3,7 @@
 // model and input (the anchor), at concurrency 1, 8 and 64. Build first (`npx tsc -b`).
 //   node bench/server.mjs [--duration 5] [--size 64] [--models seg2d,unet,unet-json] [--max-queue-delay-ms 0]
 //     [--max-batch-size N (default: the server's)] [--threads 0] [--spinning] [--repeat 1] [--anchor-gap-ms 0]
-//     [--log-level warn] [--cpu-prof DIR] [--no-floor] [--floor-with-core]
+//     [--log-level warn] [--cpu-prof DIR] [--no-floor] [--floor-with-core] [--pin]
 // --threads sets onnxruntime's intra-op threads in the server and the anchor alike; --repeat runs each row that
 // many times, anchor and server alternating, and reports medians; --cpu-prof writes the server's V8 profile.
 // Models: affine, a tiny JSON request (4 floats: the HTTP path and codec alone); seg2d, the test fixture (a 1x1
@@ -20,6 +20,9 @@
 // doing only the same session.run, in its own process, with the same client), so the figures separate what the
 // server costs from what loopback HTTP and the client cost; --no-floor leaves it out, --floor-with-core loads
 // @rwseg/core into the floor's process (the server's heap size, so its garbage collection costs the same).
+// --pin (Linux, 2+ cores, taskset): this process (the client, and the anchor between server rounds) on core 0, the
+// server and the floor on core 1, so the client does not take the served process's core: each side of the ratio
+// then has one core to itself, as with a client on another machine.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +41,7 @@ const { values } = parseArgs({
     'max-queue-delay-ms': { type: 'string', default: '0' },
     'max-batch-size': { type: 'string' },
     spinning: { type: 'boolean', default: false },
+    pin: { type: 'boolean', default: false },
     threads: { type: 'string', default: '0' },
     repeat: { type: 'string', default: '1' },
     'anchor-gap-ms': { type: 'string', default: '0' },
@@ -56,6 +60,11 @@ const anchorGapMs = Number(values['anchor-gap-ms']);
 // --repeat N: N alternating rounds of anchor and server per row; each column is the median of its rounds.
 const repeat = Math.max(1, Number(values.repeat));
 const size = Number(values.size);
+if (values.pin) execFileSync('taskset', ['-a', '-cp', '0', String(process.pid)], { stdio: 'ignore' });
+/** The command that starts a served process: on core 1 under --pin. */
+function served(args) {
+  return values.pin ? ['taskset', ['-c', '1', process.execPath, ...args]] : [process.execPath, args];
+}
 const root = fileURLToPath(new URL('..', import.meta.url));
 const repo = mkdtempSync(join(tmpdir(), 'rwseg-bench-repo-'));
 
@@ -148,8 +157,7 @@ function profileArgs(prefix) {
 function startServer() {
   const nodeArgs = profileArgs('server');
   const child = spawn(
-    process.execPath,
-    [
+    ...served([
       ...nodeArgs,
       join(root, 'packages/cli/bin/run.js'),
       'serve',
@@ -170,7 +178,7 @@ function startServer() {
       '--threads',
       values.threads,
       ...(values.spinning ? ['--spinning'] : []),
-    ],
+    ]),
     { stdio: ['ignore', 'pipe', quietLogs ? 'inherit' : 'pipe'] },
   );
   // Below warn, the request logs go to a pipe that is read and dropped, as a log collector would read them.
@@ -189,8 +197,7 @@ function startServer() {
 /** The loopback floor (bench/server-floor.mjs) on one model, with the server's session settings. */
 function startFloor(model) {
   const child = spawn(
-    process.execPath,
-    [
+    ...served([
       ...profileArgs('floor'),
       join(root, 'bench/server-floor.mjs'),
       join(repo, model, '1', 'model.onnx'),
@@ -198,7 +205,7 @@ function startFloor(model) {
       values.threads,
       ...(values.spinning ? ['--spinning'] : []),
       ...(values['floor-with-core'] ? ['--with-core'] : []),
-    ],
+    ]),
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
@@ -366,7 +373,8 @@ console.log(
   `\nload average ${(await import('node:os'))
     .loadavg()
     .map((l) => l.toFixed(1))
-    .join(' ')} on ${(await import('node:os')).cpus().length} cores`,
+    .join(' ')} on ${(await import('node:os')).cpus().length} cores` +
+    (values.pin ? '; pinned: client and anchor on core 0, server and floor on core 1' : ''),
 );
 console.log(
   '\n| model | concurrency | server req/s | p50 ms | p99 ms | errors | in-process runs/s | p50 ms | p99 ms | overhead | server CPU ms/req | in-process CPU ms/run | CPU overhead | floor req/s | floor p50 ms | floor CPU ms/req | floor/server | CPU server/floor |',
