@@ -3,7 +3,7 @@
 // model and input (the anchor), at concurrency 1, 8 and 64. Build first (`npx tsc -b`).
 //   node bench/server.mjs [--duration 5] [--size 64] [--models seg2d,unet,unet-json] [--max-queue-delay-ms 0]
 //     [--max-batch-size N (default: the server's)] [--threads 0] [--spinning] [--repeat 1] [--anchor-gap-ms 0]
-//     [--log-level warn] [--cpu-prof DIR] [--no-floor] [--floor-with-core] [--pin]
+//     [--log-level warn] [--cpu-prof DIR] [--no-floor] [--floor-with-core] [--pin] [--node-flags "FLAGS"]
 // --threads sets onnxruntime's intra-op threads in the server and the anchor alike; --repeat runs each row that
 // many times, anchor and server alternating, and reports medians; --cpu-prof writes the server's V8 profile.
 // Models: affine, a tiny JSON request (4 floats: the HTTP path and codec alone); seg2d, the test fixture (a 1x1
@@ -22,7 +22,8 @@
 // @rwseg/core into the floor's process (the server's heap size, so its garbage collection costs the same).
 // --pin (Linux, 2+ cores, taskset): this process (the client, and the anchor between server rounds) on core 0, the
 // server and the floor on core 1, so the client does not take the served process's core: each side of the ratio
-// then has one core to itself, as with a client on another machine.
+// then has one core to itself, as with a client on another machine. --node-flags passes node/V8 flags (space
+// separated) to the server and the floor, e.g. --node-flags=--no-allocation-site-pretenuring.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,6 +43,7 @@ const { values } = parseArgs({
     'max-batch-size': { type: 'string' },
     spinning: { type: 'boolean', default: false },
     pin: { type: 'boolean', default: false },
+    'node-flags': { type: 'string', default: '' },
     threads: { type: 'string', default: '0' },
     repeat: { type: 'string', default: '1' },
     'anchor-gap-ms': { type: 'string', default: '0' },
@@ -63,7 +65,8 @@ const size = Number(values.size);
 if (values.pin) execFileSync('taskset', ['-a', '-cp', '0', String(process.pid)], { stdio: 'ignore' });
 /** The command that starts a served process: on core 1 under --pin. */
 function served(args) {
-  return values.pin ? ['taskset', ['-c', '1', process.execPath, ...args]] : [process.execPath, args];
+  const node = [...values['node-flags'].split(' ').filter(Boolean), ...args];
+  return values.pin ? ['taskset', ['-c', '1', process.execPath, ...node]] : [process.execPath, node];
 }
 const root = fileURLToPath(new URL('..', import.meta.url));
 const repo = mkdtempSync(join(tmpdir(), 'rwseg-bench-repo-'));

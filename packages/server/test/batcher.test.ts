@@ -1,6 +1,7 @@
 /** The dynamic batcher's merge and split rules, with a run function that records what it was given. */
 import test from 'ava';
 import { DynamicBatcher, QueueFullError, type TensorMap } from '../src/index.js';
+import type { CancelSignal } from '../src/batcher.js';
 import { ClientGoneSignal } from '../src/request-context.js';
 
 function recorder() {
@@ -133,7 +134,7 @@ for (const kind of ['ClientGoneSignal', 'AbortController'] as const) {
     t.deepEqual(started, [1], 'the withdrawn request never reached session.run');
   });
 
-  test(`${kind}: an already aborted signal is refused before queueing; a settled request ignores a later abort`, async (t) => {
+  test(`${kind}: an already aborted signal is refused before queueing; a settled request leaves no listener behind`, async (t) => {
     const batcher = new DynamicBatcher(async (feeds) => ({ y: feeds.x }), {
       maxBatchSize: 4,
       maxQueueDelayMs: 0,
@@ -145,10 +146,28 @@ for (const kind of ['ClientGoneSignal', 'AbortController'] as const) {
     early.abort(before);
     await t.throwsAsync(batcher.submit(req(1, 2, 1), ['y'], { signal: early.signal }), { is: before });
     t.is(batcher.depth, 0);
+    // The batcher's listener is gone once its request settled: nothing is left on a signal that outlives it.
     const late = make();
-    const out = await batcher.submit(req(1, 2, 3), ['y'], { signal: late.signal });
-    late.abort(new Error('gone after'));
+    const listening = new Set<() => void>();
+    const spy: CancelSignal = {
+      get aborted() {
+        return late.signal.aborted;
+      },
+      get reason() {
+        return late.signal.reason;
+      },
+      addEventListener: (type, listener, options) => {
+        listening.add(listener);
+        late.signal.addEventListener(type, listener, options);
+      },
+      removeEventListener: (type, listener) => {
+        listening.delete(listener);
+        late.signal.removeEventListener(type, listener);
+      },
+    };
+    const out = await batcher.submit(req(1, 2, 3), ['y'], { signal: spy });
     t.deepEqual([...(out.y.data as Float32Array)], [3, 3]);
+    t.is(listening.size, 0);
   });
 }
 
