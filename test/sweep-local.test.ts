@@ -67,6 +67,21 @@ test.serial(
     t.like(parseJson(partial), { complete: false, done: 1 });
     t.true(existsSync(path.join(out, 'comparison.md')));
 
+    // The records alone (no model, no checkpoints) collect to the same table, written beside them.
+    const records = path.join(dir, 'records');
+    const kept = await runCli(['sweep', 'collect', '--plan', plan, '--partial', '--records', records], { cwd: dir });
+    t.is(kept.code, 0, kept.stderr);
+    t.false(existsSync(path.join(records, 'dice/seed-3/fold-1/model')));
+    const fromRecords = await runCli(['sweep', 'collect', '--plan', plan, '--runs', records, '--partial'], {
+      cwd: dir,
+    });
+    t.is(fromRecords.code, 0, fromRecords.stderr);
+    t.regex(fromRecords.stdout, /^1\s+dice\/seed-3\/fold-1\s+done\s.*record only/m);
+    t.is(
+      readFileSync(path.join(records, 'comparison.md'), 'utf8'),
+      readFileSync(path.join(out, 'comparison.md'), 'utf8'),
+    );
+
     const wrong = await runCli(['sweep', 'run-task', '9', '--plan', plan], { cwd: dir });
     t.is(wrong.code, 2);
     t.regex(errorText(wrong), /task 9 is out of range: .* has 4 task\(s\), 0\.\.3/);

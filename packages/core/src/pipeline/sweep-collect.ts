@@ -3,11 +3,17 @@
  * stopped or failed, and builds the comparison table (comparison.ts) from the finished ones. Each run carries its
  * seed and fold, so the validation cases of all folds pool per loss (a case validates in one fold only, so its id
  * is unique per seed and fold).
+ *
+ * A run's record (config.json, summary.json, task.json, history.jsonl: a few tens of KB) is all a comparison
+ * needs. `records` copies the done runs' records into a folder of the plan's layout, without models or
+ * checkpoints, small enough to commit or to keep when a cluster's scratch space is purged; `runs` collects from
+ * such a folder instead of the plan's outDir.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { RUN_FILES } from '../artifact/run-folder.js';
 import { RwsegError } from '../errors.js';
+import { writeFileAtomic } from '../io/files.js';
 import type { ValidationResult } from '../training/validation.js';
 import {
   compareLosses,
@@ -19,7 +25,7 @@ import {
 } from './comparison.js';
 import { formatDuration } from '../training/progress.js';
 import { textTable, type SweepPlan } from './sweep-plan.js';
-import { readTaskStatus, runIsFinished, type TaskStatus } from './sweep-task.js';
+import { readTaskStatus, runIsFinished, TASK_STATUS_FILE, type TaskStatus } from './sweep-task.js';
 
 export type CollectedState = 'done' | 'missing' | 'running' | 'stopped' | 'failed';
 
@@ -62,21 +68,52 @@ function finalValidation(dir: string): ValidationResult | undefined {
   }
 }
 
+// summary.json is the trainer's last write, so its presence means the run finished, whether or not its model was
+// kept (a record copied without it).
 function stateOf(dir: string, status: TaskStatus | undefined): CollectedState {
-  if (runIsFinished(dir)) return 'done';
+  if (existsSync(path.join(dir, RUN_FILES.summary))) return 'done';
   if (!status) return 'missing';
   return status.state === 'done' ? 'missing' : status.state;
 }
 
+/** The files of a run's record, in the order a reader wants them; the model and checkpoints are left out. */
+const RUN_RECORD_FILES = [RUN_FILES.config, RUN_FILES.summary, TASK_STATUS_FILE, RUN_FILES.history] as const;
+
+/** Copies a finished run's record into `to`; summary.json last, so an interrupted copy reads as not done. */
+function keepRecord(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const file of RUN_RECORD_FILES) {
+    const source = path.join(from, file);
+    if (file === RUN_FILES.summary || !existsSync(source)) continue;
+    copyFileSync(source, path.join(to, file));
+  }
+  writeFileAtomic(path.join(to, RUN_FILES.summary), readFileSync(path.join(from, RUN_FILES.summary)));
+}
+
 export function collectSweep(
   plan: Pick<SweepPlan, 'tasks' | 'outDir'> & { readonly pipeline?: unknown },
-  options: { partial?: boolean; write?: boolean } = {},
+  options: {
+    partial?: boolean;
+    write?: boolean;
+    /** Where the task folders are, in the plan's layout (default: the plan's outDir). */
+    runs?: string;
+    /** Copy each done run's record (RUN_RECORD_FILES) into this folder, in the plan's layout. */
+    records?: string;
+  } = {},
 ): SweepCollection {
   const runs: ComparedRun[] = [];
-  const tasks = plan.tasks.map((t): CollectedTask => {
+  const outDir = options.runs ? path.resolve(options.runs) : plan.outDir;
+  const records = options.records ? path.resolve(options.records) : undefined;
+  if (records && records === outDir)
+    throw new RwsegError('INVALID_OPTIONS', `the records folder ${records} is the folder collected from`, {
+      option: 'records',
+    });
+  const tasks = plan.tasks.map((planned): CollectedTask => {
+    const t = options.runs ? { ...planned, dir: path.join(outDir, planned.name) } : planned;
     const status = readTaskStatus(t.dir);
     const state = stateOf(t.dir, status);
     const validation = state === 'done' ? finalValidation(t.dir) : undefined;
+    if (state === 'done' && records) keepRecord(t.dir, path.join(records, t.name));
     if (validation)
       runs.push({
         lossName: t.loss,
@@ -89,7 +126,9 @@ export function collectSweep(
         ? status?.error
         : state === 'stopped' && status?.stopped
           ? `resumes at epoch ${status.stopped.epoch}, step ${status.stopped.iteration}`
-          : undefined;
+          : state === 'done' && !runIsFinished(t.dir)
+            ? 'record only (no model/)'
+            : undefined;
     return {
       index: t.index,
       name: t.name,
@@ -111,10 +150,10 @@ export function collectSweep(
   // The plan holds the pipeline as parsePipeline resolved it, so its reference (if any) is a loss of the sweep.
   const reference = (plan.pipeline as { sweep?: { reference?: string } } | undefined)?.sweep?.reference;
   const tests = comparison ? pairedTests(runs, { reference }) : undefined;
-  if (comparison && options.write !== false) writeComparison(plan.outDir, comparison, tests);
+  if (comparison && options.write !== false) writeComparison(outDir, comparison, tests);
   const files =
     comparison && options.write !== false
-      ? ['comparison.md', 'comparison.csv', 'comparison-tests.csv'].map((f) => path.join(plan.outDir, f))
+      ? ['comparison.md', 'comparison.csv', 'comparison-tests.csv'].map((f) => path.join(outDir, f))
       : undefined;
   return {
     tasks,

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -159,6 +159,31 @@ test.serial(
       some.comparison!.map((c) => [c.loss, c.summary.cases.length]),
       [['ce', 3]],
     );
+
+    // The done run's record, kept without its model, collects to the same comparison.
+    const kept = tempDir();
+    collectSweep(readSweepPlan(file), { partial: true, write: false, records: kept });
+    t.deepEqual(readdirSync(kept), ['ce']);
+    t.deepEqual(readdirSync(path.join(kept, task.task.name)).sort(), [
+      'config.json',
+      'history.jsonl',
+      'summary.json',
+      'task.json',
+    ]);
+    const fromRecords = collectSweep(readSweepPlan(file), { partial: true, runs: kept });
+    t.deepEqual(
+      fromRecords.tasks.map((x) => [x.state, x.note]),
+      [
+        ['missing', undefined],
+        ['missing', undefined],
+        ['missing', undefined],
+        ['done', 'record only (no model/)'],
+      ],
+    );
+    t.deepEqual(fromRecords.comparison, some.comparison);
+    t.true(existsSync(path.join(kept, 'comparison.md')));
+    const same = t.throws(() => collectSweep(readSweepPlan(file), { runs: kept, records: kept }));
+    t.true(isRwsegError(same, 'INVALID_OPTIONS'));
     t.true(isRwsegError(await t.throwsAsync(runSweepTask(readSweepPlan(file), 4)), 'INVALID_OPTIONS'));
   },
 );
