@@ -52,6 +52,8 @@ export interface SweepCollection {
   readonly comparison?: readonly LossComparison[];
   /** Each loss against the sweep's reference, paired per validation case (comparison.md's second table). */
   readonly pairedTests?: PairedComparison;
+  /** Why a partial comparison has no paired tests. */
+  readonly pairedTestsSkipped?: string;
   readonly files?: readonly string[];
 }
 
@@ -149,11 +151,13 @@ export function collectSweep(
   const comparison = runs.length > 0 ? compareLosses(runs) : undefined;
   // The plan holds the pipeline as parsePipeline resolved it, so its reference (if any) is a loss of the sweep.
   const reference = (plan.pipeline as { sweep?: { reference?: string } } | undefined)?.sweep?.reference;
-  const tests = comparison ? pairedTests(runs, { reference }) : undefined;
+  // Partial results may have no done run of the reference yet: compare what is done, test nothing.
+  const referenceDone = reference === undefined || runs.some((r) => r.lossName === reference);
+  const tests = comparison && referenceDone ? pairedTests(runs, { reference }) : undefined;
   if (comparison && options.write !== false) writeComparison(outDir, comparison, tests);
   const files =
     comparison && options.write !== false
-      ? ['comparison.md', 'comparison.csv', 'comparison-tests.csv'].map((f) => path.join(outDir, f))
+      ? ['comparison.md', 'comparison.csv', ...(tests ? ['comparison-tests.csv'] : [])].map((f) => path.join(outDir, f))
       : undefined;
   return {
     tasks,
@@ -161,6 +165,9 @@ export function collectSweep(
     complete,
     ...(comparison ? { comparison } : {}),
     ...(tests ? { pairedTests: tests } : {}),
+    ...(comparison && !referenceDone
+      ? { pairedTestsSkipped: `no paired tests: no run of the reference loss '${reference}' is done yet` }
+      : {}),
     ...(files ? { files } : {}),
   };
 }

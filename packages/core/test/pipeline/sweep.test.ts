@@ -160,6 +160,26 @@ test.serial(
       [['ce', 3]],
     );
 
+    // With the sweep's reference not done yet, the partial comparison has no paired tests (and says why).
+    const planned = readSweepPlan(file);
+    const sweep = (planned.pipeline as { sweep: object }).sweep;
+    const withReference = {
+      ...planned,
+      pipeline: { ...(planned.pipeline as object), sweep: { ...sweep, reference: 'dice' } },
+    };
+    const partialOut = tempDir();
+    const noReference = collectSweep({ ...withReference, outDir: partialOut }, { partial: true });
+    t.deepEqual(readdirSync(partialOut).sort(), ['comparison.csv', 'comparison.md']);
+    t.deepEqual(
+      noReference.files!.map((f) => path.basename(f)),
+      ['comparison.md', 'comparison.csv'],
+    );
+    t.is(noReference.comparison!.length, 1);
+    t.is(noReference.pairedTests, undefined);
+    t.is(noReference.pairedTestsSkipped, "no paired tests: no run of the reference loss 'dice' is done yet");
+    t.truthy(some.pairedTests);
+    t.is(some.pairedTestsSkipped, undefined);
+
     // The done run's record, kept without its model, collects to the same comparison.
     const kept = tempDir();
     collectSweep(readSweepPlan(file), { partial: true, write: false, records: kept });

@@ -42,6 +42,7 @@ export default class SweepCollect extends RwsegCommand {
     if (!this.jsonEnabled()) {
       this.log(collectionTable(collection));
       this.log(collectionProgress(collection));
+      if (collection.pairedTestsSkipped) this.log(collection.pairedTestsSkipped);
       if (collection.files) this.log(`comparison table: ${collection.files.join(' and ')}`);
       else if (!collection.complete)
         this.log('not every task is done: no comparison written (--partial compares the done ones)');
