@@ -25,14 +25,14 @@
 // then has one core to itself, as with a client on another machine. --node-flags passes node/V8 flags (space
 // separated) to the server and the floor, e.g. --node-flags=--no-allocation-site-pretenuring.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import ort from 'onnxruntime-node';
-import { benchUNet } from './bench-unet.mjs';
+import { exportBenchUnet } from './server-model-repo.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -71,36 +71,13 @@ function served(args) {
 const root = fileURLToPath(new URL('..', import.meta.url));
 const repo = mkdtempSync(join(tmpdir(), 'rwseg-bench-repo-'));
 
-async function exportUnet() {
-  const tf = await import('@tensorflow/tfjs-core');
-  await import('@tensorflow/tfjs-backend-cpu');
-  const tfl = await import('@tensorflow/tfjs-layers');
-  const { convertLayersModel } = await import('@rwseg/tfjs-to-onnx');
-  await tf.setBackend('cpu');
-  const { bytes } = convertLayersModel(benchUNet(tfl, { depth: 2, base: 8, inputName: 'image' }));
-  mkdirSync(join(repo, 'unet', '1'), { recursive: true });
-  writeFileSync(join(repo, 'unet', '1', 'model.onnx'), bytes);
-  writeFileSync(join(repo, 'unet', 'config.pbtxt'), 'name: "unet"\nplatform: "onnxruntime_onnx"\nmax_batch_size: 8\n');
-  // The model artifact the server reads (rwseg-model/2; no export section, so no checksum to match).
-  const { buildModelArtifact, writeModelArtifact } = await import('@rwseg/core/artifact');
-  const artifact = buildModelArtifact({
-    config: { preprocessing: { normalization: 'zscore', patch: [size, size] } },
-    dataDims: 2,
-    inputChannels: 1,
-    classNames: ['background', 'class 1', 'class 2'],
-    unet: { depth: 2 },
-    metrics: { epoch: null, selection: 'unknown', meanDice: null, classes: null },
-  });
-  writeModelArtifact(join(repo, 'unet'), artifact);
-}
-
 const models = values.models.split(',');
 const repoModels = [...new Set(models.map((m) => m.replace(/-json$/, '')))];
 for (const fixture of ['affine', 'seg2d']) {
   if (repoModels.includes(fixture))
     cpSync(join(root, `packages/server/test/fixtures/models/${fixture}`), join(repo, fixture), { recursive: true });
 }
-if (repoModels.includes('unet')) await exportUnet();
+if (repoModels.includes('unet')) await exportBenchUnet(repo, size);
 
 const CLOCK_TICKS = (() => {
   try {
