@@ -2,6 +2,7 @@
 // CPU per inference request by thread, and the garbage collections in the same window: `rwseg serve` against the
 // loopback floor (bench/server-floor.mjs), each in its own process on core 1 with this client on core 0 (taskset).
 //   node bench/server-thread-cpu.mjs [--warmup 8000] [--requests 3000] [--rounds 2] [--threads 0] [--size 64]
+//     [--node-flags "FLAGS"]   (node/V8 flags for both served processes)
 // After `--warmup` sequential requests (one keep-alive connection, the 64x64 U-Net of bench/server.mjs, binary
 // tensor extension) it reads every thread's user and system time from /proc/<pid>/task/<tid>/stat, sends
 // `--requests` more, reads them again, and counts the scavenges and mark-compacts that node's --trace-gc printed
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     threads: { type: 'string', default: '0' },
     size: { type: 'string', default: '64' },
+    'node-flags': { type: 'string', default: '' },
   },
 });
 const [warmup, requests, size] = [Number(values.warmup), Number(values.requests), Number(values.size)];
@@ -57,7 +59,8 @@ function threadTimes(pid) {
 }
 
 async function measure(side) {
-  const child = spawn('taskset', ['-c', '1', process.execPath, '--trace-gc', ...sides[side]], {
+  const nodeFlags = values['node-flags'].split(' ').filter(Boolean);
+  const child = spawn('taskset', ['-c', '1', process.execPath, '--trace-gc', ...nodeFlags, ...sides[side]], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let printed = '';
