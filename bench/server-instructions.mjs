@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { exportBenchUnet, sequentialInfer } from './server-model-repo.mjs';
+import { exportBenchUnet, sequentialInfer, servedSides, waitForSide } from './server-model-repo.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -40,29 +40,7 @@ const work = mkdtempSync(join(tmpdir(), 'rwseg-bench-instructions-'));
 const repo = join(work, 'repo');
 await exportBenchUnet(repo, size);
 
-const modelFile = join(repo, 'unet', '1', 'model.onnx');
-const sides = {
-  floor: [join(root, 'bench/server-floor.mjs'), modelFile, '--with-core', '--threads', values.threads],
-  server: [
-    join(root, 'packages/cli/bin/run.js'),
-    'serve',
-    '--models',
-    repo,
-    '--port',
-    '0',
-    '--provider',
-    'cpu',
-    '--eager',
-    '--log-level',
-    'warn',
-    '--drain-ms',
-    '0',
-    '--max-queue-delay-ms',
-    '0',
-    '--threads',
-    values.threads,
-  ],
-};
+const sides = servedSides(root, repo, values.threads);
 
 /** One side under callgrind: start, warm up, count `requests`, dump; the dump file. */
 async function measure(side) {
@@ -72,24 +50,8 @@ async function measure(side) {
     ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, ...sides[side]],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  let printed = '';
-  child.stdout.on('data', (c) => (printed += c));
-  child.stderr.on('data', (c) => (printed += c));
   const exited = new Promise((resolve) => child.on('exit', resolve));
-  const started = Date.now();
-  let base;
-  while (!(base = /listening on (http:\/\/[0-9.:]+)/.exec(printed)?.[1])) {
-    if (child.exitCode !== null || Date.now() - started > 20 * 60_000)
-      throw new Error(`${side} did not start under valgrind: ${printed.slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  let url = base;
-  let inputName = 'input';
-  if (side === 'server') {
-    const metadata = await (await fetch(`${base}/v2/models/unet`)).json();
-    inputName = metadata.inputs[0].name;
-    url = `${base}/v2/models/unet/infer`;
-  }
+  const { url, inputName } = await waitForSide(side, child);
   await sequentialInfer(url, inputName, size, warmup);
   const control = (...args) => execFileSync('callgrind_control', [...args, String(child.pid)], { stdio: 'ignore' });
   control('-z');

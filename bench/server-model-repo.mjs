@@ -69,3 +69,41 @@ export async function sequentialInfer(url, inputName, size, n) {
   }
   agent.destroy();
 }
+
+/** The node arguments of each side the server benchmarks compare: the floor and `rwseg serve` on `repo`. */
+export function servedSides(root, repo, threads) {
+  return {
+    floor: [
+      join(root, 'bench/server-floor.mjs'),
+      join(repo, 'unet', '1', 'model.onnx'),
+      '--with-core',
+      '--threads',
+      threads,
+    ],
+    server: [
+      join(root, 'packages/cli/bin/run.js'),
+      ...['serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--eager', '--log-level', 'warn'],
+      ...['--drain-ms', '0', '--max-queue-delay-ms', '0', '--threads', threads],
+    ],
+  };
+}
+
+/**
+ * Waits until a side started with stdout and stderr piped prints its address; its infer URL and input name, and
+ * `printed()`, all it has printed so far.
+ */
+export async function waitForSide(side, child, timeoutMs = 20 * 60_000) {
+  let text = '';
+  child.stdout.on('data', (c) => (text += c));
+  child.stderr.on('data', (c) => (text += c));
+  const started = Date.now();
+  let base;
+  while (!(base = /listening on (http:\/\/[0-9.:]+)/.exec(text)?.[1])) {
+    if (child.exitCode !== null || Date.now() - started > timeoutMs)
+      throw new Error(`${side} did not start: ${text.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (side !== 'server') return { url: base, inputName: 'input', printed: () => text };
+  const inputName = (await (await fetch(`${base}/v2/models/unet`)).json()).inputs[0].name;
+  return { url: `${base}/v2/models/unet/infer`, inputName, printed: () => text };
+}

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { exportBenchUnet, sequentialInfer } from './server-model-repo.mjs';
+import { exportBenchUnet, sequentialInfer, servedSides, waitForSide } from './server-model-repo.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -34,15 +34,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'rwseg-bench-threads-'));
 const repo = join(work, 'repo');
 await exportBenchUnet(repo, size);
-const modelFile = join(repo, 'unet', '1', 'model.onnx');
-const sides = {
-  floor: [join(root, 'bench/server-floor.mjs'), modelFile, '--with-core', '--threads', values.threads],
-  server: [
-    join(root, 'packages/cli/bin/run.js'),
-    ...['serve', '--models', repo, '--port', '0', '--provider', 'cpu', '--eager', '--log-level', 'warn'],
-    ...['--drain-ms', '0', '--max-queue-delay-ms', '0', '--threads', values.threads],
-  ],
-};
+const sides = servedSides(root, repo, values.threads);
 
 /** Seconds of user and system time of every thread of `pid`, by thread id. */
 function threadTimes(pid) {
@@ -63,29 +55,16 @@ async function measure(side) {
   const child = spawn('taskset', ['-c', '1', process.execPath, '--trace-gc', ...nodeFlags, ...sides[side]], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let printed = '';
-  child.stdout.on('data', (c) => (printed += c));
-  child.stderr.on('data', (c) => (printed += c));
   const exited = new Promise((resolve) => child.on('exit', resolve));
-  let base;
-  while (!(base = /listening on (http:\/\/[0-9.:]+)/.exec(printed)?.[1])) {
-    if (child.exitCode !== null) throw new Error(`${side} exited: ${printed.slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  let url = base;
-  let inputName = 'input';
-  if (side === 'server') {
-    inputName = (await (await fetch(`${base}/v2/models/unet`)).json()).inputs[0].name;
-    url = `${base}/v2/models/unet/infer`;
-  }
+  const { url, inputName, printed } = await waitForSide(side, child);
   await sequentialInfer(url, inputName, size, warmup);
   const before = threadTimes(child.pid);
-  const printedBefore = printed.length;
+  const printedBefore = printed().length;
   const started = performance.now();
   await sequentialInfer(url, inputName, size, requests);
   const seconds = (performance.now() - started) / 1000;
   const after = threadTimes(child.pid);
-  const gcLines = printed.slice(printedBefore).split('\n');
+  const gcLines = printed().slice(printedBefore).split('\n');
   child.kill('SIGTERM');
   await exited;
   const perRequest = (s) => (s * 1000) / requests;
