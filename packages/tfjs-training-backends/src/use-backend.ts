@@ -11,13 +11,11 @@ import path from 'node:path';
 import { probeWebGpuAdapterInChild } from './webgpu/adapter-probe.js';
 import { explainNoAdapter, probeVulkan } from './webgpu/diagnose.js';
 import { BackendError } from './errors.js';
+import { BACKEND_CHOICES, BACKEND_NAMES, type BackendChoice, type BackendName } from './names.js';
 import { silentBackendLogger, type BackendLogger } from './logger.js';
 import { tf } from './tf.js';
 
-export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
-export type BackendChoice = BackendName | 'auto';
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...BACKEND_NAMES];
+export { BACKEND_CHOICES, BACKEND_NAMES, type BackendChoice, type BackendName };
 
 /** The order `auto` tries, fastest first. */
 const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];

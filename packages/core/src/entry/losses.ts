@@ -3,14 +3,8 @@
  * with per-epoch schedules), the schedules themselves, and nnU-Net's deep supervision over decoder scales
  * (docs/losses.md). The losses are plugins: the registry (root) creates them by name.
  */
-export {
-  buildLoss,
-  combineLosses,
-  parseLossConfig,
-  type CombinedLoss,
-  type CombineWeights,
-  type LossConfig,
-} from '../losses/combine.js';
+export { buildLoss, combineLosses, type CombinedLoss } from '../losses/combine.js';
+export { parseLossConfig, type CombineWeights, type LossConfig } from '../losses/loss-config.js';
 export { PAPER_GRADUAL, parseSchedule, scheduleAt, type ScheduleSpec } from '../losses/schedules.js';
 export {
   batchLossInputs,

@@ -17,7 +17,8 @@ export type { CreateRegistryOptions } from '../plugins/load-plugins.js';
 export { PluginRegistry, type ContributionInfo } from '../plugins/registry.js';
 export { BUILTIN_PLUGINS } from '../plugins/builtins.js';
 export type { Loss, LossInput } from '../plugins/api.js';
-export { buildLoss, type LossConfig } from '../losses/combine.js';
+export { buildLoss } from '../losses/combine.js';
+export type { LossConfig } from '../losses/loss-config.js';
 export { deepSupervision, type DeepSupervisedLoss, type DeepSupervisionOptions } from '../losses/deep-supervision.js';
 // Images: any supported format in, NIfTI / PNG / TIFF / ... out (the rest of the formats' names: /io).
 export { readVolume, writeVolume } from '../io/volume-io.js';
@@ -28,7 +29,8 @@ export { runPipeline, runPipelineConfig, type PipelineResult, type RunPipelineOp
 // Training by hand: a dataset, a loader, a U-Net and the trainer.
 export { openDataset } from '../data/open-dataset.js';
 export { createLoader } from '../data/loader.js';
-export { buildUNet, type UNetConfigInput } from '../models/unet.js';
+export { buildUNet } from '../models/unet.js';
+export type { UNetConfigInput } from '../models/unet-config.js';
 export { train, type TrainingOptions, type TrainingResult } from '../training/trainer.js';
 // Predict, evaluate, read the artifact, export.
 export { loadModelDir } from '../training/model-files.js';

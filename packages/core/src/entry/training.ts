@@ -3,15 +3,14 @@
  * learning-rate schedules, checkpoints, the saved model folder, validation through the inference engine, the
  * data-parallel gradient workers, and the progress lines the CLI prints.
  */
+export { buildUNet, parameterCount } from '../models/unet.js';
 export {
-  buildUNet,
   nearestValidPatch,
-  parameterCount,
   patchGrid,
   unetConfigSchema,
   type UNetConfig,
   type UNetConfigInput,
-} from '../models/unet.js';
+} from '../models/unet-config.js';
 export {
   readHistory,
   STOPPED_CHECKPOINT,

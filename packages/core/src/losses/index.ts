@@ -3,6 +3,7 @@ export * from './input-checks.js';
 export * from './map-terms.js';
 export * from './schedules.js';
 export * from './combine.js';
+export * from './loss-config.js';
 export * from './deep-supervision.js';
 export * from './finite-differences.js';
 export * from './loss-spec.js';

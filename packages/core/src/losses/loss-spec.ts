@@ -6,7 +6,7 @@
 import type { Loss, RwsegPlugin } from '../plugins/api.js';
 import type { PluginSpec } from '../plugins/config.js';
 import { checkPluginsCrossThreads } from '../workers/pool.js';
-import { parseLossConfig, type LossConfig } from './combine.js';
+import { parseLossConfig, type LossConfig } from './loss-config.js';
 
 export interface LossSpec {
   /** What buildLoss takes: a loss name, { loss, options } or a combination. */

@@ -1,15 +1,14 @@
 export { InstanceNormalization, type InstanceNormalizationArgs } from './instance-norm.js';
+export { buildUNet, parameterCount } from './unet.js';
 export {
-  buildUNet,
   checkPatchShape,
   nearestValidPatch,
   nearestValidSize,
   patchGrid,
   filtersAtLevel,
-  parameterCount,
   unetConfigSchema,
   LEAKY_RELU_SLOPE,
   type UNetConfig,
   type UNetConfigInput,
-} from './unet.js';
+} from './unet-config.js';
 export { registerConv3DTransposeGradient } from '@rwseg/tfjs-training-backends';

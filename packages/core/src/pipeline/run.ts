@@ -26,7 +26,8 @@ import { buildLoss } from '../losses/combine.js';
 import { lossSpec } from '../losses/loss-spec.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { RwsegError } from '../errors.js';
-import { buildUNet, unetConfigSchema } from '../models/unet.js';
+import { buildUNet } from '../models/unet.js';
+import { unetConfigSchema } from '../models/unet-config.js';
 import {
   prepareRunFolder,
   readRunConfig,
@@ -48,7 +49,7 @@ import {
   type TrainingOptions,
   type TrainingResult,
 } from '../training/trainer.js';
-import type { LossConfig } from '../losses/combine.js';
+import type { LossConfig } from '../losses/loss-config.js';
 import type { Loss } from '../plugins/api.js';
 import { computeSegmentationMetrics } from '../metrics/segmentation-metrics.js';
 import type { MetricsFunction } from '../training/validation.js';

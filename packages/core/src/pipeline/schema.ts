@@ -5,12 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { BACKEND_CHOICES, type BackendChoice } from '@rwseg/tfjs-training-backends';
+import { BACKEND_CHOICES, type BackendChoice } from '@rwseg/tfjs-training-backends/names';
 import { isSafeName } from '../artifact/model-name.js';
 import { augmentOptionsSchema } from '../data/augment.js';
 import { RwsegError } from '../errors.js';
-import { parseLossConfig, type LossConfig } from '../losses/combine.js';
-import { checkPatchShape, unetConfigSchema } from '../models/unet.js';
+import { parseLossConfig, type LossConfig } from '../losses/loss-config.js';
+import { checkPatchShape, unetConfigSchema } from '../models/unet-config.js';
 import { DEFAULT_PROGRESS_INTERVAL_SECONDS } from '../training/progress.js';
 import { plateauSchema } from '../training/plateau.js';
 import { lrScheduleSchema } from '../training/schedules.js';

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BackendError } from '../errors.js';
 import { silentBackendLogger, type BackendLogger } from '../logger.js';
+import { isSoftwareAdapter, type GpuAdapterInfo } from '../names.js';
 import { tf } from '../tf.js';
 import { installChunkedAddN } from './addn.js';
 import { installRankSafeBinaryOps } from './binary-rank.js';
@@ -48,13 +49,6 @@ export interface WebGpuAdapterDescription {
 
 // Minimal shapes of the WebGPU objects used here; the full types live in @webgpu/types, which the project does
 // not put in every package's compilation.
-interface GpuAdapterInfo {
-  vendor?: string;
-  architecture?: string;
-  device?: string;
-  description?: string;
-  isFallbackAdapter?: boolean;
-}
 interface GpuLimits {
   [name: string]: number;
 }
@@ -93,13 +87,7 @@ const RAISED_LIMITS = [
   'maxStorageBuffersPerShaderStage',
 ];
 
-const SOFTWARE_NAMES = /llvmpipe|lavapipe|swiftshader|software/i;
-
-/** Whether an adapter is a CPU rasteriser: Dawn flags them as fallback adapters; older builds only name them. */
-export function isSoftwareAdapter(info: GpuAdapterInfo, adapterFlag?: boolean): boolean {
-  if (info.isFallbackAdapter || adapterFlag) return true;
-  return SOFTWARE_NAMES.test([info.vendor, info.architecture, info.device, info.description].join(' '));
-}
+export { isSoftwareAdapter };
 
 /** The adapter the webgpu backend runs on, or undefined before initWebGpuBackend succeeded. */
 export function describeWebGpuAdapter(): WebGpuAdapterDescription | undefined {
