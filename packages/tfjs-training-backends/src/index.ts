@@ -11,11 +11,7 @@ export {
   useBackend,
   describeBackend,
   wasmBinaryDirectory,
-  BACKEND_NAMES,
-  BACKEND_CHOICES,
   TENSORFLOW_PACKAGES,
-  type BackendName,
-  type BackendChoice,
   type BackendDescription,
   type UseBackendOptions,
 } from './use-backend.js';
@@ -27,11 +23,11 @@ export {
   initWebGpuBackend,
   disposeWebGpuBackend,
   describeWebGpuAdapter,
-  isSoftwareAdapter,
   type WebGpuOptions,
   type WebGpuAdapterDescription,
 } from './webgpu/backend.js';
 export { safeAddN } from './webgpu/addn.js';
 export { WEBGPU_INSTALL_HINT, explainNoAdapter, probeVulkan, type VulkanFacts } from './webgpu/diagnose.js';
+export { BACKEND_CHOICES, BACKEND_NAMES, isSoftwareAdapter, type BackendChoice, type BackendName } from './names.js';
 export { BackendError, isBackendError, type BackendErrorCode } from './errors.js';
 export { silentBackendLogger, type BackendLogger } from './logger.js';

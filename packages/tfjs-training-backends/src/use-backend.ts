@@ -11,11 +11,9 @@ import path from 'node:path';
 import { probeWebGpuAdapterInChild } from './webgpu/adapter-probe.js';
 import { explainNoAdapter, probeVulkan } from './webgpu/diagnose.js';
 import { BackendError } from './errors.js';
-import { BACKEND_CHOICES, BACKEND_NAMES, type BackendChoice, type BackendName } from './names.js';
+import { BACKEND_CHOICES, isSoftwareAdapter, type BackendChoice, type BackendName } from './names.js';
 import { silentBackendLogger, type BackendLogger } from './logger.js';
 import { tf } from './tf.js';
-
-export { BACKEND_CHOICES, BACKEND_NAMES, type BackendChoice, type BackendName };
 
 /** The order `auto` tries, fastest first. */
 const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
@@ -237,7 +235,7 @@ async function activateWebGpu(auto: boolean, logger: BackendLogger): Promise<Rec
       const why = probe.failure ?? `no WebGPU adapter found (likely cause: ${cause()})`;
       throw new BackendError('BACKEND_ERROR', `backend 'webgpu': ${why}`, { backend: 'webgpu' });
     }
-    if (module.isSoftwareAdapter(probe.adapter, probe.adapter.isFallbackAdapter)) {
+    if (isSoftwareAdapter(probe.adapter, probe.adapter.isFallbackAdapter)) {
       const adapter = probe.adapter.description;
       const message = `backend 'webgpu' only has a software adapter (${adapter}); auto selection skips it`;
       throw new BackendError('BACKEND_ERROR', message, { backend: 'webgpu' });

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { tf } from '../src/tf.js';
-import { describeBackend, useBackend, wasmBinaryDirectory, type BackendName } from '../src/use-backend.js';
+import type { BackendName } from '../src/names.js';
+import { describeBackend, useBackend, wasmBinaryDirectory } from '../src/use-backend.js';
 import { isBackendError } from '../src/errors.js';
 import type { BackendLogger } from '../src/logger.js';
 

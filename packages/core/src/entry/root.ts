@@ -2,9 +2,9 @@
  * `@rwseg/core`: what a library user needs, one line per job. The shared TF.js, errors, version and logging; the
  * plugin registry and a loss built from it; reading and writing images; training (a pipeline YAML, or the trainer
  * by hand), predicting, evaluating, reading a model artifact and exporting it; the TF.js backends. Each job's
- * other names are in its sub-path (package.json `exports`, one report per entry in api/): `/plugin`, `/io`,
- * `/distance`, `/metrics`, `/stats`, `/data`, `/losses`, `/training`, `/inference`, `/artifact`, `/export`,
- * `/pipeline`, `/maps`, `/plots`, `/services` and `/testing`.
+ * other names are in its sub-path (package.json `exports`, one report per entry in api/): `/base` (errors,
+ * version and logger without TF.js), `/plugin`, `/io`, `/distance`, `/metrics`, `/stats`, `/data`, `/losses`,
+ * `/training`, `/inference`, `/artifact`, `/export`, `/pipeline`, `/maps`, `/plots`, `/services` and `/testing`.
  */
 // The one TF.js every module and plugin shares: a second copy would not see the backend that useBackend set.
 export { tf, type Tensor, type Scalar } from '../tf.js';

@@ -87,8 +87,6 @@ const RAISED_LIMITS = [
   'maxStorageBuffersPerShaderStage',
 ];
 
-export { isSoftwareAdapter };
-
 /** The adapter the webgpu backend runs on, or undefined before initWebGpuBackend succeeded. */
 export function describeWebGpuAdapter(): WebGpuAdapterDescription | undefined {
   return state && !state.destroyed ? state.adapter : undefined;
